@@ -1,0 +1,226 @@
+"""The problem: a small MLP and its numbers, read from TOML, every number exact.
+
+The network is ``x -> H = W_a x -> L = act(H) -> O = W_b L -> Y = softmax(O) -> loss(Y, y)``
+with no biases. Numbers are parsed from their decimal text, so ``0.1`` is exactly ``1/10``:
+
+>>> p = load_problem()
+>>> p.layers, p.activation, p.loss
+((3, 4, 2), 'relu', 'mse')
+>>> p.x
+(9/10, 1/2, 1/10)
+>>> p.W_a[0, 0]
+1/10
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+from sympy import ImmutableMatrix, Rational
+
+HANDOUT = Path(__file__).with_name("problems") / "handout.toml"
+
+ACTIVATIONS = ("relu", "sigmoid", "tanh", "identity")
+LOSSES = ("mse", "cross_entropy")
+
+# Above this many weights the exact evaluation and printing of every gradient stops being a
+# matter of seconds (see benchmarks/derive.py); refuse rather than hang.
+MAX_WEIGHTS = 1024
+
+# Exponents beyond this would make exact integers with more digits than anyone means to type.
+_MAX_EXPONENT = 400
+_DECIMAL = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
+_FRACTION = re.compile(r"[+-]?\d+/\d+")
+
+_KEYS = {
+    "network": ("layers", "activation", "loss"),
+    "data": ("x", "y"),
+    "init": ("W_a", "W_b"),
+}
+
+
+class ProblemError(ValueError):
+    """A problem description that cannot be used; the message names the field and what was expected."""
+
+    def __init__(self, field: str, expected: str, source: str | None = None):
+        self.field, self.expected, self.source = field, expected, source
+        where = f"{source}: " if source else ""
+        super().__init__(f"{where}{field}: {expected}")
+
+
+@dataclass(frozen=True)
+class Problem:
+    """A network and its numbers, all exact (SymPy ``Rational``)."""
+
+    layers: tuple[int, int, int]
+    activation: str
+    loss: str
+    x: tuple
+    y: tuple
+    W_a: ImmutableMatrix
+    W_b: ImmutableMatrix
+    source: str = "handout"
+
+    @property
+    def n_in(self) -> int:
+        return self.layers[0]
+
+    @property
+    def n_hidden(self) -> int:
+        return self.layers[1]
+
+    @property
+    def n_out(self) -> int:
+        return self.layers[2]
+
+    @property
+    def n_weights(self) -> int:
+        return self.n_hidden * (self.n_in + self.n_out)
+
+    def describe(self) -> str:
+        """One line: widths, activation and loss.
+
+        >>> load_problem().describe()
+        '3-4-2 network, ReLU hidden units, MSE loss'
+        """
+        act = {"relu": "ReLU", "sigmoid": "sigmoid", "tanh": "tanh", "identity": "identity"}
+        loss = {"mse": "MSE", "cross_entropy": "cross-entropy"}
+        widths = "-".join(map(str, self.layers))
+        return f"{widths} network, {act[self.activation]} hidden units, {loss[self.loss]} loss"
+
+
+def parse_number(value, field: str) -> Rational:
+    """An exact number from a TOML value: an integer, a float (by its decimal text) or a string.
+
+    Strings may be decimals (``"0.9"``, ``"-3"``, ``"1e-2"``) or fractions (``"9/10"``); nothing else
+    is accepted, and nothing is ever evaluated.
+
+    >>> parse_number(0.1, "x"), parse_number("9/10", "x"), parse_number("-3", "x")
+    (1/10, 9/10, -3)
+    """
+    if isinstance(value, bool):
+        raise ProblemError(field, f"expected a number, got {str(value).lower()}")
+    if isinstance(value, int):
+        return Rational(value)
+    if isinstance(value, float):
+        if value != value or value in (float("inf"), float("-inf")):
+            raise ProblemError(field, f"expected a finite number, got {value}")
+        text = repr(value)  # the shortest text that reads back as this float: 0.1 -> '0.1'
+    elif isinstance(value, str):
+        text = value.strip()
+    else:
+        raise ProblemError(field, f"expected a number, got {_kind(value)}")
+    if _FRACTION.fullmatch(text):
+        num, den = text.split("/")
+        if int(den) == 0:
+            raise ProblemError(field, f"expected a number, got {value!r} (division by zero)")
+        return Rational(int(num), int(den))
+    match = _DECIMAL.fullmatch(text)
+    if not match:
+        raise ProblemError(field, f"expected a number like 0.9, \"9/10\" or \"-3\", got {value!r}")
+    if match.group(3) and abs(int(match.group(3)[1:])) > _MAX_EXPONENT:
+        raise ProblemError(field, f"expected an exponent of at most {_MAX_EXPONENT}, got {value!r}")
+    return Rational(text)
+
+
+def _kind(value) -> str:
+    return {list: "a list", dict: "a table"}.get(type(value), type(value).__name__)
+
+
+def _vector(value, n: int, field: str, what: str) -> tuple:
+    if not isinstance(value, list) or len(value) != n:
+        got = f"{len(value)} entries" if isinstance(value, list) else _kind(value)
+        raise ProblemError(field, f"expected a list of {n} numbers ({what}), got {got}")
+    return tuple(parse_number(v, f"{field}[{k + 1}]") for k, v in enumerate(value))
+
+
+def _matrix(value, rows: int, cols: int, field: str, what: str) -> ImmutableMatrix:
+    if not isinstance(value, list):
+        c = parse_number(value, field)
+        return ImmutableMatrix(rows, cols, [c] * (rows * cols))
+    shape = f"one number, or a {rows}x{cols} matrix ({rows} rows, one per {what}, of {cols} numbers)"
+    if len(value) != rows or not all(isinstance(r, list) and len(r) == cols for r in value):
+        raise ProblemError(field, f"expected {shape}")
+    return ImmutableMatrix(
+        [[parse_number(v, f"{field}[{i + 1},{j + 1}]") for j, v in enumerate(r)] for i, r in enumerate(value)]
+    )
+
+
+def problem_from_dict(data: dict, source: str = "problem") -> Problem:
+    """Validate a parsed TOML document and build the exact :class:`Problem`."""
+    try:
+        return _problem_from_dict(data, source)
+    except ProblemError as err:
+        if err.source is None:
+            raise ProblemError(err.field, err.expected, source) from None
+        raise
+
+
+def _problem_from_dict(data: dict, source: str) -> Problem:
+    for section, value in data.items():
+        if section not in _KEYS:
+            raise ProblemError(section, f"unknown section; expected one of {', '.join(_KEYS)}")
+        if not isinstance(value, dict):
+            raise ProblemError(section, f"expected a table [{section}], got {_kind(value)}")
+        for key in value:
+            if key not in _KEYS[section]:
+                raise ProblemError(f"{section}.{key}", f"unknown key; expected one of {', '.join(_KEYS[section])}")
+    network, d, init = (data.get(s, {}) for s in _KEYS)
+
+    layers = network.get("layers", [3, 4, 2])
+    if (
+        not isinstance(layers, list)
+        or len(layers) != 3
+        or not all(isinstance(n, int) and not isinstance(n, bool) and n >= 1 for n in layers)
+    ):
+        raise ProblemError("network.layers", f"expected three positive integers [inputs, hidden, outputs], got {layers!r}")
+    n_in, n_h, n_out = layers
+    if n_out < 2:
+        raise ProblemError("network.layers", f"expected at least 2 outputs (softmax over one output is constant), got {n_out}")
+    n_weights = n_h * (n_in + n_out)
+    if n_weights > MAX_WEIGHTS:
+        raise ProblemError(
+            "network.layers", f"expected at most {MAX_WEIGHTS} weights, got {n_weights} ({n_in}-{n_h}-{n_out})"
+        )
+
+    activation = network.get("activation", "relu")
+    if activation not in ACTIVATIONS:
+        raise ProblemError("network.activation", f"expected one of {', '.join(ACTIVATIONS)}, got {activation!r}")
+    loss = network.get("loss", "mse")
+    if loss not in LOSSES:
+        raise ProblemError("network.loss", f"expected one of {', '.join(LOSSES)}, got {loss!r}")
+
+    for key in ("x", "y"):
+        if key not in d:
+            raise ProblemError(f"data.{key}", "missing; expected a list of numbers")
+    x = _vector(d["x"], n_in, "data.x", "one per input")
+    y = _vector(d["y"], n_out, "data.y", "one per output")
+    if loss == "cross_entropy" and (any(v < 0 for v in y) or sum(y) != 1):
+        raise ProblemError("data.y", "expected a probability vector for cross_entropy (entries >= 0 summing to 1)")
+
+    W_a = _matrix(init.get("W_a", Rational(1, 10)), n_h, n_in, "init.W_a", "hidden unit")
+    W_b = _matrix(init.get("W_b", Rational(1, 10)), n_out, n_h, "init.W_b", "output")
+    return Problem((n_in, n_h, n_out), activation, loss, x, y, W_a, W_b, source)
+
+
+def load_problem(path: str | Path | None = None) -> Problem:
+    """Read a problem TOML file; with no path, the handout's problem.
+
+    Raises :class:`ProblemError` with one clear line for anything unusable.
+    """
+    path = HANDOUT if path is None else Path(path)
+    source = "handout" if path == HANDOUT else str(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ProblemError("config", f"expected a readable TOML file, but {path} does not exist") from None
+    except (OSError, UnicodeDecodeError) as err:
+        raise ProblemError("config", f"expected a readable UTF-8 TOML file, cannot read {path}: {err}") from None
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as err:
+        raise ProblemError("config", f"expected valid TOML in {path}: {err}") from None
+    return problem_from_dict(data, source)

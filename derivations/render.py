@@ -1,0 +1,167 @@
+"""Rendering a worked solution: plain text, Markdown (MyST), LaTeX, and the JSON contract.
+
+>>> from derivations import evaluate, load_problem
+>>> values = evaluate(load_problem())
+>>> number(values.grad("w_b11"))
+{'exact': '-3/80', 'latex': '- \\\\frac{3}{80}', 'value': -0.0375}
+"""
+
+from __future__ import annotations
+
+import json
+import math
+
+from sympy import Expr, latex, sstr
+
+from .solution import Solution
+from .values import BACKWARD, FORWARD, Values
+
+
+def number(v: Expr) -> dict:
+    """One value in the JSON contract: exact text, LaTeX, and a float (``None`` if no float holds it)."""
+    try:
+        value = float(v.evalf(20))
+    except (TypeError, ValueError, OverflowError):
+        value = None
+    if value is not None and not math.isfinite(value):
+        value = None
+    return {"exact": sstr(v), "latex": latex(v), "value": value}
+
+
+def _tree(x):
+    if isinstance(x, (list, tuple)):
+        return [_tree(e) for e in x]
+    if hasattr(x, "tolist"):
+        return _tree(x.tolist())
+    return number(x)
+
+
+def to_json_dict(values: Values, theorems: list | None = None) -> dict:
+    """The machine-readable contract: problem, forward, backward, gradients (0-based, row order)."""
+    p = values.problem
+    out = {
+        "problem": {
+            "source": p.source,
+            "layers": list(p.layers),
+            "activation": p.activation,
+            "loss": p.loss,
+            "x": _tree(p.x),
+            "y": _tree(p.y),
+            "W_a": _tree(p.W_a),
+            "W_b": _tree(p.W_b),
+        },
+        "forward": {k: _tree(values.forward[k]) for k in FORWARD},
+        "backward": {k: _tree(values.backward[k]) for k in BACKWARD},
+        "gradients": {k: _tree(values.gradients[k]) for k in ("W_a", "W_b")},
+    }
+    if theorems is not None:
+        from .theorems import in_symmetric_set
+
+        out["symmetric"] = in_symmetric_set(p)
+        out["theorems"] = [th.as_dict() for th in theorems]
+    return out
+
+
+def to_json(values: Values, theorems: list | None = None) -> str:
+    return json.dumps(to_json_dict(values, theorems), indent=2, ensure_ascii=False)
+
+
+def to_text(solution: Solution, tail: list[str] = ()) -> str:
+    """The worked solution as a terminal reads it."""
+    out = [solution.title, "=" * len(solution.title)]
+    for sec in solution.sections:
+        out += ["", sec.title.text]
+        if sec.intro:
+            out.append("  " + sec.intro)
+        for line in sec.lines:
+            out.append("  " + line.text())
+    out += list(tail)
+    return "\n".join(out) + "\n"
+
+
+def to_markdown(solution: Solution, tail: list[str] = ()) -> str:
+    """Markdown with ``$$`` display math (MyST and most Markdown renderers read it)."""
+    out = [f"# {solution.title}"]
+    for sec in solution.sections:
+        out += ["", f"## {sec.title.text}", ""]
+        if sec.intro:
+            out += [sec.intro, ""]
+        for line in sec.lines:
+            out += ["$$", line.tex(), "$$", ""] if not line.prose else [f"${line.tex()}$", ""]
+    out += list(tail)
+    return "\n".join(out).rstrip() + "\n"
+
+
+def to_latex(solution: Solution, tail: list[str] = ()) -> str:
+    """A complete LaTeX document (amsmath), one ``gather*`` environment per section."""
+    out = [
+        r"\documentclass{article}",
+        r"\usepackage{amsmath,amssymb}",
+        r"\usepackage[utf8]{inputenc}",
+        r"\begin{document}",
+        rf"\section*{{{_escape(solution.title)}}}",
+    ]
+    for sec in solution.sections:
+        out.append(rf"\subsection*{{{_escape(sec.title.text)}}}")
+        if sec.intro:
+            out.append(_escape(sec.intro))
+        eqs = [line.tex() for line in sec.lines]
+        if eqs:
+            out += [r"\begin{gather*}", " \\\\\n".join(eqs), r"\end{gather*}"]
+    out += [_escape(line) for line in tail]
+    out.append(r"\end{document}")
+    return "\n".join(out) + "\n"
+
+
+def _escape(text: str) -> str:
+    replace = {"ℒ": r"$\mathcal{L}$", "∂": r"$\partial$", "→": r"$\to$", "Σ": r"$\Sigma$", "−": "-", "≈": r"$\approx$",
+               "·": r"$\cdot$", "²": r"$^2$", "∇": r"$\nabla$", "_": r"\_", "^": r"\^{}", "&": r"\&", "%": r"\%", "#": r"\#"}
+    return "".join(replace.get(c, c) for c in text)
+
+
+def key_insight(values: Values, theorems: list, fmt: str = "text", detailed: bool = False, params=None) -> list[str]:
+    """The handout's last question answered for this problem: the gradient of ``W_a``, why, and the
+    theorems that apply with their verdicts (every proof step when ``detailed``)."""
+    from .theorems import in_symmetric_set, rows_of_W_b_equal
+
+    p = values.problem
+    ga = values.gradients["W_a"]
+    zero = all(v == 0 for v in ga)
+    n = len(ga)
+    lines = ["Key insight: the gradient of W_a"]
+    if zero:
+        lines.append(f"∂ℒ/∂W_a = 0: all {n} entries are exactly 0, so W_a does not move on this step.")
+    else:
+        nonzero = sum(1 for v in ga if v != 0)
+        lines.append(f"∂ℒ/∂W_a ≠ 0: {nonzero} of its {n} entries are non-zero.")
+    if rows_of_W_b_equal(p):
+        lines.append(
+            "Why: every row of W_b is the same, so every output logit O_i is the same function of L; the "
+            "components of ∇O sum to 0 (softmax lemma), and ∇L_j = Σ_i ∇O_i w^b_ij = (common w^b_·j)·Σ_i ∇O_i = 0."
+        )
+    if in_symmetric_set(p):
+        lines.append(
+            f"Every row of W_a is the same and every column of W_b is the same: all {p.n_hidden} hidden units "
+            "compute the same value and receive the same gradient, and a gradient step keeps it so; by "
+            "induction they stay identical at every step. Constant initialization never breaks the symmetry: "
+            "the network trains like one with a single hidden unit. Initialize the weights randomly."
+        )
+    else:
+        lines.append("The rows of W_a or the columns of W_b differ: this init breaks the hidden-unit symmetry.")
+    lines.append(f"Theorems checked by SymPy for this {'-'.join(map(str, p.layers))} network (x, y and constants symbolic):")
+    for th in theorems:
+        scope = "" if th.applies is None else (" (applies to this init)" if th.applies else " (its assumption fails for this init)")
+        lines.append(f"  [{th.verdict}] {th.name}{scope}: {th.statement}")
+        if detailed:
+            lines += [f"      - assumption: {a}" for a in th.assumptions]
+            lines += [f"      - {s.claim}: {'holds' if s.ok else 'NOT PROVED'} ({s.method})" for s in th.steps]
+            lines += [f"      - {note}" for note in th.notes]
+    if detailed:
+        from .theorems import GENERAL_ARGUMENT
+
+        lines += ["The general argument, for any width:", "  " + GENERAL_ARGUMENT]
+    if fmt == "text":
+        return [""] + [lines[0], "-" * len(lines[0])] + ["  " + line for line in lines[1:]]
+    if fmt == "markdown":
+        return ["", f"## {lines[0]}", ""] + [f"- {line.strip()}" if line.startswith("  ") else line for line in lines[1:]]
+    return ["", rf"\subsection*{{{_escape(lines[0])}}}", r"\begin{itemize}"] + [rf"\item {_escape(line.strip())}" for line in lines[1:]] + [r"\end{itemize}"]
