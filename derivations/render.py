@@ -17,23 +17,24 @@ from .solution import Solution
 from .values import BACKWARD, FORWARD, Values
 
 
-def number(v: Expr) -> dict:
+def number(v: Expr, decimal=None) -> dict:
     """One value in the JSON contract: exact text, LaTeX, and a float (``None`` if no float holds it)."""
     try:
-        value = float(v.evalf(20))
+        value = float(v.evalf(20) if decimal is None else decimal)
     except (TypeError, ValueError, OverflowError):
         value = None
     if value is not None and not math.isfinite(value):
         value = None
-    return {"exact": sstr(v), "latex": latex(v), "value": value}
+    # order="none": sorting the terms of a large exact expression costs more than printing it.
+    return {"exact": sstr(v, order="none"), "latex": latex(v, order="none"), "value": value}
 
 
-def _tree(x):
+def _tree(x, values: Values | None = None):
     if isinstance(x, (list, tuple)):
-        return [_tree(e) for e in x]
+        return [_tree(e, values) for e in x]
     if hasattr(x, "tolist"):
-        return _tree(x.tolist())
-    return number(x)
+        return _tree(x.tolist(), values)
+    return number(x, values.decimal(x) if values is not None else None)
 
 
 def to_json_dict(values: Values, theorems: list | None = None) -> dict:
@@ -50,9 +51,9 @@ def to_json_dict(values: Values, theorems: list | None = None) -> dict:
             "W_a": _tree(p.W_a),
             "W_b": _tree(p.W_b),
         },
-        "forward": {k: _tree(values.forward[k]) for k in FORWARD},
-        "backward": {k: _tree(values.backward[k]) for k in BACKWARD},
-        "gradients": {k: _tree(values.gradients[k]) for k in ("W_a", "W_b")},
+        "forward": {k: _tree(values.forward[k], values) for k in FORWARD},
+        "backward": {k: _tree(values.backward[k], values) for k in BACKWARD},
+        "gradients": {k: _tree(values.gradients[k], values) for k in ("W_a", "W_b")},
     }
     if theorems is not None:
         from .theorems import in_symmetric_set

@@ -117,7 +117,7 @@ class Notation:
         """A decimal with ``digits`` significant digits, from exact arithmetic (no float overflow)."""
         import mpmath
 
-        f = v.evalf(self.digits + 5)
+        f = self.values.decimal(v)
         if not isinstance(f, Float):
             f = Float(f, self.digits + 5) if f.is_number else f
         try:

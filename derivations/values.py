@@ -15,13 +15,14 @@ from __future__ import annotations
 
 import re
 
-from sympy import Expr
+from sympy import Expr, Float
 
 from .backward import Derivation, derive, parse_weight
 from .problem import Problem, ProblemError
 
 FORWARD = ("H", "L", "O", "Y", "loss")
 BACKWARD = ("dL_dY", "dY_dO", "dL_dO", "dL_dL", "dL_dH")
+PRECISION = 50  # digits of the decimals shown and exported
 _KEY = re.compile(r"\s*(forward|backward|grad)\.(\w+)\s*(?:\[\s*(\d+)\s*(?:,\s*(\d+)\s*)?\])?\s*")
 
 
@@ -36,6 +37,13 @@ class Values:
             leaves = leaves_of(p, s)
         self.of = d.values(leaves)
         of = self.of
+        # Decimals, layer by layer from the parents' decimals: evalf of a deep exact expression would redo
+        # every shared subexpression. Rational values stay exact, so ReLU's step sees the true sign.
+        self.decimals = {sym: Float(v, PRECISION) for sym, v in leaves.items()}
+        for sym, definition in d.definitions.items():
+            v = of[sym]
+            self.decimals[sym] = Float(v, PRECISION) if v.is_Rational else _decimal(definition.xreplace(self.decimals))
+        self._decimal_of = {of[sym]: self.decimals[sym] for sym in d.definitions}
         self.forward = {
             "H": [of[h] for h in s.H],
             "L": [of[l] for l in s.L],
@@ -51,14 +59,29 @@ class Values:
             "dL_dH": [of[g] for g in s.gH],
         }
         self.gradients = {name: m.xreplace(of) for name, m in d.gradients.items()}
+        for m in d.gradients.values():
+            for e in m:
+                self.value(e)
 
     @property
     def problem(self) -> Problem:
         return self.derivation.problem
 
     def value(self, expr: Expr) -> Expr:
-        """Any expression of the derivation's symbols, at the problem's numbers."""
-        return expr.xreplace(self.of)
+        """Any expression of the derivation's symbols, at the problem's numbers (exact)."""
+        exact = expr.xreplace(self.of)
+        if exact not in self._decimal_of and not exact.is_Rational:
+            self._decimal_of[exact] = _decimal(expr.xreplace(self.decimals))
+        return exact
+
+    def decimal(self, exact: Expr) -> Float:
+        """A value of this derivation (as :meth:`value`, :attr:`forward`, ... give it) to
+        :data:`PRECISION` digits, without re-evaluating its exact expression."""
+        if exact.is_Rational:
+            return Float(exact, PRECISION)
+        if exact not in self._decimal_of:
+            self._decimal_of[exact] = _decimal(exact)
+        return self._decimal_of[exact]
 
     def grad(self, name) -> Expr:
         w = self.derivation.weight(name)
@@ -100,6 +123,10 @@ class Values:
                 raise ProblemError("key", f"index {k} is out of range 1..{len(item)} in {key!r}")
             item = item[k - 1]
         return item
+
+
+def _decimal(expr: Expr) -> Float:
+    return expr.evalf(PRECISION)
 
 
 def leaves_of(problem: Problem, symbols) -> dict:

@@ -1,0 +1,138 @@
+"""The CLI: formats, options, and one clear line (exit 2) for every bad input."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from derivations.print import main
+
+GOOD = """
+[network]
+layers = [3, 4, 2]
+activation = "relu"
+loss = "mse"
+[data]
+x = [0.9, 0.5, 0.1]
+y = [1, 0]
+[init]
+W_a = 0.1
+W_b = 0.1
+"""
+
+
+def write(tmp_path, text, name="p.toml"):
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return str(path)
+
+
+BAD = {
+    "invalid TOML": ("[network\nlayers = [3]", "config: expected valid TOML"),
+    "wrong x length": (GOOD.replace("x = [0.9, 0.5, 0.1]", "x = [0.9, 0.5]"), "data.x: expected a list of 3 numbers"),
+    "non-number": (GOOD.replace("x = [0.9, 0.5, 0.1]", 'x = [0.9, "abc", 0.1]'), "data.x[2]: expected a number"),
+    "number with junk": (GOOD.replace("x = [0.9, 0.5, 0.1]", 'x = [0.9, "1e400x", 0.1]'), "data.x[2]: expected a number"),
+    "code as a number": (GOOD.replace("W_a = 0.1", "W_a = \"__import__('os')\""), "init.W_a: expected a number"),
+    "wrong matrix shape": (GOOD.replace("W_b = 0.1", "W_b = [[0.1, 0.1], [0.1, 0.1]]"), "init.W_b: expected one number, or a 2x4 matrix"),
+    "unknown activation": (GOOD.replace('"relu"', '"gelu"'), "network.activation: expected one of relu, sigmoid, tanh, identity, got 'gelu'"),
+    "unknown loss": (GOOD.replace('"mse"', '"hinge"'), "network.loss: expected one of mse, cross_entropy, got 'hinge'"),
+    "y not a distribution": (GOOD.replace('"mse"', '"cross_entropy"').replace("y = [1, 0]", "y = [0.7, 0.7]"),
+                             "data.y: expected a probability vector for cross_entropy"),
+    "negative y for cross-entropy": (GOOD.replace('"mse"', '"cross_entropy"').replace("y = [1, 0]", "y = [1.5, -0.5]"),
+                                     "data.y: expected a probability vector"),
+    "zero width": (GOOD.replace("[3, 4, 2]", "[3, 0, 2]"), "network.layers: expected three positive integers"),
+    "fractional width": (GOOD.replace("[3, 4, 2]", "[3, 4.5, 2]"), "network.layers: expected three positive integers"),
+    "one output": (GOOD.replace("[3, 4, 2]", "[3, 4, 1]"), "network.layers: expected at least 2 outputs"),
+    "too large": (GOOD.replace("[3, 4, 2]", "[40, 40, 10]"), "network.layers: expected at most 1024 weights, got 2000"),
+    "unknown key": (GOOD.replace("loss =", "los ="), "network.los: unknown key"),
+    "infinite float": (GOOD.replace("x = [0.9, 0.5, 0.1]", "x = [0.9, inf, 0.1]"), "data.x[2]: expected a finite number"),
+    "boolean": (GOOD.replace("W_b = 0.1", "W_b = true"), "init.W_b: expected a number, got true"),
+}
+
+
+@pytest.mark.parametrize("case", BAD)
+def test_bad_input_gets_one_line_and_exit_2(tmp_path, capsys, case):
+    text, message = BAD[case]
+    assert main(["--config", write(tmp_path, text)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1, f"expected one line, got: {err!r}"
+    assert message in err, f"{message!r} not in {err!r}"
+
+
+def test_missing_file(capsys):
+    assert main(["--config", "/nonexistent/problem.toml"]) == 2
+    err = capsys.readouterr().err
+    assert "config: expected a readable TOML file, but /nonexistent/problem.toml does not exist" in err
+
+
+@pytest.mark.parametrize("argv,message", [
+    (["--param", "w_c11"], "param: expected a weight name like w_a11"),
+    (["--param", "w_a51"], "param: 'w_a51' is outside W_a, which is 4x3"),
+])
+def test_bad_param_gets_one_line(capsys, argv, message):
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and message in err, err
+
+
+@pytest.mark.parametrize("argv,message", [
+    (["--digits", "0"], "--digits: expected a whole number from 1 to 50"),
+    (["--format", "pdf"], "invalid choice: 'pdf'"),
+])
+def test_bad_option_gets_one_line(capsys, argv, message):
+    with pytest.raises(SystemExit) as exit_:
+        main(argv)
+    assert exit_.value.code == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and message in err, err
+
+
+def test_bad_input_no_traceback_end_to_end(tmp_path):
+    path = write(tmp_path, BAD["code as a number"][0])
+    out = subprocess.run([sys.executable, "-m", "derivations.print", "--config", path], capture_output=True, text=True)
+    assert out.returncode == 2
+    assert "Traceback" not in out.stderr and out.stderr.count("\n") == 1
+
+
+def test_numbers_may_be_strings_and_fractions(tmp_path, capsys):
+    text = GOOD.replace("x = [0.9, 0.5, 0.1]", 'x = ["0.9", "1/2", 0.1]')
+    assert main(["--config", write(tmp_path, text), "--format", "json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert [v["exact"] for v in data["problem"]["x"]] == ["9/10", "1/2", "1/10"]
+    assert data["gradients"]["W_b"][0][0]["exact"] == "-3/80"
+
+
+def test_extreme_numbers_still_print(tmp_path, capsys):
+    text = GOOD.replace("x = [0.9, 0.5, 0.1]", "x = [1e6, 0, 0]").replace("W_a = 0.1", "W_a = 50").replace("W_b = 0.1", "W_b = [[50, -50, 50, -50], [-50, 50, -50, 50]]")
+    assert main(["--config", write(tmp_path, text)]) == 0
+    out = capsys.readouterr().out
+    assert "H_1 = 50·1000000 + 50·0 + 50·0 = 50000000" in out
+    assert "inf" not in out.lower() and "nan" not in out.lower()
+    assert main(["--config", write(tmp_path, text), "--format", "json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["forward"]["H"][0]["exact"] == "50000000"
+
+
+@pytest.mark.parametrize("fmt,marker", [("markdown", "$$"), ("latex", r"\begin{document}"), ("text", "Step 1: H = W_a · x")])
+def test_formats(capsys, fmt, marker):
+    assert main(["--format", fmt]) == 0
+    out = capsys.readouterr().out
+    assert marker in out
+    assert "0.0375" in out
+
+
+def test_param_shows_paths_and_closed_forms(capsys):
+    assert main(["--param", "w_a11"]) == 0
+    out = capsys.readouterr().out
+    assert "4 paths from ℒ to w^a_11" in out
+    assert out.count("→ L_1 → H_1 → w^a_11:") == 4
+    assert "closed form, in the weights, x and y" in out
+    assert "∂ℒ/∂w^b_21 (practice" not in out  # only the asked weight
+
+
+def test_digits(capsys, tmp_path):
+    text = GOOD.replace('"relu"', '"sigmoid"')
+    assert main(["--config", write(tmp_path, text), "--digits", "3"]) == 0
+    out = capsys.readouterr().out
+    assert "L_1 = sigmoid(0.15) ≈ 0.537" in out
