@@ -19,7 +19,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from sympy import Expr, ImmutableMatrix, Integer, Mul
+from sympy import Add, Expr, ImmutableMatrix, Mul
 
 from .forward import Symbols, forward_definitions, pair
 from .layers import ACTIVATIONS, LOSSES, softmax_local
@@ -112,10 +112,10 @@ class Derivation:
                 defs[s.dY_dO[k][j]] = softmax_local(s.Y, k, j)
         # dL/dO_j = sum_k dY_k/dO_j dL/dY_k  (every Y depends on every O: sum the branches).
         for j in range(n_out):
-            defs[s.gO[j]] = sum((s.dY_dO[k][j] * s.gY[k] for k in range(n_out)), Integer(0))
+            defs[s.gO[j]] = Add(*(s.dY_dO[k][j] * s.gY[k] for k in range(n_out)))
         # dL/dL_j = sum_i dL/dO_i w^b_ij  (L_j feeds every output).
         for j in range(n_h):
-            defs[s.gL[j]] = sum((s.gO[i] * s.W_b[i, j] for i in range(n_out)), Integer(0))
+            defs[s.gL[j]] = Add(*(s.gO[i] * s.W_b[i, j] for i in range(n_out)))
         # dL/dH_j = dL/dL_j act'(H_j).
         for j in range(n_h):
             defs[s.gH[j]] = s.gL[j] * self.local_activation(j)

@@ -75,7 +75,7 @@ class Symbols:
         ]
 
     def _sym(self, name: str, tex: str) -> Symbol:
-        s = Symbol(name, real=True)
+        s = Symbol(name)
         self.tex[s] = tex
         return s
 

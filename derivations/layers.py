@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable
 
-from sympy import Expr, Function, Integer, KroneckerDelta, Rational, exp, log, tanh
+from sympy import Add, Expr, Function, Integer, KroneckerDelta, Rational, exp, log, tanh
 
 
 class ReLU(Function):
@@ -20,10 +20,8 @@ class ReLU(Function):
 
     @classmethod
     def eval(cls, h):
-        if h.is_nonnegative:
-            return h
-        if h.is_negative:
-            return Integer(0)
+        if h.is_Number:  # only numbers: asking the sign of a symbolic sum is slow, and never needed here
+            return h if h >= 0 else Integer(0)
 
     def fdiff(self, argindex=1):
         return relu_step(self.args[0])
@@ -40,10 +38,8 @@ class relu_step(Function):
 
     @classmethod
     def eval(cls, h):
-        if h.is_positive:
-            return Integer(1)
-        if h.is_nonpositive:
-            return Integer(0)
+        if h.is_Number:
+            return Integer(1) if h > 0 else Integer(0)
 
     def fdiff(self, argindex=1):
         return Integer(0)  # almost everywhere
@@ -76,13 +72,13 @@ ACTIVATIONS = {
 def linear(W, v) -> list:
     """``W v`` row by row: the pre-activation of each unit. Local derivatives: ``d(Wv)_i/dW_ij = v_j``,
     ``d(Wv)_i/dv_j = W_ij``."""
-    return [sum((W[i, j] * v[j] for j in range(W.shape[1])), Integer(0)) for i in range(W.shape[0])]
+    return [Add(*(W[i, j] * v[j] for j in range(W.shape[1]))) for i in range(W.shape[0])]
 
 
 def softmax(O) -> list:
     """``Y_i = e^{O_i} / sum_j e^{O_j}``, written ``1 / sum_j e^{O_j - O_i}`` so that equal logits give
     exactly ``1/n`` (SymPy does not cancel ``e^{O} / e^{O}`` by itself)."""
-    return [1 / sum((exp(o - oi) for o in O), Integer(0)) for oi in O]
+    return [1 / Add(*(exp(o - oi) for o in O)) for oi in O]
 
 
 def softmax_local(Y, k: int, j: int) -> Expr:
@@ -101,7 +97,7 @@ class Loss:
 
 
 def _mse(Y, y):
-    return Rational(1, len(Y)) * sum(((y[i] - Y[i]) ** 2 for i in range(len(Y))), Integer(0))
+    return Rational(1, len(Y)) * Add(*((y[i] - Y[i]) ** 2 for i in range(len(Y))))
 
 
 def _mse_local(Y, y, i):
@@ -109,7 +105,7 @@ def _mse_local(Y, y, i):
 
 
 def _cross_entropy(Y, y):
-    return -sum((y[i] * log(Y[i]) for i in range(len(Y))), Integer(0))
+    return -Add(*(y[i] * log(Y[i]) for i in range(len(Y))))
 
 
 def _cross_entropy_local(Y, y, i):

@@ -61,7 +61,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"python -m derivations.print: error: {err}", file=sys.stderr)
         return 2
     values = Values(derivation)
-    theorems = theorems_for(problem, every=args.theorems)
+    theorems = theorems_for(problem, every=args.theorems, derivation=derivation)
     if args.format == "json":
         sys.stdout.write(to_json(values, theorems) + "\n")
         return 0

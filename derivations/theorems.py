@@ -17,7 +17,7 @@ import time
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 
-from sympy import (Expr, Function, ImmutableMatrix, Integer, KroneckerDelta, Rational, Symbol, count_ops, expand,
+from sympy import (Add, Expr, Function, ImmutableMatrix, Integer, KroneckerDelta, Rational, Symbol, count_ops, expand,
                    exp, simplify, together)
 
 from .backward import Derivation
@@ -134,6 +134,28 @@ def symmetric_leaves(d: Derivation, rows_of_W_b_equal: bool = False) -> tuple[di
     return leaves, a, b
 
 
+_DERIVATIONS: dict = {}
+
+
+def _symbolic(n_in: int, n_h: int, n_out: int, activation: str, loss: str) -> Derivation:
+    """The derivation of a network of this shape; the theorems give it symbolic leaves. (A derivation's
+    definitions do not depend on the problem's numbers, so any derivation of the shape serves.)"""
+    key = (n_in, n_h, n_out, activation, loss)
+    if key not in _DERIVATIONS:
+        _DERIVATIONS[key] = Derivation(_symbolic_problem(*key))
+    return _DERIVATIONS[key]
+
+
+_SYMMETRIC_VALUES: dict = {}
+
+
+def _symmetric_values(d: Derivation) -> dict:
+    """Every quantity of ``d`` on the symmetric set (statements 1 and 3 share it)."""
+    if id(d) not in _SYMMETRIC_VALUES:
+        _SYMMETRIC_VALUES[id(d)] = (d, d.values(symmetric_leaves(d)[0]))
+    return _SYMMETRIC_VALUES[id(d)][1]
+
+
 def _symbolic_problem(n_in: int, n_h: int, n_out: int, activation: str, loss: str) -> Problem:
     """A problem of the given shape whose numbers the theorems never look at (they use symbols)."""
     y = [Integer(1)] + [Integer(0)] * (n_out - 1)
@@ -157,10 +179,9 @@ def hidden_symmetry(n_in, n_h, n_out, activation, loss) -> Theorem:
         ["W_a[i,j] = a_j", "W_b[i,j] = b_i", "x, y, a, b symbolic",
          f"{n_in}-{n_h}-{n_out} network, {activation} hidden units, {loss} loss"],
     )
-    d = Derivation(_symbolic_problem(n_in, n_h, n_out, activation, loss))
+    d = _symbolic(n_in, n_h, n_out, activation, loss)
     s = d.symbols
-    leaves, _, _ = symmetric_leaves(d)
-    v = d.values(leaves)
+    v = _symmetric_values(d)
     for i in range(1, n_h):
         for name, vec in (("H", s.H), ("L", s.L)):
             th.steps.append(check_zero(f"{name}_{i + 1} − {name}_1 = 0", v[vec[i]] - v[vec[0]]))
@@ -183,22 +204,25 @@ def softmax_lemma(n_out: int, loss: str = "general") -> Theorem:
     th = Theorem(
         "softmax_lemma", "Softmax lemma",
         "For any loss of the softmax output, the components of ∂ℒ/∂O sum to 0: Σ_j ∂ℒ/∂O_j = 0.",
-        [f"{n_out} outputs", "logits O_j free symbols",
+        [f"{n_out} outputs", "logits O_j free symbols", "Y = softmax(O), so Y_n = 1 − Σ_{j<n} Y_j (step 1)",
          {"general": "loss ℓ(Y) an undefined function", "mse": "MSE loss", "cross_entropy": "cross-entropy loss"}[loss]],
     )
-    o = [Symbol(f"O_{j + 1}", real=True) for j in range(n_out)]
-    # The textbook form e^{O_i} / sum_j e^{O_j} (equal, as a function, to the engine's shifted form):
-    # over one common denominator, together/expand settle it in milliseconds.
-    total = sum((exp(v) for v in o), Integer(0))
-    Y = [exp(v) / total for v in o]
-    th.steps.append(check_zero("Σ_j Y_j − 1 = 0", sum(Y, Integer(0)) - 1))
-    y = [Symbol(f"y_{k + 1}", real=True) for k in range(n_out)]
+    # Step 1: the softmax outputs sum to 1, for free logits (textbook form e^{O_i} / sum_j e^{O_j}).
+    o = [Symbol(f"O_{j + 1}") for j in range(n_out)]
+    total = Add(*(exp(v) for v in o))
+    th.steps.append(check_zero("Σ_j Y_j − 1 = 0", Add(*(exp(v) / total for v in o)) - 1))
+    # Step 2: so Y lies on the simplex, Y_n = 1 − Σ_{j<n} Y_j, with the other Y_j free; on it, the
+    # sum of ∂ℒ/∂O_j is a polynomial identity in Y and the loss's partials g_k = ∂ℓ/∂Y_k (free symbols
+    # for a general loss ℓ).
+    Y = [Symbol(f"Y_{k + 1}") for k in range(n_out)]
+    Y[-1] = 1 - Add(*Y[:-1])
+    y = [Symbol(f"y_{k + 1}") for k in range(n_out)]
     if loss == "general":
-        g = [Function(f"∂ℓ/∂Y_{k + 1}")(*Y) for k in range(n_out)]
+        g = [Symbol(f"∂ℓ/∂Y_{k + 1}") for k in range(n_out)]
     else:
         g = [LOSSES[loss].local(Y, y, k) for k in range(n_out)]
-    dO = [sum((g[k] * Y[k] * (KroneckerDelta(k, j) - Y[j]) for k in range(n_out)), Integer(0)) for j in range(n_out)]
-    th.steps.append(check_zero("Σ_j ∂ℒ/∂O_j = 0", sum(dO, Integer(0))))
+    dO = [Add(*(g[k] * Y[k] * (KroneckerDelta(k, j) - Y[j]) for k in range(n_out))) for j in range(n_out)]
+    th.steps.append(check_zero("Σ_j ∂ℒ/∂O_j = 0", Add(*dO)))
     return th
 
 
@@ -214,7 +238,7 @@ def dead_first_layer(n_in, n_h, n_out, activation, loss) -> Theorem:
          f"{n_in}-{n_h}-{n_out} network, {activation} hidden units, "
          + ("any loss ℓ(Y) (undefined function)" if general else f"{loss} loss")],
     )
-    d = Derivation(_symbolic_problem(n_in, n_h, n_out, activation, "mse" if general else loss))
+    d = _symbolic(n_in, n_h, n_out, activation, "mse" if general else loss)
     s = d.symbols
     c = [Symbol(f"c_{j + 1}", real=True) for j in range(n_h)]
     leaves = {s.W_b[i, j]: c[j] for i in range(n_out) for j in range(n_h)}
@@ -238,11 +262,10 @@ def permanence(n_in, n_h, n_out, activation, loss) -> Theorem:
         ["W_a[i,j] = a_j", "W_b[i,j] = b_i", "x, y, a, b, η symbolic",
          f"{n_in}-{n_h}-{n_out} network, {activation} hidden units, {loss} loss"],
     )
-    d = Derivation(_symbolic_problem(n_in, n_h, n_out, activation, loss))
+    d = _symbolic(n_in, n_h, n_out, activation, loss)
     s = d.symbols
-    leaves, a, b = symmetric_leaves(d)
     eta = Symbol("η", positive=True)
-    v = d.values(leaves)
+    v = _symmetric_values(d)
     new_a = (s.W_a - eta * d.gradients["W_a"]).xreplace(v)
     new_b = (s.W_b - eta * d.gradients["W_b"]).xreplace(v)
     for i in range(1, n_h):
@@ -362,11 +385,14 @@ def random_breaks(problem: Problem, seed: int = 1) -> Theorem:
     return th
 
 
-def theorems_for(problem: Problem, every: bool = False) -> list:
+def theorems_for(problem: Problem, every: bool = False, derivation: Derivation | None = None) -> list:
     """The theorems at the problem's widths, with ``applies`` saying whether its init meets each one's
-    assumptions; with ``every``, also the numeric run of statement 3 and the random-init contrast."""
+    assumptions; with ``every``, also the numeric run of statement 3 and the random-init contrast.
+    ``derivation`` (the problem's own) saves deriving the same network again."""
     n_in, n_h, n_out = problem.layers
     act, loss = problem.activation, problem.loss
+    if derivation is not None:
+        _DERIVATIONS.setdefault((n_in, n_h, n_out, act, loss), derivation)
     sym, dead = in_symmetric_set(problem), rows_of_W_b_equal(problem)
     out = [hidden_symmetry(n_in, n_h, n_out, act, loss), softmax_lemma(n_out, "general"),
            dead_first_layer(n_in, n_h, n_out, act, loss), permanence(n_in, n_h, n_out, act, loss)]
