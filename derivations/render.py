@@ -166,3 +166,40 @@ def key_insight(values: Values, theorems: list, fmt: str = "text", detailed: boo
     if fmt == "markdown":
         return ["", f"## {lines[0]}", ""] + [f"- {line.strip()}" if line.startswith("  ") else line for line in lines[1:]]
     return ["", rf"\subsection*{{{_escape(lines[0])}}}", r"\begin{itemize}"] + [rf"\item {_escape(line.strip())}" for line in lines[1:]] + [r"\end{itemize}"]
+
+
+FORMULAS = ("formula", "closed", "expanded")
+
+
+def inline_tex(values: Values, key: str, style: str = "decimal") -> str:
+    """LaTeX for a key of the page roles: a value (``forward.Y[1]``, ``grad.w_b21``), in ``decimal``,
+    ``exact`` or ``both`` style, or a formula (``formula.w_b21``: the handout's bracket; ``closed.w_b21``:
+    in the layers' quantities; ``expanded.w_b21``: in the weights, ``x`` and ``y``).
+
+    >>> from derivations import evaluate, load_problem
+    >>> v = evaluate(load_problem())
+    >>> inline_tex(v, "grad.w_b11"), inline_tex(v, "grad.w_b11", "exact"), inline_tex(v, "forward.H[1]")
+    ('-0.0375', '- \\\\frac{3}{80}', '0.15')
+    """
+    from .problem import ProblemError
+    from .solution import Notation
+
+    group, _, rest = key.strip().partition(".")
+    d = values.derivation
+    if group in FORMULAS:
+        try:
+            w = d.weight(rest)
+        except ProblemError as err:
+            raise ProblemError("key", f"{err.expected} (in {key!r})") from None
+        expr = {"formula": d.formula, "closed": d.gradient, "expanded": d.expanded}[group](w)
+        return latex(expr, symbol_names=d.symbols.tex)
+    if style not in ("decimal", "exact", "both"):
+        raise ProblemError("key", f"unknown style {style!r} in {key!r}; expected decimal, exact or both")
+    value = values.lookup(key)
+    n = Notation(values)
+    if style == "exact":
+        return latex(value)
+    pieces = n.result(value)
+    if style == "decimal":
+        return pieces[0].tex
+    return " = ".join(p.tex for p in pieces) if len(pieces) > 1 else pieces[0].tex

@@ -20,6 +20,7 @@ from .backward import Weight
 from .values import Values
 
 DIGITS = 6
+BLANK = r"\underline{\hspace{2cm}}"
 
 
 @dataclass(frozen=True)
@@ -50,6 +51,30 @@ class Line:
     sides: list
     prose: bool = False
     label: str = ""
+    given: int = 0  # sides a worksheet shows before its blank; 0: the whole line is given
+
+    def worksheet_tex(self) -> str:
+        """The line with the derived part left blank for the student."""
+        if not self.given or self.given >= len(self.sides):
+            return self.tex()
+        return _chain([s.tex for s in self.sides[: self.given]] + [BLANK], r"\approx")
+
+    def tex_aligned(self, worksheet: bool = False) -> str:
+        """Display math: one ``=`` a row once the chain is long, as the handout sets its sums."""
+        sides = [s.tex for s in self.sides]
+        if worksheet and self.given and self.given < len(sides):
+            sides = sides[: self.given] + [BLANK]
+        flat = _chain(sides, r"\approx")
+        if self.prose or len(sides) <= 2 or (len(sides) == 3 and len(flat) < 140):
+            return flat
+        if self.label == "path":  # a long path and its product: the numbers go below, indented
+            return r"\begin{aligned} & " + r" \\ &\qquad = ".join(sides) + r" \end{aligned}"
+        if len(sides) >= 4 and not sides[-1].startswith(r"\approx"):  # "= −0.0375 = −3/80" on one row
+            sides = sides[:-2] + [sides[-2] + " = " + sides[-1]]
+        rows = [sides[0] + " &= " + sides[1]]
+        for side in sides[2:]:
+            rows.append(("& " if side.startswith(r"\approx") else "&= ") + side)
+        return r"\begin{aligned} " + r" \\ ".join(rows) + r" \end{aligned}"
 
     def text(self) -> str:
         return _chain([s.text for s in self.sides], "≈")
@@ -184,24 +209,24 @@ def worked_solution(values: Values, digits: int = DIGITS, params: list | None = 
     sec = Section("step1", t("Step 1: H = W_a · x (hidden pre-activation)", r"H = W_a \cdot x"))
     for i in range(p.n_hidden):
         terms = [n.prod(p.W_a[i, j], p.x[j]) for j in range(p.n_in)]
-        sec.lines.append(Line([n.sym(s.H[i]), join(terms, " + ", " + "), *n.result(f["H"][i])[:1]]))
-    sec.lines.append(Line([t("H"), n.vector(f["H"])]))
+        sec.lines.append(Line([n.sym(s.H[i]), join(terms, " + ", " + "), *n.result(f["H"][i])[:1]], given=2))
+    sec.lines.append(Line([t("H"), n.vector(f["H"])], given=1))
     sections.append(sec)
 
     # Step 2: L = act(H)
     sec = Section("step2", t(f"Step 2: L = {act}(H)", rf"L = \operatorname{{{act}}}(H)"))
     for i in range(p.n_hidden):
         arg = n.num(f["H"][i])
-        sec.lines.append(Line([n.sym(s.L[i]), t(f"{act}({arg.text})", rf"\operatorname{{{act}}}({arg.tex})"), *n.result(f["L"][i])[:1]]))
-    sec.lines.append(Line([t("L"), n.vector(f["L"])]))
+        sec.lines.append(Line([n.sym(s.L[i]), t(f"{act}({arg.text})", rf"\operatorname{{{act}}}({arg.tex})"), *n.result(f["L"][i])[:1]], given=1))
+    sec.lines.append(Line([t("L"), n.vector(f["L"])], given=1))
     sections.append(sec)
 
     # Step 3: O = W_b L
     sec = Section("step3", t("Step 3: O = W_b · L (output pre-activation)", r"O = W_b \cdot L"))
     for i in range(p.n_out):
         terms = [n.prod(p.W_b[i, j], f["L"][j]) for j in range(p.n_hidden)]
-        sec.lines.append(Line([n.sym(s.O[i]), join(terms, " + ", " + "), *n.result(f["O"][i])[:1]]))
-    sec.lines.append(Line([t("O"), n.vector(f["O"])]))
+        sec.lines.append(Line([n.sym(s.O[i]), join(terms, " + ", " + "), *n.result(f["O"][i])[:1]], given=1))
+    sec.lines.append(Line([t("O"), n.vector(f["O"])], given=1))
     sections.append(sec)
 
     # Step 4: Y = softmax(O)
@@ -218,10 +243,11 @@ def worked_solution(values: Values, digits: int = DIGITS, params: list | None = 
                         rf"\frac{{e^{{{num_.tex}}}}}{{" + " + ".join(f"e^{{{o.tex}}}" for o in den) + "}",
                     ),
                     *n.result(f["Y"][i]),
-                ]
+                ],
+                given=1,
             )
         )
-    sec.lines.append(Line([t("Y"), n.vector(f["Y"])]))
+    sec.lines.append(Line([t("Y"), n.vector(f["Y"])], given=1))
     sections.append(sec)
 
     # Step 5: the loss
@@ -272,7 +298,7 @@ def _loss_section(n: Notation, values: Values) -> Section:
         terms = [n.factor(y) + t("·ln ", r" \ln ") + n.factor(Y) for y, Y in zip(p.y, f["Y"])]
         body = t("−[", r"-\left[") + join(terms, " + ", " + ") + t("]", r"\right]")
     sec = Section("step5", title)
-    sec.lines.append(Line([t("ℒ", r"\mathcal{L}"), body, *n.result(f["loss"])]))
+    sec.lines.append(Line([t("ℒ", r"\mathcal{L}"), body, *n.result(f["loss"])], given=1))
     return sec
 
 
@@ -291,7 +317,7 @@ def _backward_section(n: Notation, values: Values) -> Section:
             form = t(f"−y_{i + 1} / Y_{i + 1}", rf"-\frac{{y_{{{i + 1}}}}}{{Y_{{{i + 1}}}}}")
             sub = t(f"−{y.text} / {Y.text}", rf"-\frac{{{y.tex}}}{{{Y.tex}}}")
         lhs = n.sym(s.gY[i]) + t(f" = ∂ℒ/∂Y_{i + 1}", rf" = \frac{{\partial \mathcal{{L}}}}{{\partial Y_{{{i + 1}}}}}")
-        sec.lines.append(Line([lhs, form, sub, *n.result(b["dL_dY"][i])]))
+        sec.lines.append(Line([lhs, form, sub, *n.result(b["dL_dY"][i])], given=2))
     for j in range(p.n_out):  # grouped by the logit, as the gradient of O_j uses them
         for k in range(p.n_out):
             Yk, Yj = n.num(f["Y"][k]), n.num(f["Y"][j])
@@ -301,12 +327,12 @@ def _backward_section(n: Notation, values: Values) -> Section:
             else:
                 form = t(f"−Y_{k + 1} Y_{j + 1}", rf"-Y_{{{k + 1}}} Y_{{{j + 1}}}")
                 sub = t(f"−{Yk.text}·{Yj.text}", rf"-{Yk.tex} \cdot {Yj.tex}")
-            sec.lines.append(Line([n.sym(s.dY_dO[k][j]), form, sub, *n.result(b["dY_dO"][k][j])]))
+            sec.lines.append(Line([n.sym(s.dY_dO[k][j]), form, sub, *n.result(b["dY_dO"][k][j])], given=2))
     for j in range(p.n_out):
         terms = [n.sym(s.dY_dO[k][j]) + t("·", " ") + n.sym(s.gY[k]) for k in range(p.n_out)]
         nums = [n.prod(b["dY_dO"][k][j], b["dL_dY"][k]) for k in range(p.n_out)]
         sec.lines.append(
-            Line([n.sym(s.gO[j]), join(terms, " + ", " + "), join(nums, " + ", " + "), *n.result(b["dL_dO"][j])])
+            Line([n.sym(s.gO[j]), join(terms, " + ", " + "), join(nums, " + ", " + "), *n.result(b["dL_dO"][j])], given=2)
         )
     return sec
 
@@ -326,10 +352,10 @@ def gradient_section(n: Notation, values: Values, w: Weight, role: str = "", det
     for pa in paths:
         factors = [n.sym(f) if f.is_Symbol else n.expr(f) for f in pa.factors]
         sec.lines.append(Line([
-            t(pa.text(wide) + ":  ", r"\text{" + pa.text(wide).replace("ℒ", "L") + r"}:\;") + join(factors, "·", r" \cdot "),
+            t(pa.text(wide) + ":  ", path_tex(pa, wt) + r":\quad ") + join(factors, "·", r" \cdot "),
             n.prod(*(values.value(f) for f in pa.factors)),
             *n.result(values.value(pa.product)),
-        ], label="path"))
+        ], label="path", given=1))
     lhs = t(f"∂ℒ/∂{name}", rf"\frac{{\partial \mathcal{{L}}}}{{\partial {wt.tex}}}")
     value = values.grad(w)
     if w.layer == "b":
@@ -357,15 +383,21 @@ def gradient_section(n: Notation, values: Values, w: Weight, role: str = "", det
             t("[", r"\left[") + join(nums, " + ", " + ") + t("] · ", r"\right] \cdot ") + n.factor(local) + t(" · ", r" \cdot ") + n.factor(p.x[j]),
             n.prod(b["dL_dL"][i], local, p.x[j]),
         ]
-    sec.lines.append(Line(sides + n.result(value), label=w.key(wide)))
+    sec.lines.append(Line(sides + n.result(value), label=w.key(wide), given=2))
     if detail:
         sec.lines.append(Line([t("closed form, in the layers' quantities: ", r"\text{closed form: }") + lhs, n.expr(d.gradient(w)), n.expr(d.formula(w))], label="formula"))
         sec.lines.append(Line([t("closed form, in the weights, x and y: ", r"\text{in the weights: }") + lhs, n.expr(d.expanded(w))], label="expanded"))
     return sec
 
 
+def path_tex(path, weight: Tx) -> str:
+    r"""``\mathcal{L} \to Y_{1} \to O_{2} \to w^{b}_{21}``."""
+    names = [r"\mathcal{L}" if kind == "loss" else f"{kind}_{{{k + 1}}}" for kind, k in path.nodes]
+    return r" \to ".join(names + [weight.tex])
+
+
 def _table_section(n: Notation, values: Values) -> Section:
     sec = Section("table", t("Every gradient", r"\text{Every gradient}"))
     for name in ("W_a", "W_b"):
-        sec.lines.append(Line([t(f"∂ℒ/∂{name}", rf"\frac{{\partial \mathcal{{L}}}}{{\partial W_{{{name[-1]}}}}}"), matrix(n, values.gradients[name])]))
+        sec.lines.append(Line([t(f"∂ℒ/∂{name}", rf"\frac{{\partial \mathcal{{L}}}}{{\partial W_{{{name[-1]}}}}}"), matrix(n, values.gradients[name])], given=1))
     return sec

@@ -23,7 +23,7 @@ from .problem import Problem, ProblemError
 FORWARD = ("H", "L", "O", "Y", "loss")
 BACKWARD = ("dL_dY", "dY_dO", "dL_dO", "dL_dL", "dL_dH")
 PRECISION = 50  # digits of the decimals shown and exported
-_KEY = re.compile(r"\s*(forward|backward|grad)\.(\w+)\s*(?:\[\s*(\d+)\s*(?:,\s*(\d+)\s*)?\])?\s*")
+_KEY = re.compile(r"\s*(problem|forward|backward|grad)\.(\w+)\s*(?:\[\s*(\d+)\s*(?:,\s*(\d+)\s*)?\])?\s*")
 
 
 class Values:
@@ -94,8 +94,15 @@ class Values:
         Raises :class:`ProblemError` (field ``key``) naming what was expected."""
         m = _KEY.fullmatch(key) if isinstance(key, str) else None
         if not m:
-            raise ProblemError("key", f"expected forward.NAME[i], backward.NAME[i], or grad.W_a[i,j] / grad.w_a11, got {key!r}")
+            raise ProblemError("key", f"expected problem.NAME[i], forward.NAME[i], backward.NAME[i], grad.W_a[i,j] / "
+                                      f"grad.w_a11, or formula.w_a11 / closed.w_a11 / expanded.w_a11, got {key!r}")
         group, name, i, j = m.groups()
+        if group == "problem":
+            p = self.problem
+            inputs = {"x": list(p.x), "y": list(p.y), "W_a": p.W_a.tolist(), "W_b": p.W_b.tolist()}
+            if name not in inputs:
+                raise ProblemError("key", f"unknown problem quantity {name!r} in {key!r}; expected one of x, y, W_a, W_b")
+            return self._index(inputs[name], key, group, name, i, j, 2 if name.startswith("W") else 1)
         if group == "grad":
             if name in ("W_a", "W_b"):
                 if i is None or j is None:
@@ -113,11 +120,14 @@ class Values:
             if i is not None:
                 raise ProblemError("key", f"the loss is one number: write forward.loss, got {key!r}")
             return item
+        return self._index(item, key, group, name, i, j, 2 if name == "dY_dO" else 1)
+
+    @staticmethod
+    def _index(item, key, group, name, i, j, want):
         indices = [int(k) for k in (i, j) if k is not None]
-        want = 2 if name == "dY_dO" else 1
         if len(indices) != want:
             example = f"{group}.{name}[1,2]" if want == 2 else f"{group}.{name}[1]"
-            raise ProblemError("key", f"expected {want} index{'es' if want == 2 else ''}, as in {example}, got {key!r}")
+            raise ProblemError("key", f"expected {want} {'indices' if want == 2 else 'index'}, as in {example}, got {key!r}")
         for k in indices:
             if not 1 <= k <= len(item):
                 raise ProblemError("key", f"index {k} is out of range 1..{len(item)} in {key!r}")

@@ -1,0 +1,30 @@
+"""Sphinx configuration of the course site (sources in docs/): sphinx-build -c . docs _build/site
+
+Add -t worksheet to build the students' worksheet: the same pages with the derived numbers left blank.
+"""
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+project = "derivations: backpropagation, derived"
+author = "derivations"
+copyright = "2026, the derivations authors"
+
+extensions = [
+    "myst_parser",
+    "sphinx_proof",
+    "sphinx_togglebutton",
+    "derivations.sphinxext",
+]
+myst_enable_extensions = ["dollarmath", "colon_fence", "amsmath"]
+source_suffix = {".md": "markdown"}
+exclude_patterns = ["_build", "problems/README.md"]
+
+html_theme = "sphinx_book_theme"
+html_title = "Backpropagation, derived"
+html_theme_options = {"show_toc_level": 2}
+
+# The worksheet/solution switch: `-t worksheet` (or `-D derivations_worksheet=1`) blanks the numbers.
+derivations_worksheet = tags.has("worksheet")  # noqa: F821 (Sphinx provides `tags` to conf.py)

@@ -1,0 +1,339 @@
+"""Sphinx extension: every formula and number on a course page comes from the derivation.
+
+A thin adapter over the public API: it parses options, calls the library and returns docutils nodes
+(real ``math`` / ``math_block`` nodes from ``sympy.latex``). Add ``"derivations.sphinxext"`` to
+``extensions``. What a page can write (MyST):
+
+- ``{deriv}`forward.Y[1]``` inline value (``| exact`` for the exact form, ``| both``);
+  ``{deriv}`formula.w_b21``` / ``{deriv}`closed.w_b21``` / ``{deriv}`expanded.w_b21``` inline formulas.
+- ``deriv-problem``: ``path.toml`` (relative to the docs source) for the rest of the page.
+- ``deriv-step``: ``setup``, ``step1`` ... ``step5``, ``backward``, ``table``: a step with its substitution.
+- ``deriv-gradient``: a weight (``w_b21``); ``:show: sum | paths | closed | expanded | all``.
+- ``deriv-gradients``: a table of every weight's gradient, closed form and value.
+- ``deriv-theorem``: ``symmetry``, ``softmax_lemma``, ``dead_first_layer``, ``permanence``, ``random_breaks``.
+- ``deriv-network``: the network, or with a weight its gradient paths (``:colour:``, ``:labels:``).
+- ``deriv-training``: constant vs random init in training (``:steps:``, ``:lr:``, ``:seed:``).
+
+Every directive takes ``:problem:``. ``derivations_worksheet = True`` (or ``-t worksheet`` with the top-level
+``conf.py``) leaves the derived numbers blank for students.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from docutils import nodes
+from docutils.parsers.rst import directives
+from sphinx.util import logging
+from sphinx.util.docutils import SphinxDirective, SphinxRole
+
+from . import __version__
+from .problem import HANDOUT, ProblemError, load_problem
+from .render import inline_tex
+from .solution import BLANK, worked_solution
+
+logger = logging.getLogger(__name__)
+
+STEPS = ("setup", "step1", "step2", "step3", "step4", "step5", "backward", "table")
+THEOREMS = ("symmetry", "softmax_lemma", "dead_first_layer", "permanence", "random_breaks")
+SHOW = ("sum", "paths", "closed", "expanded", "all")
+
+# One derivation per problem file and version of it, per process: every directive of every page shares it.
+_CACHE: dict = {}
+
+
+class DerivError(Exception):
+    """A page's mistake: reported as a located warning, never a traceback."""
+
+    def __init__(self, message: str, subtype: str):
+        super().__init__(message)
+        self.subtype = subtype
+
+
+def problem_path(env, name: str | None) -> Path:
+    """The TOML file a page or directive names (relative to the docs source), else the configured default,
+    else the handout's."""
+    name = name or env.current_document._extension_data.get("derivations_problem") or env.config.derivations_problem
+    if not name:
+        return HANDOUT
+    path = Path(env.srcdir) / name
+    if not path.is_file():
+        raise DerivError(f"problem file {name!r} not found (paths are relative to the docs source {env.srcdir})", "problem")
+    return path
+
+
+def values_for(env, name: str | None = None):
+    """The derivation's exact values for a page's problem, derived once per file version."""
+    from .values import evaluate
+
+    path = problem_path(env, name)
+    env.note_dependency(str(path.resolve()))  # an edit to the TOML rebuilds the page
+    key = (str(path.resolve()), path.stat().st_mtime_ns)
+    if key not in _CACHE:
+        try:
+            _CACHE[key] = evaluate(load_problem(path))
+        except ProblemError as err:
+            raise DerivError(str(err), "problem") from None
+    return _CACHE[key]
+
+
+def _warn(obj, err: Exception, subtype: str | None = None) -> list:
+    logger.warning(f"derivations: {err}", location=obj.get_location(), type="derivations",
+                   subtype=subtype or getattr(err, "subtype", "key"))
+    return []
+
+
+def _math_block(obj, tex: str) -> nodes.math_block:
+    node = nodes.math_block(tex, tex, docname=obj.env.current_document.docname, number=None, label=None, nowrap=False)
+    node["no-wrap"] = False
+    obj.set_source_info(node)
+    return node
+
+
+def _worksheet(env) -> bool:
+    return bool(env.config.derivations_worksheet)
+
+
+class DerivRole(SphinxRole):
+    """``{deriv}`KEY``` or ``{deriv}`KEY | exact```: a value or formula of the page's problem, as math."""
+
+    def run(self):
+        key, _, style = (part.strip() for part in self.text.partition("|"))
+        try:
+            values = values_for(self.env)
+            tex = inline_tex(values, key, style or "decimal")
+        except (DerivError, ProblemError) as err:
+            return _warn(self, err), []
+        if _worksheet(self.env) and not key.startswith(("formula.", "closed.", "expanded.")):
+            tex = BLANK
+        node = nodes.math(tex, tex)
+        self.set_source_info(node)
+        return [node], []
+
+
+class DerivDirective(SphinxDirective):
+    """Shared by the display directives: one argument, and ``:problem:``."""
+
+    required_arguments = 0
+    optional_arguments = 1
+    option_spec = {"problem": directives.unchanged}
+    has_content = False
+
+    def run(self):
+        try:
+            return self.build(values_for(self.env, self.options.get("problem")))
+        except (DerivError, ProblemError) as err:
+            return _warn(self, err)
+
+    def argument(self, choices=None, what="argument") -> str:
+        if not self.arguments:
+            raise DerivError(f"{self.name}: missing {what}" + (f"; expected one of {', '.join(choices)}" if choices else ""), "option")
+        arg = self.arguments[0].strip()
+        if choices and arg not in choices:
+            raise DerivError(f"{self.name}: unknown {what} {arg!r}; expected one of {', '.join(choices)}", "key")
+        return arg
+
+    def build(self, values):
+        raise NotImplementedError
+
+
+class ProblemDirective(SphinxDirective):
+    """``deriv-problem``: the problem file for the rest of the page."""
+
+    required_arguments = 1
+
+    def run(self):
+        name = self.arguments[0].strip()
+        try:
+            values_for(self.env, name)
+        except (DerivError, ProblemError) as err:
+            return _warn(self, err)
+        self.env.current_document["derivations_problem"] = name
+        return []
+
+
+class StepDirective(DerivDirective):
+    """``deriv-step STEP``: a section of the worked solution, each line as display math."""
+
+    def build(self, values):
+        key = self.argument(STEPS, "step")
+        section = worked_solution(values, params=[]).section(key)
+        ws = _worksheet(self.env)
+        return [_math_block(self, line.tex_aligned(ws)) for line in section.lines]
+
+
+class GradientDirective(DerivDirective):
+    """``deriv-gradient WEIGHT``: its path sum with numbers (``:show: sum``), its paths, its closed forms."""
+
+    option_spec = {**DerivDirective.option_spec, "show": lambda a: directives.choice(a, SHOW)}
+
+    def build(self, values):
+        from .solution import Notation, gradient_section
+
+        name = self.argument(what="weight (like w_b21)")
+        try:
+            w = values.derivation.weight(name)
+        except ProblemError as err:
+            raise DerivError(err.expected, "key") from None
+        show = self.options.get("show", "sum")
+        section = gradient_section(Notation(values), values, w, detail=show in ("closed", "expanded", "all"))
+        ws = _worksheet(self.env)
+        wanted = {"sum": {w.key(values.derivation.symbols.wide)}, "paths": {"path"}, "closed": {"formula"},
+                  "expanded": {"expanded"}, "all": None}[show]
+        lines = [ln for ln in section.lines if wanted is None or ln.label in wanted]
+        return [_math_block(self, line.tex_aligned(ws)) for line in lines]
+
+
+class GradientTableDirective(DerivDirective):
+    """``deriv-gradients``: every weight's gradient, one row each: closed form in the layers' quantities,
+    the handout's bracket, and the value (blank on a worksheet)."""
+
+    def build(self, values):
+        from sympy import latex
+
+        d = values.derivation
+        tex_names = d.symbols.tex
+        ws = _worksheet(self.env)
+        table = nodes.table(classes=["derivations-gradients"])
+        group = nodes.tgroup(cols=4)
+        table += group
+        for width in (12, 22, 46, 20):
+            group += nodes.colspec(colwidth=width)
+        head = nodes.thead()
+        group += head
+        row = nodes.row()
+        for title in ("weight", "gradient", "written out", "value"):
+            row += nodes.entry("", nodes.paragraph("", title))
+        head += row
+        body = nodes.tbody()
+        group += body
+        for w in d.weights():
+            weight_tex = tex_names[d.symbols.weight(w.layer, w.i, w.j)]
+            cells = [
+                rf"\frac{{\partial \mathcal{{L}}}}{{\partial {weight_tex}}}",
+                latex(d.gradient(w), symbol_names=tex_names),
+                latex(d.formula(w), symbol_names=tex_names),
+                BLANK if ws else inline_tex(values, f"grad.{w.key(d.symbols.wide)}", "both"),
+            ]
+            row = nodes.row()
+            for tex in cells:
+                row += nodes.entry("", nodes.paragraph("", "", nodes.math(tex, tex)))
+            body += row
+        self.set_source_info(table)
+        return [table]
+
+
+class TheoremDirective(DerivDirective):
+    """``deriv-theorem NAME``: the statement and assumptions (``:part: statement``), each checked step and
+    the verdict (``:part: proof``), or both (the default)."""
+
+    option_spec = {**DerivDirective.option_spec, "part": lambda a: directives.choice(a, ("all", "statement", "proof"))}
+
+    def build(self, values):
+        from sympy import latex
+
+        from . import theorems as T
+
+        key = self.argument(THEOREMS, "theorem")
+        p = values.problem
+        if key == "random_breaks":
+            th = T.random_breaks(p)
+        else:
+            th = {t.key: t for t in T.theorems_for(p, derivation=values.derivation)}[key]
+            if key == "permanence" and T.in_symmetric_set(p):
+                th.steps.append(T.permanence_in_numbers(p))
+        part = self.options.get("part", "all")
+        statement = [nodes.paragraph("", th.statement),
+                     nodes.paragraph("", "", nodes.strong("", "Assumptions: "), nodes.Text("; ".join(th.assumptions) + "."))]
+        if part == "statement":
+            return statement
+        out = statement if part == "all" else []
+        items = nodes.bullet_list()
+        for step in th.steps:
+            para = nodes.paragraph("", "", nodes.Text(f"{step.claim}: "),
+                                   nodes.strong("", "holds" if step.ok else "NOT PROVED"), nodes.Text(f" ({step.method})"))
+            item = nodes.list_item("", para)
+            small = step.expression != 0 and len(str(step.expression)) < 300
+            if small:
+                tex = rf"{latex(step.expression)} \;\longrightarrow\; {latex(step.result)}"
+                item += _math_block(self, tex)
+            items += item
+        out.append(items)
+        for note in th.notes:
+            out.append(nodes.paragraph("", note))
+        verdict = "proved by SymPy" if th.holds else "not proved"
+        out.append(nodes.paragraph("", "", nodes.strong("", f"Verdict: {verdict}"),
+                                   nodes.Text(f" ({len(th.steps)} step{'s' if len(th.steps) != 1 else ''} checked).")))
+        return out
+
+
+def _positive_int(text):
+    return directives.positive_int(text)
+
+
+class NetworkDirective(DerivDirective):
+    """``deriv-network [WEIGHT]``: the network as inline SVG, the weight's gradient paths in colour."""
+
+    option_spec = {**DerivDirective.option_spec, "colour": directives.unchanged, "labels": directives.flag,
+                   "no-labels": directives.flag, "digits": _positive_int}
+
+    def build(self, values):
+        from .figures import network_svg
+
+        weight = self.arguments[0].strip() if self.arguments else None
+        if weight:
+            try:
+                weight = values.derivation.weight(weight)
+            except ProblemError as err:
+                raise DerivError(err.expected, "key") from None
+        labels = "no-labels" not in self.options and not _worksheet(self.env)
+        svg = network_svg(values, weight, self.options.get("colour", "red"), labels, self.options.get("digits", 3))
+        return [nodes.raw("", f'<div class="derivations-figure">{svg}</div>', format="html")]
+
+
+class TrainingDirective(DerivDirective):
+    """``deriv-training``: constant vs random initialization in training, plotted at build time."""
+
+    option_spec = {**DerivDirective.option_spec, "steps": _positive_int, "lr": directives.unchanged,
+                   "seed": directives.nonnegative_int}
+
+    def build(self, values):
+        from .figures import training_curves, training_svg
+        from .problem import parse_number
+
+        try:
+            lr = parse_number(self.options.get("lr", "0.5"), "lr")
+        except ProblemError as err:
+            raise DerivError(f"deriv-training: {err}", "option") from None
+        if lr <= 0:
+            raise DerivError(f"deriv-training: lr: expected a positive number, got {lr}", "option")
+        steps = self.options.get("steps", 300)
+        if steps > 5000:
+            raise DerivError(f"deriv-training: steps: expected at most 5000, got {steps}", "option")
+        curves = training_curves(values.problem, steps, float(lr), self.options.get("seed", 1))
+        svg = training_svg(curves)
+        spread_c, spread_r = max(curves["constant"]["spread"]), curves["random"]["spread"][-1]
+        caption = (f"{steps} gradient-descent steps, learning rate {float(lr):g}. Constant init: the hidden units' "
+                   f"weights lie on one curve (largest spread across units: {spread_c:g}). Random init: "
+                   f"they separate (spread after the last step: {spread_r:.3g}).")
+        return [nodes.raw("", f'<div class="derivations-figure">{svg}</div>', format="html"),
+                nodes.paragraph("", caption, classes=["caption"])]
+
+
+def setup(app):
+    app.add_config_value("derivations_worksheet", False, "env", types=(bool, int),
+                         description="leave the derived numbers blank (a worksheet for students)")
+    app.add_config_value("derivations_problem", "", "env", types=(str,),
+                         description="the default problem file, relative to the docs source; empty: the handout")
+    app.add_role("deriv", DerivRole())
+    app.add_directive("deriv-problem", ProblemDirective)
+    app.add_directive("deriv-step", StepDirective)
+    app.add_directive("deriv-gradient", GradientDirective)
+    app.add_directive("deriv-gradients", GradientTableDirective)
+    app.add_directive("deriv-theorem", TheoremDirective)
+    app.add_directive("deriv-network", NetworkDirective)
+    app.add_directive("deriv-training", TrainingDirective)
+    # No state in the environment: derivations are cached per process, keyed by the file's version, and
+    # the TOML dependency is noted with env.note_dependency, which Sphinx itself purges and merges.
+    return {"version": __version__, "parallel_read_safe": True, "parallel_write_safe": True, "env_version": 1}
+

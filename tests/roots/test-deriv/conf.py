@@ -1,0 +1,3 @@
+extensions = ["myst_parser", "derivations.sphinxext"]
+myst_enable_extensions = ["dollarmath"]
+source_suffix = {".md": "markdown"}

@@ -1,0 +1,84 @@
+"""Figures: the gradient-path diagrams highlight exactly a weight's paths; the training curves show the
+symmetry (zero spread under constant init, non-zero under random init)."""
+
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from derivations import evaluate
+from derivations.figures import network_svg, training_curves
+
+
+def highlighted(svg: str) -> set:
+    return set(re.findall(r'class="edge path" data-edge="([^"]+)"', svg))
+
+
+def test_w_a11_highlights_exactly_its_four_paths(handout_values):
+    svg = network_svg(handout_values, "w_a11", colour="green")
+    assert 'data-paths="4"' in svg
+    assert highlighted(svg) == {
+        "Y1-loss", "Y2-loss",  # the loss reaches both softmax outputs
+        "O1-Y1", "O1-Y2", "O2-Y1", "O2-Y2",  # each Y depends on both logits
+        "L1-O1", "L1-O2",  # L_1 feeds both logits (through w^b_11, w^b_21)
+        "H1-L1", "x1-H1",  # ReLU, and the weight itself
+    }
+    all_edges = set(re.findall(r'data-edge="([^"]+)"', svg))
+    assert len(all_edges) == 12 + 4 + 8 + 4 + 2  # every weight an edge, plus activations, softmax, loss
+
+
+def test_w_b21_highlights_exactly_its_two_paths(handout_values):
+    svg = network_svg(handout_values, "w_b21", colour="blue")
+    assert 'data-paths="2"' in svg
+    assert highlighted(svg) == {"Y1-loss", "Y2-loss", "O2-Y1", "O2-Y2", "L1-O2"}
+    assert "#1f77b4" in svg
+
+
+def test_edge_labels_are_the_local_derivatives(handout_values):
+    svg = network_svg(handout_values, "w_b11")
+    labels = re.findall(r"<title>([^<]+)</title>", svg)
+    assert "∇Y_1 = −0.5" in labels and "∂Y_2/∂O_1 = −0.25" in labels and "L_1 = 0.15" in labels
+
+
+def test_diagram_for_a_wide_network_is_well_formed():
+    from derivations import Problem
+    from sympy import ImmutableMatrix, Rational
+
+    p = Problem((8, 16, 8), "tanh", "mse", (Rational(1, 2),) * 8, (Rational(1, 8),) * 8,
+                ImmutableMatrix(16, 8, lambda i, j: Rational(i - j, 10)), ImmutableMatrix(8, 16, lambda i, j: Rational(i + j, 20)))
+    svg = network_svg(evaluate(p), "w_a33")
+    import xml.etree.ElementTree as ET
+
+    ET.fromstring(svg)  # valid XML
+    assert 'data-paths="64"' in svg
+
+
+def test_training_curves_show_the_symmetry(handout):
+    curves = training_curves(handout, steps=200, lr=0.5, seed=1)
+    assert max(curves["constant"]["spread"]) == 0.0  # identical hidden units, bit for bit
+    assert curves["random"]["spread"][-1] > 1e-3
+    assert curves["constant"]["loss"][-1] < curves["constant"]["loss"][0]
+    hidden = curves["constant"]["hidden"]
+    assert all(series == hidden[0] for series in hidden)
+    assert any(series != curves["random"]["hidden"][0] for series in curves["random"]["hidden"][1:])
+
+
+def test_unknown_weight_in_a_diagram_is_a_located_warning(tmp_path):
+    src = tmp_path / "src"
+    shutil.copytree(Path(__file__).parent / "roots" / "test-deriv", src)
+    (src / "index.md").write_text("# Diagram\n\n```{deriv-network} w_a99\n```\n")
+    result = subprocess.run([sys.executable, "-m", "sphinx", "-W", "-q", str(src), str(tmp_path / "out")],
+                            capture_output=True, text=True)
+    assert result.returncode != 0
+    assert "index.md:3" in result.stderr and "w_a99" in result.stderr, result.stderr
+
+
+def test_print_lists_the_paths_as_text(capsys):
+    from derivations.print import main
+
+    assert main(["--param", "w_a11"]) == 0
+    out = capsys.readouterr().out
+    assert "ℒ → Y_1 → O_2 → L_1 → H_1 → w^a_11" in out
