@@ -17,24 +17,43 @@ from .solution import Solution
 from .values import BACKWARD, FORWARD, Values
 
 
-def number(v: Expr, decimal=None) -> dict:
-    """One value in the JSON contract: exact text, LaTeX, and a float (``None`` if no float holds it)."""
+# Exact forms of transcendental values grow with the network (every softmax output appears in every
+# gradient); past this many nodes the printed form is megabytes that nobody reads, so it is left out.
+EXACT_NODES = 2000
+
+
+def tree_size(expr: Expr, memo: dict) -> int:
+    """Nodes in the printed form of ``expr``, counted over its shared subexpressions (linear time)."""
+    key = id(expr)
+    if key not in memo:
+        memo[key] = (expr, 1 + sum(tree_size(a, memo) for a in expr.args))
+    return memo[key][1]
+
+
+def number(v: Expr, decimal=None, memo: dict | None = None) -> dict:
+    """One value in the JSON contract: exact text, LaTeX, and a float (``None`` if no float holds it).
+
+    A transcendental value whose exact form has more than :data:`EXACT_NODES` nodes gets ``None`` for
+    ``exact`` and ``latex`` (its float is still computed from the exact expression)."""
     try:
         value = float(v.evalf(20) if decimal is None else decimal)
     except (TypeError, ValueError, OverflowError):
         value = None
     if value is not None and not math.isfinite(value):
         value = None
+    if not v.is_Rational and tree_size(v, {} if memo is None else memo) > EXACT_NODES:
+        return {"exact": None, "latex": None, "value": value}
     # order="none": sorting the terms of a large exact expression costs more than printing it.
     return {"exact": sstr(v, order="none"), "latex": latex(v, order="none"), "value": value}
 
 
-def _tree(x, values: Values | None = None):
+def _tree(x, values: Values | None = None, memo: dict | None = None):
+    memo = {} if memo is None else memo
     if isinstance(x, (list, tuple)):
-        return [_tree(e, values) for e in x]
+        return [_tree(e, values, memo) for e in x]
     if hasattr(x, "tolist"):
-        return _tree(x.tolist(), values)
-    return number(x, values.decimal(x) if values is not None else None)
+        return _tree(x.tolist(), values, memo)
+    return number(x, values.decimal(x) if values is not None else None, memo)
 
 
 def to_json_dict(values: Values, theorems: list | None = None) -> dict:

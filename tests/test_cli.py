@@ -136,3 +136,40 @@ def test_digits(capsys, tmp_path):
     assert main(["--config", write(tmp_path, text), "--digits", "3"]) == 0
     out = capsys.readouterr().out
     assert "L_1 = sigmoid(0.15) ≈ 0.537" in out
+
+
+def test_theorems_flag_prints_every_step(capsys):
+    assert main(["--theorems"]) == 0
+    out = capsys.readouterr().out
+    assert "[proved] Hidden-unit symmetry" in out and "[proved] Random initialization breaks the symmetry" in out
+    assert "∂ℒ/∂w^a_21 − ∂ℒ/∂w^a_11 = 0: holds" in out
+    assert "spread across hidden units = 0" in out
+    assert "The general argument, for any width:" in out
+    assert "NOT PROVED" not in out
+
+
+def test_random_init_problem_says_the_symmetry_is_broken(tmp_path, capsys):
+    text = GOOD.replace("W_a = 0.1", "W_a = [[0.2, -0.3, 0.5], [0.4, 0.1, -0.2], [-0.1, 0.3, 0.2], [0.3, 0.2, 0.1]]")
+    assert main(["--config", write(tmp_path, text)]) == 0
+    out = capsys.readouterr().out
+    # W_b still has equal rows, so W_a's gradient is still 0, but the hidden units are no longer alike.
+    assert "∂ℒ/∂W_a = 0" in out
+    assert "this init breaks the hidden-unit symmetry" in out
+    assert "[proved] Hidden-unit symmetry (its assumption fails for this init)" in out
+
+
+def test_json_leaves_out_only_huge_exact_forms():
+    """Rationals are always exact; a transcendental value too large to print keeps its float."""
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).parent))
+    from conftest import random_problem
+    from derivations import evaluate
+    from derivations.render import to_json_dict
+
+    data = to_json_dict(evaluate(random_problem(5, (4, 5, 4), "tanh", "mse")))
+    entry = data["gradients"]["W_a"][0][0]
+    assert entry["exact"] is None and entry["latex"] is None and isinstance(entry["value"], float)
+    assert data["forward"]["H"][0]["exact"] is not None  # rational: always exact
+    assert data["forward"]["L"][0]["exact"].startswith("tanh(")  # small transcendental: exact

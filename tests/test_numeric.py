@@ -118,16 +118,40 @@ def test_gradients_match_numpy_backprop(case):
         np.testing.assert_allclose(got, ref[name], rtol=1e-9, atol=1e-12, err_msg=name)
 
 
-def test_exact_values_evaluate_to_the_layered_decimals(case):
+SMALL = [c for c in CASES if c[1][1] * (c[1][0] + c[1][2]) <= 12]
+
+
+@pytest.mark.parametrize("seed,widths,act,loss", SMALL, ids=lambda v: str(v))
+def test_exact_values_evaluate_to_the_layered_decimals(seed, widths, act, loss):
     """The exact expressions themselves (evalf at 50 digits) agree with the layer-by-layer decimals that
-    the two tests above check, so those checks speak for the exact values too (small widths: evalf of a
-    deep exact expression is slow)."""
-    p, values = case
-    if p.n_weights > 12:
-        pytest.skip("evalf of the exact form is checked on the small widths")
+    the two tests above check, so those checks speak for the exact values too (small widths only: evalf
+    of a deep exact expression is slow)."""
+    values = evaluate(derive(random_problem(seed, widths, act, loss)))
     for name in ("W_a", "W_b"):
         for exact in values.gradients[name]:
             assert abs(exact.evalf(50) - values.decimal(exact)) < 1e-40
+
+
+def test_cli_json_matches_numpy_on_a_random_problem(tmp_path, capsys):
+    """The JSON contract's values, from the CLI, against the independent NumPy backprop."""
+    import json
+
+    from derivations.print import main
+
+    p = random_problem(21, (3, 5, 3), "sigmoid", "cross_entropy")
+    rows = lambda m: "[" + ", ".join("[" + ", ".join(f'"{v}"' for v in m.row(i)) + "]" for i in range(m.rows)) + "]"
+    vec = lambda v: "[" + ", ".join(f'"{e}"' for e in v) + "]"
+    (tmp_path / "p.toml").write_text(
+        f'[network]\nlayers = [3, 5, 3]\nactivation = "sigmoid"\nloss = "cross_entropy"\n'
+        f"[data]\nx = {vec(p.x)}\ny = {vec(p.y)}\n[init]\nW_a = {rows(p.W_a)}\nW_b = {rows(p.W_b)}\n"
+    )
+    assert main(["--config", str(tmp_path / "p.toml"), "--format", "json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    ref = numpy_backprop(p)
+    for name in ("W_a", "W_b"):
+        got = np.array([[v["value"] for v in row] for row in data["gradients"][name]])
+        np.testing.assert_allclose(got, ref[name], rtol=1e-9, atol=1e-12, err_msg=name)
+    assert data["symmetric"] is False
 
 
 def test_relu_cases_cover_both_sides_of_zero():
