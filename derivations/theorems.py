@@ -21,6 +21,7 @@ from sympy import (Add, Expr, Function, ImmutableMatrix, Integer, KroneckerDelta
                    exp, simplify, together)
 
 from .backward import Derivation
+from .forward import pair
 from .layers import LOSSES
 from .problem import ACTIVATIONS, Problem
 
@@ -186,15 +187,24 @@ def hidden_symmetry(n_in, n_h, n_out, activation, loss) -> Theorem:
         for name, vec in (("H", s.H), ("L", s.L)):
             th.steps.append(check_zero(f"{name}_{i + 1} − {name}_1 = 0", v[vec[i]] - v[vec[0]]))
     ga, gb = (d.gradients[k].xreplace(v) for k in ("W_a", "W_b"))
-    for i in range(1, n_h):
-        for j in range(n_in):
-            th.steps.append(check_zero(f"∂ℒ/∂w^a_{i + 1}{j + 1} − ∂ℒ/∂w^a_1{j + 1} = 0", ga[i, j] - ga[0, j]))
-        for k in range(n_out):
-            th.steps.append(check_zero(f"∂ℒ/∂w^b_{k + 1}{i + 1} − ∂ℒ/∂w^b_{k + 1}1 = 0", gb[k, i] - gb[k, 0]))
-    if n_h == 1:
-        th.notes.append("One hidden unit: nothing to compare, the statement holds trivially.")
-        th.steps.append(Step("one hidden unit", Integer(0), Integer(0), True, "vacuous"))
+    th.steps += _same_across_hidden_units(ga, gb, "∂ℒ/∂w^a_{}", "∂ℒ/∂w^b_{}", s.wide)
     return th
+
+
+def _same_across_hidden_units(A, B, name_a: str, name_b: str, wide: bool) -> list:
+    """Steps: every hidden unit's entries of ``A`` (rows, shaped like ``W_a``) and ``B`` (columns, shaped
+    like ``W_b``) minus the first unit's simplify to 0."""
+    steps = []
+    for i in range(1, A.rows):
+        for j in range(A.cols):
+            a, a1 = name_a.format(pair(i, j, wide)), name_a.format(pair(0, j, wide))
+            steps.append(check_zero(f"{a} − {a1} = 0", A[i, j] - A[0, j]))
+        for k in range(B.rows):
+            b, b1 = name_b.format(pair(k, i, wide)), name_b.format(pair(k, 0, wide))
+            steps.append(check_zero(f"{b} − {b1} = 0", B[k, i] - B[k, 0]))
+    if A.rows == 1:
+        steps.append(Step("one hidden unit: nothing to compare", Integer(0), Integer(0), True, "vacuous"))
+    return steps
 
 
 @lru_cache(maxsize=None)
@@ -248,7 +258,7 @@ def dead_first_layer(n_in, n_h, n_out, activation, loss) -> Theorem:
     ga = d.gradients["W_a"].xreplace(v)
     for i in range(n_h):
         for j in range(n_in):
-            th.steps.append(check_zero(f"∂ℒ/∂w^a_{i + 1}{j + 1} = 0", ga[i, j]))
+            th.steps.append(check_zero(f"∂ℒ/∂w^a_{pair(i, j, s.wide)} = 0", ga[i, j]))
     return th
 
 
@@ -268,13 +278,7 @@ def permanence(n_in, n_h, n_out, activation, loss) -> Theorem:
     v = _symmetric_values(d)
     new_a = (s.W_a - eta * d.gradients["W_a"]).xreplace(v)
     new_b = (s.W_b - eta * d.gradients["W_b"]).xreplace(v)
-    for i in range(1, n_h):
-        for j in range(n_in):
-            th.steps.append(check_zero(f"w^a'_{i + 1}{j + 1} − w^a'_1{j + 1} = 0", new_a[i, j] - new_a[0, j]))
-        for k in range(n_out):
-            th.steps.append(check_zero(f"w^b'_{k + 1}{i + 1} − w^b'_{k + 1}1 = 0", new_b[k, i] - new_b[k, 0]))
-    if n_h == 1:
-        th.steps.append(Step("one hidden unit", Integer(0), Integer(0), True, "vacuous"))
+    th.steps += _same_across_hidden_units(new_a, new_b, "w^a'_{}", "w^b'_{}", s.wide)
     return th
 
 
