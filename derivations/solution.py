@@ -144,11 +144,9 @@ class Notation:
 
         f = self.values.decimal(v)
         if not isinstance(f, Float):
-            f = Float(f, self.digits + 5) if f.is_number else f
-        try:
-            return mpmath.nstr(f._to_mpmath(f._prec), self.digits, min_fixed=-4, max_fixed=9)
-        except (AttributeError, TypeError):
             return sstr(f)
+        with mpmath.workdps(self.digits + 5):
+            return mpmath.nstr(mpmath.mpf(f), self.digits, min_fixed=-4, max_fixed=9)
 
     def num(self, v: Expr) -> Tx:
         """A number inside a substitution: exact decimal if it has one, else rounded."""

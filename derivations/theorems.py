@@ -4,7 +4,6 @@ Each theorem is a :class:`Theorem` record: the statement, its assumptions, and t
 expression that SymPy simplified and what it came to. A step holds only if its expression simplifies to
 exactly 0 (a numeric counterexample, or a simplification that gets stuck, leaves it *not proved*).
 
->>> from derivations import load_problem
 >>> th = dead_first_layer(3, 4, 2, "relu", "mse")
 >>> th.holds, th.steps[-1].claim
 (True, '∂ℒ/∂w^a_43 = 0')
@@ -12,11 +11,13 @@ exactly 0 (a numeric counterexample, or a simplification that gets stuck, leaves
 
 from __future__ import annotations
 
+import contextlib
 import random
 import time
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 
+import mpmath
 from sympy import (Add, Expr, Function, ImmutableMatrix, Integer, KroneckerDelta, Rational, Symbol, count_ops, expand,
                    exp, simplify, together)
 
@@ -317,28 +318,26 @@ def train(problem: Problem, steps: int = 300, lr=Rational(1, 2), module: str = "
     Returns the per-step loss and weights; with ``module="mpmath"`` the arithmetic carries ``dps`` digits."""
     from .values import Numeric
 
-    d = Derivation(problem)
-    num = Numeric(d, module)
-    if module == "mpmath":
-        import mpmath
+    num = Numeric(Derivation(problem), module)
+    precise = module == "mpmath"
 
-        mpmath.mp.dps = dps
-        conv = mpmath.mpf
-    else:
-        conv = float
-    W_a = [[conv(str(v)) if module == "mpmath" else float(v) for v in problem.W_a.row(i)] for i in range(problem.n_hidden)]
-    W_b = [[conv(str(v)) if module == "mpmath" else float(v) for v in problem.W_b.row(i)] for i in range(problem.n_out)]
-    x = [conv(str(v)) if module == "mpmath" else float(v) for v in problem.x]
-    y = [conv(str(v)) if module == "mpmath" else float(v) for v in problem.y]
-    eta = conv(str(lr)) if module == "mpmath" else float(lr)
-    history = {"loss": [], "W_a": [], "W_b": [], "lr": lr, "steps": steps}
-    for _ in range(steps + 1):
-        ga, gb, loss = num.gradients(W_a, W_b, x, y)
-        history["loss"].append(loss)
-        history["W_a"].append([row[:] for row in W_a])
-        history["W_b"].append([row[:] for row in W_b])
-        W_a = [[w - eta * g for w, g in zip(rw, rg)] for rw, rg in zip(W_a, ga)]
-        W_b = [[w - eta * g for w, g in zip(rw, rg)] for rw, rg in zip(W_b, gb)]
+    def conv(v):
+        r = Rational(v)
+        return mpmath.mpf(int(r.p)) / int(r.q) if precise else float(r)
+
+    with mpmath.workdps(dps) if precise else contextlib.nullcontext():
+        W_a = [[conv(v) for v in problem.W_a.row(i)] for i in range(problem.n_hidden)]
+        W_b = [[conv(v) for v in problem.W_b.row(i)] for i in range(problem.n_out)]
+        x, y = ([conv(v) for v in vec] for vec in (problem.x, problem.y))
+        eta = conv(lr)
+        history = {"loss": [], "W_a": [], "W_b": [], "lr": lr, "steps": steps}
+        for _ in range(steps + 1):
+            ga, gb, loss = num.gradients(W_a, W_b, x, y)
+            history["loss"].append(loss)
+            history["W_a"].append([row[:] for row in W_a])
+            history["W_b"].append([row[:] for row in W_b])
+            W_a = [[w - eta * g for w, g in zip(rw, rg)] for rw, rg in zip(W_a, ga)]
+            W_b = [[w - eta * g for w, g in zip(rw, rg)] for rw, rg in zip(W_b, gb)]
     return history
 
 
