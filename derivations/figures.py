@@ -14,8 +14,9 @@ from __future__ import annotations
 
 import html
 import io
+import re
 
-from .theorems import hidden_spread, random_init, train
+from .theorems import hidden_spread, random_draw, train
 from .values import Values
 
 COLOURS = {"red": "#d62728", "blue": "#1f77b4", "green": "#2ca02c", "orange": "#ff7f0e", "purple": "#9467bd"}
@@ -77,7 +78,8 @@ def network_svg(values: Values, weight=None, colour: str = "red", labels: bool =
 
     out = [
         f'<svg xmlns="http://www.w3.org/2000/svg" class="derivations-network" viewBox="0 0 {width} {height}" '
-        f'width="{width}" role="img" aria-label="{html.escape(title)}" data-paths="{n_paths}" '
+        f'width="{width}" style="max-width: 100%; height: auto" role="img" aria-label="{html.escape(title)}" '
+        f'data-paths="{n_paths}" '
         'font-family="sans-serif" font-size="13">',
         f"<title>{html.escape(title)}</title>",
     ]
@@ -129,8 +131,9 @@ def training_curves(problem, steps: int = 300, lr=0.5, seed: int = 1) -> dict:
     """Gradient descent from the problem's init and from a seeded random init, with the engine's
     gradients: per step, the loss, each hidden unit's first incoming weight ``w^a_i1``, and the spread
     across hidden units (0 means the units are identical)."""
-    out = {"steps": steps, "lr": lr, "seed": seed}
-    for name, p in (("constant", problem), ("random", random_init(problem, seed))):
+    rnd, used = random_draw(problem, seed)
+    out = {"steps": steps, "lr": lr, "seed": used}
+    for name, p in (("constant", problem), ("random", rnd)):
         h = train(p, steps, lr)
         out[name] = {
             "loss": [float(v) for v in h["loss"]],
@@ -165,4 +168,6 @@ def training_svg(curves: dict) -> str:
     fig.savefig(buf, format="svg", metadata={"Date": None})
     plt.close(fig)
     text = buf.getvalue()
-    return text[text.index("<svg"):]
+    text = text[text.index("<svg"):]
+    # Scale with the page: keep the viewBox, drop the fixed size.
+    return re.sub(r'<svg([^>]*?) width="[^"]*" height="[^"]*"', r'<svg\1 style="width: 100%; height: auto"', text, count=1)

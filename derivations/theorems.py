@@ -18,7 +18,7 @@ from dataclasses import dataclass, field, replace
 from functools import lru_cache
 
 import mpmath
-from sympy import (Add, Expr, Function, ImmutableMatrix, Integer, KroneckerDelta, Rational, Symbol, count_ops, expand,
+from sympy import (Add, Expr, Function, ImmutableMatrix, Integer, KroneckerDelta, Mul, Rational, Symbol, count_ops, expand,
                    exp, simplify, together)
 
 from .backward import Derivation
@@ -112,6 +112,14 @@ def check_zero(claim: str, expr: Expr) -> Step:
     return Step(claim, expr, e, e == 0, "simplify")
 
 
+def check_difference(claim: str, a: Expr, b: Expr) -> Step:
+    """:func:`check_zero` of ``a - b``, recording the difference as written (``a - b`` unevaluated), so
+    the record shows both sides even when SymPy cancels them on sight."""
+    step = check_zero(claim, a - b)
+    step.expression = Add(a, Mul(-1, b, evaluate=False), evaluate=False)
+    return step
+
+
 def _witness(expr: Expr):
     """The value of ``expr`` at a seeded random rational point, if it is clearly not 0."""
     rng = random.Random(0)
@@ -186,7 +194,7 @@ def hidden_symmetry(n_in, n_h, n_out, activation, loss) -> Theorem:
     v = _symmetric_values(d)
     for i in range(1, n_h):
         for name, vec in (("H", s.H), ("L", s.L)):
-            th.steps.append(check_zero(f"{name}_{i + 1} − {name}_1 = 0", v[vec[i]] - v[vec[0]]))
+            th.steps.append(check_difference(f"{name}_{i + 1} − {name}_1 = 0", v[vec[i]], v[vec[0]]))
     ga, gb = (d.gradients[k].xreplace(v) for k in ("W_a", "W_b"))
     th.steps += _same_across_hidden_units(ga, gb, "∂ℒ/∂w^a_{}", "∂ℒ/∂w^b_{}", s.wide)
     return th
@@ -199,10 +207,10 @@ def _same_across_hidden_units(A, B, name_a: str, name_b: str, wide: bool) -> lis
     for i in range(1, A.rows):
         for j in range(A.cols):
             a, a1 = name_a.format(pair(i, j, wide)), name_a.format(pair(0, j, wide))
-            steps.append(check_zero(f"{a} − {a1} = 0", A[i, j] - A[0, j]))
+            steps.append(check_difference(f"{a} − {a1} = 0", A[i, j], A[0, j]))
         for k in range(B.rows):
             b, b1 = name_b.format(pair(k, i, wide)), name_b.format(pair(k, 0, wide))
-            steps.append(check_zero(f"{b} − {b1} = 0", B[k, i] - B[k, 0]))
+            steps.append(check_difference(f"{b} − {b1} = 0", B[k, i], B[k, 0]))
     if A.rows == 1:
         steps.append(Step("one hidden unit: nothing to compare", Integer(0), Integer(0), True, "vacuous"))
     return steps
@@ -342,15 +350,28 @@ def train(problem: Problem, steps: int = 300, lr=Rational(1, 2), module: str = "
 
 
 def random_init(problem: Problem, seed: int = 1) -> Problem:
-    """The problem with seeded random rational weights in [-0.5, 0.5] (tenths and hundredths)."""
-    rng = random.Random(seed)
+    """The problem with seeded random rational weights in [-0.5, 0.5] (hundredths): the first draw, from
+    ``seed`` on, in which no ReLU unit is dead at the start (a dead unit's gradient is 0, which would
+    blur the contrast with the constant init). Its ``source`` names the seed used."""
+    return random_draw(problem, seed)[0]
 
-    def pick():
-        return Rational(rng.randint(-50, 50) or 7, 100)
 
-    Wa = ImmutableMatrix(problem.n_hidden, problem.n_in, lambda i, j: pick())
-    Wb = ImmutableMatrix(problem.n_out, problem.n_hidden, lambda i, j: pick())
-    return replace(problem, W_a=Wa, W_b=Wb, source=f"{problem.source} with random init (seed {seed})")
+def random_draw(problem: Problem, seed: int = 1) -> tuple:
+    """:func:`random_init` and the seed it used."""
+    from .values import Values
+
+    for attempt in range(seed, seed + 100):
+        rng = random.Random(attempt)
+
+        def pick():
+            return Rational(rng.randint(-50, 50) or 7, 100)
+
+        Wa = ImmutableMatrix(problem.n_hidden, problem.n_in, lambda i, j: pick())
+        Wb = ImmutableMatrix(problem.n_out, problem.n_hidden, lambda i, j: pick())
+        p = replace(problem, W_a=Wa, W_b=Wb, source=f"{problem.source} with random init (seed {attempt})")
+        if problem.activation != "relu" or all(h > 0 for h in Values(Derivation(p)).forward["H"]):
+            return p, attempt
+    return p, attempt
 
 
 def permanence_in_numbers(problem: Problem, steps: int = 50, lr=Rational(1, 2)) -> Step:
@@ -368,11 +389,13 @@ def random_breaks(problem: Problem, seed: int = 1) -> Theorem:
     """Statement 4: a generic (seeded random) init gives hidden units unequal gradients."""
     from .values import Values
 
-    p = random_init(problem, seed)
+    p, used = random_draw(problem, seed)
     th = Theorem(
         "random_breaks", "Random initialization breaks the symmetry",
         "A generic initialization gives the hidden units unequal gradients, so they learn different features.",
-        [f"seeded random rational weights (seed {seed})", f"x, y of {problem.source}"],
+        [f"seeded random rational weights in [-0.5, 0.5] (seed {used}, the first draw from seed {seed} with "
+         "no dead ReLU unit)" if used != seed else f"seeded random rational weights in [-0.5, 0.5] (seed {used})",
+         f"x, y of the {problem.source} problem"],
     )
     v = Values(Derivation(p))
     g = [v.gradients["W_a"][i, 0] for i in range(p.n_hidden)]
