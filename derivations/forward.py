@@ -75,7 +75,7 @@ class Symbols:
         ]
 
     def _sym(self, name: str, tex: str) -> Symbol:
-        s = Symbol(name)
+        s = Symbol(name, real=True)  # real (so finite): assumption queries end at once
         self.tex[s] = tex
         return s
 
