@@ -135,7 +135,9 @@ def to_latex(solution: Solution, tail: list[str] = ()) -> str:
 
 def _escape(text: str) -> str:
     replace = {"ℒ": r"$\mathcal{L}$", "∂": r"$\partial$", "→": r"$\to$", "Σ": r"$\Sigma$", "−": "-", "≈": r"$\approx$",
-               "·": r"$\cdot$", "²": r"$^2$", "∇": r"$\nabla$", "_": r"\_", "^": r"\^{}", "&": r"\&", "%": r"\%", "#": r"\#"}
+               "·": r"$\cdot$", "²": r"$^2$", "∇": r"$\nabla$", "ℓ": r"$\ell$", "η": r"$\eta$", "←": r"$\leftarrow$",
+               "≠": r"$\neq$", "ᵀ": r"$^T$", "×": r"$\times$", "_": r"\_", "^": r"\^{}", "&": r"\&", "%": r"\%",
+               "#": r"\#", "{": r"\{", "}": r"\}"}
     return "".join(replace.get(c, c) for c in text)
 
 

@@ -271,7 +271,9 @@ def _setup(n: Notation, values: Values) -> Section:
         shape = f"{m.shape[0]}×{m.shape[1]}"
         if len(set(m)) == 1:
             c = n.num(m[0, 0])
-            sec.lines.append(Line([t(f"{name} ({shape}, no bias): all entries = {c.text}", rf"W_{{{name[-1]}}} \; ({shape}): \text{{all entries}} = {c.tex}")], prose=True))
+            tex_shape = rf"{m.shape[0]} \times {m.shape[1]}"
+            sec.lines.append(Line([t(f"{name} ({shape}, no bias): all entries = {c.text}",
+                                     rf"W_{{{name[-1]}}} \; ({tex_shape}): \text{{all entries}} = {c.tex}")], prose=True))
         else:
             sec.lines.append(Line([t(f"{name} ({shape}, one row per {rows})", f"W_{{{name[-1]}}}"), matrix(n, m)]))
     return sec

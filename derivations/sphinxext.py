@@ -53,13 +53,21 @@ class DerivError(Exception):
 def problem_path(env, name: str | None) -> Path:
     """The TOML file a page or directive names (relative to the docs source), else the configured default,
     else the handout's."""
-    name = name or env.current_document._extension_data.get("derivations_problem") or env.config.derivations_problem
+    name = name or _page_problem(env) or env.config.derivations_problem
     if not name:
         return HANDOUT
     path = Path(env.srcdir) / name
     if not path.is_file():
         raise DerivError(f"problem file {name!r} not found (paths are relative to the docs source {env.srcdir})", "problem")
     return path
+
+
+def _page_problem(env) -> str | None:
+    """The problem set by ``deriv-problem`` earlier on the page being read."""
+    try:
+        return env.current_document["derivations_problem"]
+    except KeyError:
+        return None
 
 
 def values_for(env, name: str | None = None):
@@ -104,7 +112,7 @@ class DerivRole(SphinxRole):
             tex = inline_tex(values, key, style or "decimal")
         except (DerivError, ProblemError) as err:
             return _warn(self, err), []
-        if _worksheet(self.env) and not key.startswith(("formula.", "closed.", "expanded.")):
+        if _worksheet(self.env) and not key.startswith(("problem.", "formula.", "closed.", "expanded.")):
             tex = BLANK
         node = nodes.math(tex, tex)
         self.set_source_info(node)
