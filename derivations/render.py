@@ -107,7 +107,7 @@ def to_markdown(solution: Solution, tail: list[str] = ()) -> str:
         if sec.intro:
             out += [sec.intro, ""]
         for line in sec.lines:
-            out += ["$$", line.tex(), "$$", ""] if not line.prose else [f"${line.tex()}$", ""]
+            out += ["$$", line.tex_aligned(), "$$", ""] if not line.prose else [f"${line.tex()}$", ""]
     out += list(tail)
     return "\n".join(out).rstrip() + "\n"
 
@@ -125,10 +125,10 @@ def to_latex(solution: Solution, tail: list[str] = ()) -> str:
         out.append(rf"\subsection*{{{_escape(sec.title.text)}}}")
         if sec.intro:
             out.append(_escape(sec.intro))
-        eqs = [line.tex() for line in sec.lines]
+        eqs = [line.tex_aligned() for line in sec.lines]
         if eqs:
             out += [r"\begin{gather*}", " \\\\\n".join(eqs), r"\end{gather*}"]
-    out += [_escape(line) for line in tail]
+    out += list(tail)  # key_insight writes these in LaTeX already
     out.append(r"\end{document}")
     return "\n".join(out) + "\n"
 
