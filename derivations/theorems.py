@@ -231,13 +231,13 @@ def softmax_lemma(n_out: int, loss: str = "general") -> Theorem:
     total = Add(*(exp(v) for v in o))
     th.steps.append(check_zero("Σ_j Y_j − 1 = 0", Add(*(exp(v) / total for v in o)) - 1))
     # Step 2: so Y lies on the simplex, Y_n = 1 − Σ_{j<n} Y_j, with the other Y_j free; on it, the
-    # sum of ∂ℒ/∂O_j is a polynomial identity in Y and the loss's partials g_k = ∂ℓ/∂Y_k (free symbols
-    # for a general loss ℓ).
+    # sum of ∂ℒ/∂O_j is a polynomial identity in Y and the loss's partials g_k = ∂ℓ/∂Y_k (for a general
+    # loss, undefined functions of Y, which expand treats as atoms).
     Y = [Symbol(f"Y_{k + 1}") for k in range(n_out)]
     Y[-1] = 1 - Add(*Y[:-1])
     y = [Symbol(f"y_{k + 1}") for k in range(n_out)]
     if loss == "general":
-        g = [Symbol(f"∂ℓ/∂Y_{k + 1}") for k in range(n_out)]
+        g = [Function(f"∂ℓ/∂Y_{k + 1}")(*Y) for k in range(n_out)]  # partials of an undefined ℓ(Y)
     else:
         g = [LOSSES[loss].local(Y, y, k) for k in range(n_out)]
     dO = [Add(*(g[k] * Y[k] * (KroneckerDelta(k, j) - Y[j]) for k in range(n_out))) for j in range(n_out)]
