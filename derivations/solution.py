@@ -199,7 +199,7 @@ def worked_solution(values: Values, digits: int = DIGITS, params: list | None = 
     table of every gradient."""
     n = Notation(values, digits)
     d, p, s = values.derivation, values.problem, values.derivation.symbols
-    f, b = values.forward, values.backward
+    f = values.forward
     act = d.activation.text
     sections = [_setup(n, values)]
 
@@ -303,7 +303,7 @@ def _loss_section(n: Notation, values: Values) -> Section:
 
 
 def _backward_section(n: Notation, values: Values) -> Section:
-    d, p, s = values.derivation, values.problem, values.derivation.symbols
+    p, s = values.problem, values.derivation.symbols
     f, b = values.forward, values.backward
     N = p.n_out
     sec = Section("backward", t("Backward pass: values used by all paths", r"\text{Backward pass}"))

@@ -7,8 +7,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
 from derivations import evaluate
 from derivations.figures import network_svg, training_curves
 
