@@ -120,6 +120,7 @@ class Derivation:
         for j in range(n_h):
             defs[s.gH[j]] = s.gL[j] * self.local_activation(j)
         self.definitions = defs
+        self._symbolic = None  # the definitions substituted down to the leaves, on first use
 
         # The gradients: dL/dw^b_ij = ∇O_i L_j, dL/dw^a_ij = ∇H_i x_j.
         self.gradients = {
@@ -165,8 +166,11 @@ class Derivation:
     def substitute(self, expr: Expr, leaves: dict | None = None) -> Expr:
         """Replace every intermediate symbol in ``expr`` by its definition, all the way down to the leaves
         (weights, ``x``, ``y``), which ``leaves`` may in turn replace (by numbers, or by other symbols)."""
-        values = self.values(leaves or {})
-        return expr.xreplace(values)
+        if leaves:
+            return expr.xreplace(self.values(leaves))
+        if self._symbolic is None:  # every closed form shares one substitution pass
+            self._symbolic = self.values({})
+        return expr.xreplace(self._symbolic)
 
     def values(self, leaves: dict, overrides: dict | None = None) -> dict:
         """Every intermediate symbol's value, layer by layer, given values for the leaves.

@@ -66,7 +66,7 @@ def main(argv: list[str] | None = None) -> int:
         sys.stdout.write(to_json(values, theorems) + "\n")
         return 0
     solution = worked_solution(values, args.digits, args.param)
-    tail = key_insight(values, theorems, args.format, detailed=args.theorems, params=args.param)
+    tail = key_insight(values, theorems, args.format, detailed=args.theorems)
     render = {"text": to_text, "markdown": to_markdown, "latex": to_latex}[args.format]
     sys.stdout.write(render(solution, tail))
     return 0

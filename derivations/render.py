@@ -141,7 +141,7 @@ def _escape(text: str) -> str:
     return "".join(replace.get(c, c) for c in text)
 
 
-def key_insight(values: Values, theorems: list, fmt: str = "text", detailed: bool = False, params=None) -> list[str]:
+def key_insight(values: Values, theorems: list, fmt: str = "text", detailed: bool = False) -> list[str]:
     """The handout's last question answered for this problem: the gradient of ``W_a``, why, and the
     theorems that apply with their verdicts (every proof step when ``detailed``)."""
     from .theorems import in_symmetric_set, rows_of_W_b_equal

@@ -275,15 +275,11 @@ class TheoremDirective(DerivDirective):
         return out
 
 
-def _positive_int(text):
-    return directives.positive_int(text)
-
-
 class NetworkDirective(DerivDirective):
     """``deriv-network [WEIGHT]``: the network as inline SVG, the weight's gradient paths in colour."""
 
     option_spec = {**DerivDirective.option_spec, "colour": directives.unchanged, "labels": directives.flag,
-                   "no-labels": directives.flag, "digits": _positive_int}
+                   "no-labels": directives.flag, "digits": directives.positive_int}
 
     def build(self, values):
         from .figures import network_svg
@@ -302,7 +298,7 @@ class NetworkDirective(DerivDirective):
 class TrainingDirective(DerivDirective):
     """``deriv-training``: constant vs random initialization in training, plotted at build time."""
 
-    option_spec = {**DerivDirective.option_spec, "steps": _positive_int, "lr": directives.unchanged,
+    option_spec = {**DerivDirective.option_spec, "steps": directives.positive_int, "lr": directives.unchanged,
                    "seed": directives.nonnegative_int}
 
     def build(self, values):

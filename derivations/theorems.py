@@ -133,7 +133,7 @@ def _witness(expr: Expr):
 # -- the symmetric set -------------------------------------------------------------------------------------
 
 
-def symmetric_leaves(d: Derivation, rows_of_W_b_equal: bool = False) -> tuple[dict, list, list]:
+def symmetric_leaves(d: Derivation) -> tuple[dict, list, list]:
     """Leaves for the symmetric set: ``W_a[i, j] = a_j`` (equal rows) and ``W_b[i, j] = b_i`` (equal
     columns); ``x`` and ``y`` stay symbolic."""
     s, p = d.symbols, d.problem

@@ -59,9 +59,9 @@ class Values:
             "dL_dH": [of[g] for g in s.gH],
         }
         self.gradients = {name: m.xreplace(of) for name, m in d.gradients.items()}
-        for m in d.gradients.values():
-            for e in m:
-                self.value(e)
+        for name, m in d.gradients.items():
+            for expr, exact in zip(m, self.gradients[name]):
+                self._note_decimal(expr, exact)
 
     @property
     def problem(self) -> Problem:
@@ -70,9 +70,13 @@ class Values:
     def value(self, expr: Expr) -> Expr:
         """Any expression of the derivation's symbols, at the problem's numbers (exact)."""
         exact = expr.xreplace(self.of)
+        self._note_decimal(expr, exact)
+        return exact
+
+    def _note_decimal(self, expr: Expr, exact: Expr) -> None:
+        """Remember the decimal of ``exact``, computed from ``expr`` over the layered decimals."""
         if exact not in self._decimal_of and not exact.is_Rational:
             self._decimal_of[exact] = _decimal(expr.xreplace(self.decimals))
-        return exact
 
     def decimal(self, exact: Expr) -> Float:
         """A value of this derivation (as :meth:`value`, :attr:`forward`, ... give it) to
