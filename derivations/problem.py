@@ -21,6 +21,8 @@ from pathlib import Path
 
 from sympy import ImmutableMatrix, Rational
 
+from .errors import ProblemError
+
 HANDOUT = Path(__file__).with_name("problems") / "handout.toml"
 
 ACTIVATIONS = ("relu", "sigmoid", "tanh", "identity")
@@ -40,15 +42,6 @@ _KEYS = {
     "data": ("x", "y"),
     "init": ("W_a", "W_b"),
 }
-
-
-class ProblemError(ValueError):
-    """A problem description that cannot be used; the message names the field and what was expected."""
-
-    def __init__(self, field: str, expected: str, source: str | None = None):
-        self.field, self.expected, self.source = field, expected, source
-        where = f"{source}: " if source else ""
-        super().__init__(f"{where}{field}: {expected}")
 
 
 @dataclass(frozen=True)
