@@ -14,13 +14,13 @@ copyright = "2026, the derivations authors"
 
 extensions = [
     "myst_parser",
-    "sphinx_proof",
     "sphinx_togglebutton",
     "derivations.sphinxext",
+    "derivations.offline_math",  # MathJax from the site itself: no network needed
 ]
 myst_enable_extensions = ["dollarmath", "colon_fence", "amsmath"]
 source_suffix = {".md": "markdown"}
-exclude_patterns = ["_build", "problems/README.md"]
+exclude_patterns = ["_build", "_static", "problems/README.md"]
 
 html_theme = "sphinx_book_theme"
 html_title = "Backpropagation, derived"
@@ -28,3 +28,17 @@ html_theme_options = {"show_toc_level": 2}
 
 # The worksheet/solution switch: `-t worksheet` (or `-D derivations_worksheet=1`) blanks the numbers.
 derivations_worksheet = tags.has("worksheet")  # noqa: F821 (Sphinx provides `tags` to conf.py)
+
+# The site's own CSS (theorem, lemma and proof blocks) sits beside the pages in docs/_static, so it is found
+# wherever docs/ is built from; html_static_path alone would be relative to this file's directory.
+html_css_files = ["derivations.css"]
+
+
+def _static_beside_sources(app):
+    static = Path(app.srcdir) / "_static"
+    if static.is_dir():
+        app.config.html_static_path.append(str(static))
+
+
+def setup(app):
+    app.connect("builder-inited", _static_beside_sources)
