@@ -374,8 +374,9 @@ class NetworkDirective(DerivDirective):
             return _NEUTRAL.get(text.lower(), text.lower())
         if _HEX_COLOUR.fullmatch(text):
             return text.lower()
+        hint = " (a # starts a comment in MyST options: quote a hex colour, \"#1f77b4\")" if not text else ""
         raise DerivError(f"{self.name}: :colour: expected one of {', '.join(COLOUR_NAMES)} or a hex colour "
-                         f"#rrggbb or #rgb, got {text[:40]!r}", "option")
+                         f"#rrggbb or #rgb, got {text[:40]!r}{hint}", "option")
 
 
 class TrainingDirective(DerivDirective):
