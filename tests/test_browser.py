@@ -1,0 +1,82 @@
+"""The built site in a real browser with no network: its math typesets from the MathJax the site carries.
+
+One build of the project's docs/, copied out of the repository first (so it also shows that the docs
+build from any directory), with the project's conf.py; then the pages opened from ``file://`` in headless
+Chromium, every request other than ``file:`` aborted."""
+
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from browser import browser, page  # noqa: F401 (fixtures)
+
+REPO = Path(__file__).resolve().parent.parent
+RAW_TEX = ("\\frac", "\\underline", "\\partial", "\\mathcal", "\\(", "\\[", "\\begin{")
+
+
+@pytest.fixture(scope="session")
+def site(tmp_path_factory):
+    """The site built from a copy of docs/ in a temporary directory: its output directory."""
+    tmp = tmp_path_factory.mktemp("site")
+    shutil.copytree(REPO / "docs", tmp / "docs", ignore=shutil.ignore_patterns("_build"))
+    result = subprocess.run([sys.executable, "-m", "sphinx", "-W", "--keep-going", "-q", "-c", str(REPO),
+                             str(tmp / "docs"), str(tmp / "out")], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    return tmp / "out"
+
+
+def test_docs_build_from_a_copy(site):
+    html = (site / "usage.html").read_text(encoding="utf-8")
+    assert "highlight-toml" in html and "layers" in html and "W_a" in html  # the handout's TOML, shown
+
+
+def test_no_page_loads_anything_from_another_host(site):
+    for html in site.rglob("*.html"):
+        text = html.read_text(encoding="utf-8")
+        remote = re.findall(r'<(?:script|link|img)[^>]*?(?:src|href)="(?:https?:)?//[^"]*"', text)
+        assert not remote, (html.name, remote)
+        assert "cdn.jsdelivr" not in text and "mathjax@" not in text, html.name
+    assert (site / "_static" / "mathjax" / "tex-chtml.js").is_file()
+
+
+def _typeset(page, url: str):
+    page.goto(url)
+    page.wait_for_function("() => window.MathJax && MathJax.startup && MathJax.startup.promise", timeout=15000)
+    page.evaluate("() => MathJax.startup.promise.then(() => document.fonts.ready).then(() => true)")
+
+
+@pytest.mark.parametrize("name", ["handout", "symmetry"])
+def test_math_is_typeset_with_no_network(page, site, name):
+    _typeset(page, (site / f"{name}.html").as_uri())
+    math = page.locator("span.math, div.math").count()
+    typeset = page.locator("span.math mjx-container, div.math mjx-container").count()
+    assert math > 20 and typeset == math, (math, typeset)
+    text = page.inner_text("article")
+    leaked = [tex for tex in RAW_TEX if tex in text]
+    assert not leaked, leaked
+    assert page.locator("mjx-merror").count() == 0  # no TeX error in any formula
+    assert page.blocked == [], page.blocked  # nothing asked of another host
+    assert page.failed == [], page.failed  # every MathJax file and font it asked for was there
+    fonts = page.evaluate("() => [...document.fonts].filter(f => f.status === 'loaded').map(f => f.family)")
+    assert any(f.startswith("MJXTEX") for f in fonts), fonts  # MathJax's own fonts, from file://
+
+
+def test_theorems_and_proofs_are_set_apart(page, site):
+    _typeset(page, (site / "symmetry.html").as_uri())
+    titles = page.locator("div.admonition.theorem > .admonition-title").all_inner_texts()
+    assert titles[0] == "Theorem 1 (Hidden-unit symmetry)" and len(titles) == 4, titles
+    assert page.locator("div.admonition.lemma > .admonition-title").all_inner_texts() == ["Lemma 1 (Softmax lemma)"]
+    proofs = page.locator("div.proof")
+    assert proofs.count() == 4 and proofs.first.inner_text().startswith("Proof.")
+    end = page.evaluate("() => getComputedStyle(document.querySelector('div.proof'), '::after').content")
+    assert "∎" in end or "\\220E" in end, end  # the site's CSS (docs/_static) was found and applied
+
+
+def test_the_harness_blocks_the_network(page):
+    page.set_content('<img src="https://example.invalid/x.png"><script src="http://127.0.0.1:9/x.js"></script>')
+    page.wait_for_timeout(200)
+    assert any("example.invalid" in url for url in page.blocked), page.blocked
+    assert any("127.0.0.1" in url for url in page.blocked), page.blocked
