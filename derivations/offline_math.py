@@ -24,7 +24,8 @@ from . import __version__
 PACKAGE = "sphinx-mathjax-offline"  # its import name has hyphens: found by spec, never imported
 COMPONENT = "tex-chtml.js"
 # What tex-chtml.js loads at run time, relative to the MathJax directory; everything else is left out.
-NEEDED = ("input/tex/", "output/chtml/", "ui/", "a11y/", "sre/")
+# input/mml is loaded by the accessibility explorer (menu: Accessibility > Activate), sre/ for its speech.
+NEEDED = ("input/tex/", "input/mml.js", "input/mml/", "output/chtml/", "ui/", "a11y/", "sre/")
 
 
 def mathjax_dir() -> Path:
