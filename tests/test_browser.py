@@ -80,3 +80,22 @@ def test_the_harness_blocks_the_network(page):
     page.wait_for_timeout(200)
     assert any("example.invalid" in url for url in page.blocked), page.blocked
     assert any("127.0.0.1" in url for url in page.blocked), page.blocked
+
+
+def test_worksheet_blanks_are_typeset(page, tmp_path):
+    """A small worksheet build (the test root, with the offline MathJax): its blanks are math, not TeX."""
+    src = tmp_path / "src"
+    shutil.copytree(Path(__file__).parent / "roots" / "test-deriv", src)
+    with open(src / "conf.py", "a") as conf:
+        conf.write('\nextensions.append("derivations.offline_math")\nderivations_worksheet = True\n')
+    result = subprocess.run([sys.executable, "-m", "sphinx", "-W", "--keep-going", "-q", str(src), str(tmp_path / "out")],
+                            capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    html = (tmp_path / "out" / "index.html").read_text(encoding="utf-8")
+    assert "\\underline" in html  # the blanks are there, as TeX, for MathJax
+    _typeset(page, (tmp_path / "out" / "index.html").as_uri())
+    assert page.locator("mjx-container").count() == page.locator("span.math, div.math").count() > 5
+    text = page.inner_text("body")
+    assert not [tex for tex in RAW_TEX if tex in text]
+    assert page.locator("mjx-merror").count() == 0
+    assert page.blocked == [] and page.failed == [], (page.blocked, page.failed)
