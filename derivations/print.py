@@ -35,7 +35,8 @@ def parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--config", metavar="FILE.toml", help="problem description (default: the handout)")
     p.add_argument("--param", metavar="NAME", action="append",
-                   help="show only this weight's derivation, e.g. w_b21 or w_a[1,1] (repeatable)")
+                   help="show only this parameter's derivation (the values its paths use, its paths, the bracket "
+                        "and its closed forms), e.g. w_b21, w_a[1,1] or b_a1 (repeatable)")
     p.add_argument("--digits", type=_digits, default=6, metavar="N", help="significant digits of decimals (default 6)")
     p.add_argument("--format", choices=FORMATS, default="text", help="output format (default text)")
     p.add_argument("--theorems", action="store_true", help="print every symmetry theorem with its proof steps")
@@ -44,11 +45,10 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
-    from .backward import derive
+    from .derive import derive
     from .problem import load_problem
-    from .render import to_json, to_latex, to_markdown, to_text
+    from .render import key_insight, to_json, to_latex, to_markdown, to_text
     from .solution import worked_solution
-    from .render import key_insight
     from .theorems import theorems_for
     from .values import Values
 
@@ -61,7 +61,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"python -m derivations.print: error: {err}", file=sys.stderr)
         return 2
     values = Values(derivation)
-    theorems = theorems_for(problem, every=args.theorems, derivation=derivation)
+    theorems = theorems_for(problem, every=args.theorems)
     if args.format == "json":
         sys.stdout.write(to_json(values, theorems) + "\n")
         return 0

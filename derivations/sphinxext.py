@@ -30,12 +30,11 @@ from sphinx.util.docutils import SphinxDirective, SphinxRole
 from . import __version__
 from .problem import HANDOUT, ProblemError, load_problem
 from .render import inline_tex
-from .solution import BLANK, worked_solution
+from .solution import BLANK
 
 logger = logging.getLogger(__name__)
 
-STEPS = ("setup", "step1", "step2", "step3", "step4", "step5", "backward", "table")
-THEOREMS = ("symmetry", "softmax_lemma", "dead_first_layer", "permanence", "random_breaks")
+THEOREMS = ("symmetry", "softmax_lemma", "dead_first_layer", "permanence", "random_breaks", "training_run")
 SHOW = ("sum", "paths", "closed", "expanded", "all")
 
 # One derivation per problem file and version of it, per process: every directive of every page shares it.
@@ -161,13 +160,15 @@ class ProblemDirective(SphinxDirective):
 
 
 class StepDirective(DerivDirective):
-    """``deriv-step STEP``: a section of the worked solution, each line as display math."""
+    """``deriv-step STEP``: a section of the worked solution, each line as display math (only that section
+    is built)."""
 
     def build(self, values):
-        key = self.argument(STEPS, "step")
-        section = worked_solution(values, params=[]).section(key)
+        from .solution import section, section_keys
+
+        key = self.argument(section_keys(values), "step")
         ws = _worksheet(self.env)
-        return [_math_block(self, line.tex_aligned(ws)) for line in section.lines]
+        return [_math_block(self, line.tex_aligned(ws)) for line in section(values, key).lines]
 
 
 class GradientDirective(DerivDirective):
@@ -186,18 +187,21 @@ class GradientDirective(DerivDirective):
         show = self.options.get("show", "sum")
         section = gradient_section(Notation(values), values, w, detail=show in ("closed", "expanded", "all"))
         ws = _worksheet(self.env)
-        wanted = {"sum": {w.key(values.derivation.symbols.wide)}, "paths": {"path"}, "closed": {"formula"},
-                  "expanded": {"expanded"}, "all": None}[show]
-        lines = [ln for ln in section.lines if wanted is None or ln.label in wanted]
+        key = w.key(values.derivation.symbols.wide)
+        wanted = {"sum": {key}, "paths": {"path"}, "closed": {"formula"}, "expanded": {"expanded"}, "all": None}[show]
+        lines = [ln for ln in section.lines
+                 if wanted is None or ln.label in wanted or (show == "sum" and ln.label.startswith(key + "@"))]
         return [_math_block(self, line.tex_aligned(ws)) for line in lines]
 
 
 class GradientTableDirective(DerivDirective):
-    """``deriv-gradients``: every weight's gradient, one row each: closed form in the layers' quantities,
+    """``deriv-gradients``: every parameter's gradient, one row each: closed form in the layers' quantities,
     the handout's bracket, and the value (blank on a worksheet)."""
 
+    optional_arguments = 0
+
     def build(self, values):
-        from sympy import latex
+        from .printing import tex
 
         d = values.derivation
         tex_names = d.symbols.tex
@@ -210,22 +214,23 @@ class GradientTableDirective(DerivDirective):
         head = nodes.thead()
         group += head
         row = nodes.row()
-        for title in ("weight", "gradient", "written out", "value"):
+        for title in ("parameter", "gradient", "written out", "value"):
             row += nodes.entry("", nodes.paragraph("", title))
         head += row
         body = nodes.tbody()
         group += body
         for w in d.weights():
-            weight_tex = tex_names[d.symbols.weight(w.layer, w.i, w.j)]
+            weight_tex = tex_names[d.symbols.param(w)]
+            index = f"[{w.i + 1},{w.j + 1}]" if w.kind == "weight" else f"[{w.i + 1}]"
             cells = [
                 rf"\frac{{\partial \mathcal{{L}}}}{{\partial {weight_tex}}}",
-                latex(d.gradient(w), symbol_names=tex_names),
-                latex(d.formula(w), symbol_names=tex_names),
-                BLANK if ws else inline_tex(values, f"grad.{w.key(d.symbols.wide)}", "both"),
+                tex(d.gradient(w), tex_names),
+                tex(d.formula(w), tex_names),
+                BLANK if ws else inline_tex(values, f"grad.{w.matrix}{index}", "both"),
             ]
             row = nodes.row()
-            for tex in cells:
-                row += nodes.entry("", nodes.paragraph("", "", nodes.math(tex, tex)))
+            for cell in cells:
+                row += nodes.entry("", nodes.paragraph("", "", nodes.math(cell, cell)))
             body += row
         self.set_source_info(table)
         return [table]
@@ -242,14 +247,15 @@ class TheoremDirective(DerivDirective):
 
         from . import theorems as T
 
-        key = self.argument(THEOREMS, "theorem")
         p = values.problem
+        proved = {t.key: t for t in T.theorems_for(p)}
+        key = self.argument(list(proved) + ["random_breaks", "training_run"], "theorem")
         if key == "random_breaks":
             th = T.random_breaks(p)
+        elif key == "training_run":
+            th = T.training_run(p)
         else:
-            th = {t.key: t for t in T.theorems_for(p, derivation=values.derivation)}[key]
-            if key == "permanence" and T.in_symmetric_set(p):
-                th.steps.append(T.permanence_in_numbers(p))
+            th = proved[key]
         part = self.options.get("part", "all")
         statement = [nodes.paragraph("", th.statement),
                      nodes.paragraph("", "", nodes.strong("", "Assumptions: "), nodes.Text("; ".join(th.assumptions) + "."))]
@@ -269,20 +275,22 @@ class TheoremDirective(DerivDirective):
         out.append(items)
         for note in th.notes:
             out.append(nodes.paragraph("", note))
-        verdict = "proved by SymPy" if th.holds else "not proved"
+        verdict = {T.PROVED: "proved by SymPy (a symbolic identity)",
+                   T.NUMERIC: "checked numerically (not a proof)"}.get(th.verdict, th.verdict)
         out.append(nodes.paragraph("", "", nodes.strong("", f"Verdict: {verdict}"),
                                    nodes.Text(f" ({len(th.steps)} step{'s' if len(th.steps) != 1 else ''} checked).")))
         return out
 
 
 class NetworkDirective(DerivDirective):
-    """``deriv-network [WEIGHT]``: the network as inline SVG, the weight's gradient paths in colour."""
+    """``deriv-network [PARAMETER]``: the network as inline SVG, the parameter's gradient paths in colour (no
+    derived value on a worksheet: no labels, no tooltips)."""
 
     option_spec = {**DerivDirective.option_spec, "colour": directives.unchanged, "labels": directives.flag,
                    "no-labels": directives.flag, "digits": directives.positive_int}
 
     def build(self, values):
-        from .figures import network_svg
+        from .figures import colour_value, network_svg
 
         weight = self.arguments[0].strip() if self.arguments else None
         if weight:
@@ -290,38 +298,95 @@ class NetworkDirective(DerivDirective):
                 weight = values.derivation.weight(weight)
             except ProblemError as err:
                 raise DerivError(err.expected, "key") from None
-        labels = "no-labels" not in self.options and not _worksheet(self.env)
-        svg = network_svg(values, weight, self.options.get("colour", "red"), labels, self.options.get("digits", 3))
+        colour = self.options.get("colour", "red")
+        try:
+            colour_value(colour)
+        except ValueError as err:
+            raise DerivError(f"{self.name}: colour: {err}", "option") from None
+        if self.options.get("digits", 3) > 12:
+            raise DerivError(f"{self.name}: digits: expected at most 12, got {self.options['digits']}", "option")
+        ws = _worksheet(self.env)
+        svg = network_svg(values, weight, colour, "no-labels" not in self.options, self.options.get("digits", 3),
+                          answers=not ws)
         return [nodes.raw("", f'<div class="derivations-figure">{svg}</div>', format="html")]
 
 
 class TrainingDirective(DerivDirective):
-    """``deriv-training``: constant vs random initialization in training, plotted at build time."""
+    """``deriv-training``: the problem's initialization against a seeded random one, trained with the engine's
+    gradients, plotted at build time; ``:data: xor`` trains on the demonstration data set (shown below the
+    figure) instead of the problem's own samples. The caption states both final losses (checked numerically,
+    not proved)."""
 
+    optional_arguments = 0
     option_spec = {**DerivDirective.option_spec, "steps": directives.positive_int, "lr": directives.unchanged,
-                   "seed": directives.nonnegative_int}
+                   "seed": directives.nonnegative_int, "data": lambda a: directives.choice(a, ("problem", "xor")),
+                   "data-seed": directives.nonnegative_int}
 
     def build(self, values):
-        from .figures import training_curves, training_svg
+        from .figures import training_svg
         from .problem import parse_number
+        from .theorems import symmetric
+        from .training import MAX_STEPS, training_curves, xor_problem
 
         try:
             lr = parse_number(self.options.get("lr", "0.5"), "lr")
         except ProblemError as err:
             raise DerivError(f"deriv-training: {err}", "option") from None
-        if lr <= 0:
-            raise DerivError(f"deriv-training: lr: expected a positive number, got {lr}", "option")
+        if not 0 < lr <= 10:
+            raise DerivError(f"deriv-training: lr: expected a number above 0 and at most 10, got {float(lr):g}", "option")
         steps = self.options.get("steps", 300)
-        if steps > 5000:
-            raise DerivError(f"deriv-training: steps: expected at most 5000, got {steps}", "option")
-        curves = training_curves(values.problem, steps, float(lr), self.options.get("seed", 1))
-        svg = training_svg(curves)
+        if steps > MAX_STEPS:
+            raise DerivError(f"deriv-training: steps: expected at most {MAX_STEPS}, got {steps}", "option")
+        seed = self.options.get("seed", 1)
+        if seed > 10**6:
+            raise DerivError(f"deriv-training: seed: expected at most 1000000, got {seed}", "option")
+        problem = values.problem
+        if self.options.get("data") == "xor":
+            if problem.n_in != 3 or problem.n_out != 2:
+                raise DerivError("deriv-training: data: the xor data set needs 3 inputs and 2 outputs", "option")
+            problem = xor_problem(self.options.get("data-seed", 7), base=problem)
+        curves = training_curves(problem, steps, float(lr), seed)
+        constant = symmetric(problem)
+        left = "constant init" if constant else "the problem's init (not constant)"
+        svg = training_svg(curves, left)
         spread_c, spread_r = max(curves["constant"]["spread"]), curves["random"]["spread"][-1]
-        caption = (f"{steps} gradient-descent steps, learning rate {float(lr):g}. Constant init: the hidden units' "
-                   f"weights lie on one curve (largest spread across units: {spread_c:g}). Random init: "
-                   f"they separate (spread after the last step: {spread_r:.3g}).")
-        return [nodes.raw("", f'<div class="derivations-figure">{svg}</div>', format="html"),
-                nodes.paragraph("", caption, classes=["caption"])]
+        final_c, final_r = curves["constant"]["loss"][-1], curves["random"]["loss"][-1]
+        data = f"the {problem.n_samples} samples below" if problem.n_samples > 1 else "the problem's one sample"
+        first = (f"Constant init (left): the hidden units' weights stay on one curve (largest spread across units: "
+                 f"{spread_c:g}) and the loss stalls at {final_c:.4g}." if constant else
+                 f"The problem's init (left): largest spread across hidden units {spread_c:.3g}, final loss {final_c:.4g}.")
+        random_note = "" if curves["random_found"] else " (every draw tried had a dead unit)"
+        caption = (f"{steps} gradient-descent steps, learning rate {float(lr):g}, on {data} (a numeric run, not a proof). "
+                   f"{first} Random init (right, seed {curves['seed']}{random_note}): they separate (spread after the last "
+                   f"step: {spread_r:.3g}) and the loss falls to {final_r:.4g}.")
+        out = [nodes.raw("", f'<div class="derivations-figure">{svg}</div>', format="html"),
+               nodes.paragraph("", caption, classes=["caption"])]
+        if problem.n_samples > 1:
+            out.append(self._data_table(problem))
+        return out
+
+    def _data_table(self, problem):
+        from .printing import decimal_text
+
+        table = nodes.table(classes=["derivations-data"])
+        group = nodes.tgroup(cols=problem.n_in + problem.n_out + 1)
+        table += group
+        for _ in range(problem.n_in + problem.n_out + 1):
+            group += nodes.colspec(colwidth=10)
+        head, body = nodes.thead(), nodes.tbody()
+        group += head
+        group += body
+        row = nodes.row()
+        for title in ["sample"] + [f"x_{j + 1}" for j in range(problem.n_in)] + [f"y_{i + 1}" for i in range(problem.n_out)]:
+            row += nodes.entry("", nodes.paragraph("", title))
+        head += row
+        for k, (x, y) in enumerate(zip(problem.xs, problem.ys)):
+            row = nodes.row()
+            for cell in [str(k + 1)] + [decimal_text(v) or str(v) for v in (*x, *y)]:
+                row += nodes.entry("", nodes.paragraph("", cell))
+            body += row
+        self.set_source_info(table)
+        return table
 
 
 def setup(app):
