@@ -179,5 +179,5 @@ def load_problem(path: str | Path | None = None) -> Problem:
     Raises :class:`ProblemError` with one clear line for anything unusable.
     """
     path = HANDOUT if path is None else Path(path)
-    source = "handout" if path == HANDOUT else str(path)
+    source = "handout" if path == HANDOUT else reading.path_text(path)
     return problem_from_dict(reading.read_toml(path), source)

@@ -209,7 +209,7 @@ def read_toml(path: str | Path, field: str = "config") -> dict:
     ...
     derivations.errors.ProblemError: config: expected a regular TOML file, but /dev/null is a device
     """
-    where = _path_text(path)
+    where = path_text(path)
     try:
         info = os.stat(path)
     except FileNotFoundError:
@@ -288,7 +288,12 @@ def _check_tree(node, where: str, depth: int) -> None:
         raise ProblemError(where, f"expected a number of at most {MAX_DIGITS} digits, got {quote(node)}")
 
 
-def _path_text(path) -> str:
+def path_text(path) -> str:
+    """A path as messages show it: as is when printable and short, else quoted.
+
+    >>> path_text("p.toml"), path_text("evil\\n.toml")
+    ('p.toml', "'evil\\\\n.toml'")
+    """
     text = os.fspath(path) if isinstance(path, (str, os.PathLike)) else repr(path)
     text = text.decode("utf-8", "backslashreplace") if isinstance(text, bytes) else text
     return text if text.isprintable() and len(text) <= 200 else quote(text, 200)

@@ -1,7 +1,9 @@
 """Hostile input and hostile output: every case is one line and exit 2 (or works, if it is valid), never a
 traceback, and ends in well under a second or two (hangs are bounded by subprocess timeouts)."""
 
+import contextlib
 import functools
+import io
 import json
 import os
 import shlex
@@ -42,18 +44,24 @@ def one_line(err: str) -> str:
     return err
 
 
+posix = pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="POSIX only: FIFOs, /dev/zero, shell redirections")
+dev_full = pytest.mark.skipif(not os.path.exists("/dev/full"), reason="no /dev/full on this system")
+
+
 def run(args, timeout=TIMEOUT, **kwargs):
     return subprocess.run(CLI + args, capture_output=True, timeout=timeout, **kwargs)
 
 
 # --- files that are not problem files -------------------------------------------------------------------
 
+@posix
 def test_dev_zero_is_refused_before_reading():
     out = run(["--config", "/dev/zero"], text=True)
     assert out.returncode == 2
     assert "config: expected a regular TOML file, but /dev/zero is a device" in one_line(out.stderr)
 
 
+@posix
 def test_fifo_is_refused_without_blocking(tmp_path):
     fifo = tmp_path / "p.toml"
     os.mkfifo(fifo)
@@ -124,6 +132,15 @@ def test_hostile_file_end_to_end(tmp_path, case):
     content, message = HOSTILE[case]
     out = run(["--config", write(tmp_path, content)], text=True)
     assert out.returncode == 2 and message in one_line(out.stderr)
+
+
+@pytest.mark.parametrize("exists", [True, False])
+def test_path_with_newlines_is_quoted(tmp_path, capsys, exists):
+    path = tmp_path / "evil\nname.toml"
+    if exists:
+        path.write_text(problem(y="[1]"), encoding="utf-8")
+    assert main(["--config", str(path)]) == 2
+    assert "evil\\nname.toml" in one_line(capsys.readouterr().err)
 
 
 # --- valid input that must work, exactly -------------------------------------------------------------------
@@ -197,12 +214,14 @@ def test_broken_pipe_ends_quietly():
     assert err == b""
 
 
+@posix
 def test_reader_stopping_early_ends_quietly():
     out = subprocess.run(f"{shlex.join(CLI)} | head -1", shell=True, capture_output=True, text=True, timeout=TIMEOUT)
     assert out.stdout.startswith("Backpropagation worked solution") and out.stdout.count("\n") == 1
     assert out.stderr == ""
 
 
+@dev_full
 def test_full_disk_is_one_line_and_exit_1():
     with open("/dev/full", "w") as full:
         out = subprocess.run(CLI, stdout=full, stderr=subprocess.PIPE, text=True, timeout=TIMEOUT)
@@ -210,6 +229,7 @@ def test_full_disk_is_one_line_and_exit_1():
     assert "cannot write the output: No space left on device" in one_line(out.stderr)
 
 
+@posix
 def test_closed_stdout_is_one_line_and_exit_1():
     out = subprocess.run(f"{shlex.join(CLI)} >&-", shell=True, capture_output=True, text=True, timeout=TIMEOUT)
     assert out.returncode == 1
@@ -218,7 +238,9 @@ def test_closed_stdout_is_one_line_and_exit_1():
 
 @functools.lru_cache
 def _utf8_output(args: tuple) -> str:
-    return run(list(args), env={**os.environ, "PYTHONIOENCODING": "utf-8"}).stdout.decode("utf-8")
+    with contextlib.redirect_stdout(io.StringIO()) as out:
+        assert main(list(args)) == 0
+    return out.getvalue()
 
 
 @pytest.mark.parametrize("encoding", ["ascii", "latin-1"])
