@@ -1,6 +1,8 @@
 """``python -m derivations.print``: the worked solution, step by step, in the handout's notation.
 
-Bad input gets one line on stderr naming the field and what was expected, and exit status 2.
+Bad input gets one line on stderr naming the field and what was expected, and exit status 2. Output that
+cannot be written is one line and exit 1; a reader that stops early (``| head``) ends it quietly, exit 0
+(see :mod:`derivations.cli_io`).
 """
 
 from __future__ import annotations
@@ -8,6 +10,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from . import cli_io
 from .problem import ProblemError
 
 FORMATS = ("text", "markdown", "latex", "json")
@@ -32,8 +35,9 @@ def parser() -> argparse.ArgumentParser:
     p = _Parser(
         prog="python -m derivations.print",
         description="Print the worked backpropagation solution of a problem (the handout's by default).",
+        allow_abbrev=False,
     )
-    p.add_argument("--config", metavar="FILE.toml", help="problem description (default: the handout)")
+    p.add_argument("--config", metavar="FILE.toml", action=cli_io.Once, help="problem description (default: the handout)")
     p.add_argument("--param", metavar="NAME", action="append",
                    help="show only this parameter's derivation (the values its paths use, its paths, the bracket "
                         "and its closed forms), e.g. w_b21, w_a[1,1] or b_a1 (repeatable)")
@@ -43,6 +47,7 @@ def parser() -> argparse.ArgumentParser:
     return p
 
 
+@cli_io.guard("python -m derivations.print")
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     from .derive import derive
@@ -63,12 +68,12 @@ def main(argv: list[str] | None = None) -> int:
     values = Values(derivation)
     theorems = theorems_for(problem, every=args.theorems)
     if args.format == "json":
-        sys.stdout.write(to_json(values, theorems) + "\n")
+        cli_io.write(to_json(values, theorems) + "\n")
         return 0
     solution = worked_solution(values, args.digits, args.param)
     tail = key_insight(values, theorems, args.format, detailed=args.theorems)
     render = {"text": to_text, "markdown": to_markdown, "latex": to_latex}[args.format]
-    sys.stdout.write(render(solution, tail))
+    cli_io.write(render(solution, tail))
     return 0
 
 

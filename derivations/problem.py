@@ -20,13 +20,12 @@ handout's widths ``[3, 4, 2]`` when ``layers`` is left out.
 
 from __future__ import annotations
 
-import re
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
 from sympy import ImmutableMatrix, Integer, Rational
 
+from . import reading
 from .errors import ProblemError
 from .ops import ACTIVATIONS, LOSSES
 
@@ -43,11 +42,6 @@ MAX_SAMPLES = 16
 # entries per sample.
 MAX_COST = 4096
 MAX_MAGNITUDE = 10**6  # |every number|: exponentials of larger logits make SymPy's sign queries crawl
-
-# Exponents beyond this would make exact integers with more digits than anyone means to type.
-_MAX_EXPONENT = 400
-_DECIMAL = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
-_FRACTION = re.compile(r"[+-]?\d+/\d+")
 
 _KEYS = {
     "network": ("layers", "activation", "loss", "bias"),
@@ -196,38 +190,16 @@ def parse_number(value, field: str) -> Rational:
     """An exact number from a TOML value: an integer, a float (by its decimal text) or a string.
 
     Strings may be decimals (``"0.9"``, ``"-3"``, ``"1e-2"``) or fractions (``"9/10"``); nothing else
-    is accepted, and nothing is ever evaluated.
+    is accepted, and nothing is ever evaluated. The rules and limits are :func:`derivations.reading.parse_number`'s.
 
     >>> parse_number(0.1, "x"), parse_number("9/10", "x"), parse_number("-3", "x")
     (1/10, 9/10, -3)
     """
-    if isinstance(value, bool):
-        raise ProblemError(field, f"expected a number, got {str(value).lower()}")
-    if isinstance(value, int):
-        return Rational(value)
-    if isinstance(value, float):
-        if value != value or value in (float("inf"), float("-inf")):
-            raise ProblemError(field, f"expected a finite number, got {value}")
-        text = repr(value)  # the shortest text that reads back as this float: 0.1 -> '0.1'
-    elif isinstance(value, str):
-        text = value.strip()
-    else:
-        raise ProblemError(field, f"expected a number, got {_kind(value)}")
-    if _FRACTION.fullmatch(text):
-        num, den = text.split("/")
-        if int(den) == 0:
-            raise ProblemError(field, f"expected a number, got {value!r} (division by zero)")
-        return Rational(int(num), int(den))
-    match = _DECIMAL.fullmatch(text)
-    if not match:
-        raise ProblemError(field, f"expected a number like 0.9, \"9/10\" or \"-3\", got {value!r}")
-    if match.group(3) and abs(int(match.group(3)[1:])) > _MAX_EXPONENT:
-        raise ProblemError(field, f"expected an exponent of at most {_MAX_EXPONENT}, got {value!r}")
-    return Rational(text)
+    return reading.parse_number(value, field)
 
 
 def _kind(value) -> str:
-    return {list: "a list", dict: "a table"}.get(type(value), type(value).__name__)
+    return reading.kind(value)
 
 
 def _vector(value, n: int, field: str, what: str) -> tuple:
@@ -283,13 +255,13 @@ def _is_int(n) -> bool:
 def _problem_from_dict(data: dict, source: str) -> Problem:
     for section, value in data.items():
         if section not in _KEYS:
-            raise ProblemError(section, f"unknown section; expected one of {', '.join(_KEYS)}")
+            raise ProblemError(reading.name(section), f"unknown section; expected one of {', '.join(_KEYS)}")
         if not isinstance(value, dict):
             raise ProblemError(section, f"expected a table [{section}], got {_kind(value)}")
         if _KEYS[section] is not None:
             for key in value:
                 if key not in _KEYS[section]:
-                    raise ProblemError(f"{section}.{key}", f"unknown key; expected one of {', '.join(_KEYS[section])}")
+                    raise ProblemError(f"{section}.{reading.name(key)}", f"unknown key; expected one of {', '.join(_KEYS[section])}")
     network, d, init = (data.get(s, {}) for s in _KEYS)
 
     layers = network.get("layers", [3, 4, 2])
@@ -376,9 +348,7 @@ def check(p: Problem) -> None:
 
 def _short(value, bare: bool = False) -> str:
     """A user's value echoed in a message: one line, at most 40 characters."""
-    text = str(value) if bare else repr(value)
-    text = text.replace("\n", "\\n").replace("\r", "\\r")
-    return text if len(text) <= 40 else text[:39] + "…"
+    return reading.name(value) if bare else reading.quote(value)
 
 
 def load_problem(path: str | Path | None = None) -> Problem:
@@ -387,15 +357,5 @@ def load_problem(path: str | Path | None = None) -> Problem:
     Raises :class:`ProblemError` with one clear line for anything unusable.
     """
     path = HANDOUT if path is None else Path(path)
-    source = "handout" if path == HANDOUT else str(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ProblemError("config", f"expected a readable TOML file, but {path} does not exist") from None
-    except (OSError, UnicodeDecodeError) as err:
-        raise ProblemError("config", f"expected a readable UTF-8 TOML file, cannot read {path}: {err}") from None
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as err:
-        raise ProblemError("config", f"expected valid TOML in {path}: {err}") from None
-    return problem_from_dict(data, source)
+    source = "handout" if path == HANDOUT else reading.path_text(path)
+    return problem_from_dict(reading.read_toml(path), source)
