@@ -255,10 +255,13 @@ class Op:
         if self.kind == "activation":
             return [d.act(self.layer).forward(h) for h in v]
         if self.kind == "softmax":
-            return softmax(v)
-        return [LOSSES[p.loss].forward(v, sy.y[s])]
+            return d.rule("softmax.forward", softmax)(v)
+        return [d.rule("loss.forward", LOSSES[p.loss].forward)(v, sy.y[s])]
 
     def edges(self, d: "Derivation", s: int, i: int) -> list:
+        return d.rule("edges", lambda op, s_, i_, default: default)(self, s, i, self._edges(d, s, i))
+
+    def _edges(self, d: "Derivation", s: int, i: int) -> list:
         sy = d.symbols
         if self.kind == "linear":
             W = sy.W[self.layer]
@@ -310,8 +313,9 @@ class Derivation:
     """The symbolic derivation of one problem's network: the definition of every forward and backward
     quantity, each in terms of the layer next to it, and the gradient of every parameter."""
 
-    def __init__(self, problem: Problem):
+    def __init__(self, problem: Problem, rules: dict | None = None):
         self.problem = p = problem
+        self.rules = dict(rules or {})
         self.symbols = sy = Symbols(problem)
         self.loss_fn = LOSSES[p.loss]
         self.ops = self._ops()
@@ -332,7 +336,7 @@ class Derivation:
                 if op.kind == "softmax":  # its local derivatives are named: ∂Y_k/∂O_j
                     for k in range(p.n_out):
                         for j in range(p.n_out):
-                            defs[sy.dY_dO[s][k][j]] = softmax_local(sy.node("Y", s), k, j)
+                            defs[sy.dY_dO[s][k][j]] = self.rule("softmax.local", softmax_local)(sy.node("Y", s), k, j)
                 terms: dict = {}
                 outs = [Integer(1)] if op.out == "loss" else sy.grad(op.out, s)
                 for i, g in enumerate(outs):
@@ -341,7 +345,7 @@ class Derivation:
                 for j, ts in sorted(terms.items()):
                     target = sy.grad(op.inp, s)[j]
                     if op.out == "loss":  # ∇Y_k is the loss's own local derivative
-                        defs[target] = self.loss_fn.local(sy.node("Y", s), sy.y[s], j)
+                        defs[target] = self.rule("loss.local", self.loss_fn.local)(sy.node("Y", s), sy.y[s], j)
                         continue
                     defs[target] = Add(*(g * local for g, local in ts))
                     self.display[target] = Add(*(op.term(g, local) for g, local in ts), evaluate=False)
@@ -356,14 +360,26 @@ class Derivation:
                 continue
             l, W = op.layer, sy.W[op.layer]
 
-            def into(s, j, op=op):
-                return (sy.x[s] if op.inp == "x" else sy.node(op.inp, s))[j]
-
             self.gradients[weight_name(l)] = ImmutableMatrix(
-                W.rows, W.cols, lambda i, j, op=op: scale * Add(*(sy.grad(op.out, s)[i] * into(s, j) for s in range(S))))
+                W.rows, W.cols, lambda i, j, l=l: scale * Add(*(sy.grad(self.ops_out(l), s)[i] * self.into(Param(l, "weight", i, j), s)
+                                                                for s in range(S))))
             if sy.b is not None:
                 self.gradients[bias_name(l)] = ImmutableMatrix(
                     W.rows, 1, lambda i, _, op=op: scale * Add(*(sy.grad(op.out, s)[i] for s in range(S))))
+
+    def rule(self, name: str, default):
+        """The local rule ``name`` of this derivation: the registry's (``default``), unless ``rules`` replaces it.
+
+        A derivation with a rule replaced is the same engine with one local step done differently: the
+        mistake catalogue uses it to compute what a classic slip gives. The rules: ``"loss.forward"``,
+        ``"loss.local"`` (``(Y, y, i)``), ``"softmax.forward"``, ``"softmax.local"`` (``(Y, k, j)``),
+        ``"activation.local"`` (``(layer, h, l)``), ``"linear.input"`` (``(param, s, default)``: what
+        ``∂out_i/∂w_ij`` is) and ``"edges"`` (``(op, s, i, default)``: an operation's local derivatives)."""
+        return self.rules.get(name, default)
+
+    def ops_out(self, layer: int) -> str:
+        """The node linear layer ``layer`` computes (``"H"``, ``"H2"``, ``"O"``)."""
+        return next(op.out for op in self.ops if op.kind == "linear" and op.layer == layer)
 
     def _ops(self) -> list:
         p, keys = self.problem, self.symbols.keys
@@ -405,7 +421,10 @@ class Derivation:
         """``dL_j/dH_j`` of hidden layer ``layer``: ``1_{H_j > 0}`` for ReLU, ``L_j (1 - L_j)`` for the
         sigmoid, ..."""
         H, L = self.symbols.keys[2 * layer], self.symbols.keys[2 * layer + 1]
-        return self.act(layer).local(self.symbols.node(H, s)[j], self.symbols.node(L, s)[j])
+        h, l = self.symbols.node(H, s)[j], self.symbols.node(L, s)[j]
+        if "activation.local" in self.rules:
+            return self.rules["activation.local"](layer, h, l)
+        return self.act(layer).local(h, l)
 
     def op_of(self, p: Param) -> Op:
         return next(op for op in self.ops if op.kind == "linear" and op.layer == p.layer)
@@ -415,7 +434,8 @@ class Derivation:
         if p.kind == "bias":
             return Integer(1)
         op = self.op_of(p)
-        return (self.symbols.x[s] if op.inp == "x" else self.symbols.node(op.inp, s))[p.j]
+        default = (self.symbols.x[s] if op.inp == "x" else self.symbols.node(op.inp, s))[p.j]
+        return self.rule("linear.input", lambda p_, s_, d_: d_)(p, s, default)
 
     # -- the three views of a gradient -----------------------------------------------------------------
 
