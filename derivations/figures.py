@@ -43,8 +43,10 @@ def path_edges(values: Values, weight) -> dict:
     return edges
 
 
-def network_svg(values: Values, weight=None, colour: str = "red", labels: bool = True, digits: int = 3) -> str:
-    """The problem's network, left to right, as an SVG document; ``weight``'s paths highlighted."""
+def network_svg(values: Values, weight=None, colour: str = "red", labels: bool = True, digits: int = 3,
+                answers: bool = True) -> str:
+    """The problem's network, left to right, as an SVG document; ``weight``'s paths highlighted.
+    ``answers=False`` (a worksheet): no edge labels and no value tooltips."""
     from .solution import Notation
 
     p = values.problem
@@ -102,11 +104,11 @@ def network_svg(values: Values, weight=None, colour: str = "red", labels: bool =
         (x1, y1), (x2, y2) = pos[a], pos[b]
         value, factor = lit[key]
         text = notation.num(value).text
-        tip = f"<title>{html.escape(factor)} = {html.escape(text)}</title>"
+        tip = f"<title>{html.escape(factor)} = {html.escape(text)}</title>" if answers else ""
         out.append(f'<line class="edge path" data-edge="{a}-{b}" x1="{x1}" y1="{y1}" x2="{x2}" y2="{y2}" '
                    f'stroke="{stroke}" stroke-width="3">{tip}</line>')
         # Beyond six coloured edges between two columns their labels would pile up: hover shows them.
-        if labels and per_gap[min(column[a], column[b])] <= 6:
+        if labels and answers and per_gap[min(column[a], column[b])] <= 6:
             mx, my = (x1 + x2) / 2, (y1 + y2) / 2 - 4
             w_ = 7.2 * len(text) + 6
             label_svg.append(
