@@ -13,11 +13,11 @@ number comes from :class:`derivations.values.Values`.
 51
 >>> step4 = page.display("step4")
 >>> print(to_text(step4.math, worksheet=True))
-Y_1 = e^(____)/(e^(____) + e^(____)) = ____   Y_2 = ____   ⇒   Y = (____, ____)ᵀ
+Y_1 = e^____/(e^____ + e^____) = ____   Y_2 = ____   ⇒   Y = (____, ____)ᵀ
 >>> print(to_text(step4.math, worksheet=False))
-Y_1 = e^(0.06)/(e^(0.06) + e^(0.06)) = 0.5   Y_2 = 0.5   ⇒   Y = (0.5, 0.5)ᵀ
+Y_1 = e^0.06/(e^0.06 + e^0.06) = 0.5   Y_2 = 0.5   ⇒   Y = (0.5, 0.5)ᵀ
 >>> print(to_latex(page.display("grad_w_b11").math.rows[-1], worksheet=True))
-&= \left(\underline{\hspace{2cm}}\right)\left(\underline{\hspace{2cm}}\right) = \underline{\hspace{2cm}}
+&= \left(\underline{\hspace{2cm}}\right) \left(\underline{\hspace{2cm}}\right) = \underline{\hspace{2cm}}
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ import hashlib
 import re
 from dataclasses import dataclass, field
 
-from sympy import Add, Expr, Integer, KroneckerDelta, Mul, Pow, Rational, Symbol, exp, log, sympify
+from sympy import factor_terms, Add, Expr, Integer, KroneckerDelta, Mul, Pow, Rational, Symbol, exp, log, sympify
 
 from .errors import ProblemError
 
@@ -448,7 +448,7 @@ class TextMath(_Printer):
 
     def _atom(self, node):
         text = self(node)
-        simple = isinstance(node, (Num, Sym, Slot)) and not text.startswith("−")
+        simple = (isinstance(node, (Num, Sym, Slot)) or " " not in text) and not text.startswith("−")
         return text if simple or text.startswith("(") and text.endswith(")") else f"({text})"
 
     def pow(self, n):
@@ -480,10 +480,11 @@ class TextMath(_Printer):
 def latex_escape(text: str) -> str:
     """Text for LaTeX: every special character escaped.
 
-    >>> latex_escape("a_b & 50% {x} \\ ~^#$")
-    'a\\_b \\& 50\\% \\{x\\} \\textbackslash{} \\textasciitilde{}\\textasciicircum{}\\#\\$'
+    >>> print(latex_escape("a_b & 50% {x} ~^#$"))
+    a\\_b \\& 50\\% \\{x\\} \\textasciitilde{}\\textasciicircum{}\\#\\$
     """
-    special = {"\\": r"\textbackslash{}", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}"}
+    special = {"\\": r"\textbackslash{}", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}",
+               "·": r"\textperiodcentered{}", "—": "---", "–": "--"}
     return "".join(special.get(c, "\\" + c if c in "&%$#_{}" else c) for c in text)
 
 
@@ -568,6 +569,8 @@ def from_sympy(expr, names: dict) -> object:
             return Call("ln", (go(e.args[0]),))
         if e.func.__name__ == "tanh":
             return Call("tanh", (go(e.args[0]),))
+        if isinstance(e, Add) and not isinstance(factor_terms(e), Add):
+            return go(factor_terms(e), parent)
         if isinstance(e, Add):
             terms = sorted(e.args, key=lambda a: (a.could_extract_minus_sign(), str(a)))
             items = []
@@ -931,3 +934,88 @@ def _insight(values, nb) -> list:
     else:
         parts += ["The hidden units start different, so this initialization breaks the symmetry."]
     return parts
+
+
+# -- the page in text, Markdown and LaTeX (the worksheet to paste into one's own material) ---------------
+
+
+def _prose_with(block: Prose, worksheet: bool, math, bold, text) -> str:
+    out = []
+    for part in block.parts:
+        if isinstance(part, str):
+            out.append(text(part))
+        elif isinstance(part, tuple):
+            out.append(bold(text(part[1])))
+        else:
+            out.append(math(part, worksheet))
+    return "".join(out)
+
+
+def _header(page: Layout, worksheet: bool) -> tuple[str, str]:
+    kind = "Worksheet" if worksheet else "Answer key"
+    return kind, f"{kind} · problem {page.problem_id} · {page.description} · {page.source}"
+
+
+def render_text(page: Layout, worksheet: bool) -> str:
+    """The page as plain text; blanks are ``____``."""
+    kind, line = _header(page, worksheet)
+    out = [page.title, "=" * len(page.title), line, ""]
+    for b in page.blocks:
+        if isinstance(b, Heading):
+            out += [b.text, "-" * len(b.text)]
+        elif isinstance(b, Prose):
+            if b.answer and worksheet:
+                out += ["Answer: " + "_" * 60, ""]
+                continue
+            out += [_prose_with(b, worksheet, to_text, lambda s: s, lambda s: s), ""]
+        elif isinstance(b, Display):
+            out += ["    " + to_text(b.math, worksheet), ""]
+        elif isinstance(b, Figure):
+            out += [f"[figure: the network with the {b.caption} of {b.weight}]", ""]
+    return "\n".join(out).rstrip() + "\n"
+
+
+def _md_escape(text: str) -> str:
+    return re.sub(r"([\\`*_{}\[\]<>()#+!|$~])", r"\\\1", text)
+
+
+def render_markdown(page: Layout, worksheet: bool) -> str:
+    """The page as Markdown with ``$...$`` math (MyST / MathJax)."""
+    kind, line = _header(page, worksheet)
+    out = [f"# {_md_escape(page.title)}", "", f"*{_md_escape(line)}*", ""]
+    for b in page.blocks:
+        if isinstance(b, Heading):
+            out += [f"{'#' * (b.level + 1)} {_md_escape(b.text)}", ""]
+        elif isinstance(b, Prose):
+            if b.answer and worksheet:
+                out += ["**Answer:** " + r"\_" * 40, ""]
+                continue
+            out += [_prose_with(b, worksheet, lambda t, w: f"${to_latex(t, w)}$", lambda s: f"**{s}**", _md_escape), ""]
+        elif isinstance(b, Display):
+            out += ["$$", to_latex(b.math, worksheet), "$$", ""]
+        elif isinstance(b, Figure):
+            out += [f"*(figure: the {_md_escape(b.caption)} of {_md_escape(b.weight)})*", ""]
+    return "\n".join(out).rstrip() + "\n"
+
+
+def render_latex(page: Layout, worksheet: bool) -> str:
+    """The page as a LaTeX document (amsmath); blanks are ``\\underline{\\hspace{2cm}}``."""
+    kind, line = _header(page, worksheet)
+    out = [r"\documentclass[10pt]{article}", r"\usepackage[margin=1.5cm]{geometry}", r"\usepackage{amsmath,amssymb}",
+           r"\usepackage[utf8]{inputenc}", r"\setlength{\parindent}{0pt}",
+           r"\begin{document}", rf"\section*{{{latex_escape(page.title)}}}", rf"\textit{{{latex_escape(line)}}}", ""]
+    for b in page.blocks:
+        if isinstance(b, Heading):
+            out += [rf"\subsection*{{{latex_escape(b.text)}}}"]
+        elif isinstance(b, Prose):
+            if b.answer and worksheet:
+                out += [r"\textbf{Answer:} \hrulefill", ""]
+                continue
+            out += [_prose_with(b, worksheet, lambda t, w: f"${to_latex(t, w)}$", lambda s: rf"\textbf{{{s}}}",
+                                latex_escape), ""]
+        elif isinstance(b, Display):
+            out += [r"\[", to_latex(b.math, worksheet), r"\]"]
+        elif isinstance(b, Figure):
+            out += [rf"\emph{{(figure: the {latex_escape(b.caption)} of {latex_escape(b.weight)})}}", ""]
+    out += [r"\end{document}"]
+    return "\n".join(out) + "\n"
