@@ -55,6 +55,7 @@ OPS = {
     "quad": ("quad", r"\quad", "   "),
     "neg": ("-", "-", "−"),
     "&=": ("&=", "&=", " = "),
+    "&≈": ("&approx", r"&\approx", " ≈ "),
     ":": (":", ":", ": "),
     "×": ("times", r"\times", "×"),
 }
@@ -80,9 +81,10 @@ class Word:
 
 @dataclass(frozen=True)
 class Num:
-    """A number as written: ``0.15``, ``-0.0375``."""
+    """A number as written: ``0.15``, ``-0.0375``; ``approx``: rounded (an ``=`` before it reads ``≈``)."""
 
     text: str
+    approx: bool = False
 
 
 @dataclass(frozen=True)
@@ -644,7 +646,7 @@ class _Numbers:
         if isinstance(v, Rational) and len(str(v)) <= 16:
             f = Frac(Num(str(abs(v.p))), Num(str(v.q)))
             return f if v > 0 else row("neg", f)
-        return self._signed(self.n.approx(v))
+        return self._rounded(self.n.approx(v))
 
     def factor(self, v) -> object:
         out = self.num(v)
@@ -655,7 +657,7 @@ class _Numbers:
         dec = self.n.decimal(v)
         if dec is not None and len(dec) <= 24:
             return [self._signed(dec)]
-        return [self.num(v)] if isinstance(v, Rational) and len(str(v)) <= 16 else [row("≈", self._signed(self.n.approx(v)))]
+        return [self.num(v)]
 
     def _signed(self, text: str):
         text = text.replace("−", "-").strip()
@@ -664,6 +666,46 @@ class _Numbers:
 
             text = nstr(mpf(text), 12, min_fixed=-400, max_fixed=400)
         return Num(text)
+
+    def _rounded(self, text: str):
+        return Num(self._signed(text).text, approx=True)
+
+
+def approx_equals(tree):
+    """The tree with every ``=`` whose right-hand piece holds a rounded number turned into ``≈``."""
+    import dataclasses
+
+    if isinstance(tree, Row):
+        items = [approx_equals(i) for i in tree.items]
+        eq = ("=", "&=", "≈", "&≈", "quad", "⇒")
+        for k, item in enumerate(items[:-1]):
+            if isinstance(item, Op) and item.kind in ("=", "&="):
+                stop = next((m for m in range(k + 1, len(items)) if isinstance(items[m], Op) and items[m].kind in eq),
+                            len(items))
+                if any(_rounded(i) for i in items[k + 1:stop]):
+                    items[k] = Op("≈" if item.kind == "=" else "&≈")
+        return Row(tuple(items))
+    if isinstance(tree, Under):  # a label's "= 1" stays as printed
+        return Under(approx_equals(tree.body), tree.label)
+    if dataclasses.is_dataclass(tree) and not isinstance(tree, (Num, Op, Word)):
+        changes = {}
+        for f in dataclasses.fields(tree):
+            v = getattr(tree, f.name)
+            if isinstance(v, tuple):
+                changes[f.name] = tuple(tuple(approx_equals(c) for c in r) if isinstance(r, tuple) else approx_equals(r)
+                                        for r in v)
+            elif dataclasses.is_dataclass(v):
+                changes[f.name] = approx_equals(v)
+        return dataclasses.replace(tree, **changes)
+    return tree
+
+
+def _rounded(tree) -> bool:
+    if isinstance(tree, Under):  # an under-brace's label is an aside ("= 0.2359"), not the chain's value
+        return _rounded(tree.body)
+    if isinstance(tree, Row):
+        return any(_rounded(i) for i in tree.items)
+    return any(isinstance(n, Num) and n.approx for n in walk(tree))
 
 
 def problem_id(problem, data: bytes | None = None) -> str:
@@ -707,7 +749,13 @@ def layout(values, digits: int = 4, data: bytes | None = None) -> Layout:
         description=p.describe(),
         source=str(p.source),
     )
-    B = out.blocks.append
+
+    def B(block):
+        if isinstance(block, Display):
+            block.math = approx_equals(block.math)
+        elif isinstance(block, Prose):
+            block.parts = [approx_equals(q) if not isinstance(q, (str, tuple)) else q for q in block.parts]
+        out.blocks.append(block)
 
     B(Heading("Step-by-Step Feedforward & Backpropagation", 2))
     B(Prose([("b", "Your tasks. Forward: "), "compute all intermediate values ", row(Hv, ",", Lv, ",", Ov, ",", Yv, ",", LOSS),
