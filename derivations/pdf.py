@@ -24,7 +24,7 @@ ANSWER_COLOUR = "#1a4fa0"
 
 PREAMBLE = """\
 #set document(title: {title})
-#set page(paper: {paper}, margin: (x: 1.5cm, top: 1.3cm, bottom: 1.5cm),
+#set page(paper: {paper}, margin: (x: 1.5cm, top: 1.1cm, bottom: 1.3cm),
   footer: context [#set text(size: 8pt, fill: rgb("#555555")); #{footer} #h(1fr) #counter(page).display("1 / 1", both: true)])
 #set text(font: "New Computer Modern", size: 10pt, lang: "en")
 #set par(justify: false, leading: 0.5em, spacing: 0.75em)
@@ -67,25 +67,40 @@ def typst_source(page: Layout, worksheet: bool, paper: str = "a4", figures: dict
         out.append("#text(size: 8.5pt)[#" + typst_string("Answers in ") + "#ans(" + typst_string("blue") + ")#"
                    + typst_string(": every number derived exactly by SymPy.") + "]")
     figures = figures or {}
-    blocks = list(page.blocks)
-    for k, block in enumerate(blocks):
+    group = None  # a path's title, diagram, derivatives and equation: kept on one page
+    for block in page.blocks:
         if isinstance(block, Heading):
-            out.append(f"#heading(level: {block.level}, {typst_string(block.text)})")
+            text = f"#heading(level: {block.level}, {typst_string(block.text)})"
+        elif isinstance(block, Prose) and block.answer and worksheet:  # room to write, on the question's page
+            lines = "#v(1.5em) #line(length: 100%, stroke: 0.4pt + gray) " * 3
+            out[-1] = f"#block(width: 100%, breakable: false)[{out[-1]}\n\n{lines}]"
+            continue
+        elif isinstance(block, Prose) and block.answer:  # the key's answer, on the question's page
+            box = (f"#block(inset: 6pt, stroke: 0.6pt + rgb(\"{ANSWER_COLOUR}\"), radius: 3pt)"
+                   f"[#ans[{_prose(block, worksheet)}]]")
+            out[-1] = f"#block(width: 100%, breakable: false)[{out[-1]}\n\n{box}]"
+            continue
         elif isinstance(block, Prose):
-            if block.answer and worksheet:
-                out.append("#block(width: 100%, above: 1.6em)[" + "#line(length: 100%, stroke: 0.4pt + gray) #v(1.1em) " * 3 + "]")
-                continue
-            body = _prose(block, worksheet)
-            out.append(f"#block(breakable: false, inset: 6pt, stroke: 0.6pt + rgb(\"{ANSWER_COLOUR}\"), radius: 3pt)[#ans[{body}]]"
-                       if block.answer else body)
+            text = _prose(block, worksheet)
         elif isinstance(block, Display):
-            out.append(f"#fit($ {to_typst(block.math, worksheet).strip()} $)")
-        elif isinstance(block, Figure):
-            name = figures.get(block.weight)
-            if name:  # the path's title, its diagram and its derivatives stay on one page
-                figure = f"#align(center, image({typst_string(name)}, width: {56 if worksheet else 76}%, alt: {typst_string(block.caption)}))"
-                title = out.pop() if k and isinstance(blocks[k - 1], Prose) else ""
-                out.append(f"#block(width: 100%, breakable: false)[{title}\n\n{figure}]")
+            text = f"#fit($ {to_typst(block.math, worksheet).strip()} $)"
+        elif isinstance(block, Figure) and figures.get(block.weight):
+            width = 48 if worksheet else 70  # the key's edge labels need the room
+            group = [out.pop()] if out else []
+            group.append(f"#align(center, image({typst_string(figures[block.weight])}, width: {width}%, "
+                         f"alt: {typst_string(block.caption)}))")
+            continue
+        else:
+            continue
+        if group is None:
+            out.append(text)
+            continue
+        group.append(text)
+        if isinstance(block, Display):
+            out.append("#block(width: 100%, breakable: false)[" + "\n\n".join(group) + "]")
+            group = None
+    if group:
+        out.append("#block(width: 100%, breakable: false)[" + "\n\n".join(group) + "]")
     return "\n\n".join(out) + "\n"
 
 
