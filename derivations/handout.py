@@ -761,11 +761,11 @@ def layout(values, digits: int = 4, data: bytes | None = None) -> Layout:
     B(Prose([("b", "Your tasks. Forward: "), "compute all intermediate values ", row(Hv, ",", Lv, ",", Ov, ",", Yv, ",", LOSS),
              " (Steps 1–5). ", ("b", "Backward: "), "compute ", d(LOSS, wb(1, 0)), " and ", d(LOSS, wa(0, 0)), "."]))
     # Setup
-    B(Prose([("b", "Setup. "), ("b", "Input: "), row(sym("x"), "=", Vec(tuple(given(v) for v in p.x))), "   ",
+    B(Prose([("b", "Setup."), " ", ("b", "Input: "), row(sym("x"), "=", Vec(tuple(given(v) for v in p.x))), "   ",
              ("b", "Target: "), row(sym("y"), "=", Vec(tuple(given(v) for v in p.y)))], key="setup"))
     setup = []
     for name, m, base in (("a", p.W_a, Wa), ("b", p.W_b, Wb)):
-        shape = row(Num(str(m.shape[0])), Word("×"), Num(str(m.shape[1])))
+        shape = row(Num(str(m.shape[0])), "×", Num(str(m.shape[1])))
         if len(set(m)) == 1:
             setup += [row(base, ":"), " ", shape, ", no bias, all entries = ", row(given(m[0, 0])), ".   "]
         else:
@@ -1024,7 +1024,13 @@ def render_text(page: Layout, worksheet: bool) -> str:
 
 
 def _md_escape(text: str) -> str:
-    return re.sub(r"([\\`*_{}\[\]<>()#+!|$~])", r"\\\1", text)
+    return re.sub(r"([\\`*_{}\[\]<>#+!|$~])", r"\\\1", text)
+
+
+def _md_bold(text: str) -> str:
+    """``**text**`` with any trailing space outside, where CommonMark needs it."""
+    stripped = text.rstrip()
+    return f"**{stripped}**{text[len(stripped):]}" if stripped else text
 
 
 def render_markdown(page: Layout, worksheet: bool) -> str:
@@ -1038,7 +1044,7 @@ def render_markdown(page: Layout, worksheet: bool) -> str:
             if b.answer and worksheet:
                 out += ["**Answer:** " + r"\_" * 40, ""]
                 continue
-            out += [_prose_with(b, worksheet, lambda t, w: f"${to_latex(t, w)}$", lambda s: f"**{s}**", _md_escape), ""]
+            out += [_prose_with(b, worksheet, lambda t, w: f"${to_latex(t, w)}$", _md_bold, _md_escape), ""]
         elif isinstance(b, Display):
             out += ["$$", to_latex(b.math, worksheet), "$$", ""]
         elif isinstance(b, Figure):
