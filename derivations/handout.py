@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from pathlib import Path
 from dataclasses import dataclass, field
 
 from sympy import factor_terms, Add, Expr, Integer, KroneckerDelta, Mul, Pow, Rational, Symbol, exp, log, sympify
@@ -747,7 +748,7 @@ def layout(values, digits: int = 4, data: bytes | None = None) -> Layout:
         title="Backpropagation Handout",
         problem_id=problem_id(p, data),
         description=p.describe(),
-        source=str(p.source),
+        source=Path(str(p.source)).name,  # the file's name, not the machine's path
     )
 
     def B(block):

@@ -108,7 +108,10 @@ def _handout(args, values) -> int:
 
     from . import handout
 
-    data = Path(args.config).read_bytes() if args.config else None
+    from .problem import HANDOUT
+
+    # The identifier hashes the file; the handout's own file (named or not) is identified by its problem.
+    data = Path(args.config).read_bytes() if args.config and Path(args.config).resolve() != HANDOUT.resolve() else None
     try:
         if args.format == "pdf":
             from .pdf import render_pdf
