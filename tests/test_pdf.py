@@ -308,3 +308,33 @@ def test_latex_builder_keeps_the_diagrams(tmp_path):
     tex = next(out.glob("*.tex")).read_text(encoding="utf-8")
     names = re.findall(r"\\includegraphics\[[^]]*\]\{([^}]+)\}", tex)
     assert len(names) == 1 and (out / names[0]).read_bytes()[:5] == b"%PDF-"
+
+
+def test_the_key_fills_exactly_the_worksheets_blanks(values):
+    """Every display of the key is its worksheet display with each blank filled (and nothing else changed)."""
+    from derivations.handout import Display, to_text
+
+    page = layout(values)
+    displays = [b for b in page.blocks if isinstance(b, Display)]
+    assert len(displays) == 8
+    for block in displays:
+        sheet, key = to_text(block.math, worksheet=True), to_text(block.math, worksheet=False)
+        pattern = "(.+?)".join(re.escape(piece) for piece in re.split(r"_{4,}", sheet))
+        match = re.fullmatch(pattern, key, flags=re.S)
+        assert match, (block.key, sheet, key)
+        assert all("____" not in g for g in match.groups())
+
+
+def test_one_problem_one_identifier(tmp_path, capsys):
+    from derivations.problem import HANDOUT
+
+    assert main(["--worksheet"]) == 0
+    default = capsys.readouterr().out.splitlines()[2]
+    assert main(["--worksheet", "--config", str(HANDOUT)]) == 0
+    named = capsys.readouterr().out.splitlines()[2]
+    ident = re.compile(r"problem ([0-9a-f]{8})")
+    assert ident.search(default).group(1) == ident.search(named).group(1)
+    other = tmp_path / "other.toml"
+    other.write_bytes(HANDOUT.read_bytes().replace(b"W_b = 0.1 ", b"W_b = 0.2 "))
+    assert main(["--worksheet", "--config", str(other)]) == 0
+    assert ident.search(capsys.readouterr().out).group(1) != ident.search(default).group(1)
