@@ -24,10 +24,10 @@ from __future__ import annotations
 
 import hashlib
 import re
-from pathlib import Path
 from dataclasses import dataclass, field
+from pathlib import Path
 
-from sympy import factor_terms, Add, Expr, Integer, KroneckerDelta, Mul, Pow, Rational, Symbol, exp, log, sympify
+from sympy import Add, Integer, KroneckerDelta, Mul, Pow, Rational, Symbol, exp, factor_terms, log, sympify
 
 from .errors import ProblemError
 
@@ -324,7 +324,7 @@ class TypstMath(_Printer):
         return _check_number(n.text)
 
     def op(self, n):
-        return OPS[n.kind][0].replace("&=", "&=")
+        return OPS[n.kind][0]
 
     def frac(self, n):
         return f"frac({self(n.num)}, {self(n.den)})"
@@ -653,13 +653,6 @@ class _Numbers:
         out = self.num(v)
         return Paren(out) if v < 0 else out
 
-    def result(self, v) -> list:
-        """The end of a chain: ``[0.25]`` then, for a fraction, ``[1/4]``; ``[≈ 0.4968]`` when inexact."""
-        dec = self.n.decimal(v)
-        if dec is not None and len(dec) <= 24:
-            return [self._signed(dec)]
-        return [self.num(v)]
-
     def _signed(self, text: str):
         text = text.replace("−", "-").strip()
         if "e" in text.lower():  # mpmath's 1.0e-5: write it as a decimal
@@ -956,7 +949,7 @@ def _output_path(nb, values, i, j, wb, Y, O, L, order):
 
 def _insight(values, nb) -> list:
     """The key insight's answer, derived from the values: is ∂ℒ/∂W_a zero, and are the hidden units alike?"""
-    p, f, b = values.problem, values.forward, values.backward
+    p, b = values.problem, values.backward
     ga = values.gradients["W_a"]
     Wa = sym("W", "a")
     zero = all(v == 0 for v in ga)
