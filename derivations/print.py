@@ -72,6 +72,8 @@ def main(argv: list[str] | None = None) -> int:
         return _fail("--format pdf: expected -o FILE.pdf (a PDF is not written to standard output)")
     if args.worksheet and args.format == "json":
         return _fail("--worksheet: expected --format text, markdown, latex or pdf, got json")
+    if args.param and (args.worksheet or args.format == "pdf"):
+        return _fail("--param: the handout's page (--worksheet, --format pdf) always shows its three paths; drop --param")
     if args.output == "-":
         args.output = None
     from .backward import derive

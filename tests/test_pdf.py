@@ -239,6 +239,7 @@ def test_cli_worksheet_in_text_formats(tmp_path, capsys, values, fmt):
     (["--format", "text", "-o", "/nonexistent-dir/k.txt"], "cannot write"),
     (["--worksheet", "--format", "json"], "--worksheet: expected"),
     (["--format", "pdf", "--paper", "a3", "-o", "x.pdf"], "--paper"),
+    (["--worksheet", "--param", "w_b21"], "--param"),
 ])
 def test_cli_bad_input_one_line_exit_2(capsys, argv, message):
     try:
