@@ -13,6 +13,8 @@ A thin adapter over the public API: it parses options, calls the library and ret
 - ``deriv-theorem``: ``symmetry``, ``softmax_lemma``, ``dead_first_layer``, ``permanence``, ``random_breaks``.
 - ``deriv-network``: the network, or with a weight its gradient paths (``:colour:``, ``:labels:``).
 - ``deriv-training``: constant vs random init in training (``:steps:``, ``:lr:``, ``:seed:``).
+- ``deriv-pdfs``: links to the page's problem as printable PDFs, worksheet and answer key (the worksheet only in
+  a worksheet build), typeset into the HTML output when the build finishes.
 
 Every directive takes ``:problem:``. ``derivations_worksheet = True`` (or ``-t worksheet`` with the top-level
 ``conf.py``) leaves the derived numbers blank for students.
@@ -308,7 +310,108 @@ class NetworkDirective(DerivDirective):
         ws = _worksheet(self.env)
         svg = network_svg(values, weight, colour, "no-labels" not in self.options, self.options.get("digits", 3),
                           answers=not ws)
-        return [nodes.raw("", f'<div class="derivations-figure">{svg}</div>', format="html")]
+        node = network_figure(svg=svg)
+        self.set_source_info(node)
+        return [node]
+
+
+class network_figure(nodes.General, nodes.Element):
+    """A path diagram: inline SVG in HTML, a PDF (converted by Typst) in LaTeX, as ``sphinx.ext.graphviz`` does."""
+
+
+def visit_network_html(self, node):
+    self.body.append(f'<div class="derivations-figure">{node["svg"]}</div>')
+    raise nodes.SkipNode
+
+
+def visit_network_latex(self, node):
+    import hashlib
+
+    from .pdf import svg_to_pdf
+
+    name = f"derivations-network-{hashlib.sha256(node['svg'].encode()).hexdigest()[:12]}.pdf"
+    path = Path(self.builder.outdir) / name
+    if not path.exists():
+        path.write_bytes(svg_to_pdf(node["svg"]))
+    self.body.append("\n\\begin{center}\\includegraphics[width=0.9\\linewidth]{%s}\\end{center}\n" % name)
+    raise nodes.SkipNode
+
+
+def skip_node(self, node):
+    raise nodes.SkipNode
+
+
+class pdf_links(nodes.General, nodes.Element):
+    """Links to the page's problem as printable PDFs; the files are written when the build finishes."""
+
+
+class PdfsDirective(DerivDirective):
+    """``deriv-pdfs``: links "worksheet (PDF)" and "answer key (PDF)" of the page's problem (the worksheet
+    only, in a worksheet build). The PDFs are typeset by Typst into the HTML output at the end of the build."""
+
+    def build(self, values):
+        from .handout import problem_id
+
+        path = problem_path(self.env, self.options.get("problem"))
+        data = None if path == HANDOUT else path.read_bytes()
+        node = pdf_links(path=str(path), problem_id=problem_id(values.problem, data),
+                         worksheet=_worksheet(self.env))
+        self.set_source_info(node)
+        return [node]
+
+
+_PDFS = {"worksheet": "worksheet.pdf", "key": "answer-key.pdf"}
+
+
+def _pdf_dir(node) -> str:
+    return f"_pdf/{node['problem_id']}"
+
+
+def collect_pdfs(app, doctree, docname):
+    """Note each page's PDFs (in the main process: doctrees are resolved there, also with ``-j``)."""
+    wanted = getattr(app, "_derivations_pdfs", None)
+    if wanted is None:
+        wanted = app._derivations_pdfs = {}
+    for node in doctree.findall(pdf_links):
+        wanted[_pdf_dir(node)] = (node["path"], node["worksheet"])
+        depth = docname.count("/")
+        node["base"] = "../" * depth + _pdf_dir(node) + "/"
+
+
+def visit_pdf_links_html(self, node):
+    import html
+
+    base = node.get("base", _pdf_dir(node) + "/")
+    links = [("worksheet (PDF)", base + _PDFS["worksheet"])]
+    if not node["worksheet"]:
+        links.append(("answer key (PDF)", base + _PDFS["key"]))
+    items = " · ".join(f'<a class="reference download" href="{html.escape(href)}">{html.escape(text)}</a>'
+                       for text, href in links)
+    self.body.append(f'<p class="derivations-pdfs">Print: {items} '
+                     f'<span class="derivations-problem-id">(problem {html.escape(node["problem_id"])})</span></p>')
+    raise nodes.SkipNode
+
+
+def write_pdfs(app, exception):
+    """Typeset the noted PDFs into the HTML output."""
+    if exception is not None or app.builder.format != "html":
+        return
+    from .pdf import render_pdf
+    from .values import evaluate
+
+    for folder, (path, worksheet) in sorted(getattr(app, "_derivations_pdfs", {}).items()):
+        path = Path(path)
+        try:
+            values = evaluate(load_problem(None if path == HANDOUT else path))
+        except ProblemError as err:
+            logger.warning(f"derivations: {err}", type="derivations", subtype="problem")
+            continue
+        data = None if path == HANDOUT else path.read_bytes()
+        out = Path(app.builder.outdir) / folder
+        out.mkdir(parents=True, exist_ok=True)
+        (out / _PDFS["worksheet"]).write_bytes(render_pdf(values, worksheet=True, data=data))
+        if not worksheet:
+            (out / _PDFS["key"]).write_bytes(render_pdf(values, worksheet=False, data=data))
 
 
 class TrainingDirective(DerivDirective):
@@ -402,6 +505,13 @@ def setup(app):
     app.add_directive("deriv-theorem", TheoremDirective)
     app.add_directive("deriv-network", NetworkDirective)
     app.add_directive("deriv-training", TrainingDirective)
+    app.add_directive("deriv-pdfs", PdfsDirective)
+    app.add_node(network_figure, html=(visit_network_html, None), latex=(visit_network_latex, None),
+                 text=(skip_node, None), man=(skip_node, None), texinfo=(skip_node, None))
+    app.add_node(pdf_links, html=(visit_pdf_links_html, None), latex=(skip_node, None), text=(skip_node, None),
+                 man=(skip_node, None), texinfo=(skip_node, None))
+    app.connect("doctree-resolved", collect_pdfs)
+    app.connect("build-finished", write_pdfs)
     # No state in the environment: derivations are cached per process, keyed by the file's version, and
     # the TOML dependency is noted with env.note_dependency, which Sphinx itself purges and merges.
     return {"version": __version__, "parallel_read_safe": True, "parallel_write_safe": True, "env_version": 1}

@@ -80,7 +80,7 @@ def test_bad_param_gets_one_line(capsys, argv, message):
 
 @pytest.mark.parametrize("argv,message", [
     (["--digits", "0"], "--digits: expected a whole number from 1 to 50"),
-    (["--format", "pdf"], "invalid choice: 'pdf'"),
+    (["--format", "docx"], "invalid choice: 'docx'"),
 ])
 def test_bad_option_gets_one_line(capsys, argv, message):
     with pytest.raises(SystemExit) as exit_:
