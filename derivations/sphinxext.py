@@ -238,6 +238,56 @@ class GradientTableDirective(DerivDirective):
         return [table]
 
 
+class HandoutDirective(DerivDirective):
+    """``deriv-handout``: the paper handout's page for the page's problem, block by block, from
+    :func:`derivations.handout.layout`: on a worksheet every blank of the paper (and no derived value, the
+    diagrams without labels or tooltips, no answer), on the solution the same places filled in and the
+    key-insight answer in a dropdown."""
+
+    optional_arguments = 0
+
+    def build(self, values):
+        from .figures import network_svg
+        from .handout import Display, Figure, Heading, Prose, layout, to_latex
+
+        ws = _worksheet(self.env)
+        path = problem_path(self.env, self.options.get("problem"))
+        page = layout(values, data=None if path == HANDOUT else path.read_bytes())
+        out = []
+        for block in page.blocks:
+            if isinstance(block, Heading):
+                out.append(nodes.rubric("", block.text, classes=["derivations-heading"]))
+            elif isinstance(block, Prose):
+                if block.answer and ws:
+                    continue
+                para = nodes.paragraph()
+                for part in block.parts:
+                    if isinstance(part, str):
+                        para += nodes.Text(part)
+                    elif isinstance(part, tuple):
+                        para += nodes.strong("", part[1])
+                    else:
+                        tex = to_latex(part, ws)
+                        para += nodes.math(tex, tex)
+                if block.answer:
+                    box = nodes.admonition(classes=["dropdown", "derivations-answer"])
+                    box += nodes.title("", "Answer")
+                    box += para
+                    out.append(box)
+                else:
+                    out.append(para)
+            elif isinstance(block, Display):
+                out.append(_math_block(self, to_latex(block.math, ws)))
+            elif isinstance(block, Figure):
+                svg = network_svg(values, block.weight, block.colour, True, 3, answers=not ws)
+                node = network_figure(svg=svg)
+                self.set_source_info(node)
+                out.append(node)
+        for node in out:
+            self.set_source_info(node)
+        return out
+
+
 class TheoremDirective(DerivDirective):
     """``deriv-theorem NAME``: the statement and assumptions (``:part: statement``), each checked step and
     the verdict (``:part: proof``), or both (the default)."""
@@ -503,6 +553,7 @@ def setup(app):
     app.add_directive("deriv-gradient", GradientDirective)
     app.add_directive("deriv-gradients", GradientTableDirective)
     app.add_directive("deriv-theorem", TheoremDirective)
+    app.add_directive("deriv-handout", HandoutDirective)
     app.add_directive("deriv-network", NetworkDirective)
     app.add_directive("deriv-training", TrainingDirective)
     app.add_directive("deriv-pdfs", PdfsDirective)
