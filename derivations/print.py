@@ -102,7 +102,7 @@ def main(argv: list[str] | None = None) -> int:
         return _handout(args, values)
     theorems = theorems_for(problem, every=args.theorems)
     if args.format == "json":
-        return _write(args.output, to_json(values, theorems) + "\n")
+        return _write(args.output, to_json(values, theorems, detailed=args.theorems) + "\n")
     solution = worked_solution(values, args.digits, args.param)
     tail = key_insight(values, theorems, args.format, detailed=args.theorems)
     render = {"text": to_text, "markdown": to_markdown, "latex": to_latex}[args.format]

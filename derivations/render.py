@@ -19,7 +19,7 @@ from .values import Values, backward_keys, forward_keys
 
 # Exact forms of transcendental values grow with the network (every softmax output appears in every
 # gradient); past this many nodes the printed form is megabytes that nobody reads, so it is left out.
-EXACT_NODES = 2000
+EXACT_NODES = 200
 
 
 def tree_size(expr: Expr, memo: dict) -> int:
@@ -56,7 +56,7 @@ def _tree(x, values: Values | None = None, memo: dict | None = None):
     return number(x, values.decimal(x) if values is not None else None, memo)
 
 
-def to_json_dict(values: Values, theorems: list | None = None) -> dict:
+def to_json_dict(values: Values, theorems: list | None = None, detailed: bool = False) -> dict:
     """The machine-readable contract: problem, forward, backward, gradients (0-based, row order).
 
     With one sample, ``x``, ``y`` and every forward and backward quantity are as in the handout; with
@@ -88,12 +88,13 @@ def to_json_dict(values: Values, theorems: list | None = None) -> dict:
         from .theorems import symmetric
 
         out["symmetric"] = symmetric(p)
-        out["theorems"] = [th.as_dict() for th in theorems]
+        out["theorems"] = [th.as_dict(detailed) for th in theorems]
     return out
 
 
-def to_json(values: Values, theorems: list | None = None) -> str:
-    return json.dumps(to_json_dict(values, theorems), indent=2, ensure_ascii=False)
+def to_json(values: Values, theorems: list | None = None, detailed: bool = False) -> str:
+    """The JSON contract; ``detailed`` (``--theorems``) adds each proof step's expression."""
+    return json.dumps(to_json_dict(values, theorems, detailed), indent=2, ensure_ascii=False)
 
 
 def to_text(solution: Solution, tail: list[str] = ()) -> str:
