@@ -150,6 +150,15 @@ class Under:
 
 
 @dataclass(frozen=True)
+class Raw:
+    """A formula the registry spells itself, in each target: text, LaTeX and Typst."""
+
+    text: str
+    tex: str
+    typst: str
+
+
+@dataclass(frozen=True)
 class Slot:
     """A number on the page: ``given`` is printed on the worksheet; an answer is a blank there."""
 
@@ -316,6 +325,9 @@ class TypstMath(_Printer):
             out += f"^({self(n.sup)})"
         return out
 
+    def raw(self, n):
+        return n.typst
+
     def word(self, n):
         text = n.text if isinstance(n, Word) else n
         return f"upright({typst_string(text)})"
@@ -373,6 +385,9 @@ class LatexMath(_Printer):
         if n.sub is not None:
             out += f"_{{{self(n.sub)}}}"
         return out
+
+    def raw(self, n):
+        return n.tex
 
     def word(self, n):
         text = n.text if isinstance(n, Word) else n
@@ -433,6 +448,9 @@ class TextMath(_Printer):
             sub = self(n.sub)
             out += f"_{sub}" if isinstance(n.sub, (Num, Sym)) and "_" not in sub else f"_({sub})"
         return out
+
+    def raw(self, n):
+        return n.text
 
     def word(self, n):
         return n.text if isinstance(n, Word) else n
@@ -813,21 +831,14 @@ def layout(values, digits: int = 4, data: bytes | None = None) -> Layout:
     # Step 5
     N = Num(str(n_out))
     i_ = sym("i")
-    if p.loss == "mse":
-        definition = row(LOSS, "=", Frac(Num("1"), sym("N")), Sym("sum", row(i_, "=", Num("1")), sym("N")),
-                         Pow_(Paren(row(sym("y", i_), "-", sym("Y", i_))), Num("2")), ",", sym("N"), "=", N)
-        terms = []
-        for k in range(n_out):
-            terms += ([Op("+")] if k else []) + [Pow_(Paren(row(ans(p.y[k]), "-", ans(f["Y"][k]))), Num("2"))]
-        body = row(Frac(Num("1"), N), Paren(Row(tuple(terms)), "["))
-        title = "MSE Loss"
-    else:
-        definition = row(LOSS, "=", "neg", Sym("sum", i_), sym("y", i_), Call("ln", (sym("Y", i_),)))
-        terms = []
-        for k in range(n_out):
-            terms += ([Op("+")] if k else []) + [row(ans(p.y[k]), "·", Call("ln", (ans(f["Y"][k]),)))]
-        body = row("neg", Paren(Row(tuple(terms)), "["))
-        title = "Cross-Entropy Loss"
+    # The loss as the registry writes it: its definition, and its formula with the blanks substituted.
+    extra = (",", sym("N"), "=", N) if "N" in loss_fn.formula_text else ()
+    definition = row(Raw(loss_fn.formula_text, loss_fn.formula_tex, loss_fn.formula_typst), *extra)
+    Ys = [Symbol(f"Y_{k + 1}") for k in range(n_out)]
+    ys = [Symbol(f"y_{k + 1}") for k in range(n_out)]
+    slots = {**{Ys[k]: ans(f["Y"][k]) for k in range(n_out)}, **{ys[k]: ans(p.y[k]) for k in range(n_out)}}
+    body = from_sympy(loss_fn.written(Ys, ys), slots)
+    title = loss_fn.title
     B(Prose([("b", f"Step 5: {title}"), "     ", definition]))
     loss = f["loss"]
     ends = [ans(loss)] + ([Slot(_fraction(loss))] if _fraction(loss) is not None and nb.n.decimal(loss) is not None else [])

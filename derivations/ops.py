@@ -195,6 +195,18 @@ ACTIVATIONS = {
 }
 
 
+#: The schema's defaults, as the handout: a file that names no activation or loss gets these.
+DEFAULT_ACTIVATION = "relu"
+
+#: How plain-Python evaluators (lambdify with math or mpmath) call the functions SymPy does not know.
+SCALAR_FUNCTIONS = {
+    "ReLU": lambda h: h if h > 0 else 0 * h,
+    "relu_step": lambda h: 1 if h > 0 else 0,
+    "LeakyReLU": lambda h: h if h > 0 else h / 100,
+    "leaky_step": lambda h: 1 if h > 0 else 0.01,
+}
+
+
 # -- the linear layer and the softmax -------------------------------------------------------------------------
 
 
@@ -235,6 +247,9 @@ class Loss:
     local_text: str  # the ∇Y line's general form, text ("(2/N)(Y_i − y_i)")
     local_tex: str
     check_target: Callable[[list], str | None]  # None if y is acceptable, else what was expected
+    title: str = ""  # the handout's Step 5 heading: "MSE Loss"
+    formula_typst: str = ""  # the Step 5 definition in Typst math
+    written: Callable = None  # (Y, y) -> the loss as the handout writes it, unevaluated: ½[(y_1 − Y_1)² + …]
 
 
 def _mse(Y, y):
@@ -245,12 +260,29 @@ def _mse_local(Y, y, i):
     return Rational(2, len(Y)) * (Y[i] - y[i])  # 2/N (Y_i - y_i): exactly (Y_i - y_i) when N = 2
 
 
+def _mse_written(Y, y):
+    from sympy import Mul, Pow
+
+    terms = [Pow(Add(y[i], Mul(Integer(-1), Y[i], evaluate=False), evaluate=False), 2, evaluate=False) for i in range(len(Y))]
+    return Mul(Rational(1, len(Y)), Add(*terms, evaluate=False), evaluate=False)
+
+
+def _cross_entropy_written(Y, y):
+    from sympy import Mul
+
+    terms = [Mul(y[i], log(Y[i], evaluate=False), evaluate=False) for i in range(len(Y))]
+    return Mul(Integer(-1), Add(*terms, evaluate=False), evaluate=False)
+
+
 def _cross_entropy(Y, y):
     return -Add(*(y[i] * log(Y[i]) for i in range(len(Y))))
 
 
 def _cross_entropy_local(Y, y, i):
     return -y[i] / Y[i]
+
+
+DEFAULT_LOSS = "mse"
 
 
 def _any_target(y):
@@ -269,11 +301,13 @@ LOSSES = {
         Loss("mse", "MSE", _mse, _mse_local,
              "np.mean((y - Y) ** 2)", "2 / Y.size * (Y - y)",
              "ℒ = 1/N Σ_i (y_i − Y_i)²", r"\mathcal{L} = \frac{1}{N} \sum_{i=1}^{N} (y_i - Y_i)^2",
-             "(2/N)(Y_i − y_i)", r"\frac{2}{N}(Y_i - y_i)", _any_target),
+             "(2/N)(Y_i − y_i)", r"\frac{2}{N}(Y_i - y_i)", _any_target,
+             "MSE Loss", "cal(L) = 1/N sum_(i=1)^N (y_i - Y_i)^2", _mse_written),
         Loss("cross_entropy", "cross-entropy", _cross_entropy, _cross_entropy_local,
              "-np.sum(y * np.log(Y))", "-y / Y",
              "ℒ = −Σ_i y_i ln Y_i", r"\mathcal{L} = -\sum_{i} y_i \ln Y_i",
-             "−y_i / Y_i", r"-\frac{y_i}{Y_i}", _probability_vector),
+             "−y_i / Y_i", r"-\frac{y_i}{Y_i}", _probability_vector,
+             "Cross-Entropy Loss", "cal(L) = -sum_i y_i ln Y_i", _cross_entropy_written),
     )
 }
 

@@ -27,7 +27,7 @@ from sympy import ImmutableMatrix, Integer, Rational
 
 from . import reading
 from .errors import ProblemError
-from .ops import ACTIVATIONS, LOSSES
+from .ops import ACTIVATIONS, DEFAULT_ACTIVATION, DEFAULT_LOSS, LOSSES
 
 HANDOUT = Path(__file__).with_name("problems") / "handout.toml"
 
@@ -276,14 +276,14 @@ def _problem_from_dict(data: dict, source: str) -> Problem:
         raise ProblemError("network.layers", f"expected at least 2 outputs (softmax over one output is constant), got {layers[-1]}")
     depth = len(layers) - 2
 
-    activation = network.get("activation", "relu")
+    activation = network.get("activation", DEFAULT_ACTIVATION)
     acts = activation if isinstance(activation, list) else [activation] * depth
     if len(acts) != depth:
         raise ProblemError("network.activation", f"expected one name, or a list of {depth} (one per hidden layer), got {len(acts)}")
     for a in acts:
         if a not in ACTIVATIONS:
             raise ProblemError("network.activation", f"expected one of {', '.join(ACTIVATIONS)}, got {_short(a)}")
-    loss = network.get("loss", "mse")
+    loss = network.get("loss", DEFAULT_LOSS)
     if loss not in LOSSES:
         raise ProblemError("network.loss", f"expected one of {', '.join(LOSSES)}, got {_short(loss)}")
     bias = network.get("bias", False)

@@ -260,8 +260,8 @@ class Numeric:
         self.derivation = d = derivation
         self.module = module
         sy = d.symbols
-        funcs = {"ReLU": lambda h: h if h > 0 else 0 * h, "relu_step": lambda h: 1 if h > 0 else 0,
-                 "LeakyReLU": lambda h: h if h > 0 else h / 100, "leaky_step": lambda h: 1 if h > 0 else 0.01}
+        from .ops import SCALAR_FUNCTIONS as funcs
+
         # Elsewhere they are called by name; NumPy prints them through their _numpycode.
 
         def compile_(expr):
