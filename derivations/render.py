@@ -19,7 +19,7 @@ from .values import Values, backward_keys, forward_keys
 
 # Exact forms of transcendental values grow with the network (every softmax output appears in every
 # gradient); past this many nodes the printed form is megabytes that nobody reads, so it is left out.
-EXACT_NODES = 200
+EXACT_NODES = 80
 
 
 def tree_size(expr: Expr, memo: dict) -> int:
@@ -198,6 +198,11 @@ def key_insight(values: Values, theorems: list, fmt: str = "text", detailed: boo
             lines += [f"      - {s.claim}: {'holds' if s.ok else 'NOT PROVED'} ({s.method})" for s in th.steps]
             lines += [f"      - {note}" for note in th.notes]
     if detailed:
+        from .theorems import MAX_TRAINING_WEIGHTS
+
+        if symmetric(p) and p.n_weights > MAX_TRAINING_WEIGHTS:
+            lines.append(f"  (The numeric training run is not done above {MAX_TRAINING_WEIGHTS} parameters, this network "
+                         f"has {p.n_weights}; the proofs above hold for every size.)")
         lines += ["The general argument, for any width:", "  " + GENERAL_ARGUMENT]
     if fmt == "text":
         return [""] + [lines[0], "-" * len(lines[0])] + ["  " + line for line in lines[1:]]
