@@ -16,6 +16,8 @@ negative one in parentheses:
 
 from __future__ import annotations
 
+import re
+
 from sympy import Add, AtomicExpr, Expr, Function, Integer, Mul, Pow, Rational, exp
 from sympy.printing.latex import LatexPrinter
 from sympy.printing.precedence import PRECEDENCE, precedence
@@ -323,3 +325,41 @@ def tex(expr: Expr, names: dict | None = None) -> str:
     ``\\nabla_{O_{1}}``)."""
     return TexPrinter(names, order="none").doprint(expr)
 
+
+
+_NAME = re.compile(r"([A-Za-zαβη])((?:\^\(\d+\))?(?:\^\[\d+\])?(?:\^[a-z]'?)?)_(\{[^}]*\}|[a-z0-9,]+)")
+
+
+def _name_tex(m) -> str:
+    base, sup, sub = m.group(1), m.group(2), m.group(3)
+    sup = "".join(part for part in re.split(r"\^", sup) if part)
+    sub = sub.strip("{}")
+    base = {"η": r"\eta", "β": r"\beta", "α": r"\alpha"}.get(base, base)
+    return base + (f"^{{{sup}}}" if sup else "") + f"_{{{sub}}}"
+
+
+def claim_tex(claim: str) -> str:
+    r"""A claim in the handout's text notation as LaTeX; words stay text.
+
+    >>> print(claim_tex("∂ℒ/∂w^a_21 − ∂ℒ/∂w^a_11 = 0"))
+    \frac{\partial \mathcal{L}}{\partial w^{a}_{21}} - \frac{\partial \mathcal{L}}{\partial w^{a}_{11}} = 0
+    >>> print(claim_tex("∇H^(2)_3 = 0 (sample 2)"))
+    \nabla_{H^{(2)}_{3}} = 0 \text{ (sample 2)}
+    """
+    tail = head = ""
+    m = re.search(r"\s*(\([a-z][^)]*\))$", claim)
+    if m:
+        claim, tail = claim[: m.start()], r" \text{ " + m.group(1) + "}"
+    if ": " in claim or not re.search(r"[=≠]", claim):  # prose: keep it as text
+        return r"\text{" + claim.replace("\\", "").replace("{", "").replace("}", "") + "}" + tail
+    m = re.match(r"((?:[a-z]{2,} )+)", claim)
+    if m:
+        head, claim = r"\text{" + m.group(1) + "}", claim[m.end():]
+    out = _NAME.sub(lambda m: "\x00" + _name_tex(m) + "\x01", claim)
+    out = re.sub("∂ℒ/∂\x00([^\x01]*)\x01", lambda m: rf"\frac{{\partial \mathcal{{L}}}}{{\partial {m.group(1)}}}", out)
+    out = re.sub("∂ℓ/∂\x00([^\x01]*)\x01", lambda m: rf"\frac{{\partial \ell}}{{\partial {m.group(1)}}}", out)
+    out = re.sub("∇\x00([^\x01]*)\x01", lambda m: rf"\nabla_{{{m.group(1)}}}", out)
+    out = out.replace("\x00", "").replace("\x01", "")
+    for a, b in (("−", "-"), ("≠", r"\neq"), ("Σ_j", r"\sum_j"), ("Σ_i", r"\sum_i"), ("ℒ", r"\mathcal{L}"), ("Σ", r"\sum")):
+        out = out.replace(a, b)
+    return head + out + tail

@@ -114,7 +114,7 @@ def to_markdown(solution: Solution, tail: list[str] = ()) -> str:
     """Markdown with ``$$`` display math (MyST and most Markdown renderers read it)."""
     out = [f"# {solution.title}"]
     for sec in solution.sections:
-        out += ["", f"## {sec.title.text}", ""]
+        out += ["", f"## {sec.heading(lambda m: f'${m}$', lambda t: t)}", ""]
         if sec.intro:
             out += [sec.intro, ""]
         for line in sec.lines:
@@ -133,7 +133,7 @@ def to_latex(solution: Solution, tail: list[str] = ()) -> str:
         rf"\section*{{{_escape(solution.title)}}}",
     ]
     for sec in solution.sections:
-        out.append(rf"\subsection*{{{_escape(sec.title.text)}}}")
+        out.append(rf"\subsection*{{{sec.heading(lambda m: f'${m}$', _escape)}}}")
         if sec.intro:
             out.append(_escape(sec.intro))
         eqs = [line.tex_aligned() for line in sec.lines]

@@ -112,6 +112,17 @@ class Section:
     lines: list = field(default_factory=list)
     intro: str = ""
 
+    def heading(self, math: str, escape) -> str:
+        """The title for a document with math: its prose escaped by ``escape``, its formula as math
+        (``math`` wraps LaTeX: ``$…$``): ``Step 1: $H = W_{a} \cdot x$ (hidden pre-activation)``."""
+        text = self.title.text
+        note = text[text.rindex(" ("):] if text.endswith(")") and " (" in text else ""
+        if self.key.startswith("step"):
+            return f"{escape(text.split(':')[0])}: {math(self.title.tex)}{escape(note)}"
+        if self.key.startswith("grad_"):
+            return f"{math(self.title.tex)}{escape(note)}"
+        return escape(text)
+
 
 @dataclass
 class Solution:
@@ -383,7 +394,7 @@ def _activation_section(n: Notation, values: Values, op, step: int) -> Section:
 def _softmax_section(n: Notation, values: Values, step: int) -> Section:
     sy = values.derivation.symbols
     sec = Section(f"step{step}", t(f"Step {step}: Y = softmax(O), Y_i = e^{{O_i}} / Σ_j e^{{O_j}}",
-                                  r"Y = \operatorname{softmax}(O)"))
+                                  r"Y = \operatorname{softmax}(O),\ Y_i = \frac{e^{O_i}}{\sum_j e^{O_j}}"))
     for s in _samples(values):
         sec.lines += _sample_note(n, values, s)
         O, Y = values.sample("forward", "O", s), values.sample("forward", "Y", s)
@@ -403,7 +414,7 @@ def _loss_section(n: Notation, values: Values, step: int) -> Section:
     extra_tex = rf",\ N = {N}" if "N" in loss.formula_text else ""
     mean = f"; ℒ = mean over the {p.n_samples} samples" if p.n_samples > 1 else ""
     sec = Section(f"step{step}", t(f"Step {step}: {loss.text} loss, {loss.formula_text}{extra}{mean}",
-                                  loss.formula_tex + extra_tex))
+                                  rf"\text{{{loss.text} loss: }}" + loss.formula_tex + extra_tex))
     for s in _samples(values):
         Y, y = values.sample("forward", "Y", s), p.ys[s]
         with evaluate(False):

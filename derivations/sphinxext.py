@@ -298,6 +298,7 @@ class TheoremDirective(DerivDirective):
         from sympy import latex
 
         from . import theorems as T
+        from .printing import claim_tex
 
         p = values.problem
         proved = {t.key: t for t in T.theorems_for(p)}
@@ -316,7 +317,8 @@ class TheoremDirective(DerivDirective):
         out = statement if part == "all" else []
         items = nodes.bullet_list()
         for step in th.steps:
-            para = nodes.paragraph("", "", nodes.Text(f"{step.claim}: "),
+            claim = claim_tex(step.claim)
+            para = nodes.paragraph("", "", nodes.math(claim, claim), nodes.Text(": "),
                                    nodes.strong("", "holds" if step.ok else "NOT PROVED"), nodes.Text(f" ({step.method})"))
             item = nodes.list_item("", para)
             small = step.expression != 0 and len(str(step.expression)) < 300
