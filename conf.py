@@ -28,6 +28,10 @@ html_theme_options = {"show_toc_level": 2}
 
 # The worksheet/solution switch: `-t worksheet` (or `-D derivations_worksheet=1`) blanks the numbers.
 derivations_worksheet = tags.has("worksheet")  # noqa: F821 (Sphinx provides `tags` to conf.py)
+if derivations_worksheet:
+    # The worksheet site is the handout page alone: the other pages are the solution and its proofs.
+    root_doc = "handout"
+    exclude_patterns += ["index.md", "solution.md", "gradients.md", "symmetry.md", "usage.md"]
 
 # The site's own CSS (theorem, lemma and proof blocks) sits beside the pages in docs/_static, so it is found
 # wherever docs/ is built from; html_static_path alone would be relative to this file's directory.

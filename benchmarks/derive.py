@@ -23,17 +23,17 @@ from sympy import ImmutableMatrix, Integer
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from derivations import Problem, derive  # noqa: E402
+from derivations import Problem, derive, make_problem  # noqa: E402
 
-WIDTHS = [(3, 4, 2), (8, 16, 4), (16, 32, 8)]
+WIDTHS = [(3, 4, 2), (8, 16, 4), (16, 32, 8), (8, 16, 16, 4)]
 NAIVE_LIMIT = 60.0
 
 
 def problem(layers) -> Problem:
-    n_in, n_h, n_out = layers
-    return Problem(layers, "relu", "mse", (Integer(1),) * n_in, (Integer(1),) + (Integer(0),) * (n_out - 1),
-                   ImmutableMatrix(n_h, n_in, [Integer(1)] * (n_h * n_in)),
-                   ImmutableMatrix(n_out, n_h, [Integer(1)] * (n_out * n_h)))
+    weights = [ImmutableMatrix(layers[l + 1], layers[l], [Integer(1)] * (layers[l + 1] * layers[l]))
+               for l in range(len(layers) - 1)]
+    return make_problem(layers, "relu", "mse", (Integer(1),) * layers[0], (Integer(1),) + (Integer(0),) * (layers[-1] - 1),
+                        weights)
 
 
 def layered(layers):
@@ -48,8 +48,8 @@ def _naive(layers, queue):
 
     d = derive(problem(layers))
     start = time.perf_counter()
-    composed = d.substitute(d.symbols.loss)
-    grads = [diff(composed, d.symbols.weight(w.layer, w.i, w.j)) for w in d.weights()]
+    composed = d.substitute(d.symbols.total)
+    grads = [diff(composed, d.symbols.param(w)) for w in d.weights()]
     seconds = time.perf_counter() - start
     queue.put((seconds, sum(count_ops(g) for g in grads)))
 

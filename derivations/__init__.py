@@ -9,12 +9,13 @@ The public API, used alike by the CLI (``python -m derivations.print``), the Sph
 (-3/80, 3/80, 0)
 """
 
-from .backward import Derivation, Path, Weight, derive, parse_weight
-from .problem import HANDOUT, MAX_WEIGHTS, Problem, ProblemError, load_problem, problem_from_dict
+from .derive import Derivation, Param, Path, Weight, derive, parse_param, parse_weight
+from .errors import ProblemError
+from .problem import HANDOUT, MAX_WEIGHTS, Problem, load_problem, make_problem, problem_from_dict
 from .values import Numeric, Values, evaluate, grad
 
 __all__ = [
-    "HANDOUT", "MAX_WEIGHTS", "Derivation", "Numeric", "Path", "Problem", "ProblemError", "Values", "Weight",
-    "derive", "evaluate", "grad", "load_problem", "parse_weight", "problem_from_dict",
+    "HANDOUT", "MAX_WEIGHTS", "Derivation", "Numeric", "Param", "Path", "Problem", "ProblemError", "Values", "Weight",
+    "derive", "evaluate", "grad", "load_problem", "make_problem", "parse_param", "parse_weight", "problem_from_dict",
 ]
-__version__ = "0.1.0"
+__version__ = "0.2.0"

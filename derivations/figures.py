@@ -1,8 +1,9 @@
-"""Figures drawn from the derivation: the network with a weight's gradient paths, and training curves.
+"""Figures drawn from the derivation: the network with a parameter's gradient paths, and training curves.
 
-The network diagram is plain SVG written here (no external program): every weight an edge, and the edges
-of a weight's paths (the same :meth:`Derivation.paths` the text shows) in colour, labelled with their
-local derivatives at the problem's numbers.
+The network diagram is plain SVG written here (no external program): every edge of the derivation's graph
+(:meth:`Derivation.edges`), and the edges of a parameter's paths (the same :meth:`Derivation.paths` the text
+shows) in colour, labelled with their local derivatives at the problem's numbers. A worksheet's diagram
+(``answers=False``) carries no derived value at all: no labels and no tooltips.
 
 >>> from derivations import evaluate, load_problem
 >>> svg = network_svg(evaluate(load_problem()), "w_b21", colour="blue")
@@ -16,65 +17,92 @@ import html
 import io
 import re
 
-from .theorems import hidden_spread, random_draw, train
 from .values import Values
 
-COLOURS = {"red": "#d62728", "blue": "#1f77b4", "green": "#2ca02c", "orange": "#ff7f0e", "purple": "#9467bd"}
-COLUMNS = ("x", "H", "L", "O", "Y", "loss")
+#: The colours a page may name; anything else must be a strict ``#rgb`` / ``#rrggbb`` hex colour.
+COLOURS = {"red": "#d62728", "blue": "#1f77b4", "green": "#2ca02c", "orange": "#ff7f0e", "purple": "#9467bd",
+           "grey": "#7f7f7f", "gray": "#7f7f7f", "black": "#000000"}
+_HEX = re.compile(r"#(?:[0-9a-fA-F]{3}){1,2}")
 _GREY = "#c8c8c8"
 
 
-def _node_id(kind: str, k: int) -> str:
-    return "loss" if kind == "loss" else f"{kind}{k + 1}"
+def colour_value(colour: str) -> str:
+    """The CSS colour for a name of :data:`COLOURS` or a strict hex colour; anything else is refused.
+
+    >>> colour_value("red"), colour_value("#1F77B4")
+    ('#d62728', '#1F77B4')
+    """
+    if colour in COLOURS:
+        return COLOURS[colour]
+    if isinstance(colour, str) and _HEX.fullmatch(colour):
+        return colour
+    shown = repr(colour) if len(str(colour)) <= 30 else repr(str(colour)[:29] + "…")
+    raise ValueError(f"expected a colour: one of {', '.join(COLOURS)}, or #rgb / #rrggbb, got {shown}")
 
 
-def path_edges(values: Values, weight) -> dict:
-    """The edges of every path from the loss to ``weight``, each with its local derivative (exact value)
-    and the LaTeX-free text of its factor: ``{("Y1", "O2"): (value, "∂Y_1/∂O_2"), ...}``."""
+def _node_id(key: str, k: int) -> str:
+    if key == "loss":
+        return "loss"
+    return f"{key}{k + 1}" if len(key) == 1 else f"{key}.{k + 1}"
+
+
+def columns(values: Values) -> list:
+    """The diagram's columns, left to right: ``x``, each hidden layer's ``H`` and ``L``, ``O``, ``Y``, the loss."""
+    return ["x"] + values.derivation.symbols.keys + ["loss"]
+
+
+def path_edges(values: Values, weight, sample: int = 0) -> dict:
+    """The edges of every path from the loss to ``weight`` (one sample), each with its local derivative
+    (exact value) and the text of its factor: ``{("Y1", "O2"): (value, "∂Y_1/∂O_2"), ...}``."""
+    from .printing import text
+
     d = values.derivation
     w = d.weight(weight)
     edges = {}
-    for path in d.paths(w):
-        ids = [_node_id(kind, k) for kind, k in path.nodes]
-        tail = f"x{w.j + 1}" if w.layer == "a" else f"L{w.j + 1}"
-        pairs = list(zip(ids, ids[1:])) + [(ids[-1], tail)]
+    op = d.op_of(w)
+    for path in d.paths(w, sample=sample):
+        ids = [_node_id(key, k) for key, k in path.nodes]
+        pairs = list(zip(ids, ids[1:]))
+        if w.kind == "weight":
+            pairs.append((ids[-1], _node_id(op.inp, w.j)))
         for pair, factor in zip(pairs, path.factors):
-            edges[pair] = (values.value(factor), str(factor))
+            edges[pair] = (values.value(factor), text(factor))
     return edges
 
 
-def network_svg(values: Values, weight=None, colour: str = "red", labels: bool = True, digits: int = 3) -> str:
-    """The problem's network, left to right, as an SVG document; ``weight``'s paths highlighted."""
+def network_svg(values: Values, weight=None, colour: str = "red", labels: bool = True, digits: int = 3,
+                answers: bool = True) -> str:
+    """The problem's network, left to right, as an SVG document; ``weight``'s paths highlighted. With
+    ``answers=False`` (a worksheet) no derived value appears: no edge labels, no tooltips."""
     from .solution import Notation
 
-    p = values.problem
-    sizes = {"x": p.n_in, "H": p.n_hidden, "L": p.n_hidden, "O": p.n_out, "Y": p.n_out, "loss": 1}
+    d, p = values.derivation, values.problem
+    stroke = colour_value(colour)
+    cols = columns(values)
+    sizes = {"x": p.n_in, "loss": 1}
+    sizes.update({key: len(d.symbols.node(key)) for key in d.symbols.keys})
     tallest = max(sizes.values())
     gap = 56 if tallest <= 8 else 36
     radius = 17 if tallest <= 8 else 12
-    width, top = 130 * len(COLUMNS) + 40, 40
+    step = 130 if len(cols) <= 6 else 110
+    width, top = step * len(cols) + 40, 40
     height = top * 2 + gap * (tallest - 1) + 20
-    pos = {}
-    for c, kind in enumerate(COLUMNS):
-        n = sizes[kind]
-        x = 60 + 130 * c
+    pos, node_col = {}, {}
+    for c, key in enumerate(cols):
+        n = sizes[key]
+        x = 60 + step * c
         y0 = top + (tallest - n) * gap / 2
         for k in range(n):
-            pos[_node_id(kind, k)] = (x, y0 + k * gap)
-
-    edges = [(f"x{j + 1}", f"H{i + 1}") for i in range(p.n_hidden) for j in range(p.n_in)]
-    edges += [(f"H{i + 1}", f"L{i + 1}") for i in range(p.n_hidden)]
-    edges += [(f"L{j + 1}", f"O{i + 1}") for i in range(p.n_out) for j in range(p.n_hidden)]
-    edges += [(f"O{m + 1}", f"Y{k + 1}") for k in range(p.n_out) for m in range(p.n_out)]
-    edges += [(f"Y{k + 1}", "loss") for k in range(p.n_out)]
+            pos[_node_id(key, k)] = (x, y0 + k * gap)
+            node_col[_node_id(key, k)] = c
+    edges = [(_node_id(a, j), _node_id(b, i)) for (a, j), (b, i) in d.edges()]
 
     lit, n_paths, title = {}, 0, "network"
     if weight is not None:
-        w = values.derivation.weight(weight)
-        n_paths = len(values.derivation.paths(w))
+        w = d.weight(weight)
+        n_paths = d.count_paths(w)
         lit = {tuple(sorted(pair)): v for pair, v in path_edges(values, w).items()}
-        title = f"gradient paths of {w.name(values.derivation.symbols.wide)}"
-    stroke = COLOURS.get(colour, colour)
+        title = f"gradient paths of {w.name(d.symbols.wide)}" + (" (sample 1)" if p.n_samples > 1 else "")
 
     out = [
         f'<svg xmlns="http://www.w3.org/2000/svg" class="derivations-network" viewBox="0 0 {width} {height}" '
@@ -89,11 +117,10 @@ def network_svg(values: Values, weight=None, colour: str = "red", labels: bool =
             out.append(f'<line class="edge" data-edge="{a}-{b}" x1="{x1}" y1="{y1}" x2="{x2}" y2="{y2}" '
                        f'stroke="{_GREY}" stroke-width="1"/>')
     notation = Notation(values, digits)
-    column = {node: c for node, (x, _) in pos.items() for c in [int((x - 60) // 130)]}
     per_gap: dict = {}
     for a, b in lit:
-        gap = min(column[a], column[b])
-        per_gap[gap] = per_gap.get(gap, 0) + 1
+        g = min(node_col[a], node_col[b])
+        per_gap[g] = per_gap.get(g, 0) + 1
     label_svg = []
     for a, b in edges:
         key = tuple(sorted((a, b)))
@@ -101,66 +128,70 @@ def network_svg(values: Values, weight=None, colour: str = "red", labels: bool =
             continue
         (x1, y1), (x2, y2) = pos[a], pos[b]
         value, factor = lit[key]
-        text = notation.num(value).text
-        tip = f"<title>{html.escape(factor)} = {html.escape(text)}</title>"
+        shown = notation.num(value).shown
+        tip = f"<title>{html.escape(factor)} = {html.escape(shown)}</title>" if answers else ""
         out.append(f'<line class="edge path" data-edge="{a}-{b}" x1="{x1}" y1="{y1}" x2="{x2}" y2="{y2}" '
-                   f'stroke="{stroke}" stroke-width="3">{tip}</line>')
+                   f'stroke="{html.escape(stroke)}" stroke-width="3">{tip}</line>')
         # Beyond six coloured edges between two columns their labels would pile up: hover shows them.
-        if labels and per_gap[min(column[a], column[b])] <= 6:
+        if answers and labels and per_gap[min(node_col[a], node_col[b])] <= 6:
             mx, my = (x1 + x2) / 2, (y1 + y2) / 2 - 4
-            w_ = 7.2 * len(text) + 6
+            w_ = 7.2 * len(shown) + 6
             label_svg.append(
                 f'<g class="label">{tip}'
                 f'<rect x="{mx - w_ / 2:.1f}" y="{my - 11:.1f}" width="{w_:.1f}" height="15" rx="3" fill="white" '
-                f'fill-opacity="0.9" stroke="{stroke}" stroke-width="0.5"/>'
-                f'<text x="{mx:.1f}" y="{my:.1f}" text-anchor="middle" font-size="11" fill="{stroke}">'
-                f"{html.escape(text)}</text></g>"
+                f'fill-opacity="0.9" stroke="{html.escape(stroke)}" stroke-width="0.5"/>'
+                f'<text x="{mx:.1f}" y="{my:.1f}" text-anchor="middle" font-size="11" fill="{html.escape(stroke)}">'
+                f"{html.escape(shown)}</text></g>"
             )
     for node, (x, y) in pos.items():
-        kind, k = (node, "") if node == "loss" else (node[0], node[1:])
         on = any(node in pair for pair in lit)
         fill = "#ffffff" if not on else "#f4f4f4"
-        edge = stroke if on else "#555555"
-        text = "ℒ" if node == "loss" else f'{kind}<tspan baseline-shift="sub" font-size="9">{k}</tspan>'
+        edge = html.escape(stroke) if on else "#555555"
+        if node == "loss":
+            text = "ℒ"
+        else:
+            base, _, k = node.partition(".") if "." in node else (node[0], "", node[1:])
+            sup = f'<tspan baseline-shift="super" font-size="8">({base[1:]})</tspan>' if len(base) > 1 else ""
+            text = f'{base[0]}{sup}<tspan baseline-shift="sub" font-size="9">{k}</tspan>'
         out.append(f'<g class="node" data-node="{node}"><circle cx="{x}" cy="{y}" r="{radius}" fill="{fill}" '
                    f'stroke="{edge}" stroke-width="{2 if on else 1}"/>'
                    f'<text x="{x}" y="{y + 4.5}" text-anchor="middle">{text}</text></g>')
     out += label_svg
-    heads = {"x": "input x", "H": "H = W_a x", "L": "L = act(H)", "O": "O = W_b L", "Y": "Y = softmax(O)", "loss": "loss"}
-    for c, kind in enumerate(COLUMNS):
-        out.append(f'<text x="{60 + 130 * c}" y="{height - 8}" text-anchor="middle" font-size="11" '
-                   f'fill="#666">{html.escape(heads[kind])}</text>')
+    for c, key in enumerate(cols):
+        out.append(f'<text x="{60 + step * c}" y="{height - 8}" text-anchor="middle" font-size="11" '
+                   f'fill="#666">{html.escape(_head(d, key))}</text>')
     out.append("</svg>")
     return "\n".join(out)
 
 
-def training_curves(problem, steps: int = 300, lr=0.5, seed: int = 1) -> dict:
-    """Gradient descent from the problem's init and from a seeded random init, with the engine's
-    gradients: per step, the loss, each hidden unit's first incoming weight ``w^a_i1``, and the spread
-    across hidden units (0 means the units are identical)."""
-    rnd, used = random_draw(problem, seed)
-    out = {"steps": steps, "lr": lr, "seed": used}
-    for name, p in (("constant", problem), ("random", rnd)):
-        h = train(p, steps, lr)
-        out[name] = {
-            "loss": [float(v) for v in h["loss"]],
-            "hidden": [[float(W[i][0]) for W in h["W_a"]] for i in range(problem.n_hidden)],
-            "spread": [max(hidden_spread(a, b)) for a, b in zip(h["W_a"], h["W_b"])],
-        }
-    return out
+def _head(d, key: str) -> str:
+    """The caption under a column: ``H = W_a x``, ``L = ReLU(H)``, ``Y = softmax(O)``."""
+    if key == "x":
+        return "input x"
+    if key == "loss":
+        return "loss"
+    if key == "Y":
+        return "Y = softmax(O)"
+    name = d.node_names[key]
+    op = next(o for o in d.ops if o.out == key)
+    if op.kind == "linear":
+        inp = "x" if op.inp == "x" else d.node_names[op.inp]
+        return f"{name} = W_{'abcdefghijklmnopqrstuvwxyz'[op.layer]} {inp}"
+    return f"{name} = {d.act(op.layer).text}({d.node_names[op.inp]})"
 
 
-def training_svg(curves: dict) -> str:
-    """The constant-vs-random figure: hidden units' weights (top) and the loss (bottom), as SVG."""
+def training_svg(curves: dict, constant_title: str | None = None) -> str:
+    """The constant-vs-random figure: hidden units' weights (top) and the loss (bottom), as SVG. The left
+    panel is titled for what the problem's init is (``constant_title``)."""
     import matplotlib
 
     matplotlib.use("Agg")
     matplotlib.rcParams["svg.hashsalt"] = "derivations"  # stable ids: the same figure, the same file
     import matplotlib.pyplot as plt
 
+    left = constant_title or ("constant init (the problem's)" if curves.get("symmetric") else "the problem's init")
     fig, axes = plt.subplots(2, 2, figsize=(9, 5.4), sharex=True, sharey="row", constrained_layout=True)
-    for col, (name, title) in enumerate((("constant", "constant init (the handout)"),
-                                         ("random", f"random init (seed {curves['seed']})"))):
+    for col, (name, title) in enumerate((("constant", left), ("random", f"random init (seed {curves['seed']})"))):
         data = curves[name]
         steps = range(len(data["loss"]))
         for i, series in enumerate(data["hidden"]):
@@ -169,7 +200,7 @@ def training_svg(curves: dict) -> str:
         axes[1, col].plot(steps, data["loss"], color="black")
         axes[1, col].set_xlabel("gradient-descent step")
     axes[0, 0].set_ylabel("weight from $x_1$ into hidden unit $i$")
-    axes[1, 0].set_ylabel("loss")
+    axes[1, 0].set_ylabel("loss (mean over the samples)")
     axes[0, 1].legend(loc="best", fontsize=8)
     buf = io.StringIO()
     fig.savefig(buf, format="svg", metadata={"Date": None})

@@ -1,6 +1,8 @@
 """``python -m derivations.print``: the worked solution, step by step, in the handout's notation.
 
-Bad input gets one line on stderr naming the field and what was expected, and exit status 2.
+Bad input gets one line on stderr naming the field and what was expected, and exit status 2. Output that
+cannot be written is one line and exit 1; a reader that stops early (``| head``) ends it quietly, exit 0
+(see :mod:`derivations.cli_io`).
 """
 
 from __future__ import annotations
@@ -8,9 +10,11 @@ from __future__ import annotations
 import argparse
 import sys
 
+from . import cli_io
 from .problem import ProblemError
 
-FORMATS = ("text", "markdown", "latex", "json")
+FORMATS = ("text", "markdown", "latex", "json", "pdf")
+PAPERS = ("a4", "letter")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -32,23 +36,56 @@ def parser() -> argparse.ArgumentParser:
     p = _Parser(
         prog="python -m derivations.print",
         description="Print the worked backpropagation solution of a problem (the handout's by default).",
+        allow_abbrev=False,
     )
-    p.add_argument("--config", metavar="FILE.toml", help="problem description (default: the handout)")
+    p.add_argument("--config", metavar="FILE.toml", action=cli_io.Once, help="problem description (default: the handout)")
     p.add_argument("--param", metavar="NAME", action="append",
-                   help="show only this weight's derivation, e.g. w_b21 or w_a[1,1] (repeatable)")
+                   help="show only this parameter's derivation (the values its paths use, its paths, the bracket "
+                        "and its closed forms), e.g. w_b21, w_a[1,1] or b_a1 (repeatable)")
     p.add_argument("--digits", type=_digits, default=6, metavar="N", help="significant digits of decimals (default 6)")
     p.add_argument("--format", choices=FORMATS, default="text", help="output format (default text)")
     p.add_argument("--theorems", action="store_true", help="print every symmetry theorem with its proof steps")
+    p.add_argument("--worksheet", action="store_true",
+                   help="the handout's worksheet (the same page with every derived number blank) instead of the "
+                        "solution; with --format text, markdown, latex or pdf")
+    p.add_argument("--paper", choices=PAPERS, default="a4", help="paper size of --format pdf (default a4)")
+    p.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of standard output (required for pdf)")
     return p
 
 
+def _fail(message: str) -> int:
+    print(f"python -m derivations.print: error: {message}", file=sys.stderr)
+    return 2
+
+
+def _write(path: str | None, data) -> int:
+    """Write the output (text or PDF bytes) to ``path``, or to stdout; an unwritable path is one line, exit 2."""
+    if path is None:
+        cli_io.write(data)
+        return 0
+    try:
+        with open(path, "wb") as fh:
+            fh.write(data if isinstance(data, bytes) else data.encode("utf-8"))
+    except OSError as err:
+        return _fail(f"-o/--output: cannot write {path!r}: {err.strerror or err}")
+    return 0
+
+
+@cli_io.guard("python -m derivations.print")
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
-    from .backward import derive
+    if args.format == "pdf" and args.output in (None, "-"):
+        return _fail("--format pdf: expected -o FILE.pdf (a PDF is not written to standard output)")
+    if args.worksheet and args.format == "json":
+        return _fail("--worksheet: expected --format text, markdown, latex or pdf, got json")
+    if args.param and (args.worksheet or args.format == "pdf"):
+        return _fail("--param: the handout's page (--worksheet, --format pdf) always shows its three paths; drop --param")
+    if args.output == "-":
+        args.output = None
+    from .derive import derive
     from .problem import load_problem
-    from .render import to_json, to_latex, to_markdown, to_text
+    from .render import key_insight, to_json, to_latex, to_markdown, to_text
     from .solution import worked_solution
-    from .render import key_insight
     from .theorems import theorems_for
     from .values import Values
 
@@ -61,15 +98,37 @@ def main(argv: list[str] | None = None) -> int:
         print(f"python -m derivations.print: error: {err}", file=sys.stderr)
         return 2
     values = Values(derivation)
-    theorems = theorems_for(problem, every=args.theorems, derivation=derivation)
+    if args.format == "pdf" or args.worksheet:
+        return _handout(args, values)
+    theorems = theorems_for(problem, every=args.theorems)
     if args.format == "json":
-        sys.stdout.write(to_json(values, theorems) + "\n")
-        return 0
+        return _write(args.output, to_json(values, theorems, detailed=args.theorems) + "\n")
     solution = worked_solution(values, args.digits, args.param)
     tail = key_insight(values, theorems, args.format, detailed=args.theorems)
     render = {"text": to_text, "markdown": to_markdown, "latex": to_latex}[args.format]
-    sys.stdout.write(render(solution, tail))
-    return 0
+    return _write(args.output, render(solution, tail))
+
+
+def _handout(args, values) -> int:
+    """The handout's page (:mod:`derivations.handout`): a worksheet or answer key, as PDF or text."""
+    from pathlib import Path
+
+    from . import handout
+
+    from .problem import HANDOUT
+
+    # The identifier hashes the file; the handout's own file (named or not) is identified by its problem.
+    data = Path(args.config).read_bytes() if args.config and Path(args.config).resolve() != HANDOUT.resolve() else None
+    try:
+        if args.format == "pdf":
+            from .pdf import render_pdf
+
+            return _write(args.output, render_pdf(values, args.worksheet, args.paper, data=data))
+        page = handout.layout(values, data=data)
+    except ProblemError as err:
+        return _fail(str(err))
+    render = {"text": handout.render_text, "markdown": handout.render_markdown, "latex": handout.render_latex}
+    return _write(args.output, render[args.format](page, args.worksheet))
 
 
 if __name__ == "__main__":

@@ -1,126 +1,205 @@
 """The problem: a small MLP and its numbers, read from TOML, every number exact.
 
-The network is ``x -> H = W_a x -> L = act(H) -> O = W_b L -> Y = softmax(O) -> loss(Y, y)``
-with no biases. Numbers are parsed from their decimal text, so ``0.1`` is exactly ``1/10``:
+The network is ``x -> H = W_a x (+ b_a) -> L = act(H) -> ... -> O = W_z L (+ b_z) -> Y = softmax(O)
+-> loss(Y, y)``: any number of hidden layers (at least one), an activation per hidden layer, optional
+biases, and one sample or several (the loss is then the mean of the per-sample losses). Numbers are
+parsed from their decimal text, so ``0.1`` is exactly ``1/10``:
 
 >>> p = load_problem()
->>> p.layers, p.activation, p.loss
-((3, 4, 2), 'relu', 'mse')
+>>> p.layers, p.activation, p.loss, p.bias
+((3, 4, 2), 'relu', 'mse', False)
 >>> p.x
 (9/10, 1/2, 1/10)
 >>> p.W_a[0, 0]
 1/10
+
+Defaults, documented on the site's *Using the tool* page: ``activation = "relu"``, ``loss = "mse"``,
+``bias = false``, every weight ``0.1`` and every bias ``0`` when ``[init]`` leaves them out, and the
+handout's widths ``[3, 4, 2]`` when ``layers`` is left out.
 """
 
 from __future__ import annotations
 
-import re
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
-from sympy import ImmutableMatrix, Rational
+from sympy import ImmutableMatrix, Integer, Rational
 
+from . import reading
 from .errors import ProblemError
+from .ops import ACTIVATIONS, DEFAULT_ACTIVATION, DEFAULT_LOSS, LOSSES
 
 HANDOUT = Path(__file__).with_name("problems") / "handout.toml"
 
-ACTIVATIONS = ("relu", "sigmoid", "tanh", "identity")
-LOSSES = ("mse", "cross_entropy")
+LETTERS = "abcdefghijklmnopqrstuvwxyz"
 
-# Above this many weights the exact evaluation and printing of every gradient stops being a
-# matter of seconds (see benchmarks/derive.py); refuse rather than hang.
-MAX_WEIGHTS = 1024
-
-# Exponents beyond this would make exact integers with more digits than anyone means to type.
-_MAX_EXPONENT = 400
-_DECIMAL = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
-_FRACTION = re.compile(r"[+-]?\d+/\d+")
+# The limits, each refused with one line before any heavy work (measured in benchmarks/limits.py; the
+# worst accepted problems finish in seconds, see the README).
+MAX_WEIGHTS = 1024  # weights and biases together
+MAX_HIDDEN_LAYERS = 4
+MAX_SAMPLES = 16
+# The cost that really grows: every sample repeats the network, and the softmax Jacobian has outputs²
+# entries per sample.
+MAX_COST = 4096
+MAX_MAGNITUDE = 10**6  # |every number|: exponentials of larger logits make SymPy's sign queries crawl
 
 _KEYS = {
-    "network": ("layers", "activation", "loss"),
+    "network": ("layers", "activation", "loss", "bias"),
     "data": ("x", "y"),
-    "init": ("W_a", "W_b"),
+    "init": None,  # W_a, W_b, ... and b_a, b_b, ...: checked against the layers
 }
+
+
+def weight_name(layer: int) -> str:
+    """``W_a`` for the first linear layer, ``W_b`` for the second, ..."""
+    return f"W_{LETTERS[layer]}"
+
+
+def bias_name(layer: int) -> str:
+    return f"b_{LETTERS[layer]}"
 
 
 @dataclass(frozen=True)
 class Problem:
-    """A network and its numbers, all exact (SymPy ``Rational``)."""
+    """A network and its numbers, all exact (SymPy ``Rational``).
 
-    layers: tuple[int, int, int]
-    activation: str
+    ``layers`` are the widths (input, hidden..., output); ``weights[l]`` is the matrix of linear layer
+    ``l`` (``W_a``, ``W_b``, ...), ``biases[l]`` its bias vector (``None`` without biases); ``xs`` and ``ys``
+    hold one tuple per sample."""
+
+    layers: tuple
+    activations: tuple
     loss: str
-    x: tuple
-    y: tuple
-    W_a: ImmutableMatrix
-    W_b: ImmutableMatrix
+    xs: tuple
+    ys: tuple
+    weights: tuple
+    biases: tuple | None = None
     source: str = "handout"
+
+    # -- shape ----------------------------------------------------------------------------------------
 
     @property
     def n_in(self) -> int:
         return self.layers[0]
 
     @property
+    def n_out(self) -> int:
+        return self.layers[-1]
+
+    @property
+    def hidden(self) -> tuple:
+        return self.layers[1:-1]
+
+    @property
+    def depth(self) -> int:
+        """The number of hidden layers."""
+        return len(self.layers) - 2
+
+    @property
     def n_hidden(self) -> int:
+        """The width of the first hidden layer (the handout's only one)."""
         return self.layers[1]
 
     @property
-    def n_out(self) -> int:
-        return self.layers[2]
+    def n_samples(self) -> int:
+        return len(self.xs)
+
+    @property
+    def bias(self) -> bool:
+        return self.biases is not None
 
     @property
     def n_weights(self) -> int:
-        return self.n_hidden * (self.n_in + self.n_out)
+        """Weights and biases together."""
+        return sum(a * b for a, b in zip(self.layers[1:], self.layers)) + (sum(self.layers[1:]) if self.bias else 0)
+
+    @property
+    def cost(self) -> int:
+        """What the derivation's size grows with: per sample, every parameter, every unit and the softmax
+        Jacobian's outputs² entries."""
+        return self.n_samples * (self.n_weights + sum(self.layers) + self.n_out**2)
+
+    @property
+    def activation(self) -> str:
+        """The hidden activation, when every hidden layer has the same one (else ``"a/b/..."``)."""
+        names = set(self.activations)
+        return self.activations[0] if len(names) == 1 else "/".join(self.activations)
+
+    # -- the handout's names -------------------------------------------------------------------------
+
+    @property
+    def x(self) -> tuple:
+        """The input, for a problem of one sample."""
+        return self._single(self.xs, "x")
+
+    @property
+    def y(self) -> tuple:
+        return self._single(self.ys, "y")
+
+    def _single(self, group, name):
+        if len(group) != 1:
+            raise ValueError(f"this problem has {len(group)} samples: use {name}s[k]")
+        return group[0]
+
+    def __getattr__(self, name: str):
+        """``W_a``, ``W_b``, ... and ``b_a``, ``b_b``, ...: the parameters by their handout names."""
+        if len(name) == 3 and name[1] == "_" and name[0] in "Wb" and name[2] in LETTERS:
+            layer = LETTERS.index(name[2])
+            group = self.weights if name[0] == "W" else self.biases
+            if group is not None and layer < len(group):
+                return group[layer]
+        raise AttributeError(name)
+
+    def params(self) -> dict:
+        """``{"W_a": matrix, ..., "b_a": column, ...}`` in layer order, weights first."""
+        out = {weight_name(l): W for l, W in enumerate(self.weights)}
+        if self.biases is not None:
+            out.update({bias_name(l): b for l, b in enumerate(self.biases)})
+        return out
 
     def describe(self) -> str:
-        """One line: widths, activation and loss.
+        """One line: widths, activation, loss, and what differs from the handout's kind of problem.
 
         >>> load_problem().describe()
         '3-4-2 network, ReLU hidden units, MSE loss'
         """
-        act = {"relu": "ReLU", "sigmoid": "sigmoid", "tanh": "tanh", "identity": "identity"}
-        loss = {"mse": "MSE", "cross_entropy": "cross-entropy"}
+        acts = [ACTIVATIONS[a].text for a in self.activations]
+        act = acts[0] if len(set(acts)) == 1 else ", ".join(acts)
         widths = "-".join(map(str, self.layers))
-        return f"{widths} network, {act[self.activation]} hidden units, {loss[self.loss]} loss"
+        extra = (", with biases" if self.bias else "") + (f", {self.n_samples} samples" if self.n_samples > 1 else "")
+        return f"{widths} network, {act} hidden units, {LOSSES[self.loss].text} loss{extra}"
+
+
+def make_problem(layers, activation, loss, x, y, weights, biases=None, source="problem") -> Problem:
+    """A :class:`Problem` from Python values (exact numbers), one sample or several; ``activation`` one
+    name or one per hidden layer. Validated like a file."""
+    layers = tuple(layers)
+    acts = (activation,) * (len(layers) - 2) if isinstance(activation, str) else tuple(activation)
+    batch = bool(x) and isinstance(x[0], (list, tuple))
+    xs = tuple(tuple(Rational(v) for v in s) for s in (x if batch else [x]))
+    ys = tuple(tuple(Rational(v) for v in s) for s in (y if batch else [y]))
+    weights = tuple(ImmutableMatrix(W) for W in weights)
+    if biases is not None:
+        biases = tuple(tuple(Rational(v) for v in b) for b in biases)
+    p = Problem(layers, acts, loss, xs, ys, weights, biases, source)
+    check(p)
+    return p
 
 
 def parse_number(value, field: str) -> Rational:
     """An exact number from a TOML value: an integer, a float (by its decimal text) or a string.
 
     Strings may be decimals (``"0.9"``, ``"-3"``, ``"1e-2"``) or fractions (``"9/10"``); nothing else
-    is accepted, and nothing is ever evaluated.
+    is accepted, and nothing is ever evaluated. The rules and limits are :func:`derivations.reading.parse_number`'s.
 
     >>> parse_number(0.1, "x"), parse_number("9/10", "x"), parse_number("-3", "x")
     (1/10, 9/10, -3)
     """
-    if isinstance(value, bool):
-        raise ProblemError(field, f"expected a number, got {str(value).lower()}")
-    if isinstance(value, int):
-        return Rational(value)
-    if isinstance(value, float):
-        if value != value or value in (float("inf"), float("-inf")):
-            raise ProblemError(field, f"expected a finite number, got {value}")
-        text = repr(value)  # the shortest text that reads back as this float: 0.1 -> '0.1'
-    elif isinstance(value, str):
-        text = value.strip()
-    else:
-        raise ProblemError(field, f"expected a number, got {_kind(value)}")
-    if _FRACTION.fullmatch(text):
-        num, den = text.split("/")
-        if int(den) == 0:
-            raise ProblemError(field, f"expected a number, got {value!r} (division by zero)")
-        return Rational(int(num), int(den))
-    match = _DECIMAL.fullmatch(text)
-    if not match:
-        raise ProblemError(field, f"expected a number like 0.9, \"9/10\" or \"-3\", got {value!r}")
-    if match.group(3) and abs(int(match.group(3)[1:])) > _MAX_EXPONENT:
-        raise ProblemError(field, f"expected an exponent of at most {_MAX_EXPONENT}, got {value!r}")
-    return Rational(text)
+    return reading.parse_number(value, field)
 
 
 def _kind(value) -> str:
-    return {list: "a list", dict: "a table"}.get(type(value), type(value).__name__)
+    return reading.kind(value)
 
 
 def _vector(value, n: int, field: str, what: str) -> tuple:
@@ -128,6 +207,17 @@ def _vector(value, n: int, field: str, what: str) -> tuple:
         got = f"{len(value)} entries" if isinstance(value, list) else _kind(value)
         raise ProblemError(field, f"expected a list of {n} numbers ({what}), got {got}")
     return tuple(parse_number(v, f"{field}[{k + 1}]") for k, v in enumerate(value))
+
+
+def _samples(value, n: int, field: str, what: str) -> tuple:
+    """One sample (a list of ``n`` numbers) or several (a list of such lists), as a tuple of tuples."""
+    if isinstance(value, list) and value and all(isinstance(v, list) for v in value):
+        if len(value) > MAX_SAMPLES:
+            raise ProblemError(field, f"expected at most {MAX_SAMPLES} samples, got {len(value)}")
+        return tuple(_vector(v, n, f"{field}[{k + 1}]", what) for k, v in enumerate(value))
+    if isinstance(value, list) and any(isinstance(v, list) for v in value):
+        raise ProblemError(field, f"expected one sample (a list of {n} numbers) or a list of samples, not a mix")
+    return (_vector(value, n, field, what),)
 
 
 def _matrix(value, rows: int, cols: int, field: str, what: str) -> ImmutableMatrix:
@@ -142,6 +232,12 @@ def _matrix(value, rows: int, cols: int, field: str, what: str) -> ImmutableMatr
     )
 
 
+def _bias(value, n: int, field: str) -> tuple:
+    if not isinstance(value, list):
+        return (parse_number(value, field),) * n
+    return _vector(value, n, field, "one per unit")
+
+
 def problem_from_dict(data: dict, source: str = "problem") -> Problem:
     """Validate a parsed TOML document and build the exact :class:`Problem`."""
     try:
@@ -152,51 +248,107 @@ def problem_from_dict(data: dict, source: str = "problem") -> Problem:
         raise
 
 
+def _is_int(n) -> bool:
+    return isinstance(n, int) and not isinstance(n, bool)
+
+
 def _problem_from_dict(data: dict, source: str) -> Problem:
     for section, value in data.items():
         if section not in _KEYS:
-            raise ProblemError(section, f"unknown section; expected one of {', '.join(_KEYS)}")
+            raise ProblemError(reading.name(section), f"unknown section; expected one of {', '.join(_KEYS)}")
         if not isinstance(value, dict):
             raise ProblemError(section, f"expected a table [{section}], got {_kind(value)}")
-        for key in value:
-            if key not in _KEYS[section]:
-                raise ProblemError(f"{section}.{key}", f"unknown key; expected one of {', '.join(_KEYS[section])}")
+        if _KEYS[section] is not None:
+            for key in value:
+                if key not in _KEYS[section]:
+                    raise ProblemError(f"{section}.{reading.name(key)}", f"unknown key; expected one of {', '.join(_KEYS[section])}")
     network, d, init = (data.get(s, {}) for s in _KEYS)
 
     layers = network.get("layers", [3, 4, 2])
-    if (
-        not isinstance(layers, list)
-        or len(layers) != 3
-        or not all(isinstance(n, int) and not isinstance(n, bool) and n >= 1 for n in layers)
-    ):
-        raise ProblemError("network.layers", f"expected three positive integers [inputs, hidden, outputs], got {layers!r}")
-    n_in, n_h, n_out = layers
-    if n_out < 2:
-        raise ProblemError("network.layers", f"expected at least 2 outputs (softmax over one output is constant), got {n_out}")
-    n_weights = n_h * (n_in + n_out)
-    if n_weights > MAX_WEIGHTS:
-        raise ProblemError(
-            "network.layers", f"expected at most {MAX_WEIGHTS} weights, got {n_weights} ({n_in}-{n_h}-{n_out})"
-        )
+    if not isinstance(layers, list) or len(layers) < 3 or not all(_is_int(n) and n >= 1 for n in layers):
+        raise ProblemError("network.layers", "expected at least three positive integers [inputs, hidden..., outputs], "
+                                             f"got {_short(layers)}")
+    if len(layers) - 2 > MAX_HIDDEN_LAYERS:
+        raise ProblemError("network.layers", f"expected at most {MAX_HIDDEN_LAYERS} hidden layers, got {len(layers) - 2}")
+    if any(n > MAX_WEIGHTS for n in layers):
+        raise ProblemError("network.layers", f"expected widths of at most {MAX_WEIGHTS}, got {max(layers)}")
+    if layers[-1] < 2:
+        raise ProblemError("network.layers", f"expected at least 2 outputs (softmax over one output is constant), got {layers[-1]}")
+    depth = len(layers) - 2
 
-    activation = network.get("activation", "relu")
-    if activation not in ACTIVATIONS:
-        raise ProblemError("network.activation", f"expected one of {', '.join(ACTIVATIONS)}, got {activation!r}")
-    loss = network.get("loss", "mse")
+    activation = network.get("activation", DEFAULT_ACTIVATION)
+    acts = activation if isinstance(activation, list) else [activation] * depth
+    if len(acts) != depth:
+        raise ProblemError("network.activation", f"expected one name, or a list of {depth} (one per hidden layer), got {len(acts)}")
+    for a in acts:
+        if a not in ACTIVATIONS:
+            raise ProblemError("network.activation", f"expected one of {', '.join(ACTIVATIONS)}, got {_short(a)}")
+    loss = network.get("loss", DEFAULT_LOSS)
     if loss not in LOSSES:
-        raise ProblemError("network.loss", f"expected one of {', '.join(LOSSES)}, got {loss!r}")
+        raise ProblemError("network.loss", f"expected one of {', '.join(LOSSES)}, got {_short(loss)}")
+    bias = network.get("bias", False)
+    if not isinstance(bias, bool):
+        raise ProblemError("network.bias", f"expected true or false, got {_short(bias)}")
+    n_params = sum(a * b for a, b in zip(layers[1:], layers)) + (sum(layers[1:]) if bias else 0)
+    if n_params > MAX_WEIGHTS:  # before any number is read
+        raise ProblemError("network.layers", f"expected at most {MAX_WEIGHTS} weights and biases, got {n_params} "
+                                             f"({'-'.join(map(str, layers))})")
 
     for key in ("x", "y"):
         if key not in d:
-            raise ProblemError(f"data.{key}", "missing; expected a list of numbers")
-    x = _vector(d["x"], n_in, "data.x", "one per input")
-    y = _vector(d["y"], n_out, "data.y", "one per output")
-    if loss == "cross_entropy" and (any(v < 0 for v in y) or sum(y) != 1):
-        raise ProblemError("data.y", "expected a probability vector for cross_entropy (entries >= 0 summing to 1)")
+            raise ProblemError(f"data.{key}", "missing; expected a list of numbers, or a list of samples")
+    xs = _samples(d["x"], layers[0], "data.x", "one per input")
+    ys = _samples(d["y"], layers[-1], "data.y", "one per output")
+    if len(xs) != len(ys):
+        raise ProblemError("data.y", f"expected one target per sample: {len(xs)} inputs, got {len(ys)} targets")
 
-    W_a = _matrix(init.get("W_a", Rational(1, 10)), n_h, n_in, "init.W_a", "hidden unit")
-    W_b = _matrix(init.get("W_b", Rational(1, 10)), n_out, n_h, "init.W_b", "output")
-    return Problem((n_in, n_h, n_out), activation, loss, x, y, W_a, W_b, source)
+    n_linear = len(layers) - 1
+    names = [weight_name(l) for l in range(n_linear)] + [bias_name(l) for l in range(n_linear)]
+    for key in init:
+        if key not in names:
+            raise ProblemError(f"init.{_short(key, bare=True)}", f"unknown parameter; expected {', '.join(names[:n_linear])}"
+                               + (f" and {', '.join(names[n_linear:])}" if bias else ""))
+        if key.startswith("b_") and not bias:
+            raise ProblemError(f"init.{key}", "a bias given, but the network has none: set bias = true under [network]")
+    what = ["hidden unit"] * depth + ["output"]
+    weights = tuple(
+        _matrix(init[weight_name(l)], layers[l + 1], layers[l], f"init.{weight_name(l)}", what[l])
+        if weight_name(l) in init else ImmutableMatrix(layers[l + 1], layers[l], [Rational(1, 10)] * (layers[l + 1] * layers[l]))
+        for l in range(n_linear)
+    )
+    biases = None
+    if bias:
+        biases = tuple(_bias(init[bias_name(l)], layers[l + 1], f"init.{bias_name(l)}") if bias_name(l) in init
+                       else (Integer(0),) * layers[l + 1] for l in range(n_linear))
+    p = Problem(tuple(layers), tuple(acts), loss, xs, ys, weights, biases, source)
+    check(p)
+    return p
+
+
+def check(p: Problem) -> None:
+    """The rules every problem obeys, whoever built it: sizes within the limits, targets the loss accepts,
+    numbers of bounded magnitude."""
+    if p.n_weights > MAX_WEIGHTS:
+        raise ProblemError("network.layers", f"expected at most {MAX_WEIGHTS} weights and biases, got {p.n_weights} "
+                                             f"({'-'.join(map(str, p.layers))})")
+    if p.cost > MAX_COST:
+        raise ProblemError("network.layers", f"expected a cost of at most {MAX_COST} (samples × (parameters + units + "
+                                             f"outputs²)), got {p.cost}")
+    for k, y in enumerate(p.ys):
+        problem = LOSSES[p.loss].check_target(y)
+        if problem:
+            raise ProblemError("data.y" + (f"[{k + 1}]" if p.n_samples > 1 else ""), problem)
+    groups = [("data.x", p.xs), ("data.y", p.ys)] + [(f"init.{n}", m) for n, m in p.params().items()]
+    for field, values in groups:
+        for v in (e for row in values for e in (row if isinstance(row, tuple) else [row])):
+            if abs(v) > MAX_MAGNITUDE:
+                raise ProblemError(field, f"expected numbers of at most {MAX_MAGNITUDE:.0e} in size, got one of about "
+                                          f"1e{len(str(abs(int(v)))) - 1}")
+
+
+def _short(value, bare: bool = False) -> str:
+    """A user's value echoed in a message: one line, at most 40 characters."""
+    return reading.name(value) if bare else reading.quote(value)
 
 
 def load_problem(path: str | Path | None = None) -> Problem:
@@ -205,15 +357,5 @@ def load_problem(path: str | Path | None = None) -> Problem:
     Raises :class:`ProblemError` with one clear line for anything unusable.
     """
     path = HANDOUT if path is None else Path(path)
-    source = "handout" if path == HANDOUT else str(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ProblemError("config", f"expected a readable TOML file, but {path} does not exist") from None
-    except (OSError, UnicodeDecodeError) as err:
-        raise ProblemError("config", f"expected a readable UTF-8 TOML file, cannot read {path}: {err}") from None
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as err:
-        raise ProblemError("config", f"expected valid TOML in {path}: {err}") from None
-    return problem_from_dict(data, source)
+    source = "handout" if path == HANDOUT else reading.path_text(path)
+    return problem_from_dict(reading.read_toml(path), source)

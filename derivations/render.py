@@ -14,12 +14,12 @@ import math
 from sympy import Expr, latex, sstr
 
 from .solution import Solution
-from .values import BACKWARD, FORWARD, Values
+from .values import Values, backward_keys, forward_keys
 
 
 # Exact forms of transcendental values grow with the network (every softmax output appears in every
 # gradient); past this many nodes the printed form is megabytes that nobody reads, so it is left out.
-EXACT_NODES = 2000
+EXACT_NODES = 80
 
 
 def tree_size(expr: Expr, memo: dict) -> int:
@@ -56,34 +56,45 @@ def _tree(x, values: Values | None = None, memo: dict | None = None):
     return number(x, values.decimal(x) if values is not None else None, memo)
 
 
-def to_json_dict(values: Values, theorems: list | None = None) -> dict:
-    """The machine-readable contract: problem, forward, backward, gradients (0-based, row order)."""
-    p = values.problem
-    out = {
-        "problem": {
-            "source": p.source,
-            "layers": list(p.layers),
-            "activation": p.activation,
-            "loss": p.loss,
-            "x": _tree(p.x),
-            "y": _tree(p.y),
-            "W_a": _tree(p.W_a),
-            "W_b": _tree(p.W_b),
-        },
-        "forward": {k: _tree(values.forward[k], values) for k in FORWARD},
-        "backward": {k: _tree(values.backward[k], values) for k in BACKWARD},
-        "gradients": {k: _tree(values.gradients[k], values) for k in ("W_a", "W_b")},
-    }
-    if theorems is not None:
-        from .theorems import in_symmetric_set
+def to_json_dict(values: Values, theorems: list | None = None, detailed: bool = False) -> dict:
+    """The machine-readable contract: problem, forward, backward, gradients (0-based, row order).
 
-        out["symmetric"] = in_symmetric_set(p)
-        out["theorems"] = [th.as_dict() for th in theorems]
+    With one sample, ``x``, ``y`` and every forward and backward quantity are as in the handout; with
+    several, each has one entry per sample first. Bias vectors (and their gradients) are plain lists."""
+    p = values.problem
+    one = p.n_samples == 1
+    problem = {
+        "source": p.source,
+        "layers": list(p.layers),
+        "activation": p.activation if len(set(p.activations)) == 1 else list(p.activations),
+        "loss": p.loss,
+        "bias": p.bias,
+        "samples": p.n_samples,
+        "x": _tree(p.xs[0] if one else p.xs),
+        "y": _tree(p.ys[0] if one else p.ys),
+    }
+    for name, m in p.params().items():
+        problem[name] = _tree(m if name.startswith("W") else list(m))
+    d = values.derivation
+    out = {
+        "problem": problem,
+        "forward": {k: _tree(values.forward[k], values) for k in forward_keys(d)},
+        "backward": {k: _tree(values.backward[k], values) for k in backward_keys(d)},
+        "gradients": {k: _tree(m if k.startswith("W") else list(m), values) for k, m in values.gradients.items()},
+    }
+    if not one:
+        out["forward"]["losses"] = _tree(values.forward["losses"], values)
+    if theorems is not None:
+        from .theorems import symmetric
+
+        out["symmetric"] = symmetric(p)
+        out["theorems"] = [th.as_dict(detailed) for th in theorems]
     return out
 
 
-def to_json(values: Values, theorems: list | None = None) -> str:
-    return json.dumps(to_json_dict(values, theorems), indent=2, ensure_ascii=False)
+def to_json(values: Values, theorems: list | None = None, detailed: bool = False) -> str:
+    """The JSON contract; ``detailed`` (``--theorems``) adds each proof step's expression."""
+    return json.dumps(to_json_dict(values, theorems, detailed), indent=2, ensure_ascii=False)
 
 
 def to_text(solution: Solution, tail: list[str] = ()) -> str:
@@ -103,7 +114,7 @@ def to_markdown(solution: Solution, tail: list[str] = ()) -> str:
     """Markdown with ``$$`` display math (MyST and most Markdown renderers read it)."""
     out = [f"# {solution.title}"]
     for sec in solution.sections:
-        out += ["", f"## {sec.title.text}", ""]
+        out += ["", f"## {sec.heading(lambda m: f'${m}$', lambda t: t)}", ""]
         if sec.intro:
             out += [sec.intro, ""]
         for line in sec.lines:
@@ -122,7 +133,7 @@ def to_latex(solution: Solution, tail: list[str] = ()) -> str:
         rf"\section*{{{_escape(solution.title)}}}",
     ]
     for sec in solution.sections:
-        out.append(rf"\subsection*{{{_escape(sec.title.text)}}}")
+        out.append(rf"\subsection*{{{sec.heading(lambda m: f'${m}$', _escape)}}}")
         if sec.intro:
             out.append(_escape(sec.intro))
         eqs = [line.tex_aligned() for line in sec.lines]
@@ -144,33 +155,41 @@ def _escape(text: str) -> str:
 def key_insight(values: Values, theorems: list, fmt: str = "text", detailed: bool = False) -> list[str]:
     """The handout's last question answered for this problem: the gradient of ``W_a``, why, and the
     theorems that apply with their verdicts (every proof step when ``detailed``)."""
-    from .theorems import in_symmetric_set, rows_of_W_b_equal
+    from .theorems import GENERAL_ARGUMENT, last_rows_equal, layer_symmetric, symmetric
 
     p = values.problem
     ga = values.gradients["W_a"]
     zero = all(v == 0 for v in ga)
     n = len(ga)
+    last = f"W_{'abcdefghijklmnopqrstuvwxyz'[p.depth]}"
     lines = ["Key insight: the gradient of W_a"]
     if zero:
         lines.append(f"∂ℒ/∂W_a = 0: all {n} entries are exactly 0, so W_a does not move on this step.")
     else:
         nonzero = sum(1 for v in ga if v != 0)
         lines.append(f"∂ℒ/∂W_a ≠ 0: {nonzero} of its {n} entries are non-zero.")
-    if rows_of_W_b_equal(p):
+    if last_rows_equal(p):
+        hidden = "L" if p.depth == 1 else f"L^({p.depth})"
+        earlier = "" if p.depth == 1 else " and so is every gradient before it"
         lines.append(
-            "Why: every row of W_b is the same, so every output logit O_i is the same function of L; the "
-            "components of ∇O sum to 0 (softmax lemma), and ∇L_j = Σ_i ∇O_i w^b_ij = (common w^b_·j)·Σ_i ∇O_i = 0."
+            f"Why: every row of {last} is the same, so every output logit O_i is the same function of {hidden}; the "
+            f"components of ∇O sum to 0 (softmax lemma), and ∇{hidden}_j = Σ_i ∇O_i w_ij = (common w_·j)·Σ_i ∇O_i = 0"
+            f"{earlier}."
         )
-    if in_symmetric_set(p):
+    if symmetric(p):
+        units = f"all {p.n_hidden} hidden units" if p.depth == 1 else "in every hidden layer, all units"
         lines.append(
-            f"Every row of W_a is the same and every column of W_b is the same: all {p.n_hidden} hidden units "
-            "compute the same value and receive the same gradient, and a gradient step keeps it so; by "
-            "induction they stay identical at every step. Constant initialization never breaks the symmetry: "
-            "the network trains like one with a single hidden unit. Initialize the weights randomly."
+            f"The hidden units' incoming weights are equal and their outgoing weights are equal: {units} compute the "
+            "same value and receive the same gradient, and a gradient step keeps it so; by induction they stay "
+            "identical at every step. Constant initialization never breaks the symmetry: the network trains like "
+            "one with a single hidden unit" + (" per layer" if p.depth > 1 else "") + ". Initialize the weights randomly."
         )
     else:
-        lines.append("The rows of W_a or the columns of W_b differ: this init breaks the hidden-unit symmetry.")
-    lines.append(f"Theorems checked by SymPy for this {'-'.join(map(str, p.layers))} network (x, y and constants symbolic):")
+        broken = [str(l + 1) for l in range(p.depth) if not layer_symmetric(p, l)]
+        which = "" if p.depth == 1 else f" in hidden layer{'s' if len(broken) > 1 else ''} {', '.join(broken)}"
+        lines.append(f"The hidden units' incoming or outgoing weights differ{which}: this init breaks the hidden-unit symmetry.")
+    lines.append(f"Theorems for this {'-'.join(map(str, p.layers))} network: proved = a symbolic identity "
+                 "(x, y and constants symbolic); checked numerically = a seeded example or a training run:")
     for th in theorems:
         scope = "" if th.applies is None else (" (applies to this init)" if th.applies else " (its assumption fails for this init)")
         lines.append(f"  [{th.verdict}] {th.name}{scope}: {th.statement}")
@@ -179,14 +198,25 @@ def key_insight(values: Values, theorems: list, fmt: str = "text", detailed: boo
             lines += [f"      - {s.claim}: {'holds' if s.ok else 'NOT PROVED'} ({s.method})" for s in th.steps]
             lines += [f"      - {note}" for note in th.notes]
     if detailed:
-        from .theorems import GENERAL_ARGUMENT
+        from .theorems import MAX_TRAINING_WEIGHTS
 
+        if symmetric(p) and p.n_weights > MAX_TRAINING_WEIGHTS:
+            lines.append(f"  (The numeric training run is not done above {MAX_TRAINING_WEIGHTS} parameters, this network "
+                         f"has {p.n_weights}; the proofs above hold for every size.)")
         lines += ["The general argument, for any width:", "  " + GENERAL_ARGUMENT]
     if fmt == "text":
         return [""] + [lines[0], "-" * len(lines[0])] + ["  " + line for line in lines[1:]]
     if fmt == "markdown":
         return ["", f"## {lines[0]}", ""] + [f"- {line.strip()}" if line.startswith("  ") else line for line in lines[1:]]
-    return ["", rf"\subsection*{{{_escape(lines[0])}}}", r"\begin{itemize}"] + [rf"\item {_escape(line.strip())}" for line in lines[1:]] + [r"\end{itemize}"]
+    items = []
+    for line in lines[1:]:
+        body = line.strip()
+        if body.startswith("["):  # "[proved] name: ..." -> a bold verdict, not an \item label
+            verdict, _, rest = body[1:].partition("] ")
+            items.append(rf"\item \textbf{{{_escape(verdict)}}}: {_escape(rest)}")
+        else:
+            items.append(rf"\item {_escape(body)}")
+    return ["", rf"\subsection*{{{_escape(lines[0])}}}", r"\begin{itemize}"] + items + [r"\end{itemize}"]
 
 
 FORMULAS = ("formula", "closed", "expanded")
@@ -202,25 +232,36 @@ def inline_tex(values: Values, key: str, style: str = "decimal") -> str:
     >>> inline_tex(v, "grad.w_b11"), inline_tex(v, "grad.w_b11", "exact"), inline_tex(v, "forward.H[1]")
     ('-0.0375', '- \\\\frac{3}{80}', '0.15')
     """
-    from .problem import ProblemError
+    from .errors import ProblemError
+    from .printing import tex
     from .solution import Notation
 
     group, _, rest = key.strip().partition(".")
     d = values.derivation
+    if style not in ("decimal", "exact", "both"):
+        raise ProblemError("key", f"unknown style {_shown(style)} in {_shown(key)}; expected decimal, exact or both")
     if group in FORMULAS:
+        if style != "decimal":
+            raise ProblemError("key", f"a formula has no style: drop the | {style} in {_shown(key)}")
         try:
             w = d.weight(rest)
         except ProblemError as err:
-            raise ProblemError("key", f"{err.expected} (in {key!r})") from None
+            raise ProblemError("key", f"{err.expected} (in {_shown(key)})") from None
         expr = {"formula": d.formula, "closed": d.gradient, "expanded": d.expanded}[group](w)
-        return latex(expr, symbol_names=d.symbols.tex)
-    if style not in ("decimal", "exact", "both"):
-        raise ProblemError("key", f"unknown style {style!r} in {key!r}; expected decimal, exact or both")
+        return tex(expr, d.symbols.tex)
     value = values.lookup(key)
-    n = Notation(values)
     if style == "exact":
         return latex(value)
-    pieces = n.result(value)
+    rels, sides = Notation(values).result(value)
+    spelled = [(r" \approx " if r == "≈" else "") + side.tex for r, side in zip(rels, sides)]
     if style == "decimal":
-        return pieces[0].tex
-    return " = ".join(p.tex for p in pieces) if len(pieces) > 1 else pieces[0].tex
+        return spelled[0].strip()
+    out = spelled[0].strip()
+    for r, piece in zip(rels[1:], spelled[1:]):
+        out += piece if r == "≈" else " = " + piece
+    return out
+
+
+def _shown(text) -> str:
+    text = repr(text)
+    return text if len(text) <= 60 else text[:59] + "…"

@@ -1,8 +1,10 @@
-"""The worked solution in the handout's order, as a structure every front end renders.
+"""The worked solution in the handout's order, as a structure of SymPy expressions every front end renders.
 
-A solution is a list of :class:`Section` s; each holds :class:`Line` s, and a line is a chain of equal
-:class:`Tx` pieces (``H_1 = 0.1·0.9 + 0.1·0.5 + 0.1·0.1 = 0.15``), each spelled twice: as plain text and
-as LaTeX. The numbers all come from :class:`derivations.values.Values`; this module only writes them out.
+A solution is a list of :class:`Section` s; each holds :class:`Line` s, and a line is a chain of sides joined
+by ``=`` or ``≈`` (``H_1 = 0.1·0.9 + 0.1·0.5 + 0.1·0.1 = 0.15``). Every side is a SymPy expression, written
+by the printers of :mod:`derivations.printing` as text or LaTeX; the formulas come from the registry of
+:mod:`derivations.ops` applied to symbols (the general form) and to numbers (the substitution), so the two
+can never disagree. The numbers all come from :class:`derivations.values.Values`.
 
 >>> from derivations import evaluate, load_problem
 >>> sol = worked_solution(evaluate(load_problem()))
@@ -14,80 +16,92 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from sympy import Expr, Float, Integer, Rational, latex, sstr
+from sympy import Add, Expr, Float, Function, Integer, Mul, Pow, Rational, Symbol, exp, latex
+from sympy.core.parameters import evaluate
 
-from .backward import Weight
+from .derive import Param
+from .ops import LOSSES, softmax_local_written
+from .printing import Num, Tagged, Words, applied, decimal_text
+from .printing import tex as tex_of
+from .printing import text as text_of
 from .values import Values
 
 DIGITS = 6
 BLANK = r"\underline{\hspace{2cm}}"
+BLANK_TEXT = "____"
 
 
 @dataclass(frozen=True)
 class Tx:
-    """A piece of notation, spelled as text and as LaTeX."""
+    """A piece of prose, spelled as text and as LaTeX (section titles)."""
 
     text: str
     tex: str
-
-    def __add__(self, other: "Tx") -> "Tx":
-        return Tx(self.text + other.text, self.tex + other.tex)
 
 
 def t(text: str, tex: str | None = None) -> Tx:
     return Tx(text, text if tex is None else tex)
 
 
-def join(pieces, text_sep: str, tex_sep: str) -> Tx:
-    pieces = list(pieces)
-    return Tx(text_sep.join(p.text for p in pieces), tex_sep.join(p.tex for p in pieces))
-
-
 @dataclass
 class Line:
-    """``a = b = c``: one equation of the solution (or a sentence, when ``sides`` has one piece and
-    ``prose`` is set)."""
+    """``a = b ≈ c``: one equation of the solution. ``sides`` are expressions, ``rels`` the relation before
+    each side after the first (``"="`` or ``"≈"``); a worksheet shows the first ``given`` sides and a blank
+    (``given = 0``: the whole line is given). ``prose``: a sentence, set inline."""
 
     sides: list
-    prose: bool = False
+    rels: list = field(default_factory=list)
+    given: int = 0
     label: str = ""
-    given: int = 0  # sides a worksheet shows before its blank; 0: the whole line is given
+    prose: bool = False
+    names: dict = field(default_factory=dict, repr=False)  # LaTeX of the symbols
+
+    def __post_init__(self):
+        self.rels = list(self.rels) + ["="] * (len(self.sides) - 1 - len(self.rels))
+
+    def _pieces(self, worksheet: bool, printer, blank: str) -> tuple:
+        sides = [printer(s) for s in self.sides]
+        rels = list(self.rels)
+        if worksheet and self.given and self.given < len(sides):
+            sides, rels = sides[: self.given] + [blank], rels[: self.given - 1] + ["="]
+        return sides, rels
+
+    def text(self, worksheet: bool = False) -> str:
+        sides, rels = self._pieces(worksheet, text_of, BLANK_TEXT)
+        return _chain(sides, rels, {"=": " = ", "≈": " ≈ "})
+
+    def tex(self, worksheet: bool = False) -> str:
+        sides, rels = self._pieces(worksheet, self._tex, BLANK)
+        return _chain(sides, rels, {"=": " = ", "≈": r" \approx "})
+
+    def _tex(self, e) -> str:
+        return tex_of(e, self.names)
 
     def worksheet_tex(self) -> str:
-        """The line with the derived part left blank for the student."""
-        if not self.given or self.given >= len(self.sides):
-            return self.tex()
-        return _chain([s.tex for s in self.sides[: self.given]] + [BLANK], r"\approx")
+        return self.tex(worksheet=True)
 
     def tex_aligned(self, worksheet: bool = False) -> str:
-        """Display math: one ``=`` a row once the chain is long, as the handout sets its sums."""
-        sides = [s.tex for s in self.sides]
-        if worksheet and self.given and self.given < len(sides):
-            sides = sides[: self.given] + [BLANK]
-        flat = _chain(sides, r"\approx")
+        """Display math: one relation a row once the chain is long, as the handout sets its sums."""
+        sides, rels = self._pieces(worksheet, self._tex, BLANK)
+        flat = _chain(sides, rels, {"=": " = ", "≈": r" \approx "})
         if self.prose or len(sides) <= 2 or (len(sides) == 3 and len(flat) < 140):
             return flat
+        ops = {"=": "&= ", "≈": r"&\approx "}
         if self.label == "path":  # a long path and its product: the numbers go below, indented
-            return r"\begin{aligned} & " + r" \\ &\qquad = ".join(sides) + r" \end{aligned}"
-        if len(sides) >= 4 and not sides[-1].startswith(r"\approx"):  # "= −0.0375 = −3/80" on one row
+            rows = [sides[0]] + [ops[r].replace("&", r"&\qquad ") + s for r, s in zip(rels, sides[1:])]
+            return r"\begin{aligned} & " + r" \\ ".join(rows) + r" \end{aligned}"
+        if len(sides) >= 4 and rels[-1] == "=":  # "= −0.0375 = −3/80" on one row
             sides = sides[:-2] + [sides[-2] + " = " + sides[-1]]
-        rows = [sides[0] + " &= " + sides[1]]
-        for side in sides[2:]:
-            rows.append(("& " if side.startswith(r"\approx") else "&= ") + side)
+            rels = rels[:-1]
+        rows = [sides[0] + " " + ops[rels[0]] + sides[1]]
+        rows += [ops[r] + s for r, s in zip(rels[1:], sides[2:])]
         return r"\begin{aligned} " + r" \\ ".join(rows) + r" \end{aligned}"
 
-    def text(self) -> str:
-        return _chain([s.text for s in self.sides], "≈")
 
-    def tex(self) -> str:
-        return _chain([s.tex for s in self.sides], r"\approx")
-
-
-def _chain(sides: list, approx: str) -> str:
-    """Join with ``=``, except before a piece that starts with its own ``≈``."""
+def _chain(sides: list, rels: list, spell: dict) -> str:
     out = sides[0]
-    for side in sides[1:]:
-        out += (" " if side.startswith(approx) else " = ") + side
+    for rel, side in zip(rels, sides[1:]):
+        out += spell[rel] + side
     return out
 
 
@@ -97,6 +111,17 @@ class Section:
     title: Tx
     lines: list = field(default_factory=list)
     intro: str = ""
+
+    def heading(self, math: str, escape) -> str:
+        """The title for a document with math: its prose escaped by ``escape``, its formula as math
+        (``math`` wraps LaTeX: ``$…$``): ``Step 1: $H = W_{a} \cdot x$ (hidden pre-activation)``."""
+        text = self.title.text
+        note = text[text.rindex(" ("):] if text.endswith(")") and " (" in text else ""
+        if self.key.startswith("step"):
+            return f"{escape(text.split(':')[0])}: {math(self.title.tex)}{escape(note)}"
+        if self.key.startswith("grad_"):
+            return f"{math(self.title.tex)}{escape(note)}"
+        return escape(text)
 
 
 @dataclass
@@ -111,32 +136,32 @@ class Solution:
         raise KeyError(key)
 
 
+def substitute(expr: Expr, numbers: dict) -> Expr:
+    """``expr`` with its symbols (and local derivatives such as ``1[H_1 > 0]``) replaced by numbers, keeping
+    the written order and shape (no evaluation)."""
+    if expr in numbers:
+        return numbers[expr]
+    if isinstance(expr, Symbol):
+        return expr
+    if not expr.args or isinstance(expr, (Num, Words, Tagged)):
+        return expr
+    args = [substitute(a, numbers) for a in expr.args]
+    if isinstance(expr, (Add, Mul, Pow)):
+        return expr.func(*args, evaluate=False)
+    with evaluate(False):
+        return expr.func(*args)
+
+
 class Notation:
-    """How numbers and symbols are written: decimals where exact, fractions and ``≈`` where not."""
+    """How numbers are written: exact decimals where they exist, fractions and ``≈`` where not."""
 
     def __init__(self, values: Values, digits: int = DIGITS):
         self.values, self.digits = values, digits
-        self.tex_names = values.derivation.symbols.tex
-
-    # -- numbers ---------------------------------------------------------------------------------
+        self.names = values.derivation.symbols.tex
 
     def decimal(self, v: Expr) -> str | None:
         """The exact decimal text of a rational with a terminating expansion (``0.15``), else ``None``."""
-        if not isinstance(v, Rational):
-            return None
-        q, twos, fives = int(v.q), 0, 0
-        while q % 2 == 0:
-            q, twos = q // 2, twos + 1
-        while q % 5 == 0:
-            q, fives = q // 5, fives + 1
-        if q != 1:
-            return None
-        places = max(twos, fives)
-        scaled = int(v * 10**places)
-        sign, digits = ("-" if scaled < 0 else ""), str(abs(scaled)).rjust(places + 1, "0")
-        if places == 0:
-            return sign + digits
-        return f"{sign}{digits[:-places]}.{digits[-places:]}"
+        return decimal_text(v) if isinstance(v, Rational) else None
 
     def approx(self, v: Expr) -> str:
         """A decimal with ``digits`` significant digits, from exact arithmetic (no float overflow)."""
@@ -144,260 +169,477 @@ class Notation:
 
         f = self.values.decimal(v)
         if not isinstance(f, Float):
-            return sstr(f)
+            return str(f)
         with mpmath.workdps(self.digits + 5):
             return mpmath.nstr(mpmath.mpf(f), self.digits, min_fixed=-4, max_fixed=9)
 
-    def num(self, v: Expr) -> Tx:
-        """A number inside a substitution: exact decimal if it has one, else rounded."""
+    def num(self, v: Expr) -> Num:
+        """A number inside a substitution: its exact decimal if it has one, else rounded."""
         d = self.decimal(v)
         if d is not None and len(d) <= 24:
-            return t(d.replace("-", "−"), d)
-        a = self.approx(v)
-        return t(a.replace("-", "−"), a)
+            return Num(v, d)
+        return Num(v, self.approx(v), exact=False)
 
-    def factor(self, v: Expr) -> Tx:
-        """A number as a factor: negatives in parentheses, ``(−0.25)``."""
-        n = self.num(v)
-        return t(f"({n.text})", rf"\left({n.tex}\right)") if n.text.startswith("−") else n
-
-    def result(self, v: Expr) -> list:
-        """The right-hand end of a line: ``0.15``; ``−0.0375 = −3/80``; ``1/3 ≈ 0.333333``; ``≈ 0.475021``."""
+    def result(self, v: Expr) -> tuple:
+        """The right-hand end of a line, as ``(rels, sides)``: ``= 0.15``; ``= −0.0375 = −3/80``;
+        ``= 1/3 ≈ 0.333333``; ``≈ 0.475021``."""
         if isinstance(v, Integer):
-            return [self.num(v)]
-        approx = self.approx(v) if self.decimal(v) is None else None
-        about = t(f"≈ {approx}".replace("-", "−"), rf"\approx {approx}")
+            return ["="], [self.num(v)]
         if isinstance(v, Rational):
-            frac = t(sstr(v).replace("-", "−"), latex(v))
-            return [self.num(v), frac] if approx is None else [frac, about]
-        return [about]
+            frac = Num(v, str(v), latex(v))
+            if self.decimal(v) is not None:
+                return ["=", "="], [self.num(v), frac]
+            return ["=", "≈"], [frac, Num(v, self.approx(v), exact=False)]
+        return ["≈"], [Num(v, self.approx(v), exact=False)]
 
-    def prod(self, *vs) -> Tx:
-        """``a·(−b)``: numbers multiplied, as the handout writes them."""
-        return join([self.factor(v) for v in vs], "·", r" \cdot ")
+    def first(self, v: Expr) -> tuple:
+        """Only the first piece of :meth:`result`, with its relation: ``= 0.15`` or ``≈ 0.537``."""
+        rels, sides = self.result(v)
+        return rels[:1], sides[:1]
 
-    def vector(self, vs) -> Tx:
+    def vector(self, vs) -> Words:
         pieces = [self.num(v) for v in vs]
-        return Tx(
-            "(" + ", ".join(p.text for p in pieces) + ")ᵀ",
-            r"\begin{pmatrix} " + r" \\ ".join(p.tex for p in pieces) + r" \end{pmatrix}",
-        )
+        return Words("(" + ", ".join(p.shown for p in pieces) + ")ᵀ",
+                     r"\begin{pmatrix} " + r" \\ ".join(p.tex for p in pieces) + r" \end{pmatrix}")
 
-    # -- symbols and formulas ----------------------------------------------------------------------
+    def matrix(self, m) -> Words:
+        rows = [[self.num(v) for v in m.row(i)] for i in range(m.rows)]
+        return Words("[" + "; ".join(", ".join(v.shown for v in r) for r in rows) + "]",
+                     r"\begin{pmatrix} " + r" \\ ".join(" & ".join(v.tex for v in r) for r in rows) + r" \end{pmatrix}")
 
-    def sym(self, s) -> Tx:
-        return t(str(s), self.tex_names[s])
-
-    def expr(self, e: Expr) -> Tx:
-        text = sstr(e).replace("**", "^").replace("*", "·").replace("-", "−")
-        return t(text, latex(e, symbol_names=self.tex_names))
+    def line(self, lhs, *middle, value=None, first_only=False, rels=(), **kw) -> Line:
+        """``lhs = middle... = value`` (the value's pieces as :meth:`result` writes them)."""
+        sides, all_rels = [lhs, *middle], list(rels) + ["="] * (len(middle) - len(rels))
+        if value is not None:
+            vr, vs = self.first(value) if first_only else self.result(value)
+            sides += vs
+            all_rels += vr
+        return Line(sides, all_rels, names=self.names, **kw)
 
 
 def worked_solution(values: Values, digits: int = DIGITS, params: list | None = None) -> Solution:
-    """The handout's worked solution for ``values``' problem: setup, Steps 1-5, the backward values,
-    the asked gradients as path sums (``params``, by default ``w_b11``, ``w_b21``, ``w_a11``), and the
-    table of every gradient."""
+    """The handout's worked solution for ``values``' problem: setup, the forward steps, the backward values,
+    the asked gradients as path sums (``params``, by default the handout's ``w_b11``, ``w_b21``, ``w_a11``,
+    or their places in a deeper network), and the table of every gradient.
+
+    With ``params`` given, only those parameters' derivations: the values their paths use, their paths,
+    the bracket form and the closed forms."""
     n = Notation(values, digits)
-    d, p, s = values.derivation, values.problem, values.derivation.symbols
-    f = values.forward
-    act = d.activation.text
+    d, p = values.derivation, values.problem
+    if params is not None:
+        sections = []
+        for name in params:
+            w = d.weight(name)
+            sections += [_used_values_section(n, values, w), gradient_section(n, values, w, detail=True)]
+        return Solution(f"Backpropagation: {', '.join('∂ℒ/∂' + d.weight(x).name(d.symbols.wide) for x in params)} "
+                        f"({p.describe()})", sections)
     sections = [_setup(n, values)]
-
-    # Step 1: H = W_a x
-    sec = Section("step1", t("Step 1: H = W_a · x (hidden pre-activation)", r"H = W_a \cdot x"))
-    for i in range(p.n_hidden):
-        terms = [n.prod(p.W_a[i, j], p.x[j]) for j in range(p.n_in)]
-        sec.lines.append(Line([n.sym(s.H[i]), join(terms, " + ", " + "), *n.result(f["H"][i])[:1]], given=2))
-    sec.lines.append(Line([t("H"), n.vector(f["H"])], given=1))
-    sections.append(sec)
-
-    # Step 2: L = act(H)
-    sec = Section("step2", t(f"Step 2: L = {act}(H)", rf"L = \operatorname{{{act}}}(H)"))
-    for i in range(p.n_hidden):
-        arg = n.num(f["H"][i])
-        sec.lines.append(Line([n.sym(s.L[i]), t(f"{act}({arg.text})", rf"\operatorname{{{act}}}({arg.tex})"), *n.result(f["L"][i])[:1]], given=1))
-    sec.lines.append(Line([t("L"), n.vector(f["L"])], given=1))
-    sections.append(sec)
-
-    # Step 3: O = W_b L
-    sec = Section("step3", t("Step 3: O = W_b · L (output pre-activation)", r"O = W_b \cdot L"))
-    for i in range(p.n_out):
-        terms = [n.prod(p.W_b[i, j], f["L"][j]) for j in range(p.n_hidden)]
-        sec.lines.append(Line([n.sym(s.O[i]), join(terms, " + ", " + "), *n.result(f["O"][i])[:1]], given=1))
-    sec.lines.append(Line([t("O"), n.vector(f["O"])], given=1))
-    sections.append(sec)
-
-    # Step 4: Y = softmax(O)
-    sec = Section("step4", t("Step 4: Y = softmax(O), Y_i = e^{O_i} / Σ_j e^{O_j}", r"Y = \operatorname{softmax}(O)"))
-    for i in range(p.n_out):
-        num_ = n.num(f["O"][i])
-        den = [n.num(o) for o in f["O"]]
-        sec.lines.append(
-            Line(
-                [
-                    n.sym(s.Y[i]),
-                    Tx(
-                        f"e^{num_.text} / (" + " + ".join(f"e^{o.text}" for o in den) + ")",
-                        rf"\frac{{e^{{{num_.tex}}}}}{{" + " + ".join(f"e^{{{o.tex}}}" for o in den) + "}",
-                    ),
-                    *n.result(f["Y"][i]),
-                ],
-                given=1,
-            )
-        )
-    sec.lines.append(Line([t("Y"), n.vector(f["Y"])], given=1))
-    sections.append(sec)
-
-    # Step 5: the loss
-    sections.append(_loss_section(n, values))
+    step = 1
+    for op in d.ops:
+        if op.kind == "linear":
+            sections.append(_linear_section(n, values, op, step))
+        elif op.kind == "activation":
+            sections.append(_activation_section(n, values, op, step))
+        elif op.kind == "softmax":
+            sections.append(_softmax_section(n, values, step))
+        else:
+            sections.append(_loss_section(n, values, step))
+        step += 1
     sections.append(_backward_section(n, values))
-
-    names = params or ["w_b11", "w_b21", "w_a11"]
-    roles = {"w_b11": "worked example, red path", "w_b21": "practice, blue path", "w_a11": "practice, green path"}
-    for name in names:
-        w = d.weight(name)
-        role = roles.get(w.key(), "") if params is None else ""
-        sections.append(gradient_section(n, values, w, role, detail=params is not None))
+    for name, role in default_params(d):
+        sections.append(gradient_section(n, values, d.weight(name), role))
     sections.append(_table_section(n, values))
     return Solution(f"Backpropagation worked solution: {p.describe()}", sections)
 
 
-def _setup(n: Notation, values: Values) -> Section:
+def section(values: Values, key: str, digits: int = DIGITS) -> Section:
+    """One section of the worked solution by its key (``setup``, ``step1`` ..., ``backward``, ``table``), built
+    alone: a page that shows one step derives no other.
+
+    >>> from derivations import evaluate, load_problem
+    >>> print(section(evaluate(load_problem()), "step3").lines[0].text())
+    O_1 = 0.1·0.15 + 0.1·0.15 + 0.1·0.15 + 0.1·0.15 = 0.06
+    """
+    n = Notation(values, digits)
+    if key == "setup":
+        return _setup(n, values)
+    if key == "backward":
+        return _backward_section(n, values)
+    if key == "table":
+        return _table_section(n, values)
+    ops = values.derivation.ops
+    if key.startswith("step") and key[4:].isdigit() and 1 <= int(key[4:]) <= len(ops):
+        step = int(key[4:])
+        op = ops[step - 1]
+        build = {"linear": lambda: _linear_section(n, values, op, step),
+                 "activation": lambda: _activation_section(n, values, op, step),
+                 "softmax": lambda: _softmax_section(n, values, step),
+                 "loss": lambda: _loss_section(n, values, step)}[op.kind]
+        return build()
+    raise KeyError(key)
+
+
+def section_keys(values: Values) -> list:
+    """The keys :func:`section` takes for this problem: ``setup``, ``step1`` ... ``stepN``, ``backward``, ``table``."""
+    return ["setup"] + [f"step{k + 1}" for k in range(len(values.derivation.ops))] + ["backward", "table"]
+
+
+def default_params(d) -> list:
+    """The gradients the handout asks for, with their roles: the worked example and the two practice
+    paths (``w_b11``, ``w_b21``, ``w_a11`` in the handout; the last layer's and the first layer's in a deeper
+    network)."""
+    last = len(d.problem.layers) - 2
+    out = [(Param(last, "weight", 0, 0), "worked example, red path"),
+           (Param(last, "weight", 1, 0), "practice, blue path"),
+           (Param(0, "weight", 0, 0), "practice, green path")]
+    return [(w.key(d.symbols.wide), role) for w, role in out]
+
+
+def _samples(values):
+    return range(values.problem.n_samples)
+
+
+def _sample_note(n: Notation, values: Values, s: int) -> list:
+    """With several samples, a prose line naming the sample before its lines."""
     p = values.problem
+    if p.n_samples == 1:
+        return []
+    return [Line([Words(f"sample {s + 1}:", rf"\text{{sample {s + 1}:}}")], prose=True, names=n.names)]
+
+
+def _vector_name(values: Values, text: str, tex: str, s: int) -> Words:
+    """``H``, or ``H^[2]`` for sample 2 of several (``H^(1)[2]`` in a deeper network)."""
+    if values.problem.n_samples == 1:
+        return Words(text, tex)
+    if "^(" in text:
+        return Words(f"{text}[{s + 1}]", tex[:-1] + f"[{s + 1}]}}")
+    return Words(f"{text}^[{s + 1}]", f"{tex}^{{[{s + 1}]}}")
+
+
+def _setup(n: Notation, values: Values) -> Section:
+    p, sy = values.problem, values.derivation.symbols
     sec = Section("setup", t("Setup", "Setup"))
-    sec.lines.append(Line([t("x"), n.vector(p.x)]))
-    sec.lines.append(Line([t("y"), n.vector(p.y)]))
-    for name, m, rows in (("W_a", p.W_a, "hidden unit"), ("W_b", p.W_b, "output")):
-        shape = f"{m.shape[0]}×{m.shape[1]}"
-        if len(set(m)) == 1:
-            c = n.num(m[0, 0])
-            tex_shape = rf"{m.shape[0]} \times {m.shape[1]}"
-            sec.lines.append(Line([t(f"{name} ({shape}, no bias): all entries = {c.text}",
-                                     rf"W_{{{name[-1]}}} \; ({tex_shape}): \text{{all entries}} = {c.tex}")], prose=True))
+    for s in _samples(values):
+        sup = f"^[{s + 1}]" if p.n_samples > 1 else ""
+        tsup = f"^{{[{s + 1}]}}" if p.n_samples > 1 else ""
+        sec.lines.append(n.line(Words(f"x{sup}", f"x{tsup}"), n.vector(p.xs[s])))
+        sec.lines.append(n.line(Words(f"y{sup}", f"y{tsup}"), n.vector(p.ys[s])))
+    bias = ", no bias" if not p.bias else ""
+    for name, m in p.params().items():
+        letter = name[-1]
+        tex_name = f"W_{{{letter}}}" if name.startswith("W") else f"b_{{{letter}}}"
+        rows = "hidden unit" if name[-1] != "abcdefghijklmnopqrstuvwxyz"[len(p.layers) - 2] else "output"
+        if len(set(m)) == 1 and name.startswith("W"):
+            c = n.num(m[0])
+            shape = f"{m.rows}×{m.cols}"
+            sec.lines.append(Line([Words(f"{name} ({shape}{bias}): all entries = {c.shown}",
+                                         rf"W_{{{letter}}} \; ({m.rows} \times {m.cols}): \text{{all entries}} = {c.tex}")],
+                                  prose=True, names=n.names))
+        elif name.startswith("W"):
+            sec.lines.append(n.line(Words(f"{name} ({m.rows}×{m.cols}, one row per {rows})", tex_name), n.matrix(m)))
         else:
-            sec.lines.append(Line([t(f"{name} ({shape}, one row per {rows})", f"W_{{{name[-1]}}}"), matrix(n, m)]))
+            sec.lines.append(n.line(Words(name, tex_name), n.vector(list(m))))
     return sec
 
 
-def matrix(n: Notation, m) -> Tx:
-    rows = [[n.num(v) for v in m.row(i)] for i in range(m.shape[0])]
-    text = "[" + "; ".join(", ".join(v.text for v in r) for r in rows) + "]"
-    tex = r"\begin{pmatrix} " + r" \\ ".join(" & ".join(v.tex for v in r) for r in rows) + r" \end{pmatrix}"
-    return Tx(text, tex)
+def _node_tex(d, key: str) -> tuple:
+    """``("H^(2)", "H^{(2)}")`` for a node key."""
+    base, layer = key[0], key[1:]
+    return (base + (f"^({layer})" if layer else ""), base + (f"^{{({layer})}}" if layer else ""))
 
 
-def _loss_section(n: Notation, values: Values) -> Section:
-    p, f = values.problem, values.forward
+def _linear_section(n: Notation, values: Values, op, step: int) -> Section:
+    d, p, sy = values.derivation, values.problem, values.derivation.symbols
+    out, out_tex = _node_tex(d, op.out)
+    inp, inp_tex = ("x", "x") if op.inp == "x" else _node_tex(d, op.inp)
+    W = f"W_{'abcdefghijklmnopqrstuvwxyz'[op.layer]}"
+    b = f" + b_{'abcdefghijklmnopqrstuvwxyz'[op.layer]}" if p.bias else ""
+    b_tex = rf" + b_{{{'abcdefghijklmnopqrstuvwxyz'[op.layer]}}}" if p.bias else ""
+    kind = "output" if op.out == "O" else "hidden"
+    sec = Section(f"step{step}", t(f"Step {step}: {out} = {W} · {inp}{b} ({kind} pre-activation)",
+                                  rf"{out_tex} = W_{{{W[-1]}}} \cdot {inp_tex}{b_tex}"))
+    Wm = p.weights[op.layer]
+    for s in _samples(values):
+        sec.lines += _sample_note(n, values, s)
+        ins = p.xs[s] if op.inp == "x" else values.sample("forward", op.inp, s)
+        outs = values.sample("forward", op.out, s)
+        for i in range(Wm.rows):
+            with evaluate(False):
+                terms = [Mul(n.num(Wm[i, j]), n.num(ins[j])) for j in range(Wm.cols)]
+                if p.bias:
+                    terms.append(n.num(p.biases[op.layer][i]))
+                body = Add(*terms) if len(terms) > 1 else terms[0]
+            sec.lines.append(n.line(sy.node(op.out, s)[i], body, value=outs[i], first_only=True,
+                                    given=2 if op.inp == "x" else 1))
+        sec.lines.append(n.line(_vector_name(values, out, out_tex, s), n.vector(outs), given=1))
+    return sec
+
+
+def _activation_section(n: Notation, values: Values, op, step: int) -> Section:
+    d, sy = values.derivation, values.derivation.symbols
+    act = d.act(op.layer)
+    out, out_tex = _node_tex(d, op.out)
+    inp, inp_tex = _node_tex(d, op.inp)
+    sec = Section(f"step{step}", t(f"Step {step}: {out} = {act.text}({inp})", rf"{out_tex} = {act.tex}({inp_tex})"))
+    for s in _samples(values):
+        sec.lines += _sample_note(n, values, s)
+        H, L = values.sample("forward", op.inp, s), values.sample("forward", op.out, s)
+        for i in range(len(H)):
+            sec.lines.append(n.line(sy.node(op.out, s)[i], applied(act.text, act.tex, n.num(H[i])), value=L[i],
+                                    first_only=True, given=1))
+        sec.lines.append(n.line(_vector_name(values, out, out_tex, s), n.vector(L), given=1))
+    return sec
+
+
+def _softmax_section(n: Notation, values: Values, step: int) -> Section:
+    sy = values.derivation.symbols
+    sec = Section(f"step{step}", t(f"Step {step}: Y = softmax(O), Y_i = e^{{O_i}} / Σ_j e^{{O_j}}",
+                                  r"Y = \operatorname{softmax}(O),\ Y_i = \frac{e^{O_i}}{\sum_j e^{O_j}}"))
+    for s in _samples(values):
+        sec.lines += _sample_note(n, values, s)
+        O, Y = values.sample("forward", "O", s), values.sample("forward", "Y", s)
+        for i in range(len(O)):
+            with evaluate(False):
+                body = exp(n.num(O[i])) / Add(*(exp(n.num(o)) for o in O))
+            sec.lines.append(n.line(sy.node("Y", s)[i], body, value=Y[i], given=1))
+        sec.lines.append(n.line(_vector_name(values, "Y", "Y", s), n.vector(Y), given=1))
+    return sec
+
+
+def _loss_section(n: Notation, values: Values, step: int) -> Section:
+    p, sy = values.problem, values.derivation.symbols
+    loss = LOSSES[p.loss]
     N = p.n_out
-    if p.loss == "mse":
-        title = t(f"Step 5: MSE loss, ℒ = 1/N Σ_i (y_i − Y_i)², N = {N}", rf"\mathcal{{L}} = \frac{{1}}{{N}} \sum_i (y_i - Y_i)^2,\ N = {N}")
-        terms = [t(f"({n.num(y).text} − {n.num(Y).text})²", f"({n.num(y).tex} - {n.num(Y).tex})^2") for y, Y in zip(p.y, f["Y"])]
-        body = t(f"1/{N} [", rf"\frac{{1}}{{{N}}} \left[") + join(terms, " + ", " + ") + t("]", r"\right]")
-    else:
-        title = t("Step 5: cross-entropy loss, ℒ = −Σ_i y_i ln Y_i", r"\mathcal{L} = -\sum_i y_i \ln Y_i")
-        terms = [n.factor(y) + t("·ln ", r" \ln ") + n.factor(Y) for y, Y in zip(p.y, f["Y"])]
-        body = t("−[", r"-\left[") + join(terms, " + ", " + ") + t("]", r"\right]")
-    sec = Section("step5", title)
-    sec.lines.append(Line([t("ℒ", r"\mathcal{L}"), body, *n.result(f["loss"])], given=1))
+    extra = f", N = {N}" if "N" in loss.formula_text else ""
+    extra_tex = rf",\ N = {N}" if "N" in loss.formula_text else ""
+    mean = f"; ℒ = mean over the {p.n_samples} samples" if p.n_samples > 1 else ""
+    sec = Section(f"step{step}", t(f"Step {step}: {loss.text} loss, {loss.formula_text}{extra}{mean}",
+                                  rf"\text{{{loss.text} loss: }}" + loss.formula_tex + extra_tex))
+    for s in _samples(values):
+        Y, y = values.sample("forward", "Y", s), p.ys[s]
+        with evaluate(False):
+            body = loss.forward([n.num(v) for v in Y], [n.num(v) for v in y])
+        value = values.forward["loss"] if p.n_samples == 1 else values.forward["losses"][s]
+        sec.lines.append(n.line(sy.loss[s], body, value=value, given=1))
+    if p.n_samples > 1:
+        with evaluate(False):
+            mean_expr = Mul(Rational(1, p.n_samples), Add(*sy.loss))
+        sec.lines.append(n.line(sy.total, mean_expr, value=values.forward["loss"], given=1))
     return sec
+
+
+def _numbers(values: Values, exprs) -> dict:
+    """Each symbol of ``exprs`` mapped to its value as a :class:`Num` (for a substitution)."""
+    n = Notation(values)
+    out = {}
+    for e in exprs:
+        for sym in e.free_symbols | {f for f in e.atoms(Function) if not isinstance(f, _Bracket)}:
+            if sym not in out:
+                out[sym] = n.num(values.value(sym))
+    return out
 
 
 def _backward_section(n: Notation, values: Values) -> Section:
-    p, s = values.problem, values.derivation.symbols
-    f, b = values.forward, values.backward
-    N = p.n_out
+    d, p, sy = values.derivation, values.problem, values.derivation.symbols
+    loss = LOSSES[p.loss]
     sec = Section("backward", t("Backward pass: values used by all paths", r"\text{Backward pass}"))
-    for i in range(p.n_out):
-        Y, y = n.num(f["Y"][i]), n.num(p.y[i])
-        if p.loss == "mse":
-            scale = t("", "") if N == 2 else t(f"2/{N}·", rf"\frac{{2}}{{{N}}}")
-            form = t(f"(2/N)(Y_{i + 1} − y_{i + 1})", rf"\frac{{2}}{{N}}(Y_{{{i + 1}}} - y_{{{i + 1}}})")
-            sub = scale + t(f"({Y.text} − {y.text})", f"({Y.tex} - {y.tex})")
-        else:
-            form = t(f"−y_{i + 1} / Y_{i + 1}", rf"-\frac{{y_{{{i + 1}}}}}{{Y_{{{i + 1}}}}}")
-            sub = t(f"−{y.text} / {Y.text}", rf"-\frac{{{y.tex}}}{{{Y.tex}}}")
-        lhs = n.sym(s.gY[i]) + t(f" = ∂ℒ/∂Y_{i + 1}", rf" = \frac{{\partial \mathcal{{L}}}}{{\partial Y_{{{i + 1}}}}}")
-        sec.lines.append(Line([lhs, form, sub, *n.result(b["dL_dY"][i])], given=2))
+    for s in _samples(values):
+        sec.lines += _sample_note(n, values, s)
+        sec.lines += _dL_dY_lines(n, values, s, loss)
+        sec.lines += _dY_dO_lines(n, values, s)
+        sec.lines += _grad_lines(n, values, s, "O")
+        for key in reversed(sy.keys[2:-2]):  # hidden layers past the first: ∇L^(l), ∇H^(l)
+            sec.lines += _grad_lines(n, values, s, key)
+    return sec
+
+
+def _dL_dY_lines(n, values, s, loss, only=None) -> list:
+    p, sy = values.problem, values.derivation.symbols
+    Y, y = values.sample("forward", "Y", s), p.ys[s]
+    lines = []
+    for i in range(p.n_out) if only is None else only:
+        g = sy.grad("Y", s)[i]
+        lhs = Words(f"{g} = ∂{sy.loss[s]}/∂{sy.node('Y', s)[i]}",
+                    rf"{n.names[g]} = \frac{{\partial {n.names[sy.loss[s]]}}}{{\partial {n.names[sy.node('Y', s)[i]]}}}")
+        with evaluate(False):
+            form = loss.local(sy.node("Y", s), sy.y[s], i)
+            sub = loss.local([n.num(v) for v in Y], [n.num(v) for v in y], i)
+        lines.append(n.line(lhs, form, sub, value=values.sample("backward", "dL_dY", s)[i], given=2))
+    return lines
+
+
+def _dY_dO_lines(n, values, s, only=None) -> list:
+    p, sy = values.problem, values.derivation.symbols
+    Y = values.sample("forward", "Y", s)
+    J = values.sample("backward", "dY_dO", s)
+    lines = []
     for j in range(p.n_out):  # grouped by the logit, as the gradient of O_j uses them
         for k in range(p.n_out):
-            Yk, Yj = n.num(f["Y"][k]), n.num(f["Y"][j])
-            if k == j:
-                form = t(f"Y_{k + 1}(1 − Y_{k + 1})", rf"Y_{{{k + 1}}}(1 - Y_{{{k + 1}}})")
-                sub = t(f"{Yk.text}·(1 − {Yk.text})", rf"{Yk.tex} \cdot (1 - {Yk.tex})")
-            else:
-                form = t(f"−Y_{k + 1} Y_{j + 1}", rf"-Y_{{{k + 1}}} Y_{{{j + 1}}}")
-                sub = t(f"−{Yk.text}·{Yj.text}", rf"-{Yk.tex} \cdot {Yj.tex}")
-            sec.lines.append(Line([n.sym(s.dY_dO[k][j]), form, sub, *n.result(b["dY_dO"][k][j])], given=2))
-    for j in range(p.n_out):
-        terms = [n.sym(s.dY_dO[k][j]) + t("·", " ") + n.sym(s.gY[k]) for k in range(p.n_out)]
-        nums = [n.prod(b["dY_dO"][k][j], b["dL_dY"][k]) for k in range(p.n_out)]
-        sec.lines.append(
-            Line([n.sym(s.gO[j]), join(terms, " + ", " + "), join(nums, " + ", " + "), *n.result(b["dL_dO"][j])], given=2)
-        )
+            if only is not None and (k, j) not in only:
+                continue
+            form = softmax_local_written(sy.node("Y", s), k, j)
+            sub = softmax_local_written([n.num(v) for v in Y], k, j)
+            lines.append(n.line(sy.dY_dO[s][k][j], form, sub, value=J[k][j], given=2))
+    return lines
+
+
+def _grad_lines(n, values, s, key, only=None) -> list:
+    """``∇O_j = ∂Y_1/∂O_j·∇Y_1 + ... = numbers = value`` for each unit of node ``key`` (its chain-rule sum)."""
+    d, sy = values.derivation, values.derivation.symbols
+    lines = []
+    for j, g in enumerate(sy.grad(key, s)):
+        if only is not None and j not in only:
+            continue
+        written = d.display[g]
+        lines.append(n.line(g, written, substitute(written, _numbers(values, [written])),
+                            value=values.value(g), given=2))
+    return lines
+
+
+def _used_values_section(n: Notation, values: Values, w: Param) -> Section:
+    """The backward values one parameter's paths use: its ∇Y, ∂Y/∂O and ∇ sums, no others."""
+    d, sy = values.derivation, values.derivation.symbols
+    name = w.name(sy.wide)
+    sec = Section(f"used_{w.key(sy.wide)}", t(f"Values the paths of {name} use", rf"\text{{Values the paths use}}"))
+    loss = LOSSES[values.problem.loss]
+    for s in _samples(values):
+        paths = d.paths(w, sample=s)
+        nodes = {node for pa in paths for node in pa.nodes}
+        sec.lines += _sample_note(n, values, s)
+        sec.lines += _dL_dY_lines(n, values, s, loss, only=sorted(k for key, k in nodes if key == "Y"))
+        pairs = {(pa.nodes[1][1], pa.nodes[2][1]) for pa in paths if len(pa.nodes) > 2}
+        sec.lines += _dY_dO_lines(n, values, s, only=pairs)
+        for key in sy.keys[::-1]:
+            if key in ("Y",) or not any(k == key for k, _ in nodes):
+                continue
+            units = sorted(i for k, i in nodes if k == key)
+            if key == "O" or key.startswith("L"):
+                last = key == d.op_of(w).out
+                if not last:
+                    sec.lines += _grad_lines(n, values, s, key, only=units)
     return sec
 
 
-def gradient_section(n: Notation, values: Values, w: Weight, role: str = "", detail: bool = False) -> Section:
-    """One weight's gradient: its paths, then the handout's bracket with the numbers filled in (and, with
+def gradient_section(n: Notation, values: Values, w: Param, role: str = "", detail: bool = False) -> Section:
+    """One parameter's gradient: its paths, then the handout's bracket with the numbers filled in (and, with
     ``detail``, its closed forms with symbolic weights)."""
-    d, p, s = values.derivation, values.problem, values.derivation.symbols
-    b, f = values.backward, values.forward
-    wide = s.wide
+    d, p, sy = values.derivation, values.problem, values.derivation.symbols
+    wide = sy.wide
     name = w.name(wide)
-    wt = n.sym(s.weight(w.layer, w.i, w.j))
+    wsym = sy.param(w)
+    wtex = n.names[wsym]
     title_text = f"∂ℒ/∂{name}" + (f" ({role})" if role else "")
-    sec = Section(f"grad_{w.key(wide)}", t(title_text, rf"\frac{{\partial \mathcal{{L}}}}{{\partial {wt.tex}}}"))
+    sec = Section(f"grad_{w.key(wide)}", t(title_text, rf"\frac{{\partial \mathcal{{L}}}}{{\partial {wtex}}}"))
     paths = d.paths(w)
-    sec.intro = f"{len(paths)} path{'s' if len(paths) != 1 else ''} from ℒ to {name}, each a product of local derivatives:"
+    per = f" ({len(paths) // p.n_samples} per sample, each times 1/{p.n_samples})" if p.n_samples > 1 else ""
+    sec.intro = f"{len(paths)} path{'s' if len(paths) != 1 else ''} from ℒ to {name}{per}, each a product of local derivatives:"
     for pa in paths:
-        factors = [n.sym(f) if f.is_Symbol else n.expr(f) for f in pa.factors]
-        sec.lines.append(Line([
-            t(pa.text(wide) + ":  ", path_tex(pa, wt) + r":\quad ") + join(factors, "·", r" \cdot "),
-            n.prod(*(values.value(f) for f in pa.factors)),
-            *n.result(values.value(pa.product)),
-        ], label="path", given=1))
-    lhs = t(f"∂ℒ/∂{name}", rf"\frac{{\partial \mathcal{{L}}}}{{\partial {wt.tex}}}")
+        factor_values = [n.num(values.value(f)) for f in pa.factors]
+        with evaluate(False):
+            product = Mul(*pa.factors) if len(pa.factors) > 1 else pa.factors[0]
+            nums = Mul(*factor_values)
+        label = pa.text(wide)
+        label_tex = r" \to ".join(pa.tex_labels + [wtex])
+        sec.lines.append(n.line(Tagged(label, label_tex, product), nums, value=values.value(Mul(*pa.factors)),
+                                label="path", given=1))
+    lhs = Words(f"∂ℒ/∂{name}", rf"\frac{{\partial \mathcal{{L}}}}{{\partial {wtex}}}")
+    op = d.op_of(w)
+    per_sample = []
+    for s in _samples(values):
+        written, numbers = _bracket(n, values, w, op, s)
+        per_sample.append((written, numbers))
     value = values.grad(w)
-    if w.layer == "b":
-        i, j = w.i, w.j
-        terms = [n.sym(s.dY_dO[k][i]) + t("·", " ") + n.sym(s.gY[k]) for k in range(p.n_out)]
-        nums = [n.prod(b["dY_dO"][k][i], b["dL_dY"][k]) for k in range(p.n_out)]
-        tail_sym, tail_num = n.sym(s.L[j]), n.factor(f["L"][j])
-        inner = b["dL_dO"][i]
-        sides = [
-            lhs,
-            t("[", r"\left[") + join(terms, " + ", " + ") + t("] · ", r"\right] \cdot ") + tail_sym,
-            t("[", r"\left[") + join(nums, " + ", " + ") + t("] · ", r"\right] \cdot ") + tail_num,
-            n.prod(inner, f["L"][j]),
-        ]
+    if p.n_samples == 1:
+        written, numbers = per_sample[0]
+        inner = _inner_value(values, w, op, 0)
+        tail = [inner, *_tail_values(values, w, op, 0)]
+        with evaluate(False):
+            prod = Mul(*(n.num(v) for v in tail)) if len(tail) > 1 else n.num(tail[0])
+        sec.lines.append(n.line(lhs, written, numbers, prod, value=value, label=w.key(wide), given=2))
     else:
-        i, j = w.i, w.j
-        act = d.activation.text
-        terms = [n.sym(s.gO[k]) + t("·", " ") + n.sym(s.W_b[k, i]) for k in range(p.n_out)]
-        nums = [n.prod(b["dL_dO"][k], p.W_b[k, i]) for k in range(p.n_out)]
-        local_sym = t(f"{act}'(H_{i + 1})", rf"\operatorname{{{act}}}'(H_{{{i + 1}}})")
-        local = values.value(d.local_activation(i))
-        sides = [
-            lhs,
-            t("[", r"\left[") + join(terms, " + ", " + ") + t("] · ", r"\right] \cdot ") + local_sym + t(" · ", r" \cdot ") + n.sym(s.x[j]),
-            t("[", r"\left[") + join(nums, " + ", " + ") + t("] · ", r"\right] \cdot ") + n.factor(local) + t(" · ", r" \cdot ") + n.factor(p.x[j]),
-            n.prod(b["dL_dL"][i], local, p.x[j]),
-        ]
-    sec.lines.append(Line(sides + n.result(value), label=w.key(wide), given=2))
+        for s, (written, numbers) in enumerate(per_sample):
+            g = Words(f"∂ℓ^[{s + 1}]/∂{name}", rf"\frac{{\partial \ell^{{[{s + 1}]}}}}{{\partial {wtex}}}")
+            sample_value = values.value(_sample_gradient(d, w, op, s))
+            sec.lines.append(n.line(g, written, numbers, value=sample_value, label=f"{w.key(wide)}@{s + 1}", given=2))
+        terms = [n.num(values.value(_sample_gradient(d, w, op, s))) for s in _samples(values)]
+        with evaluate(False):
+            mean = Mul(Rational(1, p.n_samples), Add(*terms))
+        sec.lines.append(n.line(lhs, mean, value=value, label=w.key(wide), given=1))
     if detail:
-        sec.lines.append(Line([t("closed form, in the layers' quantities: ", r"\text{closed form: }") + lhs, n.expr(d.gradient(w)), n.expr(d.formula(w))], label="formula"))
-        sec.lines.append(Line([t("closed form, in the weights, x and y: ", r"\text{in the weights: }") + lhs, n.expr(d.expanded(w))], label="expanded"))
+        sec.lines.append(n.line(Words(f"closed form, in the layers' quantities: ∂ℒ/∂{name}",
+                                      rf"\text{{closed form: }}\frac{{\partial \mathcal{{L}}}}{{\partial {wtex}}}"),
+                                d.gradient(w), d.formula(w), label="formula"))
+        sec.lines.append(n.line(Words(f"closed form, in the weights, x and y: ∂ℒ/∂{name}",
+                                      rf"\text{{in the weights: }}\frac{{\partial \mathcal{{L}}}}{{\partial {wtex}}}"),
+                                d.expanded(w), label="expanded"))
     return sec
 
 
-def path_tex(path, weight: Tx) -> str:
-    r"""``\mathcal{L} \to Y_{1} \to O_{2} \to w^{b}_{21}``."""
-    names = [r"\mathcal{L}" if kind == "loss" else f"{kind}_{{{k + 1}}}" for kind, k in path.nodes]
-    return r" \to ".join(names + [weight.tex])
+def _sample_gradient(d, w: Param, op, s: int) -> Expr:
+    """One sample's gradient of the parameter: ``∇out_i · in_j``."""
+    return d.symbols.grad(op.out, s)[w.i] * d.into(w, s)
+
+
+def _inner_value(values, w, op, s):
+    sy = values.derivation.symbols
+    if op.out == "O":
+        return values.value(sy.grad("O", s)[w.i])
+    L = sy.keys[sy.keys.index(op.out) + 1]
+    return values.value(sy.grad(L, s)[w.i])
+
+
+def _tail_values(values, w, op, s) -> list:
+    d = values.derivation
+    out = []
+    if op.out != "O":
+        out.append(values.value(d.local_activation(w.layer, w.i, s)))
+    if w.kind == "weight":
+        out.append(values.value(d.into(w, s)))
+    return out
+
+
+def _bracket(n: Notation, values: Values, w: Param, op, s: int) -> tuple:
+    """The handout's bracket for one sample, written and with numbers: ``[∂Y_1/∂O_1·∇Y_1 + …]·L_1``,
+    ``[∇O_1·w^b_11 + ∇O_2·w^b_21]·ReLU'(H_1)·x_1``."""
+    d, sy = values.derivation, values.derivation.symbols
+    if op.out == "O":
+        inner = d.display[sy.grad("O", s)[w.i]]
+        tail_w, tail_n = [], []
+    else:
+        L = sy.keys[sy.keys.index(op.out) + 1]
+        inner = d.display[sy.grad(L, s)[w.i]]
+        act = d.act(w.layer)
+        H = sy.node(op.out, s)[w.i]
+        tail_w = [applied(f"{act.text}'", f"{act.tex}'", H)]
+        tail_n = [n.num(values.value(d.local_activation(w.layer, w.i, s)))]
+    if w.kind == "weight":
+        into = d.into(w, s)
+        tail_w.append(into)
+        tail_n.append(n.num(values.value(into)))
+    inner_numbers = substitute(inner, _numbers(values, [inner]))
+    with evaluate(False):
+        written = Mul(_Bracket(inner), *tail_w) if tail_w else _Bracket(inner)
+        numbers = Mul(_Bracket(inner_numbers), *tail_n) if tail_n else _Bracket(inner_numbers)
+    return written, numbers
+
+
+class _Bracket(Function):
+    """``[…]``: the handout's square bracket around a chain-rule sum."""
+
+    nargs = 1
+
+    def _sympystr(self, printer):
+        return f"[{printer._print(self.args[0])}]"
+
+    def _latex(self, printer):
+        return rf"\left[{printer._print(self.args[0])}\right]"
 
 
 def _table_section(n: Notation, values: Values) -> Section:
     sec = Section("table", t("Every gradient", r"\text{Every gradient}"))
-    for name in ("W_a", "W_b"):
-        sec.lines.append(Line([t(f"∂ℒ/∂{name}", rf"\frac{{\partial \mathcal{{L}}}}{{\partial W_{{{name[-1]}}}}}"), matrix(n, values.gradients[name])], given=1))
+    for name, m in values.gradients.items():
+        tex_name = f"{name[0]}_{{{name[-1]}}}"
+        value = n.matrix(m) if name.startswith("W") else n.vector(list(m))
+        sec.lines.append(n.line(Words(f"∂ℒ/∂{name}", rf"\frac{{\partial \mathcal{{L}}}}{{\partial {tex_name}}}"), value, given=1))
     return sec
+

@@ -13,10 +13,12 @@ A thin adapter over the public API: it parses options, calls the library and ret
 - ``deriv-gradient``: a weight (``w_b21``); ``:show: sum | paths | closed | expanded | all``.
 - ``deriv-gradients``: a table of every weight's gradient, closed form and value (no argument).
 - ``deriv-theorem``: ``symmetry``, ``softmax_lemma``, ``dead_first_layer``, ``permanence``, ``random_breaks``.
-- ``deriv-network``: the network, or with a weight its gradient paths (``:colour:`` one of ``COLOUR_NAMES``
-  or ``#rrggbb`` / ``#rgb``; ``:no-labels:``; ``:digits:`` 1 to 15).
+- ``deriv-network``: the network, or with a weight its gradient paths (``:colour:`` a name of ``figures.COLOURS``
+  or ``#rrggbb`` / ``#rgb``; ``:no-labels:``; ``:digits:`` 1 to 12).
 - ``deriv-training``: constant vs random init in training, no argument (``:steps:`` 1 to 2000, ``:lr:`` in
-  (0, 10], ``:seed:`` 0 to 10**9).
+  (0, 10], ``:seed:`` 0 to 10**6, ``:data: problem | xor``, ``:data-seed:`` 0 to 10**6).
+- ``deriv-pdfs``: links to the page's problem as printable PDFs, worksheet and answer key (the worksheet only in
+  a worksheet build), typeset into the HTML output when the build finishes.
 
 Every option is checked before use; a wrong value is a located warning of type ``derivations`` (so ``-W``
 fails the build), and nothing an author types reaches the HTML or SVG unchecked.
@@ -38,22 +40,17 @@ from sphinx.util.docutils import SphinxDirective, SphinxRole
 from . import __version__
 from .problem import HANDOUT, ProblemError, load_problem
 from .render import inline_tex
-from .solution import BLANK, worked_solution
+from .solution import BLANK
 
 logger = logging.getLogger(__name__)
 
-STEPS = ("setup", "step1", "step2", "step3", "step4", "step5", "backward", "table")
-THEOREMS = ("symmetry", "softmax_lemma", "dead_first_layer", "permanence", "random_breaks")
+THEOREMS = ("symmetry", "softmax_lemma", "dead_first_layer", "permanence", "random_breaks", "training_run")
 SHOW = ("sum", "paths", "closed", "expanded", "all")
 PARTS = ("all", "statement", "proof")
-# :colour: of deriv-network: these names (the figure's own palette, and three neutral ones), or a hex colour.
-COLOUR_NAMES = ("red", "blue", "green", "orange", "purple", "grey", "gray", "black")
-_NEUTRAL = {"grey": "#7f7f7f", "gray": "#7f7f7f", "black": "#000000"}  # not in figures.COLOURS: given as hex
-_HEX_COLOUR = re.compile(r"#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6})")
 # :lr: a short decimal or fraction (2-digit exponent at most): read exactly, then bounded.
 _PLAIN_NUMBER = re.compile(r"(?:[0-9]{1,20}(?:\.[0-9]{0,20})?|\.[0-9]{1,20})(?:[eE][+-]?[0-9]{1,2})?(?:/[1-9][0-9]{0,19})?")
-# Bounds of the numeric options (deriv-training's cost grows with steps: 2000 steps take a few seconds).
-MAX_DIGITS, MAX_STEPS, MAX_LR, MAX_SEED = 15, 2000, 10, 10**9
+# Bounds of the numeric options; deriv-training's :steps: bound is training.MAX_STEPS (2000).
+MAX_DIGITS, MAX_LR, MAX_SEED = 12, 10, 10**6
 
 # One derivation per problem file and version of it, per process: every directive of every page shares it.
 _CACHE: dict = {}
@@ -231,13 +228,15 @@ class ProblemSourceDirective(SphinxDirective):
 
 
 class StepDirective(DerivDirective):
-    """``deriv-step STEP``: a section of the worked solution, each line as display math."""
+    """``deriv-step STEP``: a section of the worked solution, each line as display math (only that section
+    is built)."""
 
     def build(self, values):
-        key = self.argument(STEPS, "step")
-        section = worked_solution(values, params=[]).section(key)
+        from .solution import section, section_keys
+
+        key = self.argument(section_keys(values), "step")
         ws = _worksheet(self.env)
-        return [_math_block(self, line.tex_aligned(ws)) for line in section.lines]
+        return [_math_block(self, line.tex_aligned(ws)) for line in section(values, key).lines]
 
 
 class GradientDirective(DerivDirective):
@@ -256,18 +255,19 @@ class GradientDirective(DerivDirective):
         show = self.option_choice("show", SHOW, "sum")
         section = gradient_section(Notation(values), values, w, detail=show in ("closed", "expanded", "all"))
         ws = _worksheet(self.env)
-        wanted = {"sum": {w.key(values.derivation.symbols.wide)}, "paths": {"path"}, "closed": {"formula"},
-                  "expanded": {"expanded"}, "all": None}[show]
-        lines = [ln for ln in section.lines if wanted is None or ln.label in wanted]
+        key = w.key(values.derivation.symbols.wide)
+        wanted = {"sum": {key}, "paths": {"path"}, "closed": {"formula"}, "expanded": {"expanded"}, "all": None}[show]
+        lines = [ln for ln in section.lines
+                 if wanted is None or ln.label in wanted or (show == "sum" and ln.label.startswith(key + "@"))]
         return [_math_block(self, line.tex_aligned(ws)) for line in lines]
 
 
 class GradientTableDirective(DerivDirective):
-    """``deriv-gradients``: every weight's gradient, one row each: closed form in the layers' quantities,
+    """``deriv-gradients``: every parameter's gradient, one row each: closed form in the layers' quantities,
     the handout's bracket, and the value (blank on a worksheet)."""
 
     def build(self, values):
-        from sympy import latex
+        from .printing import tex
 
         self.no_argument()
         d = values.derivation
@@ -281,25 +281,75 @@ class GradientTableDirective(DerivDirective):
         head = nodes.thead()
         group += head
         row = nodes.row()
-        for title in ("weight", "gradient", "written out", "value"):
+        for title in ("parameter", "gradient", "written out", "value"):
             row += nodes.entry("", nodes.paragraph("", title))
         head += row
         body = nodes.tbody()
         group += body
         for w in d.weights():
-            weight_tex = tex_names[d.symbols.weight(w.layer, w.i, w.j)]
+            weight_tex = tex_names[d.symbols.param(w)]
+            index = f"[{w.i + 1},{w.j + 1}]" if w.kind == "weight" else f"[{w.i + 1}]"
             cells = [
                 rf"\frac{{\partial \mathcal{{L}}}}{{\partial {weight_tex}}}",
-                latex(d.gradient(w), symbol_names=tex_names),
-                latex(d.formula(w), symbol_names=tex_names),
-                BLANK if ws else inline_tex(values, f"grad.{w.key(d.symbols.wide)}", "both"),
+                tex(d.gradient(w), tex_names),
+                tex(d.formula(w), tex_names),
+                BLANK if ws else inline_tex(values, f"grad.{w.matrix}{index}", "both"),
             ]
             row = nodes.row()
-            for tex in cells:
-                row += nodes.entry("", nodes.paragraph("", "", nodes.math(tex, tex)))
+            for cell in cells:
+                row += nodes.entry("", nodes.paragraph("", "", nodes.math(cell, cell)))
             body += row
         self.set_source_info(table)
         return [table]
+
+
+class HandoutDirective(DerivDirective):
+    """``deriv-handout``: the paper handout's page for the page's problem, block by block, from
+    :func:`derivations.handout.layout`: on a worksheet every blank of the paper (and no derived value, the
+    diagrams without labels or tooltips, no answer), on the solution the same places filled in and the
+    key-insight answer in a dropdown."""
+
+    def build(self, values):
+        from .figures import network_svg
+        from .handout import Display, Figure, Heading, Prose, layout, to_latex
+
+        self.no_argument()
+        ws = _worksheet(self.env)
+        path = problem_path(self.env, self.options.get("problem"))
+        page = layout(values, data=None if path == HANDOUT else path.read_bytes())
+        out = []
+        for block in page.blocks:
+            if isinstance(block, Heading):
+                out.append(nodes.rubric("", block.text, classes=["derivations-heading"]))
+            elif isinstance(block, Prose):
+                if block.answer and ws:
+                    continue
+                para = nodes.paragraph()
+                for part in block.parts:
+                    if isinstance(part, str):
+                        para += nodes.Text(part)
+                    elif isinstance(part, tuple):
+                        para += nodes.strong("", part[1])
+                    else:
+                        tex = to_latex(part, ws)
+                        para += nodes.math(tex, tex)
+                if block.answer:
+                    box = nodes.admonition(classes=["dropdown", "derivations-answer"])
+                    box += nodes.title("", "Answer")
+                    box += para
+                    out.append(box)
+                else:
+                    out.append(para)
+            elif isinstance(block, Display):
+                out.append(_math_block(self, to_latex(block.math, ws)))
+            elif isinstance(block, Figure):
+                svg = network_svg(values, block.weight, block.colour, True, 3, answers=not ws)
+                node = network_figure(svg=svg)
+                self.set_source_info(node)
+                out.append(node)
+        for node in out:
+            self.set_source_info(node)
+        return out
 
 
 class TheoremDirective(DerivDirective):
@@ -312,15 +362,17 @@ class TheoremDirective(DerivDirective):
         from sympy import latex
 
         from . import theorems as T
+        from .printing import claim_tex
 
-        key = self.argument(THEOREMS, "theorem")
         p = values.problem
+        proved = {t.key: t for t in T.theorems_for(p)}
+        key = self.argument(list(proved) + ["random_breaks", "training_run"], "theorem")
         if key == "random_breaks":
             th = T.random_breaks(p)
+        elif key == "training_run":
+            th = T.training_run(p)
         else:
-            th = {t.key: t for t in T.theorems_for(p, derivation=values.derivation)}[key]
-            if key == "permanence" and T.in_symmetric_set(p):
-                th.steps.append(T.permanence_in_numbers(p))
+            th = proved[key]
         part = self.option_choice("part", PARTS, "all")
         statement = [nodes.paragraph("", th.statement),
                      nodes.paragraph("", "", nodes.strong("", "Assumptions: "), nodes.Text("; ".join(th.assumptions) + "."))]
@@ -329,7 +381,8 @@ class TheoremDirective(DerivDirective):
         out = statement if part == "all" else []
         items = nodes.bullet_list()
         for step in th.steps:
-            para = nodes.paragraph("", "", nodes.Text(f"{step.claim}: "),
+            claim = claim_tex(step.claim)
+            para = nodes.paragraph("", "", nodes.math(claim, claim), nodes.Text(": "),
                                    nodes.strong("", "holds" if step.ok else "NOT PROVED"), nodes.Text(f" ({step.method})"))
             item = nodes.list_item("", para)
             small = step.expression != 0 and len(str(step.expression)) < 300
@@ -340,20 +393,22 @@ class TheoremDirective(DerivDirective):
         out.append(items)
         for note in th.notes:
             out.append(nodes.paragraph("", note))
-        verdict = "proved by SymPy" if th.holds else "not proved"
+        verdict = {T.PROVED: "proved by SymPy (a symbolic identity)",
+                   T.NUMERIC: "checked numerically (not a proof)"}.get(th.verdict, th.verdict)
         out.append(nodes.paragraph("", "", nodes.strong("", f"Verdict: {verdict}"),
                                    nodes.Text(f" ({len(th.steps)} step{'s' if len(th.steps) != 1 else ''} checked).")))
         return out
 
 
 class NetworkDirective(DerivDirective):
-    """``deriv-network [WEIGHT]``: the network as inline SVG, the weight's gradient paths in colour."""
+    """``deriv-network [PARAMETER]``: the network as inline SVG, the parameter's gradient paths in colour (no
+    derived value on a worksheet: no labels, no tooltips)."""
 
     option_spec = {**DerivDirective.option_spec, "colour": directives.unchanged, "labels": directives.flag,
                    "no-labels": directives.flag, "digits": directives.unchanged}
 
     def build(self, values):
-        from .figures import network_svg
+        from .figures import colour_value, network_svg
 
         weight = self.arguments[0].strip() if self.arguments else None
         if weight:
@@ -363,31 +418,140 @@ class NetworkDirective(DerivDirective):
                 raise DerivError(err.expected, "key") from None
         colour = self.colour()
         digits = self.option_int("digits", 3, 1, MAX_DIGITS)
-        labels = "no-labels" not in self.options and not _worksheet(self.env)
-        svg = network_svg(values, weight, colour, labels, digits)
-        return [nodes.raw("", f'<div class="derivations-figure">{svg}</div>', format="html")]
+        ws = _worksheet(self.env)
+        svg = network_svg(values, weight, colour, "no-labels" not in self.options, digits, answers=not ws)
+        node = network_figure(svg=svg)
+        self.set_source_info(node)
+        return [node]
 
     def colour(self) -> str:
-        """``:colour:``, checked: a name of ``COLOUR_NAMES`` or a strict hex colour; nothing else reaches the SVG."""
+        """``:colour:``, checked by :func:`figures.colour_value` (a palette name or a strict hex colour), so
+        nothing else reaches the SVG; a wrong one is a located warning."""
+        from .figures import colour_value
+
         text = self.options.get("colour", "red").strip()
-        if text.lower() in COLOUR_NAMES:
-            return _NEUTRAL.get(text.lower(), text.lower())
-        if _HEX_COLOUR.fullmatch(text):
-            return text.lower()
-        hint = " (a # starts a comment in MyST options: quote a hex colour, \"#1f77b4\")" if not text else ""
-        raise DerivError(f"{self.name}: :colour: expected one of {', '.join(COLOUR_NAMES)} or a hex colour "
-                         f"#rrggbb or #rgb, got {text[:40]!r}{hint}", "option")
+        try:
+            colour_value(text)
+        except ValueError as err:
+            hint = " (a # starts a comment in MyST options: quote a hex colour, \"#1f77b4\")" if not text else ""
+            raise DerivError(f"{self.name}: :colour: {err}{hint}", "option") from None
+        return text
+
+
+class network_figure(nodes.General, nodes.Element):
+    """A path diagram: inline SVG in HTML, a PDF (converted by Typst) in LaTeX, as ``sphinx.ext.graphviz`` does."""
+
+
+def visit_network_html(self, node):
+    self.body.append(f'<div class="derivations-figure">{node["svg"]}</div>')
+    raise nodes.SkipNode
+
+
+def visit_network_latex(self, node):
+    import hashlib
+
+    from .pdf import svg_to_pdf
+
+    name = f"derivations-network-{hashlib.sha256(node['svg'].encode()).hexdigest()[:12]}.pdf"
+    path = Path(self.builder.outdir) / name
+    if not path.exists():
+        path.write_bytes(svg_to_pdf(node["svg"]))
+    self.body.append("\n\\begin{center}\\includegraphics[width=0.9\\linewidth]{%s}\\end{center}\n" % name)
+    raise nodes.SkipNode
+
+
+def skip_node(self, node):
+    raise nodes.SkipNode
+
+
+class pdf_links(nodes.General, nodes.Element):
+    """Links to the page's problem as printable PDFs; the files are written when the build finishes."""
+
+
+class PdfsDirective(DerivDirective):
+    """``deriv-pdfs``: links "worksheet (PDF)" and "answer key (PDF)" of the page's problem (the worksheet
+    only, in a worksheet build). The PDFs are typeset by Typst into the HTML output at the end of the build."""
+
+    def build(self, values):
+        from .handout import problem_id
+
+        self.no_argument()
+        path = problem_path(self.env, self.options.get("problem"))
+        data = None if path == HANDOUT else path.read_bytes()
+        node = pdf_links(path=str(path), problem_id=problem_id(values.problem, data),
+                         worksheet=_worksheet(self.env))
+        self.set_source_info(node)
+        return [node]
+
+
+_PDFS = {"worksheet": "worksheet.pdf", "key": "answer-key.pdf"}
+
+
+def _pdf_dir(node) -> str:
+    return f"_pdf/{node['problem_id']}"
+
+
+def collect_pdfs(app, doctree, docname):
+    """Note each page's PDFs (in the main process: doctrees are resolved there, also with ``-j``)."""
+    wanted = getattr(app, "_derivations_pdfs", None)
+    if wanted is None:
+        wanted = app._derivations_pdfs = {}
+    for node in doctree.findall(pdf_links):
+        wanted[_pdf_dir(node)] = (node["path"], node["worksheet"])
+        depth = docname.count("/")
+        node["base"] = "../" * depth + _pdf_dir(node) + "/"
+
+
+def visit_pdf_links_html(self, node):
+    import html
+
+    base = node.get("base", _pdf_dir(node) + "/")
+    links = [("worksheet (PDF)", base + _PDFS["worksheet"])]
+    if not node["worksheet"]:
+        links.append(("answer key (PDF)", base + _PDFS["key"]))
+    items = " · ".join(f'<a class="reference download" href="{html.escape(href)}">{html.escape(text)}</a>'
+                       for text, href in links)
+    self.body.append(f'<p class="derivations-pdfs">Print: {items} '
+                     f'<span class="derivations-problem-id">(problem {html.escape(node["problem_id"])})</span></p>')
+    raise nodes.SkipNode
+
+
+def write_pdfs(app, exception):
+    """Typeset the noted PDFs into the HTML output."""
+    if exception is not None or app.builder.format != "html":
+        return
+    from .pdf import render_pdf
+    from .values import evaluate
+
+    for folder, (path, worksheet) in sorted(getattr(app, "_derivations_pdfs", {}).items()):
+        path = Path(path)
+        try:
+            values = evaluate(load_problem(None if path == HANDOUT else path))
+        except ProblemError as err:
+            logger.warning(f"derivations: {err}", type="derivations", subtype="problem")
+            continue
+        data = None if path == HANDOUT else path.read_bytes()
+        out = Path(app.builder.outdir) / folder
+        out.mkdir(parents=True, exist_ok=True)
+        (out / _PDFS["worksheet"]).write_bytes(render_pdf(values, worksheet=True, data=data))
+        if not worksheet:
+            (out / _PDFS["key"]).write_bytes(render_pdf(values, worksheet=False, data=data))
 
 
 class TrainingDirective(DerivDirective):
-    """``deriv-training``: constant vs random initialization in training, plotted at build time."""
+    """``deriv-training``: the problem's initialization against a seeded random one, trained with the engine's
+    gradients, plotted at build time; ``:data: xor`` trains on the demonstration data set (shown below the
+    figure) instead of the problem's own samples. The caption states both final losses (checked numerically,
+    not proved)."""
 
     option_spec = {**DerivDirective.option_spec, "steps": directives.unchanged, "lr": directives.unchanged,
-                   "seed": directives.unchanged}
+                   "seed": directives.unchanged, "data": directives.unchanged, "data-seed": directives.unchanged}
 
     def build(self, values):
-        from .figures import training_curves, training_svg
+        from .figures import training_svg
         from .problem import parse_number
+        from .theorems import symmetric
+        from .training import MAX_STEPS, training_curves, xor_problem
 
         self.no_argument()
         text = self.options.get("lr", "0.5").strip()
@@ -399,14 +563,55 @@ class TrainingDirective(DerivDirective):
             raise DerivError(f"deriv-training: :lr: expected a number above 0 and at most {MAX_LR}, got {text[:40]!r}", "option")
         steps = self.option_int("steps", 300, 1, MAX_STEPS)
         seed = self.option_int("seed", 1, 0, MAX_SEED)
-        curves = training_curves(values.problem, steps, float(lr), seed)
-        svg = training_svg(curves)
+        data = self.option_choice("data", ("problem", "xor"), "problem")
+        data_seed = self.option_int("data-seed", 7, 0, MAX_SEED)
+        problem = values.problem
+        if data == "xor":
+            if problem.n_in != 3 or problem.n_out != 2:
+                raise DerivError("deriv-training: :data: the xor data set needs 3 inputs and 2 outputs", "option")
+            problem = xor_problem(data_seed, base=problem)
+        curves = training_curves(problem, steps, float(lr), seed)
+        constant = symmetric(problem)
+        left = "constant init" if constant else "the problem's init (not constant)"
+        svg = training_svg(curves, left)
         spread_c, spread_r = max(curves["constant"]["spread"]), curves["random"]["spread"][-1]
-        caption = (f"{steps} gradient-descent steps, learning rate {float(lr):g}. Constant init: the hidden units' "
-                   f"weights lie on one curve (largest spread across units: {spread_c:g}). Random init: "
-                   f"they separate (spread after the last step: {spread_r:.3g}).")
-        return [nodes.raw("", f'<div class="derivations-figure">{svg}</div>', format="html"),
-                nodes.paragraph("", caption, classes=["caption"])]
+        final_c, final_r = curves["constant"]["loss"][-1], curves["random"]["loss"][-1]
+        data = f"the {problem.n_samples} samples below" if problem.n_samples > 1 else "the problem's one sample"
+        first = (f"Constant init (left): the hidden units' weights stay on one curve (largest spread across units: "
+                 f"{spread_c:g}) and the loss stalls at {final_c:.4g}." if constant else
+                 f"The problem's init (left): largest spread across hidden units {spread_c:.3g}, final loss {final_c:.4g}.")
+        random_note = "" if curves["random_found"] else " (every draw tried had a dead unit)"
+        caption = (f"{steps} gradient-descent steps, learning rate {float(lr):g}, on {data} (a numeric run, not a proof). "
+                   f"{first} Random init (right, seed {curves['seed']}{random_note}): they separate (spread after the last "
+                   f"step: {spread_r:.3g}) and the loss falls to {final_r:.4g}.")
+        out = [nodes.raw("", f'<div class="derivations-figure">{svg}</div>', format="html"),
+               nodes.paragraph("", caption, classes=["caption"])]
+        if problem.n_samples > 1:
+            out.append(self._data_table(problem))
+        return out
+
+    def _data_table(self, problem):
+        from .printing import decimal_text
+
+        table = nodes.table(classes=["derivations-data"])
+        group = nodes.tgroup(cols=problem.n_in + problem.n_out + 1)
+        table += group
+        for _ in range(problem.n_in + problem.n_out + 1):
+            group += nodes.colspec(colwidth=10)
+        head, body = nodes.thead(), nodes.tbody()
+        group += head
+        group += body
+        row = nodes.row()
+        for title in ["sample"] + [f"x_{j + 1}" for j in range(problem.n_in)] + [f"y_{i + 1}" for i in range(problem.n_out)]:
+            row += nodes.entry("", nodes.paragraph("", title))
+        head += row
+        for k, (x, y) in enumerate(zip(problem.xs, problem.ys)):
+            row = nodes.row()
+            for cell in [str(k + 1)] + [decimal_text(v) or str(v) for v in (*x, *y)]:
+                row += nodes.entry("", nodes.paragraph("", cell))
+            body += row
+        self.set_source_info(table)
+        return table
 
 
 def setup(app):
@@ -421,8 +626,16 @@ def setup(app):
     app.add_directive("deriv-gradient", GradientDirective)
     app.add_directive("deriv-gradients", GradientTableDirective)
     app.add_directive("deriv-theorem", TheoremDirective)
+    app.add_directive("deriv-handout", HandoutDirective)
     app.add_directive("deriv-network", NetworkDirective)
     app.add_directive("deriv-training", TrainingDirective)
+    app.add_directive("deriv-pdfs", PdfsDirective)
+    app.add_node(network_figure, html=(visit_network_html, None), latex=(visit_network_latex, None),
+                 text=(skip_node, None), man=(skip_node, None), texinfo=(skip_node, None))
+    app.add_node(pdf_links, html=(visit_pdf_links_html, None), latex=(skip_node, None), text=(skip_node, None),
+                 man=(skip_node, None), texinfo=(skip_node, None))
+    app.connect("doctree-resolved", collect_pdfs)
+    app.connect("build-finished", write_pdfs)
     # No state in the environment: derivations are cached per process, keyed by the file's version, and
     # the TOML dependency is noted with env.note_dependency, which Sphinx itself purges and merges.
     return {"version": __version__, "parallel_read_safe": True, "parallel_write_safe": True, "env_version": 1}

@@ -1,42 +1,73 @@
-"""Machine-checked symmetry theorems: why constant initialization fails.
+"""Machine-checked symmetry theorems: why constant initialization fails, for any depth.
 
-Each theorem is a :class:`Theorem` record: the statement, its assumptions, and the steps, each an
-expression that SymPy simplified and what it came to. A step holds only if its expression simplifies to
-exactly 0 (a numeric counterexample, or a simplification that gets stuck, leaves it *not proved*).
+Each theorem is a :class:`Theorem` record: the statement, its assumptions, and the steps, each an expression
+that SymPy simplified and what it came to. A step holds only if its expression simplifies to exactly 0 (a
+numeric counterexample, or a simplification that gets stuck, leaves it *not proved*). Every theorem says how
+it was established: ``proved`` (a symbolic identity) or ``checked numerically`` (a seeded example, a
+training run), and never the one for the other.
 
->>> th = dead_first_layer(3, 4, 2, "relu", "mse")
->>> th.holds, th.steps[-1].claim
-(True, '∂ℒ/∂w^a_43 = 0')
+The proofs are local, layer by layer, as the derivation itself is: a hidden layer's quantities are
+substituted from their definitions, while the layers around it stay free symbols. A statement proved for
+arbitrary neighbouring values holds for whatever the rest of the network computes, so the cost of a proof
+does not grow with depth.
+
+>>> th = dead_layers(Structure((3, 4, 2), ("relu",), "mse"))
+>>> th.holds, th.verdict, th.steps[-1].claim
+(True, 'proved', '∂ℒ/∂w^a_43 = 0')
 """
 
 from __future__ import annotations
 
-import contextlib
 import random
-import time
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 
-import mpmath
-from sympy import (Add, Expr, Function, ImmutableMatrix, Integer, KroneckerDelta, Mul, Rational, Symbol, count_ops, expand,
-                   exp, simplify, together)
+from sympy import Add, Expr, Float, Function, Integer, KroneckerDelta, Rational, Symbol, expand, exp, simplify, together
 
-from .backward import Derivation
-from .forward import pair
-from .layers import LOSSES
-from .problem import ACTIVATIONS, Problem
+from .derive import Derivation, pair
+from .ops import ACTIVATIONS, LOSSES
+from .problem import LETTERS, Problem, bias_name, weight_name
 
-#: The width range the sweep covers (inputs, hidden, outputs).
-SWEEP = {"inputs": range(1, 5), "hidden": range(1, 9), "outputs": range(2, 5)}
+PROVED, NUMERIC = "proved", "checked numerically"
+
+#: The numeric training run compiles every formula of the network; above this many parameters it is not run
+#: (the proofs cover every size), and the output says so.
+MAX_TRAINING_WEIGHTS = 256
 
 GENERAL_ARGUMENT = (
-    "The loss is unchanged when the hidden units are permuted together with their weights (rows of W_a, "
-    "columns of W_b). An initialization in which all rows of W_a are equal and all columns of W_b are equal "
-    "is a fixed point of every such permutation, and the gradient of a permutation-invariant function at a "
-    "fixed point is itself fixed (equivariance): its rows for W_a are equal and its columns for W_b are equal. "
-    "A gradient step w - η∇ therefore stays in the fixed set, and by induction so does every step: the "
-    "hidden units stay identical forever, and the network trains exactly like one with a single hidden unit."
+    "The loss is unchanged when the units of a hidden layer are permuted together with their weights (the "
+    "rows of the layer's incoming matrix and bias, the columns of its outgoing matrix). An initialization in "
+    "which those rows are equal, the bias is constant and those columns are equal is a fixed point of every "
+    "such permutation, and the gradient of a permutation-invariant function at a fixed point is itself fixed "
+    "(equivariance): its rows are equal and its columns are equal. A gradient step w − η∇ therefore stays in "
+    "the fixed set, and by induction so does every step: the layer's units stay identical forever, and the "
+    "network trains exactly like one with a single unit in that layer."
 )
+
+
+@dataclass(frozen=True)
+class Structure:
+    """What a theorem depends on: the widths, the activations, the loss, biases and the number of samples
+    (never the numbers)."""
+
+    layers: tuple
+    activations: tuple
+    loss: str
+    bias: bool = False
+    samples: int = 1
+
+    @classmethod
+    def of(cls, p: Problem) -> "Structure":
+        return cls(tuple(p.layers), tuple(p.activations), p.loss, p.bias, p.n_samples)
+
+    @property
+    def depth(self) -> int:
+        return len(self.layers) - 2
+
+    def describe(self) -> str:
+        acts = "/".join(dict.fromkeys(self.activations))
+        extra = (", with biases" if self.bias else "") + (f", {self.samples} samples" if self.samples > 1 else "")
+        return f"{'-'.join(map(str, self.layers))} network, {acts} hidden units, {self.loss} loss{extra}"
 
 
 @dataclass
@@ -49,18 +80,29 @@ class Step:
     ok: bool
     method: str
 
-    def as_dict(self) -> dict:
+    def as_dict(self, detailed: bool = True) -> dict:
+        """The step for the JSON; ``detailed`` adds what was simplified (as text and LaTeX, ``None`` past 400
+        nodes), which costs a printing of every expression."""
         from sympy import latex, sstr
 
-        big = count_ops(self.expression) > 400
-        return {
-            "claim": self.claim,
-            "expression": None if big else sstr(self.expression),
-            "expression_latex": None if big else latex(self.expression),
-            "result": sstr(self.result),
-            "holds": self.ok,
-            "method": self.method,
-        }
+        out = {"claim": self.claim, "holds": bool(self.ok), "method": self.method,
+               "result": sstr(self.result) if not isinstance(self.result, (bool, int, float)) else str(self.result)}
+        if detailed:
+            big = _size(self.expression, 101) > 100  # printing is the cost: every step of every theorem
+            out["expression"] = None if big else sstr(self.expression, order="none")
+            out["expression_latex"] = None if big else latex(self.expression, order="none")
+        return out
+
+
+def _size(expr, limit: int = 401) -> int:
+    """Nodes of an expression, counted up to ``limit`` (cheap: it stops early)."""
+    count = 0
+    stack = [expr]
+    while stack and count < limit:
+        e = stack.pop()
+        count += 1
+        stack.extend(getattr(e, "args", ()))
+    return count
 
 
 @dataclass
@@ -72,6 +114,7 @@ class Theorem:
     steps: list = field(default_factory=list)
     notes: list = field(default_factory=list)
     applies: bool | None = None  # does the current problem's init satisfy the assumptions?
+    how: str = PROVED  # proved (symbolic identity) or checked numerically
 
     @property
     def holds(self) -> bool:
@@ -79,17 +122,21 @@ class Theorem:
 
     @property
     def verdict(self) -> str:
-        return "proved" if self.holds else "not proved"
+        if self.how == PROVED:
+            return PROVED if self.holds else "not proved"
+        return NUMERIC if self.holds else "failed the numerical check"
 
-    def as_dict(self) -> dict:
+    def as_dict(self, detailed: bool = True) -> dict:
         return {
             "name": self.name,
             "key": self.key,
             "statement": self.statement,
             "assumptions": self.assumptions,
             "holds": self.holds,
+            "method": self.how,
+            "verdict": self.verdict,
             "applies": self.applies,
-            "steps": [s.as_dict() for s in self.steps],
+            "steps": [s.as_dict(detailed) for s in self.steps],
             "notes": self.notes,
         }
 
@@ -115,6 +162,8 @@ def check_zero(claim: str, expr: Expr) -> Step:
 def check_difference(claim: str, a: Expr, b: Expr) -> Step:
     """:func:`check_zero` of ``a - b``, recording the difference as written (``a - b`` unevaluated), so
     the record shows both sides even when SymPy cancels them on sight."""
+    from sympy import Mul
+
     step = check_zero(claim, a - b)
     step.expression = Add(a, Mul(-1, b, evaluate=False), evaluate=False)
     return step
@@ -130,79 +179,112 @@ def _witness(expr: Expr):
     return None
 
 
-# -- the symmetric set -------------------------------------------------------------------------------------
+# -- the symbolic derivation of a structure ----------------------------------------------------------------
 
 
-def symmetric_leaves(d: Derivation) -> tuple[dict, list, list]:
-    """Leaves for the symmetric set: ``W_a[i, j] = a_j`` (equal rows) and ``W_b[i, j] = b_i`` (equal
-    columns); ``x`` and ``y`` stay symbolic."""
-    s, p = d.symbols, d.problem
-    a = [Symbol(f"a_{j + 1}", real=True) for j in range(p.n_in)]
-    b = [Symbol(f"b_{i + 1}", real=True) for i in range(p.n_out)]
-    leaves = {s.W_a[i, j]: a[j] for i in range(p.n_hidden) for j in range(p.n_in)}
-    leaves.update({s.W_b[i, j]: b[i] for i in range(p.n_out) for j in range(p.n_hidden)})
-    return leaves, a, b
+@lru_cache(maxsize=64)
+def symbolic(structure: Structure) -> Derivation:
+    """The derivation of a network of this structure; the theorems give its symbols their own values. (A
+    derivation's definitions do not depend on the problem's numbers, so any problem of the structure serves.)"""
+    from sympy import ImmutableMatrix
+
+    L = structure.layers
+    weights = tuple(ImmutableMatrix(L[l + 1], L[l], [0] * (L[l + 1] * L[l])) for l in range(len(L) - 1))
+    biases = tuple((Integer(0),) * L[l + 1] for l in range(len(L) - 1)) if structure.bias else None
+    y = (Integer(1),) + (Integer(0),) * (L[-1] - 1)
+    p = Problem(tuple(L), tuple(structure.activations), structure.loss, ((Integer(1),) * L[0],) * structure.samples,
+                (y,) * structure.samples, weights, biases, "symbolic")
+    return Derivation(p)
 
 
-_DERIVATIONS: dict = {}
+def _layer_symbols(d: Derivation, l: int, s: int) -> tuple:
+    """Hidden layer ``l``'s (0-based) node keys and the keys around it."""
+    keys = d.symbols.keys
+    return keys[2 * l], keys[2 * l + 1]
 
 
-def _symbolic(n_in: int, n_h: int, n_out: int, activation: str, loss: str) -> Derivation:
-    """The derivation of a network of this shape; the theorems give it symbolic leaves. (A derivation's
-    definitions do not depend on the problem's numbers, so any derivation of the shape serves.)"""
-    key = (n_in, n_h, n_out, activation, loss)
-    if key not in _DERIVATIONS:
-        _DERIVATIONS[key] = Derivation(_symbolic_problem(*key))
-    return _DERIVATIONS[key]
+def _local_values(d: Derivation, leaves: dict, symbols: set) -> dict:
+    """The values of ``symbols`` (one layer's quantities) from their definitions, in order, with ``leaves``
+    substituted; every other symbol stays free."""
+    values = dict(leaves)
+    for sym, definition in d.definitions.items():
+        if sym in symbols:
+            values[sym] = definition.xreplace(values)
+    return values
 
 
-_SYMMETRIC_VALUES: dict = {}
+def _W(l: int) -> str:
+    return weight_name(l)
 
 
-def _symmetric_values(d: Derivation) -> dict:
-    """Every quantity of ``d`` on the symmetric set (statements 1 and 3 share it)."""
-    if id(d) not in _SYMMETRIC_VALUES:
-        _SYMMETRIC_VALUES[id(d)] = (d, d.values(symmetric_leaves(d)[0]))
-    return _SYMMETRIC_VALUES[id(d)][1]
+# -- statement 1: hidden-unit symmetry, layer by layer -------------------------------------------------------
 
 
-def _symbolic_problem(n_in: int, n_h: int, n_out: int, activation: str, loss: str) -> Problem:
-    """A problem of the given shape whose numbers the theorems never look at (they use symbols)."""
-    y = [Integer(1)] + [Integer(0)] * (n_out - 1)
-    return Problem((n_in, n_h, n_out), activation, loss, (Integer(1),) * n_in, tuple(y),
-                   ImmutableMatrix(n_h, n_in, [0] * (n_h * n_in)), ImmutableMatrix(n_out, n_h, [0] * (n_out * n_h)))
+def symmetric_leaves(d: Derivation, l: int) -> dict:
+    """Layer ``l``'s symmetric set: incoming rows equal (``W[i, j] = a_j``), bias constant (``b_i = β``),
+    outgoing columns equal (``W'[k, i] = c_k``); every other parameter stays a free symbol."""
+    sy, L = d.symbols, d.problem.layers
+    a = [Symbol(f"a_{j + 1}", real=True) for j in range(L[l])]
+    c = [Symbol(f"c_{k + 1}", real=True) for k in range(L[l + 2])]
+    leaves = {sy.W[l][i, j]: a[j] for i in range(L[l + 1]) for j in range(L[l])}
+    leaves.update({sy.W[l + 1][k, i]: c[k] for k in range(L[l + 2]) for i in range(L[l + 1])})
+    if sy.b is not None:
+        beta = Symbol("β", real=True)
+        leaves.update({v: beta for v in sy.b[l]})
+    return leaves
 
 
-def _general_loss(d: Derivation) -> dict:
-    """Override ``∇Y_k`` by an undefined function of ``Y``: the gradient of an arbitrary loss."""
-    s = d.symbols
-    return {g: Function(f"∂ℓ/∂Y_{k + 1}")(*s.Y) for k, g in enumerate(s.gY)}
+def _layer_values(d: Derivation, l: int, leaves: dict) -> dict:
+    sy = d.symbols
+    H, L = _layer_symbols(d, l, 0)
+    own = set()
+    for s in range(sy.samples):
+        own |= set(sy.node(H, s)) | set(sy.node(L, s)) | set(sy.grad(H, s)) | set(sy.grad(L, s))
+    return _local_values(d, leaves, own)
 
 
-def hidden_symmetry(n_in, n_h, n_out, activation, loss) -> Theorem:
-    """Statement 1: equal rows of ``W_a`` and equal columns of ``W_b`` make all hidden units equal."""
+def hidden_symmetry(structure: Structure, l: int = 0) -> Theorem:
+    """Statement 1 for hidden layer ``l``: equal incoming rows, a constant bias and equal outgoing columns
+    make all its units equal, forward and backward, whatever the rest of the network."""
+    d = symbolic(structure)
+    sy, Ls = d.symbols, structure.layers
+    n = Ls[l + 1]
+    H, L = _layer_symbols(d, l, 0)
+    Hn, Ln = d.node_names[H], d.node_names[L]
+    inc, out = _W(l), _W(l + 1)
+    bias = f", every entry of {bias_name(l)} the same" if structure.bias else ""
+    layer = f" in hidden layer {l + 1}" if structure.depth > 1 else ""
     th = Theorem(
-        "symmetry", "Hidden-unit symmetry",
-        "If every row of W_a is the same and every column of W_b is the same, all hidden units have equal "
-        "pre-activations, equal activations, equal gradients ∂ℒ/∂w^a_ij across i for each j, and equal "
-        "∂ℒ/∂w^b_ij across j for each i.",
-        ["W_a[i,j] = a_j", "W_b[i,j] = b_i", "x, y, a, b symbolic",
-         f"{n_in}-{n_h}-{n_out} network, {activation} hidden units, {loss} loss"],
+        "symmetry" if l == 0 else f"symmetry_{l + 1}", "Hidden-unit symmetry" + layer,
+        f"If every row of {inc} is the same{bias} and every column of {out} is the same, all hidden units{layer} have "
+        f"equal pre-activations, equal activations, equal gradients ∂ℒ/∂w^{LETTERS[l]}_ij across i for each j, and "
+        f"equal ∂ℒ/∂w^{LETTERS[l + 1]}_ki across i for each k" + (f", and equal ∂ℒ/∂b^{LETTERS[l]}_i" if structure.bias else "")
+        + ", whatever the other layers hold.",
+        [f"{inc}[i,j] = a_j", f"{out}[k,i] = c_k"] + ([f"{bias_name(l)}[i] = β"] if structure.bias else [])
+        + [f"x, y, a, c{', β' if structure.bias else ''} and every other parameter symbolic", structure.describe()],
     )
-    d = _symbolic(n_in, n_h, n_out, activation, loss)
-    s = d.symbols
-    v = _symmetric_values(d)
-    for i in range(1, n_h):
-        for name, vec in (("H", s.H), ("L", s.L)):
-            th.steps.append(check_difference(f"{name}_{i + 1} − {name}_1 = 0", v[vec[i]], v[vec[0]]))
-    ga, gb = (d.gradients[k].xreplace(v) for k in ("W_a", "W_b"))
-    th.steps += _same_across_hidden_units(ga, gb, "∂ℒ/∂w^a_{}", "∂ℒ/∂w^b_{}", s.wide)
+    v = _layer_values(d, l, symmetric_leaves(d, l))
+    for s in range(structure.samples):
+        tag = f" (sample {s + 1})" if structure.samples > 1 else ""
+        for i in range(1, n):
+            for key, name in ((H, Hn), (L, Ln)):
+                th.steps.append(check_difference(f"{name}_{i + 1} − {name}_1 = 0{tag}", v[sy.node(key, s)[i]], v[sy.node(key, s)[0]]))
+            for key, name in ((L, Ln), (H, Hn)):
+                th.steps.append(check_difference(f"∇{name}_{i + 1} − ∇{name}_1 = 0{tag}", v[sy.grad(key, s)[i]], v[sy.grad(key, s)[0]]))
+    ga, gb = (d.gradients[_W(k)].xreplace(v) for k in (l, l + 1))
+    th.steps += _same_across_units(ga, gb, f"∂ℒ/∂w^{LETTERS[l]}_{{}}", f"∂ℒ/∂w^{LETTERS[l + 1]}_{{}}", sy.wide)
+    if structure.bias:
+        gbias = d.gradients[bias_name(l)].xreplace(v)
+        for i in range(1, n):
+            th.steps.append(check_difference(f"∂ℒ/∂b^{LETTERS[l]}_{i + 1} − ∂ℒ/∂b^{LETTERS[l]}_1 = 0", gbias[i, 0], gbias[0, 0]))
+    if n == 1:
+        th.steps.append(Step("one unit: nothing to compare", Integer(0), Integer(0), True, "vacuous"))
     return th
 
 
-def _same_across_hidden_units(A, B, name_a: str, name_b: str, wide: bool) -> list:
-    """Steps: every hidden unit's entries of ``A`` (rows, shaped like ``W_a``) and ``B`` (columns, shaped
-    like ``W_b``) minus the first unit's simplify to 0."""
+def _same_across_units(A, B, name_a: str, name_b: str, wide: bool) -> list:
+    """Steps: every unit's entries of ``A`` (rows, shaped like the incoming matrix) and ``B`` (columns, shaped
+    like the outgoing one) minus the first unit's simplify to 0."""
     steps = []
     for i in range(1, A.rows):
         for j in range(A.cols):
@@ -211,32 +293,35 @@ def _same_across_hidden_units(A, B, name_a: str, name_b: str, wide: bool) -> lis
         for k in range(B.rows):
             b, b1 = name_b.format(pair(k, i, wide)), name_b.format(pair(k, 0, wide))
             steps.append(check_difference(f"{b} − {b1} = 0", B[k, i], B[k, 0]))
-    if A.rows == 1:
-        steps.append(Step("one hidden unit: nothing to compare", Integer(0), Integer(0), True, "vacuous"))
     return steps
 
 
+# -- the softmax lemma ---------------------------------------------------------------------------------------
+
+GENERAL = "general"
+
+
 @lru_cache(maxsize=None)
-def softmax_lemma(n_out: int, loss: str = "general") -> Theorem:
+def softmax_lemma(n_out: int, loss: str = GENERAL) -> Theorem:
     """The components of ``∂ℒ/∂O`` sum to 0 for any loss of the softmax output: adding one constant to
     every logit leaves the softmax unchanged."""
+    what = "loss ℓ(Y) an undefined function" if loss == GENERAL else f"{LOSSES[loss].text} loss"
     th = Theorem(
         "softmax_lemma", "Softmax lemma",
         "For any loss of the softmax output, the components of ∂ℒ/∂O sum to 0: Σ_j ∂ℒ/∂O_j = 0.",
-        [f"{n_out} outputs", "logits O_j free symbols", "Y = softmax(O), so Y_n = 1 − Σ_{j<n} Y_j (step 1)",
-         {"general": "loss ℓ(Y) an undefined function", "mse": "MSE loss", "cross_entropy": "cross-entropy loss"}[loss]],
+        [f"{n_out} outputs", "logits O_j free symbols", "Y = softmax(O), so Y_n = 1 − Σ_{j<n} Y_j (step 1)", what],
     )
     # Step 1: the softmax outputs sum to 1, for free logits (textbook form e^{O_i} / sum_j e^{O_j}).
     o = [Symbol(f"O_{j + 1}") for j in range(n_out)]
     total = Add(*(exp(v) for v in o))
     th.steps.append(check_zero("Σ_j Y_j − 1 = 0", Add(*(exp(v) / total for v in o)) - 1))
-    # Step 2: so Y lies on the simplex, Y_n = 1 − Σ_{j<n} Y_j, with the other Y_j free; on it, the
-    # sum of ∂ℒ/∂O_j is a polynomial identity in Y and the loss's partials g_k = ∂ℓ/∂Y_k (for a general
-    # loss, undefined functions of Y, which expand treats as atoms).
+    # Step 2: so Y lies on the simplex, Y_n = 1 − Σ_{j<n} Y_j, with the other Y_j free; on it, the sum of
+    # ∂ℒ/∂O_j is a polynomial identity in Y and the loss's partials g_k = ∂ℓ/∂Y_k (for a general loss,
+    # undefined functions of Y, which expand treats as atoms).
     Y = [Symbol(f"Y_{k + 1}") for k in range(n_out)]
     Y[-1] = 1 - Add(*Y[:-1])
     y = [Symbol(f"y_{k + 1}") for k in range(n_out)]
-    if loss == "general":
+    if loss == GENERAL:
         g = [Function(f"∂ℓ/∂Y_{k + 1}")(*Y) for k in range(n_out)]  # partials of an undefined ℓ(Y)
     else:
         g = [LOSSES[loss].local(Y, y, k) for k in range(n_out)]
@@ -245,211 +330,291 @@ def softmax_lemma(n_out: int, loss: str = "general") -> Theorem:
     return th
 
 
-def dead_first_layer(n_in, n_h, n_out, activation, loss) -> Theorem:
-    """Statement 2: equal rows of ``W_b`` make ``∂ℒ/∂W_a`` exactly 0, for any ``W_a``, ``x``, ``y``."""
-    general = loss == "general"
+# -- statement 2: every earlier layer dead when the last matrix has equal rows ---------------------------------
+
+
+def dead_layers(structure: Structure) -> Theorem:
+    """Statement 2: equal rows of the last weight matrix make every earlier weight and bias gradient exactly
+    0, for any loss of the softmax output and any other parameters."""
+    d = symbolic(structure)
+    sy, Ls, K = d.symbols, structure.layers, structure.depth
+    last = _W(K)
+    earlier = ", ".join(_W(l) for l in range(K)) + ("" if not structure.bias else ", " + ", ".join(bias_name(l) for l in range(K)))
     th = Theorem(
-        "dead_first_layer", "The dead first layer",
-        "If every row of W_b is the same (each column constant), then ∂ℒ/∂W_a = 0 exactly, for any W_a, x "
-        "and y: the softmax lemma makes Σ_i ∂ℒ/∂O_i = 0, and ∂ℒ/∂L_j = Σ_i (∂ℒ/∂O_i) w^b_ij is that sum "
-        "times the common weight c_j.",
-        ["W_b[i,j] = c_j", "W_a, x, y symbolic",
-         f"{n_in}-{n_h}-{n_out} network, {activation} hidden units, "
-         + ("any loss ℓ(Y) (undefined function)" if general else f"{loss} loss")],
+        "dead_first_layer", "The dead first layer" if K == 1 else "Dead earlier layers",
+        f"If every row of {last} is the same (each column constant), then the gradient of {earlier} is exactly 0, "
+        f"for any other parameters, any x and y and any loss of the softmax output: the softmax lemma makes "
+        f"Σ_i ∂ℒ/∂O_i = 0, so ∇{d.node_names[sy.keys[-3]]}_j = Σ_i ∇O_i w_ij is that sum times the common weight c_j, "
+        "and every gradient before it is a multiple of it.",
+        [f"{last}[i,j] = c_j", "every other parameter, x, y symbolic", "∇O: any values with Σ_i ∇O_i = 0 (the softmax lemma)",
+         structure.describe()],
     )
-    d = _symbolic(n_in, n_h, n_out, activation, "mse" if general else loss)
-    s = d.symbols
-    c = [Symbol(f"c_{j + 1}", real=True) for j in range(n_h)]
-    leaves = {s.W_b[i, j]: c[j] for i in range(n_out) for j in range(n_h)}
-    v = d.values(leaves, _general_loss(d) if general else None)
-    for j in range(n_h):
-        th.steps.append(check_zero(f"∇L_{j + 1} = 0", v[s.gL[j]]))
-    ga = d.gradients["W_a"].xreplace(v)
-    for i in range(n_h):
-        for j in range(n_in):
-            th.steps.append(check_zero(f"∂ℒ/∂w^a_{pair(i, j, s.wide)} = 0", ga[i, j]))
+    c = [Symbol(f"c_{j + 1}", real=True) for j in range(Ls[-2])]
+    leaves = {sy.W[K][i, j]: c[j] for i in range(Ls[-1]) for j in range(Ls[-2])}
+    for s in range(structure.samples):  # the lemma, as a rewrite: ∇O_n = −Σ_{i<n} ∇O_i
+        gO = sy.grad("O", s)
+        leaves[gO[-1]] = -Add(*gO[:-1])
+    v = dict(leaves)
+    for sym, definition in d.definitions.items():  # every hidden ∇, from the last layer down
+        if any(sym in sy.grad(key, s) for s in range(structure.samples) for key in sy.keys[:-2]):
+            v[sym] = expand(definition.xreplace(v))
+    for s in range(structure.samples):
+        tag = f" (sample {s + 1})" if structure.samples > 1 else ""
+        for key in reversed(sy.keys[:-2]):
+            for j, g in enumerate(sy.grad(key, s)):
+                th.steps.append(check_zero(f"∇{d.node_names[key]}_{j + 1} = 0{tag}", v[g]))
+    for l in range(K):
+        G = d.gradients[_W(l)].xreplace(v)
+        for i in range(G.rows):
+            for j in range(G.cols):
+                th.steps.append(check_zero(f"∂ℒ/∂w^{LETTERS[l]}_{pair(i, j, sy.wide)} = 0", G[i, j]))
+        if structure.bias:
+            B = d.gradients[bias_name(l)].xreplace(v)
+            for i in range(B.rows):
+                th.steps.append(check_zero(f"∂ℒ/∂b^{LETTERS[l]}_{i + 1} = 0", B[i, 0]))
     return th
 
 
-def permanence(n_in, n_h, n_out, activation, loss) -> Theorem:
-    """Statement 3: one gradient step with a symbolic learning rate keeps the symmetric set."""
+dead_first_layer = dead_layers
+
+
+# -- statement 3: permanence under gradient descent, by layer ----------------------------------------------------
+
+
+def permanence(structure: Structure, l: int = 0) -> Theorem:
+    """Statement 3 for hidden layer ``l``: one gradient step with a symbolic learning rate keeps the layer's
+    symmetric set."""
+    d = symbolic(structure)
+    sy = d.symbols
+    inc, out = _W(l), _W(l + 1)
+    layer = f" (hidden layer {l + 1})" if structure.depth > 1 else ""
+    bias = f", constant {bias_name(l)}" if structure.bias else ""
     th = Theorem(
-        "permanence", "Symmetry is permanent",
-        "One gradient-descent step W ← W − η ∂ℒ/∂W (η symbolic) maps the symmetric set (equal rows of W_a, "
-        "equal columns of W_b) into itself; by induction every step does, so a constant-initialized network "
-        "trains exactly like a network with one hidden unit, forever.",
-        ["W_a[i,j] = a_j", "W_b[i,j] = b_i", "x, y, a, b, η symbolic",
-         f"{n_in}-{n_h}-{n_out} network, {activation} hidden units, {loss} loss"],
+        "permanence" if l == 0 else f"permanence_{l + 1}", "Symmetry is permanent" + layer,
+        f"One gradient-descent step W ← W − η ∂ℒ/∂W (η symbolic) maps the symmetric set (equal rows of {inc}{bias}, "
+        f"equal columns of {out}) into itself; by induction every step does, so a constant-initialized network "
+        "trains exactly like a network with one hidden unit" + (" in that layer" if structure.depth > 1 else "") + ", forever.",
+        [f"{inc}[i,j] = a_j", f"{out}[k,i] = c_k"] + ([f"{bias_name(l)}[i] = β"] if structure.bias else [])
+        + ["x, y, a, c, η and every other parameter symbolic", structure.describe()],
     )
-    d = _symbolic(n_in, n_h, n_out, activation, loss)
-    s = d.symbols
     eta = Symbol("η", positive=True)
-    v = _symmetric_values(d)
-    new_a = (s.W_a - eta * d.gradients["W_a"]).xreplace(v)
-    new_b = (s.W_b - eta * d.gradients["W_b"]).xreplace(v)
-    th.steps += _same_across_hidden_units(new_a, new_b, "w^a'_{}", "w^b'_{}", s.wide)
+    v = _layer_values(d, l, symmetric_leaves(d, l))
+    new_a = (sy.W[l] - eta * d.gradients[inc]).xreplace(v)
+    new_b = (sy.W[l + 1] - eta * d.gradients[out]).xreplace(v)
+    th.steps += _same_across_units(new_a, new_b, f"w^{LETTERS[l]}'_{{}}", f"w^{LETTERS[l + 1]}'_{{}}", sy.wide)
+    if structure.bias:
+        from sympy import ImmutableMatrix
+
+        new_bias = (ImmutableMatrix(sy.b[l]) - eta * d.gradients[bias_name(l)]).xreplace(v)
+        for i in range(1, new_bias.rows):
+            th.steps.append(check_difference(f"b^{LETTERS[l]}'_{i + 1} − b^{LETTERS[l]}'_1 = 0", new_bias[i, 0], new_bias[0, 0]))
+    if sy.W[l].rows == 1:
+        th.steps.append(Step("one unit: nothing to compare", Integer(0), Integer(0), True, "vacuous"))
     return th
 
 
-# -- numbers: the theorems at work on a concrete problem ------------------------------------------------
+# -- the problem's init against the assumptions -------------------------------------------------------------------
 
 
-def in_symmetric_set(problem: Problem) -> bool:
-    """Are all rows of ``W_a`` equal and all columns of ``W_b`` equal (statement 1's assumption)?
+def layer_symmetric(problem: Problem, l: int) -> bool:
+    """Does hidden layer ``l`` meet statement 1's assumption (equal incoming rows, constant bias, equal
+    outgoing columns)?"""
+    Win, Wout = problem.weights[l], problem.weights[l + 1]
+    rows = all(Win.row(i) == Win.row(0) for i in range(Win.rows))
+    cols = all(Wout.col(j) == Wout.col(0) for j in range(Wout.cols))
+    bias = problem.biases is None or len(set(problem.biases[l])) == 1
+    return rows and cols and bias
+
+
+def symmetric(problem: Problem) -> bool:
+    """Is every hidden layer symmetric (the JSON's ``symmetric``)?
 
     >>> from derivations import load_problem
-    >>> in_symmetric_set(load_problem())
+    >>> symmetric(load_problem())
     True
     """
-    Wa, Wb = problem.W_a, problem.W_b
-    return all(Wa.row(i) == Wa.row(0) for i in range(Wa.rows)) and all(
-        Wb.col(j) == Wb.col(0) for j in range(Wb.cols)
-    )
+    return all(layer_symmetric(problem, l) for l in range(problem.depth))
 
 
-def rows_of_W_b_equal(problem: Problem) -> bool:
-    Wb = problem.W_b
-    return all(Wb.row(i) == Wb.row(0) for i in range(Wb.rows))
+in_symmetric_set = symmetric
 
 
-def hidden_spread(W_a, W_b) -> tuple:
-    """How far the hidden units' weights differ: the largest spread across hidden units of a column of
-    ``W_a``'s entries (``w^a_ij`` over ``i``) and of a row of ``W_b``'s (``w^b_ij`` over ``j``)."""
-    spread_a = max(max(col) - min(col) for col in zip(*W_a))
-    spread_b = max(max(row) - min(row) for row in W_b)
-    return spread_a, spread_b
+def last_rows_equal(problem: Problem) -> bool:
+    W = problem.weights[-1]
+    return all(W.row(i) == W.row(0) for i in range(W.rows))
 
 
-def train(problem: Problem, steps: int = 300, lr=Rational(1, 2), module: str = "math", dps: int = 30) -> dict:
-    """Plain gradient descent on the problem, with the engine's gradients (compiled once).
+rows_of_W_b_equal = last_rows_equal
 
-    Returns the per-step loss and weights; with ``module="mpmath"`` the arithmetic carries ``dps`` digits."""
-    from .values import Numeric
 
-    num = Numeric(Derivation(problem), module)
-    precise = module == "mpmath"
+# -- checked numerically: a random init, a training run --------------------------------------------------------
 
-    def conv(v):
-        r = Rational(v)
-        return mpmath.mpf(int(r.p)) / int(r.q) if precise else float(r)
 
-    with mpmath.workdps(dps) if precise else contextlib.nullcontext():
-        W_a = [[conv(v) for v in problem.W_a.row(i)] for i in range(problem.n_hidden)]
-        W_b = [[conv(v) for v in problem.W_b.row(i)] for i in range(problem.n_out)]
-        x, y = ([conv(v) for v in vec] for vec in (problem.x, problem.y))
-        eta = conv(lr)
-        history = {"loss": [], "W_a": [], "W_b": [], "lr": lr, "steps": steps}
-        for _ in range(steps + 1):
-            ga, gb, loss = num.gradients(W_a, W_b, x, y)
-            history["loss"].append(loss)
-            history["W_a"].append([row[:] for row in W_a])
-            history["W_b"].append([row[:] for row in W_b])
-            W_a = [[w - eta * g for w, g in zip(rw, rg)] for rw, rg in zip(W_a, ga)]
-            W_b = [[w - eta * g for w, g in zip(rw, rg)] for rw, rg in zip(W_b, gb)]
-    return history
+def random_draw(problem: Problem, seed: int = 1, tries: int = 100) -> tuple:
+    """Seeded random rational parameters in [-0.5, 0.5] (hundredths), from ``seed`` on: the first draw in
+    which no ReLU-like unit is dead at the start, that is, off for every sample (a dead unit's gradient is 0,
+    which would blur the contrast with the constant init). Returns ``(problem, seed used, found)``; ``found``
+    is False when all ``tries`` draws had a dead unit (the last draw is returned, and no claim about it may
+    say otherwise)."""
+    from sympy import ImmutableMatrix
+
+    kinked = any(ACTIVATIONS[a].can_die for a in problem.activations)
+    for attempt in range(seed, seed + tries):
+        rng = random.Random(attempt)
+        # Draw integers (hundredths) first: the dead-unit check needs only floats, and exact matrices are
+        # built once, for the draw that is kept.
+        ints = [[[rng.randint(-50, 50) or 7 for _ in range(W.cols)] for _ in range(W.rows)] for W in problem.weights]
+        bias_ints = None if problem.biases is None else [[rng.randint(-50, 50) or 7 for _ in b] for b in problem.biases]
+        last = attempt == seed + tries - 1
+        alive = not kinked or _all_alive(problem, ints, bias_ints)
+        if alive or last:
+            weights = tuple(ImmutableMatrix([[Rational(v, 100) for v in row] for row in m]) for m in ints)
+            biases = None if bias_ints is None else tuple(tuple(Rational(v, 100) for v in b) for b in bias_ints)
+            p = replace(problem, weights=weights, biases=biases, source=f"{problem.source} with random init (seed {attempt})")
+            return p, attempt, alive
+
+
+def _all_alive(p: Problem, ints, bias_ints) -> bool:
+    """Is every hidden unit on (pre-activation clearly above 0) for at least one sample, with the weights
+    ``ints``/100? A float forward pass: a unit within 1e-9 of its kink counts as off, so a True is never wrong."""
+    alive = [[False] * n for n in p.hidden]
+    for x in p.xs:
+        v = [float(e) for e in x]
+        for l in range(p.depth):
+            W = ints[l]
+            b = [0.0] * len(W) if bias_ints is None else [e / 100 for e in bias_ints[l]]
+            h = [sum(W[i][j] / 100 * v[j] for j in range(len(v))) + b[i] for i in range(len(W))]
+            alive[l] = [a or hi > 1e-9 for a, hi in zip(alive[l], h)]
+            v = [ACTIVATIONS[p.activations[l]].scalar(hi) for hi in h]
+    return all(all(layer) for layer in alive)
 
 
 def random_init(problem: Problem, seed: int = 1) -> Problem:
-    """The problem with seeded random rational weights in [-0.5, 0.5] (hundredths): the first draw, from
-    ``seed`` on, in which no ReLU unit is dead at the start (a dead unit's gradient is 0, which would
-    blur the contrast with the constant init). Its ``source`` names the seed used."""
+    """:func:`random_draw`'s problem."""
     return random_draw(problem, seed)[0]
 
 
-def random_draw(problem: Problem, seed: int = 1) -> tuple:
-    """:func:`random_init` and the seed it used."""
-    from .values import Values
+def random_breaks(problem: Problem, seed: int = 1) -> Theorem:
+    """Statement 4, checked numerically: a seeded random init gives the first hidden layer's units unequal
+    gradients."""
+    p, used, found = random_draw(problem, seed)
+    if found and used != seed:
+        how = f"seed {used}, the first draw from seed {seed} with no dead unit"
+    elif found:
+        how = f"seed {used}"
+    else:
+        how = f"seed {used}; every draw from seed {seed} to {used} had a dead unit, this one too"
+    th = Theorem(
+        "random_breaks", "Random initialization breaks the symmetry",
+        "A generic initialization gives the hidden units unequal gradients, so they learn different features.",
+        [f"seeded random rational weights in [-0.5, 0.5] ({how})", f"x, y of the {problem.source} problem"],
+        how=NUMERIC,
+    )
+    from .values import leaves_of
 
-    for attempt in range(seed, seed + 100):
-        rng = random.Random(attempt)
-
-        def pick():
-            return Rational(rng.randint(-50, 50) or 7, 100)
-
-        Wa = ImmutableMatrix(problem.n_hidden, problem.n_in, lambda i, j: pick())
-        Wb = ImmutableMatrix(problem.n_out, problem.n_hidden, lambda i, j: pick())
-        p = replace(problem, W_a=Wa, W_b=Wb, source=f"{problem.source} with random init (seed {attempt})")
-        if problem.activation != "relu" or all(h > 0 for h in Values(Derivation(p)).forward["H"]):
-            return p, attempt
-    return p, attempt
+    d = Derivation(p)
+    # A numeric check: the engine's own formulas evaluated in 30-digit floats, layer by layer.
+    floats = {k: Float(v, 30) for k, v in leaves_of(p, d.symbols).items()}
+    G = d.gradients[_W(0)].xreplace(d.values(floats))
+    g = [G[i, 0] for i in range(G.rows)]
+    for i, gi in enumerate(g):
+        th.notes.append(f"∂ℒ/∂w^a_{pair(i, 0, max(p.layers) > 9)} ≈ {float(gi):.6g}")
+    th.problem = p  # the init used, for the pages that show it
+    if len(g) == 1:
+        th.steps.append(Step("one hidden unit: nothing to break", Integer(0), Integer(0), True, "vacuous"))
+        return th
+    far = max(abs(g[i] - g[0]) for i in range(1, len(g)))
+    th.steps.append(Step("some ∂ℒ/∂w^a_i1 − ∂ℒ/∂w^a_11 ≠ 0", Integer(0), Float(far, 15), bool(far > Float("1e-20")),
+                         "the engine's formulas in 30-digit floats"))
+    return th
 
 
 def permanence_in_numbers(problem: Problem, steps: int = 50, lr=Rational(1, 2)) -> Step:
     """Train from a symmetric init at 30 digits: the hidden units' spread stays exactly 0 while the loss moves."""
+    from .training import hidden_spread, train
+
     h = train(problem, steps, lr, module="mpmath")
-    spreads = [hidden_spread(a, b) for a, b in zip(h["W_a"], h["W_b"])]
-    worst = max(max(sa, sb) for sa, sb in spreads)
+    worst = max(max(hidden_spread(problem, params)) for params in h["params"])
     moved = h["loss"][0] - h["loss"][-1]
     claim = (f"after {steps} steps (η = {lr}, 30 digits): spread across hidden units = {worst}, "
              f"loss {float(h['loss'][0]):.6g} → {float(h['loss'][-1]):.6g}")
     return Step(claim, Integer(0), Rational(0) if worst == 0 else worst, worst == 0 and moved != 0, "numeric run")
 
 
-def random_breaks(problem: Problem, seed: int = 1) -> Theorem:
-    """Statement 4: a generic (seeded random) init gives hidden units unequal gradients."""
-    from .values import Values
-
-    p, used = random_draw(problem, seed)
-    th = Theorem(
-        "random_breaks", "Random initialization breaks the symmetry",
-        "A generic initialization gives the hidden units unequal gradients, so they learn different features.",
-        [f"seeded random rational weights in [-0.5, 0.5] (seed {used}, the first draw from seed {seed} with "
-         "no dead ReLU unit)" if used != seed else f"seeded random rational weights in [-0.5, 0.5] (seed {used})",
-         f"x, y of the {problem.source} problem"],
-    )
-    v = Values(Derivation(p))
-    g = [v.gradients["W_a"][i, 0] for i in range(p.n_hidden)]
-    for i, gi in enumerate(g):
-        th.notes.append(f"∂ℒ/∂w^a_{i + 1}1 ≈ {float(gi.evalf(20)):.6g}")
-    if p.n_hidden == 1:
-        th.steps.append(Step("one hidden unit: nothing to break", Integer(0), Integer(0), True, "vacuous"))
-        return th
-    diffs = [(g[i] - g[0]).evalf(30) for i in range(1, p.n_hidden)]
-    far = max(abs(x) for x in diffs)
-    th.steps.append(Step("some ∂ℒ/∂w^a_i1 − ∂ℒ/∂w^a_11 ≠ 0", Integer(0), far, far > 1e-20, "exact values, 30 digits"))
-    th.problem = p  # the init used, for the pages that show it
+def training_run(problem: Problem, steps: int = 50) -> Theorem:
+    """Statement 3 at work, checked numerically: a training run from the problem's symmetric init."""
+    th = Theorem("training_run", "Symmetry in a training run",
+                 "Gradient descent from this init keeps every symmetric hidden layer's units identical while the loss falls.",
+                 [f"{steps} steps of gradient descent at 30 digits from the problem's init"], how=NUMERIC)
+    th.steps.append(permanence_in_numbers(problem, steps))
     return th
 
 
+# -- all of them for a problem ---------------------------------------------------------------------------------------
+
+
+@lru_cache(maxsize=64)
+def _proofs(structure: Structure) -> tuple:
+    """The symbolic theorems of a structure, proved once per structure and process."""
+    out = [hidden_symmetry(structure, l) for l in range(structure.depth)]
+    out.append(softmax_lemma(structure.layers[-1], GENERAL))
+    out.append(dead_layers(structure))
+    out += [permanence(structure, l) for l in range(structure.depth)]
+    return tuple(out)
+
+
 def theorems_for(problem: Problem, every: bool = False, derivation: Derivation | None = None) -> list:
-    """The theorems at the problem's widths, with ``applies`` saying whether its init meets each one's
-    assumptions; with ``every``, also the numeric run of statement 3 and the random-init contrast.
-    ``derivation`` (the problem's own) saves deriving the same network again."""
-    n_in, n_h, n_out = problem.layers
-    act, loss = problem.activation, problem.loss
-    if derivation is not None:
-        _DERIVATIONS.setdefault((n_in, n_h, n_out, act, loss), derivation)
-    sym, dead = in_symmetric_set(problem), rows_of_W_b_equal(problem)
-    out = [hidden_symmetry(n_in, n_h, n_out, act, loss), softmax_lemma(n_out, "general"),
-           dead_first_layer(n_in, n_h, n_out, act, loss), permanence(n_in, n_h, n_out, act, loss)]
-    out[0].applies, out[1].applies, out[2].applies, out[3].applies = sym, True, dead, sym
+    """The theorems at the problem's structure, with ``applies`` saying whether its init meets each one's
+    assumptions; with ``every``, also the numerical checks (a training run from a symmetric init, the
+    random-init contrast). ``derivation`` is accepted for older callers and not needed."""
+    structure = Structure.of(problem)
+    out = [replace(th, steps=list(th.steps), notes=list(th.notes)) for th in _proofs(structure)]
+    for th in out:
+        if th.key.startswith(("symmetry", "permanence")):
+            l = int(th.key.split("_")[1]) - 1 if "_" in th.key else 0
+            th.applies = layer_symmetric(problem, l)
+        elif th.key == "dead_first_layer":
+            th.applies = last_rows_equal(problem)
+        else:
+            th.applies = True
     if every:
-        if sym:
-            out[3].steps.append(permanence_in_numbers(problem))
-        out.append(random_breaks(problem))
-        out[-1].applies = True
+        if symmetric(problem) and problem.n_weights <= MAX_TRAINING_WEIGHTS:
+            run = training_run(problem)
+            run.applies = True
+            out.append(run)
+        rnd = random_breaks(problem)
+        rnd.applies = True
+        out.append(rnd)
     return out
 
 
-def sweep(activations=ACTIVATIONS, losses=("mse", "cross_entropy")) -> dict:
-    """Statements 1-3 (and the lemma) for every width in :data:`SWEEP`, each activation and loss."""
+#: The structures the sweep covers: every width in these ranges, 1 to 3 hidden layers, with and without biases.
+SWEEP = {"inputs": range(1, 4), "hidden": range(1, 5), "outputs": range(2, 4), "depth": range(1, 4)}
+
+
+def sweep(activations=tuple(ACTIVATIONS), losses=tuple(LOSSES)) -> dict:
+    """Statements 1-3 (and the lemma) for every structure in :data:`SWEEP`, every activation and loss, with
+    and without biases."""
+    import itertools
+    import time
+
     start = time.perf_counter()
     failed, count = [], 0
     for n_out in SWEEP["outputs"]:
-        for loss in (*losses, "general"):
+        for loss in (*losses, GENERAL):
             count += 1
             if not softmax_lemma(n_out, loss).holds:
                 failed.append(("softmax_lemma", n_out, loss))
-    for n_in in SWEEP["inputs"]:
-        for n_h in SWEEP["hidden"]:
-            for n_out in SWEEP["outputs"]:
-                for act in activations:
-                    for loss in losses:
-                        for f in (hidden_symmetry, dead_first_layer, permanence):
-                            count += 1
-                            if not f(n_in, n_h, n_out, act, loss).holds:
-                                failed.append((f.__name__, n_in, n_h, n_out, act, loss))
-                    count += 1
-                    if not dead_first_layer(n_in, n_h, n_out, act, "general").holds:
-                        failed.append(("dead_first_layer", n_in, n_h, n_out, act, "general"))
+    for depth in SWEEP["depth"]:
+        widths = SWEEP["hidden"] if depth == 1 else (1, 3)  # deeper: the extremes, so the sweep stays seconds
+        for n_in, n_out in itertools.product(SWEEP["inputs"], SWEEP["outputs"]):
+            for hidden in itertools.product(widths, repeat=depth):
+                for act, loss, bias in itertools.product(activations, losses, (False, True)):
+                    s = Structure((n_in, *hidden, n_out), (act,) * depth, loss, bias)
+                    for th in _proofs(s):
+                        if th.key == "softmax_lemma":
+                            continue
+                        count += 1
+                        if not th.holds:
+                            failed.append((th.key, s))
     return {"checked": count, "failed": failed, "seconds": time.perf_counter() - start}

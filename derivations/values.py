@@ -17,47 +17,72 @@ import re
 
 from sympy import Expr, Float
 
-from .backward import Derivation, derive, parse_weight
-from .problem import Problem, ProblemError
+from .derive import Derivation, derive, parse_param
+from .errors import ProblemError
+from .problem import Problem
 
-FORWARD = ("H", "L", "O", "Y", "loss")
-BACKWARD = ("dL_dY", "dY_dO", "dL_dO", "dL_dL", "dL_dH")
 PRECISION = 50  # digits of the decimals shown and exported
-_KEY = re.compile(r"\s*(problem|forward|backward|grad)\.(\w+)\s*(?:\[\s*(\d+)\s*(?:,\s*(\d+)\s*)?\])?\s*")
+_KEY = re.compile(
+    r"\s*(problem|forward|backward|grad)\.(\w{1,20})\s*(?:\[\s*(\d{1,4})\s*(?:,\s*(\d{1,4})\s*)?\])?\s*(?:@\s*(\d{1,4})\s*)?"
+)
+
+
+def forward_keys(d: Derivation) -> list:
+    """``["H", "L", "O", "Y", "loss"]`` (one hidden layer) or ``["H1", "L1", "H2", "L2", "O", "Y", "loss"]``."""
+    return d.symbols.keys + ["loss"]
+
+
+def backward_keys(d: Derivation) -> list:
+    """The backward quantities in the order the pass computes them: ``dL_dY, dY_dO, dL_dO``, then each
+    hidden layer's ``dL_dL``, ``dL_dH`` from the last layer down."""
+    hidden = d.symbols.keys[:-2]
+    out = ["dL_dY", "dY_dO", "dL_dO"]
+    for k in range(len(hidden) - 1, -1, -2):
+        out += [f"dL_d{hidden[k]}", f"dL_d{hidden[k - 1]}"]
+    return out
 
 
 class Values:
     """Every forward quantity, backward quantity and gradient of a derivation at its problem's numbers,
-    as exact SymPy numbers (rationals where the values are rational)."""
+    as exact SymPy numbers (rationals where the values are rational).
+
+    ``forward[key]`` and ``backward[key]`` hold one sample's vectors for a problem of one sample (as the
+    handout), and a list of them, one per sample, for several; ``forward["loss"]`` is always ``ℒ``."""
 
     def __init__(self, derivation: Derivation, leaves: dict | None = None):
         self.derivation = d = derivation
-        p, s = d.problem, d.symbols
+        p, sy = d.problem, d.symbols
         if leaves is None:
-            leaves = leaves_of(p, s)
-        self.of = d.values(leaves)
-        of = self.of
-        # Decimals, layer by layer from the parents' decimals: evalf of a deep exact expression would redo
-        # every shared subexpression. Rational values stay exact, so ReLU's step sees the true sign.
+            leaves = leaves_of(p, sy)
+        # Exact values and decimals together, layer by layer: each decimal from the parents' decimals (evalf
+        # of a deep exact expression would redo every shared subexpression). Rational values stay exact, so
+        # ReLU's step sees the true sign; a ReLU of an irrational value is settled by its decimal's sign.
+        self.of = of = dict(leaves)
         self.decimals = {sym: Float(v, PRECISION) for sym, v in leaves.items()}
+        self._decimal_of = {}
         for sym, definition in d.definitions.items():
-            v = of[sym]
-            self.decimals[sym] = Float(v, PRECISION) if v.is_Rational else _decimal(definition.xreplace(self.decimals))
-        self._decimal_of = {of[sym]: self.decimals[sym] for sym in d.definitions}
-        self.forward = {
-            "H": [of[h] for h in s.H],
-            "L": [of[l] for l in s.L],
-            "O": [of[o] for o in s.O],
-            "Y": [of[y] for y in s.Y],
-            "loss": of[s.loss],
-        }
-        self.backward = {
-            "dL_dY": [of[g] for g in s.gY],
-            "dY_dO": [[of[e] for e in row] for row in s.dY_dO],
-            "dL_dO": [of[g] for g in s.gO],
-            "dL_dL": [of[g] for g in s.gL],
-            "dL_dH": [of[g] for g in s.gH],
-        }
+            v = definition.xreplace(of)
+            if v.is_Rational:
+                dec = Float(v, PRECISION)
+            else:
+                dec = _decimal(definition.xreplace(self.decimals))
+                v = self._settle(v)
+            of[sym], self.decimals[sym] = v, dec
+            self._decimal_of.setdefault(v, dec)
+        S = range(p.n_samples)
+        one = p.n_samples == 1
+
+        def per_sample(f):
+            return f(0) if one else [f(s) for s in S]
+
+        self.forward = {key: per_sample(lambda s, key=key: [of[v] for v in sy.node(key, s)]) for key in sy.keys}
+        self.forward["loss"] = of[sy.total]
+        if not one:
+            self.forward["losses"] = [of[l] for l in sy.loss]
+        self.backward = {"dL_dY": per_sample(lambda s: [of[g] for g in sy.grad("Y", s)]),
+                         "dY_dO": per_sample(lambda s: [[of[e] for e in row] for row in sy.dY_dO[s]])}
+        for key in backward_keys(d)[2:]:
+            self.backward[key] = per_sample(lambda s, key=key: [of[g] for g in sy.grad(key[4:], s)])
         self.gradients = {name: m.xreplace(of) for name, m in d.gradients.items()}
         for name, m in d.gradients.items():
             for expr, exact in zip(m, self.gradients[name]):
@@ -67,9 +92,33 @@ class Values:
     def problem(self) -> Problem:
         return self.derivation.problem
 
+    def _settle(self, v: Expr) -> Expr:
+        """Replace each ReLU-like function of an irrational argument by its branch, read off the argument's
+        50-digit decimal (kept when the decimal is too close to 0 to tell)."""
+        from sympy import Function
+
+        kinks = {f for f in v.atoms(Function) if hasattr(type(f), "settle") and not f.args[0].is_Number}
+        if not kinks:
+            return v
+        settled = {}
+        for f in kinks:
+            dec = self._decimal_of.get(f.args[0])
+            if dec is None:
+                dec = _decimal(f.args[0])
+            if dec.is_Number and abs(dec) > Float("1e-40"):
+                settled[f] = type(f).settle(f.args[0], bool(dec > 0))
+        return v.xreplace(settled) if settled else v
+
+    def sample(self, group: str, key: str, s: int = 0):
+        """One sample's vector of a forward or backward quantity."""
+        table = self.forward if group == "forward" else self.backward
+        return table[key] if self.problem.n_samples == 1 else table[key][s]
+
     def value(self, expr: Expr) -> Expr:
         """Any expression of the derivation's symbols, at the problem's numbers (exact)."""
         exact = expr.xreplace(self.of)
+        if not exact.is_Rational:
+            exact = self._settle(exact)
         self._note_decimal(expr, exact)
         return exact
 
@@ -89,41 +138,58 @@ class Values:
 
     def grad(self, name) -> Expr:
         w = self.derivation.weight(name)
-        return self.gradients["W_a" if w.layer == "a" else "W_b"][w.i, w.j]
+        m = self.gradients[w.matrix]
+        return m[w.i, w.j] if w.kind == "weight" else m[w.i, 0]
 
     def lookup(self, key: str) -> Expr:
         """A value by its key, 1-based as in the handout: ``forward.H[1]``, ``forward.loss``,
-        ``backward.dL_dO[2]``, ``backward.dY_dO[1,2]``, ``grad.W_b[2,1]`` or ``grad.w_b21``.
+        ``backward.dL_dO[2]``, ``backward.dY_dO[1,2]``, ``grad.W_b[2,1]``, ``grad.w_b21``, ``grad.b_a[1]``;
+        with several samples ``@s`` picks one (``forward.H[1]@2``, ``forward.loss@2``).
 
         Raises :class:`ProblemError` (field ``key``) naming what was expected."""
-        m = _KEY.fullmatch(key) if isinstance(key, str) else None
+        m = _KEY.fullmatch(key) if isinstance(key, str) and len(key) <= 100 else None
         if not m:
-            raise ProblemError("key", f"expected problem.NAME[i], forward.NAME[i], backward.NAME[i], grad.W_a[i,j] / "
-                                      f"grad.w_a11, or formula.w_a11 / closed.w_a11 / expanded.w_a11, got {key!r}")
-        group, name, i, j = m.groups()
+            raise ProblemError("key", "expected problem.NAME[i], forward.NAME[i], backward.NAME[i], grad.W_a[i,j] / "
+                                      f"grad.w_a11, or formula.w_a11 / closed.w_a11 / expanded.w_a11, got {_shown(key)}")
+        group, name, i, j, at = m.groups()
+        p = self.problem
+        sample = int(at) if at is not None else 1
+        if at is not None and group in ("problem", "grad"):
+            raise ProblemError("key", f"{group} values are shared by every sample: drop the @{at} in {_shown(key)}")
+        if not 1 <= sample <= p.n_samples:
+            raise ProblemError("key", f"sample {sample} is out of range 1..{p.n_samples} in {_shown(key)}")
+        s = sample - 1
         if group == "problem":
-            p = self.problem
-            inputs = {"x": list(p.x), "y": list(p.y), "W_a": p.W_a.tolist(), "W_b": p.W_b.tolist()}
+            inputs = {"x": list(p.xs[0]) if p.n_samples == 1 else [list(x) for x in p.xs],
+                      "y": list(p.ys[0]) if p.n_samples == 1 else [list(y) for y in p.ys]}
+            for pname, mat in p.params().items():
+                inputs[pname] = mat.tolist() if pname.startswith("W") else list(mat)
             if name not in inputs:
-                raise ProblemError("key", f"unknown problem quantity {name!r} in {key!r}; expected one of x, y, W_a, W_b")
-            return self._index(inputs[name], key, group, name, i, j, 2 if name.startswith("W") else 1)
+                raise ProblemError("key", f"unknown problem quantity {name!r} in {_shown(key)}; expected one of {', '.join(inputs)}")
+            want = 2 if name.startswith("W") or (name in "xy" and p.n_samples > 1) else 1
+            return self._index(inputs[name], key, group, name, i, j, want)
         if group == "grad":
-            if name in ("W_a", "W_b"):
-                if i is None or j is None:
-                    raise ProblemError("key", f"expected two indices, as in grad.{name}[1,1], got {key!r}")
-                return self.grad(f"{name}[{i},{j}]")
+            if name in self.gradients:
+                weight = name.startswith("W")
+                if i is None or (weight and j is None) or (not weight and j is not None):
+                    example = f"grad.{name}[1,1]" if weight else f"grad.{name}[1]"
+                    raise ProblemError("key", f"expected {'two indices' if weight else 'one index'}, as in {example}, got {_shown(key)}")
+                return self.grad(f"{name[0].lower()}_{name[2]}[{i}" + (f",{j}]" if weight else "]"))
             try:
-                return self.grad(name + (f"[{i},{j}]" if j else ""))
+                return self.grad(name + (f"[{i},{j}]" if j else (f"[{i}]" if i else "")))
             except ProblemError as err:
-                raise ProblemError("key", f"{err.expected} (in {key!r})") from None
+                raise ProblemError("key", f"{err.expected} (in {_shown(key)})") from None
         table = self.forward if group == "forward" else self.backward
-        if name not in table:
-            raise ProblemError("key", f"unknown {group} quantity {name!r} in {key!r}; expected one of {', '.join(table)}")
-        item = table[name]
+        if name not in table or name == "losses":
+            raise ProblemError("key", f"unknown {group} quantity {name!r} in {_shown(key)}; expected one of "
+                                      f"{', '.join(k for k in table if k != 'losses')}")
         if name == "loss":
             if i is not None:
-                raise ProblemError("key", f"the loss is one number: write forward.loss, got {key!r}")
-            return item
+                raise ProblemError("key", f"the loss is one number: write forward.loss, got {_shown(key)}")
+            if at is not None:
+                return self.forward["losses"][s] if p.n_samples > 1 else self.forward["loss"]
+            return self.forward["loss"]
+        item = table[name] if p.n_samples == 1 else table[name][s]
         return self._index(item, key, group, name, i, j, 2 if name == "dY_dO" else 1)
 
     @staticmethod
@@ -131,12 +197,17 @@ class Values:
         indices = [int(k) for k in (i, j) if k is not None]
         if len(indices) != want:
             example = f"{group}.{name}[1,2]" if want == 2 else f"{group}.{name}[1]"
-            raise ProblemError("key", f"expected {want} {'indices' if want == 2 else 'index'}, as in {example}, got {key!r}")
+            raise ProblemError("key", f"expected {want} {'indices' if want == 2 else 'index'}, as in {example}, got {_shown(key)}")
         for k in indices:
             if not 1 <= k <= len(item):
-                raise ProblemError("key", f"index {k} is out of range 1..{len(item)} in {key!r}")
+                raise ProblemError("key", f"index {k} is out of range 1..{len(item)} in {_shown(key)}")
             item = item[k - 1]
         return item
+
+
+def _shown(key) -> str:
+    text = repr(key)
+    return text if len(text) <= 60 else text[:59] + "…"
 
 
 def _decimal(expr: Expr) -> Float:
@@ -144,11 +215,16 @@ def _decimal(expr: Expr) -> Float:
 
 
 def leaves_of(problem: Problem, symbols) -> dict:
-    """The problem's numbers for the derivation's leaf symbols: weights, ``x`` and ``y``."""
-    leaves = dict(zip(symbols.x, problem.x))
-    leaves.update(zip(symbols.y, problem.y))
-    leaves.update(zip(symbols.W_a, problem.W_a))
-    leaves.update(zip(symbols.W_b, problem.W_b))
+    """The problem's numbers for the derivation's leaf symbols: parameters, ``x`` and ``y`` of each sample."""
+    leaves = {}
+    for W, M in zip(symbols.W, problem.weights):
+        leaves.update(zip(W, M))
+    if symbols.b is not None:
+        for b, v in zip(symbols.b, problem.biases):
+            leaves.update(zip(b, v))
+    for s in range(problem.n_samples):
+        leaves.update(zip(symbols.x[s], problem.xs[s]))
+        leaves.update(zip(symbols.y[s], problem.ys[s]))
     return leaves
 
 
@@ -159,7 +235,7 @@ def evaluate(problem_or_derivation) -> Values:
 
 
 def grad(problem_or_derivation, name: str) -> Expr:
-    """The exact gradient of one weight.
+    """The exact gradient of one parameter.
 
     >>> from derivations.problem import load_problem
     >>> grad(load_problem(), "w_b21")
@@ -167,14 +243,15 @@ def grad(problem_or_derivation, name: str) -> Expr:
     """
     d = problem_or_derivation
     d = d if isinstance(d, Derivation) else derive(d)
-    w = parse_weight(name, d.problem) if isinstance(name, str) else name
+    w = parse_param(name, d.problem) if isinstance(name, str) else name
     return Values(d).grad(w)
 
 
 class Numeric:
-    """The same derivation evaluated in floating point (or mpmath), for many weight settings quickly.
+    """The same derivation evaluated in floating point, mpmath or NumPy, for many parameter settings quickly.
 
-    Each definition is compiled once; :meth:`gradients` runs them in order, as the exact evaluation does.
+    One sample's definitions are compiled once (every sample has the same formulas); :meth:`gradients` runs
+    them in order for each sample, or, with ``module="numpy"``, for all samples at once as arrays.
     """
 
     def __init__(self, derivation: Derivation, module: str = "math"):
@@ -182,26 +259,69 @@ class Numeric:
 
         self.derivation = d = derivation
         self.module = module
-        funcs = {"ReLU": lambda h: h if h > 0 else 0 * h, "relu_step": lambda h: 1 if h > 0 else 0}
+        sy = d.symbols
+        from .ops import SCALAR_FUNCTIONS as funcs
+
+        # Elsewhere they are called by name; NumPy prints them through their _numpycode.
 
         def compile_(expr):
             args = sorted(expr.free_symbols, key=str)
-            return args, lambdify(args, expr, modules=[funcs, module], dummify=True)
+            return args, lambdify(args, expr, modules=[funcs, module] if module != "numpy" else "numpy", dummify=True)
 
-        self.steps = [(sym, *compile_(expr)) for sym, expr in d.definitions.items()]
-        self.grads = {name: [[compile_(e) for e in m.tolist()[i]] for i in range(m.shape[0])] for name, m in d.gradients.items()}
+        first = set(sy.x[0]) | set(sy.y[0]) | {sy.loss[0]}
+        for key in sy.keys:
+            first |= set(sy.node(key, 0)) | set(sy.grad(key, 0))
+        first |= {e for row in sy.dY_dO[0] for e in row}
+        self.steps = [(sym, *compile_(expr)) for sym, expr in d.definitions.items() if sym in first]
+        self.per_sample = {}
+        for name, m in d.gradients.items():  # one sample's term of each gradient entry
+            self.per_sample[name] = [[compile_(self._first_term(e)) for e in m.tolist()[i]] for i in range(m.rows)]
 
-    def gradients(self, W_a, W_b, x, y):
-        """``(dL/dW_a, dL/dW_b, loss)`` as nested lists, for numeric weights and data."""
-        s = self.derivation.symbols
+    def _first_term(self, e: Expr) -> Expr:
+        """Sample 1's term of a gradient ``1/S Σ_s (...)``, without the ``1/S``."""
+        sy, S = self.derivation.symbols, self.derivation.problem.n_samples
+        if S == 1:
+            return e
+        others = {v: 0 for s in range(1, S) for key in sy.keys for v in sy.grad(key, s)}
+        return (e * S).xreplace(others)
+
+    def gradients(self, params: dict, xs, ys):
+        """``({"W_a": rows, ..., "b_a": ...}, loss)`` for numeric parameters (nested lists by name, as
+        :meth:`Problem.params` names them) and data (one list per sample). The loss and gradients are the
+        means over the samples."""
+        sy = self.derivation.symbols
         v = {}
-        for group, values in ((s.x, x), (s.y, y)):
-            v.update(zip(group, values))
-        for mat, values in ((s.W_a, W_a), (s.W_b, W_b)):
-            for i in range(mat.shape[0]):
-                for j in range(mat.shape[1]):
-                    v[mat[i, j]] = values[i][j]
-        for sym, args, f in self.steps:
-            v[sym] = f(*(v[a] for a in args))
-        ga, gb = ([[f(*(v[a] for a in args)) for args, f in row] for row in self.grads[n]] for n in ("W_a", "W_b"))
-        return ga, gb, v[s.loss]
+        for l, W in enumerate(sy.W):
+            values = params[f"W_{'abcdefghijklmnopqrstuvwxyz'[l]}"]
+            for i in range(W.rows):
+                for j in range(W.cols):
+                    v[W[i, j]] = values[i][j]
+        if sy.b is not None:
+            for l, b in enumerate(sy.b):
+                values = params[f"b_{'abcdefghijklmnopqrstuvwxyz'[l]}"]
+                for i, sym in enumerate(b):
+                    v[sym] = values[i]
+        if self.module == "numpy":
+            import numpy as np
+
+            batches = [(np.asarray(xs, dtype=float).T, np.asarray(ys, dtype=float).T)]
+        else:
+            batches = list(zip(xs, ys))
+        grads, loss, n = {}, 0, len(xs)
+        for x, y in batches:
+            v.update(zip(sy.x[0], x))
+            v.update(zip(sy.y[0], y))
+            for sym, args, f in self.steps:
+                v[sym] = f(*(v[a] for a in args))
+            loss = loss + _total(v[sy.loss[0]])
+            for name, rows in self.per_sample.items():
+                g = [[_total(f(*(v[a] for a in args))) for args, f in row] for row in rows]
+                grads[name] = g if name not in grads else [[a + b for a, b in zip(r1, r2)] for r1, r2 in zip(grads[name], g)]
+        grads = {name: [[e / n for e in row] for row in rows] for name, rows in grads.items()}
+        return grads, loss / n
+
+
+def _total(value):
+    """The sum over the samples of a NumPy array of per-sample values (a scalar passes through)."""
+    return value.sum() if hasattr(value, "sum") else value
+

@@ -1,11 +1,12 @@
-"""Shared fixtures: the handout problem, and random problems for the numeric cross-checks."""
+"""Shared fixtures: the handout problem, and seeded random problems for the numeric cross-checks (any depth,
+every activation, both losses, with and without biases, one sample or several)."""
 
 import random
 
 import pytest
 from sympy import ImmutableMatrix, Rational
 
-from derivations import Problem, derive, evaluate, load_problem
+from derivations import Problem, derive, evaluate, load_problem, make_problem
 
 pytest_plugins = ("sphinx.testing.fixtures",)
 
@@ -20,25 +21,48 @@ def handout_values(handout):
     return evaluate(derive(handout))
 
 
-def random_problem(seed: int, layers, activation: str, loss: str) -> Problem:
-    """A seeded random problem with rational numbers; pre-activations kept away from ReLU's kink."""
+def random_problem(seed: int, layers, activation, loss: str, bias: bool = False, samples: int = 1) -> Problem:
+    """A seeded random problem with rational numbers; every hidden pre-activation kept at least 1/100 away
+    from ReLU's kink (checked in exact arithmetic for the first layer, in floats with that margin after)."""
     rng = random.Random(seed)
+    layers = tuple(layers)
+    depth = len(layers) - 2
+    acts = (activation,) * depth if isinstance(activation, str) else tuple(activation)
 
     def r(scale=100):
         return Rational(rng.randint(-scale, scale), scale)
 
-    n_in, n_h, n_out = layers
-    while True:
-        x = tuple(r() * 2 for _ in range(n_in))
-        W_a = ImmutableMatrix(n_h, n_in, lambda i, j: r())
-        H = W_a * ImmutableMatrix(x)
-        if all(abs(h) > Rational(1, 100) for h in H):
+    for _ in range(1000):
+        xs = [tuple(r() * 2 for _ in range(layers[0])) for _ in range(samples)]
+        weights = [ImmutableMatrix(layers[l + 1], layers[l], lambda i, j: r()) for l in range(len(layers) - 1)]
+        biases = [tuple(r() for _ in range(layers[l + 1])) for l in range(len(layers) - 1)] if bias else None
+        if _away_from_kinks(xs, weights, biases, acts):
             break
-    W_b = ImmutableMatrix(n_out, n_h, lambda i, j: r())
     if loss == "cross_entropy":
-        raw = [rng.randint(0, 5) for _ in range(n_out)]
-        raw[0] += 1
-        y = tuple(Rational(v, sum(raw)) for v in raw)
+        ys = []
+        for _ in range(samples):
+            raw = [rng.randint(0, 5) for _ in range(layers[-1])]
+            raw[0] += 1
+            ys.append(tuple(Rational(v, sum(raw)) for v in raw))
     else:
-        y = tuple(r() for _ in range(n_out))
-    return Problem(tuple(layers), activation, loss, x, y, W_a, W_b, f"random seed {seed}")
+        ys = [tuple(r() for _ in range(layers[-1])) for _ in range(samples)]
+    x, y = (xs[0], ys[0]) if samples == 1 else (xs, ys)
+    return make_problem(layers, acts, loss, x, y, weights, biases, source=f"random seed {seed}")
+
+
+def _away_from_kinks(xs, weights, biases, acts) -> bool:
+    import math
+
+    for x in xs:
+        v = [float(e) for e in x]
+        for l, act in enumerate(acts):
+            W = weights[l]
+            h = [sum(float(W[i, j]) * v[j] for j in range(W.cols)) + (float(biases[l][i]) if biases else 0.0)
+                 for i in range(W.rows)]
+            if any(abs(e) < 0.01 for e in h):
+                return False
+            v = {"relu": lambda e: max(e, 0.0), "leaky_relu": lambda e: e if e > 0 else e / 100,
+                 "sigmoid": lambda e: 1 / (1 + math.exp(-e)), "tanh": math.tanh,
+                 "softplus": lambda e: math.log1p(math.exp(e)), "identity": lambda e: e}[act]
+            v = [v(e) for e in h]
+    return True

@@ -67,7 +67,7 @@ def test_math_is_typeset_with_no_network(page, site, name):
 def test_theorems_and_proofs_are_set_apart(page, site):
     _typeset(page, (site / "symmetry.html").as_uri())
     titles = page.locator("div.admonition.theorem > .admonition-title").all_inner_texts()
-    assert titles[0] == "Theorem 1 (Hidden-unit symmetry)" and len(titles) == 4, titles
+    assert titles[0] == "Theorem 1 (Hidden-unit symmetry)" and len(titles) == 3, titles
     assert page.locator("div.admonition.lemma > .admonition-title").all_inner_texts() == ["Lemma 1 (Softmax lemma)"]
     proofs = page.locator("div.proof")
     assert proofs.count() == 4 and proofs.first.inner_text().startswith("Proof.")

@@ -35,16 +35,16 @@ BAD = {
     "number with junk": (GOOD.replace("x = [0.9, 0.5, 0.1]", 'x = [0.9, "1e400x", 0.1]'), "data.x[2]: expected a number"),
     "code as a number": (GOOD.replace("W_a = 0.1", "W_a = \"__import__('os')\""), "init.W_a: expected a number"),
     "wrong matrix shape": (GOOD.replace("W_b = 0.1", "W_b = [[0.1, 0.1], [0.1, 0.1]]"), "init.W_b: expected one number, or a 2x4 matrix"),
-    "unknown activation": (GOOD.replace('"relu"', '"gelu"'), "network.activation: expected one of relu, sigmoid, tanh, identity, got 'gelu'"),
+    "unknown activation": (GOOD.replace('"relu"', '"gelu"'), "network.activation: expected one of relu, leaky_relu, sigmoid, tanh, softplus, identity, got 'gelu'"),
     "unknown loss": (GOOD.replace('"mse"', '"hinge"'), "network.loss: expected one of mse, cross_entropy, got 'hinge'"),
     "y not a distribution": (GOOD.replace('"mse"', '"cross_entropy"').replace("y = [1, 0]", "y = [0.7, 0.7]"),
                              "data.y: expected a probability vector for cross_entropy"),
     "negative y for cross-entropy": (GOOD.replace('"mse"', '"cross_entropy"').replace("y = [1, 0]", "y = [1.5, -0.5]"),
                                      "data.y: expected a probability vector"),
-    "zero width": (GOOD.replace("[3, 4, 2]", "[3, 0, 2]"), "network.layers: expected three positive integers"),
-    "fractional width": (GOOD.replace("[3, 4, 2]", "[3, 4.5, 2]"), "network.layers: expected three positive integers"),
+    "zero width": (GOOD.replace("[3, 4, 2]", "[3, 0, 2]"), "network.layers: expected at least three positive integers"),
+    "fractional width": (GOOD.replace("[3, 4, 2]", "[3, 4.5, 2]"), "network.layers: expected at least three positive integers"),
     "one output": (GOOD.replace("[3, 4, 2]", "[3, 4, 1]"), "network.layers: expected at least 2 outputs"),
-    "too large": (GOOD.replace("[3, 4, 2]", "[40, 40, 10]"), "network.layers: expected at most 1024 weights, got 2000"),
+    "too large": (GOOD.replace("[3, 4, 2]", "[40, 40, 10]"), "network.layers: expected at most 1024 weights and biases, got 2000"),
     "unknown key": (GOOD.replace("loss =", "los ="), "network.los: unknown key"),
     "infinite float": (GOOD.replace("x = [0.9, 0.5, 0.1]", "x = [0.9, inf, 0.1]"), "data.x[2]: expected a finite number"),
     "boolean": (GOOD.replace("W_b = 0.1", "W_b = true"), "init.W_b: expected a number, got true"),
@@ -67,7 +67,9 @@ def test_missing_file(capsys):
 
 
 @pytest.mark.parametrize("argv,message", [
-    (["--param", "w_c11"], "param: expected a weight name like w_a11"),
+    (["--param", "w_z11"], "param: 'w_z11': this network has 2 weight matrices"),
+    (["--param", "bogus"], "param: expected a parameter name like w_a11"),
+    (["--param", "b_a1"], "param: 'b_a1': this network has no biases"),
     (["--param", "w_a51"], "param: 'w_a51' is outside W_a, which is 4x3"),
 ])
 def test_bad_param_gets_one_line(capsys, argv, message):
@@ -78,7 +80,7 @@ def test_bad_param_gets_one_line(capsys, argv, message):
 
 @pytest.mark.parametrize("argv,message", [
     (["--digits", "0"], "--digits: expected a whole number from 1 to 50"),
-    (["--format", "pdf"], "invalid choice: 'pdf'"),
+    (["--format", "docx"], "invalid choice: 'docx'"),
 ])
 def test_bad_option_gets_one_line(capsys, argv, message):
     with pytest.raises(SystemExit) as exit_:
@@ -141,7 +143,10 @@ def test_digits(capsys, tmp_path):
 def test_theorems_flag_prints_every_step(capsys):
     assert main(["--theorems"]) == 0
     out = capsys.readouterr().out
-    assert "[proved] Hidden-unit symmetry" in out and "[proved] Random initialization breaks the symmetry" in out
+    assert "[proved] Hidden-unit symmetry" in out
+    assert "[checked numerically] Random initialization breaks the symmetry" in out
+    assert "[checked numerically] Symmetry in a training run" in out
+    assert "[proved] Random" not in out
     assert "∂ℒ/∂w^a_21 − ∂ℒ/∂w^a_11 = 0: holds" in out
     assert "spread across hidden units = 0" in out
     assert "The general argument, for any width:" in out

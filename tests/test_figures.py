@@ -8,7 +8,8 @@ import sys
 from pathlib import Path
 
 from derivations import evaluate
-from derivations.figures import network_svg, training_curves
+from derivations.figures import network_svg
+from derivations.training import training_curves, xor_problem
 
 
 def highlighted(svg: str) -> set:
@@ -42,16 +43,48 @@ def test_edge_labels_are_the_local_derivatives(handout_values):
 
 
 def test_diagram_for_a_wide_network_is_well_formed():
-    from derivations import Problem
     from sympy import ImmutableMatrix, Rational
 
-    p = Problem((8, 16, 8), "tanh", "mse", (Rational(1, 2),) * 8, (Rational(1, 8),) * 8,
-                ImmutableMatrix(16, 8, lambda i, j: Rational(i - j, 10)), ImmutableMatrix(8, 16, lambda i, j: Rational(i + j, 20)))
+    from derivations import make_problem
+
+    p = make_problem((8, 16, 8), "tanh", "mse", (Rational(1, 2),) * 8, (Rational(1, 8),) * 8,
+                     [ImmutableMatrix(16, 8, lambda i, j: Rational(i - j, 10)), ImmutableMatrix(8, 16, lambda i, j: Rational(i + j, 20))])
     svg = network_svg(evaluate(p), "w_a33")
     import xml.etree.ElementTree as ET
 
     ET.fromstring(svg)  # valid XML
     assert 'data-paths="64"' in svg
+
+
+def test_diagram_of_a_deep_network_draws_every_edge_and_path():
+    import xml.etree.ElementTree as ET
+
+    from derivations import load_problem
+
+    from conftest import random_problem
+
+    p = random_problem(3, (2, 3, 3, 2), "relu", "mse", bias=True)
+    v = evaluate(p)
+    svg = network_svg(v, "w_a11", colour="green")
+    ET.fromstring(svg)
+    assert len(set(re.findall(r'data-edge="([^"]+)"', svg))) == 6 + 3 + 9 + 3 + 6 + 4 + 2
+    assert f'data-paths="{v.derivation.count_paths("w_a11")}"' in svg
+    assert load_problem()  # the handout still loads beside it
+
+
+def test_worksheet_diagram_has_no_values(handout_values):
+    svg = network_svg(handout_values, "w_b11", answers=False)
+    assert "0.25" not in svg and "0.15" not in svg and "−0.5" not in svg
+    assert re.findall(r"<title>([^<]+)</title>", svg) == ["gradient paths of w^b_11"]
+
+
+def test_colour_must_be_a_colour(handout_values):
+    import pytest
+
+    for bad in ("notacolour", 'red" onload="alert(1)', "#12345g"):
+        with pytest.raises(ValueError):
+            network_svg(handout_values, "w_b11", colour=bad)
+    assert "#abcdef" in network_svg(handout_values, "w_b11", colour="#abcdef")
 
 
 def test_training_curves_show_the_symmetry(handout):
@@ -62,6 +95,16 @@ def test_training_curves_show_the_symmetry(handout):
     hidden = curves["constant"]["hidden"]
     assert all(series == hidden[0] for series in hidden)
     assert any(series != curves["random"]["hidden"][0] for series in curves["random"]["hidden"][1:])
+
+
+def test_constant_init_stalls_on_the_xor_data():
+    """On the XOR data one hidden unit cannot fit, the constant init (whose units stay one) stalls well above
+    the random init: the lesson of the theorems page, checked numerically."""
+    curves = training_curves(xor_problem(), steps=600, lr=0.5, seed=1)
+    assert curves["random_found"]
+    assert max(curves["constant"]["spread"]) == 0.0
+    final_c, final_r = curves["constant"]["loss"][-1], curves["random"]["loss"][-1]
+    assert final_c > 2 * final_r, (final_c, final_r)
 
 
 def test_unknown_weight_in_a_diagram_is_a_located_warning(tmp_path):

@@ -77,7 +77,8 @@ def test_text_solution_shows_every_handout_number(capsys):
         "∇O_1 = ∂Y_1/∂O_1·∇Y_1 + ∂Y_2/∂O_1·∇Y_2 = 0.25·(−0.5) + (−0.25)·0.5 = −0.25 = −1/4",
         "= (−0.25)·0.15 = −0.0375 = −3/80",
         "= 0.25·0.15 = 0.0375 = 3/80",
-        "= [(−0.25)·0.1 + 0.25·0.1] · 1 · 0.9 = 0·1·0.9 = 0",
+        "= [(−0.25)·0.1 + 0.25·0.1]·1·0.9 = 0·1·0.9 = 0",
+            "∇Y_1 = ∂ℒ/∂Y_1 = Y_1 − y_1 = 0.5 − 1 = −0.5 = −1/2",
         "∂ℒ/∂W_a = 0: all 12 entries are exactly 0",
     ):
         assert line in out, f"missing from the worked solution: {line}"

@@ -15,14 +15,16 @@ ROOT = Path(__file__).parent / "roots" / "test-deriv"
 # (case, directive block, what the warning must say). Each block goes on one page; its warning must name
 # the page and the block's first line.
 BAD = [
-    ("colour-word", "```{deriv-network} w_a11\n:colour: notacolour\n```", ":colour: expected one of"),
-    ("colour-injection", '```{deriv-network} w_a11\n:colour: red" onload="alert(1)\n```', ":colour: expected one of"),
-    ("colour-css", "```{deriv-network}\n:colour: url(#x)\n```", ":colour: expected one of"),
-    ("colour-hex-5", '```{deriv-network}\n:colour: "#12345"\n```', ":colour: expected one of"),
-    ("colour-hex-g", "```{deriv-network}\n:colour: '#abg'\n```", ":colour: expected one of"),
-    ("digits-60", "```{deriv-network} w_a11\n:digits: 60\n```", ":digits: expected a whole number from 1 to 15"),
-    ("digits-0", "```{deriv-network}\n:digits: 0\n```", ":digits: expected a whole number from 1 to 15"),
+    ("colour-word", "```{deriv-network} w_a11\n:colour: notacolour\n```", ":colour: expected a colour"),
+    ("colour-injection", '```{deriv-network} w_a11\n:colour: red" onload="alert(1)\n```', ":colour: expected a colour"),
+    ("colour-css", "```{deriv-network}\n:colour: url(#x)\n```", ":colour: expected a colour"),
+    ("colour-hex-5", '```{deriv-network}\n:colour: "#12345"\n```', ":colour: expected a colour"),
+    ("colour-hex-g", "```{deriv-network}\n:colour: '#abg'\n```", ":colour: expected a colour"),
+    ("digits-60", "```{deriv-network} w_a11\n:digits: 60\n```", ":digits: expected a whole number from 1 to 12"),
+    ("digits-0", "```{deriv-network}\n:digits: 0\n```", ":digits: expected a whole number from 1 to 12"),
     ("gradients-argument", "```{deriv-gradients} w_a11\n```", "takes no argument, got 'w_a11'"),
+    ("handout-argument", "```{deriv-handout} page2\n```", "takes no argument, got 'page2'"),
+    ("pdfs-argument", "```{deriv-pdfs} all\n```", "takes no argument, got 'all'"),
     ("training-argument", "```{deriv-training} whatever\n```", "takes no argument, got 'whatever'"),
     ("lr-huge", "```{deriv-training}\n:lr: 1e300\n```", ":lr: expected a number above 0 and at most 10"),
     ("lr-11", "```{deriv-training}\n:lr: 11\n```", ":lr: expected a number above 0 and at most 10"),
@@ -32,8 +34,10 @@ BAD = [
     ("steps-5000", "```{deriv-training}\n:steps: 5000\n```", ":steps: expected a whole number from 1 to 2000"),
     ("steps-0", "```{deriv-training}\n:steps: 0\n```", ":steps: expected a whole number from 1 to 2000"),
     ("steps-5000-digits", "```{deriv-training}\n:steps: " + "9" * 5000 + "\n```", ":steps: expected a whole number"),
-    ("seed-huge", "```{deriv-training}\n:seed: 10000000000\n```", ":seed: expected a whole number from 0 to"),
+    ("seed-huge", "```{deriv-training}\n:seed: 1000001\n```", ":seed: expected a whole number from 0 to"),
     ("seed-negative", "```{deriv-training}\n:seed: -1\n```", ":seed: expected a whole number from 0 to"),
+    ("data", "```{deriv-training}\n:data: mnist\n```", ":data: expected one of problem, xor"),
+    ("data-seed", "```{deriv-training}\n:data: xor\n:data-seed: x\n```", ":data-seed: expected a whole number from 0 to"),
     ("show", "```{deriv-gradient} w_a11\n:show: bogus\n```", ":show: expected one of sum, paths"),
     ("part", "```{deriv-theorem} symmetry\n:part: bogus\n```", ":part: expected one of all, statement, proof"),
     ("problem-missing", "```{deriv-problem} missing.toml\n```", "problem file 'missing.toml' not found"),
@@ -108,13 +112,13 @@ def _root_with(tmp_path, text: str, name: str = "index.md") -> Path:
 
 def test_good_colours_reach_the_svg(tmp_path):
     text = ("# Colours\n\n```{deriv-network} w_a11\n:colour: grey\n```\n\n```{deriv-network} w_b21\n:colour: \"#1A2b3C\"\n```\n\n"
-            "```{deriv-network} w_b11\n:colour: '#abc'\n:digits: 15\n```\n\n"
+            "```{deriv-network} w_b11\n:colour: '#abc'\n:digits: 12\n```\n\n"
             "```{deriv-training}\n:steps: 20\n:lr: 1/4\n:seed: 7\n```\n")
     src = _root_with(tmp_path, text)
     result = _build(src, tmp_path / "out")
     assert result.returncode == 0, result.stderr
     html = (tmp_path / "out" / "index.html").read_text(encoding="utf-8")
-    assert "#7f7f7f" in html and "#1a2b3c" in html and "#abc" in html
+    assert "#7f7f7f" in html and "#1a2b3c" in html.lower() and "#abc" in html
     assert "20 gradient-descent steps, learning rate 0.25" in html
 
 

@@ -1,0 +1,583 @@
+"""The derivation: a network as a list of operations, and one reverse loop over them.
+
+Every quantity of the handout is a SymPy symbol (``H_1``, ``w^a_11``, ``∇O_2``) whose definition refers only
+to its neighbouring layer, so the derivation grows linearly with the network. The forward pass applies each
+operation of :mod:`derivations.ops` in order; the backward pass walks the same list in reverse once,
+multiplying each operation's local derivatives into the gradient of its input (micrograd's loop):
+
+>>> from derivations.problem import load_problem
+>>> d = derive(load_problem())
+>>> d.definitions[d.symbols.node("H")[0]]
+w^a_11*x_1 + w^a_12*x_2 + w^a_13*x_3
+>>> d.gradient("w_b21")
+L_1*∇O_2
+>>> d.formula("w_b21")
+L_1*(∂Y_1/∂O_2*∇Y_1 + ∂Y_2/∂O_2*∇Y_2)
+>>> len(d.paths("w_a11"))
+4
+
+Names (the same in the CLI, the JSON, the roles and the site): with one hidden layer the handout's
+``H, L, O, Y``; with several, ``H^(1), L^(1), H^(2), L^(2), ..., O, Y`` (keys ``H1, L1, H2, ...``).
+Weight matrices are lettered in layer order, ``W_a, W_b, W_c, ...`` (entries ``w^c_12``, keys ``w_c12``),
+biases ``b_a, b_b, ...`` (entries ``b^a_3``, keys ``b_a3``). With several samples every per-sample quantity
+carries the sample in square brackets, ``H^[2]_1`` (``forward.H[1]@2`` in a role), each sample's loss is
+``ℓ^[s]`` and ``ℒ`` is their mean.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import cached_property
+
+from sympy import Add, Expr, ImmutableMatrix, Integer, Mul, Rational, Symbol
+
+from .errors import ProblemError
+from .ops import ACTIVATIONS, LOSSES, linear, softmax, softmax_local
+from .problem import LETTERS, Problem, bias_name, weight_name
+
+
+def pair(i: int, j: int, wide: bool) -> str:
+    """The subscript of a matrix entry, 1-based: ``11``, or ``1,11`` once some width passes 9."""
+    return f"{i + 1},{j + 1}" if wide else f"{i + 1}{j + 1}"
+
+
+# -- parameters ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Param:
+    """One parameter: ``layer`` (0 for ``W_a``/``b_a``, 1 for ``W_b``/``b_b``, ...), ``kind`` (``"weight"`` or
+    ``"bias"``), ``i`` (the unit it feeds) and, for a weight, ``j`` (the unit it comes from), 0-based."""
+
+    layer: int
+    kind: str
+    i: int
+    j: int = 0
+
+    @property
+    def letter(self) -> str:
+        return LETTERS[self.layer]
+
+    @property
+    def matrix(self) -> str:
+        """``W_b`` or ``b_a``: the name of the matrix (or vector) it belongs to."""
+        return weight_name(self.layer) if self.kind == "weight" else bias_name(self.layer)
+
+    def name(self, wide: bool = False) -> str:
+        """The handout's name, 1-based: ``w^b_21``, ``b^a_3``."""
+        if self.kind == "bias":
+            return f"b^{self.letter}_{self.i + 1}"
+        return f"w^{self.letter}_{pair(self.i, self.j, wide)}"
+
+    def key(self, wide: bool = False) -> str:
+        """The name the CLI and the roles take: ``w_b21`` (``w_b2,11`` once a width passes 9), ``b_a3``."""
+        if self.kind == "bias":
+            return f"b_{self.letter}{self.i + 1}"
+        return f"w_{self.letter}{pair(self.i, self.j, wide)}"
+
+
+Weight = Param  # the handout's parameters are all weights; the name stays for readers of older code
+
+_PARAM = re.compile(
+    r"\s*(?:(?P<w>[wW])\^?_?\{?(?P<wl>[a-z])\}?_?(?:\[(?P<i1>\d{1,4})\s*,\s*(?P<j1>\d{1,4})\]|\{?(?P<i2>\d{1,4})\s*,\s*(?P<j2>\d{1,4})\}?|\{?(?P<i3>\d)(?P<j3>\d)\}?)"
+    r"|(?P<b>b)\^?_?\{?(?P<bl>[a-z])\}?_?(?:\[(?P<i4>\d{1,4})\]|\{?(?P<i5>\d{1,4})\}?))\s*"
+)
+
+
+def parse_param(name, problem: Problem) -> Param:
+    """A parameter from its name: ``w_b21``, ``w^b_21``, ``w_b[2,1]``, ``W_b[2,1]``, ``b_a3`` or ``b_a[3]``
+    (1-based).
+
+    >>> from derivations.problem import load_problem
+    >>> parse_param("w_a11", load_problem())
+    Param(layer=0, kind='weight', i=0, j=0)
+    """
+    shapes = ", ".join(f"{weight_name(l)} is {problem.layers[l + 1]}x{problem.layers[l]}" for l in range(len(problem.layers) - 1))
+    example = "w_a11, w_b21 or w_b[2,1]" + (", b_a1" if problem.bias else "")
+    shown = name if isinstance(name, str) and len(name) <= 40 and "\n" not in name else (str(name)[:39] + "…").replace("\n", "\\n")
+    m = _PARAM.fullmatch(name) if isinstance(name, str) and len(name) <= 100 else None
+    if not m:
+        raise ProblemError("param", f"expected a parameter name like {example} ({shapes}), got {shown!r}")
+    n_linear = len(problem.layers) - 1
+    if m.group("w"):
+        layer = LETTERS.index(m.group("wl"))
+        i, j = next((int(m.group(f"i{k}")), int(m.group(f"j{k}"))) for k in (1, 2, 3) if m.group(f"i{k}") is not None)
+        if layer >= n_linear:
+            raise ProblemError("param", f"{shown!r}: this network has {n_linear} weight matrices ({shapes})")
+        rows, cols = problem.layers[layer + 1], problem.layers[layer]
+        if not (1 <= i <= rows and 1 <= j <= cols):
+            raise ProblemError("param", f"{shown!r} is outside {weight_name(layer)}, which is {rows}x{cols} (indices start at 1)")
+        return Param(layer, "weight", i - 1, j - 1)
+    layer = LETTERS.index(m.group("bl"))
+    i = int(m.group("i4") or m.group("i5"))
+    if not problem.bias:
+        raise ProblemError("param", f"{shown!r}: this network has no biases (bias = false)")
+    if layer >= n_linear:
+        raise ProblemError("param", f"{shown!r}: this network has {n_linear} bias vectors")
+    if not 1 <= i <= problem.layers[layer + 1]:
+        raise ProblemError("param", f"{shown!r} is outside {bias_name(layer)}, which has {problem.layers[layer + 1]} entries")
+    return Param(layer, "bias", i - 1)
+
+
+parse_weight = parse_param
+
+
+# -- the symbols, with their spellings ----------------------------------------------------------------------
+
+
+class Symbols:
+    """Every symbol of one network's derivation, with its text name (the symbol's own name) and its LaTeX.
+
+    ``node(key, s)`` is the vector of a forward quantity (``"H"``, ``"L1"``, ``"O"``, ``"Y"``) for sample
+    ``s``; ``grad(key, s)`` the gradient of the loss with respect to it (``∇O``); ``dY_dO[s][k][j]`` the
+    softmax Jacobian; ``loss[s]`` each sample's loss and ``total`` the loss ``ℒ``."""
+
+    def __init__(self, problem: Problem):
+        self.tex: dict = {}
+        p = problem
+        self.depth, self.samples = p.depth, p.n_samples
+        self.wide = max(p.layers) > 9
+        self.keys = self.node_keys(p.depth)
+        S = range(p.n_samples)
+        self.x = [self._vec("x", "x", "", s, p.n_in) for s in S]
+        self.y = [self._vec("y", "y", "", s, p.n_out) for s in S]
+        self.W = [self._matrix(l, p.layers[l + 1], p.layers[l]) for l in range(len(p.layers) - 1)]
+        self.b = None
+        if p.bias:
+            self.b = [[self._sym(f"b^{LETTERS[l]}_{i + 1}", f"b^{{{LETTERS[l]}}}_{{{i + 1}}}") for i in range(p.layers[l + 1])]
+                      for l in range(len(p.layers) - 1)]
+        self.nodes, self.grads = {}, {}
+        widths = dict(zip(self.keys, [w for w in p.hidden for _ in (0, 1)] + [p.n_out, p.n_out]))
+        for key in self.keys:
+            base, layer = self.split(key)
+            self.nodes[key] = [self._vec(base, base, layer, s, widths[key]) for s in S]
+            self.grads[key] = [self._grad(base, layer, s, widths[key]) for s in S]
+        self.dY_dO = [
+            [[self._sym(f"∂Y{self._sup('', s)}_{k + 1}/∂O{self._sup('', s)}_{j + 1}",
+                        rf"\frac{{\partial Y{self._tsup('', s)}_{{{k + 1}}}}}{{\partial O{self._tsup('', s)}_{{{j + 1}}}}}")
+              for j in range(p.n_out)] for k in range(p.n_out)]
+            for s in S
+        ]
+        if p.n_samples == 1:
+            self.loss = [self._sym("ℒ", r"\mathcal{L}")]
+        else:
+            self.loss = [self._sym(f"ℓ^[{s + 1}]", rf"\ell^{{[{s + 1}]}}") for s in S]
+        self.total = self.loss[0] if p.n_samples == 1 else self._sym("ℒ", r"\mathcal{L}")
+
+    @staticmethod
+    def node_keys(depth: int) -> list:
+        """``["H", "L", "O", "Y"]``, or ``["H1", "L1", "H2", "L2", ..., "O", "Y"]`` with several hidden layers."""
+        hidden = ["H", "L"] if depth == 1 else [f"{n}{l + 1}" for l in range(depth) for n in "HL"]
+        return hidden + ["O", "Y"]
+
+    @staticmethod
+    def split(key: str) -> tuple:
+        """``"H2"`` -> ``("H", "2")``; ``"H"`` -> ``("H", "")``."""
+        return key[0], key[1:]
+
+    def _sup(self, layer: str, s: int) -> str:
+        sup = (f"({layer})" if layer else "") + (f"[{s + 1}]" if self.samples > 1 else "")
+        return f"^{sup}" if sup else ""
+
+    def _tsup(self, layer: str, s: int) -> str:
+        sup = (f"({layer})" if layer else "") + (f"[{s + 1}]" if self.samples > 1 else "")
+        return f"^{{{sup}}}" if sup else ""
+
+    def spell(self, base: str, layer: str, s: int, k: int) -> tuple:
+        """The text and LaTeX of one entry: ``("H^(2)_1", "H^{(2)}_{1}")``."""
+        return f"{base}{self._sup(layer, s)}_{k + 1}", f"{base}{self._tsup(layer, s)}_{{{k + 1}}}"
+
+    def _vec(self, base, tex_base, layer, s, n):
+        return [self._sym(*self.spell(base, layer, s, k)) for k in range(n)]
+
+    def _grad(self, base, layer, s, n):
+        out = []
+        for k in range(n):
+            text, tex = self.spell(base, layer, s, k)
+            out.append(self._sym(f"∇{text}", rf"\nabla_{{{tex}}}"))
+        return out
+
+    def _matrix(self, l, rows, cols):
+        letter = LETTERS[l]
+        return ImmutableMatrix(rows, cols, lambda i, j: self._sym(f"w^{letter}_{pair(i, j, self.wide)}",
+                                                                   f"w^{{{letter}}}_{{{pair(i, j, self.wide)}}}"))
+
+    def _sym(self, name: str, tex: str) -> Symbol:
+        s = Symbol(name, real=True)  # real (so finite): assumption queries end at once
+        self.tex[s] = tex
+        return s
+
+    def node(self, key: str, s: int = 0) -> list:
+        return self.nodes[key][s]
+
+    def grad(self, key: str, s: int = 0) -> list:
+        return self.grads[key][s]
+
+    def param(self, p: Param) -> Symbol:
+        return self.W[p.layer][p.i, p.j] if p.kind == "weight" else self.b[p.layer][p.i]
+
+    def weight(self, layer, i: int, j: int) -> Symbol:
+        """A weight symbol; ``layer`` as a letter (``"a"``) or an index."""
+        return self.W[LETTERS.index(layer) if isinstance(layer, str) else layer][i, j]
+
+    def leaves(self) -> list:
+        """The symbols the problem gives numbers to: every parameter, then ``x`` and ``y`` of each sample."""
+        out = [w for W in self.W for w in W]
+        if self.b is not None:
+            out += [v for b in self.b for v in b]
+        for s in range(self.samples):
+            out += self.x[s] + self.y[s]
+        return out
+
+
+# -- the operations -------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Op:
+    """One operation of the network: ``out = f(inp)``, unit by unit, with its local derivatives.
+
+    ``edges(s, i)`` lists ``(j, ∂out_i/∂inp_j)`` for the nonzero ones: the backward loop multiplies them into
+    ``∇inp_j``, the paths follow them, the diagrams draw them. ``term(g, local)`` writes one chain-rule term in
+    the handout's order."""
+
+    kind: str
+    inp: str  # node key ("x" for the data)
+    out: str  # node key ("loss" for the loss)
+    layer: int = 0  # for linear ops: 0 is W_a
+
+    def forward(self, d: "Derivation", s: int) -> list:
+        sy, p = d.symbols, d.problem
+        v = sy.x[s] if self.inp == "x" else sy.node(self.inp, s)
+        if self.kind == "linear":
+            return linear(sy.W[self.layer], v, None if sy.b is None else sy.b[self.layer])
+        if self.kind == "activation":
+            return [d.act(self.layer).forward(h) for h in v]
+        if self.kind == "softmax":
+            return d.rule("softmax.forward", softmax)(v)
+        return [d.rule("loss.forward", LOSSES[p.loss].forward)(v, sy.y[s])]
+
+    def edges(self, d: "Derivation", s: int, i: int) -> list:
+        return d.rule("edges", lambda op, s_, i_, default: default)(self, s, i, self._edges(d, s, i))
+
+    def _edges(self, d: "Derivation", s: int, i: int) -> list:
+        sy = d.symbols
+        if self.kind == "linear":
+            W = sy.W[self.layer]
+            return [(j, W[i, j]) for j in range(W.shape[1])]
+        if self.kind == "activation":
+            return [(i, d.local_activation(self.layer, i, s))]
+        if self.kind == "softmax":
+            return [(j, sy.dY_dO[s][i][j]) for j in range(d.problem.n_out)]
+        return [(k, sy.grad("Y", s)[k]) for k in range(d.problem.n_out)]  # the loss: ∂ℓ/∂Y_k, named ∇Y_k
+
+    def term(self, g: Expr, local: Expr) -> Expr:
+        """One chain-rule term, unevaluated, as the handout writes it: ``∂Y_1/∂O_1·∇Y_1`` for the softmax,
+        ``∇O_1·w^b_11`` for a linear layer, ``∇L_1·ReLU'(H_1)`` for an activation."""
+        if self.kind == "softmax":
+            return Mul(local, g, evaluate=False)
+        return Mul(g, local, evaluate=False)
+
+
+class Path:
+    """One path from the loss back to a parameter: the nodes it passes and the local derivative of each step.
+
+    ``nodes`` are ``(key, index)`` pairs, 0-based: ``("loss", 0), ("Y", k), ("O", m), ("L", i), ("H", i)``; the
+    path ends at the node the parameter feeds, and the parameter is the last edge, whose factor is the input
+    it multiplies (``x_j``, ``L_j``) or 1 for a bias. ``scale`` is ``1/S`` for a batch of ``S`` samples;
+    ``labels`` are the nodes' names as text and as LaTeX."""
+
+    def __init__(self, nodes, factors, param: Param, sample: int, scale, labels: list, tex_labels: list, wide: bool):
+        self.nodes, self.factors, self.weight, self.sample, self.scale = tuple(nodes), tuple(factors), param, sample, scale
+        self.labels, self.tex_labels, self._wide = labels, tex_labels, wide
+
+    @property
+    def param(self) -> Param:
+        return self.weight
+
+    @property
+    def product(self) -> Expr:
+        return self.scale * Mul(*self.factors)
+
+    def text(self, wide: bool | None = None) -> str:
+        """``ℒ → Y_1 → O_2 → L_1 → H_1 → w^a_11``."""
+        wide = self._wide if wide is None else wide
+        return " → ".join(self.labels + [self.weight.name(wide)])
+
+
+# -- the derivation -------------------------------------------------------------------------------------------
+
+
+class Derivation:
+    """The symbolic derivation of one problem's network: the definition of every forward and backward
+    quantity, each in terms of the layer next to it, and the gradient of every parameter."""
+
+    def __init__(self, problem: Problem, rules: dict | None = None):
+        self.problem = p = problem
+        self.rules = dict(rules or {})
+        self.symbols = sy = Symbols(problem)
+        self.loss_fn = LOSSES[p.loss]
+        self.ops = self._ops()
+        defs: dict = {}
+        S = p.n_samples
+        for s in range(S):  # forward: every operation in order
+            for op in self.ops:
+                outs = op.forward(self, s)
+                targets = [sy.loss[s]] if op.out == "loss" else sy.node(op.out, s)
+                defs.update(zip(targets, outs))
+        if S > 1:
+            defs[sy.total] = Rational(1, S) * Add(*sy.loss)
+        self.display: dict = {}  # each ∇ as a sum of chain-rule terms in the handout's order (unevaluated)
+        for s in range(S):  # backward: the same operations in reverse, once
+            for op in reversed(self.ops):
+                if op.inp == "x":
+                    continue  # no gradient with respect to the data
+                if op.kind == "softmax":  # its local derivatives are named: ∂Y_k/∂O_j
+                    for k in range(p.n_out):
+                        for j in range(p.n_out):
+                            defs[sy.dY_dO[s][k][j]] = self.rule("softmax.local", softmax_local)(sy.node("Y", s), k, j)
+                terms: dict = {}
+                outs = [Integer(1)] if op.out == "loss" else sy.grad(op.out, s)
+                for i, g in enumerate(outs):
+                    for j, local in op.edges(self, s, i):
+                        terms.setdefault(j, []).append((g, local))
+                for j, ts in sorted(terms.items()):
+                    target = sy.grad(op.inp, s)[j]
+                    if op.out == "loss":  # ∇Y_k is the loss's own local derivative
+                        defs[target] = self.rule("loss.local", self.loss_fn.local)(sy.node("Y", s), sy.y[s], j)
+                        continue
+                    defs[target] = Add(*(g * local for g, local in ts))
+                    self.display[target] = Add(*(op.term(g, local) for g, local in ts), evaluate=False)
+        self.definitions = defs
+        self._symbolic = None  # the definitions substituted down to the leaves, on first use
+
+        # The gradients: dℒ/dW_ij = mean over samples of ∇out_i in_j, dℒ/db_i = mean of ∇out_i.
+        scale = Rational(1, S)
+        self.gradients = {}
+        for op in self.ops:
+            if op.kind != "linear":
+                continue
+            l, W = op.layer, sy.W[op.layer]
+
+            self.gradients[weight_name(l)] = ImmutableMatrix(
+                W.rows, W.cols, lambda i, j, l=l: scale * Add(*(sy.grad(self.ops_out(l), s)[i] * self.into(Param(l, "weight", i, j), s)
+                                                                for s in range(S))))
+            if sy.b is not None:
+                self.gradients[bias_name(l)] = ImmutableMatrix(
+                    W.rows, 1, lambda i, _, op=op: scale * Add(*(sy.grad(op.out, s)[i] for s in range(S))))
+
+    def rule(self, name: str, default):
+        """The local rule ``name`` of this derivation: the registry's (``default``), unless ``rules`` replaces it.
+
+        A derivation with a rule replaced is the same engine with one local step done differently: the
+        mistake catalogue uses it to compute what a classic slip gives. The rules: ``"loss.forward"``,
+        ``"loss.local"`` (``(Y, y, i)``), ``"softmax.forward"``, ``"softmax.local"`` (``(Y, k, j)``),
+        ``"activation.local"`` (``(layer, h, l)``), ``"linear.input"`` (``(param, s, default)``: what
+        ``∂out_i/∂w_ij`` is) and ``"edges"`` (``(op, s, i, default)``: an operation's local derivatives)."""
+        return self.rules.get(name, default)
+
+    def ops_out(self, layer: int) -> str:
+        """The node linear layer ``layer`` computes (``"H"``, ``"H2"``, ``"O"``)."""
+        return next(op.out for op in self.ops if op.kind == "linear" and op.layer == layer)
+
+    def _ops(self) -> list:
+        p, keys = self.problem, self.symbols.keys
+        ops, inp = [], "x"
+        for l in range(p.depth):
+            H, L = keys[2 * l], keys[2 * l + 1]
+            ops += [Op("linear", inp, H, l), Op("activation", H, L, l)]
+            inp = L
+        return ops + [Op("linear", inp, "O", p.depth), Op("softmax", "O", "Y"), Op("loss", "Y", "loss")]
+
+    # -- parameters --------------------------------------------------------------------------------------
+
+    def act(self, layer: int):
+        return ACTIVATIONS[self.problem.activations[layer]]
+
+    @property
+    def activation(self):
+        """The first hidden layer's activation (the handout's only one)."""
+        return self.act(0)
+
+    def weight(self, name) -> Param:
+        return name if isinstance(name, Param) else parse_param(name, self.problem)
+
+    param = weight
+
+    def weights(self) -> list:
+        """Every parameter: the weights of ``W_a``, ``W_b``, ... in row order, then the biases."""
+        p, out = self.problem, []
+        for l in range(len(p.layers) - 1):
+            out += [Param(l, "weight", i, j) for i in range(p.layers[l + 1]) for j in range(p.layers[l])]
+        if p.bias:
+            for l in range(len(p.layers) - 1):
+                out += [Param(l, "bias", i) for i in range(p.layers[l + 1])]
+        return out
+
+    params = weights
+
+    def local_activation(self, layer: int, j: int, s: int = 0) -> Expr:
+        """``dL_j/dH_j`` of hidden layer ``layer``: ``1_{H_j > 0}`` for ReLU, ``L_j (1 - L_j)`` for the
+        sigmoid, ..."""
+        H, L = self.symbols.keys[2 * layer], self.symbols.keys[2 * layer + 1]
+        h, l = self.symbols.node(H, s)[j], self.symbols.node(L, s)[j]
+        if "activation.local" in self.rules:
+            return self.rules["activation.local"](layer, h, l)
+        return self.act(layer).local(h, l)
+
+    def op_of(self, p: Param) -> Op:
+        return next(op for op in self.ops if op.kind == "linear" and op.layer == p.layer)
+
+    def into(self, p: Param, s: int = 0) -> Expr:
+        """What the parameter multiplies: ``x_j``, ``L_j`` (or 1 for a bias)."""
+        if p.kind == "bias":
+            return Integer(1)
+        op = self.op_of(p)
+        default = (self.symbols.x[s] if op.inp == "x" else self.symbols.node(op.inp, s))[p.j]
+        return self.rule("linear.input", lambda p_, s_, d_: d_)(p, s, default)
+
+    # -- the three views of a gradient -----------------------------------------------------------------
+
+    def gradient(self, name) -> Expr:
+        """The gradient in terms of the nearest backward quantity: ``∇O_i L_j``, ``∇H_i x_j``, ``∇H_i``."""
+        w = self.weight(name)
+        m = self.gradients[w.matrix]
+        return m[w.i, w.j] if w.kind == "weight" else m[w.i, 0]
+
+    def formula(self, name) -> Expr:
+        """The handout's form: the gradient with its bracket written out,
+        ``[∂Y_1/∂O_1 ∇Y_1 + ∂Y_2/∂O_1 ∇Y_2] L_1`` or ``[∇O_1 w^b_11 + ∇O_2 w^b_21] ReLU'(H_1) x_1``."""
+        w, sy, S = self.weight(name), self.symbols, self.problem.n_samples
+        op = self.op_of(w)
+        total = []
+        for s in range(S):
+            if op.out == "O":
+                inner = self.definitions[sy.grad("O", s)[w.i]]
+            else:
+                L = sy.keys[sy.keys.index(op.out) + 1]
+                inner = self.definitions[sy.grad(L, s)[w.i]] * self.local_activation(w.layer, w.i, s)
+            total.append(inner * self.into(w, s))
+        return Rational(1, S) * Add(*total)
+
+    def expanded(self, name) -> Expr:
+        """The closed form in terms of the parameters, ``x`` and ``y`` alone."""
+        return self.substitute(self.gradient(name))
+
+    def substitute(self, expr: Expr, leaves: dict | None = None) -> Expr:
+        """Replace every intermediate symbol in ``expr`` by its definition, all the way down to the leaves
+        (parameters, ``x``, ``y``), which ``leaves`` may in turn replace (by numbers, or by other symbols)."""
+        if leaves:
+            return expr.xreplace(self.values(leaves))
+        if self._symbolic is None:  # every closed form shares one substitution pass
+            self._symbolic = self.values({})
+        return expr.xreplace(self._symbolic)
+
+    def values(self, leaves: dict, overrides: dict | None = None) -> dict:
+        """Every intermediate symbol's value, layer by layer, given values for the leaves.
+
+        One pass in the order of the definitions: each is substituted once, so shared subexpressions stay
+        shared (this is what keeps the cost linear). ``overrides`` replaces some definitions (the theorems
+        use it for a general loss)."""
+        values = dict(leaves)
+        overrides = overrides or {}
+        for sym, definition in self.definitions.items():
+            values[sym] = overrides.get(sym, definition).xreplace(values)
+        return values
+
+    # -- the graph: paths and edges ----------------------------------------------------------------------
+
+    def consumer(self, key: str) -> Op | None:
+        """The operation that reads node ``key``."""
+        return next((op for op in self.ops if op.inp == key), None)
+
+    def paths(self, name, sample: int | None = None, limit: int = 4096) -> list:
+        """Every path from the loss to the parameter (for every sample, or one), each a product of local
+        derivatives; they sum to the gradient. Refuses more than ``limit`` paths (count them with
+        :meth:`count_paths`)."""
+        w = self.weight(name)
+        if self.count_paths(w) * (1 if sample is not None else self.problem.n_samples) > limit:
+            raise ProblemError("param", f"{w.key(self.symbols.wide)} has {self.count_paths(w)} paths per sample, more "
+                                        f"than the {limit} this view lists")
+        op = self.op_of(w)
+        S, sy = self.problem.n_samples, self.symbols
+        out = []
+        for s in (range(S) if sample is None else [sample]):
+            for nodes, factors in self._paths_to(op.out, w.i, s):
+                labels = [self.spell(key, k, s) for key, k in nodes]
+                out.append(Path(nodes, factors + [self.into(w, s)], w, s, Rational(1, S),
+                                [t for t, _ in labels], [x for _, x in labels], sy.wide))
+        out.sort(key=lambda pa: (pa.sample, [k for _, k in pa.nodes]))  # the loss's branches first
+        return out
+
+    def spell(self, key: str, k: int, s: int = 0) -> tuple:
+        """The text and LaTeX name of node ``(key, k)`` of sample ``s``: ``("H^(2)_1", "H^{(2)}_{1}")``."""
+        sy = self.symbols
+        if key == "loss":
+            sym = sy.loss[s]
+            return str(sym), sy.tex[sym]
+        if key == "x":
+            sym = sy.x[s][k]
+            return str(sym), sy.tex[sym]
+        sym = sy.node(key, s)[k]
+        return str(sym), sy.tex[sym]
+
+    def _paths_to(self, key: str, i: int, s: int) -> list:
+        """Paths from the loss down to node ``(key, i)``: ``[(nodes, factors)]``, nodes from the loss on."""
+        if key == "loss":
+            return [([("loss", 0)], [])]
+        op = self.consumer(key)
+        out = []
+        for u in range(self._width(op.out)):
+            for j, local in op.edges(self, s, u):
+                if j == i:
+                    for nodes, factors in self._paths_to(op.out, u, s):
+                        out.append((nodes + [(key, i)], factors + [local]))
+        return out
+
+    def _width(self, key: str) -> int:
+        return 1 if key == "loss" else len(self.symbols.node(key))
+
+    def count_paths(self, name) -> int:
+        """How many paths lead from the loss to the parameter, per sample (without listing them)."""
+        w = self.weight(name)
+        counts = {("loss", 0): 1}
+
+        def count(key, i):
+            if (key, i) not in counts:
+                op = self.consumer(key)
+                counts[(key, i)] = sum(count(op.out, u) for u in range(self._width(op.out))
+                                       for j, _ in op.edges(self, 0, u) if j == i)
+            return counts[(key, i)]
+
+        return count(self.op_of(w).out, w.i)
+
+    def edges(self) -> list:
+        """Every edge of the network's graph (one sample): ``((key, j), (key, i))`` from an operation's input
+        unit to its output unit, in operation order; the parameters' edges are the linear layers'."""
+        out = []
+        for op in self.ops:
+            for i in range(self._width(op.out)):
+                for j, _ in op.edges(self, 0, i):
+                    out.append(((op.inp, j), (op.out, i)))
+        return out
+
+    # -- size --------------------------------------------------------------------------------------------
+
+    def operation_count(self) -> int:
+        """Operations in all definitions and gradients: the size of the derivation with every common
+        subexpression named once."""
+        from sympy import count_ops
+
+        total = sum(count_ops(e) for e in self.definitions.values())
+        return total + sum(count_ops(e) for m in self.gradients.values() for e in m)
+
+    @cached_property
+    def node_names(self) -> dict:
+        """The display base of each node key: ``{"H": "H", "H2": "H^(2)", ...}``."""
+        return {k: (k[0] + (f"^({k[1:]})" if k[1:] else "")) for k in self.symbols.keys}
+
+
+def derive(problem: Problem) -> Derivation:
+    """Derive every forward quantity and the gradient of every parameter, symbolically."""
+    return Derivation(problem)

@@ -1,0 +1,322 @@
+"""The registry: every operation of a network, its forward formula beside its local derivative.
+
+This is the one module that names an activation or a loss. Each entry holds everything about it: the
+forward formula, the local derivative, how the handout writes it (text and LaTeX), its NumPy
+implementation, and what it requires of the targets ``y``. Adding an activation or a loss is one entry
+here (and its tests); the forward pass, the backward loop, the theorems, the printers and the figures all
+read it.
+
+>>> from sympy import Rational
+>>> ACTIVATIONS["relu"].forward(Rational(3, 20)), ACTIVATIONS["relu"].local(Rational(3, 20), None)
+(3/20, 1)
+>>> ACTIVATIONS["leaky_relu"].forward(Rational(-1, 2)), relu_step(0)
+(-1/200, 0)
+>>> LOSSES["mse"].local([Rational(1, 2)] * 2, [1, 0], 0)
+-1/2
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+from sympy import Add, Expr, Function, Integer, KroneckerDelta, Rational, exp, log, tanh
+
+# -- elementwise functions SymPy does not have, with a derivative that is 0 (or the left slope) at 0 ------
+
+
+class ReLU(Function):
+    """``ReLU(h) = max(0, h)``; its derivative is :class:`relu_step`, never SymPy's ``Heaviside``."""
+
+    @classmethod
+    def eval(cls, h):
+        if h.is_Number:  # only numbers: asking the sign of a symbolic sum is slow, and never needed here
+            return h if h >= 0 else Integer(0)
+
+    def fdiff(self, argindex=1):
+        return relu_step(self.args[0])
+
+    @staticmethod
+    def settle(h, positive: bool):
+        return h if positive else Integer(0)
+
+    def _latex(self, printer):
+        return r"\operatorname{ReLU}\left(%s\right)" % printer._print(self.args[0])
+
+    def _sympystr(self, printer):
+        return "ReLU(%s)" % printer._print(self.args[0])
+
+    def _numpycode(self, printer):
+        return "%s(%s, 0)" % (printer._module_format(printer._module + ".maximum"), printer._print(self.args[0]))
+
+
+class relu_step(Function):
+    """``1 if h > 0 else 0``: ReLU's derivative, 0 at exactly 0 (as the handout and PyTorch)."""
+
+    @classmethod
+    def eval(cls, h):
+        if h.is_Number:
+            return Integer(1) if h > 0 else Integer(0)
+
+    def fdiff(self, argindex=1):
+        return Integer(0)  # almost everywhere
+
+    @staticmethod
+    def settle(h, positive: bool):
+        return Integer(1) if positive else Integer(0)
+
+    def _latex(self, printer):
+        return r"\mathbf{1}_{%s > 0}" % printer._print(self.args[0])
+
+    def _sympystr(self, printer):
+        return "1[%s > 0]" % printer._print(self.args[0])
+
+    def _numpycode(self, printer):
+        return "%s(%s > 0, 1.0, 0.0)" % (printer._module_format(printer._module + ".where"), printer._print(self.args[0]))
+
+
+LEAK = Rational(1, 100)
+
+
+class LeakyReLU(Function):
+    """``h`` for ``h >= 0``, ``h/100`` below: a ReLU whose negative side still passes a gradient."""
+
+    @classmethod
+    def eval(cls, h):
+        if h.is_Number:
+            return h if h >= 0 else LEAK * h
+
+    def fdiff(self, argindex=1):
+        return leaky_step(self.args[0])
+
+    @staticmethod
+    def settle(h, positive: bool):
+        return h if positive else LEAK * h
+
+    def _latex(self, printer):
+        return r"\operatorname{LeakyReLU}\left(%s\right)" % printer._print(self.args[0])
+
+    def _sympystr(self, printer):
+        return "LeakyReLU(%s)" % printer._print(self.args[0])
+
+    def _numpycode(self, printer):
+        h = printer._print(self.args[0])
+        return "%s(%s > 0, %s, %s * %s)" % (printer._module_format(printer._module + ".where"), h, h, printer._print(LEAK), h)
+
+
+class leaky_step(Function):
+    """LeakyReLU's derivative: 1 for ``h > 0``, 1/100 for ``h <= 0`` (at exactly 0 the left slope, as ReLU
+    takes its left slope 0 there and as PyTorch does)."""
+
+    @classmethod
+    def eval(cls, h):
+        if h.is_Number:
+            return Integer(1) if h > 0 else LEAK
+
+    def fdiff(self, argindex=1):
+        return Integer(0)
+
+    @staticmethod
+    def settle(h, positive: bool):
+        return Integer(1) if positive else LEAK
+
+    def _latex(self, printer):
+        return r"\operatorname{LeakyReLU}'\left(%s\right)" % printer._print(self.args[0])
+
+    def _sympystr(self, printer):
+        return "LeakyReLU'(%s)" % printer._print(self.args[0])
+
+    def _numpycode(self, printer):
+        h = printer._print(self.args[0])
+        return "%s(%s > 0, 1.0, %s)" % (printer._module_format(printer._module + ".where"), h, printer._print(LEAK))
+
+
+# -- activations ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Activation:
+    """A hidden activation: ``L = forward(H)``, ``dL/dH = local(H, L)`` (in the cheapest form)."""
+
+    name: str
+    text: str  # how the handout writes it: "ReLU"
+    tex: str  # in LaTeX: r"\operatorname{ReLU}"
+    forward: Callable[[Expr], Expr]
+    local: Callable[[Expr, Expr], Expr]
+    numpy: str  # the NumPy forward, of an array h (for the exported script and the tests' oracle)
+    numpy_local: str  # the NumPy derivative, of h and l = forward(h)
+    scalar: Callable[[float], float] = None  # the forward on one float (the quick checks of theorems.random_draw)
+    definition: str = ""  # the handout's one-line definition, e.g. "ReLU(z) = max(0, z)"
+    rational: bool = False  # exact rationals in, exact rationals out (ReLU, identity)
+    can_die: bool = False  # a unit whose pre-activation is negative for every sample passes no gradient
+
+
+def _sigmoid(h):
+    return 1 / (1 + exp(-h))
+
+
+def _float_sigmoid(h: float) -> float:
+    import math
+
+    return 1 / (1 + math.exp(-h)) if h > -700 else 0.0
+
+
+def _float_tanh(h: float) -> float:
+    import math
+
+    return math.tanh(h)
+
+
+def _float_softplus(h: float) -> float:
+    import math
+
+    return math.log1p(math.exp(h)) if h < 700 else h
+
+
+ACTIVATIONS = {
+    a.name: a
+    for a in (
+        Activation("relu", "ReLU", r"\operatorname{ReLU}", ReLU, lambda h, l: relu_step(h),
+                   "np.maximum(h, 0)", "np.where(h > 0, 1.0, 0.0)", lambda h: max(h, 0.0), "ReLU(z) = max(0, z)",
+                   rational=True, can_die=True),
+        Activation("leaky_relu", "LeakyReLU", r"\operatorname{LeakyReLU}", LeakyReLU, lambda h, l: leaky_step(h),
+                   "np.where(h > 0, h, h / 100)", "np.where(h > 0, 1.0, 0.01)", lambda h: h if h > 0 else h / 100,
+                   "LeakyReLU(z) = max(z, z/100)", rational=True),
+        Activation("sigmoid", "sigmoid", r"\sigma", _sigmoid, lambda h, l: l * (1 - l),
+                   "1 / (1 + np.exp(-h))", "l * (1 - l)", _float_sigmoid, "σ(z) = 1 / (1 + e^(−z))"),
+        Activation("tanh", "tanh", r"\tanh", tanh, lambda h, l: 1 - l**2,
+                   "np.tanh(h)", "1 - l**2", _float_tanh,
+                   "tanh(z) = (e^z − e^(−z)) / (e^z + e^(−z))"),
+        Activation("softplus", "softplus", r"\operatorname{softplus}", lambda h: log(1 + exp(h)), lambda h, l: _sigmoid(h),
+                   "np.logaddexp(0, h)", "1 / (1 + np.exp(-h))", _float_softplus, "softplus(z) = ln(1 + e^z)"),
+        Activation("identity", "identity", r"\operatorname{id}", lambda h: h, lambda h, l: Integer(1),
+                   "h", "np.ones_like(h)", lambda h: h, "identity(z) = z", rational=True),
+    )
+}
+
+
+#: The schema's defaults, as the handout: a file that names no activation or loss gets these.
+DEFAULT_ACTIVATION = "relu"
+
+#: How plain-Python evaluators (lambdify with math or mpmath) call the functions SymPy does not know.
+SCALAR_FUNCTIONS = {
+    "ReLU": lambda h: h if h > 0 else 0 * h,
+    "relu_step": lambda h: 1 if h > 0 else 0,
+    "LeakyReLU": lambda h: h if h > 0 else h / 100,
+    "leaky_step": lambda h: 1 if h > 0 else 0.01,
+}
+
+
+# -- the linear layer and the softmax -------------------------------------------------------------------------
+
+
+def linear(W, v, b=None) -> list:
+    """``W v + b`` row by row: the pre-activation of each unit. Local derivatives:
+    ``d(Wv+b)_i/dW_ij = v_j``, ``d(Wv+b)_i/dv_j = W_ij``, ``d(Wv+b)_i/db_i = 1``."""
+    rows = [Add(*(W[i, j] * v[j] for j in range(W.shape[1]))) for i in range(W.shape[0])]
+    return rows if b is None else [r + b[i] for i, r in enumerate(rows)]
+
+
+def softmax(O) -> list:
+    """``Y_i = e^{O_i} / sum_j e^{O_j}``, written ``1 / sum_j e^{O_j - O_i}`` so that equal logits give
+    exactly ``1/n`` (SymPy does not cancel ``e^{O} / e^{O}`` by itself)."""
+    return [1 / Add(*(exp(o - oi) for o in O)) for oi in O]
+
+
+def softmax_local(Y, k: int, j: int) -> Expr:
+    """``dY_k/dO_j = Y_k (delta_kj - Y_j)``."""
+    return Y[k] * (KroneckerDelta(k, j) - Y[j])
+
+
+# -- losses -----------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Loss:
+    """A loss of the softmax output ``Y`` against the target ``y``: ``forward(Y, y)``, its local derivative
+    ``local(Y, y, i) = dloss/dY_i``, how the handout writes both, NumPy, and what it asks of ``y``."""
+
+    name: str
+    text: str  # "MSE"
+    forward: Callable
+    local: Callable
+    numpy: str  # NumPy loss of arrays Y, y (one sample)
+    numpy_local: str  # NumPy dloss/dY
+    formula_text: str  # the Step 5 definition, text
+    formula_tex: str  # and LaTeX
+    local_text: str  # the ∇Y line's general form, text ("(2/N)(Y_i − y_i)")
+    local_tex: str
+    check_target: Callable[[list], str | None]  # None if y is acceptable, else what was expected
+    title: str = ""  # the handout's Step 5 heading: "MSE Loss"
+    formula_typst: str = ""  # the Step 5 definition in Typst math
+    written: Callable = None  # (Y, y) -> the loss as the handout writes it, unevaluated: ½[(y_1 − Y_1)² + …]
+
+
+def _mse(Y, y):
+    return Rational(1, len(Y)) * Add(*((y[i] - Y[i]) ** 2 for i in range(len(Y))))
+
+
+def _mse_local(Y, y, i):
+    return Rational(2, len(Y)) * (Y[i] - y[i])  # 2/N (Y_i - y_i): exactly (Y_i - y_i) when N = 2
+
+
+def _mse_written(Y, y):
+    from sympy import Mul, Pow
+
+    terms = [Pow(Add(y[i], Mul(Integer(-1), Y[i], evaluate=False), evaluate=False), 2, evaluate=False) for i in range(len(Y))]
+    return Mul(Rational(1, len(Y)), Add(*terms, evaluate=False), evaluate=False)
+
+
+def _cross_entropy_written(Y, y):
+    from sympy import Mul
+
+    terms = [Mul(y[i], log(Y[i], evaluate=False), evaluate=False) for i in range(len(Y))]
+    return Mul(Integer(-1), Add(*terms, evaluate=False), evaluate=False)
+
+
+def _cross_entropy(Y, y):
+    return -Add(*(y[i] * log(Y[i]) for i in range(len(Y))))
+
+
+def _cross_entropy_local(Y, y, i):
+    return -y[i] / Y[i]
+
+
+DEFAULT_LOSS = "mse"
+
+
+def _any_target(y):
+    return None
+
+
+def _probability_vector(y):
+    if any(v < 0 for v in y) or sum(y) != 1:
+        return "expected a probability vector for cross_entropy (entries >= 0 summing to 1)"
+    return None
+
+
+LOSSES = {
+    l.name: l
+    for l in (
+        Loss("mse", "MSE", _mse, _mse_local,
+             "np.mean((y - Y) ** 2)", "2 / Y.size * (Y - y)",
+             "ℒ = 1/N Σ_i (y_i − Y_i)²", r"\mathcal{L} = \frac{1}{N} \sum_{i=1}^{N} (y_i - Y_i)^2",
+             "(2/N)(Y_i − y_i)", r"\frac{2}{N}(Y_i - y_i)", _any_target,
+             "MSE Loss", "cal(L) = 1/N sum_(i=1)^N (y_i - Y_i)^2", _mse_written),
+        Loss("cross_entropy", "cross-entropy", _cross_entropy, _cross_entropy_local,
+             "-np.sum(y * np.log(Y))", "-y / Y",
+             "ℒ = −Σ_i y_i ln Y_i", r"\mathcal{L} = -\sum_{i} y_i \ln Y_i",
+             "−y_i / Y_i", r"-\frac{y_i}{Y_i}", _probability_vector,
+             "Cross-Entropy Loss", "cal(L) = -sum_i y_i ln Y_i", _cross_entropy_written),
+    )
+}
+
+
+def softmax_local_written(Y, k: int, j: int) -> Expr:
+    """``dY_k/dO_j`` as the handout writes it, unevaluated: ``Y_k(1 − Y_k)`` on the diagonal, ``−Y_k Y_j``
+    off it (the same rule as :func:`softmax_local`, with the Kronecker delta resolved)."""
+    from sympy import Mul
+
+    if k == j:
+        return Mul(Y[k], Add(Integer(1), Mul(Integer(-1), Y[k], evaluate=False), evaluate=False), evaluate=False)
+    return Mul(Integer(-1), Y[k], Y[j], evaluate=False)

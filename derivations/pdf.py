@@ -1,0 +1,163 @@
+"""The handout's layout as a printable PDF (worksheet or answer key), typeset by Typst.
+
+Typst installs with pip, brings its own fonts and compiles offline in a fraction of a second. Every piece of
+text reaches the Typst source as a string literal (:func:`handout.typst_string`); numbers are checked to be
+numbers by the math printer. The path diagrams are the site's (:func:`figures.network_svg`); a worksheet's
+carry neither edge labels nor value tooltips.
+
+>>> from derivations import evaluate, load_problem
+>>> pdf = render_pdf(evaluate(load_problem()), worksheet=True)
+>>> pdf[:5]
+b'%PDF-'
+"""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+from .errors import ProblemError
+from .handout import Display, Figure, Heading, Layout, Prose, layout, to_typst, typst_string
+
+PAPERS = {"a4": "a4", "letter": "us-letter"}
+ANSWER_COLOUR = "#1a4fa0"
+
+PREAMBLE = """\
+#set document(title: {title})
+#set page(paper: {paper}, margin: (x: 1.5cm, top: 1.1cm, bottom: 1.3cm),
+  footer: context [#set text(size: 8pt, fill: rgb("#555555")); #{footer} #h(1fr) #counter(page).display("1 / 1", both: true)])
+#set text(font: "New Computer Modern", size: 10pt, lang: "en")
+#set par(justify: false, leading: 0.5em, spacing: 0.75em)
+#show heading.where(level: 1): set text(size: 15pt)
+#show heading.where(level: 2): set text(size: 12pt)
+#show heading: set block(above: 0.9em, below: 0.55em)
+#show math.equation.where(block: true): set block(above: 0.6em, below: 0.6em)
+#let blank(wide: false) = box(width: if wide {{ 4cm }} else {{ 2cm }}, height: 1.1em, stroke: (bottom: 0.5pt + black))
+#set math.vec(gap: 0.45em)
+#let ans(body) = text(fill: rgb("{answer}"), body)
+// A display wider than the text column is scaled down to fit: never an overfull line.
+#let fit(body) = layout(size => {{
+  let w = measure(body).width
+  if w > size.width {{ scale(x: size.width / w * 100%, y: size.width / w * 100%, reflow: true, body) }} else {{ body }}
+}})
+"""
+
+
+def typst_source(page: Layout, worksheet: bool, paper: str = "a4", figures: dict | None = None) -> str:
+    """The Typst document of a layout; ``figures`` maps a weight to its SVG file name.
+
+    >>> from derivations import evaluate, load_problem
+    >>> src = typst_source(layout(evaluate(load_problem())), worksheet=True)
+    >>> "#blank()" in src, "0.0375" in src
+    (True, False)
+    """
+    if paper not in PAPERS:
+        raise ProblemError("paper", f"expected one of {', '.join(PAPERS)}, got {paper!r}")
+    kind = "Worksheet" if worksheet else "Answer key"
+    footer = typst_string(f"Problem {page.problem_id} · {kind}")
+    out = [PREAMBLE.format(title=typst_string(f"{page.title}: {kind.lower()}"), paper=typst_string(PAPERS[paper]),
+                           footer=footer, answer=ANSWER_COLOUR)]
+    out.append(f"#grid(columns: (1fr, auto), align: (left + bottom, right + bottom),"
+               f" heading(level: 1, {typst_string(page.title)}),"
+               f" text(size: 9pt)[#strong({typst_string(kind)}) · problem #raw({typst_string(page.problem_id)})])")
+    out.append(f"#text(size: 8.5pt, fill: rgb(\"#555555\"))[#{typst_string(page.description + ' · ' + page.source)}]")
+    if worksheet:
+        out.append("#text(size: 8.5pt)[#" + typst_string("Fill in every blank. ") + "]")
+    else:
+        out.append("#text(size: 8.5pt)[#" + typst_string("Answers in ") + "#ans(" + typst_string("blue") + ")#"
+                   + typst_string(": every number derived exactly by SymPy.") + "]")
+    figures = figures or {}
+    group = None  # a path's title, diagram, derivatives and equation: kept on one page
+    for block in page.blocks:
+        if isinstance(block, Heading):
+            text = f"#heading(level: {block.level}, {typst_string(block.text)})"
+        elif isinstance(block, Prose) and block.answer and worksheet:  # room to write, on the question's page
+            lines = "#v(1.5em) #line(length: 100%, stroke: 0.4pt + gray) " * 3
+            out[-1] = f"#block(width: 100%, breakable: false)[{out[-1]}\n\n{lines}]"
+            continue
+        elif isinstance(block, Prose) and block.answer:  # the key's answer, on the question's page
+            box = (f"#block(inset: 6pt, stroke: 0.6pt + rgb(\"{ANSWER_COLOUR}\"), radius: 3pt)"
+                   f"[#ans[{_prose(block, worksheet)}]]")
+            out[-1] = f"#block(width: 100%, breakable: false)[{out[-1]}\n\n{box}]"
+            continue
+        elif isinstance(block, Prose):
+            text = _prose(block, worksheet)
+        elif isinstance(block, Display):
+            text = f"#fit($ {to_typst(block.math, worksheet).strip()} $)"
+        elif isinstance(block, Figure) and figures.get(block.weight):
+            width = 48 if worksheet else 70  # the key's edge labels need the room
+            group = [out.pop()] if out else []
+            group.append(f"#align(center, image({typst_string(figures[block.weight])}, width: {width}%, "
+                         f"alt: {typst_string(block.caption)}))")
+            continue
+        else:
+            continue
+        if group is None:
+            out.append(text)
+            continue
+        group.append(text)
+        if isinstance(block, Display):
+            out.append("#block(width: 100%, breakable: false)[" + "\n\n".join(group) + "]")
+            group = None
+    if group:
+        out.append("#block(width: 100%, breakable: false)[" + "\n\n".join(group) + "]")
+    return "\n\n".join(out) + "\n"
+
+
+def _prose(block: Prose, worksheet: bool) -> str:
+    parts = []
+    for part in block.parts:
+        if isinstance(part, str):
+            parts.append("#" + typst_string(part))
+        elif isinstance(part, tuple):
+            parts.append("#strong(" + typst_string(part[1]) + ")")
+        else:
+            parts.append("$" + to_typst(part, worksheet).strip() + "$")
+    return "".join(parts)
+
+
+def _figures(values, page: Layout, worksheet: bool) -> dict:
+    """Each diagram of the layout as SVG text, from the site's generator (no values on a worksheet)."""
+    from .figures import network_svg
+
+    out = {}
+    for block in page.blocks:
+        if isinstance(block, Figure):
+            svg = network_svg(values, block.weight, colour=block.colour, labels=not worksheet, answers=not worksheet)
+            out[block.weight] = svg
+    return out
+
+
+def render_pdf(values, worksheet: bool = False, paper: str = "a4", data: bytes | None = None,
+               digits: int = 4) -> bytes:
+    """The worksheet (``worksheet=True``) or the answer key of ``values``' problem, as PDF bytes.
+
+    ``data``: the problem file's bytes, for the identifier printed on the page."""
+    import typst
+
+    page = layout(values, digits=digits, data=data)
+    svgs = _figures(values, page, worksheet)
+    with tempfile.TemporaryDirectory(prefix="derivations-pdf-") as tmp:
+        root = Path(tmp)
+        names = {}
+        for k, (weight, svg) in enumerate(svgs.items()):
+            names[weight] = f"figure-{k + 1}.svg"
+            (root / names[weight]).write_text(svg, encoding="utf-8")
+        main = root / "main.typ"
+        main.write_text(typst_source(page, worksheet, paper, names), encoding="utf-8")
+        try:
+            return typst.compile(str(main), root=str(root), ignore_system_fonts=True)
+        except typst.TypstError as err:  # a bug here, not the user's: say so in one line
+            raise RuntimeError(f"typst could not compile the handout: {str(err).splitlines()[0]}") from None
+
+
+def svg_to_pdf(svg: str) -> bytes:
+    """One SVG figure as a one-page PDF of its own size (for Sphinx's LaTeX builder)."""
+    import typst
+
+    with tempfile.TemporaryDirectory(prefix="derivations-svg-") as tmp:
+        root = Path(tmp)
+        (root / "figure.svg").write_text(svg, encoding="utf-8")
+        (root / "main.typ").write_text('#set page(width: auto, height: auto, margin: 0pt)\n#image("figure.svg", width: 16cm)\n',
+                                       encoding="utf-8")
+        return typst.compile(str(root / "main.typ"), root=str(root), ignore_system_fonts=True)

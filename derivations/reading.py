@@ -1,0 +1,312 @@
+"""Turning a user's bytes into data, bounded by design: every limit is checked before the work it guards.
+
+A problem file is refused, with one line naming the field and what was expected, when it breaks one of:
+
+- ``MAX_FILE_BYTES`` = 262144 (256 KiB): a problem file is a few hundred bytes; only a regular file is read
+  (never a FIFO, a device such as ``/dev/zero``, a directory or a socket), and never more than the limit.
+- ``MAX_DEPTH`` = 4 levels of tables and arrays, counting the document itself: the document, a section
+  (``[data]``), a list, a list of lists (several samples, a matrix). Deeper nesting is refused.
+- ``MAX_STRING`` = 256 characters in any key or string value.
+- ``MAX_DIGITS`` = 60 digits in a number: an integer, a decimal's digits, a fraction's numerator or
+  denominator.
+- ``MAX_EXPONENT`` = 400: a decimal's exponent lies in -400 ... 400 (``1e-400`` is fine, ``1e401`` is not).
+
+Numbers are exact, read from their text: a TOML float is kept as its decimal text (:class:`TomlFloat`) and
+turned into a SymPy ``Rational`` by :func:`parse_number`, so ``1e-400`` is not 0 and
+``0.10000000000000000001`` is not 1/10. Nothing the user writes is ever evaluated.
+
+>>> parse_number(TomlFloat("0.1"), "x"), parse_number("-9/10", "x"), parse_number(".15", "x")
+(1/10, -9/10, 3/20)
+>>> print(quote("two\\nlines" + "x" * 100))
+'two\\nlinesxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx…'
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import stat
+import tomllib
+from pathlib import Path
+
+from sympy import Rational
+
+from .errors import ProblemError
+
+MAX_FILE_BYTES = 256 * 1024
+MAX_DEPTH = 4
+MAX_STRING = 256
+MAX_DIGITS = 60
+MAX_EXPONENT = 400
+
+_DECIMAL = re.compile(
+    r"(?P<sign>[+-]?)(?:(?P<int>[0-9]+)(?:\.(?P<frac>[0-9]*))?|\.(?P<frac2>[0-9]+))(?:[eE](?P<exp>[+-]?[0-9]+))?",
+    re.ASCII,
+)
+_FRACTION = re.compile(r"(?P<sign>[+-]?)(?P<num>[0-9]+)/(?P<den>[0-9]+)", re.ASCII)
+_PLAIN_KEY = re.compile(r"[A-Za-z0-9_-]{1,40}", re.ASCII)
+_NOT_FINITE = {"inf", "nan", "infinity"}
+_EXAMPLES = 'a number like 0.9, "9/10" or "-3"'
+
+
+class TomlFloat(str):
+    """A TOML float kept as its decimal text (underscores dropped), for :func:`parse_number` to read exactly.
+
+    >>> TomlFloat("1_000.5"), TomlFloat("1e-400")
+    (1000.5, 1e-400)
+    """
+
+    __slots__ = ()
+
+    def __new__(cls, text: str):
+        return super().__new__(cls, text.replace("_", ""))
+
+    def __repr__(self) -> str:
+        return str.__str__(self)
+
+
+def quote(value, limit: int = 40) -> str:
+    """How an error message shows user data: one line, about ``limit`` characters at most, cut with ``…``.
+
+    Strings are shown as ``repr`` shows them (newlines and control characters escaped); a huge integer is
+    described rather than printed; lists and tables show their first entries.
+
+    >>> quote("relu"), quote(3), quote(TomlFloat("0.5")), quote(True), quote([1, "a", [2]])
+    ("'relu'", '3', '0.5', 'true', "[1, 'a', [2]]")
+    >>> quote("a\\nb"), quote("x" * 1_000_000, limit=5), quote(10**5000)
+    ("'a\\\\nb'", "'xxxxx…'", 'an integer of over 3900 digits')
+    """
+    text = _short(value, limit)
+    if len(text) <= limit + 2:
+        return text
+    if isinstance(value, str) and not isinstance(value, TomlFloat):
+        return text[: limit + 1] + "…" + text[0]
+    return text[:limit] + "…"
+
+
+def _short(value, limit: int) -> str:
+    if isinstance(value, TomlFloat):
+        return str(value[: limit + 3])
+    if isinstance(value, str):
+        return repr(value[: limit + 3])
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, int):
+        return str(value) if abs(value) < 10**limit else f"an integer of {_digits(value)} digits"
+    if isinstance(value, (list, tuple, dict)):
+        pairs = value.items() if isinstance(value, dict) else ((None, item) for item in value)
+        parts, used = [], 0
+        for key, item in pairs:
+            if used > limit:
+                parts.append("…")
+                break
+            head = "" if key is None else _short(key, max(limit - used, 1)) + ": "
+            parts.append(head + _short(item, max(limit - used - len(head), 1)))
+            used += len(parts[-1]) + 2
+        inside = ", ".join(parts)
+        return "{" + inside + "}" if isinstance(value, dict) else "[" + inside + "]"
+    return repr(value)[: limit + 3]
+
+
+def _digits(value: int) -> str:
+    """The number of digits of a (possibly huge) integer, without Python's limit on int-to-text."""
+    if abs(value).bit_length() < 13_000:  # under 3914 digits, well within the limit of 4300
+        return str(len(str(abs(value))))
+    return "over 3900"
+
+
+def name(key: str) -> str:
+    """A key as it appears in a field name: bare when it is a plain key, else quoted.
+
+    >>> name("W_a"), name("a b\\n")
+    ('W_a', "'a b\\\\n'")
+    """
+    return key if _PLAIN_KEY.fullmatch(key) else quote(key)
+
+
+def parse_number(value, field: str) -> Rational:
+    """An exact number from a TOML value: an integer, a float (by its text) or a string.
+
+    Strings may be decimals (``"0.9"``, ``".15"``, ``"-3"``, ``"1e-2"``, with ``−`` as a minus sign too) or
+    fractions (``"9/10"``), with ASCII digits only; nothing else is accepted, and nothing is ever evaluated.
+    At most ``MAX_DIGITS`` digits, exponents within ``±MAX_EXPONENT``.
+
+    >>> parse_number(TomlFloat("0.1"), "x"), parse_number("9/10", "x"), parse_number("−3", "x")
+    (1/10, 9/10, -3)
+    >>> parse_number(TomlFloat("1e-400"), "x") > 0
+    True
+    >>> parse_number("1/0", "data.x[1]")
+    Traceback (most recent call last):
+    ...
+    derivations.errors.ProblemError: data.x[1]: expected a number, got '1/0' (division by zero)
+    """
+    if isinstance(value, bool):
+        raise ProblemError(field, f"expected a number, got {str(value).lower()}")
+    if isinstance(value, int):
+        if abs(value) >= 10**MAX_DIGITS:
+            raise ProblemError(field, f"expected a number of at most {MAX_DIGITS} digits, got {quote(value)}")
+        return Rational(value)
+    if isinstance(value, float):  # a Python float handed in by a caller (TOML floats arrive as TomlFloat)
+        if value != value or value in (float("inf"), float("-inf")):
+            raise ProblemError(field, f"expected a finite number, got {value}")
+        text = repr(value)  # the shortest text that reads back as this float: 0.1 -> '0.1'
+    elif isinstance(value, str):
+        text = value.strip().replace("\u2212", "-")
+    else:
+        raise ProblemError(field, f"expected a number, got {kind(value)}")
+    if text.lstrip("+-").lower() in _NOT_FINITE:
+        raise ProblemError(field, f"expected a finite number, got {quote(value)}")
+    fraction = _FRACTION.fullmatch(text)
+    if fraction:
+        num, den = fraction["num"], fraction["den"]
+        _check_digits(len(num), len(den), value=value, field=field)
+        if int(den) == 0:
+            raise ProblemError(field, f"expected a number, got {quote(value)} (division by zero)")
+        return Rational(int(fraction["sign"] + num), int(den))
+    match = _DECIMAL.fullmatch(text)
+    if not match:
+        raise ProblemError(field, f"expected {_EXAMPLES}, got {quote(value)}")
+    whole, frac = match["int"] or "", match["frac"] or match["frac2"] or ""
+    _check_digits(len(whole + frac), value=value, field=field)
+    exponent = 0
+    if match["exp"]:
+        digits = match["exp"].lstrip("+-").lstrip("0")
+        exponent = 0 if not digits or len(digits) > len(str(MAX_EXPONENT)) else int(digits)
+        if len(digits) > len(str(MAX_EXPONENT)) or exponent > MAX_EXPONENT:
+            raise ProblemError(
+                field, f"expected an exponent from -{MAX_EXPONENT} to {MAX_EXPONENT}, got {quote(value)}"
+            )
+        exponent = -exponent if match["exp"].startswith("-") else exponent
+    mantissa = int(match["sign"] + (whole + frac or "0"))
+    scale = exponent - len(frac)
+    return Rational(mantissa * 10**scale) if scale >= 0 else Rational(mantissa, 10**-scale)
+
+
+def _check_digits(*counts: int, value, field: str) -> None:
+    if max(counts) > MAX_DIGITS:
+        raise ProblemError(field, f"expected a number of at most {MAX_DIGITS} digits, got {quote(value)}")
+
+
+def kind(value) -> str:
+    """What a TOML value is, in words, for messages.
+
+    >>> kind([1]), kind({}), kind("a"), kind(TomlFloat("1.5"))
+    ('a list', 'a table', 'a string', 'a number')
+    """
+    if isinstance(value, TomlFloat) or (isinstance(value, (int, float)) and not isinstance(value, bool)):
+        return "a number"
+    return {list: "a list", dict: "a table", str: "a string", bool: "a boolean"}.get(type(value), type(value).__name__)
+
+
+def read_toml(path: str | Path, field: str = "config") -> dict:
+    """Read a TOML file within the limits above; floats stay text (:class:`TomlFloat`).
+
+    >>> from derivations.problem import HANDOUT
+    >>> read_toml(HANDOUT)["data"]["x"]
+    [0.9, 0.5, 0.1]
+    >>> read_toml("/dev/null")
+    Traceback (most recent call last):
+    ...
+    derivations.errors.ProblemError: config: expected a regular TOML file, but /dev/null is a device
+    """
+    where = path_text(path)
+    try:
+        info = os.stat(path)
+    except FileNotFoundError:
+        raise ProblemError(field, f"expected a readable TOML file, but {where} does not exist") from None
+    except (OSError, ValueError) as err:
+        raise ProblemError(field, f"expected a readable TOML file, cannot read {where}: {_reason(err)}") from None
+    _check_file(info, where, field)
+    try:  # O_NONBLOCK: should the path have become a FIFO since the stat, opening it must not block
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0))
+        try:
+            _check_file(os.fstat(fd), where, field)
+            with os.fdopen(fd, "rb", closefd=False) as stream:
+                data = stream.read(MAX_FILE_BYTES + 1)
+        finally:
+            os.close(fd)
+    except OSError as err:
+        raise ProblemError(field, f"expected a readable TOML file, cannot read {where}: {_reason(err)}") from None
+    if len(data) > MAX_FILE_BYTES:
+        raise ProblemError(field, f"expected a TOML file of at most {MAX_FILE_BYTES} bytes, but {where} is larger")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as err:
+        raise ProblemError(field, f"expected UTF-8 text, but byte {err.start + 1} of {where} is not UTF-8") from None
+    text = text.removeprefix("\ufeff")
+    try:
+        document = tomllib.loads(text, parse_float=TomlFloat)
+    except tomllib.TOMLDecodeError as err:
+        raise ProblemError(field, f"expected valid TOML in {where}: {_one_line(str(err))}") from None
+    except ValueError:  # Python's limit on the digits of an integer, reached inside tomllib
+        line = _long_number_line(text)
+        raise ProblemError(
+            field, f"expected numbers of at most {MAX_DIGITS} digits, but line {line} of {where} has a far longer one"
+        ) from None
+    except RecursionError:
+        raise ProblemError(
+            field, f"expected at most {MAX_DEPTH} levels of nested tables and arrays in {where}, got far more"
+        ) from None
+    _check_tree(document, "", 1)
+    return document
+
+
+def _check_file(info: os.stat_result, where: str, field: str) -> None:
+    mode = info.st_mode
+    if not stat.S_ISREG(mode):
+        what = ("a directory" if stat.S_ISDIR(mode) else "a FIFO (named pipe)" if stat.S_ISFIFO(mode)
+                else "a socket" if stat.S_ISSOCK(mode) else "a device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode)
+                else "not a regular file")
+        raise ProblemError(field, f"expected a regular TOML file, but {where} is {what}")
+    if info.st_size > MAX_FILE_BYTES:
+        raise ProblemError(
+            field, f"expected a TOML file of at most {MAX_FILE_BYTES} bytes, but {where} has {info.st_size}"
+        )
+
+
+def _check_tree(node, where: str, depth: int) -> None:
+    """Refuse nesting deeper than MAX_DEPTH, long keys and strings, integers of more than MAX_DIGITS digits."""
+    if isinstance(node, (dict, list)):
+        if depth > MAX_DEPTH:
+            raise ProblemError(where, f"expected at most {MAX_DEPTH} levels of nested tables and arrays, got more")
+        if isinstance(node, dict):
+            for key, value in node.items():
+                field = f"{where}.{name(key)}" if where else name(key)
+                if len(key) > MAX_STRING:
+                    raise ProblemError(field, f"expected a key of at most {MAX_STRING} characters, got {len(key)}")
+                _check_tree(value, field, depth + 1)
+        else:
+            for k, value in enumerate(node):
+                _check_tree(value, f"{where}[{k + 1}]", depth + 1)
+    elif isinstance(node, TomlFloat):
+        if len(node) > MAX_STRING:
+            raise ProblemError(where, f"expected a number of at most {MAX_DIGITS} digits, got {len(node)} characters")
+    elif isinstance(node, str):
+        if len(node) > MAX_STRING:
+            raise ProblemError(where, f"expected a string of at most {MAX_STRING} characters, got {len(node)}")
+    elif isinstance(node, int) and not isinstance(node, bool) and abs(node) >= 10**MAX_DIGITS:
+        raise ProblemError(where, f"expected a number of at most {MAX_DIGITS} digits, got {quote(node)}")
+
+
+def path_text(path) -> str:
+    """A path as messages show it: as is when printable and short, else quoted.
+
+    >>> path_text("p.toml"), path_text("evil\\n.toml")
+    ('p.toml', "'evil\\\\n.toml'")
+    """
+    text = os.fspath(path) if isinstance(path, (str, os.PathLike)) else repr(path)
+    text = text.decode("utf-8", "backslashreplace") if isinstance(text, bytes) else text
+    return text if text.isprintable() and len(text) <= 200 else quote(text, 200)
+
+
+def _one_line(text: str, limit: int = 200) -> str:
+    return text if text.isprintable() and len(text) <= limit else quote(text, limit)[1:-1]
+
+
+def _reason(err: Exception) -> str:
+    return _one_line(getattr(err, "strerror", None) or str(err))
+
+
+def _long_number_line(text: str) -> int:
+    match = re.search(r"[0-9_]{4000,}", text)
+    return text.count("\n", 0, match.start()) + 1 if match else 1

@@ -1,0 +1,119 @@
+"""The worksheet build leaks no answer: every file it writes is searched for every derived value of the
+handout, in each spelling; its handout page has at least the paper's 51 blanks; the solution build fills them.
+
+The paper handout gives some numbers that are also derived (L in Step 3 equals H; x_1 = 0.9 and ReLU'(H_1) = 1
+in the green path): those are allowed on the worksheet, as on the paper. Theme assets under ``_static`` are
+not the problem's: they are checked to be byte-identical to the solution build's, so they can carry no answer.
+"""
+
+import filecmp
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from sympy import Rational, latex
+
+from derivations import evaluate, load_problem
+from derivations.handout import layout
+from derivations.printing import decimal_text
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="session")
+def sites(tmp_path_factory):
+    out = tmp_path_factory.mktemp("site")
+    for extra, folder in (([], "solution"), (["-t", "worksheet"], "worksheet")):
+        result = subprocess.run([sys.executable, "-m", "sphinx", "-W", "--keep-going", "-q", "-c", str(ROOT), *extra,
+                                 str(ROOT / "docs"), str(out / folder)], capture_output=True, text=True)
+        assert result.returncode == 0, result.stderr
+    return out / "solution", out / "worksheet"
+
+
+def spellings(v) -> set:
+    """Every way a value can be written: exact decimal (both minus signs), fraction, LaTeX fraction."""
+    v = Rational(v)
+    out = set()
+    d = decimal_text(v)
+    if d is not None:
+        out |= {d, d.replace("-", "−")}
+    if v.q != 1:
+        out |= {f"{v.p}/{v.q}", f"{v.p}/{v.q}".replace("-", "−"), latex(v), latex(v).replace(" ", "")}
+    return out
+
+
+def forbidden() -> set:
+    """The derived values of the handout (every forward and backward quantity, every gradient, every path
+    product of the three asked weights), minus what the paper handout itself gives (x, y, the weights, L in
+    Step 3, ReLU'(H_1) = 1) and the trivial 0 and 1."""
+    values = evaluate(load_problem())
+    p = values.problem
+    given = set(p.x) | set(p.y) | set(p.W_a) | set(p.W_b) | set(values.forward["L"]) | {Rational(0), Rational(1)}
+    derived = set(values.forward["H"]) | set(values.forward["O"]) | set(values.forward["Y"]) | {values.forward["loss"]}
+    for key, vec in values.backward.items():
+        derived |= set(v for row in vec for v in (row if isinstance(row, list) else [row]))
+    derived |= {v for m in values.gradients.values() for v in m}
+    for name in ("w_b11", "w_b21", "w_a11"):
+        derived |= {values.value(pa.product) for pa in values.derivation.paths(name)}
+    return {sp for v in derived if v.is_Rational and v not in given for sp in spellings(v)}
+
+
+def files(site: Path):
+    for path in sorted(site.rglob("*")):
+        if path.is_file() and "_static" not in path.parts and path.name != ".buildinfo":
+            yield path
+
+
+def text_of(path: Path) -> str:
+    if path.suffix == ".pdf":
+        from pypdf import PdfReader
+
+        return "\n".join(page.extract_text() for page in PdfReader(path).pages)
+    return path.read_bytes().decode("utf-8", errors="replace")
+
+
+def test_handout_layout_has_the_papers_blanks():
+    assert layout(evaluate(load_problem())).blanks() >= 51
+
+
+def test_worksheet_build_contains_no_derived_value(sites):
+    solution, worksheet = sites
+    bad = forbidden()
+    assert {"0.0375", "3/80", r"\frac{3}{80}", "0.25", "0.06", "−0.5"} <= bad  # the search can find something
+    leaks = []
+    for path in files(worksheet):
+        text = text_of(path)
+        for spelling in bad:
+            for m in re.finditer(re.escape(spelling), text):
+                before, after = text[m.start() - 1: m.start()], text[m.end(): m.end() + 1]
+                if not (before.isdigit() or before == ".") and not (after.isdigit()):
+                    leaks.append(f"{path.relative_to(worksheet)}: {spelling!r} in …{text[max(0, m.start() - 40): m.end() + 20]!r}")
+    assert not leaks, "\n".join(leaks[:20])
+
+
+def test_the_search_finds_the_values_in_the_solution_build(sites):
+    """The same search on the solution build finds the answers: the check above can fail."""
+    solution, _ = sites
+    page = text_of(solution / "handout.html")
+    assert "0.0375" in page and "0.06" in page
+
+
+def test_worksheet_static_files_are_the_themes(sites):
+    solution, worksheet = sites
+    static_w, static_s = worksheet / "_static", solution / "_static"
+    names = sorted(p.relative_to(static_w) for p in static_w.rglob("*") if p.is_file())
+    assert names
+    for name in names:
+        assert (static_s / name).is_file() and filecmp.cmp(static_w / name, static_s / name, shallow=False), name
+
+
+def test_worksheet_has_blanks_where_the_solution_has_numbers(sites):
+    solution, worksheet = sites
+    sheet = (worksheet / "handout.html").read_text(encoding="utf-8")
+    key = (solution / "handout.html").read_text(encoding="utf-8")
+    blank = r"\underline"
+    assert sheet.count(blank) >= 51 and key.count(blank) == 0
+    assert "0.9" in sheet and "0.1" in sheet  # the givens stay
+    assert "answer key (PDF)" in key and "answer key (PDF)" not in sheet and "worksheet (PDF)" in sheet
