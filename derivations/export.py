@@ -141,8 +141,7 @@ def steps(values: Values) -> list:
             out.append(Step("Y", ("O",), _array([of(v) for v in sy.node("Y")]),
                             title))
         else:
-            mean = "" if p.n_samples == 1 else " (over the samples)"
-            out.append(Step("loss", ("Y", "y"), f"np.mean({code(of(sy.loss[0]))})", f"{title}{mean}"))
+            out.append(Step("loss", ("Y", "y"), f"np.mean({code(of(sy.loss[0]))})", title))
 
     loss = d.loss_fn
     out.append(Step("dL_dY", ("Y", "y"), _array([of(g) for g in sy.grad("Y")]),
@@ -295,6 +294,7 @@ array holds one column per sample.
 """
 
 import argparse
+import os
 import sys
 from fractions import Fraction
 
@@ -471,4 +471,8 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    sys.exit(main())'''
+    try:
+        sys.exit(main())
+    except BrokenPipeError:  # a reader that stopped early (| head): not an error
+        sys.stdout = open(os.devnull, "w")
+        sys.exit(0)'''
