@@ -31,7 +31,6 @@ from sympy.printing.numpy import NumPyPrinter
 from sympy.printing.precedence import precedence
 
 from . import __version__
-from .ops import ACTIVATIONS
 from .printing import decimal_text, text
 from .problem import LETTERS, bias_name, weight_name
 from .solution import default_params, section
@@ -138,15 +137,15 @@ def steps(values: Values) -> list:
             act = d.act(op.layer)
             out.append(Step(op.out, (op.inp,), code(act.forward(Symbol(op.inp, real=True))), f"{title}, {act.definition}"))
         elif op.kind == "softmax":
-            out.append(Step("Y", ("O",), _array([of(v) for v in sy.node("Y")]),
-                            title))
+            out.append(Step("Y", ("O",), _array([of(v) for v in sy.node("Y")]), title))
         else:
             out.append(Step("loss", ("Y", "y"), f"np.mean({code(of(sy.loss[0]))})", title))
 
     loss = d.loss_fn
+    note = f", N = {p.n_out}" if "N" in loss.local_text else ""
+    each = ("ℒ", "") if p.n_samples == 1 else ("ℓ", ", ℓ each sample's loss")
     out.append(Step("dL_dY", ("Y", "y"), _array([of(g) for g in sy.grad("Y")]),
-                    f"∇Y_i = ∂{sy.loss[0] if p.n_samples == 1 else 'ℓ'}/∂Y_i = {loss.local_text} ({loss.text}, N = {p.n_out})"
-                    + ("" if p.n_samples == 1 else ", each sample's loss ℓ")))
+                    f"∇Y_i = ∂{each[0]}/∂Y_i = {loss.local_text} ({loss.text}{note}){each[1]}"))
     out.append(Step("dY_dO", ("Y",), _array([[of(e) for e in row] for row in sy.dY_dO[0]]),
                     "∂Y_k/∂O_j = Y_k(δ_kj − Y_j) (softmax)"))
     out.append(Step("dL_dO", ("dL_dY", "dY_dO"), _array([of(g) for g in sy.grad("O")]),
