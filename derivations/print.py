@@ -13,7 +13,7 @@ import sys
 from . import cli_io
 from .problem import ProblemError
 
-FORMATS = ("text", "markdown", "latex", "json", "pdf")
+FORMATS = ("text", "markdown", "latex", "json", "pdf", "python")
 PAPERS = ("a4", "letter")
 
 
@@ -80,6 +80,8 @@ def main(argv: list[str] | None = None) -> int:
         return _fail("--worksheet: expected --format text, markdown, latex or pdf, got json")
     if args.param and (args.worksheet or args.format == "pdf"):
         return _fail("--param: the handout's page (--worksheet, --format pdf) always shows its three paths; drop --param")
+    if args.format == "python" and (args.worksheet or args.param or args.theorems):
+        return _fail("--format python: the script holds every step and gradient; drop --worksheet, --param and --theorems")
     if args.output == "-":
         args.output = None
     from .derive import derive
@@ -98,6 +100,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"python -m derivations.print: error: {err}", file=sys.stderr)
         return 2
     values = Values(derivation)
+    if args.format == "python":  # BackProp.py, the derivation as a NumPy script
+        from .export import to_python
+
+        return _write(args.output, to_python(values))
     if args.format == "pdf" or args.worksheet:
         return _handout(args, values)
     theorems = theorems_for(problem, every=args.theorems)

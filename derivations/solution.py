@@ -113,7 +113,7 @@ class Section:
     intro: str = ""
 
     def heading(self, math: str, escape) -> str:
-        """The title for a document with math: its prose escaped by ``escape``, its formula as math
+        r"""The title for a document with math: its prose escaped by ``escape``, its formula as math
         (``math`` wraps LaTeX: ``$…$``): ``Step 1: $H = W_{a} \cdot x$ (hidden pre-activation)``."""
         text = self.title.text
         note = text[text.rindex(" ("):] if text.endswith(")") and " (" in text else ""

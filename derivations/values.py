@@ -16,12 +16,14 @@ from __future__ import annotations
 import re
 
 from sympy import Expr, Float
+from sympy.core.parameters import evaluate as unevaluated_when
 
 from .derive import Derivation, derive, parse_param
 from .errors import ProblemError
 from .problem import Problem
 
 PRECISION = 50  # digits of the decimals shown and exported
+BIG = 400  # estimated nodes past which an exact value is built unevaluated (see Values)
 _KEY = re.compile(
     r"\s*(problem|forward|backward|grad)\.(\w{1,20})\s*(?:\[\s*(\d{1,4})\s*(?:,\s*(\d{1,4})\s*)?\])?\s*(?:@\s*(\d{1,4})\s*)?"
 )
@@ -60,13 +62,22 @@ class Values:
         self.of = of = dict(leaves)
         self.decimals = {sym: Float(v, PRECISION) for sym, v in leaves.items()}
         self._decimal_of = {}
+        # An exact value's size is estimated from its parents' (shared subexpressions counted once per use);
+        # past BIG nodes it is built unevaluated: SymPy's automatic simplification of a large transcendental
+        # sum asks assumption questions of every term, which is where the time went (16-32-16 sigmoid: minutes).
+        # Small values, and so every symmetric case, stay fully evaluated (equal logits still give Y = 1/2).
+        size = {}
         for sym, definition in d.definitions.items():
-            v = definition.xreplace(of)
-            if v.is_Rational:
-                dec = Float(v, PRECISION)
+            settled = self._settled(definition)
+            size[sym] = _ops(definition) + sum(size.get(a, 0) for a in definition.free_symbols)
+            if size[sym] > BIG:
+                with unevaluated_when(False):
+                    v = settled.xreplace(of)
             else:
-                dec = _decimal(definition.xreplace(self.decimals))
-                v = self._settle(v)
+                v = settled.xreplace(of)
+            dec = Float(v, PRECISION) if v.is_Rational else _decimal(definition.xreplace(self.decimals))
+            if v.is_Rational:
+                size[sym] = 1
             of[sym], self.decimals[sym] = v, dec
             self._decimal_of.setdefault(v, dec)
         S = range(p.n_samples)
@@ -92,22 +103,25 @@ class Values:
     def problem(self) -> Problem:
         return self.derivation.problem
 
-    def _settle(self, v: Expr) -> Expr:
-        """Replace each ReLU-like function of an irrational argument by its branch, read off the argument's
-        50-digit decimal (kept when the decimal is too close to 0 to tell)."""
+    def _settled(self, expr: Expr) -> Expr:
+        """``expr`` (a definition: small, in the symbols of its neighbours) with each ReLU-like function of an
+        irrational argument replaced by its branch, read off the argument's 50-digit decimal (kept when the
+        decimal is too close to 0 to tell). Only the small expression is walked, never the values' trees."""
         from sympy import Function
 
-        kinks = {f for f in v.atoms(Function) if hasattr(type(f), "settle") and not f.args[0].is_Number}
+        kinks = [f for f in expr.atoms(Function) if hasattr(type(f), "settle")]
         if not kinks:
-            return v
+            return expr
         settled = {}
         for f in kinks:
-            dec = self._decimal_of.get(f.args[0])
-            if dec is None:
-                dec = _decimal(f.args[0])
+            arg = f.args[0].xreplace(self.of)
+            if arg.is_Rational:
+                continue  # the function evaluates itself
+            dec = f.args[0].xreplace(self.decimals)
+            dec = dec if dec.is_Float else _decimal(dec)
             if dec.is_Number and abs(dec) > Float("1e-40"):
                 settled[f] = type(f).settle(f.args[0], bool(dec > 0))
-        return v.xreplace(settled) if settled else v
+        return expr.xreplace(settled) if settled else expr
 
     def sample(self, group: str, key: str, s: int = 0):
         """One sample's vector of a forward or backward quantity."""
@@ -116,9 +130,7 @@ class Values:
 
     def value(self, expr: Expr) -> Expr:
         """Any expression of the derivation's symbols, at the problem's numbers (exact)."""
-        exact = expr.xreplace(self.of)
-        if not exact.is_Rational:
-            exact = self._settle(exact)
+        exact = self._settled(expr).xreplace(self.of)
         self._note_decimal(expr, exact)
         return exact
 
@@ -208,6 +220,16 @@ class Values:
 def _shown(key) -> str:
     text = repr(key)
     return text if len(text) <= 60 else text[:59] + "…"
+
+
+def _ops(expr: Expr) -> int:
+    """Nodes of a small expression (a definition), counted cheaply."""
+    count, stack = 0, [expr]
+    while stack:
+        e = stack.pop()
+        count += 1
+        stack.extend(e.args)
+    return count
 
 
 def _decimal(expr: Expr) -> Float:

@@ -1,0 +1,477 @@
+"""``BackProp.py``: the derivation exported as a standalone NumPy script, in the handout's notation.
+
+Every step of the script is one function named as the handout names the quantity (``H``, ``L``, ``O``,
+``Y``, ``loss``, ``dL_dY``, ``dY_dO``, ``dL_dO``, ``dL_dW_b``, ``dL_dL``, ``dL_dH``, ``dL_dW_a``), with the
+handout's formula as its comment. Its code is printed by SymPy's NumPy code printer from SymPy expressions:
+the linear layers from ``MatrixSymbol`` products (``W_a*x + b_a`` prints ``W_a @ x + b_a``), the activations
+and their local derivatives from the registry applied to an array named ``H``, and the softmax, the loss and
+their local derivatives from the derivation's own definitions, one output unit per row (``Y[0]``). Arrays hold
+one column per sample, so every step is vectorised over the batch.
+
+The script embeds the problem's numbers and, in one table, the exact values the engine derived (rationals as
+fractions, the others to 50 digits); run, it recomputes every step in floating point and checks it against
+that table.
+
+>>> from derivations import evaluate, load_problem
+>>> script = to_python(evaluate(load_problem()))
+>>> print(script[script.index("# Step 1"):].split("\\n\\n")[0])
+# Step 1: H = W_a · x (hidden pre-activation)
+def H(W_a, x):
+    return W_a @ x
+>>> "def dL_dW_a(dL_dH, x):" in script and "3, 80" in script
+True
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sympy import Expr, Float, IndexedBase, Integer, MatrixSymbol, OneMatrix, Rational, Symbol, fraction
+from sympy.printing.numpy import NumPyPrinter
+from sympy.printing.precedence import precedence
+
+from . import __version__
+from .printing import decimal_text, text
+from .problem import LETTERS, bias_name, weight_name
+from .solution import default_params, section
+from .values import Values, backward_keys
+
+# The tolerance of the script's self-check (float64 against the exact values), as in the tests' NumPy oracle.
+RTOL, ATOL = 1e-9, 1e-12
+
+TABLE_BEGIN = "# -- expected values: BEGIN"
+TABLE_END = "# -- expected values: END"
+
+
+class CodePrinter(NumPyPrinter):
+    """SymPy's NumPy printer with the script's conventions: ``np.`` for NumPy, ``@`` for matrix products,
+    ``1/x`` for a reciprocal, a mean over the samples written ``/ S``.
+
+    >>> from sympy import MatrixSymbol, Symbol, exp
+    >>> S = Symbol("S")
+    >>> code(MatrixSymbol("dL_dH", 4, S) * MatrixSymbol("x", 3, S).T / S), code(1 / (1 + exp(-Symbol("H"))))
+    ('dL_dH @ x.T / S', '1/(1 + np.exp(-H))')
+    """
+
+    def _module_format(self, fqn, register=True):
+        return "np." + fqn[len("numpy."):] if fqn.startswith("numpy.") else fqn
+
+    def _print_MatMul(self, expr):
+        coeff, mats = expr.as_coeff_mmul()
+        body = " @ ".join(self.parenthesize(m, precedence(expr)) for m in mats.args)
+        num, den = fraction(coeff)
+        if num != 1:
+            body = f"{self._print(num)} * {body}"
+        return body if den == 1 else f"{body} / {self.parenthesize(den, precedence(expr) + 1)}"
+
+    def _print_Pow(self, expr, rational=False):
+        return self._hprint_Pow(expr, rational=rational, sqrt="np.sqrt")
+
+
+def code(expr: Expr) -> str:
+    """One expression as NumPy code."""
+    return CodePrinter({"order": "none"}).doprint(expr)
+
+
+@dataclass
+class Step:
+    """One function of the script: ``name(*args)`` returns ``body`` (NumPy code); ``formula`` is its comment."""
+
+    name: str
+    args: tuple
+    body: str
+    formula: str
+    samples: bool = False  # the body uses S, the number of samples
+
+    def source(self) -> str:
+        lines = [f"# {self.formula}", f"def {self.name}({', '.join(self.args)}):"]
+        if self.samples:
+            lines.append(f"    S = {self.args[0]}.shape[1]  # samples: the gradient is the mean over them")
+        return "\n".join(lines + [f"    return {self.body}"])
+
+
+def _array(items) -> str:
+    """``np.array([...])`` of printed rows (nested lists for a matrix of rows)."""
+    def inner(v):
+        return "[" + ", ".join(inner(e) for e in v) + "]" if isinstance(v, list) else code(v)
+    return f"np.array({inner(items)})"
+
+
+def steps(values: Values) -> list:
+    """The script's steps in the handout's order: the forward pass, then the backward pass with each layer's
+    gradients where the reverse loop reaches them."""
+    d, p, sy = values.derivation, values.problem, values.derivation.symbols
+    S = Symbol("S", integer=True, positive=True)
+    names = d.node_names
+    defs = d.definitions
+
+    def shown(key):
+        return "x" if key == "x" else names[key]
+
+    def width(key):
+        return p.n_in if key == "x" else len(sy.node(key))
+
+    # Sample 1's symbols as rows of the script's arrays: Y_2 -> Y[1], ∂Y_1/∂O_2 -> dY_dO[0, 1], ∇Y_1 -> dL_dY[0].
+    O, Y, y, dY, J = (IndexedBase(n) for n in ("O", "Y", "y", "dL_dY", "dY_dO"))
+    rows = {}
+    for k in range(p.n_out):
+        rows.update({sy.node("O")[k]: O[k], sy.node("Y")[k]: Y[k], sy.y[0][k]: y[k], sy.grad("Y")[k]: dY[k]})
+        rows.update({sy.dY_dO[0][k][j]: J[k, j] for j in range(p.n_out)})
+
+    def of(sym):
+        return defs[sym].xreplace(rows)
+
+    out, n = [], 0
+    for op in d.ops:  # forward
+        n += 1
+        title = section(values, f"step{n}").title.text
+        if op.kind == "linear":
+            W = MatrixSymbol(weight_name(op.layer), width(op.out), width(op.inp))
+            expr = W * MatrixSymbol(op.inp, width(op.inp), S)
+            args = (W.name, op.inp)
+            if p.bias:
+                expr = expr + MatrixSymbol(bias_name(op.layer), width(op.out), 1)
+                args += (bias_name(op.layer),)
+            out.append(Step(op.out, args, code(expr), title))
+        elif op.kind == "activation":
+            act = d.act(op.layer)
+            out.append(Step(op.out, (op.inp,), code(act.forward(Symbol(op.inp, real=True))), f"{title}, {act.definition}"))
+        elif op.kind == "softmax":
+            out.append(Step("Y", ("O",), _array([of(v) for v in sy.node("Y")]), title))
+        else:
+            out.append(Step("loss", ("Y", "y"), f"np.mean({code(of(sy.loss[0]))})", title))
+
+    loss = d.loss_fn
+    note = f", N = {p.n_out}" if "N" in loss.local_text else ""
+    each = ("ℒ", "") if p.n_samples == 1 else ("ℓ", ", ℓ each sample's loss")
+    out.append(Step("dL_dY", ("Y", "y"), _array([of(g) for g in sy.grad("Y")]),
+                    f"∇Y_i = ∂{each[0]}/∂Y_i = {loss.local_text} ({loss.text}{note}){each[1]}"))
+    out.append(Step("dY_dO", ("Y",), _array([[of(e) for e in row] for row in sy.dY_dO[0]]),
+                    "∂Y_k/∂O_j = Y_k(δ_kj − Y_j) (softmax)"))
+    out.append(Step("dL_dO", ("dL_dY", "dY_dO"), _array([of(g) for g in sy.grad("O")]),
+                    "∇O_j = Σ_k ∂Y_k/∂O_j ∇Y_k"))
+    for op in reversed(d.ops):  # backward: the reverse loop, micrograd's
+        if op.kind == "linear":
+            letter = LETTERS[op.layer]
+            g = MatrixSymbol(f"dL_d{op.out}", width(op.out), S)
+            v = MatrixSymbol(op.inp, width(op.inp), S)
+            W = MatrixSymbol(weight_name(op.layer), width(op.out), width(op.inp))
+            into = "x_j" if op.inp == "x" else f"{shown(op.inp)}_j"
+            mean = ", the mean over the samples" if p.n_samples > 1 else ""
+            out.append(Step(f"dL_d{W.name}", (g.name, op.inp), code(g * v.T / S),
+                            f"∂ℒ/∂w^{letter}_ij = ∇{shown(op.out)}_i {into}{mean}", samples=True))
+            if p.bias:
+                out.append(Step(f"dL_d{bias_name(op.layer)}", (g.name,), code(g * OneMatrix(S, 1) / S),
+                                f"∂ℒ/∂b^{letter}_i = ∇{shown(op.out)}_i{mean}", samples=True))
+            if op.inp != "x":
+                out.append(Step(f"dL_d{op.inp}", (W.name, g.name), code(W.T * g),
+                                f"∇{shown(op.inp)}_j = Σ_i ∇{shown(op.out)}_i w^{letter}_ij"))
+        elif op.kind == "activation":
+            act, h, l = d.act(op.layer), Symbol(op.inp, real=True), Symbol(op.out, real=True)
+            local = act.local(h, l)
+            written = text(act.local(Symbol(f"{shown(op.inp)}_i", real=True), Symbol(f"{shown(op.out)}_i", real=True)))
+            args = (f"dL_d{op.out}",) + tuple(sorted((str(s) for s in local.free_symbols), key=[op.inp, op.out].index))
+            out.append(Step(f"dL_d{op.inp}", args, code(Symbol(f"dL_d{op.out}") * local),
+                            f"∇{shown(op.inp)}_i = ∇{shown(op.out)}_i · {act.text}'({shown(op.inp)}_i), "
+                            f"{act.text}'({shown(op.inp)}_i) = {written}"))
+    return out
+
+
+# -- the script ------------------------------------------------------------------------------------------------
+
+
+def _number(v) -> str:
+    """A given number as exact text: its decimal if it has one (``"0.9"``), else its fraction."""
+    return decimal_text(v) or str(v)
+
+
+def _fraction(v, values: Values) -> str:
+    """An exact value as a ``Fraction``: itself if rational, else its 50-digit decimal."""
+    if isinstance(v, Integer):
+        return f"Fraction({v})"
+    if isinstance(v, Rational):
+        return f"Fraction({v.p}, {v.q})"
+    dec = values.decimal(v)
+    if not isinstance(dec, Float):
+        raise ValueError(f"no decimal for {v}")
+    return f'Fraction("{dec}")'
+
+
+def _columns(per_sample: list) -> list:
+    """Per-sample vectors -> rows of units, one column per sample (the script's layout)."""
+    return [list(r) for r in zip(*per_sample)]
+
+
+def expected(values: Values) -> dict:
+    """Every value the script computes, exact, in its array layout: ``{"H": [[...]], ..., "dL_dW_a": ...}``."""
+    d, p = values.derivation, values.problem
+    one = p.n_samples == 1
+
+    def samples(table, key):
+        return [table[key]] if one else table[key]
+
+    out = {}
+    for key in d.symbols.keys:
+        out[key] = _columns(samples(values.forward, key))
+    out["loss"] = values.forward["loss"]
+    for key in backward_keys(d):
+        per = samples(values.backward, key)
+        if key == "dY_dO":  # [k][j] per sample -> [k][j][s]
+            out[key] = [[[per[s][k][j] for s in range(p.n_samples)] for j in range(p.n_out)] for k in range(p.n_out)]
+        else:
+            out[key] = _columns(per)
+    for name, m in values.gradients.items():
+        out[f"dL_d{name}"] = m.tolist()
+    return out
+
+
+def _nested(v, values) -> str:
+    return "[" + ", ".join(_nested(e, values) for e in v) + "]" if isinstance(v, list) else _fraction(v, values)
+
+
+def _safe(s: str) -> str:
+    """One comment line: no line breaks, nothing the file's encoding cannot hold."""
+    return " ".join(s.splitlines()).encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+def to_python(values: Values) -> str:
+    """The standalone script ``BackProp.py`` for ``values``' problem (its text)."""
+    d, p = values.derivation, values.problem
+    wide = d.symbols.wide
+    parts = [_HEADER.format(describe=_safe(p.describe()), source=_safe(p.source), version=__version__)]
+    ss = steps(values)
+    parts.append("\n\n\n".join(s.source() for s in ss))
+
+    params = list(p.params())
+    calls = [f'    v = {{"x": columns(x), "y": columns(y)}}']
+    calls += [f'    v["{n}"] = np.asarray(params["{n}"], dtype=float)' + (".reshape(-1, 1)" if n.startswith("b") else "")
+              for n in params]
+    calls += [f'    v["{s.name}"] = {s.name}({", ".join(f"v[{a!r}]" for a in s.args)})' for s in ss]
+    parts.append(_PASS.format(params=repr(tuple(params)), calls="\n".join(calls).replace("'", '"')))
+
+    problem = {"x": [[_number(v) for v in x] for x in p.xs], "y": [[_number(v) for v in y] for y in p.ys]}
+    for name, m in p.params().items():
+        problem[name] = [[_number(v) for v in m.row(i)] for i in range(m.rows)] if name.startswith("W") else [_number(v) for v in m]
+    lines = ["PROBLEM = {  # the numbers it was generated from, exact: samples as rows of x and y"]
+    lines += [f'    "{k}": {v!r},'.replace("'", '"') for k, v in problem.items()]
+    parts.append("\n".join(lines + ["}"]))
+
+    table = [TABLE_BEGIN + " (the exact values the derivation gives for PROBLEM, in the arrays' layout:",
+             "# one row per unit, one column per sample; rationals exact, the others to 50 digits)",
+             "EXPECTED = {"]
+    table += [f'    "{k}": {_nested(v, values)},' for k, v in expected(values).items()]
+    table += ["}", TABLE_END]
+    parts.append("\n".join(table))
+
+    names = {k: d.node_names[k] for k in d.symbols.keys}
+    titles = [(s.name, s.formula) for s in ss[:len(d.ops)]]
+    asked = []
+    for key, role in default_params(d):
+        w = d.weight(key)
+        asked.append((w.name(wide), f"dL_d{w.matrix}", w.i, w.j, role))
+    parts.append(_MAIN.format(title=repr(f"BackProp.py: {_safe(p.describe())}, from {_safe(p.source)}"), names=repr(names), titles=_tuple_lines(titles), asked=_tuple_lines(asked),
+                              rtol=RTOL, atol=ATOL, n_out=p.n_out))
+    return "\n\n\n".join(parts) + "\n"
+
+
+def _tuple_lines(items) -> str:
+    return "(\n" + "".join(f"    {item!r},\n" for item in items) + ")"
+
+
+_HEADER = '''#!/usr/bin/env python3
+# BackProp.py: {describe}, from {source}.
+# Generated by `python -m derivations.print --format python` (derivations {version}): the code of every step
+# is printed by SymPy's NumPy code printer from the derivation's expressions. Change the problem, not this file.
+"""Backpropagation, step by step, in the handout's notation; needs only NumPy.
+
+    python BackProp.py                     the problem's steps and gradients, checked against the exact values
+    python BackProp.py --train N --lr ETA  N steps of gradient descent: the loss and the hidden units' spread
+
+Imported, ``gradients(x, y, params)`` gives every gradient for other numbers (``x``, ``y``: one sample, or a
+2-D array with one row per sample; ``params``: ``"W_a"``, ... and any biases ``"b_a"``, ...). Inside, every
+array holds one column per sample.
+"""
+
+import argparse
+import os
+import sys
+from fractions import Fraction
+
+import numpy as np
+
+# -- the steps: forward, then backward (each parameter's gradient where the reverse pass reaches it) ---------'''
+
+_PASS = '''# -- the whole pass --------------------------------------------------------------------------------------------
+
+PARAMS = {params}
+
+
+def columns(a):
+    """One sample (a vector) or a batch (one row per sample) as an array with one column per sample."""
+    a = np.asarray(a, dtype=float)
+    return a.reshape(-1, 1) if a.ndim == 1 else a.T
+
+
+def values(x, y, params):
+    """Every step's value, in the handout's order, by its name."""
+{calls}
+    return v
+
+
+def gradients(x, y, params):
+    """Every parameter's gradient (the keys of ``params``, the same shapes) and ``"loss"``."""
+    v = values(x, y, params)
+    out = {{name: v["dL_d" + name].reshape(np.shape(params[name])) for name in PARAMS}}
+    out["loss"] = float(v["loss"])
+    return out'''
+
+_MAIN = '''TITLE = {title}
+NAMES = {names}
+STEPS = {titles}
+ASKED = {asked}
+RTOL, ATOL = {rtol!r}, {atol!r}  # the self-check's tolerance: float64 against the exact values
+MAX_STEPS = 1_000_000
+
+
+def problem():
+    """PROBLEM as floats: ``(x, y, params)``."""
+    def f(a):
+        return np.array([[float(Fraction(v)) for v in row] for row in a]) if isinstance(a[0], list) \\
+            else np.array([float(Fraction(v)) for v in a])
+    return f(PROBLEM["x"]), f(PROBLEM["y"]), {{name: f(PROBLEM[name]) for name in PARAMS}}
+
+
+def number(v):
+    return f"{{v + 0.0:.6g}}"  # + 0.0: no "-0"
+
+
+def vector(a):
+    return "(" + ", ".join(number(e) for e in a) + ")ᵀ"
+
+
+def matrix(a):
+    return "[" + "; ".join(", ".join(number(e) for e in row) for row in a) + "]"
+
+
+def show(name, a):
+    """A quantity as the handout writes it: one vector per sample."""
+    if a.shape[1] == 1:
+        print(f"  {{name}} = {{vector(a[:, 0])}}")
+    else:
+        for s in range(a.shape[1]):
+            print(f"  {{name}}[{{s + 1}}] = {{vector(a[:, s])}}")
+
+
+def report(v):
+    """The steps, the asked gradients and every gradient, as the handout shows them."""
+    print(TITLE)
+    for name, title in STEPS:
+        print(title)
+        if name == "loss":
+            print(f"  ℒ = {{number(v['loss'])}}")
+        else:
+            show(NAMES[name], v[name])
+    print("Backward pass")
+    show("∇Y", v["dL_dY"])
+    for k in range({n_out}):
+        show(f"∂Y_{{k + 1}}/∂O", v["dY_dO"][k])
+    for key in [k for k in v if k.startswith("dL_d") and k[4:] in NAMES and k != "dL_dY"]:
+        show("∇" + NAMES[key[4:]], v[key])
+    print("Gradients")
+    for label, key, i, j, role in ASKED:
+        print(f"  ∂ℒ/∂{{label}} = {{number(v[key][i, j])}} ({{role}})")
+    for name in PARAMS:
+        print(f"  ∂ℒ/∂{{name}} = {{matrix(v['dL_d' + name])}}")
+
+
+def check(v):
+    """Every computed value against EXPECTED; the mismatches, one line each."""
+    bad = []
+    for key, exact in EXPECTED.items():
+        want = np.atleast_1d(np.vectorize(float)(np.array(exact, dtype=object)).astype(float))
+        got = np.atleast_1d(np.asarray(v[key], dtype=float))
+        if got.shape != want.shape:
+            bad.append(f"{{key}}: shape {{got.shape}}, expected {{want.shape}}")
+            continue
+        for index in zip(*np.nonzero(~np.isclose(got, want, rtol=RTOL, atol=ATOL))):
+            bad.append(f"{{key}}{{list(int(i) + 1 for i in index)}}: got {{got[index]!r}}, expected {{want[index]!r}}")
+    return bad
+
+
+def spread(W_a):
+    """How far the hidden units differ: the largest spread (max - min over the units) of a column of W_a."""
+    return float(np.max(np.ptp(W_a, axis=0)))
+
+
+def train(steps, lr):
+    """Gradient descent on PROBLEM from its init: the loss and the hidden units' spread as it goes."""
+    x, y, params = problem()
+    shown = set(range(0, steps + 1, max(1, steps // 10))) | {{steps}}
+    for step in range(steps + 1):
+        g = gradients(x, y, params)
+        if step in shown:
+            print(f"step {{step:>7}}  loss {{number(g['loss'])}}  spread {{number(spread(params['W_a']))}}")
+        if step < steps:
+            params = {{name: params[name] - lr * g[name] for name in PARAMS}}
+    s = spread(params["W_a"])
+    verdict = ("the hidden units are still identical: this init never breaks their symmetry" if s == 0
+               else "the hidden units differ")
+    print(f"after {{steps}} steps, spread {{number(s)}}: {{verdict}}")
+
+
+class Parser(argparse.ArgumentParser):
+    def error(self, message):  # one line, exit 2
+        self.exit(2, f"{{self.prog}}: error: {{message}} (see --help)\\n")
+
+
+def whole(text):
+    try:
+        n = int(text)
+    except ValueError:
+        n = -1
+    if not 1 <= n <= MAX_STEPS:
+        raise argparse.ArgumentTypeError(f"expected a whole number of steps from 1 to {{MAX_STEPS}}, got {{text[:40]!r}}")
+    return n
+
+
+def rate(text):
+    try:
+        lr = float(text)
+    except ValueError:
+        lr = float("nan")
+    if not 0 < lr < float("inf"):
+        raise argparse.ArgumentTypeError(f"expected a positive number, got {{text[:40]!r}}")
+    return lr
+
+
+def main(argv=None):
+    if hasattr(sys.stdout, "reconfigure"):
+        sys.stdout.reconfigure(errors="backslashreplace")
+    parser = Parser(prog="BackProp.py", description=__doc__.splitlines()[0], allow_abbrev=False)
+    parser.add_argument("--train", type=whole, metavar="N", help="run N steps of gradient descent instead")
+    parser.add_argument("--lr", type=rate, metavar="ETA", help="the learning rate of --train (default 0.5)")
+    args = parser.parse_args(argv)
+    if args.lr is not None and args.train is None:
+        parser.error("argument --lr: only with --train N")
+    if args.train is not None:
+        train(args.train, 0.5 if args.lr is None else args.lr)
+        return 0
+    x, y, params = problem()
+    v = values(x, y, params)
+    report(v)
+    bad = check(v)
+    if bad:
+        print(f"Self-check FAILED: {{len(bad)}} value(s) differ from the exact derivation (rtol {{RTOL}}, atol {{ATOL}}):")
+        for line in bad[:20]:
+            print("  " + line)
+        return 1
+    print(f"Self-check passed: {{len(EXPECTED)}} quantities agree with the exact derivation (rtol {{RTOL}}, atol {{ATOL}}).")
+    return 0
+
+
+if __name__ == "__main__":
+    try:
+        sys.exit(main())
+    except BrokenPipeError:  # a reader that stopped early (| head): not an error
+        sys.stdout = open(os.devnull, "w")
+        sys.exit(0)'''
