@@ -70,7 +70,7 @@ class Values:
         for sym, definition in d.definitions.items():
             settled = self._settled(definition)
             size[sym] = _ops(definition) + sum(size.get(a, 0) for a in definition.free_symbols)
-            if size[sym] > BIG:
+            if size[sym] > BIG and not all(of[a].is_Rational for a in definition.free_symbols if a in of):
                 with unevaluated_when(False):
                     v = settled.xreplace(of)
             else:
@@ -115,8 +115,9 @@ class Values:
         settled = {}
         for f in kinks:
             arg = f.args[0].xreplace(self.of)
-            if arg.is_Rational:
-                continue  # the function evaluates itself
+            if arg.is_Rational:  # settled here too: an unevaluated build would leave 1[-1331/2500 > 0] standing
+                settled[f] = type(f).settle(f.args[0], bool(arg > 0))
+                continue
             dec = f.args[0].xreplace(self.decimals)
             dec = dec if dec.is_Float else _decimal(dec)
             if dec.is_Number and abs(dec) > Float("1e-40"):
