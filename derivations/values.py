@@ -94,7 +94,8 @@ class Values:
                          "dY_dO": per_sample(lambda s: [[of[e] for e in row] for row in sy.dY_dO[s]])}
         for key in backward_keys(d)[2:]:
             self.backward[key] = per_sample(lambda s, key=key: [of[g] for g in sy.grad(key[4:], s)])
-        self.gradients = {name: m.xreplace(of) for name, m in d.gradients.items()}
+        self._size = size
+        self.gradients = {name: m.applyfunc(self._build) for name, m in d.gradients.items()}
         for name, m in d.gradients.items():
             for expr, exact in zip(m, self.gradients[name]):
                 self._note_decimal(expr, exact)
@@ -102,6 +103,17 @@ class Values:
     @property
     def problem(self) -> Problem:
         return self.derivation.problem
+
+    def _build(self, expr: Expr) -> Expr:
+        """``expr`` at the problem's numbers, built unevaluated when it would be large and transcendental (as
+        the definitions are, above)."""
+        expr = self._settled(expr)
+        parents = [a for a in expr.free_symbols if a in self.of]
+        big = sum(self._size.get(a, 1) for a in parents) > BIG
+        if big and not all(self.of[a].is_Rational for a in parents):
+            with unevaluated_when(False):
+                return expr.xreplace(self.of)
+        return expr.xreplace(self.of)
 
     def _settled(self, expr: Expr) -> Expr:
         """``expr`` (a definition: small, in the symbols of its neighbours) with each ReLU-like function of an
@@ -131,7 +143,7 @@ class Values:
 
     def value(self, expr: Expr) -> Expr:
         """Any expression of the derivation's symbols, at the problem's numbers (exact)."""
-        exact = self._settled(expr).xreplace(self.of)
+        exact = self._build(expr)
         self._note_decimal(expr, exact)
         return exact
 
