@@ -326,8 +326,8 @@ class HandoutDirective(DerivDirective):
                     continue
                 para = nodes.paragraph()
                 for part in block.parts:
-                    if isinstance(part, str):
-                        para += nodes.Text(part)
+                    if isinstance(part, str):  # the paper's wide gaps would collapse in HTML: em spaces
+                        para += nodes.Text(part.replace("     ", "\u2003\u2003") if part.strip() == "" else part)
                     elif isinstance(part, tuple):
                         para += nodes.strong("", part[1])
                     else:

@@ -99,3 +99,30 @@ def test_worksheet_blanks_are_typeset(page, tmp_path):
     assert not [tex for tex in RAW_TEX if tex in text]
     assert page.locator("mjx-merror").count() == 0
     assert page.blocked == [] and page.failed == [], (page.blocked, page.failed)
+
+
+@pytest.mark.parametrize("name", ["handout", "solution", "symmetry", "gradients"])
+def test_nothing_is_clipped_at_420_px(page, site, name):
+    """On a phone-sized screen every display equation fits or scrolls inside its own box, and the page
+    itself never grows sideways."""
+    page.set_viewport_size({"width": 420, "height": 900})
+    page.goto((site / f"{name}.html").as_uri())
+    page.wait_for_function("window.MathJax && MathJax.startup && MathJax.startup.promise")
+    page.evaluate("MathJax.startup.promise")
+    report = page.evaluate("""() => {
+        const bad = [];
+        for (const m of document.querySelectorAll('mjx-container[display="true"]')) {
+            if (m.scrollWidth <= m.clientWidth + 1) continue;  // it fits
+            let e = m, scrolls = false;
+            while (e && e !== document.body) {
+                const s = getComputedStyle(e);
+                if (s.overflowX === 'auto' || s.overflowX === 'scroll') { scrolls = true; break; }
+                e = e.parentElement;
+            }
+            if (!scrolls) bad.push(m.textContent.slice(0, 40));
+        }
+        return {bad, page: document.documentElement.scrollWidth, displays: document.querySelectorAll('mjx-container[display="true"]').length};
+    }""")
+    assert report["displays"] > 0
+    assert report["bad"] == [], report
+    assert report["page"] <= 420, report
