@@ -89,7 +89,7 @@ def test_colour_must_be_a_colour(handout_values):
 
 def test_training_curves_show_the_symmetry(handout):
     curves = training_curves(handout, steps=200, lr=0.5, seed=1)
-    assert max(curves["constant"]["spread"]) == 0.0  # identical hidden units, bit for bit
+    assert max(curves["constant"]["spread"]) <= 1e-12  # identical hidden units (float64)
     assert curves["random"]["spread"][-1] > 1e-3
     assert curves["constant"]["loss"][-1] < curves["constant"]["loss"][0]
     hidden = curves["constant"]["hidden"]
@@ -102,7 +102,7 @@ def test_constant_init_stalls_on_the_xor_data():
     the random init: the lesson of the theorems page, checked numerically."""
     curves = training_curves(xor_problem(), steps=600, lr=0.5, seed=1)
     assert curves["random_found"]
-    assert max(curves["constant"]["spread"]) == 0.0
+    assert max(curves["constant"]["spread"]) <= 1e-12
     final_c, final_r = curves["constant"]["loss"][-1], curves["random"]["loss"][-1]
     assert final_c > 2 * final_r, (final_c, final_r)
 

@@ -85,7 +85,7 @@ def test_symmetry_is_permanent_in_numbers(handout):
     step = T.permanence_in_numbers(handout, steps=40)
     assert step.ok, step.claim
     h = train(handout, 40, module="mpmath")
-    assert all(hidden_spread(handout, ps) == (0, 0) for ps in h["params"])
+    assert all(max(hidden_spread(handout, ps)) <= 1e-25 for ps in h["params"])  # 30-digit arithmetic
     assert h["loss"][-1] < h["loss"][0] - Rational(1, 100)
     assert h["params"][-1]["W_a"][0][0] != h["params"][0]["W_a"][0][0]  # W_a did move after the first step
 
