@@ -61,6 +61,7 @@ import stat
 import sys
 import time
 from dataclasses import dataclass
+from fractions import Fraction
 from pathlib import Path
 
 from sympy import ImmutableMatrix, Integer, Rational
@@ -72,9 +73,9 @@ from .problem import HANDOUT, Problem, load_problem, make_problem, problem_from_
 
 PROG = "python -m derivations.variants"
 
-MARGIN = Rational(1, 10)  # |H_i| at least this
-LOGIT_GAP = Rational(1, 100)  # |O_i - O_j| at least this (no ties, no near-ties)
-MIN_GRADIENT = Rational(1, 10**4)  # an asked gradient that is not 0 by the lesson is at least this in size
+MARGIN = Fraction(1, 10)  # |H_i| at least this
+LOGIT_GAP = Fraction(1, 100)  # |O_i - O_j| at least this (no ties, no near-ties)
+MIN_GRADIENT = Fraction(1, 10**4)  # an asked gradient that is not 0 by the lesson is at least this in size
 MAX_DENOMINATOR = 10**8  # exact rational values: denominators of at most 8 digits
 MAX_ATTEMPTS = 2000  # draws per variant before the base is declared impossible
 MAX_ID = 64
@@ -172,7 +173,11 @@ def read_base(path=None) -> Base:
                                             f"{problem.activation}", source)
     if len(dead) == n_hidden:
         raise ProblemError("variants.dead", "expected at least one live hidden unit", source)
-    return Base(problem, digits, tuple(sorted(u - 1 for u in dead)))
+    base = Base(problem, digits, tuple(sorted(u - 1 for u in dead)))
+    if dead and base.patterns[0] in ("constant", "rows"):
+        raise ProblemError("variants.dead", "the init's equal rows of W_a give every hidden unit the same H: one dead "
+                                            "unit means all dead; give W_a unequal rows", source)
+    return base
 
 
 # -- drawing -------------------------------------------------------------------------------------------------
@@ -201,45 +206,56 @@ class Stream:
                 return v % n
 
 
-def short(s: Stream, digits: int) -> Rational:
+def short(s: Stream, digits: int) -> Fraction:
     """A short decimal of at most ``digits`` significant digits, of size 0.1 to 0.99..., either sign."""
     low = 10 ** (digits - 1)
     m = low + s.below(9 * low)
-    return Rational(m, 10**digits) * (1 if s.below(2) else -1)
+    return Fraction(m if s.below(2) else -m, 10**digits)
 
 
-def _matrix(s: Stream, rows: int, cols: int, pattern: str, digits: int) -> ImmutableMatrix:
+def _matrix(s: Stream, rows: int, cols: int, pattern: str, digits: int) -> list:
     if pattern == "constant":
         c = short(s, digits)
-        return ImmutableMatrix(rows, cols, [c] * (rows * cols))
+        return [[c] * cols for _ in range(rows)]
     if pattern == "rows":
         row = [short(s, digits) for _ in range(cols)]
-        return ImmutableMatrix(rows, cols, lambda i, j: row[j])
+        return [list(row) for _ in range(rows)]
     if pattern == "columns":
         col = [short(s, digits) for _ in range(rows)]
-        return ImmutableMatrix(rows, cols, lambda i, j: col[i])
-    return ImmutableMatrix(rows, cols, lambda i, j: short(s, digits))
+        return [[col[i]] * cols for i in range(rows)]
+    return [[short(s, digits) for _ in range(cols)] for _ in range(rows)]
 
 
-def _target(s: Stream, n: int, kind: str, digits: int) -> tuple:
+def _target(s: Stream, n: int, kind: str, digits: int) -> list:
     if kind == "one-hot":
         k = s.below(n)
-        return tuple(Integer(1 if i == k else 0) for i in range(n))
+        return [Fraction(1 if i == k else 0) for i in range(n)]
     if kind == "probability":  # tenths summing to 1: n - 1 cuts of 0..10
         cuts = sorted(s.below(11) for _ in range(n - 1))
-        parts = [b - a for a, b in zip([0] + cuts, cuts + [10])]
-        return tuple(Rational(p, 10) for p in parts)
-    return tuple(short(s, digits) for _ in range(n))
+        return [Fraction(b - a, 10) for a, b in zip([0] + cuts, cuts + [10])]
+    return [short(s, digits) for _ in range(n)]
+
+
+def _numbers(base: Base, seed: str, student: str, attempt: int) -> tuple:
+    """``(x, y, [W_a, W_b])`` of one attempt, as Python fractions (quick to check)."""
+    p = base.problem
+    s = Stream(seed, student, attempt)
+    x = [short(s, base.digits) for _ in range(p.n_in)]
+    y = _target(s, p.n_out, base.target, base.digits)
+    weights = [_matrix(s, W.rows, W.cols, pattern, base.digits) for W, pattern in zip(p.weights, base.patterns)]
+    return x, y, weights
+
+
+def _problem(base: Base, student: str, x, y, weights) -> Problem:
+    R = lambda v: Rational(v.numerator, v.denominator)  # noqa: E731
+    p = base.problem
+    return make_problem(p.layers, p.activations, p.loss, [R(v) for v in x], [R(v) for v in y],
+                        [[[R(v) for v in row] for row in W] for W in weights], source=f"variant {student}")
 
 
 def candidate(base: Base, seed: str, student: str, attempt: int) -> Problem:
     """Draw ``attempt`` of a student's numbers (no rules checked)."""
-    p = base.problem
-    s = Stream(seed, student, attempt)
-    x = tuple(short(s, base.digits) for _ in range(p.n_in))
-    y = _target(s, p.n_out, base.target, base.digits)
-    weights = [_matrix(s, W.rows, W.cols, pattern, base.digits) for W, pattern in zip(p.weights, base.patterns)]
-    return make_problem(p.layers, p.activations, p.loss, x, y, weights, source=f"variant {student}")
+    return _problem(base, student, *_numbers(base, seed, student, attempt))
 
 
 def draw(base: Base, seed: str, student: str) -> Problem:
@@ -251,8 +267,14 @@ def draw_attempt(base: Base, seed: str, student: str, start: int = 0, avoid=froz
     """``(problem, attempt)``: the first attempt from ``start`` on that obeys every rule (and whose problem
     file is not in ``avoid``). Raises :class:`ProblemError` when no draw in :data:`MAX_ATTEMPTS` does."""
     broken = []
+    act = ACTIVATIONS[base.problem.activation]
     for attempt in range(start, start + MAX_ATTEMPTS):
-        p = candidate(base, seed, student, attempt)
+        x, y, weights = _numbers(base, seed, student, attempt)
+        H = [sum(w * v for w, v in zip(row, x)) for row in weights[0]]
+        broken = _hidden_rule(base, act, H)  # the cheap rule first, in Python fractions
+        if broken:
+            continue
+        p = _problem(base, student, x, y, weights)
         broken = broken_rules(base, p)
         if not broken and (not avoid or variant_toml(base, p) not in avoid):
             return p, attempt
@@ -267,6 +289,20 @@ def _hidden(p: Problem) -> list:
     """``H = W_a x``, exact (always rational: rational inputs and weights)."""
     W, x = p.weights[0], p.x
     return [sum((W[i, j] * x[j] for j in range(W.cols)), Integer(0)) for i in range(W.rows)]
+
+
+def _hidden_rule(base: Base, act, H) -> list:
+    """Rule 1 on the pre-activations ``H`` (exact numbers)."""
+    out = []
+    for i, h in enumerate(H):
+        if act.can_die and i in base.dead:
+            if h > -MARGIN:
+                out.append(f"H_{i + 1} = {float(h):g}: the lesson's dead unit needs H <= -{float(MARGIN):g}")
+        elif act.can_die and h < MARGIN:
+            out.append(f"H_{i + 1} = {float(h):g}: a dead or borderline {act.text} unit (needs H >= {float(MARGIN):g})")
+        elif abs(h) < MARGIN:
+            out.append(f"H_{i + 1} = {float(h):g}: within {float(MARGIN):g} of 0")
+    return out
 
 
 def lesson_zero(base: Base, problem: Problem, key: str) -> bool:
@@ -288,16 +324,7 @@ def broken_rules(base: Base, problem: Problem, values=None) -> list:
     from .solution import default_params
     from .values import evaluate
 
-    act = ACTIVATIONS[problem.activation]
-    out = []
-    for i, h in enumerate(_hidden(problem)):
-        if act.can_die and i in base.dead:
-            if h > -MARGIN:
-                out.append(f"H_{i + 1} = {h}: the lesson's dead unit needs H <= -{MARGIN}")
-        elif act.can_die and h < MARGIN:
-            out.append(f"H_{i + 1} = {h}: a dead or borderline {act.text} unit (needs H >= {MARGIN})")
-        elif abs(h) < MARGIN:
-            out.append(f"H_{i + 1} = {h}: within {MARGIN} of 0")
+    out = _hidden_rule(base, ACTIVATIONS[problem.activation], _hidden(problem))
     if out:
         return out
     v = values if values is not None else evaluate(problem)
@@ -306,7 +333,7 @@ def broken_rules(base: Base, problem: Problem, values=None) -> list:
         for i in range(len(O)):
             for j in range(i + 1, len(O)):
                 if abs(O[i] - O[j]) < LOGIT_GAP:
-                    out.append(f"O_{i + 1} and O_{j + 1} within {LOGIT_GAP}: a softmax (near-)tie")
+                    out.append(f"O_{i + 1} and O_{j + 1} within {float(LOGIT_GAP):g}: a softmax (near-)tie")
     for name, value in _every_value(v):
         if isinstance(value, Rational) and value.q > MAX_DENOMINATOR:
             out.append(f"{name} = {value}: denominator above {MAX_DENOMINATOR:.0e}")
@@ -316,7 +343,7 @@ def broken_rules(base: Base, problem: Problem, values=None) -> list:
             if g != 0:
                 out.append(f"dL/d{key} = {v.decimal(g):.6g}: the lesson says 0")
         elif abs(v.decimal(g)) < MIN_GRADIENT:
-            out.append(f"dL/d{key} ≈ {float(v.decimal(g)):.3g}: an asked gradient below {MIN_GRADIENT}")
+            out.append(f"dL/d{key} ≈ {float(v.decimal(g)):.3g}: an asked gradient below {float(MIN_GRADIENT):g}")
     return out
 
 
