@@ -91,6 +91,11 @@ class VerificationError(RuntimeError):
     """A variant's derivation disagrees with the independent check: a bug of ours, never written out."""
 
 
+class _UserError(Exception):
+    """A :class:`ProblemError` raised in a worker process, carried back as its one line (a ProblemError does
+    not survive pickling: its constructor takes three arguments)."""
+
+
 # -- the base: what stays -----------------------------------------------------------------------------------
 
 
@@ -105,10 +110,11 @@ class Base:
 
     @property
     def symmetric(self) -> bool:
-        """Is the symmetric init part of the lesson (the base's init is symmetric)?"""
+        """Is the symmetric init part of the lesson (the base's init is symmetric, with more than one hidden
+        unit: a single unit is trivially symmetric)?"""
         from .theorems import symmetric
 
-        return symmetric(self.problem)
+        return self.problem.n_hidden > 1 and symmetric(self.problem)
 
     @property
     def patterns(self) -> tuple:
@@ -654,12 +660,12 @@ def _init_worker(base: Base, seed: str, out: str, fmt: str, paper: str) -> None:
     _WORKER.update(base=base, seed=seed, out=Path(out), fmt=fmt, paper=paper)
 
 
-def _draw_task(student: str) -> tuple:
+def _draw_one(student: str) -> tuple:
     p, attempt = draw_attempt(_WORKER["base"], _WORKER["seed"], student)
     return student, (variant_toml(_WORKER["base"], p), attempt)
 
 
-def _write_task(job: tuple) -> tuple:
+def _write_one(job: tuple) -> tuple:
     """Read back the variant's problem file, derive it, verify it, then write its pages; returns its row."""
     from .values import evaluate
 
@@ -685,6 +691,20 @@ def _write_task(job: tuple) -> tuple:
             target.unlink()
         write_page(values, target)
     return student, variant_id(text), [(col, shown(values, v)) for col, v in graded(values)]
+
+
+def _draw_task(student: str) -> tuple:
+    try:
+        return _draw_one(student)
+    except ProblemError as err:  # a user's error, as one picklable line
+        raise _UserError(str(err)) from None
+
+
+def _write_task(job: tuple) -> tuple:
+    try:
+        return _write_one(job)
+    except ProblemError as err:
+        raise _UserError(str(err)) from None
 
 
 # -- the command line ----------------------------------------------------------------------------------------
@@ -810,7 +830,7 @@ def main(argv: list[str] | None = None) -> int:
         drawn = dict(_run(pool, _draw_task, roster.ids, progress, "drawing"))
         drawn = distinct(base, seed, drawn)
         rows = _run(pool, _write_task, [(s, drawn[s]) for s in roster.ids], progress, "writing")
-    except ProblemError as err:
+    except (ProblemError, _UserError) as err:
         progress.end()
         return _fail(str(err))
     except OSError as err:

@@ -156,6 +156,10 @@ def test_a_base_that_asks_the_impossible_is_one_line(tmp_path, capsys, monkeypat
     monkeypatch.setattr(variants, "MAX_ATTEMPTS", 50)
     with pytest.raises(variants.ProblemError, match="no draw in 50 attempts"):
         variants.draw(base, "s", "x")
+    # and from the worker processes (forked with these settings): the same one line
+    assert main(["2", "--out", str(tmp_path / "out2"), "--config", str(RANDOM_INIT), "--jobs", "2", "--format", "md"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert "no draw in 50 attempts" in err[-1] and len(err) <= 2
 
 
 def load_problem_text() -> str:
