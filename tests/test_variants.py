@@ -355,3 +355,20 @@ def test_progress_only_on_a_terminal(capsys):
     progress("writing", 1)
     progress.end()
     assert capsys.readouterr().err == ""  # pytest's capture is not a terminal
+
+
+def test_the_sphinx_extension_builds_a_variants_page(tmp_path):
+    import subprocess
+
+    out = _run(tmp_path, "1", "v", "--jobs", "1")
+    key = next(csv.DictReader(open(out / "keys.csv", newline="")))
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "conf.py").write_text('extensions = ["myst_parser", "derivations.sphinxext"]\nmyst_enable_extensions = ["dollarmath"]\n')
+    (src / "index.md").write_text("# Variant\n\nH1 {deriv}`forward.H[1]`, gradient {deriv}`grad.w_b11`.\n")
+    build = subprocess.run([sys.executable, "-m", "sphinx", "-W", "-q", "-D",
+                            f"derivations_problem={(out / '001' / 'problem.toml').resolve()}", str(src), str(tmp_path / "site")],
+                           capture_output=True, text=True)
+    assert build.returncode == 0, build.stderr
+    html = (tmp_path / "site" / "index.html").read_text(encoding="utf-8")
+    assert key["forward.H[1]"] in html and key["grad.w_b11"].lstrip("-") in html
