@@ -840,6 +840,10 @@ def main(argv: list[str] | None = None) -> int:
         progress.end()
         print(f"{PROG}: error: verification failed (nothing more written): {err}", file=sys.stderr)
         return 1
+    except KeyboardInterrupt:
+        progress.end()
+        print(f"{PROG}: interrupted; keys.csv not written", file=sys.stderr)
+        return 130
     finally:
         if pool is not None:
             pool.shutdown(cancel_futures=True)
