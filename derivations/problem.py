@@ -47,6 +47,8 @@ _KEYS = {
     "network": ("layers", "activation", "loss", "bias"),
     "data": ("x", "y"),
     "init": None,  # W_a, W_b, ... and b_a, b_b, ...: checked against the layers
+    # Read by ``python -m derivations.variants`` only (what a variant may draw); ignored here.
+    "variants": ("digits", "dead"),
 }
 
 
@@ -262,7 +264,7 @@ def _problem_from_dict(data: dict, source: str) -> Problem:
             for key in value:
                 if key not in _KEYS[section]:
                     raise ProblemError(f"{section}.{reading.name(key)}", f"unknown key; expected one of {', '.join(_KEYS[section])}")
-    network, d, init = (data.get(s, {}) for s in _KEYS)
+    network, d, init = (data.get(s, {}) for s in ("network", "data", "init"))
 
     layers = network.get("layers", [3, 4, 2])
     if not isinstance(layers, list) or len(layers) < 3 or not all(_is_int(n) and n >= 1 for n in layers):

@@ -1,0 +1,59 @@
+"""Students per minute of the variants tool, printed (not asserted): python benchmarks/variants.py [N] [--config BASE.toml]
+
+Runs ``python -m derivations.variants N --out TMP --format pdf`` as an instructor would (a fresh process, every
+core, N = 300 by default: problem file, worksheet and key PDFs, self-check page when installed, keys.csv),
+timed from the command's start to its exit, and reports students per minute. The drawing phase (rules
+checked, every variant verified) and the writing phase are also timed in-process with one core.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("n", nargs="?", type=int, default=300)
+    ap.add_argument("--config", help="base problem (default: the handout's)")
+    args = ap.parse_args()
+    extra = ["--config", args.config] if args.config else []
+    with tempfile.TemporaryDirectory(prefix="variants-bench-") as tmp:
+        start = time.perf_counter()
+        run = subprocess.run([sys.executable, "-m", "derivations.variants", str(args.n), "--out", tmp, "--seed", "bench",
+                              *extra], cwd=ROOT, capture_output=True, text=True)
+        wall = time.perf_counter() - start
+        if run.returncode != 0:
+            sys.exit(f"variants failed: {run.stderr.strip()}")
+        pdfs = sum(1 for _ in Path(tmp).rglob("*.pdf"))
+        size = sum(f.stat().st_size for f in Path(tmp).rglob("*") if f.is_file())
+    print(f"{args.n} students, {os.cpu_count()} cores: {wall:.1f} s wall, {args.n / wall * 60:.0f} students per minute "
+          f"({pdfs} PDFs, {size / 1e6:.1f} MB)")
+
+    from derivations import evaluate
+    from derivations.variants import draw, read_base, render_pages, variant_toml, verify
+
+    base = read_base(args.config)
+    k = min(args.n, 30)
+    t = time.perf_counter()
+    drawn = [draw(base, "bench", f"s{i}") for i in range(k)]
+    t_draw = (time.perf_counter() - t) / k
+    t = time.perf_counter()
+    for p in drawn:
+        v = evaluate(p)
+        verify(v)
+        render_pages(v, variant_toml(base, p), "pdf")
+    t_write = (time.perf_counter() - t) / k
+    print(f"one core, per student: draw (rules) {t_draw * 1000:.0f} ms, verify and two PDFs {t_write * 1000:.0f} ms")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,873 @@
+"""``python -m derivations.variants``: every student a different, well-behaved problem, with worksheet, key
+and self-check page.
+
+    python -m derivations.variants ROSTER --out DIR [--config BASE.toml] [--seed COURSE_SEED]
+                                   [--format pdf|md|html] [--jobs N] [--paper a4|letter]
+
+ROSTER is a CSV file with a header and an ``id`` column (other columns are kept in ``keys.csv``), or a
+number N for N anonymous variants (ids ``001`` ... ``N``). For each student the tool writes
+``DIR/<id>/problem.toml``, ``worksheet.pdf``, ``key.pdf`` and ``selfcheck.html``, and ``DIR/keys.csv``: one
+row per student with every graded value.
+
+**What stays, what is drawn.** The base problem (``--config``, default the handout's) fixes the structure:
+widths, activation, loss, the weights the page asks for (the handout's ``w_b11``, ``w_b21``, ``w_a11``) and
+whether the lesson is the symmetric init (a base whose init is symmetric, such as the handout's constant
+0.1, gets variants whose init is symmetric in the same way: a constant matrix stays constant, equal rows
+stay equal rows, equal columns stay equal columns). A variant draws the numbers: the input ``x``, the target
+``y`` (one-hot when the base's is, else a probability vector of tenths, or short decimals for MSE) and the
+weights, as short decimals of at most ``digits`` significant digits (2 unless the base's ``[variants]``
+table says otherwise), of size 0.1 to 0.99, either sign.
+
+**Stable and independent.** A variant depends only on (course seed, id, base): its numbers come from
+SHA-256 of ``seed, id, attempt`` (no global random state, no dependence on Python's ``random``), so
+re-running, adding or removing students changes nobody else's numbers. The one exception is a collision
+(two ids drawing identical numbers: under one in a million for 300 students of the handout at 2 digits,
+about one in a hundred at 1 digit): the id whose hash sorts later draws again.
+
+**The rules** (:func:`broken_rules`; a draw that breaks one is redrawn, deterministically, with the next
+attempt number):
+
+1. every hidden pre-activation is at least :data:`MARGIN` (0.1) away from 0, and a ReLU-like unit that can
+   die is alive (``H_i >= 0.1``), unless the base's ``[variants] dead`` names it (then ``H_i <= -0.1``);
+2. no softmax ties: the logits differ pairwise by at least :data:`LOGIT_GAP` (0.01), unless the lesson is
+   the symmetric init (whose equal logits are the point);
+3. every exact rational value (forward, backward, every gradient) has a denominator of at most
+   :data:`MAX_DENOMINATOR` (10⁸);
+4. every gradient the page asks for is at least :data:`MIN_GRADIENT` (0.0001) in size, unless the lesson says
+   it is 0 (the symmetric init's first layer, a unit the base asks to be dead), and then it is exactly 0;
+5. all variants of one roster are distinct (checked across the roster).
+
+**Verified before written** (:func:`verify`): each variant's exact values against an independent NumPy
+backprop (:func:`numpy_backprop`, written from the registry's NumPy strings, not from the derivation), and,
+where the init is symmetric, its symmetry theorems proved again and checked on its numbers.
+
+>>> base = read_base()
+>>> p = draw(base, "course-2026", "ada")
+>>> p == draw(base, "course-2026", "ada"), broken_rules(base, p)
+(True, [])
+>>> len({variant_toml(base, draw(base, "s", i)) for i in ("a", "b", "c")})
+3
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import hashlib
+import io
+import os
+import re
+import stat
+import sys
+import time
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+
+from sympy import Integer, Rational
+
+from . import cli_io, reading
+from .errors import ProblemError
+from .ops import ACTIVATIONS, LOSSES
+from .problem import HANDOUT, Problem, make_problem, problem_from_dict
+
+PROG = "python -m derivations.variants"
+
+MARGIN = Fraction(1, 10)  # |H_i| at least this
+LOGIT_GAP = Fraction(1, 100)  # |O_i - O_j| at least this (no ties, no near-ties)
+MIN_GRADIENT = Fraction(1, 10**4)  # an asked gradient that is not 0 by the lesson is at least this in size
+MAX_DENOMINATOR = 10**8  # exact rational values: denominators of at most 8 digits
+MAX_ATTEMPTS = 2000  # draws per variant before the base is declared impossible
+MAX_ID = 64
+MAX_ROWS = 5000
+MAX_ROSTER_BYTES = 4 * 1024 * 1024
+MAX_SEED = 128
+FORMATS = ("pdf", "md", "html")
+KEY_DIGITS = 4  # significant digits of a value that has no short exact decimal (as on the key)
+_ID = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.@+-]{0,63}", re.ASCII)
+
+
+class VerificationError(RuntimeError):
+    """A variant's derivation disagrees with the independent check: a bug of ours, never written out."""
+
+
+class _UserError(Exception):
+    """A :class:`ProblemError` raised in a worker process, carried back as its one line (a ProblemError does
+    not survive pickling: its constructor takes three arguments)."""
+
+
+# -- the base: what stays -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Base:
+    """The base problem and what its ``[variants]`` table says: ``digits`` (significant digits of a drawn
+    number) and ``dead`` (0-based hidden units the lesson wants dead)."""
+
+    problem: Problem
+    digits: int = 2
+    dead: tuple = ()
+
+    @property
+    def symmetric(self) -> bool:
+        """Is the symmetric init part of the lesson (the base's init is symmetric, with more than one hidden
+        unit: a single unit is trivially symmetric)?"""
+        from .theorems import symmetric
+
+        return self.problem.n_hidden > 1 and symmetric(self.problem)
+
+    @property
+    def patterns(self) -> tuple:
+        """Per weight matrix, what the base's init keeps: ``constant``, ``rows`` (all rows equal),
+        ``columns`` (all columns equal) or ``free``."""
+        return tuple(_pattern(W) for W in self.problem.weights)
+
+    @property
+    def target(self) -> str:
+        """How targets are drawn: ``one-hot``, ``probability`` (tenths summing to 1) or ``free``."""
+        y = self.problem.y
+        if sorted(y) == [0] * (len(y) - 1) + [1]:
+            return "one-hot"
+        any_target = LOSSES[self.problem.loss].check_target([Rational(1, 2), Rational(-1, 2)] + [Integer(0)] * (len(y) - 2)) is None
+        if not any_target or (all(v >= 0 for v in y) and sum(y) == 1):
+            return "probability"
+        return "free"
+
+
+def _pattern(W) -> str:
+    if len(set(W)) == 1:
+        return "constant"
+    if W.rows > 1 and all(W.row(i) == W.row(0) for i in range(W.rows)):
+        return "rows"
+    if W.cols > 1 and all(W.col(j) == W.col(0) for j in range(W.cols)):
+        return "columns"
+    return "free"
+
+
+def read_base(path=None) -> Base:
+    """The base problem (the handout's without a path) and its ``[variants]`` table, validated: the page
+    needs one hidden layer, one sample and no biases.
+
+    >>> b = read_base()
+    >>> b.digits, b.dead, b.symmetric, b.patterns, b.target
+    (2, (), True, ('constant', 'constant'), 'one-hot')
+    """
+    path = HANDOUT if path is None else Path(path)
+    data = reading.read_toml(path, field="--config")
+    source = "handout" if path == HANDOUT else reading.path_text(path)
+    problem = problem_from_dict(data, source)
+    settings = data.get("variants", {})
+    if len(problem.layers) != 3:
+        raise ProblemError("network.layers", f"variants follow the handout's page: one hidden layer (three widths), "
+                                             f"got {len(problem.layers)} widths", source)
+    if problem.n_samples != 1:
+        raise ProblemError("data.x", f"variants follow the handout's page: one sample, got {problem.n_samples}", source)
+    if problem.bias:
+        raise ProblemError("network.bias", "variants follow the handout's page: no biases; set bias = false", source)
+    digits = settings.get("digits", 2)
+    if not isinstance(digits, int) or isinstance(digits, bool) or not 1 <= digits <= 4:
+        raise ProblemError("variants.digits", f"expected a whole number from 1 to 4 (significant digits of a drawn "
+                                              f"number), got {reading.quote(digits)}", source)
+    dead = settings.get("dead", [])
+    n_hidden = problem.layers[1]
+    if not isinstance(dead, list) or not all(isinstance(u, int) and not isinstance(u, bool) and 1 <= u <= n_hidden
+                                             for u in dead) or len(set(dead)) != len(dead):
+        raise ProblemError("variants.dead", f"expected a list of distinct hidden unit numbers 1..{n_hidden}, got "
+                                            f"{reading.quote(dead)}", source)
+    if dead and not ACTIVATIONS[problem.activation].can_die:
+        raise ProblemError("variants.dead", f"a dead unit needs an activation that can die (a ReLU), not "
+                                            f"{problem.activation}", source)
+    if len(dead) == n_hidden:
+        raise ProblemError("variants.dead", "expected at least one live hidden unit", source)
+    base = Base(problem, digits, tuple(sorted(u - 1 for u in dead)))
+    if dead and base.patterns[0] in ("constant", "rows"):
+        raise ProblemError("variants.dead", "the init's equal rows of W_a give every hidden unit the same H: one dead "
+                                            "unit means all dead; give W_a unequal rows", source)
+    return base
+
+
+# -- drawing -------------------------------------------------------------------------------------------------
+
+
+class Stream:
+    """Whole numbers from SHA-256 of a key, the same on every machine and Python version.
+
+    >>> a, b = Stream("seed", "ada", 0), Stream("seed", "ada", 0)
+    >>> [a.below(10) for _ in range(8)] == [b.below(10) for _ in range(8)]
+    True
+    """
+
+    def __init__(self, *key):
+        self.key = hashlib.sha256("\x00".join(str(k) for k in key).encode("utf-8")).digest()
+        self.counter = 0
+
+    def below(self, n: int) -> int:
+        """A whole number in ``0 .. n-1``, uniform (rejection sampling of 64-bit blocks)."""
+        limit = (2**64 // n) * n
+        while True:
+            block = hashlib.sha256(self.key + self.counter.to_bytes(8, "big")).digest()
+            self.counter += 1
+            v = int.from_bytes(block[:8], "big")
+            if v < limit:
+                return v % n
+
+
+def short(s: Stream, digits: int) -> Fraction:
+    """A short decimal of at most ``digits`` significant digits, of size 0.1 to 0.99..., either sign."""
+    low = 10 ** (digits - 1)
+    m = low + s.below(9 * low)
+    return Fraction(m if s.below(2) else -m, 10**digits)
+
+
+def _matrix(s: Stream, rows: int, cols: int, pattern: str, digits: int) -> list:
+    if pattern == "constant":
+        c = short(s, digits)
+        return [[c] * cols for _ in range(rows)]
+    if pattern == "rows":
+        row = [short(s, digits) for _ in range(cols)]
+        return [list(row) for _ in range(rows)]
+    if pattern == "columns":
+        col = [short(s, digits) for _ in range(rows)]
+        return [[col[i]] * cols for i in range(rows)]
+    return [[short(s, digits) for _ in range(cols)] for _ in range(rows)]
+
+
+def _target(s: Stream, n: int, kind: str, digits: int) -> list:
+    if kind == "one-hot":
+        k = s.below(n)
+        return [Fraction(1 if i == k else 0) for i in range(n)]
+    if kind == "probability":  # tenths summing to 1: n - 1 cuts of 0..10
+        cuts = sorted(s.below(11) for _ in range(n - 1))
+        return [Fraction(b - a, 10) for a, b in zip([0] + cuts, cuts + [10])]
+    return [short(s, digits) for _ in range(n)]
+
+
+def _numbers(base: Base, seed: str, student: str, attempt: int) -> tuple:
+    """``(x, y, [W_a, W_b])`` of one attempt, as Python fractions (quick to check)."""
+    p = base.problem
+    s = Stream(seed, student, attempt)
+    x = [short(s, base.digits) for _ in range(p.n_in)]
+    y = _target(s, p.n_out, base.target, base.digits)
+    weights = [_matrix(s, W.rows, W.cols, pattern, base.digits) for W, pattern in zip(p.weights, base.patterns)]
+    return x, y, weights
+
+
+def _problem(base: Base, student: str, x, y, weights) -> Problem:
+    R = lambda v: Rational(v.numerator, v.denominator)  # noqa: E731
+    p = base.problem
+    return make_problem(p.layers, p.activations, p.loss, [R(v) for v in x], [R(v) for v in y],
+                        [[[R(v) for v in row] for row in W] for W in weights], source=f"variant {student}")
+
+
+def candidate(base: Base, seed: str, student: str, attempt: int) -> Problem:
+    """Draw ``attempt`` of a student's numbers (no rules checked)."""
+    return _problem(base, student, *_numbers(base, seed, student, attempt))
+
+
+def draw(base: Base, seed: str, student: str) -> Problem:
+    """The student's variant: the first attempt (0, 1, ...) that obeys every rule."""
+    return draw_attempt(base, seed, student)[0]
+
+
+def draw_attempt(base: Base, seed: str, student: str, start: int = 0, avoid=frozenset()) -> tuple:
+    """``(problem, attempt)``: the first attempt from ``start`` on that obeys every rule (and whose problem
+    file is not in ``avoid``). Raises :class:`ProblemError` when no draw in :data:`MAX_ATTEMPTS` does."""
+    broken = []
+    act = ACTIVATIONS[base.problem.activation]
+    for attempt in range(start, start + MAX_ATTEMPTS):
+        x, y, weights = _numbers(base, seed, student, attempt)
+        H = [sum(w * v for w, v in zip(row, x)) for row in weights[0]]
+        broken = _hidden_rule(base, act, H)  # the cheap rule first, in Python fractions
+        if broken:
+            continue
+        p = _problem(base, student, x, y, weights)
+        broken = broken_rules(base, p)
+        if not broken and (not avoid or variant_toml(base, p) not in avoid):
+            return p, attempt
+    raise ProblemError("variants", f"no draw in {MAX_ATTEMPTS} attempts for id {student!r} obeys the rules; the last "
+                                   f"broke: {broken[0] if broken else 'distinctness'}", base.problem.source)
+
+
+# -- the rules -----------------------------------------------------------------------------------------------
+
+
+def _hidden(p: Problem) -> list:
+    """``H = W_a x``, exact (always rational: rational inputs and weights)."""
+    W, x = p.weights[0], p.x
+    return [sum((W[i, j] * x[j] for j in range(W.cols)), Integer(0)) for i in range(W.rows)]
+
+
+def _hidden_rule(base: Base, act, H) -> list:
+    """Rule 1 on the pre-activations ``H`` (exact numbers)."""
+    out = []
+    for i, h in enumerate(H):
+        if act.can_die and i in base.dead:
+            if h > -MARGIN:
+                out.append(f"H_{i + 1} = {float(h):g}: the lesson's dead unit needs H <= -{float(MARGIN):g}")
+        elif act.can_die and h < MARGIN:
+            out.append(f"H_{i + 1} = {float(h):g}: a dead or borderline {act.text} unit (needs H >= {float(MARGIN):g})")
+        elif abs(h) < MARGIN:
+            out.append(f"H_{i + 1} = {float(h):g}: within {float(MARGIN):g} of 0")
+    return out
+
+
+def lesson_zero(base: Base, problem: Problem, key: str) -> bool:
+    """Does the lesson say that the gradient of ``key`` (``w_a11``) is exactly 0? The symmetric init's first
+    layer when the last layer's rows are equal (the key insight), or a weight of a unit asked to be dead."""
+    from .derive import parse_param
+    from .theorems import last_rows_equal
+
+    w = parse_param(key, problem)
+    unit = w.i if w.layer == 0 else w.j
+    if unit in base.dead:
+        return True
+    return w.layer == 0 and base.symmetric and last_rows_equal(problem)
+
+
+def broken_rules(base: Base, problem: Problem, values=None) -> list:
+    """The rules ``problem`` breaks, one line each (empty: a well-behaved variant). Cheap rules first: the
+    derivation is evaluated only for a draw whose pre-activations pass."""
+    from .solution import default_params
+    from .values import evaluate
+
+    out = _hidden_rule(base, ACTIVATIONS[problem.activation], _hidden(problem))
+    if out:
+        return out
+    v = values if values is not None else evaluate(problem)
+    if not base.symmetric:
+        O = [v.decimal(o) for o in v.forward["O"]]
+        for i in range(len(O)):
+            for j in range(i + 1, len(O)):
+                if abs(O[i] - O[j]) < LOGIT_GAP:
+                    out.append(f"O_{i + 1} and O_{j + 1} within {float(LOGIT_GAP):g}: a softmax (near-)tie")
+    for name, value in _every_value(v):
+        if isinstance(value, Rational) and value.q > MAX_DENOMINATOR:
+            out.append(f"{name} = {value}: denominator above {MAX_DENOMINATOR:.0e}")
+    for key, _role in default_params(v.derivation):
+        g = v.grad(key)
+        if lesson_zero(base, problem, key):
+            if g != 0:
+                out.append(f"dL/d{key} = {v.decimal(g):.6g}: the lesson says 0")
+        elif abs(v.decimal(g)) < MIN_GRADIENT:
+            out.append(f"dL/d{key} ≈ {float(v.decimal(g)):.3g}: an asked gradient below {float(MIN_GRADIENT):g}")
+    return out
+
+
+def _every_value(v) -> list:
+    out = []
+    for group, table in (("forward", v.forward), ("backward", v.backward)):
+        for key, item in table.items():
+            flat = item if not isinstance(item, list) else [e for row in item for e in (row if isinstance(row, list) else [row])]
+            out += [(f"{group}.{key}", e) for e in (flat if isinstance(flat, list) else [flat])]
+    for name, m in v.gradients.items():
+        out += [(f"grad.{name}", e) for e in m]
+    return out
+
+
+# -- the problem file ----------------------------------------------------------------------------------------
+
+
+def _number(v) -> str:
+    from .printing import decimal_text
+
+    text = decimal_text(v)
+    return text if text is not None else f'"{v}"'
+
+
+def _toml_matrix(W, indent: int) -> str:
+    if len(set(W)) == 1:
+        return _number(W[0, 0])
+    rows = ["[" + ", ".join(_number(e) for e in W.row(i)) + "]" for i in range(W.rows)]
+    return "[" + (",\n" + " " * indent).join(rows) + "]"
+
+
+def variant_toml(base: Base, p: Problem) -> str:
+    """The variant's problem file: structure from the base, the drawn numbers (no id, no seed: its hash is
+    the variant id printed on the pages)."""
+    b = base.problem
+    lines = [f"# A variant of the {Path(str(b.source)).name} problem, drawn by python -m derivations.variants.",
+             "[network]",
+             f"layers = [{', '.join(map(str, p.layers))}]",
+             f'activation = "{p.activation}"',
+             f'loss = "{p.loss}"',
+             "",
+             "[data]",
+             f"x = [{', '.join(_number(v) for v in p.x)}]",
+             f"y = [{', '.join(_number(v) for v in p.y)}]",
+             "",
+             "[init]"]
+    for name, W in p.params().items():
+        lines.append(f"{name} = {_toml_matrix(W, len(name) + 4)}")
+    return "\n".join(lines) + "\n"
+
+
+def variant_id(text: str) -> str:
+    """The printed identifier: the hash of the problem file (as :func:`handout.problem_id` computes it)."""
+    from .handout import problem_id
+
+    return problem_id(None, text.encode("utf-8"))
+
+
+def problem_from_toml(text: str, source: str) -> Problem:
+    import tomllib
+
+    return problem_from_dict(tomllib.loads(text, parse_float=reading.TomlFloat), source)
+
+
+# -- the independent check -----------------------------------------------------------------------------------
+
+
+def numpy_backprop(p: Problem) -> dict:
+    """Forward and backward pass in plain NumPy floats, from the registry's NumPy strings (the activation's
+    and the loss's forward and local derivative): no SymPy, no derivation. Keys as :class:`Values` names
+    them (``H``, ``L``, ``O``, ``Y``, ``loss``, ``dL_dY``, ``dY_dO``, ``dL_dO``, ``dL_dL``, ``dL_dH``,
+    ``W_a``, ``W_b``)."""
+    import numpy as np
+
+    act, loss = ACTIVATIONS[p.activation], LOSSES[p.loss]
+
+    def run(code, **names):  # the registry's own constant strings, never user input
+        return eval(compile(code, "<registry>", "eval"), {"np": np, "__builtins__": {}}, names)
+
+    x = np.array([float(v) for v in p.x])
+    y = np.array([float(v) for v in p.y])
+    Wa, Wb = (np.array(W.tolist(), dtype=float) for W in p.weights)
+    H = Wa @ x
+    L = np.asarray(run(act.numpy, h=H), dtype=float) * np.ones_like(H)
+    O = Wb @ L
+    Y = np.exp(O - O.max())
+    Y = Y / Y.sum()
+    dL_dY = np.asarray(run(loss.numpy_local, Y=Y, y=y), dtype=float)
+    dY_dO = np.diag(Y) - np.outer(Y, Y)  # dY_k/dO_j = Y_k (δ_kj − Y_j)
+    dL_dO = dY_dO.T @ dL_dY
+    dL_dL = Wb.T @ dL_dO
+    dL_dH = dL_dL * np.asarray(run(act.numpy_local, h=H, l=L), dtype=float)
+    return {"H": H, "L": L, "O": O, "Y": Y, "loss": float(run(loss.numpy, Y=Y, y=y)), "dL_dY": dL_dY,
+            "dY_dO": dY_dO, "dL_dO": dL_dO, "dL_dL": dL_dL, "dL_dH": dL_dH,
+            "W_a": np.outer(dL_dH, x), "W_b": np.outer(dL_dO, L)}
+
+
+def verify(values) -> None:
+    """Check a variant before it is written: every exact value against :func:`numpy_backprop` (relative
+    1e-9), and, for a symmetric init, every symmetry theorem proved for its structure and true of its numbers
+    (equal gradient rows and columns; a zero first layer when the last layer's rows are equal). Raises
+    :class:`VerificationError`."""
+    import numpy as np
+
+    p = values.problem
+    ref = numpy_backprop(p)
+
+    def close(name, exact, want):
+        got = np.array([[float(values.decimal(e)) for e in (row if isinstance(row, list) else [row])]
+                        for row in (exact if isinstance(exact, list) else [exact])], dtype=float)
+        want = np.asarray(want, dtype=float).reshape(got.shape)
+        if not np.allclose(got, want, rtol=1e-9, atol=1e-12):
+            raise VerificationError(f"{p.source}: {name}: derivation {got.ravel().tolist()} but NumPy {want.ravel().tolist()}")
+
+    for key in ("H", "L", "O", "Y", "loss"):
+        close(f"forward.{key}", values.forward[key], ref[key])
+    for key in ("dL_dY", "dY_dO", "dL_dO", "dL_dL", "dL_dH"):
+        close(f"backward.{key}", values.backward[key], ref[key])
+    for name, m in values.gradients.items():
+        close(f"grad.{name}", m.tolist(), ref[name])
+    from .theorems import last_rows_equal, symmetric, theorems_for
+
+    if symmetric(p):
+        for th in theorems_for(p):
+            if not th.holds:
+                raise VerificationError(f"{p.source}: theorem {th.key} is not proved")
+            if th.key.startswith(("symmetry", "permanence")) and not th.applies:
+                raise VerificationError(f"{p.source}: the init is symmetric but theorem {th.key} does not apply")
+        Ga, Gb = values.gradients["W_a"], values.gradients["W_b"]
+        if any(Ga.row(i) != Ga.row(0) for i in range(Ga.rows)) or any(Gb.col(j) != Gb.col(0) for j in range(Gb.cols)):
+            raise VerificationError(f"{p.source}: a symmetric init whose hidden units get unequal gradients")
+        if last_rows_equal(p) and any(g != 0 for g in Ga):
+            raise VerificationError(f"{p.source}: equal rows of W_b but a nonzero gradient of W_a")
+
+
+# -- the graded values ---------------------------------------------------------------------------------------
+
+
+def graded(values) -> list:
+    """``[(column, exact value)]``: every value the page grades, by its :meth:`Values.lookup` key (the
+    forward steps, ∇Y, the softmax Jacobian, ∇O, the green path's ∇L_1, and the asked gradients)."""
+    from .solution import default_params
+
+    f, b = values.forward, values.backward
+    out = []
+    for key in ("H", "L", "O", "Y"):
+        out += [(f"forward.{key}[{i + 1}]", v) for i, v in enumerate(f[key])]
+    out.append(("forward.loss", f["loss"]))
+    out += [(f"backward.dL_dY[{i + 1}]", v) for i, v in enumerate(b["dL_dY"])]
+    out += [(f"backward.dY_dO[{i + 1},{j + 1}]", v) for i, row in enumerate(b["dY_dO"]) for j, v in enumerate(row)]
+    out += [(f"backward.dL_dO[{i + 1}]", v) for i, v in enumerate(b["dL_dO"])]
+    out.append(("backward.dL_dL[1]", b["dL_dL"][0]))
+    out += [(f"grad.{key}", values.grad(key)) for key, _role in default_params(values.derivation)]
+    return out
+
+
+def shown(values, v) -> str:
+    """A graded value as ``keys.csv`` writes it: its exact decimal when it has a short one, else rounded to
+    :data:`KEY_DIGITS` significant digits (as the key prints it)."""
+    from .printing import decimal_text
+    from .solution import Notation
+
+    text = decimal_text(v) if isinstance(v, Rational) else None
+    if text is not None and len(text.lstrip("-").replace(".", "").lstrip("0")) <= 12:
+        return text.replace("−", "-")
+    return Notation(values, KEY_DIGITS).approx(v).replace("−", "-")
+
+
+# -- the roster ----------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Roster:
+    ids: tuple
+    columns: tuple  # the roster's other columns, in order
+    rows: tuple  # one dict per id: column -> text
+
+
+def check_id(student: str, where: str) -> str:
+    """An id becomes a folder name: 1 to 64 letters, digits or ``. _ - @ +``, not starting with ``.``, ``-``,
+    ``+`` or ``@``. Anything else (``../x``, ``a/b``, NUL, spaces) is refused with one line."""
+    if not isinstance(student, str) or not _ID.fullmatch(student):
+        got = reading.quote(student, 70)
+        raise ProblemError(where, f"expected an id of 1 to {MAX_ID} letters, digits or . _ - @ + (starting with a letter, "
+                                  f"digit or _; an id names a folder), got {got}")
+    return student
+
+
+def read_roster(arg: str) -> Roster:
+    """The roster: a number N (ids ``001`` ... ``N``), or a CSV file with a header and an ``id`` column."""
+    path = Path(arg)
+    if arg.isdigit() and not path.exists():
+        n = int(arg)
+        if not 1 <= n <= MAX_ROWS:
+            raise ProblemError("ROSTER", f"expected a number of variants from 1 to {MAX_ROWS}, got {arg}")
+        width = max(3, len(str(n)))
+        ids = tuple(f"{k:0{width}d}" for k in range(1, n + 1))
+        return Roster(ids, (), tuple({} for _ in ids))
+    where = reading.path_text(arg)
+    try:
+        info = os.stat(path)
+        if not stat.S_ISREG(info.st_mode):
+            raise ProblemError("ROSTER", f"expected a CSV file or a number, but {where} is not a regular file")
+        if info.st_size > MAX_ROSTER_BYTES:
+            raise ProblemError("ROSTER", f"expected a CSV file of at most {MAX_ROSTER_BYTES} bytes, but {where} has {info.st_size}")
+        with open(path, "rb") as fh:
+            data = fh.read(MAX_ROSTER_BYTES + 1)
+    except FileNotFoundError:
+        raise ProblemError("ROSTER", f"expected a CSV file or a number, but {where} does not exist") from None
+    except OSError as err:
+        raise ProblemError("ROSTER", f"cannot read {where}: {err.strerror or err}") from None
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as err:
+        raise ProblemError("ROSTER", f"expected UTF-8 text, but byte {err.start + 1} of {where} is not UTF-8") from None
+    if "\x00" in text:
+        raise ProblemError("ROSTER", f"{where} contains a NUL byte (line {text.count(chr(10), 0, text.index(chr(0))) + 1})")
+    reader = csv.reader(io.StringIO(text, newline=""))
+    try:
+        header = next(reader, None)
+        if header is None:
+            raise ProblemError("ROSTER", f"{where} is empty; expected a header line with an id column")
+        header = [h.strip() for h in header]
+        if "id" not in header:
+            raise ProblemError("ROSTER", f"{where}: expected a header with an id column, got {reading.quote(header, 60)}")
+        if len(set(header)) != len(header):
+            raise ProblemError("ROSTER", f"{where}: the header repeats a column name: {reading.quote(header, 60)}")
+        for h in header:
+            if h in ("variant", "selfcheck") or h.startswith(("forward.", "backward.", "grad.")):
+                raise ProblemError("ROSTER", f"{where}: column {reading.quote(h)} clashes with a keys.csv column; rename it")
+        col = header.index("id")
+        ids, rows, seen = [], [], {}
+        for line in reader:
+            if not any(cell.strip() for cell in line):
+                continue
+            n = reader.line_num
+            if len(line) > len(header):
+                raise ProblemError("ROSTER", f"{where}: line {n}: {len(line)} fields, but the header has {len(header)}")
+            line = line + [""] * (len(header) - len(line))
+            student = check_id(line[col].strip(), f"{where}: line {n}: id")
+            folded = student.casefold()
+            if folded in seen:
+                raise ProblemError("ROSTER", f"{where}: line {n}: id {student!r} repeats line {seen[folded]}'s "
+                                             "(ids are folder names, compared ignoring case)")
+            seen[folded] = n
+            if len(ids) >= MAX_ROWS:
+                raise ProblemError("ROSTER", f"{where}: expected at most {MAX_ROWS} students")
+            ids.append(student)
+            rows.append({h: line[k] for k, h in enumerate(header) if k != col})
+    except csv.Error as err:
+        raise ProblemError("ROSTER", f"{where}: not valid CSV at line {reader.line_num}: {err}") from None
+    if not ids:
+        raise ProblemError("ROSTER", f"{where} has a header but no students")
+    return Roster(tuple(ids), tuple(h for k, h in enumerate(header) if k != col), tuple(rows))
+
+
+# -- writing a variant ---------------------------------------------------------------------------------------
+
+
+def _write_file(path: Path, data) -> None:
+    """Write atomically, replacing (never following) whatever was there."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    with open(tmp, "wb") as fh:
+        fh.write(data if isinstance(data, bytes) else data.encode("utf-8"))
+    os.replace(tmp, path)
+
+
+def selfcheck_writer():
+    """``(write_page, None)`` when the self-check module is installed, else ``(None, one line saying so)``."""
+    try:
+        from . import selfcheck  # noqa: PLC0415 (optional: issue 11)
+
+        return selfcheck.write_page, None
+    except ImportError as err:
+        return None, f"self-check pages not written: derivations.selfcheck is not available ({err})"
+
+
+def _html_page(text: str, title: str) -> str:
+    import html
+
+    return (f"<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>{html.escape(title)}</title>"
+            "<style>body{font-family:serif;max-width:60em;margin:2em auto}pre{white-space:pre-wrap;font-size:11pt}"
+            f"</style></head><body><pre>{html.escape(text)}</pre></body></html>\n")
+
+
+def render_pages(values, text: str, fmt: str, paper: str = "a4") -> dict:
+    """``{file name: bytes or str}``: the worksheet and the key of a variant in ``fmt``, identified by the
+    hash of its problem file ``text``."""
+    data = text.encode("utf-8")
+    if fmt == "pdf":
+        from .pdf import render_pdf
+
+        return {"worksheet.pdf": render_pdf(values, True, paper, data=data),
+                "key.pdf": render_pdf(values, False, paper, data=data)}
+    from . import handout
+
+    page = handout.layout(values, data=data)
+    if fmt == "md":
+        return {"worksheet.md": handout.render_markdown(page, True), "key.md": handout.render_markdown(page, False)}
+    return {"worksheet.html": _html_page(handout.render_text(page, True), f"Worksheet {page.problem_id}"),
+            "key.html": _html_page(handout.render_text(page, False), f"Answer key {page.problem_id}")}
+
+
+_WORKER = {}
+
+
+def _init_worker(base: Base, seed: str, out: str, fmt: str, paper: str) -> None:
+    _WORKER.update(base=base, seed=seed, out=Path(out), fmt=fmt, paper=paper)
+
+
+def _draw_one(student: str) -> tuple:
+    p, attempt = draw_attempt(_WORKER["base"], _WORKER["seed"], student)
+    return student, (variant_toml(_WORKER["base"], p), attempt)
+
+
+def _write_one(job: tuple) -> tuple:
+    """Read back the variant's problem file, derive it, verify it, then write its pages; returns its row."""
+    from .values import evaluate
+
+    student, text = job
+    base, out = _WORKER["base"], _WORKER["out"]
+    problem = problem_from_toml(text, f"variant {student}")
+    values = evaluate(problem)
+    broken = broken_rules(base, problem, values)
+    if broken:  # the file read back must be the problem that was checked
+        raise VerificationError(f"variant {student}: {broken[0]}")
+    verify(values)
+    folder = out / student
+    if folder.is_symlink():
+        raise ProblemError("--out", f"{reading.path_text(folder)} is a symbolic link; refusing to write through it")
+    folder.mkdir(exist_ok=True)
+    _write_file(folder / "problem.toml", text)
+    for name, data in render_pages(values, text, _WORKER["fmt"], _WORKER["paper"]).items():
+        _write_file(folder / name, data)
+    write_page, _ = selfcheck_writer()
+    if write_page is not None:
+        target = folder / "selfcheck.html"
+        if target.is_symlink():
+            target.unlink()
+        write_page(values, target)
+    return student, variant_id(text), [(col, shown(values, v)) for col, v in graded(values)]
+
+
+def _draw_task(student: str) -> tuple:
+    try:
+        return _draw_one(student)
+    except ProblemError as err:  # a user's error, as one picklable line
+        raise _UserError(str(err)) from None
+
+
+def _write_task(job: tuple) -> tuple:
+    try:
+        return _write_one(job)
+    except ProblemError as err:
+        raise _UserError(str(err)) from None
+
+
+# -- the command line ----------------------------------------------------------------------------------------
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):  # one line, not argparse's usage block
+        self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
+
+
+def _jobs(text: str) -> int:
+    try:
+        n = int(text)
+    except ValueError:
+        n = 0
+    if not 1 <= n <= 64:
+        raise argparse.ArgumentTypeError(f"expected a whole number from 1 to 64, got {text!r}")
+    return n
+
+
+def parser() -> argparse.ArgumentParser:
+    p = _Parser(prog=PROG, allow_abbrev=False,
+                description="Per-student variants of the handout: a problem file, worksheet, answer key and self-check "
+                            "page per student, and keys.csv with every graded value.")
+    p.add_argument("roster", metavar="ROSTER", help="a CSV file with a header and an id column, or a number N")
+    p.add_argument("--out", metavar="DIR", required=True, action=cli_io.Once, help="output folder (created)")
+    p.add_argument("--config", metavar="BASE.toml", action=cli_io.Once,
+                   help="the base problem: its structure stays, the numbers are drawn (default: the handout's)")
+    p.add_argument("--seed", metavar="COURSE_SEED", default="0", help="the course seed (keep it private; default 0)")
+    p.add_argument("--format", choices=FORMATS, default="pdf", help="worksheet and key format (default pdf)")
+    p.add_argument("--paper", choices=("a4", "letter"), default="a4", help="paper size of the PDFs (default a4)")
+    p.add_argument("--jobs", type=_jobs, default=None, metavar="N", help="processes (default: the number of cores)")
+    return p
+
+
+def _fail(message: str) -> int:
+    print(f"{PROG}: error: {message}", file=sys.stderr)
+    return 2
+
+
+class _Progress:
+    """``variants: writing 120/300`` on one refreshed line, only when stderr is a terminal."""
+
+    def __init__(self, total: int):
+        self.total, self.on = total, sys.stderr.isatty()
+
+    def __call__(self, what: str, done: int) -> None:
+        if self.on:
+            sys.stderr.write(f"\rvariants: {what} {done}/{self.total} ")
+            sys.stderr.flush()
+
+    def end(self) -> None:
+        if self.on:
+            sys.stderr.write("\n")
+
+
+def _run(pool, fn, items, progress, what):
+    out = []
+    results = pool.map(fn, items) if pool else map(fn, items)
+    for k, r in enumerate(results, 1):
+        out.append(r)
+        progress(what, k)
+    return out
+
+
+def _order(seed: str, student: str) -> str:
+    return hashlib.sha256(f"{seed}\x00{student}".encode("utf-8")).hexdigest()
+
+
+def distinct(base: Base, seed: str, drawn: dict) -> dict:
+    """``{id: problem file}`` from ``{id: (problem file, attempt)}``, every file distinct: within a group of
+    equal files, the id whose hash sorts first keeps its draw; the others draw on from their next attempt
+    (the only case in which one roster row affects another)."""
+    groups = {}
+    for student, (text, _attempt) in drawn.items():
+        groups.setdefault(text, []).append(student)
+    taken = set(groups)
+    out = {student: text for student, (text, _attempt) in drawn.items()}
+    for text, students in list(groups.items()):
+        for student in sorted(students, key=lambda s: _order(seed, s))[1:]:
+            p, _ = draw_attempt(base, seed, student, start=drawn[student][1] + 1, avoid=frozenset(taken))
+            out[student] = variant_toml(base, p)
+            taken.add(out[student])
+    return out
+
+
+def _check_seed(seed: str) -> str:
+    if len(seed) > MAX_SEED or not seed.isprintable():
+        raise ProblemError("--seed", f"expected a printable text of at most {MAX_SEED} characters, got {reading.quote(seed)}")
+    return seed
+
+
+@cli_io.guard(PROG)
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    start = time.perf_counter()
+    try:
+        seed = _check_seed(args.seed)
+        base = read_base(args.config)
+        roster = read_roster(args.roster)
+        out = Path(args.out)
+        if out.exists() and not out.is_dir():
+            raise ProblemError("--out", f"{reading.path_text(out)} exists and is not a folder")
+        out.mkdir(parents=True, exist_ok=True)
+    except ProblemError as err:
+        return _fail(str(err))
+    except OSError as err:
+        return _fail(f"--out: cannot create {reading.path_text(args.out)}: {err.strerror or err}")
+    write_page, note = selfcheck_writer()
+    if note:
+        print(f"{PROG}: note: {note}", file=sys.stderr)
+    jobs = min(args.jobs or os.cpu_count() or 1, len(roster.ids))
+    progress = _Progress(len(roster.ids))
+    init = (base, seed, str(out), args.format, args.paper)
+    pool = None
+    try:
+        if jobs > 1:
+            from concurrent.futures import ProcessPoolExecutor
+
+            pool = ProcessPoolExecutor(jobs, initializer=_init_worker, initargs=init)
+        else:
+            _init_worker(*init)
+        drawn = dict(_run(pool, _draw_task, roster.ids, progress, "drawing"))
+        drawn = distinct(base, seed, drawn)
+        rows = _run(pool, _write_task, [(s, drawn[s]) for s in roster.ids], progress, "writing")
+    except (ProblemError, _UserError) as err:
+        progress.end()
+        return _fail(str(err))
+    except OSError as err:
+        progress.end()
+        return _fail(f"--out: cannot write in {reading.path_text(out)}: {err.strerror or err}")
+    except VerificationError as err:
+        progress.end()
+        print(f"{PROG}: error: verification failed (nothing more written): {err}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        progress.end()
+        print(f"{PROG}: interrupted; keys.csv not written", file=sys.stderr)
+        return 130
+    finally:
+        if pool is not None:
+            pool.shutdown(cancel_futures=True)
+    progress.end()
+    columns = [c for c, _ in rows[0][2]]
+    buf = io.StringIO(newline="")
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(["id", *roster.columns, "variant", *columns])
+    for (student, vid, values), extra in zip(rows, roster.rows):
+        w.writerow([student, *(extra.get(c, "") for c in roster.columns), vid, *(v for _, v in values)])
+    try:
+        _write_file(out / "keys.csv", buf.getvalue())
+    except OSError as err:
+        return _fail(f"--out: cannot write keys.csv: {err.strerror or err}")
+    made = ["problem.toml", *render_pages_names(args.format)] + (["selfcheck.html"] if write_page else [])
+    cli_io.write(f"{len(rows)} variants in {reading.path_text(out)}: {', '.join(made)} each, and keys.csv "
+                 f"({time.perf_counter() - start:.1f} s, {jobs} process{'es' if jobs > 1 else ''})\n")
+    return 0
+
+
+def render_pages_names(fmt: str) -> list:
+    ext = {"pdf": "pdf", "md": "md", "html": "html"}[fmt]
+    return [f"worksheet.{ext}", f"key.{ext}"]
+
+
+if __name__ == "__main__":
+    sys.exit(main())

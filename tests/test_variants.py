@@ -1,0 +1,374 @@
+"""Per-student variants: stable, independent, well-behaved by rule, verified; the command line's errors.
+
+The rules are checked here from scratch (Python fractions, the tests' own NumPy backprop), not by calling
+the tool's own rule function, on a few hundred seeded variants of several bases."""
+
+import csv
+import hashlib
+import itertools
+import math
+import sys
+from fractions import Fraction
+from pathlib import Path
+
+import numpy as np
+import pytest
+from sympy import Rational
+
+from derivations import evaluate, load_problem, variants
+from derivations.ops import ACTIVATIONS
+from derivations.variants import main, read_base
+
+from test_numeric import numpy_backprop
+
+ROOT = Path(__file__).resolve().parent.parent
+RANDOM_INIT = ROOT / "docs" / "problems" / "random-init.toml"
+
+
+def _base_file(tmp_path, name, text):
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+# Bases covering the lessons, each with how many variants to check (about 300 in all): the handout (symmetric
+# init), unequal weights, a dead unit, 1 digit with cross-entropy and leaky ReLU, a 2-3-3 identity network with
+# probability targets, a symmetric sigmoid network (slow to evaluate exactly: a few).
+BASES = {
+    "handout": (None, 150),
+    "random-init": (RANDOM_INIT.read_text(), 50),
+    "dead-unit": (RANDOM_INIT.read_text() + "\n[variants]\ndead = [2]\n", 30),
+    "leaky-ce-1-digit": ('[network]\nlayers = [3, 4, 2]\nactivation = "leaky_relu"\nloss = "cross_entropy"\n'
+                         "[data]\nx = [0.9, 0.5, 0.1]\ny = [1, 0]\n[init]\n"
+                         "W_a = [[0.1, 0.2, 0.3], [0.3, 0.2, 0.1], [0.2, 0.2, 0.2], [0.1, 0.3, 0.2]]\n"
+                         "W_b = [[0.1, 0.2, 0.3, 0.4], [0.4, 0.3, 0.2, 0.1]]\n[variants]\ndigits = 1\n", 30),
+    "identity-233": ('[network]\nlayers = [2, 3, 3]\nactivation = "identity"\nloss = "mse"\n'
+                     "[data]\nx = [0.5, 0.2]\ny = [0.2, 0.5, 0.3]\n[init]\n"
+                     "W_a = [[0.1, 0.2], [0.3, 0.1], [0.2, 0.5]]\nW_b = [[0.1, 0.2, 0.3], [0.3, 0.1, 0.2], [0.2, 0.5, 0.1]]\n", 30),
+    "sigmoid-symmetric": ('[network]\nlayers = [2, 2, 2]\nactivation = "sigmoid"\nloss = "mse"\n'
+                          "[data]\nx = [0.5, 0.2]\ny = [1, 0]\n[init]\nW_a = 0.3\nW_b = 0.2\n", 3),
+}
+
+
+def F(v) -> Fraction:
+    return Fraction(int(v.p), int(v.q))
+
+
+def significant(v: Fraction) -> int:
+    """Significant digits of a short decimal (0 for 0)."""
+    if v == 0:
+        return 0
+    digits = str(abs(v.numerator) * 10**12 // v.denominator).rstrip("0")
+    assert abs(v) * 10**12 == int(abs(v) * 10**12), f"{v} is not a short decimal"
+    return len(digits.lstrip("0"))
+
+
+# -- every rule, on a few hundred variants ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", BASES)
+def test_every_rule_holds_on_a_few_hundred_seeded_variants(tmp_path, name):
+    text, n = BASES[name]
+    base = read_base(_base_file(tmp_path, f"{name}.toml", text) if text else None)
+    if True:
+        act = ACTIVATIONS[base.problem.activation]
+        files = set()
+        for k in range(n):
+            p = variants.draw(base, "rules", f"s{k}")
+            # the structure is the base's
+            assert (p.layers, p.activations, p.loss, p.bias, p.n_samples) == \
+                (base.problem.layers, base.problem.activations, base.problem.loss, False, 1)
+            # short decimals: at most `digits` significant digits, sizes 0.1 to 1
+            for v in itertools.chain(p.x, *(W for W in p.weights)):
+                assert 0 < significant(F(v)) <= base.digits and Fraction(1, 10) <= abs(F(v)) < 1, (name, v)
+            # targets of the base's kind
+            if base.target == "one-hot":
+                assert sorted(p.y) == [0] * (len(p.y) - 1) + [1]
+            else:
+                assert sum(p.y) == 1 and all(v >= 0 and (v * 10).is_integer for v in p.y)
+            # the init keeps the base's pattern (the lesson's symmetry)
+            for W, pattern in zip(p.weights, base.patterns):
+                if pattern == "constant":
+                    assert len(set(W)) == 1
+            # rule 1: hidden pre-activations away from 0, alive unless the lesson kills them
+            H = [sum((F(p.W_a[i, j]) * F(p.x[j]) for j in range(p.n_in)), Fraction(0)) for i in range(p.n_hidden)]
+            for i, h in enumerate(H):
+                if i in base.dead:
+                    assert h <= Fraction(-1, 10), (name, k, H)
+                elif act.can_die:
+                    assert h >= Fraction(1, 10), (name, k, H)
+                else:
+                    assert abs(h) >= Fraction(1, 10), (name, k, H)
+            ref = _reference(p)
+            # rule 2: no softmax (near-)ties unless the lesson is the symmetric init
+            if not base.symmetric:
+                O = ref["O"]
+                assert min(abs(a - b) for a, b in itertools.combinations(O, 2)) >= 0.01 - 1e-12, (name, k, O)
+            v = evaluate(p)
+            # rule 3: bounded denominators of the exact rational values
+            for _, value in variants._every_value(v):
+                if isinstance(value, Rational):
+                    assert value.q <= 10**8, (name, k, value)
+            # rule 4: every asked gradient nonzero (at least 1e-4), unless the lesson says 0
+            g = {"w_b11": ref["W_b"][0, 0], "w_b21": ref["W_b"][1, 0], "w_a11": ref["W_a"][0, 0]}
+            for key, value in g.items():
+                zero = (0 in base.dead) or (key == "w_a11" and base.symmetric)
+                if zero:
+                    assert v.grad(key) == 0, (name, k, key)
+                else:
+                    assert abs(value) >= 1e-4 * (1 - 1e-9), (name, k, key, value)
+            files.add(variants.variant_toml(base, p))
+        # rule 5: distinct (here: n different ids drew n different problems)
+        assert len(files) == n, name
+
+
+def _reference(p) -> dict:
+    """The tests' own forward pass and gradients (NumPy, test_numeric's backprop)."""
+    x = np.array([float(v) for v in p.x])
+    Wa, Wb = (np.array(W.tolist(), dtype=float) for W in p.weights)
+    H = Wa @ x
+    act = {"relu": lambda h: np.maximum(h, 0), "leaky_relu": lambda h: np.where(h > 0, h, h / 100),
+           "identity": lambda h: h, "sigmoid": lambda h: 1 / (1 + np.exp(-h))}[p.activation]
+    out = {"O": Wb @ act(H)}
+    out.update(numpy_backprop(p))
+    return out
+
+
+def test_a_symmetric_base_gives_symmetric_variants_whose_theorems_hold():
+    base = read_base()
+    p = variants.draw(base, "course", "ada")
+    assert base.symmetric and len(set(p.W_a)) == 1 and len(set(p.W_b)) == 1
+    v = evaluate(p)
+    assert v.forward["Y"] == [Rational(1, 2)] * 2  # the softmax tie is the lesson
+    assert all(g == 0 for g in v.gradients["W_a"])
+    variants.verify(v)  # theorems proved and true of these numbers
+
+
+def test_a_base_that_asks_the_impossible_is_one_line(tmp_path, capsys, monkeypatch):
+    # every hidden unit equal (constant W_a) and unit 2 dead: then all are dead
+    path = _base_file(tmp_path, "bad.toml", load_problem_text() + "\n[variants]\ndead = [2]\n")
+    code = main(["2", "--out", str(tmp_path / "out"), "--config", str(path), "--jobs", "1", "--format", "md"])
+    err = capsys.readouterr().err
+    assert code == 2 and err.count("\n") == 1 and "one dead unit means all dead" in err
+    # rules no draw can meet: each of 2000 attempts is refused, then one line
+    base = read_base(RANDOM_INIT)
+    monkeypatch.setattr(variants, "MARGIN", Fraction(100))
+    monkeypatch.setattr(variants, "MAX_ATTEMPTS", 50)
+    with pytest.raises(variants.ProblemError, match="no draw in 50 attempts"):
+        variants.draw(base, "s", "x")
+    # and from the worker processes (forked with these settings): the same one line
+    assert main(["2", "--out", str(tmp_path / "out2"), "--config", str(RANDOM_INIT), "--jobs", "2", "--format", "md"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert "no draw in 50 attempts" in err[-1] and len(err) <= 2
+
+
+def load_problem_text() -> str:
+    from derivations.problem import HANDOUT
+
+    return HANDOUT.read_text()
+
+
+# -- stable and independent -------------------------------------------------------------------------------------
+
+
+def _run(tmp_path, roster, name, *extra):
+    out = tmp_path / name
+    code = main([str(roster), "--out", str(out), "--seed", "course-1", "--format", "md", *extra])
+    assert code == 0
+    return out
+
+
+def _files(out: Path) -> dict:
+    return {str(f.relative_to(out)): f.read_bytes() for f in sorted(out.rglob("*")) if f.is_file()}
+
+
+def _roster(tmp_path, name, rows):
+    path = tmp_path / name
+    path.write_text("id,name\n" + "".join(f"{i},{n}\n" for i, n in rows), encoding="utf-8")
+    return path
+
+
+ROWS = [("ada", "Ada L."), ("bo", "Bo"), ("cy", "Cy"), ("dee", "Dee")]
+
+
+def test_same_seed_same_files(tmp_path):
+    roster = _roster(tmp_path, "r.csv", ROWS)
+    first, second = _run(tmp_path, roster, "a", "--jobs", "2"), _run(tmp_path, roster, "b", "--jobs", "1")
+    assert _files(first) == _files(second)
+    other = tmp_path / "c"
+    assert main([str(roster), "--out", str(other), "--seed", "course-2", "--format", "md", "--jobs", "1"]) == 0
+    assert (other / "ada" / "problem.toml").read_bytes() != (first / "ada" / "problem.toml").read_bytes()
+
+
+def test_removing_or_adding_a_row_changes_no_other_variant(tmp_path):
+    full = _run(tmp_path, _roster(tmp_path, "full.csv", ROWS), "full", "--jobs", "1")
+    fewer = _run(tmp_path, _roster(tmp_path, "fewer.csv", [ROWS[3], ROWS[0], ROWS[2]] + [("eve", "Eve")]), "fewer",
+                 "--jobs", "1")
+    for student in ("ada", "cy", "dee"):
+        assert _files(full / student) == _files(fewer / student), student
+    rows = {r["id"]: r for r in csv.DictReader(open(full / "keys.csv", newline=""))}
+    for r in csv.DictReader(open(fewer / "keys.csv", newline="")):
+        if r["id"] != "eve":
+            assert r == rows[r["id"]]
+
+
+def test_pdf_worksheet_and_key_carry_the_variant_id(tmp_path):
+    pypdf = pytest.importorskip("pypdf")
+    out = tmp_path / "pdf"
+    assert main(["2", "--out", str(out), "--seed", "s", "--jobs", "2"]) == 0
+    keys = list(csv.DictReader(open(out / "keys.csv", newline="")))
+    assert [r["id"] for r in keys] == ["001", "002"]
+    for r in keys:
+        folder = out / r["id"]
+        assert r["variant"] == hashlib.sha256((folder / "problem.toml").read_bytes()).hexdigest()[:8]
+        for name in ("worksheet.pdf", "key.pdf"):
+            text = "".join(page.extract_text() for page in pypdf.PdfReader(folder / name).pages)
+            assert r["variant"] in text, name
+
+
+# -- the key against the independent backprop ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("config", [None, RANDOM_INIT], ids=["handout", "random-init"])
+def test_keys_csv_matches_an_independent_backprop(tmp_path, config):
+    roster = tmp_path / "r.csv"
+    roster.write_text("id,name\n" + "".join(f"k{k},Student {k}\n" for k in range(12)), encoding="utf-8")
+    extra = ["--config", str(config)] if config else []
+    out = _run(tmp_path, roster, "out", "--jobs", "1", *extra)
+    rows = list(csv.DictReader(open(out / "keys.csv", newline="")))
+    assert [r["id"] for r in rows] == [f"k{k}" for k in range(12)] and rows[3]["name"] == "Student 3"
+    for r in rows:
+        p = load_problem(out / r["id"] / "problem.toml")
+        ref = _reference(p)
+        want = {"grad.w_b11": ref["W_b"][0, 0], "grad.w_b21": ref["W_b"][1, 0], "grad.w_a11": ref["W_a"][0, 0],
+                "forward.O[1]": ref["O"][0], "forward.O[2]": ref["O"][1]}
+        for col, value in want.items():
+            got = float(r[col])
+            assert math.isclose(got, value, rel_tol=5e-4, abs_tol=1e-15), (r["id"], col, got, value)
+        assert r["variant"] in (out / r["id"] / "key.md").read_text()
+        assert r["variant"] in (out / r["id"] / "worksheet.md").read_text()
+
+
+def test_verification_failure_writes_nothing_and_says_so(tmp_path, capsys, monkeypatch):
+    real = variants.numpy_backprop
+
+    def wrong(p):
+        out = real(p)
+        out["W_a"] = out["W_a"] + 1e-3
+        return out
+
+    monkeypatch.setattr(variants, "numpy_backprop", wrong)
+    out = tmp_path / "out"
+    assert main(["2", "--out", str(out), "--jobs", "1", "--format", "md"]) == 1
+    err = capsys.readouterr().err
+    assert "verification failed" in err and len(err.strip().splitlines()) <= 2
+    assert not (out / "001" / "problem.toml").exists() and not (out / "keys.csv").exists()
+
+
+def test_collisions_are_redrawn_for_the_later_id_only():
+    base = read_base()
+    text, attempt = variants.variant_toml(base, variants.draw(base, "s", "a")), 0
+    drawn = {"a": (text, attempt), "b": (text, attempt)}
+    out = variants.distinct(base, "s", dict(drawn))
+    keeper = min(("a", "b"), key=lambda s: variants._order("s", s))
+    assert out[keeper] == text and len(set(out.values())) == 2
+
+
+# -- the self-check page -------------------------------------------------------------------------------------------------
+
+
+def test_selfcheck_pages_are_written(tmp_path):
+    pytest.importorskip("derivations.selfcheck")
+    out = _run(tmp_path, "2", "sc", "--jobs", "1")
+    for student in ("001", "002"):
+        assert (out / student / "selfcheck.html").exists()
+
+
+def test_without_the_selfcheck_module_one_line_and_the_rest_written(tmp_path, capsys, monkeypatch):
+    monkeypatch.setitem(sys.modules, "derivations.selfcheck", None)  # import fails
+    out = _run(tmp_path, "1", "nosc", "--jobs", "1")
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "self-check pages not written" in err[0]
+    assert (out / "001" / "key.md").exists() and (out / "keys.csv").exists()
+    assert not (out / "001" / "selfcheck.html").exists()
+
+
+# -- command-line errors: one line, exit 2, nothing written ------------------------------------------------------------
+
+
+BAD_ROSTERS = {
+    "dotdot": "id\n../x\n",
+    "slash": "id\na/b\n",
+    "backslash": "id\na\\b\n",
+    "nul": "id\na\x00b\n",
+    "long": "id\n" + "a" * 65 + "\n",
+    "empty id": "id,name\n,Ann\n",
+    "dot": "id\n.\n",
+    "space": "id\nann smith\n",
+    "duplicate": "id\nann\nbob\nANN\n",
+    "no id column": "name\nann\n",
+    "header only": "id,name\n",
+    "empty": "",
+    "clash": "id,variant\nann,x\n",
+    "too many fields": "id\nann,extra\n",
+    "not utf-8": b"id\n\xff\xfe\n",
+}
+
+
+@pytest.mark.parametrize("content", BAD_ROSTERS.values(), ids=BAD_ROSTERS.keys())
+def test_bad_rosters_are_one_line_exit_2(tmp_path, capsys, content):
+    roster = tmp_path / "r.csv"
+    roster.write_bytes(content if isinstance(content, bytes) else content.encode("utf-8"))
+    out = tmp_path / "out"
+    assert main([str(roster), "--out", str(out), "--jobs", "1"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith("python -m derivations.variants: error:"), err
+    assert not out.exists() or not any(out.iterdir())
+
+
+@pytest.mark.parametrize("args", [
+    ["0"], ["100000"], ["missing.csv"], ["3", "--seed", "a\nb"], ["3", "--jobs", "0"], ["3", "--format", "docx"],
+    ["3", "--config", "missing.toml"], ["3", "--out", "again"],
+], ids=["zero", "too many", "missing file", "seed", "jobs", "format", "config", "out twice"])
+def test_bad_arguments_are_one_line_exit_2(tmp_path, capsys, args):
+    try:
+        code = main([*args, "--out", str(tmp_path / "out")])
+    except SystemExit as exit_:
+        code = exit_.code
+    assert code == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "error:" in err, err
+
+
+def test_a_base_the_page_cannot_show_is_one_line(tmp_path, capsys):
+    deep = _base_file(tmp_path, "deep.toml", '[network]\nlayers = [2, 2, 2, 2]\n[data]\nx = [1, 2]\ny = [1, 0]\n')
+    assert main(["2", "--out", str(tmp_path / "out"), "--config", str(deep)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "one hidden layer" in err
+    bad = _base_file(tmp_path, "digits.toml", load_problem_text() + "\n[variants]\ndigits = 9\n")
+    assert main(["2", "--out", str(tmp_path / "out"), "--config", str(bad)]) == 2
+    assert "variants.digits" in capsys.readouterr().err
+
+
+def test_progress_only_on_a_terminal(capsys):
+    progress = variants._Progress(3)
+    progress("writing", 1)
+    progress.end()
+    assert capsys.readouterr().err == ""  # pytest's capture is not a terminal
+
+
+def test_the_sphinx_extension_builds_a_variants_page(tmp_path):
+    import subprocess
+
+    out = _run(tmp_path, "1", "v", "--jobs", "1")
+    key = next(csv.DictReader(open(out / "keys.csv", newline="")))
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "conf.py").write_text('extensions = ["myst_parser", "derivations.sphinxext"]\nmyst_enable_extensions = ["dollarmath"]\n')
+    (src / "index.md").write_text("# Variant\n\nH1 {deriv}`forward.H[1]`, gradient {deriv}`grad.w_b11`.\n")
+    build = subprocess.run([sys.executable, "-m", "sphinx", "-W", "-q", "-D",
+                            f"derivations_problem={(out / '001' / 'problem.toml').resolve()}", str(src), str(tmp_path / "site")],
+                           capture_output=True, text=True)
+    assert build.returncode == 0, build.stderr
+    html = (tmp_path / "site" / "index.html").read_text(encoding="utf-8")
+    assert key["forward.H[1]"] in html and key["grad.w_b11"].lstrip("-") in html
