@@ -522,6 +522,25 @@ class Derivation:
         sym = sy.node(key, s)[k]
         return str(sym), sy.tex[sym]
 
+    def path_edges(self, name, s: int = 0) -> list:
+        """The edges on the parameter's paths (for one sample), without listing the paths: every edge
+        downstream of the unit the parameter feeds lies on some path to the loss. Each is
+        ``((key, j), (key, i), local derivative)``, from the operation's input unit to its output unit."""
+        w = self.weight(name)
+        out, seen, frontier = [], set(), [(self.op_of(w).out, w.i)]
+        while frontier:
+            key, j = frontier.pop()
+            if key == "loss" or (key, j) in seen:
+                continue
+            seen.add((key, j))
+            op = self.consumer(key)
+            for u in range(self._width(op.out)):
+                for jj, local in op.edges(self, s, u):
+                    if jj == j:
+                        out.append(((key, j), (op.out, u), local))
+                        frontier.append((op.out, u))
+        return out
+
     def _paths_to(self, key: str, i: int, s: int) -> list:
         """Paths from the loss down to node ``(key, i)``: ``[(nodes, factors)]``, nodes from the loss on."""
         if key == "loss":

@@ -59,14 +59,12 @@ def path_edges(values: Values, weight, sample: int = 0) -> dict:
     d = values.derivation
     w = d.weight(weight)
     edges = {}
+    for (a, j), (b, i), local in d.path_edges(w, sample):  # the loss side of each edge first, as the paths run
+        edges[(_node_id(b, i), _node_id(a, j))] = (values.value(local), text(local))
     op = d.op_of(w)
-    for path in d.paths(w, sample=sample):
-        ids = [_node_id(key, k) for key, k in path.nodes]
-        pairs = list(zip(ids, ids[1:]))
-        if w.kind == "weight":
-            pairs.append((ids[-1], _node_id(op.inp, w.j)))
-        for pair, factor in zip(pairs, path.factors):
-            edges[pair] = (values.value(factor), text(factor))
+    if w.kind == "weight":
+        into = d.into(w, sample)
+        edges[(_node_id(op.out, w.i), _node_id(op.inp, w.j))] = (values.value(into), text(into))
     return edges
 
 

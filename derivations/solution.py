@@ -27,6 +27,7 @@ from .printing import text as text_of
 from .values import Values
 
 DIGITS = 6
+MAX_LISTED_PATHS = 64  # a deep network's first-layer weight has thousands of paths: past this, none listed
 BLANK = r"\underline{\hspace{2cm}}"
 BLANK_TEXT = "____"
 
@@ -503,11 +504,11 @@ def _used_values_section(n: Notation, values: Values, w: Param) -> Section:
     sec = Section(f"used_{w.key(sy.wide)}", t(f"Values the paths of {name} use", rf"\text{{Values the paths use}}"))
     loss = LOSSES[values.problem.loss]
     for s in _samples(values):
-        paths = d.paths(w, sample=s)
-        nodes = {node for pa in paths for node in pa.nodes}
+        edges = d.path_edges(w, s)  # the paths' edges, never the (possibly thousands of) paths themselves
+        nodes = {node for a, b, _ in edges for node in (a, b)}
         sec.lines += _sample_note(n, values, s)
         sec.lines += _dL_dY_lines(n, values, s, loss, only=sorted(k for key, k in nodes if key == "Y"))
-        pairs = {(pa.nodes[1][1], pa.nodes[2][1]) for pa in paths if len(pa.nodes) > 2}
+        pairs = {(b[1], a[1]) for a, b, _ in edges if a[0] == "O" and b[0] == "Y"}
         sec.lines += _dY_dO_lines(n, values, s, only=pairs)
         for key in sy.keys[::-1]:
             if key in ("Y",) or not any(k == key for k, _ in nodes):
@@ -530,9 +531,11 @@ def gradient_section(n: Notation, values: Values, w: Param, role: str = "", deta
     wtex = n.names[wsym]
     title_text = f"∂ℒ/∂{name}" + (f" ({role})" if role else "")
     sec = Section(f"grad_{w.key(wide)}", t(title_text, rf"\frac{{\partial \mathcal{{L}}}}{{\partial {wtex}}}"))
-    paths = d.paths(w)
-    per = f" ({len(paths) // p.n_samples} per sample, each times 1/{p.n_samples})" if p.n_samples > 1 else ""
-    sec.intro = f"{len(paths)} path{'s' if len(paths) != 1 else ''} from ℒ to {name}{per}, each a product of local derivatives:"
+    count = d.count_paths(w) * p.n_samples
+    paths = d.paths(w) if count <= MAX_LISTED_PATHS else []
+    per = f" ({count // p.n_samples} per sample, each times 1/{p.n_samples})" if p.n_samples > 1 else ""
+    sec.intro = f"{count} path{'s' if count != 1 else ''} from ℒ to {name}{per}, each a product of local derivatives" + (
+        ":" if paths else f"; more than {MAX_LISTED_PATHS}, so not listed: the bracket below sums them layer by layer.")
     for pa in paths:
         factor_values = [n.num(values.value(f)) for f in pa.factors]
         with evaluate(False):
