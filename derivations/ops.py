@@ -235,6 +235,9 @@ class Loss:
     local_text: str  # the ∇Y line's general form, text ("(2/N)(Y_i − y_i)")
     local_tex: str
     check_target: Callable[[list], str | None]  # None if y is acceptable, else what was expected
+    factor: Callable[[int], Expr] | None = None  # the constant in front of the local derivative, of N: 2/N for MSE
+    factor_text: str = ""  # how the handout writes it: "2/N"
+    mean: bool = False  # the forward averages over the N outputs (a 1/N in front)
 
 
 def _mse(Y, y):
@@ -269,7 +272,8 @@ LOSSES = {
         Loss("mse", "MSE", _mse, _mse_local,
              "np.mean((y - Y) ** 2)", "2 / Y.size * (Y - y)",
              "ℒ = 1/N Σ_i (y_i − Y_i)²", r"\mathcal{L} = \frac{1}{N} \sum_{i=1}^{N} (y_i - Y_i)^2",
-             "(2/N)(Y_i − y_i)", r"\frac{2}{N}(Y_i - y_i)", _any_target),
+             "(2/N)(Y_i − y_i)", r"\frac{2}{N}(Y_i - y_i)", _any_target,
+             factor=lambda n: Rational(2, n), factor_text="2/N", mean=True),
         Loss("cross_entropy", "cross-entropy", _cross_entropy, _cross_entropy_local,
              "-np.sum(y * np.log(Y))", "-y / Y",
              "ℒ = −Σ_i y_i ln Y_i", r"\mathcal{L} = -\sum_{i} y_i \ln Y_i",
