@@ -52,13 +52,16 @@ def blanks(d: Derivation) -> dict:
     >>> from derivations.problem import load_problem
     >>> b = blanks(derive(load_problem()))
     >>> len(b), b["grad.w_b21"], b["local.dL_dH[1]"]
-    (53, L_1*∇O_2, 1[H_1 > 0])
+    (58, L_1*∇O_2, 1[H_1 > 0])
     """
     p, sy = d.problem, d.symbols
     S = p.n_samples
     out = {}
     for s in range(S):
         at = f"@{s + 1}" if S > 1 else ""
+        for name, vec in (("x", sy.x[s]), ("y", sy.y[s])):  # the data: blanks the handout asks to copy
+            for i, v in enumerate(vec):
+                out[f"problem.{name}[{i + 1}]{at}"] = v
         for key in sy.keys:
             for i, v in enumerate(sy.node(key, s)):
                 out[f"forward.{key}[{i + 1}]{at}"] = v
