@@ -28,3 +28,8 @@ html_theme_options = {"show_toc_level": 2}
 
 # The worksheet/solution switch: `-t worksheet` (or `-D derivations_worksheet=1`) blanks the numbers.
 derivations_worksheet = tags.has("worksheet")  # noqa: F821 (Sphinx provides `tags` to conf.py)
+
+# `-t selfcheck` also writes selfcheck.html (the handout's page, every blank checked in the browser) and links
+# it from the handout page; build the students' site with `-t worksheet -t selfcheck`.
+if tags.has("selfcheck"):  # noqa: F821
+    extensions.append("derivations.selfcheck")

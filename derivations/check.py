@@ -148,7 +148,7 @@ class Verdict:
         if self.tolerance is not None:
             out["tolerance"] = str(self.tolerance)
         if reveal:
-            out["correct"] = str(self.correct)
+            out["correct"] = str(self.correct) if self.correct.is_Rational else None  # None: not rational
             out["correct_decimal"] = _short_decimal(self.correct)
         return out
 
@@ -382,7 +382,8 @@ def report_text(verdicts: dict, reveal: bool) -> str:
         else:
             line = head + "wrong (no catalogued mistake gives this value)"
         if reveal and v.verdict != "correct":
-            line += f"\n    the correct value is {v.correct} ≈ {_short_decimal(v.correct)}"
+            exact = f"{v.correct} ≈ " if v.correct.is_Rational else "≈ "
+            line += f"\n    the correct value is {exact}{_short_decimal(v.correct)}"
         lines.append(line)
     n = sum(v.verdict == "correct" for v in verdicts.values())
     lines.append(f"{n} of {len(verdicts)} correct")

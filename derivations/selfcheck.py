@@ -18,6 +18,10 @@ text naming the mistake when the input changes (Enter or leaving the field).
 
 In a Sphinx build, ``-t selfcheck`` (conf.py adds this module as an extension) writes ``selfcheck.html``
 for the site's problem next to the pages; the handout page links to it.
+
+The browser computes in floating point: where the Python checker compares exactly (a rational value), the
+page accepts a relative 1e-9; where the value is transcendental it uses the checker's tolerance for that
+blank (tighter than the gap to every catalogued mistake).
 """
 
 from __future__ import annotations
@@ -229,9 +233,16 @@ def _build_finished(app, exception) -> None:
     from .problem import load_problem
     from .values import evaluate
 
+    from sphinx.util import logging
+
+    from .errors import ProblemError
+
     name = app.config.derivations_problem
-    problem = load_problem(Path(app.srcdir) / name if name else None)
-    write_page(evaluate(problem), Path(app.outdir) / "selfcheck.html")
+    try:
+        problem = load_problem(Path(app.srcdir) / name if name else None)
+        write_page(evaluate(problem), Path(app.outdir) / "selfcheck.html")
+    except ProblemError as err:  # a problem the handout's layout cannot hold: a warning, not a traceback
+        logging.getLogger(__name__).warning(f"selfcheck.html not written: {err}", type="derivations", subtype="selfcheck")
 
 
 def setup(app):

@@ -182,3 +182,36 @@ def test_browser_agrees_with_the_python_checker(browser, tmp_path, seed, layers,
     assert tried > 30
     assert page.errors == []
     page.page.close()
+
+
+# -- the Sphinx build: -t selfcheck --------------------------------------------------------------------------
+
+
+def _site(tmp_path, problem: str = "") -> "subprocess.CompletedProcess":
+    import subprocess
+    import sys
+
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "conf.py").write_text('extensions = ["myst_parser", "derivations.sphinxext"]\n'
+                                 'if tags.has("selfcheck"):\n    extensions.append("derivations.selfcheck")\n'
+                                 + (f"derivations_problem = {problem!r}\n" if problem else ""))
+    (src / "index.md").write_text("# Handout\n\n{deriv}`forward.H[1]`\n")
+    (src / "deep.toml").write_text('[network]\nlayers = [2, 2, 2, 2]\nactivation = "relu"\nloss = "mse"\n'
+                                   "[data]\nx = [1, 2]\ny = [1, 0]\n[init]\nW_a = 0.1\nW_b = 0.1\nW_c = 0.1\n")
+    return subprocess.run([sys.executable, "-m", "sphinx", "-q", "-t", "selfcheck", str(src), str(tmp_path / "out")],
+                          capture_output=True, text=True)
+
+
+def test_sphinx_selfcheck_tag_writes_the_page(tmp_path):
+    result = _site(tmp_path)
+    assert result.returncode == 0, result.stderr
+    page = (tmp_path / "out" / "selfcheck.html").read_text(encoding="utf-8")
+    assert page.count("<input ") == 51 and 'data-key="grad.w_a11"' in page
+
+
+def test_sphinx_selfcheck_of_a_problem_the_layout_cannot_hold_is_a_warning(tmp_path):
+    result = _site(tmp_path, "deep.toml")
+    assert result.returncode == 0
+    assert "selfcheck.html not written" in result.stderr and "one hidden layer" in result.stderr
+    assert not (tmp_path / "out" / "selfcheck.html").exists()
