@@ -238,15 +238,17 @@ class Checker:
         env = self._env(mine)
         out = {key: self._judge(key, a, mine, env) for key, a in given.items()}
         for key, value in answers.items():
-            k = key.strip()
-            out[k].text = str(value).strip()[:40]
+            out[self.canonical(key)].text = str(value).strip()[:40]
         return out
 
     def parse(self, answers: dict) -> dict:
         """The answers as exact numbers; every unknown key and unparseable value named, in one error."""
         out, problems = {}, []
         for key, value in answers.items():
-            k = key.strip() if isinstance(key, str) else key
+            k = self.canonical(key)
+            if k in out:
+                problems.append(f"{k} given twice (as {quote(key)})")
+                continue
             if k not in self.blanks:
                 problems.append(f"unknown key {quote(key)} (expected keys like forward.H[1], backward.dL_dY[1], "
                                 f"grad.w_b11)")
@@ -258,6 +260,21 @@ class Checker:
         if problems:
             raise ProblemError("answers", "; ".join(problems))
         return out
+
+    def canonical(self, key) -> str:
+        """The answer key as :func:`blanks` spells it: ``grad.W_b[2,1]`` and ``grad.w^b_21`` are ``grad.w_b21``.
+
+        >>> from derivations.problem import load_problem
+        >>> Checker(load_problem()).canonical(" grad.W_b[2,1] ")
+        'grad.w_b21'
+        """
+        k = key.strip() if isinstance(key, str) else key
+        if isinstance(k, str) and k.startswith("grad.") and k not in self.blanks and len(k) <= 60:
+            try:
+                return "grad." + self.d.param(k[5:]).key(self.d.symbols.wide)
+            except ProblemError:
+                return k
+        return k
 
     def _env(self, mine: dict) -> dict:
         """Every symbol's value with the student's answers in place of the true ones, carried forward

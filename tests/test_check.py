@@ -242,3 +242,10 @@ def test_cli_as_a_module(tmp_path):
     path = _answers(tmp_path, '[answers]\n"forward.H[1]" = 0.15\n')
     run = subprocess.run([sys.executable, "-m", "derivations.check", path], capture_output=True, text=True)
     assert run.returncode == 0 and run.stdout == "forward.H[1] = 0.15: correct\n1 of 1 correct\n"
+
+
+def test_grad_keys_in_any_role_spelling(handout_checker):
+    got = handout_checker.check({"grad.W_b[2,1]": "3/80", "grad.w^a_11": "0"})
+    assert {k: v.verdict for k, v in got.items()} == {"grad.w_b21": "correct", "grad.w_a11": "correct"}
+    with pytest.raises(Exception, match="given twice"):
+        handout_checker.check({"grad.W_b[2,1]": "3/80", "grad.w_b21": "3/80"})
