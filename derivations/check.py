@@ -171,6 +171,7 @@ class Checker:
         self.true = {key: at_values(self.values, e) for key, e in self.blanks.items()}
         self.full = {key: self._full(key) for key in self.blanks}
         self.tolerance = {key: self._tolerance(key) for key in self.blanks}
+        self.key_of = {e: k for k, e in self.blanks.items() if isinstance(e, Symbol)}
 
     # -- what each mistake gives, with the problem's own numbers -------------------------------------
 
@@ -296,7 +297,8 @@ class Checker:
                 continue
             seen.add(s)
             if s in mine:
-                if mine[s] != self.values.of[s]:
+                key = self.key_of[s]
+                if not same(mine[s], self.true[key], self.tolerance[key] or REL_TOL):  # judged wrong
                     out.append(s)
             elif s in self.d.definitions:
                 out += self._upstream(self.d.definitions[s], mine, seen)
@@ -312,8 +314,7 @@ class Checker:
         local = definition(self.d, self.blanks[key])
         wrong_inputs = self._upstream(local, mine)
         if wrong_inputs and same(a, _settle(local.xreplace(env)), t):
-            names = {e: k for k, e in self.blanks.items() if isinstance(e, Symbol) and not k.startswith("forward.loss@")}
-            v.verdict, v.follows_from = "follows", [names.get(s, str(s)) for s in wrong_inputs]
+            v.verdict, v.follows_from = "follows", [self.key_of.get(s, str(s)) for s in wrong_inputs]
             return v
         for m in self.mistakes:
             full = [c for mm, c in self.full[key] if mm is m]
@@ -389,7 +390,7 @@ def report_text(verdicts: dict, reveal: bool) -> str:
     for key, v in verdicts.items():
         head = f"{key} = {v.text or v.answer}: "
         if v.verdict == "correct":
-            line = head + "correct"
+            line = head + "correct" + (f" (within a relative {v.tolerance})" if v.tolerance is not None else "")
         elif v.verdict == "follows":
             line = head + f"follows from your {', '.join(v.follows_from)} (this step is right; look earlier)"
         elif v.mistakes:

@@ -372,7 +372,8 @@ function judge(key, a, mine, env, bySym) {
       if (seen.has(j)) continue;
       seen.add(j);
       if (bySym[j] !== undefined) {
-        if (!close(bySym[j].value, trueEnv[j], 1e-12)) wrong.push(bySym[j].key);
+        const k = bySym[j].key;
+        if (!close(bySym[j].value, truth[k], blanks[k].tol)) wrong.push(k);  // judged wrong
       } else if (D.deps[j]) up(D.deps[j]);
     }
   })(b.localDeps);
