@@ -46,3 +46,8 @@ def _static_beside_sources(app):
 
 def setup(app):
     app.connect("builder-inited", _static_beside_sources)
+
+# `-t selfcheck` also writes selfcheck.html (the handout's page, every blank checked in the browser) and links
+# it from the handout page; build the students' site with `-t worksheet -t selfcheck`.
+if tags.has("selfcheck"):  # noqa: F821
+    extensions.append("derivations.selfcheck")

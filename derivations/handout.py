@@ -164,6 +164,7 @@ class Slot:
 
     content: object
     given: bool = False
+    key: str = ""  # the answer key it is a blank for (``forward.H[1]``), as the checker and the roles name it
 
 
 @dataclass(frozen=True)
@@ -756,8 +757,11 @@ def layout(values, digits: int = 4, data: bytes | None = None) -> Layout:
     nb = _Numbers(values, digits)
     f, b = values.forward, values.backward
     n_in, n_h, n_out = p.layers
-    ans = lambda v: Slot(nb.num(v))  # noqa: E731
+    ans = lambda v, key="": Slot(nb.num(v), key=key)  # noqa: E731
     given = lambda v: Slot(nb.num(v), given=True)  # noqa: E731
+
+    def answers(name):  # a vector of blanks, keyed forward.H[1], forward.H[2], ...
+        return Vec(tuple(ans(v, f"{name}[{k + 1}]") for k, v in enumerate(f[name.split(".")[1]])))
     H, L, O, Y, x, y = (lambda k, base=base: sym(base, k + 1) for base in "HLOYxy")
     Hv, Lv, Ov, Yv = sym("H"), sym("L"), sym("O"), sym("Y")
     Wa, Wb = sym("W", "a"), sym("W", "b")
@@ -797,24 +801,23 @@ def layout(values, digits: int = 4, data: bytes | None = None) -> Layout:
     # Step 1
     B(Prose([("b", "Step 1: "), row(Hv, "=", Wa, "·", sym("x")), " (hidden pre-activation)"]))
     mat_a = Mat(tuple(tuple(given(p.W_a[i, j]) for j in range(n_in)) for i in range(n_h)))
-    products = Vec(tuple(Slot(row(*_sum_of_products(nb, [(p.W_a[i, j], p.x[j]) for j in range(n_in)])))
+    products = Vec(tuple(Slot(row(*_sum_of_products(nb, [(p.W_a[i, j], p.x[j]) for j in range(n_in)])), key=f"forward.H[{i + 1}]")
                          for i in range(n_h)))
     B(Display("step1", row(Hv, "=", Under(mat_a, Wa), "·", Under(Vec(tuple(given(v) for v in p.x)), sym("x")), "=",
-                          products, "=", Vec(tuple(ans(v) for v in f["H"])))))
+                          products, "=", answers("forward.H"))))
     # Step 2
     z = Symbol("z")
     act_def = from_sympy(act.forward(z), {z: sym("z")})
     actname = act.text
     B(Prose([("b", "Step 2: "), row(Lv, "=", Call(actname, (Hv,))), "     ", row(Call(actname, (sym("z"),)), "=", act_def)]))
-    B(Display("step2", row(Lv, "=", Call(actname, (Vec(tuple(ans(v) for v in f["H"])),)), "=",
-                          Vec(tuple(ans(v) for v in f["L"])))))
+    B(Display("step2", row(Lv, "=", Call(actname, (answers("forward.H"),)), "=", answers("forward.L"))))
     # Step 3: L is given here, as on the paper
     B(Prose([("b", "Step 3: "), row(Ov, "=", Wb, "·", Lv), " (output pre-activation)"]))
     mat_b = Mat(tuple(tuple(given(p.W_b[i, j]) for j in range(n_h)) for i in range(n_out)))
-    products = Vec(tuple(Slot(row(*_sum_of_products(nb, [(p.W_b[i, j], f["L"][j]) for j in range(n_h)])))
+    products = Vec(tuple(Slot(row(*_sum_of_products(nb, [(p.W_b[i, j], f["L"][j]) for j in range(n_h)])), key=f"forward.O[{i + 1}]")
                          for i in range(n_out)))
     B(Display("step3", row(Ov, "=", Under(mat_b, Wb), "·", Under(Vec(tuple(given(v) for v in f["L"])), Lv), "=",
-                          products, "=", Vec(tuple(ans(v) for v in f["O"])))))
+                          products, "=", answers("forward.O"))))
     # Step 4
     j_ = sym("j")
     B(Prose([("b", "Step 4: "), row(Yv, "=", Call("softmax", (Ov,))), "     ",
@@ -822,11 +825,11 @@ def layout(values, digits: int = 4, data: bytes | None = None) -> Layout:
                                               row(Sym("sum", j_), Pow_(Sym("e"), sym("O", j_)))))]))
     exps = []
     for k in range(n_out):
-        exps += ([Op("+")] if k else []) + [Pow_(Sym("e"), ans(f["O"][k]))]
-    step4 = [Y(0), "=", Frac(Pow_(Sym("e"), ans(f["O"][0])), Row(tuple(exps))), "=", ans(f["Y"][0])]
+        exps += ([Op("+")] if k else []) + [Pow_(Sym("e"), ans(f["O"][k], f"forward.O[{k + 1}]"))]
+    step4 = [Y(0), "=", Frac(Pow_(Sym("e"), ans(f["O"][0], "forward.O[1]")), Row(tuple(exps))), "=", ans(f["Y"][0], "forward.Y[1]")]
     for k in range(1, n_out):
-        step4 += ["quad", Y(k), "=", ans(f["Y"][k])]
-    step4 += ["⇒", Yv, "=", Vec(tuple(ans(v) for v in f["Y"]))]
+        step4 += ["quad", Y(k), "=", ans(f["Y"][k], f"forward.Y[{k + 1}]")]
+    step4 += ["⇒", Yv, "=", answers("forward.Y")]
     B(Display("step4", row(*step4)))
     # Step 5
     N = Num(str(n_out))
@@ -836,12 +839,13 @@ def layout(values, digits: int = 4, data: bytes | None = None) -> Layout:
     definition = row(Raw(loss_fn.formula_text, loss_fn.formula_tex, loss_fn.formula_typst), *extra)
     Ys = [Symbol(f"Y_{k + 1}") for k in range(n_out)]
     ys = [Symbol(f"y_{k + 1}") for k in range(n_out)]
-    slots = {**{Ys[k]: ans(f["Y"][k]) for k in range(n_out)}, **{ys[k]: ans(p.y[k]) for k in range(n_out)}}
+    slots = {**{Ys[k]: ans(f["Y"][k], f"forward.Y[{k + 1}]") for k in range(n_out)},
+             **{ys[k]: ans(p.y[k], f"problem.y[{k + 1}]") for k in range(n_out)}}
     body = from_sympy(loss_fn.written(Ys, ys), slots)
     title = loss_fn.title
     B(Prose([("b", f"Step 5: {title}"), "     ", definition]))
     loss = f["loss"]
-    ends = [ans(loss)] + ([Slot(_fraction(loss))] if _fraction(loss) is not None and nb.n.decimal(loss) is not None else [])
+    ends = [ans(loss, "forward.loss")] + ([Slot(_fraction(loss), key="forward.loss")] if _fraction(loss) is not None and nb.n.decimal(loss) is not None else [])
     B(Display("step5", row(LOSS, "=", body, *sum((["=", e] for e in ends), []))))
 
     # Backward
@@ -870,12 +874,12 @@ def layout(values, digits: int = 4, data: bytes | None = None) -> Layout:
     parts = [("b", "Values"), " (used by all paths below): "]
     for k in range(n_out):
         parts += ([",  "] if k else []) + [row(grad_sym(Y(k)), "=", from_sympy(loss_fn.local(Yvec, yvec, k), ynames), "=",
-                                             ans(b["dL_dY"][k]))]
+                                             ans(b["dL_dY"][k], f"backward.dL_dY[{k + 1}]"))]
     B(Prose(parts, key="values_dY"))
     parts = []
     for j in range(n_out):
         for k in range(n_out):
-            parts += ([",  "] if parts else []) + [row(dYdO(k, j), "=", ans(b["dY_dO"][k][j]))]
+            parts += ([",  "] if parts else []) + [row(dYdO(k, j), "=", ans(b["dY_dO"][k][j], f"backward.dY_dO[{k + 1},{j + 1}]"))]
     B(Prose(parts, key="values_dYdO"))
 
     # Worked example: w^b_11, red
@@ -920,7 +924,8 @@ def layout(values, digits: int = 4, data: bytes | None = None) -> Layout:
         row(d(LOSS, wa(0, 0)), "&=", Under(Paren(inner_sym, "["), grad_sym(L(0))), "·",
             Under(actp, row("=", Slot(nb.num(local), given=True))), "·",
             Under(x(0), row("=", Slot(nb.num(p.x[0]), given=True)))),
-        row("&=", Paren(Slot(inner_num), "["), "·", Slot(nb.factor(local)), "·", Slot(nb.factor(p.x[0])), "=", ans(g)),
+        row("&=", Paren(Slot(inner_num, key="backward.dL_dL[1]"), "["), "·", Slot(nb.factor(local), key="local.dL_dH[1]"), "·",
+            Slot(nb.factor(p.x[0]), key="problem.x[1]"), "=", ans(g, "grad.w_a11")),
     ))))
     # Key insight
     B(Prose([("b", "Key Insight — Initialization Problem: "), "Based on your computation above, what is the gradient of ",
@@ -957,13 +962,14 @@ def _output_path(nb, values, i, j, wb, Y, O, L, order):
     head = row(d(Sym("loss"), wb(i, j)), "&=", Under(Paren(Row(tuple(terms)), "["), grad_sym(O(i))), "·",
                Under(d(O(i), wb(i, j)), row("=", L(j))))
     g = values.gradients["W_b"][i, j]
-    ans = lambda v: Slot(nb.num(v))  # noqa: E731
+    ans = lambda v, key: Slot(nb.num(v), key=key)  # noqa: E731
+    dO, Lj, gk = f"backward.dL_dO[{i + 1}]", f"forward.L[{j + 1}]", f"grad.w_b{i + 1}{j + 1}"
     rows = [head]
     if order == "dY first":  # the worked example: one more line, the two factors
-        rows.append(row("&=", Paren(Slot(Row(tuple(nums))), "["), "·", ans(f["L"][j])))
-        rows.append(row("&=", Paren(Slot(nb.num(b["dL_dO"][i]))), Paren(Slot(nb.num(f["L"][j]))), "=", ans(g)))
+        rows.append(row("&=", Paren(Slot(Row(tuple(nums)), key=dO), "["), "·", ans(f["L"][j], Lj)))
+        rows.append(row("&=", Paren(Slot(nb.num(b["dL_dO"][i]), key=dO)), Paren(Slot(nb.num(f["L"][j]), key=Lj)), "=", ans(g, gk)))
     else:
-        rows.append(row("&=", Paren(Slot(Row(tuple(nums))), "["), "·", ans(f["L"][j]), "=", ans(g)))
+        rows.append(row("&=", Paren(Slot(Row(tuple(nums)), key=dO), "["), "·", ans(f["L"][j], Lj), "=", ans(g, gk)))
     return Aligned(tuple(rows))
 
 

@@ -250,6 +250,9 @@ class Loss:
     title: str = ""  # the handout's Step 5 heading: "MSE Loss"
     formula_typst: str = ""  # the Step 5 definition in Typst math
     written: Callable = None  # (Y, y) -> the loss as the handout writes it, unevaluated: ½[(y_1 − Y_1)² + …]
+    factor: Callable[[int], Expr] | None = None  # the constant in front of the local derivative, of N: 2/N for MSE
+    factor_text: str = ""  # how the handout writes it: "2/N"
+    mean: bool = False  # the forward averages over the N outputs (a 1/N in front)
 
 
 def _mse(Y, y):
@@ -302,7 +305,8 @@ LOSSES = {
              "np.mean((y - Y) ** 2)", "2 / Y.size * (Y - y)",
              "ℒ = 1/N Σ_i (y_i − Y_i)²", r"\mathcal{L} = \frac{1}{N} \sum_{i=1}^{N} (y_i - Y_i)^2",
              "(2/N)(Y_i − y_i)", r"\frac{2}{N}(Y_i - y_i)", _any_target,
-             "MSE Loss", "cal(L) = 1/N sum_(i=1)^N (y_i - Y_i)^2", _mse_written),
+             "MSE Loss", "cal(L) = 1/N sum_(i=1)^N (y_i - Y_i)^2", _mse_written,
+             factor=lambda n: Rational(2, n), factor_text="2/N", mean=True),
         Loss("cross_entropy", "cross-entropy", _cross_entropy, _cross_entropy_local,
              "-np.sum(y * np.log(Y))", "-y / Y",
              "ℒ = −Σ_i y_i ln Y_i", r"\mathcal{L} = -\sum_{i} y_i \ln Y_i",

@@ -1,0 +1,434 @@
+r"""Check a student's answers step by step: each blank correct, following from the student's own earlier
+answers, or wrong, with the catalogued mistake (:mod:`derivations.mistakes`) it matches named.
+
+    python -m derivations.check ANSWERS.toml [--config PROBLEM.toml] [--format text|json] [--reveal]
+
+The answers file has one table, keyed as the Sphinx roles: ``[answers]`` with ``"forward.H[1]" = 0.15``,
+``"backward.dL_dY[1]" = "-1/2"``, ``"grad.w_b11" = "-3/80"``. Exit 0 when every answer is correct, 1 when some
+are not, 2 for bad input.
+
+>>> from derivations.problem import load_problem
+>>> c = Checker(load_problem())
+>>> v = c.check({"backward.dL_dY[1]": "-0.25", "forward.H[1]": "0.2", "forward.L[1]": "1/5"})
+>>> v["backward.dL_dY[1]"].verdict, [m.name for m in v["backward.dL_dY[1]"].mistakes]
+('wrong', ['loss-factor-1/N'])
+>>> v["forward.L[1]"].verdict, v["forward.L[1]"].follows_from
+('follows', ['forward.H[1]'])
+
+Comparisons are exact where the true value is rational. Where it is transcendental an answer is accepted
+within a relative tolerance (:data:`REL_TOL`, narrowed on a blank until it is tighter than the gap between
+the correct value and every catalogued mistake there). Answers are parsed by pattern
+(:func:`derivations.reading.parse_number`), never evaluated.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from dataclasses import dataclass, field
+
+from sympy import Add, Expr, Float, Rational, Symbol
+
+from . import cli_io
+from .derive import Derivation, derive
+from .errors import ProblemError
+from .mistakes import ONE_PATH, TRANSPOSED, Mistake, catalogue
+from .reading import parse_number, quote
+from .values import Values, backward_keys
+
+REL_TOL = Rational(1, 1000)  # for transcendental values: answers rounded to 4 significant digits pass
+PROG = "python -m derivations.check"
+
+
+# -- the blanks ------------------------------------------------------------------------------------------
+
+
+def blanks(d: Derivation) -> dict:
+    """Every answer key of the derivation and the expression it names: a symbol (``forward.H[1]`` is
+    ``H_1``), a gradient (``grad.w_b11`` is ``∇O_1 L_1``) or an activation's local derivative
+    (``local.dL_dH[1]`` is ``1[H_1 > 0]``), each in the symbols of the neighbouring layer.
+
+    >>> from derivations.problem import load_problem
+    >>> b = blanks(derive(load_problem()))
+    >>> len(b), b["grad.w_b21"], b["local.dL_dH[1]"]
+    (58, L_1*∇O_2, 1[H_1 > 0])
+    """
+    p, sy = d.problem, d.symbols
+    S = p.n_samples
+    out = {}
+    for s in range(S):
+        at = f"@{s + 1}" if S > 1 else ""
+        for name, vec in (("x", sy.x[s]), ("y", sy.y[s])):  # the data: blanks the handout asks to copy
+            for i, v in enumerate(vec):
+                out[f"problem.{name}[{i + 1}]{at}"] = v
+        for key in sy.keys:
+            for i, v in enumerate(sy.node(key, s)):
+                out[f"forward.{key}[{i + 1}]{at}"] = v
+        if S > 1:
+            out[f"forward.loss{at}"] = sy.loss[s]
+        for k, g in enumerate(sy.grad("Y", s)):
+            out[f"backward.dL_dY[{k + 1}]{at}"] = g
+        for k, row in enumerate(sy.dY_dO[s]):
+            for j, e in enumerate(row):
+                out[f"backward.dY_dO[{k + 1},{j + 1}]{at}"] = e
+        for key in backward_keys(d)[2:]:
+            for i, g in enumerate(sy.grad(key[4:], s)):
+                out[f"backward.{key}[{i + 1}]{at}"] = g
+        for layer in range(p.depth):
+            H, L = sy.keys[2 * layer], sy.keys[2 * layer + 1]
+            for j in range(len(sy.node(H, s))):
+                out[f"local.d{L}_d{H}[{j + 1}]{at}"] = d.local_activation(layer, j, s)
+    out["forward.loss"] = sy.total
+    for param in d.params():
+        out[f"grad.{param.key(sy.wide)}"] = d.gradient(param)
+    return out
+
+
+def definition(d: Derivation, expr: Expr) -> Expr:
+    """A blank's local formula: a symbol's definition, or the expression itself."""
+    return d.definitions[expr] if isinstance(expr, Symbol) and expr in d.definitions else expr
+
+
+# -- comparing -------------------------------------------------------------------------------------------
+
+
+def at_values(values: Values, expr: Expr):
+    """``expr`` at a derivation's numbers: exact when rational, else its decimal computed over the layered
+    50-digit decimals (never ``evalf`` of a deep exact expression)."""
+    exact = expr.xreplace(values.of)
+    if exact.is_Rational:
+        return exact
+    return _settle(expr.xreplace(values.decimals))
+
+
+def numeric(v):
+    """An exact value as it is (rational), or its 50-digit decimal; ``None`` if it is not a real number."""
+    if v is None:
+        return None
+    if v.is_Rational:
+        return v
+    try:
+        f = v.evalf(50)
+    except (TypeError, ValueError, ArithmeticError):
+        return None
+    return f if f.is_Float or f.is_Rational else None
+
+
+def same(answer: Rational, target, tol) -> bool:
+    """``answer`` equals ``target``: exactly when the target is rational, within ``tol`` (relative) else."""
+    t = numeric(target)
+    if t is None:
+        return False
+    if t.is_Rational:
+        return answer == t
+    return bool(abs(answer - t) <= tol * abs(t)) if t != 0 else bool(abs(answer) <= Float("1e-40"))
+
+
+# -- the verdicts ----------------------------------------------------------------------------------------
+
+
+@dataclass
+class Verdict:
+    key: str
+    answer: Rational
+    verdict: str  # "correct" | "follows" | "wrong"
+    correct: Expr  # the true value (shown only with --reveal)
+    mistakes: list = field(default_factory=list)  # the Mistakes it matches, when wrong
+    follows_from: list = field(default_factory=list)  # the student's keys it follows from
+    tolerance: Rational | None = None  # None: compared exactly
+    text: str = ""  # the answer as the student wrote it
+
+    def as_dict(self, reveal: bool) -> dict:
+        out = {"verdict": self.verdict, "answer": self.text or str(self.answer), "mistakes": [m.name for m in self.mistakes]}
+        if self.follows_from:
+            out["follows_from"] = self.follows_from
+        if self.mistakes:
+            out["explanations"] = [m.as_dict() for m in self.mistakes]
+        if self.tolerance is not None:
+            out["tolerance"] = str(self.tolerance)
+        if reveal:
+            out["correct"] = str(self.correct) if self.correct.is_Rational else None  # None: not rational
+            out["correct_decimal"] = _short_decimal(self.correct)
+        return out
+
+
+class Checker:
+    """The correct derivation and every mistake's, evaluated once for a problem; :meth:`check` judges a
+    set of answers against them."""
+
+    def __init__(self, problem):
+        self.problem = problem
+        self.d = derive(problem)
+        self.values = Values(self.d)
+        self.blanks = blanks(self.d)
+        self.mistakes = catalogue(problem)
+        self.variants = {}  # name -> (Derivation, Values, blanks)
+        for m in self.mistakes:
+            if m.rules:
+                dv = Derivation(problem, m.rules)
+                self.variants[m.name] = (dv, Values(dv), blanks(dv))
+        self.true = {key: at_values(self.values, e) for key, e in self.blanks.items()}
+        self.full = {key: self._full(key) for key in self.blanks}
+        self.tolerance = {key: self._tolerance(key) for key in self.blanks}
+        self.key_of = {e: k for k, e in self.blanks.items() if isinstance(e, Symbol)}
+
+    # -- what each mistake gives, with the problem's own numbers -------------------------------------
+
+    def _full(self, key: str) -> list:
+        """``[(mistake, value)]``: each mistake's value of the blank, carried through the whole derivation,
+        where it differs from the true value."""
+        out, true = [], self.true[key]
+        for m in self.mistakes:
+            for v in self._candidates(m, key, None):
+                t = numeric(v)
+                if t is not None and not _equal(t, numeric(true)):
+                    out.append((m, v))
+        return out
+
+    def _candidates(self, m: Mistake, key: str, env: dict | None) -> list:
+        """Mistake ``m``'s values of blank ``key``: carried through from the leaves (``env`` None), or its
+        local step applied to the student's values ``env`` (only where the mistake changes that step)."""
+        d, expr = self.d, self.blanks[key]
+        if m.rules:
+            dv, vals, bl = self.variants[m.name]
+            if key not in bl:
+                return []
+            if env is None:
+                return [at_values(vals, bl[key])]
+            local = definition(dv, bl[key])
+            if local == definition(d, expr):
+                return []
+            return [local.xreplace(env)]
+        at = (lambda e: at_values(self.values, e)) if env is None else (lambda e: _settle(e.xreplace(env)))
+        if m.name == ONE_PATH:
+            if key.startswith("grad."):
+                return [at(path.product) for path in d.paths(key[5:])] if d.count_paths(key[5:]) > 1 else []
+            local = definition(d, expr)
+            if key.startswith("backward.") and isinstance(local, Add) and len(local.args) > 1:
+                return [at(t) for t in local.args]
+            return []
+        if m.name == TRANSPOSED and key.startswith("grad.") and env is None:
+            p = d.param(key[5:])
+            if p.kind == "weight" and p.i != p.j:
+                W = d.symbols.W[p.layer]
+                if p.j < W.rows and p.i < W.cols:
+                    return [at_values(self.values, d.gradient(type(p)(p.layer, "weight", p.j, p.i)))]
+        return []
+
+    def _tolerance(self, key: str):
+        """``None`` (exact) for a rational value; else :data:`REL_TOL`, narrowed below a third of the
+        relative gap to the nearest mistake on this blank."""
+        t = numeric(self.true[key])
+        if t is None or t.is_Rational:
+            return None
+        tol = REL_TOL
+        for _, v in self.full[key]:
+            gap = abs(numeric(v) - t) / abs(t) if t != 0 else None
+            if gap is not None and gap > 0 and gap / 3 < tol:
+                tol = Rational(str(Float(gap / 3, 3)))
+        return tol
+
+    # -- judging ------------------------------------------------------------------------------------
+
+    def check(self, answers: dict) -> dict:
+        """``{key: Verdict}`` for ``{key: value}`` (values as :func:`parse_number` takes them). Raises
+        :class:`ProblemError` naming the first unknown key or unparseable value (see :meth:`parse`)."""
+        given = self.parse(answers)
+        mine = {self.blanks[k]: v for k, v in given.items() if isinstance(self.blanks[k], Symbol)}
+        env = self._env(mine)
+        out = {key: self._judge(key, a, mine, env) for key, a in given.items()}
+        for key, value in answers.items():
+            out[self.canonical(key)].text = str(value).strip()[:40]
+        return out
+
+    def parse(self, answers: dict) -> dict:
+        """The answers as exact numbers; every unknown key and unparseable value named, in one error."""
+        out, problems = {}, []
+        for key, value in answers.items():
+            k = self.canonical(key)
+            if k in out:
+                problems.append(f"{k} given twice (as {quote(key)})")
+                continue
+            if k not in self.blanks:
+                problems.append(f"unknown key {quote(key)} (expected keys like forward.H[1], backward.dL_dY[1], "
+                                f"grad.w_b11)")
+                continue
+            try:
+                out[k] = parse_number(value, k)
+            except ProblemError as err:
+                problems.append(f"{k}: {err.expected}")
+        if problems:
+            raise ProblemError("answers", "; ".join(problems))
+        return out
+
+    def canonical(self, key) -> str:
+        """The answer key as :func:`blanks` spells it: ``grad.W_b[2,1]`` and ``grad.w^b_21`` are ``grad.w_b21``.
+
+        >>> from derivations.problem import load_problem
+        >>> Checker(load_problem()).canonical(" grad.W_b[2,1] ")
+        'grad.w_b21'
+        """
+        k = key.strip() if isinstance(key, str) else key
+        if isinstance(k, str) and k.startswith("grad.") and k not in self.blanks and len(k) <= 60:
+            try:
+                return "grad." + self.d.param(k[5:]).key(self.d.symbols.wide)
+            except ProblemError:
+                return k
+        return k
+
+    def _env(self, mine: dict) -> dict:
+        """Every symbol's value with the student's answers in place of the true ones, carried forward
+        (a blank left empty takes its formula's value at the student's earlier answers)."""
+        env = {}
+        for sym, v in self.values.of.items():
+            if sym not in self.d.definitions:
+                env[sym] = v  # the leaves
+        for sym, d in self.d.definitions.items():
+            env[sym] = mine[sym] if sym in mine else _settle(d.xreplace(env))
+        return env
+
+    def _upstream(self, expr: Expr, mine: dict, seen=None) -> list:
+        """The student's answers that ``expr`` depends on (through blanks left empty) and that are wrong."""
+        seen = set() if seen is None else seen
+        out = []
+        for s in sorted(expr.free_symbols, key=str):
+            if s in seen:
+                continue
+            seen.add(s)
+            if s in mine:
+                key = self.key_of[s]
+                if not same(mine[s], self.true[key], self.tolerance[key] or REL_TOL):  # judged wrong
+                    out.append(s)
+            elif s in self.d.definitions:
+                out += self._upstream(self.d.definitions[s], mine, seen)
+        return out
+
+    def _judge(self, key: str, a: Rational, mine: dict, env: dict) -> Verdict:
+        tol = self.tolerance[key]
+        t = tol if tol is not None else REL_TOL
+        v = Verdict(key, a, "wrong", self.true[key], tolerance=tol)
+        if same(a, self.true[key], t):
+            v.verdict = "correct"
+            return v
+        local = definition(self.d, self.blanks[key])
+        wrong_inputs = self._upstream(local, mine)
+        if wrong_inputs and same(a, _settle(local.xreplace(env)), t):
+            v.verdict, v.follows_from = "follows", [self.key_of.get(s, str(s)) for s in wrong_inputs]
+            return v
+        for m in self.mistakes:
+            full = [c for mm, c in self.full[key] if mm is m]
+            here = self._candidates(m, key, env) if wrong_inputs else []
+            if any(same(a, c, t) for c in full + here):
+                v.mistakes.append(m)
+        return v
+
+
+def _settle(v):
+    """A value carried forward: kept exact while rational, else a 50-digit decimal (so that a ReLU of it
+    settles)."""
+    if v.is_Rational:
+        return v
+    n = numeric(v)
+    return n if n is not None else v
+
+
+def _equal(a, b) -> bool:
+    if a is None or b is None:
+        return False
+    if a.is_Rational and b.is_Rational:
+        return a == b
+    return bool(abs(a - b) <= Float("1e-40") * max(abs(a), abs(b), 1))
+
+
+def _short_decimal(v) -> str:
+    n = numeric(v)
+    if n is None:
+        return str(v)
+    from mpmath import mpf, nstr
+
+    return nstr(mpf(str(Float(n, 30))), 12)
+
+
+# -- the command line ------------------------------------------------------------------------------------
+
+
+def parser() -> argparse.ArgumentParser:
+    ap = argparse.ArgumentParser(
+        prog=PROG, description="Check a student's answers to the handout step by step: correct, follows from "
+                               "their own earlier answers, or wrong with the mistake named.")
+    ap.add_argument("answers", help="a TOML file with one table [answers]: \"forward.H[1]\" = 0.15, ...")
+    ap.add_argument("--config", action=cli_io.Once, help="the problem (TOML); default: the handout's")
+    ap.add_argument("--format", choices=("text", "json"), action=cli_io.Once, help="text (default) or json")
+    ap.add_argument("--reveal", action="store_true", help="show the correct value of each answer")
+    return ap
+
+
+def _fail(message: str) -> int:
+    print(f"{PROG}: error: {message}", file=sys.stderr)
+    return 2
+
+
+def read_answers(path) -> dict:
+    """The ``[answers]`` table of a TOML file (anything else in the file is an error)."""
+    from .reading import read_toml
+
+    doc = read_toml(path, field="answers")
+    extra = [k for k in doc if k != "answers"]
+    if extra or not isinstance(doc.get("answers"), dict):
+        raise ProblemError("answers", "expected one table [answers] of \"KEY\" = number"
+                                      + (f", got also {', '.join(quote(k) for k in extra)}" if extra else ""))
+    for k, v in doc["answers"].items():
+        if isinstance(v, (dict, list)):
+            raise ProblemError("answers", f"{quote(k)}: expected a number or a string like \"-3/80\", got a "
+                                          f"{'table' if isinstance(v, dict) else 'list'}")
+    return doc["answers"]
+
+
+def report_text(verdicts: dict, reveal: bool) -> str:
+    lines = []
+    for key, v in verdicts.items():
+        head = f"{key} = {v.text or v.answer}: "
+        if v.verdict == "correct":
+            line = head + "correct" + (f" (within a relative {v.tolerance})" if v.tolerance is not None else "")
+        elif v.verdict == "follows":
+            line = head + f"follows from your {', '.join(v.follows_from)} (this step is right; look earlier)"
+        elif v.mistakes:
+            line = head + "wrong: " + " / ".join(m.title for m in v.mistakes)
+            for m in v.mistakes:
+                line += f"\n    {m.explanation}\n    Hint: {m.hint}"
+        else:
+            line = head + "wrong (no catalogued mistake gives this value)"
+        if reveal and v.verdict != "correct":
+            exact = f"{v.correct} ≈ " if v.correct.is_Rational else "≈ "
+            line += f"\n    the correct value is {exact}{_short_decimal(v.correct)}"
+        lines.append(line)
+    n = sum(v.verdict == "correct" for v in verdicts.values())
+    lines.append(f"{n} of {len(verdicts)} correct")
+    return "\n".join(lines) + "\n"
+
+
+@cli_io.guard(PROG)
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    args.format = args.format or "text"
+    from .problem import load_problem
+
+    try:
+        problem = load_problem(args.config)
+        answers = read_answers(args.answers)
+        checker = Checker(problem)
+        verdicts = checker.check(answers)
+    except ProblemError as err:
+        return _fail(str(err))
+    if args.format == "json":
+        data = {"answers": {k: v.as_dict(args.reveal) for k, v in verdicts.items()},
+                "correct": sum(v.verdict == "correct" for v in verdicts.values()), "total": len(verdicts)}
+        cli_io.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+    else:
+        cli_io.write(report_text(verdicts, args.reveal))
+    return 0 if all(v.verdict == "correct" for v in verdicts.values()) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,149 @@
+"""The mistake catalogue: the classic backpropagation slips, each the same derivation with one local rule
+done differently (:class:`derivations.derive.Derivation` with ``rules``).
+
+A :class:`Mistake` carries a stable ``name`` (what the checker's JSON and the self-check page report), a
+short ``title``, a one-sentence ``explanation`` and a ``hint``. Most are a rule replacement; two are read off
+the correct derivation itself: *one path only* (a gradient taken along one of its paths, or one term of a
+chain-rule sum) and *the transposed weight* (the gradient of ``w_ji`` given for ``w_ij``).
+
+Nothing here names an activation or a loss: what a mistake needs to know comes from the registry
+(``Loss.factor``, ``Loss.mean``, ``Activation.can_die``).
+
+>>> from derivations.problem import load_problem
+>>> [m.name for m in catalogue(load_problem())]  # doctest: +NORMALIZE_WHITESPACE
+['loss-factor-1/N', 'loss-factor-1', 'loss-no-mean', 'gradient-sign', 'softmax-cross-term-dropped',
+ 'softmax-cross-term-sign', 'softmax-skipped', 'activation-derivative-one', 'activation-derivative-at-zero',
+ 'weight-wrong-end', 'weight-transposed', 'one-path-only']
+>>> from derivations.values import Values
+>>> Values(variant(load_problem(), "loss-factor-1/N")).lookup("backward.dL_dY[1]")
+-1/4
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sympy import Eq, Integer, Piecewise, Rational
+
+from .derive import Derivation, Symbols
+from .ops import ACTIVATIONS, LOSSES, softmax_local
+from .problem import Problem
+
+ONE_PATH = "one-path-only"
+TRANSPOSED = "weight-transposed"
+
+
+@dataclass(frozen=True)
+class Mistake:
+    """One catalogued mistake on one problem: ``rules`` for :class:`Derivation` (empty for the two mistakes
+    read off the correct derivation, :data:`ONE_PATH` and :data:`TRANSPOSED`)."""
+
+    name: str
+    title: str
+    explanation: str
+    hint: str
+    rules: dict = field(default_factory=dict, compare=False, hash=False)
+
+    def as_dict(self) -> dict:
+        return {"name": self.name, "title": self.title, "explanation": self.explanation, "hint": self.hint}
+
+
+def catalogue(problem: Problem) -> list:
+    """Every mistake that can occur on ``problem`` (the loss's factor only for a loss with one, the
+    activation's derivative only where an activation can die), in a fixed order."""
+    loss = LOSSES[problem.loss]
+    N = problem.n_out
+    out = []
+    if loss.factor is not None:
+        f = loss.factor(N)
+        out.append(Mistake(
+            "loss-factor-1/N", f"the {loss.text} factor: 1/N in place of {loss.factor_text}",
+            f"∂ℒ/∂Y_i of the {loss.text} loss (1/N) Σ (y_i − Y_i)² is {loss.factor_text}·(Y_i − y_i): the square "
+            "brings down a 2 that stays next to the 1/N.",
+            "Differentiate (y_i − Y_i)² with the chain rule: the exponent 2 comes down as a factor.",
+            {"loss.local": lambda Y, y, i: loss.local(Y, y, i) * Rational(1, N) / f}))
+        out.append(Mistake(
+            "loss-factor-1", f"the {loss.text} factor: 1 in place of {loss.factor_text}",
+            f"∂ℒ/∂Y_i keeps the constant {loss.factor_text} in front of (Y_i − y_i); it was left out.",
+            f"Keep the constants of the loss: its derivative is {loss.factor_text}·(Y_i − y_i).",
+            {"loss.local": lambda Y, y, i: loss.local(Y, y, i) / f}))
+    if loss.mean:
+        out.append(Mistake(
+            "loss-no-mean", f"the {loss.text} loss without its 1/N",
+            f"The {loss.text} loss is a mean over the N = {N} outputs: the sum of squares is divided by N.",
+            "Divide the sum of the squared differences by the number of outputs N.",
+            {"loss.forward": lambda Y, y: loss.forward(Y, y) * N}))
+    out.append(Mistake(
+        "gradient-sign", "the sign of ∇Y flipped (y − Y in place of Y − y)",
+        "The gradient points to where the loss grows: ∂ℒ/∂Y_i has the sign of Y_i − y_i, not y_i − Y_i.",
+        "Differentiate with respect to Y_i: the minus sign inside (y_i − Y_i) comes out in front.",
+        {"loss.local": lambda Y, y, i: -loss.local(Y, y, i)}))
+    out.append(Mistake(
+        "softmax-cross-term-dropped", "the softmax cross term dropped (∂Y_k/∂O_j used only for k = j)",
+        "Each softmax output depends on every O_j: ∂Y_k/∂O_j = −Y_k Y_j for k ≠ j is not zero, and ∇O_j sums over "
+        "every Y_k.",
+        "∇O_j = Σ_k ∂Y_k/∂O_j ∇Y_k over all k, with ∂Y_k/∂O_j = Y_k(δ_kj − Y_j).",
+        {"softmax.local": lambda Y, k, j: softmax_local(Y, k, j) if k == j else Integer(0)}))
+    out.append(Mistake(
+        "softmax-cross-term-sign", "the softmax cross term with its sign flipped (+Y_k Y_j)",
+        "Raising O_j lowers every other softmax output: ∂Y_k/∂O_j = −Y_k Y_j for k ≠ j (negative).",
+        "Write ∂Y_k/∂O_j = Y_k(δ_kj − Y_j): for k ≠ j the delta is 0 and the term is −Y_k Y_j.",
+        {"softmax.local": lambda Y, k, j: softmax_local(Y, k, j) if k == j else -softmax_local(Y, k, j)}))
+    out.append(Mistake(
+        "softmax-skipped", "softmax skipped (O used where Y belongs)",
+        "The loss compares the target with the softmax outputs Y = softmax(O), not with the logits O.",
+        "Apply the softmax to O first: Y_i = e^{O_i} / Σ_j e^{O_j}.",
+        {"softmax.forward": lambda O: list(O), "softmax.local": lambda Y, k, j: Integer(1 if k == j else 0)}))
+    dying = [l for l, a in enumerate(problem.activations) if ACTIVATIONS[a].can_die]
+    if dying:
+        act = ACTIVATIONS[problem.activations[dying[0]]]
+
+        def one(layer, h, l):
+            a = ACTIVATIONS[problem.activations[layer]]
+            return Integer(1) if a.can_die else a.local(h, l)
+
+        def one_at_zero(layer, h, l):
+            a = ACTIVATIONS[problem.activations[layer]]
+            return Piecewise((Integer(1), Eq(h, 0)), (a.local(h, l), True)) if a.can_die else a.local(h, l)
+
+        out.append(Mistake(
+            "activation-derivative-one", f"{act.text}'(H) taken as 1 where H ≤ 0",
+            f"{act.text} is flat for H ≤ 0: its derivative there is 0, so no gradient flows back through that unit.",
+            f"{act.text}'(H) = 1 only where H > 0; look at the sign of each H first.",
+            {"activation.local": one}))
+        out.append(Mistake(
+            "activation-derivative-at-zero", f"{act.text}'(0) taken as 1",
+            f"At exactly H = 0 this handout (as PyTorch) takes {act.text}'(0) = 0, the left slope.",
+            f"{act.text}'(H) = 1 only for H > 0 strictly.",
+            {"activation.local": one_at_zero}))
+    symbols = Symbols(problem)
+
+    def wrong_end(param, s, default):
+        if param.kind != "weight":
+            return default
+        inp = symbols.x[s] if param.layer == 0 else symbols.node(symbols.keys[2 * param.layer - 1], s)
+        return inp[param.i] if param.i < len(inp) else default
+
+    out.append(Mistake(
+        "weight-wrong-end", "the wrong end of a weight: ∂out_i/∂w_ij taken as in_i (not in_j)",
+        "w_ij connects input j to output i, so ∂O_i/∂w_ij is the input it multiplies, L_j (or x_j).",
+        "Read w_ij as 'to i, from j': the gradient is ∇(output i) times input j.",
+        {"linear.input": wrong_end}))
+    out.append(Mistake(
+        TRANSPOSED, "the transposed weight: the gradient of w_ji given for w_ij",
+        "w_ij is row i, column j of its matrix: it connects input j to output i, not input i to output j.",
+        "Check the indices: the first index is the unit the weight feeds, the second the unit it comes from."))
+    out.append(Mistake(
+        ONE_PATH, "one path only (no sum where the paths branch)",
+        "Where a unit feeds several others, its gradient is the sum of the contributions of every path; only "
+        "one was taken.",
+        "List every path from ℒ to the quantity and add their products (the chain rule sums at branches)."))
+    return out
+
+
+def variant(problem: Problem, name: str) -> Derivation:
+    """The derivation with mistake ``name`` built in (a rule mistake)."""
+    m = next((m for m in catalogue(problem) if m.name == name), None)
+    if m is None or not m.rules:
+        raise KeyError(name)
+    return Derivation(problem, m.rules)

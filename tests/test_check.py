@@ -1,0 +1,254 @@
+"""The mistake catalogue and the answer checker: every mistake changes some blank, is recognised from its own
+values, the handout's classic slips are named, follow-through, and the CLI's contract (exit codes, JSON)."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+from sympy import Float, ImmutableMatrix, Rational
+
+from derivations import load_problem, make_problem
+from derivations.check import Checker, main
+from derivations.mistakes import catalogue
+
+from conftest import random_problem
+
+CONFIGS = [
+    ((3, 4, 2), "relu", "mse", False, 1),
+    ((2, 3, 3), "relu", "mse", False, 1),
+    ((2, 3, 3), "sigmoid", "cross_entropy", False, 1),
+    ((3, 2, 2), "tanh", "mse", True, 1),
+    ((2, 3, 2, 3), ("tanh", "relu"), "mse", False, 1),
+    ((2, 2, 2), "relu", "mse", False, 2),
+    ((2, 3, 2), "leaky_relu", "cross_entropy", False, 1),
+]
+
+
+def _kink_problem():
+    """A problem with H_1 = 0 exactly (ReLU'(0) matters) and a unit with H < 0."""
+    h = Rational(1, 10)
+    return make_problem((2, 3, 3), "relu", "mse", (Rational(1), Rational(1, 2)), (Rational(1), 0, 0),
+                        [ImmutableMatrix([[h, -2 * h], [h, h], [-h, -h]]),
+                         ImmutableMatrix([[h, 2 * h, -h], [3 * h, -h, h], [h, h, 2 * h]])], source="kink")
+
+
+def problems():
+    yield "handout", load_problem()
+    yield "kink", _kink_problem()
+    for seed, (layers, act, loss, bias, samples) in enumerate(CONFIGS):
+        yield f"random{seed}", random_problem(seed, layers, act, loss, bias=bias, samples=samples)
+
+
+@pytest.fixture(scope="module")
+def checkers():
+    return {name: Checker(p) for name, p in problems()}
+
+
+def _typed(v) -> str:
+    """A value as a student would type it: exact when rational, else 30 significant digits."""
+    return str(v) if v.is_Rational else str(v.evalf(30))
+
+
+def test_catalogue_names_are_unique_and_documented():
+    for _, p in problems():
+        names = [m.name for m in catalogue(p)]
+        assert len(names) == len(set(names))
+        assert all(m.title and m.explanation and m.hint for m in catalogue(p))
+
+
+def test_every_mistake_changes_some_blank_of_some_problem(checkers):
+    every = {m.name for _, p in problems() for m in catalogue(p)}
+    seen = {m.name for c in checkers.values() for changes in c.full.values() for m, _ in changes}
+    assert every - seen == set(), f"mistakes that change no blank of any test problem: {sorted(every - seen)}"
+
+
+@pytest.mark.parametrize("mistake", [m.name for m in catalogue(_kink_problem())])
+def test_each_mistake_fed_its_own_values_is_named(checkers, mistake):
+    """On every test problem and every blank where the mistake's value differs from the true one (where it is
+    distinguishable), typing that value back is 'wrong' with the mistake among the names (mistakes that
+    coincide there are named together)."""
+    tried = 0
+    for name, c in checkers.items():
+        for key, changes in c.full.items():
+            for m, v in changes:
+                if m.name != mistake:
+                    continue
+                got = c.check({key: _typed(v)})[key]
+                assert got.verdict == "wrong", f"{name}: {key} = {v} ({m.name}) judged {got.verdict}"
+                assert m in got.mistakes, f"{name}: {key} = {v} should name {m.name}, named {[x.name for x in got.mistakes]}"
+                tried += 1
+    assert tried >= 1, f"{mistake} changes no blank of any test problem"
+
+
+@pytest.mark.parametrize("name", [name for name, _ in problems()])
+def test_true_values_are_correct(checkers, name):
+    c = checkers[name]
+    answers = {k: _typed(v) for k, v in c.true.items()}
+    assert {v.verdict for v in c.check(answers).values()} == {"correct"}
+
+
+@pytest.mark.parametrize("name", [name for name, _ in problems()])
+def test_a_step_right_for_a_wrong_earlier_answer_follows(checkers, name):
+    c = checkers[name]
+    p = c.problem
+    key_h = next(k for k in c.true if k.startswith("forward.H") and c.true[k] > 0)  # where L changes with H
+    wrong_h = c.true[key_h]
+    key_l = key_h.replace("forward.H", "forward.L")
+    shifted = (wrong_h if wrong_h.is_Rational else Rational(str(Float(wrong_h, 20)))) + Rational(1, 7)
+    from derivations.ops import ACTIVATIONS
+
+    act = ACTIVATIONS[p.activations[0]]
+    l_value = act.forward(shifted)
+    got = c.check({key_h: str(shifted), key_l: _typed(l_value)})
+    assert got[key_h].verdict == "wrong"
+    assert got[key_l].verdict == "follows" and got[key_l].follows_from == [key_h]
+
+
+# -- the handout's named slips (the issue's "done when") -------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def handout_checker(checkers):
+    return checkers["handout"]
+
+
+@pytest.mark.parametrize("key, answer, names", [
+    ("backward.dL_dY[1]", "-0.25", {"loss-factor-1/N"}),
+    ("backward.dL_dO[1]", "-0.125", {"softmax-cross-term-dropped"}),
+    ("grad.w_b11", "-0.01875", {"one-path-only", "softmax-cross-term-dropped"}),
+    ("backward.dL_dY[1]", "0.5", {"gradient-sign"}),
+    ("grad.w_b11", "-0.0375", set()),
+])
+def test_handout_slips_are_named(handout_checker, key, answer, names):
+    got = handout_checker.check({key: answer})[key]
+    if not names:
+        assert got.verdict == "correct"
+        return
+    assert got.verdict == "wrong"
+    assert names <= {m.name for m in got.mistakes}
+
+
+@pytest.mark.parametrize("typed", ["0.15", ".15", "3/20", "1.5e-1", "15e-2"])
+def test_answers_in_any_exact_spelling(handout_checker, typed):
+    assert handout_checker.check({"forward.H[1]": typed})["forward.H[1]"].verdict == "correct"
+
+
+@pytest.mark.parametrize("typed", ["−3/80", "-0.0375", "-375e-4"])
+def test_negative_answers_with_unicode_minus(handout_checker, typed):
+    assert handout_checker.check({"grad.w_b11": typed})["grad.w_b11"].verdict == "correct"
+
+
+def test_l1_equal_to_a_wrong_h1_follows(handout_checker):
+    got = handout_checker.check({"forward.H[1]": "0.2", "forward.L[1]": "0.2"})
+    assert got["forward.H[1]"].verdict == "wrong"
+    assert got["forward.L[1]"].verdict == "follows"
+
+
+def test_transcendental_blank_tolerance_is_tighter_than_every_mistake(checkers):
+    c = checkers["random2"]  # sigmoid, cross-entropy: irrational values
+    some = [k for k, t in c.tolerance.items() if t is not None]
+    assert some
+    for key in some:
+        t = c.true[key]
+        for _, v in c.full[key]:
+            assert abs(v - t) > c.tolerance[key] * abs(t)
+        rounded = Rational(str(Float(t, 7)))
+        assert c.check({key: str(rounded)})[key].verdict == "correct"
+
+
+# -- the command line --------------------------------------------------------------------------------
+
+
+def _answers(tmp_path, body: str):
+    path = tmp_path / "answers.toml"
+    path.write_text(body, encoding="utf-8")
+    return str(path)
+
+
+def _run(capsys, *argv):
+    code = main(list(argv))
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+def test_cli_names_the_handout_slips(tmp_path, capsys):
+    path = _answers(tmp_path, '[answers]\n"backward.dL_dY[1]" = -0.25\n"backward.dL_dO[1]" = -0.125\n'
+                              '"grad.w_b11" = -0.01875\n"forward.H[1]" = 0.2\n"forward.L[1]" = 0.2\n')
+    code, out, _ = _run(capsys, path)
+    assert code == 1
+    lines = out.splitlines()
+    assert any(l.startswith("backward.dL_dY[1] = -0.25: wrong: the MSE factor: 1/N in place of 2/N") for l in lines)
+    assert any(l.startswith("backward.dL_dO[1] = -0.125: wrong") and "softmax cross term dropped" in l for l in lines)
+    w = next(l for l in lines if l.startswith("grad.w_b11"))
+    assert "one path only" in w and "softmax cross term dropped" in w
+    assert any(l.startswith("forward.L[1] = 0.2: follows from your forward.H[1]") for l in lines)
+    assert "correct value" not in out
+
+
+def test_cli_all_correct_exits_0_and_reveal_shows_values(tmp_path, capsys):
+    path = _answers(tmp_path, '[answers]\n"forward.H[1]" = 0.15\n"grad.w_b21" = "3/80"\n"grad.w_a11" = 0\n')
+    code, out, _ = _run(capsys, path)
+    assert code == 0 and out.endswith("3 of 3 correct\n")
+    path = _answers(tmp_path, '[answers]\n"grad.w_b21" = "-3/80"\n')
+    code, out, _ = _run(capsys, path, "--reveal")
+    assert code == 1 and "the correct value is 3/80" in out
+
+
+def test_cli_json(tmp_path, capsys):
+    path = _answers(tmp_path, '[answers]\n"backward.dL_dY[1]" = "-1/4"\n"forward.H[1]" = ".15"\n')
+    code, out, _ = _run(capsys, path, "--format", "json")
+    data = json.loads(out)
+    assert code == 1
+    assert data["answers"]["backward.dL_dY[1]"]["verdict"] == "wrong"
+    assert data["answers"]["backward.dL_dY[1]"]["mistakes"] == ["loss-factor-1/N"]
+    assert data["answers"]["forward.H[1]"] == {"verdict": "correct", "answer": ".15", "mistakes": []}
+    assert "correct" not in data["answers"]["backward.dL_dY[1]"]
+    code, out, _ = _run(capsys, path, "--format", "json", "--reveal")
+    assert json.loads(out)["answers"]["backward.dL_dY[1]"]["correct"] == "-1/2"
+
+
+@pytest.mark.parametrize("body, says", [
+    ('[answers]\n"forward.Q[1]" = 1\n"grad.w_z11" = 2\n', ["forward.Q[1]", "grad.w_z11"]),
+    ('[answers]\n"forward.H[1]" = "1/0"\n"forward.H[2]" = "2*3"\n', ["forward.H[1]", "forward.H[2]"]),
+    ('[answers]\n"forward.H[1]" = [1]\n', ["forward.H[1]"]),
+    ('"forward.H[1]" = 1\n', ["[answers]"]),
+    ('[answers\n', ["TOML"]),
+])
+def test_cli_bad_input_exits_2_naming_it(tmp_path, capsys, body, says):
+    code, out, err = _run(capsys, _answers(tmp_path, body))
+    assert code == 2 and out == ""
+    assert len(err.strip().splitlines()) == 1
+    for s in says:
+        assert s in err
+
+
+def test_cli_on_a_random_problem(tmp_path, capsys):
+    p = random_problem(3, (3, 4, 2), "relu", "mse")
+    c = Checker(p)
+    config = tmp_path / "p.toml"
+    rows = lambda M: "[" + ", ".join("[" + ", ".join(f'"{v}"' for v in M.row(i)) + "]" for i in range(M.rows)) + "]"  # noqa: E731
+    config.write_text(
+        f'[network]\nlayers = [3, 4, 2]\nactivation = "relu"\nloss = "mse"\n'
+        f'[data]\nx = [{", ".join(chr(34) + str(v) + chr(34) for v in p.x)}]\ny = [{", ".join(chr(34) + str(v) + chr(34) for v in p.y)}]\n'
+        f'[init]\nW_a = {rows(p.weights[0])}\nW_b = {rows(p.weights[1])}\n', encoding="utf-8")
+    m, wrong = next((m, v) for m, v in c.full["grad.w_b11"] if m.name == "gradient-sign")
+    path = _answers(tmp_path, f'[answers]\n"grad.w_b11" = "{wrong}"\n"grad.w_b12" = "{c.true["grad.w_b12"]}"\n')
+    code, out, err = _run(capsys, path, "--config", str(config), "--format", "json")
+    assert code == 1, err
+    data = json.loads(out)["answers"]
+    assert "gradient-sign" in data["grad.w_b11"]["mistakes"]
+    assert data["grad.w_b12"]["verdict"] == "correct"
+
+
+def test_cli_as_a_module(tmp_path):
+    path = _answers(tmp_path, '[answers]\n"forward.H[1]" = 0.15\n')
+    run = subprocess.run([sys.executable, "-m", "derivations.check", path], capture_output=True, text=True)
+    assert run.returncode == 0 and run.stdout == "forward.H[1] = 0.15: correct\n1 of 1 correct\n"
+
+
+def test_grad_keys_in_any_role_spelling(handout_checker):
+    got = handout_checker.check({"grad.W_b[2,1]": "3/80", "grad.w^a_11": "0"})
+    assert {k: v.verdict for k, v in got.items()} == {"grad.w_b21": "correct", "grad.w_a11": "correct"}
+    with pytest.raises(Exception, match="given twice"):
+        handout_checker.check({"grad.W_b[2,1]": "3/80", "grad.w_b21": "3/80"})

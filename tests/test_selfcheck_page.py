@@ -1,0 +1,217 @@
+"""The self-check page in a real browser (Debian's chromium through Playwright, from file://, no network):
+a correct answer, the handout's named mistakes, a follow-through, keyboard use, and the browser's verdicts
+against the Python checker's on random problems."""
+
+import html
+import os
+import re
+from pathlib import Path
+
+import pytest
+from sympy import Float
+
+from derivations import evaluate, load_problem
+from derivations.check import Checker
+from derivations.selfcheck import NOTICE, page_html, write_page
+
+from conftest import random_problem
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+        "--no-first-run"]
+
+
+# -- the page as HTML (no browser) ---------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def handout_html():
+    return page_html(evaluate(load_problem()))
+
+
+def test_every_blank_of_the_worksheet_is_a_labelled_input(handout_html):
+    inputs = re.findall(r"<input [^>]*>", handout_html)
+    assert len(inputs) == 51  # the worksheet's blanks (handout.layout(...).blanks())
+    for tag in inputs:
+        uid = re.search(r'id="([^"]+)"', tag)[1]
+        key = re.search(r'data-key="([^"]+)"', tag)[1]
+        assert f'<label class="sr-only" for="{uid}">' in handout_html
+        assert f'data-feedback-for="{key}" aria-live="polite"' in handout_html
+    keys = [re.search(r'data-key="([^"]+)"', t)[1] for t in inputs]
+    assert len(set(keys)) == len(keys)
+
+
+def test_page_says_it_is_for_practice_and_carries_no_answers(handout_html):
+    assert html.escape(NOTICE) in handout_html
+    script = handout_html[handout_html.index("<script>"):]
+    for answer in ("0.0375", "3/80", "0.01875", "0.03375", "0.25,", "0.2475"):
+        assert answer not in script
+    assert "http://" not in handout_html and "https://" not in handout_html
+
+
+# -- the browser ---------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not Path(CHROMIUM).exists():
+        if os.environ.get("CI"):
+            pytest.fail(f"{CHROMIUM} is missing and CI is set: install Debian's chromium")
+        pytest.skip(f"no browser: {CHROMIUM} is missing (apt-get install chromium); CI not set")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        if os.environ.get("CI"):
+            pytest.fail("playwright is not installed and CI is set")
+        pytest.skip("playwright is not installed (pip install playwright; never `playwright install`)")
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield b
+        b.close()
+
+
+class Page:
+    """One self-check page open from file://, with the checks a student does."""
+
+    def __init__(self, browser, path: Path):
+        self.page = browser.new_page()
+        self.errors, self.requests = [], []
+        self.page.on("pageerror", lambda e: self.errors.append(str(e)))
+        self.page.on("request", lambda r: self.requests.append(r.url))
+        self.url = path.resolve().as_uri()
+        self.page.goto(self.url)
+
+    def type(self, key: str, value: str):
+        el = self.page.locator(f'input[data-key="{key}"]')
+        el.fill(value)
+        el.press("Enter")
+        return self.feedback(key)
+
+    def feedback(self, key: str):
+        fb = self.page.locator(f'[data-feedback-for="{key}"]')
+        classes = set((fb.get_attribute("class") or "").split()) - {"feedback"}
+        return classes, fb.text_content(), set((fb.get_attribute("data-mistakes") or "").split())
+
+    def reload(self):
+        self.page.goto(self.url)
+
+
+@pytest.fixture(scope="module")
+def handout_page(browser, tmp_path_factory):
+    path = write_page(evaluate(load_problem()), tmp_path_factory.mktemp("sc") / "selfcheck.html")
+    page = Page(browser, path)
+    yield page
+    assert page.errors == []
+    assert all(u.startswith("file://") for u in page.requests), page.requests
+    page.page.close()
+
+
+def test_browser_correct_answer(handout_page):
+    handout_page.reload()
+    assert handout_page.type("forward.H[1]", "0.15")[0] == {"correct"}
+    assert handout_page.type("grad.w_b21", "3/80")[0] == {"correct"}
+    assert handout_page.type("grad.w_a11", "0")[0] == {"correct"}
+
+
+@pytest.mark.parametrize("key, answer, names, words", [
+    ("backward.dL_dY[1]", "-0.25", {"loss-factor-1/N"}, "MSE factor"),
+    ("backward.dL_dO[1]", "-0.125", {"softmax-cross-term-dropped"}, "cross term"),
+    ("grad.w_b11", "-0.01875", {"one-path-only", "softmax-cross-term-dropped"}, "one path only"),
+    ("backward.dL_dY[1]", "0.5", {"gradient-sign"}, "sign"),
+])
+def test_browser_names_the_handout_mistakes(handout_page, key, answer, names, words):
+    handout_page.reload()
+    classes, text, mistakes = handout_page.type(key, answer)
+    assert classes == {"wrong"}
+    assert names <= mistakes
+    assert words in text
+
+
+def test_browser_follow_through(handout_page):
+    handout_page.reload()
+    assert handout_page.type("forward.H[1]", "0.2")[0] == {"wrong"}
+    classes, text, _ = handout_page.type("forward.L[1]", "0.2")
+    assert classes == {"follows"} and "H_1" in text
+    # Correcting H_1 turns L_1 = 0.2 wrong: every blank is judged again.
+    handout_page.type("forward.H[1]", "3/20")
+    assert handout_page.feedback("forward.L[1]")[0] == {"wrong"}
+
+
+def test_browser_keyboard_only(handout_page):
+    handout_page.reload()
+    page = handout_page.page
+    page.locator('input[data-key="forward.H[1]"]').focus()
+    page.keyboard.type(".15")
+    page.keyboard.press("Tab")  # leaving the field checks it
+    assert handout_page.feedback("forward.H[1]")[0] == {"correct"}
+    focused = page.evaluate("document.activeElement.dataset.key")
+    assert focused == "forward.H[2]"
+    page.keyboard.type("−3/80")
+    page.keyboard.press("Enter")
+    assert handout_page.feedback("forward.H[2]")[0] == {"wrong"}
+    page.keyboard.type("x")
+    page.keyboard.press("Enter")
+    assert handout_page.feedback("forward.H[2]")[0] == {"unreadable"}
+
+
+@pytest.mark.parametrize("seed, layers, act, loss", [
+    (3, (3, 4, 2), "relu", "mse"),
+    (5, (2, 3, 3), "sigmoid", "cross_entropy"),
+    (8, (2, 2, 3), "tanh", "mse"),
+])
+def test_browser_agrees_with_the_python_checker(browser, tmp_path, seed, layers, act, loss):
+    """Every catalogued mistake's value on every blank of the page: the browser names what Python names."""
+    problem = random_problem(seed, layers, act, loss)
+    values = evaluate(problem)
+    checker = Checker(problem)
+    page = Page(browser, write_page(values, tmp_path / "selfcheck.html"))
+    on_page = set(page.page.eval_on_selector_all("input[data-key]", "els => els.map(e => e.dataset.key)"))
+    tried = 0
+    for key in sorted(on_page):
+        if "#" in key:
+            continue
+        cases = [(None, checker.true[key])] + checker.full[key]
+        for m, v in cases[:6]:
+            typed = str(v) if v.is_Rational else str(Float(v, 20))
+            py = checker.check({key: typed})[key]
+            classes, _, mistakes = page.type(key, typed)
+            assert classes == {py.verdict}, f"{key} = {typed}: browser {classes}, Python {py.verdict}"
+            assert mistakes == {x.name for x in py.mistakes}, f"{key} = {typed}: browser {mistakes}, Python {py.mistakes}"
+            tried += 1
+        page.type(key, "")
+    assert tried > 30
+    assert page.errors == []
+    page.page.close()
+
+
+# -- the Sphinx build: -t selfcheck --------------------------------------------------------------------------
+
+
+def _site(tmp_path, problem: str = "") -> "subprocess.CompletedProcess":
+    import subprocess
+    import sys
+
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "conf.py").write_text('extensions = ["myst_parser", "derivations.sphinxext"]\n'
+                                 'if tags.has("selfcheck"):\n    extensions.append("derivations.selfcheck")\n'
+                                 + (f"derivations_problem = {problem!r}\n" if problem else ""))
+    (src / "index.md").write_text("# Handout\n\n{deriv}`forward.H[1]`\n")
+    (src / "deep.toml").write_text('[network]\nlayers = [2, 2, 2, 2]\nactivation = "relu"\nloss = "mse"\n'
+                                   "[data]\nx = [1, 2]\ny = [1, 0]\n[init]\nW_a = 0.1\nW_b = 0.1\nW_c = 0.1\n")
+    return subprocess.run([sys.executable, "-m", "sphinx", "-q", "-t", "selfcheck", str(src), str(tmp_path / "out")],
+                          capture_output=True, text=True)
+
+
+def test_sphinx_selfcheck_tag_writes_the_page(tmp_path):
+    result = _site(tmp_path)
+    assert result.returncode == 0, result.stderr
+    page = (tmp_path / "out" / "selfcheck.html").read_text(encoding="utf-8")
+    assert page.count("<input ") == 51 and 'data-key="grad.w_a11"' in page
+
+
+def test_sphinx_selfcheck_of_a_problem_the_layout_cannot_hold_is_a_warning(tmp_path):
+    result = _site(tmp_path, "deep.toml")
+    assert result.returncode == 0
+    assert "selfcheck.html not written" in result.stderr and "one hidden layer" in result.stderr
+    assert not (tmp_path / "out" / "selfcheck.html").exists()
