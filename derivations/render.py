@@ -247,6 +247,11 @@ def inline_tex(values: Values, key: str, style: str = "decimal") -> str:
             w = d.weight(rest)
         except ProblemError as err:
             raise ProblemError("key", f"{err.expected} (in {_shown(key)})") from None
+        from .solution import MAX_EXPANDED
+
+        if group == "expanded" and d.expanded_size(w) > MAX_EXPANDED:
+            raise ProblemError("key", f"the closed form of {_shown(rest)} in the weights has about {d.expanded_size(w)} "
+                                      f"nodes, past the {MAX_EXPANDED} a page shows: use formula. or closed.")
         expr = {"formula": d.formula, "closed": d.gradient, "expanded": d.expanded}[group](w)
         return tex(expr, d.symbols.tex)
     value = values.lookup(key)

@@ -27,6 +27,7 @@ from .printing import text as text_of
 from .values import Values
 
 DIGITS = 6
+MAX_EXPANDED = 20000  # nodes of a closed form in the weights written out; past it, its size is given instead
 MAX_LISTED_PATHS = 64  # a deep network's first-layer weight has thousands of paths: past this, none listed
 BLANK = r"\underline{\hspace{2cm}}"
 BLANK_TEXT = "____"
@@ -572,9 +573,15 @@ def gradient_section(n: Notation, values: Values, w: Param, role: str = "", deta
         sec.lines.append(n.line(Words(f"closed form, in the layers' quantities: ∂ℒ/∂{name}",
                                       rf"\text{{closed form: }}\frac{{\partial \mathcal{{L}}}}{{\partial {wtex}}}"),
                                 d.gradient(w), d.formula(w), label="formula"))
+        size = d.expanded_size(w)
+        if size <= MAX_EXPANDED:
+            expanded = d.expanded(w)
+        else:  # summarized: the layered forms above say the same in a few lines
+            expanded = Words(f"about {size} nodes, not written out (past {MAX_EXPANDED}); the layered form above is the same",
+                             rf"\text{{about {size} nodes, not written out}}")
         sec.lines.append(n.line(Words(f"closed form, in the weights, x and y: ∂ℒ/∂{name}",
                                       rf"\text{{in the weights: }}\frac{{\partial \mathcal{{L}}}}{{\partial {wtex}}}"),
-                                d.expanded(w), label="expanded"))
+                                expanded, label="expanded"))
     return sec
 
 

@@ -822,9 +822,13 @@ def main(argv: list[str] | None = None) -> int:
     pool = None
     try:
         if jobs > 1:
+            import multiprocessing
             from concurrent.futures import ProcessPoolExecutor
 
-            pool = ProcessPoolExecutor(jobs, initializer=_init_worker, initargs=init)
+            # forkserver: workers are forked from a fresh single-threaded server, never from this process, which
+            # may hold threads (a test's browser driver, say) whose locks a plain fork would copy mid-use.
+            context = multiprocessing.get_context("forkserver")
+            pool = ProcessPoolExecutor(jobs, mp_context=context, initializer=_init_worker, initargs=init)
         else:
             _init_worker(*init)
         drawn = dict(_run(pool, _draw_task, roster.ids, progress, "drawing"))
