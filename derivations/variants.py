@@ -618,13 +618,10 @@ def _write_file(path: Path, data) -> None:
 
 
 def selfcheck_writer():
-    """``(write_page, None)`` when the self-check module is installed, else ``(None, one line saying so)``."""
-    try:
-        from . import selfcheck  # noqa: PLC0415 (optional: issue 11)
+    """``(write_page, None)``: the self-check page's writer (:mod:`derivations.selfcheck`)."""
+    from . import selfcheck
 
-        return selfcheck.write_page, None
-    except ImportError as err:
-        return None, f"self-check pages not written: derivations.selfcheck is not available ({err})"
+    return selfcheck.write_page, None
 
 
 def _html_page(text: str, title: str) -> str:
@@ -656,8 +653,9 @@ def render_pages(values, text: str, fmt: str, paper: str = "a4") -> dict:
 _WORKER = {}
 
 
-def _init_worker(base: Base, seed: str, out: str, fmt: str, paper: str) -> None:
+def _init_worker(base: Base, seed: str, out: str, fmt: str, paper: str, tuning: dict | None = None) -> None:
     _WORKER.update(base=base, seed=seed, out=Path(out), fmt=fmt, paper=paper)
+    globals().update(tuning or {})  # the parent's settings (a worker starts from a fresh forkserver)
 
 
 def _draw_one(student: str) -> tuple:
@@ -818,7 +816,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{PROG}: note: {note}", file=sys.stderr)
     jobs = min(args.jobs or os.cpu_count() or 1, len(roster.ids))
     progress = _Progress(len(roster.ids))
-    init = (base, seed, str(out), args.format, args.paper)
+    init = (base, seed, str(out), args.format, args.paper, {"MARGIN": MARGIN, "MAX_ATTEMPTS": MAX_ATTEMPTS})
     pool = None
     try:
         if jobs > 1:

@@ -284,13 +284,12 @@ def test_selfcheck_pages_are_written(tmp_path):
         assert (out / student / "selfcheck.html").exists()
 
 
-def test_without_the_selfcheck_module_one_line_and_the_rest_written(tmp_path, capsys, monkeypatch):
-    monkeypatch.setitem(sys.modules, "derivations.selfcheck", None)  # import fails
-    out = _run(tmp_path, "1", "nosc", "--jobs", "1")
-    err = capsys.readouterr().err.strip().splitlines()
-    assert len(err) == 1 and "self-check pages not written" in err[0]
-    assert (out / "001" / "key.md").exists() and (out / "keys.csv").exists()
-    assert not (out / "001" / "selfcheck.html").exists()
+def test_every_student_gets_a_self_check_page(tmp_path, capsys):
+    out = _run(tmp_path, "2", "sc", "--jobs", "1")
+    assert capsys.readouterr().err.strip() == "" or "note" not in capsys.readouterr().err
+    for student in ("001", "002"):
+        page = (out / student / "selfcheck.html").read_text(encoding="utf-8")
+        assert 'data-key="forward.H[1]"' in page and "aria-live" in page
 
 
 # -- command-line errors: one line, exit 2, nothing written ------------------------------------------------------------
