@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import argparse
 import random
-import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from derive import median_run  # noqa: E402 (the same timing as the derivation benchmark)
 
 SHAPES = [(8, 16, 4), (16, 32, 8), (8, 16, 16, 4)]
 MODES = {"text": [], "json": ["--format", "json"], "text --theorems": ["--theorems"],
@@ -33,15 +35,6 @@ def problem_file(layers, folder: Path) -> Path:
     path = folder / f"{'-'.join(map(str, layers))}.toml"
     path.write_text(text)
     return path
-
-
-def median_run(cmd, runs: int) -> float:
-    times = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
 
 
 def main():

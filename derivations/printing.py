@@ -160,7 +160,25 @@ def _split(expr: Mul) -> tuple:
     return sign, coeff, num, den
 
 
-class TextPrinter(StrPrinter):
+class _Sums:
+    """The sum both printers write the same way, in the order given: ``a − b + (−0.5)``."""
+
+    MINUS = ("−", " − ")  # before a first term, before any other
+
+    def _print_Add(self, expr, order=None):
+        out = []
+        for k, term in enumerate(expr.args):
+            rest = _negated(term)
+            if rest is not None:
+                body = self._factor(rest) if not isinstance(rest, Mul) else self._print(rest)
+                out.append(self.MINUS[k > 0] + body)
+            else:
+                s = self._factor(term) if isinstance(term, Num) and k > 0 else self._print(term)
+                out.append(s if k == 0 else " + " + s)
+        return "".join(out)
+
+
+class TextPrinter(_Sums, StrPrinter):
     """Plain text as the handout reads: ``·`` for products, ``−`` for minus, ``²``, ``e^x``."""
 
     printmethod = "_sympystr"
@@ -203,18 +221,6 @@ class TextPrinter(StrPrinter):
                 top = f"{c}·{top}"
         return ("−" + top) if sign else top
 
-    def _print_Add(self, expr, order=None):
-        out = []
-        for k, term in enumerate(expr.args):
-            rest = _negated(term)
-            if rest is not None:
-                body = self._factor(rest) if not isinstance(rest, Mul) else self._print(rest)
-                out.append(("−" if k == 0 else " − ") + body)
-            else:
-                s = self._factor(term) if isinstance(term, Num) and k > 0 else self._print(term)
-                out.append(s if k == 0 else " + " + s)
-        return "".join(out)
-
     def _print_Pow(self, expr, rational=False):
         base, e = expr.args
         b = self._factor(base) if not isinstance(base, (Pow,)) else f"({self._print(base)})"
@@ -245,10 +251,11 @@ class TextPrinter(StrPrinter):
         return f"δ_{self._print(i)}{self._print(j)}"
 
 
-class TexPrinter(LatexPrinter):
+class TexPrinter(_Sums, LatexPrinter):
     """LaTeX with the same conventions: ``\\cdot`` for products, numbers as the handout writes them."""
 
     printmethod = "_latex"
+    MINUS = ("- ", " - ")
 
     def __init__(self, names: dict | None = None, **settings):
         super().__init__({"symbol_names": names or {}, **settings})
@@ -288,18 +295,6 @@ class TexPrinter(LatexPrinter):
             else:
                 body = rf"{c} {body}"
         return ("- " + body) if sign else body
-
-    def _print_Add(self, expr, order=None):
-        out = []
-        for k, term in enumerate(expr.args):
-            rest = _negated(term)
-            if rest is not None:
-                body = self._factor(rest) if not isinstance(rest, Mul) else self._print(rest)
-                out.append(("- " if k == 0 else " - ") + body)
-            else:
-                s = self._factor(term) if isinstance(term, Num) and k > 0 else self._print(term)
-                out.append(s if k == 0 else " + " + s)
-        return "".join(out)
 
     def _print_Pow(self, expr, rational=False):
         base, e = expr.args
