@@ -8,6 +8,8 @@ from sympy import ImmutableMatrix, Rational
 
 from derivations import Problem, derive, evaluate, load_problem, make_problem
 
+from browser import browser, page  # noqa: F401,E402 (one headless Chromium for the whole session: tests/browser.py)
+
 pytest_plugins = ("sphinx.testing.fixtures",)
 
 

@@ -11,7 +11,6 @@ import sys
 from pathlib import Path
 
 import pytest
-from browser import browser, page  # noqa: F401 (fixtures)
 
 REPO = Path(__file__).resolve().parent.parent
 RAW_TEX = ("\\frac", "\\underline", "\\partial", "\\mathcal", "\\(", "\\[", "\\begin{")

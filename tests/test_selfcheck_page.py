@@ -52,22 +52,8 @@ def test_page_says_it_is_for_practice_and_carries_no_answers(handout_html):
 # -- the browser ---------------------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def browser():
-    if not Path(CHROMIUM).exists():
-        if os.environ.get("CI"):
-            pytest.fail(f"{CHROMIUM} is missing and CI is set: install Debian's chromium")
-        pytest.skip(f"no browser: {CHROMIUM} is missing (apt-get install chromium); CI not set")
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        if os.environ.get("CI"):
-            pytest.fail("playwright is not installed and CI is set")
-        pytest.skip("playwright is not installed (pip install playwright; never `playwright install`)")
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield b
-        b.close()
+# The browser is conftest's (tests/browser.py): one Chromium for the whole session, as two sync Playwright
+# instances in one process clash.
 
 
 class Page:
