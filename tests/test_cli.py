@@ -178,3 +178,34 @@ def test_json_leaves_out_only_huge_exact_forms():
     assert entry["exact"] is None and entry["latex"] is None and isinstance(entry["value"], float)
     assert data["forward"]["H"][0]["exact"] is not None  # rational: always exact
     assert data["forward"]["L"][0]["exact"].startswith("tanh(")  # small transcendental: exact
+
+
+TANH = GOOD.replace('"relu"', '"tanh"').replace("W_a = 0.1", "W_a = [[0.1, 0.2, 0.3], [0.3, -0.1, 0.2], [0.2, 0.2, -0.3], [0.1, 0.4, 0.1]]")
+
+
+@pytest.mark.parametrize("fmt", ["text", "markdown", "latex"])
+def test_tanh_path_products_keep_their_parentheses_and_no_equals_approx(tmp_path, capsys, fmt):
+    """The printers parenthesize tanh's 1 − L² inside a product, in every format; an inexact value reads
+    ≈ 0.4968, never = ≈."""
+    assert main(["--config", write(tmp_path, TANH), "--format", fmt]) == 0
+    out = capsys.readouterr().out
+    want = {"text": "·(1 − L_1²)·x_1", "markdown": r"\left(1 - L_{1}^{2}\right) \cdot x_{1}",
+            "latex": r"\left(1 - L_{1}^{2}\right) \cdot x_{1}"}[fmt]
+    assert want in out
+    assert "≈" in out or r"\approx" in out  # the problem has inexact values
+    for bad in ("= ≈", r"= \approx", "=≈"):
+        assert bad not in out
+
+
+def test_json_with_theorems_on_a_deep_biased_batched_problem(tmp_path, capsys):
+    deep = ("[network]\nlayers = [2, 3, 3, 2]\nactivation = [\"tanh\", \"leaky_relu\"]\nbias = true\n"
+            "[data]\nx = [[0.5, -0.5], [0.1, 0.2]]\ny = [[1, 0], [0, 1]]\n[init]\nW_a = 0.1\nW_b = 0.2\nW_c = 0.3\n")
+    assert main(["--config", write(tmp_path, deep), "--format", "json", "--theorems"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["symmetric"] is True
+    keys = {t["key"]: t for t in data["theorems"]}
+    assert {"symmetry", "symmetry_2", "softmax_lemma", "dead_first_layer", "permanence", "permanence_2"} <= set(keys)
+    assert all(t["holds"] for t in data["theorems"])
+    assert keys["random_breaks"]["method"] == "checked numerically" and keys["symmetry_2"]["method"] == "proved"
+    assert set(data["gradients"]) == {"W_a", "W_b", "W_c", "b_a", "b_b", "b_c"}
+    assert all(v["value"] == 0 for row in data["gradients"]["W_a"] for v in row)  # dead earlier layers
