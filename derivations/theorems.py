@@ -88,7 +88,7 @@ class Step:
         out = {"claim": self.claim, "holds": bool(self.ok), "method": self.method,
                "result": sstr(self.result) if not isinstance(self.result, (bool, int, float)) else str(self.result)}
         if detailed:
-            big = _size(self.expression, 101) > 100  # printing is the cost: every step of every theorem
+            big = _size(self.expression, 41) > 40  # printing is the cost: every step of every theorem
             out["expression"] = None if big else sstr(self.expression, order="none")
             out["expression_latex"] = None if big else latex(self.expression, order="none")
         return out
