@@ -143,12 +143,23 @@ class Activation:
     tex: str  # in LaTeX: r"\operatorname{ReLU}"
     forward: Callable[[Expr], Expr]
     local: Callable[[Expr, Expr], Expr]
-    numpy: str  # the NumPy forward, of an array h (for the exported script and the tests' oracle)
-    numpy_local: str  # the NumPy derivative, of h and l = forward(h)
+    numpy: Callable  # the NumPy forward, of an array h (the variants' independent check)
+    numpy_local: Callable  # the NumPy derivative, of h and l = forward(h)
     scalar: Callable[[float], float] = None  # the forward on one float (the quick checks of theorems.random_draw)
     definition: str = ""  # the handout's one-line definition, e.g. "ReLU(z) = max(0, z)"
     rational: bool = False  # exact rationals in, exact rationals out (ReLU, identity)
     can_die: bool = False  # a unit whose pre-activation is negative for every sample passes no gradient
+
+
+def _np(f):
+    """A NumPy implementation, NumPy imported when it is first called (the derivation itself never needs it)."""
+
+    def call(*args):
+        import numpy
+
+        return f(numpy, *args)
+
+    return call
 
 
 def _sigmoid(h):
@@ -177,20 +188,20 @@ ACTIVATIONS = {
     a.name: a
     for a in (
         Activation("relu", "ReLU", r"\operatorname{ReLU}", ReLU, lambda h, l: relu_step(h),
-                   "np.maximum(h, 0)", "np.where(h > 0, 1.0, 0.0)", lambda h: max(h, 0.0), "ReLU(z) = max(0, z)",
+                   _np(lambda np, h: np.maximum(h, 0)), _np(lambda np, h, l: np.where(h > 0, 1.0, 0.0)), lambda h: max(h, 0.0), "ReLU(z) = max(0, z)",
                    rational=True, can_die=True),
         Activation("leaky_relu", "LeakyReLU", r"\operatorname{LeakyReLU}", LeakyReLU, lambda h, l: leaky_step(h),
-                   "np.where(h > 0, h, h / 100)", "np.where(h > 0, 1.0, 0.01)", lambda h: h if h > 0 else h / 100,
+                   _np(lambda np, h: np.where(h > 0, h, h / 100)), _np(lambda np, h, l: np.where(h > 0, 1.0, 0.01)), lambda h: h if h > 0 else h / 100,
                    "LeakyReLU(z) = max(z, z/100)", rational=True),
         Activation("sigmoid", "sigmoid", r"\sigma", _sigmoid, lambda h, l: l * (1 - l),
-                   "1 / (1 + np.exp(-h))", "l * (1 - l)", _float_sigmoid, "σ(z) = 1 / (1 + e^(−z))"),
+                   _np(lambda np, h: 1 / (1 + np.exp(-h))), _np(lambda np, h, l: l * (1 - l)), _float_sigmoid, "σ(z) = 1 / (1 + e^(−z))"),
         Activation("tanh", "tanh", r"\tanh", tanh, lambda h, l: 1 - l**2,
-                   "np.tanh(h)", "1 - l**2", _float_tanh,
+                   _np(lambda np, h: np.tanh(h)), _np(lambda np, h, l: 1 - l**2), _float_tanh,
                    "tanh(z) = (e^z − e^(−z)) / (e^z + e^(−z))"),
         Activation("softplus", "softplus", r"\operatorname{softplus}", lambda h: log(1 + exp(h)), lambda h, l: _sigmoid(h),
-                   "np.logaddexp(0, h)", "1 / (1 + np.exp(-h))", _float_softplus, "softplus(z) = ln(1 + e^z)"),
+                   _np(lambda np, h: np.logaddexp(0, h)), _np(lambda np, h, l: 1 / (1 + np.exp(-h))), _float_softplus, "softplus(z) = ln(1 + e^z)"),
         Activation("identity", "identity", r"\operatorname{id}", lambda h: h, lambda h, l: Integer(1),
-                   "h", "np.ones_like(h)", lambda h: h, "identity(z) = z", rational=True),
+                   _np(lambda np, h: h), _np(lambda np, h, l: np.ones_like(h)), lambda h: h, "identity(z) = z", rational=True),
     )
 }
 
@@ -240,8 +251,8 @@ class Loss:
     text: str  # "MSE"
     forward: Callable
     local: Callable
-    numpy: str  # NumPy loss of arrays Y, y (one sample)
-    numpy_local: str  # NumPy dloss/dY
+    numpy: Callable  # NumPy loss of arrays Y, y (one sample)
+    numpy_local: Callable  # NumPy dloss/dY
     formula_text: str  # the Step 5 definition, text
     formula_tex: str  # and LaTeX
     local_text: str  # the ∇Y line's general form, text ("(2/N)(Y_i − y_i)")
@@ -302,13 +313,13 @@ LOSSES = {
     l.name: l
     for l in (
         Loss("mse", "MSE", _mse, _mse_local,
-             "np.mean((y - Y) ** 2)", "2 / Y.size * (Y - y)",
+             _np(lambda np, Y, y: np.mean((y - Y) ** 2)), _np(lambda np, Y, y: 2 / Y.size * (Y - y)),
              "ℒ = 1/N Σ_i (y_i − Y_i)²", r"\mathcal{L} = \frac{1}{N} \sum_{i=1}^{N} (y_i - Y_i)^2",
              "(2/N)(Y_i − y_i)", r"\frac{2}{N}(Y_i - y_i)", _any_target,
              "MSE Loss", "cal(L) = 1/N sum_(i=1)^N (y_i - Y_i)^2", _mse_written,
              factor=lambda n: Rational(2, n), factor_text="2/N", mean=True),
         Loss("cross_entropy", "cross-entropy", _cross_entropy, _cross_entropy_local,
-             "-np.sum(y * np.log(Y))", "-y / Y",
+             _np(lambda np, Y, y: -np.sum(y * np.log(Y))), _np(lambda np, Y, y: -y / Y),
              "ℒ = −Σ_i y_i ln Y_i", r"\mathcal{L} = -\sum_{i} y_i \ln Y_i",
              "−y_i / Y_i", r"-\frac{y_i}{Y_i}", _probability_vector,
              "Cross-Entropy Loss", "cal(L) = -sum_i y_i ln Y_i", _cross_entropy_written),

@@ -38,7 +38,7 @@ attempt number):
 5. all variants of one roster are distinct (checked across the roster).
 
 **Verified before written** (:func:`verify`): each variant's exact values against an independent NumPy
-backprop (:func:`numpy_backprop`, written from the registry's NumPy strings, not from the derivation), and,
+backprop (:func:`numpy_backprop`, written from the registry's NumPy functions, not from the derivation), and,
 where the init is symmetric, its symmetry theorems proved again and checked on its numbers.
 
 >>> base = read_base()
@@ -418,7 +418,7 @@ def problem_from_toml(text: str, source: str) -> Problem:
 
 
 def numpy_backprop(p: Problem) -> dict:
-    """Forward and backward pass in plain NumPy floats, from the registry's NumPy strings (the activation's
+    """Forward and backward pass in plain NumPy floats, from the registry's NumPy functions (the activation's
     and the loss's forward and local derivative): no SymPy, no derivation. Keys as :class:`Values` names
     them (``H``, ``L``, ``O``, ``Y``, ``loss``, ``dL_dY``, ``dY_dO``, ``dL_dO``, ``dL_dL``, ``dL_dH``,
     ``W_a``, ``W_b``)."""
@@ -426,23 +426,20 @@ def numpy_backprop(p: Problem) -> dict:
 
     act, loss = ACTIVATIONS[p.activation], LOSSES[p.loss]
 
-    def run(code, **names):  # the registry's own constant strings, never user input
-        return eval(compile(code, "<registry>", "eval"), {"np": np, "__builtins__": {}}, names)
-
     x = np.array([float(v) for v in p.x])
     y = np.array([float(v) for v in p.y])
     Wa, Wb = (np.array(W.tolist(), dtype=float) for W in p.weights)
     H = Wa @ x
-    L = np.asarray(run(act.numpy, h=H), dtype=float) * np.ones_like(H)
+    L = np.asarray(act.numpy(H), dtype=float) * np.ones_like(H)
     O = Wb @ L
     Y = np.exp(O - O.max())
     Y = Y / Y.sum()
-    dL_dY = np.asarray(run(loss.numpy_local, Y=Y, y=y), dtype=float)
+    dL_dY = np.asarray(loss.numpy_local(Y, y), dtype=float)
     dY_dO = np.diag(Y) - np.outer(Y, Y)  # dY_k/dO_j = Y_k (δ_kj − Y_j)
     dL_dO = dY_dO.T @ dL_dY
     dL_dL = Wb.T @ dL_dO
-    dL_dH = dL_dL * np.asarray(run(act.numpy_local, h=H, l=L), dtype=float)
-    return {"H": H, "L": L, "O": O, "Y": Y, "loss": float(run(loss.numpy, Y=Y, y=y)), "dL_dY": dL_dY,
+    dL_dH = dL_dL * np.asarray(act.numpy_local(H, L), dtype=float)
+    return {"H": H, "L": L, "O": O, "Y": Y, "loss": float(loss.numpy(Y, y)), "dL_dY": dL_dY,
             "dY_dO": dY_dO, "dL_dO": dL_dO, "dL_dL": dL_dL, "dL_dH": dL_dH,
             "W_a": np.outer(dL_dH, x), "W_b": np.outer(dL_dO, L)}
 
