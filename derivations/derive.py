@@ -37,6 +37,17 @@ from .ops import ACTIVATIONS, LOSSES, linear, softmax, softmax_local
 from .problem import LETTERS, Problem, bias_name, weight_name
 
 
+def count_nodes(expr, limit: int | None = None) -> int:
+    """Nodes of an expression walked as a tree (a shared subexpression counted at each use), stopping at
+    ``limit``: meant for small expressions, such as a definition, or for a bounded look at a big one."""
+    count, stack = 0, [expr]
+    while stack and (limit is None or count < limit):
+        e = stack.pop()
+        count += 1
+        stack.extend(getattr(e, "args", ()))
+    return count
+
+
 def pair(i: int, j: int, wide: bool) -> str:
     """The subscript of a matrix entry, 1-based: ``11``, or ``1,11`` once some width passes 9."""
     return f"{i + 1},{j + 1}" if wide else f"{i + 1}{j + 1}"
@@ -463,16 +474,17 @@ class Derivation:
     def expanded_size(self, name) -> int:
         """An estimate of the closed form's size in nodes, from the definitions' sizes (each use of a shared
         quantity counted), without building it: a deep network's first-layer closed form runs to millions."""
+        size = self.sizes
+        return 1 + sum(size.get(a, 1) for a in self.gradient(name).free_symbols)
+
+    @cached_property
+    def sizes(self) -> dict:
+        """Each quantity's size in nodes were its definition substituted down to the leaves (estimated from
+        the definitions, each use of a shared quantity counted), computed once."""
         size: dict = {}
         for sym, definition in self.definitions.items():
-            own, stack = 0, [definition]
-            while stack:
-                e = stack.pop()
-                own += 1
-                stack.extend(e.args)
-            size[sym] = own + sum(size.get(a, 0) for a in definition.free_symbols)
-        g = self.gradient(name)
-        return 1 + sum(size.get(a, 1) for a in g.free_symbols)
+            size[sym] = count_nodes(definition) + sum(size.get(a, 0) for a in definition.free_symbols)
+        return size
 
     def expanded(self, name) -> Expr:
         """The closed form in terms of the parameters, ``x`` and ``y`` alone."""

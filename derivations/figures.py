@@ -17,6 +17,7 @@ import html
 import io
 import re
 
+from .problem import weight_name
 from .values import Values
 
 #: The colours a page may name; anything else must be a strict ``#rgb`` / ``#rrggbb`` hex colour.
@@ -174,7 +175,7 @@ def _head(d, key: str) -> str:
     op = next(o for o in d.ops if o.out == key)
     if op.kind == "linear":
         inp = "x" if op.inp == "x" else d.node_names[op.inp]
-        return f"{name} = W_{'abcdefghijklmnopqrstuvwxyz'[op.layer]} {inp}"
+        return f"{name} = {weight_name(op.layer)} {inp}"
     return f"{name} = {d.act(op.layer).text}({d.node_names[op.inp]})"
 
 

@@ -13,6 +13,8 @@ import math
 
 from sympy import Expr, latex, sstr
 
+from .problem import weight_name
+from .reading import quote as _shown
 from .solution import Solution
 from .values import Values, backward_keys, forward_keys
 
@@ -161,7 +163,7 @@ def key_insight(values: Values, theorems: list, fmt: str = "text", detailed: boo
     ga = values.gradients["W_a"]
     zero = all(v == 0 for v in ga)
     n = len(ga)
-    last = f"W_{'abcdefghijklmnopqrstuvwxyz'[p.depth]}"
+    last = weight_name(p.depth)
     lines = ["Key insight: the gradient of W_a"]
     if zero:
         lines.append(f"∂ℒ/∂W_a = 0: all {n} entries are exactly 0, so W_a does not move on this step.")
@@ -266,7 +268,3 @@ def inline_tex(values: Values, key: str, style: str = "decimal") -> str:
         out += piece if r == "≈" else " = " + piece
     return out
 
-
-def _shown(text) -> str:
-    text = repr(text)
-    return text if len(text) <= 60 else text[:59] + "…"

@@ -23,6 +23,7 @@ from .derive import Param
 from .ops import LOSSES, softmax_local_written
 from .printing import Num, Tagged, Words, applied, decimal_text
 from .printing import tex as tex_of
+from .problem import bias_name, weight_name
 from .printing import text as text_of
 from .values import Values
 
@@ -78,9 +79,6 @@ class Line:
 
     def _tex(self, e) -> str:
         return tex_of(e, self.names)
-
-    def worksheet_tex(self) -> str:
-        return self.tex(worksheet=True)
 
     def tex_aligned(self, worksheet: bool = False) -> str:
         """Display math: one relation a row once the chain is long, as the handout sets its sums."""
@@ -330,7 +328,7 @@ def _setup(n: Notation, values: Values) -> Section:
     for name, m in p.params().items():
         letter = name[-1]
         tex_name = f"W_{{{letter}}}" if name.startswith("W") else f"b_{{{letter}}}"
-        rows = "hidden unit" if name[-1] != "abcdefghijklmnopqrstuvwxyz"[len(p.layers) - 2] else "output"
+        rows = "output" if name == weight_name(p.depth) else "hidden unit"
         if len(set(m)) == 1 and name.startswith("W"):
             c = n.num(m[0])
             shape = f"{m.rows}×{m.cols}"
@@ -354,9 +352,9 @@ def _linear_section(n: Notation, values: Values, op, step: int) -> Section:
     d, p, sy = values.derivation, values.problem, values.derivation.symbols
     out, out_tex = _node_tex(d, op.out)
     inp, inp_tex = ("x", "x") if op.inp == "x" else _node_tex(d, op.inp)
-    W = f"W_{'abcdefghijklmnopqrstuvwxyz'[op.layer]}"
-    b = f" + b_{'abcdefghijklmnopqrstuvwxyz'[op.layer]}" if p.bias else ""
-    b_tex = rf" + b_{{{'abcdefghijklmnopqrstuvwxyz'[op.layer]}}}" if p.bias else ""
+    W = weight_name(op.layer)
+    b = f" + {bias_name(op.layer)}" if p.bias else ""
+    b_tex = rf" + b_{{{bias_name(op.layer)[-1]}}}" if p.bias else ""
     kind = "output" if op.out == "O" else "hidden"
     sec = Section(f"step{step}", t(f"Step {step}: {out} = {W} · {inp}{b} ({kind} pre-activation)",
                                   rf"{out_tex} = W_{{{W[-1]}}} \cdot {inp_tex}{b_tex}"))

@@ -24,7 +24,7 @@ from functools import lru_cache
 
 from sympy import Add, Expr, Float, Function, Integer, KroneckerDelta, Rational, Symbol, expand, exp, simplify, together
 
-from .derive import Derivation, pair
+from .derive import Derivation, count_nodes, pair
 from .ops import ACTIVATIONS, LOSSES
 from .problem import LETTERS, Problem, bias_name, weight_name
 
@@ -88,21 +88,10 @@ class Step:
         out = {"claim": self.claim, "holds": bool(self.ok), "method": self.method,
                "result": sstr(self.result) if not isinstance(self.result, (bool, int, float)) else str(self.result)}
         if detailed:
-            big = _size(self.expression, 41) > 40  # printing is the cost: every step of every theorem
+            big = count_nodes(self.expression, 41) > 40  # printing is the cost: every step of every theorem
             out["expression"] = None if big else sstr(self.expression, order="none")
             out["expression_latex"] = None if big else latex(self.expression, order="none")
         return out
-
-
-def _size(expr, limit: int = 401) -> int:
-    """Nodes of an expression, counted up to ``limit`` (cheap: it stops early)."""
-    count = 0
-    stack = [expr]
-    while stack and count < limit:
-        e = stack.pop()
-        count += 1
-        stack.extend(getattr(e, "args", ()))
-    return count
 
 
 @dataclass
@@ -197,7 +186,7 @@ def symbolic(structure: Structure) -> Derivation:
     return Derivation(p)
 
 
-def _layer_symbols(d: Derivation, l: int, s: int) -> tuple:
+def _layer_symbols(d: Derivation, l: int) -> tuple:
     """Hidden layer ``l``'s (0-based) node keys and the keys around it."""
     keys = d.symbols.keys
     return keys[2 * l], keys[2 * l + 1]
@@ -211,10 +200,6 @@ def _local_values(d: Derivation, leaves: dict, symbols: set) -> dict:
         if sym in symbols:
             values[sym] = definition.xreplace(values)
     return values
-
-
-def _W(l: int) -> str:
-    return weight_name(l)
 
 
 # -- statement 1: hidden-unit symmetry, layer by layer -------------------------------------------------------
@@ -236,7 +221,7 @@ def symmetric_leaves(d: Derivation, l: int) -> dict:
 
 def _layer_values(d: Derivation, l: int, leaves: dict) -> dict:
     sy = d.symbols
-    H, L = _layer_symbols(d, l, 0)
+    H, L = _layer_symbols(d, l)
     own = set()
     for s in range(sy.samples):
         own |= set(sy.node(H, s)) | set(sy.node(L, s)) | set(sy.grad(H, s)) | set(sy.grad(L, s))
@@ -249,9 +234,9 @@ def hidden_symmetry(structure: Structure, l: int = 0) -> Theorem:
     d = symbolic(structure)
     sy, Ls = d.symbols, structure.layers
     n = Ls[l + 1]
-    H, L = _layer_symbols(d, l, 0)
+    H, L = _layer_symbols(d, l)
     Hn, Ln = d.node_names[H], d.node_names[L]
-    inc, out = _W(l), _W(l + 1)
+    inc, out = weight_name(l), weight_name(l + 1)
     bias = f", every entry of {bias_name(l)} the same" if structure.bias else ""
     layer = f" in hidden layer {l + 1}" if structure.depth > 1 else ""
     th = Theorem(
@@ -271,7 +256,7 @@ def hidden_symmetry(structure: Structure, l: int = 0) -> Theorem:
                 th.steps.append(check_difference(f"{name}_{i + 1} − {name}_1 = 0{tag}", v[sy.node(key, s)[i]], v[sy.node(key, s)[0]]))
             for key, name in ((L, Ln), (H, Hn)):
                 th.steps.append(check_difference(f"∇{name}_{i + 1} − ∇{name}_1 = 0{tag}", v[sy.grad(key, s)[i]], v[sy.grad(key, s)[0]]))
-    ga, gb = (d.gradients[_W(k)].xreplace(v) for k in (l, l + 1))
+    ga, gb = (d.gradients[weight_name(k)].xreplace(v) for k in (l, l + 1))
     th.steps += _same_across_units(ga, gb, f"∂ℒ/∂w^{LETTERS[l]}_{{}}", f"∂ℒ/∂w^{LETTERS[l + 1]}_{{}}", sy.wide)
     if structure.bias:
         gbias = d.gradients[bias_name(l)].xreplace(v)
@@ -338,8 +323,8 @@ def dead_layers(structure: Structure) -> Theorem:
     0, for any loss of the softmax output and any other parameters."""
     d = symbolic(structure)
     sy, Ls, K = d.symbols, structure.layers, structure.depth
-    last = _W(K)
-    earlier = ", ".join(_W(l) for l in range(K)) + ("" if not structure.bias else ", " + ", ".join(bias_name(l) for l in range(K)))
+    last = weight_name(K)
+    earlier = ", ".join(weight_name(l) for l in range(K)) + ("" if not structure.bias else ", " + ", ".join(bias_name(l) for l in range(K)))
     th = Theorem(
         "dead_first_layer", "The dead first layer" if K == 1 else "Dead earlier layers",
         f"If every row of {last} is the same (each column constant), then the gradient of {earlier} is exactly 0, "
@@ -364,7 +349,7 @@ def dead_layers(structure: Structure) -> Theorem:
             for j, g in enumerate(sy.grad(key, s)):
                 th.steps.append(check_zero(f"∇{d.node_names[key]}_{j + 1} = 0{tag}", v[g]))
     for l in range(K):
-        G = d.gradients[_W(l)].xreplace(v)
+        G = d.gradients[weight_name(l)].xreplace(v)
         for i in range(G.rows):
             for j in range(G.cols):
                 th.steps.append(check_zero(f"∂ℒ/∂w^{LETTERS[l]}_{pair(i, j, sy.wide)} = 0", G[i, j]))
@@ -386,7 +371,7 @@ def permanence(structure: Structure, l: int = 0) -> Theorem:
     symmetric set."""
     d = symbolic(structure)
     sy = d.symbols
-    inc, out = _W(l), _W(l + 1)
+    inc, out = weight_name(l), weight_name(l + 1)
     layer = f" (hidden layer {l + 1})" if structure.depth > 1 else ""
     bias = f", constant {bias_name(l)}" if structure.bias else ""
     th = Theorem(
@@ -436,15 +421,11 @@ def symmetric(problem: Problem) -> bool:
     return all(layer_symmetric(problem, l) for l in range(problem.depth))
 
 
-in_symmetric_set = symmetric
-
 
 def last_rows_equal(problem: Problem) -> bool:
     W = problem.weights[-1]
     return all(W.row(i) == W.row(0) for i in range(W.rows))
 
-
-rows_of_W_b_equal = last_rows_equal
 
 
 # -- checked numerically: a random init, a training run --------------------------------------------------------
@@ -515,7 +496,7 @@ def random_breaks(problem: Problem, seed: int = 1) -> Theorem:
     d = Derivation(p)
     # A numeric check: the engine's own formulas evaluated in 30-digit floats, layer by layer.
     floats = {k: Float(v, 30) for k, v in leaves_of(p, d.symbols).items()}
-    G = d.gradients[_W(0)].xreplace(d.values(floats))
+    G = d.gradients[weight_name(0)].xreplace(d.values(floats))
     g = [G[i, 0] for i in range(G.rows)]
     for i, gi in enumerate(g):
         th.notes.append(f"∂ℒ/∂w^a_{pair(i, 0, max(p.layers) > 9)} ≈ {float(gi):.6g}")

@@ -18,9 +18,10 @@ import re
 from sympy import Expr, Float
 from sympy.core.parameters import evaluate as unevaluated_when
 
-from .derive import Derivation, derive, parse_param
+from .derive import Derivation, count_nodes, derive, parse_param
 from .errors import ProblemError
-from .problem import Problem
+from .reading import quote
+from .problem import Problem, bias_name, weight_name
 
 PRECISION = 50  # digits of the decimals shown and exported
 BIG = 400  # estimated nodes past which an exact value is built unevaluated (see Values)
@@ -69,7 +70,7 @@ class Values:
         size = {}
         for sym, definition in d.definitions.items():
             settled = self._settled(definition)
-            size[sym] = _ops(definition) + sum(size.get(a, 0) for a in definition.free_symbols)
+            size[sym] = count_nodes(definition) + sum(size.get(a, 0) for a in definition.free_symbols)
             if size[sym] > BIG and not all(of[a].is_Rational for a in definition.free_symbols if a in of):
                 with unevaluated_when(False):
                     v = settled.xreplace(of)
@@ -175,14 +176,14 @@ class Values:
         m = _KEY.fullmatch(key) if isinstance(key, str) and len(key) <= 100 else None
         if not m:
             raise ProblemError("key", "expected problem.NAME[i], forward.NAME[i], backward.NAME[i], grad.W_a[i,j] / "
-                                      f"grad.w_a11, or formula.w_a11 / closed.w_a11 / expanded.w_a11, got {_shown(key)}")
+                                      f"grad.w_a11, or formula.w_a11 / closed.w_a11 / expanded.w_a11, got {quote(key, 60)}")
         group, name, i, j, at = m.groups()
         p = self.problem
         sample = int(at) if at is not None else 1
         if at is not None and group in ("problem", "grad"):
-            raise ProblemError("key", f"{group} values are shared by every sample: drop the @{at} in {_shown(key)}")
+            raise ProblemError("key", f"{group} values are shared by every sample: drop the @{at} in {quote(key, 60)}")
         if not 1 <= sample <= p.n_samples:
-            raise ProblemError("key", f"sample {sample} is out of range 1..{p.n_samples} in {_shown(key)}")
+            raise ProblemError("key", f"sample {sample} is out of range 1..{p.n_samples} in {quote(key, 60)}")
         s = sample - 1
         if group == "problem":
             inputs = {"x": list(p.xs[0]) if p.n_samples == 1 else [list(x) for x in p.xs],
@@ -190,7 +191,7 @@ class Values:
             for pname, mat in p.params().items():
                 inputs[pname] = mat.tolist() if pname.startswith("W") else list(mat)
             if name not in inputs:
-                raise ProblemError("key", f"unknown problem quantity {name!r} in {_shown(key)}; expected one of {', '.join(inputs)}")
+                raise ProblemError("key", f"unknown problem quantity {name!r} in {quote(key, 60)}; expected one of {', '.join(inputs)}")
             want = 2 if name.startswith("W") or (name in "xy" and p.n_samples > 1) else 1
             return self._index(inputs[name], key, group, name, i, j, want)
         if group == "grad":
@@ -198,19 +199,19 @@ class Values:
                 weight = name.startswith("W")
                 if i is None or (weight and j is None) or (not weight and j is not None):
                     example = f"grad.{name}[1,1]" if weight else f"grad.{name}[1]"
-                    raise ProblemError("key", f"expected {'two indices' if weight else 'one index'}, as in {example}, got {_shown(key)}")
+                    raise ProblemError("key", f"expected {'two indices' if weight else 'one index'}, as in {example}, got {quote(key, 60)}")
                 return self.grad(f"{name[0].lower()}_{name[2]}[{i}" + (f",{j}]" if weight else "]"))
             try:
                 return self.grad(name + (f"[{i},{j}]" if j else (f"[{i}]" if i else "")))
             except ProblemError as err:
-                raise ProblemError("key", f"{err.expected} (in {_shown(key)})") from None
+                raise ProblemError("key", f"{err.expected} (in {quote(key, 60)})") from None
         table = self.forward if group == "forward" else self.backward
         if name not in table or name == "losses":
-            raise ProblemError("key", f"unknown {group} quantity {name!r} in {_shown(key)}; expected one of "
+            raise ProblemError("key", f"unknown {group} quantity {name!r} in {quote(key, 60)}; expected one of "
                                       f"{', '.join(k for k in table if k != 'losses')}")
         if name == "loss":
             if i is not None:
-                raise ProblemError("key", f"the loss is one number: write forward.loss, got {_shown(key)}")
+                raise ProblemError("key", f"the loss is one number: write forward.loss, got {quote(key, 60)}")
             if at is not None:
                 return self.forward["losses"][s] if p.n_samples > 1 else self.forward["loss"]
             return self.forward["loss"]
@@ -222,27 +223,12 @@ class Values:
         indices = [int(k) for k in (i, j) if k is not None]
         if len(indices) != want:
             example = f"{group}.{name}[1,2]" if want == 2 else f"{group}.{name}[1]"
-            raise ProblemError("key", f"expected {want} {'indices' if want == 2 else 'index'}, as in {example}, got {_shown(key)}")
+            raise ProblemError("key", f"expected {want} {'indices' if want == 2 else 'index'}, as in {example}, got {quote(key, 60)}")
         for k in indices:
             if not 1 <= k <= len(item):
-                raise ProblemError("key", f"index {k} is out of range 1..{len(item)} in {_shown(key)}")
+                raise ProblemError("key", f"index {k} is out of range 1..{len(item)} in {quote(key, 60)}")
             item = item[k - 1]
         return item
-
-
-def _shown(key) -> str:
-    text = repr(key)
-    return text if len(text) <= 60 else text[:59] + "…"
-
-
-def _ops(expr: Expr) -> int:
-    """Nodes of a small expression (a definition), counted cheaply."""
-    count, stack = 0, [expr]
-    while stack:
-        e = stack.pop()
-        count += 1
-        stack.extend(e.args)
-    return count
 
 
 def _decimal(expr: Expr) -> Float:
@@ -327,13 +313,13 @@ class Numeric:
         sy = self.derivation.symbols
         v = {}
         for l, W in enumerate(sy.W):
-            values = params[f"W_{'abcdefghijklmnopqrstuvwxyz'[l]}"]
+            values = params[weight_name(l)]
             for i in range(W.rows):
                 for j in range(W.cols):
                     v[W[i, j]] = values[i][j]
         if sy.b is not None:
             for l, b in enumerate(sy.b):
-                values = params[f"b_{'abcdefghijklmnopqrstuvwxyz'[l]}"]
+                values = params[bias_name(l)]
                 for i, sym in enumerate(b):
                     v[sym] = values[i]
         if self.module == "numpy":
