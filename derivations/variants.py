@@ -68,6 +68,7 @@ from sympy import Integer, Rational
 
 from . import cli_io, reading
 from .errors import ProblemError
+from .files import write_atomic
 from .ops import ACTIVATIONS, LOSSES
 from .problem import HANDOUT, Problem, make_problem, problem_from_dict
 
@@ -606,14 +607,6 @@ def read_roster(arg: str) -> Roster:
 # -- writing a variant ---------------------------------------------------------------------------------------
 
 
-def _write_file(path: Path, data) -> None:
-    """Write atomically, replacing (never following) whatever was there."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with open(tmp, "wb") as fh:
-        fh.write(data if isinstance(data, bytes) else data.encode("utf-8"))
-    os.replace(tmp, path)
-
-
 def selfcheck_writer():
     """``(write_page, None)``: the self-check page's writer (:mod:`derivations.selfcheck`)."""
     from . import selfcheck
@@ -676,9 +669,9 @@ def _write_one(job: tuple) -> tuple:
     if folder.is_symlink():
         raise ProblemError("--out", f"{reading.path_text(folder)} is a symbolic link; refusing to write through it")
     folder.mkdir(exist_ok=True)
-    _write_file(folder / "problem.toml", text)
+    write_atomic(folder / "problem.toml", text)
     for name, data in render_pages(values, text, _WORKER["fmt"], _WORKER["paper"]).items():
-        _write_file(folder / name, data)
+        write_atomic(folder / name, data)
     write_page, _ = selfcheck_writer()
     if write_page is not None:
         target = folder / "selfcheck.html"
@@ -854,7 +847,7 @@ def main(argv: list[str] | None = None) -> int:
     for (student, vid, values), extra in zip(rows, roster.rows):
         w.writerow([student, *(extra.get(c, "") for c in roster.columns), vid, *(v for _, v in values)])
     try:
-        _write_file(out / "keys.csv", buf.getvalue())
+        write_atomic(out / "keys.csv", buf.getvalue())
     except OSError as err:
         return _fail(f"--out: cannot write keys.csv: {err.strerror or err}")
     made = ["problem.toml", *render_pages_names(args.format)] + (["selfcheck.html"] if write_page else [])
