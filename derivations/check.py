@@ -35,7 +35,7 @@ from .derive import Derivation, derive
 from .errors import ProblemError
 from .mistakes import ONE_PATH, TRANSPOSED, Mistake, catalogue
 from .reading import parse_number, quote
-from .values import Values, backward_keys
+from .values import Values, backward_keys, evaluate
 
 REL_TOL = Rational(1, 1000)  # for transcendental values: answers rounded to 4 significant digits pass
 PROG = "python -m derivations.check"
@@ -157,10 +157,10 @@ class Checker:
     """The correct derivation and every mistake's, evaluated once for a problem; :meth:`check` judges a
     set of answers against them."""
 
-    def __init__(self, problem):
+    def __init__(self, problem, values: Values | None = None):
         self.problem = problem
-        self.d = derive(problem)
-        self.values = Values(self.d)
+        self.values = values if values is not None else evaluate(problem)  # handed down, or derived once
+        self.d = self.values.derivation
         self.blanks = blanks(self.d)
         self.mistakes = catalogue(problem)
         self.variants = {}  # name -> (Derivation, Values, blanks)

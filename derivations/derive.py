@@ -623,6 +623,25 @@ class Derivation:
         return {k: (k[0] + (f"^({k[1:]})" if k[1:] else "")) for k in self.symbols.keys}
 
 
+# The derivations a process has made, by problem (a frozen dataclass: equal content, equal key), newest last:
+# the site build, the self-check and the variants tool derive each problem once and share the object
+# (a Derivation is not changed after it is built; it only caches what it computes).
+_DERIVED: dict = {}
+KEPT = 32  # problems remembered; a variants worker sees one per student, a site a handful
+
+
 def derive(problem: Problem) -> Derivation:
-    """Derive every forward quantity and the gradient of every parameter, symbolically."""
-    return Derivation(problem)
+    """Derive every forward quantity and the gradient of every parameter, symbolically; once per problem
+    and process (the same problem, by content, gives the same :class:`Derivation`).
+
+    >>> from derivations.problem import load_problem
+    >>> derive(load_problem()) is derive(load_problem())
+    True
+    """
+    d = _DERIVED.pop(problem, None)
+    if d is None:
+        d = Derivation(problem)
+    _DERIVED[problem] = d
+    while len(_DERIVED) > KEPT:
+        del _DERIVED[next(iter(_DERIVED))]
+    return d

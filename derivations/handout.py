@@ -747,10 +747,25 @@ def problem_id(problem, data: bytes | None = None) -> str:
 
 # -- the page ----------------------------------------------------------------------------------------
 
+_LAID_OUT: dict = {}  # (id of the values, digits, data) -> (values, page), the newest few
+
+
 def layout(values, digits: int = 4, data: bytes | None = None) -> Layout:
-    """The handout's page for ``values``' problem, in the paper handout's order.
+    """The handout's page for ``values``' problem, in the paper handout's order; laid out once per values
+    object and settings, so the page, its PDFs and its self-check share one layout (no caller changes it).
 
     ``data`` is the problem file's bytes (for the identifier)."""
+    key = (id(values), digits, data)
+    if key in _LAID_OUT and _LAID_OUT[key][0] is values:
+        return _LAID_OUT[key][1]
+    page = _lay_out(values, digits, data)
+    _LAID_OUT[key] = (values, page)
+    while len(_LAID_OUT) > 8:
+        del _LAID_OUT[next(iter(_LAID_OUT))]
+    return page
+
+
+def _lay_out(values, digits: int, data: bytes | None) -> Layout:
     p = values.problem
     _check(p)
     act, loss_fn = _local_formulas(p)

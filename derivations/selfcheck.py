@@ -208,7 +208,7 @@ def _body(values, data: dict) -> str:
 
 def page_html(values) -> str:
     """The self-check page for ``values``' problem (one hidden layer, one sample: the handout's layout)."""
-    checker = Checker(values.problem)
+    checker = Checker(values.problem, values)
     data = page_data(checker)
     body, page = _body(values, data)
     script = _SCRIPT.replace("/*DATA*/", json.dumps(data, ensure_ascii=True).replace("</", "<\\/"))

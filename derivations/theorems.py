@@ -24,7 +24,7 @@ from functools import lru_cache
 
 from sympy import Add, Expr, Float, Function, Integer, KroneckerDelta, Rational, Symbol, expand, exp, simplify, together
 
-from .derive import Derivation, count_nodes, pair
+from .derive import Derivation, count_nodes, derive, pair
 from .ops import ACTIVATIONS, LOSSES
 from .problem import LETTERS, Problem, bias_name, weight_name
 
@@ -493,7 +493,7 @@ def random_breaks(problem: Problem, seed: int = 1) -> Theorem:
     )
     from .values import leaves_of
 
-    d = Derivation(p)
+    d = derive(p)
     # A numeric check: the engine's own formulas evaluated in 30-digit floats, layer by layer.
     floats = {k: Float(v, 30) for k, v in leaves_of(p, d.symbols).items()}
     G = d.gradients[weight_name(0)].xreplace(d.values(floats))

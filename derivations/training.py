@@ -20,7 +20,7 @@ from dataclasses import replace
 import mpmath
 from sympy import ImmutableMatrix, Rational
 
-from .derive import Derivation
+from .derive import derive
 from .problem import Problem, load_problem
 from .values import Numeric
 
@@ -42,7 +42,7 @@ def train(problem: Problem, steps: int = 300, lr=Rational(1, 2), module: str = "
     sample at once."""
     if steps > MAX_STEPS:
         raise ValueError(f"at most {MAX_STEPS} steps, got {steps}")
-    num = Numeric(Derivation(problem), "mpmath" if module == "mpmath" else module)
+    num = Numeric(derive(problem), "mpmath" if module == "mpmath" else module)
     precise = module == "mpmath"
 
     def conv(v):
@@ -98,25 +98,6 @@ def xor_problem(seed: int = 7, per_class: int = 4, base: Problem | None = None) 
         xs.append((cx * Rational(7, 10) + jitter(), cy * Rational(7, 10) + jitter(), Rational(1)))
         ys.append((Rational(1 - label), Rational(label)))
     return replace(base, xs=tuple(xs), ys=tuple(ys), source="XOR demonstration data (seed %d)" % seed)
-
-
-def training_curves(problem: Problem, steps: int = 300, lr=0.5, seed: int = 1) -> dict:
-    """Gradient descent from the problem's init and from a seeded random init, with the engine's gradients:
-    per step, the loss, each first-layer hidden unit's first incoming weight ``w^a_i1``, and the spread across
-    hidden units (0 means the units are identical). ``random_found`` says whether the random draw has no dead
-    unit (see :func:`derivations.theorems.random_draw`)."""
-    from .theorems import random_draw, symmetric
-
-    rnd, used, found = random_draw(problem, seed)
-    out = {"steps": steps, "lr": lr, "seed": used, "random_found": found, "symmetric": symmetric(problem)}
-    for name, p in (("constant", problem), ("random", rnd)):
-        h = train(p, steps, lr, module="numpy" if p.n_samples > 1 else "math")
-        out[name] = {
-            "loss": [float(v) for v in h["loss"]],
-            "hidden": [[float(ps["W_a"][i][0]) for ps in h["params"]] for i in range(problem.n_hidden)],
-            "spread": [float(max(hidden_spread(p, ps))) for ps in h["params"]],
-        }
-    return out
 
 
 def demo_matrix(problem: Problem) -> ImmutableMatrix:

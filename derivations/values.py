@@ -18,7 +18,7 @@ import re
 from sympy import Expr, Float
 from sympy.core.parameters import evaluate as unevaluated_when
 
-from .derive import Derivation, count_nodes, derive, parse_param
+from .derive import KEPT, Derivation, count_nodes, derive, parse_param
 from .errors import ProblemError
 from .reading import quote
 from .problem import Problem, bias_name, weight_name
@@ -249,10 +249,28 @@ def leaves_of(problem: Problem, symbols) -> dict:
     return leaves
 
 
+_EVALUATED: dict = {}  # problem -> the Values of its (shared) derivation, newest last, as derive() keeps them
+
+
 def evaluate(problem_or_derivation) -> Values:
-    """Exact values of everything at the problem's numbers."""
+    """Exact values of everything at the problem's numbers; once per derivation of :func:`derive` (a
+    derivation with mistake ``rules`` is evaluated afresh).
+
+    >>> from derivations.problem import load_problem
+    >>> evaluate(load_problem()) is evaluate(derive(load_problem()))
+    True
+    """
     d = problem_or_derivation
-    return Values(d if isinstance(d, Derivation) else derive(d))
+    d = d if isinstance(d, Derivation) else derive(d)
+    if d.rules:
+        return Values(d)
+    v = _EVALUATED.pop(d.problem, None)
+    if v is None or v.derivation is not d:
+        v = Values(d)
+    _EVALUATED[d.problem] = v
+    while len(_EVALUATED) > KEPT:
+        del _EVALUATED[next(iter(_EVALUATED))]
+    return v
 
 
 def grad(problem_or_derivation, name: str) -> Expr:
@@ -265,7 +283,7 @@ def grad(problem_or_derivation, name: str) -> Expr:
     d = problem_or_derivation
     d = d if isinstance(d, Derivation) else derive(d)
     w = parse_param(name, d.problem) if isinstance(name, str) else name
-    return Values(d).grad(w)
+    return evaluate(d).grad(w)
 
 
 class Numeric:

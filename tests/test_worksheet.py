@@ -9,6 +9,7 @@ are code, not values, and are told apart by the ``*`` that follows them.
 """
 
 import filecmp
+import json
 import re
 import subprocess
 import sys
@@ -22,14 +23,16 @@ from derivations.handout import layout
 from derivations.printing import decimal_text
 
 ROOT = Path(__file__).resolve().parents[1]
+COUNTED = Path(__file__).with_name("counted_build.py")  # python -m sphinx, counting the derivations it makes
 
 
 @pytest.fixture(scope="session")
 def sites(tmp_path_factory):
     out = tmp_path_factory.mktemp("site")
     for extra, folder in (([], "solution"), (["-t", "worksheet", "-t", "selfcheck"], "worksheet")):
-        result = subprocess.run([sys.executable, "-m", "sphinx", "-W", "--keep-going", "-q", "-c", str(ROOT), *extra,
-                                 str(ROOT / "docs"), str(out / folder)], capture_output=True, text=True)
+        result = subprocess.run([sys.executable, str(COUNTED), str(out / f"{folder}-derivations.json"), "-W", "--keep-going",
+                                 "-q", "-c", str(ROOT), *extra, str(ROOT / "docs"), str(out / folder)],
+                                capture_output=True, text=True)
         assert result.returncode == 0, result.stderr
     return out / "solution", out / "worksheet"
 
@@ -121,3 +124,12 @@ def test_worksheet_has_blanks_where_the_solution_has_numbers(sites):
     assert sheet.count(blank) >= 51 and key.count(blank) == 0
     assert "0.9" in sheet and "0.1" in sheet  # the givens stay
     assert "answer key (PDF)" in key and "answer key (PDF)" not in sheet and "worksheet (PDF)" in sheet
+
+
+def test_each_site_build_derives_each_problem_it_shows_once(sites):
+    """Counted in the builds themselves (serial, as ``-j 1``): the page, its PDFs, its training figures and
+    its self-check page share one derivation per problem."""
+    for site in sites:
+        counts = json.loads((site.parent / f"{site.name}-derivations.json").read_text(encoding="utf-8"))
+        assert any(key.startswith("handout (3, 4, 2)") for key in counts), counts
+        assert max(counts.values()) == 1, counts
