@@ -17,7 +17,7 @@ import html
 import io
 import re
 
-from .problem import weight_name
+from .problem import Problem, weight_name
 from .values import Values
 
 #: The colours a page may name; anything else must be a strict ``#rgb`` / ``#rrggbb`` hex colour.
@@ -177,6 +177,26 @@ def _head(d, key: str) -> str:
         inp = "x" if op.inp == "x" else d.node_names[op.inp]
         return f"{name} = {weight_name(op.layer)} {inp}"
     return f"{name} = {d.act(op.layer).text}({d.node_names[op.inp]})"
+
+
+def training_curves(problem: Problem, steps: int = 300, lr=0.5, seed: int = 1) -> dict:
+    """Gradient descent from the problem's init and from a seeded random init, with the engine's gradients:
+    per step, the loss, each first-layer hidden unit's first incoming weight ``w^a_i1``, and the spread across
+    hidden units (0 means the units are identical). ``random_found`` says whether the random draw has no dead
+    unit (see :func:`derivations.theorems.random_draw`)."""
+    from .theorems import random_draw, symmetric
+    from .training import hidden_spread, train
+
+    rnd, used, found = random_draw(problem, seed)
+    out = {"steps": steps, "lr": lr, "seed": used, "random_found": found, "symmetric": symmetric(problem)}
+    for name, p in (("constant", problem), ("random", rnd)):
+        h = train(p, steps, lr, module="numpy" if p.n_samples > 1 else "math")
+        out[name] = {
+            "loss": [float(v) for v in h["loss"]],
+            "hidden": [[float(ps["W_a"][i][0]) for ps in h["params"]] for i in range(problem.n_hidden)],
+            "spread": [float(max(hidden_spread(p, ps))) for ps in h["params"]],
+        }
+    return out
 
 
 def training_svg(curves: dict, constant_title: str | None = None) -> str:

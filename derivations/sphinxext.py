@@ -548,10 +548,10 @@ class TrainingDirective(DerivDirective):
                    "seed": directives.unchanged, "data": directives.unchanged, "data-seed": directives.unchanged}
 
     def build(self, values):
-        from .figures import training_svg
+        from .figures import training_curves, training_svg
         from .problem import parse_number
         from .theorems import symmetric
-        from .training import MAX_STEPS, training_curves, xor_problem
+        from .training import MAX_STEPS, xor_problem
 
         self.no_argument()
         text = self.options.get("lr", "0.5").strip()

@@ -8,8 +8,8 @@ import sys
 from pathlib import Path
 
 from derivations import evaluate
-from derivations.figures import network_svg
-from derivations.training import training_curves, xor_problem
+from derivations.figures import network_svg, training_curves
+from derivations.training import xor_problem
 
 
 def highlighted(svg: str) -> set:
