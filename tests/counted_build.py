@@ -6,12 +6,10 @@ import json
 import sys
 from collections import Counter
 
-import derivations  # noqa: F401 (the package first; `derivations.derive` the attribute is the function)
-
+from derivations import Derivation
 from sphinx.cmd.build import main
 
 counts = Counter()
-Derivation = sys.modules["derivations.derive"].Derivation
 _init = Derivation.__init__
 
 

@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 from sympy import Rational
 
-from derivations import evaluate, load_problem, variants
+from derivations import Derivation, evaluate, load_problem, variants
 from derivations.ops import ACTIVATIONS
 from derivations.variants import main, read_base
 
@@ -376,18 +376,17 @@ def test_the_sphinx_extension_builds_a_variants_page(tmp_path):
 def test_the_tool_derives_each_student_once_and_hands_the_values_on(tmp_path, monkeypatch):
     """Drawing, verifying and writing a variant (pages and self-check) share one plain derivation (one
     process here, ``--jobs 1``); a fresh cache, so earlier tests' derivations do not hide a second one."""
-    engine = sys.modules["derivations.derive"]  # the module: `derivations.derive` the attribute is the function
-    monkeypatch.setattr(engine, "_DERIVED", {})
-    monkeypatch.setattr(sys.modules["derivations.values"], "_EVALUATED", {})
+    monkeypatch.setattr(sys.modules[Derivation.__module__], "_DERIVED", {})  # the module (derive is also a function)
+    monkeypatch.setattr(sys.modules[evaluate.__module__], "_EVALUATED", {})
     counts: dict = {}
-    init = engine.Derivation.__init__
+    init = Derivation.__init__
 
     def counting(self, problem, rules=None):
         if not rules:
             counts[problem] = counts.get(problem, 0) + 1
         init(self, problem, rules)
 
-    monkeypatch.setattr(engine.Derivation, "__init__", counting)
+    monkeypatch.setattr(Derivation, "__init__", counting)
     assert main(["2", "--out", str(tmp_path / "out"), "--seed", "derive-once", "--jobs", "1", "--format", "md"]) == 0
     students = sorted(p.source for p in counts if p.source.startswith("variant "))
     assert students == ["variant 001", "variant 002"], counts
