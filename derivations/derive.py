@@ -638,6 +638,10 @@ def derive(problem: Problem) -> Derivation:
     >>> derive(load_problem()) is derive(load_problem())
     True
     """
+    try:
+        hash(problem)
+    except TypeError:  # built by hand with a mutable Matrix: no content key, derived afresh
+        return Derivation(problem)
     d = _DERIVED.pop(problem, None)
     if d is None:
         d = Derivation(problem)

@@ -264,6 +264,10 @@ def evaluate(problem_or_derivation) -> Values:
     d = d if isinstance(d, Derivation) else derive(d)
     if d.rules:
         return Values(d)
+    try:
+        hash(d.problem)
+    except TypeError:  # a problem built by hand with a mutable Matrix: no content key
+        return Values(d)
     v = _EVALUATED.pop(d.problem, None)
     if v is None or v.derivation is not d:
         v = Values(d)
