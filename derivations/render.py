@@ -69,6 +69,7 @@ def to_json_dict(values: Values, theorems: list | None = None, detailed: bool = 
         "source": p.source,
         "layers": list(p.layers),
         "activation": p.activation if len(set(p.activations)) == 1 else list(p.activations),
+        "output": p.output,
         "loss": p.loss,
         "bias": p.bias,
         "samples": p.n_samples,
