@@ -225,19 +225,9 @@ def training(values, request: Request):
     proved); ``problem`` is the one trained (its samples are shown below the figure when there are several)."""
     from .figures import training_svg
     from .theorems import symmetric
-    from .training import MAX_STEPS, training_curves, xor_problem
+    from .training import training_curves
 
-    request.no_argument()
-    lr = request.learning_rate()
-    steps = request.integer("steps", 300, 1, MAX_STEPS)
-    seed = request.integer("seed", 1, 0, MAX_SEED)
-    data = request.choice("data", ("problem", "xor"), "problem")
-    data_seed = request.integer("data-seed", 7, 0, MAX_SEED)
-    problem = values.problem
-    if data == "xor":
-        if problem.n_in != 3 or problem.n_out != 2:
-            raise DerivError(f"{request.name}: :data: the xor data set needs 3 inputs and 2 outputs", "option")
-        problem = xor_problem(data_seed, base=problem)
+    problem, steps, lr, seed = training_options(values, request)
     curves = training_curves(problem, steps, float(lr), seed)
     constant = symmetric(problem)
     left = "constant init" if constant else "the problem's init (not constant)"
@@ -253,6 +243,25 @@ def training(values, request: Request):
                f"{first} Random init (right, seed {curves['seed']}{random_note}): they separate (spread after the last "
                f"step: {spread_r:.3g}) and the loss falls to {final_r:.4g}.")
     return svg, caption, problem
+
+
+def training_options(values, request: Request) -> tuple:
+    """``deriv-training``'s options, checked before any training: ``(problem, steps, lr, seed)``, the problem
+    being the page's or the xor data set (``:data: xor``)."""
+    from .training import MAX_STEPS, xor_problem
+
+    request.no_argument()
+    lr = request.learning_rate()
+    steps = request.integer("steps", 300, 1, MAX_STEPS)
+    seed = request.integer("seed", 1, 0, MAX_SEED)
+    data = request.choice("data", ("problem", "xor"), "problem")
+    data_seed = request.integer("data-seed", 7, 0, MAX_SEED)
+    problem = values.problem
+    if data == "xor":
+        if problem.n_in != 3 or problem.n_out != 2:
+            raise DerivError(f"{request.name}: :data: the xor data set needs 3 inputs and 2 outputs", "option")
+        problem = xor_problem(data_seed, base=problem)
+    return problem, steps, lr, seed
 
 
 def data_rows(problem) -> tuple:

@@ -12,7 +12,9 @@ it on stdout. The names and options are the Sphinx extension's, the checks, mess
   handout's. MyST runs each directive on its own, so ``deriv-problem`` cannot set the problem for the rest
   of a page: it is refused with a message saying so.
 - **Worksheet**: ``DERIVATIONS_WORKSHEET=1`` in the environment of ``myst build`` leaves every derived
-  value blank (the diagrams without labels, no answer, the worksheet PDF only).
+  value blank (the diagrams without labels, no answer, the worksheet PDF only); ``deriv-theorem`` and
+  ``deriv-training``, which answer the key question, are checked and left out (Sphinx's worksheet site leaves
+  out their pages).
 - **Cache**: each call's output is kept in ``_build/derivations/cache`` under the project root (see
   :mod:`derivations_myst`, the entry point, which answers a cached call without importing SymPy). Figures and
   PDFs are written to ``_build/derivations/solution`` (or ``worksheet``) and linked from the project root
@@ -38,6 +40,7 @@ from pathlib import Path
 from derivations_myst import PROBLEM_ENV, cache_file, cache_key, main, problem_path, worksheet_mode  # noqa: F401 (main: python -m)
 
 MAX_PAGES = 2000  # files searched for the page an error is on
+SOLUTION_ONLY = "(In the solution: this part answers the worksheet's questions.)"
 
 _STR = {"type": "string"}
 _PROBLEM = {"problem": {**_STR, "doc": "a problem TOML file, relative to the project root"}}
@@ -185,12 +188,18 @@ def directive(call: Call) -> list:
         return [table([[text(t)] for t in content.GRADIENT_HEADER],
                       [[[{"type": "inlineMath", "value": cell}] for cell in row] for row in rows])]
     if name == "deriv-theorem":
+        if ws:  # its statement answers the handout's key question: checked, not shown (as Sphinx's worksheet site)
+            content.theorem(values, req)
+            return [paragraph({"type": "emphasis", "children": [text(SOLUTION_ONLY)]})]
         return theorem(values, req)
     if name == "deriv-handout":
         return handout(call, values)
     if name == "deriv-network":
         return [call.image(content.network(values, req, ws), "the network" + (f", the paths of {req.arguments[0]}" if req.arguments else ""))]
     if name == "deriv-training":
+        if ws:  # the losses and the stalled units answer the key question too
+            content.training_options(values, req)
+            return [paragraph({"type": "emphasis", "children": [text(SOLUTION_ONLY)]})]
         svg, caption, problem = content.training(values, req)
         out = [call.image(svg, "training: constant against random initialization"), paragraph(text(caption))]
         if problem.n_samples > 1:

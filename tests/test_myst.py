@@ -143,6 +143,13 @@ def leaks(text: str) -> list:
     return found
 
 
+@pytest.mark.parametrize("name,data", [("deriv-theorem", {"arg": "symmetry"}), ("deriv-training", {"options": {"steps": "3"}})])
+def test_worksheet_leaves_out_what_answers_the_key_question_but_checks_it(tmp_path, name, data):
+    assert _text(myst.run("directive", name, data, tmp_path, worksheet=True)).strip() == myst.SOLUTION_ONLY
+    bad = {**data, "arg": "nonsense"} if name == "deriv-theorem" else {"options": {"steps": "0"}}
+    assert _errors(myst.run("directive", name, bad, tmp_path, worksheet=True))
+
+
 def test_worksheet_role_is_a_blank_but_formulas_stay(tmp_path):
     blank = myst.run("role", "deriv", {"body": "grad.w_b21"}, tmp_path, worksheet=True)
     formula = myst.run("role", "deriv", {"body": "formula.w_b21"}, tmp_path, worksheet=True)
