@@ -113,7 +113,7 @@ class Call:
 
         self.kind, self.name, self.data, self.root, self.worksheet = kind, name, data, root, worksheet
         arg = data.get("arg")
-        options = {k: ("" if v is True else str(v)) for k, v in (data.get("options") or {}).items() if v is not False}
+        options = {k: ("" if v is True else _unquoted(str(v))) for k, v in (data.get("options") or {}).items() if v is not False}
         self.request = Request(name, [] if arg in (None, "") else [str(arg)], options)
         self.files = root / "_build" / "derivations" / ("worksheet" if worksheet else "solution")
         self.written = []  # files the output links, relative to the root
@@ -145,6 +145,13 @@ class Call:
 
     def image(self, svg: str, alt: str) -> dict:
         return {"type": "image", "url": self.file("figure.svg", svg.encode()), "alt": alt}
+
+
+def _unquoted(value: str) -> str:
+    """An option's value without one pair of enclosing quotes: MyST-MD passes ``"#1f77b4"`` as written,
+    Sphinx's MyST parser reads it as YAML (where the quotes are needed, ``#`` starting a comment)."""
+    value = value.strip()
+    return value[1:-1] if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"" else value
 
 
 def problem_file(root: Path, name: str | None, directive: str) -> tuple:

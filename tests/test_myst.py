@@ -157,13 +157,13 @@ def test_worksheet_role_is_a_blank_but_formulas_stay(tmp_path):
 
 
 def _directive_data(block: str) -> tuple:
-    """A Sphinx test page's block as MyST sends it: the name, the argument, the options (quotes dropped)."""
+    """A Sphinx test page's block as MyST-MD sends it: the name, the argument, the options as written."""
     lines = block.splitlines()
     name, _, arg = lines[0].removeprefix("```{").partition("}")
     options = {}
     for line in lines[1:-1]:
         key, _, value = line[1:].partition(": ")
-        options[key] = value.strip().strip("'\"")
+        options[key] = value.strip()
     return name, {"arg": arg.strip() or None, "options": options, "node": {"position": {"start": {"line": 3}}}}
 
 
@@ -176,6 +176,12 @@ def test_bad_option_is_an_error_node_and_one_line_with_the_sphinx_message(tmp_pa
     lines = capsys.readouterr().err.splitlines()
     assert len(lines) == 1 and message in lines[0] and f"{name}:" in lines[0], lines
     assert lines[0].startswith("derivations: a page:3: ") and len(lines[0]) < 400
+
+
+@pytest.mark.parametrize("written", ["#1f77b4", '"#1f77b4"', "'#1f77b4'"])
+def test_hex_colour_is_read_quoted_or_not(tmp_path, written):
+    nodes = myst.run("directive", "deriv-network", {"arg": "w_b11", "options": {"colour": written}}, tmp_path, worksheet=False)
+    assert 'stroke="#1f77b4"' in (tmp_path / nodes[0]["url"].lstrip("/")).read_text()
 
 
 def test_error_names_the_page_it_is_on(tmp_path, capsys):
