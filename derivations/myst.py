@@ -310,8 +310,8 @@ def run(kind: str, name: str, data: dict, root: Path | None = None, worksheet: b
     root = Path(root or os.getcwd())
     worksheet = worksheet_mode() if worksheet is None else worksheet
     key = cache_key(kind, name, data, root, worksheet) if key is None else key
-    call = Call(kind, name, data, root, worksheet)
     try:
+        call = Call(kind, name, data, root, worksheet)
         nodes = role(call) if kind == "role" else directive(call)
     except (DerivError, ProblemError) as err:
         return [error_node(report(name, str(err), data, root), inline=kind == "role")]
@@ -330,7 +330,10 @@ def report(name: str, message: str, data: dict, root: Path) -> str:
     directive and the problem; written to stderr (and to the ``myst`` CLI's, see the module's doc)."""
     if not message.startswith(f"{name}:"):
         message = f"{name}: {message}"
-    line = ((data.get("node") or {}).get("position") or {}).get("start", {}).get("line")
+    try:
+        line = data["node"]["position"]["start"]["line"]
+    except (KeyError, TypeError):
+        line = None
     where = f"{find_page(root, name, line) or 'a page'}:{line}" if isinstance(line, int) else "a page"
     message = " ".join(message.split())  # one line, whatever the problem file's error held
     out = f"derivations: {where}: {message}"

@@ -230,6 +230,12 @@ def test_unusable_input_is_an_error_node_with_exit_status_0(tmp_path, monkeypatc
     assert _errors(json.loads(captured.out)) and "not usable" in captured.err
 
 
+@pytest.mark.parametrize("data", [{"options": ["show"]}, {"arg": {"a": 1}, "node": "x"}, {"options": {"show": None}}])
+def test_malformed_node_is_an_error_node_not_an_exception(tmp_path, capsys, data):
+    nodes = myst.run("directive", "deriv-gradient", data, tmp_path, worksheet=False)
+    assert _errors(nodes) and len(capsys.readouterr().err.splitlines()) == 1
+
+
 def test_cached_call_is_answered_without_importing_sympy(tmp_path):
     """The second call of the same directive on the same problem reads the cache under _build: the process
     never imports SymPy (the first call does, and stores its nodes)."""
