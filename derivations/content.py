@@ -208,6 +208,41 @@ def verdict_text(th) -> str:
             T.NUMERIC: "checked numerically (not a proof)"}.get(th.verdict, th.verdict)
 
 
+def handout(values, request: Request, worksheet: bool, data: bytes | None = None) -> list:
+    """``deriv-handout``: the paper handout's page (:func:`derivations.handout.layout`; ``data`` the problem
+    file's bytes, for its identifier) as blocks any front end draws: ``("heading", text)``, ``("math", tex)``,
+    ``("figure", svg, caption)`` and ``("paragraph", parts, answer)`` with parts ``("text", s)``,
+    ``("strong", s)``, ``("math", tex)``. On a worksheet every blank of the paper and no derived value (the
+    diagrams without labels or tooltips, the key insight's answer left out); ``answer`` marks that answer on
+    the solution."""
+    from .figures import network_svg
+    from .handout import Display, Figure, Heading, Prose, layout, to_latex
+
+    request.no_argument()
+    out = []
+    for block in layout(values, data=data).blocks:
+        if isinstance(block, Heading):
+            out.append(("heading", block.text))
+        elif isinstance(block, Prose):
+            if block.answer and worksheet:
+                continue
+            parts = []
+            for part in block.parts:
+                if isinstance(part, str):  # the paper's wide gaps would collapse in HTML: em spaces
+                    parts.append(("text", part.replace("     ", "\u2003\u2003") if part.strip() == "" else part))
+                elif isinstance(part, tuple):
+                    parts.append(("strong", part[1]))
+                else:
+                    parts.append(("math", to_latex(part, worksheet)))
+            out.append(("paragraph", parts, block.answer))
+        elif isinstance(block, Display):
+            out.append(("math", to_latex(block.math, worksheet)))
+        elif isinstance(block, Figure):
+            svg = network_svg(values, block.weight, block.colour, True, 3, answers=not worksheet)
+            out.append(("figure", svg, block.caption))
+    return out
+
+
 def network(values, request: Request, worksheet: bool) -> str:
     """``deriv-network [PARAMETER]``: the network as an SVG document, the parameter's gradient paths in
     ``:colour:`` (no derived value on a worksheet: no labels, no tooltips)."""

@@ -245,40 +245,26 @@ def theorem(values, req) -> list:
 
 
 def handout(call: Call, values) -> list:
-    """The paper handout's page, block by block (as ``deriv-handout`` in Sphinx): on a worksheet every blank
-    and no derived value, on the solution the places filled in and the key insight's answer in a dropdown."""
-    from .figures import network_svg
-    from .handout import Display, Figure, Heading, Prose, layout, to_latex
+    """The paper handout's page, block by block (:func:`content.handout`): headings, paragraphs with inline
+    math, display math, the path diagrams as SVG images, the key insight's answer in a dropdown."""
+    from .content import handout as blocks
 
-    call.request.no_argument()
-    ws = call.worksheet
     _, data = call.problem()
+    inline = {"text": text, "strong": strong, "math": lambda tex: {"type": "inlineMath", "value": tex}}
     out = []
-    for block in layout(values, data=data).blocks:
-        if isinstance(block, Heading):
-            out.append({"type": "heading", "depth": 3, "children": [text(block.text)]})
-        elif isinstance(block, Prose):
-            if block.answer and ws:
-                continue
-            parts = []
-            for part in block.parts:
-                if isinstance(part, str):  # the paper's wide gaps would collapse in HTML: em spaces
-                    parts.append(text(part.replace("     ", "\u2003\u2003") if part.strip() == "" else part))
-                elif isinstance(part, tuple):
-                    parts.append(strong(part[1]))
-                else:
-                    parts.append({"type": "inlineMath", "value": to_latex(part, ws)})
-            para = paragraph(*parts)
-            if block.answer:
-                out.append({"type": "admonition", "kind": "tip", "class": "dropdown derivations-answer",
-                            "children": [{"type": "admonitionTitle", "children": [text("Answer")]}, para]})
-            else:
-                out.append(para)
-        elif isinstance(block, Display):
-            out.append({"type": "math", "value": to_latex(block.math, ws)})
-        elif isinstance(block, Figure):
-            svg = network_svg(values, block.weight, block.colour, True, 3, answers=not ws)
-            out.append(call.image(svg, block.caption or f"the gradient paths of {block.weight}"))
+    for kind, *rest in blocks(values, call.request, call.worksheet, data):
+        if kind == "heading":
+            out.append({"type": "heading", "depth": 3, "children": [text(rest[0])]})
+        elif kind == "paragraph":
+            parts, answer = rest
+            para = paragraph(*(inline[part](value) for part, value in parts))
+            out.append({"type": "admonition", "kind": "tip", "class": "dropdown derivations-answer",
+                        "children": [{"type": "admonitionTitle", "children": [text("Answer")]}, para]}
+                       if answer else para)
+        elif kind == "math":
+            out.append({"type": "math", "value": rest[0]})
+        elif kind == "figure":
+            out.append(call.image(rest[0], rest[1] or "a gradient path"))
     return out
 
 

@@ -234,43 +234,33 @@ class HandoutDirective(DerivDirective):
     key-insight answer in a dropdown."""
 
     def build(self, values):
-        from .figures import network_svg
-        from .handout import Display, Figure, Heading, Prose, layout, to_latex
-
-        self.request().no_argument()
-        ws = _worksheet(self.env)
         path = problem_path(self.env, self.options.get("problem"))
-        page = layout(values, data=None if path == HANDOUT else path.read_bytes())
+        data = None if path == HANDOUT else path.read_bytes()
         out = []
-        for block in page.blocks:
-            if isinstance(block, Heading):
-                out.append(nodes.rubric("", block.text, classes=["derivations-heading"]))
-            elif isinstance(block, Prose):
-                if block.answer and ws:
-                    continue
+        for kind, *rest in content.handout(values, self.request(), _worksheet(self.env), data):
+            if kind == "heading":
+                out.append(nodes.rubric("", rest[0], classes=["derivations-heading"]))
+            elif kind == "paragraph":
+                parts, answer = rest
                 para = nodes.paragraph()
-                for part in block.parts:
-                    if isinstance(part, str):  # the paper's wide gaps would collapse in HTML: em spaces
-                        para += nodes.Text(part.replace("     ", "\u2003\u2003") if part.strip() == "" else part)
-                    elif isinstance(part, tuple):
-                        para += nodes.strong("", part[1])
+                for part, value in parts:
+                    if part == "strong":
+                        para += nodes.strong("", value)
+                    elif part == "math":
+                        para += nodes.math(value, value)
                     else:
-                        tex = to_latex(part, ws)
-                        para += nodes.math(tex, tex)
-                if block.answer:
+                        para += nodes.Text(value)
+                if answer:
                     box = nodes.admonition(classes=["dropdown", "derivations-answer"])
                     box += nodes.title("", "Answer")
                     box += para
                     out.append(box)
                 else:
                     out.append(para)
-            elif isinstance(block, Display):
-                out.append(_math_block(self, to_latex(block.math, ws)))
-            elif isinstance(block, Figure):
-                svg = network_svg(values, block.weight, block.colour, True, 3, answers=not ws)
-                node = network_figure(svg=svg)
-                self.set_source_info(node)
-                out.append(node)
+            elif kind == "math":
+                out.append(_math_block(self, rest[0]))
+            elif kind == "figure":
+                out.append(network_figure(svg=rest[0]))
         for node in out:
             self.set_source_info(node)
         return out
