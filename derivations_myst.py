@@ -24,6 +24,7 @@ import sys
 from pathlib import Path
 
 WORKSHEET_ENV, PROBLEM_ENV = "DERIVATIONS_WORKSHEET", "DERIVATIONS_PROBLEM"
+SHIPPED = "derivations:"  # content.SHIPPED: a problem shipped with the package
 MAX_INPUT = 1 << 20  # a node from MyST is a few KiB; refuse anything past 1 MiB
 
 
@@ -46,14 +47,20 @@ def worksheet_mode() -> bool:
 
 def problem_path(root: Path, name: str | None) -> tuple:
     """``(path, origin)``: the problem file a call names (``:problem:``, else ``DERIVATIONS_PROBLEM``),
-    relative to the project root and confined to it; ``path`` None means the handout's. A path outside the root
-    or not a file raises ``ValueError`` with the message for the page."""
+    relative to the project root and confined to it, or ``derivations:NAME.toml`` shipped with the package;
+    ``path`` None means the handout's. A path outside the root or not a file raises ``ValueError`` with the
+    message for the page."""
     origin = ":problem:"
     if not name or not str(name).strip():
         name, origin = os.environ.get(PROBLEM_ENV, ""), PROBLEM_ENV
     name = str(name or "").strip()
     if not name:
         return None, origin
+    if name.startswith(SHIPPED):  # a problem shipped with the package: derivations:mazur.toml
+        path = package_dir() / "problems" / name[len(SHIPPED):]
+        if path.parent != package_dir() / "problems" or not path.is_file():
+            raise ValueError(f"problem {name!r} is not shipped with the package")  # content.shipped_problem says more
+        return path, origin
     path = (root / name.lstrip("/")).resolve()
     if not path.is_relative_to(root.resolve()):
         raise ValueError(f"{origin} {name!r} is outside the project root (paths are relative to it)")

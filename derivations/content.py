@@ -31,6 +31,9 @@ NOT_ANSWERS = ("problem.", "formula.", "closed.", "expanded.")
 _PLAIN_NUMBER = re.compile(r"(?:[0-9]{1,20}(?:\.[0-9]{0,20})?|\.[0-9]{1,20})(?:[eE][+-]?[0-9]{1,2})?(?:/[1-9][0-9]{0,19})?")
 # Bounds of the numeric options; deriv-training's :steps: bound is training.MAX_STEPS (2000).
 MAX_DIGITS, MAX_LR, MAX_SEED = 12, 10, 10**6
+MAX_PARAMS = 64  # deriv-descent's :params:, one display line each
+
+SHIPPED = "derivations:"  # the prefix of a problem shipped with the package: derivations:mazur.toml
 
 
 class DerivError(Exception):
@@ -98,12 +101,12 @@ class Request:
             raise DerivError(f"{self.name}: :colour: {err}{hint}", "option") from None
         return text
 
-    def learning_rate(self):
-        """``:lr:``, read exactly (a short decimal or fraction) and bounded to (0, MAX_LR]."""
+    def learning_rate(self, default: str = "0.5"):
+        """``:lr:``, a learning rate: a short decimal or fraction, read exactly, above 0 and at most MAX_LR."""
         from .errors import ProblemError
         from .problem import parse_number
 
-        text = str(self.options.get("lr", "0.5")).strip()
+        text = str(self.options.get("lr", default)).strip()
         try:
             lr = parse_number(text, ":lr:") if _PLAIN_NUMBER.fullmatch(text) else None  # short: cheap to read exactly
         except ProblemError:
@@ -111,6 +114,18 @@ class Request:
         if lr is None or not 0 < lr <= MAX_LR:
             raise DerivError(f"{self.name}: :lr: expected a number above 0 and at most {MAX_LR}, got {text[:40]!r}", "option")
         return lr
+
+
+def shipped_problem(name: str):
+    """The path of ``derivations:NAME.toml``, a problem shipped with the package (``derivations:mazur.toml``,
+    Mazur's worked example)."""
+    from .problem import HANDOUT
+
+    shipped = sorted(p.name for p in HANDOUT.parent.glob("*.toml"))
+    if name[len(SHIPPED):] not in shipped:
+        raise DerivError(f"problem {name!r} is not shipped with the package; expected one of "
+                         f"{', '.join(SHIPPED + n for n in shipped)}", "problem")
+    return HANDOUT.parent / name[len(SHIPPED):]
 
 
 def role_tex(values, text: str, worksheet: bool) -> str:
@@ -150,6 +165,25 @@ def gradient_tex(values, request: Request, worksheet: bool) -> list:
     lines = [ln for ln in section.lines
              if wanted is None or ln.label in wanted or (show == "sum" and ln.label.startswith(key + "@"))]
     return [line.tex_aligned(worksheet) for line in lines]
+
+
+def descent_tex(values, request: Request, worksheet: bool) -> list:
+    """``deriv-descent``: one gradient-descent step, ``w − η ∂ℒ/∂w`` for each parameter (``:params:`` keys
+    separated by spaces, default every weight, at most MAX_PARAMS), ``:lr:`` the learning rate (default 0.5);
+    one display formula per line, blank on a worksheet."""
+    from .errors import ProblemError
+    from .solution import descent_section
+
+    request.no_argument()
+    lr = request.learning_rate()
+    names = str(request.options.get("params", "")).split() or None
+    if names is not None and len(names) > MAX_PARAMS:
+        raise DerivError(f"{request.name}: :params: expected at most {MAX_PARAMS} parameters, got {len(names)}", "option")
+    try:
+        section = descent_section(values, lr, names)
+    except ProblemError as err:
+        raise DerivError(f"{request.name}: :params: {err.expected}", "key") from None
+    return [line.tex_aligned(worksheet) for line in section.lines]
 
 
 def gradient_rows(values, request: Request, worksheet: bool) -> list:
@@ -192,9 +226,12 @@ def theorem(values, request: Request):
 
 
 def step_display(step) -> str | None:
-    """A proof step's expression and result as display LaTeX, or None when it is 0 or too long to show."""
+    """A proof step's display LaTeX: a counterexample's value, else its expression and result; None when the
+    expression is 0 or too long to show."""
     from sympy import latex
 
+    if step.counterexample:  # the value the claim said was 0
+        return rf"\text{{there: }} \approx {float(step.result):.6g}"
     if step.expression == 0 or len(str(step.expression)) >= 300:
         return None
     return rf"{latex(step.expression)} \;\longrightarrow\; {latex(step.result)}"
@@ -205,7 +242,8 @@ def verdict_text(th) -> str:
     from . import theorems as T
 
     return {T.PROVED: "proved by SymPy (a symbolic identity)",
-            T.NUMERIC: "checked numerically (not a proof)"}.get(th.verdict, th.verdict)
+            T.NUMERIC: "checked numerically (not a proof)",
+            T.REFUTED: "refuted: a counterexample at an exact point shows the claim false"}.get(th.verdict, th.verdict)
 
 
 def handout(values, request: Request, worksheet: bool, data: bytes | None = None) -> list:

@@ -49,6 +49,7 @@ DIRECTIVES = {
     "deriv-step": ("setup, step1 ... step5, backward or table", {}),
     "deriv-gradient": ("a parameter, like w_b21", {"show": "sum | paths | closed | expanded | all"}),
     "deriv-gradients": (None, {}),
+    "deriv-descent": (None, {"lr": "learning rate, above 0, at most 10", "params": "parameter keys, separated by spaces"}),
     "deriv-theorem": ("symmetry, softmax_lemma, dead_first_layer, permanence, random_breaks, training_run",
                       {"part": "all | statement | proof"}),
     "deriv-handout": (None, {}),
@@ -160,6 +161,11 @@ def problem_file(root: Path, name: str | None, directive: str) -> tuple:
     from .content import DerivError
     from .problem import HANDOUT
 
+    from .content import SHIPPED, shipped_problem
+
+    if name and str(name).strip().startswith(SHIPPED):
+        path = shipped_problem(str(name).strip())  # the Sphinx extension's check and message
+        return path, path.read_bytes()
     try:
         path, _ = problem_path(root, name)
     except ValueError as err:
@@ -190,6 +196,8 @@ def directive(call: Call) -> list:
         return [{"type": "math", "value": tex} for tex in content.step_tex(values, req, ws)]
     if name == "deriv-gradient":
         return [{"type": "math", "value": tex} for tex in content.gradient_tex(values, req, ws)]
+    if name == "deriv-descent":
+        return [{"type": "math", "value": tex} for tex in content.descent_tex(values, req, ws)]
     if name == "deriv-gradients":
         rows = content.gradient_rows(values, req, ws)
         return [table([[text(t)] for t in content.GRADIENT_HEADER],
@@ -231,7 +239,7 @@ def theorem(values, req) -> list:
         items = []
         for step in th.steps:
             item = [paragraph({"type": "inlineMath", "value": claim_tex(step.claim)}, text(": "),
-                              strong("holds" if step.ok else "NOT PROVED"), text(f" ({step.method})"))]
+                              strong(step.status), text(f" ({step.method})"))]
             tex = content.step_display(step)
             if tex:
                 item.append({"type": "math", "value": tex})

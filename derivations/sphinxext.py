@@ -12,6 +12,8 @@ A thin adapter over the public API: it parses options, calls the library and ret
 - ``deriv-step``: ``setup``, ``step1`` ... ``step5``, ``backward``, ``table``: a step with its substitution.
 - ``deriv-gradient``: a weight (``w_b21``); ``:show: sum | paths | closed | expanded | all``.
 - ``deriv-gradients``: a table of every weight's gradient, closed form and value (no argument).
+- ``deriv-descent``: one gradient-descent step, ``w − η ∂ℒ/∂w`` with numbers (``:lr:`` in (0, 10], default 0.5;
+  ``:params:`` keys separated by spaces, default every weight, at most 64).
 - ``deriv-theorem``: ``symmetry``, ``softmax_lemma``, ``dead_first_layer``, ``permanence``, ``random_breaks``.
 - ``deriv-network``: the network, or with a weight its gradient paths (``:colour:`` a name of ``figures.COLOURS``
   or ``#rrggbb`` / ``#rgb``; ``:no-labels:``; ``:digits:`` 1 to 12).
@@ -52,7 +54,10 @@ def problem_path(env, name: str | None) -> Path:
     (relative to the docs source), else the handout's.
 
     A name follows Sphinx's convention for paths in directives: relative to the page's own directory, and
-    with a leading ``/`` relative to the docs source."""
+    with a leading ``/`` relative to the docs source; ``derivations:NAME.toml`` is a problem shipped with the
+    package (``derivations:mazur.toml``, Mazur's worked example)."""
+    if name and name.startswith(content.SHIPPED):
+        return content.shipped_problem(name)
     if name:
         _, resolved = env.relfn2path(name, env.current_document.docname)
         path, where = Path(resolved), "relative to the page; a leading / means the docs source"
@@ -199,6 +204,16 @@ class GradientDirective(DerivDirective):
         return [_math_block(self, tex) for tex in content.gradient_tex(values, self.request(), _worksheet(self.env))]
 
 
+class DescentDirective(DerivDirective):
+    """``deriv-descent``: one gradient-descent step, ``w − η ∂ℒ/∂w`` for each parameter (``:params:`` keys
+    separated by spaces, default every weight), ``:lr:`` the learning rate (default 0.5); blank on a worksheet."""
+
+    option_spec = {**DerivDirective.option_spec, "lr": directives.unchanged, "params": directives.unchanged}
+
+    def build(self, values):
+        return [_math_block(self, tex) for tex in content.descent_tex(values, self.request(), _worksheet(self.env))]
+
+
 class GradientTableDirective(DerivDirective):
     """``deriv-gradients``: every parameter's gradient, one row each: closed form in the layers' quantities,
     the handout's bracket, and the value (blank on a worksheet)."""
@@ -285,7 +300,7 @@ class TheoremDirective(DerivDirective):
         for step in th.steps:
             claim = claim_tex(step.claim)
             para = nodes.paragraph("", "", nodes.math(claim, claim), nodes.Text(": "),
-                                   nodes.strong("", "holds" if step.ok else "NOT PROVED"), nodes.Text(f" ({step.method})"))
+                                   nodes.strong("", step.status), nodes.Text(f" ({step.method})"))
             item = nodes.list_item("", para)
             tex = content.step_display(step)
             if tex:
@@ -465,6 +480,7 @@ def setup(app):
     app.add_directive("deriv-step", StepDirective)
     app.add_directive("deriv-gradient", GradientDirective)
     app.add_directive("deriv-gradients", GradientTableDirective)
+    app.add_directive("deriv-descent", DescentDirective)
     app.add_directive("deriv-theorem", TheoremDirective)
     app.add_directive("deriv-handout", HandoutDirective)
     app.add_directive("deriv-network", NetworkDirective)

@@ -94,6 +94,7 @@ def test_gradient_and_handout_give_math_with_the_handouts_values(tmp_path):
 @pytest.mark.parametrize("name,data,kind", [
     ("deriv-step", {"arg": "step1"}, "math"),
     ("deriv-gradients", {}, "table"),
+    ("deriv-descent", {"options": {"lr": "0.1", "params": "w_b11 w_b21"}}, "math"),
     ("deriv-theorem", {"arg": "symmetry"}, "admonition"),
     ("deriv-network", {"arg": "w_b11", "options": {"colour": "blue", "no-labels": True}}, "image"),
     ("deriv-training", {"options": {"steps": "3"}}, "image"),
@@ -211,6 +212,15 @@ def test_problem_paths_are_confined_to_the_project_root(tmp_path, capsys, path, 
     (tmp_path / "outside.toml").write_bytes((REPO / "docs" / "problems" / "random-init.toml").read_bytes())
     nodes = myst.run("directive", "deriv-step", {"arg": "setup", "options": {"problem": path}}, root, worksheet=False)
     assert _errors(nodes) and message in capsys.readouterr().err
+
+
+def test_shipped_problem_is_named_as_in_sphinx(tmp_path, capsys):
+    mazur = myst.run("directive", "deriv-step", {"arg": "setup", "options": {"problem": "derivations:mazur.toml"}},
+                     tmp_path, worksheet=False)
+    assert not _errors(mazur) and mazur != myst.run("directive", "deriv-step", {"arg": "setup"}, tmp_path, worksheet=False)
+    wrong = myst.run("directive", "deriv-step", {"arg": "setup", "options": {"problem": "derivations:nope.toml"}},
+                     tmp_path, worksheet=False)
+    assert _errors(wrong) and "is not shipped with the package; expected one of" in capsys.readouterr().err
 
 
 def test_problem_file_inside_the_root_is_used(tmp_path):
