@@ -109,8 +109,8 @@ def steps_plot(result) -> str:
     ax.set_xlim(0, 1)
     ax.xaxis.set_major_formatter(lambda v, _pos: f"{100 * v:.0f}%")
     ax.set_xlabel("share of the class")
-    ax.set_title("Each step, in the page's order")
-    ax.legend(loc="lower right", fontsize="small")
+    ax.set_title("Each step, in the page's order", pad=28)
+    ax.legend(loc="lower center", bbox_to_anchor=(0.5, 1.0), ncols=2, fontsize="small", frameon=False)
     return _svg(fig)
 
 

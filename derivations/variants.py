@@ -2,7 +2,7 @@
 and self-check page.
 
     python -m derivations.variants ROSTER --out DIR [--config BASE.toml] [--seed COURSE_SEED]
-                                   [--format pdf|md|html] [--jobs N] [--paper a4|letter]
+                                   [--format pdf|md|html] [--jobs N] [--paper a4|letter] [--moodle]
 
 ROSTER is a CSV file with a header and an ``id`` column (other columns are kept in ``keys.csv``), or a
 number N for N anonymous variants (ids ``001`` ... ``N``). For each student the tool writes
@@ -725,6 +725,8 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--format", choices=FORMATS, default="pdf", help="worksheet and key format (default pdf)")
     p.add_argument("--paper", choices=("a4", "letter"), default="a4", help="paper size of the PDFs (default a4)")
     p.add_argument("--jobs", type=_jobs, default=None, metavar="N", help="processes (default: the number of cores)")
+    p.add_argument("--moodle", action="store_true",
+                   help="also write DIR/moodle.xml: one Moodle cloze question per variant (derivations.moodle)")
     return p
 
 
@@ -850,8 +852,16 @@ def main(argv: list[str] | None = None) -> int:
         write_atomic(out / "keys.csv", buf.getvalue())
     except OSError as err:
         return _fail(f"--out: cannot write keys.csv: {err.strerror or err}")
+    if args.moodle:
+        from .moodle import write_quiz
+
+        try:
+            write_quiz(out, [student for student, _, _ in rows], base.problem.source)
+        except OSError as err:
+            return _fail(f"--out: cannot write moodle.xml: {err.strerror or err}")
     made = ["problem.toml", *render_pages_names(args.format)] + (["selfcheck.html"] if write_page else [])
     cli_io.write(f"{len(rows)} variants in {reading.path_text(out)}: {', '.join(made)} each, and keys.csv "
+                 f"{'and moodle.xml ' if args.moodle else ''}"
                  f"({time.perf_counter() - start:.1f} s, {jobs} process{'es' if jobs > 1 else ''})\n")
     return 0
 
