@@ -73,7 +73,7 @@ MAX_ROWS = 1000
 MAX_COLUMNS = 500
 MAX_WEIGHT = 1000
 VERDICTS = ("correct", "follows", "wrong", "not answered", "not a number")
-_DECIMAL_COMMA = re.compile(r"\s*[+-−]?\d*,\d+\s*")
+_DECIMAL_COMMA = re.compile(r"\s*[-+−]?\d*,\d+\s*")
 
 
 # -- marks -------------------------------------------------------------------------------------------------
@@ -159,10 +159,11 @@ def read_roster(folder: Path) -> Roster:
     return roster
 
 
-def _read_text(path: Path, field_name: str, what: str, limit: int = MAX_BYTES) -> tuple:
+def _read_text(path: Path, field_name: str, what: str, limit: int | None = None) -> tuple:
     """``(text, encoding note or None)`` of a bounded regular file: UTF-8 (a BOM allowed), UTF-16 by its BOM,
     else Windows-1252 (Latin-1 for the bytes it leaves undefined), with a note saying so."""
     where = reading.path_text(path)
+    limit = MAX_BYTES if limit is None else limit
     try:
         info = os.stat(path)
         if not stat.S_ISREG(info.st_mode):
@@ -214,19 +215,19 @@ class Responses:
 
 
 def sniff(text: str) -> str:
-    """The separator of a CSV text, read off its header line: ``,`` unless the header has none and ``;`` or a
-    tab instead.
+    """The separator of a CSV text, read off its header line: the one of ``,``, ``;`` and tab under which the
+    header has an ``id`` cell (the most cells, if several do), else ``,``.
 
-    >>> sniff("id;H_1;H_2\\n"), sniff("id,H_1\\n"), sniff("id\\tH_1\\n")
+    >>> sniff("id;H_1;backward.dY_dO[1,2]\\n"), sniff("id,H_1\\n"), sniff("id\\tH_1\\n")
     (';', ',', '\\t')
     """
     header = text.split("\n", 1)[0]
-    if "," in header:
-        return ","
-    for sep in (";", "\t"):
-        if sep in header:
-            return sep
-    return ","
+    best, cells = ",", 0
+    for sep in (",", ";", "\t"):
+        row = next(csv.reader([header], delimiter=sep), [])
+        if any(c.strip().casefold() == "id" for c in row) and len(row) > cells:
+            best, cells = sep, len(row)
+    return best
 
 
 def read_responses(path: Path, resolve) -> Responses:
@@ -434,10 +435,11 @@ def grade(responses_path, folder, follows=Rational(1), weight_specs=(), progress
     if responses.ignored:
         result.notes.append((None, f"columns ignored (no blank of that name): {', '.join(reading.quote(h) for h in responses.ignored[:8])}"
                                    + (f" and {len(responses.ignored) - 8} more" if len(responses.ignored) > 8 else "")))
-    for key in keys:
-        if key not in responses.columns:
-            result.problems.append((None, f"no column for {key} ({names[key]}): counted as not answered for everyone "
-                                          f"(--weight '{key}=0' leaves it out)"))
+    missing = [k for k in keys if k not in responses.columns]
+    if missing:
+        shown = ", ".join(f"{k} ({names[k]})" for k in missing[:6]) + (f" and {len(missing) - 6} more" if len(missing) > 6 else "")
+        result.problems.append((None, f"no column for {shown}: counted as not answered for everyone (--weight "
+                                      f"'{missing[0]}=0' leaves a blank out)"))
     result.problems += responses.problems
     rows = _one_row_each(responses.rows, roster, result)
     for k, row in enumerate(rows, 1):
@@ -467,7 +469,7 @@ def _one_row_each(rows: list, roster: Roster, result: Result) -> list:
     out = []
     for student, group in by_id.items():
         if len(group) > 1:
-            lines = ", ".join(str(r.line) for r in group)
+            lines = ", ".join(str(r.line) for r in group[:5]) + (f" and {len(group) - 5} more" if len(group) > 5 else "")
             if all(r.cells == group[0].cells for r in group):
                 result.notes.append((group[1].line, f"id {reading.quote(student)} repeats the same answers (lines {lines}): graded once"))
             else:
@@ -481,7 +483,7 @@ def _one_row_each(rows: list, roster: Roster, result: Result) -> list:
 
 def _grade_row(checker, student: str, row: Row, roster: Roster, keys: list, marks: Marks, result: Result) -> Student:
     given, unread, empty = {}, {}, []
-    for key in keys:
+    for key in dict.fromkeys(keys + list(row.cells)):  # every answer, graded or not: later steps follow from it
         text = row.cells.get(key, "")
         if not text.strip():
             empty.append(key)
@@ -503,9 +505,11 @@ def _grade_row(checker, student: str, row: Row, roster: Roster, keys: list, mark
         else:
             out[key] = Mark("not answered")
     for key, text in unread.items():
+        if key not in out:
+            continue
         result.notes.append((row.line, f"id {reading.quote(student)}: {key} = {reading.quote(text.strip())} is not a number "
                                        "(expected a number like 0.15, -3/80 or 1e-2): marked as such, no credit"))
-    answered = [k for k in empty if k in row.cells]
+    answered = [k for k in empty if k in row.cells and k in out]
     if answered:
         result.notes.append((row.line, f"id {reading.quote(student)}: {len(answered)} blank{'s' if len(answered) > 1 else ''} "
                                        f"left empty, counted as not answered"))

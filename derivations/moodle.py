@@ -18,7 +18,7 @@ fraction. A Moodle tolerance is absolute: it is written as the relative one time
 
 >>> from derivations import evaluate, load_problem
 >>> fields = blank_answers(evaluate(load_problem()))
->>> len(fields), fields[0], fields[-4]
+>>> len(fields), fields[0], fields[-5]
 (51, ('forward.H[1]', '0.15', '0'), ('grad.w_b21', '0.0375', '0'))
 """
 
