@@ -1,7 +1,7 @@
 r"""Grade a class: every student's collected answers checked against their own variant, step by step.
 
     python -m derivations.grade RESPONSES.csv --variants DIR [--out grades.csv] [--report report.html]
-                                [--follows CREDIT] [--weight KEY=W ...]
+                                [--follows CREDIT] [--weight KEY=W ...] [--jobs N]
 
 ``DIR`` is what ``python -m derivations.variants`` wrote: ``DIR/keys.csv`` (the roster: ids, the roster's
 other columns, every graded key) and ``DIR/<id>/problem.toml``. ``RESPONSES.csv`` has one row per student:
@@ -39,8 +39,10 @@ responses file, no ``id`` column, no answer column, an unreadable ``keys.csv``, 
 written.
 
 **Limits** (refused before any work): a responses file of at most :data:`MAX_BYTES` (4 MiB), at most
-:data:`MAX_ROWS` (1000) rows and :data:`MAX_COLUMNS` (500) columns. Grading takes about 0.1 to 0.3 s a
-student on a 2-core machine (a checker per variant), so the largest class takes a few minutes at most.
+:data:`MAX_ROWS` (1000) rows and :data:`MAX_COLUMNS` (500) columns. Each student costs one checker for their
+variant (their derivation and the mistakes' derivations): 0.1 to 0.4 s of one core, measured on a shared
+2-core machine (``benchmarks/grade.py``); from :data:`PARALLEL_FROM` students on, every core works
+(``--jobs N``), so the largest class takes about three minutes.
 
 >>> marks = Marks(follows=Rational(1, 2))
 >>> marks.credit("grad.w_b21", "correct"), marks.credit("grad.w_b21", "follows"), marks.credit("grad.w_b21", "wrong")
@@ -72,6 +74,7 @@ MAX_BYTES = 4 * 1024 * 1024
 MAX_ROWS = 1000
 MAX_COLUMNS = 500
 MAX_WEIGHT = 1000
+PARALLEL_FROM = 16  # students: below this, starting worker processes costs more than it saves
 VERDICTS = ("correct", "follows", "wrong", "not answered", "not a number")
 _DECIMAL_COMMA = re.compile(r"\s*[-+−]?\d*,\d+\s*")
 
@@ -399,9 +402,11 @@ class Result:
         return sum((self.marks.weight(k) for k in self.keys), Rational(0))
 
 
-def grade(responses_path, folder, follows=Rational(1), weight_specs=(), progress=None) -> Result:
-    """Grade ``responses_path`` against the variants in ``folder``. Raises :class:`ProblemError` for unusable
-    input; every row that cannot be graded is a line in :attr:`Result.problems`."""
+def grade(responses_path, folder, follows=Rational(1), weight_specs=(), progress=None, workers: int | None = None) -> Result:
+    """Grade ``responses_path`` against the variants in ``folder``, in ``workers`` processes (default: every
+    core from :data:`PARALLEL_FROM` students on, else this one). Raises
+    :class:`ProblemError` for unusable input; every row that cannot be graded is a line in
+    :attr:`Result.problems`."""
     from .check import Checker
     from .problem import load_problem
 
@@ -420,9 +425,9 @@ def grade(responses_path, folder, follows=Rational(1), weight_specs=(), progress
         raise ProblemError("--variants", f"no student's problem.toml in {reading.path_text(folder)} can be read")
     names = labels(first)
     resolve = resolver(first)
-    unknown = [k for k in roster.keys if k not in first.blanks]
-    if unknown:
-        raise ProblemError("--variants", f"keys.csv names {reading.quote(unknown[0])}, which is no blank of the variants' page")
+    roster.keys = [k for k in roster.keys if k in first.blanks]  # any other column of keys.csv is not graded
+    if not roster.keys:
+        raise ProblemError("--variants", f"{reading.path_text(folder / 'keys.csv')} names no blank of the variants' page")
     responses = read_responses(Path(responses_path), resolve)
     candidates = list(dict.fromkeys(roster.keys + list(responses.columns)))
     marks = Marks(follows, parse_weights(list(weight_specs), candidates, resolve))
@@ -442,14 +447,19 @@ def grade(responses_path, folder, follows=Rational(1), weight_specs=(), progress
                                       f"'{missing[0]}=0' leaves a blank out)"))
     result.problems += responses.problems
     rows = _one_row_each(responses.rows, roster, result)
-    for k, row in enumerate(rows, 1):
+    jobs = [(str(folder / roster.folded[r.id.casefold()] / "problem.toml"), r.cells, keys) for r in rows]
+    if workers is None:
+        workers = (os.cpu_count() or 1) if len(jobs) >= PARALLEL_FROM else 1
+    for k, (row, judged) in enumerate(zip(rows, _map(judge, jobs, workers)), 1):
         student = roster.folded[row.id.casefold()]
-        try:
-            checker = Checker(load_problem(folder / student / "problem.toml"))
-        except ProblemError as err:
-            result.problems.append((row.line, f"id {reading.quote(student)}: its problem.toml cannot be read ({err}): not graded"))
+        if "error" in judged:
+            result.problems.append((row.line, f"id {reading.quote(student)}: its problem.toml cannot be read "
+                                              f"({judged['error']}): not graded"))
             continue
-        result.students.append(_grade_row(checker, student, row, roster, keys, marks, result))
+        if roster.variant.get(student) and judged["variant"] != roster.variant[student]:
+            result.notes.append((row.line, f"id {reading.quote(student)}: problem.toml is variant {judged['variant']}, keys.csv "
+                                           f"says {reading.quote(roster.variant[student])}: graded against problem.toml"))
+        result.students.append(_student(student, row, judged, result))
         if progress:
             progress(k, len(rows))
     seen = {s.id for s in result.students} | {roster.folded.get(r.id.casefold()) for r in responses.rows}
@@ -481,12 +491,24 @@ def _one_row_each(rows: list, roster: Roster, result: Result) -> list:
     return sorted(out, key=lambda r: r.line)
 
 
-def _grade_row(checker, student: str, row: Row, roster: Roster, keys: list, marks: Marks, result: Result) -> Student:
-    given, unread, empty = {}, {}, []
-    for key in dict.fromkeys(keys + list(row.cells)):  # every answer, graded or not: later steps follow from it
-        text = row.cells.get(key, "")
+def judge(job: tuple) -> dict:
+    """One student's row against their variant: ``job`` is ``(problem.toml path, {key: text}, graded keys)``.
+    Returns plain data (it may come back from a worker process): ``variant`` (the file's variant id),
+    ``marks`` (``{key: (verdict, text, [mistake names], [keys it follows from])}`` for the graded keys),
+    ``unread`` (``{key: text}``: not numbers) and ``empty`` (graded keys left empty), or ``error``."""
+    from .check import Checker
+    from .problem import load_problem
+    from .variants import variant_id
+
+    path, cells, keys = job
+    try:
+        checker = Checker(load_problem(path))
+        vid = variant_id(Path(path).read_text(encoding="utf-8"))
+    except (ProblemError, OSError, UnicodeDecodeError) as err:
+        return {"error": str(err)}
+    given, unread = {}, {}
+    for key, text in cells.items():  # every answer, graded or not: a later step may follow from it
         if not text.strip():
-            empty.append(key)
             continue
         try:
             checker.parse({key: text})
@@ -495,27 +517,46 @@ def _grade_row(checker, student: str, row: Row, roster: Roster, keys: list, mark
             continue
         given[key] = text
     verdicts = checker.check(given) if given else {}
-    out = {}
+    marks = {}
     for key in keys:
         if key in verdicts:
             v = verdicts[key]
-            out[key] = Mark(v.verdict, v.text, list(v.mistakes), list(v.follows_from))
+            marks[key] = (v.verdict, v.text, [m.name for m in v.mistakes], list(v.follows_from))
         elif key in unread:
-            out[key] = Mark("not a number", unread[key].strip()[:40])
+            marks[key] = ("not a number", unread[key].strip()[:40], [], [])
         else:
-            out[key] = Mark("not answered")
-    for key, text in unread.items():
-        if key not in out:
-            continue
-        result.notes.append((row.line, f"id {reading.quote(student)}: {key} = {reading.quote(text.strip())} is not a number "
-                                       "(expected a number like 0.15, -3/80 or 1e-2): marked as such, no credit"))
-    answered = [k for k in empty if k in row.cells and k in out]
-    if answered:
-        result.notes.append((row.line, f"id {reading.quote(student)}: {len(answered)} blank{'s' if len(answered) > 1 else ''} "
+            marks[key] = ("not answered", "", [], [])
+    return {"variant": vid, "marks": marks, "unread": {k: t for k, t in unread.items() if k in marks},
+            "empty": [k for k in keys if k in cells and not cells[k].strip()]}
+
+
+def _student(student: str, row: Row, judged: dict, result: Result) -> Student:
+    marks = {k: Mark(v, text, [result.mistakes[n] for n in names], follows)
+             for k, (v, text, names, follows) in judged["marks"].items()}
+    unread = judged["unread"]
+    if unread:
+        cells = ", ".join(f"{k} = {reading.quote(t.strip(), 20)}" for k, t in list(unread.items())[:5])
+        result.notes.append((row.line, f"id {reading.quote(student)}: not a number (expected a number like 0.15, -3/80 or "
+                                       f"1e-2): {cells}{' and more' if len(unread) > 5 else ''}; no credit"))
+    empty = judged["empty"]
+    if empty:
+        result.notes.append((row.line, f"id {reading.quote(student)}: {len(empty)} blank{'s' if len(empty) > 1 else ''} "
                                        f"left empty, counted as not answered"))
-    score = sum((marks.credit(k, m.verdict) for k, m in out.items()), Rational(0))
-    maximum = sum((marks.weight(k) for k in keys), Rational(0))
-    return Student(student, row.line, roster.rows[student], out, score, maximum)
+    score = sum((result.marks.credit(k, m.verdict) for k, m in marks.items()), Rational(0))
+    return Student(student, row.line, result.roster.rows[student], marks, score, result.maximum)
+
+
+def _map(fn, jobs: list, workers: int):
+    """``fn`` over ``jobs`` in order: in this process, or in ``workers`` processes forked from a fresh
+    forkserver (never from this process, which may hold threads)."""
+    if workers <= 1 or len(jobs) < 2:
+        yield from map(fn, jobs)
+        return
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    with ProcessPoolExecutor(min(workers, len(jobs)), mp_context=multiprocessing.get_context("forkserver")) as pool:
+        yield from pool.map(fn, jobs, chunksize=4)
 
 
 def _page_order(checker, keys: list) -> list:
@@ -581,9 +622,18 @@ def parser() -> argparse.ArgumentParser:
                    help="the class report (default report.html next to --out)")
     p.add_argument("--follows", metavar="CREDIT", action=cli_io.Once,
                    help="the share of a blank's weight a follows answer earns, 0 to 1 (default 1)")
+    p.add_argument("--jobs", type=_jobs, default=None, metavar="N",
+                   help=f"processes (default: every core from {PARALLEL_FROM} students on)")
     p.add_argument("--weight", metavar="KEY=W", action="append", default=[],
                    help="a blank's weight (default 1): a key, a label or a pattern such as 'grad.*'; repeatable")
     return p
+
+
+def _jobs(text: str) -> int:
+    n = int(text) if text.isdigit() else 0
+    if not 1 <= n <= 64:
+        raise argparse.ArgumentTypeError(f"expected a whole number from 1 to 64, got {text!r}")
+    return n
 
 
 def _fail(message: str) -> int:
@@ -628,7 +678,7 @@ def main(argv: list[str] | None = None) -> int:
         if _same_file(out, report_path):
             raise ProblemError("--report", "expected a file other than --out")
         progress = _Progress()
-        result = grade(responses, args.variants, follows, args.weight, progress)
+        result = grade(responses, args.variants, follows, args.weight, progress, args.jobs)
         progress.end()
     except ProblemError as err:
         return _fail(str(err))

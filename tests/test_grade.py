@@ -293,3 +293,12 @@ def test_a_transcendental_value_gets_the_checkers_relative_tolerance():
     value, tol = moodle.answer(v, REL_TOL / 4)
     assert abs(Rational(value) - v.evalf(30)) < Rational(1, 10**12)
     assert abs(Rational(tol) / (v * REL_TOL / 4) - 1) < Rational(1, 10**5)
+
+
+def test_worker_processes_grade_as_this_one_does(tmp_path, variants_dir, keys):
+    path = class_csv(tmp_path / "responses.csv", keys)
+    a, b = tmp_path / "a", tmp_path / "b"
+    a.mkdir(), b.mkdir()
+    run(a, variants_dir, path, "--jobs", "1")
+    run(b, variants_dir, path, "--jobs", "2")
+    assert (a / "grades.csv").read_bytes() == (b / "grades.csv").read_bytes()
