@@ -7,8 +7,8 @@ score distribution, the share of the class that got each step right in the page'
 the class broke stands out), the named mistakes by frequency with their explanations and hints, and a table
 of students. Everything a student or a roster typed (ids, names, answers, column names) is escaped.
 
->>> print(_bar_chart_height(28))
-6.2
+>>> _pct(3, 4), _pct(0, 0)
+('75%', '–')
 """
 
 from __future__ import annotations

@@ -857,6 +857,8 @@ def main(argv: list[str] | None = None) -> int:
 
         try:
             write_quiz(out, [student for student, _, _ in rows], base.problem.source)
+        except ProblemError as err:
+            return _fail(f"moodle.xml not written: {err}")
         except OSError as err:
             return _fail(f"--out: cannot write moodle.xml: {err.strerror or err}")
     made = ["problem.toml", *render_pages_names(args.format)] + (["selfcheck.html"] if write_page else [])

@@ -184,14 +184,19 @@ def test_the_page_labels_name_the_columns_as_well_as_the_keys(tmp_path, variants
 # -- bad input: one line each, the rest graded -------------------------------------------------------------------
 
 
-def test_semicolons_decimal_commas_and_another_encoding_are_read_with_a_note(tmp_path, variants_dir, keys, capsys):
+@pytest.mark.parametrize("sep, encoding, said", [
+    (";", "cp1252", ["not UTF-8", "semicolons"]),  # Excel's CSV in much of Europe
+    ("\t", "utf-16", ["UTF-16", "tabs"]),  # Excel's "Unicode text"
+])
+def test_other_separators_and_encodings_are_read_with_a_note(tmp_path, variants_dir, keys, capsys, sep, encoding, said):
     cols = answer_columns(keys)
-    rows = [[s, f"Zoë {s}", *(keys[s][k].replace(".", ",") for k in cols)] for s in keys]
-    path = write_csv(tmp_path / "excel.csv", ["id", "name", *cols], rows, sep=";", encoding="cp1252")
+    comma = (lambda t: t.replace(".", ",")) if sep == ";" else (lambda t: t)
+    rows = [[s, f"Zoë {s}", *(comma(keys[s][k]) for k in cols)] for s in keys]
+    path = write_csv(tmp_path / "excel.csv", ["id", "name", *cols], rows, sep=sep, encoding=encoding)
     code, out, _ = run(tmp_path, variants_dir, path)
     err = capsys.readouterr().err
     assert code == 0
-    assert "not UTF-8" in err and "semicolons" in err and "'name'" in err  # the name column: ignored, said so
+    assert all(s in err for s in said) and "'name'" in err  # the name column: ignored, said so
     assert all(r["score"] == r["maximum"] for r in read_grades(out).values())
 
 
