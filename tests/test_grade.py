@@ -307,3 +307,19 @@ def test_worker_processes_grade_as_this_one_does(tmp_path, variants_dir, keys):
     run(a, variants_dir, path, "--jobs", "1")
     run(b, variants_dir, path, "--jobs", "2")
     assert (a / "grades.csv").read_bytes() == (b / "grades.csv").read_bytes()
+
+
+def test_a_variant_that_cannot_be_read_is_one_line_and_a_changed_one_a_note(tmp_path, variants_dir, keys, capsys):
+    import shutil
+
+    folder = tmp_path / "variants"
+    shutil.copytree(variants_dir, folder)
+    (folder / "cy" / "problem.toml").unlink()
+    ada = folder / "ada" / "problem.toml"
+    ada.write_text(ada.read_text(encoding="utf-8") + "# edited\n", encoding="utf-8")
+    code, out, _ = run(tmp_path, folder, class_csv(tmp_path / "responses.csv", keys))
+    err = capsys.readouterr().err
+    assert code == 1
+    assert "id 'cy': its problem.toml cannot be read" in err
+    assert "id 'ada': problem.toml is variant" in err and f"keys.csv says '{keys['ada']['variant']}'" in err
+    assert set(read_grades(out)) == {"ada", "bob", "dee", "eve"}
