@@ -431,6 +431,7 @@ def grade(responses_path, folder, follows=Rational(1), weight_specs=(), progress
     responses = read_responses(Path(responses_path), resolve)
     candidates = list(dict.fromkeys(roster.keys + list(responses.columns)))
     marks = Marks(follows, parse_weights(list(weight_specs), candidates, resolve))
+    candidates += [k for k, w in marks.weights.items() if w and k not in candidates]  # a weight asks for it
     keys = _page_order(first, [k for k in candidates if marks.weight(k) != 0])
     if not keys:
         raise ProblemError("--weight", "every blank has weight 0: nothing to grade")
