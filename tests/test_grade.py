@@ -15,6 +15,7 @@ import pytest
 from sympy import Rational, exp
 
 from derivations import evaluate, grade, moodle
+from derivations import responses as responses_module
 from derivations.check import REL_TOL, Checker
 from derivations.grade import main
 from derivations.handout import layout
@@ -241,13 +242,13 @@ def test_unusable_responses_are_one_line_exit_2_and_nothing_written(tmp_path, va
 
 
 def test_absurd_sizes_are_refused_before_any_work(tmp_path, variants_dir, capsys, monkeypatch):
-    monkeypatch.setattr(grade, "MAX_BYTES", 1000)
+    monkeypatch.setattr(responses_module, "MAX_BYTES", 1000)
     path = tmp_path / "r.csv"
     path.write_text("id,H_1\n" + "ada,0.1\n" * 200, encoding="utf-8")
     assert run(tmp_path, variants_dir, path)[0] == 2
     assert "at most 1000 bytes" in capsys.readouterr().err
-    monkeypatch.setattr(grade, "MAX_BYTES", 4 * 1024 * 1024)
-    monkeypatch.setattr(grade, "MAX_ROWS", 3)
+    monkeypatch.setattr(responses_module, "MAX_BYTES", 4 * 1024 * 1024)
+    monkeypatch.setattr(responses_module, "MAX_ROWS", 3)
     assert run(tmp_path, variants_dir, path)[0] == 2
     assert "at most 3 rows" in capsys.readouterr().err
 
