@@ -126,6 +126,16 @@ def _number(text: str) -> bool:
     return re.fullmatch(r"-?\d+(\.\d+)?", text) is not None
 
 
+def test_steps_are_in_the_pages_order_in_grades_and_report(tmp_path, variants_dir, keys):
+    _, out, report = run(tmp_path, variants_dir, class_csv(tmp_path / "responses.csv", keys))
+    page = layout(evaluate(load_problem(variants_dir / "ada" / "problem.toml")))
+    order = [k for k in dict.fromkeys(s.key for s in page.slots(given=False)) if k in answer_columns(keys)]
+    with open(out, encoding="utf-8", newline="") as fh:
+        header = next(csv.reader(fh))
+    assert header[header.index("mistakes") + 1:] == order
+    assert re.findall(r"<tr><td>[^<]*</td><td><code>([^<]*)</code>", report.read_text(encoding="utf-8")) == order
+
+
 def test_same_responses_give_byte_identical_grades_and_report(tmp_path, variants_dir, keys):
     path = class_csv(tmp_path / "responses.csv", keys)
     a, b = tmp_path / "a", tmp_path / "b"
