@@ -34,7 +34,7 @@ from pathlib import Path
 from sympy import Function, Piecewise, Symbol
 from sympy.printing.jscode import jscode
 
-from .check import Checker, blanks, definition
+from .check import REL_TOL, Checker, blanks, definition
 from .handout import Display, Figure, Heading, Prose, Slot, TextMath, layout
 from .mistakes import ONE_PATH, TRANSPOSED
 
@@ -93,6 +93,7 @@ def page_data(checker: Checker) -> dict:
         "deps": {js.index[s]: js.deps(e) for s, e in d.definitions.items()},
         "blanks": {},
         "mistakes": [],
+        "relTol": float(REL_TOL),
     }
     for key, expr in checker.blanks.items():
         tol = checker.tolerance[key]
@@ -103,6 +104,7 @@ def page_data(checker: Checker) -> dict:
             "localDeps": js.deps(definition(d, expr)),
             "tol": max(FLOAT_TOL, float(tol)) if tol is not None else FLOAT_TOL,
             "label": _label(key, expr, d),
+            "ancestors": checker.ancestors[key],
         }
     for m in checker.mistakes:
         entry = {**m.as_dict(), "rule": bool(m.rules), "defs": [], "blank": {}, "local": {}, "terms": {}, "transposed": {}}
@@ -118,7 +120,7 @@ def page_data(checker: Checker) -> dict:
             for key, expr in checker.blanks.items():
                 if key.startswith("grad.") and d.count_paths(key[5:]) > 1:
                     entry["terms"][key] = [js(p.product) for p in d.paths(key[5:])]
-                elif key.startswith("backward."):
+                elif key.startswith("backward.") and expr in d.display:  # a chain-rule sum, as the checker
                     local = definition(d, expr)
                     if local.is_Add and len(local.args) > 1:
                         entry["terms"][key] = [js(t) for t in local.args]
@@ -325,6 +327,7 @@ const mistakes = D.mistakes.map((m) => {
   const full = {};
   const local = {};
   const terms = {};
+  const carried = {};
   for (const key of Object.keys(blanks)) {
     const vals = [];
     if (env) vals.push((m.blank[key] ? compile(m.blank[key]) : blanks[key].exprF)(env));
@@ -335,8 +338,9 @@ const mistakes = D.mistakes.map((m) => {
     if (m.transposed[key]) vals.push(truth[m.transposed[key]]);
     full[key] = vals.filter((x) => Number.isFinite(x) && !close(x, truth[key], 1e-12));
     if (m.local[key]) local[key] = compile(m.local[key]);
+    carried[key] = env ? (m.blank[key] ? compile(m.blank[key]) : blanks[key].exprF)(env) : truth[key];
   }
-  return {...m, full, localF: local, termsF: terms};
+  return {...m, full, localF: local, termsF: terms, carried};
 });
 
 const NUMBER = /^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d{1,4})?$/;
@@ -353,14 +357,41 @@ function parse(text) {  // by pattern, never evaluated
 }
 const inputs = Array.from(document.querySelectorAll("input[data-key]"));
 const baseKey = (k) => k.replace(/#\d+$/, "");
+const shown = {};  // each answer as typed (for "follows from your H_1 = 0.2")
 function answers() {
   const out = {};
   for (const el of inputs) {
     const key = baseKey(el.dataset.key);
     const a = parse(el.value);
-    if (el.value.trim() !== "" && a !== null && !(key in out)) out[key] = a;
+    if (el.value.trim() !== "" && a !== null && !(key in out)) { out[key] = a; shown[key] = el.value.trim(); }
   }
   return out;
+}
+function carried(m, key) {  // the mistake's value of a blank carried through (the true one where unchanged)
+  return m.carried[key];
+}
+function step(key, env) {  // as Checker._step: the local formula at your values, and its slack
+  const b = blanks[key];
+  const moved = b.localDeps.filter((j) => !close(env[j], trueEnv[j], 1e-12));
+  if (!moved.length) return null;
+  const target = b.localF(env);
+  if (!Number.isFinite(target)) return null;
+  let slack = D.relTol * Math.abs(target);
+  for (const j of moved) {
+    const w = env.slice();
+    w[j] = env[j] * (1 + D.relTol);
+    const bumped = b.localF(w);
+    if (Number.isFinite(bumped)) slack += Math.abs(bumped - target);
+  }
+  return [target, slack];
+}
+function ruledOut(m, key, given) {  // as Checker._ruled_out
+  for (const k of blanks[key].ancestors) {
+    if (!(k in given)) continue;
+    const c = carried(m, k);
+    if (!close(c, truth[k], 1e-12) && !close(given[k], c, D.relTol)) return true;
+  }
+  return false;
 }
 function judge(key, a, mine, env, bySym) {
   const b = blanks[key];
@@ -377,22 +408,41 @@ function judge(key, a, mine, env, bySym) {
       } else if (D.deps[j]) up(D.deps[j]);
     }
   })(b.localDeps);
-  if (wrong.length && close(a, b.localF(env), b.tol)) {
-    const names = wrong.map((k) => blanks[k].label).join(", ");
-    return {verdict: "follows", text: "follows from your " + names + " (this step is right; look earlier)"};
-  }
-  const named = [];
-  for (const m of mistakes) {
-    const cands = [...m.full[key]];
-    if (wrong.length) {
-      if (m.localF[key]) cands.push(m.localF[key](env));
-      if (m.termsF[key]) for (const f of m.termsF[key]) cands.push(f(env));
+  const st = step(key, env);
+  let note = "";
+  if (st && (Math.abs(a - st[0]) <= st[1] + 1e-15)) {
+    if (!wrong.length) return {verdict: "correct", text: "correct (right from your rounded earlier answers)"};
+    const zeros = wrong.filter((k) => mine[k] === 0);
+    const names = wrong.map((k) => blanks[k].label + " = " + shown[k]).join(", ");
+    if (!(zeros.length && st[0] === 0 && truth[key] !== 0)) {
+      return {verdict: "follows", text: "follows from your " + names + " (this step is right; look earlier)"};
     }
-    if (cands.some((c) => close(a, c, b.tol))) named.push(m);
+    note = " This is what your " + zeros.map((k) => blanks[k].label).join(", ") +
+           " = 0 gives, but that 0 is wrong and makes this step trivial: no follow-through credit.";
   }
-  if (!named.length) return {verdict: "wrong", text: "not right (no catalogued mistake gives this value)"};
+  const found = [];
+  for (const m of mistakes) {
+    const here = [];
+    if (wrong.length) {
+      if (m.localF[key]) here.push(m.localF[key](env));
+      if (m.termsF[key]) for (const f of m.termsF[key]) here.push(f(env));
+    }
+    const hits = here.filter((c) => close(a, c, b.tol));
+    const full = m.full[key].filter((c) => close(a, c, b.tol));
+    if (full.length && !hits.length && ruledOut(m, key, mine)) continue;
+    const all = hits.concat(full);
+    if (all.length) {
+      const c = all.reduce((x, y) => (Math.abs(a - y) < Math.abs(a - x) ? y : x));
+      found.push({d: Math.abs(a - c), m, c});
+    }
+  }
+  if (!found.length) return {verdict: "wrong", text: "not right (no catalogued mistake gives this value)." + note};
+  found.sort((x, y) => x.d - y.d);
+  const best = found[0].c;
+  const named = found.filter((f) => close(f.c, best, b.tol)).map((f) => f.m);
+  const tie = named.length > 1 ? " These give the same number here: your answers cannot tell them apart." : "";
   return {verdict: "wrong", mistakes: named.map((m) => m.name),
-          text: named.map((m) => m.title + ". " + m.hint).join(" Or: ")};
+          text: named.map((m) => m.title + ". " + m.hint).join(" / ") + tie + note};
 }
 function update() {
   const mine = answers();
