@@ -84,6 +84,13 @@ def _label(key: str, expr, d) -> str:
     return str(expr)
 
 
+def _pretty(label: str) -> str:
+    """A blank's label as HTML, indices set as sub- and superscripts: ``∂ℒ/∂w^b_11`` → ``∂ℒ/∂w<sup>b</sup><sub>11</sub>``."""
+    out = html.escape(label)
+    out = re.sub(r"\^(\w)", r"<sup>\1</sup>", out)
+    return re.sub(r"_\(?([\w,]+)\)?", r"<sub>\1</sub>", out)
+
+
 def page_data(checker: Checker) -> dict:
     """What the page's script needs: given numbers, formulas, tolerances and the mistakes' formulas."""
     d, js = checker.d, _JS(checker)
@@ -172,7 +179,7 @@ def _body(values, data: dict, source: bytes | None) -> tuple:
             again = " again" if seen[key] > 1 else ""
             rows.append(
                 f'<span class="blank"><label for="{uid}"><span class="num">{start + n + 1}</span> '
-                f'{html.escape(name)}<span class="sr-only"> ({html.escape(where)}{again})</span></label>'
+                f'{_pretty(name)}<span class="sr-only"> ({html.escape(where)}{again})</span></label>'
                 f'<input id="{uid}" type="text" inputmode="decimal" autocomplete="off" spellcheck="false" '
                 f'data-key="{html.escape(dkey)}" aria-describedby="{uid}-fb">'
                 f'<span id="{uid}-fb" class="feedback" data-feedback-for="{html.escape(dkey)}" aria-live="polite">'
@@ -336,7 +343,7 @@ body { font-family: system-ui, sans-serif; max-width: 52rem; margin: 1rem auto; 
 .display .math, p .math { overflow-x: auto; overflow-y: hidden; max-width: 100%; }
 .display .math { display: block; }
 .blanks { display: flex; flex-wrap: wrap; gap: .3rem 1.2rem; margin: .3rem 0 1rem; }
-.blank { display: flex; flex-direction: column; min-width: 10rem; max-width: 100%; }
+.blank { display: flex; flex-direction: column; width: 11rem; max-width: 100%; }
 .blank label { font-size: .9em; }
 .num { display: inline-block; min-width: 1.4em; border: 1px solid #333; border-radius: 3px; text-align: center;
        font-size: .8em; }
