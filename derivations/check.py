@@ -15,6 +15,20 @@ are not, 2 for bad input.
 >>> v["forward.L[1]"].verdict, v["forward.L[1]"].follows_from
 ('follows', ['forward.H[1]'])
 
+*Follows*: an answer that is not correct is judged from its blank's local formula at the student's own
+earlier answers (those left empty take their formula's value). It follows when it is within a slack of that
+value: :data:`REL_TOL` of it (the answer's own rounding) plus, for each input that is not the true value, what
+changing that input by a relative :data:`REL_TOL` changes (that input's rounding, to first order), so that a
+sheet written to 4 significant digits follows. A step that matches its formula at inputs that are all right to
+their rounding is correct. A wrong earlier answer of 0 that makes the step's value 0 earns no follow-through
+(``no_credit_from``, with a ``note``). Of the catalogued mistakes that give the answer, those the student's own
+earlier answers contradict are dropped (``ruled_out``: an answered earlier blank that the mistake changes, not
+at the mistake's value), the closest is named, and others only when they give the same number (``note``).
+
+>>> v = c.check({"backward.dL_dY[1]": "-1/2", "backward.dL_dY[2]": "1/2", "backward.dL_dO[1]": "-1/8"})
+>>> [m.name for m in v["backward.dL_dO[1]"].mistakes], v["backward.dL_dO[1]"].ruled_out
+(['softmax-cross-term-dropped', 'one-path-only'], ['loss-factor-1/N'])
+
 Comparisons are exact where the true value is rational. Where it is transcendental an answer is accepted
 within a relative tolerance (:data:`REL_TOL`, narrowed on a blank until it is tighter than the gap between
 the correct value and every catalogued mistake there). Answers are parsed by pattern
@@ -512,7 +526,8 @@ def report_text(verdicts: dict, reveal: bool) -> str:
             if v.note:
                 line += f" ({v.note})"
         elif v.verdict == "follows":
-            line = head + f"follows from your {', '.join(v.follows_from)} (this step is right; look earlier)"
+            mine = [f"{k} = {verdicts[k].text or verdicts[k].answer}" if k in verdicts else k for k in v.follows_from]
+            line = head + f"follows from your {', '.join(mine)} (this step is right; look earlier)"
         elif v.mistakes:
             line = head + "wrong: " + " / ".join(m.title for m in v.mistakes)
             for m in v.mistakes:

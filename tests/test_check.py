@@ -296,7 +296,7 @@ def test_cli_names_the_handout_slips(tmp_path, capsys):
     assert any(l.startswith("backward.dL_dO[1] = -0.125: wrong") and "softmax cross term dropped" in l for l in lines)
     w = next(l for l in lines if l.startswith("grad.w_b11"))
     assert "one path only" in w and "softmax cross term dropped" in w
-    assert any(l.startswith("forward.L[1] = 0.2: follows from your forward.H[1]") for l in lines)
+    assert any(l.startswith("forward.L[1] = 0.2: follows from your forward.H[1] = 0.2") for l in lines)
     assert "correct value" not in out
 
 
