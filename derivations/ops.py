@@ -254,9 +254,8 @@ def _sigmoid_local(Y, k: int, j: int) -> Expr:
 
 
 def _sigmoid_local_written(Y, k: int, j: int) -> Expr:
-    from sympy import Mul
-
-    return Mul(Y[k], Add(Integer(1), Mul(Integer(-1), Y[k], evaluate=False), evaluate=False), evaluate=False)
+    """``Y_k(1 − Y_k)``, written as the softmax's diagonal entry (an elementwise output has no other)."""
+    return softmax_local_written(Y, k, k)
 
 
 @dataclass(frozen=True)
@@ -361,11 +360,17 @@ def _mse_local(Y, y, i):
     return Rational(2, len(Y)) * (Y[i] - y[i])  # 2/N (Y_i - y_i): exactly (Y_i - y_i) when N = 2
 
 
-def _mse_written(Y, y):
-    from sympy import Mul, Pow
+def _squares_written(factor) -> Callable:
+    """``factor·[(y_1 − Y_1)² + …]`` as the handout writes a sum of squares, unevaluated: ``factor(N)`` in front
+    (1/N for MSE, ½ for the quadratic loss)."""
+    def written(Y, y):
+        from sympy import Mul, Pow
 
-    terms = [Pow(Add(y[i], Mul(Integer(-1), Y[i], evaluate=False), evaluate=False), 2, evaluate=False) for i in range(len(Y))]
-    return Mul(Rational(1, len(Y)), Add(*terms, evaluate=False), evaluate=False)
+        terms = [Pow(Add(y[i], Mul(Integer(-1), Y[i], evaluate=False), evaluate=False), 2, evaluate=False)
+                 for i in range(len(Y))]
+        return Mul(factor(len(Y)), Add(*terms, evaluate=False), evaluate=False)
+
+    return written
 
 
 def _cross_entropy_written(Y, y):
@@ -389,13 +394,6 @@ def _quadratic(Y, y):
 
 def _quadratic_local(Y, y, i):
     return Y[i] - y[i]  # ½ · 2 (Y_i − y_i)
-
-
-def _quadratic_written(Y, y):
-    from sympy import Mul, Pow
-
-    terms = [Pow(Add(y[i], Mul(Integer(-1), Y[i], evaluate=False), evaluate=False), 2, evaluate=False) for i in range(len(Y))]
-    return Mul(Rational(1, 2), Add(*terms, evaluate=False), evaluate=False)
 
 
 def _bce(Y, y):
@@ -449,7 +447,7 @@ LOSSES = {
              _np(lambda np, Y, y: np.mean((y - Y) ** 2)), _np(lambda np, Y, y: 2 / Y.size * (Y - y)),
              "ℒ = 1/N Σ_i (y_i − Y_i)²", r"\mathcal{L} = \frac{1}{N} \sum_{i=1}^{N} (y_i - Y_i)^2",
              "(2/N)(Y_i − y_i)", r"\frac{2}{N}(Y_i - y_i)", _any_target,
-             "MSE Loss", "cal(L) = 1/N sum_(i=1)^N (y_i - Y_i)^2", _mse_written,
+             "MSE Loss", "cal(L) = 1/N sum_(i=1)^N (y_i - Y_i)^2", _squares_written(lambda n: Rational(1, n)),
              factor=lambda n: Rational(2, n), factor_text="2/N", mean=True, local_typst="2/N (Y_i - y_i)"),
         Loss("cross_entropy", "cross-entropy", _cross_entropy, _cross_entropy_local,
              _np(lambda np, Y, y: -np.sum(y * np.log(Y))), _np(lambda np, Y, y: -y / Y),
@@ -461,7 +459,7 @@ LOSSES = {
              _np(lambda np, Y, y: 0.5 * np.sum((y - Y) ** 2)), _np(lambda np, Y, y: Y - y),
              "ℒ = ½ Σ_i (y_i − Y_i)²", r"\mathcal{L} = \frac{1}{2} \sum_{i} (y_i - Y_i)^2",
              "Y_i − y_i", r"Y_i - y_i", _any_target,
-             "Quadratic Loss", "cal(L) = 1/2 sum_i (y_i - Y_i)^2", _quadratic_written, local_typst="Y_i - y_i"),
+             "Quadratic Loss", "cal(L) = 1/2 sum_i (y_i - Y_i)^2", _squares_written(lambda n: Rational(1, 2)), local_typst="Y_i - y_i"),
         Loss("bce", "binary cross-entropy", _bce, _bce_local,
              _np(_bce_numpy), _np(lambda np, Y, y: (Y - y) / (Y * (1 - Y)) / Y.size),
              "ℒ = 1/N Σ_i −(y_i ln Y_i + (1 − y_i) ln(1 − Y_i))",
