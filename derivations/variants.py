@@ -660,7 +660,7 @@ def _write_one(job: tuple) -> tuple:
     """Read back the variant's problem file, derive it, verify it, then write its pages; returns its row."""
     from .values import evaluate
 
-    student, text = job
+    student, text, who = job
     base, out = _WORKER["base"], _WORKER["out"]
     problem = problem_from_toml(text, f"variant {student}")
     values = evaluate(problem)
@@ -680,7 +680,8 @@ def _write_one(job: tuple) -> tuple:
         target = folder / "selfcheck.html"
         if target.is_symlink():
             target.unlink()
-        write_page(values, target)
+        write_page(values, target, data=text.encode("utf-8"), student=(student, who),  # the PDFs' identifier
+                   back=render_pages_names(_WORKER["fmt"])[0])
     return student, variant_id(text), [(col, shown(values, v)) for col, v in graded(values)]
 
 
@@ -826,7 +827,8 @@ def main(argv: list[str] | None = None) -> int:
             _init_worker(*init)
         drawn = dict(_run(pool, _draw_task, roster.ids, progress, "drawing"))
         drawn = distinct(base, seed, drawn)
-        rows = _run(pool, _write_task, [(s, drawn[s]) for s in roster.ids], progress, "writing")
+        names = [next((v for c, v in extra.items() if c.lower() == "name"), "") for extra in roster.rows]
+        rows = _run(pool, _write_task, [(s, drawn[s], n) for s, n in zip(roster.ids, names)], progress, "writing")
     except (ProblemError, _UserError) as err:
         progress.end()
         return _fail(str(err))
