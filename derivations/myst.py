@@ -37,7 +37,7 @@ import os
 import sys
 from pathlib import Path
 
-from derivations_myst import PROBLEM_ENV, cache_file, cache_key, main, problem_path, worksheet_mode  # noqa: F401 (main: python -m)
+from derivations_myst import PROBLEM_ENV, cache_file, cache_key, main, problem_path, worksheet_mode
 
 MAX_PAGES = 2000  # files searched for the page an error is on
 SOLUTION_ONLY = "(In the solution: this part answers the worksheet's questions.)"
