@@ -283,10 +283,10 @@ def _problem_from_dict(data: dict, source: str) -> Problem:
     if len(acts) != depth:
         raise ProblemError("network.activation", f"expected one name, or a list of {depth} (one per hidden layer), got {len(acts)}")
     for a in acts:
-        if a not in ACTIVATIONS:
+        if not isinstance(a, str) or a not in ACTIVATIONS:  # a table or list is refused, never hashed
             raise ProblemError("network.activation", f"expected one of {', '.join(ACTIVATIONS)}, got {_short(a)}")
     loss = network.get("loss", DEFAULT_LOSS)
-    if loss not in LOSSES:
+    if not isinstance(loss, str) or loss not in LOSSES:
         raise ProblemError("network.loss", f"expected one of {', '.join(LOSSES)}, got {_short(loss)}")
     bias = network.get("bias", False)
     if not isinstance(bias, bool):

@@ -323,3 +323,32 @@ def test_fuzz_random_documents_raise_only_one_line_problem_errors(tmp_path, chan
     except ProblemError as err:
         message = str(err)
         assert "\n" not in message and message.isprintable() and len(message) < 600, message
+
+
+# --- a field of the wrong type: one line and exit 2 in every command, never a TypeError ------------------
+
+MISTYPED = {
+    "activation a table": ('activation = {a = "relu"}', "network.activation: expected one of"),
+    "activation a list of lists": ('activation = [["relu"]]', "network.activation: expected one of"),
+    "activation a list of a table": ("activation = [{}]", "network.activation: expected one of"),
+    "loss a list": ('loss = ["mse"]', "network.loss: expected one of"),
+    "loss a table": ("loss = {}", "network.loss: expected one of"),
+    "bias a table": ("bias = {}", "network.bias: expected true or false"),
+    "layers a table": ("layers = {a = 3}", "network.layers: expected at least three positive integers"),
+}
+
+
+@pytest.mark.parametrize("command", ["print", "check", "variants"])
+@pytest.mark.parametrize("case", MISTYPED)
+def test_mistyped_field_is_one_line_and_exit_2_in_every_command(tmp_path, capsys, case, command):
+    import importlib
+
+    line, message = MISTYPED[case]
+    config = write(tmp_path, problem(network=f"[network]\n{line}\n"))
+    answers = write(tmp_path, "[answers]\n\"grad.w_b11\" = 0.1\n", "answers.toml")
+    argv = {"print": ["--config", config], "check": [answers, "--config", config],
+            "variants": ["1", "--out", str(tmp_path / "v"), "--config", config, "--format", "md"]}[command]
+    assert importlib.import_module(f"derivations.{command}").main(argv) == 2
+    err = one_line(capsys.readouterr().err)
+    assert message in err, f"{message!r} not in {err!r}"
+    assert not (tmp_path / "v").exists()
