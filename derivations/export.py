@@ -31,6 +31,7 @@ from sympy.printing.numpy import NumPyPrinter
 from sympy.printing.precedence import precedence
 
 from . import __version__
+from .errors import ProblemError
 from .printing import decimal_text, text
 from .problem import LETTERS, bias_name, weight_name
 from .solution import default_params, section
@@ -192,9 +193,22 @@ def _fraction(v, values: Values) -> str:
     if isinstance(v, Rational):
         return f"Fraction({v.p}, {v.q})"
     dec = values.decimal(v)
-    if not isinstance(dec, Float):
-        raise ValueError(f"no decimal for {v}")
+    if not isinstance(dec, Float):  # never the expression itself: it may be megabytes
+        raise ProblemError("format", "expected every value to have a 50-digit decimal; one has none")
+    if abs(dec) > FLOAT64_MAX:
+        raise ProblemError("format", f"the NumPy script computes in float64, but a value of this problem is about "
+                                     f"{_magnitude(dec)}, beyond its range (about 1.8e308): use --format json")
     return f'Fraction("{dec}")'
+
+
+FLOAT64_MAX = 1.7976931348623157e308
+
+
+def _magnitude(dec: Float) -> str:
+    """``1e610``-style size of a decimal (never its digits)."""
+    from mpmath import floor, log10, mpf
+
+    return f"1e{int(floor(log10(abs(mpf(dec._mpf_)))))}"
 
 
 def _columns(per_sample: list) -> list:

@@ -99,16 +99,27 @@ def main(argv: list[str] | None = None) -> int:
     except ProblemError as err:
         print(f"python -m derivations.print: error: {err}", file=sys.stderr)
         return 2
-    values = Values(derivation)
-    if args.format == "python":  # BackProp.py, the derivation as a NumPy script
-        from .export import to_python
+    try:
+        values = Values(derivation)
+        if args.format == "python":  # BackProp.py, the derivation as a NumPy script
+            from .export import to_python
 
-        return _write(args.output, to_python(values))
+            script = to_python(values)
+    except ProblemError as err:
+        print(f"python -m derivations.print: error: {err}", file=sys.stderr)
+        return 2
+    if args.format == "python":
+        return _write(args.output, script)
     if args.format == "pdf" or args.worksheet:
         return _handout(args, values)
     theorems = theorems_for(problem, every=args.theorems)
     if args.format == "json":
-        return _write(args.output, to_json(values, theorems, detailed=args.theorems) + "\n")
+        try:
+            text = to_json(values, theorems, detailed=args.theorems) + "\n"
+        except ProblemError as err:
+            print(f"python -m derivations.print: error: {err}", file=sys.stderr)
+            return 2
+        return _write(args.output, text)
     solution = worked_solution(values, args.digits, args.param)
     tail = key_insight(values, theorems, args.format, detailed=args.theorems)
     render = {"text": to_text, "markdown": to_markdown, "latex": to_latex}[args.format]

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 
-from sympy import Expr, Float
+from sympy import Expr, Float, Integer
 from sympy.core.parameters import evaluate as unevaluated_when
 
 from .derive import Derivation, count_nodes, derive, parse_param
@@ -24,6 +24,11 @@ from .reading import quote
 from .problem import Problem, bias_name, weight_name
 
 PRECISION = 50  # digits of the decimals shown and exported
+# The layered decimals are computed twice, at two working precisions: where the two disagree in the first
+# PRECISION digits (a cancellation, an underflow: 1 - Y with Y = 1 - 1e-600) the decimal is recomputed from
+# the exact value by SymPy's evalf, which tracks its own accuracy, with at most MAX_WORK_DIGITS digits.
+WORK, WORK2 = PRECISION + 10, PRECISION + 30
+MAX_WORK_DIGITS = 3000
 BIG = 400  # estimated nodes past which an exact value is built unevaluated (see Values)
 _KEY = re.compile(
     r"\s*(problem|forward|backward|grad)\.(\w{1,20})\s*(?:\[\s*(\d{1,4})\s*(?:,\s*(\d{1,4})\s*)?\])?\s*(?:@\s*(\d{1,4})\s*)?"
@@ -61,8 +66,10 @@ class Values:
         # of a deep exact expression would redo every shared subexpression). Rational values stay exact, so
         # ReLU's step sees the true sign; a ReLU of an irrational value is settled by its decimal's sign.
         self.of = of = dict(leaves)
-        self.decimals = {sym: Float(v, PRECISION) for sym, v in leaves.items()}
+        self.decimals = {sym: Float(v, WORK) for sym, v in leaves.items()}
+        self._check = {sym: Float(v, WORK2) for sym, v in leaves.items()}  # the second precision
         self._decimal_of = {}
+        self.unresolved = {}  # value -> its symbol: too small against its terms for MAX_WORK_DIGITS
         # An exact value's size is estimated from its parents' (shared subexpressions counted once per use);
         # past BIG nodes it is built unevaluated: SymPy's automatic simplification of a large transcendental
         # sum asks assumption questions of every term, which is where the time went (16-32-16 sigmoid: minutes).
@@ -76,11 +83,14 @@ class Values:
                     v = settled.xreplace(of)
             else:
                 v = settled.xreplace(of)
-            dec = Float(v, PRECISION) if v.is_Rational else _decimal(definition.xreplace(self.decimals))
+            if v.is_Rational:
+                dec, check = Float(v, WORK), Float(v, WORK2)
+            else:
+                v, dec, check = self._resolve(settled, v, sym)
             if v.is_Rational:
                 size[sym] = 1
-            of[sym], self.decimals[sym] = v, dec
-            self._decimal_of.setdefault(v, dec)
+            of[sym], self.decimals[sym], self._check[sym] = v, dec, check
+            self._decimal_of.setdefault(v, Float(dec, PRECISION))
         S = range(p.n_samples)
         one = p.n_samples == 1
 
@@ -96,14 +106,36 @@ class Values:
         for key in backward_keys(d)[2:]:
             self.backward[key] = per_sample(lambda s, key=key: [of[g] for g in sy.grad(key[4:], s)])
         self._size = size
-        self.gradients = {name: m.applyfunc(self._build) for name, m in d.gradients.items()}
-        for name, m in d.gradients.items():
-            for expr, exact in zip(m, self.gradients[name]):
-                self._note_decimal(expr, exact)
+        self.gradients = {name: m.applyfunc(lambda e: self._note_decimal(e, self._build(e)))
+                          for name, m in d.gradients.items()}
 
     @property
     def problem(self) -> Problem:
         return self.derivation.problem
+
+    def _resolve(self, settled: Expr, v: Expr, sym=None) -> tuple:
+        """``(exact, decimal, check)`` of a transcendental value ``v`` (``settled`` at the problem's numbers):
+        an exact 0 recognised (a dead unit's product is built unevaluated as ``0*(...)``), else the decimal at
+        both working precisions, recomputed from ``v`` where they disagree."""
+        dec = _decimal(settled.xreplace(self.decimals), WORK)
+        check = _decimal(settled.xreplace(self._check), WORK2)
+        if not (dec.is_Float or dec.is_Rational) or not (check.is_Float or check.is_Rational):
+            dec = check = None
+        elif dec == 0 and check == 0 or (dec == 0) != (check == 0):
+            rational = {a: self.of[a] for a in settled.free_symbols if a in self.of and self.of[a].is_Rational}
+            if settled.xreplace(rational) == 0:  # the small expression, evaluated with its rational parents
+                return Integer(0), Float(0, WORK), Float(0, WORK2)
+            dec = check = None
+        elif abs(dec - check) > abs(check) * Float(10) ** -(PRECISION + 2):
+            dec = check = None
+        if dec is None:  # digits lost: SymPy's evalf of the exact value, accurate or nothing
+            precise = v.evalf(PRECISION + 5, maxn=MAX_WORK_DIGITS)
+            if precise.is_Float and precise != 0 and precise._prec > 3 * PRECISION:
+                dec, check = Float(precise, WORK), Float(precise, WORK2)
+            else:
+                self.unresolved[v] = sym
+                dec = check = Float(0, WORK)
+        return v, dec, check
 
     def _build(self, expr: Expr) -> Expr:
         """``expr`` at the problem's numbers, built unevaluated when it would be large and transcendental (as
@@ -144,20 +176,24 @@ class Values:
 
     def value(self, expr: Expr) -> Expr:
         """Any expression of the derivation's symbols, at the problem's numbers (exact)."""
-        exact = self._build(expr)
-        self._note_decimal(expr, exact)
-        return exact
+        return self._note_decimal(expr, self._build(expr))
 
-    def _note_decimal(self, expr: Expr, exact: Expr) -> None:
-        """Remember the decimal of ``exact``, computed from ``expr`` over the layered decimals."""
+    def _note_decimal(self, expr: Expr, exact: Expr) -> Expr:
+        """Remember the decimal of ``exact``, computed from ``expr`` over the layered decimals (checked as
+        the definitions' are); an exact 0 is returned as ``0``."""
         if exact not in self._decimal_of and not exact.is_Rational:
-            self._decimal_of[exact] = _decimal(expr.xreplace(self.decimals))
+            exact, dec, _ = self._resolve(self._settled(expr), exact)
+            self._decimal_of[exact] = Float(dec, PRECISION)
+        return exact
 
     def decimal(self, exact: Expr) -> Float:
         """A value of this derivation (as :meth:`value`, :attr:`forward`, ... give it) to
         :data:`PRECISION` digits, without re-evaluating its exact expression."""
         if exact.is_Rational:
             return Float(exact, PRECISION)
+        if exact in self.unresolved:  # never a digit that was not computed
+            raise ProblemError("value", f"a value of this problem ({self.unresolved[exact] or 'a gradient'}) is too small "
+                                        f"against its terms to compute with {MAX_WORK_DIGITS} digits")
         if exact not in self._decimal_of:
             self._decimal_of[exact] = _decimal(exact)
         return self._decimal_of[exact]
@@ -231,8 +267,8 @@ class Values:
         return item
 
 
-def _decimal(expr: Expr) -> Float:
-    return expr.evalf(PRECISION)
+def _decimal(expr: Expr, digits: int = PRECISION) -> Float:
+    return expr.evalf(digits)
 
 
 def leaves_of(problem: Problem, symbols) -> dict:
