@@ -25,8 +25,8 @@ from .problem import Problem, bias_name, weight_name
 
 PRECISION = 50  # digits of the decimals shown and exported
 # The layered decimals are computed twice, at two working precisions: where the two disagree in the first
-# PRECISION digits (a cancellation, an underflow: 1 - Y with Y = 1 - 1e-600) the decimal is recomputed from
-# the exact value by SymPy's evalf, which tracks its own accuracy, with at most MAX_WORK_DIGITS digits.
+# PRECISION digits (a cancellation, an underflow: 1 - Y with Y = 1 - 1e-600, log(1 + 1e-108)) that value's
+# layers are recomputed at doubled precisions until two agree, with at most MAX_WORK_DIGITS digits.
 WORK, WORK2 = PRECISION + 10, PRECISION + 30
 MAX_WORK_DIGITS = 3000
 BIG = 400  # estimated nodes past which an exact value is built unevaluated (see Values)
@@ -68,6 +68,8 @@ class Values:
         self.of = of = dict(leaves)
         self.decimals = {sym: Float(v, WORK) for sym, v in leaves.items()}
         self._check = {sym: Float(v, WORK2) for sym, v in leaves.items()}  # the second precision
+        self._defs = {}  # symbol -> its settled definition, for recomputing at a higher precision
+        self._at = {}  # precision -> {symbol: decimal}
         self._decimal_of = {}
         self.unresolved = {}  # value -> its symbol: too small against its terms for MAX_WORK_DIGITS
         # An exact value's size is estimated from its parents' (shared subexpressions counted once per use);
@@ -83,6 +85,7 @@ class Values:
                     v = settled.xreplace(of)
             else:
                 v = settled.xreplace(of)
+            self._defs[sym] = settled
             if v.is_Rational:
                 dec, check = Float(v, WORK), Float(v, WORK2)
             else:
@@ -128,14 +131,48 @@ class Values:
             dec = check = None
         elif abs(dec - check) > abs(check) * Float(10) ** -(PRECISION + 2):
             dec = check = None
-        if dec is None:  # digits lost: SymPy's evalf of the exact value, accurate or nothing
-            precise = v.evalf(PRECISION + 5, maxn=MAX_WORK_DIGITS)
-            if precise.is_Float and precise != 0 and precise._prec > 3 * PRECISION:
+        if dec is None:  # digits lost: the layers again at doubled precisions, until two agree
+            precise = self._precise(settled)
+            if precise is not None:
                 dec, check = Float(precise, WORK), Float(precise, WORK2)
             else:
                 self.unresolved[v] = sym
                 dec = check = Float(0, WORK)
         return v, dec, check
+
+    def _precise(self, settled: Expr):
+        """``settled``'s decimal from the layers recomputed at 2·WORK2, 4·WORK2, ... digits (at most
+        MAX_WORK_DIGITS) once two successive precisions agree to PRECISION + 2 digits; else ``None``."""
+        previous, digits = None, 2 * WORK2
+        while digits <= MAX_WORK_DIGITS:
+            value = _decimal(settled.xreplace({a: self._decimal_at(a, digits) for a in settled.free_symbols}), digits)
+            if not value.is_Number:
+                return None
+            if previous is not None and value != 0 and abs(value - previous) <= abs(value) * Float(10) ** -(PRECISION + 2):
+                return value
+            previous, digits = value, min(2 * digits, MAX_WORK_DIGITS) if digits < MAX_WORK_DIGITS else digits + 1
+        return None
+
+    def _decimal_at(self, sym, digits: int):
+        """A symbol's decimal with the layers computed at ``digits`` digits (memoised per precision)."""
+        table = self._at.setdefault(digits, {})
+        stack = [sym]
+        while stack:  # iterative: the chain of definitions can be deep
+            s = stack[-1]
+            if s in table:
+                stack.pop()
+                continue
+            if s not in self._defs:  # a leaf
+                table[s] = Float(self.of[s], digits)
+                stack.pop()
+                continue
+            missing = [a for a in self._defs[s].free_symbols if a not in table]
+            if missing:
+                stack.extend(missing)
+                continue
+            table[s] = _decimal(self._defs[s].xreplace(table), digits)
+            stack.pop()
+        return table[sym]
 
     def _build(self, expr: Expr) -> Expr:
         """``expr`` at the problem's numbers, built unevaluated when it would be large and transcendental (as
