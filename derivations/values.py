@@ -28,7 +28,7 @@ PRECISION = 50  # digits of the decimals shown and exported
 # PRECISION digits (a cancellation, an underflow: 1 - Y with Y = 1 - 1e-600, log(1 + 1e-108)) that value's
 # layers are recomputed at doubled precisions until two agree, with at most MAX_WORK_DIGITS digits.
 WORK, WORK2 = PRECISION + 10, PRECISION + 30
-MAX_WORK_DIGITS = 3000
+MAX_WORK_DIGITS = 1000
 BIG = 400  # estimated nodes past which an exact value is built unevaluated (see Values)
 _KEY = re.compile(
     r"\s*(problem|forward|backward|grad)\.(\w{1,20})\s*(?:\[\s*(\d{1,4})\s*(?:,\s*(\d{1,4})\s*)?\])?\s*(?:@\s*(\d{1,4})\s*)?"
@@ -71,7 +71,8 @@ class Values:
         self._defs = {}  # symbol -> its settled definition, for recomputing at a higher precision
         self._at = {}  # precision -> {symbol: decimal}
         self._decimal_of = {}
-        self.unresolved = {}  # value -> its symbol: too small against its terms for MAX_WORK_DIGITS
+        self.unresolved = {}  # value -> its symbol: no decimal at all (never expected)
+        self.numerically_zero = 0  # values found 0 to MAX_WORK_DIGITS digits, not proved 0
         # An exact value's size is estimated from its parents' (shared subexpressions counted once per use);
         # past BIG nodes it is built unevaluated: SymPy's automatic simplification of a large transcendental
         # sum asks assumption questions of every term, which is where the time went (16-32-16 sigmoid: minutes).
@@ -142,16 +143,20 @@ class Values:
 
     def _precise(self, settled: Expr):
         """``settled``'s decimal from the layers recomputed at 2·WORK2, 4·WORK2, ... digits (at most
-        MAX_WORK_DIGITS) once two successive precisions agree to PRECISION + 2 digits; else ``None``."""
+        MAX_WORK_DIGITS) once two successive precisions agree to PRECISION + 2 digits. A value that never
+        settles is below 10^-MAX_WORK_DIGITS of its terms (an exact 0 by cancellation, as ∇L_j when two
+        outputs' weights are equal): its decimal is 0, right to every digit shown. ``None``: not a number."""
         previous, digits = None, 2 * WORK2
-        while digits <= MAX_WORK_DIGITS:
+        while True:
             value = _decimal(settled.xreplace({a: self._decimal_at(a, digits) for a in settled.free_symbols}), digits)
             if not value.is_Number:
                 return None
             if previous is not None and value != 0 and abs(value - previous) <= abs(value) * Float(10) ** -(PRECISION + 2):
                 return value
-            previous, digits = value, min(2 * digits, MAX_WORK_DIGITS) if digits < MAX_WORK_DIGITS else digits + 1
-        return None
+            if digits >= MAX_WORK_DIGITS:
+                self.numerically_zero += 1
+                return Float(0, WORK)
+            previous, digits = value, min(2 * digits, MAX_WORK_DIGITS)
 
     def _decimal_at(self, sym, digits: int):
         """A symbol's decimal with the layers computed at ``digits`` digits (memoised per precision)."""
@@ -229,8 +234,8 @@ class Values:
         if exact.is_Rational:
             return Float(exact, PRECISION)
         if exact in self.unresolved:  # never a digit that was not computed
-            raise ProblemError("value", f"a value of this problem ({self.unresolved[exact] or 'a gradient'}) is too small "
-                                        f"against its terms to compute with {MAX_WORK_DIGITS} digits")
+            raise ProblemError("value", f"a value of this problem ({self.unresolved[exact] or 'a gradient'}) has no "
+                                        "decimal")
         if exact not in self._decimal_of:
             self._decimal_of[exact] = _decimal(exact)
         return self._decimal_of[exact]
