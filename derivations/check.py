@@ -38,6 +38,7 @@ from .reading import parse_number, quote
 from .values import Values, backward_keys
 
 REL_TOL = Rational(1, 1000)  # for transcendental values: answers rounded to 4 significant digits pass
+MAX_NAMED = 3  # problems of an answers file named in its one error line
 PROG = "python -m derivations.check"
 
 
@@ -243,23 +244,26 @@ class Checker:
         return out
 
     def parse(self, answers: dict) -> dict:
-        """The answers as exact numbers; every unknown key and unparseable value named, in one error."""
-        out, problems = {}, []
+        """The answers as exact numbers; the unknown keys and unparseable values named in one error line
+        (the first ``MAX_NAMED`` of each kind, the rest counted)."""
+        out, unknown, problems = {}, [], []
         for key, value in answers.items():
             k = self.canonical(key)
             if k in out:
                 problems.append(f"{k} given twice (as {quote(key)})")
                 continue
             if k not in self.blanks:
-                problems.append(f"unknown key {quote(key)} (expected keys like forward.H[1], backward.dL_dY[1], "
-                                f"grad.w_b11)")
+                unknown.append(quote(key))
                 continue
             try:
                 out[k] = parse_number(value, k)
             except ProblemError as err:
                 problems.append(f"{k}: {err.expected}")
+        if unknown:
+            problems.insert(0, f"unknown key{'s' if len(unknown) > 1 else ''} {_first(unknown)} (expected keys like "
+                               "forward.H[1], backward.dL_dY[1], grad.w_b11)")
         if problems:
-            raise ProblemError("answers", "; ".join(problems))
+            raise ProblemError("answers", _first(problems, "; "))
         return out
 
     def canonical(self, key) -> str:
@@ -353,8 +357,19 @@ def _short_decimal(v) -> str:
 # -- the command line ------------------------------------------------------------------------------------
 
 
+def _first(items: list, sep: str = ", ") -> str:
+    """The first ``MAX_NAMED`` items, and how many more: a message stays one short line."""
+    more = f" and {len(items) - MAX_NAMED} more" if len(items) > MAX_NAMED else ""
+    return sep.join(items[:MAX_NAMED]) + more
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):  # one line, as print's and variants', not argparse's usage block
+        self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
+
+
 def parser() -> argparse.ArgumentParser:
-    ap = argparse.ArgumentParser(
+    ap = _Parser(
         prog=PROG, description="Check a student's answers to the handout step by step: correct, follows from "
                                "their own earlier answers, or wrong with the mistake named.")
     ap.add_argument("answers", help="a TOML file with one table [answers]: \"forward.H[1]\" = 0.15, ...")

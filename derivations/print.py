@@ -66,6 +66,8 @@ def _write(path: str | None, data) -> int:
     try:
         with open(path, "wb") as fh:
             fh.write(data if isinstance(data, bytes) else data.encode("utf-8"))
+    except BrokenPipeError:  # -o /dev/stdout into a reader that stopped early: a quiet end, as on stdout
+        raise
     except OSError as err:
         return _fail(f"-o/--output: cannot write {path!r}: {err.strerror or err}")
     return 0

@@ -352,3 +352,38 @@ def test_mistyped_field_is_one_line_and_exit_2_in_every_command(tmp_path, capsys
     err = one_line(capsys.readouterr().err)
     assert message in err, f"{message!r} not in {err!r}"
     assert not (tmp_path / "v").exists()
+
+
+# --- messages: one bounded line ------------------------------------------------------------------------------
+
+def test_ten_thousand_unknown_answer_keys_are_one_short_line(tmp_path, capsys):
+    from derivations.check import main as check
+
+    answers = write(tmp_path, "[answers]\n" + "".join(f'"bogus.key{k}" = 1\n' for k in range(10_000)), "a.toml")
+    assert check([answers]) == 2
+    err = one_line(capsys.readouterr().err)
+    assert "unknown keys 'bogus.key0', 'bogus.key1', 'bogus.key2' and 9997 more" in err
+
+
+@pytest.mark.parametrize("args,message", [([], "the following arguments are required: answers"),
+                                          (["a.toml", "b.toml"], "unrecognized arguments: b.toml"),
+                                          (["a.toml", "--format", "xml"], "argument --format: invalid choice")])
+def test_check_usage_errors_are_one_line(args, message):
+    out = subprocess.run([sys.executable, "-m", "derivations.check", *args], capture_output=True, text=True,
+                         timeout=TIMEOUT)
+    assert out.returncode == 2 and message in one_line(out.stderr)
+
+
+@posix
+def test_pdf_to_dev_stdout_into_a_reader_that_stops_ends_quietly():
+    out = subprocess.run(f"{shlex.join(CLI)} --format pdf -o /dev/stdout | head -c 8", shell=True, capture_output=True,
+                         timeout=TIMEOUT)
+    assert out.stdout == b"%PDF-1.7" and out.stderr == b""
+
+
+@pytest.mark.parametrize("value,shown", [("1000001", "got 1000001"), ("-1000000.5", "got -1000000.5"),
+                                         ("1e59", "got about 1e59")])
+def test_too_large_a_number_is_shown_as_written(tmp_path, capsys, value, shown):
+    assert main(["--config", write(tmp_path, problem(x=f"[{value}, 0.5, 0.1]"))]) == 2
+    err = one_line(capsys.readouterr().err)
+    assert f"data.x: expected numbers of at most 1000000 in size, {shown}" in err, err
