@@ -39,6 +39,7 @@ from .values import Values, backward_keys
 
 REL_TOL = Rational(1, 1000)  # for transcendental values: answers rounded to 4 significant digits pass
 MAX_NAMED = 3  # problems of an answers file named in its one error line
+MAX_PATHS = 64  # "one path only" is looked for in a gradient of at most this many paths
 PROG = "python -m derivations.check"
 
 
@@ -154,6 +155,18 @@ class Verdict:
         return out
 
 
+class _OnDemand(dict):
+    """A dict whose missing entries are computed by ``make(key)`` when first asked for."""
+
+    def __init__(self, make):
+        super().__init__()
+        self._make = make
+
+    def __missing__(self, key):
+        self[key] = value = self._make(key)
+        return value
+
+
 class Checker:
     """The correct derivation and every mistake's, evaluated once for a problem; :meth:`check` judges a
     set of answers against them."""
@@ -164,15 +177,18 @@ class Checker:
         self.values = Values(self.d)
         self.blanks = blanks(self.d)
         self.mistakes = catalogue(problem)
-        self.variants = {}  # name -> (Derivation, Values, blanks)
-        for m in self.mistakes:
-            if m.rules:
-                dv = Derivation(problem, m.rules)
-                self.variants[m.name] = (dv, Values(dv), blanks(dv))
-        self.true = {key: at_values(self.values, e) for key, e in self.blanks.items()}
-        self.full = {key: self._full(key) for key in self.blanks}
-        self.tolerance = {key: self._tolerance(key) for key in self.blanks}
+        # Computed on demand, for the blanks an answers file asks about (a large problem's every blank, every
+        # mistake's whole derivation, would take minutes): name -> (Derivation, Values, blanks), and per key.
+        rules = {m.name: m.rules for m in self.mistakes if m.rules}
+        self.variants = _OnDemand(lambda name: self._variant(name, rules[name]))
+        self.true = _OnDemand(lambda key: at_values(self.values, self.blanks[key]))
+        self.full = _OnDemand(self._full)
+        self.tolerance = _OnDemand(self._tolerance)
         self.key_of = {e: k for k, e in self.blanks.items() if isinstance(e, Symbol)}
+
+    def _variant(self, name: str, rules) -> tuple:
+        dv = Derivation(self.problem, rules)
+        return dv, Values(dv, exact=False), blanks(dv)  # compared numerically: decimals suffice
 
     # -- what each mistake gives, with the problem's own numbers -------------------------------------
 
@@ -203,8 +219,8 @@ class Checker:
             return [local.xreplace(env)]
         at = (lambda e: at_values(self.values, e)) if env is None else (lambda e: _settle(e.xreplace(env)))
         if m.name == ONE_PATH:
-            if key.startswith("grad."):
-                return [at(path.product) for path in d.paths(key[5:])] if d.count_paths(key[5:]) > 1 else []
+            if key.startswith("grad."):  # one path of a few: a parameter of thousands has no such mistake
+                return [at(path.product) for path in d.paths(key[5:])] if 1 < d.count_paths(key[5:]) <= MAX_PATHS else []
             local = definition(d, expr)
             if key.startswith("backward.") and isinstance(local, Add) and len(local.args) > 1:
                 return [at(t) for t in local.args]

@@ -57,7 +57,10 @@ class Values:
     ``forward[key]`` and ``backward[key]`` hold one sample's vectors for a problem of one sample (as the
     handout), and a list of them, one per sample, for several; ``forward["loss"]`` is always ``ℒ``."""
 
-    def __init__(self, derivation: Derivation, leaves: dict | None = None):
+    def __init__(self, derivation: Derivation, leaves: dict | None = None, exact: bool = True):
+        """``exact=False``: a transcendental value is kept as its decimal only (rational values stay exact)
+        and :attr:`gradients` is left empty, for a mistake's derivation, which :mod:`derivations.check`
+        compares numerically, blank by blank."""
         self.derivation = d = derivation
         p, sy = d.problem, d.symbols
         if leaves is None:
@@ -80,13 +83,18 @@ class Values:
         size = {}
         for sym, definition in d.definitions.items():
             settled = self._settled(definition)
+            self._defs[sym] = settled
+            if not exact and not all(of[a].is_Rational for a in settled.free_symbols if a in of):
+                v = _decimal(settled.xreplace(self.decimals), WORK)
+                if v.is_Number:
+                    of[sym], self.decimals[sym], self._check[sym] = v, v, v
+                    continue
             size[sym] = count_nodes(definition) + sum(size.get(a, 0) for a in definition.free_symbols)
             if size[sym] > BIG and not all(of[a].is_Rational for a in definition.free_symbols if a in of):
                 with unevaluated_when(False):
                     v = settled.xreplace(of)
             else:
                 v = settled.xreplace(of)
-            self._defs[sym] = settled
             if v.is_Rational:
                 dec, check = Float(v, WORK), Float(v, WORK2)
             else:
@@ -110,8 +118,9 @@ class Values:
         for key in backward_keys(d)[2:]:
             self.backward[key] = per_sample(lambda s, key=key: [of[g] for g in sy.grad(key[4:], s)])
         self._size = size
+        # exact=False (a mistake's derivation, compared blank by blank): no table of every gradient
         self.gradients = {name: m.applyfunc(lambda e: self._note_decimal(e, self._build(e)))
-                          for name, m in d.gradients.items()}
+                          for name, m in d.gradients.items()} if exact else {}
 
     @property
     def problem(self) -> Problem:
