@@ -79,6 +79,13 @@ LOGIT_GAP = Fraction(1, 100)  # |O_i - O_j| at least this (no ties, no near-ties
 MIN_GRADIENT = Fraction(1, 10**4)  # an asked gradient that is not 0 by the lesson is at least this in size
 MAX_DENOMINATOR = 10**8  # exact rational values: denominators of at most 8 digits
 MAX_ATTEMPTS = 2000  # draws per variant before the base is declared impossible
+# Before anything is written, the roster's first id is drawn with this time bound as well: a base no draw can
+# satisfy is refused in well under a minute, naming the rule (a slow machine can only make it refuse, never
+# change a variant: the draws themselves do not depend on time).
+PROBE_SECONDS = 30
+RULES = {1: "hidden pre-activations at least 0.1 from 0, ReLU units alive (or dead as [variants] dead asks)",
+         2: "no softmax ties (logits at least 0.01 apart)", 3: "exact values with denominators of at most 10^8",
+         4: "asked gradients at least 0.0001 in size, or exactly 0 where the lesson says 0"}
 MAX_ID = 64
 MAX_ROWS = 5000
 MAX_ROSTER_BYTES = 4 * 1024 * 1024
@@ -270,12 +277,17 @@ def draw(base: Base, seed: str, student: str) -> Problem:
     return draw_attempt(base, seed, student)[0]
 
 
-def draw_attempt(base: Base, seed: str, student: str, start: int = 0, avoid=frozenset()) -> tuple:
+def draw_attempt(base: Base, seed: str, student: str, start: int = 0, avoid=frozenset(), seconds=None) -> tuple:
     """``(problem, attempt)``: the first attempt from ``start`` on that obeys every rule (and whose problem
-    file is not in ``avoid``). Raises :class:`ProblemError` when no draw in :data:`MAX_ATTEMPTS` does."""
-    broken = []
+    file is not in ``avoid``). Raises :class:`ProblemError` when no draw in :data:`MAX_ATTEMPTS` (or in
+    ``seconds``) does, naming the rule no draw met (:func:`_unmet`)."""
+    broken, passed_first, always = [], 0, None  # always: the rules every draw past rule 1 broke
     act = ACTIVATIONS[base.problem.activation]
+    began = time.monotonic()
+    attempt = start
     for attempt in range(start, start + MAX_ATTEMPTS):
+        if seconds is not None and time.monotonic() - began > seconds:
+            break
         x, y, weights = _numbers(base, seed, student, attempt)
         H = [sum(w * v for w, v in zip(row, x)) for row in weights[0]]
         broken = _hidden_rule(base, act, H)  # the cheap rule first, in Python fractions
@@ -283,10 +295,29 @@ def draw_attempt(base: Base, seed: str, student: str, start: int = 0, avoid=froz
             continue
         p = _problem(base, student, x, y, weights)
         broken = broken_rules(base, p)
+        passed_first += 1
+        rules = {_rule_of(b) for b in broken} if broken else {5}
+        always = rules if always is None else always & rules
         if not broken and (not avoid or variant_toml(base, p) not in avoid):
             return p, attempt
-    raise ProblemError("variants", f"no draw in {MAX_ATTEMPTS} attempts for id {student!r} obeys the rules; the last "
-                                   f"broke: {broken[0] if broken else 'distinctness'}", base.problem.source)
+    tried = attempt - start + 1
+    rule = 1 if not passed_first else min(always) if always else None
+    why = (f"rule {rule} ({RULES[rule]}) broke in every one" if rule in RULES else
+           "every one repeated a variant already drawn" if rule == 5 else
+           f"each broke a rule, the last: {broken[0] if broken else 'distinctness'}")
+    raise ProblemError("variants", f"no draw of {tried} for id {student!r} obeys the rules: {why}; change the base "
+                                   "(or [variants] digits, dead)", base.problem.source)
+
+
+def _rule_of(message: str) -> int:
+    """The rule a message of :func:`broken_rules` reports."""
+    if message.startswith("H_"):
+        return 1
+    if "softmax" in message:
+        return 2
+    if "denominator" in message:
+        return 3
+    return 4
 
 
 # -- the rules -----------------------------------------------------------------------------------------------
@@ -796,6 +827,7 @@ def main(argv: list[str] | None = None) -> int:
         out = Path(args.out)
         if out.exists() and not out.is_dir():
             raise ProblemError("--out", f"{reading.path_text(out)} exists and is not a folder")
+        draw_attempt(base, seed, roster.ids[0], seconds=PROBE_SECONDS)  # a base no draw satisfies: refused now
         out.mkdir(parents=True, exist_ok=True)
     except ProblemError as err:
         return _fail(str(err))

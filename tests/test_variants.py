@@ -154,12 +154,28 @@ def test_a_base_that_asks_the_impossible_is_one_line(tmp_path, capsys, monkeypat
     base = read_base(RANDOM_INIT)
     monkeypatch.setattr(variants, "MARGIN", Fraction(100))
     monkeypatch.setattr(variants, "MAX_ATTEMPTS", 50)
-    with pytest.raises(variants.ProblemError, match="no draw in 50 attempts"):
+    with pytest.raises(variants.ProblemError, match=r"no draw of 50 for id 'x' obeys the rules: rule 1 \(hidden"):
         variants.draw(base, "s", "x")
-    # and from the worker processes (forked with these settings): the same one line
+    # and from the command: refused up front (the first id's draw), before anything is written
     assert main(["2", "--out", str(tmp_path / "out2"), "--config", str(RANDOM_INIT), "--jobs", "2", "--format", "md"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
-    assert "no draw in 50 attempts" in err[-1] and len(err) <= 2
+    assert "no draw of 50 for id '001' obeys the rules: rule 1" in err[-1] and len(err) <= 2
+    assert not (tmp_path / "out2").exists()
+
+
+def test_a_base_whose_draws_always_tie_names_the_rule_up_front(tmp_path, capsys, monkeypatch):
+    """Equal rows of W_b (and unequal W_a): every draw's logits are equal, so rule 2 can never hold. Refused
+    before anything is written, naming rule 2 (the count bound made small here; the real run's time is in
+    benchmarks/limits.py)."""
+    text = load_problem_text().split("[init]")[0] + ("[init]\nW_a = [[0.1, 0.2, 0.3], [0.4, 0.5, 0.6], [0.7, 0.8, 0.9], "
+                                                    "[0.2, 0.3, 0.1]]\nW_b = [[0.1, 0.2, 0.3, 0.4], [0.1, 0.2, 0.3, 0.4]]\n")
+    path = _base_file(tmp_path, "tie.toml", text)
+    monkeypatch.setattr(variants, "MAX_ATTEMPTS", 40)
+    assert main(["30", "--out", str(tmp_path / "out"), "--config", str(path), "--jobs", "1", "--format", "md"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and len(err) < 300
+    assert "obeys the rules: rule 2 (no softmax ties" in err and "broke in every one" in err
+    assert not (tmp_path / "out").exists()
 
 
 def load_problem_text() -> str:
