@@ -138,7 +138,9 @@ def steps(values: Values) -> list:
             act = d.act(op.layer)
             out.append(Step(op.out, (op.inp,), code(act.forward(Symbol(op.inp, real=True))), f"{title}, {act.definition}"))
         elif op.kind == "softmax":
-            out.append(Step("Y", ("O",), _array([of(v) for v in sy.node("Y")]), title))
+            # as the comment reads it, e^{O_i} / Σ_j e^{O_j} (shifted by the largest logit: no overflow), not
+            # SymPy's rewriting of one output's formula (1/(1 + exp(-O[0] + O[1])) for two outputs)
+            out.append(Step("Y", ("O",), "np.exp(O - O.max(axis=0)) / np.exp(O - O.max(axis=0)).sum(axis=0)", title))
         else:
             out.append(Step("loss", ("Y", "y"), f"np.mean({code(of(sy.loss[0]))})", title))
 
