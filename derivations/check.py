@@ -40,6 +40,7 @@ from .values import Values, backward_keys
 REL_TOL = Rational(1, 1000)  # for transcendental values: answers rounded to 4 significant digits pass
 MAX_NAMED = 3  # problems of an answers file named in its one error line
 MAX_PATHS = 64  # "one path only" is looked for in a gradient of at most this many paths
+MAX_MISTAKE_COST = 600  # problem.cost up to which wrong answers are matched against the catalogued mistakes
 PROG = "python -m derivations.check"
 
 
@@ -156,15 +157,37 @@ class Verdict:
 
 
 class _OnDemand(dict):
-    """A dict whose missing entries are computed by ``make(key)`` when first asked for."""
+    """A dict whose entries are computed by ``make(key)`` when first asked for; iterating it computes every
+    entry of ``every()`` (a caller that walks them all gets them all)."""
 
-    def __init__(self, make):
+    def __init__(self, make, every):
         super().__init__()
-        self._make = make
+        self._make, self._every = make, every
 
     def __missing__(self, key):
         self[key] = value = self._make(key)
         return value
+
+    def _fill(self):
+        for key in self._every():
+            if not dict.__contains__(self, key):
+                self[key]
+        return self
+
+    def __iter__(self):
+        return dict.__iter__(self._fill())
+
+    def __len__(self):
+        return dict.__len__(self._fill())
+
+    def keys(self):
+        return dict.keys(self._fill())
+
+    def values(self):
+        return dict.values(self._fill())
+
+    def items(self):
+        return dict.items(self._fill())
 
 
 class Checker:
@@ -174,16 +197,20 @@ class Checker:
     def __init__(self, problem):
         self.problem = problem
         self.d = derive(problem)
-        self.values = Values(self.d)
+        self.values = Values(self.d, exact=False)  # rational values exact, the others as decimals: compared so
         self.blanks = blanks(self.d)
-        self.mistakes = catalogue(problem)
+        # Each mistake is a derivation of its own: past MAX_MISTAKE_COST they would take minutes, so a larger
+        # problem's answers are judged correct, following or wrong, without naming the mistake.
+        self.mistakes = catalogue(problem) if problem.cost <= MAX_MISTAKE_COST else []
+        self.note = ("" if self.mistakes or problem.cost <= MAX_MISTAKE_COST else
+                     f"mistakes are named for problems of cost up to {MAX_MISTAKE_COST}; this one's is {problem.cost}")
         # Computed on demand, for the blanks an answers file asks about (a large problem's every blank, every
         # mistake's whole derivation, would take minutes): name -> (Derivation, Values, blanks), and per key.
         rules = {m.name: m.rules for m in self.mistakes if m.rules}
-        self.variants = _OnDemand(lambda name: self._variant(name, rules[name]))
-        self.true = _OnDemand(lambda key: at_values(self.values, self.blanks[key]))
-        self.full = _OnDemand(self._full)
-        self.tolerance = _OnDemand(self._tolerance)
+        self.variants = _OnDemand(lambda name: self._variant(name, rules[name]), lambda: rules)
+        self.true = _OnDemand(lambda key: at_values(self.values, self.blanks[key]), lambda: self.blanks)
+        self.full = _OnDemand(self._full, lambda: self.blanks)
+        self.tolerance = _OnDemand(self._tolerance, lambda: self.blanks)
         self.key_of = {e: k for k, e in self.blanks.items() if isinstance(e, Symbol)}
 
     def _variant(self, name: str, rules) -> tuple:
@@ -416,7 +443,7 @@ def read_answers(path) -> dict:
     return doc["answers"]
 
 
-def report_text(verdicts: dict, reveal: bool) -> str:
+def report_text(verdicts: dict, reveal: bool, note: str = "") -> str:
     lines = []
     for key, v in verdicts.items():
         head = f"{key} = {v.text or v.answer}: "
@@ -436,6 +463,8 @@ def report_text(verdicts: dict, reveal: bool) -> str:
         lines.append(line)
     n = sum(v.verdict == "correct" for v in verdicts.values())
     lines.append(f"{n} of {len(verdicts)} correct")
+    if note:
+        lines.append(f"note: {note}")
     return "\n".join(lines) + "\n"
 
 
@@ -455,9 +484,11 @@ def main(argv: list[str] | None = None) -> int:
     if args.format == "json":
         data = {"answers": {k: v.as_dict(args.reveal) for k, v in verdicts.items()},
                 "correct": sum(v.verdict == "correct" for v in verdicts.values()), "total": len(verdicts)}
+        if checker.note:
+            data["note"] = checker.note
         cli_io.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
     else:
-        cli_io.write(report_text(verdicts, args.reveal))
+        cli_io.write(report_text(verdicts, args.reveal, checker.note))
     return 0 if all(v.verdict == "correct" for v in verdicts.values()) else 1
 
 

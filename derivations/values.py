@@ -85,10 +85,10 @@ class Values:
             settled = self._settled(definition)
             self._defs[sym] = settled
             if not exact and not all(of[a].is_Rational for a in settled.free_symbols if a in of):
-                v = _decimal(settled.xreplace(self.decimals), WORK)
-                if v.is_Number:
-                    of[sym], self.decimals[sym], self._check[sym] = v, v, v
-                    continue
+                v = _decimal(settled.xreplace(self.decimals), WORK)  # a decimal, or a complex one (a mistake's)
+                of[sym], self.decimals[sym], self._check[sym] = v, v, v
+                self._decimal_of.setdefault(v, v)
+                continue
             size[sym] = count_nodes(definition) + sum(size.get(a, 0) for a in definition.free_symbols)
             if size[sym] > BIG and not all(of[a].is_Rational for a in definition.free_symbols if a in of):
                 with unevaluated_when(False):
@@ -102,7 +102,7 @@ class Values:
             if v.is_Rational:
                 size[sym] = 1
             of[sym], self.decimals[sym], self._check[sym] = v, dec, check
-            self._decimal_of.setdefault(v, Float(dec, PRECISION))
+            self._decimal_of.setdefault(v, Float(dec, PRECISION) if dec.is_Float or dec.is_Rational else dec)
         S = range(p.n_samples)
         one = p.n_samples == 1
 
@@ -133,8 +133,8 @@ class Values:
         dec = _decimal(settled.xreplace(self.decimals), WORK)
         check = _decimal(settled.xreplace(self._check), WORK2)
         if not (dec.is_Float or dec.is_Rational) or not (check.is_Float or check.is_Rational):
-            dec = check = None
-        elif dec == 0 and check == 0 or (dec == 0) != (check == 0):
+            return v, dec, check  # not a real number (a mistake's log of a negative logit): left as it is
+        if dec == 0 and check == 0 or (dec == 0) != (check == 0):
             rational = {a: self.of[a] for a in settled.free_symbols if a in self.of and self.of[a].is_Rational}
             if settled.xreplace(rational) == 0:  # the small expression, evaluated with its rational parents
                 return Integer(0), Float(0, WORK), Float(0, WORK2)
@@ -143,11 +143,10 @@ class Values:
             dec = check = None
         if dec is None:  # digits lost: the layers again at doubled precisions, until two agree
             precise = self._precise(settled)
-            if precise is not None:
-                dec, check = Float(precise, WORK), Float(precise, WORK2)
-            else:
+            if precise is None:  # not a number at a higher precision: no decimal is ever shown for it
                 self.unresolved[v] = sym
-                dec = check = Float(0, WORK)
+                return v, _decimal(settled.xreplace(self.decimals), WORK), check
+            dec, check = Float(precise, WORK), Float(precise, WORK2)
         return v, dec, check
 
     def _precise(self, settled: Expr):
@@ -234,7 +233,7 @@ class Values:
         the definitions' are); an exact 0 is returned as ``0``."""
         if exact not in self._decimal_of and not exact.is_Rational:
             exact, dec, _ = self._resolve(self._settled(expr), exact)
-            self._decimal_of[exact] = Float(dec, PRECISION)
+            self._decimal_of[exact] = Float(dec, PRECISION) if dec.is_Float or dec.is_Rational else dec
         return exact
 
     def decimal(self, exact: Expr) -> Float:
