@@ -24,10 +24,12 @@ from .reading import quote
 from .problem import Problem, bias_name, weight_name
 
 PRECISION = 50  # digits of the decimals shown and exported
-# The layered decimals are computed twice, at two working precisions: where the two disagree in the first
-# PRECISION digits (a cancellation, an underflow: 1 - Y with Y = 1 - 1e-600, log(1 + 1e-108)) that value's
-# layers are recomputed at doubled precisions until two agree, with at most MAX_WORK_DIGITS digits.
-WORK, WORK2 = PRECISION + 10, PRECISION + 30
+# The layered decimals are computed with GUARD digits more than shown. A value far smaller than its parents
+# (below 10^-GUARD of the square of the largest: a cancellation, an underflow: 1 - Y with Y = 1 - 1e-600,
+# log(1 + 1e-108)) may have lost them all: its layers are recomputed from the exact leaves at 160, 320, ...
+# digits until two precisions agree, with at most MAX_WORK_DIGITS digits.
+GUARD = 10
+WORK, WORK2 = PRECISION + GUARD, 2 * PRECISION
 MAX_WORK_DIGITS = 1000
 BIG = 400  # estimated nodes past which an exact value is built unevaluated (see Values)
 _KEY = re.compile(
@@ -70,7 +72,6 @@ class Values:
         # ReLU's step sees the true sign; a ReLU of an irrational value is settled by its decimal's sign.
         self.of = of = dict(leaves)
         self.decimals = {sym: Float(v, WORK) for sym, v in leaves.items()}
-        self._check = {sym: Float(v, WORK2) for sym, v in leaves.items()}  # the second precision
         self._defs = {}  # symbol -> its settled definition, for recomputing at a higher precision
         self._at = {}  # precision -> {symbol: decimal}
         self._decimal_of = {}
@@ -86,7 +87,7 @@ class Values:
             self._defs[sym] = settled
             if not exact and not all(of[a].is_Rational for a in settled.free_symbols if a in of):
                 v = _decimal(settled.xreplace(self.decimals), WORK)  # a decimal, or a complex one (a mistake's)
-                of[sym], self.decimals[sym], self._check[sym] = v, v, v
+                of[sym], self.decimals[sym] = v, v
                 self._decimal_of.setdefault(v, v)
                 continue
             size[sym] = count_nodes(definition) + sum(size.get(a, 0) for a in definition.free_symbols)
@@ -96,12 +97,12 @@ class Values:
             else:
                 v = settled.xreplace(of)
             if v.is_Rational:
-                dec, check = Float(v, WORK), Float(v, WORK2)
+                dec = Float(v, WORK)
             else:
-                v, dec, check = self._resolve(settled, v, sym)
+                v, dec = self._resolve(settled, v, sym)
             if v.is_Rational:
                 size[sym] = 1
-            of[sym], self.decimals[sym], self._check[sym] = v, dec, check
+            of[sym], self.decimals[sym] = v, dec
             self._decimal_of.setdefault(v, Float(dec, PRECISION) if dec.is_Float or dec.is_Rational else dec)
         S = range(p.n_samples)
         one = p.n_samples == 1
@@ -127,27 +128,25 @@ class Values:
         return self.derivation.problem
 
     def _resolve(self, settled: Expr, v: Expr, sym=None) -> tuple:
-        """``(exact, decimal, check)`` of a transcendental value ``v`` (``settled`` at the problem's numbers):
-        an exact 0 recognised (a dead unit's product is built unevaluated as ``0*(...)``), else the decimal at
-        both working precisions, recomputed from ``v`` where they disagree."""
+        """``(exact, decimal)`` of a transcendental value ``v`` (``settled`` at the problem's numbers): an
+        exact 0 recognised (a dead unit's product is built unevaluated as ``0*(...)``), else its decimal,
+        recomputed at higher precisions where a cancellation may have taken its digits."""
         dec = _decimal(settled.xreplace(self.decimals), WORK)
-        check = _decimal(settled.xreplace(self._check), WORK2)
-        if not (dec.is_Float or dec.is_Rational) or not (check.is_Float or check.is_Rational):
-            return v, dec, check  # not a real number (a mistake's log of a negative logit): left as it is
-        if dec == 0 and check == 0 or (dec == 0) != (check == 0):
+        if not (dec.is_Float or dec.is_Rational):
+            return v, dec  # not a real number (a mistake's log of a negative logit): left as it is
+        parents = [abs(self.decimals[a]) for a in settled.free_symbols if a in self.decimals]
+        scale = max([p for p in parents if p.is_Number] + [Float(1)]) ** 2
+        if dec != 0 and abs(dec) >= scale * Float(10) ** -GUARD:
+            return v, dec  # at most GUARD digits cancelled
+        if dec == 0:
             rational = {a: self.of[a] for a in settled.free_symbols if a in self.of and self.of[a].is_Rational}
             if settled.xreplace(rational) == 0:  # the small expression, evaluated with its rational parents
-                return Integer(0), Float(0, WORK), Float(0, WORK2)
-            dec = check = None
-        elif abs(dec - check) > abs(check) * Float(10) ** -(PRECISION + 2):
-            dec = check = None
-        if dec is None:  # digits lost: the layers again at doubled precisions, until two agree
-            precise = self._precise(settled)
-            if precise is None:  # not a number at a higher precision: no decimal is ever shown for it
-                self.unresolved[v] = sym
-                return v, _decimal(settled.xreplace(self.decimals), WORK), check
-            dec, check = Float(precise, WORK), Float(precise, WORK2)
-        return v, dec, check
+                return Integer(0), Float(0, WORK)
+        precise = self._precise(settled)
+        if precise is None:  # not a number at a higher precision: no decimal is ever shown for it
+            self.unresolved[v] = sym
+            return v, dec
+        return v, Float(precise, WORK)
 
     def _precise(self, settled: Expr):
         """``settled``'s decimal from the layers recomputed at 2·WORK2, 4·WORK2, ... digits (at most
@@ -232,7 +231,7 @@ class Values:
         """Remember the decimal of ``exact``, computed from ``expr`` over the layered decimals (checked as
         the definitions' are); an exact 0 is returned as ``0``."""
         if exact not in self._decimal_of and not exact.is_Rational:
-            exact, dec, _ = self._resolve(self._settled(expr), exact)
+            exact, dec = self._resolve(self._settled(expr), exact)
             self._decimal_of[exact] = Float(dec, PRECISION) if dec.is_Float or dec.is_Rational else dec
         return exact
 
