@@ -2,7 +2,7 @@
 and self-check page.
 
     python -m derivations.variants ROSTER --out DIR [--config BASE.toml] [--seed COURSE_SEED]
-                                   [--format pdf|md|html] [--jobs N] [--paper a4|letter]
+                                   [--format pdf|md|html] [--jobs N] [--paper a4|letter] [--moodle]
 
 ROSTER is a CSV file with a header and an ``id`` column (other columns are kept in ``keys.csv``), or a
 number N for N anonymous variants (ids ``001`` ... ``N``). For each student the tool writes
@@ -691,7 +691,7 @@ def _write_one(job: tuple) -> tuple:
     """Read back the variant's problem file, derive it, verify it, then write its pages; returns its row."""
     from .values import evaluate
 
-    student, text = job
+    student, text, who = job
     base, out = _WORKER["base"], _WORKER["out"]
     problem = problem_from_toml(text, f"variant {student}")
     values = evaluate(problem)
@@ -711,7 +711,8 @@ def _write_one(job: tuple) -> tuple:
         target = folder / "selfcheck.html"
         if target.is_symlink():
             target.unlink()
-        write_page(values, target)
+        write_page(values, target, data=text.encode("utf-8"), student=(student, who),  # the PDFs' identifier
+                   back=render_pages_names(_WORKER["fmt"])[0])
     return student, variant_id(text), [(col, shown(values, v)) for col, v in graded(values)]
 
 
@@ -759,6 +760,8 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--format", choices=FORMATS, default="pdf", help="worksheet and key format (default pdf)")
     p.add_argument("--paper", choices=("a4", "letter"), default="a4", help="paper size of the PDFs (default a4)")
     p.add_argument("--jobs", type=_jobs, default=None, metavar="N", help="processes (default: the number of cores)")
+    p.add_argument("--moodle", action="store_true",
+                   help="also write DIR/moodle.xml: one Moodle cloze question per variant (derivations.moodle)")
     return p
 
 
@@ -856,7 +859,8 @@ def main(argv: list[str] | None = None) -> int:
             _init_worker(*init)
         drawn = dict(_run(pool, _draw_task, roster.ids, progress, "drawing"))
         drawn = distinct(base, seed, drawn)
-        rows = _run(pool, _write_task, [(s, drawn[s]) for s in roster.ids], progress, "writing")
+        names = [next((v for c, v in extra.items() if c.lower() == "name"), "") for extra in roster.rows]
+        rows = _run(pool, _write_task, [(s, drawn[s], n) for s, n in zip(roster.ids, names)], progress, "writing")
     except (ProblemError, _UserError) as err:
         progress.end()
         return _fail(str(err))
@@ -885,8 +889,18 @@ def main(argv: list[str] | None = None) -> int:
         write_atomic(out / "keys.csv", buf.getvalue())
     except OSError as err:
         return _fail(f"--out: cannot write keys.csv: {err.strerror or err}")
+    if args.moodle:
+        from .moodle import write_quiz
+
+        try:
+            write_quiz(out, [student for student, _, _ in rows], base.problem.source)
+        except ProblemError as err:
+            return _fail(f"moodle.xml not written: {err}")
+        except OSError as err:
+            return _fail(f"--out: cannot write moodle.xml: {err.strerror or err}")
     made = ["problem.toml", *render_pages_names(args.format)] + (["selfcheck.html"] if write_page else [])
     cli_io.write(f"{len(rows)} variants in {reading.path_text(out)}: {', '.join(made)} each, and keys.csv "
+                 f"{'and moodle.xml ' if args.moodle else ''}"
                  f"({time.perf_counter() - start:.1f} s, {jobs} process{'es' if jobs > 1 else ''})\n")
     return 0
 
