@@ -31,6 +31,7 @@ Every directive takes ``:problem:``. ``derivations_worksheet = True`` (or ``-t w
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from docutils import nodes
