@@ -502,6 +502,9 @@ def collect_pdfs(app, doctree, docname):
             node["refuri"] = app.builder.get_relative_uri(docname, target)
 
 
+# Roles of this extension with no MyST-MD counterpart (derivations.myst): {deriv-link} rewrites links to a
+# Sphinx builder's page URIs (html, dirhtml, singlehtml), which a MyST site does not have.
+SPHINX_ONLY_ROLES = ("deriv-link",)
 # Files a build writes beside its pages (not pages themselves), which a page may link with {deriv-link}.
 OUTPUT_FILES = ("selfcheck.html",)
 _DOCNAME = re.compile(r"[A-Za-z0-9_-]+(?:/[A-Za-z0-9_-]+)*", re.ASCII)
