@@ -206,9 +206,10 @@ def _body(values, data: dict) -> str:
     return "\n".join(out), page
 
 
-def page_html(values) -> str:
-    """The self-check page for ``values``' problem (one hidden layer, one sample: the handout's layout)."""
-    checker = Checker(values.problem)
+def page_html(values, checker: Checker | None = None) -> str:
+    """The self-check page for ``values``' problem (one hidden layer, one sample: the handout's layout);
+    ``checker``: its :class:`Checker`, if the caller has one already."""
+    checker = checker if checker is not None else Checker(values.problem)
     data = page_data(checker)
     body, page = _body(values, data)
     script = _SCRIPT.replace("/*DATA*/", json.dumps(data, ensure_ascii=True).replace("</", "<\\/"))

@@ -19,6 +19,7 @@ from derivations import evaluate, load_problem, variants
 from derivations.ops import ACTIVATIONS
 from derivations.variants import main, read_base
 
+from browser import page  # noqa: F401 (conftest's session browser)
 from test_numeric import numpy_backprop
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -147,7 +148,7 @@ def test_a_symmetric_base_gives_symmetric_variants_whose_theorems_hold():
 def test_a_base_that_asks_the_impossible_is_one_line(tmp_path, capsys, monkeypatch):
     # every hidden unit equal (constant W_a) and unit 2 dead: then all are dead
     path = _base_file(tmp_path, "bad.toml", load_problem_text() + "\n[variants]\ndead = [2]\n")
-    code = main(["2", "--out", str(tmp_path / "out"), "--config", str(path), "--jobs", "1", "--format", "md"])
+    code = main(["2", "--out", str(tmp_path / "out"), "--seed", "s", "--config", str(path), "--jobs", "1", "--format", "md"])
     err = capsys.readouterr().err
     assert code == 2 and err.count("\n") == 1 and "one dead unit means all dead" in err
     # rules no draw can meet: each of 2000 attempts is refused, then one line
@@ -157,7 +158,8 @@ def test_a_base_that_asks_the_impossible_is_one_line(tmp_path, capsys, monkeypat
     with pytest.raises(variants.ProblemError, match="no draw in 50 attempts"):
         variants.draw(base, "s", "x")
     # and from the worker processes (forked with these settings): the same one line
-    assert main(["2", "--out", str(tmp_path / "out2"), "--config", str(RANDOM_INIT), "--jobs", "2", "--format", "md"]) == 2
+    assert main(["2", "--out", str(tmp_path / "out2"), "--seed", "s", "--config", str(RANDOM_INIT), "--jobs", "2",
+                 "--format", "md"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert "no draw in 50 attempts" in err[-1] and len(err) <= 2
 
@@ -243,7 +245,7 @@ def test_keys_csv_matches_an_independent_backprop(tmp_path, config):
         want = {"grad.w_b11": ref["W_b"][0, 0], "grad.w_b21": ref["W_b"][1, 0], "grad.w_a11": ref["W_a"][0, 0],
                 "forward.O[1]": ref["O"][0], "forward.O[2]": ref["O"][1]}
         for col, value in want.items():
-            got = float(r[col])
+            got = float(Fraction(r[col]))  # an exact fraction (1/3) or a decimal
             assert math.isclose(got, value, rel_tol=5e-4, abs_tol=1e-15), (r["id"], col, got, value)
         assert r["variant"] in (out / r["id"] / "key.md").read_text()
         assert r["variant"] in (out / r["id"] / "worksheet.md").read_text()
@@ -259,7 +261,7 @@ def test_verification_failure_writes_nothing_and_says_so(tmp_path, capsys, monke
 
     monkeypatch.setattr(variants, "numpy_backprop", wrong)
     out = tmp_path / "out"
-    assert main(["2", "--out", str(out), "--jobs", "1", "--format", "md"]) == 1
+    assert main(["2", "--out", str(out), "--seed", "s", "--jobs", "1", "--format", "md"]) == 1
     err = capsys.readouterr().err
     assert "verification failed" in err and len(err.strip().splitlines()) <= 2
     assert not (out / "001" / "problem.toml").exists() and not (out / "keys.csv").exists()
@@ -272,6 +274,76 @@ def test_collisions_are_redrawn_for_the_later_id_only():
     out = variants.distinct(base, "s", dict(drawn))
     keeper = min(("a", "b"), key=lambda s: variants._order("s", s))
     assert out[keeper] == text and len(set(out.values())) == 2
+
+
+# -- every value handed out is accepted back ----------------------------------------------------------------------
+
+
+THREE_OUT = '[network]\nlayers = [3, 4, 3]\nactivation = "relu"\nloss = "{loss}"\n[data]\nx = [0.9, 0.5, 0.1]\ny = [0, 1, 0]\n'
+# The checker's test: constant and unequal inits, 2 and 3 outputs, with how many students each.
+ACCEPTED = {
+    "constant, 2 outputs": (None, 4),
+    "constant, 3 outputs": (THREE_OUT.format(loss="mse") + "[init]\nW_a = 0.1\nW_b = 0.1\n", 4),
+    "unequal, 2 outputs": (RANDOM_INIT.read_text(), 3),
+    "unequal, 3 outputs": (THREE_OUT.format(loss="cross_entropy") + "[init]\n"
+                           "W_a = [[0.1, 0.2, 0.3], [0.3, 0.2, 0.1], [0.2, 0.2, 0.2], [0.1, 0.3, 0.2]]\n"
+                           "W_b = [[0.1, 0.2, 0.3, 0.4], [0.4, 0.3, 0.2, 0.1], [0.2, 0.1, 0.4, 0.3]]\n", 3),
+}
+
+
+@pytest.fixture(scope="module")
+def accepted_sets(tmp_path_factory):
+    """``{base name: --out folder}``: each base's variants, written by the command line."""
+    out = {}
+    for name, (text, n) in ACCEPTED.items():
+        tmp = tmp_path_factory.mktemp("accepted")
+        extra = ["--config", str(_base_file(tmp, "base.toml", text))] if text else []
+        assert main([str(n), "--out", str(tmp / "out"), "--seed", "accept", "--format", "md", "--jobs", "2", *extra]) == 0
+        out[name] = tmp / "out"
+    return out
+
+
+@pytest.mark.parametrize("name", ACCEPTED)
+def test_every_keys_csv_value_is_correct_for_the_checker(accepted_sets, name):
+    from derivations.check import Checker
+
+    rows = list(csv.DictReader(open(accepted_sets[name] / "keys.csv", newline="")))
+    assert len(rows) == ACCEPTED[name][1]
+    for r in rows:
+        answers = {k: v for k, v in r.items() if k.startswith(("forward.", "backward.", "grad."))}
+        verdicts = Checker(load_problem(accepted_sets[name] / r["id"] / "problem.toml")).check(answers)
+        wrong = {k: (answers[k], v.verdict) for k, v in verdicts.items() if v.verdict != "correct"}
+        assert not wrong and len(verdicts) == len(answers) > 20, (name, r["id"], wrong)
+
+
+def test_a_three_output_constant_key_hands_out_exact_thirds(accepted_sets):
+    rows = list(csv.DictReader(open(accepted_sets["constant, 3 outputs"] / "keys.csv", newline="")))
+    assert all(r["forward.Y[1]"] == "1/3" for r in rows)  # the key's 1/3, not 0.3333
+    assert {r["backward.dY_dO[1,1]"] for r in rows} == {"2/9"}
+
+
+@pytest.mark.parametrize("name", ["constant, 3 outputs", "unequal, 3 outputs"])
+def test_every_keys_csv_value_is_correct_on_the_self_check_page(accepted_sets, page, name):
+    out = accepted_sets[name]
+    rows = list(csv.DictReader(open(out / "keys.csv", newline="")))
+    for r in rows[:2]:
+        page.goto((out / r["id"] / "selfcheck.html").resolve().as_uri())
+        answers = {k: v for k, v in r.items() if k.startswith(("forward.", "backward.", "grad."))}
+        verdicts = page.evaluate("""(answers) => {
+            const inputs = Array.from(document.querySelectorAll("input[data-key]"));
+            for (const el of inputs) { const k = el.dataset.key.replace(/#\\d+$/, ""); if (k in answers) el.value = answers[k]; }
+            inputs[0].dispatchEvent(new Event("change"));
+            const out = {};
+            for (const el of inputs) {
+                const k = el.dataset.key.replace(/#\\d+$/, "");
+                if (k in answers) out[el.dataset.key] = document.querySelector(`[data-feedback-for="${el.dataset.key}"]`).className;
+            }
+            return out;
+        }""", answers)
+        typed = {k.split("#")[0] for k in verdicts}
+        assert typed <= set(answers) and len(typed) > 20  # the page's blanks (a 3-output page shows two of ∇O)
+        wrong = {k: c for k, c in verdicts.items() if "correct" not in c.split()}
+        assert not wrong, (name, r["id"], wrong)
 
 
 # -- the self-check page -------------------------------------------------------------------------------------------------
@@ -319,33 +391,55 @@ def test_bad_rosters_are_one_line_exit_2(tmp_path, capsys, content):
     roster = tmp_path / "r.csv"
     roster.write_bytes(content if isinstance(content, bytes) else content.encode("utf-8"))
     out = tmp_path / "out"
-    assert main([str(roster), "--out", str(out), "--jobs", "1"]) == 2
+    assert main([str(roster), "--out", str(out), "--seed", "s", "--jobs", "1"]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and err.startswith("python -m derivations.variants: error:"), err
     assert not out.exists() or not any(out.iterdir())
 
 
-@pytest.mark.parametrize("args", [
-    ["0"], ["100000"], ["missing.csv"], ["3", "--seed", "a\nb"], ["3", "--jobs", "0"], ["3", "--format", "docx"],
-    ["3", "--config", "missing.toml"], ["3", "--out", "again"],
-], ids=["zero", "too many", "missing file", "seed", "jobs", "format", "config", "out twice"])
-def test_bad_arguments_are_one_line_exit_2(tmp_path, capsys, args):
+BAD_ARGUMENTS = {  # each with a fragment of its one line (so that it fails for its own reason)
+    "zero": (["0", "--seed", "s"], "ROSTER"),
+    "too many": (["100000", "--seed", "s"], "ROSTER"),
+    "missing file": (["missing.csv", "--seed", "s"], "does not exist"),
+    "seed": (["3", "--seed", "a\nb"], "--seed"),
+    "no seed": (["3"], "--seed"),
+    "empty seed": (["3", "--seed", " "], "--seed"),
+    "seed and seed file": (["3", "--seed", "s", "--seed-file", "f"], "not allowed with"),
+    "missing seed file": (["3", "--seed-file", "missing.txt"], "--seed-file"),
+    "jobs": (["3", "--seed", "s", "--jobs", "0"], "--jobs"),
+    "format": (["3", "--seed", "s", "--format", "docx"], "--format"),
+    "config": (["3", "--seed", "s", "--config", "missing.toml"], "config"),
+    "out twice": (["3", "--seed", "s", "--out", "again"], "--out"),
+}
+
+
+@pytest.mark.parametrize("args, fragment", BAD_ARGUMENTS.values(), ids=BAD_ARGUMENTS.keys())
+def test_bad_arguments_are_one_line_exit_2(tmp_path, capsys, args, fragment):
     try:
         code = main([*args, "--out", str(tmp_path / "out")])
     except SystemExit as exit_:
         code = exit_.code
     assert code == 2
     err = capsys.readouterr().err
-    assert err.count("\n") == 1 and "error:" in err, err
+    assert err.count("\n") == 1 and "error:" in err and fragment in err, err
+
+
+def test_the_seed_can_come_from_a_file(tmp_path):
+    (tmp_path / "seed.txt").write_text("course-1\n", encoding="utf-8")
+    roster = _roster(tmp_path, "r.csv", ROWS[:2])
+    from_file = tmp_path / "file"
+    assert main([str(roster), "--out", str(from_file), "--seed-file", str(tmp_path / "seed.txt"), "--format", "md",
+                 "--jobs", "1"]) == 0
+    assert _files(from_file) == _files(_run(tmp_path, roster, "flag", "--jobs", "1"))
 
 
 def test_a_base_the_page_cannot_show_is_one_line(tmp_path, capsys):
     deep = _base_file(tmp_path, "deep.toml", '[network]\nlayers = [2, 2, 2, 2]\n[data]\nx = [1, 2]\ny = [1, 0]\n')
-    assert main(["2", "--out", str(tmp_path / "out"), "--config", str(deep)]) == 2
+    assert main(["2", "--out", str(tmp_path / "out"), "--seed", "s", "--config", str(deep)]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "one hidden layer" in err
     bad = _base_file(tmp_path, "digits.toml", load_problem_text() + "\n[variants]\ndigits = 9\n")
-    assert main(["2", "--out", str(tmp_path / "out"), "--config", str(bad)]) == 2
+    assert main(["2", "--out", str(tmp_path / "out"), "--seed", "s", "--config", str(bad)]) == 2
     assert "variants.digits" in capsys.readouterr().err
 
 
