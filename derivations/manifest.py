@@ -190,15 +190,19 @@ class Folder:
         held = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
         try:
             write_atomic(self.path / PENDING, manifest_text(entries))
-            (self.path / "keys.csv").unlink(missing_ok=True)  # a set without keys.csv is visibly incomplete
-            for name in sorted(names, key=lambda n: n == "keys.csv"):  # keys.csv last
-                target = self.path / name
-                target.parent.mkdir(exist_ok=True)
-                os.replace(self.staging / name, target)
-            for name in stale:
-                (self.path / name).unlink(missing_ok=True)
-            write_atomic(self.path / MANIFEST, manifest_text(entries))
-            (self.path / PENDING).unlink()
+            try:
+                (self.path / "keys.csv").unlink(missing_ok=True)  # a set without keys.csv is visibly incomplete
+                for name in sorted(names, key=lambda n: n == "keys.csv"):  # keys.csv last
+                    target = self.path / name
+                    target.parent.mkdir(exist_ok=True)
+                    os.replace(self.staging / name, target)
+                for name in stale:
+                    (self.path / name).unlink(missing_ok=True)
+                write_atomic(self.path / MANIFEST, manifest_text(entries))
+                (self.path / PENDING).unlink()
+            except OSError as err:
+                raise ProblemError("--out", f"moving the files into {self.where} failed ({err.strerror or err}): the set is "
+                                            f"partly replaced, without keys.csv ({PENDING} records it); run again") from None
             shutil.rmtree(self.staging, ignore_errors=True)
             self.staging = None
         finally:

@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 from sympy import Rational
 
-from derivations import evaluate, load_problem, variants
+from derivations import evaluate, load_problem, manifest, variants  # noqa: F401 (manifest: patched)
 from derivations.ops import ACTIVATIONS
 from derivations.variants import main, read_base
 
@@ -465,3 +465,204 @@ def test_the_sphinx_extension_builds_a_variants_page(tmp_path):
     assert build.returncode == 0, build.stderr
     html = (tmp_path / "site" / "index.html").read_text(encoding="utf-8")
     assert key["forward.H[1]"] in html and key["grad.w_b11"].lstrip("-") in html
+
+
+# -- nothing lost: the output folder ------------------------------------------------------------------------------
+
+
+def _state(out: Path) -> dict:
+    """Every file under ``out`` (hidden ones too) and its bytes."""
+    return {str(f.relative_to(out)): f.read_bytes() for f in sorted(out.rglob("*")) if f.is_file()}
+
+
+def _no_leftovers(out: Path):
+    names = [str(f.relative_to(out)) for f in out.rglob("*")]
+    assert not [n for n in names if n.endswith(".tmp") or ".variants-staging-" in n or ".variants.pending" in n], names
+
+
+def _consistent(out: Path):
+    """keys.csv names every folder's variant, and every manifest line holds."""
+    for r in csv.DictReader(open(out / "keys.csv", newline="")):
+        assert r["variant"] == hashlib.sha256((out / r["id"] / "problem.toml").read_bytes()).hexdigest()[:8], r["id"]
+    for line in (out / "manifest.sha256").read_text().splitlines():
+        digest, name = line.split("  ")
+        assert hashlib.sha256((out / name).read_bytes()).hexdigest() == digest, name
+
+
+def test_a_rerun_never_overwrites_a_hand_edited_key(tmp_path, capsys):
+    out = tmp_path / "out"
+    args = ["1", "--out", str(out), "--seed", "s", "--jobs", "1"]
+    assert main(args) == 0  # PDFs, as a teacher runs it
+    key = out / "001" / "key.pdf"
+    key.write_bytes(key.read_bytes() + b"% the teacher's note\n")
+    before = _state(out)
+    capsys.readouterr()
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "001/key.pdf" in err and "changed since" in err and "--force" in err, err
+    assert _state(out) == before
+    _no_leftovers(out)
+    assert main(args + ["--force"]) == 0  # the teacher says so: the tool's key again
+    assert b"teacher" not in key.read_bytes() and "--force overwrote 1 file" in capsys.readouterr().err
+    _consistent(out)
+
+
+@pytest.mark.parametrize("theirs", ["keys.csv", "001/problem.toml", "manifest.sha256"])
+def test_a_folder_with_the_teachers_own_files_is_left_alone(tmp_path, capsys, theirs):
+    out = tmp_path / "out"
+    (out / theirs).parent.mkdir(parents=True)
+    (out / theirs).write_text("id,grade\nada,=1+1\n" if theirs != "manifest.sha256" else "my list\n")
+    assert main(["1", "--out", str(out), "--seed", "s", "--format", "md", "--jobs", "1"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and theirs in err, err
+    assert set(_state(out)) == {theirs, ".variants.lock"} and (out / theirs).read_text().endswith("\n")
+
+
+def test_the_teachers_other_files_survive_a_rerun_and_a_format_change(tmp_path):
+    out = _run(tmp_path, "2", "out", "--jobs", "1")
+    notes = out / "001" / "notes.txt"
+    notes.write_text("Ada asked about ReLU")
+    assert main(["2", "--out", str(out), "--seed", "course-2", "--format", "html", "--jobs", "1"]) == 0
+    assert notes.read_text() == "Ada asked about ReLU"
+    assert not (out / "001" / "key.md").exists()  # the tool's own page of the old draw: no folder mixes two runs
+    assert (out / "001" / "key.html").exists()
+    _consistent(out)
+    _no_leftovers(out)
+
+
+def test_same_seed_gives_byte_identical_sets_pdfs_included(tmp_path):
+    first, second = tmp_path / "a", tmp_path / "b"
+    for out in (first, second):
+        assert main(["2", "--out", str(out), "--seed", "s", "--jobs", "1"]) == 0
+    assert _state(first) == _state(second) and "001/key.pdf" in _state(first)
+
+
+def test_a_second_run_into_a_locked_folder_is_refused(tmp_path, capsys):
+    import fcntl
+    import os
+
+    out = _run(tmp_path, "1", "out", "--jobs", "1")
+    before = _state(out)
+    fd = os.open(out / ".variants.lock", os.O_RDWR)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)  # as a running tool holds it
+        assert main(["1", "--out", str(out), "--seed", "other", "--format", "md", "--jobs", "1"]) == 2
+    finally:
+        os.close(fd)
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "another run is writing" in err
+    assert _state(out) == before
+
+
+def _cli(out, seed, n, jobs="1", **kwargs):
+    import subprocess
+
+    return subprocess.Popen([sys.executable, "-m", "derivations.variants", str(n), "--out", str(out), "--seed", seed,
+                             "--format", "md", "--jobs", jobs], cwd=ROOT, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, **kwargs)
+
+
+def test_two_runs_at_once_leave_one_consistent_set(tmp_path):
+    out = tmp_path / "out"
+    runs = [_cli(out, seed, 3) for seed in ("one", "two")]
+    results = [(p.wait(timeout=300), p.communicate()[1]) for p in runs]
+    codes = sorted(code for code, _ in results)
+    assert codes in ([0, 0], [0, 2]), results  # the later one refused, or both in turn
+    assert all("another run is writing" in err for code, err in results if code == 2)
+    _consistent(out)
+    _no_leftovers(out)
+
+
+def test_ctrl_c_during_a_rerun_changes_nothing_and_leaves_no_temporary_file(tmp_path):
+    import os
+    import signal
+    import time
+
+    out = _run(tmp_path, "2", "out", "--jobs", "1")
+    before = _state(out)
+    run = _cli(out, "another-seed", 8, jobs="2", start_new_session=True)
+    deadline = time.monotonic() + 120
+    while not list(out.glob(".variants-staging-*/*/selfcheck.html")):  # some of the new set is written
+        assert run.poll() is None and time.monotonic() < deadline, run.communicate()
+        time.sleep(0.05)
+    os.killpg(run.pid, signal.SIGINT)  # Ctrl-C at a terminal: the whole process group
+    _, err = run.communicate(timeout=120)
+    assert run.returncode == 130 and err.strip().splitlines() == [
+        f"python -m derivations.variants: interrupted; nothing in {out} changed"], err
+    assert _state(out) == before
+    _no_leftovers(out)
+
+
+def test_a_commit_cut_short_is_named_and_repaired_by_the_next_run(tmp_path, capsys, monkeypatch):
+    import os
+
+    out = _run(tmp_path, "3", "out", "--jobs", "1")
+    moved = []
+
+    class PowerCut:  # the commit's os: the third file's move fails
+        def __getattr__(self, name):
+            return getattr(os, name)
+
+        def replace(self, src, dst):
+            if len(moved) == 2:
+                raise OSError(5, "Input/output error")
+            moved.append(dst)
+            os.replace(src, dst)
+
+    monkeypatch.setattr(manifest, "os", PowerCut())
+    assert main(["3", "--out", str(out), "--seed", "new", "--format", "md", "--jobs", "1"]) == 2
+    err = capsys.readouterr().err
+    assert "partly replaced" in err and err.count("\n") == 1
+    assert not (out / "keys.csv").exists() and (out / ".variants.pending").exists()  # visibly incomplete
+    monkeypatch.setattr(manifest, "os", os)
+    assert main(["3", "--out", str(out), "--seed", "new", "--format", "md", "--jobs", "1"]) == 0
+    assert "cut short" in capsys.readouterr().err
+    _consistent(out)
+    _no_leftovers(out)
+
+
+def test_formula_names_reach_keys_csv_neutralised(tmp_path):
+    roster = tmp_path / "r.csv"
+    names = ['=HYPERLINK("http://x","y")', "+cmd|' /C calc'!A0", "@SUM(1+1)", "-2+3", "\tTab"]
+    roster.write_text("id,name\n" + "".join(f'k{k},"{n.replace(chr(34), 2 * chr(34))}"\n' for k, n in enumerate(names)),
+                      encoding="utf-8")
+    out = _run(tmp_path, roster, "out", "--jobs", "1")
+    rows = list(csv.DictReader(open(out / "keys.csv", newline="")))
+    assert [r["name"] for r in rows] == ["'" + n for n in names]
+    assert rows[0]["grad.w_b11"].startswith("-") or rows[1]["grad.w_b11"].startswith("-")  # numbers stay numbers
+    for r in rows:
+        Fraction(r["grad.w_b11"])
+
+
+STRICT_ROSTERS = {  # each: the roster, and what its one line says
+    "unclosed quote": ('id,name\nada,"Ada Lovelace\nbo,Bo\ncy,Cy\ndee,Dee\n', "line 2: an unclosed quote"),
+    "quote closed rows later": ('id,name\nada,"Ada\nbo,Bo\ncy,"Cy"\n', "line 2:"),
+    "quoted cell over two lines": ('id,name\nada,"Ada\nL."\n', "line 2: a quoted field runs over lines 2 to 3"),
+    "stray quote": ('id,name\nada,"Ada" L\n', "line 2: not valid CSV"),
+    "too few fields": ("id,name,email\nada,Ada\n", "line 2: 2 fields, but the header has 3"),
+    "semicolon row, comma header": ("id,name\nada;Ada\n", "line 2: 1 field, but the header has 2 (the line holds ';'"),
+    "comma row, semicolon header": ("id;name\nada;Ada\nbo,Bo\n", "line 3: 1 field, but the header has 2 (the line holds ','"),
+    "tab row, comma header": ("id,name\nada\tAda\n", "holds a tab"),
+    "semicolon id": ("id\nada;Ada\n", "line 2: id 'ada;Ada' is not an id (the line holds ';'"),
+    "reserved keys.csv": ("id\nada\nkeys.csv\n", "line 3: id 'keys.csv' is the name of a file the tool writes"),
+    "reserved manifest": ("id\nMANIFEST.sha256\n", "line 2: id 'MANIFEST.sha256' is the name of a file"),
+}
+
+
+@pytest.mark.parametrize("content, says", STRICT_ROSTERS.values(), ids=STRICT_ROSTERS.keys())
+def test_strict_rosters_name_the_line(tmp_path, capsys, content, says):
+    roster = tmp_path / "r.csv"
+    roster.write_text(content, encoding="utf-8")
+    out = tmp_path / "out"
+    assert main([str(roster), "--out", str(out), "--seed", "s", "--jobs", "1"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and says in err, err
+    assert not out.exists()
+
+
+@pytest.mark.parametrize("sep", [";", "\t"], ids=["semicolon", "tab"])
+def test_semicolon_and_tab_rosters_are_read(tmp_path, sep):
+    roster = tmp_path / "r.csv"
+    roster.write_text(f"id{sep}name\nada{sep}Ada L.\nbo{sep}Bo\n", encoding="utf-8")
+    rows = list(csv.DictReader(open(_run(tmp_path, roster, "out", "--jobs", "1") / "keys.csv", newline="")))
+    assert [(r["id"], r["name"]) for r in rows] == [("ada", "Ada L."), ("bo", "Bo")]
