@@ -59,8 +59,10 @@ import hashlib
 import io
 import os
 import re
+import signal
 import stat
 import sys
+import threading
 import time
 from dataclasses import dataclass
 from fractions import Fraction
@@ -907,6 +909,14 @@ def main(argv: list[str] | None = None) -> int:
     progress = _Progress(len(roster.ids))
     init = (base, seed, str(staging), args.format, args.paper, {"MARGIN": MARGIN, "MAX_ATTEMPTS": MAX_ATTEMPTS})
     pool = None
+    stopped = []  # the signal that stopped the run
+
+    def stop(signum, _frame):  # `kill` (SIGTERM) cleans up as Ctrl-C does
+        stopped.append(signum)
+        raise KeyboardInterrupt
+
+    main_thread = threading.current_thread() is threading.main_thread()
+    term = signal.signal(signal.SIGTERM, stop) if main_thread else None
     try:
         try:
             if jobs > 1:
@@ -940,13 +950,15 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     except KeyboardInterrupt:
         progress.end()
-        if folder.staging is None:  # the commit was done when Ctrl-C was let through
+        if folder.staging is None:  # the commit was done when the signal was let through
             print(f"{PROG}: interrupted after the set was written", file=sys.stderr)
         else:
             print(f"{PROG}: interrupted; nothing in {reading.path_text(out)} changed", file=sys.stderr)
-        return 130
+        return 128 + (stopped[0] if stopped else signal.SIGINT)
     finally:
         folder.close()
+        if main_thread:
+            signal.signal(signal.SIGTERM, term)
     if folder.overwritten:
         print(f"{PROG}: note: --force overwrote {len(folder.overwritten)} file(s) the tool had not written, e.g. "
               f"{folder.overwritten[0]}", file=sys.stderr)

@@ -573,7 +573,8 @@ def test_two_runs_at_once_leave_one_consistent_set(tmp_path):
     _no_leftovers(out)
 
 
-def test_ctrl_c_during_a_rerun_changes_nothing_and_leaves_no_temporary_file(tmp_path):
+@pytest.mark.parametrize("how", ["ctrl-c", "kill"])
+def test_an_interrupted_rerun_changes_nothing_and_leaves_no_temporary_file(tmp_path, how):
     import os
     import signal
     import time
@@ -585,9 +586,12 @@ def test_ctrl_c_during_a_rerun_changes_nothing_and_leaves_no_temporary_file(tmp_
     while not list(out.glob(".variants-staging-*/*/selfcheck.html")):  # some of the new set is written
         assert run.poll() is None and time.monotonic() < deadline, run.communicate()
         time.sleep(0.05)
-    os.killpg(run.pid, signal.SIGINT)  # Ctrl-C at a terminal: the whole process group
+    if how == "ctrl-c":
+        os.killpg(run.pid, signal.SIGINT)  # Ctrl-C at a terminal: the whole process group
+    else:
+        run.terminate()  # `kill PID`: SIGTERM to the tool alone
     _, err = run.communicate(timeout=120)
-    assert run.returncode == 130 and err.strip().splitlines() == [
+    assert run.returncode == {"ctrl-c": 130, "kill": 143}[how] and err.strip().splitlines() == [
         f"python -m derivations.variants: interrupted; nothing in {out} changed"], err
     assert _state(out) == before
     _no_leftovers(out)
