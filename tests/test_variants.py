@@ -670,3 +670,24 @@ def test_semicolon_and_tab_rosters_are_read(tmp_path, sep):
     roster.write_text(f"id{sep}name\nada{sep}Ada L.\nbo{sep}Bo\n", encoding="utf-8")
     rows = list(csv.DictReader(open(_run(tmp_path, roster, "out", "--jobs", "1") / "keys.csv", newline="")))
     assert [(r["id"], r["name"]) for r in rows] == [("ada", "Ada L."), ("bo", "Bo")]
+
+
+def test_a_full_disk_mid_run_changes_nothing_and_leaves_no_temporary_file(tmp_path, capsys, monkeypatch):
+    import errno
+
+    out = _run(tmp_path, "2", "out", "--jobs", "1")
+    before = _state(out)
+    real, written = variants.write_atomic, []
+
+    def full_disk(path, data):
+        if len(written) == 5:  # the second student's key
+            raise OSError(errno.ENOSPC, "No space left on device")
+        written.append(path)
+        real(path, data)
+
+    monkeypatch.setattr(variants, "write_atomic", full_disk)
+    assert main(["2", "--out", str(out), "--seed", "other", "--format", "md", "--jobs", "1"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "No space left on device; nothing changed" in err, err
+    assert _state(out) == before
+    _no_leftovers(out)
