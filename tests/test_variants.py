@@ -691,3 +691,14 @@ def test_a_full_disk_mid_run_changes_nothing_and_leaves_no_temporary_file(tmp_pa
     assert err.count("\n") == 1 and "No space left on device; nothing changed" in err, err
     assert _state(out) == before
     _no_leftovers(out)
+
+
+def test_a_student_folder_that_is_a_symlink_is_never_written_through(tmp_path, capsys):
+    out, elsewhere = tmp_path / "out", tmp_path / "elsewhere"
+    out.mkdir()
+    elsewhere.mkdir()
+    (out / "001").symlink_to(elsewhere)
+    assert main(["1", "--out", str(out), "--seed", "s", "--format", "md", "--jobs", "1"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "001 is a symbolic link" in err, err
+    assert not any(elsewhere.iterdir())
