@@ -570,8 +570,10 @@ def separator(header: str) -> str:
     """The roster's separator, from its header line: a comma, else a semicolon or a tab (as spreadsheets in
     many locales save CSV), else a comma (a one-column header).
 
-    >>> separator("id,name"), separator("id;name"), separator("id\tname"), separator("id")
-    (',', ';', '\t', ',')
+    >>> separator("id,name"), separator("id;name"), separator("id")
+    (',', ';', ',')
+    >>> separator("id" + chr(9) + "name") == chr(9)
+    True
     """
     return next((c for c in SEPARATORS if c in header), ",")
 
