@@ -71,7 +71,8 @@ def blanks(d: Derivation) -> dict:
             out[f"backward.dL_dY[{k + 1}]{at}"] = g
         for k, row in enumerate(sy.dY_dO[s]):
             for j, e in enumerate(row):
-                out[f"backward.dY_dO[{k + 1},{j + 1}]{at}"] = e
+                if j == k or not d.output.elementwise:  # an elementwise output's Jacobian is diagonal
+                    out[f"backward.dY_dO[{k + 1},{j + 1}]{at}"] = e
         for key in backward_keys(d)[2:]:
             for i, g in enumerate(sy.grad(key[4:], s)):
                 out[f"backward.{key}[{i + 1}]{at}"] = g

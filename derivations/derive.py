@@ -33,7 +33,7 @@ from functools import cached_property
 from sympy import Add, Expr, ImmutableMatrix, Integer, Mul, Rational, Symbol
 
 from .errors import ProblemError
-from .ops import ACTIVATIONS, LOSSES, linear, softmax, softmax_local
+from .ops import ACTIVATIONS, LOSSES, OUTPUTS, linear
 from .problem import LETTERS, Problem, bias_name, weight_name
 
 
@@ -142,7 +142,7 @@ class Symbols:
 
     ``node(key, s)`` is the vector of a forward quantity (``"H"``, ``"L1"``, ``"O"``, ``"Y"``) for sample
     ``s``; ``grad(key, s)`` the gradient of the loss with respect to it (``∇O``); ``dY_dO[s][k][j]`` the
-    softmax Jacobian; ``loss[s]`` each sample's loss and ``total`` the loss ``ℒ``."""
+    output layer's Jacobian (diagonal for an elementwise output); ``loss[s]`` each sample's loss and ``total`` the loss ``ℒ``."""
 
     def __init__(self, problem: Problem):
         self.tex: dict = {}
@@ -265,8 +265,8 @@ class Op:
             return linear(sy.W[self.layer], v, None if sy.b is None else sy.b[self.layer])
         if self.kind == "activation":
             return [d.act(self.layer).forward(h) for h in v]
-        if self.kind == "softmax":
-            return d.rule("softmax.forward", softmax)(v)
+        if self.kind == "output":
+            return d.rule("output.forward", d.output.forward)(v)
         return [d.rule("loss.forward", LOSSES[p.loss].forward)(v, sy.y[s])]
 
     def edges(self, d: "Derivation", s: int, i: int) -> list:
@@ -279,14 +279,16 @@ class Op:
             return [(j, W[i, j]) for j in range(W.shape[1])]
         if self.kind == "activation":
             return [(i, d.local_activation(self.layer, i, s))]
-        if self.kind == "softmax":
+        if self.kind == "output":  # Y_i depends on every O_j (softmax), or on O_i alone (elementwise)
+            if d.output.elementwise:
+                return [(i, sy.dY_dO[s][i][i])]
             return [(j, sy.dY_dO[s][i][j]) for j in range(d.problem.n_out)]
         return [(k, sy.grad("Y", s)[k]) for k in range(d.problem.n_out)]  # the loss: ∂ℓ/∂Y_k, named ∇Y_k
 
     def term(self, g: Expr, local: Expr) -> Expr:
-        """One chain-rule term, unevaluated, as the handout writes it: ``∂Y_1/∂O_1·∇Y_1`` for the softmax,
-        ``∇O_1·w^b_11`` for a linear layer, ``∇L_1·ReLU'(H_1)`` for an activation."""
-        if self.kind == "softmax":
+        """One chain-rule term, unevaluated, as the handout writes it: ``∂Y_1/∂O_1·∇Y_1`` for the output
+        layer, ``∇O_1·w^b_11`` for a linear layer, ``∇L_1·ReLU'(H_1)`` for an activation."""
+        if self.kind == "output":
             return Mul(local, g, evaluate=False)
         return Mul(g, local, evaluate=False)
 
@@ -329,6 +331,7 @@ class Derivation:
         self.rules = dict(rules or {})
         self.symbols = sy = Symbols(problem)
         self.loss_fn = LOSSES[p.loss]
+        self.output = OUTPUTS[p.output]
         self.ops = self._ops()
         defs: dict = {}
         S = p.n_samples
@@ -344,10 +347,10 @@ class Derivation:
             for op in reversed(self.ops):
                 if op.inp == "x":
                     continue  # no gradient with respect to the data
-                if op.kind == "softmax":  # its local derivatives are named: ∂Y_k/∂O_j
-                    for k in range(p.n_out):
+                if op.kind == "output":  # its local derivatives are named: ∂Y_k/∂O_j (0 off the diagonal of
+                    for k in range(p.n_out):  # an elementwise output)
                         for j in range(p.n_out):
-                            defs[sy.dY_dO[s][k][j]] = self.rule("softmax.local", softmax_local)(sy.node("Y", s), k, j)
+                            defs[sy.dY_dO[s][k][j]] = self.rule("output.local", self.output.local)(sy.node("Y", s), k, j)
                 terms: dict = {}
                 outs = [Integer(1)] if op.out == "loss" else sy.grad(op.out, s)
                 for i, g in enumerate(outs):
@@ -383,7 +386,7 @@ class Derivation:
 
         A derivation with a rule replaced is the same engine with one local step done differently: the
         mistake catalogue uses it to compute what a classic slip gives. The rules: ``"loss.forward"``,
-        ``"loss.local"`` (``(Y, y, i)``), ``"softmax.forward"``, ``"softmax.local"`` (``(Y, k, j)``),
+        ``"loss.local"`` (``(Y, y, i)``), ``"output.forward"``, ``"output.local"`` (``(Y, k, j)``),
         ``"activation.local"`` (``(layer, h, l)``), ``"linear.input"`` (``(param, s, default)``: what
         ``∂out_i/∂w_ij`` is) and ``"edges"`` (``(op, s, i, default)``: an operation's local derivatives)."""
         return self.rules.get(name, default)
@@ -399,7 +402,7 @@ class Derivation:
             H, L = keys[2 * l], keys[2 * l + 1]
             ops += [Op("linear", inp, H, l), Op("activation", H, L, l)]
             inp = L
-        return ops + [Op("linear", inp, "O", p.depth), Op("softmax", "O", "Y"), Op("loss", "Y", "loss")]
+        return ops + [Op("linear", inp, "O", p.depth), Op("output", "O", "Y"), Op("loss", "Y", "loss")]
 
     # -- parameters --------------------------------------------------------------------------------------
 

@@ -90,10 +90,15 @@ class Step:
         return "\n".join(lines + [f"    return {self.body}"])
 
 
-def _array(items) -> str:
-    """``np.array([...])`` of printed rows (nested lists for a matrix of rows)."""
+def _array(items, like: str | None = None) -> str:
+    """``np.array([...])`` of printed rows (nested lists for a matrix of rows); a constant entry (an elementwise
+    output's zero off the diagonal) is broadcast to the shape of ``like`` (a batch's row), so rows stay equal."""
     def inner(v):
-        return "[" + ", ".join(inner(e) for e in v) + "]" if isinstance(v, list) else code(v)
+        if isinstance(v, list):
+            return "[" + ", ".join(inner(e) for e in v) + "]"
+        if like is not None and v.is_number:
+            return f"np.full_like({like}, {code(v)}, dtype=float)"
+        return code(v)
     return f"np.array({inner(items)})"
 
 
@@ -136,7 +141,7 @@ def steps(values: Values) -> list:
         elif op.kind == "activation":
             act = d.act(op.layer)
             out.append(Step(op.out, (op.inp,), code(act.forward(Symbol(op.inp, real=True))), f"{title}, {act.definition}"))
-        elif op.kind == "softmax":
+        elif op.kind == "output":
             out.append(Step("Y", ("O",), _array([of(v) for v in sy.node("Y")]), title))
         else:
             out.append(Step("loss", ("Y", "y"), f"np.mean({code(of(sy.loss[0]))})", title))
@@ -146,10 +151,13 @@ def steps(values: Values) -> list:
     each = ("ℒ", "") if p.n_samples == 1 else ("ℓ", ", ℓ each sample's loss")
     out.append(Step("dL_dY", ("Y", "y"), _array([of(g) for g in sy.grad("Y")]),
                     f"∇Y_i = ∂{each[0]}/∂Y_i = {loss.local_text} ({loss.text}{note}){each[1]}"))
-    out.append(Step("dY_dO", ("Y",), _array([[of(e) for e in row] for row in sy.dY_dO[0]]),
-                    "∂Y_k/∂O_j = Y_k(δ_kj − Y_j) (softmax)"))
+    output = d.output
+    jacobian = "∂Y_k/∂O_j = " + output.local_text if not output.elementwise else \
+        f"∂Y_i/∂O_i = {output.local_text}, 0 off the diagonal"
+    out.append(Step("dY_dO", ("Y",), _array([[of(e) for e in row] for row in sy.dY_dO[0]], like="Y[0]"),
+                    f"{jacobian} ({output.text})"))
     out.append(Step("dL_dO", ("dL_dY", "dY_dO"), _array([of(g) for g in sy.grad("O")]),
-                    "∇O_j = Σ_k ∂Y_k/∂O_j ∇Y_k"))
+                    "∇O_j = ∂Y_j/∂O_j ∇Y_j" if output.elementwise else "∇O_j = Σ_k ∂Y_k/∂O_j ∇Y_k"))
     for op in reversed(d.ops):  # backward: the reverse loop, micrograd's
         if op.kind == "linear":
             letter = LETTERS[op.layer]

@@ -164,13 +164,13 @@ def network_svg(values: Values, weight=None, colour: str = "red", labels: bool =
 
 
 def _head(d, key: str) -> str:
-    """The caption under a column: ``H = W_a x``, ``L = ReLU(H)``, ``Y = softmax(O)``."""
+    """The caption under a column: ``H = W_a x``, ``L = ReLU(H)``, ``Y = softmax(O)``, ``Y = O``."""
     if key == "x":
         return "input x"
     if key == "loss":
         return "loss"
     if key == "Y":
-        return "Y = softmax(O)"
+        return "Y = O" if d.output.name == "identity" else f"Y = {d.output.text}(O)"
     name = d.node_names[key]
     op = next(o for o in d.ops if o.out == key)
     if op.kind == "linear":

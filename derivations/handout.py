@@ -650,6 +650,10 @@ def _check(problem) -> None:
         raise ProblemError("data.x", f"the handout layout needs one sample, got {problem.n_samples}")
     if getattr(problem, "bias", False):
         raise ProblemError("network.bias", "the handout layout has no biases (as the handout); set bias = false")
+    if getattr(problem, "output", "softmax") != "softmax":
+        raise ProblemError("network.output", f"the handout layout has a softmax output (as the handout), got "
+                                             f"{problem.output!r}; the worked solution (python -m derivations.print) "
+                                             "covers every output layer")
 
 
 def _local_formulas(problem):

@@ -7,7 +7,7 @@ the correct derivation itself: *one path only* (a gradient taken along one of it
 chain-rule sum) and *the transposed weight* (the gradient of ``w_ji`` given for ``w_ij``).
 
 Nothing here names an activation or a loss: what a mistake needs to know comes from the registry
-(``Loss.factor``, ``Loss.mean``, ``Activation.can_die``).
+(``Loss.factor``, ``Loss.mean``, ``Activation.can_die``, ``Output.elementwise``).
 
 >>> from derivations.problem import load_problem
 >>> [m.name for m in catalogue(load_problem())]  # doctest: +NORMALIZE_WHITESPACE
@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from sympy import Eq, Integer, Piecewise, Rational
 
 from .derive import Derivation, Symbols
-from .ops import ACTIVATIONS, LOSSES, softmax_local
+from .ops import ACTIVATIONS, LOSSES, OUTPUTS
 from .problem import Problem
 
 ONE_PATH = "one-path-only"
@@ -70,30 +70,33 @@ def catalogue(problem: Problem) -> list:
     if loss.mean:
         out.append(Mistake(
             "loss-no-mean", f"the {loss.text} loss without its 1/N",
-            f"The {loss.text} loss is a mean over the N = {N} outputs: the sum of squares is divided by N.",
-            "Divide the sum of the squared differences by the number of outputs N.",
+            f"The {loss.text} loss is a mean over the N = {N} outputs: the sum of the per-output terms is divided by N.",
+            "Divide the sum over the outputs by their number N.",
             {"loss.forward": lambda Y, y: loss.forward(Y, y) * N}))
     out.append(Mistake(
         "gradient-sign", "the sign of ∇Y flipped (y − Y in place of Y − y)",
         "The gradient points to where the loss grows: ∂ℒ/∂Y_i has the sign of Y_i − y_i, not y_i − Y_i.",
         "Differentiate with respect to Y_i: the minus sign inside (y_i − Y_i) comes out in front.",
         {"loss.local": lambda Y, y, i: -loss.local(Y, y, i)}))
-    out.append(Mistake(
-        "softmax-cross-term-dropped", "the softmax cross term dropped (∂Y_k/∂O_j used only for k = j)",
-        "Each softmax output depends on every O_j: ∂Y_k/∂O_j = −Y_k Y_j for k ≠ j is not zero, and ∇O_j sums over "
-        "every Y_k.",
-        "∇O_j = Σ_k ∂Y_k/∂O_j ∇Y_k over all k, with ∂Y_k/∂O_j = Y_k(δ_kj − Y_j).",
-        {"softmax.local": lambda Y, k, j: softmax_local(Y, k, j) if k == j else Integer(0)}))
-    out.append(Mistake(
-        "softmax-cross-term-sign", "the softmax cross term with its sign flipped (+Y_k Y_j)",
-        "Raising O_j lowers every other softmax output: ∂Y_k/∂O_j = −Y_k Y_j for k ≠ j (negative).",
-        "Write ∂Y_k/∂O_j = Y_k(δ_kj − Y_j): for k ≠ j the delta is 0 and the term is −Y_k Y_j.",
-        {"softmax.local": lambda Y, k, j: softmax_local(Y, k, j) if k == j else -softmax_local(Y, k, j)}))
-    out.append(Mistake(
-        "softmax-skipped", "softmax skipped (O used where Y belongs)",
-        "The loss compares the target with the softmax outputs Y = softmax(O), not with the logits O.",
-        "Apply the softmax to O first: Y_i = e^{O_i} / Σ_j e^{O_j}.",
-        {"softmax.forward": lambda O: list(O), "softmax.local": lambda Y, k, j: Integer(1 if k == j else 0)}))
+    output = OUTPUTS[problem.output]
+    if not output.elementwise:  # the cross terms exist only where every Y_k depends on every O_j
+        out.append(Mistake(
+            "softmax-cross-term-dropped", "the softmax cross term dropped (∂Y_k/∂O_j used only for k = j)",
+            "Each softmax output depends on every O_j: ∂Y_k/∂O_j = −Y_k Y_j for k ≠ j is not zero, and ∇O_j sums over "
+            "every Y_k.",
+            "∇O_j = Σ_k ∂Y_k/∂O_j ∇Y_k over all k, with ∂Y_k/∂O_j = Y_k(δ_kj − Y_j).",
+            {"output.local": lambda Y, k, j: output.local(Y, k, j) if k == j else Integer(0)}))
+        out.append(Mistake(
+            "softmax-cross-term-sign", "the softmax cross term with its sign flipped (+Y_k Y_j)",
+            "Raising O_j lowers every other softmax output: ∂Y_k/∂O_j = −Y_k Y_j for k ≠ j (negative).",
+            "Write ∂Y_k/∂O_j = Y_k(δ_kj − Y_j): for k ≠ j the delta is 0 and the term is −Y_k Y_j.",
+            {"output.local": lambda Y, k, j: output.local(Y, k, j) if k == j else -output.local(Y, k, j)}))
+    if output.name != "identity":  # skipping the identity changes nothing
+        out.append(Mistake(
+            f"{output.name}-skipped", f"{output.text} skipped (O used where Y belongs)",
+            f"The loss compares the target with the outputs Y = {output.text}(O), not with O itself.",
+            f"Apply the output layer to O first: {output.definition}.",
+            {"output.forward": lambda O: list(O), "output.local": lambda Y, k, j: Integer(1 if k == j else 0)}))
     dying = [l for l, a in enumerate(problem.activations) if ACTIVATIONS[a].can_die]
     if dying:
         act = ACTIVATIONS[problem.activations[dying[0]]]

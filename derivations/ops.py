@@ -218,7 +218,7 @@ SCALAR_FUNCTIONS = {
 }
 
 
-# -- the linear layer and the softmax -------------------------------------------------------------------------
+# -- the linear layer and the output layers -----------------------------------------------------------------
 
 
 def linear(W, v, b=None) -> list:
@@ -237,6 +237,90 @@ def softmax(O) -> list:
 def softmax_local(Y, k: int, j: int) -> Expr:
     """``dY_k/dO_j = Y_k (delta_kj - Y_j)``."""
     return Y[k] * (KroneckerDelta(k, j) - Y[j])
+
+
+def softmax_local_written(Y, k: int, j: int) -> Expr:
+    """``dY_k/dO_j`` as the handout writes it, unevaluated: ``Y_k(1 − Y_k)`` on the diagonal, ``−Y_k Y_j``
+    off it (the same rule as :func:`softmax_local`, with the Kronecker delta resolved)."""
+    from sympy import Mul
+
+    if k == j:
+        return Mul(Y[k], Add(Integer(1), Mul(Integer(-1), Y[k], evaluate=False), evaluate=False), evaluate=False)
+    return Mul(Integer(-1), Y[k], Y[j], evaluate=False)
+
+
+def _sigmoid_local(Y, k: int, j: int) -> Expr:
+    return Y[k] * (1 - Y[k]) if k == j else Integer(0)
+
+
+def _sigmoid_local_written(Y, k: int, j: int) -> Expr:
+    """``Y_k(1 − Y_k)``, written as the softmax's diagonal entry (an elementwise output has no other)."""
+    return softmax_local_written(Y, k, k)
+
+
+@dataclass(frozen=True)
+class Output:
+    """The output layer: ``Y = forward(O)`` (the whole vector: softmax couples its units), its Jacobian
+    ``local(Y, k, j) = dY_k/dO_j``, how the handout writes both, and NumPy forms for the independent checks.
+
+    ``elementwise`` outputs (sigmoid, identity) have a diagonal Jacobian: only ``dY_k/dO_k`` is a quantity of
+    the derivation, and a path through ``Y_k`` comes from ``O_k`` alone."""
+
+    name: str
+    text: str  # "softmax"
+    tex: str  # r"\operatorname{softmax}"
+    forward: Callable[[list], list]
+    local: Callable  # (Y, k, j) -> dY_k/dO_j, in terms of Y
+    local_written: Callable  # (Y, k, j) -> the same, unevaluated, as the handout writes it
+    numpy: Callable  # NumPy forward of a vector O
+    numpy_jacobian: Callable  # NumPy Jacobian dY/dO (rows k, columns j) of Y
+    elementwise: bool
+    min_outputs: int  # a softmax over one output is the constant 1
+    definition: str  # "Y_i = e^{O_i} / Σ_j e^{O_j}"
+    definition_tex: str
+    local_text: str  # "Y_k(δ_kj − Y_j)"
+    local_tex: str
+    written: Callable = None  # O -> the outputs as the handout writes them, unevaluated: e^{O_1} / (e^{O_1} + e^{O_2})
+    rational: bool = False  # exact rationals in, exact rationals out
+
+
+def _softmax_written(O) -> list:
+    from sympy import Mul, Pow
+
+    total = Add(*(exp(o, evaluate=False) for o in O), evaluate=False)
+    return [Mul(exp(o, evaluate=False), Pow(total, -1, evaluate=False), evaluate=False) for o in O]
+
+
+def _sigmoid_written(O) -> list:
+    from sympy import Mul, Pow
+
+    return [Pow(Add(Integer(1), exp(Mul(Integer(-1), o, evaluate=False), evaluate=False), evaluate=False), -1, evaluate=False)
+            for o in O]
+
+
+OUTPUTS = {
+    o.name: o
+    for o in (
+        Output("softmax", "softmax", r"\operatorname{softmax}", softmax, softmax_local, softmax_local_written,
+               _np(lambda np, O: np.exp(O - O.max()) / np.exp(O - O.max()).sum()),
+               _np(lambda np, Y: np.diag(Y) - np.outer(Y, Y)), elementwise=False, min_outputs=2,
+               definition="Y_i = e^{O_i} / Σ_j e^{O_j}", definition_tex=r"Y_i = \frac{e^{O_i}}{\sum_j e^{O_j}}",
+               local_text="Y_k(δ_kj − Y_j)", local_tex=r"Y_k(\delta_{kj} - Y_j)", written=_softmax_written),
+        Output("sigmoid", "sigmoid", r"\sigma", lambda O: [_sigmoid(o) for o in O], _sigmoid_local, _sigmoid_local_written,
+               _np(lambda np, O: 1 / (1 + np.exp(-O))), _np(lambda np, Y: np.diag(Y * (1 - Y))), elementwise=True,
+               min_outputs=1, definition="Y_i = σ(O_i) = 1 / (1 + e^(−O_i))",
+               definition_tex=r"Y_i = \sigma(O_i) = \frac{1}{1 + e^{-O_i}}", local_text="Y_i(1 − Y_i)",
+               local_tex=r"Y_i(1 - Y_i)", written=_sigmoid_written),
+        Output("identity", "identity", r"\operatorname{id}", lambda O: list(O),
+               lambda Y, k, j: Integer(1 if k == j else 0), lambda Y, k, j: Integer(1),
+               _np(lambda np, O: np.array(O, dtype=float)), _np(lambda np, Y: np.eye(len(Y))), elementwise=True,
+               min_outputs=1, definition="Y_i = O_i", definition_tex=r"Y_i = O_i", local_text="1", local_tex="1",
+               written=lambda O: list(O), rational=True),
+    )
+}
+
+#: The handout's output layer.
+DEFAULT_OUTPUT = "softmax"
 
 
 # -- losses -----------------------------------------------------------------------------------------------------
@@ -264,6 +348,8 @@ class Loss:
     factor: Callable[[int], Expr] | None = None  # the constant in front of the local derivative, of N: 2/N for MSE
     factor_text: str = ""  # how the handout writes it: "2/N"
     mean: bool = False  # the forward averages over the N outputs (a 1/N in front)
+    outputs: tuple = ()  # the output layers it is defined for (empty: any)
+    local_typst: str = ""  # the ∇Y line's general form in Typst math
 
 
 def _mse(Y, y):
@@ -274,11 +360,17 @@ def _mse_local(Y, y, i):
     return Rational(2, len(Y)) * (Y[i] - y[i])  # 2/N (Y_i - y_i): exactly (Y_i - y_i) when N = 2
 
 
-def _mse_written(Y, y):
-    from sympy import Mul, Pow
+def _squares_written(factor) -> Callable:
+    """``factor·[(y_1 − Y_1)² + …]`` as the handout writes a sum of squares, unevaluated: ``factor(N)`` in front
+    (1/N for MSE, ½ for the quadratic loss)."""
+    def written(Y, y):
+        from sympy import Mul, Pow
 
-    terms = [Pow(Add(y[i], Mul(Integer(-1), Y[i], evaluate=False), evaluate=False), 2, evaluate=False) for i in range(len(Y))]
-    return Mul(Rational(1, len(Y)), Add(*terms, evaluate=False), evaluate=False)
+        terms = [Pow(Add(y[i], Mul(Integer(-1), Y[i], evaluate=False), evaluate=False), 2, evaluate=False)
+                 for i in range(len(Y))]
+        return Mul(factor(len(Y)), Add(*terms, evaluate=False), evaluate=False)
+
+    return written
 
 
 def _cross_entropy_written(Y, y):
@@ -296,10 +388,49 @@ def _cross_entropy_local(Y, y, i):
     return -y[i] / Y[i]
 
 
+def _quadratic(Y, y):
+    return Rational(1, 2) * Add(*((y[i] - Y[i]) ** 2 for i in range(len(Y))))
+
+
+def _quadratic_local(Y, y, i):
+    return Y[i] - y[i]  # ½ · 2 (Y_i − y_i)
+
+
+def _bce(Y, y):
+    n = len(Y)
+    return Rational(1, n) * Add(*(-(y[i] * log(Y[i]) + (1 - y[i]) * log(1 - Y[i])) for i in range(n)))
+
+
+def _bce_local(Y, y, i):
+    return Rational(1, len(Y)) * (Y[i] - y[i]) / (Y[i] * (1 - Y[i]))
+
+
+def _bce_written(Y, y):
+    from sympy import Mul
+
+    def term(i):
+        one_minus = lambda v: Add(Integer(1), Mul(Integer(-1), v, evaluate=False), evaluate=False)  # noqa: E731
+        inner = Add(Mul(y[i], log(Y[i], evaluate=False), evaluate=False),
+                    Mul(one_minus(y[i]), log(one_minus(Y[i]), evaluate=False), evaluate=False), evaluate=False)
+        return Mul(Integer(-1), inner, evaluate=False)
+
+    return Mul(Rational(1, len(Y)), Add(*(term(i) for i in range(len(Y))), evaluate=False), evaluate=False)
+
+
+def _bce_numpy(np, Y, y):
+    return np.mean(-(y * np.log(Y) + (1 - y) * np.log(1 - Y)))
+
+
 DEFAULT_LOSS = "mse"
 
 
 def _any_target(y):
+    return None
+
+
+def _unit_interval(y):
+    if any(v < 0 or v > 1 for v in y):
+        return "expected targets between 0 and 1 for bce (each y_i is the probability of class 1)"
     return None
 
 
@@ -316,22 +447,26 @@ LOSSES = {
              _np(lambda np, Y, y: np.mean((y - Y) ** 2)), _np(lambda np, Y, y: 2 / Y.size * (Y - y)),
              "ℒ = 1/N Σ_i (y_i − Y_i)²", r"\mathcal{L} = \frac{1}{N} \sum_{i=1}^{N} (y_i - Y_i)^2",
              "(2/N)(Y_i − y_i)", r"\frac{2}{N}(Y_i - y_i)", _any_target,
-             "MSE Loss", "cal(L) = 1/N sum_(i=1)^N (y_i - Y_i)^2", _mse_written,
-             factor=lambda n: Rational(2, n), factor_text="2/N", mean=True),
+             "MSE Loss", "cal(L) = 1/N sum_(i=1)^N (y_i - Y_i)^2", _squares_written(lambda n: Rational(1, n)),
+             factor=lambda n: Rational(2, n), factor_text="2/N", mean=True, local_typst="2/N (Y_i - y_i)"),
         Loss("cross_entropy", "cross-entropy", _cross_entropy, _cross_entropy_local,
              _np(lambda np, Y, y: -np.sum(y * np.log(Y))), _np(lambda np, Y, y: -y / Y),
              "ℒ = −Σ_i y_i ln Y_i", r"\mathcal{L} = -\sum_{i} y_i \ln Y_i",
              "−y_i / Y_i", r"-\frac{y_i}{Y_i}", _probability_vector,
-             "Cross-Entropy Loss", "cal(L) = -sum_i y_i ln Y_i", _cross_entropy_written),
+             "Cross-Entropy Loss", "cal(L) = -sum_i y_i ln Y_i", _cross_entropy_written, outputs=("softmax",),
+             local_typst="-y_i / Y_i"),
+        Loss("quadratic", "quadratic", _quadratic, _quadratic_local,
+             _np(lambda np, Y, y: 0.5 * np.sum((y - Y) ** 2)), _np(lambda np, Y, y: Y - y),
+             "ℒ = ½ Σ_i (y_i − Y_i)²", r"\mathcal{L} = \frac{1}{2} \sum_{i} (y_i - Y_i)^2",
+             "Y_i − y_i", r"Y_i - y_i", _any_target,
+             "Quadratic Loss", "cal(L) = 1/2 sum_i (y_i - Y_i)^2", _squares_written(lambda n: Rational(1, 2)), local_typst="Y_i - y_i"),
+        Loss("bce", "binary cross-entropy", _bce, _bce_local,
+             _np(_bce_numpy), _np(lambda np, Y, y: (Y - y) / (Y * (1 - Y)) / Y.size),
+             "ℒ = 1/N Σ_i −(y_i ln Y_i + (1 − y_i) ln(1 − Y_i))",
+             r"\mathcal{L} = \frac{1}{N} \sum_{i=1}^{N} -\left(y_i \ln Y_i + (1 - y_i) \ln(1 - Y_i)\right)",
+             "(1/N)(Y_i − y_i) / (Y_i(1 − Y_i))", r"\frac{1}{N}\,\frac{Y_i - y_i}{Y_i(1 - Y_i)}", _unit_interval,
+             "Binary Cross-Entropy Loss", "cal(L) = 1/N sum_(i=1)^N -(y_i ln Y_i + (1 - y_i) ln(1 - Y_i))", _bce_written,
+             mean=True, outputs=("sigmoid",), local_typst="1/N (Y_i - y_i) / (Y_i (1 - Y_i))"),
     )
 }
 
-
-def softmax_local_written(Y, k: int, j: int) -> Expr:
-    """``dY_k/dO_j`` as the handout writes it, unevaluated: ``Y_k(1 − Y_k)`` on the diagonal, ``−Y_k Y_j``
-    off it (the same rule as :func:`softmax_local`, with the Kronecker delta resolved)."""
-    from sympy import Mul
-
-    if k == j:
-        return Mul(Y[k], Add(Integer(1), Mul(Integer(-1), Y[k], evaluate=False), evaluate=False), evaluate=False)
-    return Mul(Integer(-1), Y[k], Y[j], evaluate=False)

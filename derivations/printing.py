@@ -24,6 +24,14 @@ from sympy.printing.precedence import PRECEDENCE, precedence
 from sympy.printing.str import StrPrinter
 
 
+def _scientific_tex(text: str) -> str:
+    """``4.38568e-4`` as LaTeX writes it, ``4.38568 \\times 10^{-4}``; any other text unchanged."""
+    mantissa, e, exponent = text.partition("e")
+    if not e or not exponent.lstrip("+-").isdigit():
+        return text
+    return rf"{mantissa} \times 10^{{{int(exponent)}}}"
+
+
 class Num(AtomicExpr):
     """A number as written in a substitution: exact decimal (``0.15``), fraction or rounded (``0.4968``).
 
@@ -39,7 +47,7 @@ class Num(AtomicExpr):
             if shown is None:
                 raise ValueError(f"{value} has no exact decimal: give its text")
         obj.value, obj.shown, obj.exact = value, shown.replace("-", "−"), exact
-        obj.tex = tex if tex is not None else shown.replace("−", "-")
+        obj.tex = tex if tex is not None else _scientific_tex(shown.replace("−", "-"))
         return obj
 
     def _hashable_content(self):

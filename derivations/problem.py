@@ -1,20 +1,21 @@
 """The problem: a small MLP and its numbers, read from TOML, every number exact.
 
-The network is ``x -> H = W_a x (+ b_a) -> L = act(H) -> ... -> O = W_z L (+ b_z) -> Y = softmax(O)
--> loss(Y, y)``: any number of hidden layers (at least one), an activation per hidden layer, optional
-biases, and one sample or several (the loss is then the mean of the per-sample losses). Numbers are
+The network is ``x -> H = W_a x (+ b_a) -> L = act(H) -> ... -> O = W_z L (+ b_z) -> Y = out(O)
+-> loss(Y, y)``: any number of hidden layers (at least one), an activation per hidden layer, an output
+layer (softmax, sigmoid or identity), optional biases, and one sample or several (the loss is then the
+mean of the per-sample losses). Numbers are
 parsed from their decimal text, so ``0.1`` is exactly ``1/10``:
 
 >>> p = load_problem()
->>> p.layers, p.activation, p.loss, p.bias
-((3, 4, 2), 'relu', 'mse', False)
+>>> p.layers, p.activation, p.output, p.loss, p.bias
+((3, 4, 2), 'relu', 'softmax', 'mse', False)
 >>> p.x
 (9/10, 1/2, 1/10)
 >>> p.W_a[0, 0]
 1/10
 
-Defaults, documented on the site's *Using the tool* page: ``activation = "relu"``, ``loss = "mse"``,
-``bias = false``, every weight ``0.1`` and every bias ``0`` when ``[init]`` leaves them out, and the
+Defaults, documented on the site's *Using the tool* page: ``activation = "relu"``, ``output = "softmax"``,
+``loss = "mse"``, ``bias = false``, every weight ``0.1`` and every bias ``0`` when ``[init]`` leaves them out, and the
 handout's widths ``[3, 4, 2]`` when ``layers`` is left out.
 """
 
@@ -27,7 +28,7 @@ from sympy import ImmutableMatrix, Integer, Rational
 
 from . import reading
 from .errors import ProblemError
-from .ops import ACTIVATIONS, DEFAULT_ACTIVATION, DEFAULT_LOSS, LOSSES
+from .ops import ACTIVATIONS, DEFAULT_ACTIVATION, DEFAULT_LOSS, DEFAULT_OUTPUT, LOSSES, OUTPUTS
 
 HANDOUT = Path(__file__).with_name("problems") / "handout.toml"
 
@@ -44,7 +45,7 @@ MAX_COST = 4096
 MAX_MAGNITUDE = 10**6  # |every number|: exponentials of larger logits make SymPy's sign queries crawl
 
 _KEYS = {
-    "network": ("layers", "activation", "loss", "bias"),
+    "network": ("layers", "activation", "output", "loss", "bias"),
     "data": ("x", "y"),
     "init": None,  # W_a, W_b, ... and b_a, b_b, ...: checked against the layers
     # Read by ``python -m derivations.variants`` only (what a variant may draw); ignored here.
@@ -77,6 +78,7 @@ class Problem:
     weights: tuple
     biases: tuple | None = None
     source: str = "handout"
+    output: str = DEFAULT_OUTPUT
 
     # -- shape ----------------------------------------------------------------------------------------
 
@@ -117,8 +119,8 @@ class Problem:
 
     @property
     def cost(self) -> int:
-        """What the derivation's size grows with: per sample, every parameter, every unit and the softmax
-        Jacobian's outputs² entries."""
+        """What the derivation's size grows with: per sample, every parameter, every unit and the output
+        Jacobian's outputs² entries (counted for every output layer: a bound, never a surprise)."""
         return self.n_samples * (self.n_weights + sum(self.layers) + self.n_out**2)
 
     @property
@@ -160,7 +162,7 @@ class Problem:
         return out
 
     def describe(self) -> str:
-        """One line: widths, activation, loss, and what differs from the handout's kind of problem.
+        """One line: widths, activation, output layer, loss, and what differs from the handout's kind of problem.
 
         >>> load_problem().describe()
         '3-4-2 network, ReLU hidden units, MSE loss'
@@ -169,10 +171,12 @@ class Problem:
         act = acts[0] if len(set(acts)) == 1 else ", ".join(acts)
         widths = "-".join(map(str, self.layers))
         extra = (", with biases" if self.bias else "") + (f", {self.n_samples} samples" if self.n_samples > 1 else "")
-        return f"{widths} network, {act} hidden units, {LOSSES[self.loss].text} loss{extra}"
+        out = "" if self.output == DEFAULT_OUTPUT else f", {OUTPUTS[self.output].text} output"
+        return f"{widths} network, {act} hidden units{out}, {LOSSES[self.loss].text} loss{extra}"
 
 
-def make_problem(layers, activation, loss, x, y, weights, biases=None, source="problem") -> Problem:
+def make_problem(layers, activation, loss, x, y, weights, biases=None, source="problem",
+                 output=DEFAULT_OUTPUT) -> Problem:
     """A :class:`Problem` from Python values (exact numbers), one sample or several; ``activation`` one
     name or one per hidden layer. Validated like a file."""
     layers = tuple(layers)
@@ -183,7 +187,7 @@ def make_problem(layers, activation, loss, x, y, weights, biases=None, source="p
     weights = tuple(ImmutableMatrix(W) for W in weights)
     if biases is not None:
         biases = tuple(tuple(Rational(v) for v in b) for b in biases)
-    p = Problem(layers, acts, loss, xs, ys, weights, biases, source)
+    p = Problem(layers, acts, loss, xs, ys, weights, biases, source, output)
     check(p)
     return p
 
@@ -274,8 +278,6 @@ def _problem_from_dict(data: dict, source: str) -> Problem:
         raise ProblemError("network.layers", f"expected at most {MAX_HIDDEN_LAYERS} hidden layers, got {len(layers) - 2}")
     if any(n > MAX_WEIGHTS for n in layers):
         raise ProblemError("network.layers", f"expected widths of at most {MAX_WEIGHTS}, got {max(layers)}")
-    if layers[-1] < 2:
-        raise ProblemError("network.layers", f"expected at least 2 outputs (softmax over one output is constant), got {layers[-1]}")
     depth = len(layers) - 2
 
     activation = network.get("activation", DEFAULT_ACTIVATION)
@@ -283,11 +285,15 @@ def _problem_from_dict(data: dict, source: str) -> Problem:
     if len(acts) != depth:
         raise ProblemError("network.activation", f"expected one name, or a list of {depth} (one per hidden layer), got {len(acts)}")
     for a in acts:
-        if a not in ACTIVATIONS:
+        if not isinstance(a, str) or a not in ACTIVATIONS:
             raise ProblemError("network.activation", f"expected one of {', '.join(ACTIVATIONS)}, got {_short(a)}")
+    output = network.get("output", DEFAULT_OUTPUT)
+    if not isinstance(output, str) or output not in OUTPUTS:
+        raise ProblemError("network.output", f"expected one of {', '.join(OUTPUTS)}, got {_short(output)}")
     loss = network.get("loss", DEFAULT_LOSS)
-    if loss not in LOSSES:
+    if not isinstance(loss, str) or loss not in LOSSES:
         raise ProblemError("network.loss", f"expected one of {', '.join(LOSSES)}, got {_short(loss)}")
+    check_output(layers[-1], output, loss)
     bias = network.get("bias", False)
     if not isinstance(bias, bool):
         raise ProblemError("network.bias", f"expected true or false, got {_short(bias)}")
@@ -322,14 +328,15 @@ def _problem_from_dict(data: dict, source: str) -> Problem:
     if bias:
         biases = tuple(_bias(init[bias_name(l)], layers[l + 1], f"init.{bias_name(l)}") if bias_name(l) in init
                        else (Integer(0),) * layers[l + 1] for l in range(n_linear))
-    p = Problem(tuple(layers), tuple(acts), loss, xs, ys, weights, biases, source)
+    p = Problem(tuple(layers), tuple(acts), loss, xs, ys, weights, biases, source, output)
     check(p)
     return p
 
 
 def check(p: Problem) -> None:
     """The rules every problem obeys, whoever built it: sizes within the limits, targets the loss accepts,
-    numbers of bounded magnitude."""
+    numbers of bounded magnitude, an output layer the loss is defined for."""
+    check_output(p.layers[-1], p.output, p.loss)
     if p.n_weights > MAX_WEIGHTS:
         raise ProblemError("network.layers", f"expected at most {MAX_WEIGHTS} weights and biases, got {p.n_weights} "
                                              f"({'-'.join(map(str, p.layers))})")
@@ -346,6 +353,21 @@ def check(p: Problem) -> None:
             if abs(v) > MAX_MAGNITUDE:
                 raise ProblemError(field, f"expected numbers of at most {MAX_MAGNITUDE:.0e} in size, got one of about "
                                           f"1e{len(str(abs(int(v)))) - 1}")
+
+
+def check_output(n_out: int, output: str, loss: str) -> None:
+    """An output layer of ``n_out`` units that the loss is defined on: softmax needs 2 units, cross-entropy a
+    softmax, binary cross-entropy a sigmoid."""
+    out = OUTPUTS[output]
+    if n_out < out.min_outputs:
+        raise ProblemError("network.layers", f"expected at least {out.min_outputs} outputs for a {out.text} output layer "
+                                             f"({out.text} over one output is the constant 1; use output = \"sigmoid\" or "
+                                             f"\"identity\" for one output unit), got {n_out}")
+    wants = LOSSES[loss].outputs
+    if wants and output not in wants:
+        needed = " or ".join(f'output = "{w}"' for w in wants)
+        raise ProblemError("network.loss", f"loss = \"{loss}\" needs {needed} under [network] (it is defined on "
+                                           f"{' or '.join(wants)} outputs), got output = \"{output}\"")
 
 
 def _short(value, bare: bool = False) -> str:

@@ -69,6 +69,7 @@ def to_json_dict(values: Values, theorems: list | None = None, detailed: bool = 
         "source": p.source,
         "layers": list(p.layers),
         "activation": p.activation if len(set(p.activations)) == 1 else list(p.activations),
+        "output": p.output,
         "loss": p.loss,
         "bias": p.bias,
         "samples": p.n_samples,
@@ -170,7 +171,14 @@ def key_insight(values: Values, theorems: list, fmt: str = "text", detailed: boo
     else:
         nonzero = sum(1 for v in ga if v != 0)
         lines.append(f"∂ℒ/∂W_a ≠ 0: {nonzero} of its {n} entries are non-zero.")
-    if last_rows_equal(p):
+    if last_rows_equal(p) and p.output != "softmax":
+        hidden = "L" if p.depth == 1 else f"L^({p.depth})"
+        out = values.derivation.output.text
+        lines.append(
+            f"Why not 0: every row of {last} is the same, so ∇{hidden}_j = Σ_i ∇O_i w_ij = (common w_·j)·Σ_i ∇O_i; with a "
+            f"softmax output Σ_i ∇O_i would be 0 (softmax lemma), but a {out} output has no such lemma."
+        )
+    elif last_rows_equal(p):
         hidden = "L" if p.depth == 1 else f"L^({p.depth})"
         earlier = "" if p.depth == 1 else " and so is every gradient before it"
         lines.append(
@@ -197,7 +205,8 @@ def key_insight(values: Values, theorems: list, fmt: str = "text", detailed: boo
         lines.append(f"  [{th.verdict}] {th.name}{scope}: {th.statement}")
         if detailed:
             lines += [f"      - assumption: {a}" for a in th.assumptions]
-            lines += [f"      - {s.claim}: {'holds' if s.ok else 'NOT PROVED'} ({s.method})" for s in th.steps]
+            lines += [f"      - {s.claim}: {s.status}" + (f", {float(s.result):.6g}" if s.counterexample else "")
+                      + f" ({s.method})" for s in th.steps]
             lines += [f"      - {note}" for note in th.notes]
     if detailed:
         from .theorems import MAX_TRAINING_WEIGHTS

@@ -20,7 +20,7 @@ from sympy import Add, Expr, Float, Function, Integer, Mul, Pow, Rational, Symbo
 from sympy.core.parameters import evaluate
 
 from .derive import Param
-from .ops import LOSSES, softmax_local_written
+from .ops import LOSSES
 from .printing import Num, Tagged, Words, applied, decimal_text
 from .printing import tex as tex_of
 from .problem import bias_name, weight_name
@@ -234,17 +234,7 @@ def worked_solution(values: Values, digits: int = DIGITS, params: list | None = 
         return Solution(f"Backpropagation: {', '.join('∂ℒ/∂' + d.weight(x).name(d.symbols.wide) for x in params)} "
                         f"({p.describe()})", sections)
     sections = [_setup(n, values)]
-    step = 1
-    for op in d.ops:
-        if op.kind == "linear":
-            sections.append(_linear_section(n, values, op, step))
-        elif op.kind == "activation":
-            sections.append(_activation_section(n, values, op, step))
-        elif op.kind == "softmax":
-            sections.append(_softmax_section(n, values, step))
-        else:
-            sections.append(_loss_section(n, values, step))
-        step += 1
+    sections += [_step_section(n, values, op, step) for step, op in enumerate(d.ops, 1)]
     sections.append(_backward_section(n, values))
     for name, role in default_params(d):
         sections.append(gradient_section(n, values, d.weight(name), role))
@@ -270,13 +260,15 @@ def section(values: Values, key: str, digits: int = DIGITS) -> Section:
     ops = values.derivation.ops
     if key.startswith("step") and key[4:].isdigit() and 1 <= int(key[4:]) <= len(ops):
         step = int(key[4:])
-        op = ops[step - 1]
-        build = {"linear": lambda: _linear_section(n, values, op, step),
-                 "activation": lambda: _activation_section(n, values, op, step),
-                 "softmax": lambda: _softmax_section(n, values, step),
-                 "loss": lambda: _loss_section(n, values, step)}[op.kind]
-        return build()
+        return _step_section(n, values, ops[step - 1], step)
     raise KeyError(key)
+
+
+def _step_section(n: Notation, values: Values, op, step: int) -> Section:
+    """The forward step of one operation: its section builder by the operation's kind."""
+    build = {"linear": _linear_section, "activation": _activation_section, "output": _output_section,
+             "loss": _loss_section}[op.kind]
+    return build(n, values, op, step)
 
 
 def section_keys(values: Values) -> list:
@@ -287,11 +279,16 @@ def section_keys(values: Values) -> list:
 def default_params(d) -> list:
     """The gradients the handout asks for, with their roles: the worked example and the two practice
     paths (``w_b11``, ``w_b21``, ``w_a11`` in the handout; the last layer's and the first layer's in a deeper
-    network)."""
-    last = len(d.problem.layers) - 2
-    out = [(Param(last, "weight", 0, 0), "worked example, red path"),
-           (Param(last, "weight", 1, 0), "practice, blue path"),
-           (Param(0, "weight", 0, 0), "practice, green path")]
+    network). With one output unit the practice weight of the last layer is ``w_b12`` (from the second unit
+    before it), and with one unit there too, there is none."""
+    layers = d.problem.layers
+    last = len(layers) - 2
+    out = [(Param(last, "weight", 0, 0), "worked example, red path")]
+    if layers[-1] > 1:
+        out.append((Param(last, "weight", 1, 0), "practice, blue path"))
+    elif layers[-2] > 1:
+        out.append((Param(last, "weight", 0, 1), "practice, blue path"))
+    out.append((Param(0, "weight", 0, 0), "practice, green path"))
     return [(w.key(d.symbols.wide), role) for w, role in out]
 
 
@@ -391,22 +388,24 @@ def _activation_section(n: Notation, values: Values, op, step: int) -> Section:
     return sec
 
 
-def _softmax_section(n: Notation, values: Values, step: int) -> Section:
-    sy = values.derivation.symbols
-    sec = Section(f"step{step}", t(f"Step {step}: Y = softmax(O), Y_i = e^{{O_i}} / Σ_j e^{{O_j}}",
-                                  r"Y = \operatorname{softmax}(O),\ Y_i = \frac{e^{O_i}}{\sum_j e^{O_j}}"))
+def _output_section(n: Notation, values: Values, op, step: int) -> Section:
+    sy, out = values.derivation.symbols, values.derivation.output
+    if out.name == "identity":
+        head = t(f"Step {step}: Y = O (identity output)", r"Y = O\ (\text{identity output})")
+    else:
+        head = t(f"Step {step}: Y = {out.text}(O), {out.definition}", rf"Y = {out.tex}(O),\ {out.definition_tex}")
+    sec = Section(f"step{step}", head)
     for s in _samples(values):
         sec.lines += _sample_note(n, values, s)
         O, Y = values.sample("forward", "O", s), values.sample("forward", "Y", s)
+        written = out.written([n.num(o) for o in O])
         for i in range(len(O)):
-            with evaluate(False):
-                body = exp(n.num(O[i])) / Add(*(exp(n.num(o)) for o in O))
-            sec.lines.append(n.line(sy.node("Y", s)[i], body, value=Y[i], given=1))
+            sec.lines.append(n.line(sy.node("Y", s)[i], written[i], value=Y[i], given=1))
         sec.lines.append(n.line(_vector_name(values, "Y", "Y", s), n.vector(Y), given=1))
     return sec
 
 
-def _loss_section(n: Notation, values: Values, step: int) -> Section:
+def _loss_section(n: Notation, values: Values, op, step: int) -> Section:
     p, sy = values.problem, values.derivation.symbols
     loss = LOSSES[p.loss]
     N = p.n_out
@@ -472,13 +471,14 @@ def _dY_dO_lines(n, values, s, only=None) -> list:
     p, sy = values.problem, values.derivation.symbols
     Y = values.sample("forward", "Y", s)
     J = values.sample("backward", "dY_dO", s)
+    out = values.derivation.output
     lines = []
     for j in range(p.n_out):  # grouped by the logit, as the gradient of O_j uses them
         for k in range(p.n_out):
-            if only is not None and (k, j) not in only:
+            if (only is not None and (k, j) not in only) or (out.elementwise and k != j):
                 continue
-            form = softmax_local_written(sy.node("Y", s), k, j)
-            sub = softmax_local_written([n.num(v) for v in Y], k, j)
+            form = out.local_written(sy.node("Y", s), k, j)
+            sub = out.local_written([n.num(v) for v in Y], k, j)
             lines.append(n.line(sy.dY_dO[s][k][j], form, sub, value=J[k][j], given=2))
     return lines
 
@@ -580,6 +580,30 @@ def gradient_section(n: Notation, values: Values, w: Param, role: str = "", deta
         sec.lines.append(n.line(Words(f"closed form, in the weights, x and y: ∂ℒ/∂{name}",
                                       rf"\text{{in the weights: }}\frac{{\partial \mathcal{{L}}}}{{\partial {wtex}}}"),
                                 expanded, label="expanded"))
+    return sec
+
+
+def descent_section(values: Values, lr, params=None, digits: int = DIGITS) -> Section:
+    """One gradient-descent step: ``w^b_11 − η·∂ℒ/∂w^b_11 = 0.4 − 0.5·0.082167 ≈ 0.358916`` for each parameter
+    (by default every weight), every gradient at the current parameters.
+
+    >>> from sympy import Rational
+    >>> from derivations import evaluate, load_problem
+    >>> print(descent_section(evaluate(load_problem()), Rational(1, 2), ["w_b11"]).lines[0].text())
+    w^b_11 − η·∂ℒ/∂w^b_11 = 0.1 − 0.5·(−0.0375) = 0.11875 = 19/160
+    """
+    n = Notation(values, digits)
+    d, sy = values.derivation, values.derivation.symbols
+    new = values.descent(lr, params)
+    sec = Section("descent", t(f"One gradient-descent step, η = {n.num(Rational(lr)).shown}",
+                               rf"\text{{One gradient-descent step, }}\eta = {n.num(Rational(lr)).tex}"))
+    for key, value in new.items():
+        w = d.weight(key)
+        name, wtex = w.name(sy.wide), sy.tex[sy.param(w)]
+        lhs = Words(f"{name} − η·∂ℒ/∂{name}", rf"{wtex} - \eta\,\frac{{\partial \mathcal{{L}}}}{{\partial {wtex}}}")
+        with evaluate(False):
+            numbers = Add(n.num(values.value(sy.param(w))), Mul(Integer(-1), Mul(n.num(Rational(lr)), n.num(values.grad(w)))))
+        sec.lines.append(n.line(lhs, numbers, value=value, label=key, given=1))
     return sec
 
 

@@ -12,6 +12,8 @@ A thin adapter over the public API: it parses options, calls the library and ret
 - ``deriv-step``: ``setup``, ``step1`` ... ``step5``, ``backward``, ``table``: a step with its substitution.
 - ``deriv-gradient``: a weight (``w_b21``); ``:show: sum | paths | closed | expanded | all``.
 - ``deriv-gradients``: a table of every weight's gradient, closed form and value (no argument).
+- ``deriv-descent``: one gradient-descent step, ``w − η ∂ℒ/∂w`` with numbers (``:lr:`` in (0, 10], default 0.5;
+  ``:params:`` keys separated by spaces, default every weight, at most 64).
 - ``deriv-theorem``: ``symmetry``, ``softmax_lemma``, ``dead_first_layer``, ``permanence``, ``random_breaks``.
 - ``deriv-network``: the network, or with a weight its gradient paths (``:colour:`` a name of ``figures.COLOURS``
   or ``#rrggbb`` / ``#rgb``; ``:no-labels:``; ``:digits:`` 1 to 12).
@@ -51,6 +53,9 @@ PARTS = ("all", "statement", "proof")
 _PLAIN_NUMBER = re.compile(r"(?:[0-9]{1,20}(?:\.[0-9]{0,20})?|\.[0-9]{1,20})(?:[eE][+-]?[0-9]{1,2})?(?:/[1-9][0-9]{0,19})?")
 # Bounds of the numeric options; deriv-training's :steps: bound is training.MAX_STEPS (2000).
 MAX_DIGITS, MAX_LR, MAX_SEED = 12, 10, 10**6
+MAX_PARAMS = 64  # deriv-descent's :params:, one display line each
+
+SHIPPED = "derivations:"  # the prefix of a problem shipped with the package: derivations:mazur.toml
 
 # One derivation per problem file and version of it, per process: every directive of every page shares it.
 _CACHE: dict = {}
@@ -69,7 +74,14 @@ def problem_path(env, name: str | None) -> Path:
     (relative to the docs source), else the handout's.
 
     A name follows Sphinx's convention for paths in directives: relative to the page's own directory, and
-    with a leading ``/`` relative to the docs source."""
+    with a leading ``/`` relative to the docs source; ``derivations:NAME.toml`` is a problem shipped with the
+    package (``derivations:mazur.toml``, Mazur's worked example)."""
+    if name and name.startswith(SHIPPED):
+        shipped = sorted(p.name for p in HANDOUT.parent.glob("*.toml"))
+        if name[len(SHIPPED):] not in shipped:
+            raise DerivError(f"problem {name!r} is not shipped with the package; expected one of "
+                             f"{', '.join(SHIPPED + n for n in shipped)}", "problem")
+        return HANDOUT.parent / name[len(SHIPPED):]
     if name:
         _, resolved = env.relfn2path(name, env.current_document.docname)
         path, where = Path(resolved), "relative to the page; a leading / means the docs source"
@@ -185,6 +197,19 @@ class DerivDirective(SphinxDirective):
             raise DerivError(f"{self.name}: :{name}: expected a whole number from {low} to {high}, got {text[:40]!r}", "option")
         return int(text)
 
+    def option_lr(self, default: str = "0.5"):
+        """``:lr:``, a learning rate: a short decimal or fraction, read exactly, above 0 and at most MAX_LR."""
+        from .problem import parse_number
+
+        text = self.options.get("lr", default).strip()
+        try:
+            lr = parse_number(text, ":lr:") if _PLAIN_NUMBER.fullmatch(text) else None  # short: cheap to read exactly
+        except ProblemError:
+            lr = None
+        if lr is None or not 0 < lr <= MAX_LR:
+            raise DerivError(f"{self.name}: :lr: expected a number above 0 and at most {MAX_LR}, got {text[:40]!r}", "option")
+        return lr
+
     def build(self, values):
         raise NotImplementedError
 
@@ -260,6 +285,28 @@ class GradientDirective(DerivDirective):
         lines = [ln for ln in section.lines
                  if wanted is None or ln.label in wanted or (show == "sum" and ln.label.startswith(key + "@"))]
         return [_math_block(self, line.tex_aligned(ws)) for line in lines]
+
+
+class DescentDirective(DerivDirective):
+    """``deriv-descent``: one gradient-descent step, ``w − η ∂ℒ/∂w`` for each parameter (``:params:`` keys
+    separated by spaces, default every weight), ``:lr:`` the learning rate (default 0.5); blank on a worksheet."""
+
+    option_spec = {**DerivDirective.option_spec, "lr": directives.unchanged, "params": directives.unchanged}
+
+    def build(self, values):
+        from .solution import descent_section
+
+        self.no_argument()
+        lr = self.option_lr()
+        names = self.options.get("params", "").split() or None
+        if names is not None and len(names) > MAX_PARAMS:
+            raise DerivError(f"{self.name}: :params: expected at most {MAX_PARAMS} parameters, got {len(names)}", "option")
+        try:
+            section = descent_section(values, lr, names)
+        except ProblemError as err:
+            raise DerivError(f"{self.name}: :params: {err.expected}", "key") from None
+        ws = _worksheet(self.env)
+        return [_math_block(self, line.tex_aligned(ws)) for line in section.lines]
 
 
 class GradientTableDirective(DerivDirective):
@@ -383,10 +430,13 @@ class TheoremDirective(DerivDirective):
         for step in th.steps:
             claim = claim_tex(step.claim)
             para = nodes.paragraph("", "", nodes.math(claim, claim), nodes.Text(": "),
-                                   nodes.strong("", "holds" if step.ok else "NOT PROVED"), nodes.Text(f" ({step.method})"))
+                                   nodes.strong("", step.status), nodes.Text(f" ({step.method})"))
             item = nodes.list_item("", para)
             small = step.expression != 0 and len(str(step.expression)) < 300
-            if small:
+            if step.counterexample:  # the value the claim said was 0
+                tex = rf"\text{{there: }} \approx {float(step.result):.6g}"
+                item += _math_block(self, tex)
+            elif small:
                 tex = rf"{latex(step.expression)} \;\longrightarrow\; {latex(step.result)}"
                 item += _math_block(self, tex)
             items += item
@@ -394,7 +444,8 @@ class TheoremDirective(DerivDirective):
         for note in th.notes:
             out.append(nodes.paragraph("", note))
         verdict = {T.PROVED: "proved by SymPy (a symbolic identity)",
-                   T.NUMERIC: "checked numerically (not a proof)"}.get(th.verdict, th.verdict)
+                   T.NUMERIC: "checked numerically (not a proof)",
+                   T.REFUTED: "refuted: a counterexample at an exact point shows the claim false"}.get(th.verdict, th.verdict)
         out.append(nodes.paragraph("", "", nodes.strong("", f"Verdict: {verdict}"),
                                    nodes.Text(f" ({len(th.steps)} step{'s' if len(th.steps) != 1 else ''} checked).")))
         return out
@@ -549,18 +600,11 @@ class TrainingDirective(DerivDirective):
 
     def build(self, values):
         from .figures import training_svg
-        from .problem import parse_number
         from .theorems import symmetric
         from .training import MAX_STEPS, training_curves, xor_problem
 
         self.no_argument()
-        text = self.options.get("lr", "0.5").strip()
-        try:
-            lr = parse_number(text, ":lr:") if _PLAIN_NUMBER.fullmatch(text) else None  # short: cheap to read exactly
-        except ProblemError:
-            lr = None
-        if lr is None or not 0 < lr <= MAX_LR:
-            raise DerivError(f"deriv-training: :lr: expected a number above 0 and at most {MAX_LR}, got {text[:40]!r}", "option")
+        lr = self.option_lr()
         steps = self.option_int("steps", 300, 1, MAX_STEPS)
         seed = self.option_int("seed", 1, 0, MAX_SEED)
         data = self.option_choice("data", ("problem", "xor"), "problem")
@@ -625,6 +669,7 @@ def setup(app):
     app.add_directive("deriv-step", StepDirective)
     app.add_directive("deriv-gradient", GradientDirective)
     app.add_directive("deriv-gradients", GradientTableDirective)
+    app.add_directive("deriv-descent", DescentDirective)
     app.add_directive("deriv-theorem", TheoremDirective)
     app.add_directive("deriv-handout", HandoutDirective)
     app.add_directive("deriv-network", NetworkDirective)

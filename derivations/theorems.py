@@ -25,10 +25,11 @@ from functools import lru_cache
 from sympy import Add, Expr, Float, Function, Integer, KroneckerDelta, Rational, Symbol, expand, exp, simplify, together
 
 from .derive import Derivation, count_nodes, pair
-from .ops import ACTIVATIONS, LOSSES
+from .ops import ACTIVATIONS, DEFAULT_OUTPUT, LOSSES
 from .problem import LETTERS, Problem, bias_name, weight_name
 
 PROVED, NUMERIC = "proved", "checked numerically"
+REFUTED = "refuted"  # a proved theorem's claim fails at an exact point: a counterexample, shown
 
 #: The numeric training run compiles every formula of the network; above this many parameters it is not run
 #: (the proofs cover every size), and the output says so.
@@ -55,10 +56,16 @@ class Structure:
     loss: str
     bias: bool = False
     samples: int = 1
+    output: str = DEFAULT_OUTPUT
 
     @classmethod
     def of(cls, p: Problem) -> "Structure":
-        return cls(tuple(p.layers), tuple(p.activations), p.loss, p.bias, p.n_samples)
+        return cls(tuple(p.layers), tuple(p.activations), p.loss, p.bias, p.n_samples, p.output)
+
+    @property
+    def softmax(self) -> bool:
+        """Is the output layer a softmax (whose logits' gradients sum to 0, the softmax lemma)?"""
+        return self.output == "softmax"
 
     @property
     def depth(self) -> int:
@@ -67,7 +74,8 @@ class Structure:
     def describe(self) -> str:
         acts = "/".join(dict.fromkeys(self.activations))
         extra = (", with biases" if self.bias else "") + (f", {self.samples} samples" if self.samples > 1 else "")
-        return f"{'-'.join(map(str, self.layers))} network, {acts} hidden units, {self.loss} loss{extra}"
+        out = "" if self.softmax else f", {self.output} output"
+        return f"{'-'.join(map(str, self.layers))} network, {acts} hidden units{out}, {self.loss} loss{extra}"
 
 
 @dataclass
@@ -79,6 +87,16 @@ class Step:
     result: Expr
     ok: bool
     method: str
+
+    @property
+    def counterexample(self) -> bool:
+        """A failed step whose claim was evaluated at an exact point and found false (not merely unproved)."""
+        return not self.ok and self.method.startswith("counterexample")
+
+    @property
+    def status(self) -> str:
+        """``holds``, ``FAILS`` (a counterexample) or ``NOT PROVED``: how a page or the CLI shows the step."""
+        return "holds" if self.ok else ("FAILS" if self.counterexample else "NOT PROVED")
 
     def as_dict(self, detailed: bool = True) -> dict:
         """The step for the JSON; ``detailed`` adds what was simplified (as text and LaTeX, ``None`` past 400
@@ -110,9 +128,14 @@ class Theorem:
         return bool(self.steps) and all(s.ok for s in self.steps)
 
     @property
+    def refuted(self) -> bool:
+        """Did a step fail at an exact point (a counterexample), rather than merely resist simplification?"""
+        return any(s.counterexample for s in self.steps)
+
+    @property
     def verdict(self) -> str:
         if self.how == PROVED:
-            return PROVED if self.holds else "not proved"
+            return PROVED if self.holds else (REFUTED if self.refuted else "not proved")
         return NUMERIC if self.holds else "failed the numerical check"
 
     def as_dict(self, detailed: bool = True) -> dict:
@@ -182,7 +205,7 @@ def symbolic(structure: Structure) -> Derivation:
     biases = tuple((Integer(0),) * L[l + 1] for l in range(len(L) - 1)) if structure.bias else None
     y = (Integer(1),) + (Integer(0),) * (L[-1] - 1)
     p = Problem(tuple(L), tuple(structure.activations), structure.loss, ((Integer(1),) * L[0],) * structure.samples,
-                (y,) * structure.samples, weights, biases, "symbolic")
+                (y,) * structure.samples, weights, biases, "symbolic", structure.output)
     return Derivation(p)
 
 
@@ -320,7 +343,10 @@ def softmax_lemma(n_out: int, loss: str = GENERAL) -> Theorem:
 
 def dead_layers(structure: Structure) -> Theorem:
     """Statement 2: equal rows of the last weight matrix make every earlier weight and bias gradient exactly
-    0, for any loss of the softmax output and any other parameters."""
+    0, for any loss of the softmax output and any other parameters. Without a softmax output the statement
+    is false, and :func:`no_dead_layers` shows a counterexample."""
+    if not structure.softmax:
+        return no_dead_layers(structure)
     d = symbolic(structure)
     sy, Ls, K = d.symbols, structure.layers, structure.depth
     last = weight_name(K)
@@ -361,6 +387,45 @@ def dead_layers(structure: Structure) -> Theorem:
 
 
 dead_first_layer = dead_layers
+
+
+def no_dead_layers(structure: Structure, tries: int = 20) -> Theorem:
+    """Statement 2 refuted for an output layer other than softmax: equal rows of the last weight matrix still
+    give ``∇L_j = c_j Σ_i ∇O_i``, but nothing makes ``Σ_i ∇O_i`` vanish (there is no softmax lemma), so the first
+    layer's gradient is not 0. The counterexample: a seeded exact point with those rows equal (every number
+    positive, so no ReLU-like unit is off), evaluated to 30 digits through the derivation's own formulas."""
+    d = symbolic(structure)
+    sy, Ls, K = d.symbols, structure.layers, structure.depth
+    last, first = weight_name(K), weight_name(0)
+    out = structure.output
+    th = Theorem(
+        "dead_first_layer", "The dead first layer" if K == 1 else "Dead earlier layers",
+        f"Claim: if every row of {last} is the same, the gradient of {first} is exactly 0. False with a {out} output: "
+        f"equal rows still give ∇{d.node_names[sy.keys[-3]]}_j = Σ_i ∇O_i w_ij = c_j·Σ_i ∇O_i, but only a softmax output "
+        f"makes Σ_i ∇O_i = 0 (the softmax lemma), and a {out} output does not, so the first layer learns (its hidden "
+        "units still move together: see the symmetry theorems).",
+        [f"{last}[i,j] = c_j", "every other parameter, x and y: a seeded exact point, all positive", structure.describe()],
+    )
+    rng = random.Random(0)
+    for _ in range(tries):
+        def draw():
+            return Rational(rng.randint(1, 9), 10)
+
+        leaves = {w: draw() for w in d.symbols.leaves()}
+        c = [draw() for _ in range(Ls[-2])]
+        leaves.update({sy.W[K][i, j]: c[j] for i in range(Ls[-1]) for j in range(Ls[-2])})
+        at = {k: Float(v, 30) for k, v in leaves.items()}
+        v = d.values(at)
+        total = Add(*(v[g] for s in range(structure.samples) for g in sy.grad("O", s)))
+        g11 = d.gradients[first][0, 0].xreplace(v)
+        if abs(total) > 1e-20 and abs(g11) > 1e-20:
+            how = "counterexample at a seeded exact point, evaluated to 30 digits"
+            th.steps.append(Step("Σ_i ∇O_i = 0" + (" (summed over the samples)" if structure.samples > 1 else ""),
+                                 Integer(0), Float(total, 15), False, how))
+            th.steps.append(Step(f"∂ℒ/∂w^{LETTERS[0]}_{pair(0, 0, sy.wide)} = 0", Integer(0), Float(g11, 15), False, how))
+            return th
+    th.steps.append(Step("no counterexample found", Integer(0), Integer(0), False, "seeded search"))
+    return th
 
 
 # -- statement 3: permanence under gradient descent, by layer ----------------------------------------------------
@@ -541,7 +606,8 @@ def training_run(problem: Problem, steps: int = 50) -> Theorem:
 def _proofs(structure: Structure) -> tuple:
     """The symbolic theorems of a structure, proved once per structure and process."""
     out = [hidden_symmetry(structure, l) for l in range(structure.depth)]
-    out.append(softmax_lemma(structure.layers[-1], GENERAL))
+    if structure.softmax:  # a lemma about the softmax: claimed for no other output layer
+        out.append(softmax_lemma(structure.layers[-1], GENERAL))
     out.append(dead_layers(structure))
     out += [permanence(structure, l) for l in range(structure.depth)]
     return tuple(out)
@@ -572,13 +638,16 @@ def theorems_for(problem: Problem, every: bool = False, derivation: Derivation |
     return out
 
 
-#: The structures the sweep covers: every width in these ranges, 1 to 3 hidden layers, with and without biases.
+#: The structures the sweep covers: every width in these ranges, 1 to 3 hidden layers, with and without biases,
+#: for the softmax's losses; the other output layers (one output unit too) over one hidden layer.
 SWEEP = {"inputs": range(1, 4), "hidden": range(1, 5), "outputs": range(2, 4), "depth": range(1, 4)}
+SWEEP_OTHER = {"outputs": range(1, 4), "pairs": (("sigmoid", "bce"), ("sigmoid", "quadratic"), ("identity", "mse"))}
 
 
-def sweep(activations=tuple(ACTIVATIONS), losses=tuple(LOSSES)) -> dict:
-    """Statements 1-3 (and the lemma) for every structure in :data:`SWEEP`, every activation and loss, with
-    and without biases."""
+def sweep(activations=tuple(ACTIVATIONS), losses=("mse", "cross_entropy")) -> dict:
+    """Statements 1-3 (and the lemma) for every structure in :data:`SWEEP`, every activation and the softmax's
+    losses, with and without biases; and over :data:`SWEEP_OTHER`, the other output layers: symmetry and
+    permanence proved, the dead first layer refuted (a counterexample), never the other way round."""
     import itertools
     import time
 
@@ -589,16 +658,22 @@ def sweep(activations=tuple(ACTIVATIONS), losses=tuple(LOSSES)) -> dict:
             count += 1
             if not softmax_lemma(n_out, loss).holds:
                 failed.append(("softmax_lemma", n_out, loss))
+    structures = []
     for depth in SWEEP["depth"]:
         widths = SWEEP["hidden"] if depth == 1 else (1, 3)  # deeper: the extremes, so the sweep stays seconds
         for n_in, n_out in itertools.product(SWEEP["inputs"], SWEEP["outputs"]):
             for hidden in itertools.product(widths, repeat=depth):
                 for act, loss, bias in itertools.product(activations, losses, (False, True)):
-                    s = Structure((n_in, *hidden, n_out), (act,) * depth, loss, bias)
-                    for th in _proofs(s):
-                        if th.key == "softmax_lemma":
-                            continue
-                        count += 1
-                        if not th.holds:
-                            failed.append((th.key, s))
+                    structures.append(Structure((n_in, *hidden, n_out), (act,) * depth, loss, bias))
+    for n_in, n_out, hidden in itertools.product(SWEEP["inputs"], SWEEP_OTHER["outputs"], SWEEP["hidden"]):
+        for act, (output, loss), bias in itertools.product(activations, SWEEP_OTHER["pairs"], (False, True)):
+            structures.append(Structure((n_in, hidden, n_out), (act,), loss, bias, output=output))
+    for s in structures:
+        for th in _proofs(s):
+            if th.key == "softmax_lemma":
+                continue
+            count += 1
+            expected = REFUTED if th.key == "dead_first_layer" and not s.softmax else PROVED
+            if th.verdict != expected:
+                failed.append((th.key, s))
     return {"checked": count, "failed": failed, "seconds": time.perf_counter() - start}

@@ -167,6 +167,23 @@ class Values:
         m = self.gradients[w.matrix]
         return m[w.i, w.j] if w.kind == "weight" else m[w.i, 0]
 
+    def descent(self, lr, params=None) -> dict:
+        """One gradient-descent step at learning rate ``lr``: each parameter's value ``w − lr·∂ℒ/∂w``, exact,
+        every gradient taken at the current parameters (as Mazur's example updates every layer).
+        ``{key: value}`` for ``params`` (names or :class:`Param`), by default every weight.
+
+        >>> from sympy import Rational
+        >>> from derivations import evaluate, load_problem
+        >>> evaluate(load_problem()).descent(Rational(1, 2), ["w_b11", "w_a11"])
+        {'w_b11': 19/160, 'w_a11': 1/10}
+        """
+        d = self.derivation
+        chosen = [p for p in d.params() if p.kind == "weight"] if params is None else [d.weight(n) for n in params]
+        out = {}
+        for w in chosen:
+            out[w.key(d.symbols.wide)] = self.value(d.symbols.param(w) - lr * d.gradient(w))
+        return out
+
     def lookup(self, key: str) -> Expr:
         """A value by its key, 1-based as in the handout: ``forward.H[1]``, ``forward.loss``,
         ``backward.dL_dO[2]``, ``backward.dY_dO[1,2]``, ``grad.W_b[2,1]``, ``grad.w_b21``, ``grad.b_a[1]``;

@@ -172,6 +172,9 @@ def read_base(path=None) -> Base:
         raise ProblemError("data.x", f"variants follow the handout's page: one sample, got {problem.n_samples}", source)
     if problem.bias:
         raise ProblemError("network.bias", "variants follow the handout's page: no biases; set bias = false", source)
+    if problem.output != "softmax":
+        raise ProblemError("network.output", f"variants follow the handout's page: a softmax output, got "
+                                             f"{problem.output!r}", source)
     digits = settings.get("digits", 2)
     if not isinstance(digits, int) or isinstance(digits, bool) or not 1 <= digits <= 4:
         raise ProblemError("variants.digits", f"expected a whole number from 1 to 4 (significant digits of a drawn "

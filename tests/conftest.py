@@ -23,7 +23,8 @@ def handout_values(handout):
     return evaluate(derive(handout))
 
 
-def random_problem(seed: int, layers, activation, loss: str, bias: bool = False, samples: int = 1) -> Problem:
+def random_problem(seed: int, layers, activation, loss: str, bias: bool = False, samples: int = 1,
+                   output: str = "softmax") -> Problem:
     """A seeded random problem with rational numbers; every hidden pre-activation kept at least 1/100 away
     from ReLU's kink (checked in exact arithmetic for the first layer, in floats with that margin after)."""
     rng = random.Random(seed)
@@ -46,10 +47,12 @@ def random_problem(seed: int, layers, activation, loss: str, bias: bool = False,
             raw = [rng.randint(0, 5) for _ in range(layers[-1])]
             raw[0] += 1
             ys.append(tuple(Rational(v, sum(raw)) for v in raw))
+    elif loss == "bce":  # targets in [0, 1]
+        ys = [tuple(Rational(rng.randint(0, 10), 10) for _ in range(layers[-1])) for _ in range(samples)]
     else:
         ys = [tuple(r() for _ in range(layers[-1])) for _ in range(samples)]
     x, y = (xs[0], ys[0]) if samples == 1 else (xs, ys)
-    return make_problem(layers, acts, loss, x, y, weights, biases, source=f"random seed {seed}")
+    return make_problem(layers, acts, loss, x, y, weights, biases, source=f"random seed {seed}", output=output)
 
 
 def _away_from_kinks(xs, weights, biases, acts) -> bool:

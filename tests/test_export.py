@@ -24,21 +24,26 @@ from test_numeric import numpy_backprop
 
 RTOL, ATOL = 1e-9, 1e-12
 
-CASES = [  # (seed, layers, activation, loss, bias, samples): depths 1-3, every activation, both losses
-    (101, (3, 4, 2), "relu", "mse", False, 1),
-    (102, (2, 3, 3), "leaky_relu", "cross_entropy", True, 1),
-    (103, (3, 2, 3), "sigmoid", "mse", False, 2),
-    (104, (2, 3, 2, 2), "tanh", "cross_entropy", True, 1),
-    (105, (2, 2, 3, 2), "softplus", "mse", False, 2),
-    (106, (2, 2, 2, 2, 3), "identity", "cross_entropy", True, 2),
-    (107, (3, 3, 2, 2), ("relu", "sigmoid"), "mse", True, 3),
+CASES = [  # (seed, layers, activation, loss, bias, samples, output): depths 1-3, every activation, every output and loss
+    (101, (3, 4, 2), "relu", "mse", False, 1, "softmax"),
+    (102, (2, 3, 3), "leaky_relu", "cross_entropy", True, 1, "softmax"),
+    (103, (3, 2, 3), "sigmoid", "mse", False, 2, "softmax"),
+    (104, (2, 3, 2, 2), "tanh", "cross_entropy", True, 1, "softmax"),
+    (105, (2, 2, 3, 2), "softplus", "mse", False, 2, "softmax"),
+    (106, (2, 2, 2, 2, 3), "identity", "cross_entropy", True, 2, "softmax"),
+    (107, (3, 3, 2, 2), ("relu", "sigmoid"), "mse", True, 3, "softmax"),
+    (108, (2, 3, 1), "tanh", "bce", True, 2, "sigmoid"),
+    (109, (2, 2, 3), "sigmoid", "quadratic", True, 1, "sigmoid"),
+    (110, (3, 3, 2, 1), "relu", "mse", False, 2, "identity"),
+    (111, (2, 3, 2), "softplus", "quadratic", False, 1, "softmax"),
 ]
 
 
 def _id(case):
-    seed, layers, act, loss, bias, samples = case
+    seed, layers, act, loss, bias, samples, output = case
     act = act if isinstance(act, str) else "+".join(act)
-    return f"{'-'.join(map(str, layers))}{'-bias' if bias else ''}{f'-x{samples}' if samples > 1 else ''}-{act}-{loss}"
+    return (f"{'-'.join(map(str, layers))}{'-bias' if bias else ''}{f'-x{samples}' if samples > 1 else ''}-{act}"
+            f"{'' if output == 'softmax' else '-' + output}-{loss}")
 
 
 def _import(path, name):
@@ -78,8 +83,8 @@ def handout_script(tmp_path_factory):
 
 @pytest.fixture(scope="module", params=CASES, ids=_id)
 def exported(request, tmp_path_factory):
-    seed, layers, act, loss, bias, samples = request.param
-    p = random_problem(seed, layers, act, loss, bias, samples)
+    seed, layers, act, loss, bias, samples, output = request.param
+    p = random_problem(seed, layers, act, loss, bias, samples, output)
     values = evaluate(derive(p))
     path = tmp_path_factory.mktemp("export") / "BackProp.py"
     path.write_text(to_python(values), encoding="utf-8")
@@ -94,9 +99,9 @@ def test_gradients_match_numpy_backprop_on_the_problems_numbers(exported):
 def test_gradients_match_numpy_backprop_on_other_numbers(exported):
     """The script is a function of any numbers: other params, x and y (from another seed, and another batch
     size) than the ones it was generated from."""
-    (seed, layers, act, loss, bias, samples), _, _, _, script = exported
+    (seed, layers, act, loss, bias, samples, output), _, _, _, script = exported
     for other_seed, other_samples in ((seed + 1000, samples), (seed + 2000, 3 if samples == 1 else 1)):
-        _assert_matches_oracle(script, random_problem(other_seed, layers, act, loss, bias, other_samples))
+        _assert_matches_oracle(script, random_problem(other_seed, layers, act, loss, bias, other_samples, output))
 
 
 def test_gradients_match_the_engines_exact_values(exported):

@@ -1,6 +1,9 @@
 """Symbolic against numeric: the engine's exact gradients agree with (a) central finite differences at
 50 digits (mpmath) and (b) an independent NumPy backprop in matrix form, on seeded random problems of every
-depth from 1 to 3, every activation, both losses, with and without biases, one sample and several.
+depth from 1 to 3, every activation, with and without biases, one sample and several: the softmax output with
+MSE and cross-entropy over every shape and activation, and every other output layer x loss combination
+(softmax + quadratic; sigmoid + MSE, quadratic, binary cross-entropy; identity + MSE, quadratic), one output
+unit and several, over the shapes with the activations in turn.
 
 Tolerances: finite differences use h = 1e-20 at 50 digits, so their truncation error is about h² = 1e-40
 relative; we require 1e-25 relative (1e-25 absolute for exact zeros). NumPy works in float64: 1e-9
@@ -15,7 +18,7 @@ import pytest
 from sympy import Rational, diff, expand
 
 from derivations import derive, evaluate
-from derivations.ops import ACTIVATIONS, LOSSES
+from derivations.ops import ACTIVATIONS, LOSSES, OUTPUTS
 
 from conftest import random_problem
 
@@ -23,13 +26,24 @@ SHAPES = [  # (layers, bias, samples)
     ((1, 1, 2), False, 1), ((3, 4, 2), False, 1), ((2, 3, 3), True, 1), ((3, 2, 3), False, 2),
     ((2, 3, 2, 2), True, 1), ((2, 2, 3, 2), False, 2), ((2, 2, 2, 2, 3), True, 2),
 ]
-CASES = [(seed, shape, act, loss) for seed, (shape, act, loss) in
-         enumerate(itertools.product(SHAPES, sorted(ACTIVATIONS), sorted(LOSSES)))]
+SOFTMAX_LOSSES = ("cross_entropy", "mse")
+CASES = [(seed, shape, act, "softmax", loss) for seed, (shape, act, loss) in
+         enumerate(itertools.product(SHAPES, sorted(ACTIVATIONS), SOFTMAX_LOSSES))]
+# Every other output x loss pair the registry allows, on shapes with one output unit and several.
+OUTPUT_SHAPES = [((2, 3, 1), False, 1), ((3, 4, 2), False, 1), ((2, 3, 3), True, 1), ((3, 2, 1), True, 2),
+                 ((2, 3, 2, 2), True, 1), ((2, 2, 2, 2, 3), True, 2)]
+PAIRS = [(o, l) for o in sorted(OUTPUTS) for l in sorted(LOSSES)
+         if (not LOSSES[l].outputs or o in LOSSES[l].outputs) and (o, l) not in {("softmax", x) for x in SOFTMAX_LOSSES}]
+ACTS = sorted(ACTIVATIONS)
+CASES += [(100 + k, shape, ACTS[(k + k // len(PAIRS)) % len(ACTS)], o, l)  # each shape shifts the activations
+          for k, (shape, (o, l)) in enumerate(itertools.product(OUTPUT_SHAPES, PAIRS))
+          if shape[0][-1] >= OUTPUTS[o].min_outputs]
 
 
 def _case_id(c):
-    seed, (layers, bias, samples), act, loss = c
-    return f"{'-'.join(map(str, layers))}{'-bias' if bias else ''}{f'-x{samples}' if samples > 1 else ''}-{act}-{loss}"
+    seed, (layers, bias, samples), act, output, loss = c
+    return (f"{'-'.join(map(str, layers))}{'-bias' if bias else ''}{f'-x{samples}' if samples > 1 else ''}-{act}"
+            f"{'' if output == 'softmax' else '-' + output}-{loss}")
 
 
 # -- oracle 1: the loss straight from its definition, in mpmath ------------------------------------------
@@ -60,12 +74,21 @@ def mp_loss(p, params):
             if p.bias:
                 h = [hi + bi for hi, bi in zip(h, params[f"b_{'abcd'[l]}"])]
             v = [MP_ACT[p.activations[l]](e) for e in h] if l < n_linear - 1 else h
-        m = max(v)
-        e = [mpmath.exp(o - m) for o in v]
-        Y = [u / mpmath.fsum(e) for u in e]
+        if p.output == "softmax":
+            m = max(v)
+            e = [mpmath.exp(o - m) for o in v]
+            Y = [u / mpmath.fsum(e) for u in e]
+        elif p.output == "sigmoid":
+            Y = [1 / (1 + mpmath.exp(-o)) for o in v]
+        else:
+            Y = list(v)
         t = [mp(e) for e in y]
         if p.loss == "mse":
             total += mpmath.fsum((a - b) ** 2 for a, b in zip(t, Y)) / len(Y)
+        elif p.loss == "quadratic":
+            total += mpmath.fsum((a - b) ** 2 for a, b in zip(t, Y)) / 2
+        elif p.loss == "bce":
+            total += -mpmath.fsum(a * mpmath.log(b) + (1 - a) * mpmath.log(1 - b) for a, b in zip(t, Y)) / len(Y)
         else:
             total += -mpmath.fsum(a * mpmath.log(b) for a, b in zip(t, Y) if a != 0)
     return total / p.n_samples
@@ -126,10 +149,17 @@ def numpy_backprop(p):
                 Ls.append(v)
             else:
                 O = h
-        Y = np.exp(O - O.max())
-        Y /= Y.sum()
-        dY = 2 / len(Y) * (Y - y) if p.loss == "mse" else -y / Y
-        J = np.diag(Y) - np.outer(Y, Y)
+        if p.output == "softmax":
+            Y = np.exp(O - O.max())
+            Y /= Y.sum()
+            J = np.diag(Y) - np.outer(Y, Y)
+        elif p.output == "sigmoid":
+            Y = 1 / (1 + np.exp(-O))
+            J = np.diag(Y * (1 - Y))
+        else:
+            Y, J = O, np.eye(len(O))
+        dY = {"mse": lambda: 2 / len(Y) * (Y - y), "quadratic": lambda: Y - y, "cross_entropy": lambda: -y / Y,
+              "bce": lambda: (Y - y) / (Y * (1 - Y)) / len(Y)}[p.loss]()
         delta = J.T @ dY  # ∇O
         for l in range(len(Ws) - 1, -1, -1):
             gW[l] += np.outer(delta, ins[l])
@@ -144,22 +174,26 @@ def numpy_backprop(p):
     return out
 
 
+def problem_of(c):
+    seed, (layers, bias, samples), act, output, loss = c
+    return random_problem(seed, layers, act, loss, bias, samples, output)
+
+
 @pytest.fixture(scope="module", params=CASES, ids=_case_id)
 def case(request):
-    seed, (layers, bias, samples), act, loss = request.param
-    p = random_problem(seed, layers, act, loss, bias, samples)
+    p = problem_of(request.param)
     return p, evaluate(derive(p))
 
 
-# 50-digit central differences are slow: they run on a third of the cases (every shape, activation and loss
-# still meets them somewhere); the NumPy backprop checks every case.
-FD_CASES = [c for c in CASES if c[0] % 3 == (c[0] // 12) % 3]  # rotating, so each shape meets each activation
+# 50-digit central differences are slow: they run on a third of the softmax cases (every shape, activation and
+# loss still meets them somewhere) and on every case of the other output layers; the NumPy backprop checks
+# every case.
+FD_CASES = [c for c in CASES if c[0] >= 100 or c[0] % 3 == (c[0] // 12) % 3]  # rotating over the activations
 
 
 @pytest.mark.parametrize("fd_case", FD_CASES, ids=_case_id)
 def test_gradients_match_finite_differences(fd_case):
-    seed, (layers, bias, samples), act, loss = fd_case
-    p = random_problem(seed, layers, act, loss, bias, samples)
+    p = problem_of(fd_case)
     values = evaluate(derive(p))
     fd = finite_differences(p)
     mpmath.mp.dps = 50
@@ -199,8 +233,7 @@ def test_exact_values_evaluate_to_the_layered_decimals(case_):
     """The exact expressions themselves (evalf at 50 digits) agree with the layer-by-layer decimals that
     the two tests above check, so those checks speak for the exact values too (small widths only: evalf
     of a deep exact expression is slow)."""
-    seed, (layers, bias, samples), act, loss = case_
-    values = evaluate(derive(random_problem(seed, layers, act, loss, bias, samples)))
+    values = evaluate(derive(problem_of(case_)))
     for m in values.gradients.values():
         for exact in m:
             assert abs(exact.evalf(50) - values.decimal(exact)) < 1e-40
@@ -233,9 +266,10 @@ def test_cli_json_matches_numpy_on_a_deep_biased_batched_problem(tmp_path, capsy
 def test_relu_cases_cover_both_sides_of_zero():
     """The random ReLU problems must have hidden units on both sides of 0, or the step is untested."""
     signs = set()
-    for seed, (layers, bias, samples), act, loss in CASES:
+    for c in CASES:
+        seed, (layers, bias, samples), act, output, loss = c
         if act == "relu":
-            v = evaluate(derive(random_problem(seed, layers, act, loss, bias, samples)))
+            v = evaluate(derive(problem_of(c)))
             for key in v.derivation.symbols.keys[:-2:2]:
                 for s in range(samples):
                     signs |= {h.evalf() > 0 for h in v.sample("forward", key, s)}

@@ -121,3 +121,24 @@ def test_worksheet_has_blanks_where_the_solution_has_numbers(sites):
     assert sheet.count(blank) >= 51 and key.count(blank) == 0
     assert "0.9" in sheet and "0.1" in sheet  # the givens stay
     assert "answer key (PDF)" in key and "answer key (PDF)" not in sheet and "worksheet (PDF)" in sheet
+
+
+def test_mazur_page_shows_his_network_every_number_derived(sites):
+    """The course site's page of Mazur's example: his outputs, error, both gradients and an updated weight,
+    each as the derivation writes it; the page is not part of the students' worksheet build."""
+    from sympy import Rational
+
+    from derivations.problem import HANDOUT
+    from derivations.solution import Notation
+
+    solution, worksheet = sites
+    html = (solution / "mazur.html").read_text(encoding="utf-8")
+    values = evaluate(load_problem(HANDOUT.with_name("mazur.toml")))
+    n = Notation(values)
+    shown = [values.forward["Y"][0], values.forward["Y"][1], values.forward["loss"], values.grad("w_b11"),
+             values.descent(Rational(1, 2))["w_b11"]]
+    for v in shown:
+        assert n.approx(v) in html, n.approx(v)
+    assert r"4.38568 \times 10^{-4}" in html  # ∂E/∂w_1, in LaTeX's notation
+    assert "refuted" in html and "softmax lemma" in html
+    assert not (worksheet / "mazur.html").exists()
