@@ -15,6 +15,20 @@ are not, 2 for bad input.
 >>> v["forward.L[1]"].verdict, v["forward.L[1]"].follows_from
 ('follows', ['forward.H[1]'])
 
+*Follows*: an answer that is not correct is judged from its blank's local formula at the student's own
+earlier answers (those left empty take their formula's value). It follows when it is within a slack of that
+value: :data:`REL_TOL` of it (the answer's own rounding) plus, for each input that is not the true value, what
+changing that input by a relative :data:`REL_TOL` changes (that input's rounding, to first order), so that a
+sheet written to 4 significant digits follows. A step that matches its formula at inputs that are all right to
+their rounding is correct. A wrong earlier answer of 0 that makes the step's value 0 earns no follow-through
+(``no_credit_from``, with a ``note``). Of the catalogued mistakes that give the answer, those the student's own
+earlier answers contradict are dropped (``ruled_out``: an answered earlier blank that the mistake changes, not
+at the mistake's value), the closest is named, and others only when they give the same number (``note``).
+
+>>> v = c.check({"backward.dL_dY[1]": "-1/2", "backward.dL_dY[2]": "1/2", "backward.dL_dO[1]": "-1/8"})
+>>> [m.name for m in v["backward.dL_dO[1]"].mistakes], v["backward.dL_dO[1]"].ruled_out
+(['softmax-cross-term-dropped', 'one-path-only'], ['loss-factor-1/N'])
+
 Comparisons are exact where the true value is rational. Where it is transcendental an answer is accepted
 within a relative tolerance (:data:`REL_TOL`, narrowed on a blank until it is tighter than the gap between
 the correct value and every catalogued mistake there). Answers are parsed by pattern
@@ -126,6 +140,16 @@ def same(answer: Rational, target, tol) -> bool:
     return bool(abs(answer - t) <= tol * abs(t)) if t != 0 else bool(abs(answer) <= Float("1e-40"))
 
 
+def near(answer, target, slack, rel=None) -> bool:
+    """``answer`` within ``slack`` of ``target`` (or within ``rel`` relative of it): how a step is judged
+    from the student's own earlier answers, which are rounded."""
+    if target is None:
+        return False
+    if slack is None:
+        slack = rel * abs(target)
+    return bool(abs(answer - target) <= slack) or answer == target
+
+
 # -- the verdicts ----------------------------------------------------------------------------------------
 
 
@@ -139,6 +163,16 @@ class Verdict:
     follows_from: list = field(default_factory=list)  # the student's keys it follows from
     tolerance: Rational | None = None  # None: compared exactly
     text: str = ""  # the answer as the student wrote it
+    ruled_out: list = field(default_factory=list)  # mistakes that give this value but the student's own
+    #                                                earlier answers contradict (names, for the record)
+    no_credit_from: list = field(default_factory=list)  # wrong earlier answers of 0 that would make this step
+    #                                                     trivial: no follow-through credit from them
+    note: str = ""  # why, in a sentence, when the verdict needs one (tied mistakes, no credit, rounding)
+
+    @property
+    def tied(self) -> bool:
+        """Several mistakes named: they give the same number here and the sheet cannot tell them apart."""
+        return len(self.mistakes) > 1
 
     def as_dict(self, reveal: bool) -> dict:
         out = {"verdict": self.verdict, "answer": self.text or str(self.answer), "mistakes": [m.name for m in self.mistakes]}
@@ -146,6 +180,12 @@ class Verdict:
             out["follows_from"] = self.follows_from
         if self.mistakes:
             out["explanations"] = [m.as_dict() for m in self.mistakes]
+        if self.ruled_out:
+            out["ruled_out"] = self.ruled_out
+        if self.no_credit_from:
+            out["no_credit_from"] = self.no_credit_from
+        if self.note:
+            out["note"] = self.note
         if self.tolerance is not None:
             out["tolerance"] = str(self.tolerance)
         if reveal:
@@ -173,6 +213,36 @@ class Checker:
         self.full = {key: self._full(key) for key in self.blanks}
         self.tolerance = {key: self._tolerance(key) for key in self.blanks}
         self.key_of = {e: k for k, e in self.blanks.items() if isinstance(e, Symbol)}
+        self.true_env = self._env({})  # every symbol's true value as the judging carries it
+        self.inputs = {key: sorted((s for s in definition(self.d, e).free_symbols if s in self.d.definitions), key=str)
+                       for key, e in self.blanks.items()}
+        closure: dict = {}
+        self.ancestors = {key: sorted(self.key_of[s] for s in self._closure(definition(self.d, e), closure)
+                                      if s in self.key_of and s != e) for key, e in self.blanks.items()}
+        self._carried_cache: dict = {}
+
+    def _closure(self, expr: Expr, memo: dict) -> set:
+        """Every defined symbol ``expr`` depends on, through the definitions."""
+        out = set()
+        for s in expr.free_symbols:
+            if s not in self.d.definitions:
+                continue
+            if s not in memo:
+                memo[s] = {s} | self._closure(self.d.definitions[s], memo)
+            out |= memo[s]
+        return out
+
+    def carried(self, m: Mistake, key: str):
+        """Mistake ``m``'s value of blank ``key`` carried through the whole derivation (the true value where
+        the mistake does not change it)."""
+        if (m.name, key) not in self._carried_cache:
+            v = self.true[key]
+            if m.rules:
+                _, vals, bl = self.variants[m.name]
+                if key in bl:
+                    v = at_values(vals, bl[key])
+            self._carried_cache[(m.name, key)] = v
+        return self._carried_cache[(m.name, key)]
 
     # -- what each mistake gives, with the problem's own numbers -------------------------------------
 
@@ -206,8 +276,8 @@ class Checker:
             if key.startswith("grad."):
                 return [at(path.product) for path in d.paths(key[5:])] if d.count_paths(key[5:]) > 1 else []
             local = definition(d, expr)
-            if key.startswith("backward.") and isinstance(local, Add) and len(local.args) > 1:
-                return [at(t) for t in local.args]
+            if key.startswith("backward.") and expr in d.display and isinstance(local, Add) and len(local.args) > 1:
+                return [at(t) for t in local.args]  # a chain-rule sum (not ∇Y, the loss's own derivative)
             return []
         if m.name == TRANSPOSED and key.startswith("grad.") and env is None:
             p = d.param(key[5:])
@@ -238,7 +308,7 @@ class Checker:
         given = self.parse(answers)
         mine = {self.blanks[k]: v for k, v in given.items() if isinstance(self.blanks[k], Symbol)}
         env = self._env(mine)
-        out = {key: self._judge(key, a, mine, env) for key, a in given.items()}
+        out = {key: self._judge(key, a, mine, env, given) for key, a in given.items()}
         for key, value in answers.items():
             out[self.canonical(key)].text = str(value).strip()[:40]
         return out
@@ -305,7 +375,7 @@ class Checker:
                 out += self._upstream(self.d.definitions[s], mine, seen)
         return out
 
-    def _judge(self, key: str, a: Rational, mine: dict, env: dict) -> Verdict:
+    def _judge(self, key: str, a: Rational, mine: dict, env: dict, given: dict) -> Verdict:
         tol = self.tolerance[key]
         t = tol if tol is not None else REL_TOL
         v = Verdict(key, a, "wrong", self.true[key], tolerance=tol)
@@ -314,15 +384,74 @@ class Checker:
             return v
         local = definition(self.d, self.blanks[key])
         wrong_inputs = self._upstream(local, mine)
-        if wrong_inputs and same(a, _settle(local.xreplace(env)), t):
-            v.verdict, v.follows_from = "follows", [self.key_of.get(s, str(s)) for s in wrong_inputs]
-            return v
+        step = self._step(key, local, env)
+        if step is not None and near(a, *step):
+            if not wrong_inputs:  # right from earlier answers that are right to their rounding
+                v.verdict, v.note = "correct", "right from your rounded earlier answers"
+                return v
+            names = [self.key_of.get(s, str(s)) for s in wrong_inputs]
+            zeros = [k for s, k in zip(wrong_inputs, names) if s in mine and mine[s] == 0]
+            if not (zeros and step[0] == 0 and numeric(self.true[key]) != 0):
+                v.verdict, v.follows_from = "follows", names
+                return v
+            v.no_credit_from = zeros  # a wrong 0 that makes this step 0: no credit for copying it on
+            v.note = (f"this is what your {', '.join(zeros)} = 0 gives, but that 0 is wrong and makes this step "
+                      "trivial: no follow-through credit")
+        self._diagnose(v, key, a, t, wrong_inputs, env, given)
+        return v
+
+    def _step(self, key: str, local: Expr, env: dict):
+        """``(value, slack)``: the blank's local formula at the student's values, and how far an answer may
+        be from it and still follow (:func:`near`): ``None`` where every input is the true one (then the step's
+        value is the true value, judged already). The slack is :data:`REL_TOL` of the value (the answer's own
+        rounding) plus, for each input that differs from its true value, what changing that input by a
+        relative :data:`REL_TOL` changes (the input's rounding, carried through the step to first order)."""
+        moved = [s for s in self.inputs[key] if env[s] != self.true_env[s]]
+        if not moved:
+            return None
+        target = numeric(_settle(local.xreplace(env)))
+        if target is None:
+            return None
+        slack = REL_TOL * abs(target)
+        for s in moved:
+            bumped = numeric(_settle(local.xreplace({**env, s: env[s] * (1 + REL_TOL)})))
+            if bumped is not None:
+                slack += abs(bumped - target)
+        return target, slack
+
+    def _diagnose(self, v: Verdict, key: str, a, t, wrong_inputs: list, env: dict, given: dict) -> None:
+        """The mistakes that give ``a`` here and that the student's own earlier answers do not rule out, the
+        closest first; several only when they give the same number (they cannot be told apart)."""
+        found = []  # (distance, mistake, value)
         for m in self.mistakes:
             full = [c for mm, c in self.full[key] if mm is m]
             here = self._candidates(m, key, env) if wrong_inputs else []
-            if any(same(a, c, t) for c in full + here):
-                v.mistakes.append(m)
-        return v
+            hits = [numeric(c) for c in here if same(a, c, t)]
+            carried = [numeric(c) for c in full if same(a, c, t)]
+            if carried and not hits and self._ruled_out(m, key, given):
+                v.ruled_out.append(m.name)
+                continue
+            hits += carried
+            if hits:
+                c = min(hits, key=lambda c: abs(a - c))
+                found.append((abs(a - c), m, c))
+        if not found:
+            return
+        found.sort(key=lambda f: f[0])  # stable: the catalogue's order among equals
+        best = found[0][2]
+        v.mistakes = [m for _, m, c in found if same(c, best, t)]
+        if len(v.mistakes) > 1:
+            v.note = "these mistakes give the same number here: your answers cannot tell them apart"
+
+    def _ruled_out(self, m: Mistake, key: str, given: dict) -> bool:
+        """Whether the student's own answers before ``key`` contradict mistake ``m`` carried through: an
+        answered earlier blank that ``m`` changes and that is not what ``m`` gives there (a right ∇Y rules out
+        the MSE factor; a wrong answer ``m`` does not change is another slip, and rules out nothing)."""
+        for k in self.ancestors[key]:
+            if k in given and not _equal(numeric(self.carried(m, k)), numeric(self.true[k])):
+                if not near(given[k], numeric(self.carried(m, k)), None, REL_TOL):
+                    return True
+        return False
 
 
 def _settle(v):
@@ -389,26 +518,51 @@ def read_answers(path) -> dict:
 
 
 def report_text(verdicts: dict, reveal: bool) -> str:
+    """The verdicts as text, one answer a line (explanations and notes indented under it); an exact correct
+    value is written ``= 3/20``, a decimal of a transcendental one ``≈ 0.5498``."""
     lines = []
     for key, v in verdicts.items():
         head = f"{key} = {v.text or v.answer}: "
         if v.verdict == "correct":
             line = head + "correct" + (f" (within a relative {v.tolerance})" if v.tolerance is not None else "")
+            if v.note:
+                line += f" ({v.note})"
         elif v.verdict == "follows":
-            line = head + f"follows from your {', '.join(v.follows_from)} (this step is right; look earlier)"
+            mine = [f"{k} = {verdicts[k].text or verdicts[k].answer}" if k in verdicts else k for k in v.follows_from]
+            line = head + f"follows from your {', '.join(mine)} (this step is right; look earlier)"
         elif v.mistakes:
             line = head + "wrong: " + " / ".join(m.title for m in v.mistakes)
             for m in v.mistakes:
                 line += f"\n    {m.explanation}\n    Hint: {m.hint}"
         else:
             line = head + "wrong (no catalogued mistake gives this value)"
+        if v.verdict != "correct" and v.note:
+            line += f"\n    Note: {v.note}."
         if reveal and v.verdict != "correct":
-            exact = f"{v.correct} ≈ " if v.correct.is_Rational else "≈ "
-            line += f"\n    the correct value is {exact}{_short_decimal(v.correct)}"
+            line += f"\n    the correct value {exact_text(v.correct)}"
         lines.append(line)
     n = sum(v.verdict == "correct" for v in verdicts.values())
-    lines.append(f"{n} of {len(verdicts)} correct")
+    f = sum(v.verdict == "follows" for v in verdicts.values())
+    lines.append(f"{n} of {len(verdicts)} correct" + (f", {f} follow" if f else ""))
     return "\n".join(lines) + "\n"
+
+
+def exact_text(v) -> str:
+    """``= 3/20`` for a rational value (``= 3/20 = 0.15`` where the decimal ends), ``≈ 0.549834`` else.
+
+    >>> exact_text(Rational(3, 20)), exact_text(Rational(1, 3))
+    ('= 3/20 = 0.15', '= 1/3')
+    """
+    if v.is_Rational:
+        q = v.q
+        while q % 2 == 0:
+            q //= 2
+        while q % 5 == 0:
+            q //= 5
+        if v.is_Integer or q != 1:
+            return f"= {v}"
+        return f"= {v} = {_short_decimal(v)}"
+    return f"≈ {_short_decimal(v)}"
 
 
 @cli_io.guard(PROG)

@@ -4,7 +4,15 @@ done differently (:class:`derivations.derive.Derivation` with ``rules``).
 A :class:`Mistake` carries a stable ``name`` (what the checker's JSON and the self-check page report), a
 short ``title``, a one-sentence ``explanation`` and a ``hint``. Most are a rule replacement; two are read off
 the correct derivation itself: *one path only* (a gradient taken along one of its paths, or one term of a
-chain-rule sum) and *the transposed weight* (the gradient of ``w_ji`` given for ``w_ij``).
+chain-rule sum) and *the transposed weight* (the gradient of ``w_ji`` given for ``w_ij``). Two more are rules
+that later steps follow from: *the transposed weight in ∇L* (a square ``W_b``'s row ``j`` used for ∇L_j, in
+place of its column) and *the unnormalised softmax* (``Y_k = e^O_k``, a softmax output only).
+
+>>> from sympy import ImmutableMatrix
+>>> from derivations.problem import make_problem
+>>> square = make_problem((2, 2, 2), "relu", "mse", (1, 2), (1, 0), [ImmutableMatrix([[1, 2], [3, 4]])] * 2)
+>>> [m.name for m in catalogue(square) if "transposed" in m.name]
+['backward-weight-transposed', 'weight-transposed']
 
 Nothing here names an activation or a loss: what a mistake needs to know comes from the registry
 (``Loss.factor``, ``Loss.mean``, ``Activation.can_die``, ``Output.elementwise``).
@@ -12,8 +20,8 @@ Nothing here names an activation or a loss: what a mistake needs to know comes f
 >>> from derivations.problem import load_problem
 >>> [m.name for m in catalogue(load_problem())]  # doctest: +NORMALIZE_WHITESPACE
 ['loss-factor-1/N', 'loss-factor-1', 'loss-no-mean', 'gradient-sign', 'softmax-cross-term-dropped',
- 'softmax-cross-term-sign', 'softmax-skipped', 'activation-derivative-one', 'activation-derivative-at-zero',
- 'weight-wrong-end', 'weight-transposed', 'one-path-only']
+ 'softmax-cross-term-sign', 'softmax-skipped', 'softmax-unnormalised', 'activation-derivative-one',
+ 'activation-derivative-at-zero', 'weight-wrong-end', 'weight-transposed', 'one-path-only']
 >>> from derivations.values import Values
 >>> Values(variant(load_problem(), "loss-factor-1/N")).lookup("backward.dL_dY[1]")
 -1/4
@@ -23,7 +31,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from sympy import Eq, Integer, Piecewise, Rational
+from sympy import Eq, Integer, Piecewise, Rational, exp
 
 from .derive import Derivation, Symbols
 from .ops import ACTIVATIONS, LOSSES, OUTPUTS
@@ -31,6 +39,8 @@ from .problem import Problem
 
 ONE_PATH = "one-path-only"
 TRANSPOSED = "weight-transposed"
+BACKWARD_TRANSPOSED = "backward-weight-transposed"
+UNNORMALISED = "softmax-unnormalised"
 
 
 @dataclass(frozen=True)
@@ -97,6 +107,12 @@ def catalogue(problem: Problem) -> list:
             f"The loss compares the target with the outputs Y = {output.text}(O), not with O itself.",
             f"Apply the output layer to O first: {output.definition}.",
             {"output.forward": lambda O: list(O), "output.local": lambda Y, k, j: Integer(1 if k == j else 0)}))
+    if output.name == "softmax":  # e^O_k without the division by Σ_j e^O_j; the rest done right from that Y
+        out.append(Mistake(
+            UNNORMALISED, "softmax not normalised (e^O_k without dividing by Σ_j e^O_j)",
+            "softmax(O)_k = e^O_k / Σ_j e^O_j: the exponentials are divided by their sum, so that the Y_k add up to 1.",
+            "Divide each e^O_k by the sum of all of them; check that your Y add up to 1.",
+            {"output.forward": lambda O: [exp(o) for o in O]}))
     dying = [l for l, a in enumerate(problem.activations) if ACTIVATIONS[a].can_die]
     if dying:
         act = ACTIVATIONS[problem.activations[dying[0]]]
@@ -132,6 +148,22 @@ def catalogue(problem: Problem) -> list:
         "w_ij connects input j to output i, so ∂O_i/∂w_ij is the input it multiplies, L_j (or x_j).",
         "Read w_ij as 'to i, from j': the gradient is ∇(output i) times input j.",
         {"linear.input": wrong_end}))
+    square = [l for l, W in enumerate(problem.weights) if l > 0 and W.rows == W.cols]
+    if square:  # ∇L_j = Σ_i w_ij ∇O_i (column j); row j is w_ji (only a square matrix has both)
+        def transposed_edges(op, s, i, default):
+            if op.kind != "linear" or op.layer not in square:
+                return default
+            W = symbols.W[op.layer]
+            return [(j, W[j, i]) for j in range(W.cols)]
+
+        inp, outp, letter = symbols.keys[2 * square[0] - 1], symbols.keys[2 * square[0]], "abcdefgh"[square[0]]
+        out.append(Mistake(
+            BACKWARD_TRANSPOSED, f"the transposed weight in ∇{inp}: W_{letter}'s row used for its column",
+            f"∇{inp}_j = Σ_i w^{letter}_ij ∇{outp}_i sums down column j of W_{letter} (the weights leaving unit j), "
+            "not along row j.",
+            f"w^{letter}_ij connects unit j to unit i: going back, unit j collects through the weights whose second "
+            "index is j.",
+            {"edges": transposed_edges}))
     out.append(Mistake(
         TRANSPOSED, "the transposed weight: the gradient of w_ji given for w_ij",
         "w_ij is row i, column j of its matrix: it connects input j to output i, not input i to output j.",

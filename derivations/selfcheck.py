@@ -34,8 +34,9 @@ from pathlib import Path
 from sympy import Function, Piecewise, Symbol
 from sympy.printing.jscode import jscode
 
-from .check import Checker, blanks, definition
-from .handout import Display, Figure, Heading, Prose, Slot, TextMath, layout
+from .check import REL_TOL, Checker, blanks, definition
+from .figures import _node_id, columns, network_svg
+from .handout import Display, Figure, Heading, LatexMath, Prose, Slot, layout
 from .mistakes import ONE_PATH, TRANSPOSED
 
 NOTICE = ("For practice only: this page checks your answers in your browser, from formulas it carries. A "
@@ -83,6 +84,13 @@ def _label(key: str, expr, d) -> str:
     return str(expr)
 
 
+def _pretty(label: str) -> str:
+    """A blank's label as HTML, indices set as sub- and superscripts: ``∂ℒ/∂w^b_11`` → ``∂ℒ/∂w<sup>b</sup><sub>11</sub>``."""
+    out = html.escape(label)
+    out = re.sub(r"\^(\w)", r"<sup>\1</sup>", out)
+    return re.sub(r"_\(?([\w,]+)\)?", r"<sub>\1</sub>", out)
+
+
 def page_data(checker: Checker) -> dict:
     """What the page's script needs: given numbers, formulas, tolerances and the mistakes' formulas."""
     d, js = checker.d, _JS(checker)
@@ -93,6 +101,7 @@ def page_data(checker: Checker) -> dict:
         "deps": {js.index[s]: js.deps(e) for s, e in d.definitions.items()},
         "blanks": {},
         "mistakes": [],
+        "relTol": float(REL_TOL),
     }
     for key, expr in checker.blanks.items():
         tol = checker.tolerance[key]
@@ -103,6 +112,7 @@ def page_data(checker: Checker) -> dict:
             "localDeps": js.deps(definition(d, expr)),
             "tol": max(FLOAT_TOL, float(tol)) if tol is not None else FLOAT_TOL,
             "label": _label(key, expr, d),
+            "ancestors": checker.ancestors[key],
         }
     for m in checker.mistakes:
         entry = {**m.as_dict(), "rule": bool(m.rules), "defs": [], "blank": {}, "local": {}, "terms": {}, "transposed": {}}
@@ -118,7 +128,7 @@ def page_data(checker: Checker) -> dict:
             for key, expr in checker.blanks.items():
                 if key.startswith("grad.") and d.count_paths(key[5:]) > 1:
                     entry["terms"][key] = [js(p.product) for p in d.paths(key[5:])]
-                elif key.startswith("backward."):
+                elif key.startswith("backward.") and expr in d.display:  # a chain-rule sum, as the checker
                     local = definition(d, expr)
                     if local.is_Add and len(local.args) > 1:
                         entry["terms"][key] = [js(t) for t in local.args]
@@ -137,91 +147,160 @@ def page_data(checker: Checker) -> dict:
 # -- the page --------------------------------------------------------------------------------------------
 
 
-class _Inputs(TextMath):
-    """The handout's text printer with every answer slot a placeholder, replaced by an input afterwards."""
+class _Boxes(LatexMath):
+    """The handout's LaTeX printer with every answer slot a numbered box (``\boxed{3}``); the inputs, with the
+    same numbers, sit under the formula, so that feedback never reflows it."""
 
-    def __init__(self):
+    def __init__(self, start: int):
         super().__init__(worksheet=True)
-        self.slots = []
+        self.start, self.slots = start, []
 
     def slot(self, node: Slot):
         if node.given:
-            return self(node.content)
+            return super().slot(node)
         self.slots.append(node)
-        return f"\x00{len(self.slots) - 1}\x00"
+        return rf"\boxed{{\scriptsize {self.start + len(self.slots)}}}"
 
 
-def _body(values, data: dict) -> str:
-    page = layout(values)
+def _body(values, data: dict, source: bytes | None) -> tuple:
+    page = layout(values, data=source)
     seen: dict = {}
     out = []
+    count = 0
 
-    def with_inputs(text: str, printer: _Inputs, start: int, where: str) -> str:
-        def field(m):
-            n = int(m.group(1))
-            slot = printer.slots[n]
+    def inputs(slots: list, start: int, where: str) -> str:
+        rows = []
+        for n, slot in enumerate(slots):
             key = slot.key
             seen[key] = seen.get(key, 0) + 1
             dkey = key if seen[key] == 1 else f"{key}#{seen[key]}"
             uid = f"b{start + n}"
-            label = data["blanks"][key]["label"] + (f" (again, {where})" if seen[key] > 1 else f" ({where})")
-            return (f'<span class="blank"><label class="sr-only" for="{uid}">{html.escape(label)}</label>'
-                    f'<input id="{uid}" type="text" inputmode="decimal" autocomplete="off" spellcheck="false" '
-                    f'size="9" data-key="{html.escape(dkey)}" aria-describedby="{uid}-fb">'
-                    f'<span id="{uid}-fb" class="feedback" data-feedback-for="{html.escape(dkey)}" aria-live="polite">'
-                    f'</span></span>')
+            name = data["blanks"][key]["label"]
+            again = " again" if seen[key] > 1 else ""
+            rows.append(
+                f'<span class="blank"><label for="{uid}"><span class="num">{start + n + 1}</span> '
+                f'{_pretty(name)}<span class="sr-only"> ({html.escape(where)}{again})</span></label>'
+                f'<input id="{uid}" type="text" inputmode="decimal" autocomplete="off" spellcheck="false" '
+                f'data-key="{html.escape(dkey)}" aria-describedby="{uid}-fb">'
+                f'<span id="{uid}-fb" class="feedback" data-feedback-for="{html.escape(dkey)}" aria-live="polite">'
+                f'</span></span>')
+        return f'<div class="blanks">{"".join(rows)}</div>' if rows else ""
 
-        return re.sub("\x00(\\d+)\x00", field, html.escape(text))
-
-    count = 0
     for b in page.blocks:
         if isinstance(b, Heading):
             out.append(f"<h{b.level + 1}>{html.escape(b.text)}</h{b.level + 1}>")
         elif isinstance(b, Prose):
             if b.answer:
                 continue
-            printer, parts = _Inputs(), []
+            printer, parts = _Boxes(count), []
             for part in b.parts:
                 if isinstance(part, str):
                     parts.append(html.escape(part))
                 elif isinstance(part, tuple):
                     parts.append(f"<strong>{html.escape(part[1])}</strong>")
                 else:
-                    before = len(printer.slots)
-                    text = printer(part)
-                    parts.append(with_inputs(text, printer, count, b.key or "values") if len(printer.slots) > before
-                                 else f'<span class="math">{html.escape(text)}</span>')
+                    parts.append(f'<span class="math">\\({html.escape(printer(part))}\\)</span>')
+            out.append(f"<p>{''.join(parts)}</p>" + inputs(printer.slots, count, b.key or "values"))
             count += len(printer.slots)
-            out.append(f"<p>{''.join(parts)}</p>")
         elif isinstance(b, Display):
-            printer = _Inputs()
-            text = printer(b.math)
+            printer = _Boxes(count)
+            tex = printer(b.math)
             where = {"step1": "Step 1", "step2": "Step 2", "step3": "Step 3", "step4": "Step 4", "step5": "Step 5"}.get(
                 b.key, b.key.replace("grad_", "∂ℒ/∂").replace("w_", "w^").replace("^a", "^a_").replace("^b", "^b_"))
             out.append(f'<div class="display" role="group" aria-label="{html.escape(where)}">'
-                       f"{with_inputs(text, printer, count, where)}</div>")
+                       f'<div class="math">\\[{html.escape(tex)}\\]</div>{inputs(printer.slots, count, where)}</div>')
             count += len(printer.slots)
-        elif isinstance(b, Figure):
-            continue
+        elif isinstance(b, Figure):  # the worksheet's diagram, without values (its nodes are not the verdicts')
+            svg = network_svg(values, b.weight, b.colour, True, 3, answers=False).replace("data-node=", "data-figure-node=").replace(
+                ' xmlns="http://www.w3.org/2000/svg"', "")  # inline SVG needs no namespace
+            out.append(f'<figure class="diagram">{svg}</figure>')
     return "\n".join(out), page
 
 
-def page_html(values, checker: Checker | None = None) -> str:
-    """The self-check page for ``values``' problem (one hidden layer, one sample: the handout's layout);
-    ``checker``: its :class:`Checker`, if the caller has one already."""
+def network_html(values) -> str:
+    """The network twice (forward values, then gradients), one node per quantity: ``data-node="H1"`` (and
+    ``"dH1"`` for ∇H_1) with ``data-key`` the answer key; the page's script sets ``data-verdict`` and the
+    student's value beside each node, and marks the first wrong one, forward then backward,
+    ``data-first-divergence``. No derived value is in it."""
+    d = values.derivation
+    cols = columns(values)
+    sizes = {"x": values.problem.n_in, "loss": 1, **{k: len(d.symbols.node(k)) for k in d.symbols.keys}}
+    tallest = max(sizes.values())
+    gap, step, top = 58, 104, 34
+
+    def diagram(title: str, keys: list, node_of, key_of, label_of) -> str:
+        width, height = step * len(keys) + 40, top * 2 + gap * (tallest - 1) + 30
+        pos = {}
+        for c, key in enumerate(keys):
+            y0 = top + (tallest - sizes[key]) * gap / 2
+            for k in range(sizes[key]):
+                pos[(key, k)] = (50 + step * c, y0 + k * gap)
+        out = [f'<svg class="verdicts" viewBox="0 0 {width} {height}" role="group" '
+               f'aria-label="{html.escape(title)}" font-family="sans-serif" font-size="13">',
+               f"<title>{html.escape(title)}</title>"]
+        for (a, j), (b, i) in d.edges():
+            if (a, j) in pos and (b, i) in pos:
+                (x1, y1), (x2, y2) = pos[(a, j)], pos[(b, i)]
+                out.append(f'<line x1="{x1}" y1="{y1}" x2="{x2}" y2="{y2}" stroke="#bbb" stroke-width="1"/>')
+        for c, key in enumerate(keys):
+            for k in range(sizes[key]):
+                x, y = pos[(key, k)]
+                out.append(f'<g class="qty" data-node="{node_of(key, k)}" data-key="{html.escape(key_of(key, k))}">'
+                           f'<circle cx="{x}" cy="{y}" r="15"/><text x="{x}" y="{y + 4.5}" text-anchor="middle">'
+                           f'{label_of(key, k)}</text>'
+                           f'<text class="value" x="{x}" y="{y + 29}" text-anchor="middle" font-size="11"></text></g>')
+        out.append("</svg>")
+        return "\n".join(out)
+
+    def sub(key, k):
+        if key == "loss":
+            return "ℒ"
+        return f'{key}<tspan baseline-shift="sub" font-size="9">{k + 1}</tspan>'
+
+    fwd = diagram("your forward values", cols, lambda key, k: _node_id(key, k),
+                  lambda key, k: "forward.loss" if key == "loss" else
+                  (f"problem.x[{k + 1}]" if key == "x" else f"forward.{key}[{k + 1}]"), sub)
+    back_keys = list(reversed(d.symbols.keys))  # Y, O, L, H: the order the gradients are computed
+    bwd = diagram("your gradients, from the loss back", back_keys, lambda key, k: "d" + _node_id(key, k),
+                  lambda key, k: f"backward.dL_d{key}[{k + 1}]", lambda key, k: "∇" + sub(key, k))
+    return (f'<section class="network" aria-label="your values on the network"><h2>Your values on the network</h2>'
+            f'<p>Each quantity you answer takes its verdict here: <span class="key correct">correct</span>, '
+            f'<span class="key follows">follows</span>, <span class="key wrong">wrong</span>; the first wrong one '
+            f'(forward, then backward) is circled twice: that is where your error entered.</p>'
+            f'<div class="nets">{fwd}{bwd}</div></section>')
+
+
+def page_html(values, data: bytes | None = None, student: tuple | None = None, back: str | None = "handout.html",
+              mathjax: str | None = None, checker: Checker | None = None) -> str:
+    """The self-check page for ``values``' problem (one hidden layer, one sample: the handout's layout).
+    ``data``: the problem file's bytes, so that the page shows the same identifier as the PDFs and keys.csv;
+    ``student``: ``(id, name)`` from a roster, shown escaped; ``back``: the worksheet's address (a link);
+    ``mathjax``: the address of MathJax's ``tex-chtml.js`` on the site (none: the math stays as TeX source);
+    ``checker``: the problem's :class:`Checker`, if the caller has one already."""
     checker = checker if checker is not None else Checker(values.problem)
-    data = page_data(checker)
-    body, page = _body(values, data)
-    script = _SCRIPT.replace("/*DATA*/", json.dumps(data, ensure_ascii=True).replace("</", "<\\/"))
+    info = page_data(checker)
+    body, page = _body(values, info, data)
+    script = _SCRIPT.replace("/*DATA*/", json.dumps(info, ensure_ascii=True).replace("</", "<\\/"))
+    who = ""
+    if student is not None:
+        sid, name = student
+        who = f" · student {html.escape(str(sid))}" + (f" ({html.escape(str(name))})" if name else "")
+    total = body.count("<input ")  # the score counts blanks, as the paper has them
+    link = f'<p class="back"><a href="{html.escape(back)}">← back to the worksheet</a></p>' if back else ""
+    mj = (f'<script>window.MathJax = {{options: {{ignoreHtmlClass: "blanks|verdicts"}}}};</script>'
+          f'<script defer src="{html.escape(mathjax)}"></script>') if mathjax else ""
     return _TEMPLATE.format(title=html.escape(page.title + " — self-check"), notice=html.escape(NOTICE),
-                            header=html.escape(f"problem {page.problem_id} · {page.description}"), body=body,
-                            style=_STYLE, script=script)
+                            header=html.escape(f"problem {page.problem_id} · {page.description}") + who,
+                            body=body, style=_STYLE, script=script, link=link, mathjax=mj, total=total,
+                            network=network_html(values), problem_id=html.escape(page.problem_id))
 
 
-def write_page(values, path) -> Path:
-    """Write the self-check page for ``values``' problem to ``path`` (one self-contained HTML file)."""
+def write_page(values, path, data: bytes | None = None, student: tuple | None = None,
+               back: str | None = "handout.html", mathjax: str | None = None) -> Path:
+    """Write the self-check page for ``values``' problem to ``path`` (one self-contained HTML file; with
+    ``mathjax``, the site's MathJax beside it)."""
     path = Path(path)
-    path.write_text(page_html(values), encoding="utf-8")
+    path.write_text(page_html(values, data, student, back, mathjax), encoding="utf-8")
     return path
 
 
@@ -239,9 +318,12 @@ def _build_finished(app, exception) -> None:
     from .errors import ProblemError
 
     name = app.config.derivations_problem
+    mathjax = "_static/mathjax/tex-chtml.js" if "derivations.offline_math" in app.extensions else None
     try:
-        problem = load_problem(Path(app.srcdir) / name if name else None)
-        write_page(evaluate(problem), Path(app.outdir) / "selfcheck.html")
+        path = Path(app.srcdir) / name if name else None
+        problem = load_problem(path)
+        write_page(evaluate(problem), Path(app.outdir) / "selfcheck.html", data=path.read_bytes() if path else None,
+                   back=app.builder.get_target_uri(app.config.root_doc), mathjax=mathjax)
     except ProblemError as err:  # a problem the handout's layout cannot hold: a warning, not a traceback
         logging.getLogger(__name__).warning(f"selfcheck.html not written: {err}", type="derivations", subtype="selfcheck")
 
@@ -254,19 +336,36 @@ def setup(app):
 
 
 _STYLE = """
-body { font-family: system-ui, sans-serif; max-width: 70rem; margin: 1rem auto; padding: 0 1rem; line-height: 1.6; }
+body { font-family: system-ui, sans-serif; max-width: 52rem; margin: 1rem auto; padding: 0 .8rem; line-height: 1.55; }
 .notice { border: 2px solid #b58900; background: #fdf6e3; padding: .5rem 1rem; border-radius: 4px; }
-.display { white-space: pre-wrap; font-family: "DejaVu Sans Mono", monospace; margin: .8rem 0; padding: .5rem;
-           background: #f6f6f6; border-radius: 4px; overflow-x: auto; }
-.math { font-family: "DejaVu Sans Mono", monospace; }
-.blank { display: inline-block; white-space: normal; }
-input { font: inherit; width: 7em; border: 1px solid #666; border-radius: 3px; padding: 0 .2em; }
+.score { position: sticky; top: 0; background: #fff; border-bottom: 1px solid #ccc; padding: .3rem 0; margin: 0;
+         font-weight: 600; z-index: 1; }
+.display { margin: .8rem 0; }
+.display .math, p .math { overflow-x: auto; overflow-y: hidden; max-width: 100%; }
+.display .math { display: block; }
+.blanks { display: flex; flex-wrap: wrap; gap: .3rem 1.2rem; margin: .3rem 0 1rem; }
+.blank { display: flex; flex-direction: column; width: 11rem; max-width: 100%; }
+.blank label { font-size: .9em; }
+.num { display: inline-block; min-width: 1.4em; border: 1px solid #333; border-radius: 3px; text-align: center;
+       font-size: .8em; }
+input { font: inherit; width: 9em; max-width: 100%; border: 1px solid #666; border-radius: 3px; padding: .1em .3em; }
 input:focus { outline: 3px solid #268bd2; outline-offset: 1px; }
 input.correct { border-color: #2e7d32; background: #e8f5e9; }
 input.follows { border-color: #8a6d00; background: #fff8e1; }
-input.wrong { border-color: #c62828; background: #ffebee; }
-.feedback { font-family: system-ui, sans-serif; font-size: .85em; margin-left: .3em; }
-.feedback.correct { color: #1b5e20; } .feedback.follows { color: #6d5200; } .feedback.wrong { color: #b71c1c; }
+input.wrong, input.unreadable { border-color: #c62828; background: #ffebee; }
+.feedback { font-size: .85em; max-width: 24rem; }
+.feedback.correct { color: #1b5e20; } .feedback.follows { color: #6d5200; }
+.feedback.wrong, .feedback.unreadable { color: #b71c1c; }
+figure.diagram { margin: .5rem 0; } figure.diagram svg { max-width: 100%; height: auto; }
+.nets { display: flex; flex-wrap: wrap; gap: 1rem; }
+svg.verdicts { width: 100%; max-width: 40rem; height: auto; }
+.qty circle { fill: #fff; stroke: #555; stroke-width: 1.2; }
+.qty[data-verdict="correct"] circle { fill: #e8f5e9; stroke: #2e7d32; stroke-width: 2.5; }
+.qty[data-verdict="follows"] circle { fill: #fff8e1; stroke: #8a6d00; stroke-width: 2.5; }
+.qty[data-verdict="wrong"] circle { fill: #ffebee; stroke: #c62828; stroke-width: 2.5; }
+.qty[data-first-divergence] circle { stroke-width: 5; stroke-dasharray: 3 2; }
+.key { padding: 0 .3em; border-radius: 3px; } .key.correct { background: #e8f5e9; }
+.key.follows { background: #fff8e1; } .key.wrong { background: #ffebee; }
 .sr-only { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); white-space: nowrap; }
 """
 
@@ -277,15 +376,22 @@ _TEMPLATE = """<!DOCTYPE html>
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{title}</title>
 <style>{style}</style>
+{mathjax}
 </head>
 <body>
-<main>
+<main data-problem="{problem_id}">
+{link}
 <h1>{title}</h1>
 <p class="notice" role="note"><strong>Practice.</strong> {notice}</p>
-<p>{header}. Type a number in any blank (<code>0.9</code>, <code>.9</code>, <code>9/10</code>, <code>−7/40</code>,
-<code>1e-2</code>) and press Enter or Tab: each answer is checked against the correct value, against your own
-earlier answers (a step done right from a wrong earlier value <em>follows</em>), and against the classic
-mistakes, which are named.</p>
+<p>{header}.</p>
+<p>Type a number in any blank (<code>0.9</code>, <code>.9</code>, <code>9/10</code>, <code>−7/40</code>,
+<code>1e-2</code>) and press Enter or Tab. Each numbered box in a formula has the input of the same number
+under it. An answer is <em>correct</em>, <em>follows</em> (a step done right from your own wrong earlier
+answer, within a relative 1/1000 of that step's value, since your numbers are rounded; a wrong 0 that makes a
+step trivial earns none), or <em>wrong</em>, with the classic mistake named where one gives your number.</p>
+<p class="score" data-score data-total="{total}" role="status" aria-live="polite">0 / {total} correct</p>
+<p id="announce" class="sr-only" aria-live="assertive"></p>
+{network}
 {body}
 </main>
 <script>
@@ -326,6 +432,7 @@ const mistakes = D.mistakes.map((m) => {
   const full = {};
   const local = {};
   const terms = {};
+  const carried = {};
   for (const key of Object.keys(blanks)) {
     const vals = [];
     if (env) vals.push((m.blank[key] ? compile(m.blank[key]) : blanks[key].exprF)(env));
@@ -336,8 +443,9 @@ const mistakes = D.mistakes.map((m) => {
     if (m.transposed[key]) vals.push(truth[m.transposed[key]]);
     full[key] = vals.filter((x) => Number.isFinite(x) && !close(x, truth[key], 1e-12));
     if (m.local[key]) local[key] = compile(m.local[key]);
+    carried[key] = env ? (m.blank[key] ? compile(m.blank[key]) : blanks[key].exprF)(env) : truth[key];
   }
-  return {...m, full, localF: local, termsF: terms};
+  return {...m, full, localF: local, termsF: terms, carried};
 });
 
 const NUMBER = /^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d{1,4})?$/;
@@ -354,14 +462,41 @@ function parse(text) {  // by pattern, never evaluated
 }
 const inputs = Array.from(document.querySelectorAll("input[data-key]"));
 const baseKey = (k) => k.replace(/#\d+$/, "");
+const shown = {};  // each answer as typed (for "follows from your H_1 = 0.2")
 function answers() {
   const out = {};
   for (const el of inputs) {
     const key = baseKey(el.dataset.key);
     const a = parse(el.value);
-    if (el.value.trim() !== "" && a !== null && !(key in out)) out[key] = a;
+    if (el.value.trim() !== "" && a !== null && !(key in out)) { out[key] = a; shown[key] = el.value.trim(); }
   }
   return out;
+}
+function carried(m, key) {  // the mistake's value of a blank carried through (the true one where unchanged)
+  return m.carried[key];
+}
+function step(key, env) {  // as Checker._step: the local formula at your values, and its slack
+  const b = blanks[key];
+  const moved = b.localDeps.filter((j) => !close(env[j], trueEnv[j], 1e-12));
+  if (!moved.length) return null;
+  const target = b.localF(env);
+  if (!Number.isFinite(target)) return null;
+  let slack = D.relTol * Math.abs(target);
+  for (const j of moved) {
+    const w = env.slice();
+    w[j] = env[j] * (1 + D.relTol);
+    const bumped = b.localF(w);
+    if (Number.isFinite(bumped)) slack += Math.abs(bumped - target);
+  }
+  return [target, slack];
+}
+function ruledOut(m, key, given) {  // as Checker._ruled_out
+  for (const k of blanks[key].ancestors) {
+    if (!(k in given)) continue;
+    const c = carried(m, k);
+    if (!close(c, truth[k], 1e-12) && !close(given[k], c, D.relTol)) return true;
+  }
+  return false;
 }
 function judge(key, a, mine, env, bySym) {
   const b = blanks[key];
@@ -378,24 +513,48 @@ function judge(key, a, mine, env, bySym) {
       } else if (D.deps[j]) up(D.deps[j]);
     }
   })(b.localDeps);
-  if (wrong.length && close(a, b.localF(env), b.tol)) {
-    const names = wrong.map((k) => blanks[k].label).join(", ");
-    return {verdict: "follows", text: "follows from your " + names + " (this step is right; look earlier)"};
-  }
-  const named = [];
-  for (const m of mistakes) {
-    const cands = [...m.full[key]];
-    if (wrong.length) {
-      if (m.localF[key]) cands.push(m.localF[key](env));
-      if (m.termsF[key]) for (const f of m.termsF[key]) cands.push(f(env));
+  const st = step(key, env);
+  let note = "";
+  if (st && (Math.abs(a - st[0]) <= st[1] + 1e-15)) {
+    if (!wrong.length) return {verdict: "correct", text: "correct (right from your rounded earlier answers)"};
+    const zeros = wrong.filter((k) => mine[k] === 0);
+    const names = wrong.map((k) => blanks[k].label + " = " + shown[k]).join(", ");
+    if (!(zeros.length && st[0] === 0 && truth[key] !== 0)) {
+      return {verdict: "follows", text: "follows from your " + names + " (this step is right; look earlier)"};
     }
-    if (cands.some((c) => close(a, c, b.tol))) named.push(m);
+    note = " This is what your " + zeros.map((k) => blanks[k].label).join(", ") +
+           " = 0 gives, but that 0 is wrong and makes this step trivial: no follow-through credit.";
   }
-  if (!named.length) return {verdict: "wrong", text: "not right (no catalogued mistake gives this value)"};
+  const found = [];
+  for (const m of mistakes) {
+    const here = [];
+    if (wrong.length) {
+      if (m.localF[key]) here.push(m.localF[key](env));
+      if (m.termsF[key]) for (const f of m.termsF[key]) here.push(f(env));
+    }
+    const hits = here.filter((c) => close(a, c, b.tol));
+    const full = m.full[key].filter((c) => close(a, c, b.tol));
+    if (full.length && !hits.length && ruledOut(m, key, mine)) continue;
+    const all = hits.concat(full);
+    if (all.length) {
+      const c = all.reduce((x, y) => (Math.abs(a - y) < Math.abs(a - x) ? y : x));
+      found.push({d: Math.abs(a - c), m, c});
+    }
+  }
+  if (!found.length) return {verdict: "wrong", text: "not right (no catalogued mistake gives this value)." + note};
+  found.sort((x, y) => x.d - y.d);
+  const best = found[0].c;
+  const named = found.filter((f) => close(f.c, best, b.tol)).map((f) => f.m);
+  const tie = named.length > 1 ? " These give the same number here: your answers cannot tell them apart." : "";
   return {verdict: "wrong", mistakes: named.map((m) => m.name),
-          text: named.map((m) => m.title + ". " + m.hint).join(" Or: ")};
+          text: named.map((m) => m.title + ". " + m.hint).join(" / ") + tie + note};
 }
-function update() {
+const scoreEl = document.querySelector("[data-score]");
+const announce = document.getElementById("announce");
+const nodes = Array.from(document.querySelectorAll("[data-node]"));
+let last = null;  // the input typed in last: its verdict is announced
+function update(ev) {
+  if (ev && ev.target) last = ev.target;
   const mine = answers();
   const bySym = {};
   const answered = {};
@@ -404,6 +563,8 @@ function update() {
     if (s !== null && s !== undefined) { bySym[s] = {key, value: a}; answered[s] = a; }
   }
   const env = run({}, answered);
+  const verdictOf = {};
+  let nc = 0, nf = 0;
   for (const el of inputs) {
     const fb = document.querySelector('[data-feedback-for="' + el.dataset.key + '"]');
     const key = baseKey(el.dataset.key);
@@ -415,16 +576,31 @@ function update() {
     }
     const cls = r ? r.verdict : "";
     const text = r ? r.text : "";
+    if (r && !(key in verdictOf) && r.verdict !== "unreadable") verdictOf[key] = r.verdict;
+    if (cls === "correct") nc += 1;
+    if (cls === "follows") nf += 1;
     el.classList.remove("correct", "follows", "wrong", "unreadable");
     fb.classList.remove("correct", "follows", "wrong", "unreadable");
     if (cls) { el.classList.add(cls); fb.classList.add(cls); }
     el.setAttribute("aria-invalid", cls === "wrong" || cls === "unreadable" ? "true" : "false");
     fb.dataset.mistakes = r && r.mistakes ? r.mistakes.join(" ") : "";
     if (fb.textContent !== text) fb.textContent = text;  // only changes are announced
+    if (el === last) announce.textContent = text ? blanks[key].label + ": " + text : "";
   }
+  let first = true;
+  for (const g of nodes) {
+    const v = verdictOf[g.dataset.key];
+    if (v) g.dataset.verdict = v; else delete g.dataset.verdict;
+    g.querySelector(".value").textContent = v ? shown[g.dataset.key] : "";
+    if (v === "wrong" && first) { g.dataset.firstDivergence = ""; first = false; }
+    else delete g.dataset.firstDivergence;
+  }
+  scoreEl.textContent = nc + " / " + scoreEl.dataset.total + " correct" + (nf ? ", " + nf + " follow" : "");
+  scoreEl.dataset.correct = nc;
+  scoreEl.dataset.follows = nf;
 }
 for (const el of inputs) {
   el.addEventListener("change", update);
-  el.addEventListener("keydown", (e) => { if (e.key === "Enter") update(); });
+  el.addEventListener("keydown", (e) => { if (e.key === "Enter") update(e); });
 }
 """

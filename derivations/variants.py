@@ -2,7 +2,7 @@
 and self-check page.
 
     python -m derivations.variants ROSTER --out DIR (--seed COURSE_SEED | --seed-file FILE) [--config BASE.toml]
-                                   [--format pdf|md|html] [--jobs N] [--paper a4|letter] [--force]
+                                   [--format pdf|md|html] [--jobs N] [--paper a4|letter] [--moodle] [--force]
 
 ROSTER is a CSV file with a header and an ``id`` column (other columns are kept in ``keys.csv``), or a
 number N for N anonymous variants (ids ``001`` ... ``N``). For each student the tool writes
@@ -91,7 +91,7 @@ MAX_SEED = 128
 FORMATS = ("pdf", "md", "html")
 KEY_DIGITS = 4  # significant digits of a value that has no exact form (as on the key), at least
 KEY_TOLERANCE = Fraction(1, 1000)  # the checker's relative tolerance where it has none of its own
-RESERVED = ("keys.csv", MANIFEST)  # the tool's own files in --out: never an id
+RESERVED = ("keys.csv", "moodle.xml", MANIFEST)  # the tool's own files in --out: never an id
 _ID = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.@+-]{0,63}", re.ASCII)
 
 
@@ -728,7 +728,7 @@ def _write_one(job: tuple) -> tuple:
     from .selfcheck import page_html
     from .values import evaluate
 
-    student, text = job
+    student, text, who = job
     base, out = _WORKER["base"], _WORKER["out"]
     problem = problem_from_toml(text, f"variant {student}")
     values = evaluate(problem)
@@ -742,7 +742,8 @@ def _write_one(job: tuple) -> tuple:
     for name, data in render_pages(values, text, _WORKER["fmt"], _WORKER["paper"]).items():
         write_atomic(folder / name, data)
     checker = Checker(problem)
-    write_atomic(folder / "selfcheck.html", page_html(values, checker))
+    write_atomic(folder / "selfcheck.html", page_html(values, data=text.encode("utf-8"), student=(student, who),
+                                                      back=render_pages_names(_WORKER["fmt"])[0], checker=checker))
     return student, variant_id(text), [(col, shown(values, v, checker.tolerance.get(col))) for col, v in graded(values)]
 
 
@@ -801,6 +802,8 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--format", choices=FORMATS, default="pdf", help="worksheet and key format (default pdf)")
     p.add_argument("--paper", choices=("a4", "letter"), default="a4", help="paper size of the PDFs (default a4)")
     p.add_argument("--jobs", type=_jobs, default=None, metavar="N", help="processes (default: the number of cores)")
+    p.add_argument("--moodle", action="store_true",
+                   help="also write DIR/moodle.xml: one Moodle cloze question per variant (derivations.moodle)")
     return p
 
 
@@ -896,7 +899,8 @@ def main(argv: list[str] | None = None) -> int:
         out.mkdir(parents=True, exist_ok=True)
         folder = Folder(out, force=args.force)
         folder.lock()
-        names = ["keys.csv"] + [f"{s}/{name}" for s in roster.ids for name in file_names(args.format)]
+        names = ["keys.csv"] + (["moodle.xml"] if args.moodle else []) + \
+            [f"{s}/{name}" for s in roster.ids for name in file_names(args.format)]
         folder.check(names)  # before anything is written: nothing of the teacher's is in the way
         staging = folder.stage()
     except ProblemError as err:
@@ -936,12 +940,20 @@ def main(argv: list[str] | None = None) -> int:
                 _init_worker(*init)
             drawn = dict(_run(pool, _draw_task, roster.ids, progress, "drawing"))
             drawn = distinct(base, seed, drawn)
-            rows = _run(pool, _write_task, [(s, drawn[s]) for s in roster.ids], progress, "writing")
+            who = [next((v for c, v in extra.items() if c.lower() == "name"), "") for extra in roster.rows]
+            rows = _run(pool, _write_task, [(s, drawn[s], n) for s, n in zip(roster.ids, who)], progress, "writing")
         finally:
             if pool is not None:
                 pool.shutdown(cancel_futures=True)  # every worker stopped before the staging folder goes
         progress.end()
         write_atomic(staging / "keys.csv", keys_csv(roster, rows))
+        if args.moodle:
+            from .moodle import write_quiz
+
+            try:
+                write_quiz(staging, [student for student, _, _ in rows], base.problem.source)
+            except ProblemError as err:
+                raise ProblemError("--moodle", f"moodle.xml not written (nothing changed): {err}") from None
         folder.commit(names, list(roster.ids))
     except (ProblemError, _UserError) as err:
         progress.end()
@@ -968,7 +980,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{PROG}: note: --force overwrote {len(folder.overwritten)} file(s) the tool had not written, e.g. "
               f"{folder.overwritten[0]}", file=sys.stderr)
     cli_io.write(f"{len(rows)} variants in {reading.path_text(out)}: {', '.join(file_names(args.format))} each, "
-                 f"keys.csv and {MANIFEST} ({time.perf_counter() - start:.1f} s, {jobs} process{'es' if jobs > 1 else ''})\n")
+                 f"keys.csv {'and moodle.xml ' if args.moodle else ''}and {MANIFEST} ({time.perf_counter() - start:.1f} s, {jobs} process{'es' if jobs > 1 else ''})\n")
     return 0
 
 

@@ -35,10 +35,19 @@ def test_every_blank_of_the_worksheet_is_a_labelled_input(handout_html):
     for tag in inputs:
         uid = re.search(r'id="([^"]+)"', tag)[1]
         key = re.search(r'data-key="([^"]+)"', tag)[1]
-        assert f'<label class="sr-only" for="{uid}">' in handout_html
+        assert f'<label for="{uid}">' in handout_html
         assert f'data-feedback-for="{key}" aria-live="polite"' in handout_html
     keys = [re.search(r'data-key="([^"]+)"', t)[1] for t in inputs]
     assert len(set(keys)) == len(keys)
+
+
+def test_math_is_typeset_source_with_numbered_boxes_and_inputs_outside_it(handout_html):
+    """Every formula is TeX for MathJax; a blank is a numbered box in it, its input (same number) under it."""
+    displays = re.findall(r'<div class="math">\\\[(.*?)\\\]</div>', handout_html, re.S)
+    assert displays and not any("<input" in d for d in displays)
+    boxes = re.findall(r"\\boxed\{\\scriptsize (\d+)\}", handout_html)
+    assert sorted(map(int, boxes)) == list(range(1, 52))
+    assert 'href="handout.html"' in handout_html and "data-score" in handout_html
 
 
 def test_page_says_it_is_for_practice_and_carries_no_answers(handout_html):
@@ -166,6 +175,69 @@ def test_browser_agrees_with_the_python_checker(browser, tmp_path, seed, layers,
             tried += 1
         page.type(key, "")
     assert tried > 30
+    assert page.errors == []
+    page.page.close()
+
+
+def test_browser_score_network_and_first_divergence(handout_page):
+    """The score counts correct answers; the network's nodes take each quantity's verdict and the student's
+    value; the first wrong one, forward then backward, is marked where the error entered."""
+    handout_page.reload()
+    page = handout_page.page
+    score = page.locator("[data-score]")
+    assert score.text_content() == "0 / 51 correct"
+    handout_page.type("forward.H[1]", "0.15")
+    handout_page.type("forward.H[2]", "0.2")  # wrong
+    handout_page.type("forward.L[2]", "0.2")  # follows from it
+    handout_page.type("backward.dL_dY[1]", "-0.25")  # wrong (MSE factor)
+    assert score.text_content() == "1 / 51 correct, 1 follow"
+    node = lambda n: page.locator(f'[data-node="{n}"]')  # noqa: E731
+    assert node("H1").get_attribute("data-verdict") == "correct"
+    assert node("H2").get_attribute("data-verdict") == "wrong"
+    assert node("L2").get_attribute("data-verdict") == "follows"
+    assert node("dY1").get_attribute("data-verdict") == "wrong"
+    assert node("O1").get_attribute("data-verdict") is None
+    assert node("H2").locator(".value").text_content() == "0.2"
+    marked = page.eval_on_selector_all("[data-first-divergence]", "els => els.map(e => e.dataset.node)")
+    assert marked == ["H2"]
+    handout_page.type("forward.H[2]", "")
+    handout_page.type("forward.L[2]", "")
+    marked = page.eval_on_selector_all("[data-first-divergence]", "els => els.map(e => e.dataset.node)")
+    assert marked == ["dY1"]
+    handout_page.type("backward.dL_dY[1]", "-1/4")
+    assert "MSE factor" in page.locator("#announce").text_content()  # the verdict just typed, for a screen reader
+
+
+def test_browser_page_fits_420_px(browser, tmp_path):
+    path = write_page(evaluate(load_problem()), tmp_path / "selfcheck.html")
+    page = browser.new_page(viewport={"width": 420, "height": 800})
+    page.goto(path.resolve().as_uri())
+    assert page.evaluate("document.documentElement.scrollWidth") <= 420
+    page.close()
+
+
+def test_browser_rounded_sheet_verdicts_equal_the_checkers(browser, tmp_path):
+    """The issue's sheet (transposed weight in ∇L, 4 significant digits) typed into the page: every verdict
+    and every name is the Python checker's."""
+    from test_check import _rounded_sheet, _unequal_problem
+
+    problem = _unequal_problem()
+    checker = Checker(problem)
+    sheet = _rounded_sheet(checker, "backward-weight-transposed")
+    page = Page(browser, write_page(evaluate(problem), tmp_path / "selfcheck.html"))
+    on_page = set(page.page.eval_on_selector_all("input[data-key]", "els => els.map(e => e.dataset.key)"))
+    typed = {k: v for k, v in sheet.items() if k in on_page}
+    assert len(typed) > 30
+    py = checker.check(typed)
+    for key, value in typed.items():
+        page.page.locator(f'input[data-key="{key}"]').fill(value)
+    page.page.locator('input[data-key="forward.H[1]"]').press("Enter")
+    for key in typed:
+        classes, _, mistakes = page.feedback(key)
+        assert classes == {py[key].verdict}, f"{key}: browser {classes}, Python {py[key].verdict}"
+        assert mistakes == {m.name for m in py[key].mistakes}, key
+    assert any(py[k].verdict == "follows" for k in typed)
+    assert page.page.locator('[data-node="dL1"]').get_attribute("data-first-divergence") == ""
     assert page.errors == []
     page.page.close()
 

@@ -364,6 +364,24 @@ def test_every_student_gets_a_self_check_page(tmp_path, capsys):
         assert 'data-key="forward.H[1]"' in page and "aria-live" in page
 
 
+def test_self_check_page_shows_the_variants_identifier_and_the_students_name(tmp_path):
+    """The page names the problem as its worksheet and keys.csv do (the hash of the variant's file), and the
+    student by id and roster name, escaped."""
+    import csv
+
+    roster = _roster(tmp_path, "r.csv", [("zoe", '"Zoë <b>&</b> Co"'), ("ann", "Ann")])
+    out = _run(tmp_path, roster, "sc", "--jobs", "1")
+    keys = {row["id"]: row for row in csv.DictReader((out / "keys.csv").open(encoding="utf-8"))}
+    for student in ("zoe", "ann"):
+        page = (out / student / "selfcheck.html").read_text(encoding="utf-8")
+        ident = keys[student]["variant"]
+        assert f"problem {ident}" in page and ident in (out / student / "worksheet.md").read_text(encoding="utf-8")
+        assert f'data-problem="{ident}"' in page
+    page = (out / "zoe" / "selfcheck.html").read_text(encoding="utf-8")
+    assert "student zoe (Zoë &lt;b&gt;&amp;&lt;/b&gt; Co)" in page and "<b>&</b>" not in page
+    assert 'href="worksheet.md"' in page
+
+
 # -- command-line errors: one line, exit 2, nothing written ------------------------------------------------------------
 
 

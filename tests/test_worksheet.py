@@ -142,3 +142,31 @@ def test_mazur_page_shows_his_network_every_number_derived(sites):
     assert r"4.38568 \times 10^{-4}" in html  # ∂E/∂w_1, in LaTeX's notation
     assert "refuted" in html and "softmax lemma" in html
     assert not (worksheet / "mazur.html").exists()
+
+
+def test_worksheet_self_check_page_typesets_scores_and_draws_verdicts(sites, page):
+    """The issue's done-when, in headless Chromium from file:// with no network: the worksheet build's
+    self-check page has typeset math, an input per blank of the worksheet page, a score that counts the correct
+    answers, and a network whose nodes take data-verdict as answers are typed, the first wrong one marked."""
+    _, worksheet = sites
+    sheet = (worksheet / "handout.html").read_text(encoding="utf-8")
+    page.goto((worksheet / "selfcheck.html").resolve().as_uri())
+    page.wait_for_function("() => window.MathJax && MathJax.startup && MathJax.startup.promise", timeout=15000)
+    page.evaluate("() => MathJax.startup.promise")
+    assert page.locator(".display .math mjx-container").count() >= 5  # typeset, not TeX source
+    assert page.blocked == [] and page.failed == []
+    assert page.locator("input[data-key]").count() == sheet.count(r"\underline") >= 51
+    href = page.locator("a", has_text="back to the worksheet").get_attribute("href")
+    assert (worksheet / href).is_file()
+
+    def answer(key, value):
+        el = page.locator(f'input[data-key="{key}"]')
+        el.fill(value)
+        el.press("Enter")
+
+    answer("forward.H[1]", "3/20")
+    answer("forward.O[1]", "0.5")  # wrong
+    assert page.locator("[data-score]").text_content().startswith("1 / ")
+    assert page.locator('[data-node="H1"]').get_attribute("data-verdict") == "correct"
+    assert page.locator('[data-node="O1"]').get_attribute("data-verdict") == "wrong"
+    assert page.locator("[data-first-divergence]").get_attribute("data-node") == "O1"

@@ -1,0 +1,262 @@
+r"""The variants as a Moodle quiz: one Moodle XML file, one *cloze* question per variant.
+
+``python -m derivations.variants ROSTER --out DIR --seed S --moodle`` writes ``DIR/moodle.xml``: a category
+named after the exercise, then one cloze (*Embedded answers*) question per student, named
+``<exercise> · <id> · variant <variant id>``. A question's text is the worksheet page in HTML, its formulas
+as TeX between ``\( \)`` and ``\[ \]`` for Moodle's MathJax filter; each blank of the page is a numbered box
+in the formula (a field cannot sit inside a typeset formula) and a ``{1:NUMERICAL:=value:tol}`` field, with
+that number, below it. The figures are SVG files inside the question (``@@PLUGINFILE@@``). The answer key
+(the page with every blank filled, and the key insight's answer) is the general feedback, shown after the
+attempt.
+
+**Tolerances**, the checker's (:mod:`derivations.check`): a value with a short exact decimal (at most 12
+significant digits, as ``keys.csv`` writes it) is the field's answer with tolerance 0, compared exactly; a
+transcendental value (a softmax of unequal logits) is its 12-digit decimal with the checker's relative
+tolerance for that blank (:data:`derivations.check.REL_TOL`, 1/1000, or narrower where a catalogued mistake
+lies closer); a rational without a short decimal (1/3) gets ``REL_TOL``, since a Moodle field takes no
+fraction. A Moodle tolerance is absolute: it is written as the relative one times the value.
+
+>>> from derivations import evaluate, load_problem
+>>> fields = blank_answers(evaluate(load_problem()))
+>>> len(fields), fields[0], fields[-5]
+(51, ('forward.H[1]', '0.15', '0'), ('grad.w_b21', '0.0375', '0'))
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+from decimal import Decimal
+from pathlib import Path
+
+from .handout import Display, Figure, Heading, LatexMath, Prose, Slot, layout, to_latex
+
+SIGNIFICANT = 12  # digits of a field's answer that is not an exact short decimal
+
+
+# -- the answers -------------------------------------------------------------------------------------------------
+
+
+def _plain(value, digits: int = SIGNIFICANT) -> str:
+    """A decimal in positional notation (no exponent), ``digits`` significant digits, trailing zeros dropped."""
+    from mpmath import mp, mpf, nstr
+
+    with mp.workdps(60):
+        text = nstr(mpf(str(value)), digits, strip_zeros=True, min_fixed=-100, max_fixed=100)
+    d = Decimal(text)
+    out = format(d, "f")
+    if "." in out:
+        out = out.rstrip("0").rstrip(".")
+    return "0" if out in ("-0", "") else out
+
+
+def answer(value, tolerance) -> tuple:
+    """``(answer text, absolute tolerance text)`` of one field; ``tolerance``: the checker's relative
+    tolerance for a transcendental value (``None``: REL_TOL).
+
+    >>> from sympy import Rational, exp
+    >>> answer(Rational(-3, 80), None), answer(Rational(1, 3), None)
+    (('-0.0375', '0'), ('0.333333333333', '0.000333333'))
+    """
+    from sympy import Rational
+
+    from .check import REL_TOL, numeric
+    from .printing import decimal_text
+
+    if isinstance(value, Rational):
+        text = decimal_text(value)
+        if text is not None and len(text.lstrip("-").replace(".", "").lstrip("0")) <= SIGNIFICANT:
+            return text, "0"
+        rel = REL_TOL
+    else:
+        rel = tolerance if tolerance is not None else REL_TOL
+    v = numeric(value)
+    return _plain(v), _plain(abs(v) * rel, 6)
+
+
+def blank_answers(values, page=None) -> list:
+    """``[(key, answer, tolerance)]``, one per blank of the worksheet (``page``, default the problem's layout),
+    in the page's order."""
+    from .check import Checker, at_values, blanks
+
+    page = page or layout(values)
+    exprs = blanks(values.derivation)
+    true = {}
+    checker = None
+    out = []
+    for slot in page.slots(given=False):
+        key = slot.key
+        if key not in true:
+            true[key] = at_values(values, exprs[key])
+        tol = None
+        if not true[key].is_Rational:  # the checker's narrowed tolerance: only where a value is not exact
+            checker = checker or Checker(values.problem)
+            tol = checker.tolerance[key]
+        out.append((key, *answer(true[key], tol)))
+    return out
+
+
+# -- the question's HTML -----------------------------------------------------------------------------------------
+
+
+class _Boxes(LatexMath):
+    """The worksheet's LaTeX with every blank a numbered box."""
+
+    def __init__(self, start: int):
+        super().__init__(worksheet=True)
+        self.start, self.slots = start, []
+
+    def slot(self, node: Slot):
+        if node.given:
+            return self(node.content)
+        self.slots.append(node)
+        return r"\boxed{\scriptstyle %d}" % (self.start + len(self.slots))
+
+
+def _e(text: str) -> str:
+    return html.escape(text, quote=False)
+
+
+def _math(tex: str, display: bool = False) -> str:
+    return (r"\[" + _e(tex) + r"\]") if display else (r"\(" + _e(tex) + r"\)")
+
+
+def _prose(block: Prose, math) -> str:
+    out = []
+    for part in block.parts:
+        if isinstance(part, str):
+            out.append(_e(part))
+        elif isinstance(part, tuple):
+            out.append(f"<strong>{_e(part[1])}</strong>")
+        else:
+            out.append(_math(math(part)))
+    return "<p>" + "".join(out) + "</p>"
+
+
+def _fields(slots: list, start: int, answers: list) -> str:
+    cells = []
+    for n, slot in enumerate(slots, start + 1):
+        key, value, tol = answers[n - 1]
+        assert key == slot.key
+        cells.append(f'<span style="white-space:nowrap">({n})&nbsp;{{1:NUMERICAL:={value}:{tol}}}</span>')
+    return '<p style="margin-left:1em">' + " &nbsp; ".join(cells) + "</p>"
+
+
+def _figure_name(block: Figure) -> str:
+    return f"{block.weight}-{block.colour}.svg"
+
+
+def question_html(values, data: bytes | None = None) -> tuple:
+    """``(worksheet HTML with cloze fields, key HTML, {file name: SVG})`` of one variant; ``data``: its
+    problem file's bytes (whose hash is the variant id the page prints)."""
+    from .figures import network_svg
+
+    page = layout(values, data=data)
+    answers = blank_answers(values, page)
+    sheet, key, files = [], [], {}
+    count = 0
+    for b in page.blocks:
+        if isinstance(b, Heading):
+            sheet.append(f"<h4>{_e(b.text)}</h4>")
+            key.append(f"<h4>{_e(b.text)}</h4>")
+        elif isinstance(b, Prose):
+            key.append(_prose(b, lambda t: to_latex(t, False)))
+            if b.answer:
+                continue
+            boxes = _Boxes(count)
+            sheet.append(_prose(b, boxes))
+            if boxes.slots:
+                sheet.append(_fields(boxes.slots, count, answers))
+                count += len(boxes.slots)
+        elif isinstance(b, Display):
+            boxes = _Boxes(count)
+            sheet.append(f"<p>{_math(boxes(b.math), display=True)}</p>")
+            key.append(f"<p>{_math(to_latex(b.math, False), display=True)}</p>")
+            if boxes.slots:
+                sheet.append(_fields(boxes.slots, count, answers))
+                count += len(boxes.slots)
+        elif isinstance(b, Figure):
+            name = _figure_name(b)
+            files[name] = network_svg(values, b.weight, colour=b.colour, labels=False, answers=False)
+            sheet.append(f'<p><img src="@@PLUGINFILE@@/{name}" alt="{html.escape(f"the network with the {b.caption} of {b.weight}")}" '
+                         'style="max-width:100%;height:auto"></p>')
+    if count != len(answers):
+        raise AssertionError(f"{count} fields for {len(answers)} blanks")
+    head = f"<p><em>Problem {_e(page.problem_id)} · {_e(page.description)}</em></p>"
+    note = ("<p>Type each answer as a decimal (<code>0.15</code>, <code>-0.0375</code>) in the field with the number "
+            "of its box.</p>")
+    return head + note + "\n".join(sheet), head + "\n".join(key), files
+
+
+# -- the XML -----------------------------------------------------------------------------------------------------
+
+
+def _cdata(text: str) -> str:
+    return "<![CDATA[" + text.replace("]]>", "]]]]><![CDATA[>") + "]]>"
+
+
+def _xml(text: str) -> str:
+    return html.escape(text, quote=True)
+
+
+def question_xml(name: str, values, data: bytes | None = None) -> str:
+    sheet, key, files = question_html(values, data)
+    attached = "".join(f'\n      <file name="{_xml(n)}" path="/" encoding="base64">{base64.b64encode(svg.encode("utf-8")).decode("ascii")}</file>'
+                       for n, svg in sorted(files.items()))
+    return (f'  <question type="cloze">\n'
+            f"    <name><text>{_xml(name)}</text></name>\n"
+            f'    <questiontext format="html">\n      <text>{_cdata(sheet)}</text>{attached}\n    </questiontext>\n'
+            f'    <generalfeedback format="html">\n      <text>{_cdata(key)}</text>\n    </generalfeedback>\n'
+            "    <penalty>0.3333333</penalty>\n    <hidden>0</hidden>\n"
+            "  </question>\n")
+
+
+def category_path(exercise: str) -> str:
+    """The category Moodle creates on import, in the course's question bank (a ``/`` in a name is ``//``).
+
+    >>> category_path("Backpropagation Handout (handout)")
+    '$course$/top/Backpropagation Handout (handout)'
+    """
+    return "$course$/top/" + exercise.replace("/", "//")
+
+
+def quiz_xml(exercise: str, questions: list) -> str:
+    """The whole file: the category, then each ``(name, values, problem file bytes)`` as a cloze question."""
+    out = ['<?xml version="1.0" encoding="UTF-8"?>\n<quiz>\n',
+           '  <question type="category">\n'
+           f"    <category><text>{_xml(category_path(exercise))}</text></category>\n"
+           f'    <info format="html"><text>{_cdata(f"<p>One variant of {_e(exercise)} per student, drawn by python -m derivations.variants.</p>")}</text></info>\n'
+           "  </question>\n"]
+    out += [question_xml(name, values, data) for name, values, data in questions]
+    out.append("</quiz>\n")
+    return "".join(out)
+
+
+def exercise_name(base_source) -> str:
+    """The exercise's name: the handout's title and the base problem file's stem.
+
+    >>> exercise_name("handout")
+    'Backpropagation Handout (handout)'
+    """
+    return f"Backpropagation Handout ({Path(str(base_source)).stem})"
+
+
+def write_quiz(out, students: list, base_source) -> Path:
+    """Write ``out/moodle.xml`` from each student's ``out/<id>/problem.toml`` (``students``: their ids, in the
+    roster's order); returns its path."""
+    from .files import write_atomic
+    from .problem import load_problem
+    from .values import evaluate
+    from .variants import variant_id
+
+    out = Path(out)
+    exercise = exercise_name(base_source)
+    questions = []
+    for student in students:
+        path = out / student / "problem.toml"
+        text = path.read_text(encoding="utf-8")
+        values = evaluate(load_problem(path))
+        questions.append((f"{exercise} · {student} · variant {variant_id(text)}", values, text.encode("utf-8")))
+    target = out / "moodle.xml"
+    write_atomic(target, quiz_xml(exercise, questions))
+    return target

@@ -1,0 +1,336 @@
+"""Grading a class (derivations.grade and its report) and the variants as a Moodle quiz (derivations.moodle).
+
+One roster's variants (Markdown pages, to be quick) serve every test: a student all correct, one with a
+single wrong answer (a catalogued mistake), one who left blanks, one who typed a formula and a word, one whose
+second answer follows from a wrong first, and a row whose id is not on the roster."""
+
+import csv
+import hashlib
+import io
+import re
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+from sympy import Rational, exp
+
+from derivations import evaluate, grade, moodle
+from derivations import responses as responses_module
+from derivations.check import REL_TOL, Checker
+from derivations.grade import main
+from derivations.handout import layout
+from derivations.problem import load_problem
+from derivations.variants import main as variants_main
+
+ROSTER = "id,name\nada,Ada Lovelace\nbob,=HYPERLINK(1)\ncy,Cy\ndee,Dee\neve,Eve\n"
+
+
+@pytest.fixture(scope="module")
+def variants_dir(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("grade")
+    roster = folder / "roster.csv"
+    roster.write_text(ROSTER, encoding="utf-8")
+    out = folder / "variants"
+    assert variants_main([str(roster), "--out", str(out), "--seed", "grade-tests", "--format", "md", "--jobs", "1",
+                          "--moodle"]) == 0
+    return out
+
+
+@pytest.fixture(scope="module")
+def keys(variants_dir):
+    with open(variants_dir / "keys.csv", encoding="utf-8", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    return {r["id"]: r for r in rows}
+
+
+def answer_columns(keys) -> list:
+    return [k for k in next(iter(keys.values())) if k.startswith(("forward.", "backward.", "grad."))]
+
+
+def responses(keys) -> dict:
+    """The Done-when class, as ``{id: {key: text}}``."""
+    cols = answer_columns(keys)
+    out = {s: {k: keys[s][k] for k in cols} for s in keys}
+    out["bob"]["backward.dL_dY[1]"] = str(Rational(keys["bob"]["backward.dL_dY[1]"]) / 2)  # the MSE factor 1/N
+    for k in cols[12:]:
+        out["cy"][k] = ""
+    out["dee"]["forward.H[1]"] = "=1+1"
+    out["dee"]["forward.L[2]"] = "<b>word</b>"
+    out["eve"]["forward.H[1]"] = "0.5"  # wrong; then L_1 = ReLU(0.5) follows from it
+    out["eve"]["forward.L[1]"] = "0.5"
+    out["zed"] = {k: "1" for k in cols}
+    return out
+
+
+def write_csv(path: Path, header: list, rows: list, sep=",", encoding="utf-8") -> Path:
+    buf = io.StringIO(newline="")
+    w = csv.writer(buf, delimiter=sep, lineterminator="\n")
+    w.writerow(header)
+    w.writerows(rows)
+    path.write_bytes(buf.getvalue().encode(encoding))
+    return path
+
+
+def class_csv(path: Path, keys, header_of=lambda k: k, **kw) -> Path:
+    cols = answer_columns(keys)
+    data = responses(keys)
+    return write_csv(path, ["id", *map(header_of, cols)], [[s, *(data[s][k] for k in cols)] for s in data], **kw)
+
+
+def run(tmp_path, variants_dir, responses_path, *extra) -> tuple:
+    out = tmp_path / "grades.csv"
+    code = main([str(responses_path), "--variants", str(variants_dir), "--out", str(out), *extra])
+    return code, out, tmp_path / "report.html"
+
+
+def read_grades(path: Path) -> dict:
+    with open(path, encoding="utf-8", newline="") as fh:
+        return {r["id"]: r for r in csv.DictReader(fh)}
+
+
+# -- the Done-when scenario ------------------------------------------------------------------------------------
+
+
+def test_the_class_is_graded_with_follow_through_and_the_unknown_id_reported(tmp_path, variants_dir, keys, capsys):
+    path = class_csv(tmp_path / "responses.csv", keys)
+    before = hashlib.sha256(path.read_bytes()).hexdigest()
+    code, out, report = run(tmp_path, variants_dir, path)
+    err = capsys.readouterr().err
+    assert code == 1  # one row could not be graded
+    assert "id 'zed' is not on the roster" in err
+    g = read_grades(out)
+    maximum = Rational(g["ada"]["maximum"])
+    assert maximum == len(answer_columns(keys)) == 25
+    assert Rational(g["ada"]["score"]) == maximum
+    assert Rational(g["bob"]["score"]) == maximum - 1
+    assert g["bob"]["backward.dL_dY[1]"] == "wrong" and "loss-factor-1/N (backward.dL_dY[1])" in g["bob"]["mistakes"]
+    assert g["bob"]["name"] == "'=HYPERLINK(1)"
+    assert g["cy"]["grad.w_a11"] == "not answered" and Rational(g["cy"]["score"]) == 12
+    assert g["dee"]["forward.H[1]"] == g["dee"]["forward.L[2]"] == "not a number"
+    assert Rational(g["dee"]["score"]) == maximum - 2
+    assert (g["eve"]["forward.H[1]"], g["eve"]["forward.L[1]"]) == ("wrong", "follows")
+    assert Rational(g["eve"]["score"]) == maximum - 1
+    assert "zed" not in g
+    with open(out, encoding="utf-8", newline="") as fh:
+        cells = [c for row in csv.reader(fh) for c in row]
+    assert not [c for c in cells if c.startswith(("=", "+", "@", "\t", "\r")) or c.startswith("-") and not _number(c)]
+    assert hashlib.sha256(path.read_bytes()).hexdigest() == before  # the responses file is only read
+    page = report.read_text(encoding="utf-8")
+    assert page.count("<svg") == 3  # scores, steps, mistakes
+    assert "zed" in page and "not on the roster" in page
+    assert "&lt;b&gt;word&lt;/b&gt;" in page and "<b>word" not in page
+    assert "<script" not in page and not re.search(r"""(src|href)=["']?(https?:)?//""", page)
+
+
+def _number(text: str) -> bool:
+    return re.fullmatch(r"-?\d+(\.\d+)?", text) is not None
+
+
+def test_steps_are_in_the_pages_order_in_grades_and_report(tmp_path, variants_dir, keys):
+    _, out, report = run(tmp_path, variants_dir, class_csv(tmp_path / "responses.csv", keys))
+    page = layout(evaluate(load_problem(variants_dir / "ada" / "problem.toml")))
+    order = [k for k in dict.fromkeys(s.key for s in page.slots(given=False)) if k in answer_columns(keys)]
+    with open(out, encoding="utf-8", newline="") as fh:
+        header = next(csv.reader(fh))
+    assert header[header.index("mistakes") + 1:] == order
+    assert re.findall(r"<tr><td>[^<]*</td><td><code>([^<]*)</code>", report.read_text(encoding="utf-8")) == order
+
+
+def test_same_responses_give_byte_identical_grades_and_report(tmp_path, variants_dir, keys):
+    path = class_csv(tmp_path / "responses.csv", keys)
+    a, b = tmp_path / "a", tmp_path / "b"
+    a.mkdir(), b.mkdir()
+    run(a, variants_dir, path)
+    run(b, variants_dir, path)
+    for name in ("grades.csv", "report.html"):
+        assert (a / name).read_bytes() == (b / name).read_bytes(), name
+
+
+def test_the_terminal_summary_names_the_weakest_step_and_the_commonest_mistake(tmp_path, variants_dir, keys, capsys):
+    run(tmp_path, variants_dir, class_csv(tmp_path / "responses.csv", keys))
+    out = capsys.readouterr().out
+    assert "graded 5 of 6 rows (maximum 25)" in out
+    assert "commonest mistakes: loss-factor-1/N (1 student)" in out
+
+
+# -- marks -----------------------------------------------------------------------------------------------------
+
+
+def test_partial_credit_for_follows_and_weights_per_step(tmp_path, variants_dir, keys):
+    code, out, _ = run(tmp_path, variants_dir, class_csv(tmp_path / "responses.csv", keys),
+                       "--follows", "1/2", "--weight", "grad.*=2", "--weight", "H_1=0")
+    g = read_grades(out)
+    assert Rational(g["ada"]["maximum"]) == 25 + 3 - 1  # three asked gradients doubled, H_1 left out
+    assert "forward.H[1]" not in g["ada"]
+    assert Rational(g["eve"]["score"]) == 27 - Rational(1, 2)  # H_1 (wrong) weighs 0; L_1 follows: half
+    assert Rational(g["bob"]["score"]) == 27 - 1
+
+
+@pytest.mark.parametrize("args, expected", [
+    (["--follows", "2"], "--follows: expected a share from 0 to 1"),
+    (["--weight", "nothing.*=2"], "names no blank"),
+    (["--weight", "H_1"], "expected KEY=WEIGHT"),
+    (["--weight", "H_1=-1"], "expected a weight from 0"),
+])
+def test_bad_marks_are_one_line_exit_2(tmp_path, variants_dir, keys, capsys, args, expected):
+    code, out, _ = run(tmp_path, variants_dir, class_csv(tmp_path / "responses.csv", keys), *args)
+    err = capsys.readouterr().err
+    assert code == 2 and expected in err and len(err.strip().splitlines()) == 1
+    assert not out.exists()
+
+
+# -- the header: keys or the page's labels ---------------------------------------------------------------------
+
+
+def test_the_page_labels_name_the_columns_as_well_as_the_keys(tmp_path, variants_dir, keys):
+    names = grade.labels(Checker(load_problem(variants_dir / "ada" / "problem.toml")))
+    ascii_too = {k: grade.ascii_label(v) if n % 2 else v for n, (k, v) in enumerate(names.items())}
+    _, by_key, _ = run(tmp_path, variants_dir, class_csv(tmp_path / "keys.csv", keys))
+    other = tmp_path / "labels"
+    other.mkdir()
+    _, by_label, _ = run(other, variants_dir, class_csv(other / "labels.csv", keys, header_of=ascii_too.get))
+    assert by_key.read_bytes() == by_label.read_bytes()
+
+
+# -- bad input: one line each, the rest graded -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("sep, encoding, said", [
+    (";", "cp1252", ["not UTF-8", "semicolons"]),  # Excel's CSV in much of Europe
+    ("\t", "utf-16", ["UTF-16", "tabs"]),  # Excel's "Unicode text"
+])
+def test_other_separators_and_encodings_are_read_with_a_note(tmp_path, variants_dir, keys, capsys, sep, encoding, said):
+    cols = answer_columns(keys)
+    comma = (lambda t: t.replace(".", ",")) if sep == ";" else (lambda t: t)
+    rows = [[s, f"Zoë {s}", *(comma(keys[s][k]) for k in cols)] for s in keys]
+    path = write_csv(tmp_path / "excel.csv", ["id", "name", *cols], rows, sep=sep, encoding=encoding)
+    code, out, _ = run(tmp_path, variants_dir, path)
+    err = capsys.readouterr().err
+    assert code == 0
+    assert all(s in err for s in said) and "'name'" in err  # the name column: ignored, said so
+    assert all(r["score"] == r["maximum"] for r in read_grades(out).values())
+
+
+@pytest.mark.parametrize("case, expected", [
+    ("duplicate", "is on lines 2, 7 with different answers"),
+    ("short row", "24 fields, but the header has 26"),
+    ("empty id", "empty id"),
+    ("missing column", "no column for grad.w_a11"),
+])
+def test_a_bad_row_or_column_is_one_line_and_the_rest_is_graded(tmp_path, variants_dir, keys, capsys, case, expected):
+    cols = answer_columns(keys)
+    rows = [[s, *(keys[s][k] for k in cols)] for s in keys]
+    header = ["id", *cols]
+    if case == "duplicate":
+        rows.append(["ada", *(["0"] * len(cols))])
+    elif case == "short row":
+        rows[1] = rows[1][:-2]
+    elif case == "empty id":
+        rows.append(["", *rows[0][1:]])
+    else:
+        header, rows = header[:-1], [r[:-1] for r in rows]
+    code, out, report = run(tmp_path, variants_dir, write_csv(tmp_path / "r.csv", header, rows))
+    err = capsys.readouterr().err
+    assert code == 1 and expected in err and expected in report.read_text(encoding="utf-8")
+    g = read_grades(out)
+    graded = {"duplicate": 4, "short row": 4, "empty id": 5, "missing column": 5}[case]
+    assert len(g) == graded
+
+
+@pytest.mark.parametrize("content, expected", [
+    ("name,H_1\nada,0.1\n", "expected one id column"),
+    ("id,name\nada,Ada\n", "no column names a blank"),
+    ("", "is empty"),
+])
+def test_unusable_responses_are_one_line_exit_2_and_nothing_written(tmp_path, variants_dir, capsys, content, expected):
+    path = tmp_path / "r.csv"
+    path.write_text(content, encoding="utf-8")
+    code, out, report = run(tmp_path, variants_dir, path)
+    err = capsys.readouterr().err
+    assert code == 2 and expected in err and len(err.strip().splitlines()) == 1
+    assert not out.exists() and not report.exists()
+
+
+def test_absurd_sizes_are_refused_before_any_work(tmp_path, variants_dir, capsys, monkeypatch):
+    monkeypatch.setattr(responses_module, "MAX_BYTES", 1000)
+    path = tmp_path / "r.csv"
+    path.write_text("id,H_1\n" + "ada,0.1\n" * 200, encoding="utf-8")
+    assert run(tmp_path, variants_dir, path)[0] == 2
+    assert "at most 1000 bytes" in capsys.readouterr().err
+    monkeypatch.setattr(responses_module, "MAX_BYTES", 4 * 1024 * 1024)
+    monkeypatch.setattr(responses_module, "MAX_ROWS", 3)
+    assert run(tmp_path, variants_dir, path)[0] == 2
+    assert "at most 3 rows" in capsys.readouterr().err
+
+
+def test_the_responses_file_is_never_an_output(tmp_path, variants_dir, keys, capsys):
+    path = class_csv(tmp_path / "responses.csv", keys)
+    before = path.read_bytes()
+    assert main([str(path), "--variants", str(variants_dir), "--out", str(path)]) == 2
+    assert main([str(path), "--variants", str(variants_dir), "--out", str(tmp_path / "g.csv"), "--report", str(path)]) == 2
+    assert "is the responses file" in capsys.readouterr().err
+    assert path.read_bytes() == before
+
+
+# -- Moodle ------------------------------------------------------------------------------------------------------
+
+
+def test_moodle_xml_has_one_cloze_question_per_student_whose_answers_are_their_keys(variants_dir, keys):
+    root = ET.parse(variants_dir / "moodle.xml").getroot()
+    questions = root.findall("question")
+    assert questions[0].get("type") == "category"
+    assert questions[0].find("category/text").text == "$course$/top/Backpropagation Handout (handout)"
+    cloze = questions[1:]
+    assert [q.get("type") for q in cloze] == ["cloze"] * len(keys)
+    for q, (student, row) in zip(cloze, keys.items()):
+        assert q.find("name/text").text.endswith(f"· {student} · variant {row['variant']}")
+        text = q.find("questiontext/text").text
+        fields = re.findall(r"\{1:NUMERICAL:=([^:}]+):([^}]+)\}", text)
+        problem = load_problem(variants_dir / student / "problem.toml")
+        page = layout(evaluate(problem))
+        slots = [s.key for s in page.slots(given=False)]
+        assert len(fields) == page.blanks() == len(slots) == 51
+        checker = Checker(problem)
+        on_page = set()
+        for key, (value, tol) in zip(slots, fields):
+            if key in row:  # a keys.csv value: the field's answer, compared exactly
+                assert (Rational(value), tol) == (Rational(row[key]), "0"), (student, key)
+                on_page.add(key)
+            else:  # the page's other blanks (a target, an input, ReLU'): the checker's true value
+                assert Rational(value) == checker.true[key], (student, key)
+        assert on_page == set(answer_columns(keys))
+        assert "@@PLUGINFILE@@/w_b11-red.svg" in text and len(q.findall("questiontext/file")) == 3
+        feedback = q.find("generalfeedback/text").text
+        assert row["grad.w_b21"] in feedback and "{1:NUMERICAL" not in feedback
+
+
+def test_a_transcendental_value_gets_the_checkers_relative_tolerance():
+    v = exp(Rational(1, 3)) / (1 + exp(Rational(1, 3)))
+    value, tol = moodle.answer(v, REL_TOL / 4)
+    assert abs(Rational(value) - v.evalf(30)) < Rational(1, 10**12)
+    assert abs(Rational(tol) / (v * REL_TOL / 4) - 1) < Rational(1, 10**5)
+
+
+def test_worker_processes_grade_as_this_one_does(tmp_path, variants_dir, keys):
+    path = class_csv(tmp_path / "responses.csv", keys)
+    a, b = tmp_path / "a", tmp_path / "b"
+    a.mkdir(), b.mkdir()
+    run(a, variants_dir, path, "--jobs", "1")
+    run(b, variants_dir, path, "--jobs", "2")
+    assert (a / "grades.csv").read_bytes() == (b / "grades.csv").read_bytes()
+
+
+def test_a_variant_that_cannot_be_read_is_one_line_and_a_changed_one_a_note(tmp_path, variants_dir, keys, capsys):
+    import shutil
+
+    folder = tmp_path / "variants"
+    shutil.copytree(variants_dir, folder)
+    (folder / "cy" / "problem.toml").unlink()
+    ada = folder / "ada" / "problem.toml"
+    ada.write_text(ada.read_text(encoding="utf-8") + "# edited\n", encoding="utf-8")
+    code, out, _ = run(tmp_path, folder, class_csv(tmp_path / "responses.csv", keys))
+    err = capsys.readouterr().err
+    assert code == 1
+    assert "id 'cy': its problem.toml cannot be read" in err
+    assert "id 'ada': problem.toml is variant" in err and f"keys.csv says '{keys['ada']['variant']}'" in err
+    assert set(read_grades(out)) == {"ada", "bob", "dee", "eve"}
