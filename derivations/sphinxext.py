@@ -31,7 +31,6 @@ Every directive takes ``:problem:``. ``derivations_worksheet = True`` (or ``-t w
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 from docutils import nodes
@@ -40,33 +39,14 @@ from sphinx.util import logging
 from sphinx.util.docutils import SphinxDirective, SphinxRole
 
 from . import __version__
+from . import content
+from .content import DerivError, Request
 from .problem import HANDOUT, ProblemError, load_problem
-from .render import inline_tex
-from .solution import BLANK
 
 logger = logging.getLogger(__name__)
 
-THEOREMS = ("symmetry", "softmax_lemma", "dead_first_layer", "permanence", "random_breaks", "training_run")
-SHOW = ("sum", "paths", "closed", "expanded", "all")
-PARTS = ("all", "statement", "proof")
-# :lr: a short decimal or fraction (2-digit exponent at most): read exactly, then bounded.
-_PLAIN_NUMBER = re.compile(r"(?:[0-9]{1,20}(?:\.[0-9]{0,20})?|\.[0-9]{1,20})(?:[eE][+-]?[0-9]{1,2})?(?:/[1-9][0-9]{0,19})?")
-# Bounds of the numeric options; deriv-training's :steps: bound is training.MAX_STEPS (2000).
-MAX_DIGITS, MAX_LR, MAX_SEED = 12, 10, 10**6
-MAX_PARAMS = 64  # deriv-descent's :params:, one display line each
-
-SHIPPED = "derivations:"  # the prefix of a problem shipped with the package: derivations:mazur.toml
-
 # One derivation per problem file and version of it, per process: every directive of every page shares it.
 _CACHE: dict = {}
-
-
-class DerivError(Exception):
-    """A page's mistake: reported as a located warning, never a traceback."""
-
-    def __init__(self, message: str, subtype: str):
-        super().__init__(message)
-        self.subtype = subtype
 
 
 def problem_path(env, name: str | None) -> Path:
@@ -76,12 +56,8 @@ def problem_path(env, name: str | None) -> Path:
     A name follows Sphinx's convention for paths in directives: relative to the page's own directory, and
     with a leading ``/`` relative to the docs source; ``derivations:NAME.toml`` is a problem shipped with the
     package (``derivations:mazur.toml``, Mazur's worked example)."""
-    if name and name.startswith(SHIPPED):
-        shipped = sorted(p.name for p in HANDOUT.parent.glob("*.toml"))
-        if name[len(SHIPPED):] not in shipped:
-            raise DerivError(f"problem {name!r} is not shipped with the package; expected one of "
-                             f"{', '.join(SHIPPED + n for n in shipped)}", "problem")
-        return HANDOUT.parent / name[len(SHIPPED):]
+    if name and name.startswith(content.SHIPPED):
+        return content.shipped_problem(name)
     if name:
         _, resolved = env.relfn2path(name, env.current_document.docname)
         path, where = Path(resolved), "relative to the page; a leading / means the docs source"
@@ -142,14 +118,10 @@ class DerivRole(SphinxRole):
     """``{deriv}`KEY``` or ``{deriv}`KEY | exact```: a value or formula of the page's problem, as math."""
 
     def run(self):
-        key, _, style = (part.strip() for part in self.text.partition("|"))
         try:
-            values = values_for(self.env)
-            tex = inline_tex(values, key, style or "decimal")
+            tex = content.role_tex(values_for(self.env), self.text, _worksheet(self.env))
         except (DerivError, ProblemError) as err:
             return _warn(self, err), []
-        if _worksheet(self.env) and not key.startswith(("problem.", "formula.", "closed.", "expanded.")):
-            tex = BLANK
         node = nodes.math(tex, tex)
         self.set_source_info(node)
         return [node], []
@@ -157,7 +129,7 @@ class DerivRole(SphinxRole):
 
 class DerivDirective(SphinxDirective):
     """Shared by the display directives: one argument, and ``:problem:``. Options are taken as text and
-    checked by the helpers below, so that a wrong value is a located ``derivations`` warning."""
+    checked by :class:`content.Request`, so that a wrong value is a located ``derivations`` warning."""
 
     required_arguments = 0
     optional_arguments = 1
@@ -170,45 +142,8 @@ class DerivDirective(SphinxDirective):
         except (DerivError, ProblemError) as err:
             return _warn(self, err)
 
-    def argument(self, choices=None, what="argument") -> str:
-        if not self.arguments:
-            raise DerivError(f"{self.name}: missing {what}" + (f"; expected one of {', '.join(choices)}" if choices else ""), "option")
-        arg = self.arguments[0].strip()
-        if choices and arg not in choices:
-            raise DerivError(f"{self.name}: unknown {what} {arg!r}; expected one of {', '.join(choices)}", "key")
-        return arg
-
-    def no_argument(self) -> None:
-        if self.arguments:
-            raise DerivError(f"{self.name}: takes no argument, got {self.arguments[0].strip()!r}", "option")
-
-    def option_choice(self, name: str, choices, default: str) -> str:
-        value = self.options.get(name, default).strip()
-        if value not in choices:
-            raise DerivError(f"{self.name}: :{name}: expected one of {', '.join(choices)}, got {value!r}", "option")
-        return value
-
-    def option_int(self, name: str, default: int, low: int, high: int) -> int:
-        text = self.options.get(name)
-        if text is None:
-            return default
-        text = text.strip()
-        if not (text.isascii() and text.isdigit() and len(text) <= len(str(high))) or not low <= int(text) <= high:
-            raise DerivError(f"{self.name}: :{name}: expected a whole number from {low} to {high}, got {text[:40]!r}", "option")
-        return int(text)
-
-    def option_lr(self, default: str = "0.5"):
-        """``:lr:``, a learning rate: a short decimal or fraction, read exactly, above 0 and at most MAX_LR."""
-        from .problem import parse_number
-
-        text = self.options.get("lr", default).strip()
-        try:
-            lr = parse_number(text, ":lr:") if _PLAIN_NUMBER.fullmatch(text) else None  # short: cheap to read exactly
-        except ProblemError:
-            lr = None
-        if lr is None or not 0 < lr <= MAX_LR:
-            raise DerivError(f"{self.name}: :lr: expected a number above 0 and at most {MAX_LR}, got {text[:40]!r}", "option")
-        return lr
+    def request(self) -> Request:
+        return Request(self.name, self.arguments, self.options)
 
     def build(self, values):
         raise NotImplementedError
@@ -257,11 +192,7 @@ class StepDirective(DerivDirective):
     is built)."""
 
     def build(self, values):
-        from .solution import section, section_keys
-
-        key = self.argument(section_keys(values), "step")
-        ws = _worksheet(self.env)
-        return [_math_block(self, line.tex_aligned(ws)) for line in section(values, key).lines]
+        return [_math_block(self, tex) for tex in content.step_tex(values, self.request(), _worksheet(self.env))]
 
 
 class GradientDirective(DerivDirective):
@@ -270,21 +201,7 @@ class GradientDirective(DerivDirective):
     option_spec = {**DerivDirective.option_spec, "show": directives.unchanged}
 
     def build(self, values):
-        from .solution import Notation, gradient_section
-
-        name = self.argument(what="weight (like w_b21)")
-        try:
-            w = values.derivation.weight(name)
-        except ProblemError as err:
-            raise DerivError(err.expected, "key") from None
-        show = self.option_choice("show", SHOW, "sum")
-        section = gradient_section(Notation(values), values, w, detail=show in ("closed", "expanded", "all"))
-        ws = _worksheet(self.env)
-        key = w.key(values.derivation.symbols.wide)
-        wanted = {"sum": {key}, "paths": {"path"}, "closed": {"formula"}, "expanded": {"expanded"}, "all": None}[show]
-        lines = [ln for ln in section.lines
-                 if wanted is None or ln.label in wanted or (show == "sum" and ln.label.startswith(key + "@"))]
-        return [_math_block(self, line.tex_aligned(ws)) for line in lines]
+        return [_math_block(self, tex) for tex in content.gradient_tex(values, self.request(), _worksheet(self.env))]
 
 
 class DescentDirective(DerivDirective):
@@ -294,19 +211,7 @@ class DescentDirective(DerivDirective):
     option_spec = {**DerivDirective.option_spec, "lr": directives.unchanged, "params": directives.unchanged}
 
     def build(self, values):
-        from .solution import descent_section
-
-        self.no_argument()
-        lr = self.option_lr()
-        names = self.options.get("params", "").split() or None
-        if names is not None and len(names) > MAX_PARAMS:
-            raise DerivError(f"{self.name}: :params: expected at most {MAX_PARAMS} parameters, got {len(names)}", "option")
-        try:
-            section = descent_section(values, lr, names)
-        except ProblemError as err:
-            raise DerivError(f"{self.name}: :params: {err.expected}", "key") from None
-        ws = _worksheet(self.env)
-        return [_math_block(self, line.tex_aligned(ws)) for line in section.lines]
+        return [_math_block(self, tex) for tex in content.descent_tex(values, self.request(), _worksheet(self.env))]
 
 
 class GradientTableDirective(DerivDirective):
@@ -314,12 +219,7 @@ class GradientTableDirective(DerivDirective):
     the handout's bracket, and the value (blank on a worksheet)."""
 
     def build(self, values):
-        from .printing import tex
-
-        self.no_argument()
-        d = values.derivation
-        tex_names = d.symbols.tex
-        ws = _worksheet(self.env)
+        rows = content.gradient_rows(values, self.request(), _worksheet(self.env))
         table = nodes.table(classes=["derivations-gradients"])
         group = nodes.tgroup(cols=4)
         table += group
@@ -328,20 +228,12 @@ class GradientTableDirective(DerivDirective):
         head = nodes.thead()
         group += head
         row = nodes.row()
-        for title in ("parameter", "gradient", "written out", "value"):
+        for title in content.GRADIENT_HEADER:
             row += nodes.entry("", nodes.paragraph("", title))
         head += row
         body = nodes.tbody()
         group += body
-        for w in d.weights():
-            weight_tex = tex_names[d.symbols.param(w)]
-            index = f"[{w.i + 1},{w.j + 1}]" if w.kind == "weight" else f"[{w.i + 1}]"
-            cells = [
-                rf"\frac{{\partial \mathcal{{L}}}}{{\partial {weight_tex}}}",
-                tex(d.gradient(w), tex_names),
-                tex(d.formula(w), tex_names),
-                BLANK if ws else inline_tex(values, f"grad.{w.matrix}{index}", "both"),
-            ]
+        for cells in rows:
             row = nodes.row()
             for cell in cells:
                 row += nodes.entry("", nodes.paragraph("", "", nodes.math(cell, cell)))
@@ -357,43 +249,33 @@ class HandoutDirective(DerivDirective):
     key-insight answer in a dropdown."""
 
     def build(self, values):
-        from .figures import network_svg
-        from .handout import Display, Figure, Heading, Prose, layout, to_latex
-
-        self.no_argument()
-        ws = _worksheet(self.env)
         path = problem_path(self.env, self.options.get("problem"))
-        page = layout(values, data=None if path == HANDOUT else path.read_bytes())
+        data = None if path == HANDOUT else path.read_bytes()
         out = []
-        for block in page.blocks:
-            if isinstance(block, Heading):
-                out.append(nodes.rubric("", block.text, classes=["derivations-heading"]))
-            elif isinstance(block, Prose):
-                if block.answer and ws:
-                    continue
+        for kind, *rest in content.handout(values, self.request(), _worksheet(self.env), data):
+            if kind == "heading":
+                out.append(nodes.rubric("", rest[0], classes=["derivations-heading"]))
+            elif kind == "paragraph":
+                parts, answer = rest
                 para = nodes.paragraph()
-                for part in block.parts:
-                    if isinstance(part, str):  # the paper's wide gaps would collapse in HTML: em spaces
-                        para += nodes.Text(part.replace("     ", "\u2003\u2003") if part.strip() == "" else part)
-                    elif isinstance(part, tuple):
-                        para += nodes.strong("", part[1])
+                for part, value in parts:
+                    if part == "strong":
+                        para += nodes.strong("", value)
+                    elif part == "math":
+                        para += nodes.math(value, value)
                     else:
-                        tex = to_latex(part, ws)
-                        para += nodes.math(tex, tex)
-                if block.answer:
+                        para += nodes.Text(value)
+                if answer:
                     box = nodes.admonition(classes=["dropdown", "derivations-answer"])
                     box += nodes.title("", "Answer")
                     box += para
                     out.append(box)
                 else:
                     out.append(para)
-            elif isinstance(block, Display):
-                out.append(_math_block(self, to_latex(block.math, ws)))
-            elif isinstance(block, Figure):
-                svg = network_svg(values, block.weight, block.colour, True, 3, answers=not ws)
-                node = network_figure(svg=svg)
-                self.set_source_info(node)
-                out.append(node)
+            elif kind == "math":
+                out.append(_math_block(self, rest[0]))
+            elif kind == "figure":
+                out.append(network_figure(svg=rest[0]))
         for node in out:
             self.set_source_info(node)
         return out
@@ -406,21 +288,9 @@ class TheoremDirective(DerivDirective):
     option_spec = {**DerivDirective.option_spec, "part": directives.unchanged}
 
     def build(self, values):
-        from sympy import latex
-
-        from . import theorems as T
         from .printing import claim_tex
 
-        p = values.problem
-        proved = {t.key: t for t in T.theorems_for(p)}
-        key = self.argument(list(proved) + ["random_breaks", "training_run"], "theorem")
-        if key == "random_breaks":
-            th = T.random_breaks(p)
-        elif key == "training_run":
-            th = T.training_run(p)
-        else:
-            th = proved[key]
-        part = self.option_choice("part", PARTS, "all")
+        th, part = content.theorem(values, self.request())
         statement = [nodes.paragraph("", th.statement),
                      nodes.paragraph("", "", nodes.strong("", "Assumptions: "), nodes.Text("; ".join(th.assumptions) + "."))]
         if part == "statement":
@@ -432,20 +302,14 @@ class TheoremDirective(DerivDirective):
             para = nodes.paragraph("", "", nodes.math(claim, claim), nodes.Text(": "),
                                    nodes.strong("", step.status), nodes.Text(f" ({step.method})"))
             item = nodes.list_item("", para)
-            small = step.expression != 0 and len(str(step.expression)) < 300
-            if step.counterexample:  # the value the claim said was 0
-                tex = rf"\text{{there: }} \approx {float(step.result):.6g}"
-                item += _math_block(self, tex)
-            elif small:
-                tex = rf"{latex(step.expression)} \;\longrightarrow\; {latex(step.result)}"
+            tex = content.step_display(step)
+            if tex:
                 item += _math_block(self, tex)
             items += item
         out.append(items)
         for note in th.notes:
             out.append(nodes.paragraph("", note))
-        verdict = {T.PROVED: "proved by SymPy (a symbolic identity)",
-                   T.NUMERIC: "checked numerically (not a proof)",
-                   T.REFUTED: "refuted: a counterexample at an exact point shows the claim false"}.get(th.verdict, th.verdict)
+        verdict = content.verdict_text(th)
         out.append(nodes.paragraph("", "", nodes.strong("", f"Verdict: {verdict}"),
                                    nodes.Text(f" ({len(th.steps)} step{'s' if len(th.steps) != 1 else ''} checked).")))
         return out
@@ -459,34 +323,10 @@ class NetworkDirective(DerivDirective):
                    "no-labels": directives.flag, "digits": directives.unchanged}
 
     def build(self, values):
-        from .figures import colour_value, network_svg
-
-        weight = self.arguments[0].strip() if self.arguments else None
-        if weight:
-            try:
-                weight = values.derivation.weight(weight)
-            except ProblemError as err:
-                raise DerivError(err.expected, "key") from None
-        colour = self.colour()
-        digits = self.option_int("digits", 3, 1, MAX_DIGITS)
-        ws = _worksheet(self.env)
-        svg = network_svg(values, weight, colour, "no-labels" not in self.options, digits, answers=not ws)
+        svg = content.network(values, self.request(), _worksheet(self.env))
         node = network_figure(svg=svg)
         self.set_source_info(node)
         return [node]
-
-    def colour(self) -> str:
-        """``:colour:``, checked by :func:`figures.colour_value` (a palette name or a strict hex colour), so
-        nothing else reaches the SVG; a wrong one is a located warning."""
-        from .figures import colour_value
-
-        text = self.options.get("colour", "red").strip()
-        try:
-            colour_value(text)
-        except ValueError as err:
-            hint = " (a # starts a comment in MyST options: quote a hex colour, \"#1f77b4\")" if not text else ""
-            raise DerivError(f"{self.name}: :colour: {err}{hint}", "option") from None
-        return text
 
 
 class network_figure(nodes.General, nodes.Element):
@@ -526,7 +366,7 @@ class PdfsDirective(DerivDirective):
     def build(self, values):
         from .handout import problem_id
 
-        self.no_argument()
+        self.request().no_argument()
         path = problem_path(self.env, self.options.get("problem"))
         data = None if path == HANDOUT else path.read_bytes()
         node = pdf_links(path=str(path), problem_id=problem_id(values.problem, data),
@@ -599,35 +439,7 @@ class TrainingDirective(DerivDirective):
                    "seed": directives.unchanged, "data": directives.unchanged, "data-seed": directives.unchanged}
 
     def build(self, values):
-        from .figures import training_svg
-        from .theorems import symmetric
-        from .training import MAX_STEPS, training_curves, xor_problem
-
-        self.no_argument()
-        lr = self.option_lr()
-        steps = self.option_int("steps", 300, 1, MAX_STEPS)
-        seed = self.option_int("seed", 1, 0, MAX_SEED)
-        data = self.option_choice("data", ("problem", "xor"), "problem")
-        data_seed = self.option_int("data-seed", 7, 0, MAX_SEED)
-        problem = values.problem
-        if data == "xor":
-            if problem.n_in != 3 or problem.n_out != 2:
-                raise DerivError("deriv-training: :data: the xor data set needs 3 inputs and 2 outputs", "option")
-            problem = xor_problem(data_seed, base=problem)
-        curves = training_curves(problem, steps, float(lr), seed)
-        constant = symmetric(problem)
-        left = "constant init" if constant else "the problem's init (not constant)"
-        svg = training_svg(curves, left)
-        spread_c, spread_r = max(curves["constant"]["spread"]), curves["random"]["spread"][-1]
-        final_c, final_r = curves["constant"]["loss"][-1], curves["random"]["loss"][-1]
-        data = f"the {problem.n_samples} samples below" if problem.n_samples > 1 else "the problem's one sample"
-        first = (f"Constant init (left): the hidden units' weights stay on one curve (largest spread across units: "
-                 f"{spread_c:g}) and the loss stalls at {final_c:.4g}." if constant else
-                 f"The problem's init (left): largest spread across hidden units {spread_c:.3g}, final loss {final_c:.4g}.")
-        random_note = "" if curves["random_found"] else " (every draw tried had a dead unit)"
-        caption = (f"{steps} gradient-descent steps, learning rate {float(lr):g}, on {data} (a numeric run, not a proof). "
-                   f"{first} Random init (right, seed {curves['seed']}{random_note}): they separate (spread after the last "
-                   f"step: {spread_r:.3g}) and the loss falls to {final_r:.4g}.")
+        svg, caption, problem = content.training(values, self.request())
         out = [nodes.raw("", f'<div class="derivations-figure">{svg}</div>', format="html"),
                nodes.paragraph("", caption, classes=["caption"])]
         if problem.n_samples > 1:
@@ -635,8 +447,7 @@ class TrainingDirective(DerivDirective):
         return out
 
     def _data_table(self, problem):
-        from .printing import decimal_text
-
+        header, rows = content.data_rows(problem)
         table = nodes.table(classes=["derivations-data"])
         group = nodes.tgroup(cols=problem.n_in + problem.n_out + 1)
         table += group
@@ -646,12 +457,12 @@ class TrainingDirective(DerivDirective):
         group += head
         group += body
         row = nodes.row()
-        for title in ["sample"] + [f"x_{j + 1}" for j in range(problem.n_in)] + [f"y_{i + 1}" for i in range(problem.n_out)]:
+        for title in header:
             row += nodes.entry("", nodes.paragraph("", title))
         head += row
-        for k, (x, y) in enumerate(zip(problem.xs, problem.ys)):
+        for cells in rows:
             row = nodes.row()
-            for cell in [str(k + 1)] + [decimal_text(v) or str(v) for v in (*x, *y)]:
+            for cell in cells:
                 row += nodes.entry("", nodes.paragraph("", cell))
             body += row
         self.set_source_info(table)

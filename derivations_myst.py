@@ -1,0 +1,155 @@
+"""``derivations-myst``: the entry point of the MyST-MD plugin (:mod:`derivations.myst`), and its disk cache.
+
+MyST starts a new process for every role and directive of every page, two or three times per build. Importing
+the ``derivations`` package imports SymPy (about 0.9 s); this module uses the standard library only, so a call
+whose output is already in the cache is answered in about 50 ms without importing either. It lives outside the
+package because importing any module of ``derivations`` runs the package's ``__init__`` (and so SymPy).
+
+The cache: ``_build/derivations/cache/KEY.json`` under the project root (the folder MyST runs in), where KEY
+hashes the call as the page wrote it (role or directive, name, argument, options, body), the problem file's
+bytes, the mode (``DERIVATIONS_WORKSHEET``) and the package's source files (name, size, modification time).
+
+>>> key = cache_key("role", "deriv", {"body": "grad.w_b21"}, Path("."), worksheet=False)
+>>> len(key), key == cache_key("role", "deriv", {"body": "grad.w_b21"}, Path("."), worksheet=True)
+(64, False)
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import json
+import os
+import sys
+from pathlib import Path
+
+WORKSHEET_ENV, PROBLEM_ENV = "DERIVATIONS_WORKSHEET", "DERIVATIONS_PROBLEM"
+SHIPPED = "derivations:"  # content.SHIPPED: a problem shipped with the package
+MAX_INPUT = 1 << 20  # a node from MyST is a few KiB; refuse anything past 1 MiB
+
+
+def package_dir() -> Path:
+    """The ``derivations`` package's folder, found without importing it."""
+    spec = importlib.util.find_spec("derivations")
+    if spec is None or not spec.submodule_search_locations:
+        raise SystemExit("derivations-myst: the derivations package is not installed")
+    return Path(list(spec.submodule_search_locations)[0]).resolve()
+
+
+def handout_file() -> Path:
+    return package_dir() / "problems" / "handout.toml"
+
+
+def worksheet_mode() -> bool:
+    """``DERIVATIONS_WORKSHEET`` set to anything but empty, ``0``, ``false`` or ``no``: a worksheet build."""
+    return os.environ.get(WORKSHEET_ENV, "").strip().lower() not in ("", "0", "false", "no")
+
+
+def problem_path(root: Path, name: str | None) -> tuple:
+    """``(path, origin)``: the problem file a call names (``:problem:``, else ``DERIVATIONS_PROBLEM``),
+    relative to the project root and confined to it, or ``derivations:NAME.toml`` shipped with the package;
+    ``path`` None means the handout's. A path outside the root or not a file raises ``ValueError`` with the
+    message for the page."""
+    origin = ":problem:"
+    if not name or not str(name).strip():
+        name, origin = os.environ.get(PROBLEM_ENV, ""), PROBLEM_ENV
+    name = str(name or "").strip()
+    if not name:
+        return None, origin
+    if name.startswith(SHIPPED):  # a problem shipped with the package: derivations:mazur.toml
+        path = package_dir() / "problems" / name[len(SHIPPED):]
+        if path.parent != package_dir() / "problems" or not path.is_file():
+            raise ValueError(f"problem {name!r} is not shipped with the package")  # content.shipped_problem says more
+        return path, origin
+    path = (root / name.lstrip("/")).resolve()
+    if not path.is_relative_to(root.resolve()):
+        raise ValueError(f"{origin} {name!r} is outside the project root (paths are relative to it)")
+    if not path.is_file():
+        raise ValueError(f"{origin} problem file {name!r} not found (relative to the project root)")
+    return path, origin
+
+
+def source_stamp() -> str:
+    """The package's source files by name, size and modification time: an edit to the engine, the printers
+    or the plugin gives new cache keys."""
+    package = package_dir()
+    h = hashlib.sha256()
+    for path in sorted(package.rglob("*")):
+        if path.suffix in (".py", ".toml", ".typ") and "__pycache__" not in path.parts:
+            st = path.stat()
+            h.update(f"{path.relative_to(package)}:{st.st_size}:{st.st_mtime_ns}\n".encode())
+    h.update(Path(__file__).read_bytes())
+    return h.hexdigest()
+
+
+def cache_key(kind: str, name: str, data: dict, root: Path, worksheet: bool) -> str:
+    """The call's key (64 hex digits), or ``""`` for a call not to cache (a problem that cannot be read: its
+    error is reported when the call runs; ``deriv-problem-source``: nothing to derive)."""
+    options = data.get("options") or {}
+    if name == "deriv-problem-source" or not isinstance(options, dict):
+        return ""
+    try:
+        path, _ = problem_path(root, options.get("problem"))
+        digest = hashlib.sha256((path or handout_file()).read_bytes()).hexdigest()
+    except (ValueError, OSError):
+        return ""
+    call = [kind, name, data.get("arg"), sorted(options.items(), key=str), data.get("body"), str(path), digest,
+            worksheet, source_stamp()]
+    return hashlib.sha256(json.dumps(call, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def cache_file(root: Path, key: str) -> Path:
+    return root / "_build" / "derivations" / "cache" / f"{key}.json"
+
+
+def cached(root: Path, key: str):
+    """The stored nodes for ``key``, if every file they link is still there; else None."""
+    if not key:
+        return None
+    try:
+        entry = json.loads(cache_file(root, key).read_text(encoding="utf-8"))
+        if all((root / rel).is_file() for rel in entry["files"]):
+            return entry["nodes"]
+    except (OSError, ValueError, KeyError, TypeError):
+        pass  # missing or damaged: build again
+    return None
+
+
+def main(argv=None) -> int:
+    """No arguments: the plugin's spec. ``--role NAME`` / ``--directive NAME``: one call, the node as JSON on
+    stdin, the nodes that replace it as JSON on stdout; exit status 0 whatever the page holds."""
+    args = sys.argv[1:] if argv is None else argv
+    if not args:
+        from derivations.myst import spec
+
+        print(json.dumps(spec()))
+        return 0
+    if len(args) != 2 or args[0] not in ("--role", "--directive"):
+        print("usage: derivations-myst [--role NAME | --directive NAME] (the node as JSON on stdin)", file=sys.stderr)
+        return 2
+    kind, name = args[0][2:], args[1]
+    raw = sys.stdin.buffer.read(MAX_INPUT + 1)
+    root, worksheet = Path.cwd(), worksheet_mode()
+    try:
+        if len(raw) > MAX_INPUT:
+            raise ValueError(f"more than {MAX_INPUT} bytes")
+        data = json.loads(raw)
+        if not isinstance(data, dict):
+            raise ValueError("expected a JSON object")
+    except ValueError as err:
+        from derivations.myst import error_node, report
+
+        nodes = [error_node(report(name, f"the node MyST sent is not usable: {err}", {}, root), inline=kind == "role")]
+    else:
+        key = cache_key(kind, name, data, root, worksheet)
+        nodes = cached(root, key)
+        if nodes is None:
+            from derivations.myst import run
+
+            nodes = run(kind, name, data, root, worksheet, key)
+    sys.stdout.write(json.dumps(nodes))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
