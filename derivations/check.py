@@ -568,6 +568,8 @@ def read_answers(path) -> dict:
     if extra or not isinstance(doc.get("answers"), dict):
         raise ProblemError("answers", "expected one table [answers] of \"KEY\" = number"
                                       + (f", got also {', '.join(quote(k) for k in extra)}" if extra else ""))
+    if not doc["answers"]:  # "0 of 0 correct" would pass as all correct
+        raise ProblemError("answers", 'expected at least one answer in [answers], like "forward.H[1]" = 0.15; got none')
     for k, v in doc["answers"].items():
         if isinstance(v, (dict, list)):
             raise ProblemError("answers", f"{quote(k)}: expected a number or a string like \"-3/80\", got a "
