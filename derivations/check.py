@@ -49,9 +49,12 @@ from .derive import Derivation, derive
 from .errors import ProblemError
 from .mistakes import ONE_PATH, TRANSPOSED, Mistake, catalogue
 from .reading import parse_number, quote
-from .values import Values, backward_keys, evaluate
+from .values import Values, backward_keys
 
 REL_TOL = Rational(1, 1000)  # for transcendental values: answers rounded to 4 significant digits pass
+MAX_NAMED = 3  # problems of an answers file named in its one error line
+MAX_PATHS = 64  # "one path only" is looked for in a gradient of at most this many paths
+MAX_MISTAKE_COST = 600  # problem.cost up to which wrong answers are matched against the catalogued mistakes
 PROG = "python -m derivations.check"
 
 
@@ -194,24 +197,63 @@ class Verdict:
         return out
 
 
+class _OnDemand(dict):
+    """A dict whose entries are computed by ``make(key)`` when first asked for; iterating it computes every
+    entry of ``every()`` (a caller that walks them all gets them all)."""
+
+    def __init__(self, make, every):
+        super().__init__()
+        self._make, self._every = make, every
+
+    def __missing__(self, key):
+        self[key] = value = self._make(key)
+        return value
+
+    def _fill(self):
+        for key in self._every():
+            if not dict.__contains__(self, key):
+                self[key]
+        return self
+
+    def __iter__(self):
+        return dict.__iter__(self._fill())
+
+    def __len__(self):
+        return dict.__len__(self._fill())
+
+    def keys(self):
+        return dict.keys(self._fill())
+
+    def values(self):
+        return dict.values(self._fill())
+
+    def items(self):
+        return dict.items(self._fill())
+
+
 class Checker:
     """The correct derivation and every mistake's, evaluated once for a problem; :meth:`check` judges a
     set of answers against them."""
 
     def __init__(self, problem, values: Values | None = None):
         self.problem = problem
-        self.values = values if values is not None else evaluate(problem)  # handed down, or derived once
-        self.d = self.values.derivation
+        self.d = values.derivation if values is not None else derive(problem)  # handed down, or derived once
+        # A large problem's own values as decimals where not rational (compared so; exact forms would take
+        # as long as printing it); a small one's exact, as the pages made from them (grade's) need them.
+        self.values = values if values is not None else Values(self.d, exact=problem.cost <= MAX_MISTAKE_COST)
         self.blanks = blanks(self.d)
-        self.mistakes = catalogue(problem)
-        self.variants = {}  # name -> (Derivation, Values, blanks)
-        for m in self.mistakes:
-            if m.rules:
-                dv = Derivation(problem, m.rules)
-                self.variants[m.name] = (dv, Values(dv), blanks(dv))
-        self.true = {key: at_values(self.values, e) for key, e in self.blanks.items()}
-        self.full = {key: self._full(key) for key in self.blanks}
-        self.tolerance = {key: self._tolerance(key) for key in self.blanks}
+        # Each mistake is a derivation of its own: past MAX_MISTAKE_COST they would take minutes, so a larger
+        # problem's answers are judged correct, following or wrong, without naming the mistake.
+        self.mistakes = catalogue(problem) if problem.cost <= MAX_MISTAKE_COST else []
+        self.note = ("" if self.mistakes or problem.cost <= MAX_MISTAKE_COST else
+                     f"mistakes are named for problems of cost up to {MAX_MISTAKE_COST}; this one's is {problem.cost}")
+        # Computed on demand, for the blanks an answers file asks about (a large problem's every blank, every
+        # mistake's whole derivation, would take minutes): name -> (Derivation, Values, blanks), and per key.
+        rules = {m.name: m.rules for m in self.mistakes if m.rules}
+        self.variants = _OnDemand(lambda name: self._variant(name, rules[name]), lambda: rules)
+        self.true = _OnDemand(lambda key: at_values(self.values, self.blanks[key]), lambda: self.blanks)
+        self.full = _OnDemand(self._full, lambda: self.blanks)
+        self.tolerance = _OnDemand(self._tolerance, lambda: self.blanks)
         self.key_of = {e: k for k, e in self.blanks.items() if isinstance(e, Symbol)}
         self.true_env = self._env({})  # every symbol's true value as the judging carries it
         self.inputs = {key: sorted((s for s in definition(self.d, e).free_symbols if s in self.d.definitions), key=str)
@@ -244,6 +286,10 @@ class Checker:
             self._carried_cache[(m.name, key)] = v
         return self._carried_cache[(m.name, key)]
 
+    def _variant(self, name: str, rules) -> tuple:
+        dv = Derivation(self.problem, rules)
+        return dv, Values(dv, exact=False), blanks(dv)  # compared numerically: decimals suffice
+
     # -- what each mistake gives, with the problem's own numbers -------------------------------------
 
     def _full(self, key: str) -> list:
@@ -273,8 +319,8 @@ class Checker:
             return [local.xreplace(env)]
         at = (lambda e: at_values(self.values, e)) if env is None else (lambda e: _settle(e.xreplace(env)))
         if m.name == ONE_PATH:
-            if key.startswith("grad."):
-                return [at(path.product) for path in d.paths(key[5:])] if d.count_paths(key[5:]) > 1 else []
+            if key.startswith("grad."):  # one path of a few: a parameter of thousands has no such mistake
+                return [at(path.product) for path in d.paths(key[5:])] if 1 < d.count_paths(key[5:]) <= MAX_PATHS else []
             local = definition(d, expr)
             if key.startswith("backward.") and expr in d.display and isinstance(local, Add) and len(local.args) > 1:
                 return [at(t) for t in local.args]  # a chain-rule sum (not ∇Y, the loss's own derivative)
@@ -314,23 +360,26 @@ class Checker:
         return out
 
     def parse(self, answers: dict) -> dict:
-        """The answers as exact numbers; every unknown key and unparseable value named, in one error."""
-        out, problems = {}, []
+        """The answers as exact numbers; the unknown keys and unparseable values named in one error line
+        (the first ``MAX_NAMED`` of each kind, the rest counted)."""
+        out, unknown, problems = {}, [], []
         for key, value in answers.items():
             k = self.canonical(key)
             if k in out:
                 problems.append(f"{k} given twice (as {quote(key)})")
                 continue
             if k not in self.blanks:
-                problems.append(f"unknown key {quote(key)} (expected keys like forward.H[1], backward.dL_dY[1], "
-                                f"grad.w_b11)")
+                unknown.append(quote(key))
                 continue
             try:
                 out[k] = parse_number(value, k)
             except ProblemError as err:
                 problems.append(f"{k}: {err.expected}")
+        if unknown:
+            problems.insert(0, f"unknown key{'s' if len(unknown) > 1 else ''} {_first(unknown)} (expected keys like "
+                               "forward.H[1], backward.dL_dY[1], grad.w_b11)")
         if problems:
-            raise ProblemError("answers", "; ".join(problems))
+            raise ProblemError("answers", _first(problems, "; "))
         return out
 
     def canonical(self, key) -> str:
@@ -483,8 +532,19 @@ def _short_decimal(v) -> str:
 # -- the command line ------------------------------------------------------------------------------------
 
 
+def _first(items: list, sep: str = ", ") -> str:
+    """The first ``MAX_NAMED`` items, and how many more: a message stays one short line."""
+    more = f" and {len(items) - MAX_NAMED} more" if len(items) > MAX_NAMED else ""
+    return sep.join(items[:MAX_NAMED]) + more
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):  # one line, as print's and variants', not argparse's usage block
+        self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
+
+
 def parser() -> argparse.ArgumentParser:
-    ap = argparse.ArgumentParser(
+    ap = _Parser(
         prog=PROG, description="Check a student's answers to the handout step by step: correct, follows from "
                                "their own earlier answers, or wrong with the mistake named.")
     ap.add_argument("answers", help="a TOML file with one table [answers]: \"forward.H[1]\" = 0.15, ...")
@@ -508,6 +568,8 @@ def read_answers(path) -> dict:
     if extra or not isinstance(doc.get("answers"), dict):
         raise ProblemError("answers", "expected one table [answers] of \"KEY\" = number"
                                       + (f", got also {', '.join(quote(k) for k in extra)}" if extra else ""))
+    if not doc["answers"]:  # "0 of 0 correct" would pass as all correct
+        raise ProblemError("answers", 'expected at least one answer in [answers], like "forward.H[1]" = 0.15; got none')
     for k, v in doc["answers"].items():
         if isinstance(v, (dict, list)):
             raise ProblemError("answers", f"{quote(k)}: expected a number or a string like \"-3/80\", got a "
@@ -515,9 +577,10 @@ def read_answers(path) -> dict:
     return doc["answers"]
 
 
-def report_text(verdicts: dict, reveal: bool) -> str:
+def report_text(verdicts: dict, reveal: bool, note: str = "") -> str:
     """The verdicts as text, one answer a line (explanations and notes indented under it); an exact correct
-    value is written ``= 3/20``, a decimal of a transcendental one ``≈ 0.5498``."""
+    value is written ``= 3/20``, a decimal of a transcendental one ``≈ 0.5498``; ``note`` (the checker's)
+    last."""
     lines = []
     for key, v in verdicts.items():
         head = f"{key} = {v.text or v.answer}: "
@@ -542,6 +605,8 @@ def report_text(verdicts: dict, reveal: bool) -> str:
     n = sum(v.verdict == "correct" for v in verdicts.values())
     f = sum(v.verdict == "follows" for v in verdicts.values())
     lines.append(f"{n} of {len(verdicts)} correct" + (f", {f} follow" if f else ""))
+    if note:
+        lines.append(f"note: {note}")
     return "\n".join(lines) + "\n"
 
 
@@ -579,9 +644,11 @@ def main(argv: list[str] | None = None) -> int:
     if args.format == "json":
         data = {"answers": {k: v.as_dict(args.reveal) for k, v in verdicts.items()},
                 "correct": sum(v.verdict == "correct" for v in verdicts.values()), "total": len(verdicts)}
+        if checker.note:
+            data["note"] = checker.note
         cli_io.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
     else:
-        cli_io.write(report_text(verdicts, args.reveal))
+        cli_io.write(report_text(verdicts, args.reveal, checker.note))
     return 0 if all(v.verdict == "correct" for v in verdicts.values()) else 1
 
 

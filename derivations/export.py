@@ -31,6 +31,7 @@ from sympy.printing.numpy import NumPyPrinter
 from sympy.printing.precedence import precedence
 
 from . import __version__
+from .errors import ProblemError
 from .printing import decimal_text, text
 from .problem import LETTERS, bias_name, weight_name
 from .solution import default_params, section
@@ -141,6 +142,10 @@ def steps(values: Values) -> list:
         elif op.kind == "activation":
             act = d.act(op.layer)
             out.append(Step(op.out, (op.inp,), code(act.forward(Symbol(op.inp, real=True))), f"{title}, {act.definition}"))
+        elif op.kind == "output" and d.output.name == "softmax":
+            # as the comment reads it, e^{O_i} / Σ_j e^{O_j} (shifted by the largest logit: no overflow), not
+            # SymPy's rewriting of one output's formula (1/(1 + exp(-O[0] + O[1])) for two outputs)
+            out.append(Step("Y", ("O",), "np.exp(O - O.max(axis=0)) / np.exp(O - O.max(axis=0)).sum(axis=0)", title))
         elif op.kind == "output":
             out.append(Step("Y", ("O",), _array([of(v) for v in sy.node("Y")]), title))
         else:
@@ -200,9 +205,22 @@ def _fraction(v, values: Values) -> str:
     if isinstance(v, Rational):
         return f"Fraction({v.p}, {v.q})"
     dec = values.decimal(v)
-    if not isinstance(dec, Float):
-        raise ValueError(f"no decimal for {v}")
+    if not isinstance(dec, Float):  # never the expression itself: it may be megabytes
+        raise ProblemError("format", "expected every value to have a 50-digit decimal; one has none")
+    if abs(dec) > FLOAT64_MAX:
+        raise ProblemError("format", f"the NumPy script computes in float64, but a value of this problem is about "
+                                     f"{_magnitude(dec)}, beyond its range (about 1.8e308): use --format json")
     return f'Fraction("{dec}")'
+
+
+FLOAT64_MAX = 1.7976931348623157e308
+
+
+def _magnitude(dec: Float) -> str:
+    """``1e610``-style size of a decimal (never its digits)."""
+    from mpmath import floor, log10, mpf
+
+    return f"1e{int(floor(log10(abs(mpf(dec._mpf_)))))}"
 
 
 def _columns(per_sample: list) -> list:

@@ -13,6 +13,8 @@ b'%PDF-'
 
 from __future__ import annotations
 
+import os
+import re
 import tempfile
 from pathlib import Path
 
@@ -23,7 +25,7 @@ PAPERS = {"a4": "a4", "letter": "us-letter"}
 ANSWER_COLOUR = "#1a4fa0"
 
 PREAMBLE = """\
-#set document(title: {title})
+#set document(title: {title}{date})
 #set page(paper: {paper}, margin: (x: 1.5cm, top: 1.1cm, bottom: 1.3cm),
   footer: context [#set text(size: 8pt, fill: rgb("#555555")); #{footer} #h(1fr) #counter(page).display("1 / 1", both: true)])
 #set text(font: "New Computer Modern", size: 10pt, lang: "en")
@@ -55,7 +57,8 @@ def typst_source(page: Layout, worksheet: bool, paper: str = "a4", figures: dict
         raise ProblemError("paper", f"expected one of {', '.join(PAPERS)}, got {paper!r}")
     kind = "Worksheet" if worksheet else "Answer key"
     footer = typst_string(f"Problem {page.problem_id} · {kind}")
-    out = [PREAMBLE.format(title=typst_string(f"{page.title}: {kind.lower()}"), paper=typst_string(PAPERS[paper]),
+    date = "" if source_date() is not None else ", date: none"  # no date unless SOURCE_DATE_EPOCH gives one
+    out = [PREAMBLE.format(title=typst_string(f"{page.title}: {kind.lower()}"), date=date, paper=typst_string(PAPERS[paper]),
                            footer=footer, answer=ANSWER_COLOUR)]
     out.append(f"#grid(columns: (1fr, auto), align: (left + bottom, right + bottom),"
                f" heading(level: 1, {typst_string(page.title)}),"
@@ -146,18 +149,42 @@ def render_pdf(values, worksheet: bool = False, paper: str = "a4", data: bytes |
         main = root / "main.typ"
         main.write_text(typst_source(page, worksheet, paper, names), encoding="utf-8")
         try:
-            return typst.compile(str(main), root=str(root), ignore_system_fonts=True)
+            return compile_typst(main)
         except typst.TypstError as err:  # a bug here, not the user's: say so in one line
             raise RuntimeError(f"typst could not compile the handout: {str(err).splitlines()[0]}") from None
 
 
 def svg_to_pdf(svg: str) -> bytes:
     """One SVG figure as a one-page PDF of its own size (for Sphinx's LaTeX builder)."""
-    import typst
-
     with tempfile.TemporaryDirectory(prefix="derivations-svg-") as tmp:
         root = Path(tmp)
         (root / "figure.svg").write_text(svg, encoding="utf-8")
-        (root / "main.typ").write_text('#set page(width: auto, height: auto, margin: 0pt)\n#image("figure.svg", width: 16cm)\n',
+        date = "" if source_date() is not None else "#set document(date: none)\n"
+        (root / "main.typ").write_text(date + '#set page(width: auto, height: auto, margin: 0pt)\n#image("figure.svg", width: 16cm)\n',
                                        encoding="utf-8")
-        return typst.compile(str(root / "main.typ"), root=str(root), ignore_system_fonts=True)
+        return compile_typst(root / "main.typ")
+
+
+def source_date() -> int | None:
+    """``SOURCE_DATE_EPOCH`` (reproducible-builds.org): the PDFs' date, in seconds since 1970; ``None`` when
+    unset (the PDFs then carry no date at all). A malformed value is refused, as the convention asks."""
+    text = os.environ.get("SOURCE_DATE_EPOCH")
+    if text is None or text == "":
+        return None
+    if not (text.isascii() and text.isdigit() and len(text) <= 12):
+        raise ProblemError("SOURCE_DATE_EPOCH", f"expected a whole number of seconds since 1970, got {text[:40]!r}")
+    return int(text)
+
+
+# Typst writes /Suspects false into /MarkInfo, which poppler misreads ("Syntax Error: Suspects object is wrong
+# type (boolean)"); false is the default, so the entry is blanked out, byte for byte (the xref offsets stay).
+_SUSPECTS = re.compile(rb"(/MarkInfo\s*<<[^>]*?)(/Suspects\s*false)")
+
+
+def compile_typst(main: Path) -> bytes:
+    """PDF bytes of the Typst file ``main`` (its folder the root): byte-identical for the same source (no date
+    but ``SOURCE_DATE_EPOCH``'s; Typst derives the ``/ID`` from the content)."""
+    import typst
+
+    pdf = typst.compile(str(main), root=str(main.parent), ignore_system_fonts=True, timestamp=source_date())
+    return _SUSPECTS.sub(lambda m: m[1] + b" " * len(m[2]), pdf, count=1)

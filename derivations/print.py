@@ -8,6 +8,8 @@ cannot be written is one line and exit 1; a reader that stops early (``| head``)
 from __future__ import annotations
 
 import argparse
+import os
+import stat
 import sys
 
 from . import cli_io
@@ -58,14 +60,34 @@ def _fail(message: str) -> int:
     return 2
 
 
+def _is_input(output: str, config: str | None) -> bool:
+    """Is ``-o`` the problem file itself (the same file by any name: a symbolic or hard link)?"""
+    from .problem import HANDOUT
+
+    try:
+        return os.path.samefile(output, config if config is not None else HANDOUT)
+    except OSError:  # either does not exist (yet): not the same file
+        return False
+
+
 def _write(path: str | None, data) -> int:
-    """Write the output (text or PDF bytes) to ``path``, or to stdout; an unwritable path is one line, exit 2."""
+    """Write the output (text or PDF bytes) to ``path``, or to stdout; an unwritable path is one line, exit 2.
+
+    A regular file is replaced in one step (through a symbolic link, its target): an interrupted run leaves the
+    old file or the new one, never half of one."""
+    from .files import write_atomic
+
     if path is None:
         cli_io.write(data)
         return 0
     try:
-        with open(path, "wb") as fh:
-            fh.write(data if isinstance(data, bytes) else data.encode("utf-8"))
+        if os.path.exists(path) and not stat.S_ISREG(os.stat(path).st_mode):  # /dev/stdout, a FIFO
+            with open(path, "wb") as fh:
+                fh.write(data if isinstance(data, bytes) else data.encode("utf-8"))
+        else:
+            write_atomic(os.path.realpath(path), data)
+    except BrokenPipeError:  # -o /dev/stdout into a reader that stopped early: a quiet end, as on stdout
+        raise
     except OSError as err:
         return _fail(f"-o/--output: cannot write {path!r}: {err.strerror or err}")
     return 0
@@ -84,6 +106,9 @@ def main(argv: list[str] | None = None) -> int:
         return _fail("--format python: the script holds every step and gradient; drop --worksheet, --param and --theorems")
     if args.output == "-":
         args.output = None
+    if args.output is not None and _is_input(args.output, args.config):
+        return _fail(f"-o/--output: {args.output!r} is the problem file this run reads; refusing to overwrite an input "
+                     "(choose another file)")
     from .derive import derive
     from .problem import load_problem
     from .render import key_insight, to_json, to_latex, to_markdown, to_text
@@ -99,16 +124,27 @@ def main(argv: list[str] | None = None) -> int:
     except ProblemError as err:
         print(f"python -m derivations.print: error: {err}", file=sys.stderr)
         return 2
-    values = Values(derivation)
-    if args.format == "python":  # BackProp.py, the derivation as a NumPy script
-        from .export import to_python
+    try:
+        values = Values(derivation)
+        if args.format == "python":  # BackProp.py, the derivation as a NumPy script
+            from .export import to_python
 
-        return _write(args.output, to_python(values))
+            script = to_python(values)
+    except ProblemError as err:
+        print(f"python -m derivations.print: error: {err}", file=sys.stderr)
+        return 2
+    if args.format == "python":
+        return _write(args.output, script)
     if args.format == "pdf" or args.worksheet:
         return _handout(args, values)
     theorems = theorems_for(problem, every=args.theorems)
     if args.format == "json":
-        return _write(args.output, to_json(values, theorems, detailed=args.theorems) + "\n")
+        try:
+            text = to_json(values, theorems, detailed=args.theorems) + "\n"
+        except ProblemError as err:
+            print(f"python -m derivations.print: error: {err}", file=sys.stderr)
+            return 2
+        return _write(args.output, text)
     solution = worked_solution(values, args.digits, args.param)
     tail = key_insight(values, theorems, args.format, detailed=args.theorems)
     render = {"text": to_text, "markdown": to_markdown, "latex": to_latex}[args.format]

@@ -351,8 +351,22 @@ def check(p: Problem) -> None:
     for field, values in groups:
         for v in (e for row in values for e in (row if isinstance(row, tuple) else [row])):
             if abs(v) > MAX_MAGNITUDE:
-                raise ProblemError(field, f"expected numbers of at most {MAX_MAGNITUDE:.0e} in size, got one of about "
-                                          f"1e{len(str(abs(int(v)))) - 1}")
+                raise ProblemError(field, f"expected numbers of at most {MAX_MAGNITUDE} in size, got {_size(v)}")
+
+
+def _size(v: Rational) -> str:
+    """A too-large number as a message shows it: itself when short (``1000001``, ``-2000000.5``), else its
+    power of ten (``about 1e59``).
+
+    >>> _size(Rational(1000001)), _size(Rational(-4000001, 2)), _size(Rational(10**59 + 1))
+    ('1000001', '-2000000.5', 'about 1e59')
+    """
+    from .printing import decimal_text
+
+    text = decimal_text(v) if v.q != 1 else str(v.p)
+    if text and len(text) <= 24:
+        return text
+    return f"about 1e{len(str(abs(v.p) // v.q)) - 1}"
 
 
 def check_output(n_out: int, output: str, loss: str) -> None:

@@ -209,6 +209,16 @@ def read_toml(path: str | Path, field: str = "config") -> dict:
     ...
     derivations.errors.ProblemError: config: expected a regular TOML file, but /dev/null is a device
     """
+    return parse_toml(read_bytes(path, field), path_text(path), field)
+
+
+def read_bytes(path: str | Path, field: str = "config") -> bytes:
+    """A regular file's bytes, at most ``MAX_FILE_BYTES`` of them (never a FIFO, device or directory).
+
+    >>> from derivations.problem import HANDOUT
+    >>> len(read_bytes(HANDOUT)) < 1000
+    True
+    """
     where = path_text(path)
     try:
         info = os.stat(path)
@@ -229,6 +239,11 @@ def read_toml(path: str | Path, field: str = "config") -> dict:
         raise ProblemError(field, f"expected a readable TOML file, cannot read {where}: {_reason(err)}") from None
     if len(data) > MAX_FILE_BYTES:
         raise ProblemError(field, f"expected a TOML file of at most {MAX_FILE_BYTES} bytes, but {where} is larger")
+    return data
+
+
+def parse_toml(data: bytes, where: str, field: str = "config") -> dict:
+    """A TOML document from a file's bytes (as :func:`read_bytes` returns them), within the limits above."""
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as err:

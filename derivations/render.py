@@ -11,7 +11,8 @@ from __future__ import annotations
 import json
 import math
 
-from sympy import Expr, latex, sstr
+from mpmath.libmp import libmpf as mlib
+from sympy import Expr, Float, Rational, latex, sstr
 
 from .problem import weight_name
 from .reading import quote as _shown
@@ -22,6 +23,7 @@ from .values import Values, backward_keys, forward_keys
 # Exact forms of transcendental values grow with the network (every softmax output appears in every
 # gradient); past this many nodes the printed form is megabytes that nobody reads, so it is left out.
 EXACT_NODES = 80
+FLOAT64_TINY = 2.2250738585072014e-308  # the smallest normal float64: below it a float loses digits, then all
 
 
 def tree_size(expr: Expr, memo: dict) -> int:
@@ -37,16 +39,34 @@ def number(v: Expr, decimal=None, memo: dict | None = None) -> dict:
 
     A transcendental value whose exact form has more than :data:`EXACT_NODES` nodes gets ``None`` for
     ``exact`` and ``latex`` (its float is still computed from the exact expression)."""
-    try:
-        value = float(v.evalf(20) if decimal is None else decimal)
-    except (TypeError, ValueError, OverflowError):
-        value = None
-    if value is not None and not math.isfinite(value):
-        value = None
+    out = {"exact": None, "latex": None, "value": _float(v, decimal)}
+    value = out["value"]
+    if value is None or (abs(value) < FLOAT64_TINY and v != 0):  # outside float64's normal range
+        dec = Float(v, 17) if v.is_Rational else (decimal if decimal is not None else v.evalf(17))
+        if getattr(dec, "is_Float", False) and dec != 0:  # the decimal as text, never a bare null or 0.0
+            out["decimal"] = mlib.to_str(dec._mpf_, 17)
     if not v.is_Rational and tree_size(v, {} if memo is None else memo) > EXACT_NODES:
-        return {"exact": None, "latex": None, "value": value}
+        return out
     # order="none": sorting the terms of a large exact expression costs more than printing it.
-    return {"exact": sstr(v, order="none"), "latex": latex(v, order="none"), "value": value}
+    out["exact"], out["latex"] = sstr(v, order="none"), latex(v, order="none")
+    return out
+
+
+def _float(v: Expr, decimal) -> float | None:
+    """The float nearest the exact value: a rational correctly rounded from its fraction, any other value
+    from its 50-digit decimal (correctly rounded in all but the rarest ties); ``None`` beyond float64's range.
+
+    >>> _float(Rational(-3, 80), None), _float(Rational(1, 10**320), None), _float(Rational(10**400), None)
+    (-0.0375, 1e-320, None)
+    """
+    try:
+        if v.is_Rational:
+            value = int(v.p) / int(v.q)  # Python's true division of integers rounds correctly
+        else:
+            value = float(v.evalf(20) if decimal is None else decimal)
+    except (TypeError, ValueError, OverflowError):
+        return None
+    return value if math.isfinite(value) else None
 
 
 def _tree(x, values: Values | None = None, memo: dict | None = None):

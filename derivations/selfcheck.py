@@ -271,12 +271,13 @@ def network_html(values) -> str:
 
 
 def page_html(values, data: bytes | None = None, student: tuple | None = None, back: str | None = "handout.html",
-              mathjax: str | None = None) -> str:
+              mathjax: str | None = None, checker: Checker | None = None) -> str:
     """The self-check page for ``values``' problem (one hidden layer, one sample: the handout's layout).
     ``data``: the problem file's bytes, so that the page shows the same identifier as the PDFs and keys.csv;
     ``student``: ``(id, name)`` from a roster, shown escaped; ``back``: the worksheet's address (a link);
-    ``mathjax``: the address of MathJax's ``tex-chtml.js`` on the site (none: the math stays as TeX source)."""
-    checker = Checker(values.problem, values)
+    ``mathjax``: the address of MathJax's ``tex-chtml.js`` on the site (none: the math stays as TeX source);
+    ``checker``: the problem's :class:`Checker`, if the caller has one already."""
+    checker = checker if checker is not None else Checker(values.problem, values)
     info = page_data(checker)
     body, page = _body(values, info, data)
     script = _SCRIPT.replace("/*DATA*/", json.dumps(info, ensure_ascii=True).replace("</", "<\\/"))

@@ -31,17 +31,19 @@ Every directive takes ``:problem:``. ``derivations_worksheet = True`` (or ``-t w
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from docutils import nodes
 from docutils.parsers.rst import directives
 from sphinx.util import logging
 from sphinx.util.docutils import SphinxDirective, SphinxRole
+from sphinx.util.osutil import relative_uri
 
-from . import __version__
+from . import __version__, reading
 from . import content
 from .content import DerivError, Request
-from .problem import HANDOUT, ProblemError, load_problem
+from .problem import HANDOUT, ProblemError
 
 logger = logging.getLogger(__name__)
 
@@ -55,12 +57,18 @@ def problem_path(env, name: str | None) -> Path:
 
     A name follows Sphinx's convention for paths in directives: relative to the page's own directory, and
     with a leading ``/`` relative to the docs source; ``derivations:NAME.toml`` is a problem shipped with the
-    package (``derivations:mazur.toml``, Mazur's worked example)."""
+    package (``derivations:mazur.toml``, Mazur's worked example). A page reads problem files only inside the
+    docs source (or the package's shipped problems), symbolic links resolved: anything else is refused before
+    it is opened. ``derivations_problem`` (``conf.py`` or ``-D``) is the site owner's choice and may name a
+    file anywhere, but that file must read as a problem file (:func:`problem_data`)."""
     if name and name.startswith(content.SHIPPED):
         return content.shipped_problem(name)
     if name:
         _, resolved = env.relfn2path(name, env.current_document.docname)
         path, where = Path(resolved), "relative to the page; a leading / means the docs source"
+        if not _confined(env, path):
+            raise DerivError(f"problem file {reading.quote(name)} is outside the documentation source; a page may "
+                             "read problem files only inside it", "problem")
     elif _page_problem(env):
         return Path(_page_problem(env))
     elif env.config.derivations_problem:
@@ -69,8 +77,14 @@ def problem_path(env, name: str | None) -> Path:
     else:
         return HANDOUT
     if not path.is_file():
-        raise DerivError(f"problem file {name!r} not found ({where}: {path})", "problem")
+        raise DerivError(f"problem file {reading.quote(name)} not found ({where}: {reading.path_text(path)})", "problem")
     return path
+
+
+def _confined(env, path: Path) -> bool:
+    """Whether ``path`` (symbolic links resolved) lies inside the docs source or the package's problems."""
+    real = path.resolve()
+    return any(real.is_relative_to(root.resolve()) for root in (Path(env.srcdir), HANDOUT.parent))
 
 
 def _page_problem(env) -> str | None:
@@ -81,20 +95,92 @@ def _page_problem(env) -> str | None:
         return None
 
 
+def problem_data(env, path: Path) -> tuple[bytes, str]:
+    """A problem file's bytes (at most ``reading.MAX_FILE_BYTES``) and their SHA-256, noted as a dependency
+    of the page being read: a page is rebuilt whenever the content of one of its problem files changes
+    (:func:`outdated_by_content`), whatever the files' modification times."""
+    import hashlib
+
+    try:
+        data = reading.read_bytes(path, "problem")
+    except ProblemError as err:
+        raise DerivError(_message(env, path, err), "problem") from None
+    digest = hashlib.sha256(data).hexdigest()
+    real = str(path.resolve())
+    env.note_dependency(real)
+    docname = env.current_document.docname
+    if docname:
+        _hashes(env).setdefault(docname, {})[real] = digest
+    return data, digest
+
+
+def _message(env, path: Path, err: ProblemError) -> str:
+    """A problem file's error; for a file outside the docs (only ``derivations_problem`` can name one) no
+    word of its content: it may be any file of the machine."""
+    if _confined(env, path):
+        return str(err)
+    return (f"derivations_problem: {reading.path_text(path)} is not a problem file the tool accepts "
+            f"(python -m derivations.print --config FILE says why)")
+
+
+def _hashes(env) -> dict:
+    """``{docname: {problem file: sha256}}``, kept in the environment (purged and merged with it)."""
+    if not hasattr(env, "derivations_hashes"):
+        env.derivations_hashes = {}
+    return env.derivations_hashes
+
+
 def values_for(env, name: str | Path | None = None):
     """The derivation's exact values for a page's problem (a name as :func:`problem_path` takes it, or a
-    resolved ``Path``), derived once per file version."""
+    resolved ``Path``), derived once per file content."""
+    from .problem import problem_from_dict
     from .values import evaluate
 
     path = name if isinstance(name, Path) else problem_path(env, name)
-    env.note_dependency(str(path.resolve()))  # an edit to the TOML rebuilds the page
-    key = (str(path.resolve()), path.stat().st_mtime_ns)
+    data, digest = problem_data(env, path)
+    key = (str(path.resolve()), digest)
     if key not in _CACHE:
         try:
-            _CACHE[key] = evaluate(load_problem(path))
+            source = "handout" if path == HANDOUT else reading.path_text(path)
+            problem = problem_from_dict(reading.parse_toml(data, reading.path_text(path), "problem"), source)
+            _CACHE[key] = evaluate(problem)
         except ProblemError as err:
-            raise DerivError(str(err), "problem") from None
+            raise DerivError(_message(env, path, err), "problem") from None
     return _CACHE[key]
+
+
+def purge_hashes(app, env, docname):
+    _hashes(env).pop(docname, None)
+
+
+def merge_hashes(app, env, docnames, other):
+    theirs = _hashes(other)
+    _hashes(env).update({d: theirs[d] for d in docnames if d in theirs})
+
+
+def outdated_by_content(app, env, added, changed, removed) -> list:
+    """Pages whose problem files' content changed since they were read (a file replaced by an older one,
+    ``mv``, keeps an old modification time that Sphinx's own check misses)."""
+    import hashlib
+
+    now: dict = {}
+
+    def digest(path: str):
+        if path not in now:
+            try:
+                now[path] = hashlib.sha256(reading.read_bytes(path, "problem")).hexdigest()
+            except ProblemError:
+                now[path] = None
+        return now[path]
+
+    return sorted(doc for doc, files in _hashes(env).items()
+                  if doc not in changed and doc not in removed and any(digest(f) != h for f, h in files.items()))
+
+
+def _internal(what: str, err: Exception) -> DerivError:
+    """An unexpected failure on a page's problem, as one located line (the build goes on)."""
+    return DerivError(f"{what}: cannot be built for this problem ({type(err).__name__}: "
+                      f"{reading.quote(str(err), 120)[1:-1]})", "problem")
 
 
 def _warn(obj, err: Exception, subtype: str | None = None) -> list:
@@ -122,6 +208,8 @@ class DerivRole(SphinxRole):
             tex = content.role_tex(values_for(self.env), self.text, _worksheet(self.env))
         except (DerivError, ProblemError) as err:
             return _warn(self, err), []
+        except Exception as err:  # noqa: BLE001 (nothing a page's problem holds may abort the build)
+            return _warn(self, _internal("deriv", err), "problem"), []
         node = nodes.math(tex, tex)
         self.set_source_info(node)
         return [node], []
@@ -141,6 +229,8 @@ class DerivDirective(SphinxDirective):
             return self.build(values_for(self.env, self.options.get("problem")))
         except (DerivError, ProblemError) as err:
             return _warn(self, err)
+        except Exception as err:  # noqa: BLE001 (nothing a page's problem holds may abort the build)
+            return _warn(self, _internal(self.name, err), "problem")
 
     def request(self) -> Request:
         return Request(self.name, self.arguments, self.options)
@@ -161,6 +251,8 @@ class ProblemDirective(SphinxDirective):
             values_for(self.env, path)
         except (DerivError, ProblemError) as err:
             return _warn(self, err)
+        except Exception as err:  # noqa: BLE001 (nothing a page's problem holds may abort the build)
+            return _warn(self, _internal(self.name, err))
         self.env.current_document["derivations_problem"] = str(path)  # resolved: later names are the page's
         return []
 
@@ -174,14 +266,14 @@ class ProblemSourceDirective(SphinxDirective):
 
     def run(self):
         name = self.arguments[0].strip() if self.arguments else None
-        try:
+        try:  # shown only once it reads as a problem file: never any other file's text
             path = problem_path(self.env, name)
-            text = path.read_text(encoding="utf-8")
-        except DerivError as err:
+            values_for(self.env, path)
+            text = problem_data(self.env, path)[0].decode("utf-8").removeprefix("\ufeff")
+        except (DerivError, ProblemError) as err:
             return _warn(self, err)
-        except (OSError, UnicodeDecodeError) as err:
-            return _warn(self, DerivError(f"{self.name}: cannot read {name or path.name!r}: {err}", "problem"))
-        self.env.note_dependency(str(path.resolve()))
+        except Exception as err:  # noqa: BLE001 (nothing a page's problem holds may abort the build)
+            return _warn(self, _internal(self.name, err))
         node = nodes.literal_block(text, text, language="toml")
         self.set_source_info(node)
         return [node]
@@ -250,7 +342,7 @@ class HandoutDirective(DerivDirective):
 
     def build(self, values):
         path = problem_path(self.env, self.options.get("problem"))
-        data = None if path == HANDOUT else path.read_bytes()
+        data = None if path == HANDOUT else problem_data(self.env, path)[0]
         out = []
         for kind, *rest in content.handout(values, self.request(), _worksheet(self.env), data):
             if kind == "heading":
@@ -366,11 +458,18 @@ class PdfsDirective(DerivDirective):
     def build(self, values):
         from .handout import problem_id
 
+        from .handout import layout
+
         self.request().no_argument()
         path = problem_path(self.env, self.options.get("problem"))
-        data = None if path == HANDOUT else path.read_bytes()
+        data = None if path == HANDOUT else problem_data(self.env, path)[0]
+        try:  # the printable page's own rules (one hidden layer, one sample, ...), checked here, located
+            layout(values, data=data)
+        except ProblemError as err:
+            raise DerivError(f"{self.name}: {err}", "problem") from None
+        source, line = self.get_source_info()
         node = pdf_links(path=str(path), problem_id=problem_id(values.problem, data),
-                         worksheet=_worksheet(self.env))
+                         worksheet=_worksheet(self.env), location=f"{source}:{line}")
         self.set_source_info(node)
         return [node]
 
@@ -388,9 +487,45 @@ def collect_pdfs(app, doctree, docname):
     if wanted is None:
         wanted = app._derivations_pdfs = {}
     for node in doctree.findall(pdf_links):
-        wanted[_pdf_dir(node)] = (node["path"], node["worksheet"])
-        depth = docname.count("/")
-        node["base"] = "../" * depth + _pdf_dir(node) + "/"
+        wanted[_pdf_dir(node)] = (node["path"], node["worksheet"], node.get("location"))
+        # From the page's own URI, as the builder makes it: handout.html, handout/ (dirhtml), index.html (singlehtml).
+        node["base"] = relative_uri(app.builder.get_target_uri(docname), _pdf_dir(node) + "/")
+    for node in doctree.findall(nodes.reference):
+        target = node.get("deriv_output")
+        if target in OUTPUT_FILES:
+            node["refuri"] = relative_uri(app.builder.get_target_uri(docname), target)
+        elif target:
+            if target not in app.env.all_docs:
+                logger.warning(f"derivations: deriv-link: no page {target!r}", location=node, type="derivations",
+                               subtype="key")
+                continue
+            node["refuri"] = app.builder.get_relative_uri(docname, target)
+
+
+# Roles of this extension with no MyST-MD counterpart (derivations.myst): {deriv-link} rewrites links to a
+# Sphinx builder's page URIs (html, dirhtml, singlehtml), which a MyST site does not have.
+SPHINX_ONLY_ROLES = ("deriv-link",)
+# Files a build writes beside its pages (not pages themselves), which a page may link with {deriv-link}.
+OUTPUT_FILES = ("selfcheck.html",)
+_DOCNAME = re.compile(r"[A-Za-z0-9_-]+(?:/[A-Za-z0-9_-]+)*", re.ASCII)
+_LINK = re.compile(r"(?P<text>.+?)\s*<(?P<target>[^<>]+)>", re.DOTALL)
+
+
+class LinkRole(SphinxRole):
+    """``{deriv-link}`text <selfcheck.html>```: a link to a file the build writes at the output's root, or
+    ``{deriv-link}`text <solution>``` to a page (a docname) that some builds leave out (inside ``{only}``,
+    unlike ``{doc}`` it is checked only where it is kept): right under ``html``, ``dirhtml`` and ``singlehtml``."""
+
+    def run(self):
+        match = _LINK.fullmatch(self.text.strip())
+        target = match["target"].strip() if match else self.text.strip()
+        if target not in OUTPUT_FILES and not _DOCNAME.fullmatch(target):
+            return _warn(self, DerivError(f"deriv-link: expected a page's docname or one of {', '.join(OUTPUT_FILES)}, "
+                                          f"got {reading.quote(target)}", "key")), []
+        # made relative to the page when its doctree is resolved (collect_pdfs)
+        node = nodes.reference("", match["text"] if match else target, refuri=target, deriv_output=target)
+        self.set_source_info(node)
+        return [node], []
 
 
 def visit_pdf_links_html(self, node):
@@ -414,19 +549,30 @@ def write_pdfs(app, exception):
     from .pdf import render_pdf
     from .values import evaluate
 
-    for folder, (path, worksheet) in sorted(getattr(app, "_derivations_pdfs", {}).items()):
+    from .problem import problem_from_dict
+
+    for folder, (path, worksheet, location) in sorted(getattr(app, "_derivations_pdfs", {}).items()):
         path = Path(path)
         try:
-            values = evaluate(load_problem(None if path == HANDOUT else path))
+            data = reading.read_bytes(path, "problem")
+            problem = problem_from_dict(reading.parse_toml(data, reading.path_text(path), "problem"),
+                                        "handout" if path == HANDOUT else reading.path_text(path))
+            values = evaluate(problem)
+            data = None if path == HANDOUT else data
+            pdfs = {_PDFS["worksheet"]: render_pdf(values, worksheet=True, data=data)}
+            if not worksheet:
+                pdfs[_PDFS["key"]] = render_pdf(values, worksheet=False, data=data)
         except ProblemError as err:
-            logger.warning(f"derivations: {err}", type="derivations", subtype="problem")
+            logger.warning(f"derivations: deriv-pdfs: {err}", location=location, type="derivations", subtype="problem")
             continue
-        data = None if path == HANDOUT else path.read_bytes()
+        except Exception as err:  # noqa: BLE001 (a warning at the directive, never an "Extension error")
+            logger.warning(f"derivations: {_internal('deriv-pdfs', err)}", location=location, type="derivations",
+                           subtype="problem")
+            continue
         out = Path(app.builder.outdir) / folder
         out.mkdir(parents=True, exist_ok=True)
-        (out / _PDFS["worksheet"]).write_bytes(render_pdf(values, worksheet=True, data=data))
-        if not worksheet:
-            (out / _PDFS["key"]).write_bytes(render_pdf(values, worksheet=False, data=data))
+        for name, pdf in pdfs.items():
+            (out / name).write_bytes(pdf)
 
 
 class TrainingDirective(DerivDirective):
@@ -475,6 +621,7 @@ def setup(app):
     app.add_config_value("derivations_problem", "", "env", types=(str,),
                          description="the default problem file, relative to the docs source; empty: the handout")
     app.add_role("deriv", DerivRole())
+    app.add_role("deriv-link", LinkRole())
     app.add_directive("deriv-problem", ProblemDirective)
     app.add_directive("deriv-problem-source", ProblemSourceDirective)
     app.add_directive("deriv-step", StepDirective)
@@ -491,8 +638,11 @@ def setup(app):
     app.add_node(pdf_links, html=(visit_pdf_links_html, None), latex=(skip_node, None), text=(skip_node, None),
                  man=(skip_node, None), texinfo=(skip_node, None))
     app.connect("doctree-resolved", collect_pdfs)
+    app.connect("env-purge-doc", purge_hashes)
+    app.connect("env-merge-info", merge_hashes)
+    app.connect("env-get-outdated", outdated_by_content)
     app.connect("build-finished", write_pdfs)
-    # No state in the environment: derivations are cached per process, keyed by the file's version, and
-    # the TOML dependency is noted with env.note_dependency, which Sphinx itself purges and merges.
-    return {"version": __version__, "parallel_read_safe": True, "parallel_write_safe": True, "env_version": 1}
+    # Derivations are cached per process, keyed by the file's content; the environment keeps each page's
+    # problem files and their hashes (purged and merged with it), so a changed content rebuilds the page.
+    return {"version": __version__, "parallel_read_safe": True, "parallel_write_safe": True, "env_version": 2}
 

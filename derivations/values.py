@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 
-from sympy import Expr, Float
+from sympy import Expr, Float, Integer
 from sympy.core.parameters import evaluate as unevaluated_when
 
 from .derive import KEPT, Derivation, count_nodes, derive, parse_param
@@ -24,6 +24,13 @@ from .reading import quote
 from .problem import Problem, bias_name, weight_name
 
 PRECISION = 50  # digits of the decimals shown and exported
+# The layered decimals are computed with GUARD digits more than shown. A value far smaller than its parents
+# (below 10^-GUARD of the square of the largest: a cancellation, an underflow: 1 - Y with Y = 1 - 1e-600,
+# log(1 + 1e-108)) may have lost them all: its layers are recomputed from the exact leaves at 160, 320, ...
+# digits until two precisions agree, with at most MAX_WORK_DIGITS digits.
+GUARD = 10
+WORK, WORK2 = PRECISION + GUARD, 2 * PRECISION
+MAX_WORK_DIGITS = 1000
 BIG = 400  # estimated nodes past which an exact value is built unevaluated (see Values)
 _KEY = re.compile(
     r"\s*(problem|forward|backward|grad)\.(\w{1,20})\s*(?:\[\s*(\d{1,4})\s*(?:,\s*(\d{1,4})\s*)?\])?\s*(?:@\s*(\d{1,4})\s*)?"
@@ -52,7 +59,10 @@ class Values:
     ``forward[key]`` and ``backward[key]`` hold one sample's vectors for a problem of one sample (as the
     handout), and a list of them, one per sample, for several; ``forward["loss"]`` is always ``ℒ``."""
 
-    def __init__(self, derivation: Derivation, leaves: dict | None = None):
+    def __init__(self, derivation: Derivation, leaves: dict | None = None, exact: bool = True):
+        """``exact=False``: a transcendental value is kept as its decimal only (rational values stay exact)
+        and :attr:`gradients` is left empty, for a mistake's derivation, which :mod:`derivations.check`
+        compares numerically, blank by blank."""
         self.derivation = d = derivation
         p, sy = d.problem, d.symbols
         if leaves is None:
@@ -61,8 +71,12 @@ class Values:
         # of a deep exact expression would redo every shared subexpression). Rational values stay exact, so
         # ReLU's step sees the true sign; a ReLU of an irrational value is settled by its decimal's sign.
         self.of = of = dict(leaves)
-        self.decimals = {sym: Float(v, PRECISION) for sym, v in leaves.items()}
+        self.decimals = {sym: Float(v, WORK) for sym, v in leaves.items()}
+        self._defs = {}  # symbol -> its settled definition, for recomputing at a higher precision
+        self._at = {}  # precision -> {symbol: decimal}
         self._decimal_of = {}
+        self.unresolved = {}  # value -> its symbol: no decimal at all (never expected)
+        self.numerically_zero = 0  # values found 0 to MAX_WORK_DIGITS digits, not proved 0
         # An exact value's size is estimated from its parents' (shared subexpressions counted once per use);
         # past BIG nodes it is built unevaluated: SymPy's automatic simplification of a large transcendental
         # sum asks assumption questions of every term, which is where the time went (16-32-16 sigmoid: minutes).
@@ -70,17 +84,26 @@ class Values:
         size = {}
         for sym, definition in d.definitions.items():
             settled = self._settled(definition)
+            self._defs[sym] = settled
+            if not exact and not all(of[a].is_Rational for a in settled.free_symbols if a in of):
+                v = _decimal(settled.xreplace(self.decimals), WORK)  # a decimal, or a complex one (a mistake's)
+                of[sym], self.decimals[sym] = v, v
+                self._decimal_of.setdefault(v, v)
+                continue
             size[sym] = count_nodes(definition) + sum(size.get(a, 0) for a in definition.free_symbols)
             if size[sym] > BIG and not all(of[a].is_Rational for a in definition.free_symbols if a in of):
                 with unevaluated_when(False):
                     v = settled.xreplace(of)
             else:
                 v = settled.xreplace(of)
-            dec = Float(v, PRECISION) if v.is_Rational else _decimal(definition.xreplace(self.decimals))
+            if v.is_Rational:
+                dec = Float(v, WORK)
+            else:
+                v, dec = self._resolve(settled, v, sym)
             if v.is_Rational:
                 size[sym] = 1
             of[sym], self.decimals[sym] = v, dec
-            self._decimal_of.setdefault(v, dec)
+            self._decimal_of.setdefault(v, Float(dec, PRECISION) if dec.is_Float or dec.is_Rational else dec)
         S = range(p.n_samples)
         one = p.n_samples == 1
 
@@ -96,14 +119,72 @@ class Values:
         for key in backward_keys(d)[2:]:
             self.backward[key] = per_sample(lambda s, key=key: [of[g] for g in sy.grad(key[4:], s)])
         self._size = size
-        self.gradients = {name: m.applyfunc(self._build) for name, m in d.gradients.items()}
-        for name, m in d.gradients.items():
-            for expr, exact in zip(m, self.gradients[name]):
-                self._note_decimal(expr, exact)
+        # exact=False (a mistake's derivation, compared blank by blank): no table of every gradient
+        self.gradients = {name: m.applyfunc(lambda e: self._note_decimal(e, self._build(e)))
+                          for name, m in d.gradients.items()} if exact else {}
 
     @property
     def problem(self) -> Problem:
         return self.derivation.problem
+
+    def _resolve(self, settled: Expr, v: Expr, sym=None) -> tuple:
+        """``(exact, decimal)`` of a transcendental value ``v`` (``settled`` at the problem's numbers): an
+        exact 0 recognised (a dead unit's product is built unevaluated as ``0*(...)``), else its decimal,
+        recomputed at higher precisions where a cancellation may have taken its digits."""
+        dec = _decimal(settled.xreplace(self.decimals), WORK)
+        if not (dec.is_Float or dec.is_Rational):
+            return v, dec  # not a real number (a mistake's log of a negative logit): left as it is
+        parents = [abs(self.decimals[a]) for a in settled.free_symbols if a in self.decimals]
+        scale = max([p for p in parents if p.is_Number] + [Float(1)]) ** 2
+        if dec != 0 and abs(dec) >= scale * Float(10) ** -GUARD:
+            return v, dec  # at most GUARD digits cancelled
+        if dec == 0:
+            rational = {a: self.of[a] for a in settled.free_symbols if a in self.of and self.of[a].is_Rational}
+            if settled.xreplace(rational) == 0:  # the small expression, evaluated with its rational parents
+                return Integer(0), Float(0, WORK)
+        precise = self._precise(settled)
+        if precise is None:  # not a number at a higher precision: no decimal is ever shown for it
+            self.unresolved[v] = sym
+            return v, dec
+        return v, Float(precise, WORK)
+
+    def _precise(self, settled: Expr):
+        """``settled``'s decimal from the layers recomputed at 2·WORK2, 4·WORK2, ... digits (at most
+        MAX_WORK_DIGITS) once two successive precisions agree to PRECISION + 2 digits. A value that never
+        settles is below 10^-MAX_WORK_DIGITS of its terms (an exact 0 by cancellation, as ∇L_j when two
+        outputs' weights are equal): its decimal is 0, right to every digit shown. ``None``: not a number."""
+        previous, digits = None, 2 * WORK2
+        while True:
+            value = _decimal(settled.xreplace({a: self._decimal_at(a, digits) for a in settled.free_symbols}), digits)
+            if not value.is_Number:
+                return None
+            if previous is not None and value != 0 and abs(value - previous) <= abs(value) * Float(10) ** -(PRECISION + 2):
+                return value
+            if digits >= MAX_WORK_DIGITS:
+                self.numerically_zero += 1
+                return Float(0, WORK)
+            previous, digits = value, min(2 * digits, MAX_WORK_DIGITS)
+
+    def _decimal_at(self, sym, digits: int):
+        """A symbol's decimal with the layers computed at ``digits`` digits (memoised per precision)."""
+        table = self._at.setdefault(digits, {})
+        stack = [sym]
+        while stack:  # iterative: the chain of definitions can be deep
+            s = stack[-1]
+            if s in table:
+                stack.pop()
+                continue
+            if s not in self._defs:  # a leaf
+                table[s] = Float(self.of[s], digits)
+                stack.pop()
+                continue
+            missing = [a for a in self._defs[s].free_symbols if a not in table]
+            if missing:
+                stack.extend(missing)
+                continue
+            table[s] = _decimal(self._defs[s].xreplace(table), digits)
+            stack.pop()
+        return table[sym]
 
     def _build(self, expr: Expr) -> Expr:
         """``expr`` at the problem's numbers, built unevaluated when it would be large and transcendental (as
@@ -144,20 +225,24 @@ class Values:
 
     def value(self, expr: Expr) -> Expr:
         """Any expression of the derivation's symbols, at the problem's numbers (exact)."""
-        exact = self._build(expr)
-        self._note_decimal(expr, exact)
-        return exact
+        return self._note_decimal(expr, self._build(expr))
 
-    def _note_decimal(self, expr: Expr, exact: Expr) -> None:
-        """Remember the decimal of ``exact``, computed from ``expr`` over the layered decimals."""
+    def _note_decimal(self, expr: Expr, exact: Expr) -> Expr:
+        """Remember the decimal of ``exact``, computed from ``expr`` over the layered decimals (checked as
+        the definitions' are); an exact 0 is returned as ``0``."""
         if exact not in self._decimal_of and not exact.is_Rational:
-            self._decimal_of[exact] = _decimal(expr.xreplace(self.decimals))
+            exact, dec = self._resolve(self._settled(expr), exact)
+            self._decimal_of[exact] = Float(dec, PRECISION) if dec.is_Float or dec.is_Rational else dec
+        return exact
 
     def decimal(self, exact: Expr) -> Float:
         """A value of this derivation (as :meth:`value`, :attr:`forward`, ... give it) to
         :data:`PRECISION` digits, without re-evaluating its exact expression."""
         if exact.is_Rational:
             return Float(exact, PRECISION)
+        if exact in self.unresolved:  # never a digit that was not computed
+            raise ProblemError("value", f"a value of this problem ({self.unresolved[exact] or 'a gradient'}) has no "
+                                        "decimal")
         if exact not in self._decimal_of:
             self._decimal_of[exact] = _decimal(exact)
         return self._decimal_of[exact]
@@ -248,8 +333,8 @@ class Values:
         return item
 
 
-def _decimal(expr: Expr) -> Float:
-    return expr.evalf(PRECISION)
+def _decimal(expr: Expr, digits: int = PRECISION) -> Float:
+    return expr.evalf(digits)
 
 
 def leaves_of(problem: Problem, symbols) -> dict:

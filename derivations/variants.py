@@ -1,13 +1,15 @@
 """``python -m derivations.variants``: every student a different, well-behaved problem, with worksheet, key
 and self-check page.
 
-    python -m derivations.variants ROSTER --out DIR [--config BASE.toml] [--seed COURSE_SEED]
-                                   [--format pdf|md|html] [--jobs N] [--paper a4|letter] [--moodle]
+    python -m derivations.variants ROSTER --out DIR (--seed COURSE_SEED | --seed-file FILE) [--config BASE.toml]
+                                   [--format pdf|md|html] [--jobs N] [--paper a4|letter] [--moodle] [--force]
 
 ROSTER is a CSV file with a header and an ``id`` column (other columns are kept in ``keys.csv``), or a
 number N for N anonymous variants (ids ``001`` ... ``N``). For each student the tool writes
 ``DIR/<id>/problem.toml``, ``worksheet.pdf``, ``key.pdf`` and ``selfcheck.html``, and ``DIR/keys.csv``: one
-row per student with every graded value.
+row per student with every graded value, each one the checker accepts back. It overwrites only what it
+wrote itself (``DIR/manifest.sha256``), one run at a time, and replaces the set in one short step
+(:mod:`derivations.manifest`).
 
 **What stays, what is drawn.** The base problem (``--config``, default the handout's) fixes the structure:
 widths, activation, loss, the weights the page asks for (the handout's ``w_b11``, ``w_b21``, ``w_a11``) and
@@ -57,8 +59,10 @@ import hashlib
 import io
 import os
 import re
+import signal
 import stat
 import sys
+import threading
 import time
 from dataclasses import dataclass
 from fractions import Fraction
@@ -68,7 +72,8 @@ from sympy import Integer, Rational
 
 from . import cli_io, reading
 from .errors import ProblemError
-from .files import write_atomic
+from .files import spreadsheet_cell, write_atomic
+from .manifest import MANIFEST, Folder
 from .ops import ACTIVATIONS, LOSSES
 from .problem import HANDOUT, Problem, make_problem, problem_from_dict
 
@@ -79,12 +84,21 @@ LOGIT_GAP = Fraction(1, 100)  # |O_i - O_j| at least this (no ties, no near-ties
 MIN_GRADIENT = Fraction(1, 10**4)  # an asked gradient that is not 0 by the lesson is at least this in size
 MAX_DENOMINATOR = 10**8  # exact rational values: denominators of at most 8 digits
 MAX_ATTEMPTS = 2000  # draws per variant before the base is declared impossible
+# Before anything is written, the roster's first id is drawn with this time bound as well: a base no draw can
+# satisfy is refused in well under a minute, naming the rule (a slow machine can only make it refuse, never
+# change a variant: the draws themselves do not depend on time).
+PROBE_SECONDS = 30
+RULES = {1: "hidden pre-activations at least 0.1 from 0, ReLU units alive (or dead as [variants] dead asks)",
+         2: "no softmax ties (logits at least 0.01 apart)", 3: "exact values with denominators of at most 10^8",
+         4: "asked gradients at least 0.0001 in size, or exactly 0 where the lesson says 0"}
 MAX_ID = 64
 MAX_ROWS = 5000
 MAX_ROSTER_BYTES = 4 * 1024 * 1024
 MAX_SEED = 128
 FORMATS = ("pdf", "md", "html")
-KEY_DIGITS = 4  # significant digits of a value that has no short exact decimal (as on the key)
+KEY_DIGITS = 4  # significant digits of a value that has no exact form (as on the key), at least
+KEY_TOLERANCE = Fraction(1, 1000)  # the checker's relative tolerance where it has none of its own
+RESERVED = ("keys.csv", "moodle.xml", MANIFEST)  # the tool's own files in --out: never an id
 _ID = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.@+-]{0,63}", re.ASCII)
 
 
@@ -273,12 +287,17 @@ def draw(base: Base, seed: str, student: str) -> Problem:
     return draw_attempt(base, seed, student)[0]
 
 
-def draw_attempt(base: Base, seed: str, student: str, start: int = 0, avoid=frozenset()) -> tuple:
+def draw_attempt(base: Base, seed: str, student: str, start: int = 0, avoid=frozenset(), seconds=None) -> tuple:
     """``(problem, attempt)``: the first attempt from ``start`` on that obeys every rule (and whose problem
-    file is not in ``avoid``). Raises :class:`ProblemError` when no draw in :data:`MAX_ATTEMPTS` does."""
-    broken = []
+    file is not in ``avoid``). Raises :class:`ProblemError` when no draw in :data:`MAX_ATTEMPTS` (or in
+    ``seconds``) does, naming the rule no draw met (:func:`_unmet`)."""
+    broken, passed_first, always = [], 0, None  # always: the rules every draw past rule 1 broke
     act = ACTIVATIONS[base.problem.activation]
+    began = time.monotonic()
+    attempt = start
     for attempt in range(start, start + MAX_ATTEMPTS):
+        if seconds is not None and time.monotonic() - began > seconds:
+            break
         x, y, weights = _numbers(base, seed, student, attempt)
         H = [sum(w * v for w, v in zip(row, x)) for row in weights[0]]
         broken = _hidden_rule(base, act, H)  # the cheap rule first, in Python fractions
@@ -286,10 +305,29 @@ def draw_attempt(base: Base, seed: str, student: str, start: int = 0, avoid=froz
             continue
         p = _problem(base, student, x, y, weights)
         broken = broken_rules(base, p)
+        passed_first += 1
+        rules = {_rule_of(b) for b in broken} if broken else {5}
+        always = rules if always is None else always & rules
         if not broken and (not avoid or variant_toml(base, p) not in avoid):
             return p, attempt
-    raise ProblemError("variants", f"no draw in {MAX_ATTEMPTS} attempts for id {student!r} obeys the rules; the last "
-                                   f"broke: {broken[0] if broken else 'distinctness'}", base.problem.source)
+    tried = attempt - start + 1
+    rule = 1 if not passed_first else min(always) if always else None
+    why = (f"rule {rule} ({RULES[rule]}) broke in every one" if rule in RULES else
+           "every one repeated a variant already drawn" if rule == 5 else
+           f"each broke a rule, the last: {broken[0] if broken else 'distinctness'}")
+    raise ProblemError("variants", f"no draw of {tried} for id {student!r} obeys the rules: {why}; change the base "
+                                   "(or [variants] digits, dead)", base.problem.source)
+
+
+def _rule_of(message: str) -> int:
+    """The rule a message of :func:`broken_rules` reports."""
+    if message.startswith("H_"):
+        return 1
+    if "softmax" in message:
+        return 2
+    if "denominator" in message:
+        return 3
+    return 4
 
 
 # -- the rules -----------------------------------------------------------------------------------------------
@@ -507,16 +545,36 @@ def graded(values) -> list:
     return out
 
 
-def shown(values, v) -> str:
-    """A graded value as ``keys.csv`` writes it: its exact decimal when it has a short one, else rounded to
-    :data:`KEY_DIGITS` significant digits (as the key prints it)."""
-    from .printing import decimal_text
-    from .solution import Notation
+def shown(values, v, tolerance=None) -> str:
+    """A graded value as ``keys.csv`` writes it, a value :mod:`derivations.check` and the self-check page
+    accept back: a rational exactly (its decimal when short, else the fraction, as the key shows ``1/3``);
+    any other value to :data:`KEY_DIGITS` significant digits, or more where the checker's ``tolerance`` on
+    that blank (relative; narrowed near a catalogued mistake) needs more.
 
-    text = decimal_text(v) if isinstance(v, Rational) else None
-    if text is not None and len(text.lstrip("-").replace(".", "").lstrip("0")) <= 12:
-        return text.replace("−", "-")
-    return Notation(values, KEY_DIGITS).approx(v).replace("−", "-")
+    >>> from derivations import evaluate, load_problem
+    >>> v = evaluate(load_problem())
+    >>> shown(v, v.grad("w_b21")), shown(v, Rational(1, 3)), shown(v, v.forward["Y"][0])
+    ('0.0375', '1/3', '0.5')
+    """
+    from decimal import Decimal, localcontext
+
+    from sympy import Float
+
+    from .printing import decimal_text
+
+    if isinstance(v, Rational):
+        text = decimal_text(v)
+        return text if text is not None and len(text.lstrip("-").replace(".", "").lstrip("0")) <= 12 else str(v)
+    exact = Decimal(str(Float(values.decimal(v), 40)))
+    tol = Fraction(str(tolerance if tolerance is not None else KEY_TOLERANCE))
+    limit = abs(exact) * Decimal(tol.numerator) / Decimal(tol.denominator) / 2  # half the tolerance: a margin
+    for digits in range(KEY_DIGITS, 31):
+        with localcontext() as ctx:
+            ctx.prec = digits
+            rounded = +exact
+        if abs(rounded - exact) <= limit:
+            break
+    return format(rounded.normalize(), "f")
 
 
 # -- the roster ----------------------------------------------------------------------------------------------
@@ -539,8 +597,32 @@ def check_id(student: str, where: str) -> str:
     return student
 
 
+SEPARATORS = {",": "','", ";": "';'", "\t": "a tab"}
+
+
+def separator(header: str) -> str:
+    """The roster's separator, from its header line: a comma, else a semicolon or a tab (as spreadsheets in
+    many locales save CSV), else a comma (a one-column header).
+
+    >>> separator("id,name"), separator("id;name"), separator("id")
+    (',', ';', ',')
+    >>> separator("id" + chr(9) + "name") == chr(9)
+    True
+    """
+    return next((c for c in SEPARATORS if c in header), ",")
+
+
+def _other_separator(cells: list, sep: str) -> str:
+    """A hint when a row holds another separator than the header's."""
+    other = next((c for c in SEPARATORS if c != sep and any(c in cell for cell in cells)), None)
+    return f" (the line holds {SEPARATORS[other]}, but the header is separated by {SEPARATORS[sep]})" if other else ""
+
+
 def read_roster(arg: str) -> Roster:
-    """The roster: a number N (ids ``001`` ... ``N``), or a CSV file with a header and an ``id`` column."""
+    """The roster: a number N (ids ``001`` ... ``N``), or a CSV file with a header and an ``id`` column,
+    read strictly: every row has the header's fields, a cell is one line (an unclosed quote would swallow the
+    rows after it), an id is not the name of one of the tool's own files (:data:`RESERVED`); else one line
+    naming the line number."""
     path = Path(arg)
     if arg.isdigit() and not path.exists():
         n = int(arg)
@@ -568,9 +650,21 @@ def read_roster(arg: str) -> Roster:
         raise ProblemError("ROSTER", f"expected UTF-8 text, but byte {err.start + 1} of {where} is not UTF-8") from None
     if "\x00" in text:
         raise ProblemError("ROSTER", f"{where} contains a NUL byte (line {text.count(chr(10), 0, text.index(chr(0))) + 1})")
-    reader = csv.reader(io.StringIO(text, newline=""))
+    sep = separator(text.split("\n", 1)[0])
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=sep, strict=True)
+    start = 1  # the line a row starts on (a quoted field may run over several)
+
+    def row():
+        nonlocal start
+        start = reader.line_num + 1
+        line = next(reader, None)
+        if line is not None and reader.line_num != start:
+            raise ProblemError("ROSTER", f"{where}: line {start}: a quoted field runs over lines {start} to "
+                                         f"{reader.line_num} (an unclosed quote?); a roster cell is one line")
+        return line
+
     try:
-        header = next(reader, None)
+        header = row()
         if header is None:
             raise ProblemError("ROSTER", f"{where} is empty; expected a header line with an id column")
         header = [h.strip() for h in header]
@@ -583,14 +677,21 @@ def read_roster(arg: str) -> Roster:
                 raise ProblemError("ROSTER", f"{where}: column {reading.quote(h)} clashes with a keys.csv column; rename it")
         col = header.index("id")
         ids, rows, seen = [], [], {}
-        for line in reader:
+        while (line := row()) is not None:
             if not any(cell.strip() for cell in line):
                 continue
-            n = reader.line_num
-            if len(line) > len(header):
-                raise ProblemError("ROSTER", f"{where}: line {n}: {len(line)} fields, but the header has {len(header)}")
-            line = line + [""] * (len(header) - len(line))
-            student = check_id(line[col].strip(), f"{where}: line {n}: id")
+            n = start
+            if len(line) != len(header):
+                raise ProblemError("ROSTER", f"{where}: line {n}: {len(line)} field{'s' if len(line) != 1 else ''}, but "
+                                             f"the header has {len(header)}{_other_separator(line, sep)}")
+            student = line[col].strip()
+            if _other_separator([student], sep) and not _ID.fullmatch(student):
+                raise ProblemError("ROSTER", f"{where}: line {n}: id {reading.quote(student, 40)} is not an id"
+                                             f"{_other_separator([student], sep)}")
+            student = check_id(student, f"{where}: line {n}: id")
+            if student.casefold() in (r.casefold() for r in RESERVED):
+                raise ProblemError("ROSTER", f"{where}: line {n}: id {student!r} is the name of a file the tool writes "
+                                             f"in --out ({', '.join(RESERVED)}); choose another id")
             folded = student.casefold()
             if folded in seen:
                 raise ProblemError("ROSTER", f"{where}: line {n}: id {student!r} repeats line {seen[folded]}'s "
@@ -601,20 +702,15 @@ def read_roster(arg: str) -> Roster:
             ids.append(student)
             rows.append({h: line[k] for k, h in enumerate(header) if k != col})
     except csv.Error as err:
-        raise ProblemError("ROSTER", f"{where}: not valid CSV at line {reader.line_num}: {err}") from None
+        why = ("an unclosed quote runs to the end of the file" if "end of data" in str(err)
+               else f"not valid CSV ({err}; a quote inside a cell is written twice, \"\")")
+        raise ProblemError("ROSTER", f"{where}: line {start}: {why}") from None
     if not ids:
         raise ProblemError("ROSTER", f"{where} has a header but no students")
     return Roster(tuple(ids), tuple(h for k, h in enumerate(header) if k != col), tuple(rows))
 
 
 # -- writing a variant ---------------------------------------------------------------------------------------
-
-
-def selfcheck_writer():
-    """``(write_page, None)``: the self-check page's writer (:mod:`derivations.selfcheck`)."""
-    from . import selfcheck
-
-    return selfcheck.write_page, None
 
 
 def _html_page(text: str, title: str) -> str:
@@ -657,7 +753,10 @@ def _draw_one(student: str) -> tuple:
 
 
 def _write_one(job: tuple) -> tuple:
-    """Read back the variant's problem file, derive it, verify it, then write its pages; returns its row."""
+    """Read back the variant's problem file, derive it, verify it, then write its pages (into the run's
+    staging folder); returns its row of ``keys.csv``, every value one the checker accepts back."""
+    from .check import Checker
+    from .selfcheck import page_html
     from .values import evaluate
 
     student, text, who = job
@@ -669,20 +768,19 @@ def _write_one(job: tuple) -> tuple:
         raise VerificationError(f"variant {student}: {broken[0]}")
     verify(values)
     folder = out / student
-    if folder.is_symlink():
-        raise ProblemError("--out", f"{reading.path_text(folder)} is a symbolic link; refusing to write through it")
-    folder.mkdir(exist_ok=True)
+    folder.mkdir()
     write_atomic(folder / "problem.toml", text)
     for name, data in render_pages(values, text, _WORKER["fmt"], _WORKER["paper"]).items():
         write_atomic(folder / name, data)
-    write_page, _ = selfcheck_writer()
-    if write_page is not None:
-        target = folder / "selfcheck.html"
-        if target.is_symlink():
-            target.unlink()
-        write_page(values, target, data=text.encode("utf-8"), student=(student, who),  # the PDFs' identifier
-                   back=render_pages_names(_WORKER["fmt"])[0])
-    return student, variant_id(text), [(col, shown(values, v)) for col, v in graded(values)]
+    checker = Checker(problem)
+    write_atomic(folder / "selfcheck.html", page_html(values, data=text.encode("utf-8"), student=(student, who),
+                                                      back=render_pages_names(_WORKER["fmt"])[0], checker=checker))
+    return student, variant_id(text), [(col, shown(values, v, checker.tolerance.get(col))) for col, v in graded(values)]
+
+
+def file_names(fmt: str) -> list:
+    """The files of one student's folder."""
+    return ["problem.toml", *render_pages_names(fmt), "selfcheck.html"]
 
 
 def _draw_task(student: str) -> tuple:
@@ -725,7 +823,13 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--out", metavar="DIR", required=True, action=cli_io.Once, help="output folder (created)")
     p.add_argument("--config", metavar="BASE.toml", action=cli_io.Once,
                    help="the base problem: its structure stays, the numbers are drawn (default: the handout's)")
-    p.add_argument("--seed", metavar="COURSE_SEED", default="0", help="the course seed (keep it private; default 0)")
+    seed = p.add_mutually_exclusive_group(required=True)
+    seed.add_argument("--seed", metavar="COURSE_SEED", action=cli_io.Once,
+                      help="the course seed (required; keep it private: with it and an id anyone can rebuild a key)")
+    seed.add_argument("--seed-file", metavar="FILE", action=cli_io.Once,
+                      help="read the course seed from FILE's first line (keeps it out of the shell's history)")
+    p.add_argument("--force", action="store_true",
+                   help=f"overwrite files in --out that the tool did not write (not in {MANIFEST}) or that changed since")
     p.add_argument("--format", choices=FORMATS, default="pdf", help="worksheet and key format (default pdf)")
     p.add_argument("--paper", choices=("a4", "letter"), default="a4", help="paper size of the PDFs (default a4)")
     p.add_argument("--jobs", type=_jobs, default=None, metavar="N", help="processes (default: the number of cores)")
@@ -753,6 +857,7 @@ class _Progress:
     def end(self) -> None:
         if self.on:
             sys.stderr.write("\n")
+            self.on = False
 
 
 def _run(pool, fn, items, progress, what):
@@ -785,92 +890,142 @@ def distinct(base: Base, seed: str, drawn: dict) -> dict:
     return out
 
 
-def _check_seed(seed: str) -> str:
-    if len(seed) > MAX_SEED or not seed.isprintable():
-        raise ProblemError("--seed", f"expected a printable text of at most {MAX_SEED} characters, got {reading.quote(seed)}")
+def _check_seed(seed: str, field: str = "--seed") -> str:
+    if not seed.strip() or len(seed) > MAX_SEED or not seed.isprintable():
+        raise ProblemError(field, f"expected a printable text of 1 to {MAX_SEED} characters, got {reading.quote(seed)}")
     return seed
+
+
+def read_seed(args) -> str:
+    """The course seed: ``--seed``, or the first line of ``--seed-file`` (a small regular UTF-8 file)."""
+    if args.seed is not None:
+        return _check_seed(args.seed)
+    path, where = Path(args.seed_file), reading.path_text(args.seed_file)
+    try:
+        info = os.stat(path)
+        if not stat.S_ISREG(info.st_mode) or info.st_size > 4096:
+            raise ProblemError("--seed-file", f"expected a regular file of at most 4096 bytes, got {where}")
+        first = path.read_bytes().decode("utf-8-sig").splitlines()
+    except FileNotFoundError:
+        raise ProblemError("--seed-file", f"{where} does not exist") from None
+    except UnicodeDecodeError:
+        raise ProblemError("--seed-file", f"expected UTF-8 text in {where}") from None
+    except OSError as err:
+        raise ProblemError("--seed-file", f"cannot read {where}: {err.strerror or err}") from None
+    return _check_seed(first[0] if first else "", "--seed-file")
 
 
 @cli_io.guard(PROG)
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     start = time.perf_counter()
+    folder = None
     try:
-        seed = _check_seed(args.seed)
+        seed = read_seed(args)
         base = read_base(args.config)
         roster = read_roster(args.roster)
         out = Path(args.out)
         if out.exists() and not out.is_dir():
             raise ProblemError("--out", f"{reading.path_text(out)} exists and is not a folder")
+        draw_attempt(base, seed, roster.ids[0], seconds=PROBE_SECONDS)  # a base no draw satisfies: refused now
         out.mkdir(parents=True, exist_ok=True)
+        folder = Folder(out, force=args.force)
+        folder.lock()
+        names = ["keys.csv"] + (["moodle.xml"] if args.moodle else []) + \
+            [f"{s}/{name}" for s in roster.ids for name in file_names(args.format)]
+        folder.check(names)  # before anything is written: nothing of the teacher's is in the way
+        staging = folder.stage()
     except ProblemError as err:
+        if folder is not None:
+            folder.close()
         return _fail(str(err))
     except OSError as err:
+        if folder is not None:
+            folder.close()
         return _fail(f"--out: cannot create {reading.path_text(args.out)}: {err.strerror or err}")
-    write_page, note = selfcheck_writer()
-    if note:
-        print(f"{PROG}: note: {note}", file=sys.stderr)
+    if folder.interrupted:
+        print(f"{PROG}: note: the last run into {reading.path_text(out)} was cut short while moving its files into "
+              "place (no keys.csv); this run replaces its set", file=sys.stderr)
     jobs = min(args.jobs or os.cpu_count() or 1, len(roster.ids))
     progress = _Progress(len(roster.ids))
-    init = (base, seed, str(out), args.format, args.paper, {"MARGIN": MARGIN, "MAX_ATTEMPTS": MAX_ATTEMPTS})
+    init = (base, seed, str(staging), args.format, args.paper, {"MARGIN": MARGIN, "MAX_ATTEMPTS": MAX_ATTEMPTS})
     pool = None
-    try:
-        if jobs > 1:
-            import multiprocessing
-            from concurrent.futures import ProcessPoolExecutor
+    stopped = []  # the signal that stopped the run
 
-            # forkserver: workers are forked from a fresh single-threaded server, never from this process, which
-            # may hold threads (a test's browser driver, say) whose locks a plain fork would copy mid-use.
-            context = multiprocessing.get_context("forkserver")
-            pool = ProcessPoolExecutor(jobs, mp_context=context, initializer=_init_worker, initargs=init)
-        else:
-            _init_worker(*init)
-        drawn = dict(_run(pool, _draw_task, roster.ids, progress, "drawing"))
-        drawn = distinct(base, seed, drawn)
-        names = [next((v for c, v in extra.items() if c.lower() == "name"), "") for extra in roster.rows]
-        rows = _run(pool, _write_task, [(s, drawn[s], n) for s, n in zip(roster.ids, names)], progress, "writing")
+    def stop(signum, _frame):  # `kill` (SIGTERM) cleans up as Ctrl-C does
+        stopped.append(signum)
+        raise KeyboardInterrupt
+
+    main_thread = threading.current_thread() is threading.main_thread()
+    term = signal.signal(signal.SIGTERM, stop) if main_thread else None
+    try:
+        try:
+            if jobs > 1:
+                import multiprocessing
+                from concurrent.futures import ProcessPoolExecutor
+
+                # forkserver: workers are forked from a fresh single-threaded server, never from this process,
+                # which may hold threads (a test's browser driver, say) whose locks a plain fork would copy.
+                context = multiprocessing.get_context("forkserver")
+                pool = ProcessPoolExecutor(jobs, mp_context=context, initializer=_init_worker, initargs=init)
+            else:
+                _init_worker(*init)
+            drawn = dict(_run(pool, _draw_task, roster.ids, progress, "drawing"))
+            drawn = distinct(base, seed, drawn)
+            who = [next((v for c, v in extra.items() if c.lower() == "name"), "") for extra in roster.rows]
+            rows = _run(pool, _write_task, [(s, drawn[s], n) for s, n in zip(roster.ids, who)], progress, "writing")
+        finally:
+            if pool is not None:
+                pool.shutdown(cancel_futures=True)  # every worker stopped before the staging folder goes
+        progress.end()
+        write_atomic(staging / "keys.csv", keys_csv(roster, rows))
+        if args.moodle:
+            from .moodle import write_quiz
+
+            try:
+                write_quiz(staging, [student for student, _, _ in rows], base.problem.source)
+            except ProblemError as err:
+                raise ProblemError("--moodle", f"moodle.xml not written (nothing changed): {err}") from None
+        folder.commit(names, list(roster.ids))
     except (ProblemError, _UserError) as err:
         progress.end()
         return _fail(str(err))
     except OSError as err:
         progress.end()
-        return _fail(f"--out: cannot write in {reading.path_text(out)}: {err.strerror or err}")
+        return _fail(f"--out: cannot write in {reading.path_text(out)}: {err.strerror or err}; nothing changed")
     except VerificationError as err:
         progress.end()
-        print(f"{PROG}: error: verification failed (nothing more written): {err}", file=sys.stderr)
+        print(f"{PROG}: error: verification failed (nothing written): {err}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         progress.end()
-        print(f"{PROG}: interrupted; keys.csv not written", file=sys.stderr)
-        return 130
+        if folder.staging is None:  # the commit was done when the signal was let through
+            print(f"{PROG}: interrupted after the set was written", file=sys.stderr)
+        else:
+            print(f"{PROG}: interrupted; nothing in {reading.path_text(out)} changed", file=sys.stderr)
+        return 128 + (stopped[0] if stopped else signal.SIGINT)
     finally:
-        if pool is not None:
-            pool.shutdown(cancel_futures=True)
-    progress.end()
+        folder.close()
+        if main_thread:
+            signal.signal(signal.SIGTERM, term)
+    if folder.overwritten:
+        print(f"{PROG}: note: --force overwrote {len(folder.overwritten)} file(s) the tool had not written, e.g. "
+              f"{folder.overwritten[0]}", file=sys.stderr)
+    cli_io.write(f"{len(rows)} variants in {reading.path_text(out)}: {', '.join(file_names(args.format))} each, "
+                 f"keys.csv {'and moodle.xml ' if args.moodle else ''}and {MANIFEST} ({time.perf_counter() - start:.1f} s, {jobs} process{'es' if jobs > 1 else ''})\n")
+    return 0
+
+
+def keys_csv(roster: Roster, rows: list) -> str:
+    """``keys.csv``: one row per student; every text cell spreadsheet-safe (no formula runs), numbers as they are."""
     columns = [c for c, _ in rows[0][2]]
     buf = io.StringIO(newline="")
     w = csv.writer(buf, lineterminator="\n")
-    w.writerow(["id", *roster.columns, "variant", *columns])
+    w.writerow([spreadsheet_cell(c) for c in ["id", *roster.columns, "variant", *columns]])
     for (student, vid, values), extra in zip(rows, roster.rows):
-        w.writerow([student, *(extra.get(c, "") for c in roster.columns), vid, *(v for _, v in values)])
-    try:
-        write_atomic(out / "keys.csv", buf.getvalue())
-    except OSError as err:
-        return _fail(f"--out: cannot write keys.csv: {err.strerror or err}")
-    if args.moodle:
-        from .moodle import write_quiz
-
-        try:
-            write_quiz(out, [student for student, _, _ in rows], base.problem.source)
-        except ProblemError as err:
-            return _fail(f"moodle.xml not written: {err}")
-        except OSError as err:
-            return _fail(f"--out: cannot write moodle.xml: {err.strerror or err}")
-    made = ["problem.toml", *render_pages_names(args.format)] + (["selfcheck.html"] if write_page else [])
-    cli_io.write(f"{len(rows)} variants in {reading.path_text(out)}: {', '.join(made)} each, and keys.csv "
-                 f"{'and moodle.xml ' if args.moodle else ''}"
-                 f"({time.perf_counter() - start:.1f} s, {jobs} process{'es' if jobs > 1 else ''})\n")
-    return 0
+        w.writerow([spreadsheet_cell(student), *(spreadsheet_cell(extra.get(c, "")) for c in roster.columns),
+                    spreadsheet_cell(vid), *(spreadsheet_cell(v, number=True) for _, v in values)])
+    return buf.getvalue()
 
 
 def render_pages_names(fmt: str) -> list:

@@ -328,6 +328,7 @@ def test_cli_json(tmp_path, capsys):
     ('[answers]\n"forward.H[1]" = [1]\n', ["forward.H[1]"]),
     ('"forward.H[1]" = 1\n', ["[answers]"]),
     ('[answers\n', ["TOML"]),
+    ('[answers]\n', ["at least one answer"]),  # "0 of 0 correct" is not all correct
 ])
 def test_cli_bad_input_exits_2_naming_it(tmp_path, capsys, body, says):
     code, out, err = _run(capsys, _answers(tmp_path, body))

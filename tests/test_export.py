@@ -201,3 +201,10 @@ def test_cli_refuses_python_with_worksheet_or_param(capsys):
     err = capsys.readouterr().err.splitlines()
     assert len(err) == 2 and all("--format python" in line for line in err)
 
+
+
+def test_the_softmax_is_exported_as_its_comment_reads_it(handout_values):
+    script = to_python(handout_values)
+    comment, head, body = script[script.index("# Step 4"):].splitlines()[:3]
+    assert "e^{O_i} / Σ_j e^{O_j}" in comment and head == "def Y(O):"
+    assert body.strip() == "return np.exp(O - O.max(axis=0)) / np.exp(O - O.max(axis=0)).sum(axis=0)"

@@ -323,3 +323,144 @@ def test_fuzz_random_documents_raise_only_one_line_problem_errors(tmp_path, chan
     except ProblemError as err:
         message = str(err)
         assert "\n" not in message and message.isprintable() and len(message) < 600, message
+
+
+# --- a field of the wrong type: one line and exit 2 in every command, never a TypeError ------------------
+
+MISTYPED = {
+    "activation a table": ('activation = {a = "relu"}', "network.activation: expected one of"),
+    "activation a list of lists": ('activation = [["relu"]]', "network.activation: expected one of"),
+    "activation a list of a table": ("activation = [{}]", "network.activation: expected one of"),
+    "loss a list": ('loss = ["mse"]', "network.loss: expected one of"),
+    "loss a table": ("loss = {}", "network.loss: expected one of"),
+    "bias a table": ("bias = {}", "network.bias: expected true or false"),
+    "layers a table": ("layers = {a = 3}", "network.layers: expected at least three positive integers"),
+}
+
+
+@pytest.mark.parametrize("command", ["print", "check", "variants"])
+@pytest.mark.parametrize("case", MISTYPED)
+def test_mistyped_field_is_one_line_and_exit_2_in_every_command(tmp_path, capsys, case, command):
+    import importlib
+
+    line, message = MISTYPED[case]
+    config = write(tmp_path, problem(network=f"[network]\n{line}\n"))
+    answers = write(tmp_path, "[answers]\n\"grad.w_b11\" = 0.1\n", "answers.toml")
+    argv = {"print": ["--config", config], "check": [answers, "--config", config],
+            "variants": ["1", "--out", str(tmp_path / "v"), "--seed", "s", "--config", config, "--format", "md"]}[command]
+    assert importlib.import_module(f"derivations.{command}").main(argv) == 2
+    err = one_line(capsys.readouterr().err)
+    assert message in err, f"{message!r} not in {err!r}"
+    assert not (tmp_path / "v").exists()
+
+
+# --- messages: one bounded line ------------------------------------------------------------------------------
+
+def test_ten_thousand_unknown_answer_keys_are_one_short_line(tmp_path, capsys):
+    from derivations.check import main as check
+
+    answers = write(tmp_path, "[answers]\n" + "".join(f'"bogus.key{k}" = 1\n' for k in range(10_000)), "a.toml")
+    assert check([answers]) == 2
+    err = one_line(capsys.readouterr().err)
+    assert "unknown keys 'bogus.key0', 'bogus.key1', 'bogus.key2' and 9997 more" in err
+
+
+@pytest.mark.parametrize("args,message", [([], "the following arguments are required: answers"),
+                                          (["a.toml", "b.toml"], "unrecognized arguments: b.toml"),
+                                          (["a.toml", "--format", "xml"], "argument --format: invalid choice")])
+def test_check_usage_errors_are_one_line(args, message):
+    out = subprocess.run([sys.executable, "-m", "derivations.check", *args], capture_output=True, text=True,
+                         timeout=TIMEOUT)
+    assert out.returncode == 2 and message in one_line(out.stderr)
+
+
+@posix
+def test_pdf_to_dev_stdout_into_a_reader_that_stops_ends_quietly():
+    out = subprocess.run(f"{shlex.join(CLI)} --format pdf -o /dev/stdout | head -c 8", shell=True, capture_output=True,
+                         timeout=TIMEOUT)
+    assert out.stdout == b"%PDF-1.7" and out.stderr == b""
+
+
+@pytest.mark.parametrize("value,shown", [("1000001", "got 1000001"), ("-1000000.5", "got -1000000.5"),
+                                         ("1e59", "got about 1e59")])
+def test_too_large_a_number_is_shown_as_written(tmp_path, capsys, value, shown):
+    assert main(["--config", write(tmp_path, problem(x=f"[{value}, 0.5, 0.1]"))]) == 2
+    err = one_line(capsys.readouterr().err)
+    assert f"data.x: expected numbers of at most 1000000 in size, {shown}" in err, err
+
+
+# --- nothing lost: -o never overwrites an input ---------------------------------------------------------------
+
+def _link(kind, target, path):
+    (os.symlink if kind == "symlink" else os.link)(target, path)
+    return str(path)
+
+
+@pytest.mark.parametrize("fmt", ["text", "pdf", "json"])
+@pytest.mark.parametrize("how", ["same path", "another spelling", "symlink", "hard link"])
+def test_output_onto_the_problem_file_is_refused_and_it_is_unchanged(tmp_path, capsys, fmt, how):
+    config = write(tmp_path, problem())
+    before = open(config, "rb").read()
+    output = {"same path": lambda: config,
+              "another spelling": lambda: str(tmp_path / "." / ".." / tmp_path.name / "p.toml"),
+              "symlink": lambda: _link("symlink", config, tmp_path / "link.toml"),
+              "hard link": lambda: _link("hard link", config, tmp_path / "hard.toml")}[how]()
+    assert main(["--config", config, "--format", fmt, "-o", output]) == 2
+    assert "is the problem file this run reads" in one_line(capsys.readouterr().err)
+    assert open(config, "rb").read() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted({"p.toml", os.path.basename(output)})  # no temp file
+
+
+def test_output_onto_the_packaged_handout_is_refused(capsys):
+    from derivations.problem import HANDOUT
+
+    before = HANDOUT.read_bytes()
+    assert main(["-o", str(HANDOUT)]) == 2
+    assert "refusing to overwrite an input" in one_line(capsys.readouterr().err)
+    assert HANDOUT.read_bytes() == before
+
+
+def test_output_through_a_symlink_replaces_its_target_whole(tmp_path):
+    target, link = tmp_path / "solution.txt", tmp_path / "link.txt"
+    target.write_text("old")
+    link.symlink_to(target)
+    assert main(["-o", str(link)]) == 0
+    assert link.is_symlink() and target.read_text().startswith("Backpropagation worked solution")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["link.txt", "solution.txt"]
+
+
+# --- reproducible, clean PDFs ---------------------------------------------------------------------------------
+
+def _tool(name):
+    import shutil
+
+    if shutil.which(name) is None:
+        if os.environ.get("CI"):
+            pytest.fail(f"{name} is required under CI (.ci/run installs poppler-utils and qpdf)", pytrace=False)
+        pytest.skip(f"{name} not installed")
+    return name
+
+
+@pytest.mark.parametrize("worksheet", [False, True], ids=["key", "worksheet"])
+def test_two_pdf_runs_are_byte_identical_and_clean(tmp_path, monkeypatch, worksheet):
+    monkeypatch.delenv("SOURCE_DATE_EPOCH", raising=False)
+    files = [tmp_path / "a.pdf", tmp_path / "b.pdf"]
+    for f in files:
+        assert main(["--format", "pdf", "-o", str(f)] + (["--worksheet"] if worksheet else [])) == 0
+    assert files[0].read_bytes() == files[1].read_bytes()
+    info = subprocess.run([_tool("pdfinfo"), str(files[0])], capture_output=True, text=True, timeout=TIMEOUT)
+    assert info.returncode == 0 and info.stderr == "", info.stderr  # no "Suspects object is wrong type"
+    assert "CreationDate" not in info.stdout  # no date of the run: none at all
+    check = subprocess.run([_tool("qpdf"), "--check", str(files[0])], capture_output=True, text=True, timeout=TIMEOUT)
+    assert check.returncode == 0 and "No syntax or stream encoding errors" in check.stdout, check.stdout + check.stderr
+
+
+def test_pdf_dates_come_from_source_date_epoch(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")  # 2023-11-14 22:13:20 UTC
+    out = tmp_path / "k.pdf"
+    assert main(["--format", "pdf", "-o", str(out)]) == 0
+    assert b"/CreationDate(D:20231114221320Z)" in out.read_bytes()
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "yesterday")
+    assert main(["--format", "pdf", "-o", str(tmp_path / "x.pdf")]) == 2
+    assert "SOURCE_DATE_EPOCH: expected a whole number" in one_line(capsys.readouterr().err)
+    assert not (tmp_path / "x.pdf").exists()

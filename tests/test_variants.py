@@ -15,10 +15,11 @@ import numpy as np
 import pytest
 from sympy import Rational
 
-from derivations import Derivation, evaluate, load_problem, variants
+from derivations import Derivation, evaluate, load_problem, manifest, variants  # noqa: F401 (manifest: patched)
 from derivations.ops import ACTIVATIONS
 from derivations.variants import main, read_base
 
+from browser import page  # noqa: F401 (conftest's session browser)
 from test_numeric import numpy_backprop
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -147,19 +148,37 @@ def test_a_symmetric_base_gives_symmetric_variants_whose_theorems_hold():
 def test_a_base_that_asks_the_impossible_is_one_line(tmp_path, capsys, monkeypatch):
     # every hidden unit equal (constant W_a) and unit 2 dead: then all are dead
     path = _base_file(tmp_path, "bad.toml", load_problem_text() + "\n[variants]\ndead = [2]\n")
-    code = main(["2", "--out", str(tmp_path / "out"), "--config", str(path), "--jobs", "1", "--format", "md"])
+    code = main(["2", "--out", str(tmp_path / "out"), "--seed", "s", "--config", str(path), "--jobs", "1", "--format", "md"])
     err = capsys.readouterr().err
     assert code == 2 and err.count("\n") == 1 and "one dead unit means all dead" in err
     # rules no draw can meet: each of 2000 attempts is refused, then one line
     base = read_base(RANDOM_INIT)
     monkeypatch.setattr(variants, "MARGIN", Fraction(100))
     monkeypatch.setattr(variants, "MAX_ATTEMPTS", 50)
-    with pytest.raises(variants.ProblemError, match="no draw in 50 attempts"):
+    with pytest.raises(variants.ProblemError, match=r"no draw of 50 for id 'x' obeys the rules: rule 1 \(hidden"):
         variants.draw(base, "s", "x")
-    # and from the worker processes (forked with these settings): the same one line
-    assert main(["2", "--out", str(tmp_path / "out2"), "--config", str(RANDOM_INIT), "--jobs", "2", "--format", "md"]) == 2
+    # and from the command: refused up front (the first id's draw), before anything is written
+    assert main(["2", "--out", str(tmp_path / "out2"), "--seed", "s", "--config", str(RANDOM_INIT), "--jobs", "2",
+                 "--format", "md"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
-    assert "no draw in 50 attempts" in err[-1] and len(err) <= 2
+    assert "no draw of 50 for id '001' obeys the rules: rule 1" in err[-1] and len(err) <= 2
+    assert not (tmp_path / "out2").exists()
+
+
+def test_a_base_whose_draws_always_tie_names_the_rule_up_front(tmp_path, capsys, monkeypatch):
+    """Equal rows of W_b (and unequal W_a): every draw's logits are equal, so rule 2 can never hold. Refused
+    before anything is written, naming rule 2 (the count bound made small here; the real run's time is in
+    benchmarks/limits.py)."""
+    text = load_problem_text().split("[init]")[0] + ("[init]\nW_a = [[0.1, 0.2, 0.3], [0.4, 0.5, 0.6], [0.7, 0.8, 0.9], "
+                                                    "[0.2, 0.3, 0.1]]\nW_b = [[0.1, 0.2, 0.3, 0.4], [0.1, 0.2, 0.3, 0.4]]\n")
+    path = _base_file(tmp_path, "tie.toml", text)
+    monkeypatch.setattr(variants, "MAX_ATTEMPTS", 40)
+    assert main(["30", "--out", str(tmp_path / "out"), "--seed", "s", "--config", str(path), "--jobs", "1",
+                 "--format", "md"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and len(err) < 300
+    assert "obeys the rules: rule 2 (no softmax ties" in err and "broke in every one" in err
+    assert not (tmp_path / "out").exists()
 
 
 def load_problem_text() -> str:
@@ -243,7 +262,7 @@ def test_keys_csv_matches_an_independent_backprop(tmp_path, config):
         want = {"grad.w_b11": ref["W_b"][0, 0], "grad.w_b21": ref["W_b"][1, 0], "grad.w_a11": ref["W_a"][0, 0],
                 "forward.O[1]": ref["O"][0], "forward.O[2]": ref["O"][1]}
         for col, value in want.items():
-            got = float(r[col])
+            got = float(Fraction(r[col]))  # an exact fraction (1/3) or a decimal
             assert math.isclose(got, value, rel_tol=5e-4, abs_tol=1e-15), (r["id"], col, got, value)
         assert r["variant"] in (out / r["id"] / "key.md").read_text()
         assert r["variant"] in (out / r["id"] / "worksheet.md").read_text()
@@ -259,7 +278,7 @@ def test_verification_failure_writes_nothing_and_says_so(tmp_path, capsys, monke
 
     monkeypatch.setattr(variants, "numpy_backprop", wrong)
     out = tmp_path / "out"
-    assert main(["2", "--out", str(out), "--jobs", "1", "--format", "md"]) == 1
+    assert main(["2", "--out", str(out), "--seed", "s", "--jobs", "1", "--format", "md"]) == 1
     err = capsys.readouterr().err
     assert "verification failed" in err and len(err.strip().splitlines()) <= 2
     assert not (out / "001" / "problem.toml").exists() and not (out / "keys.csv").exists()
@@ -272,6 +291,76 @@ def test_collisions_are_redrawn_for_the_later_id_only():
     out = variants.distinct(base, "s", dict(drawn))
     keeper = min(("a", "b"), key=lambda s: variants._order("s", s))
     assert out[keeper] == text and len(set(out.values())) == 2
+
+
+# -- every value handed out is accepted back ----------------------------------------------------------------------
+
+
+THREE_OUT = '[network]\nlayers = [3, 4, 3]\nactivation = "relu"\nloss = "{loss}"\n[data]\nx = [0.9, 0.5, 0.1]\ny = [0, 1, 0]\n'
+# The checker's test: constant and unequal inits, 2 and 3 outputs, with how many students each.
+ACCEPTED = {
+    "constant, 2 outputs": (None, 4),
+    "constant, 3 outputs": (THREE_OUT.format(loss="mse") + "[init]\nW_a = 0.1\nW_b = 0.1\n", 4),
+    "unequal, 2 outputs": (RANDOM_INIT.read_text(), 3),
+    "unequal, 3 outputs": (THREE_OUT.format(loss="cross_entropy") + "[init]\n"
+                           "W_a = [[0.1, 0.2, 0.3], [0.3, 0.2, 0.1], [0.2, 0.2, 0.2], [0.1, 0.3, 0.2]]\n"
+                           "W_b = [[0.1, 0.2, 0.3, 0.4], [0.4, 0.3, 0.2, 0.1], [0.2, 0.1, 0.4, 0.3]]\n", 3),
+}
+
+
+@pytest.fixture(scope="module")
+def accepted_sets(tmp_path_factory):
+    """``{base name: --out folder}``: each base's variants, written by the command line."""
+    out = {}
+    for name, (text, n) in ACCEPTED.items():
+        tmp = tmp_path_factory.mktemp("accepted")
+        extra = ["--config", str(_base_file(tmp, "base.toml", text))] if text else []
+        assert main([str(n), "--out", str(tmp / "out"), "--seed", "accept", "--format", "md", "--jobs", "2", *extra]) == 0
+        out[name] = tmp / "out"
+    return out
+
+
+@pytest.mark.parametrize("name", ACCEPTED)
+def test_every_keys_csv_value_is_correct_for_the_checker(accepted_sets, name):
+    from derivations.check import Checker
+
+    rows = list(csv.DictReader(open(accepted_sets[name] / "keys.csv", newline="")))
+    assert len(rows) == ACCEPTED[name][1]
+    for r in rows:
+        answers = {k: v for k, v in r.items() if k.startswith(("forward.", "backward.", "grad."))}
+        verdicts = Checker(load_problem(accepted_sets[name] / r["id"] / "problem.toml")).check(answers)
+        wrong = {k: (answers[k], v.verdict) for k, v in verdicts.items() if v.verdict != "correct"}
+        assert not wrong and len(verdicts) == len(answers) > 20, (name, r["id"], wrong)
+
+
+def test_a_three_output_constant_key_hands_out_exact_thirds(accepted_sets):
+    rows = list(csv.DictReader(open(accepted_sets["constant, 3 outputs"] / "keys.csv", newline="")))
+    assert all(r["forward.Y[1]"] == "1/3" for r in rows)  # the key's 1/3, not 0.3333
+    assert {r["backward.dY_dO[1,1]"] for r in rows} == {"2/9"}
+
+
+@pytest.mark.parametrize("name", ["constant, 3 outputs", "unequal, 3 outputs"])
+def test_every_keys_csv_value_is_correct_on_the_self_check_page(accepted_sets, page, name):
+    out = accepted_sets[name]
+    rows = list(csv.DictReader(open(out / "keys.csv", newline="")))
+    for r in rows[:2]:
+        page.goto((out / r["id"] / "selfcheck.html").resolve().as_uri())
+        answers = {k: v for k, v in r.items() if k.startswith(("forward.", "backward.", "grad."))}
+        verdicts = page.evaluate("""(answers) => {
+            const inputs = Array.from(document.querySelectorAll("input[data-key]"));
+            for (const el of inputs) { const k = el.dataset.key.replace(/#\\d+$/, ""); if (k in answers) el.value = answers[k]; }
+            inputs[0].dispatchEvent(new Event("change"));
+            const out = {};
+            for (const el of inputs) {
+                const k = el.dataset.key.replace(/#\\d+$/, "");
+                if (k in answers) out[el.dataset.key] = document.querySelector(`[data-feedback-for="${el.dataset.key}"]`).className;
+            }
+            return out;
+        }""", answers)
+        typed = {k.split("#")[0] for k in verdicts}
+        assert typed <= set(answers) and len(typed) > 20  # the page's blanks (a 3-output page shows two of ∇O)
+        wrong = {k: c for k, c in verdicts.items() if "correct" not in c.split()}
+        assert not wrong, (name, r["id"], wrong)
 
 
 # -- the self-check page -------------------------------------------------------------------------------------------------
@@ -337,33 +426,55 @@ def test_bad_rosters_are_one_line_exit_2(tmp_path, capsys, content):
     roster = tmp_path / "r.csv"
     roster.write_bytes(content if isinstance(content, bytes) else content.encode("utf-8"))
     out = tmp_path / "out"
-    assert main([str(roster), "--out", str(out), "--jobs", "1"]) == 2
+    assert main([str(roster), "--out", str(out), "--seed", "s", "--jobs", "1"]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and err.startswith("python -m derivations.variants: error:"), err
     assert not out.exists() or not any(out.iterdir())
 
 
-@pytest.mark.parametrize("args", [
-    ["0"], ["100000"], ["missing.csv"], ["3", "--seed", "a\nb"], ["3", "--jobs", "0"], ["3", "--format", "docx"],
-    ["3", "--config", "missing.toml"], ["3", "--out", "again"],
-], ids=["zero", "too many", "missing file", "seed", "jobs", "format", "config", "out twice"])
-def test_bad_arguments_are_one_line_exit_2(tmp_path, capsys, args):
+BAD_ARGUMENTS = {  # each with a fragment of its one line (so that it fails for its own reason)
+    "zero": (["0", "--seed", "s"], "ROSTER"),
+    "too many": (["100000", "--seed", "s"], "ROSTER"),
+    "missing file": (["missing.csv", "--seed", "s"], "does not exist"),
+    "seed": (["3", "--seed", "a\nb"], "--seed"),
+    "no seed": (["3"], "--seed"),
+    "empty seed": (["3", "--seed", " "], "--seed"),
+    "seed and seed file": (["3", "--seed", "s", "--seed-file", "f"], "not allowed with"),
+    "missing seed file": (["3", "--seed-file", "missing.txt"], "--seed-file"),
+    "jobs": (["3", "--seed", "s", "--jobs", "0"], "--jobs"),
+    "format": (["3", "--seed", "s", "--format", "docx"], "--format"),
+    "config": (["3", "--seed", "s", "--config", "missing.toml"], "config"),
+    "out twice": (["3", "--seed", "s", "--out", "again"], "--out"),
+}
+
+
+@pytest.mark.parametrize("args, fragment", BAD_ARGUMENTS.values(), ids=BAD_ARGUMENTS.keys())
+def test_bad_arguments_are_one_line_exit_2(tmp_path, capsys, args, fragment):
     try:
         code = main([*args, "--out", str(tmp_path / "out")])
     except SystemExit as exit_:
         code = exit_.code
     assert code == 2
     err = capsys.readouterr().err
-    assert err.count("\n") == 1 and "error:" in err, err
+    assert err.count("\n") == 1 and "error:" in err and fragment in err, err
+
+
+def test_the_seed_can_come_from_a_file(tmp_path):
+    (tmp_path / "seed.txt").write_text("course-1\n", encoding="utf-8")
+    roster = _roster(tmp_path, "r.csv", ROWS[:2])
+    from_file = tmp_path / "file"
+    assert main([str(roster), "--out", str(from_file), "--seed-file", str(tmp_path / "seed.txt"), "--format", "md",
+                 "--jobs", "1"]) == 0
+    assert _files(from_file) == _files(_run(tmp_path, roster, "flag", "--jobs", "1"))
 
 
 def test_a_base_the_page_cannot_show_is_one_line(tmp_path, capsys):
     deep = _base_file(tmp_path, "deep.toml", '[network]\nlayers = [2, 2, 2, 2]\n[data]\nx = [1, 2]\ny = [1, 0]\n')
-    assert main(["2", "--out", str(tmp_path / "out"), "--config", str(deep)]) == 2
+    assert main(["2", "--out", str(tmp_path / "out"), "--seed", "s", "--config", str(deep)]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "one hidden layer" in err
     bad = _base_file(tmp_path, "digits.toml", load_problem_text() + "\n[variants]\ndigits = 9\n")
-    assert main(["2", "--out", str(tmp_path / "out"), "--config", str(bad)]) == 2
+    assert main(["2", "--out", str(tmp_path / "out"), "--seed", "s", "--config", str(bad)]) == 2
     assert "variants.digits" in capsys.readouterr().err
 
 
@@ -389,6 +500,243 @@ def test_the_sphinx_extension_builds_a_variants_page(tmp_path):
     assert build.returncode == 0, build.stderr
     html = (tmp_path / "site" / "index.html").read_text(encoding="utf-8")
     assert key["forward.H[1]"] in html and key["grad.w_b11"].lstrip("-") in html
+
+
+# -- nothing lost: the output folder ------------------------------------------------------------------------------
+
+
+def _state(out: Path) -> dict:
+    """Every file under ``out`` (hidden ones too) and its bytes."""
+    return {str(f.relative_to(out)): f.read_bytes() for f in sorted(out.rglob("*")) if f.is_file()}
+
+
+def _no_leftovers(out: Path):
+    names = [str(f.relative_to(out)) for f in out.rglob("*")]
+    assert not [n for n in names if n.endswith(".tmp") or ".variants-staging-" in n or ".variants.pending" in n], names
+
+
+def _consistent(out: Path):
+    """keys.csv names every folder's variant, and every manifest line holds."""
+    for r in csv.DictReader(open(out / "keys.csv", newline="")):
+        assert r["variant"] == hashlib.sha256((out / r["id"] / "problem.toml").read_bytes()).hexdigest()[:8], r["id"]
+    for line in (out / "manifest.sha256").read_text().splitlines():
+        digest, name = line.split("  ")
+        assert hashlib.sha256((out / name).read_bytes()).hexdigest() == digest, name
+
+
+def test_a_rerun_never_overwrites_a_hand_edited_key(tmp_path, capsys):
+    out = tmp_path / "out"
+    args = ["1", "--out", str(out), "--seed", "s", "--jobs", "1"]
+    assert main(args) == 0  # PDFs, as a teacher runs it
+    key = out / "001" / "key.pdf"
+    key.write_bytes(key.read_bytes() + b"% the teacher's note\n")
+    before = _state(out)
+    capsys.readouterr()
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "001/key.pdf" in err and "changed since" in err and "--force" in err, err
+    assert _state(out) == before
+    _no_leftovers(out)
+    assert main(args + ["--force"]) == 0  # the teacher says so: the tool's key again
+    assert b"teacher" not in key.read_bytes() and "--force overwrote 1 file" in capsys.readouterr().err
+    _consistent(out)
+
+
+@pytest.mark.parametrize("theirs", ["keys.csv", "001/problem.toml", "manifest.sha256"])
+def test_a_folder_with_the_teachers_own_files_is_left_alone(tmp_path, capsys, theirs):
+    out = tmp_path / "out"
+    (out / theirs).parent.mkdir(parents=True)
+    (out / theirs).write_text("id,grade\nada,=1+1\n" if theirs != "manifest.sha256" else "my list\n")
+    assert main(["1", "--out", str(out), "--seed", "s", "--format", "md", "--jobs", "1"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and theirs in err, err
+    assert set(_state(out)) == {theirs, ".variants.lock"} and (out / theirs).read_text().endswith("\n")
+
+
+def test_the_teachers_other_files_survive_a_rerun_and_a_format_change(tmp_path):
+    out = _run(tmp_path, "2", "out", "--jobs", "1")
+    notes = out / "001" / "notes.txt"
+    notes.write_text("Ada asked about ReLU")
+    assert main(["2", "--out", str(out), "--seed", "course-2", "--format", "html", "--jobs", "1"]) == 0
+    assert notes.read_text() == "Ada asked about ReLU"
+    assert not (out / "001" / "key.md").exists()  # the tool's own page of the old draw: no folder mixes two runs
+    assert (out / "001" / "key.html").exists()
+    _consistent(out)
+    _no_leftovers(out)
+
+
+def test_same_seed_gives_byte_identical_sets_pdfs_included(tmp_path):
+    first, second = tmp_path / "a", tmp_path / "b"
+    for out in (first, second):
+        assert main(["2", "--out", str(out), "--seed", "s", "--jobs", "1"]) == 0
+    assert _state(first) == _state(second) and "001/key.pdf" in _state(first)
+
+
+def test_a_second_run_into_a_locked_folder_is_refused(tmp_path, capsys):
+    import fcntl
+    import os
+
+    out = _run(tmp_path, "1", "out", "--jobs", "1")
+    before = _state(out)
+    fd = os.open(out / ".variants.lock", os.O_RDWR)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)  # as a running tool holds it
+        assert main(["1", "--out", str(out), "--seed", "other", "--format", "md", "--jobs", "1"]) == 2
+    finally:
+        os.close(fd)
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "another run is writing" in err
+    assert _state(out) == before
+
+
+def _cli(out, seed, n, jobs="1", **kwargs):
+    import subprocess
+
+    return subprocess.Popen([sys.executable, "-m", "derivations.variants", str(n), "--out", str(out), "--seed", seed,
+                             "--format", "md", "--jobs", jobs], cwd=ROOT, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, **kwargs)
+
+
+def test_two_runs_at_once_leave_one_consistent_set(tmp_path):
+    out = tmp_path / "out"
+    runs = [_cli(out, seed, 3) for seed in ("one", "two")]
+    results = [(p.wait(timeout=300), p.communicate()[1]) for p in runs]
+    codes = sorted(code for code, _ in results)
+    assert codes in ([0, 0], [0, 2]), results  # the later one refused, or both in turn
+    assert all("another run is writing" in err for code, err in results if code == 2)
+    _consistent(out)
+    _no_leftovers(out)
+
+
+@pytest.mark.parametrize("how", ["ctrl-c", "kill"])
+def test_an_interrupted_rerun_changes_nothing_and_leaves_no_temporary_file(tmp_path, how):
+    import os
+    import signal
+    import time
+
+    out = _run(tmp_path, "2", "out", "--jobs", "1")
+    before = _state(out)
+    run = _cli(out, "another-seed", 8, jobs="2", start_new_session=True)
+    deadline = time.monotonic() + 120
+    while not list(out.glob(".variants-staging-*/*/selfcheck.html")):  # some of the new set is written
+        assert run.poll() is None and time.monotonic() < deadline, run.communicate()
+        time.sleep(0.05)
+    if how == "ctrl-c":
+        os.killpg(run.pid, signal.SIGINT)  # Ctrl-C at a terminal: the whole process group
+    else:
+        run.terminate()  # `kill PID`: SIGTERM to the tool alone
+    _, err = run.communicate(timeout=120)
+    assert run.returncode == {"ctrl-c": 130, "kill": 143}[how] and err.strip().splitlines() == [
+        f"python -m derivations.variants: interrupted; nothing in {out} changed"], err
+    assert _state(out) == before
+    _no_leftovers(out)
+
+
+def test_a_commit_cut_short_is_named_and_repaired_by_the_next_run(tmp_path, capsys, monkeypatch):
+    import os
+
+    out = _run(tmp_path, "3", "out", "--jobs", "1")
+    moved = []
+
+    class PowerCut:  # the commit's os: the third file's move fails
+        def __getattr__(self, name):
+            return getattr(os, name)
+
+        def replace(self, src, dst):
+            if len(moved) == 2:
+                raise OSError(5, "Input/output error")
+            moved.append(dst)
+            os.replace(src, dst)
+
+    monkeypatch.setattr(manifest, "os", PowerCut())
+    assert main(["3", "--out", str(out), "--seed", "new", "--format", "md", "--jobs", "1"]) == 2
+    err = capsys.readouterr().err
+    assert "partly replaced" in err and err.count("\n") == 1
+    assert not (out / "keys.csv").exists() and (out / ".variants.pending").exists()  # visibly incomplete
+    monkeypatch.setattr(manifest, "os", os)
+    assert main(["3", "--out", str(out), "--seed", "new", "--format", "md", "--jobs", "1"]) == 0
+    assert "cut short" in capsys.readouterr().err
+    _consistent(out)
+    _no_leftovers(out)
+
+
+def test_formula_names_reach_keys_csv_neutralised(tmp_path):
+    roster = tmp_path / "r.csv"
+    names = ['=HYPERLINK("http://x","y")', "+cmd|' /C calc'!A0", "@SUM(1+1)", "-2+3", "\tTab"]
+    roster.write_text("id,name\n" + "".join(f'k{k},"{n.replace(chr(34), 2 * chr(34))}"\n' for k, n in enumerate(names)),
+                      encoding="utf-8")
+    out = _run(tmp_path, roster, "out", "--jobs", "1")
+    rows = list(csv.DictReader(open(out / "keys.csv", newline="")))
+    assert [r["name"] for r in rows] == ["'" + n for n in names]
+    assert rows[0]["grad.w_b11"].startswith("-") or rows[1]["grad.w_b11"].startswith("-")  # numbers stay numbers
+    for r in rows:
+        Fraction(r["grad.w_b11"])
+
+
+STRICT_ROSTERS = {  # each: the roster, and what its one line says
+    "unclosed quote": ('id,name\nada,"Ada Lovelace\nbo,Bo\ncy,Cy\ndee,Dee\n', "line 2: an unclosed quote"),
+    "quote closed rows later": ('id,name\nada,"Ada\nbo,Bo\ncy,"Cy"\n', "line 2:"),
+    "quoted cell over two lines": ('id,name\nada,"Ada\nL."\n', "line 2: a quoted field runs over lines 2 to 3"),
+    "stray quote": ('id,name\nada,"Ada" L\n', "line 2: not valid CSV"),
+    "too few fields": ("id,name,email\nada,Ada\n", "line 2: 2 fields, but the header has 3"),
+    "semicolon row, comma header": ("id,name\nada;Ada\n", "line 2: 1 field, but the header has 2 (the line holds ';'"),
+    "comma row, semicolon header": ("id;name\nada;Ada\nbo,Bo\n", "line 3: 1 field, but the header has 2 (the line holds ','"),
+    "tab row, comma header": ("id,name\nada\tAda\n", "holds a tab"),
+    "semicolon id": ("id\nada;Ada\n", "line 2: id 'ada;Ada' is not an id (the line holds ';'"),
+    "reserved keys.csv": ("id\nada\nkeys.csv\n", "line 3: id 'keys.csv' is the name of a file the tool writes"),
+    "reserved manifest": ("id\nMANIFEST.sha256\n", "line 2: id 'MANIFEST.sha256' is the name of a file"),
+}
+
+
+@pytest.mark.parametrize("content, says", STRICT_ROSTERS.values(), ids=STRICT_ROSTERS.keys())
+def test_strict_rosters_name_the_line(tmp_path, capsys, content, says):
+    roster = tmp_path / "r.csv"
+    roster.write_text(content, encoding="utf-8")
+    out = tmp_path / "out"
+    assert main([str(roster), "--out", str(out), "--seed", "s", "--jobs", "1"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and says in err, err
+    assert not out.exists()
+
+
+@pytest.mark.parametrize("sep", [";", "\t"], ids=["semicolon", "tab"])
+def test_semicolon_and_tab_rosters_are_read(tmp_path, sep):
+    roster = tmp_path / "r.csv"
+    roster.write_text(f"id{sep}name\nada{sep}Ada L.\nbo{sep}Bo\n", encoding="utf-8")
+    rows = list(csv.DictReader(open(_run(tmp_path, roster, "out", "--jobs", "1") / "keys.csv", newline="")))
+    assert [(r["id"], r["name"]) for r in rows] == [("ada", "Ada L."), ("bo", "Bo")]
+
+
+def test_a_full_disk_mid_run_changes_nothing_and_leaves_no_temporary_file(tmp_path, capsys, monkeypatch):
+    import errno
+
+    out = _run(tmp_path, "2", "out", "--jobs", "1")
+    before = _state(out)
+    real, written = variants.write_atomic, []
+
+    def full_disk(path, data):
+        if len(written) == 5:  # the second student's key
+            raise OSError(errno.ENOSPC, "No space left on device")
+        written.append(path)
+        real(path, data)
+
+    monkeypatch.setattr(variants, "write_atomic", full_disk)
+    assert main(["2", "--out", str(out), "--seed", "other", "--format", "md", "--jobs", "1"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "No space left on device; nothing changed" in err, err
+    assert _state(out) == before
+    _no_leftovers(out)
+
+
+def test_a_student_folder_that_is_a_symlink_is_never_written_through(tmp_path, capsys):
+    out, elsewhere = tmp_path / "out", tmp_path / "elsewhere"
+    out.mkdir()
+    elsewhere.mkdir()
+    (out / "001").symlink_to(elsewhere)
+    assert main(["1", "--out", str(out), "--seed", "s", "--format", "md", "--jobs", "1"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "001 is a symbolic link" in err, err
+    assert not any(elsewhere.iterdir())
 
 
 def test_the_tool_derives_each_student_once_and_hands_the_values_on(tmp_path, monkeypatch):
