@@ -15,8 +15,8 @@ copyright = "2026, the derivations authors"
 extensions = [
     "myst_parser",
     "sphinx_togglebutton",
-    "derivations.sphinxext",
-    "derivations.offline_math",  # MathJax from the site itself: no network needed
+    "derivations.sphinx.extension",
+    "derivations.sphinx.offline_math",  # MathJax from the site itself: no network needed
 ]
 myst_enable_extensions = ["dollarmath", "colon_fence", "amsmath"]
 source_suffix = {".md": "markdown"}
@@ -50,4 +50,4 @@ def setup(app):
 # `-t selfcheck` also writes selfcheck.html (the handout's page, every blank checked in the browser) and links
 # it from the handout page; build the students' site with `-t worksheet -t selfcheck`.
 if tags.has("selfcheck"):  # noqa: F821
-    extensions.append("derivations.selfcheck")
+    extensions.append("derivations.outputs.selfcheck")

@@ -1,4 +1,4 @@
-"""``derivations-myst``: the entry point of the MyST-MD plugin (:mod:`derivations.myst`), and its disk cache.
+"""``derivations-myst``: the entry point of the MyST-MD plugin (:mod:`derivations.cli.myst`), and its disk cache.
 
 MyST starts a new process for every role and directive of every page, two or three times per build. Importing
 the ``derivations`` package imports SymPy (about 0.9 s); this module uses the standard library only, so a call
@@ -120,7 +120,7 @@ def main(argv=None) -> int:
     stdin, the nodes that replace it as JSON on stdout; exit status 0 whatever the page holds."""
     args = sys.argv[1:] if argv is None else argv
     if not args:
-        from derivations.myst import spec
+        from derivations.cli.myst import spec
 
         print(json.dumps(spec()))
         return 0
@@ -137,14 +137,14 @@ def main(argv=None) -> int:
         if not isinstance(data, dict):
             raise ValueError("expected a JSON object")
     except ValueError as err:
-        from derivations.myst import error_node, report
+        from derivations.cli.myst import error_node, report
 
         nodes = [error_node(report(name, f"the node MyST sent is not usable: {err}", {}, root), inline=kind == "role")]
     else:
         key = cache_key(kind, name, data, root, worksheet)
         nodes = cached(root, key)
         if nodes is None:
-            from derivations.myst import run
+            from derivations.cli.myst import run
 
             nodes = run(kind, name, data, root, worksheet, key)
     sys.stdout.write(json.dumps(nodes))

@@ -66,10 +66,10 @@ def _timed(args) -> tuple[float, str]:
 
 # Every command on each case: print as text, JSON with --theorems and the NumPy script; check with one answer.
 COMMANDS = {
-    "text": lambda path, tmp: ["derivations.print", "--config", str(path)],
-    "json --theorems": lambda path, tmp: ["derivations.print", "--config", str(path), "--format", "json", "--theorems"],
-    "python": lambda path, tmp: ["derivations.print", "--config", str(path), "--format", "python", "-o", str(tmp / "s.py")],
-    "check": lambda path, tmp: ["derivations.check", str(tmp / "answers.toml"), "--config", str(path)],
+    "text": lambda path, tmp: ["derivations.cli.print", "--config", str(path)],
+    "json --theorems": lambda path, tmp: ["derivations.cli.print", "--config", str(path), "--format", "json", "--theorems"],
+    "python": lambda path, tmp: ["derivations.cli.print", "--config", str(path), "--format", "python", "-o", str(tmp / "s.py")],
+    "check": lambda path, tmp: ["derivations.teaching.check", str(tmp / "answers.toml"), "--config", str(path)],
 }
 
 
@@ -94,7 +94,7 @@ def main():
         base.write_text('[network]\nlayers = [3, 4, 2]\nactivation = "relu"\n[data]\nx = [0.9, 0.5, 0.1]\n'
                         'y = [1, 0]\n[init]\nW_a = [[0.1, 0.2, 0.3], [0.4, 0.5, 0.6], [0.7, 0.8, 0.9], [0.2, 0.3, 0.1]]\n'
                         'W_b = [[0.1, 0.2, 0.3, 0.4], [0.5, 0.6, 0.7, 0.8]]\n[variants]\ndigits = 1\ndead = [1, 2, 3]\n')
-        seconds, shown = _timed(["derivations.variants", "2", "--out", str(tmp / "v"), "--config", str(base), "--format", "md"])
+        seconds, shown = _timed(["derivations.cli.variants", "2", "--out", str(tmp / "v"), "--config", str(base), "--format", "md"])
         worst = max(worst, seconds)
         print(f"{'variants, 3 of 4 units dead at 1 digit':>42} {shown:>16}")
     print(f"\nworst accepted case: {worst:.1f} s")

@@ -20,7 +20,7 @@ import numpy as np  # noqa: E402
 
 from conftest import random_problem  # noqa: E402
 from derivations import evaluate  # noqa: E402
-from derivations.ops import ACTIVATIONS, LOSSES, OUTPUTS  # noqa: E402
+from derivations.engine.ops import ACTIVATIONS, LOSSES, OUTPUTS  # noqa: E402
 from test_numeric import finite_differences, numpy_backprop  # noqa: E402
 
 n = int(sys.argv[1]) if len(sys.argv) > 1 else 5

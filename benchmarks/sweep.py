@@ -10,8 +10,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from derivations.ops import ACTIVATIONS  # noqa: E402
-from derivations.theorems import SWEEP, SWEEP_OTHER, sweep  # noqa: E402
+from derivations.engine.ops import ACTIVATIONS  # noqa: E402
+from derivations.engine.theorems import SWEEP, SWEEP_OTHER, sweep  # noqa: E402
 
 result = sweep()
 ranges = ", ".join(f"{k} {min(v)}-{max(v)}" for k, v in SWEEP.items())

@@ -39,7 +39,7 @@ def main() -> None:
           f"({pdfs} PDFs, {size / 1e6:.1f} MB)")
 
     from derivations import evaluate
-    from derivations.variants import draw, read_base, render_pages, variant_toml, verify
+    from derivations.cli.variants import draw, read_base, render_pages, variant_toml, verify
 
     base = read_base(args.config)
     k = min(args.n, 30)

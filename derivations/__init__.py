@@ -9,10 +9,10 @@ The public API, used alike by the CLI (``python -m derivations.print``), the Sph
 (-3/80, 3/80, 0)
 """
 
-from .derive import Derivation, Param, Path, Weight, derive, parse_param, parse_weight
-from .errors import ProblemError
-from .problem import HANDOUT, MAX_WEIGHTS, Problem, load_problem, make_problem, problem_from_dict
-from .values import Numeric, Values, evaluate, grad
+from .engine.derivation import Derivation, Param, Path, Weight, derive, parse_param, parse_weight
+from .engine.errors import ProblemError
+from .engine.problem import HANDOUT, MAX_WEIGHTS, Problem, load_problem, make_problem, problem_from_dict
+from .engine.values import Numeric, Values, evaluate, grad
 
 __all__ = [
     "HANDOUT", "MAX_WEIGHTS", "Derivation", "Numeric", "Param", "Path", "Problem", "ProblemError", "Values", "Weight",

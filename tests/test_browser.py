@@ -86,7 +86,7 @@ def test_worksheet_blanks_are_typeset(page, tmp_path):
     src = tmp_path / "src"
     shutil.copytree(Path(__file__).parent / "roots" / "test-deriv", src)
     with open(src / "conf.py", "a") as conf:
-        conf.write('\nextensions.append("derivations.offline_math")\nderivations_worksheet = True\n')
+        conf.write('\nextensions.append("derivations.sphinx.offline_math")\nderivations_worksheet = True\n')
     result = subprocess.run([sys.executable, "-m", "sphinx", "-W", "--keep-going", "-q", str(src), str(tmp_path / "out")],
                             capture_output=True, text=True)
     assert result.returncode == 0, result.stderr

@@ -9,8 +9,9 @@ import pytest
 from sympy import Float, ImmutableMatrix, Rational
 
 from derivations import load_problem, make_problem
-from derivations.check import Checker, main
-from derivations.mistakes import catalogue
+from derivations.cli.check import main
+from derivations.teaching.check import Checker
+from derivations.teaching.mistakes import catalogue
 
 from conftest import random_problem
 
@@ -96,7 +97,7 @@ def test_a_step_right_for_a_wrong_earlier_answer_follows(checkers, name):
     wrong_h = c.true[key_h]
     key_l = key_h.replace("forward.H", "forward.L")
     shifted = (wrong_h if wrong_h.is_Rational else Rational(str(Float(wrong_h, 20)))) + Rational(1, 7)
-    from derivations.ops import ACTIVATIONS
+    from derivations.engine.ops import ACTIVATIONS
 
     act = ACTIVATIONS[p.activations[0]]
     l_value = act.forward(shifted)
@@ -175,7 +176,7 @@ def unequal_checker():
 
 
 def _four(v) -> Rational:
-    from derivations.check import numeric
+    from derivations.teaching.check import numeric
 
     n = numeric(v)
     return n if n == 0 else Rational(str(Float(n, 4)))
@@ -184,7 +185,7 @@ def _four(v) -> Rational:
 def _rounded_sheet(c: Checker, mistake: str) -> dict:
     """Every blank as a student with ``mistake`` writes it: each step from their own earlier answers (as
     written), to 4 significant digits."""
-    from derivations.check import _settle
+    from derivations.teaching.check import _settle
 
     dv, _, bl = c.variants[mistake]
     env = {s: v for s, v in c.values.of.items() if s not in c.d.definitions}
@@ -260,7 +261,7 @@ def test_a_wrong_zero_earns_no_follow_through_for_what_it_makes_trivial(handout_
 
 def test_follow_through_tolerance_is_relative_and_documented(unequal_checker):
     """A step right from a wrong earlier answer follows within REL_TOL of the step's own value; 1% off does not."""
-    from derivations.check import REL_TOL, _settle, definition
+    from derivations.teaching.check import REL_TOL, _settle, definition
 
     c = unequal_checker
     h = c.true["forward.H[1]"] + Rational(1, 7)

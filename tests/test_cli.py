@@ -6,7 +6,7 @@ import sys
 
 import pytest
 
-from derivations.print import main
+from derivations.cli.print import main
 
 GOOD = """
 [network]
@@ -180,7 +180,7 @@ def test_json_leaves_out_only_huge_exact_forms():
     sys.path.insert(0, str(Path(__file__).parent))
     from conftest import random_problem
     from derivations import evaluate
-    from derivations.render import to_json_dict
+    from derivations.outputs.render import to_json_dict
 
     data = to_json_dict(evaluate(random_problem(5, (4, 5, 4), "tanh", "mse")))
     entry = data["gradients"]["W_a"][0][0]

@@ -10,8 +10,8 @@ import mpmath
 import pytest
 
 from derivations import evaluate, load_problem
-from derivations.export import to_python
-from derivations.render import to_json_dict
+from derivations.outputs.export import to_python
+from derivations.outputs.render import to_json_dict
 
 NET = '[network]\nlayers = {layers}\nactivation = {act}\nloss = "{loss}"\n[data]\nx = {x}\ny = {y}\n[init]\n{init}\n'
 
@@ -120,7 +120,7 @@ def test_json_floats_of_tiny_values_match_a_60_digit_reference(tmp_path, case):
 
 
 def test_values_beyond_float64_carry_their_decimal_and_the_export_refuses_them(tmp_path, capsys):
-    from derivations.print import main
+    from derivations.cli.print import main
 
     text = EXACT_ZEROS["underflow of 1 - Y"].replace('"mse"', '"cross_entropy"').replace("90", "1000")
     path = tmp_path / "huge.toml"

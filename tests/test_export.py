@@ -16,8 +16,8 @@ import numpy as np
 import pytest
 
 from derivations import derive, evaluate
-from derivations.export import TABLE_BEGIN, TABLE_END, to_python
-from derivations.print import main
+from derivations.cli.print import main
+from derivations.outputs.export import TABLE_BEGIN, TABLE_END, to_python
 
 from conftest import random_problem
 from test_numeric import numpy_backprop

@@ -8,8 +8,8 @@ import sys
 from pathlib import Path
 
 from derivations import evaluate
-from derivations.figures import network_svg, training_curves
-from derivations.training import xor_problem
+from derivations.engine.training import xor_problem
+from derivations.outputs.figures import network_svg, training_curves
 
 
 def highlighted(svg: str) -> set:
@@ -118,7 +118,7 @@ def test_unknown_weight_in_a_diagram_is_a_located_warning(tmp_path):
 
 
 def test_print_lists_the_paths_as_text(capsys):
-    from derivations.print import main
+    from derivations.cli.print import main
 
     assert main(["--param", "w_a11"]) == 0
     out = capsys.readouterr().out

@@ -1,4 +1,4 @@
-"""Grading a class (derivations.grade and its report) and the variants as a Moodle quiz (derivations.moodle).
+"""Grading a class (derivations.cli.grade and its report) and the variants as a Moodle quiz (derivations.cli.moodle).
 
 One roster's variants (Markdown pages, to be quick) serve every test: a student all correct, one with a
 single wrong answer (a catalogued mistake), one who left blanks, one who typed a formula and a word, one whose
@@ -14,13 +14,14 @@ from pathlib import Path
 import pytest
 from sympy import Rational, exp
 
-from derivations import evaluate, grade, moodle
-from derivations import responses as responses_module
-from derivations.check import REL_TOL, Checker
-from derivations.grade import main
-from derivations.handout import layout
-from derivations.problem import load_problem
-from derivations.variants import main as variants_main
+from derivations import evaluate
+from derivations.cli import grade, moodle
+from derivations.cli import responses as responses_module
+from derivations.cli.grade import main
+from derivations.cli.variants import main as variants_main
+from derivations.engine.problem import load_problem
+from derivations.teaching.check import REL_TOL, Checker
+from derivations.teaching.handout import layout
 
 ROSTER = "id,name\nada,Ada Lovelace\nbob,=HYPERLINK(1)\ncy,Cy\ndee,Dee\neve,Eve\n"
 

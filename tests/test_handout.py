@@ -7,7 +7,7 @@ import sys
 import pytest
 from sympy import Rational as R
 
-from derivations.print import main
+from derivations.cli.print import main
 
 HANDOUT = {
     "forward.H[1]": R(3, 20), "forward.H[4]": R(3, 20),

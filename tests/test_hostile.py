@@ -16,9 +16,9 @@ from hypothesis import strategies as st
 from sympy import Rational
 
 from derivations import ProblemError, load_problem
-from derivations.cli_io import ASCII
-from derivations.print import main
-from derivations.reading import MAX_DEPTH, MAX_DIGITS, MAX_FILE_BYTES, MAX_STRING, parse_number, quote
+from derivations.cli.cli_io import ASCII
+from derivations.cli.print import main
+from derivations.engine.reading import MAX_DEPTH, MAX_DIGITS, MAX_FILE_BYTES, MAX_STRING, parse_number, quote
 
 CLI = [sys.executable, "-m", "derivations.print"]
 TIMEOUT = 60  # far above the ~0.5 s these take: only there so that a regression hangs a test, not CI
@@ -357,7 +357,7 @@ def test_mistyped_field_is_one_line_and_exit_2_in_every_command(tmp_path, capsys
 # --- messages: one bounded line ------------------------------------------------------------------------------
 
 def test_ten_thousand_unknown_answer_keys_are_one_short_line(tmp_path, capsys):
-    from derivations.check import main as check
+    from derivations.cli.check import main as check
 
     answers = write(tmp_path, "[answers]\n" + "".join(f'"bogus.key{k}" = 1\n' for k in range(10_000)), "a.toml")
     assert check([answers]) == 2
@@ -412,7 +412,7 @@ def test_output_onto_the_problem_file_is_refused_and_it_is_unchanged(tmp_path, c
 
 
 def test_output_onto_the_packaged_handout_is_refused(capsys):
-    from derivations.problem import HANDOUT
+    from derivations.engine.problem import HANDOUT
 
     before = HANDOUT.read_bytes()
     assert main(["-o", str(HANDOUT)]) == 2

@@ -9,8 +9,8 @@ import pytest
 from sympy import Rational
 
 from derivations import evaluate, load_problem
-from derivations.print import main
-from derivations.problem import HANDOUT
+from derivations.cli.print import main
+from derivations.engine.problem import HANDOUT
 
 MAZUR = HANDOUT.with_name("mazur.toml")
 
@@ -127,8 +127,8 @@ def test_one_output_unit_is_allowed_without_softmax():
 def test_checker_accepts_his_numbers_and_names_a_sign_slip(tmp_path, capsys):
     """Every blank of Mazur's network, answered to six significant digits, is correct (exit 0); ∇Y_1 with its
     sign flipped is wrong and named (exit 1)."""
-    from derivations.check import Checker
-    from derivations.check import main as check
+    from derivations.cli.check import main as check
+    from derivations.teaching.check import Checker
 
     checker = Checker(load_problem(MAZUR))
     answers = {key: f"{float(v.evalf(30)):.6g}" for key, v in checker.true.items()}

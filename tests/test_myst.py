@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 import derivations_myst
-from derivations import myst
+from derivations.cli import myst
 from test_sphinx_options import BAD
 
 REPO = Path(__file__).resolve().parents[1]
@@ -52,7 +52,7 @@ def _errors(nodes) -> list:
 
 
 def test_spec_has_every_sphinx_role_and_directive_with_its_options():
-    from derivations import sphinxext
+    from derivations.sphinx import extension as sphinxext
 
     app = _App()
     sphinxext.setup(app)

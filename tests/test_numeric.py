@@ -18,7 +18,7 @@ import pytest
 from sympy import Rational, diff, expand
 
 from derivations import derive, evaluate
-from derivations.ops import ACTIVATIONS, LOSSES, OUTPUTS
+from derivations.engine.ops import ACTIVATIONS, LOSSES, OUTPUTS
 
 from conftest import random_problem
 
@@ -243,7 +243,7 @@ def test_cli_json_matches_numpy_on_a_deep_biased_batched_problem(tmp_path, capsy
     """The JSON contract's values, from the CLI, against the independent NumPy backprop."""
     import json
 
-    from derivations.print import main
+    from derivations.cli.print import main
 
     p = random_problem(21, (3, 4, 3, 2), "sigmoid", "cross_entropy", bias=True, samples=2)
     vec = lambda v: "[" + ", ".join(f'"{e}"' for e in v) + "]"  # noqa: E731
@@ -282,7 +282,7 @@ def test_relu_cases_cover_both_sides_of_zero():
 def test_layered_gradient_equals_diff_of_composed_loss(widths, act, loss, bias):
     """Reverse mode, layer by layer, against SymPy's diff of the fully composed loss, at an exact random
     point (50 digits; both sides are the same exact number, so the tolerance is 1e-40)."""
-    from derivations.values import leaves_of
+    from derivations.engine.values import leaves_of
 
     p = random_problem(7, widths, act, loss, bias)
     d = derive(p)
@@ -341,7 +341,7 @@ def test_relu_derivative_is_zero_at_zero():
     slope 1/100 (PyTorch's convention)."""
     from sympy import Symbol
 
-    from derivations.ops import LeakyReLU, ReLU, leaky_step, relu_step
+    from derivations.engine.ops import LeakyReLU, ReLU, leaky_step, relu_step
 
     h = Symbol("h", real=True)
     assert relu_step(0) == 0 and relu_step(Rational(1, 10)) == 1 and relu_step(Rational(-1, 10)) == 0

@@ -13,12 +13,12 @@ import pytest
 from sympy import Rational
 
 from derivations import evaluate, load_problem
-from derivations.errors import ProblemError
-from derivations.figures import COLOURS, network_svg
-from derivations.handout import Slot, layout, render_latex, render_markdown, render_text
-from derivations.pdf import render_pdf, typst_source
-from derivations.print import main
-from derivations.solution import Notation
+from derivations.cli.print import main
+from derivations.engine.errors import ProblemError
+from derivations.outputs.figures import COLOURS, network_svg
+from derivations.outputs.pdf import render_pdf, typst_source
+from derivations.teaching.handout import Slot, layout, render_latex, render_markdown, render_text
+from derivations.teaching.solution import Notation
 
 
 @pytest.fixture(scope="module")
@@ -78,7 +78,7 @@ def test_the_handout_layout_has_the_papers_51_blanks(values):
 
 
 def _slots(tree):
-    from derivations.handout import walk
+    from derivations.teaching.handout import walk
 
     return [n for n in walk(tree) if isinstance(n, Slot)]
 
@@ -275,7 +275,7 @@ SITE = """
 def test_site_builds_both_pdfs_in_parallel(tmp_path, worksheet):
     src = tmp_path / "src"
     src.mkdir()
-    (src / "conf.py").write_text('extensions = ["myst_parser", "derivations.sphinxext"]\n', encoding="utf-8")
+    (src / "conf.py").write_text('extensions = ["myst_parser", "derivations.sphinx.extension"]\n', encoding="utf-8")
     others = [f"page{k}" for k in range(7)]  # more than 5 documents: Sphinx reads and writes in parallel
     (src / "index.md").write_text(SITE + "\n```{toctree}\n" + "\n".join(others) + "\n```\n", encoding="utf-8")
     for name in others:
@@ -302,7 +302,7 @@ def test_site_builds_both_pdfs_in_parallel(tmp_path, worksheet):
 def test_latex_builder_keeps_the_diagrams(tmp_path):
     src = tmp_path / "src"
     src.mkdir()
-    (src / "conf.py").write_text('extensions = ["myst_parser", "derivations.sphinxext"]\n', encoding="utf-8")
+    (src / "conf.py").write_text('extensions = ["myst_parser", "derivations.sphinx.extension"]\n', encoding="utf-8")
     (src / "index.md").write_text(SITE, encoding="utf-8")
     out = tmp_path / "out"
     result = subprocess.run([sys.executable, "-m", "sphinx", "-W", "-q", "-b", "latex", str(src), str(out)],
@@ -315,7 +315,7 @@ def test_latex_builder_keeps_the_diagrams(tmp_path):
 
 def test_the_key_fills_exactly_the_worksheets_blanks(values):
     """Every display of the key is its worksheet display with each blank filled (and nothing else changed)."""
-    from derivations.handout import Display, to_text
+    from derivations.teaching.handout import Display, to_text
 
     page = layout(values)
     displays = [b for b in page.blocks if isinstance(b, Display)]
@@ -329,7 +329,7 @@ def test_the_key_fills_exactly_the_worksheets_blanks(values):
 
 
 def test_one_problem_one_identifier(tmp_path, capsys):
-    from derivations.problem import HANDOUT
+    from derivations.engine.problem import HANDOUT
 
     assert main(["--worksheet"]) == 0
     default = capsys.readouterr().out.splitlines()[2]

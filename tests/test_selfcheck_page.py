@@ -11,8 +11,8 @@ import pytest
 from sympy import Float
 
 from derivations import evaluate, load_problem
-from derivations.check import Checker
-from derivations.selfcheck import NOTICE, page_html, write_page
+from derivations.outputs.selfcheck import NOTICE, page_html, write_page
+from derivations.teaching.check import Checker
 
 from conftest import random_problem
 
@@ -251,8 +251,8 @@ def _site(tmp_path, problem: str = "") -> "subprocess.CompletedProcess":
 
     src = tmp_path / "src"
     src.mkdir()
-    (src / "conf.py").write_text('extensions = ["myst_parser", "derivations.sphinxext"]\n'
-                                 'if tags.has("selfcheck"):\n    extensions.append("derivations.selfcheck")\n'
+    (src / "conf.py").write_text('extensions = ["myst_parser", "derivations.sphinx.extension"]\n'
+                                 'if tags.has("selfcheck"):\n    extensions.append("derivations.outputs.selfcheck")\n'
                                  + (f"derivations_problem = {problem!r}\n" if problem else ""))
     (src / "index.md").write_text("# Handout\n\n{deriv}`forward.H[1]`\n")
     (src / "deep.toml").write_text('[network]\nlayers = [2, 2, 2, 2]\nactivation = "relu"\nloss = "mse"\n'

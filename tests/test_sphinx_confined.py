@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-CONF = 'extensions = ["myst_parser", "derivations.sphinxext"]\nmyst_enable_extensions = ["dollarmath"]\n'
+CONF = 'extensions = ["myst_parser", "derivations.sphinx.extension"]\nmyst_enable_extensions = ["dollarmath"]\n'
 GOOD = ('[network]\nlayers = [2, 2, 2]\nactivation = "identity"\n[data]\nx = [1, 2]\ny = [1, 0]\n'
         '[init]\nW_a = 1\nW_b = [[1, 1], [0, 0]]\n')
 DEEP = GOOD.replace("[2, 2, 2]", "[2, 2, 2, 2]").replace("W_b = [[1, 1], [0, 0]]", "W_c = [[1, 1], [0, 0]]")

@@ -5,10 +5,10 @@ import pytest
 from sympy import Matrix, Rational, Symbol
 
 from derivations import derive, evaluate, make_problem
-from derivations import theorems as T
-from derivations.ops import ACTIVATIONS, LOSSES
-from derivations.theorems import Structure
-from derivations.training import hidden_spread, train
+from derivations.engine import theorems as T
+from derivations.engine.ops import ACTIVATIONS, LOSSES
+from derivations.engine.theorems import Structure
+from derivations.engine.training import hidden_spread, train
 
 
 @pytest.mark.parametrize("act", sorted(ACTIVATIONS))

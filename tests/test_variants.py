@@ -15,9 +15,11 @@ import numpy as np
 import pytest
 from sympy import Rational
 
-from derivations import Derivation, evaluate, load_problem, manifest, variants  # noqa: F401 (manifest: patched)
-from derivations.ops import ACTIVATIONS
-from derivations.variants import main, read_base
+from derivations import Derivation, evaluate, load_problem
+from derivations.outputs import manifest
+from derivations.cli import variants  # noqa: F401 (manifest: patched)
+from derivations.cli.variants import main, read_base
+from derivations.engine.ops import ACTIVATIONS
 
 from browser import page  # noqa: F401 (conftest's session browser)
 from test_numeric import numpy_backprop
@@ -182,7 +184,7 @@ def test_a_base_whose_draws_always_tie_names_the_rule_up_front(tmp_path, capsys,
 
 
 def load_problem_text() -> str:
-    from derivations.problem import HANDOUT
+    from derivations.engine.problem import HANDOUT
 
     return HANDOUT.read_text()
 
@@ -322,7 +324,7 @@ def accepted_sets(tmp_path_factory):
 
 @pytest.mark.parametrize("name", ACCEPTED)
 def test_every_keys_csv_value_is_correct_for_the_checker(accepted_sets, name):
-    from derivations.check import Checker
+    from derivations.teaching.check import Checker
 
     rows = list(csv.DictReader(open(accepted_sets[name] / "keys.csv", newline="")))
     assert len(rows) == ACCEPTED[name][1]
@@ -367,7 +369,7 @@ def test_every_keys_csv_value_is_correct_on_the_self_check_page(accepted_sets, p
 
 
 def test_selfcheck_pages_are_written(tmp_path):
-    pytest.importorskip("derivations.selfcheck")
+    pytest.importorskip("derivations.outputs.selfcheck")
     out = _run(tmp_path, "2", "sc", "--jobs", "1")
     for student in ("001", "002"):
         assert (out / student / "selfcheck.html").exists()
@@ -492,7 +494,7 @@ def test_the_sphinx_extension_builds_a_variants_page(tmp_path):
     key = next(csv.DictReader(open(out / "keys.csv", newline="")))
     src = tmp_path / "src"
     src.mkdir()
-    (src / "conf.py").write_text('extensions = ["myst_parser", "derivations.sphinxext"]\nmyst_enable_extensions = ["dollarmath"]\n')
+    (src / "conf.py").write_text('extensions = ["myst_parser", "derivations.sphinx.extension"]\nmyst_enable_extensions = ["dollarmath"]\n')
     (src / "index.md").write_text("# Variant\n\nH1 {deriv}`forward.H[1]`, gradient {deriv}`grad.w_b11`.\n")
     build = subprocess.run([sys.executable, "-m", "sphinx", "-W", "-q", "-D",
                             f"derivations_problem={(out / '001' / 'problem.toml').resolve()}", str(src), str(tmp_path / "site")],

@@ -19,8 +19,8 @@ import pytest
 from sympy import Rational, latex
 
 from derivations import evaluate, load_problem
-from derivations.handout import layout
-from derivations.printing import decimal_text
+from derivations.notation.printing import decimal_text
+from derivations.teaching.handout import layout
 
 ROOT = Path(__file__).resolve().parents[1]
 COUNTED = Path(__file__).with_name("counted_build.py")  # python -m sphinx, counting the derivations it makes
@@ -140,8 +140,8 @@ def test_mazur_page_shows_his_network_every_number_derived(sites):
     each as the derivation writes it; the page is not part of the students' worksheet build."""
     from sympy import Rational
 
-    from derivations.problem import HANDOUT
-    from derivations.solution import Notation
+    from derivations.engine.problem import HANDOUT
+    from derivations.teaching.solution import Notation
 
     solution, worksheet = sites
     html = (solution / "mazur.html").read_text(encoding="utf-8")

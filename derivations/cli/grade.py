@@ -10,7 +10,7 @@ of ``keys.csv``) or by the page's label (``H_1``, ``∇Y_1``, ``∂Y_1/∂O_2``,
 ``dL/dY_1``, ``dY_1/dO_2``, ``dL/dw^b_21``, ``loss``). Other columns (a name, a time stamp) are ignored, with a
 note.
 
-Each student's answers go to :class:`derivations.check.Checker` for their own ``problem.toml``, all at once,
+Each student's answers go to :class:`derivations.teaching.check.Checker` for their own ``problem.toml``, all at once,
 so a step done right from the student's own wrong earlier answer *follows*. Each blank gets one verdict:
 ``correct``, ``follows``, ``wrong`` (the catalogued mistakes it matches are named), ``not answered`` (an
 empty cell) or ``not a number`` (a formula such as ``=1+1``, a word: read by pattern, never evaluated).
@@ -24,8 +24,8 @@ blanks are every key of ``keys.csv`` and every other blank the responses have a 
 **Output.** ``grades.csv`` (``--out``): ``id``, the roster's other columns, ``score``, ``maximum``,
 ``percent``, ``mistakes`` (``name (key, key); ...``) and one verdict column per graded blank, ready for a
 gradebook import that maps the ``id`` column. Every text cell is made formula-safe
-(:func:`derivations.files.spreadsheet_cell`). ``report.html`` (``--report``, default next to ``--out``): the
-class report (:mod:`derivations.report`). Both are written through a temporary file and renamed; the
+(:func:`derivations.outputs.files.spreadsheet_cell`). ``report.html`` (``--report``, default next to ``--out``): the
+class report (:mod:`derivations.cli.report`). Both are written through a temporary file and renamed; the
 responses file is only read.
 
 **Bad input.** Each of these is one line on stderr and in the report, and the rest of the class is graded: an
@@ -38,7 +38,7 @@ every row and every graded blank's column was graded, 1 when some could not be, 
 responses file, no ``id`` column, no answer column, an unreadable ``keys.csv``, bad options): one line, nothing
 written.
 
-**Limits** (refused before any work, :mod:`derivations.responses`): a responses file of at most 4 MiB, at
+**Limits** (refused before any work, :mod:`derivations.cli.responses`): a responses file of at most 4 MiB, at
 most 1000 rows and 500 columns. Each student costs one checker for their
 variant (their derivation and the mistakes' derivations): 0.1 to 0.4 s of one core, measured on a shared
 2-core machine (``benchmarks/grade.py``); from :data:`PARALLEL_FROM` students on, every core works
@@ -63,9 +63,10 @@ from pathlib import Path
 
 from sympy import Rational
 
-from . import cli_io, reading
-from .errors import ProblemError
-from .files import spreadsheet_cell, write_atomic
+from ..engine import reading
+from ..engine.errors import ProblemError
+from ..outputs.files import spreadsheet_cell, write_atomic
+from . import cli_io
 from .report import number
 from .responses import Roster, Row, read_responses, read_roster
 
@@ -121,13 +122,13 @@ def parse_weights(specs: list, keys: list, resolve) -> dict:
 def labels(checker) -> dict:
     """``{key: label}``: each blank's name as the page writes it (``H_1``, ``∇Y_1``, ``∂ℒ/∂w^b_21``).
 
-    >>> from derivations.check import Checker
-    >>> from derivations.problem import load_problem
+    >>> from derivations.teaching.check import Checker
+    >>> from derivations.engine.problem import load_problem
     >>> names = labels(Checker(load_problem()))
     >>> names["forward.H[1]"], names["backward.dL_dY[2]"], names["grad.w_b21"], names["forward.loss"]
     ('H_1', '∇Y_2', '∂ℒ/∂w^b_21', 'ℒ')
     """
-    from .selfcheck import _label  # the self-check page's names, so both speak alike
+    from ..outputs.selfcheck import _label  # the self-check page's names, so both speak alike
 
     return {key: _label(key, expr, checker.d) for key, expr in checker.blanks.items()}
 
@@ -220,8 +221,8 @@ def grade(responses_path, folder, follows=Rational(1), weight_specs=(), progress
     core from :data:`PARALLEL_FROM` students on, else this one). Raises
     :class:`ProblemError` for unusable input; every row that cannot be graded is a line in
     :attr:`Result.problems`."""
-    from .check import Checker
-    from .problem import load_problem
+    from ..engine.problem import load_problem
+    from ..teaching.check import Checker
 
     folder = Path(folder)
     if not folder.is_dir():
@@ -310,8 +311,8 @@ def judge(job: tuple) -> dict:
     Returns plain data (it may come back from a worker process): ``variant`` (the file's variant id),
     ``marks`` (``{key: (verdict, text, [mistake names], [keys it follows from])}`` for the graded keys),
     ``unread`` (``{key: text}``: not numbers) and ``empty`` (graded keys left empty), or ``error``."""
-    from .check import Checker
-    from .problem import load_problem
+    from ..engine.problem import load_problem
+    from ..teaching.check import Checker
     from .variants import variant_id
 
     path, cells, keys = job
@@ -375,7 +376,7 @@ def _map(fn, jobs: list, workers: int):
 
 def _page_order(checker, keys: list) -> list:
     """``keys`` in the order the page first shows them (keys the page does not show: after, as given)."""
-    from .handout import layout
+    from ..teaching.handout import layout
 
     try:
         page = layout(checker.values)

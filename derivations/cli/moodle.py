@@ -9,10 +9,10 @@ that number, below it. The figures are SVG files inside the question (``@@PLUGIN
 (the page with every blank filled, and the key insight's answer) is the general feedback, shown after the
 attempt.
 
-**Tolerances**, the checker's (:mod:`derivations.check`): a value with a short exact decimal (at most 12
+**Tolerances**, the checker's (:mod:`derivations.teaching.check`): a value with a short exact decimal (at most 12
 significant digits, as ``keys.csv`` writes it) is the field's answer with tolerance 0, compared exactly; a
 transcendental value (a softmax of unequal logits) is its 12-digit decimal with the checker's relative
-tolerance for that blank (:data:`derivations.check.REL_TOL`, 1/1000, or narrower where a catalogued mistake
+tolerance for that blank (:data:`derivations.teaching.check.REL_TOL`, 1/1000, or narrower where a catalogued mistake
 lies closer); a rational without a short decimal (1/3) gets ``REL_TOL``, since a Moodle field takes no
 fraction. A Moodle tolerance is absolute: it is written as the relative one times the value.
 
@@ -29,7 +29,7 @@ import html
 from decimal import Decimal
 from pathlib import Path
 
-from .handout import Display, Figure, Heading, LatexMath, Prose, Slot, layout, to_latex
+from ..teaching.handout import Display, Figure, Heading, LatexMath, Prose, Slot, layout, to_latex
 
 SIGNIFICANT = 12  # digits of a field's answer that is not an exact short decimal
 
@@ -60,8 +60,8 @@ def answer(value, tolerance) -> tuple:
     """
     from sympy import Rational
 
-    from .check import REL_TOL, numeric
-    from .printing import decimal_text
+    from ..notation.printing import decimal_text
+    from ..teaching.check import REL_TOL, numeric
 
     if isinstance(value, Rational):
         text = decimal_text(value)
@@ -77,7 +77,7 @@ def answer(value, tolerance) -> tuple:
 def blank_answers(values, page=None) -> list:
     """``[(key, answer, tolerance)]``, one per blank of the worksheet (``page``, default the problem's layout),
     in the page's order."""
-    from .check import Checker, at_values, blanks
+    from ..teaching.check import Checker, at_values, blanks
 
     page = page or layout(values)
     exprs = blanks(values.derivation)
@@ -149,7 +149,7 @@ def _figure_name(block: Figure) -> str:
 def question_html(values, data: bytes | None = None) -> tuple:
     """``(worksheet HTML with cloze fields, key HTML, {file name: SVG})`` of one variant; ``data``: its
     problem file's bytes (whose hash is the variant id the page prints)."""
-    from .figures import network_svg
+    from ..outputs.figures import network_svg
 
     page = layout(values, data=data)
     answers = blank_answers(values, page)
@@ -244,10 +244,10 @@ def exercise_name(base_source) -> str:
 def write_quiz(out, students: list, base_source) -> Path:
     """Write ``out/moodle.xml`` from each student's ``out/<id>/problem.toml`` (``students``: their ids, in the
     roster's order); returns its path."""
-    from .files import write_atomic
-    from .handout import problem_id  # the variant's identifier (variants.variant_id, which imports this module)
-    from .problem import load_problem
-    from .values import evaluate
+    from ..outputs.files import write_atomic
+    from ..teaching.handout import problem_id  # the variant's identifier (variants.variant_id, which imports this module)
+    from ..engine.problem import load_problem
+    from ..engine.values import evaluate
 
     out = Path(out)
     exercise = exercise_name(base_source)

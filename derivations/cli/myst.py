@@ -4,7 +4,7 @@ MyST runs ``derivations-myst`` (or ``python -m derivations.myst``) once without 
 spec (:func:`spec`, JSON on stdout), then once per role or directive of a page, ``--role NAME`` or
 ``--directive NAME``, with the parsed node as JSON on stdin; the plugin writes the MyST AST nodes that replace
 it on stdout. The names and options are the Sphinx extension's, the checks, messages and content are
-:mod:`derivations.content`'s; this module only builds MyST nodes (``inlineMath``, ``math``, ``table``,
+:mod:`derivations.outputs.content`'s; this module only builds MyST nodes (``inlineMath``, ``math``, ``table``,
 ``admonition``, ``image``, ``link``, ``code``).
 
 - **Problem**: ``:problem: path.toml`` on a directive, relative to the project root (the folder MyST runs
@@ -110,7 +110,7 @@ class Call:
     """One role or directive of a page: what MyST sent, the project root, the mode, where files go."""
 
     def __init__(self, kind: str, name: str, data: dict, root: Path, worksheet: bool):
-        from .content import Request
+        from ..outputs.content import Request
 
         self.kind, self.name, self.data, self.root, self.worksheet = kind, name, data, root, worksheet
         arg = data.get("arg")
@@ -124,15 +124,15 @@ class Call:
         return problem_file(self.root, self.request.options.get("problem"), self.name)
 
     def values(self):
-        from .problem import load_problem
-        from .values import evaluate
+        from ..engine.problem import load_problem
+        from ..engine.values import evaluate
 
         path, data = self.problem()
         return evaluate(load_problem(path if data is not None else None))
 
     def file(self, name: str, data: bytes) -> str:
         """Write ``data`` under the build's files (once: the name holds its hash); its URL from the root."""
-        from .files import write_atomic
+        from ..outputs.files import write_atomic
 
         stem, _, ext = name.rpartition(".")
         name = f"{stem}-{hashlib.sha256(data).hexdigest()[:12]}.{ext}"
@@ -158,10 +158,10 @@ def _unquoted(value: str) -> str:
 def problem_file(root: Path, name: str | None, directive: str) -> tuple:
     """``(path, bytes)`` of the problem a call names (see :func:`derivations_myst.problem_path`); the
     handout's with bytes None."""
-    from .content import DerivError
-    from .problem import HANDOUT
+    from ..engine.problem import HANDOUT
+    from ..outputs.content import DerivError
 
-    from .content import SHIPPED, shipped_problem
+    from ..outputs.content import SHIPPED, shipped_problem
 
     if name and str(name).strip().startswith(SHIPPED):
         path = shipped_problem(str(name).strip())  # the Sphinx extension's check and message
@@ -174,14 +174,14 @@ def problem_file(root: Path, name: str | None, directive: str) -> tuple:
 
 
 def role(call: Call) -> list:
-    from .content import role_tex
+    from ..outputs.content import role_tex
 
     return [{"type": "inlineMath", "value": role_tex(call.values(), str(call.data.get("body") or ""), call.worksheet)}]
 
 
 def directive(call: Call) -> list:
-    from . import content
-    from .content import DerivError
+    from ..outputs import content
+    from ..outputs.content import DerivError
 
     name, req, ws = call.name, call.request, call.worksheet
     if name == "deriv-problem":
@@ -228,8 +228,8 @@ def directive(call: Call) -> list:
 
 def theorem(values, req) -> list:
     """An admonition: the statement and assumptions, each checked step, the verdict (as in Sphinx)."""
-    from . import content
-    from .printing import claim_tex
+    from ..notation.printing import claim_tex
+    from ..outputs import content
 
     th, part = content.theorem(values, req)
     body = [paragraph(text(th.statement)), paragraph(strong("Assumptions: "), text("; ".join(th.assumptions) + "."))]
@@ -255,7 +255,7 @@ def theorem(values, req) -> list:
 def handout(call: Call, values) -> list:
     """The paper handout's page, block by block (:func:`content.handout`): headings, paragraphs with inline
     math, display math, the path diagrams as SVG images, the key insight's answer in a dropdown."""
-    from .content import handout as blocks
+    from ..outputs.content import handout as blocks
 
     _, data = call.problem()
     inline = {"text": text, "strong": strong, "math": lambda tex: {"type": "inlineMath", "value": tex}}
@@ -278,8 +278,8 @@ def handout(call: Call, values) -> list:
 
 def pdfs(call: Call, values) -> list:
     """Links to the problem's worksheet and answer key as PDFs (the worksheet only, in a worksheet build)."""
-    from .handout import problem_id
-    from .pdf import render_pdf
+    from ..outputs.pdf import render_pdf
+    from ..teaching.handout import problem_id
 
     call.request.no_argument()
     _, data = call.problem()
@@ -297,9 +297,9 @@ def run(kind: str, name: str, data: dict, root: Path | None = None, worksheet: b
         key: str | None = None) -> list:
     """The nodes for one call, stored in the cache under ``key`` (computed if None; ``""``: not stored). A
     page's mistake becomes an error node and one line on stderr, never an exception."""
-    from .content import DerivError
-    from .errors import ProblemError
-    from .files import write_atomic
+    from ..engine.errors import ProblemError
+    from ..outputs.content import DerivError
+    from ..outputs.files import write_atomic
 
     root = Path(root or os.getcwd())
     worksheet = worksheet_mode() if worksheet is None else worksheet

@@ -2,7 +2,7 @@
 
 Bad input gets one line on stderr naming the field and what was expected, and exit status 2. Output that
 cannot be written is one line and exit 1; a reader that stops early (``| head``) ends it quietly, exit 0
-(see :mod:`derivations.cli_io`).
+(see :mod:`derivations.cli.cli_io`).
 """
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ import os
 import stat
 import sys
 
+from ..engine.problem import ProblemError
 from . import cli_io
-from .problem import ProblemError
 
 FORMATS = ("text", "markdown", "latex", "json", "pdf", "python")
 PAPERS = ("a4", "letter")
@@ -62,7 +62,7 @@ def _fail(message: str) -> int:
 
 def _is_input(output: str, config: str | None) -> bool:
     """Is ``-o`` the problem file itself (the same file by any name: a symbolic or hard link)?"""
-    from .problem import HANDOUT
+    from ..engine.problem import HANDOUT
 
     try:
         return os.path.samefile(output, config if config is not None else HANDOUT)
@@ -75,7 +75,7 @@ def _write(path: str | None, data) -> int:
 
     A regular file is replaced in one step (through a symbolic link, its target): an interrupted run leaves the
     old file or the new one, never half of one."""
-    from .files import write_atomic
+    from ..outputs.files import write_atomic
 
     if path is None:
         cli_io.write(data)
@@ -109,12 +109,12 @@ def main(argv: list[str] | None = None) -> int:
     if args.output is not None and _is_input(args.output, args.config):
         return _fail(f"-o/--output: {args.output!r} is the problem file this run reads; refusing to overwrite an input "
                      "(choose another file)")
-    from .derive import derive
-    from .problem import load_problem
-    from .render import key_insight, to_json, to_latex, to_markdown, to_text
-    from .solution import worked_solution
-    from .theorems import theorems_for
-    from .values import Values
+    from ..engine.derivation import derive
+    from ..engine.problem import load_problem
+    from ..engine.theorems import theorems_for
+    from ..engine.values import Values
+    from ..outputs.render import key_insight, to_json, to_latex, to_markdown, to_text
+    from ..teaching.solution import worked_solution
 
     try:
         problem = load_problem(args.config)
@@ -127,7 +127,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         values = Values(derivation)
         if args.format == "python":  # BackProp.py, the derivation as a NumPy script
-            from .export import to_python
+            from ..outputs.export import to_python
 
             script = to_python(values)
     except ProblemError as err:
@@ -152,18 +152,18 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _handout(args, values) -> int:
-    """The handout's page (:mod:`derivations.handout`): a worksheet or answer key, as PDF or text."""
+    """The handout's page (:mod:`derivations.teaching.handout`): a worksheet or answer key, as PDF or text."""
     from pathlib import Path
 
-    from . import handout
+    from ..teaching import handout
 
-    from .problem import HANDOUT
+    from ..engine.problem import HANDOUT
 
     # The identifier hashes the file; the handout's own file (named or not) is identified by its problem.
     data = Path(args.config).read_bytes() if args.config and Path(args.config).resolve() != HANDOUT.resolve() else None
     try:
         if args.format == "pdf":
-            from .pdf import render_pdf
+            from ..outputs.pdf import render_pdf
 
             return _write(args.output, render_pdf(values, args.worksheet, args.paper, data=data))
         page = handout.layout(values, data=data)

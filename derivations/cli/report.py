@@ -1,4 +1,4 @@
-"""The class report of a graded class (:func:`derivations.grade.grade`): one self-contained HTML file.
+"""The class report of a graded class (:func:`derivations.cli.grade.grade`): one self-contained HTML file.
 
 It opens offline, from ``file://``: no script, no font, no style sheet from elsewhere; the plots are inline
 SVG drawn by matplotlib, with text as text (``svg.fonttype`` ``none``) and their ids salted and dated by
@@ -37,7 +37,7 @@ def number(v: Rational) -> str:
     >>> number(Rational(27)), number(Rational(53, 2)), number(Rational(1, 3))
     ('27', '26.5', '0.3333')
     """
-    from .printing import decimal_text
+    from ..notation.printing import decimal_text
 
     text = decimal_text(v)
     if text is not None and ("." not in text or len(text.split(".")[1]) <= 4):

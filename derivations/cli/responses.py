@@ -17,8 +17,8 @@ import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import reading
-from .errors import ProblemError
+from ..engine import reading
+from ..engine.errors import ProblemError
 
 MAX_BYTES = 4 * 1024 * 1024
 MAX_ROWS = 1000
@@ -40,14 +40,14 @@ class Roster:
 
 
 def read_roster(folder: Path) -> Roster:
-    """``DIR/keys.csv`` as :mod:`derivations.variants` writes it: ``id``, the roster's columns, ``variant``,
+    """``DIR/keys.csv`` as :mod:`derivations.cli.variants` writes it: ``id``, the roster's columns, ``variant``,
     the graded keys."""
     path = folder / "keys.csv"
     text = _read_text(path, "--variants", what="keys.csv")[0]
     rows = list(csv.reader(io.StringIO(text, newline="")))
     if not rows or not rows[0] or rows[0][0] != "id" or "variant" not in rows[0]:
         raise ProblemError("--variants", f"{reading.path_text(path)}: expected the keys.csv that python -m "
-                                         "derivations.variants writes (a header id, ..., variant, keys)")
+                                         "derivations.cli.variants writes (a header id, ..., variant, keys)")
     header = rows[0]
     at = header.index("variant")
     roster = Roster([], header[1:at], {}, {}, header[at + 1:])

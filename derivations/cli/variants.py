@@ -9,7 +9,7 @@ number N for N anonymous variants (ids ``001`` ... ``N``). For each student the 
 ``DIR/<id>/problem.toml``, ``worksheet.pdf``, ``key.pdf`` and ``selfcheck.html``, and ``DIR/keys.csv``: one
 row per student with every graded value, each one the checker accepts back. It overwrites only what it
 wrote itself (``DIR/manifest.sha256``), one run at a time, and replaces the set in one short step
-(:mod:`derivations.manifest`).
+(:mod:`derivations.outputs.manifest`).
 
 **What stays, what is drawn.** The base problem (``--config``, default the handout's) fixes the structure:
 widths, activation, loss, the weights the page asks for (the handout's ``w_b11``, ``w_b21``, ``w_a11``) and
@@ -70,12 +70,13 @@ from pathlib import Path
 
 from sympy import Integer, Rational
 
-from . import cli_io, reading
-from .errors import ProblemError
-from .files import spreadsheet_cell, write_atomic
-from .manifest import MANIFEST, Folder
-from .ops import ACTIVATIONS, LOSSES
-from .problem import HANDOUT, Problem, make_problem, problem_from_dict
+from ..engine import reading
+from ..engine.errors import ProblemError
+from ..engine.ops import ACTIVATIONS, LOSSES
+from ..engine.problem import HANDOUT, Problem, make_problem, problem_from_dict
+from ..outputs.files import spreadsheet_cell, write_atomic
+from ..outputs.manifest import MANIFEST, Folder
+from . import cli_io
 
 PROG = "python -m derivations.variants"
 
@@ -127,7 +128,7 @@ class Base:
     def symmetric(self) -> bool:
         """Is the symmetric init part of the lesson (the base's init is symmetric, with more than one hidden
         unit: a single unit is trivially symmetric)?"""
-        from .theorems import symmetric
+        from ..engine.theorems import symmetric
 
         return self.problem.n_hidden > 1 and symmetric(self.problem)
 
@@ -356,8 +357,8 @@ def _hidden_rule(base: Base, act, H) -> list:
 def lesson_zero(base: Base, problem: Problem, key: str) -> bool:
     """Does the lesson say that the gradient of ``key`` (``w_a11``) is exactly 0? The symmetric init's first
     layer when the last layer's rows are equal (the key insight), or a weight of a unit asked to be dead."""
-    from .derive import parse_param
-    from .theorems import last_rows_equal
+    from ..engine.derivation import parse_param
+    from ..engine.theorems import last_rows_equal
 
     w = parse_param(key, problem)
     unit = w.i if w.layer == 0 else w.j
@@ -369,8 +370,8 @@ def lesson_zero(base: Base, problem: Problem, key: str) -> bool:
 def broken_rules(base: Base, problem: Problem, values=None) -> list:
     """The rules ``problem`` breaks, one line each (empty: a well-behaved variant). Cheap rules first: the
     derivation is evaluated only for a draw whose pre-activations pass."""
-    from .solution import default_params
-    from .values import evaluate
+    from ..engine.values import evaluate
+    from ..teaching.solution import default_params
 
     out = _hidden_rule(base, ACTIVATIONS[problem.activation], _hidden(problem))
     if out:
@@ -410,7 +411,7 @@ def _every_value(v) -> list:
 
 
 def _number(v) -> str:
-    from .printing import decimal_text
+    from ..notation.printing import decimal_text
 
     text = decimal_text(v)
     return text if text is not None else f'"{v}"'
@@ -445,7 +446,7 @@ def variant_toml(base: Base, p: Problem) -> str:
 
 def variant_id(text: str) -> str:
     """The printed identifier: the hash of the problem file (as :func:`handout.problem_id` computes it)."""
-    from .handout import problem_id
+    from ..teaching.handout import problem_id
 
     return problem_id(None, text.encode("utf-8"))
 
@@ -509,7 +510,7 @@ def verify(values) -> None:
         close(f"backward.{key}", values.backward[key], ref[key])
     for name, m in values.gradients.items():
         close(f"grad.{name}", m.tolist(), ref[name])
-    from .theorems import last_rows_equal, symmetric, theorems_for
+    from ..engine.theorems import last_rows_equal, symmetric, theorems_for
 
     if symmetric(p):
         for th in theorems_for(p):
@@ -530,7 +531,7 @@ def verify(values) -> None:
 def graded(values) -> list:
     """``[(column, exact value)]``: every value the page grades, by its :meth:`Values.lookup` key (the
     forward steps, ∇Y, the softmax Jacobian, ∇O, the green path's ∇L_1, and the asked gradients)."""
-    from .solution import default_params
+    from ..teaching.solution import default_params
 
     f, b = values.forward, values.backward
     out = []
@@ -546,7 +547,7 @@ def graded(values) -> list:
 
 
 def shown(values, v, tolerance=None) -> str:
-    """A graded value as ``keys.csv`` writes it, a value :mod:`derivations.check` and the self-check page
+    """A graded value as ``keys.csv`` writes it, a value :mod:`derivations.teaching.check` and the self-check page
     accept back: a rational exactly (its decimal when short, else the fraction, as the key shows ``1/3``);
     any other value to :data:`KEY_DIGITS` significant digits, or more where the checker's ``tolerance`` on
     that blank (relative; narrowed near a catalogued mistake) needs more.
@@ -560,7 +561,7 @@ def shown(values, v, tolerance=None) -> str:
 
     from sympy import Float
 
-    from .printing import decimal_text
+    from ..notation.printing import decimal_text
 
     if isinstance(v, Rational):
         text = decimal_text(v)
@@ -726,11 +727,11 @@ def render_pages(values, text: str, fmt: str, paper: str = "a4") -> dict:
     hash of its problem file ``text``."""
     data = text.encode("utf-8")
     if fmt == "pdf":
-        from .pdf import render_pdf
+        from ..outputs.pdf import render_pdf
 
         return {"worksheet.pdf": render_pdf(values, True, paper, data=data),
                 "key.pdf": render_pdf(values, False, paper, data=data)}
-    from . import handout
+    from ..teaching import handout
 
     page = handout.layout(values, data=data)
     if fmt == "md":
@@ -755,9 +756,9 @@ def _draw_one(student: str) -> tuple:
 def _write_one(job: tuple) -> tuple:
     """Read back the variant's problem file, derive it, verify it, then write its pages (into the run's
     staging folder); returns its row of ``keys.csv``, every value one the checker accepts back."""
-    from .check import Checker
-    from .selfcheck import page_html
-    from .values import evaluate
+    from ..engine.values import evaluate
+    from ..outputs.selfcheck import page_html
+    from ..teaching.check import Checker
 
     student, text, who = job
     base, out = _WORKER["base"], _WORKER["out"]
@@ -834,7 +835,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--paper", choices=("a4", "letter"), default="a4", help="paper size of the PDFs (default a4)")
     p.add_argument("--jobs", type=_jobs, default=None, metavar="N", help="processes (default: the number of cores)")
     p.add_argument("--moodle", action="store_true",
-                   help="also write DIR/moodle.xml: one Moodle cloze question per variant (derivations.moodle)")
+                   help="also write DIR/moodle.xml: one Moodle cloze question per variant (derivations.cli.moodle)")
     return p
 
 

@@ -2,10 +2,10 @@
 
 Every quantity of the handout is a SymPy symbol (``H_1``, ``w^a_11``, ``∇O_2``) whose definition refers only
 to its neighbouring layer, so the derivation grows linearly with the network. The forward pass applies each
-operation of :mod:`derivations.ops` in order; the backward pass walks the same list in reverse once,
+operation of :mod:`derivations.engine.ops` in order; the backward pass walks the same list in reverse once,
 multiplying each operation's local derivatives into the gradient of its input (micrograd's loop):
 
->>> from derivations.problem import load_problem
+>>> from derivations.engine.problem import load_problem
 >>> d = derive(load_problem())
 >>> d.definitions[d.symbols.node("H")[0]]
 w^a_11*x_1 + w^a_12*x_2 + w^a_13*x_3
@@ -100,7 +100,7 @@ def parse_param(name, problem: Problem) -> Param:
     """A parameter from its name: ``w_b21``, ``w^b_21``, ``w_b[2,1]``, ``W_b[2,1]``, ``b_a3`` or ``b_a[3]``
     (1-based).
 
-    >>> from derivations.problem import load_problem
+    >>> from derivations.engine.problem import load_problem
     >>> parse_param("w_a11", load_problem())
     Param(layer=0, kind='weight', i=0, j=0)
     """
@@ -637,7 +637,7 @@ def derive(problem: Problem) -> Derivation:
     """Derive every forward quantity and the gradient of every parameter, symbolically; once per problem
     and process (the same problem, by content, gives the same :class:`Derivation`).
 
-    >>> from derivations.problem import load_problem
+    >>> from derivations.engine.problem import load_problem
     >>> derive(load_problem()) is derive(load_problem())
     True
     """

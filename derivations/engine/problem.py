@@ -30,7 +30,7 @@ from . import reading
 from .errors import ProblemError
 from .ops import ACTIVATIONS, DEFAULT_ACTIVATION, DEFAULT_LOSS, DEFAULT_OUTPUT, LOSSES, OUTPUTS
 
-HANDOUT = Path(__file__).with_name("problems") / "handout.toml"
+HANDOUT = Path(__file__).parents[1] / "problems" / "handout.toml"
 
 LETTERS = "abcdefghijklmnopqrstuvwxyz"
 
@@ -196,7 +196,7 @@ def parse_number(value, field: str) -> Rational:
     """An exact number from a TOML value: an integer, a float (by its decimal text) or a string.
 
     Strings may be decimals (``"0.9"``, ``"-3"``, ``"1e-2"``) or fractions (``"9/10"``); nothing else
-    is accepted, and nothing is ever evaluated. The rules and limits are :func:`derivations.reading.parse_number`'s.
+    is accepted, and nothing is ever evaluated. The rules and limits are :func:`derivations.engine.reading.parse_number`'s.
 
     >>> parse_number(0.1, "x"), parse_number("9/10", "x"), parse_number("-3", "x")
     (1/10, 9/10, -3)
@@ -361,7 +361,7 @@ def _size(v: Rational) -> str:
     >>> _size(Rational(1000001)), _size(Rational(-4000001, 2)), _size(Rational(10**59 + 1))
     ('1000001', '-2000000.5', 'about 1e59')
     """
-    from .printing import decimal_text
+    from ..notation.printing import decimal_text
 
     text = decimal_text(v) if v.q != 1 else str(v.p)
     if text and len(text) <= 24:

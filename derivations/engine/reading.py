@@ -138,7 +138,7 @@ def parse_number(value, field: str) -> Rational:
     >>> parse_number("1/0", "data.x[1]")
     Traceback (most recent call last):
     ...
-    derivations.errors.ProblemError: data.x[1]: expected a number, got '1/0' (division by zero)
+    derivations.engine.errors.ProblemError: data.x[1]: expected a number, got '1/0' (division by zero)
     """
     if isinstance(value, bool):
         raise ProblemError(field, f"expected a number, got {str(value).lower()}")
@@ -201,13 +201,13 @@ def kind(value) -> str:
 def read_toml(path: str | Path, field: str = "config") -> dict:
     """Read a TOML file within the limits above; floats stay text (:class:`TomlFloat`).
 
-    >>> from derivations.problem import HANDOUT
+    >>> from derivations.engine.problem import HANDOUT
     >>> read_toml(HANDOUT)["data"]["x"]
     [0.9, 0.5, 0.1]
     >>> read_toml("/dev/null")
     Traceback (most recent call last):
     ...
-    derivations.errors.ProblemError: config: expected a regular TOML file, but /dev/null is a device
+    derivations.engine.errors.ProblemError: config: expected a regular TOML file, but /dev/null is a device
     """
     return parse_toml(read_bytes(path, field), path_text(path), field)
 
@@ -215,7 +215,7 @@ def read_toml(path: str | Path, field: str = "config") -> dict:
 def read_bytes(path: str | Path, field: str = "config") -> bytes:
     """A regular file's bytes, at most ``MAX_FILE_BYTES`` of them (never a FIFO, device or directory).
 
-    >>> from derivations.problem import HANDOUT
+    >>> from derivations.engine.problem import HANDOUT
     >>> len(read_bytes(HANDOUT)) < 1000
     True
     """

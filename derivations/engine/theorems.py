@@ -24,7 +24,7 @@ from functools import lru_cache
 
 from sympy import Add, Expr, Float, Function, Integer, KroneckerDelta, Rational, Symbol, expand, exp, simplify, together
 
-from .derive import Derivation, count_nodes, derive, pair
+from .derivation import Derivation, count_nodes, derive, pair
 from .ops import ACTIVATIONS, DEFAULT_OUTPUT, LOSSES
 from .problem import LETTERS, Problem, bias_name, weight_name
 

@@ -20,7 +20,7 @@ from dataclasses import replace
 import mpmath
 from sympy import ImmutableMatrix, Rational
 
-from .derive import derive
+from .derivation import derive
 from .problem import Problem, load_problem
 from .values import Numeric
 

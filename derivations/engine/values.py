@@ -1,7 +1,7 @@
 """Exact values of every quantity at a problem's numbers, and a fast numeric evaluator of the same
 derivation (for training runs and cross-checks).
 
->>> from derivations.problem import load_problem
+>>> from derivations.engine.problem import load_problem
 >>> v = evaluate(load_problem())
 >>> v.forward["H"][0], v.forward["O"][0], v.forward["Y"][0], v.forward["loss"]
 (3/20, 3/50, 1/2, 1/4)
@@ -18,10 +18,10 @@ import re
 from sympy import Expr, Float, Integer
 from sympy.core.parameters import evaluate as unevaluated_when
 
-from .derive import KEPT, Derivation, count_nodes, derive, parse_param
+from .derivation import KEPT, Derivation, count_nodes, derive, parse_param
 from .errors import ProblemError
-from .reading import quote
 from .problem import Problem, bias_name, weight_name
+from .reading import quote
 
 PRECISION = 50  # digits of the decimals shown and exported
 # The layered decimals are computed with GUARD digits more than shown. A value far smaller than its parents
@@ -61,7 +61,7 @@ class Values:
 
     def __init__(self, derivation: Derivation, leaves: dict | None = None, exact: bool = True):
         """``exact=False``: a transcendental value is kept as its decimal only (rational values stay exact)
-        and :attr:`gradients` is left empty, for a mistake's derivation, which :mod:`derivations.check`
+        and :attr:`gradients` is left empty, for a mistake's derivation, which :mod:`derivations.teaching.check`
         compares numerically, blank by blank."""
         self.derivation = d = derivation
         p, sy = d.problem, d.symbols
@@ -358,7 +358,7 @@ def evaluate(problem_or_derivation) -> Values:
     """Exact values of everything at the problem's numbers; once per derivation of :func:`derive` (a
     derivation with mistake ``rules`` is evaluated afresh).
 
-    >>> from derivations.problem import load_problem
+    >>> from derivations.engine.problem import load_problem
     >>> evaluate(load_problem()) is evaluate(derive(load_problem()))
     True
     """
@@ -382,7 +382,7 @@ def evaluate(problem_or_derivation) -> Values:
 def grad(problem_or_derivation, name: str) -> Expr:
     """The exact gradient of one parameter.
 
-    >>> from derivations.problem import load_problem
+    >>> from derivations.engine.problem import load_problem
     >>> grad(load_problem(), "w_b21")
     3/80
     """

@@ -1,6 +1,6 @@
 """What a page's roles and directives show, for any front end: one set of option checks, one set of messages.
 
-The Sphinx extension (:mod:`derivations.sphinxext`) and the MyST-MD plugin (:mod:`derivations.myst`) parse a
+The Sphinx extension (:mod:`derivations.sphinx.extension`) and the MyST-MD plugin (:mod:`derivations.cli.myst`) parse a
 directive into a :class:`Request` (its name, argument and options as the page wrote them), call the functions
 here, and only turn the result (LaTeX strings, table cells, an SVG, a theorem) into their own nodes. A page's
 mistake is a :class:`DerivError`: one line naming the directive, the option and what was expected.
@@ -14,7 +14,7 @@ mistake is a :class:`DerivError`: one line naming the directive, the option and 
 >>> Request("deriv-gradient", ["w_b21"], {"show": "most"}).choice("show", SHOW, "sum")
 Traceback (most recent call last):
 ...
-derivations.content.DerivError: deriv-gradient: :show: expected one of sum, paths, closed, expanded, all, got 'most'
+derivations.outputs.content.DerivError: deriv-gradient: :show: expected one of sum, paths, closed, expanded, all, got 'most'
 """
 
 from __future__ import annotations
@@ -80,7 +80,7 @@ class Request:
 
     def weight(self, values, what="weight (like w_b21)"):
         """The argument as a parameter of the problem (``w_b21``, ``b_a1``)."""
-        from .errors import ProblemError
+        from ..engine.errors import ProblemError
 
         name = self.argument(what=what)
         try:
@@ -103,8 +103,8 @@ class Request:
 
     def learning_rate(self, default: str = "0.5"):
         """``:lr:``, a learning rate: a short decimal or fraction, read exactly, above 0 and at most MAX_LR."""
-        from .errors import ProblemError
-        from .problem import parse_number
+        from ..engine.errors import ProblemError
+        from ..engine.problem import parse_number
 
         text = str(self.options.get("lr", default)).strip()
         try:
@@ -119,7 +119,7 @@ class Request:
 def shipped_problem(name: str):
     """The path of ``derivations:NAME.toml``, a problem shipped with the package (``derivations:mazur.toml``,
     Mazur's worked example)."""
-    from .problem import HANDOUT
+    from ..engine.problem import HANDOUT
 
     shipped = sorted(p.name for p in HANDOUT.parent.glob("*.toml"))
     if name[len(SHIPPED):] not in shipped:
@@ -131,9 +131,9 @@ def shipped_problem(name: str):
 def role_tex(values, text: str, worksheet: bool) -> str:
     """LaTeX for ``{deriv}`KEY``` / ``{deriv}`KEY | exact``` (``| both``); a blank on a worksheet unless
     the key is the problem's own data or a formula."""
-    from .errors import ProblemError
+    from ..engine.errors import ProblemError
+    from ..teaching.solution import BLANK
     from .render import inline_tex
-    from .solution import BLANK
 
     key, _, style = (part.strip() for part in text.partition("|"))
     try:
@@ -146,7 +146,7 @@ def role_tex(values, text: str, worksheet: bool) -> str:
 def step_tex(values, request: Request, worksheet: bool) -> list:
     """``deriv-step STEP``: a section of the worked solution, one display formula per line (only that section
     is built)."""
-    from .solution import section, section_keys
+    from ..teaching.solution import section, section_keys
 
     key = request.argument(section_keys(values), "step")
     return [line.tex_aligned(worksheet) for line in section(values, key).lines]
@@ -155,7 +155,7 @@ def step_tex(values, request: Request, worksheet: bool) -> list:
 def gradient_tex(values, request: Request, worksheet: bool) -> list:
     """``deriv-gradient WEIGHT``: its path sum with numbers (``:show: sum``), its paths, its closed forms; one
     display formula per line."""
-    from .solution import Notation, gradient_section
+    from ..teaching.solution import Notation, gradient_section
 
     w = request.weight(values)
     show = request.choice("show", SHOW, "sum")
@@ -171,8 +171,8 @@ def descent_tex(values, request: Request, worksheet: bool) -> list:
     """``deriv-descent``: one gradient-descent step, ``w − η ∂ℒ/∂w`` for each parameter (``:params:`` keys
     separated by spaces, default every weight, at most MAX_PARAMS), ``:lr:`` the learning rate (default 0.5);
     one display formula per line, blank on a worksheet."""
-    from .errors import ProblemError
-    from .solution import descent_section
+    from ..engine.errors import ProblemError
+    from ..teaching.solution import descent_section
 
     request.no_argument()
     lr = request.learning_rate()
@@ -189,9 +189,9 @@ def descent_tex(values, request: Request, worksheet: bool) -> list:
 def gradient_rows(values, request: Request, worksheet: bool) -> list:
     """``deriv-gradients``: one row of LaTeX cells per parameter under :data:`GRADIENT_HEADER`: the gradient,
     its closed form in the layers' quantities, the handout's bracket, and the value (blank on a worksheet)."""
-    from .printing import tex
+    from ..notation.printing import tex
+    from ..teaching.solution import BLANK
     from .render import inline_tex
-    from .solution import BLANK
 
     request.no_argument()
     d = values.derivation
@@ -211,7 +211,7 @@ def gradient_rows(values, request: Request, worksheet: bool) -> list:
 
 def theorem(values, request: Request):
     """``deriv-theorem NAME``: the theorem and which part to show (``:part: all | statement | proof``)."""
-    from . import theorems as T
+    from ..engine import theorems as T
 
     p = values.problem
     proved = {t.key: t for t in T.theorems_for(p)}
@@ -239,7 +239,7 @@ def step_display(step) -> str | None:
 
 def verdict_text(th) -> str:
     """How the theorem was established, in words: proved (symbolic) or checked numerically."""
-    from . import theorems as T
+    from ..engine import theorems as T
 
     return {T.PROVED: "proved by SymPy (a symbolic identity)",
             T.NUMERIC: "checked numerically (not a proof)",
@@ -247,14 +247,14 @@ def verdict_text(th) -> str:
 
 
 def handout(values, request: Request, worksheet: bool, data: bytes | None = None) -> list:
-    """``deriv-handout``: the paper handout's page (:func:`derivations.handout.layout`; ``data`` the problem
+    """``deriv-handout``: the paper handout's page (:func:`derivations.teaching.handout.layout`; ``data`` the problem
     file's bytes, for its identifier) as blocks any front end draws: ``("heading", text)``, ``("math", tex)``,
     ``("figure", svg, caption)`` and ``("paragraph", parts, answer)`` with parts ``("text", s)``,
     ``("strong", s)``, ``("math", tex)``. On a worksheet every blank of the paper and no derived value (the
     diagrams without labels or tooltips, the key insight's answer left out); ``answer`` marks that answer on
     the solution."""
+    from ..teaching.handout import Display, Figure, Heading, Prose, layout, to_latex
     from .figures import network_svg
-    from .handout import Display, Figure, Heading, Prose, layout, to_latex
 
     request.no_argument()
     out = []
@@ -296,8 +296,8 @@ def training(values, request: Request):
     """``deriv-training``: ``(svg, caption, problem)``: the problem's initialization against a seeded random
     one, trained with the engine's gradients; the caption states both final losses (checked numerically, not
     proved); ``problem`` is the one trained (its samples are shown below the figure when there are several)."""
+    from ..engine.theorems import symmetric
     from .figures import training_curves, training_svg
-    from .theorems import symmetric
 
     problem, steps, lr, seed = training_options(values, request)
     curves = training_curves(problem, steps, float(lr), seed)
@@ -320,7 +320,7 @@ def training(values, request: Request):
 def training_options(values, request: Request) -> tuple:
     """``deriv-training``'s options, checked before any training: ``(problem, steps, lr, seed)``, the problem
     being the page's or the xor data set (``:data: xor``)."""
-    from .training import MAX_STEPS, xor_problem
+    from ..engine.training import MAX_STEPS, xor_problem
 
     request.no_argument()
     lr = request.learning_rate()
@@ -338,7 +338,7 @@ def training_options(values, request: Request) -> tuple:
 
 def data_rows(problem) -> tuple:
     """The problem's samples as a table: ``(header, rows)`` of text cells."""
-    from .printing import decimal_text
+    from ..notation.printing import decimal_text
 
     header = ["sample"] + [f"x_{j + 1}" for j in range(problem.n_in)] + [f"y_{i + 1}" for i in range(problem.n_out)]
     rows = [[str(k + 1)] + [decimal_text(v) or str(v) for v in (*x, *y)] for k, (x, y) in enumerate(zip(problem.xs, problem.ys))]

@@ -30,12 +30,12 @@ from sympy import Expr, Float, IndexedBase, Integer, MatrixSymbol, OneMatrix, Ra
 from sympy.printing.numpy import NumPyPrinter
 from sympy.printing.precedence import precedence
 
-from . import __version__
-from .errors import ProblemError
-from .printing import decimal_text, text
-from .problem import LETTERS, bias_name, weight_name
-from .solution import default_params, section
-from .values import Values, backward_keys
+from .. import __version__
+from ..engine.errors import ProblemError
+from ..engine.problem import LETTERS, bias_name, weight_name
+from ..engine.values import Values, backward_keys
+from ..notation.printing import decimal_text, text
+from ..teaching.solution import default_params, section
 
 # The tolerance of the script's self-check (float64 against the exact values), as in the tests' NumPy oracle.
 RTOL, ATOL = 1e-9, 1e-12

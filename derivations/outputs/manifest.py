@@ -29,8 +29,8 @@ import shutil
 import signal
 from pathlib import Path
 
-from . import reading
-from .errors import ProblemError
+from ..engine import reading
+from ..engine.errors import ProblemError
 from .files import write_atomic
 
 MANIFEST = "manifest.sha256"

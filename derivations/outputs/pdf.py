@@ -18,8 +18,8 @@ import re
 import tempfile
 from pathlib import Path
 
-from .errors import ProblemError
-from .handout import Display, Figure, Heading, Layout, Prose, layout, to_typst, typst_string
+from ..engine.errors import ProblemError
+from ..teaching.handout import Display, Figure, Heading, Layout, Prose, layout, to_typst, typst_string
 
 PAPERS = {"a4": "a4", "letter": "us-letter"}
 ANSWER_COLOUR = "#1a4fa0"

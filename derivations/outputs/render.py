@@ -14,10 +14,10 @@ import math
 from mpmath.libmp import libmpf as mlib
 from sympy import Expr, Float, Rational, latex, sstr
 
-from .problem import weight_name
-from .reading import quote as _shown
-from .solution import Solution
-from .values import Values, backward_keys, forward_keys
+from ..engine.problem import weight_name
+from ..engine.reading import quote as _shown
+from ..engine.values import Values, backward_keys, forward_keys
+from ..teaching.solution import Solution
 
 
 # Exact forms of transcendental values grow with the network (every softmax output appears in every
@@ -108,7 +108,7 @@ def to_json_dict(values: Values, theorems: list | None = None, detailed: bool = 
     if not one:
         out["forward"]["losses"] = _tree(values.forward["losses"], values)
     if theorems is not None:
-        from .theorems import symmetric
+        from ..engine.theorems import symmetric
 
         out["symmetric"] = symmetric(p)
         out["theorems"] = [th.as_dict(detailed) for th in theorems]
@@ -178,7 +178,7 @@ def _escape(text: str) -> str:
 def key_insight(values: Values, theorems: list, fmt: str = "text", detailed: bool = False) -> list[str]:
     """The handout's last question answered for this problem: the gradient of ``W_a``, why, and the
     theorems that apply with their verdicts (every proof step when ``detailed``)."""
-    from .theorems import GENERAL_ARGUMENT, last_rows_equal, layer_symmetric, symmetric
+    from ..engine.theorems import GENERAL_ARGUMENT, last_rows_equal, layer_symmetric, symmetric
 
     p = values.problem
     ga = values.gradients["W_a"]
@@ -229,7 +229,7 @@ def key_insight(values: Values, theorems: list, fmt: str = "text", detailed: boo
                       + f" ({s.method})" for s in th.steps]
             lines += [f"      - {note}" for note in th.notes]
     if detailed:
-        from .theorems import MAX_TRAINING_WEIGHTS
+        from ..engine.theorems import MAX_TRAINING_WEIGHTS
 
         if symmetric(p) and p.n_weights > MAX_TRAINING_WEIGHTS:
             lines.append(f"  (The numeric training run is not done above {MAX_TRAINING_WEIGHTS} parameters, this network "
@@ -263,9 +263,9 @@ def inline_tex(values: Values, key: str, style: str = "decimal") -> str:
     >>> inline_tex(v, "grad.w_b11"), inline_tex(v, "grad.w_b11", "exact"), inline_tex(v, "forward.H[1]")
     ('-0.0375', '- \\\\frac{3}{80}', '0.15')
     """
-    from .errors import ProblemError
-    from .printing import tex
-    from .solution import Notation
+    from ..engine.errors import ProblemError
+    from ..notation.printing import tex
+    from ..teaching.solution import Notation
 
     group, _, rest = key.strip().partition(".")
     d = values.derivation
@@ -278,7 +278,7 @@ def inline_tex(values: Values, key: str, style: str = "decimal") -> str:
             w = d.weight(rest)
         except ProblemError as err:
             raise ProblemError("key", f"{err.expected} (in {_shown(key)})") from None
-        from .solution import MAX_EXPANDED
+        from ..teaching.solution import MAX_EXPANDED
 
         if group == "expanded" and d.expanded_size(w) > MAX_EXPANDED:
             raise ProblemError("key", f"the closed form of {_shown(rest)} in the weights has about {d.expanded_size(w)} "

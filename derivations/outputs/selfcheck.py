@@ -4,7 +4,7 @@ One self-contained HTML file (no network, no server: it works from ``file://``).
 answers: it carries the problem's given numbers (printed on the worksheet anyway), every quantity's local
 formula and every catalogued mistake's changed formulas, printed from SymPy by its JavaScript code printer,
 and computes the true values, the follow-through and the mistakes' values from them, as
-:class:`derivations.check.Checker` does in Python.
+:class:`derivations.teaching.check.Checker` does in Python.
 
 Contract (for tests and other tools): each blank is ``<input data-key="KEY">`` (KEY as in the checker's
 answers file; a blank the page repeats, as ``H_1`` in Steps 1 and 2, is ``KEY#2``, ``KEY#3``...), and its
@@ -34,10 +34,10 @@ from pathlib import Path
 from sympy import Function, Piecewise, Symbol
 from sympy.printing.jscode import jscode
 
-from .check import REL_TOL, Checker, blanks, definition
+from ..teaching.check import REL_TOL, Checker, blanks, definition
+from ..teaching.handout import Display, Figure, Heading, LatexMath, Prose, Slot, layout
+from ..teaching.mistakes import ONE_PATH, TRANSPOSED
 from .figures import _node_id, columns, network_svg
-from .handout import Display, Figure, Heading, LatexMath, Prose, Slot, layout
-from .mistakes import ONE_PATH, TRANSPOSED
 
 NOTICE = ("For practice only: this page checks your answers in your browser, from formulas it carries. A "
           "determined student can compute the answers from the page's code; graded work uses the printed "
@@ -310,15 +310,15 @@ def write_page(values, path, data: bytes | None = None, student: tuple | None = 
 def _build_finished(app, exception) -> None:
     if exception is not None or app.builder.format != "html":
         return
-    from .problem import load_problem
-    from .values import evaluate
+    from ..engine.problem import load_problem
+    from ..engine.values import evaluate
 
     from sphinx.util import logging
 
-    from .errors import ProblemError
+    from ..engine.errors import ProblemError
 
     name = app.config.derivations_problem
-    mathjax = "_static/mathjax/tex-chtml.js" if "derivations.offline_math" in app.extensions else None
+    mathjax = "_static/mathjax/tex-chtml.js" if "derivations.sphinx.offline_math" in app.extensions else None
     try:
         path = Path(app.srcdir) / name if name else None
         problem = load_problem(path)
@@ -330,7 +330,7 @@ def _build_finished(app, exception) -> None:
 
 def setup(app):
     """A Sphinx extension (added by conf.py with ``-t selfcheck``): ``selfcheck.html`` in the HTML output."""
-    app.setup_extension("derivations.sphinxext")
+    app.setup_extension("derivations.sphinx.extension")
     app.connect("build-finished", _build_finished)
     return {"version": "1", "parallel_read_safe": True, "parallel_write_safe": True}
 

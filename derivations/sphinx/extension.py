@@ -1,7 +1,7 @@
 """Sphinx extension: every formula and number on a course page comes from the derivation.
 
 A thin adapter over the public API: it parses options, calls the library and returns docutils nodes
-(real ``math`` / ``math_block`` nodes from ``sympy.latex``). Add ``"derivations.sphinxext"`` to
+(real ``math`` / ``math_block`` nodes from ``sympy.latex``). Add ``"derivations.sphinx.extension"`` to
 ``extensions``. What a page can write (MyST):
 
 - ``{deriv}`forward.Y[1]``` inline value (``| exact`` for the exact form, ``| both``);
@@ -40,10 +40,11 @@ from sphinx.util import logging
 from sphinx.util.docutils import SphinxDirective, SphinxRole
 from sphinx.util.osutil import relative_uri
 
-from . import __version__, reading
-from . import content
-from .content import DerivError, Request
-from .problem import HANDOUT, ProblemError
+from .. import __version__
+from ..engine import reading
+from ..engine.problem import HANDOUT, ProblemError
+from ..outputs import content
+from ..outputs.content import DerivError, Request
 
 logger = logging.getLogger(__name__)
 
@@ -133,8 +134,8 @@ def _hashes(env) -> dict:
 def values_for(env, name: str | Path | None = None):
     """The derivation's exact values for a page's problem (a name as :func:`problem_path` takes it, or a
     resolved ``Path``), derived once per file content."""
-    from .problem import problem_from_dict
-    from .values import evaluate
+    from ..engine.problem import problem_from_dict
+    from ..engine.values import evaluate
 
     path = name if isinstance(name, Path) else problem_path(env, name)
     data, digest = problem_data(env, path)
@@ -336,7 +337,7 @@ class GradientTableDirective(DerivDirective):
 
 class HandoutDirective(DerivDirective):
     """``deriv-handout``: the paper handout's page for the page's problem, block by block, from
-    :func:`derivations.handout.layout`: on a worksheet every blank of the paper (and no derived value, the
+    :func:`derivations.teaching.handout.layout`: on a worksheet every blank of the paper (and no derived value, the
     diagrams without labels or tooltips, no answer), on the solution the same places filled in and the
     key-insight answer in a dropdown."""
 
@@ -380,7 +381,7 @@ class TheoremDirective(DerivDirective):
     option_spec = {**DerivDirective.option_spec, "part": directives.unchanged}
 
     def build(self, values):
-        from .printing import claim_tex
+        from ..notation.printing import claim_tex
 
         th, part = content.theorem(values, self.request())
         statement = [nodes.paragraph("", th.statement),
@@ -433,7 +434,7 @@ def visit_network_html(self, node):
 def visit_network_latex(self, node):
     import hashlib
 
-    from .pdf import svg_to_pdf
+    from ..outputs.pdf import svg_to_pdf
 
     name = f"derivations-network-{hashlib.sha256(node['svg'].encode()).hexdigest()[:12]}.pdf"
     path = Path(self.builder.outdir) / name
@@ -456,9 +457,9 @@ class PdfsDirective(DerivDirective):
     only, in a worksheet build). The PDFs are typeset by Typst into the HTML output at the end of the build."""
 
     def build(self, values):
-        from .handout import problem_id
+        from ..teaching.handout import problem_id
 
-        from .handout import layout
+        from ..teaching.handout import layout
 
         self.request().no_argument()
         path = problem_path(self.env, self.options.get("problem"))
@@ -502,7 +503,7 @@ def collect_pdfs(app, doctree, docname):
             node["refuri"] = app.builder.get_relative_uri(docname, target)
 
 
-# Roles of this extension with no MyST-MD counterpart (derivations.myst): {deriv-link} rewrites links to a
+# Roles of this extension with no MyST-MD counterpart (derivations.cli.myst): {deriv-link} rewrites links to a
 # Sphinx builder's page URIs (html, dirhtml, singlehtml), which a MyST site does not have.
 SPHINX_ONLY_ROLES = ("deriv-link",)
 # Files a build writes beside its pages (not pages themselves), which a page may link with {deriv-link}.
@@ -546,10 +547,10 @@ def write_pdfs(app, exception):
     """Typeset the noted PDFs into the HTML output."""
     if exception is not None or app.builder.format != "html":
         return
-    from .pdf import render_pdf
-    from .values import evaluate
+    from ..engine.values import evaluate
+    from ..outputs.pdf import render_pdf
 
-    from .problem import problem_from_dict
+    from ..engine.problem import problem_from_dict
 
     for folder, (path, worksheet, location) in sorted(getattr(app, "_derivations_pdfs", {}).items()):
         path = Path(path)

@@ -4,7 +4,7 @@ The MathJax files come from the PyPI package ``sphinx-mathjax-offline`` (MathJax
 extra). That package's own extension copies all of its 24 MB into every build and does not declare itself
 parallel-safe (so ``-j 2`` would warn); this one copies only what the CommonHTML output needs at run time
 (about 7.6 MB: the ``tex-chtml.js`` component, the TeX extensions it autoloads, its web fonts, and the
-menu's accessibility modules) and is parallel-safe. Add ``"derivations.offline_math"`` to ``extensions``.
+menu's accessibility modules) and is parallel-safe. Add ``"derivations.sphinx.offline_math"`` to ``extensions``.
 
 The page then loads ``_static/mathjax/tex-chtml.js``: no URL outside the site, also when opened as
 ``file://`` with no network.
@@ -19,7 +19,7 @@ from pathlib import Path
 from sphinx.errors import ExtensionError
 from sphinx.util.fileutil import copy_asset
 
-from . import __version__
+from .. import __version__
 
 PACKAGE = "sphinx-mathjax-offline"  # its import name has hyphens: found by spec, never imported
 COMPONENT = "tex-chtml.js"
@@ -32,11 +32,11 @@ def mathjax_dir() -> Path:
     """The packaged MathJax directory (``.../sphinx-mathjax-offline/static/mathjax``)."""
     spec = importlib.util.find_spec(PACKAGE)
     if spec is None or not spec.submodule_search_locations:
-        raise ExtensionError(f"derivations.offline_math: the package {PACKAGE!r} is not installed "
+        raise ExtensionError(f"derivations.sphinx.offline_math: the package {PACKAGE!r} is not installed "
                              "(pip install -e '.[docs]')")
     path = Path(next(iter(spec.submodule_search_locations))) / "static" / "mathjax"
     if not (path / COMPONENT).is_file():
-        raise ExtensionError(f"derivations.offline_math: {path / COMPONENT} not found in {PACKAGE!r}")
+        raise ExtensionError(f"derivations.sphinx.offline_math: {path / COMPONENT} not found in {PACKAGE!r}")
     return path
 
 

@@ -5,7 +5,7 @@ A :class:`Layout` is an ordered list of blocks (:class:`Heading`, :class:`Prose`
 :class:`Frac`, :class:`Vec`, :class:`Under`, ...) in which every number the student reads or writes is a
 :class:`Slot`: *given* (printed on the worksheet, as on the paper) or an *answer* (a blank on the worksheet,
 filled on the key). Three printers write the same tree as Typst math, LaTeX math and plain text; every
-number comes from :class:`derivations.values.Values`.
+number comes from :class:`derivations.engine.values.Values`.
 
 >>> from derivations import evaluate, load_problem
 >>> page = layout(evaluate(load_problem()))
@@ -29,7 +29,7 @@ from pathlib import Path
 
 from sympy import Add, Function, Integer, KroneckerDelta, Mul, Pow, Rational, Symbol, exp, factor_terms, log
 
-from .errors import ProblemError
+from ..engine.errors import ProblemError
 
 # -- the math tree -----------------------------------------------------------------------------------
 
@@ -571,7 +571,7 @@ def from_sympy(expr, names: dict) -> object:
     >>> print(to_text(from_sympy(2 * (Y - y) / 3, {Y: sym("Y", 1), y: sym("y", 1)}), False))
     2/3·(Y_1 − y_1)
     """
-    from .ops import ReLU, relu_step
+    from ..engine.ops import ReLU, relu_step
 
     def go(e, parent=None):
         if e in names:
@@ -632,7 +632,7 @@ def from_sympy(expr, names: dict) -> object:
 
 def _function_name(e) -> str:
     """How a one-argument function prints in text: ``tanh``, ``LeakyReLU'``."""
-    from .printing import text
+    from ..notation.printing import text
 
     shown = text(e)
     return shown[: shown.index("(")] if "(" in shown else type(e).__name__
@@ -658,7 +658,7 @@ def _check(problem) -> None:
 
 def _local_formulas(problem):
     """The activation's and the loss's local derivatives, as the engine's layers define them."""
-    from .ops import ACTIVATIONS, LOSSES
+    from ..engine.ops import ACTIVATIONS, LOSSES
 
     return ACTIVATIONS[problem.activation], LOSSES[problem.loss]
 

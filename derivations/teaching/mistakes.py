@@ -9,7 +9,7 @@ that later steps follow from: *the transposed weight in ∇L* (a square ``W_b``'
 place of its column) and *the unnormalised softmax* (``Y_k = e^O_k``, a softmax output only).
 
 >>> from sympy import ImmutableMatrix
->>> from derivations.problem import make_problem
+>>> from derivations.engine.problem import make_problem
 >>> square = make_problem((2, 2, 2), "relu", "mse", (1, 2), (1, 0), [ImmutableMatrix([[1, 2], [3, 4]])] * 2)
 >>> [m.name for m in catalogue(square) if "transposed" in m.name]
 ['backward-weight-transposed', 'weight-transposed']
@@ -17,12 +17,12 @@ place of its column) and *the unnormalised softmax* (``Y_k = e^O_k``, a softmax 
 Nothing here names an activation or a loss: what a mistake needs to know comes from the registry
 (``Loss.factor``, ``Loss.mean``, ``Activation.can_die``, ``Output.elementwise``).
 
->>> from derivations.problem import load_problem
+>>> from derivations.engine.problem import load_problem
 >>> [m.name for m in catalogue(load_problem())]  # doctest: +NORMALIZE_WHITESPACE
 ['loss-factor-1/N', 'loss-factor-1', 'loss-no-mean', 'gradient-sign', 'softmax-cross-term-dropped',
  'softmax-cross-term-sign', 'softmax-skipped', 'softmax-unnormalised', 'activation-derivative-one',
  'activation-derivative-at-zero', 'weight-wrong-end', 'weight-transposed', 'one-path-only']
->>> from derivations.values import Values
+>>> from derivations.engine.values import Values
 >>> Values(variant(load_problem(), "loss-factor-1/N")).lookup("backward.dL_dY[1]")
 -1/4
 """
@@ -33,9 +33,9 @@ from dataclasses import dataclass, field
 
 from sympy import Eq, Integer, Piecewise, Rational, exp
 
-from .derive import Derivation, Symbols
-from .ops import ACTIVATIONS, LOSSES, OUTPUTS
-from .problem import Problem
+from ..engine.derivation import Derivation, Symbols
+from ..engine.ops import ACTIVATIONS, LOSSES, OUTPUTS
+from ..engine.problem import Problem
 
 ONE_PATH = "one-path-only"
 TRANSPOSED = "weight-transposed"

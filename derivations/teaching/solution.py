@@ -2,9 +2,9 @@
 
 A solution is a list of :class:`Section` s; each holds :class:`Line` s, and a line is a chain of sides joined
 by ``=`` or ``≈`` (``H_1 = 0.1·0.9 + 0.1·0.5 + 0.1·0.1 = 0.15``). Every side is a SymPy expression, written
-by the printers of :mod:`derivations.printing` as text or LaTeX; the formulas come from the registry of
-:mod:`derivations.ops` applied to symbols (the general form) and to numbers (the substitution), so the two
-can never disagree. The numbers all come from :class:`derivations.values.Values`.
+by the printers of :mod:`derivations.notation.printing` as text or LaTeX; the formulas come from the registry of
+:mod:`derivations.engine.ops` applied to symbols (the general form) and to numbers (the substitution), so the two
+can never disagree. The numbers all come from :class:`derivations.engine.values.Values`.
 
 >>> from derivations import evaluate, load_problem
 >>> sol = worked_solution(evaluate(load_problem()))
@@ -19,13 +19,13 @@ from dataclasses import dataclass, field
 from sympy import Add, Expr, Float, Function, Integer, Mul, Pow, Rational, Symbol, exp, latex
 from sympy.core.parameters import evaluate
 
-from .derive import Param
-from .ops import LOSSES
-from .printing import Num, Tagged, Words, applied, decimal_text
-from .printing import tex as tex_of
-from .problem import bias_name, weight_name
-from .printing import text as text_of
-from .values import Values
+from ..engine.derivation import Param
+from ..engine.ops import LOSSES
+from ..engine.problem import bias_name, weight_name
+from ..engine.values import Values
+from ..notation.printing import Num, Tagged, Words, applied, decimal_text
+from ..notation.printing import tex as tex_of
+from ..notation.printing import text as text_of
 
 DIGITS = 6
 MAX_EXPANDED = 20000  # nodes of a closed form in the weights written out; past it, its size is given instead

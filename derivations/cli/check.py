@@ -1,0 +1,141 @@
+"""The command line of :mod:`derivations.teaching.check`: ``python -m derivations.check``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from sympy import Rational
+
+from ..engine.errors import ProblemError
+from ..engine.reading import quote
+from ..teaching.check import Checker, MAX_NAMED, PROG, _short_decimal
+from . import cli_io
+
+
+# -- the command line ------------------------------------------------------------------------------------
+
+
+def _first(items: list, sep: str = ", ") -> str:
+    """The first ``MAX_NAMED`` items, and how many more: a message stays one short line."""
+    more = f" and {len(items) - MAX_NAMED} more" if len(items) > MAX_NAMED else ""
+    return sep.join(items[:MAX_NAMED]) + more
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):  # one line, as print's and variants', not argparse's usage block
+        self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
+
+
+def parser() -> argparse.ArgumentParser:
+    ap = _Parser(
+        prog=PROG, description="Check a student's answers to the handout step by step: correct, follows from "
+                               "their own earlier answers, or wrong with the mistake named.")
+    ap.add_argument("answers", help="a TOML file with one table [answers]: \"forward.H[1]\" = 0.15, ...")
+    ap.add_argument("--config", action=cli_io.Once, help="the problem (TOML); default: the handout's")
+    ap.add_argument("--format", choices=("text", "json"), action=cli_io.Once, help="text (default) or json")
+    ap.add_argument("--reveal", action="store_true", help="show the correct value of each answer")
+    return ap
+
+
+def _fail(message: str) -> int:
+    print(f"{PROG}: error: {message}", file=sys.stderr)
+    return 2
+
+
+def read_answers(path) -> dict:
+    """The ``[answers]`` table of a TOML file (anything else in the file is an error)."""
+    from ..engine.reading import read_toml
+
+    doc = read_toml(path, field="answers")
+    extra = [k for k in doc if k != "answers"]
+    if extra or not isinstance(doc.get("answers"), dict):
+        raise ProblemError("answers", "expected one table [answers] of \"KEY\" = number"
+                                      + (f", got also {', '.join(quote(k) for k in extra)}" if extra else ""))
+    if not doc["answers"]:  # "0 of 0 correct" would pass as all correct
+        raise ProblemError("answers", 'expected at least one answer in [answers], like "forward.H[1]" = 0.15; got none')
+    for k, v in doc["answers"].items():
+        if isinstance(v, (dict, list)):
+            raise ProblemError("answers", f"{quote(k)}: expected a number or a string like \"-3/80\", got a "
+                                          f"{'table' if isinstance(v, dict) else 'list'}")
+    return doc["answers"]
+
+
+def report_text(verdicts: dict, reveal: bool, note: str = "") -> str:
+    """The verdicts as text, one answer a line (explanations and notes indented under it); an exact correct
+    value is written ``= 3/20``, a decimal of a transcendental one ``≈ 0.5498``; ``note`` (the checker's)
+    last."""
+    lines = []
+    for key, v in verdicts.items():
+        head = f"{key} = {v.text or v.answer}: "
+        if v.verdict == "correct":
+            line = head + "correct" + (f" (within a relative {v.tolerance})" if v.tolerance is not None else "")
+            if v.note:
+                line += f" ({v.note})"
+        elif v.verdict == "follows":
+            mine = [f"{k} = {verdicts[k].text or verdicts[k].answer}" if k in verdicts else k for k in v.follows_from]
+            line = head + f"follows from your {', '.join(mine)} (this step is right; look earlier)"
+        elif v.mistakes:
+            line = head + "wrong: " + " / ".join(m.title for m in v.mistakes)
+            for m in v.mistakes:
+                line += f"\n    {m.explanation}\n    Hint: {m.hint}"
+        else:
+            line = head + "wrong (no catalogued mistake gives this value)"
+        if v.verdict != "correct" and v.note:
+            line += f"\n    Note: {v.note}."
+        if reveal and v.verdict != "correct":
+            line += f"\n    the correct value {exact_text(v.correct)}"
+        lines.append(line)
+    n = sum(v.verdict == "correct" for v in verdicts.values())
+    f = sum(v.verdict == "follows" for v in verdicts.values())
+    lines.append(f"{n} of {len(verdicts)} correct" + (f", {f} follow" if f else ""))
+    if note:
+        lines.append(f"note: {note}")
+    return "\n".join(lines) + "\n"
+
+
+def exact_text(v) -> str:
+    """``= 3/20`` for a rational value (``= 3/20 = 0.15`` where the decimal ends), ``≈ 0.549834`` else.
+
+    >>> exact_text(Rational(3, 20)), exact_text(Rational(1, 3))
+    ('= 3/20 = 0.15', '= 1/3')
+    """
+    if v.is_Rational:
+        q = v.q
+        while q % 2 == 0:
+            q //= 2
+        while q % 5 == 0:
+            q //= 5
+        if v.is_Integer or q != 1:
+            return f"= {v}"
+        return f"= {v} = {_short_decimal(v)}"
+    return f"≈ {_short_decimal(v)}"
+
+
+@cli_io.guard(PROG)
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    args.format = args.format or "text"
+    from ..engine.problem import load_problem
+
+    try:
+        problem = load_problem(args.config)
+        answers = read_answers(args.answers)
+        checker = Checker(problem)
+        verdicts = checker.check(answers)
+    except ProblemError as err:
+        return _fail(str(err))
+    if args.format == "json":
+        data = {"answers": {k: v.as_dict(args.reveal) for k, v in verdicts.items()},
+                "correct": sum(v.verdict == "correct" for v in verdicts.values()), "total": len(verdicts)}
+        if checker.note:
+            data["note"] = checker.note
+        cli_io.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+    else:
+        cli_io.write(report_text(verdicts, args.reveal, checker.note))
+    return 0 if all(v.verdict == "correct" for v in verdicts.values()) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

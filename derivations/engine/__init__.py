@@ -1,0 +1,1 @@
+"""The engine: reading a problem, the operation registry, the one reverse loop, values, theorems."""

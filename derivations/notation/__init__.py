@@ -1,0 +1,1 @@
+"""Notation: SymPy printers for text, LaTeX and NumPy code (they import nothing of the package)."""
