@@ -39,10 +39,10 @@ responses file, no ``id`` column, no answer column, an unreadable ``keys.csv``, 
 written.
 
 **Limits** (refused before any work, :mod:`derivations.cli.responses`): a responses file of at most 4 MiB, at
-most 1000 rows and 500 columns. Each student costs one checker for their
+most 400 rows and 500 columns. Each student costs one checker for their
 variant (their derivation and the mistakes' derivations): 0.1 to 0.4 s of one core, measured on a shared
 2-core machine (``benchmarks/grade.py``); from :data:`PARALLEL_FROM` students on, every core works
-(``--jobs N``), so the largest class takes about three minutes.
+(``--jobs N``), so the largest class takes about a minute (grade a larger class in several files).
 
 >>> marks = Marks(follows=Rational(1, 2))
 >>> marks.credit("grad.w_b21", "correct"), marks.credit("grad.w_b21", "follows"), marks.credit("grad.w_b21", "wrong")

@@ -1,6 +1,6 @@
 """Reading what a class hands in: the roster of a variants folder (``DIR/keys.csv``) and a responses CSV.
 
-Bounded before any work: a file of at most :data:`MAX_BYTES` (4 MiB), at most :data:`MAX_ROWS` (1000) rows
+Bounded before any work: a file of at most :data:`MAX_BYTES` (4 MiB), at most :data:`MAX_ROWS` (400) rows
 and :data:`MAX_COLUMNS` (500) columns. A spreadsheet's export is taken as it comes: UTF-8 (with or without a
 byte-order mark), UTF-16 by its byte-order mark, else Windows-1252 (with a note); ``,``, ``;`` or tab as the
 separator, read off the header (with ``;``, a decimal comma ``0,15`` reads as ``0.15``). A row that cannot be
@@ -21,7 +21,7 @@ from ..engine import reading
 from ..engine.errors import ProblemError
 
 MAX_BYTES = 4 * 1024 * 1024
-MAX_ROWS = 1000
+MAX_ROWS = 400  # a class of 400 is graded in about a minute on 2 cores; split a larger one
 MAX_COLUMNS = 500
 _DECIMAL_COMMA = re.compile(r"\s*[-+−]?\d*,\d+\s*")
 
