@@ -10,17 +10,11 @@ from sympy import Rational
 
 from ..engine.errors import ProblemError
 from ..engine.reading import quote
-from ..teaching.check import Checker, MAX_NAMED, PROG, _short_decimal
+from ..teaching.check import Checker, PROG, _short_decimal
 from . import cli_io
 
 
 # -- the command line ------------------------------------------------------------------------------------
-
-
-def _first(items: list, sep: str = ", ") -> str:
-    """The first ``MAX_NAMED`` items, and how many more: a message stays one short line."""
-    more = f" and {len(items) - MAX_NAMED} more" if len(items) > MAX_NAMED else ""
-    return sep.join(items[:MAX_NAMED]) + more
 
 
 class _Parser(argparse.ArgumentParser):

@@ -49,9 +49,16 @@ from .mistakes import ONE_PATH, TRANSPOSED, Mistake, catalogue
 
 REL_TOL = Rational(1, 1000)  # for transcendental values: answers rounded to 4 significant digits pass
 MAX_NAMED = 3  # problems of an answers file named in its one error line
+
 MAX_PATHS = 64  # "one path only" is looked for in a gradient of at most this many paths
 MAX_MISTAKE_COST = 600  # problem.cost up to which wrong answers are matched against the catalogued mistakes
 PROG = "python -m derivations.check"
+
+
+def _first(items: list, sep: str = ", ") -> str:
+    """The first ``MAX_NAMED`` items, and how many more: a message stays one short line."""
+    more = f" and {len(items) - MAX_NAMED} more" if len(items) > MAX_NAMED else ""
+    return sep.join(items[:MAX_NAMED]) + more
 
 
 # -- the blanks ------------------------------------------------------------------------------------------
