@@ -49,7 +49,6 @@ from .mistakes import ONE_PATH, TRANSPOSED, Mistake, catalogue
 
 REL_TOL = Rational(1, 1000)  # for transcendental values: answers rounded to 4 significant digits pass
 MAX_NAMED = 3  # problems of an answers file named in its one error line
-
 MAX_PATHS = 64  # "one path only" is looked for in a gradient of at most this many paths
 MAX_MISTAKE_COST = 600  # problem.cost up to which wrong answers are matched against the catalogued mistakes
 PROG = "python -m derivations.check"
