@@ -2,7 +2,6 @@
 exported and self-checked; every JSON float is the exact value correctly rounded (checked against a 60-digit
 mpmath backprop written apart from the tool, to 1e-9 relative), and values outside float64 carry text."""
 
-import json
 import subprocess
 import sys
 

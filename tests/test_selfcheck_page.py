@@ -3,7 +3,6 @@ a correct answer, the handout's named mistakes, a follow-through, keyboard use, 
 against the Python checker's on random problems."""
 
 import html
-import os
 import re
 from pathlib import Path
 

@@ -6,7 +6,6 @@ import argparse
 import json
 import sys
 
-from sympy import Rational
 
 from ..engine.errors import ProblemError
 from ..engine.reading import quote
@@ -92,6 +91,7 @@ def report_text(verdicts: dict, reveal: bool, note: str = "") -> str:
 def exact_text(v) -> str:
     """``= 3/20`` for a rational value (``= 3/20 = 0.15`` where the decimal ends), ``≈ 0.549834`` else.
 
+    >>> from sympy import Rational
     >>> exact_text(Rational(3, 20)), exact_text(Rational(1, 3))
     ('= 3/20 = 0.15', '= 1/3')
     """

@@ -407,10 +407,11 @@ def no_dead_layers(structure: Structure, tries: int = 20) -> Theorem:
         [f"{last}[i,j] = c_j", "every other parameter, x and y: a seeded exact point, all positive", structure.describe()],
     )
     rng = random.Random(0)
-    for _ in range(tries):
-        def draw():
-            return Rational(rng.randint(1, 9), 10)
 
+    def draw():
+        return Rational(rng.randint(1, 9), 10)
+
+    for _ in range(tries):
         leaves = {w: draw() for w in d.symbols.leaves()}
         c = [draw() for _ in range(Ls[-2])]
         leaves.update({sy.W[K][i, j]: c[j] for i in range(Ls[-1]) for j in range(Ls[-2])})

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import re
 
-from sympy import Add, AtomicExpr, Expr, Function, Integer, Mul, Pow, Rational, exp
+from sympy import Add, AtomicExpr, Expr, Function, Mul, Pow, Rational, exp
 from sympy.printing.latex import LatexPrinter
 from sympy.printing.precedence import PRECEDENCE, precedence
 from sympy.printing.str import StrPrinter

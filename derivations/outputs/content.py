@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import re
 
-THEOREMS = ("symmetry", "softmax_lemma", "dead_first_layer", "permanence", "random_breaks", "training_run")
 SHOW = ("sum", "paths", "closed", "expanded", "all")
 PARTS = ("all", "statement", "proof")
 GRADIENT_HEADER = ("parameter", "gradient", "written out", "value")

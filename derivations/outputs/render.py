@@ -12,7 +12,7 @@ import json
 import math
 
 from mpmath.libmp import libmpf as mlib
-from sympy import Expr, Float, Rational, latex, sstr
+from sympy import Expr, Float, latex, sstr
 
 from ..engine.problem import weight_name
 from ..engine.reading import quote as _shown
@@ -56,6 +56,7 @@ def _float(v: Expr, decimal) -> float | None:
     """The float nearest the exact value: a rational correctly rounded from its fraction, any other value
     from its 50-digit decimal (correctly rounded in all but the rarest ties); ``None`` beyond float64's range.
 
+    >>> from sympy import Rational
     >>> _float(Rational(-3, 80), None), _float(Rational(1, 10**320), None), _float(Rational(10**400), None)
     (-0.0375, 1e-320, None)
     """

@@ -34,7 +34,7 @@ from pathlib import Path
 from sympy import Function, Piecewise, Symbol
 from sympy.printing.jscode import jscode
 
-from ..teaching.check import REL_TOL, Checker, blanks, definition
+from ..teaching.check import REL_TOL, Checker, definition
 from ..teaching.handout import Display, Figure, Heading, LatexMath, Prose, Slot, layout
 from ..teaching.mistakes import ONE_PATH, TRANSPOSED
 from .figures import _node_id, columns, network_svg

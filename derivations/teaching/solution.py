@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from sympy import Add, Expr, Float, Function, Integer, Mul, Pow, Rational, Symbol, exp, latex
+from sympy import Add, Expr, Float, Function, Integer, Mul, Pow, Rational, Symbol, latex
 from sympy.core.parameters import evaluate
 
 from ..engine.derivation import Param
@@ -314,7 +314,7 @@ def _vector_name(values: Values, text: str, tex: str, s: int) -> Words:
 
 
 def _setup(n: Notation, values: Values) -> Section:
-    p, sy = values.problem, values.derivation.symbols
+    p = values.problem
     sec = Section("setup", t("Setup", "Setup"))
     for s in _samples(values):
         sup = f"^[{s + 1}]" if p.n_samples > 1 else ""
@@ -439,7 +439,7 @@ def _numbers(values: Values, exprs) -> dict:
 
 
 def _backward_section(n: Notation, values: Values) -> Section:
-    d, p, sy = values.derivation, values.problem, values.derivation.symbols
+    p, sy = values.problem, values.derivation.symbols
     loss = LOSSES[p.loss]
     sec = Section("backward", t("Backward pass: values used by all paths", r"\text{Backward pass}"))
     for s in _samples(values):
