@@ -226,26 +226,33 @@ def directive(call: Call) -> list:
     raise DerivError(f"unknown directive {name!r}; expected one of {', '.join(DIRECTIVES)}", "key")
 
 
+def _prose(words: str) -> list:
+    """Prose with formulas in the text notation as text and inline math nodes."""
+    from ..notation.printing import prose_parts
+
+    return [{"type": "inlineMath", "value": s} if kind == "math" else text(s) for kind, s in prose_parts(words)]
+
+
 def theorem(values, req) -> list:
     """An admonition: the statement and assumptions, each checked step, the verdict (as in Sphinx)."""
     from ..notation.printing import claim_tex
     from ..outputs import content
 
     th, part = content.theorem(values, req)
-    body = [paragraph(text(th.statement)), paragraph(strong("Assumptions: "), text("; ".join(th.assumptions) + "."))]
+    body = [paragraph(*_prose(th.statement)), paragraph(strong("Assumptions: "), *_prose("; ".join(th.assumptions) + "."))]
     if part == "proof":
         body = []
     if part != "statement":
         items = []
         for step in th.steps:
             item = [paragraph({"type": "inlineMath", "value": claim_tex(step.claim)}, text(": "),
-                              strong(step.status), text(f" ({step.method})"))]
+                              strong(step.status), *_prose(f" ({step.method})"))]
             tex = content.step_display(step)
             if tex:
                 item.append({"type": "math", "value": tex})
             items.append({"type": "listItem", "spread": True, "children": item})
         body.append({"type": "list", "ordered": False, "spread": False, "children": items})
-        body += [paragraph(text(note)) for note in th.notes]
+        body += [paragraph(*_prose(note)) for note in th.notes]
         steps = f"{len(th.steps)} step{'s' if len(th.steps) != 1 else ''} checked"
         body.append(paragraph(strong(f"Verdict: {content.verdict_text(th)}"), text(f" ({steps}).")))
     return [{"type": "admonition", "kind": "note", "class": "derivations-theorem",

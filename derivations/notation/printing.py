@@ -330,14 +330,14 @@ def tex(expr: Expr, names: dict | None = None) -> str:
 
 
 
-_NAME = re.compile(r"([A-Za-zαβη])((?:\^\(\d+\))?(?:\^\[\d+\])?(?:\^[a-z]'?)?)_(\{[^}]*\}|[a-z0-9,]+)")
+_NAME = re.compile(r"([A-Za-zαβηδ])((?:\^\(\d+\))?(?:\^\[\d+\])?(?:\^[a-z]'?)?)_(\{[^}]*\}|[a-z0-9,]+)")
 
 
 def _name_tex(m) -> str:
     base, sup, sub = m.group(1), m.group(2), m.group(3)
     sup = "".join(part for part in re.split(r"\^", sup) if part)
     sub = sub.strip("{}")
-    base = {"η": r"\eta", "β": r"\beta", "α": r"\alpha"}.get(base, base)
+    base = {"η": r"\eta", "β": r"\beta", "α": r"\alpha", "δ": r"\delta"}.get(base, base)
     return base + (f"^{{{sup}}}" if sup else "") + f"_{{{sub}}}"
 
 
@@ -366,3 +366,121 @@ def claim_tex(claim: str) -> str:
     for a, b in (("−", "-"), ("≠", r"\neq"), ("Σ_j", r"\sum_j"), ("Σ_i", r"\sum_i"), ("ℒ", r"\mathcal{L}"), ("Σ", r"\sum")):
         out = out.replace(a, b)
     return head + out + tail
+
+
+# -- prose with math in it: a theorem's statement, a caption, the key insight --------------------------------
+
+_STRONG = set("_^∂∇Σℒℓ←≠≈")  # a word with one of these is a formula
+_GREEK = set("ηβδ")
+_OPERATORS = {"=", "≠", "≈", "−", "+", "·", "×", "←", "→", "<", ">", "≤", "≥"}
+_SYMBOLS = set("bcijknxyHLOWYηβ")  # single letters that name a quantity ("a" is the article, unless "a,")
+_PUNCT = ",.;:"
+
+
+def _kind(word: str) -> str:
+    """``math`` (a formula on its own), ``op`` (an operator), ``num`` (a number), ``call`` (``softmax(O)``)
+    or ``text``."""
+    bare = word.rstrip(_PUNCT)
+    core = bare.strip("()")
+    if not core:
+        return "text"
+    if core in _OPERATORS:
+        return "op"
+    open_paren = bare.startswith("(") and bare.count("(") > bare.count(")")  # "(η symbolic)", "(δ_kj − Y_j)"
+    if any(c in _STRONG for c in core) and not (open_paren and not any(c in "_^∂∇" for c in core)):
+        return "math"
+    if open_paren:
+        return "text"
+    if len(core) == 1 and (core in _SYMBOLS or (core == "a" and word.endswith(","))) or core in _GREEK:
+        return "math"
+    if re.fullmatch(r"[-−]?[0-9.]+(e[-+]?[0-9]+)?", core):
+        return "num"
+    if re.fullmatch(r"[A-Za-z]+\([^()]*\)", bare):
+        return "call"
+    return "text"
+
+
+def math_tex(math: str) -> str:
+    r"""A formula in the handout's text notation as LaTeX.
+
+    >>> print(math_tex("∂ℒ/∂w^a_ij"))
+    \frac{\partial\mathcal{L}}{\partial w^{a}_{ij}}
+    >>> print(math_tex("W ← W − η ∂ℒ/∂W"))
+    W \leftarrow W - \eta\, \partial\mathcal{L}/\partial W
+    """
+    out = re.sub(r"([A-Za-z])_·([a-z])", r"\1_{\\cdot \2}", math)
+    out = _NAME.sub(lambda m: "\x00" + _name_tex(m) + "\x01", out)
+    out = re.sub("∂ℒ/∂\x00([^\x01]*)\x01", lambda m: rf"\frac{{\partial \mathcal{{L}}}}{{\partial {m.group(1)}}}", out)
+    out = re.sub("∂ℓ/∂\x00([^\x01]*)\x01", lambda m: rf"\frac{{\partial \ell}}{{\partial {m.group(1)}}}", out)
+    out = re.sub("∇\x00([^\x01]*)\x01", lambda m: rf"\nabla_{{{m.group(1)}}}", out)
+    out = out.replace("\x00", "").replace("\x01", "")
+    out = re.sub(r"η ∂", r"η \\, ∂", out)
+    out = re.sub(r"\b(softmax|ReLU|relu|tanh|sigmoid|softplus)\(", r"\\operatorname{\1}(", out)
+    for a, b in (("−", "-"), ("≠", r"\neq "), ("≈", r"\approx "), ("·", r"\cdot "), ("×", r"\times "),
+                 ("←", r"\leftarrow"), ("→", r"\to "), ("≤", r"\le "), ("≥", r"\ge "), ("Σ", r"\sum"),
+                 ("ℒ", r"\mathcal{L}"), ("ℓ", r"\ell "), ("∂", r"\partial "), ("∇", r"\nabla "), ("η", r"\eta"),
+                 ("β", r"\beta "), ("δ", r"\delta")):
+        out = out.replace(a, b)
+    return re.sub(r"\\(partial|nabla|eta|beta|delta|ell|cdot|leftarrow|to|le|ge|times|approx|neq) +(?=[\\{_^])",
+                  r"\\\1", out).replace("  ", " ")
+
+
+def prose_parts(text: str) -> list:
+    """``text`` cut into ``("text", words)`` and ``("math", latex)`` parts, so prose that names quantities in
+    the text notation (``∂ℒ/∂w^a_ij``, ``H = W_a x``) is typeset as math wherever it is shown: a formula
+    runs over words with math signs, the operators between them and the numbers and calls they apply to.
+
+    >>> prose_parts("equal gradients ∂ℒ/∂w^a_ij across i, for each j.")
+    [('text', 'equal gradients '), ('math', '\\\\frac{\\\\partial\\\\mathcal{L}}{\\\\partial w^{a}_{ij}}'), \
+('text', ' across '), ('math', 'i'), ('text', ', for each '), ('math', 'j'), ('text', '.')]
+    """
+    tokens = [t for t in re.split(r"(\s+)", text) if t]
+    words = [i for i, t in enumerate(tokens) if not t.isspace()]
+    kinds = {i: _kind(tokens[i]) for i in words}
+    for _ in range(3):  # an operator joins math beside it; a number or call joins an operator beside it
+        for n, i in enumerate(words):
+            before = kinds[words[n - 1]] if n else "text"
+            after = kinds[words[n + 1]] if n + 1 < len(words) else "text"
+            ends = tokens[words[n - 1]].rstrip(")")[-1:] in _PUNCT if n else True  # "j," ends a formula
+            if kinds[i] == "op" and ((before in ("math", "mop") and not ends) or after == "math"):
+                kinds[i] = "mop"
+            elif kinds[i] in ("num", "call") and ((before == "mop" and not ends) or (after == "mop" and
+                                                                                     not tokens[i].endswith(tuple(_PUNCT)))):
+                kinds[i] = "math"
+    parts: list = []
+    run: list = []
+
+    def flush():
+        math = "".join(run).strip()
+        run.clear()
+        trail = ""
+        while math and (math[-1] in _PUNCT or (math[-1] == ")" and math.count(")") > math.count("("))):
+            trail, math = math[-1] + trail, math[:-1]
+        lead = ""
+        while math.startswith("(") and math.count("(") > math.count(")"):
+            lead, math = lead + "(", math[1:]
+        parts.extend([("text", lead)] * bool(lead) + [("math", math_tex(math))] * bool(math) + [("text", trail)] * bool(trail))
+
+    for n, i in enumerate(words):
+        gap = tokens[words[n - 1] + 1:i] if n else tokens[:i]
+        math = kinds[i] in ("math", "mop")
+        if run and math and not tokens[words[n - 1]].rstrip(")")[-1:] in _PUNCT:
+            run.extend(gap)
+        else:
+            if run:
+                flush()
+            parts.extend(("text", g) for g in gap)
+        if math:
+            run.append(tokens[i])
+        else:
+            parts.append(("text", tokens[i]))
+    if run:
+        flush()
+    parts.extend(("text", t) for t in tokens[words[-1] + 1:] if words)
+    merged: list = []
+    for kind, s in parts:
+        if merged and merged[-1][0] == kind == "text":
+            merged[-1] = ("text", merged[-1][1] + s)
+        else:
+            merged.append((kind, s))
+    return merged

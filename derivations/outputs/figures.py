@@ -85,7 +85,7 @@ def network_svg(values: Values, weight=None, colour: str = "red", labels: bool =
     radius = 17 if tallest <= 8 else 12
     step = 130 if len(cols) <= 6 else 110
     width, top = step * len(cols) + 40, 40
-    height = top * 2 + gap * (tallest - 1) + 20
+    height = top * 2 + gap * (tallest - 1) + 20 + 2 * CAPTION_SIZE
     pos, node_col = {}, {}
     for c, key in enumerate(cols):
         n = sizes[key]
@@ -156,11 +156,35 @@ def network_svg(values: Values, weight=None, colour: str = "red", labels: bool =
                    f'stroke="{edge}" stroke-width="{2 if on else 1}"/>'
                    f'<text x="{x}" y="{y + 4.5}" text-anchor="middle">{text}</text></g>')
     out += label_svg
-    for c, key in enumerate(cols):
-        out.append(f'<text x="{60 + step * c}" y="{height - 8}" text-anchor="middle" font-size="11" '
-                   f'fill="#666">{html.escape(_head(d, key))}</text>')
+    for c, key in enumerate(cols):  # two rows, alternating: a caption may be twice a column wide
+        y = height - 8 - (CAPTION_SIZE + 4) * (c % 2)
+        out.append(f'<text class="caption" x="{60 + step * c}" y="{y}" text-anchor="middle" '
+                   f'font-size="{CAPTION_SIZE}" fill="#555">{_math_svg(_head(d, key))}</text>')
     out.append("</svg>")
     return "\n".join(out)
+
+
+# The columns' captions: ≥ 7 pt where a page prints the diagram smallest (the worksheet's three, each 48% of an
+# A4 text width of 18 cm: 0.3 pt a unit of an 820-unit-wide diagram).
+CAPTION_SIZE = 24
+
+
+def _math_svg(text: str) -> str:
+    """A caption in the text notation (``H = W_a x``) typeset as math in SVG: a variable in italics, a
+    subscript lowered and smaller; words and function names upright."""
+    def word(w: str) -> str:
+        m = re.fullmatch(r"([A-Za-z])_([A-Za-z0-9]+)", w)
+        if m:
+            return (f'<tspan font-style="italic">{m.group(1)}</tspan>'
+                    f'<tspan baseline-shift="sub" font-size="{CAPTION_SIZE * 2 // 3}">{m.group(2)}</tspan>')
+        m = re.fullmatch(r"([A-Za-z]+)\(([A-Za-z])\)", w)
+        if m:
+            return f'{m.group(1)}(<tspan font-style="italic">{m.group(2)}</tspan>)'
+        if len(w) == 1 and w.isalpha():
+            return f'<tspan font-style="italic">{w}</tspan>'
+        return html.escape(w)
+
+    return " ".join(word(w) for w in text.split(" "))
 
 
 def _head(d, key: str) -> str:
@@ -209,20 +233,22 @@ def training_svg(curves: dict, constant_title: str | None = None) -> str:
     import matplotlib.pyplot as plt
 
     left = constant_title or ("constant init (the problem's)" if curves.get("symmetric") else "the problem's init")
-    fig, axes = plt.subplots(2, 2, figsize=(9, 5.4), sharex=True, sharey="row", constrained_layout=True)
-    for col, (name, title) in enumerate((("constant", left), ("random", f"random init (seed {curves['seed']})"))):
-        data = curves[name]
-        steps = range(len(data["loss"]))
-        for i, series in enumerate(data["hidden"]):
-            axes[0, col].plot(steps, series, lw=2.2 - 0.35 * i, label=f"$w^a_{{{i + 1}1}}$")
-        axes[0, col].set_title(title)
-        axes[1, col].plot(steps, data["loss"], color="black")
-        axes[1, col].set_xlabel("gradient-descent step")
-    axes[0, 0].set_ylabel("weight from $x_1$ into hidden unit $i$")
-    axes[1, 0].set_ylabel("loss (mean over the samples)")
-    axes[0, 1].legend(loc="best", fontsize=8)
-    buf = io.StringIO()
-    fig.savefig(buf, format="svg", metadata={"Date": None})
+    # 9 inches wide, printed at a text width of 6.5: every caption ≥ 12 × 6.5/9 ≈ 8.7 pt, the legend ≥ 7.2 pt
+    with matplotlib.rc_context({"font.size": 12}):
+        fig, axes = plt.subplots(2, 2, figsize=(9, 5.4), sharex=True, sharey="row", constrained_layout=True)
+        for col, (name, title) in enumerate((("constant", left), ("random", f"random init (seed {curves['seed']})"))):
+            data = curves[name]
+            steps = range(len(data["loss"]))
+            for i, series in enumerate(data["hidden"]):
+                axes[0, col].plot(steps, series, lw=2.2 - 0.35 * i, label=f"$w^a_{{{i + 1}1}}$")
+            axes[0, col].set_title(title)
+            axes[1, col].plot(steps, data["loss"], color="black")
+            axes[1, col].set_xlabel("gradient-descent step")
+        axes[0, 0].set_ylabel("weight from $x_1$ into hidden unit $i$")
+        axes[1, 0].set_ylabel("loss (mean over the samples)")
+        axes[0, 1].legend(loc="best", fontsize=10)
+        buf = io.StringIO()
+        fig.savefig(buf, format="svg", metadata={"Date": None})
     plt.close(fig)
     text = buf.getvalue()
     text = text[text.index("<svg"):]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 
 from mpmath.libmp import libmpf as mlib
 from sympy import Expr, Float, latex, sstr
@@ -129,9 +130,38 @@ def to_text(solution: Solution, tail: list[str] = ()) -> str:
         if sec.intro:
             out.append("  " + sec.intro)
         for line in sec.lines:
-            out.append("  " + line.text())
+            out += wrap_formula("  " + line.text())
     out += list(tail)
     return "\n".join(out) + "\n"
+
+
+MAX_LINE = 200  # a formula line longer than this (a wide network's sums) is broken, ...
+WRAP_AT = 120  # ... into lines of about this many characters
+
+
+def wrap_formula(line: str) -> list[str]:
+    """A formula line as a terminal reads it: one line when it is at most :data:`MAX_LINE` characters, else
+    broken before its ``+``, ``−`` and ``=`` signs (outside brackets first), each continuation indented.
+
+    >>> wrap_formula("  ∇O_1 = 0.25·(−0.5) + (−0.25)·0.5 = −0.25")
+    ['  ∇O_1 = 0.25·(−0.5) + (−0.25)·0.5 = −0.25']
+    >>> lines = wrap_formula("  ∇L_1 = " + " + ".join(["∇O_1·w^b_1,1"] * 60))
+    >>> len(lines), max(len(line) for line in lines)
+    (9, 111)
+    """
+    if len(line) <= MAX_LINE:
+        return [line]
+    indent = " " * (len(line) - len(line.lstrip()) + 4)
+    pieces = re.split(r"(?= [+−=] )", line)
+    out, current = [], pieces[0]
+    for piece in pieces[1:]:
+        if len(current) + len(piece) > WRAP_AT and current.strip():
+            out.append(current)
+            current = indent + piece.lstrip()
+        else:
+            current += piece
+    out.append(current)
+    return out
 
 
 def to_markdown(solution: Solution, tail: list[str] = ()) -> str:
@@ -159,13 +189,24 @@ def to_latex(solution: Solution, tail: list[str] = ()) -> str:
     for sec in solution.sections:
         out.append(rf"\subsection*{{{sec.heading(lambda m: f'${m}$', _escape)}}}")
         if sec.intro:
-            out.append(_escape(sec.intro))
+            out.append(_prose_tex(sec.intro))
         eqs = [line.tex_aligned() for line in sec.lines]
         if eqs:
             out += [r"\begin{gather*}", " \\\\\n".join(eqs), r"\end{gather*}"]
     out += list(tail)  # key_insight writes these in LaTeX already
     out.append(r"\end{document}")
     return "\n".join(out) + "\n"
+
+
+def _prose_tex(text: str) -> str:
+    r"""Prose for LaTeX: its formulas (``∂ℒ/∂w^a_ij``, ``W_a``) as math, the rest as escaped text.
+
+    >>> _prose_tex("equal ∂ℒ/∂w^a_ij across i & j")
+    'equal $\\frac{\\partial\\mathcal{L}}{\\partial w^{a}_{ij}}$ across $i$ \\& $j$'
+    """
+    from ..notation.printing import prose_parts
+
+    return "".join(f"${s}$" if kind == "math" else _escape(s) for kind, s in prose_parts(text))
 
 
 def _escape(text: str) -> str:
@@ -222,7 +263,9 @@ def key_insight(values: Values, theorems: list, fmt: str = "text", detailed: boo
     lines.append(f"Theorems for this {'-'.join(map(str, p.layers))} network: proved = a symbolic identity "
                  "(x, y and constants symbolic); checked numerically = a seeded example or a training run:")
     for th in theorems:
-        scope = "" if th.applies is None else (" (applies to this init)" if th.applies else " (its assumption fails for this init)")
+        scope = "" if th.applies is None else (" (applies to this init)" if th.applies else
+                                               " (for contrast: a seeded random init, not this one)"
+                                               if th.key == "random_breaks" else " (its assumption fails for this init)")
         lines.append(f"  [{th.verdict}] {th.name}{scope}: {th.statement}")
         if detailed:
             lines += [f"      - assumption: {a}" for a in th.assumptions]
@@ -245,10 +288,10 @@ def key_insight(values: Values, theorems: list, fmt: str = "text", detailed: boo
         body = line.strip()
         if body.startswith("["):  # "[proved] name: ..." -> a bold verdict, not an \item label
             verdict, _, rest = body[1:].partition("] ")
-            items.append(rf"\item \textbf{{{_escape(verdict)}}}: {_escape(rest)}")
-        else:
-            items.append(rf"\item {_escape(body)}")
-    return ["", rf"\subsection*{{{_escape(lines[0])}}}", r"\begin{itemize}"] + items + [r"\end{itemize}"]
+            items.append(rf"\item \textbf{{{_escape(verdict)}}}: {_prose_tex(rest)}")
+        else:  # a proof step's "- claim: holds" is an item of its own
+            items.append(rf"\item {_prose_tex(body[2:] if body.startswith('- ') else body)}")
+    return ["", rf"\subsection*{{{_prose_tex(lines[0])}}}", r"\begin{itemize}"] + items + [r"\end{itemize}"]
 
 
 FORMULAS = ("formula", "closed", "expanded")

@@ -190,6 +190,13 @@ def _warn(obj, err: Exception, subtype: str | None = None) -> list:
     return []
 
 
+def _prose(text: str) -> list:
+    """Prose with formulas in the handout's text notation as text and inline math nodes (typeset by MathJax)."""
+    from ..notation.printing import prose_parts
+
+    return [nodes.math(s, s) if kind == "math" else nodes.Text(s) for kind, s in prose_parts(text)]
+
+
 def _math_block(obj, tex: str) -> nodes.math_block:
     node = nodes.math_block(tex, tex, docname=obj.env.current_document.docname, number=None, label=None, nowrap=False)
     node["no-wrap"] = False
@@ -384,8 +391,8 @@ class TheoremDirective(DerivDirective):
         from ..notation.printing import claim_tex
 
         th, part = content.theorem(values, self.request())
-        statement = [nodes.paragraph("", th.statement),
-                     nodes.paragraph("", "", nodes.strong("", "Assumptions: "), nodes.Text("; ".join(th.assumptions) + "."))]
+        statement = [nodes.paragraph("", "", *_prose(th.statement)),
+                     nodes.paragraph("", "", nodes.strong("", "Assumptions: "), *_prose("; ".join(th.assumptions) + "."))]
         if part == "statement":
             return statement
         out = statement if part == "all" else []
@@ -393,7 +400,7 @@ class TheoremDirective(DerivDirective):
         for step in th.steps:
             claim = claim_tex(step.claim)
             para = nodes.paragraph("", "", nodes.math(claim, claim), nodes.Text(": "),
-                                   nodes.strong("", step.status), nodes.Text(f" ({step.method})"))
+                                   nodes.strong("", step.status), *_prose(f" ({step.method})"))
             item = nodes.list_item("", para)
             tex = content.step_display(step)
             if tex:
@@ -401,7 +408,7 @@ class TheoremDirective(DerivDirective):
             items += item
         out.append(items)
         for note in th.notes:
-            out.append(nodes.paragraph("", note))
+            out.append(nodes.paragraph("", "", *_prose(note)))
         verdict = content.verdict_text(th)
         out.append(nodes.paragraph("", "", nodes.strong("", f"Verdict: {verdict}"),
                                    nodes.Text(f" ({len(th.steps)} step{'s' if len(th.steps) != 1 else ''} checked).")))
