@@ -111,10 +111,12 @@ def exact_text(v) -> str:
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     args.format = args.format or "text"
+    from ..engine import work
     from ..engine.problem import load_problem
 
     try:
         problem = load_problem(args.config)
+        work.check(problem, "check", "check")
         answers = read_answers(args.answers)
         checker = Checker(problem)
         verdicts = checker.check(answers)

@@ -124,11 +124,14 @@ class Call:
         return problem_file(self.root, self.request.options.get("problem"), self.name)
 
     def values(self):
+        from ..engine import work
         from ..engine.problem import load_problem
         from ..engine.values import evaluate
 
         path, data = self.problem()
-        return evaluate(load_problem(path if data is not None else None))
+        problem = load_problem(path if data is not None else None)
+        work.check(problem, "site", "a page of the book")
+        return evaluate(problem)
 
     def file(self, name: str, data: bytes) -> str:
         """Write ``data`` under the build's files (once: the name holds its hash); its URL from the root."""

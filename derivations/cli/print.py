@@ -118,6 +118,7 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         problem = load_problem(args.config)
+        _bound(problem, args)
         derivation = derive(problem)
         if args.param:
             args.param = [derivation.weight(name).key(derivation.symbols.wide) for name in args.param]
@@ -149,6 +150,17 @@ def main(argv: list[str] | None = None) -> int:
     tail = key_insight(values, theorems, args.format, detailed=args.theorems)
     render = {"text": to_text, "markdown": to_markdown, "latex": to_latex}[args.format]
     return _write(args.output, render(solution, tail))
+
+
+def _bound(problem, args) -> None:
+    """Refuse, before any work, a problem this format would take more than the work bound on
+    (:mod:`derivations.engine.work`)."""
+    from ..engine import work
+
+    task = ("pdf" if args.format == "pdf" or args.worksheet else
+            {"json": "json", "python": "python"}.get(args.format, "text"))
+    what = f"print --format {args.format}" + (" --worksheet" if args.worksheet else "") + (" --theorems" if args.theorems else "")
+    work.check(problem, task, what, every=args.theorems)
 
 
 def _handout(args, values) -> int:

@@ -134,6 +134,7 @@ def _hashes(env) -> dict:
 def values_for(env, name: str | Path | None = None):
     """The derivation's exact values for a page's problem (a name as :func:`problem_path` takes it, or a
     resolved ``Path``), derived once per file content."""
+    from ..engine import work
     from ..engine.problem import problem_from_dict
     from ..engine.values import evaluate
 
@@ -144,6 +145,7 @@ def values_for(env, name: str | Path | None = None):
         try:
             source = "handout" if path == HANDOUT else reading.path_text(path)
             problem = problem_from_dict(reading.parse_toml(data, reading.path_text(path), "problem"), source)
+            work.check(problem, "site", "a page of the site")
             _CACHE[key] = evaluate(problem)
         except ProblemError as err:
             raise DerivError(_message(env, path, err), "problem") from None

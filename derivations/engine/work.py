@@ -1,0 +1,74 @@
+"""The work a command will do on a problem, estimated before it starts, and the one bound every command checks.
+
+Every command derives the problem and evaluates it; then the worked solution, the theorems, the JSON, the
+NumPy script or the checker add their own part. Each part grows with the problem's cost (samples ×
+(parameters + units + outputs²), :attr:`Problem.cost`), and the worked solution's softmax Jacobian, every
+entry of it printed, with samples × outputs². The rates below are seconds of one core of the project's
+2-core machine per 1000 units of cost, the slowest of the limit cases `benchmarks/limits.py` times (so an
+estimate errs high). A command whose estimate passes :data:`MAX_SECONDS` refuses the problem in one line
+before any work, naming the estimate and the bound.
+
+>>> from derivations.engine.problem import load_problem
+>>> round(estimate(load_problem(), "text"), 2)
+1.14
+"""
+
+from __future__ import annotations
+
+from .errors import ProblemError
+
+MAX_SECONDS = 10  # the bound: every command finishes within seconds on the worst problem it accepts
+START = 1.0  # seconds to import SymPy and the package, whatever the problem
+
+RATES = {  # seconds per 1000 units of cost, per part of a command
+    "derive": 0.55,  # the symbolic derivation
+    "values": 1.8,  # every exact value and its decimal
+    "theorems": 1.0,  # the symmetry theorems' proofs at the problem's structure
+    "every": 1.25,  # --theorems: the numerical checks (a training run, the random-init contrast) and every step
+    "solution": 0.8,  # the worked solution, step by step
+    "json": 0.5,  # the JSON of every value (and, with --theorems, every proof step)
+    "python": 0.4,  # the NumPy script
+    "check": 2.2,  # the checker: its own derivation, its decimals, the answers
+    "page": 0.3,  # the handout's page (PDF, worksheet)
+}
+JACOBIAN = 1.2  # seconds per 1000 entries of the softmax Jacobian the worked solution prints (samples × outputs²)
+
+TASKS = {  # what each command does
+    "text": ("derive", "values", "theorems", "solution"),  # also markdown, latex and --param
+    "json": ("derive", "values", "theorems", "json"),
+    "python": ("derive", "values", "python"),
+    "pdf": ("derive", "values", "page"),  # also --worksheet
+    "check": ("check",),
+    "site": ("derive", "values", "theorems", "solution"),  # a page of the Sphinx or MyST site, any directive
+}
+
+
+def estimate(problem, task: str, every: bool = False) -> float:
+    """Seconds of one core that ``task`` (a key of :data:`TASKS`) will take on ``problem``, estimated from its
+    size alone; ``every`` adds the ``--theorems`` part."""
+    parts = TASKS[task] + (("every",) if every else ())
+    seconds = START + problem.cost / 1000 * sum(RATES[part] for part in parts)
+    if "solution" in parts and problem.output == "softmax":
+        seconds += problem.n_samples * problem.n_out**2 / 1000 * JACOBIAN
+    return seconds
+
+
+def check(problem, task: str, what: str, every: bool = False) -> None:
+    """Refuse ``problem`` for ``task`` (shown to the user as ``what``) in one line when its estimate passes
+    :data:`MAX_SECONDS`.
+
+    >>> from derivations.engine.problem import make_problem
+    >>> wide = make_problem([2, 14, 55], "relu", "mse", [1, 1], [1] + [0] * 54, [[[1] * 2] * 14, [[1] * 14] * 55])
+    >>> check(wide, "check", "check")
+    >>> check(wide, "text", "print --format text")
+    Traceback (most recent call last):
+    ...
+    derivations.engine.errors.ProblemError: network.layers: expected at most 10 s of estimated work for print --format text, got about 21 s (cost 3894, 55 outputs); python -m derivations.check would take less
+    """
+    seconds = estimate(problem, task, every)
+    if seconds > MAX_SECONDS:
+        cheaper = [name for name, t in (("--format json", "json"), ("python -m derivations.check", "check"))
+                   if t != task and estimate(problem, t) <= MAX_SECONDS]
+        hint = f"; {' or '.join(cheaper)} would take less" if cheaper else ""
+        raise ProblemError("network.layers", f"expected at most {MAX_SECONDS} s of estimated work for {what}, got about "
+                                             f"{seconds:.0f} s (cost {problem.cost}, {problem.n_out} outputs){hint}")
