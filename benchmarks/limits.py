@@ -1,9 +1,12 @@
 """The accepted-size limits at their worst, timed (printed, not asserted): python benchmarks/limits.py
 
 Each case is a problem the tool accepts, as close to a limit as it gets (the most weights, the most outputs,
-the most samples, the deepest, the biggest numbers), run through the whole CLI in text and JSON with
---theorems. The README states the worst figure; every one must stay well under 30 s on a 2-core machine.
-Problems just past each limit are refused at once (the tests check the one-line messages).
+the most samples, the deepest, the biggest numbers), run through every command: print in every format (with
+--theorems and --param), the NumPy script, the PDF, check with one answer, and a Sphinx page with every
+directive. Beside each time, the work estimate the command checked before starting
+(derivations.engine.work): a command whose estimate passes the bound refuses in one line (shown "refused"),
+so every run must finish within seconds. Problems just past each limit are refused at once (the tests check
+the one-line messages).
 """
 
 from __future__ import annotations
@@ -25,6 +28,12 @@ CASES = {  # name: (layers, activation, samples, bias, magnitude)
     "4-8-8-2 softplus, biases, 8 samples": ((4, 8, 8, 2), "softplus", 8, True, 1),
     "2-2-2 tanh, entries 1e6": ((2, 2, 2), "tanh", 1, False, 10**6),
     "3-4-2 sigmoid, x = 1e6, 60-digit weights": ((3, 4, 2), "sigmoid", 1, False, "digits"),
+    "16-32-16 sigmoid x 3 samples (cost 4032)": ((16, 32, 16), "sigmoid", 3, False, 1),
+    "1-1-14 tanh x 16 samples (cost 3632)": ((1, 1, 14), "tanh", 16, False, 1),
+    "8-15-15-15-15-4 tanh, biases, 4 samples": ((8, 15, 15, 15, 15, 4), "tanh", 4, True, 1),
+    # the largest that print accepts, by outputs and by samples (estimate just under the bound)
+    "2-14-35 ReLU (cost 1794)": ((2, 14, 35), "relu", 1, False, 1),
+    "8-16-4 tanh x 8 samples (cost 1888)": ((8, 16, 4), "tanh", 8, False, 1),
 }
 
 
@@ -60,44 +69,111 @@ def _timed(args) -> tuple[float, str]:
     except subprocess.TimeoutExpired:
         return TIMEOUT, f">{TIMEOUT}"
     seconds = time.perf_counter() - start
-    note = "" if done.returncode in (0, 1) else f" (exit {done.returncode}: {done.stderr.strip()[-50:]})"
+    note = "" if done.returncode in (0, 1) else f" (exit {done.returncode}: {done.stderr.strip()[-120:]})"
     return seconds, f"{seconds:.1f}{note}"
 
 
-# Every command on each case: print as text, JSON with --theorems and the NumPy script; check with one answer.
+# Every command on each case: (module and arguments, the work estimate's task, --theorems?)
 COMMANDS = {
-    "text": lambda path, tmp: ["derivations.cli.print", "--config", str(path)],
-    "json --theorems": lambda path, tmp: ["derivations.cli.print", "--config", str(path), "--format", "json", "--theorems"],
-    "python": lambda path, tmp: ["derivations.cli.print", "--config", str(path), "--format", "python", "-o", str(tmp / "s.py")],
-    "check": lambda path, tmp: ["derivations.teaching.check", str(tmp / "answers.toml"), "--config", str(path)],
+    "text": (["derivations.cli.print"], "text", False),
+    "markdown": (["derivations.cli.print", "--format", "markdown"], "text", False),
+    "latex": (["derivations.cli.print", "--format", "latex"], "text", False),
+    "text --theorems": (["derivations.cli.print", "--theorems"], "text", True),
+    "--param w_a11": (["derivations.cli.print", "--param", "w_a11"], "text", False),
+    "json": (["derivations.cli.print", "--format", "json"], "json", False),
+    "json --theorems": (["derivations.cli.print", "--format", "json", "--theorems"], "json", True),
+    "python": (["derivations.cli.print", "--format", "python", "-o", "{tmp}/s.py"], "python", False),
+    "pdf": (["derivations.cli.print", "--format", "pdf", "-o", "{tmp}/k.pdf"], "pdf", False),
+    "check": (["derivations.cli.check", "{tmp}/answers.toml"], "check", False),
 }
+
+PAGE = """# Limits
+
+```{{deriv-problem}} case.toml
+```
+
+```{{deriv-step}} step1
+```
+
+```{{deriv-gradient}} w_a11
+```
+
+```{{deriv-gradients}}
+```
+
+```{{deriv-theorem}} symmetry
+```
+
+```{{deriv-network}} w_a11
+```
+
+```{{deriv-training}}
+:steps: {steps}
+```
+"""
+
+
+def _site(path: Path, tmp: Path) -> tuple[float, str]:
+    """A Sphinx page with the directives on the case (the handout's page only fits one hidden layer)."""
+    import shutil
+
+    from derivations.engine import work
+    from derivations.engine.problem import load_problem
+
+    src = tmp / "site"
+    shutil.rmtree(src, ignore_errors=True)
+    src.mkdir()
+    (src / "conf.py").write_text('extensions = ["myst_parser", "derivations.sphinx.extension"]\n'
+                                 'myst_enable_extensions = ["dollarmath"]\nsource_suffix = {".md": "markdown"}\n')
+    shutil.copy(path, src / "case.toml")
+    problem = load_problem(path)
+    steps = max(1, min(300, int((work.MAX_SECONDS - work.START) * 1000 / (problem.cost * work.TRAINING))))
+    (src / "index.md").write_text(PAGE.format(steps=steps))
+    start = time.perf_counter()
+    done = subprocess.run([sys.executable, "-m", "sphinx", "-q", "-E", "-b", "html", str(src), str(tmp / "site-out")],
+                          stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, timeout=TIMEOUT)
+    seconds = time.perf_counter() - start
+    refused = "estimated work" in done.stderr
+    return seconds, f"{seconds:.1f}" + (" refused" if refused else "")
 
 
 def main():
+    from derivations.engine import work
+    from derivations.engine.problem import load_problem
+
     worst = 0.0
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         (tmp / "answers.toml").write_text('[answers]\n"grad.w_a11" = 0\n')
         cases = tmp / "cases"
         cases.mkdir()
-        print(f"{'case':>42} " + " ".join(f"{c:>16}" for c in COMMANDS), flush=True)
+        print("wall seconds, and in brackets the estimate checked before the run ('refused': one line, exit 2)")
         for name, spec in CASES.items():
             path = write(cases, name, *spec)
-            row = []
-            for command in COMMANDS.values():
-                seconds, shown = _timed(command(path, tmp))
+            problem = load_problem(path)
+            print(f"\n{name} (cost {problem.cost})", flush=True)
+            for command, (args, task, every) in COMMANDS.items():
+                argv = [a.format(tmp=tmp) for a in args] + ["--config", str(path)]
+                seconds, shown = _timed(argv)
                 worst = max(worst, seconds)
-                row.append(shown)
-            print(f"{name:>42} " + " ".join(f"{c:>16}" for c in row), flush=True)
+                refused = shown.startswith(f"{seconds:.1f} (exit 2") and "estimated work" in shown
+                estimate = work.estimate(problem, task, every)
+                print(f"  {command:>18}: {seconds:6.1f} s (estimate {estimate:5.1f})"
+                      + (" refused" if refused else (shown[len(f'{seconds:.1f}'):] if 'exit' in shown else "")), flush=True)
+            seconds, shown = _site(path, tmp)
+            worst = max(worst, seconds)
+            print(f"  {'Sphinx page':>18}: {shown} (estimate {work.estimate(problem, 'site'):5.1f}, every directive)",
+                  flush=True)
         # variants on a base no draw can satisfy: refused, naming the rule
         base = tmp / "base.toml"
         base.write_text('[network]\nlayers = [3, 4, 2]\nactivation = "relu"\n[data]\nx = [0.9, 0.5, 0.1]\n'
                         'y = [1, 0]\n[init]\nW_a = [[0.1, 0.2, 0.3], [0.4, 0.5, 0.6], [0.7, 0.8, 0.9], [0.2, 0.3, 0.1]]\n'
                         'W_b = [[0.1, 0.2, 0.3, 0.4], [0.5, 0.6, 0.7, 0.8]]\n[variants]\ndigits = 1\ndead = [1, 2, 3]\n')
-        seconds, shown = _timed(["derivations.cli.variants", "2", "--out", str(tmp / "v"), "--config", str(base), "--format", "md"])
+        seconds, shown = _timed(["derivations.cli.variants", "2", "--out", str(tmp / "v"), "--config", str(base),
+                                 "--format", "md", "--seed", "limits"])
         worst = max(worst, seconds)
-        print(f"{'variants, 3 of 4 units dead at 1 digit':>42} {shown:>16}")
-    print(f"\nworst accepted case: {worst:.1f} s")
+        print(f"\nvariants, 3 of 4 units dead at 1 digit: {shown}")
+    print(f"\nworst run: {worst:.1f} s")
 
 
 if __name__ == "__main__":

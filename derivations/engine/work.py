@@ -32,6 +32,7 @@ RATES = {  # seconds per 1000 units of cost, per part of a command
     "page": 0.3,  # the handout's page (PDF, worksheet)
 }
 JACOBIAN = 1.2  # seconds per 1000 entries of the softmax Jacobian the worked solution prints (samples × outputs²)
+TRAINING = 0.045  # seconds per 1000 units of cost and step of a training figure (two runs: the init and a random one)
 
 TASKS = {  # what each command does
     "text": ("derive", "values", "theorems", "solution"),  # also markdown, latex and --param
@@ -72,3 +73,23 @@ def check(problem, task: str, what: str, every: bool = False) -> None:
         hint = f"; {' or '.join(cheaper)} would take less" if cheaper else ""
         raise ProblemError("network.layers", f"expected at most {MAX_SECONDS} s of estimated work for {what}, got about "
                                              f"{seconds:.0f} s (cost {problem.cost}, {problem.n_out} outputs){hint}")
+
+
+def training_seconds(problem, steps: int) -> float:
+    """Seconds a training figure (``deriv-training``: two runs of ``steps`` steps) takes, estimated.
+
+    >>> from derivations.engine.problem import load_problem
+    >>> round(training_seconds(load_problem(), 2000), 1)
+    4.0
+    """
+    return START + problem.cost / 1000 * steps * TRAINING
+
+
+def check_training(problem, steps: int) -> None:
+    """Refuse a training figure past :data:`MAX_SECONDS` of estimated work, in one line naming the steps that fit."""
+    seconds = training_seconds(problem, steps)
+    if seconds > MAX_SECONDS:
+        fit = int((MAX_SECONDS - START) * 1000 / (problem.cost * TRAINING))
+        raise ProblemError("steps", f"expected at most {MAX_SECONDS} s of estimated work for the training figure, "
+                                      f"got about {seconds:.0f} s ({steps} steps at cost {problem.cost}); "
+                                      + (f"at most {fit} steps fit" if fit >= 1 else "a smaller network"))

@@ -319,6 +319,8 @@ def training(values, request: Request):
 def training_options(values, request: Request) -> tuple:
     """``deriv-training``'s options, checked before any training: ``(problem, steps, lr, seed)``, the problem
     being the page's or the xor data set (``:data: xor``)."""
+    from ..engine import work
+    from ..engine.errors import ProblemError
     from ..engine.training import MAX_STEPS, xor_problem
 
     request.no_argument()
@@ -332,6 +334,10 @@ def training_options(values, request: Request) -> tuple:
         if problem.n_in != 3 or problem.n_out != 2:
             raise DerivError(f"{request.name}: :data: the xor data set needs 3 inputs and 2 outputs", "option")
         problem = xor_problem(data_seed, base=problem)
+    try:
+        work.check_training(problem, steps)
+    except ProblemError as err:
+        raise DerivError(f"{request.name}: {err}", "option") from None
     return problem, steps, lr, seed
 
 
