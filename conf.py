@@ -36,6 +36,7 @@ if derivations_worksheet:
 # The site's own CSS (theorem, lemma and proof blocks) sits beside the pages in docs/_static, so it is found
 # wherever docs/ is built from; html_static_path alone would be relative to this file's directory.
 html_css_files = ["derivations.css"]
+html_js_files = ["derivations.js"]  # wide display math scaled to fit the content column
 
 
 def _static_beside_sources(app):

@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from fitting import displays_report
 
 REPO = Path(__file__).resolve().parent.parent
 RAW_TEX = ("\\frac", "\\underline", "\\partial", "\\mathcal", "\\(", "\\[", "\\begin{")
@@ -125,3 +126,20 @@ def test_nothing_is_clipped_at_420_px(page, site, name):
     assert report["displays"] > 0
     assert report["bad"] == [], report
     assert report["page"] <= 420, report
+
+
+# The pages, and at 1280 px how many displays may still scroll: those past the smallest scale, at most (the
+# gradients page's closed form in the weights, 7800 px wide at full size).
+WIDE = {"handout": 0, "solution": 0, "symmetry": 0, "gradients": 1}
+
+
+@pytest.mark.parametrize("width", [1280, 420])
+@pytest.mark.parametrize("name", sorted(WIDE))
+def test_no_display_runs_past_the_content_column(page, site, name, width):
+    """Every display equation stays inside the content column: scaled down to fit (at 1280 px, all but the
+    widest fit whole), or scrolling inside its own box."""
+    report = displays_report(page, (site / f"{name}.html").as_uri(), width)
+    assert report["displays"] > 0 and report["fitted"], report
+    assert report["past"] == [], report
+    if width == 1280:
+        assert report["scrolling"] <= WIDE[name], report

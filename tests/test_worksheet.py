@@ -16,6 +16,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from fitting import displays_report
 from sympy import Rational, latex
 
 from derivations import evaluate, load_problem
@@ -182,3 +183,14 @@ def test_worksheet_self_check_page_typesets_scores_and_draws_verdicts(sites, pag
     assert page.locator('[data-node="H1"]').get_attribute("data-verdict") == "correct"
     assert page.locator('[data-node="O1"]').get_attribute("data-verdict") == "wrong"
     assert page.locator("[data-first-divergence]").get_attribute("data-node") == "O1"
+
+
+@pytest.mark.parametrize("width", [1280, 420])
+def test_worksheet_displays_stay_in_the_content_column(page, sites, width):
+    """The worksheet's blanks (Step 4's Y, Step 5's last blank) are displays too: each fits the column at
+    1280 px, and at 420 px fits or scrolls inside its own box."""
+    report = displays_report(page, (sites[1] / "handout.html").as_uri(), width)
+    assert report["displays"] > 0 and report["fitted"], report
+    assert report["past"] == [], report
+    if width == 1280:
+        assert report["scrolling"] == 0, report
