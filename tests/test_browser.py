@@ -143,3 +143,12 @@ def test_no_display_runs_past_the_content_column(page, site, name, width):
     assert report["past"] == [], report
     if width == 1280:
         assert report["scrolling"] <= WIDE[name], report
+
+
+def test_theorem_boxes_typeset_their_formulas(site):
+    """A theorem's statement and assumptions name quantities as math (MathJax typesets them), not as the text
+    notation's ASCII."""
+    html = (site / "symmetry.html").read_text(encoding="utf-8")
+    assert "∂ℒ/∂w^a_ij" not in html and "W_a[i,j]" not in html
+    assert r'equal gradients <span class="math notranslate nohighlight">\(\frac{\partial\mathcal{L}}{\partial w^{a}_{ij}}\)' in html
+    assert r'<span class="math notranslate nohighlight">\(W_{a}[i,j] = a_{j}\)</span>' in html
