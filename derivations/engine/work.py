@@ -2,15 +2,16 @@
 
 Every command derives the problem and evaluates it; then the worked solution, the theorems, the JSON, the
 NumPy script or the checker add their own part. Each part grows with the problem's cost (samples ×
-(parameters + units + outputs²), :attr:`Problem.cost`), and the worked solution's softmax Jacobian, every
-entry of it printed, with samples × outputs². The rates below are seconds of one core of the project's
-2-core machine per 1000 units of cost, the slowest of the limit cases `benchmarks/limits.py` times (so an
-estimate errs high). A command whose estimate passes :data:`MAX_SECONDS` refuses the problem in one line
-before any work, naming the estimate and the bound.
+(parameters + units + outputs²), :attr:`Problem.cost`) and with the softmax Jacobian's entries (samples ×
+outputs²), whose every entry is an exact value and, in the worked solution, a printed line. The rates below
+are seconds of one core of the project's 2-core machine per 1000 units of each, fitted to the parts'
+CPU times on the limit cases of `benchmarks/limits.py` and rounded up (so an estimate errs high). A command
+whose estimate passes :data:`MAX_SECONDS` refuses the problem in one line before any work, naming the
+estimate and the bound.
 
 >>> from derivations.engine.problem import load_problem
 >>> round(estimate(load_problem(), "text"), 2)
-1.14
+1.13
 """
 
 from __future__ import annotations
@@ -20,18 +21,18 @@ from .errors import ProblemError
 MAX_SECONDS = 10  # the bound: every command finishes within seconds on the worst problem it accepts
 START = 1.0  # seconds to import SymPy and the package, whatever the problem
 
-RATES = {  # seconds per 1000 units of cost, per part of a command
-    "derive": 0.55,  # the symbolic derivation
-    "values": 1.8,  # every exact value and its decimal
-    "theorems": 1.0,  # the symmetry theorems' proofs at the problem's structure
-    "every": 1.25,  # --theorems: the numerical checks (a training run, the random-init contrast) and every step
-    "solution": 0.8,  # the worked solution, step by step
-    "json": 0.5,  # the JSON of every value (and, with --theorems, every proof step)
-    "python": 0.4,  # the NumPy script
-    "check": 2.2,  # the checker: its own derivation, its decimals, the answers
-    "page": 0.3,  # the handout's page (PDF, worksheet)
+RATES = {  # (seconds per 1000 units of cost, per 1000 Jacobian entries), per part of a command
+    "derive": (0.4, 0.25),  # the symbolic derivation
+    "values": (1.75, 0.4),  # every exact value and its decimal
+    "theorems": (0.8, 0.35),  # the symmetry theorems' proofs at the problem's structure
+    "every": (0.8, 2.4),  # --theorems: the numerical checks (a training run, the random-init contrast)
+    "solution": (0.6, 1.5),  # the worked solution, step by step
+    "json": (0.4, 0.5),  # the JSON of every value
+    "detailed": (0.42, 0.8),  # the JSON with --theorems: every proof step's expressions
+    "python": (0.2, 0.6),  # the NumPy script
+    "check": (1.35, 1.9),  # the checker: its own derivation, its decimals, the answers
+    "page": (0.3, 0.3),  # the handout's page (PDF, worksheet)
 }
-JACOBIAN = 1.2  # seconds per 1000 entries of the softmax Jacobian the worked solution prints (samples × outputs²)
 # seconds per 1000 units of cost and step of a training figure (two runs: the init and a random one); several
 # samples run as NumPy arrays, one sample in Python floats
 TRAINING = {"one": 0.045, "several": 0.012}
@@ -49,11 +50,9 @@ TASKS = {  # what each command does
 def estimate(problem, task: str, every: bool = False) -> float:
     """Seconds of one core that ``task`` (a key of :data:`TASKS`) will take on ``problem``, estimated from its
     size alone; ``every`` adds the ``--theorems`` part."""
-    parts = TASKS[task] + (("every",) if every else ())
-    seconds = START + problem.cost / 1000 * sum(RATES[part] for part in parts)
-    if "solution" in parts and problem.output == "softmax":
-        seconds += problem.n_samples * problem.n_out**2 / 1000 * JACOBIAN
-    return seconds
+    parts = TASKS[task] + (("every", "detailed") if every and task == "json" else ("every",) if every else ())
+    entries = problem.n_samples * problem.n_out**2
+    return START + sum(RATES[part][0] * problem.cost + RATES[part][1] * entries for part in parts) / 1000
 
 
 def check(problem, task: str, what: str, every: bool = False) -> None:
@@ -61,12 +60,12 @@ def check(problem, task: str, what: str, every: bool = False) -> None:
     :data:`MAX_SECONDS`.
 
     >>> from derivations.engine.problem import make_problem
-    >>> wide = make_problem([2, 14, 55], "relu", "mse", [1, 1], [1] + [0] * 54, [[[1] * 2] * 14, [[1] * 14] * 55])
+    >>> wide = make_problem([2, 14, 40], "relu", "mse", [1, 1], [1] + [0] * 39, [[[1] * 2] * 14, [[1] * 14] * 40])
     >>> check(wide, "check", "check")
     >>> check(wide, "text", "print --format text")
     Traceback (most recent call last):
     ...
-    derivations.engine.errors.ProblemError: network.layers: expected at most 10 s of estimated work for print --format text, got about 21 s (cost 3894, 55 outputs); python -m derivations.check would take less
+    derivations.engine.errors.ProblemError: network.layers: expected at most 10 s of estimated work for print --format text, got about 13 s (cost 2244, 40 outputs); python -m derivations.check would take less
     """
     seconds = estimate(problem, task, every)
     if seconds > MAX_SECONDS:

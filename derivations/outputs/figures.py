@@ -84,8 +84,9 @@ def network_svg(values: Values, weight=None, colour: str = "red", labels: bool =
     gap = 56 if tallest <= 8 else 36
     radius = 17 if tallest <= 8 else 12
     step = 130 if len(cols) <= 6 else 110
-    width, top = step * len(cols) + 40, 40
-    height = top * 2 + gap * (tallest - 1) + 20 + 2 * CAPTION_SIZE
+    # the nodes at the top, the captions' two rows below them, in the height the diagram always had
+    width, top = step * len(cols) + 40, radius + 4
+    height = top + gap * (tallest - 1) + radius + 2 * CAPTION_SIZE + 14
     pos, node_col = {}, {}
     for c, key in enumerate(cols):
         n = sizes[key]
@@ -157,7 +158,7 @@ def network_svg(values: Values, weight=None, colour: str = "red", labels: bool =
                    f'<text x="{x}" y="{y + 4.5}" text-anchor="middle">{text}</text></g>')
     out += label_svg
     for c, key in enumerate(cols):  # two rows, alternating: a caption may be twice a column wide
-        y = height - 8 - (CAPTION_SIZE + 4) * (c % 2)
+        y = height - 6 - (CAPTION_SIZE + 4) * (1 - c % 2)
         out.append(f'<text class="caption" x="{60 + step * c}" y="{y}" text-anchor="middle" '
                    f'font-size="{CAPTION_SIZE}" fill="#555">{_math_svg(_head(d, key))}</text>')
     out.append("</svg>")
