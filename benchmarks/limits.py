@@ -137,7 +137,8 @@ def _site(path: Path, tmp: Path) -> tuple[float, str]:
     shutil.copy(path, src / "case.toml")
     problem = load_problem(path)
     rate = work.TRAINING["one" if problem.n_samples == 1 else "several"]
-    steps = max(1, min(300, int((work.MAX_SECONDS - work.START) * 1000 / (problem.cost * rate))))
+    room = work.MAX_SECONDS - work.training_seconds(problem, 0)
+    steps = max(1, min(300, int(room * 1000 / (problem.cost * rate))))  # at the bound (refused when none fit)
     (src / "index.md").write_text(PAGE.format(steps=steps))
     start, cpu = time.perf_counter(), _cpu()
     done = subprocess.run([sys.executable, "-m", "sphinx", "-q", "-E", "-b", "html", str(src), str(tmp / "site-out")],

@@ -36,6 +36,9 @@ RATES = {  # (seconds per 1000 units of cost, per 1000 Jacobian entries), per pa
 # seconds per 1000 units of cost and step of a training figure (two runs: the init and a random one); several
 # samples run as NumPy arrays, one sample in Python floats
 TRAINING = {"one": 0.045, "several": 0.012}
+# and first, compiling one sample's formulas and every gradient entry: seconds per formula, more the more inputs
+# each sums (1022-1-2: 25 ms a formula, 50 s in all; 16-32-16: 5 ms)
+COMPILE = (0.005, 0.00002)  # (seconds per formula, and per formula and input)
 
 TASKS = {  # what each command does
     "text": ("derive", "values", "theorems", "solution"),  # also markdown, latex and --param
@@ -81,9 +84,11 @@ def training_seconds(problem, steps: int) -> float:
 
     >>> from derivations.engine.problem import load_problem
     >>> round(training_seconds(load_problem(), 2000), 1)
-    4.0
+    4.1
     """
-    return START + problem.cost / 1000 * steps * _training_rate(problem)
+    formulas = problem.n_weights + sum(problem.layers)
+    compile_ = formulas * (COMPILE[0] + COMPILE[1] * problem.n_in)
+    return START + compile_ + problem.cost / 1000 * steps * _training_rate(problem)
 
 
 def _training_rate(problem) -> float:
@@ -94,7 +99,7 @@ def check_training(problem, steps: int) -> None:
     """Refuse a training figure past :data:`MAX_SECONDS` of estimated work, in one line naming the steps that fit."""
     seconds = training_seconds(problem, steps)
     if seconds > MAX_SECONDS:
-        fit = int((MAX_SECONDS - START) * 1000 / (problem.cost * _training_rate(problem)))
+        fit = int((MAX_SECONDS - training_seconds(problem, 0)) * 1000 / (problem.cost * _training_rate(problem)))
         raise ProblemError("steps", f"expected at most {MAX_SECONDS} s of estimated work for the training figure, "
                                       f"got about {seconds:.0f} s ({steps} steps at cost {problem.cost}); "
                                       + (f"at most {fit} steps fit" if fit >= 1 else "a smaller network"))
