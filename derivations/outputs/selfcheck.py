@@ -13,7 +13,7 @@ text naming the mistake when the input changes (Enter or leaving the field).
 
 >>> from derivations import evaluate, load_problem
 >>> html = page_html(evaluate(load_problem()))
->>> html.count("<input "), 'data-key="grad.w_b11"' in html, "0.0375" in html or "3/80" in html
+>>> html.count("type=\"text\""), 'data-key="grad.w_b11"' in html, "0.0375" in html or "3/80" in html
 (51, True, False)
 
 In a Sphinx build, ``-t selfcheck`` (conf.py adds this module as an extension) writes ``selfcheck.html``
@@ -190,7 +190,8 @@ def _body(values, data: dict, source: bytes | None) -> tuple:
         if isinstance(b, Heading):
             out.append(f"<h{b.level + 1}>{html.escape(b.text)}</h{b.level + 1}>")
         elif isinstance(b, Prose):
-            if b.answer:
+            if b.answer:  # the closing question: two choices, checked from the page's own formulas
+                out.append(_CLOSING)
                 continue
             printer, parts = _Boxes(count), []
             for part in b.parts:
@@ -231,6 +232,20 @@ def _where(key: str) -> str:
     if key.startswith("values_d"):
         return f"∇{key[8:]} values"
     return {"descent": "the gradient-descent step"}.get(key, key)
+
+
+# The handout's closing question ("what is the gradient of W_a? what does it say about initialization?") as two
+# choices; the page judges them as it judges a blank: the gradient from its formulas, the symmetry from the init.
+_CLOSING = """<fieldset class="closing" data-closing>
+<legend>Your answer to the closing question</legend>
+<p>The gradient of the first weight matrix is
+<label><input type="radio" name="closing-grad" value="zero"> exactly zero, every entry</label>
+<label><input type="radio" name="closing-grad" value="nonzero"> not zero</label></p>
+<p>From this initialization, gradient descent keeps the hidden units
+<label><input type="radio" name="closing-units" value="alike"> identical, step after step</label>
+<label><input type="radio" name="closing-units" value="different"> and lets them become different</label></p>
+<p class="feedback" data-feedback-for="closing" aria-live="polite"></p>
+</fieldset>"""
 
 
 def network_html(values) -> str:
@@ -301,13 +316,14 @@ def page_html(values, data: bytes | None = None, student: tuple | None = None, b
     ``checker``: the problem's :class:`Checker`, if the caller has one already."""
     checker = checker if checker is not None else Checker(values.problem, values)
     info = page_data(checker)
+    info["symmetric"] = values.problem.symmetric  # the init's units alike: they stay alike (proved)
     body, page = _body(values, info, data)
     script = _SCRIPT.replace("/*DATA*/", json.dumps(info, ensure_ascii=True).replace("</", "<\\/"))
     who = ""
     if student is not None:
         sid, name = student
         who = f" · student {html.escape(str(sid))}" + (f" ({html.escape(str(name))})" if name else "")
-    total = body.count("<input ")  # the score counts blanks, as the paper has them
+    total = body.count('type="text"')  # the score counts blanks, as the paper has them
     link = f'<p class="back"><a href="{html.escape(back)}">← back to the worksheet</a></p>' if back else ""
     mj = (f'<script>window.MathJax = {{options: {{ignoreHtmlClass: "blanks|verdicts"}}}};</script>'
           f'<script defer src="{html.escape(mathjax)}"></script>') if mathjax else ""
@@ -652,5 +668,24 @@ function update(ev) {
 for (const el of inputs) {
   el.addEventListener("change", update);
   el.addEventListener("keydown", (e) => { if (e.key === "Enter") update(e); });
+}
+const closing = document.querySelector("[data-closing]");
+if (closing) {  // the closing question: the gradient of W_a from the page's formulas, the symmetry from the init
+  const firstLayer = Object.keys(truth).filter((k) => k.startsWith("grad.w_a"));
+  const zero = firstLayer.every((k) => Math.abs(truth[k]) <= 1e-12);
+  const fb = closing.querySelector('[data-feedback-for="closing"]');
+  closing.addEventListener("change", () => {
+    const grad = closing.querySelector('input[name="closing-grad"]:checked');
+    const units = closing.querySelector('input[name="closing-units"]:checked');
+    const right = [];
+    const wrong = [];
+    if (grad) (grad.value === (zero ? "zero" : "nonzero") ? right : wrong).push("the gradient");
+    if (units) (units.value === (D.symmetric ? "alike" : "different") ? right : wrong).push("the hidden units");
+    const cls = wrong.length ? "wrong" : (right.length ? "correct" : "");
+    fb.classList.remove("correct", "wrong");
+    if (cls) fb.classList.add(cls);
+    fb.textContent = wrong.length ? "not right: " + wrong.join(" and ") + " (look at your gradients of the first layer; the answer key explains why)"
+                                  : (right.length === 2 ? "correct: both" : (right.length ? "correct so far" : ""));
+  });
 }
 """
