@@ -35,7 +35,7 @@ from sympy import Function, Piecewise, Symbol
 from sympy.printing.jscode import jscode
 
 from ..teaching.check import REL_TOL, Checker, definition
-from ..teaching.handout import Display, Figure, Heading, LatexMath, Prose, Slot, layout
+from ..teaching.handout import LatexMath, PageWriter, Slot, layout
 from ..teaching.mistakes import ONE_PATH, TRANSPOSED
 from .figures import _node_id, columns, network_svg
 
@@ -164,57 +164,64 @@ class _Boxes(LatexMath):
 
 def _body(values, data: dict, source: bytes | None) -> tuple:
     page = layout(values, data=source)
-    seen: dict = {}
-    out = []
-    count = 0
+    return _SelfCheckPage(values, data).write(page), page
 
-    def inputs(slots: list, start: int, where: str) -> str:
+
+class _SelfCheckPage(PageWriter):
+    """The worksheet page with every blank a numbered box in its formula and a labelled input under it (a
+    blank the page repeats, as ``H_1`` in Steps 1 and 2, is keyed ``KEY#2``); the closing question as choices."""
+
+    def __init__(self, values, data: dict):
+        super().__init__(worksheet=True)
+        self.values, self.data = values, data
+        self.seen: dict = {}
+        self.count = 0
+
+    def finish(self, page):
+        return "\n".join(self.out)
+
+    def inputs(self, slots: list, where: str) -> str:
         rows = []
         for n, slot in enumerate(slots):
             key = slot.key
-            seen[key] = seen.get(key, 0) + 1
-            dkey = key if seen[key] == 1 else f"{key}#{seen[key]}"
-            uid = f"b{start + n}"
-            name = data["blanks"][key]["label"]
-            again = " again" if seen[key] > 1 else ""
+            self.seen[key] = self.seen.get(key, 0) + 1
+            dkey = key if self.seen[key] == 1 else f"{key}#{self.seen[key]}"
+            uid = f"b{self.count + n}"
+            name = self.data["blanks"][key]["label"]
+            again = " again" if self.seen[key] > 1 else ""
             rows.append(
-                f'<span class="blank"><label for="{uid}"><span class="num">{start + n + 1}</span> '
+                f'<span class="blank"><label for="{uid}"><span class="num">{self.count + n + 1}</span> '
                 f'{_pretty(name)}<span class="sr-only"> ({html.escape(where)}{again})</span></label>'
                 f'<input id="{uid}" type="text" inputmode="decimal" autocomplete="off" spellcheck="false" '
                 f'data-key="{html.escape(dkey)}" aria-describedby="{uid}-fb">'
                 f'<span id="{uid}-fb" class="feedback" data-feedback-for="{html.escape(dkey)}" aria-live="polite">'
                 f'</span></span>')
+        self.count += len(slots)
         return f'<div class="blanks">{"".join(rows)}</div>' if rows else ""
 
-    for b in page.blocks:
-        if isinstance(b, Heading):
-            out.append(f"<h{b.level + 1}>{html.escape(b.text)}</h{b.level + 1}>")
-        elif isinstance(b, Prose):
-            if b.answer:  # the closing question: two choices, checked from the page's own formulas
-                out.append(_CLOSING)
-                continue
-            printer, parts = _Boxes(count), []
-            for part in b.parts:
-                if isinstance(part, str):
-                    parts.append(html.escape(part))
-                elif isinstance(part, tuple):
-                    parts.append(f"<strong>{html.escape(part[1])}</strong>")
-                else:
-                    parts.append(f'<span class="math">\\({html.escape(printer(part))}\\)</span>')
-            out.append(f"<p>{''.join(parts)}</p>" + inputs(printer.slots, count, b.key or "values"))
-            count += len(printer.slots)
-        elif isinstance(b, Display):
-            printer = _Boxes(count)
-            tex = printer(b.math)
-            where = _where(b.key)
-            out.append(f'<div class="display" role="group" aria-label="{html.escape(where)}">'
-                       f'<div class="math">\\[{html.escape(tex)}\\]</div>{inputs(printer.slots, count, where)}</div>')
-            count += len(printer.slots)
-        elif isinstance(b, Figure):  # the worksheet's diagram, without values (its nodes are not the verdicts')
-            svg = network_svg(values, b.weight, b.colour, True, 3, answers=False).replace("data-node=", "data-figure-node=").replace(
-                ' xmlns="http://www.w3.org/2000/svg"', "")  # inline SVG needs no namespace
-            out.append(f'<figure class="diagram">{svg}</figure>')
-    return "\n".join(out), page
+    def visit_heading(self, b):
+        self.out.append(f"<h{b.level + 1}>{html.escape(b.text)}</h{b.level + 1}>")
+
+    def visit_prose(self, b):
+        printer = _Boxes(self.count)
+        text = self.prose(b, lambda t: f'<span class="math">\\({html.escape(printer(t))}\\)</span>',
+                          lambda s: f"<strong>{s}</strong>", html.escape)
+        self.out.append(f"<p>{text}</p>" + self.inputs(printer.slots, b.key or "values"))
+
+    def answer_space(self, b):  # the closing question: two choices, checked from the page's own formulas
+        self.out.append(_CLOSING)
+
+    def visit_display(self, b):
+        printer = _Boxes(self.count)
+        tex = printer(b.math)
+        where = _where(b.key)
+        self.out.append(f'<div class="display" role="group" aria-label="{html.escape(where)}">'
+                        f'<div class="math">\\[{html.escape(tex)}\\]</div>{self.inputs(printer.slots, where)}</div>')
+
+    def visit_figure(self, b):  # the worksheet's diagram, without values (its nodes are not the verdicts')
+        svg = network_svg(self.values, b.weight, b.colour, True, 3, answers=False).replace("data-node=", "data-figure-node=").replace(
+            ' xmlns="http://www.w3.org/2000/svg"', "")  # inline SVG needs no namespace
+        self.out.append(f'<figure class="diagram">{svg}</figure>')
 
 
 def _where(key: str) -> str:
