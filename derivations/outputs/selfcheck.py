@@ -13,7 +13,7 @@ text naming the mistake when the input changes (Enter or leaving the field).
 
 >>> from derivations import evaluate, load_problem
 >>> html = page_html(evaluate(load_problem()))
->>> html.count("type=\"text\""), 'data-key="grad.w_b11"' in html, "0.0375" in html or "3/80" in html
+>>> html.count('type="text"'), 'data-key="grad.w_b11"' in html, "0.0375" in html or "3/80" in html
 (51, True, False)
 
 In a Sphinx build, ``-t selfcheck`` (conf.py adds this module as an extension) writes ``selfcheck.html``
