@@ -110,7 +110,8 @@ class TypstPage(PageWriter):
     def visit_figure(self, b):
         if not self.figures.get(b.weight):
             return
-        width = 48 if self.worksheet else 70  # the key's edge labels need the room
+        # the key's edge labels need the room; US Letter is 18 mm shorter than A4: its key's diagrams a little smaller
+        width = 48 if self.worksheet else 70 if self.paper == "a4" else 55
         self.group = [self.out.pop()] if self.out else []
         self.group.append(f"#align(center, image({typst_string(self.figures[b.weight])}, width: {width}%, "
                           f"alt: {typst_string(b.caption)}))")
