@@ -340,6 +340,30 @@ def page_html(values, data: bytes | None = None, student: tuple | None = None, b
                             network=network_html(values), problem_id=html.escape(page.problem_id))
 
 
+MATHJAX_PACKAGE = "sphinx-mathjax-offline"  # MathJax 3.2.2's files on PyPI (the docs extra); found, never imported
+STANDALONE_MATHJAX = "tex-svg-full.js"  # one file: every TeX extension, SVG output, no fonts to load (2.2 MB)
+
+
+def mathjax_dir() -> Path | None:
+    """The packaged MathJax directory (``.../sphinx-mathjax-offline/static/mathjax``), or ``None`` when the
+    package is not installed."""
+    import importlib.util
+
+    spec = importlib.util.find_spec(MATHJAX_PACKAGE)
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    path = Path(next(iter(spec.submodule_search_locations))) / "static" / "mathjax"
+    return path if path.is_dir() else None
+
+
+def standalone_mathjax() -> bytes | None:
+    """MathJax as one self-contained file (:data:`STANDALONE_MATHJAX`), for self-check pages outside a site
+    (the variants tool writes it once, beside the students' folders); ``None`` without the package."""
+    folder = mathjax_dir()
+    path = folder / STANDALONE_MATHJAX if folder is not None else None
+    return path.read_bytes() if path is not None and path.is_file() else None
+
+
 def write_page(values, path, data: bytes | None = None, student: tuple | None = None,
                back: str | None = "handout.html", mathjax: str | None = None) -> Path:
     """Write the self-check page for ``values``' problem to ``path`` (one self-contained HTML file; with
