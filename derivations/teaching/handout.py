@@ -1108,7 +1108,11 @@ class _Page:
         p, loss_fn, n_out = self.p, self.d.loss_fn, self.p.n_out
         # The loss as the registry writes it: its definition, and its formula with the blanks substituted.
         extra = (",", sym("N"), "=", Num(str(n_out))) if "N" in loss_fn.formula_text else ()
-        definition = row(Raw(loss_fn.formula_text, loss_fn.formula_tex, loss_fn.formula_typst), *extra)
+        raw = Raw(loss_fn.formula_text, loss_fn.formula_tex, loss_fn.formula_typst)
+        if self.S > 1:  # a sample's loss is ℓ; ℒ is the mean over the samples (the last step)
+            raw = Raw(raw.text.replace("ℒ", "ℓ"), raw.tex.replace(r"\mathcal{L}", r"\ell"), raw.typst.replace("cal(L)", "ell"))
+            extra += ((" outputs",) if extra else ())
+        definition = row(raw, *extra)
         Ys = [Symbol(f"Y_{k + 1}") for k in range(n_out)]
         ys = [Symbol(f"y_{k + 1}") for k in range(n_out)]
         Y = self.fwd("Y", s)
@@ -1117,7 +1121,7 @@ class _Page:
         body = from_sympy(loss_fn.written(Ys, ys), slots)
         head = [("b", f"Step {n}: {loss_fn.title}"), "     ", definition]
         if self.S > 1:
-            head += [" (this sample's loss, ", self.loss_sym(s), ")"]
+            head += [" (sample ", Num(str(s + 1)), "'s loss)"]
         self.B(Prose(head))
         loss = self.v.forward["loss"] if self.S == 1 else self.v.forward["losses"][s]
         key = "forward.loss" + at
@@ -1261,11 +1265,11 @@ class _Page:
         ks = [i] if out.elementwise else list(range(p.n_out))
         if out.elementwise:
             Yk, yk = [Symbol("Y_i")], [Symbol("y_i")]
-            along = [row(d(LOSS, self.ent("Y", i)), "=", from_sympy(self.d.loss_fn.local(Yk, yk, 0),
+            along = [row(d(self.loss_sym(), self.ent("Y", i)), "=", from_sympy(self.d.loss_fn.local(Yk, yk, 0),
                                                                      {Yk[0]: self.ent("Y", i), yk[0]: self.ent("y", i)})),
                      row(d(self.ent("Y", i), self.ent("O", i)), "=", from_sympy(out.local(Yk, 0, 0), {Yk[0]: self.ent("Y", i)}))]
         else:
-            along = [row(d(LOSS, sym("Y", k_)), "=", self.loss_local(k_)),
+            along = [row(d(self.loss_sym(), sym("Y", k_)), "=", self.loss_local(k_)),
                      row(d(sym("Y", k_), self.ent("O", i)), "=", sym("Y", k_),
                          Paren(row(Sym("delta", Row((k_, Num(str(i + 1))))), "-", self.ent("Y", i))))]
         along.append(row(d(self.ent("O", i), w), "=", self._dp(q, "O")))
