@@ -106,8 +106,9 @@ def blanks(d: Derivation) -> dict:
     lr = p.lr if getattr(p, "lr", None) is not None else WORKSHEET_LR
     for param in d.params():
         out[f"grad.{param.key(sy.wide)}"] = d.gradient(param)
-    for param in d.params() if not p.symmetric else ():  # the page's closing step (where the init is not the
-        out[f"descent.{param.key(sy.wide)}"] = sy.param(param) - lr * d.gradient(param)  # symmetry lesson)
+    step = d.rule("descent", lambda w, rate, g: w - rate * g)  # the page's closing step (a mistake may change it)
+    for param in d.params() if not p.symmetric else ():  # (where the init is not the symmetry lesson)
+        out[f"descent.{param.key(sy.wide)}"] = step(sy.param(param), lr, d.gradient(param))
     return out
 
 
