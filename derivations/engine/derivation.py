@@ -430,8 +430,12 @@ class Aspect:
             return rule
         return add
 
+    def rule(self, kind: type):
+        """The rule for operations of class ``kind`` (or of the nearest class it derives from), or None."""
+        return next((self.rules[c] for c in kind.__mro__ if c in self.rules), None)
+
     def __call__(self, op: Operation, *args, **kwargs):
-        rule = next((self.rules[c] for c in type(op).__mro__ if c in self.rules), None)
+        rule = self.rule(type(op))
         if rule is None:
             raise NotImplementedError(f"{self.name}: no rule for the {type(op).__name__} operation")
         return rule(op, *args, **kwargs)
@@ -449,12 +453,8 @@ class Path:
     ``labels`` are the nodes' names as text and as LaTeX."""
 
     def __init__(self, nodes, factors, param: Param, sample: int, scale, labels: list, tex_labels: list, wide: bool):
-        self.nodes, self.factors, self.weight, self.sample, self.scale = tuple(nodes), tuple(factors), param, sample, scale
+        self.nodes, self.factors, self.param, self.sample, self.scale = tuple(nodes), tuple(factors), param, sample, scale
         self.labels, self.tex_labels, self._wide = labels, tex_labels, wide
-
-    @property
-    def param(self) -> Param:
-        return self.weight
 
     @property
     def product(self) -> Expr:
@@ -463,7 +463,7 @@ class Path:
     def text(self, wide: bool | None = None) -> str:
         """``ℒ → Y_1 → O_2 → L_1 → H_1 → w^a_11``."""
         wide = self._wide if wide is None else wide
-        return " → ".join(self.labels + [self.weight.name(wide)])
+        return " → ".join(self.labels + [self.param.name(wide)])
 
 
 # -- the derivation -------------------------------------------------------------------------------------------
@@ -532,12 +532,11 @@ class Derivation:
         """The first hidden layer's activation (the handout's only one)."""
         return self.act(0)
 
-    def weight(self, name) -> Param:
+    def param(self, name) -> Param:
+        """A parameter, a weight or a bias, by its name (``"w_b21"``, ``"b_a1"``) or itself."""
         return name if isinstance(name, Param) else parse_param(name, self.problem)
 
-    param = weight
-
-    def weights(self) -> list:
+    def params(self) -> list:
         """Every parameter: the weights of ``W_a``, ``W_b``, ... in row order, then the biases."""
         p, out = self.problem, []
         for l in range(len(p.layers) - 1):
@@ -546,8 +545,6 @@ class Derivation:
             for l in range(len(p.layers) - 1):
                 out += [Param(l, "bias", i) for i in range(p.layers[l + 1])]
         return out
-
-    params = weights
 
     def local_activation(self, layer: int, j: int, s: int = 0) -> Expr:
         """``dL_j/dH_j`` of hidden layer ``layer``: ``1_{H_j > 0}`` for ReLU, ``L_j (1 - L_j)`` for the
@@ -574,14 +571,14 @@ class Derivation:
 
     def gradient(self, name) -> Expr:
         """The gradient in terms of the nearest backward quantity: ``∇O_i L_j``, ``∇H_i x_j``, ``∇H_i``."""
-        w = self.weight(name)
+        w = self.param(name)
         m = self.gradients[w.matrix]
         return m[w.i, w.j] if w.kind == "weight" else m[w.i, 0]
 
     def formula(self, name) -> Expr:
         """The handout's form: the gradient with its bracket written out,
         ``[∂Y_1/∂O_1 ∇Y_1 + ∂Y_2/∂O_1 ∇Y_2] L_1`` or ``[∇O_1 w^b_11 + ∇O_2 w^b_21] ReLU'(H_1) x_1``."""
-        w, sy, S = self.weight(name), self.symbols, self.problem.n_samples
+        w, sy, S = self.param(name), self.symbols, self.problem.n_samples
         op = self.op_of(w)
         total = []
         for s in range(S):
@@ -643,7 +640,7 @@ class Derivation:
         """Every path from the loss to the parameter (for every sample, or one), each a product of local
         derivatives; they sum to the gradient. Refuses more than ``limit`` paths (count them with
         :meth:`count_paths`)."""
-        w = self.weight(name)
+        w = self.param(name)
         if self.count_paths(w) * (1 if sample is not None else self.problem.n_samples) > limit:
             raise ProblemError("param", f"{w.key(self.symbols.wide)} has {self.count_paths(w)} paths per sample, more "
                                         f"than the {limit} this view lists")
@@ -674,7 +671,7 @@ class Derivation:
         """The edges on the parameter's paths (for one sample), without listing the paths: every edge
         downstream of the unit the parameter feeds lies on some path to the loss. Each is
         ``((key, j), (key, i), local derivative)``, from the operation's input unit to its output unit."""
-        w = self.weight(name)
+        w = self.param(name)
         out, seen, frontier = [], set(), [(self.op_of(w).out, w.i)]
         while frontier:
             key, j = frontier.pop()
@@ -707,7 +704,7 @@ class Derivation:
 
     def count_paths(self, name) -> int:
         """How many paths lead from the loss to the parameter, per sample (without listing them)."""
-        w = self.weight(name)
+        w = self.param(name)
         counts = {("loss", 0): 1}
 
         def count(key, i):

@@ -331,7 +331,7 @@ def to_python(values: Values) -> str:
     titles = [(s.name, s.formula) for s in ss[:len(d.ops)]]
     asked = []
     for key, role in default_params(d):
-        w = d.weight(key)
+        w = d.param(key)
         asked.append((w.name(wide), f"dL_d{w.matrix}", w.i, w.j, role))
     parts.append(_MAIN.format(title=repr(f"BackProp.py: {_safe(p.describe())}, from {_safe(p.source)}"), names=repr(names), titles=_tuple_lines(titles), asked=_tuple_lines(asked),
                               rtol=RTOL, atol=ATOL, n_out=p.n_out))

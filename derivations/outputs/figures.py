@@ -59,7 +59,7 @@ def path_edges(values: Values, weight, sample: int = 0) -> dict:
     from ..notation.printing import text
 
     d = values.derivation
-    w = d.weight(weight)
+    w = d.param(weight)
     edges = {}
     for (a, j), (b, i), local in d.path_edges(w, sample):  # the loss side of each edge first, as the paths run
         edges[(_node_id(b, i), _node_id(a, j))] = (values.value(local), text(local))
@@ -99,7 +99,7 @@ def network_svg(values: Values, weight=None, colour: str = "red", labels: bool =
 
     lit, n_paths, title = {}, 0, "network"
     if weight is not None:
-        w = d.weight(weight)
+        w = d.param(weight)
         n_paths = d.count_paths(w)
         lit = {tuple(sorted(pair)): v for pair, v in path_edges(values, w).items()}
         title = f"gradient paths of {w.name(d.symbols.wide)}" + (" (sample 1)" if p.n_samples > 1 else "")

@@ -229,15 +229,15 @@ def worked_solution(values: Values, digits: int = DIGITS, params: list | None = 
     if params is not None:
         sections = []
         for name in params:
-            w = d.weight(name)
+            w = d.param(name)
             sections += [_used_values_section(n, values, w), gradient_section(n, values, w, detail=True)]
-        return Solution(f"Backpropagation: {', '.join('∂ℒ/∂' + d.weight(x).name(d.symbols.wide) for x in params)} "
+        return Solution(f"Backpropagation: {', '.join('∂ℒ/∂' + d.param(x).name(d.symbols.wide) for x in params)} "
                         f"({p.describe()})", sections)
     sections = [_setup(n, values)]
     sections += [_step_section(op, n, values, step) for step, op in enumerate(d.ops, 1)]
     sections.append(_backward_section(n, values))
     for name, role in default_params(d):
-        sections.append(gradient_section(n, values, d.weight(name), role))
+        sections.append(gradient_section(n, values, d.param(name), role))
     sections.append(_table_section(n, values))
     return Solution(f"Backpropagation worked solution: {p.describe()}", sections)
 
@@ -599,7 +599,7 @@ def descent_section(values: Values, lr, params=None, digits: int = DIGITS) -> Se
     sec = Section("descent", t(f"One gradient-descent step, η = {n.num(Rational(lr)).shown}",
                                rf"\text{{One gradient-descent step, }}\eta = {n.num(Rational(lr)).tex}"))
     for key, value in new.items():
-        w = d.weight(key)
+        w = d.param(key)
         name, wtex = w.name(sy.wide), sy.tex[sy.param(w)]
         lhs = Words(f"{name} − η·∂ℒ/∂{name}", rf"{wtex} - \eta\,\frac{{\partial \mathcal{{L}}}}{{\partial {wtex}}}")
         with evaluate(False):
