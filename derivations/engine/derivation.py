@@ -249,7 +249,9 @@ class Symbols:
 @dataclass(frozen=True)
 class Operation:
     """One operation of the network, ``out = f(inp)`` unit by unit: a subclass per kind carries its forward
-    formula beside its local derivatives (micrograd's ``_backward``), so a new kind of operation is one class.
+    formula beside its local derivatives (micrograd's ``_backward``); the engine's loops never ask which kind
+    an operation is, so a new kind is one class here, plus its rule in each :class:`Aspect` of the layers
+    above (``tests/test_operations.py`` names any it lacks).
 
     ``forward(d, s)`` gives the definitions of ``out`` for sample ``s``; ``edges(d, s, i)`` lists
     ``(j, ∂out_i/∂inp_j)`` for the nonzero ones: the backward loop multiplies them into ``∇inp_j``, the paths
