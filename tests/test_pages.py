@@ -142,7 +142,7 @@ def test_worksheet_page_and_pdfs_leak_no_asked_value(sites, pages, forbidden, na
     assert asked and asked <= bad | {"0"}
     folder = f"_pdf/{page.problem_id}"
     sheet = [worksheet / f"{name}.html", *sorted((worksheet / folder).glob("*"))]
-    assert [p.name for p in sheet[1:]] == ["worksheet.pdf"]
+    assert [p.name for p in sheet[1:]] == ["selfcheck.html", "worksheet.pdf"]  # and its own self-check page
     leaks = [f"{p.name}: {leak}" for p in sheet for leak in _leaks(text_of(p), bad)]
     assert not leaks, "\n".join(leaks[:10])
     key_pdf = text_of(solution / folder / "answer-key.pdf").replace("\n", " ")
