@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 
 from sympy import Eq, Integer, Piecewise, Rational, exp
 
-from ..engine.derivation import Derivation, Symbols
+from ..engine.derivation import Derivation, LinearStep, Symbols
 from ..engine.ops import ACTIVATIONS, LOSSES, OUTPUTS
 from ..engine.problem import Problem
 
@@ -182,7 +182,7 @@ def catalogue(problem: Problem) -> list:
     square = [l for l, W in enumerate(problem.weights) if l > 0 and W.rows == W.cols]
     if square:  # ∇L_j = Σ_i w_ij ∇O_i (column j); row j is w_ji (only a square matrix has both)
         def transposed_edges(op, s, i, default):
-            if op.kind != "linear" or op.layer not in square:
+            if not isinstance(op, LinearStep) or op.layer not in square:
                 return default
             W = symbols.W[op.layer]
             return [(j, W[j, i]) for j in range(W.cols)]
