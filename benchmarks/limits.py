@@ -33,8 +33,8 @@ CASES = {  # name: (layers, activation, samples, bias, magnitude)
     "1-1-14 tanh x 16 samples (cost 3632)": ((1, 1, 14), "tanh", 16, False, 1),
     "8-15-15-15-15-4 tanh, biases, 4 samples": ((8, 15, 15, 15, 15, 4), "tanh", 4, True, 1),
     # the largest that print accepts, by outputs and by samples (estimate just under the bound)
-    "2-14-34 ReLU (cost 1710)": ((2, 14, 34), "relu", 1, False, 1),
-    "8-16-4 tanh x 10 samples (cost 2360)": ((8, 16, 4), "tanh", 10, False, 1),
+    "2-14-29 ReLU (cost 1320)": ((2, 14, 29), "relu", 1, False, 1),
+    "8-16-4 tanh x 8 samples (cost 1888)": ((8, 16, 4), "tanh", 8, False, 1),
 }
 
 
