@@ -78,7 +78,7 @@ def test_site_pages_refuse_past_the_bound_as_located_warnings(tmp_path):
     (src / "conf.py").write_text('extensions = ["myst_parser", "derivations.sphinx.extension"]\n'
                                  'myst_enable_extensions = ["dollarmath"]\n')
     (src / "wide.toml").write_text(_wide(55))
-    (src / "mid.toml").write_text(_wide(30))
+    (src / "mid.toml").write_text(_wide(20))
     (src / "index.md").write_text("# Index\n\n```{deriv-gradient} w_a11\n:problem: wide.toml\n```\n\n"
                                   "```{deriv-training}\n:problem: mid.toml\n:steps: 2000\n```\n\n{deriv}`grad.w_b21`\n")
     done = subprocess.run([sys.executable, "-m", "sphinx", "-q", "-E", str(src), str(tmp_path / "out")],

@@ -34,6 +34,7 @@ RATES = {  # (seconds per 1000 units of cost, per 1000 Jacobian entries), per pa
     "python": (0.2, 0.6),  # the NumPy script
     "check": (1.35, 1.9),  # the checker: its own derivation, its decimals, the answers
     "page": (0.3, 0.3),  # the handout's page (PDF, worksheet)
+    "proofs": (2.5, 1.0),  # a page's theorem boxes: every proof step's display (2686 steps at 16-32-16)
 }
 # seconds per 1000 units of cost and step of a training figure (two runs: the init and a random one); several
 # samples run as NumPy arrays, one sample in Python floats
@@ -48,7 +49,7 @@ TASKS = {  # what each command does
     "python": ("derive", "values", "python"),
     "pdf": ("derive", "values", "page"),  # also --worksheet
     "check": ("check",),
-    "site": ("derive", "values", "theorems", "solution"),  # a page of the Sphinx or MyST site, any directive
+    "site": ("derive", "values", "theorems", "solution", "proofs"),  # a page of the Sphinx or MyST site
 }
 
 
