@@ -593,7 +593,8 @@ def from_sympy(expr, names: dict) -> object:
         if isinstance(e, log):
             return Call("ln", (go(e.args[0]),))
         if isinstance(e, Function) and len(e.args) == 1 and not isinstance(e, (Add, Mul, Pow)):
-            return Call(_function_name(e), (go(e.args[0]),))
+            name = _function_name(e)  # a derivative prints as LeakyReLU'(H): the name and a prime
+            return Call(name.rstrip("'"), (go(e.args[0]),), prime=name.endswith("'"))
         if isinstance(e, Add) and not isinstance(factor_terms(e), Add):
             return go(factor_terms(e), parent)
         if isinstance(e, Add):
@@ -1346,7 +1347,7 @@ class _Page:
         if self.S > 1:
             self.B(Display(f"grad_{q.key(self.d.symbols.wide)}", self.batch_chain(q, g, gk, "grad first")))
             return
-        lv = act.local(self.fwd(H, 0)[i], self.fwd(L, 0)[i])
+        lv = self.v.value(self.d.local_activation(l, i, 0))  # exact, its decimal known (tanh's 1 − L²)
         actp = Call(act.text, (self.ent(H, i),), prime=True)
         terms, nums = self.hidden_bracket(l, i, 0)
         first = [d(LOSS, w), "&=", Under(Paren(Row(tuple(terms)), "["), grad_sym(self.ent(L, i))), "·",
@@ -1372,7 +1373,7 @@ class _Page:
         l = self.keys.index(key) // 2
         L = self.keys[2 * l + 1]
         act = self.d.act(l)
-        lv = act.local(self.fwd(key, s)[i], self.fwd(L, s)[i])
+        lv = self.v.value(self.d.local_activation(l, i, s))
         terms, nums = self.hidden_bracket(l, i, s)
         return [row(grad_sym(self.ent(key, i, s)), "&=", Under(Paren(Row(tuple(terms)), "["), grad_sym(self.ent(L, i, s))), "·",
                     Call(act.text, (self.ent(key, i, s),), prime=True)),
@@ -1456,7 +1457,7 @@ class _Page:
             g = self.v.gradients[q.matrix][q.i, q.j if q.kind == "weight" else 0]
             rows.append(row(w, "-", eta, d(LOSS, w), "&=", self.given(self.pvalue(q)), "-", self.given(lr), "·",
                             Paren(Slot(self.nb.num(g), key=f"grad.{key}")), "=",
-                            self.ans(self.pvalue(q) - lr * g, f"descent.{key}")))
+                            self.ans(self.v.value(self.d.symbols.param(q) - lr * self.d.gradient(q)), f"descent.{key}")))
         self.B(Display("descent", Aligned(tuple(rows))))
 
 
