@@ -52,7 +52,7 @@ def asked_spellings(values, page) -> set:
     true = Checker(values.problem).true
     out = set()
     for slot in page.slots(given=False):
-        if slot.key.startswith("problem.") or not isinstance(slot.content, h.Num):
+        if slot.key.startswith("problem.") or not isinstance(slot.content, h.Numeral):
             continue
         text = _num_text(slot)
         if text in given:
@@ -138,7 +138,7 @@ def test_worksheet_page_and_pdfs_leak_no_asked_value(sites, pages, forbidden, na
     solution, worksheet = sites
     values, page = pages[name]
     bad = forbidden[name]
-    asked = {_num_text(s) for s in page.slots(given=False) if s.key.startswith("grad.") and isinstance(s.content, h.Num)}
+    asked = {_num_text(s) for s in page.slots(given=False) if s.key.startswith("grad.") and isinstance(s.content, h.Numeral)}
     assert asked and asked <= bad | {"0"}
     folder = f"_pdf/{page.problem_id}"
     sheet = [worksheet / f"{name}.html", *sorted((worksheet / folder).glob("*"))]
@@ -250,8 +250,8 @@ def test_every_operation_lays_out_and_the_checker_knows_every_blank(seed, layers
     given = {_num_text(s) for s in page.slots(given=True)}
     for slot in page.slots(given=False):
         v = true[slot.key]  # a key the checker knows (KeyError otherwise)
-        if isinstance(slot.content, h.Num) and v.is_Rational and not slot.content.approx:
+        if isinstance(slot.content, h.Numeral) and v.is_Rational and not slot.content.approx:
             assert Rational(slot.content.text) == v, slot.key
         shown = _num_text(slot)
-        if isinstance(slot.content, h.Num) and len(shown.lstrip("−")) >= 5 and shown not in given:
+        if isinstance(slot.content, h.Numeral) and len(shown.lstrip("−")) >= 5 and shown not in given:
             assert shown in key_text and not re.search(rf"(?<![\d.]){re.escape(shown)}(?!\d)", sheet_text), slot.key
