@@ -11,14 +11,17 @@ row per student with every graded value, each one the checker accepts back. It o
 wrote itself (``DIR/manifest.sha256``), one run at a time, and replaces the set in one short step
 (:mod:`derivations.outputs.manifest`).
 
-**What stays, what is drawn.** The base problem (``--config``, default the handout's) fixes the structure:
-widths, activation, loss, the weights the page asks for (the handout's ``w_b11``, ``w_b21``, ``w_a11``) and
-whether the lesson is the symmetric init (a base whose init is symmetric, such as the handout's constant
-0.1, gets variants whose init is symmetric in the same way: a constant matrix stays constant, equal rows
-stay equal rows, equal columns stay equal columns). A variant draws the numbers: the input ``x``, the target
-``y`` (one-hot when the base's is, else a probability vector of tenths, or short decimals for MSE) and the
-weights, as short decimals of at most ``digits`` significant digits (2 unless the base's ``[variants]``
-table says otherwise), of size 0.1 to 0.99, either sign.
+**What stays, what is drawn.** The base problem (``--config``, default the handout's; any problem the engine
+accepts) fixes the structure: widths and depth, the activation of each hidden layer, the output layer, the
+loss, whether there are biases, the number of samples, the gradients the page asks for (the handout's
+``w_b11``, ``w_b21``, ``w_a11``) and whether the lesson is the symmetric init (a base whose init is symmetric,
+such as the handout's constant 0.1, gets variants whose init is symmetric in the same way, layer by layer: a
+constant matrix stays constant, equal rows stay equal rows, equal columns stay equal columns, a bias given
+as one number per layer stays one number, zero biases stay zero). A variant draws the numbers: each
+sample's input ``x`` and target ``y`` (one-hot when the base's are; else a probability vector of tenths for
+a softmax, short decimals in [0, 1] for a sigmoid output, short decimals for an identity output or MSE),
+the weights and the biases, as short decimals of at most ``digits`` significant digits (2 unless the base's
+``[variants]`` table says otherwise), of size 0.1 to 0.99, either sign.
 
 **Stable and independent.** A variant depends only on (course seed, id, base): its numbers come from
 SHA-256 of ``seed, id, attempt`` (no global random state, no dependence on Python's ``random``), so
@@ -29,19 +32,24 @@ about one in a hundred at 1 digit): the id whose hash sorts later draws again.
 **The rules** (:func:`broken_rules`; a draw that breaks one is redrawn, deterministically, with the next
 attempt number):
 
-1. every hidden pre-activation is at least :data:`MARGIN` (0.1) away from 0, and a ReLU-like unit that can
-   die is alive (``H_i >= 0.1``), unless the base's ``[variants] dead`` names it (then ``H_i <= -0.1``);
-2. no softmax ties: the logits differ pairwise by at least :data:`LOGIT_GAP` (0.01), unless the lesson is
-   the symmetric init (whose equal logits are the point);
+1. every hidden pre-activation (every layer, every sample) is at least :data:`MARGIN` (0.1) away from 0, and a
+   ReLU-like unit that can die is alive (``H_i >= 0.1``), unless the base's ``[variants] dead`` names it (a
+   unit of the first hidden layer; then ``H_i <= -0.1``);
+2. no softmax ties: each sample's logits differ pairwise by at least :data:`LOGIT_GAP` (0.01), unless the
+   lesson is the symmetric init (whose equal logits are the point);
 3. every exact rational value (forward, backward, every gradient) has a denominator of at most
    :data:`MAX_DENOMINATOR` (10⁸);
 4. every gradient the page asks for is at least :data:`MIN_GRADIENT` (0.0001) in size, unless the lesson says
-   it is 0 (the symmetric init's first layer, a unit the base asks to be dead), and then it is exactly 0;
+   it is 0 (the layers before the last under the symmetric init with a softmax output, a unit the base asks
+   to be dead), and then it is exactly 0;
 5. all variants of one roster are distinct (checked across the roster).
 
-**Verified before written** (:func:`verify`): each variant's exact values against an independent NumPy
-backprop (:func:`numpy_backprop`, written from the registry's NumPy functions, not from the derivation), and,
-where the init is symmetric, its symmetry theorems proved again and checked on its numbers.
+**Verified before written** (:func:`verify`): each variant's exact values (every sample's forward and backward
+values, the loss, every gradient) against an independent NumPy backprop of any depth, biases, samples,
+activations and output layer (:func:`numpy_backprop`, written from the registry's NumPy functions, not from
+the derivation), and, where the init is symmetric, its symmetry theorems proved again and checked on its
+numbers. ``keys.csv`` grades the page's blanks (:func:`graded_keys`), keyed as the checker names them
+(``forward.H1[2]@2`` for sample 2 of a deeper network).
 
 >>> base = read_base()
 >>> p = draw(base, "course-2026", "ada")
@@ -970,6 +978,15 @@ def render_pages(values, text: str, fmt: str, paper: str = "a4") -> dict:
             "key.html": _html_page(handout.render_text(page, False), f"Answer key {page.problem_id}")}
 
 
+def check_page(base: Base, p: Problem) -> None:
+    """Lay out the page of one variant ``p`` (the roster's first), so that a base the students' page cannot
+    show is refused in one line before anything is written (:class:`ProblemError`)."""
+    from ..engine.values import evaluate
+    from ..teaching import handout
+
+    handout.layout(evaluate(p), data=variant_toml(base, p).encode("utf-8"))
+
+
 _WORKER = {}
 
 
@@ -1159,7 +1176,8 @@ def main(argv: list[str] | None = None) -> int:
         out = Path(args.out)
         if out.exists() and not out.is_dir():
             raise ProblemError("--out", f"{reading.path_text(out)} exists and is not a folder")
-        draw_attempt(base, seed, roster.ids[0], seconds=PROBE_SECONDS)  # a base no draw satisfies: refused now
+        probe, _ = draw_attempt(base, seed, roster.ids[0], seconds=PROBE_SECONDS)  # a base no draw satisfies: refused now
+        check_page(base, probe)  # and one whose page cannot be laid out
         out.mkdir(parents=True, exist_ok=True)
         folder = Folder(out, force=args.force)
         folder.lock()
