@@ -189,17 +189,18 @@ def test_a_wider_problem_compiles_and_follows_its_problem(tmp_path, activation, 
     assert g.replace("\u2212", "-") in key and g not in sheet
 
 
-def test_other_networks_are_refused_in_one_line(values):
+def test_a_network_beyond_the_page_is_refused_in_one_line():
     from conftest import random_problem
 
     from derivations import evaluate
 
-    deep = evaluate(random_problem(1, (3, 4, 4, 2), "relu", "mse"))
+    wide = evaluate(random_problem(1, (3, 7, 2), "relu", "mse"))
     with pytest.raises(ProblemError) as err:
-        layout(deep)
-    assert "one hidden layer" in str(err.value) and "\n" not in str(err.value)
-    batch = evaluate(random_problem(1, (3, 4, 2), "relu", "mse", samples=2))
-    with pytest.raises(ProblemError, match="one sample"):
+        layout(wide)
+    assert "at most 6 units" in str(err.value) and "python -m derivations.print" in str(err.value)
+    assert "\n" not in str(err.value)
+    batch = evaluate(random_problem(1, (3, 2, 2), "relu", "mse", samples=4))
+    with pytest.raises(ProblemError, match="at most 3 samples"):
         layout(batch)
 
 

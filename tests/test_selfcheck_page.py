@@ -254,8 +254,8 @@ def _site(tmp_path, problem: str = "") -> "subprocess.CompletedProcess":
                                  'if tags.has("selfcheck"):\n    extensions.append("derivations.outputs.selfcheck")\n'
                                  + (f"derivations_problem = {problem!r}\n" if problem else ""))
     (src / "index.md").write_text("# Handout\n\n{deriv}`forward.H[1]`\n")
-    (src / "deep.toml").write_text('[network]\nlayers = [2, 2, 2, 2]\nactivation = "relu"\nloss = "mse"\n'
-                                   "[data]\nx = [1, 2]\ny = [1, 0]\n[init]\nW_a = 0.1\nW_b = 0.1\nW_c = 0.1\n")
+    (src / "wide.toml").write_text('[network]\nlayers = [2, 8, 2]\nactivation = "relu"\nloss = "mse"\n'
+                                   "[data]\nx = [1, 2]\ny = [1, 0]\n[init]\nW_a = 0.1\nW_b = 0.1\n")
     return subprocess.run([sys.executable, "-m", "sphinx", "-q", "-t", "selfcheck", str(src), str(tmp_path / "out")],
                           capture_output=True, text=True)
 
@@ -268,7 +268,7 @@ def test_sphinx_selfcheck_tag_writes_the_page(tmp_path):
 
 
 def test_sphinx_selfcheck_of_a_problem_the_layout_cannot_hold_is_a_warning(tmp_path):
-    result = _site(tmp_path, "deep.toml")
+    result = _site(tmp_path, "wide.toml")
     assert result.returncode == 0
-    assert "selfcheck.html not written" in result.stderr and "one hidden layer" in result.stderr
+    assert "selfcheck.html not written" in result.stderr and "at most 6 units" in result.stderr
     assert not (tmp_path / "out" / "selfcheck.html").exists()

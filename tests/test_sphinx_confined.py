@@ -14,7 +14,9 @@ import pytest
 CONF = 'extensions = ["myst_parser", "derivations.sphinx.extension"]\nmyst_enable_extensions = ["dollarmath"]\n'
 GOOD = ('[network]\nlayers = [2, 2, 2]\nactivation = "identity"\n[data]\nx = [1, 2]\ny = [1, 0]\n'
         '[init]\nW_a = 1\nW_b = [[1, 1], [0, 0]]\n')
-DEEP = GOOD.replace("[2, 2, 2]", "[2, 2, 2, 2]").replace("W_b = [[1, 1], [0, 0]]", "W_c = [[1, 1], [0, 0]]")
+# Wider than the students' page shows (handout.PAGE_WIDTH units): the worked solution only.
+WIDE = ('[network]\nlayers = [2, 8, 2]\nactivation = "relu"\nloss = "mse"\n'
+        "[data]\nx = [1, 2]\ny = [1, 0]\n[init]\nW_a = 0.1\nW_b = 0.1\n")
 
 
 def _site(tmp_path, pages: dict, files: dict = {}) -> Path:
@@ -102,12 +104,12 @@ def test_derivations_problem_outside_the_docs_must_be_a_problem_file(tmp_path):
 
 
 def test_a_problem_the_printable_page_cannot_hold_is_a_located_warning(tmp_path):
-    src = _site(tmp_path, {"index.md": "# PDFs\n\n```{deriv-pdfs}\n```\n"}, {"deep.toml": DEEP})
-    result = _build(src, tmp_path / "out", "-D", "derivations_problem=deep.toml")
+    src = _site(tmp_path, {"index.md": "# PDFs\n\n```{deriv-pdfs}\n```\n"}, {"wide.toml": WIDE})
+    result = _build(src, tmp_path / "out", "-D", "derivations_problem=wide.toml")
     assert result.returncode != 0
     assert "Extension error" not in result.stderr and "Traceback" not in result.stderr, result.stderr
     warnings = _warnings(result.stderr)
-    assert len(warnings) == 1 and "index.md:3:" in warnings[0] and "one hidden layer" in warnings[0], result.stderr
+    assert len(warnings) == 1 and "index.md:3:" in warnings[0] and "at most 6 units" in warnings[0], result.stderr
 
 
 def test_a_replaced_problem_file_rebuilds_its_page_whatever_its_mtime(tmp_path):

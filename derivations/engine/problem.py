@@ -50,7 +50,11 @@ _KEYS = {
     "init": None,  # W_a, W_b, ... and b_a, b_b, ...: checked against the layers
     # Read by ``python -m derivations.variants`` only (what a variant may draw); ignored here.
     "variants": ("digits", "dead"),
+    # The students' page: the parameters it asks for, the closing gradient-descent step's learning rate.
+    "worksheet": ("ask", "lr"),
 }
+WORKSHEET_LR = Rational(1, 2)  # the students' page's gradient-descent step, unless [worksheet] lr gives one
+MAX_ASKED = 6  # [worksheet] ask: one path block and diagram each (the page's cap)
 
 
 def weight_name(layer: int) -> str:
@@ -79,6 +83,8 @@ class Problem:
     biases: tuple | None = None
     source: str = "handout"
     output: str = DEFAULT_OUTPUT
+    ask: tuple = ()  # [worksheet] ask: parameter names (checked against the network by the page)
+    lr: object = None  # [worksheet] lr: the page's gradient-descent step (None: the page's default)
 
     # -- shape ----------------------------------------------------------------------------------------
 
@@ -122,6 +128,23 @@ class Problem:
         """What the derivation's size grows with: per sample, every parameter, every unit and the output
         Jacobian's outputs² entries (counted for every output layer: a bound, never a surprise)."""
         return self.n_samples * (self.n_weights + sum(self.layers) + self.n_out**2)
+
+    @property
+    def symmetric(self) -> bool:
+        """Every hidden layer's units start alike: equal incoming rows (and biases), equal outgoing columns, as
+        the handout's constant 0.1. Such units stay alike forever (the theorems prove it): the lesson of the
+        handout's closing question.
+
+        >>> load_problem().symmetric
+        True
+        """
+        for l in range(self.depth):
+            W_in, W_out = self.weights[l], self.weights[l + 1]
+            if any(W_in.row(i) != W_in.row(0) for i in range(W_in.rows)) or any(W_out.col(j) != W_out.col(0) for j in range(W_out.cols)):
+                return False
+            if self.bias and len(set(self.biases[l])) != 1:
+                return False
+        return True
 
     @property
     def activation(self) -> str:
@@ -328,9 +351,26 @@ def _problem_from_dict(data: dict, source: str) -> Problem:
     if bias:
         biases = tuple(_bias(init[bias_name(l)], layers[l + 1], f"init.{bias_name(l)}") if bias_name(l) in init
                        else (Integer(0),) * layers[l + 1] for l in range(n_linear))
-    p = Problem(tuple(layers), tuple(acts), loss, xs, ys, weights, biases, source, output)
+    ask, lr = _worksheet(data.get("worksheet", {}))
+    p = Problem(tuple(layers), tuple(acts), loss, xs, ys, weights, biases, source, output, ask, lr)
     check(p)
     return p
+
+
+def _worksheet(table: dict) -> tuple:
+    """``[worksheet]``: ``ask``, a list of parameter names (``"w_b11"``, ``"b_a1"``), and ``lr``, a positive
+    number of at most 10."""
+    ask = table.get("ask", [])
+    if not isinstance(ask, list) or not all(isinstance(a, str) and 0 < len(a) <= 20 for a in ask):
+        raise ProblemError("worksheet.ask", f"expected a list of parameter names like [\"w_b11\", \"b_a1\"], got {_short(ask)}")
+    if not 1 <= len(ask) <= MAX_ASKED and "ask" in table:
+        raise ProblemError("worksheet.ask", f"expected 1 to {MAX_ASKED} parameter names, got {len(ask)}")
+    lr = None
+    if "lr" in table:
+        lr = parse_number(table["lr"], "worksheet.lr")
+        if not 0 < lr <= 10:
+            raise ProblemError("worksheet.lr", f"expected a learning rate above 0 and at most 10, got {_short(table['lr'])}")
+    return tuple(ask), lr
 
 
 def check(p: Problem) -> None:

@@ -205,8 +205,7 @@ def _body(values, data: dict, source: bytes | None) -> tuple:
         elif isinstance(b, Display):
             printer = _Boxes(count)
             tex = printer(b.math)
-            where = {"step1": "Step 1", "step2": "Step 2", "step3": "Step 3", "step4": "Step 4", "step5": "Step 5"}.get(
-                b.key, b.key.replace("grad_", "∂ℒ/∂").replace("w_", "w^").replace("^a", "^a_").replace("^b", "^b_"))
+            where = _where(b.key)
             out.append(f'<div class="display" role="group" aria-label="{html.escape(where)}">'
                        f'<div class="math">\\[{html.escape(tex)}\\]</div>{inputs(printer.slots, count, where)}</div>')
             count += len(printer.slots)
@@ -215,6 +214,23 @@ def _body(values, data: dict, source: bytes | None) -> tuple:
                 ' xmlns="http://www.w3.org/2000/svg"', "")  # inline SVG needs no namespace
             out.append(f'<figure class="diagram">{svg}</figure>')
     return "\n".join(out), page
+
+
+def _where(key: str) -> str:
+    """A display's name for a screen reader: ``Step 3``, ``Step 3, sample 2``, ``∂ℒ/∂w^b_11``, ``∇H^(2) values``.
+
+    >>> _where("step1@2"), _where("grad_w_c21"), _where("values_dH2")
+    ('Step 1, sample 2', '∂ℒ/∂w^c_21', '∇H2 values')
+    """
+    m = re.fullmatch(r"step(\d+)(?:@(\d+))?", key)
+    if m:
+        return f"Step {m[1]}" + (f", sample {m[2]}" if m[2] else "")
+    m = re.fullmatch(r"grad_([wb])_([a-z])(.+)", key)
+    if m:
+        return f"∂ℒ/∂{m[1]}^{m[2]}_{m[3]}"
+    if key.startswith("values_d"):
+        return f"∇{key[8:]} values"
+    return {"descent": "the gradient-descent step"}.get(key, key)
 
 
 def network_html(values) -> str:
@@ -257,12 +273,18 @@ def network_html(values) -> str:
             return "ℒ"
         return f'{key}<tspan baseline-shift="sub" font-size="9">{k + 1}</tspan>'
 
-    fwd = diagram("your forward values", cols, lambda key, k: _node_id(key, k),
-                  lambda key, k: "forward.loss" if key == "loss" else
-                  (f"problem.x[{k + 1}]" if key == "x" else f"forward.{key}[{k + 1}]"), sub)
+    S = values.problem.n_samples
     back_keys = list(reversed(d.symbols.keys))  # Y, O, L, H: the order the gradients are computed
-    bwd = diagram("your gradients, from the loss back", back_keys, lambda key, k: "d" + _node_id(key, k),
-                  lambda key, k: f"backward.dL_d{key}[{k + 1}]", lambda key, k: "∇" + sub(key, k))
+    nets = []
+    for s in range(S):  # one pair per sample, its nodes and keys marked @s where there are several
+        at = f"@{s + 1}" if S > 1 else ""
+        of = f" (sample {s + 1})" if S > 1 else ""
+        nets.append(diagram(f"your forward values{of}", cols, lambda key, k: _node_id(key, k) + at,
+                            lambda key, k: ("forward.loss" if key == "loss" and S == 1 else f"forward.loss{at}" if key == "loss"
+                                            else f"problem.x[{k + 1}]{at}" if key == "x" else f"forward.{key}[{k + 1}]{at}"), sub))
+        nets.append(diagram(f"your gradients, from the loss back{of}", back_keys, lambda key, k: "d" + _node_id(key, k) + at,
+                            lambda key, k: f"backward.dL_d{key}[{k + 1}]{at}", lambda key, k: "∇" + sub(key, k)))
+    fwd, bwd = "".join(nets[0::2]), "".join(nets[1::2])
     return (f'<section class="network" aria-label="your values on the network"><h2>Your values on the network</h2>'
             f'<p>Each quantity you answer takes its verdict here: <span class="key correct">correct</span>, '
             f'<span class="key follows">follows</span>, <span class="key wrong">wrong</span>; the first wrong one '

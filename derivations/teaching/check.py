@@ -43,6 +43,7 @@ from sympy import Add, Expr, Float, Rational, Symbol
 
 from ..engine.derivation import Derivation, derive
 from ..engine.errors import ProblemError
+from ..engine.problem import WORKSHEET_LR
 from ..engine.reading import parse_number, quote
 from ..engine.values import Values, backward_keys
 from .mistakes import ONE_PATH, TRANSPOSED, Mistake, catalogue
@@ -100,8 +101,11 @@ def blanks(d: Derivation) -> dict:
             for j in range(len(sy.node(H, s))):
                 out[f"local.d{L}_d{H}[{j + 1}]{at}"] = d.local_activation(layer, j, s)
     out["forward.loss"] = sy.total
+    lr = p.lr if getattr(p, "lr", None) is not None else WORKSHEET_LR
     for param in d.params():
         out[f"grad.{param.key(sy.wide)}"] = d.gradient(param)
+    for param in d.params() if not p.symmetric else ():  # the page's closing step (where the init is not the
+        out[f"descent.{param.key(sy.wide)}"] = sy.param(param) - lr * d.gradient(param)  # symmetry lesson)
     return out
 
 

@@ -30,6 +30,7 @@ from pathlib import Path
 from sympy import Add, Function, Integer, KroneckerDelta, Mul, Pow, Rational, Symbol, exp, factor_terms, log
 
 from ..engine.errors import ProblemError
+from ..engine.problem import MAX_ASKED as PAGE_ASKED, WORKSHEET_LR
 
 # -- the math tree -----------------------------------------------------------------------------------
 
@@ -42,6 +43,8 @@ NAMED = {
     "one": ("bold(1)", r"\mathbf{1}", "1"),
     "sum": ("sum", r"\sum", "Σ"),
     "e": ("e", "e", "e"),
+    "ell": ("ell", r"\ell", "ℓ"),
+    "eta": ("eta", r"\eta", "η"),
 }
 # Operators between pieces of a row: (Typst, LaTeX, text).
 OPS = {
@@ -641,28 +644,6 @@ def _function_name(e) -> str:
 # -- the engine, in a few small functions --------------------------------------------------------------
 
 
-def _check(problem) -> None:
-    """The layout covers one hidden layer and one sample; anything else is refused in one line."""
-    layers = getattr(problem, "layers", ())
-    if len(layers) != 3:
-        raise ProblemError("network.layers", f"the handout layout needs one hidden layer (three widths), got {len(layers)} widths")
-    if getattr(problem, "n_samples", 1) != 1:
-        raise ProblemError("data.x", f"the handout layout needs one sample, got {problem.n_samples}")
-    if getattr(problem, "bias", False):
-        raise ProblemError("network.bias", "the handout layout has no biases (as the handout); set bias = false")
-    if getattr(problem, "output", "softmax") != "softmax":
-        raise ProblemError("network.output", f"the handout layout has a softmax output (as the handout), got "
-                                             f"{problem.output!r}; the worked solution (python -m derivations.print) "
-                                             "covers every output layer")
-
-
-def _local_formulas(problem):
-    """The activation's and the loss's local derivatives, as the engine's layers define them."""
-    from ..engine.ops import ACTIVATIONS, LOSSES
-
-    return ACTIVATIONS[problem.activation], LOSSES[problem.loss]
-
-
 class _Numbers:
     """Number spelling through :class:`solution.Notation`: exact decimal, fraction, or ``≈`` rounded."""
 
@@ -742,10 +723,14 @@ def problem_id(problem, data: bytes | None = None) -> str:
     >>> len(problem_id(load_problem()))
     8
     """
-    if data is None:
+    if data is None:  # the whole problem; the handout's kind of problem keeps the fields it always hashed
         p = problem
-        data = repr((p.layers, p.activation, p.loss, [str(v) for v in p.x], [str(v) for v in p.y],
-                     [str(v) for v in p.W_a], [str(v) for v in p.W_b])).encode()
+        first = (p.layers, p.activation, p.loss, [str(v) for v in p.xs[0]], [str(v) for v in p.ys[0]],
+                 *([str(v) for v in W] for W in p.weights[:2]))
+        rest = (p.output if p.output != "softmax" else None, [[str(v) for v in W] for W in p.weights[2:]],
+                p.biases and [[str(v) for v in b] for b in p.biases], [[str(v) for v in x] for x in p.xs[1:]],
+                [[str(v) for v in y] for y in p.ys[1:]], list(p.ask), p.lr and str(p.lr))
+        data = repr(first if not any(rest) else first + tuple(rest)).encode()
     return hashlib.sha256(data).hexdigest()[:8]
 
 
@@ -769,190 +754,6 @@ def layout(values, digits: int = 4, data: bytes | None = None) -> Layout:
     return page
 
 
-def _lay_out(values, digits: int, data: bytes | None) -> Layout:
-    p = values.problem
-    _check(p)
-    act, loss_fn = _local_formulas(p)
-    nb = _Numbers(values, digits)
-    f, b = values.forward, values.backward
-    n_in, n_h, n_out = p.layers
-    ans = lambda v, key="": Slot(nb.num(v), key=key)  # noqa: E731
-    given = lambda v: Slot(nb.num(v), given=True)  # noqa: E731
-
-    def answers(name):  # a vector of blanks, keyed forward.H[1], forward.H[2], ...
-        return Vec(tuple(ans(v, f"{name}[{k + 1}]") for k, v in enumerate(f[name.split(".")[1]])))
-    H, L, O, Y, x, y = (lambda k, base=base: sym(base, k + 1) for base in "HLOYxy")
-    Hv, Lv, Ov, Yv = sym("H"), sym("L"), sym("O"), sym("Y")
-    Wa, Wb = sym("W", "a"), sym("W", "b")
-    wa = lambda i, j: Sym("w", idx(i, j), Sym("a"))  # noqa: E731
-    wb = lambda i, j: Sym("w", idx(i, j), Sym("b"))  # noqa: E731
-
-    out = Layout(
-        title="Backpropagation Handout",
-        problem_id=problem_id(p, data),
-        description=p.describe(),
-        source=Path(str(p.source)).name,  # the file's name, not the machine's path
-    )
-
-    def B(block):
-        if isinstance(block, Display):
-            block.math = approx_equals(block.math)
-        elif isinstance(block, Prose):
-            block.parts = [approx_equals(q) if not isinstance(q, (str, tuple)) else q for q in block.parts]
-        out.blocks.append(block)
-
-    B(Heading("Step-by-Step Feedforward & Backpropagation", 2))
-    B(Prose([("b", "Your tasks. Forward: "), "compute all intermediate values ", row(Hv, ",", Lv, ",", Ov, ",", Yv, ",", LOSS),
-             " (Steps 1–5). ", ("b", "Backward: "), "compute ", d(LOSS, wb(1, 0)), " and ", d(LOSS, wa(0, 0)), "."]))
-    # Setup
-    B(Prose([("b", "Setup."), " ", ("b", "Input: "), row(sym("x"), "=", Vec(tuple(given(v) for v in p.x))), "   ",
-             ("b", "Target: "), row(sym("y"), "=", Vec(tuple(given(v) for v in p.y)))], key="setup"))
-    setup = []
-    for name, m, base in (("a", p.W_a, Wa), ("b", p.W_b, Wb)):
-        shape = row(Num(str(m.shape[0])), "×", Num(str(m.shape[1])))
-        if len(set(m)) == 1:
-            setup += [row(base, ":"), " ", shape, ", no bias, all entries = ", row(given(m[0, 0])), ".   "]
-        else:
-            setup += [row(base, ":"), " ", shape, ", no bias (entries below).   "]
-    B(Prose(setup, key="weights"))
-
-    B(Heading("Forward Pass", 2))
-    # Step 1
-    B(Prose([("b", "Step 1: "), row(Hv, "=", Wa, "·", sym("x")), " (hidden pre-activation)"]))
-    mat_a = Mat(tuple(tuple(given(p.W_a[i, j]) for j in range(n_in)) for i in range(n_h)))
-    products = Vec(tuple(Slot(row(*_sum_of_products(nb, [(p.W_a[i, j], p.x[j]) for j in range(n_in)])), key=f"forward.H[{i + 1}]")
-                         for i in range(n_h)))
-    B(Display("step1", row(Hv, "=", Under(mat_a, Wa), "·", Under(Vec(tuple(given(v) for v in p.x)), sym("x")), "=",
-                          products, "=", answers("forward.H"))))
-    # Step 2
-    z = Symbol("z")
-    act_def = from_sympy(act.forward(z), {z: sym("z")})
-    actname = act.text
-    B(Prose([("b", "Step 2: "), row(Lv, "=", Call(actname, (Hv,))), "     ", row(Call(actname, (sym("z"),)), "=", act_def)]))
-    B(Display("step2", row(Lv, "=", Call(actname, (answers("forward.H"),)), "=", answers("forward.L"))))
-    # Step 3: L is given here, as on the paper
-    B(Prose([("b", "Step 3: "), row(Ov, "=", Wb, "·", Lv), " (output pre-activation)"]))
-    mat_b = Mat(tuple(tuple(given(p.W_b[i, j]) for j in range(n_h)) for i in range(n_out)))
-    products = Vec(tuple(Slot(row(*_sum_of_products(nb, [(p.W_b[i, j], f["L"][j]) for j in range(n_h)])), key=f"forward.O[{i + 1}]")
-                         for i in range(n_out)))
-    B(Display("step3", row(Ov, "=", Under(mat_b, Wb), "·", Under(Vec(tuple(given(v) for v in f["L"])), Lv), "=",
-                          products, "=", answers("forward.O"))))
-    # Step 4
-    j_ = sym("j")
-    B(Prose([("b", "Step 4: "), row(Yv, "=", Call("softmax", (Ov,))), "     ",
-             row(sym("Y", sym("i")), "=", Frac(Pow_(Sym("e"), sym("O", sym("i"))),
-                                              row(Sym("sum", j_), Pow_(Sym("e"), sym("O", j_)))))]))
-    exps = []
-    for k in range(n_out):
-        exps += ([Op("+")] if k else []) + [Pow_(Sym("e"), ans(f["O"][k], f"forward.O[{k + 1}]"))]
-    step4 = [Y(0), "=", Frac(Pow_(Sym("e"), ans(f["O"][0], "forward.O[1]")), Row(tuple(exps))), "=", ans(f["Y"][0], "forward.Y[1]")]
-    for k in range(1, n_out):
-        step4 += ["quad", Y(k), "=", ans(f["Y"][k], f"forward.Y[{k + 1}]")]
-    step4 += ["⇒", Yv, "=", answers("forward.Y")]
-    B(Display("step4", row(*step4)))
-    # Step 5
-    N = Num(str(n_out))
-    i_ = sym("i")
-    # The loss as the registry writes it: its definition, and its formula with the blanks substituted.
-    extra = (",", sym("N"), "=", N) if "N" in loss_fn.formula_text else ()
-    definition = row(Raw(loss_fn.formula_text, loss_fn.formula_tex, loss_fn.formula_typst), *extra)
-    Ys = [Symbol(f"Y_{k + 1}") for k in range(n_out)]
-    ys = [Symbol(f"y_{k + 1}") for k in range(n_out)]
-    slots = {**{Ys[k]: ans(f["Y"][k], f"forward.Y[{k + 1}]") for k in range(n_out)},
-             **{ys[k]: ans(p.y[k], f"problem.y[{k + 1}]") for k in range(n_out)}}
-    body = from_sympy(loss_fn.written(Ys, ys), slots)
-    title = loss_fn.title
-    B(Prose([("b", f"Step 5: {title}"), "     ", definition]))
-    loss = f["loss"]
-    ends = [ans(loss, "forward.loss")] + ([Slot(_fraction(loss), key="forward.loss")] if _fraction(loss) is not None and nb.n.decimal(loss) is not None else [])
-    B(Display("step5", row(LOSS, "=", body, *sum((["=", e] for e in ends), []))))
-
-    # Backward
-    B(Heading("Backward Pass — Per-Parameter Gradient Paths", 2))
-    B(Prose(["We trace the ", ("b", "gradient path"), " backward from ", LOSS, " to each parameter, multiplying local "
-             "derivatives along the way (chain rule). At branches, we ", ("b", "sum"), " contributions from all paths."]))
-    Hs, Ls = Symbol("H_i"), Symbol("L_i")
-    Yvec = [Symbol(f"Y_{k}") for k in range(n_out)]
-    yvec = [Symbol(f"y_{k}") for k in range(n_out)]
-    names_i = {Yvec[0]: sym("Y", i_), yvec[0]: sym("y", i_), Hs: sym("H", i_), Ls: sym("L", i_)}
-    dloss = from_sympy(loss_fn.local(Yvec, yvec, 0), names_i)
-    dact = from_sympy(act.local(Hs, Ls), {Hs: sym("H", i_), Ls: sym("L", i_)})
-    i_j = Row((i_, j_))
-    B(Prose([("b", "Derivative formulas: "), f"{loss_fn.text}: ", row(d(LOSS, sym("Y", i_)), "=", dloss), ";   Softmax: ",
-             row(d(sym("Y", i_), sym("O", j_)), "=", sym("Y", i_), Paren(row(Sym("delta", i_j), "-", sym("Y", j_)))),
-             ";   Linear: ", row(d(sym("O", i_), Sym("w", i_j, Sym("b"))), "=", sym("L", j_)), ", ",
-             row(d(sym("O", i_), sym("L", j_)), "=", Sym("w", i_j, Sym("b"))), ", ",
-             row(d(sym("H", i_), Sym("w", i_j, Sym("a"))), "=", sym("x", j_)),
-             f";   {act.text}: ", row(d(sym("L", i_), sym("H", i_)), "=", dact)], key="formulas"))
-
-    # Values used by all paths
-    def dYdO(k, j):
-        return d(Y(k), O(j))
-
-    ynames = {Yvec[k]: Y(k) for k in range(n_out)} | {yvec[k]: y(k) for k in range(n_out)}
-    parts = [("b", "Values"), " (used by all paths below): "]
-    for k in range(n_out):
-        parts += ([",  "] if k else []) + [row(grad_sym(Y(k)), "=", from_sympy(loss_fn.local(Yvec, yvec, k), ynames), "=",
-                                             ans(b["dL_dY"][k], f"backward.dL_dY[{k + 1}]"))]
-    B(Prose(parts, key="values_dY"))
-    parts = []
-    for j in range(n_out):
-        for k in range(n_out):
-            parts += ([",  "] if parts else []) + [row(dYdO(k, j), "=", ans(b["dY_dO"][k][j], f"backward.dY_dO[{k + 1},{j + 1}]"))]
-    B(Prose(parts, key="values_dYdO"))
-
-    # Worked example: w^b_11, red
-    def along(*pieces):
-        parts = [("b", "Derivatives along path: ")]
-        for k, piece in enumerate(pieces):
-            parts += ([",  "] if k else []) + [piece]
-        return Prose(parts)
-
-    k_ = sym("k")
-    B(Prose([("b", "Example: "), d(LOSS, wb(0, 0)), " (red path: ", wb(0, 0), " connects ", L(0), " to ", O(0), ")"]))
-    B(Figure("w_b11", "red", "red path"))
-    B(along(row(d(LOSS, sym("Y", k_)), "=", from_sympy(loss_fn.local(Yvec, yvec, 0), {Yvec[0]: sym("Y", k_), yvec[0]: sym("y", k_)})),
-            row(d(sym("Y", k_), O(0)), "=", sym("Y", k_), Paren(row(Sym("delta", Row((k_, Num("1")))), "-", Y(0)))),
-            row(d(O(0), wb(0, 0)), "=", L(0))))
-    B(Display("grad_w_b11", _output_path(nb, values, 0, 0, wb, Y, O, L, order="dY first")))
-    # Practice: w^b_21, blue
-    B(Prose([("b", "Practice: "), d(LOSS, wb(1, 0)), " (blue path: ", wb(1, 0), " connects ", L(0), " to ", O(1), ")"]))
-    B(Figure("w_b21", "blue", "blue path"))
-    B(along(row(d(LOSS, sym("Y", k_)), "=", from_sympy(loss_fn.local(Yvec, yvec, 0), {Yvec[0]: sym("Y", k_), yvec[0]: sym("y", k_)})),
-            row(d(sym("Y", k_), O(1)), "=", sym("Y", k_), Paren(row(Sym("delta", Row((k_, Num("2")))), "-", Y(1)))),
-            row(d(O(1), wb(1, 0)), "=", L(0))))
-    B(Display("grad_w_b21", _output_path(nb, values, 1, 0, wb, Y, O, L, order="grad first")))
-    # Practice: w^a_11, green
-    B(Prose([("b", "Practice: "), d(LOSS, wa(0, 0)), " (green path: ", wa(0, 0), " connects ", x(0), " to ", H(0),
-             "; longer chain through the hidden layer)"]))
-    B(Figure("w_a11", "green", "green path"))
-    outs = Row(tuple(q for k in range(n_out) for q in ([Op(",")] if k else []) + [O(k)]))
-    B(along(row(d(H(0), wa(0, 0)), "=", x(0)),
-            row(d(L(0), H(0)), "=", Call(actname, (H(0),), prime=True), "=",
-                from_sympy(act.local(Symbol("H_1"), Symbol("L_1")), {Symbol("H_1"): H(0), Symbol("L_1"): L(0)})),
-            row(d(sym("O", i_), L(0)), "=", Sym("w", Row((i_, Num("1"))), Sym("b"))),
-            ))
-    out.blocks[-1].parts += ["  (", L(0), " feeds ", outs, " — sum their contributions)"]
-    local = act.local(f["H"][0], f["L"][0])
-    actp = Call(actname, (H(0),), prime=True)
-    inner_sym = Row(tuple(q for k in range(n_out) for q in ([Op("+")] if k else []) + [row(grad_sym(O(k)), wb(k, 0))]))
-    inner_num = Row(tuple(q for k in range(n_out) for q in ([Op("+")] if k else [])
-                          + [row(nb.factor(b["dL_dO"][k]), "·", nb.factor(p.W_b[k, 0]))]))
-    g = values.gradients["W_a"][0, 0]
-    B(Display("grad_w_a11", Aligned((
-        row(d(LOSS, wa(0, 0)), "&=", Under(Paren(inner_sym, "["), grad_sym(L(0))), "·",
-            Under(actp, row("=", Slot(nb.num(local), given=True))), "·",
-            Under(x(0), row("=", Slot(nb.num(p.x[0]), given=True)))),
-        row("&=", Paren(Slot(inner_num, key="backward.dL_dL[1]"), "["), "·", Slot(nb.factor(local), key="local.dL_dH[1]"), "·",
-            Slot(nb.factor(p.x[0]), key="problem.x[1]"), "=", ans(g, "grad.w_a11")),
-    ))))
-    # Key insight
-    B(Prose([("b", "Key Insight — Initialization Problem: "), "Based on your computation above, what is the gradient of ",
-             Wa, "? What does this tell you about weight initialization?"], key="question"))
-    B(Prose(_insight(values, nb), key="answer", answer=True))
-    return out
-
-
 def _sum_of_products(nb: _Numbers, pairs) -> list:
     items = []
     for k, (a, c) in enumerate(pairs):
@@ -965,31 +766,6 @@ def _fraction(v):
         f = Frac(Num(str(abs(v.p))), Num(str(v.q)))
         return f if v > 0 else row("neg", f)
     return None
-
-
-def _output_path(nb, values, i, j, wb, Y, O, L, order):
-    """``∂ℒ/∂w^b_ij = [Σ_k ∂Y_k/∂O_i ∇Y_k]·∂O_i/∂w^b_ij = [__]·__ (= (__)(__)) = __``."""
-    p, b, f = values.problem, values.backward, values.forward
-    n_out = p.n_out
-    terms, nums = [], []
-    for k in range(n_out):
-        dy = d(Y(k), O(i))
-        pair = row(dy, grad_sym(Y(k))) if order == "dY first" else row(grad_sym(Y(k)), "·", dy)
-        terms += ([Op("+")] if k else []) + [pair]
-        nv = (b["dY_dO"][k][i], b["dL_dY"][k]) if order == "dY first" else (b["dL_dY"][k], b["dY_dO"][k][i])
-        nums += ([Op("+")] if k else []) + [row(nb.factor(nv[0]), "·", nb.factor(nv[1]))]
-    head = row(d(Sym("loss"), wb(i, j)), "&=", Under(Paren(Row(tuple(terms)), "["), grad_sym(O(i))), "·",
-               Under(d(O(i), wb(i, j)), row("=", L(j))))
-    g = values.gradients["W_b"][i, j]
-    ans = lambda v, key: Slot(nb.num(v), key=key)  # noqa: E731
-    dO, Lj, gk = f"backward.dL_dO[{i + 1}]", f"forward.L[{j + 1}]", f"grad.w_b{i + 1}{j + 1}"
-    rows = [head]
-    if order == "dY first":  # the worked example: one more line, the two factors
-        rows.append(row("&=", Paren(Slot(Row(tuple(nums)), key=dO), "["), "·", ans(f["L"][j], Lj)))
-        rows.append(row("&=", Paren(Slot(nb.num(b["dL_dO"][i]), key=dO)), Paren(Slot(nb.num(f["L"][j]), key=Lj)), "=", ans(g, gk)))
-    else:
-        rows.append(row("&=", Paren(Slot(Row(tuple(nums)), key=dO), "["), "·", ans(f["L"][j], Lj), "=", ans(g, gk)))
-    return Aligned(tuple(rows))
 
 
 def _insight(values, nb) -> list:
@@ -1021,6 +797,675 @@ def _insight(values, nb) -> list:
     else:
         parts += ["The hidden units start different, so this initialization breaks the symmetry."]
     return parts
+
+
+# -- the page, generated from the derivation's operations -----------------------------------------------------
+
+# What one page shows: a network a student works by hand. Beyond these the page is refused in one line (the
+# worked solution, python -m derivations.print, covers every network the engine accepts).
+PAGE_WIDTH = 6  # units in a layer: a 6×6 matrix with its products still fits a printed line
+PAGE_HIDDEN = 3  # hidden layers
+PAGE_SAMPLES = 3  # samples, each with its own forward and backward blanks
+PATH_COLOURS = ("red", "blue", "green", "orange", "purple", "grey")
+_ELSEWHERE = "; the worked solution (python -m derivations.print) covers every network"
+
+
+def _check(problem) -> None:
+    """A page a student can work by hand, or one line saying what is too big."""
+    p = problem
+    if max(p.layers) > PAGE_WIDTH:
+        raise ProblemError("network.layers", f"the students' page shows layers of at most {PAGE_WIDTH} units, got "
+                                             f"{'-'.join(map(str, p.layers))}{_ELSEWHERE}")
+    if p.depth > PAGE_HIDDEN:
+        raise ProblemError("network.layers", f"the students' page shows at most {PAGE_HIDDEN} hidden layers, got "
+                                             f"{p.depth}{_ELSEWHERE}")
+    if p.n_samples > PAGE_SAMPLES:
+        raise ProblemError("data.x", f"the students' page shows at most {PAGE_SAMPLES} samples, got {p.n_samples}{_ELSEWHERE}")
+
+
+def asked(derivation) -> list:
+    """The parameters whose gradient the page asks for, last layer first: ``[worksheet] ask`` of the problem
+    file, or the paper's choice generalized (an example and a practice weight of the last layer, a weight of each
+    middle layer, a weight of the first layer, and a bias of the first layer where there are biases).
+
+    >>> from derivations import derive, load_problem
+    >>> [p.key() for p in asked(derive(load_problem()))]
+    ['w_b11', 'w_b21', 'w_a11']
+    """
+    from ..engine.derivation import Param, parse_param
+
+    p = derivation.problem
+    last = len(p.layers) - 2
+    if getattr(p, "ask", ()):
+        out = []
+        for name in p.ask:
+            try:
+                param = parse_param(name, p)
+            except ProblemError as err:
+                raise ProblemError("worksheet.ask", err.expected) from None
+            if param in out:
+                raise ProblemError("worksheet.ask", f"{name!r} is asked twice")
+            out.append(param)
+    else:
+        out = [Param(last, "weight", 0, 0)]
+        if p.n_out >= 2:
+            out.append(Param(last, "weight", 1, 0))
+        elif p.layers[last] >= 2:
+            out.append(Param(last, "weight", 0, 1))
+        out += [Param(l, "weight", 0, 0) for l in range(last - 1, -1, -1)]
+        if p.bias:
+            out.append(Param(0, "bias", 0))
+    if len(out) > PAGE_ASKED:
+        raise ProblemError("worksheet.ask", f"expected at most {PAGE_ASKED} parameters (one path block and diagram "
+                                            f"each), got {len(out)}")
+    return sorted(out, key=lambda q: -q.layer)  # the values a deeper path needs come from the paths before it
+
+
+class _Page:
+    """Builds one :class:`Layout`: setup, a step per operation (per sample), the backward values, a path block
+    per asked parameter, and the closing question."""
+
+    def __init__(self, values, digits: int, data: bytes | None):
+        self.v, self.d = values, values.derivation
+        self.p = p = values.problem
+        self.S = p.n_samples
+        self.keys = self.d.symbols.keys
+        self.nb = _Numbers(values, digits)
+        self.introduced: set = set()  # backward quantities a block has already asked for: ("dL_dO", i, s)
+        self.out = Layout(title="Backpropagation Handout", problem_id=problem_id(p, data), description=p.describe(),
+                          source=Path(str(p.source)).name)  # the file's name, not the machine's path
+        self.asked = asked(self.d)
+
+    # -- values and names -------------------------------------------------------------------------------
+
+    def fwd(self, key: str, s: int):
+        f = self.v.forward
+        return f[key] if self.S == 1 else f[key][s]
+
+    def bwd(self, key: str, s: int):
+        b = self.v.backward
+        return b[key] if self.S == 1 else b[key][s]
+
+    def at(self, s) -> str:
+        return f"@{s + 1}" if self.S > 1 and s is not None else ""
+
+    def sup(self, layer: str, s):
+        parts = ([Paren(Num(layer))] if layer else []) + ([Paren(Num(str(s + 1)), "[")] if self.S > 1 and s is not None else [])
+        return None if not parts else parts[0] if len(parts) == 1 else Row(tuple(parts))
+
+    def vec(self, key: str, s=None) -> Sym:
+        """``H``, ``H^(2)``, ``H^[1]``: a layer's vector (of sample ``s``)."""
+        return Sym(key[0], None, self.sup(key[1:], s))
+
+    def ent(self, key: str, k, s=None) -> Sym:
+        """``H_1``, ``L^(2)_3``, ``x^[2]_1``; ``k`` a 0-based unit or an index symbol."""
+        return Sym(key[0], Num(str(k + 1)) if isinstance(k, int) else k, self.sup(key[1:], s))
+
+    def loss_sym(self, s=None) -> Sym:
+        """``ℒ``, or with several samples ``ℓ^[s]``, sample ``s``'s loss."""
+        return LOSS if self.S == 1 else Sym("ell", None, self.sup("", s))
+
+    def psym(self, q) -> Sym:
+        from ..engine.problem import LETTERS
+
+        if q.kind == "bias":
+            return Sym("b", Num(str(q.i + 1)), Sym(LETTERS[q.layer]))
+        return Sym("w", idx(q.i, q.j), Sym(LETTERS[q.layer]))
+
+    def pvalue(self, q):
+        return self.p.weights[q.layer][q.i, q.j] if q.kind == "weight" else self.p.biases[q.layer][q.i]
+
+    def linear_in(self, l: int) -> str:
+        return "x" if l == 0 else self.keys[2 * l - 1]
+
+    def linear_out(self, l: int) -> str:
+        return self.keys[2 * l] if l < self.p.depth else "O"
+
+    def matrix_sym(self, l: int, kind: str = "W") -> Sym:
+        from ..engine.problem import LETTERS
+
+        return Sym(kind, Sym(LETTERS[l]))
+
+    def in_value(self, l: int, j: int, s: int):
+        return self.p.xs[s][j] if l == 0 else self.fwd(self.linear_in(l), s)[j]
+
+    def in_key(self, l: int, j: int, s: int) -> str:
+        return f"problem.x[{j + 1}]{self.at(s)}" if l == 0 else f"forward.{self.linear_in(l)}[{j + 1}]{self.at(s)}"
+
+    def ans(self, v, key: str = "") -> Slot:
+        return Slot(self.nb.num(v), key=key)
+
+    def given(self, v) -> Slot:
+        return Slot(self.nb.num(v), given=True)
+
+    def answers(self, key: str, s: int) -> Vec:
+        """A vector of blanks, keyed ``forward.H[1]``, ``forward.H[2]``, ... (``@s`` with several samples)."""
+        return Vec(tuple(self.ans(v, f"forward.{key}[{k + 1}]{self.at(s)}") for k, v in enumerate(self.fwd(key, s))))
+
+    def B(self, block):
+        if isinstance(block, Display):
+            block.math = approx_equals(block.math)
+        elif isinstance(block, Prose):
+            block.parts = [approx_equals(q) if not isinstance(q, (str, tuple)) else q for q in block.parts]
+        self.out.blocks.append(block)
+
+    # -- the page ---------------------------------------------------------------------------------------
+
+    def build(self) -> Layout:
+        self.B(Heading("Step-by-Step Feedforward & Backpropagation", 2))
+        self.intro()
+        self.setup()
+        self.B(Heading("Forward Pass", 2))
+        n = 1
+        for s in range(self.S):
+            n = self.forward(s)
+        if self.S > 1:
+            self.mean_loss(n)
+        self.B(Heading("Backward Pass — Per-Parameter Gradient Paths", 2))
+        self.B(Prose(["We trace the ", ("b", "gradient path"), " backward from ", LOSS, " to each parameter, multiplying local "
+                      "derivatives along the way (chain rule). At branches, we ", ("b", "sum"), " contributions from all paths."]
+                     + ([" With several samples, ", LOSS, " is the mean of the samples' losses, so each gradient is the "
+                         "mean of the samples' gradients."] if self.S > 1 else [])))
+        self.formulas()
+        for s in range(self.S):
+            self.output_values(s)
+        for k, q in enumerate(self.asked):
+            self.path(q, k)
+        self.closing()
+        return self.out
+
+    def steps_per_sample(self) -> int:
+        return 2 * self.p.depth + 3
+
+    def intro(self):
+        names = [self.vec(key) for key in self.keys] + [LOSS]
+        items = []
+        for k, name in enumerate(names):
+            items += ([","] if k else []) + [name]
+        n = self.steps_per_sample()
+        steps = f" (Steps 1–{n}). " if self.S == 1 else f" (Steps 1–{n} for each of the {self.S} samples, then Step {n + 1}). "
+        practice = self.asked[1:] or self.asked[:1]
+        grads = []
+        for k, q in enumerate(practice):
+            grads += ([" and " if k == len(practice) - 1 else ", "] if k else []) + [d(LOSS, self.psym(q))]
+        self.B(Prose([("b", "Your tasks. Forward: "), "compute all intermediate values ", row(*items), steps,
+                      ("b", "Backward: "), "compute ", *grads, "."]))
+
+    def setup(self):
+        p = self.p
+        parts = [("b", "Setup."), " "]
+        for label, key, group in (("Input", "x", p.xs), ("Target", "y", p.ys)):
+            parts += [("b", f"{label}{'s' if self.S > 1 else ''}: ")]
+            for s in range(self.S):
+                parts += ([",  "] if s else []) + [row(self.vec(key, s), "=", Vec(tuple(self.given(v) for v in group[s])))]
+            parts += ["   "] if key == "x" else []
+        self.B(Prose(parts, key="setup"))
+        setup = []
+        for l, m in enumerate(p.weights):
+            base = self.matrix_sym(l)
+            shape = row(Num(str(m.shape[0])), "×", Num(str(m.shape[1])))
+            if not p.bias:
+                if len(set(m)) == 1:
+                    setup += [row(base, ":"), " ", shape, ", no bias, all entries = ", row(self.given(m[0, 0])), ".   "]
+                else:
+                    setup += [row(base, ":"), " ", shape, ", no bias (entries below).   "]
+                continue
+            bias, b = self.matrix_sym(l, "b"), p.biases[l]
+            setup += [row(base, ":"), " ", shape] + ([", all entries = ", row(self.given(m[0, 0]))] if len(set(m)) == 1
+                                                      else [" (entries below)"])
+            setup += [", bias ", bias] + ([": all entries = ", row(self.given(b[0])), ".   "] if len(set(b)) == 1
+                                          else [" (entries below).   "])
+        self.B(Prose(setup, key="weights"))
+
+    # -- forward ----------------------------------------------------------------------------------------
+
+    def forward(self, s: int) -> int:
+        """One sample's forward steps; returns the next step's number."""
+        p, at = self.p, self.at(s)
+        if self.S > 1:
+            self.B(Heading(f"Sample {s + 1}", 3))
+        n = 1
+        for l in range(len(p.weights)):
+            self.linear_step(l, s, n)
+            n += 1
+            if l < p.depth:
+                self.activation_step(l, s, n)
+                n += 1
+        self.output_step(s, n, at)
+        self.loss_step(s, n + 1, at)
+        return n + 2
+
+    def step_key(self, n: int, s: int) -> str:
+        return f"step{n}{self.at(s)}"
+
+    def linear_step(self, l: int, s: int, n: int):
+        p, nb = self.p, self.nb
+        W, inp, out = p.weights[l], self.linear_in(l), self.linear_out(l)
+        Wsym, Zv, INv = self.matrix_sym(l), self.vec(out, s), self.vec(inp, s)
+        if out == "O":
+            what = "output pre-activation"
+        elif p.depth == 1:
+            what = "hidden pre-activation"
+        else:
+            what = f"pre-activation of hidden layer {l + 1}"
+        bias = [] if not p.bias else ["+", self.matrix_sym(l, "b")]
+        self.B(Prose([("b", f"Step {n}: "), row(Zv, "=", Wsym, "·", INv, *bias), f" ({what})"]))
+        mat = Mat(tuple(tuple(self.given(W[i, j]) for j in range(W.cols)) for i in range(W.rows)))
+        ins = [self.in_value(l, j, s) for j in range(W.cols)]
+        items = []
+        for i in range(W.rows):
+            terms = _sum_of_products(nb, [(W[i, j], ins[j]) for j in range(W.cols)])
+            if p.bias:
+                terms += ["+", nb.factor(p.biases[l][i])]
+            items.append(Slot(row(*terms), key=f"forward.{out}[{i + 1}]{self.at(s)}"))
+        body = [Zv, "=", Under(mat, Wsym), "·", Under(Vec(tuple(self.given(v) for v in ins)), INv)]
+        if p.bias:
+            body += ["+", Under(Vec(tuple(self.given(v) for v in p.biases[l])), self.matrix_sym(l, "b"))]
+        self.B(Display(self.step_key(n, s), row(*body, "=", Vec(tuple(items)), "=", self.answers(out, s))))
+
+    def activation_step(self, l: int, s: int, n: int):
+        act = self.d.act(l)
+        H, L = self.keys[2 * l], self.keys[2 * l + 1]
+        z = Symbol("z")
+        act_def = from_sympy(act.forward(z), {z: sym("z")})
+        self.B(Prose([("b", f"Step {n}: "), row(self.vec(L, s), "=", Call(act.text, (self.vec(H, s),))), "     ",
+                      row(Call(act.text, (sym("z"),)), "=", act_def)]))
+        self.B(Display(self.step_key(n, s), row(self.vec(L, s), "=", Call(act.text, (self.answers(H, s),)), "=",
+                                                self.answers(L, s))))
+
+    def output_step(self, s: int, n: int, at: str):
+        out, n_out = self.d.output, self.p.n_out
+        Y, O = self.fwd("Y", s), self.fwd("O", s)
+        Yv, Ov = self.vec("Y", s), self.vec("O", s)
+        if out.name == "softmax":
+            j_ = sym("j")
+            self.B(Prose([("b", f"Step {n}: "), row(Yv, "=", Call("softmax", (Ov,))), "     ",
+                          row(self.ent("Y", sym("i"), s), "=", Frac(Pow_(Sym("e"), self.ent("O", sym("i"), s)),
+                                                                     row(Sym("sum", j_), Pow_(Sym("e"), self.ent("O", j_, s)))))]))
+            exps = []
+            for k in range(n_out):
+                exps += ([Op("+")] if k else []) + [Pow_(Sym("e"), self.ans(O[k], f"forward.O[{k + 1}]{at}"))]
+            step = [self.ent("Y", 0, s), "=", Frac(Pow_(Sym("e"), self.ans(O[0], f"forward.O[1]{at}")), Row(tuple(exps))), "=",
+                    self.ans(Y[0], f"forward.Y[1]{at}")]
+            for k in range(1, n_out):
+                step += ["quad", self.ent("Y", k, s), "=", self.ans(Y[k], f"forward.Y[{k + 1}]{at}")]
+            step += ["⇒", Yv, "=", self.answers("Y", s)]
+            self.B(Display(self.step_key(n, s), row(*step)))
+            return
+        o = Symbol("o")
+        i_ = sym("i")
+        definition = from_sympy(out.forward([o])[0], {o: self.ent("O", i_, s)})
+        if out.name == "identity":
+            self.B(Prose([("b", f"Step {n}: "), row(Yv, "=", Ov), " (identity output: ", row(self.ent("Y", i_, s), "=",
+                                                                                            self.ent("O", i_, s)), ")"]))
+            self.B(Display(self.step_key(n, s), row(Yv, "=", Ov, "=", self.answers("Y", s))))
+            return
+        self.B(Prose([("b", f"Step {n}: "), row(Yv, "=", Call(out.text, (Ov,))), "     ",
+                      row(self.ent("Y", i_, s), "=", Call(out.text, (self.ent("O", i_, s),)), "=", definition)]))
+        self.B(Display(self.step_key(n, s), row(Yv, "=", Call(out.text, (self.answers("O", s),)), "=", self.answers("Y", s))))
+
+    def loss_step(self, s: int, n: int, at: str):
+        p, loss_fn, n_out = self.p, self.d.loss_fn, self.p.n_out
+        # The loss as the registry writes it: its definition, and its formula with the blanks substituted.
+        extra = (",", sym("N"), "=", Num(str(n_out))) if "N" in loss_fn.formula_text else ()
+        definition = row(Raw(loss_fn.formula_text, loss_fn.formula_tex, loss_fn.formula_typst), *extra)
+        Ys = [Symbol(f"Y_{k + 1}") for k in range(n_out)]
+        ys = [Symbol(f"y_{k + 1}") for k in range(n_out)]
+        Y = self.fwd("Y", s)
+        slots = {**{Ys[k]: self.ans(Y[k], f"forward.Y[{k + 1}]{at}") for k in range(n_out)},
+                 **{ys[k]: self.ans(p.ys[s][k], f"problem.y[{k + 1}]{at}") for k in range(n_out)}}
+        body = from_sympy(loss_fn.written(Ys, ys), slots)
+        head = [("b", f"Step {n}: {loss_fn.title}"), "     ", definition]
+        if self.S > 1:
+            head += [" (this sample's loss, ", self.loss_sym(s), ")"]
+        self.B(Prose(head))
+        loss = self.v.forward["loss"] if self.S == 1 else self.v.forward["losses"][s]
+        key = "forward.loss" + at
+        ends = [self.ans(loss, key)] + ([Slot(_fraction(loss), key=key)]
+                                        if _fraction(loss) is not None and self.nb.n.decimal(loss) is not None else [])
+        self.B(Display(self.step_key(n, s), row(self.loss_sym(s) if self.S > 1 else LOSS, "=", body,
+                                                *sum((["=", e] for e in ends), []))))
+
+    def mean_loss(self, n: int):
+        S = self.S
+        mean = Frac(Num("1"), Num(str(S)))
+        terms, nums = [], []
+        for s in range(S):
+            terms += (["+"] if s else []) + [self.loss_sym(s)]
+            nums += (["+"] if s else []) + [self.ans(self.v.forward["losses"][s], f"forward.loss@{s + 1}")]
+        self.B(Heading("The mean loss", 3))
+        self.B(Prose([("b", f"Step {n}: "), row(LOSS, "=", mean, Paren(row(*terms))), " (the mean over the samples)"]))
+        self.B(Display(f"step{n}", row(LOSS, "=", mean, Paren(row(*nums)), "=", self.ans(self.v.forward["loss"], "forward.loss"))))
+
+    # -- backward ---------------------------------------------------------------------------------------
+
+    def loss_local(self, k_, s=None):
+        """``∂ℒ/∂Y_k = …`` (``∂ℓ/∂Y_k`` per sample), as the registry writes it, in index ``k_``."""
+        n_out = self.p.n_out
+        Yvec = [Symbol(f"Y_{k}") for k in range(n_out)]
+        yvec = [Symbol(f"y_{k}") for k in range(n_out)]
+        return from_sympy(self.d.loss_fn.local(Yvec, yvec, 0), {Yvec[0]: self.ent("Y", k_, s), yvec[0]: self.ent("y", k_, s)})
+
+    def formulas(self):
+        p, d_, out = self.p, self.d, self.d.output
+        i_, j_ = sym("i"), sym("j")
+        Li, Lsym = self.loss_local(i_), (LOSS if self.S == 1 else Sym("ell"))
+        parts = [("b", "Derivative formulas: "), f"{d_.loss_fn.text}: ", row(d(Lsym, sym("Y", i_)), "=", Li)]
+        if out.name == "softmax":
+            parts += [";   Softmax: ", row(d(sym("Y", i_), sym("O", j_)), "=", sym("Y", i_),
+                                         Paren(row(Sym("delta", Row((i_, j_))), "-", sym("Y", j_))))]
+        else:
+            Ysyms = [Symbol("Y_i")]
+            local = from_sympy(out.local(Ysyms, 0, 0), {Ysyms[0]: sym("Y", i_)})
+            parts += [f";   {out.text[0].upper() + out.text[1:]} output: ", row(d(sym("Y", i_), sym("O", i_)), "=", local)]
+        parts += [";   Linear: "]
+        first = True
+        for l in range(len(p.weights) - 1, -1, -1):
+            Z, IN = self.linear_out(l), self.linear_in(l)
+            w = self.psym_general(l)
+            pieces = [row(d(self.ent(Z, i_), w), "=", self.ent(IN, j_))]
+            if p.bias:
+                pieces.append(row(d(self.ent(Z, i_), self.bias_general(l)), "=", Num("1")))
+            if l > 0:
+                pieces.append(row(d(self.ent(Z, i_), self.ent(IN, j_)), "=", w))
+            for piece in pieces:
+                parts += ([] if first else [", "]) + [piece]
+                first = False
+        seen = []
+        for l in range(p.depth):
+            act = d_.act(l)
+            H, L = self.keys[2 * l], self.keys[2 * l + 1]
+            hs, ls = Symbol("H_i"), Symbol("L_i")
+            formula = row(d(self.ent(L, i_), self.ent(H, i_)), "=", from_sympy(act.local(hs, ls), {hs: self.ent(H, i_), ls: self.ent(L, i_)}))
+            if act.name in seen:
+                parts += [", ", formula]
+            else:
+                seen.append(act.name)
+                parts += [f";   {act.text}: ", formula]
+        self.B(Prose(parts, key="formulas"))
+
+    def psym_general(self, l: int) -> Sym:
+        from ..engine.problem import LETTERS
+
+        return Sym("w", Row((sym("i"), sym("j"))), Sym(LETTERS[l]))
+
+    def bias_general(self, l: int) -> Sym:
+        from ..engine.problem import LETTERS
+
+        return Sym("b", sym("i"), Sym(LETTERS[l]))
+
+    def output_values(self, s: int):
+        """``∇Y_k`` and the output layer's local derivatives ``∂Y_k/∂O_j``: the values every path uses."""
+        n_out, at = self.p.n_out, self.at(s)
+        Yvec = [Symbol(f"Y_{k}") for k in range(n_out)]
+        yvec = [Symbol(f"y_{k}") for k in range(n_out)]
+        ynames = {Yvec[k]: self.ent("Y", k, s) for k in range(n_out)} | {yvec[k]: self.ent("y", k, s) for k in range(n_out)}
+        parts = [("b", "Values"), " (used by all paths below): " if self.S == 1 else f" of sample {s + 1} (used by all paths below): "]
+        for k in range(n_out):
+            parts += ([",  "] if k else []) + [row(grad_sym(self.ent("Y", k, s)), "=", from_sympy(self.d.loss_fn.local(Yvec, yvec, k), ynames),
+                                                 "=", self.ans(self.bwd("dL_dY", s)[k], f"backward.dL_dY[{k + 1}]{at}"))]
+        self.B(Prose(parts, key="values_dY" + at))
+        parts = []
+        J = self.bwd("dY_dO", s)
+        for j in range(n_out):
+            for k in range(n_out):
+                if k != j and self.d.output.elementwise:
+                    continue
+                parts += ([",  "] if parts else []) + [row(d(self.ent("Y", k, s), self.ent("O", j, s)), "=",
+                                                          self.ans(J[k][j], f"backward.dY_dO[{k + 1},{j + 1}]{at}"))]
+        self.B(Prose(parts, key="values_dYdO" + at))
+
+    def along(self, *pieces) -> Prose:
+        parts = [("b", "Derivatives along path: ")]
+        for k, piece in enumerate(pieces):
+            parts += ([",  "] if k else []) + [piece]
+        return Prose(parts)
+
+    def path(self, q, number: int):
+        """One asked parameter: its title, its diagram, the local derivatives along its paths, and the chain."""
+        colour = PATH_COLOURS[number % len(PATH_COLOURS)]
+        last = q.layer == len(self.p.weights) - 1
+        if not last:
+            self.ensure(self.linear_out(q.layer + 1))
+        Z, IN = self.linear_out(q.layer), self.linear_in(q.layer)
+        w = self.psym(q)
+        label = "Example: " if number == 0 else "Practice: "
+        if q.kind == "bias":
+            link = [w, " feeds ", self.ent(Z, q.i)]
+        else:
+            link = [w, " connects ", self.ent(IN, q.j), " to ", self.ent(Z, q.i)]
+        tail = []
+        if not last:
+            through = self.p.depth - q.layer
+            if self.p.depth == 1:
+                tail = ["; longer chain through the hidden layer"]
+            else:
+                tail = [f"; longer chain through hidden layer {q.layer + 2}" if through == 1
+                        else f"; longer chain through {through} hidden layers"]
+        self.B(Prose([("b", label), d(LOSS, w), f" ({colour} path: ", *link, "".join(tail) + ")"]))
+        self.B(Figure(q.key(self.d.symbols.wide), colour, f"{colour} path"))
+        if last:
+            self.output_path(q, number == 0)
+        else:
+            self.hidden_path(q)
+
+    def _dp(self, q, Z: str, s=None):
+        """``∂Z_i/∂p``'s value-side: the input ``x_j`` / ``L_j`` it multiplies, or 1 for a bias."""
+        return Num("1") if q.kind == "bias" else self.ent(self.linear_in(q.layer), q.j, s)
+
+    def output_path(self, q, example: bool):
+        """``∂ℒ/∂w^b_ij = [Σ_k ∂Y_k/∂O_i ∇Y_k]·∂O_i/∂w^b_ij = [__]·__ (= (__)(__)) = __``."""
+        p, nb, out = self.p, self.nb, self.d.output
+        i, k_ = q.i, sym("k")
+        w = self.psym(q)
+        ks = [i] if out.elementwise else list(range(p.n_out))
+        if out.elementwise:
+            Yk, yk = [Symbol("Y_i")], [Symbol("y_i")]
+            along = [row(d(LOSS, self.ent("Y", i)), "=", from_sympy(self.d.loss_fn.local(Yk, yk, 0),
+                                                                     {Yk[0]: self.ent("Y", i), yk[0]: self.ent("y", i)})),
+                     row(d(self.ent("Y", i), self.ent("O", i)), "=", from_sympy(out.local(Yk, 0, 0), {Yk[0]: self.ent("Y", i)}))]
+        else:
+            along = [row(d(LOSS, sym("Y", k_)), "=", self.loss_local(k_)),
+                     row(d(sym("Y", k_), self.ent("O", i)), "=", sym("Y", k_),
+                         Paren(row(Sym("delta", Row((k_, Num(str(i + 1))))), "-", self.ent("Y", i))))]
+        along.append(row(d(self.ent("O", i), w), "=", self._dp(q, "O")))
+        self.B(self.along(*along))
+        g = self.v.gradients[q.matrix][q.i, q.j if q.kind == "weight" else 0]
+        gk = f"grad.{q.key(self.d.symbols.wide)}"
+        order = "dY first" if example else "grad first"
+        if self.S > 1:
+            self.B(Display(f"grad_{q.key(self.d.symbols.wide)}", self.batch_chain(q, g, gk, order)))
+            return
+        terms, nums = self.output_bracket(i, ks, 0, order)
+        dO = f"backward.dL_dO[{i + 1}]"
+        self.introduced.add(("O", i, 0))
+        in_label = row("=", self._dp(q, "O"))
+        head = row(d(LOSS, w), "&=", Under(Paren(Row(tuple(terms)), "["), grad_sym(self.ent("O", i))), "·",
+                   Under(d(self.ent("O", i), w), in_label))
+        if q.kind == "bias":
+            in_slot = Slot(Num("1"), given=True)
+            in_factor = Slot(Num("1"), given=True)
+        else:
+            Lk = self.in_key(q.layer, q.j, 0)
+            v = self.in_value(q.layer, q.j, 0)
+            in_slot, in_factor = self.ans(v, Lk), Slot(nb.num(v), key=Lk)
+        rows = [head]
+        if example:  # the worked example: one more line, the two factors
+            rows.append(row("&=", Paren(Slot(Row(tuple(nums)), key=dO), "["), "·", in_slot))
+            rows.append(row("&=", Paren(Slot(nb.num(self.bwd("dL_dO", 0)[i]), key=dO)), Paren(in_factor), "=", self.ans(g, gk)))
+        else:
+            rows.append(row("&=", Paren(Slot(Row(tuple(nums)), key=dO), "["), "·", in_slot, "=", self.ans(g, gk)))
+        self.B(Display(f"grad_{q.key(self.d.symbols.wide)}", Aligned(tuple(rows))))
+
+    def output_bracket(self, i: int, ks, s: int, order: str = "dY first"):
+        """``∂Y_1/∂O_i ∇Y_1 + …`` and its numbers: what ``∇O_i`` sums."""
+        nb, terms, nums = self.nb, [], []
+        J, G = self.bwd("dY_dO", s), self.bwd("dL_dY", s)
+        for n, k in enumerate(ks):
+            dy = d(self.ent("Y", k, s), self.ent("O", i, s))
+            pair = row(dy, grad_sym(self.ent("Y", k, s))) if order == "dY first" else row(grad_sym(self.ent("Y", k, s)), "·", dy)
+            terms += ([Op("+")] if n else []) + [pair]
+            nv = (J[k][i], G[k]) if order == "dY first" else (G[k], J[k][i])
+            nums += ([Op("+")] if n else []) + [row(nb.factor(nv[0]), "·", nb.factor(nv[1]))]
+        return terms, nums
+
+    def hidden_bracket(self, layer: int, i: int, s: int):
+        """``∇Z'_1 w'_1i + …`` and its numbers: what ``∇L_i`` of hidden layer ``layer`` sums (``Z'`` the next
+        pre-activation, ``w'`` the next layer's weights)."""
+        nxt, W = self.linear_out(layer + 1), self.p.weights[layer + 1]
+        key = "dL_d" + nxt
+        terms, nums = [], []
+        for k in range(W.rows):
+            terms += ([Op("+")] if k else []) + [row(grad_sym(self.ent(nxt, k, s)), self.psym(_param(layer + 1, k, i)))]
+            nums += ([Op("+")] if k else []) + [row(self.nb.factor(self.bwd(key, s)[k]), "·", self.nb.factor(W[k, i]))]
+        return terms, nums
+
+    def hidden_path(self, q):
+        p, nb = self.p, self.nb
+        l, i = q.layer, q.i
+        H, L, nxt = self.keys[2 * l], self.keys[2 * l + 1], self.linear_out(l + 1)
+        act = self.d.act(l)
+        w = self.psym(q)
+        hs, ls = Symbol("H_1"), Symbol("L_1")
+        pieces = [row(d(self.ent(H, i), w), "=", self._dp(q, H)),
+                  row(d(self.ent(L, i), self.ent(H, i)), "=", Call(act.text, (self.ent(H, i),), prime=True), "=",
+                      from_sympy(act.local(hs, ls), {hs: self.ent(H, i), ls: self.ent(L, i)})),
+                  row(d(sym(nxt[0], sym("i"), self.sup(nxt[1:], None)), self.ent(L, i)), "=",
+                      Sym("w", Row((sym("i"), Num(str(i + 1)))), self.psym(_param(l + 1, 0, 0)).sup))]
+        block = self.along(*pieces)
+        n_next = p.weights[l + 1].rows
+        outs = Row(tuple(x for k in range(n_next) for x in ([Op(",")] if k else []) + [self.ent(nxt, k)]))
+        block.parts += ["  (", self.ent(L, i), " feeds ", outs, " — sum their contributions)"]
+        self.B(block)
+        g = self.v.gradients[q.matrix][q.i, q.j if q.kind == "weight" else 0]
+        gk = f"grad.{q.key(self.d.symbols.wide)}"
+        if self.S > 1:
+            self.B(Display(f"grad_{q.key(self.d.symbols.wide)}", self.batch_chain(q, g, gk, "grad first")))
+            return
+        local = self.d.local_activation  # noqa: F841 (the symbol; the value is below)
+        lv = act.local(self.fwd(H, 0)[i], self.fwd(L, 0)[i])
+        actp = Call(act.text, (self.ent(H, i),), prime=True)
+        terms, nums = self.hidden_bracket(l, i, 0)
+        first = [d(LOSS, w), "&=", Under(Paren(Row(tuple(terms)), "["), grad_sym(self.ent(L, i))), "·",
+                 Under(actp, row("=", Slot(nb.num(lv), given=True)))]
+        second = ["&=", Paren(Slot(Row(tuple(nums)), key=f"backward.dL_d{L}[{i + 1}]"), "["), "·",
+                  Slot(nb.factor(lv), key=f"local.d{L}_d{H}[{i + 1}]")]
+        if q.kind == "weight":
+            v = self.in_value(l, q.j, 0)
+            first += ["·", Under(self.ent(self.linear_in(l), q.j), row("=", Slot(nb.num(v), given=True)))]
+            second += ["·", Slot(nb.factor(v), key=self.in_key(l, q.j, 0))]
+        self.B(Display(f"grad_{q.key(self.d.symbols.wide)}", Aligned((row(*first), row(*second, "=", self.ans(g, gk))))))
+
+    def node_rows(self, key: str, i: int, s: int, order: str = "dY first") -> list:
+        """``∇Z_i = [...] (·act'(H_i)) = [__] (·__) = __``: one backward value, as rows of an aligned block."""
+        nb, at = self.nb, self.at(s)
+        self.introduced.add((key, i, s))
+        if key == "O":
+            ks = [i] if self.d.output.elementwise else list(range(self.p.n_out))
+            terms, nums = self.output_bracket(i, ks, s, order)
+            return [row(grad_sym(self.ent("O", i, s)), "&=", Paren(Row(tuple(terms)), "["), "=",
+                        Paren(Slot(Row(tuple(nums)), key=f"backward.dL_dO[{i + 1}]{at}"), "["), "=",
+                        self.ans(self.bwd("dL_dO", s)[i], f"backward.dL_dO[{i + 1}]{at}"))]
+        l = self.keys.index(key) // 2
+        L = self.keys[2 * l + 1]
+        act = self.d.act(l)
+        lv = act.local(self.fwd(key, s)[i], self.fwd(L, s)[i])
+        terms, nums = self.hidden_bracket(l, i, s)
+        return [row(grad_sym(self.ent(key, i, s)), "&=", Under(Paren(Row(tuple(terms)), "["), grad_sym(self.ent(L, i, s))), "·",
+                    Call(act.text, (self.ent(key, i, s),), prime=True)),
+                row("&=", Paren(Slot(Row(tuple(nums)), key=f"backward.dL_d{L}[{i + 1}]{at}"), "["), "·",
+                    Slot(nb.factor(lv), key=f"local.d{L}_d{key}[{i + 1}]{at}"), "=",
+                    self.ans(self.bwd("dL_d" + key, s)[i], f"backward.dL_d{key}[{i + 1}]{at}"))]
+
+    def ensure(self, key: str):
+        """Every ``∇key`` a deeper path needs, computed once: a values block for those no path has asked yet."""
+        if key != "O":
+            self.ensure(self.linear_out(self.keys.index(key) // 2 + 1))
+        width = len(self.fwd(key, 0))
+        missing = [(i, s) for s in range(self.S) for i in range(width) if (key, i, s) not in self.introduced]
+        if not missing:
+            return
+        self.B(Prose([("b", "Values"), " (used by the paths below): ", row(grad_sym(self.ent(key, sym("i"))), "=",
+                                                                         *self.general_node(key))], key=f"values_d{key}"))
+        rows = []
+        for i, s in missing:
+            rows += self.node_rows(key, i, s)
+        self.B(Display(f"values_d{key}", Aligned(tuple(rows))))
+
+    def general_node(self, key: str) -> list:
+        """``∇Z_i`` in general: ``Σ_k ∂Y_k/∂O_i ∇Y_k``, or ``(Σ_k ∇Z'_k w'_ki)·act'(H_i)``."""
+        i_, k_ = sym("i"), sym("k")
+        if key == "O":
+            if self.d.output.elementwise:
+                return [d(sym("Y", i_), sym("O", i_)), grad_sym(sym("Y", i_))]
+            return [Sym("sum", k_), d(sym("Y", k_), sym("O", i_)), grad_sym(sym("Y", k_))]
+        l = self.keys.index(key) // 2
+        nxt = self.linear_out(l + 1)
+        w = self.psym(_param(l + 1, 0, 0))
+        return [Paren(row(Sym("sum", k_), grad_sym(self.ent(nxt, k_)), Sym("w", Row((k_, i_)), w.sup))), "·",
+                Call(self.d.act(l).text, (self.ent(key, i_),), prime=True)]
+
+    def batch_chain(self, q, g, gk: str, order: str):
+        """Several samples: ``∂ℒ/∂p = 1/S Σ_s ∇Z^[s]_i in^[s]_j``, each sample's ``∇Z^[s]_i``, then the mean."""
+        S, nb, l, i = self.S, self.nb, q.layer, q.i
+        Z = self.linear_out(l)
+        mean = Frac(Num("1"), Num(str(S)))
+        w = self.psym(q)
+
+        def factor(s):
+            return [] if q.kind == "bias" else [self.ent(self.linear_in(l), q.j, s)]
+        terms = []
+        for s in range(S):
+            terms += (["+"] if s else []) + [row(grad_sym(self.ent(Z, i, s)), *factor(s))]
+        rows = [row(d(LOSS, w), "&=", mean, Paren(row(*terms)))]
+        for s in range(S):
+            if (Z, i, s) not in self.introduced:
+                rows += self.node_rows(Z, i, s, order)
+        nums = []
+        for s in range(S):
+            val = Paren(Slot(nb.num(self.bwd("dL_d" + Z, s)[i]), key=f"backward.dL_d{Z}[{i + 1}]{self.at(s)}"))
+            if q.kind == "weight":
+                v = self.in_value(l, q.j, s)
+                nums += (["+"] if s else []) + [row(val, Paren(Slot(nb.num(v), key=self.in_key(l, q.j, s))))]
+            else:
+                nums += (["+"] if s else []) + [val]
+        rows.append(row("&=", mean, Paren(row(*nums)), "=", self.ans(g, gk)))
+        return Aligned(tuple(rows))
+
+    # -- the closing question ---------------------------------------------------------------------------
+
+    def closing(self):
+        p = self.p
+        if p.symmetric:
+            self.B(Prose([("b", "Key Insight — Initialization Problem: "), "Based on your computation above, what is the "
+                          "gradient of ", self.matrix_sym(0), "? What does this tell you about weight initialization?"],
+                         key="question"))
+            self.B(Prose(_insight(self.v, self.nb), key="answer", answer=True))
+            return
+        lr = p.lr if p.lr is not None else WORKSHEET_LR
+        eta = Sym("eta")
+        self.B(Prose([("b", "One gradient-descent step: "), "with learning rate ", row(eta, "=", self.given(lr)),
+                      ", what is each asked parameter after one step, ", row(Sym("w"), "-", eta, d(LOSS, Sym("w"))), "?"],
+                     key="question"))
+        rows = []
+        for q in self.asked:
+            w, key = self.psym(q), q.key(self.d.symbols.wide)
+            g = self.v.gradients[q.matrix][q.i, q.j if q.kind == "weight" else 0]
+            rows.append(row(w, "-", eta, d(LOSS, w), "&=", self.given(self.pvalue(q)), "-", self.given(lr), "·",
+                            Paren(Slot(self.nb.num(g), key=f"grad.{key}")), "=",
+                            self.ans(self.pvalue(q) - lr * g, f"descent.{key}")))
+        self.B(Display("descent", Aligned(tuple(rows))))
+
+
+def _param(layer: int, i: int, j: int):
+    from ..engine.derivation import Param
+
+    return Param(layer, "weight", i, j)
+
+
+def _lay_out(values, digits: int, data: bytes | None) -> Layout:
+    _check(values.problem)
+    return _Page(values, digits, data).build()
 
 
 # -- the page in text, Markdown and LaTeX (the worksheet to paste into one's own material) ---------------
