@@ -770,6 +770,9 @@ ANY_BASES = {
     "two-hidden-bias": ((PROBLEMS / "two-hidden-bias.toml").read_text(), 8),
     "mazur": (MAZUR.read_text(), 8),
     "two-samples": ((PROBLEMS / "two-samples.toml").read_text(), 8),
+    "two-samples-symmetric": ('[network]\nlayers = [3, 4, 2]\nloss = "mse"\nbias = true\n[data]\n'
+                              "x = [[0.9, 0.5, 0.1], [0.2, 0.7, 0.4]]\ny = [[1, 0], [0, 1]]\n[init]\n"
+                              "W_a = 0.1\nW_b = 0.1\nb_a = 0.1\nb_b = 0.1\n", 6),
     "two-hidden-symmetric": ('[network]\nlayers = [2, 3, 3, 2]\nactivation = ["relu", "leaky_relu"]\nloss = "mse"\n'
                              "bias = true\n[data]\nx = [0.5, 0.2]\ny = [0, 1]\n[init]\nW_a = 0.2\nW_b = 0.3\nW_c = 0.1\n"
                              "b_a = 0.1\nb_b = 0\nb_c = 0.2\n", 6),
@@ -778,7 +781,8 @@ ANY_BASES = {
                        "W_a = [[0.1, 0.2], [0.3, 0.1], [-0.2, 0.5]]\nW_b = [[0.1, 0.2, 0.3]]\n", 6),
     "identity-output": ('[network]\nlayers = [2, 2, 2]\nactivation = "leaky_relu"\noutput = "identity"\n'
                         'loss = "quadratic"\n[data]\nx = [0.5, 0.2]\ny = [0.3, -0.7]\n[init]\n'
-                        "W_a = [[0.1, 0.2], [0.3, 0.1]]\nW_b = [[0.1, 0.2], [0.4, 0.3]]\n", 6),
+                        "W_a = [[0.1, 0.2], [0.3, 0.1]]\nW_b = [[0.1, 0.2], [0.4, 0.3]]\n"
+                        "[variants]\ndigits = 1\n", 6),  # at 2 digits a squared loss of 3 layers' products has denominators of 10^12
 }
 NP_OUT = {  # the tests' own output layers: Y of O, and the Jacobian dY_k/dO_j of Y
     "softmax": (lambda O: np.exp(O - O.max()) / np.exp(O - O.max()).sum(), lambda Y: np.diag(Y) - np.outer(Y, Y)),
@@ -829,10 +833,14 @@ def _reference_keys(p) -> dict:
         out.update({f"backward.dY_dO[{k + 1},{j + 1}]{at}": J[k, j] for k in range(len(Y)) for j in range(len(Y))})
         out[f"forward.loss{at}"] = loss(Y, y)
     out["forward.loss"] = np.mean([out[f"forward.loss@{s + 1}"] for s in range(S)]) if S > 1 else out["forward.loss"]
+    lr = float(p.lr) if p.lr is not None else 0.5  # the page's gradient-descent step (0.5 unless [worksheet] lr)
+    params = p.params()
     for name, G in numpy_backprop(p).items():  # test_numeric's backprop: the mean loss's gradients
         kind, letter = name.split("_")
         for (i, j), g in np.ndenumerate(G):
-            out[f"grad.{kind.lower()}_{letter}{i + 1}" + (f"{j + 1}" if kind == "W" else "")] = g
+            key = f"{kind.lower()}_{letter}{i + 1}" + (f"{j + 1}" if kind == "W" else "")
+            out[f"grad.{key}"] = g
+            out[f"descent.{key}"] = float(params[name][i, j] if kind == "W" else params[name][i]) - lr * g
     return out
 
 

@@ -73,7 +73,7 @@ import stat
 import sys
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property
 from fractions import Fraction
 from pathlib import Path
@@ -128,15 +128,13 @@ class _UserError(Exception):
 @dataclass(frozen=True)
 class Base:
     """The base problem and what its ``[variants]`` table says: ``digits`` (significant digits of a drawn
-    number) and ``dead`` (0-based units of the first hidden layer the lesson wants dead); ``tables``: the
-    base's other tables (a ``[worksheet]`` table, say), copied into every variant's problem file as they are."""
+    number) and ``dead`` (0-based units of the first hidden layer the lesson wants dead)."""
 
     problem: Problem
     digits: int = 2
     dead: tuple = ()
-    tables: tuple = ()  # ((name, {key: value}), ...)
 
-    @property
+    @cached_property
     def symmetric(self) -> bool:
         """Is the symmetric init part of the lesson (every hidden layer's init symmetric, with more than one
         unit somewhere: a single unit is trivially symmetric)?"""
@@ -144,20 +142,20 @@ class Base:
 
         return any(n > 1 for n in self.problem.hidden) and symmetric(self.problem)
 
-    @property
+    @cached_property
     def patterns(self) -> tuple:
         """Per weight matrix, what the base's init keeps: ``constant``, ``rows`` (all rows equal),
         ``columns`` (all columns equal) or ``free``."""
         return tuple(_pattern(W) for W in self.problem.weights)
 
-    @property
+    @cached_property
     def bias_patterns(self) -> tuple:
         """Per bias vector: ``zero`` (every bias 0 stays 0), ``constant`` (one number per layer, as Mazur's
         ``b_a = 0.35``, and as the symmetric init needs) or ``free``; empty without biases."""
         return tuple("zero" if all(v == 0 for v in b) else "constant" if len(set(b)) == 1 else "free"
                      for b in self.problem.biases or ())
 
-    @property
+    @cached_property
     def target(self) -> str:
         """How targets are drawn: ``one-hot`` (when every one of the base's is), ``binary`` (one output unit,
         0 or 1), ``probability`` (tenths summing to 1: a softmax's, or a loss that needs them), ``unit``
@@ -178,12 +176,13 @@ class Base:
 
     @cached_property
     def asked(self) -> tuple:
-        """The keys of the gradients the page asks for (``w_b11``, ``w_b21``, ``w_a11`` for the handout): the
-        same for every variant, as they depend on the structure only."""
+        """The keys of the gradients the page asks for (``w_b11``, ``w_b21``, ``w_a11`` for the handout, or the
+        base's ``[worksheet] ask``): the same for every variant, as they depend on the structure only."""
         from ..engine.derivation import derive
-        from ..teaching.solution import default_params
+        from ..teaching.handout import asked
 
-        return tuple(key for key, _role in default_params(derive(self.problem)))
+        d = derive(self.problem)
+        return tuple(param.key(d.symbols.wide) for param in asked(d))
 
 
 def _pattern(W) -> str:
@@ -194,9 +193,6 @@ def _pattern(W) -> str:
     if W.cols > 1 and all(W.col(j) == W.col(0) for j in range(W.cols)):
         return "columns"
     return "free"
-
-
-_OWN_TABLES = ("network", "data", "init", "variants")
 
 
 def read_base(path=None) -> Base:
@@ -228,8 +224,7 @@ def read_base(path=None) -> Base:
                                             f"{problem.activations[0]}", source)
     if len(dead) == n_hidden:
         raise ProblemError("variants.dead", "expected at least one live hidden unit", source)
-    tables = tuple((name, value) for name, value in data.items() if name not in _OWN_TABLES)
-    base = Base(problem, digits, tuple(sorted(u - 1 for u in dead)), tables)
+    base = Base(problem, digits, tuple(sorted(u - 1 for u in dead)))
     if dead and base.patterns[0] in ("constant", "rows") and (not problem.bias or base.bias_patterns[0] != "free"):
         raise ProblemError("variants.dead", "the init's equal rows of W_a give every hidden unit the same H: one dead "
                                             "unit means all dead; give W_a unequal rows", source)
@@ -331,10 +326,11 @@ def _numbers(base: Base, seed: str, student: str, attempt: int) -> Numbers:
 def _problem(base: Base, student: str, n: Numbers) -> Problem:
     R = lambda v: Rational(v.numerator, v.denominator)  # noqa: E731
     p = base.problem
-    return make_problem(p.layers, p.activations, p.loss, [[R(v) for v in x] for x in n.xs], [[R(v) for v in y] for y in n.ys],
-                        [[[R(v) for v in row] for row in W] for W in n.weights],
-                        None if n.biases is None else [[R(v) for v in b] for b in n.biases],
-                        source=f"variant {student}", output=p.output)
+    drawn = make_problem(p.layers, p.activations, p.loss, [[R(v) for v in x] for x in n.xs], [[R(v) for v in y] for y in n.ys],
+                         [[[R(v) for v in row] for row in W] for W in n.weights],
+                         None if n.biases is None else [[R(v) for v in b] for b in n.biases],
+                         source=f"variant {student}", output=p.output)
+    return replace(drawn, ask=p.ask, lr=p.lr)  # the base's page: the same asked gradients and step
 
 
 def candidate(base: Base, seed: str, student: str, attempt: int) -> Problem:
@@ -457,12 +453,14 @@ def _screen(base: Base, p: Problem, asked) -> list:
     from ..engine.derivation import parse_param
 
     slack = 1e-6
+    out = _rational_screen(p)
+    if out:
+        return out
     try:
         with np.errstate(all="ignore"):
             ref = numpy_backprop(p)
     except (FloatingPointError, OverflowError, ZeroDivisionError):
         return []
-    out = []
     for layer in range(1, p.depth):
         act = ACTIVATIONS[p.activations[layer]]
         for s, H in enumerate(ref["forward"][_keys(p)[2 * layer]]):
@@ -482,6 +480,31 @@ def _screen(base: Base, p: Problem, asked) -> list:
         elif abs(g) < float(MIN_GRADIENT) * (1 - slack):
             out.append(f"dL/d{key} ≈ {g:.3g}: an asked gradient below {float(MIN_GRADIENT):g}")
     return out
+
+
+def _rational_screen(p: Problem) -> list:
+    """Rule 3 on the forward values of a network that is rational end to end (ReLU-like or identity hidden
+    layers, an identity output: a squared loss's denominator is the square of the outputs'), computed
+    exactly with the registry's forward formulas, without deriving anything."""
+    from ..engine.ops import OUTPUTS, linear
+
+    if not OUTPUTS[p.output].rational or not all(ACTIVATIONS[a].rational for a in p.activations):
+        return []
+    for s, (x, y) in enumerate(zip(p.xs, p.ys)):
+        v = list(x)
+        for l, W in enumerate(p.weights):
+            v = linear(W, v, p.biases[l] if p.bias else None)
+            values = list(v)
+            if l < p.depth:
+                v = [ACTIVATIONS[p.activations[l]].forward(h) for h in v]
+                values += v
+            else:
+                v = OUTPUTS[p.output].forward(v)
+                values += list(v) + [LOSSES[p.loss].forward(v, y)]
+            for e in values:
+                if e.is_Rational and e.q > MAX_DENOMINATOR:
+                    return [f"a forward value of sample {s + 1} = {e}: denominator above {MAX_DENOMINATOR:.0e}"]
+    return []
 
 
 def broken_rules(base: Base, problem: Problem, values=None) -> list:
@@ -565,26 +588,9 @@ def _toml_samples(samples, indent: int) -> str:
     return "[" + (",\n" + " " * indent).join(_toml_vector(v) for v in samples) + "]"
 
 
-def _toml_value(value) -> str:
-    """A value of a copied table (strings, numbers, booleans, lists of them), as TOML."""
-    import json
-
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, (list, tuple)):
-        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
-    if isinstance(value, dict):
-        return "{" + ", ".join(f"{json.dumps(k)} = {_toml_value(v)}" for k, v in value.items()) + "}"
-    if isinstance(value, str):
-        return json.dumps(value, ensure_ascii=False)
-    return str(value)
-
-
 def variant_toml(base: Base, p: Problem) -> str:
     """The variant's problem file: structure from the base, the drawn numbers (no id, no seed: its hash is
     the variant id printed on the pages). A bias the base gives as one number per layer stays one number."""
-    import json
-
     b = base.problem
     acts = p.activations
     activation = f'"{acts[0]}"' if len(set(acts)) == 1 else "[" + ", ".join(f'"{a}"' for a in acts) + "]"
@@ -608,8 +614,9 @@ def variant_toml(base: Base, p: Problem) -> str:
             lines.append(f"{name} = {_number(W[0]) if len(set(W)) == 1 else _toml_vector(W)}")
         else:
             lines.append(f"{name} = {_toml_matrix(W, len(name) + 4)}")
-    for name, table in base.tables:
-        lines += ["", f"[{name}]"] + [f"{json.dumps(k)} = {_toml_value(v)}" for k, v in table.items()]
+    if p.ask or p.lr is not None:  # the base's page: its asked gradients, its gradient-descent step
+        lines += ["", "[worksheet]"] + (["ask = [" + ", ".join(f'"{a}"' for a in base.asked) + "]"] if p.ask else []) \
+            + ([f"lr = {_number(p.lr)}"] if p.lr is not None else [])
     return "\n".join(lines) + "\n"
 
 
@@ -744,44 +751,54 @@ def verify(values) -> None:
 
 # -- the graded values ---------------------------------------------------------------------------------------
 
-_GROUPS = ("forward", "backward", "grad")  # what keys.csv grades; problem.* blanks copy a given, local.* blanks are not keyed
+_GROUPS = ("forward", "backward", "grad", "descent")  # graded; problem.* blanks copy a given, local.* are not keyed
 
 
 def graded_keys(values, data: bytes | None = None) -> list:
     """Every key the student's page grades: the page's answer slots (:func:`derivations.teaching.handout.layout`)
-    that are forward, backward or gradient values, forward and backward in the checker's order (each sample's
-    forward values, the losses, each sample's backward values), then the asked gradients in the page's order.
-    A base the page cannot lay out falls back to every forward and backward key of the checker's
-    :func:`~derivations.teaching.check.blanks` and the asked gradients."""
+    that are forward, backward, gradient or gradient-descent values: forward and backward in the checker's
+    order (each sample's forward values, the losses, each sample's backward values), then the asked gradients
+    and the descent step in the page's order."""
     from ..teaching import handout
     from ..teaching.check import blanks
 
     order = {key: k for k, key in enumerate(blanks(values.derivation))}
-    try:
-        page = handout.layout(values, data=data)
-        keys = list(dict.fromkeys(s.key for s in page.slots(given=False) if s.key.split(".")[0] in _GROUPS))
-    except ProblemError:
-        keys = [k for k in order if k.split(".")[0] in ("forward", "backward")] + [f"grad.{key}" for key, _ in _asked(values)]
-    values_ = sorted((k for k in keys if not k.startswith("grad.")), key=lambda k: (k.split(".")[0] != "forward", order[k]))
-    return values_ + [k for k in keys if k.startswith("grad.")]
+    page = handout.layout(values, data=data)
+    keys = list(dict.fromkeys(s.key for s in page.slots(given=False) if s.key.split(".")[0] in _GROUPS))
+    rank = {group: g for g, group in enumerate(_GROUPS)}
 
+    def position(key):
+        group = key.split(".")[0]
+        return rank[group], order[key] if group in ("forward", "backward") else keys.index(key)
 
-def _asked(values) -> list:
-    from ..teaching.solution import default_params
-
-    return default_params(values.derivation)
+    return sorted(keys, key=position)
 
 
 def graded(values, data: bytes | None = None) -> list:
     """``[(column, exact value)]``: every value the page grades, by its :meth:`Values.lookup` key (for the
     handout: the forward steps, ∇Y, the softmax Jacobian, ∇O, the green path's ∇L_1, and the asked
-    gradients; with several samples, ``forward.H[1]@2``).
+    gradients; with several samples, ``forward.H[1]@2``; where the init is not the symmetry lesson, the
+    page's gradient-descent step, ``descent.w_b11``).
 
     >>> from derivations import evaluate, load_problem
     >>> [key for key, _ in graded(evaluate(load_problem()))][-4:]
     ['backward.dL_dL[1]', 'grad.w_b11', 'grad.w_b21', 'grad.w_a11']
     """
-    return [(key, values.lookup(key)) for key in graded_keys(values, data)]
+    out = []
+    for key in graded_keys(values, data):
+        if key.startswith("descent."):
+            name = key.split(".", 1)[1]
+            out.append((key, values.descent(_lr(values.problem), [name])[name]))
+        else:
+            out.append((key, values.lookup(key)))
+    return out
+
+
+def _lr(p: Problem):
+    """The page's gradient-descent step: ``[worksheet] lr``, or the page's default."""
+    from ..engine.problem import WORKSHEET_LR
+
+    return p.lr if p.lr is not None else WORKSHEET_LR
 
 
 def shown(values, v, tolerance=None) -> str:
