@@ -701,9 +701,10 @@ def numpy_backprop(p: Problem) -> dict:
     return {"forward": forward, "backward": backward, "loss": sum(losses) / S, "losses": losses, "grad": grad}
 
 
-def verify(values) -> None:
+def verify(values, graded_values=()) -> None:
     """Check a variant before it is written: every exact value (every sample's forward and backward values,
-    each sample's loss and the mean, every gradient) against :func:`numpy_backprop` (relative 1e-9), and, for
+    each sample's loss and the mean, every gradient) and every ``(key, value)`` of ``graded_values`` (the
+    keys.csv row: a descent step too) against :func:`numpy_backprop` (relative 1e-9), and, for
     a symmetric init, every symmetry theorem proved for its structure and true of its numbers (equal gradient
     rows and columns in every hidden layer; zero earlier layers when the last layer's rows are equal and the
     output is a softmax). Raises :class:`VerificationError`."""
@@ -730,6 +731,8 @@ def verify(values) -> None:
         raise VerificationError(f"{p.source}: gradients of {sorted(values.gradients)} but NumPy has {sorted(ref['grad'])}")
     for name, m in values.gradients.items():
         close(f"grad.{name}", m.tolist(), ref["grad"][name])
+    for key, value in graded_values:
+        close(key, value, _reference(p, ref, key))
     from ..engine.theorems import last_rows_equal, symmetric, theorems_for
 
     if symmetric(p):
@@ -747,6 +750,30 @@ def verify(values) -> None:
             earlier = [name for name in values.gradients if name[2] != weight_name(p.depth)[2]]
             if any(g != 0 for name in earlier for g in values.gradients[name]):
                 raise VerificationError(f"{p.source}: equal rows of {weight_name(p.depth)} but a nonzero gradient before it")
+
+
+_GRADED_KEY = re.compile(r"(forward|backward|grad|descent)\.(\w+)(?:\[(\d+)(?:,(\d+))?\])?(?:@(\d+))?")
+
+
+def _reference(p: Problem, ref: dict, key: str) -> float:
+    """A graded key's value in :func:`numpy_backprop`'s results ``ref`` (a descent step: the parameter minus
+    the page's learning rate times the NumPy gradient)."""
+    from ..engine.derivation import parse_param
+
+    group, name, i, j, at = _GRADED_KEY.fullmatch(key).groups()
+    s = int(at or 1) - 1
+    if group in ("forward", "backward"):
+        if name == "loss":
+            return ref["losses"][s] if at else ref["loss"]
+        vector = ref[group][name][s]
+        return vector[int(i) - 1] if j is None else vector[int(i) - 1, int(j) - 1]
+    w = parse_param(name, p)
+    column = w.j if w.kind == "weight" else 0
+    g = ref["grad"][w.matrix][w.i, column]
+    if group == "grad":
+        return g
+    start = p.params()[w.matrix][w.i, w.j] if w.kind == "weight" else p.params()[w.matrix][w.i]
+    return float(start) - float(_lr(p)) * g
 
 
 # -- the graded values ---------------------------------------------------------------------------------------
@@ -1031,7 +1058,8 @@ def _write_one(job: tuple) -> tuple:
     broken = broken_rules(base, problem, values)
     if broken:  # the file read back must be the problem that was checked
         raise VerificationError(f"variant {student}: {broken[0]}")
-    verify(values)
+    graded_values = graded(values, text.encode("utf-8"))
+    verify(values, graded_values)
     folder = out / student
     folder.mkdir()
     write_atomic(folder / "problem.toml", text)
@@ -1040,7 +1068,6 @@ def _write_one(job: tuple) -> tuple:
     checker = Checker(problem)
     write_atomic(folder / "selfcheck.html", page_html(values, data=text.encode("utf-8"), student=(student, who),
                                                       back=render_pages_names(_WORKER["fmt"])[0], checker=checker))
-    graded_values = graded(values, text.encode("utf-8"))
     return student, variant_id(text), [(col, shown(values, v, checker.tolerance.get(col))) for col, v in graded_values]
 
 
