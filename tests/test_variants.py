@@ -962,7 +962,8 @@ def test_keys_csv_of_any_base_matches_an_independent_backprop(any_sets, name):
     """Every student's files are written, and every keys.csv value (rounded to at least 4 significant digits,
     or exact) agrees with the tests' own NumPy backprop within a relative 5e-4."""
     out = any_sets[name]
-    rows = list(csv.DictReader(open(out / "keys.csv", newline="")))
+    with open(out / "keys.csv", newline="") as fh:
+        rows = list(csv.DictReader(fh))
     assert [r["id"] for r in rows] == ["001", "002"]
     for r in rows:
         assert sorted(f.name for f in (out / r["id"]).iterdir()) == ["key.md", "problem.toml", "selfcheck.html",

@@ -74,8 +74,8 @@ import sys
 import threading
 import time
 from dataclasses import dataclass, replace
-from functools import cached_property
 from fractions import Fraction
+from functools import cached_property
 from pathlib import Path
 
 from sympy import Integer, Rational
