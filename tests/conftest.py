@@ -2,6 +2,7 @@
 every activation, both losses, with and without biases, one sample or several)."""
 
 import random
+from pathlib import Path
 
 import pytest
 from sympy import ImmutableMatrix, Rational
@@ -71,3 +72,23 @@ def _away_from_kinks(xs, weights, biases, acts) -> bool:
                  "softplus": lambda e: math.log1p(math.exp(e)), "identity": lambda e: e}[act]
             v = [v(e) for e in h]
     return True
+
+
+COUNTED = Path(__file__).with_name("counted_build.py")  # python -m sphinx, counting the derivations it makes
+
+
+@pytest.fixture(scope="session")
+def sites(tmp_path_factory):
+    """The course site built once per session, as the README builds it: the solution, and the students'
+    worksheet with its self-check page."""
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parents[1]
+    out = tmp_path_factory.mktemp("site")
+    for extra, folder in (([], "solution"), (["-t", "worksheet", "-t", "selfcheck"], "worksheet")):
+        result = subprocess.run([sys.executable, str(COUNTED), str(out / f"{folder}-derivations.json"), "-W", "--keep-going",
+                                 "-q", "-c", str(root), *extra, str(root / "docs"), str(out / folder)],
+                                capture_output=True, text=True)
+        assert result.returncode == 0, result.stderr
+    return out / "solution", out / "worksheet"

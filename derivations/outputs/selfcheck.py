@@ -348,6 +348,34 @@ def _build_finished(app, exception) -> None:
                    back=app.builder.get_target_uri(app.config.root_doc), mathjax=mathjax)
     except ProblemError as err:  # a problem the handout's layout cannot hold: a warning, not a traceback
         logging.getLogger(__name__).warning(f"selfcheck.html not written: {err}", type="derivations", subtype="selfcheck")
+    _beside_pdfs(app, mathjax)
+
+
+def _beside_pdfs(app, mathjax: str | None) -> None:
+    """A self-check page beside each page's PDFs (``_pdf/ID/selfcheck.html``, linked by ``deriv-pdfs``): every
+    worksheet page of the site gets its own, whatever its problem."""
+    from sphinx.util import logging
+    from sphinx.util.osutil import relative_uri
+
+    from ..engine import reading
+    from ..engine.errors import ProblemError
+    from ..engine.problem import HANDOUT, problem_from_dict
+    from ..engine.values import evaluate
+
+    pages = getattr(app, "_derivations_pdf_pages", {})
+    for folder, (path, _, location) in sorted(getattr(app, "_derivations_pdfs", {}).items()):
+        path = Path(path)
+        target = f"{folder}/selfcheck.html"
+        try:
+            data = reading.read_bytes(path, "problem")
+            problem = problem_from_dict(reading.parse_toml(data, reading.path_text(path), "problem"),
+                                        "handout" if path == HANDOUT else reading.path_text(path))
+            back = relative_uri(target, pages[folder]) if folder in pages else None
+            (Path(app.outdir) / folder).mkdir(parents=True, exist_ok=True)
+            write_page(evaluate(problem), Path(app.outdir) / target, data=None if path == HANDOUT else data, back=back,
+                       mathjax=mathjax and relative_uri(target, mathjax))
+        except ProblemError as err:  # deriv-pdfs has said so at its directive already
+            logging.getLogger(__name__).info(f"{target} not written: {err}", location=location)
 
 
 def setup(app):

@@ -487,8 +487,12 @@ def collect_pdfs(app, doctree, docname):
     wanted = getattr(app, "_derivations_pdfs", None)
     if wanted is None:
         wanted = app._derivations_pdfs = {}
+    pages = getattr(app, "_derivations_pdf_pages", None)
+    if pages is None:
+        pages = app._derivations_pdf_pages = {}
     for node in doctree.findall(pdf_links):
         wanted[_pdf_dir(node)] = (node["path"], node["worksheet"], node.get("location"))
+        pages.setdefault(_pdf_dir(node), app.builder.get_target_uri(docname))  # where a self-check page links back
         # From the page's own URI, as the builder makes it: handout.html, handout/ (dirhtml), index.html (singlehtml).
         node["base"] = relative_uri(app.builder.get_target_uri(docname), _pdf_dir(node) + "/")
     for node in doctree.findall(nodes.reference):
@@ -536,6 +540,8 @@ def visit_pdf_links_html(self, node):
     links = [("worksheet (PDF)", base + _PDFS["worksheet"])]
     if not node["worksheet"]:
         links.append(("answer key (PDF)", base + _PDFS["key"]))
+    if "derivations.outputs.selfcheck" in self.builder.app.extensions:  # written beside the PDFs
+        links.append(("self-check page", base + "selfcheck.html"))
     items = " · ".join(f'<a class="reference download" href="{html.escape(href)}">{html.escape(text)}</a>'
                        for text, href in links)
     self.body.append(f'<p class="derivations-pdfs">Print: {items} '

@@ -1240,7 +1240,7 @@ class _Page:
             if self.p.depth == 1:
                 tail = ["; longer chain through the hidden layer"]
             else:
-                tail = [f"; longer chain through hidden layer {q.layer + 2}" if through == 1
+                tail = [f"; longer chain through hidden layer {q.layer + 1}" if through == 1
                         else f"; longer chain through {through} hidden layers"]
         self.B(Prose([("b", label), d(LOSS, w), f" ({colour} path: ", *link, "".join(tail) + ")"]))
         self.B(Figure(q.key(self.d.symbols.wide), colour, f"{colour} path"))

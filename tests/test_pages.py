@@ -1,0 +1,223 @@
+"""Every network gets the students' page: Mazur's example, a two-hidden-layer network with biases and a
+two-sample problem each get a worksheet and an answer key (site pages and PDFs, built once per session by the
+``sites`` fixture), the checker takes their answers back, and no derived value the page asks for leaks into
+any file of the worksheet build. The handout's page stays the paper's, byte for byte (``tests/golden``)."""
+
+import hashlib
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from sympy import Rational
+
+from derivations import evaluate, load_problem
+from derivations.engine.errors import ProblemError
+from derivations.engine.problem import HANDOUT, problem_from_dict
+from derivations.outputs import pdf
+from derivations.teaching import handout as h
+from derivations.teaching.check import Checker
+from test_worksheet import files, spellings, text_of
+
+ROOT = Path(__file__).resolve().parents[1]
+GOLDEN = Path(__file__).with_name("golden")
+# The site's worksheet pages beyond the handout: page -> (problem file, most A4 pages of its PDFs)
+PAGES = {
+    "mazur-sheet": (HANDOUT.with_name("mazur.toml"), 2),
+    "two-layers": (ROOT / "docs" / "problems" / "two-layers.toml", 3),
+    "minibatch": (ROOT / "docs" / "problems" / "minibatch.toml", 4),
+}
+
+
+@pytest.fixture(scope="module")
+def pages():
+    out = {}
+    for name, (path, _) in PAGES.items():
+        values = evaluate(load_problem(path))
+        out[name] = (values, h.layout(values, data=path.read_bytes()))
+    return out
+
+
+def _num_text(slot) -> str:
+    return h.to_text(slot.content, worksheet=False)
+
+
+def asked_spellings(values, page) -> set:
+    """Every way the page's answers can be written (outputs, loss, backward values, asked gradients, the
+    descent step): the key's own spelling of each answer slot, and for an exact value its decimal and fraction;
+    minus what the page itself gives (weights, x, y, the previous layer's values, a local derivative) and 0, 1."""
+    given = {_num_text(s) for s in page.slots(given=True)} | {"0", "1", "−1"}
+    true = Checker(values.problem).true
+    out = set()
+    for slot in page.slots(given=False):
+        if slot.key.startswith("problem.") or not isinstance(slot.content, h.Num):
+            continue
+        text = _num_text(slot)
+        if text in given:
+            continue
+        out |= {text, text.replace("−", "-")}
+        if true[slot.key].is_Rational:
+            out |= spellings(true[slot.key])
+    return {s for s in out if s not in given and s.replace("-", "−") not in given}
+
+
+@pytest.fixture(scope="module")
+def forbidden(pages):
+    return {name: asked_spellings(v, page) for name, (v, page) in pages.items()}
+
+
+def _leaks(text: str, bad: set) -> list:
+    out = []
+    for spelling in bad:
+        for m in re.finditer(re.escape(spelling), text):
+            before, after = text[m.start() - 1: m.start()], text[m.end(): m.end() + 1]
+            if after == "*":  # a coefficient in the self-check page's formulas: code, not a value
+                continue
+            if not (before.isdigit() or before == ".") and not after.isdigit():
+                out.append(f"{spelling!r} in …{text[max(0, m.start() - 40): m.end() + 20]!r}")
+    return out
+
+
+def test_the_handout_page_is_unchanged():
+    """The paper's page, pinned: its text (worksheet and key) and the Typst source of its PDFs."""
+    page = h.layout(evaluate(load_problem()))
+    assert page.blanks() == 51
+    for worksheet, name, digest in ((True, "worksheet", "5dccbbfb7829ce9e2c486579ccf9fba63d2045e0b2f5b91242922d2421359f7b"),
+                                    (False, "key", "ce0deb700d80f1a0584d3e71d37d72418cf8478982447639c5b290fa664ef01d")):
+        assert h.render_text(page, worksheet) == (GOLDEN / f"handout-{name}.txt").read_text(encoding="utf-8")
+        figures = {b.weight: f"figure-{k + 1}.svg" for k, b in enumerate(b for b in page.blocks if isinstance(b, h.Figure))}
+        assert hashlib.sha256(pdf.typst_source(page, worksheet, "a4", figures).encode()).hexdigest() == digest
+
+
+@pytest.mark.parametrize("name", list(PAGES))
+def test_each_network_gets_a_page_of_every_step(pages, name):
+    values, page = pages[name]
+    p = values.problem
+    keys = {s.key for s in page.slots(given=False)}
+    at = [f"@{s + 1}" for s in range(p.n_samples)] if p.n_samples > 1 else [""]
+    for key in values.derivation.symbols.keys:  # every forward quantity of every sample is a blank
+        assert {f"forward.{key}[{i + 1}]{a}" for i in range(len(values.derivation.symbols.node(key))) for a in at} <= keys
+    assert "forward.loss" in keys
+    grads = [k for k in keys if k.startswith("grad.")]
+    assert len(grads) == len(h.asked(values.derivation)) >= 3
+    assert any(k.startswith("grad.b_") for k in grads) == p.bias
+    # not the symmetry lesson: the page closes with a gradient-descent step of each asked parameter
+    assert not p.symmetric and {k.replace("grad.", "descent.") for k in grads} <= keys
+
+
+def test_mazur_page_asks_his_gradients_and_his_update(pages):
+    values, page = pages["mazur-sheet"]
+    keys = {s.key for s in page.slots(given=False)}
+    assert {"grad.w_b11", "grad.w_a11", "descent.w_b11", "descent.w_a11"} <= keys  # his w5, w1 and their updates
+    c = Checker(values.problem)
+    assert abs(float(c.true["descent.w_b11"]) - 0.35891648) < 5e-9  # his published w5 after one step
+    assert abs(float(c.true["descent.w_a11"]) - 0.149780716) < 5e-10  # his w1
+
+
+def test_asked_parameters_can_be_named_in_the_problem_file():
+    text = (HANDOUT.with_name("mazur.toml")).read_text(encoding="utf-8") + '\n[worksheet]\nask = ["w_b22", "b_b2"]\nlr = 0.1\n'
+    import tomllib
+
+    values = evaluate(problem_from_dict(tomllib.loads(text)))
+    page = h.layout(values)
+    keys = {s.key for s in page.slots(given=False)}
+    assert {k for k in keys if k.startswith("grad.")} == {"grad.w_b22", "grad.b_b2"}
+    assert h.to_text(page.display("descent").math, worksheet=False).count("0.1") >= 2  # η = 0.1, given
+    for bad, message in (('["w_z11"]', "worksheet.ask"), ('["w_b11", "w_b11"]', "asked twice"), ("[]", "1 to 6")):
+        broken = text.replace('ask = ["w_b22", "b_b2"]', f"ask = {bad}")
+        with pytest.raises(ProblemError, match=message):
+            h.layout(evaluate(problem_from_dict(tomllib.loads(broken))))
+
+
+@pytest.mark.parametrize("name", list(PAGES))
+def test_worksheet_page_and_pdfs_leak_no_asked_value(sites, pages, forbidden, name):
+    """The issue's leak test, per page: the worksheet build's page, and its PDF, hold none of the page's
+    derived answers in any spelling; the solution build's key shows them (so the search can fail)."""
+    solution, worksheet = sites
+    values, page = pages[name]
+    bad = forbidden[name]
+    asked = {_num_text(s) for s in page.slots(given=False) if s.key.startswith("grad.") and isinstance(s.content, h.Num)}
+    assert asked and asked <= bad | {"0"}
+    folder = f"_pdf/{page.problem_id}"
+    sheet = [worksheet / f"{name}.html", *sorted((worksheet / folder).glob("*"))]
+    assert [p.name for p in sheet[1:]] == ["selfcheck.html", "worksheet.pdf"]  # and its own self-check page
+    leaks = [f"{p.name}: {leak}" for p in sheet for leak in _leaks(text_of(p), bad)]
+    assert not leaks, "\n".join(leaks[:10])
+    key_pdf = text_of(solution / folder / "answer-key.pdf").replace("\n", " ")
+    key_html = text_of(solution / f"{name}.html")
+    for g in asked - {"0"}:  # the key shows the asked gradients
+        assert g in key_pdf or g.replace("−", "-") in key_pdf, (g, key_pdf[:300])
+        assert g.replace("−", "-") in key_html or g in key_html
+
+
+@pytest.mark.parametrize("name", list(PAGES))
+def test_pdfs_fit_their_pages(sites, pages, name):
+    from pypdf import PdfReader
+
+    solution, _ = sites
+    folder = solution / f"_pdf/{pages[name][1].problem_id}"
+    limit = PAGES[name][1]
+    for pdf_file in ("worksheet.pdf", "answer-key.pdf"):
+        assert 1 <= len(PdfReader(folder / pdf_file).pages) <= limit, pdf_file
+
+
+def test_no_other_file_of_the_worksheet_build_leaks_a_page_value(sites, forbidden):
+    """Every other file of the worksheet build (search index, sources, the handout's pages) is searched for
+    every new page's answers."""
+    _, worksheet = sites
+    mine = {f"{name}.html" for name in PAGES}
+    leaks = []
+    for path in files(worksheet):
+        if path.name in mine or "_pdf" in path.parts or path.name in ("handout.html", "selfcheck.html"):
+            continue
+        text = text_of(path)
+        for name, bad in forbidden.items():
+            long = {b for b in bad if len(b.lstrip("−-")) >= 5}  # short ones (0.22) collide with the handout's givens
+            leaks += [f"{path.name}: {leak}" for leak in _leaks(text, long)]
+    assert not leaks, "\n".join(leaks[:10])
+
+
+def _answers_file(tmp_path, values, page, wrong: str | None = None) -> Path:
+    c = Checker(values.problem)
+    lines = ["[answers]"]
+    for key in sorted({s.key for s in page.slots(given=False)}):
+        v = c.true[key]
+        text = str(v) if v.is_Rational else f"{float(v):.6g}"
+        if key == wrong:
+            text = str(-v) if v.is_Rational else f"{-float(v) + 0.5:.6g}"
+        lines.append(f'"{key}" = "{text}"')
+    path = tmp_path / "answers.toml"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize("name", ["mazur-sheet", "minibatch"])
+def test_checker_takes_the_page_back(tmp_path, pages, name):
+    """The correct answers of the page: exit 0; one wrong answer: exit 1, named."""
+    values, page = pages[name]
+    config = str(PAGES[name][0])
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    run = [sys.executable, "-m", "derivations.check", "--config", config]
+    ok = subprocess.run([*run, str(_answers_file(tmp_path, values, page))], capture_output=True, text=True, env=env)
+    assert ok.returncode == 0, ok.stdout[-500:] + ok.stderr
+    wrong = "grad.w_a11"
+    bad = subprocess.run([*run, str(_answers_file(tmp_path, values, page, wrong))], capture_output=True, text=True, env=env)
+    assert bad.returncode == 1, bad.stderr
+    line = next(l for l in bad.stdout.splitlines() if l.startswith(wrong))
+    assert "wrong" in line
+
+
+def test_a_network_beyond_the_page_is_one_line_and_the_page_caps_are_documented():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert f"{h.PAGE_WIDTH} units" in readme and f"{h.PAGE_SAMPLES} samples" in readme
+    from conftest import random_problem
+
+    deep = evaluate(random_problem(3, (2, 2, 2, 2, 2, 2), "relu", "mse"))
+    with pytest.raises(ProblemError, match="at most 3 hidden layers"):
+        h.layout(deep)
+
+
+def test_rational_values_are_searched_in_every_spelling():
+    assert {"0.0375", "3/80"} <= spellings(Rational(3, 80))
