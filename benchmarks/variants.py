@@ -35,7 +35,8 @@ def main() -> None:
 
 
 BASES = {"Mazur's": ROOT / "derivations" / "problems" / "mazur.toml",
-         "two hidden layers, biases": ROOT / "tests" / "problems" / "two-hidden-bias.toml",
+         "two hidden layers, biases": ROOT / "docs" / "problems" / "two-layers.toml",
+         "two samples": ROOT / "docs" / "problems" / "minibatch.toml",
          "two samples, biases": ROOT / "tests" / "problems" / "two-samples.toml"}
 
 

@@ -768,7 +768,7 @@ def test_the_tool_derives_each_student_once_and_hands_the_values_on(tmp_path, mo
 PROBLEMS = ROOT / "tests" / "problems"
 MAZUR = ROOT / "derivations" / "problems" / "mazur.toml"
 ANY_BASES = {
-    "two-hidden-bias": ((PROBLEMS / "two-hidden-bias.toml").read_text(), 8),
+    "two-layers": ((ROOT / "docs" / "problems" / "two-layers.toml").read_text(), 8),
     "mazur": (MAZUR.read_text(), 8),
     "two-samples": ((PROBLEMS / "two-samples.toml").read_text(), 8),
     "two-samples-symmetric": ('[network]\nlayers = [3, 4, 2]\nloss = "mse"\nbias = true\n[data]\n'
@@ -943,21 +943,25 @@ def test_the_tools_backprop_agrees_with_the_tests_on_every_base(tmp_path):
         variants.verify(v)
 
 
+ANY_FORMATS = {"two-layers": "pdf", "mazur": "md", "two-samples": "md"}
+
+
 @pytest.fixture(scope="module")
 def any_sets(tmp_path_factory):
-    """``{base name: --out folder}``: 2 students of the two-hidden-layer biased base, Mazur's and the two-sample
-    base, written by the command line (Markdown pages; one to three seconds a student)."""
+    """``{base name: --out folder}``: 2 students of the two-hidden-layer biased base (the site's two-layers
+    worksheet), Mazur's and the two-sample base with biases, written by the command line (PDFs for the first,
+    as the command writes by default, Markdown for the others; one to three seconds a student)."""
     out = {}
-    for name in ("two-hidden-bias", "mazur", "two-samples"):
+    for name, fmt in ANY_FORMATS.items():
         tmp = tmp_path_factory.mktemp("any")
         base = _base_file(tmp, "base.toml", ANY_BASES[name][0])
-        assert main(["2", "--out", str(tmp / "out"), "--seed", "any", "--format", "md", "--jobs", "1",
+        assert main(["2", "--out", str(tmp / "out"), "--seed", "any", "--format", fmt, "--jobs", "1",
                      "--config", str(base)]) == 0
         out[name] = tmp / "out"
     return out
 
 
-@pytest.mark.parametrize("name", ["two-hidden-bias", "mazur", "two-samples"])
+@pytest.mark.parametrize("name", ["two-layers", "mazur", "two-samples"])
 def test_keys_csv_of_any_base_matches_an_independent_backprop(any_sets, name):
     """Every student's files are written, and every keys.csv value (rounded to at least 4 significant digits,
     or exact) agrees with the tests' own NumPy backprop within a relative 5e-4."""
@@ -966,8 +970,9 @@ def test_keys_csv_of_any_base_matches_an_independent_backprop(any_sets, name):
         rows = list(csv.DictReader(fh))
     assert [r["id"] for r in rows] == ["001", "002"]
     for r in rows:
-        assert sorted(f.name for f in (out / r["id"]).iterdir()) == ["key.md", "problem.toml", "selfcheck.html",
-                                                                       "worksheet.md"]
+        ext = ANY_FORMATS[name]
+        assert sorted(f.name for f in (out / r["id"]).iterdir()) == [f"key.{ext}", "problem.toml", "selfcheck.html",
+                                                                       f"worksheet.{ext}"]
         p = load_problem(out / r["id"] / "problem.toml")
         ref = _reference_keys(p)
         graded = [c for c in r if c not in ("id", "variant")]
@@ -977,7 +982,8 @@ def test_keys_csv_of_any_base_matches_an_independent_backprop(any_sets, name):
         for col in graded:
             got = float(Fraction(r[col]))
             assert math.isclose(got, ref[col], rel_tol=5e-4, abs_tol=1e-12), (name, r["id"], col, got, ref[col])
-        assert r["variant"] in (out / r["id"] / "key.md").read_text()
+        if ext == "md":
+            assert r["variant"] in (out / r["id"] / "key.md").read_text()
 
 
 def test_any_base_reruns_byte_identical(any_sets, tmp_path):
