@@ -991,3 +991,21 @@ def test_any_base_reruns_byte_identical(any_sets, tmp_path):
     base = _base_file(tmp_path, "base.toml", ANY_BASES["two-samples"][0])
     assert main(["2", "--out", str(again), "--seed", "any", "--format", "md", "--jobs", "2", "--config", str(base)]) == 0
     assert _files(again) == _files(any_sets["two-samples"])
+
+
+def test_the_bases_worksheet_table_reaches_every_variant(tmp_path):
+    """[worksheet] ask and lr: each variant's problem file carries them, so its page asks the same gradients and
+    takes the same gradient-descent step; keys.csv grades those, checked against the tests' own backprop."""
+    text = MAZUR.read_text() + '\n[worksheet]\nask = ["w_b22", "b_b2"]\nlr = 0.1\n'
+    base = read_base(_base_file(tmp_path, "mazur-ask.toml", text))
+    p = variants.draw(base, "s", "ada")
+    toml = variants.variant_toml(base, p)
+    assert toml.endswith('\n[worksheet]\nask = ["w_b22", "b_b2"]\nlr = 0.1\n')
+    p = variants.problem_from_toml(toml, "v")
+    v = evaluate(p)
+    got = dict(variants.graded(v, toml.encode()))
+    assert [k for k in got if k.startswith(("grad.", "descent."))] == ["grad.w_b22", "grad.b_b2", "descent.w_b22",
+                                                                        "descent.b_b2"]
+    ref = _reference_keys(p)
+    for key, value in got.items():
+        assert math.isclose(float(v.decimal(value)), ref[key], rel_tol=1e-9, abs_tol=1e-12), key
