@@ -17,6 +17,7 @@ import pytest
 from sympy import Rational
 
 from derivations import Derivation, evaluate, load_problem
+from derivations.engine.derivation import parse_param
 from derivations.outputs import manifest
 from derivations.cli import variants  # noqa: F401 (manifest: patched)
 from derivations.cli.variants import main, read_base
@@ -770,6 +771,8 @@ MAZUR = ROOT / "derivations" / "problems" / "mazur.toml"
 ANY_BASES = {
     "two-layers": ((ROOT / "docs" / "problems" / "two-layers.toml").read_text(), 8),
     "mazur": (MAZUR.read_text(), 8),
+    "two-layers-dead-unit": ((ROOT / "docs" / "problems" / "two-layers.toml").read_text()
+                             + '[worksheet]\nask = ["w_c11", "w_b12", "w_a21"]\n[variants]\ndead = [2]\n', 4),
     "two-samples": ((PROBLEMS / "two-samples.toml").read_text(), 8),
     "two-samples-symmetric": ('[network]\nlayers = [3, 4, 2]\nloss = "mse"\nbias = true\n[data]\n'
                               "x = [[0.9, 0.5, 0.1], [0.2, 0.7, 0.4]]\ny = [[1, 0], [0, 1]]\n[init]\n"
@@ -878,7 +881,10 @@ def test_every_rule_holds_on_variants_of_any_base(tmp_path, name):
             if key.startswith("forward.H"):
                 layer = int(key[9]) - 1 if p.depth > 1 else 0
                 act = ACTIVATIONS[p.activations[layer]]
-                assert (h >= 0.1 - 1e-12) if act.can_die else abs(h) >= 0.1 - 1e-12, (name, k, key, h)
+                if layer == 0 and int(key.split("[")[1].split("]")[0]) - 1 in base.dead:
+                    assert h <= -0.1 + 1e-12, (name, k, key, h)
+                else:
+                    assert (h >= 0.1 - 1e-12) if act.can_die else abs(h) >= 0.1 - 1e-12, (name, k, key, h)
         if p.output == "softmax" and not base.symmetric:  # rule 2
             for s in range(p.n_samples):
                 at = f"@{s + 1}" if p.n_samples > 1 else ""
@@ -889,7 +895,9 @@ def test_every_rule_holds_on_variants_of_any_base(tmp_path, name):
             if isinstance(value, Rational):
                 assert value.q <= 10**8, (name, k, value)
         for key in base.asked:  # rule 4; the lesson's zero where the symmetric init and a softmax make it
-            zero = base.symmetric and p.output == "softmax" and not key.startswith(f"w_{'abcd'[p.depth]}")
+            w = parse_param(key, p)  # the lesson's zeros: a dead unit's weights, the symmetric init's earlier layers
+            dead = (w.layer == 0 and w.i in base.dead) or (w.layer == 1 and w.kind == "weight" and w.j in base.dead)
+            zero = dead or base.symmetric and p.output == "softmax" and w.layer < p.depth
             if zero:
                 assert v.grad(key) == 0 and abs(ref[f"grad.{key}"]) < 1e-12, (name, k, key)
             else:
