@@ -18,6 +18,7 @@ from sympy import Rational
 
 from derivations import Derivation, evaluate, load_problem
 from derivations.engine.derivation import parse_param
+from derivations.teaching.check import Checker
 from derivations.outputs import manifest
 from derivations.cli import variants  # noqa: F401 (manifest: patched)
 from derivations.cli.variants import main, read_base
@@ -992,6 +993,10 @@ def test_keys_csv_of_any_base_matches_an_independent_backprop(any_sets, name):
             assert math.isclose(got, ref[col], rel_tol=5e-4, abs_tol=1e-12), (name, r["id"], col, got, ref[col])
         if ext == "md":
             assert r["variant"] in (out / r["id"] / "key.md").read_text()
+        answers = {c: r[c] for c in graded}  # and the checker takes every one back as correct
+        verdicts = Checker(p).check(answers)
+        wrong = {k: (answers[k], v.verdict) for k, v in verdicts.items() if v.verdict != "correct"}
+        assert not wrong and len(verdicts) == len(answers), (name, r["id"], wrong)
 
 
 def test_any_base_reruns_byte_identical(any_sets, tmp_path):
