@@ -29,8 +29,9 @@ def handout_html():
 
 
 def test_every_blank_of_the_worksheet_is_a_labelled_input(handout_html):
-    inputs = re.findall(r"<input [^>]*>", handout_html)
+    inputs = re.findall(r'<input [^>]*type="text"[^>]*>', handout_html)
     assert len(inputs) == 51  # the worksheet's blanks (handout.layout(...).blanks())
+    assert len(re.findall(r'<input type="radio"', handout_html)) == 4  # and the closing question's choices
     for tag in inputs:
         uid = re.search(r'id="([^"]+)"', tag)[1]
         key = re.search(r'data-key="([^"]+)"', tag)[1]
@@ -119,6 +120,19 @@ def test_browser_names_the_handout_mistakes(handout_page, key, answer, names, wo
     assert classes == {"wrong"}
     assert names <= mistakes
     assert words in text
+
+
+def test_browser_checks_the_closing_question(handout_page):
+    """The handout's closing question has inputs too: W_a's gradient is zero and the units stay alike."""
+    handout_page.reload()
+    page = handout_page.page
+    page.locator('input[name="closing-grad"][value="nonzero"]').check()
+    classes, text, _ = handout_page.feedback("closing")
+    assert classes == {"wrong"} and "gradient" in text
+    page.locator('input[name="closing-grad"][value="zero"]').check()
+    page.locator('input[name="closing-units"][value="alike"]').check()
+    assert handout_page.feedback("closing")[:2] == ({"correct"}, "correct: both")
+    assert page.locator("[data-score]").get_attribute("data-total") == "51"  # the choices are not blanks
 
 
 def test_browser_follow_through(handout_page):
@@ -264,7 +278,7 @@ def test_sphinx_selfcheck_tag_writes_the_page(tmp_path):
     result = _site(tmp_path)
     assert result.returncode == 0, result.stderr
     page = (tmp_path / "out" / "selfcheck.html").read_text(encoding="utf-8")
-    assert page.count("<input ") == 51 and 'data-key="grad.w_a11"' in page
+    assert page.count("type=\"text\"") == 51 and 'data-key="grad.w_a11"' in page
 
 
 def test_sphinx_selfcheck_of_a_problem_the_layout_cannot_hold_is_a_warning(tmp_path):

@@ -13,7 +13,6 @@ import json
 import re
 from pathlib import Path
 
-import pytest
 from sympy import Rational, latex
 
 from derivations import evaluate, load_problem

@@ -29,7 +29,7 @@ import html
 from decimal import Decimal
 from pathlib import Path
 
-from ..teaching.handout import Display, Figure, Heading, LatexMath, Prose, Slot, layout, to_latex
+from ..teaching.handout import Figure, LatexMath, PageWriter, Prose, Slot, layout, to_latex
 
 SIGNIFICANT = 12  # digits of a field's answer that is not an exact short decimal
 
@@ -149,43 +149,63 @@ def _figure_name(block: Figure) -> str:
 def question_html(values, data: bytes | None = None) -> tuple:
     """``(worksheet HTML with cloze fields, key HTML, {file name: SVG})`` of one variant; ``data``: its
     problem file's bytes (whose hash is the variant id the page prints)."""
-    from ..outputs.figures import network_svg
-
     page = layout(values, data=data)
     answers = blank_answers(values, page)
-    sheet, key, files = [], [], {}
-    count = 0
-    for b in page.blocks:
-        if isinstance(b, Heading):
-            sheet.append(f"<h4>{_e(b.text)}</h4>")
-            key.append(f"<h4>{_e(b.text)}</h4>")
-        elif isinstance(b, Prose):
-            key.append(_prose(b, lambda t: to_latex(t, False)))
-            if b.answer:
-                continue
-            boxes = _Boxes(count)
-            sheet.append(_prose(b, boxes))
-            if boxes.slots:
-                sheet.append(_fields(boxes.slots, count, answers))
-                count += len(boxes.slots)
-        elif isinstance(b, Display):
-            boxes = _Boxes(count)
-            sheet.append(f"<p>{_math(boxes(b.math), display=True)}</p>")
-            key.append(f"<p>{_math(to_latex(b.math, False), display=True)}</p>")
-            if boxes.slots:
-                sheet.append(_fields(boxes.slots, count, answers))
-                count += len(boxes.slots)
-        elif isinstance(b, Figure):
-            name = _figure_name(b)
-            files[name] = network_svg(values, b.weight, colour=b.colour, labels=False, answers=False)
-            sheet.append(f'<p><img src="@@PLUGINFILE@@/{name}" alt="{html.escape(f"the network with the {b.caption} of {b.weight}")}" '
-                         'style="max-width:100%;height:auto"></p>')
-    if count != len(answers):
-        raise AssertionError(f"{count} fields for {len(answers)} blanks")
+    sheet = _Sheet(values, answers)
+    body = sheet.write(page)
+    if sheet.count != len(answers):
+        raise AssertionError(f"{sheet.count} fields for {len(answers)} blanks")
     head = f"<p><em>Problem {_e(page.problem_id)} · {_e(page.description)}</em></p>"
     note = ("<p>Type each answer as a decimal (<code>0.15</code>, <code>-0.0375</code>) in the field with the number "
             "of its box.</p>")
-    return head + note + "\n".join(sheet), head + "\n".join(key), files
+    return head + note + "\n".join(body), head + "\n".join(_Key(worksheet=False).write(page)), sheet.files
+
+
+class _Sheet(PageWriter):
+    """The question: the worksheet's math with numbered boxes, a cloze field per box, the diagrams as files."""
+
+    def __init__(self, values, answers: list):
+        super().__init__(worksheet=True)
+        self.values, self.answers, self.count, self.files = values, answers, 0, {}
+
+    def _fields(self, boxes: _Boxes) -> None:
+        if boxes.slots:
+            self.out.append(_fields(boxes.slots, self.count, self.answers))
+            self.count += len(boxes.slots)
+
+    def visit_heading(self, b):
+        self.out.append(f"<h4>{_e(b.text)}</h4>")
+
+    def visit_prose(self, b):
+        boxes = _Boxes(self.count)
+        self.out.append(_prose(b, boxes))
+        self._fields(boxes)
+
+    def visit_display(self, b):
+        boxes = _Boxes(self.count)
+        self.out.append(f"<p>{_math(boxes(b.math), display=True)}</p>")
+        self._fields(boxes)
+
+    def visit_figure(self, b):
+        from ..outputs.figures import network_svg
+
+        name = _figure_name(b)
+        self.files[name] = network_svg(self.values, b.weight, colour=b.colour, labels=False, answers=False)
+        self.out.append(f'<p><img src="@@PLUGINFILE@@/{name}" alt="{html.escape(f"the network with the {b.caption} of {b.weight}")}" '
+                        'style="max-width:100%;height:auto"></p>')
+
+
+class _Key(PageWriter):
+    """The general feedback: the answer key's math, the closing question's answer included."""
+
+    def visit_heading(self, b):
+        self.out.append(f"<h4>{_e(b.text)}</h4>")
+
+    def visit_prose(self, b):
+        self.out.append(_prose(b, lambda t: to_latex(t, False)))
+
+    def visit_display(self, b):
+        self.out.append(f"<p>{_math(to_latex(b.math, False), display=True)}</p>")
 
 
 # -- the XML -----------------------------------------------------------------------------------------------------

@@ -21,6 +21,8 @@ from __future__ import annotations
 
 import re
 
+from ..teaching.handout import PageWriter, layout, to_latex
+
 SHOW = ("sum", "paths", "closed", "expanded", "all")
 PARTS = ("all", "statement", "proof")
 GRADIENT_HEADER = ("parameter", "gradient", "written out", "value")
@@ -252,32 +254,39 @@ def handout(values, request: Request, worksheet: bool, data: bytes | None = None
     ``("strong", s)``, ``("math", tex)``. On a worksheet every blank of the paper and no derived value (the
     diagrams without labels or tooltips, the key insight's answer left out); ``answer`` marks that answer on
     the solution."""
-    from ..teaching.handout import Display, Figure, Heading, Prose, layout, to_latex
-    from .figures import network_svg
-
     request.no_argument()
-    out = []
-    for block in layout(values, data=data).blocks:
-        if isinstance(block, Heading):
-            out.append(("heading", block.text))
-        elif isinstance(block, Prose):
-            if block.answer and worksheet:
-                continue
-            parts = []
-            for part in block.parts:
-                if isinstance(part, str):  # the paper's wide gaps would collapse in HTML: em spaces
-                    parts.append(("text", part.replace("     ", "\u2003\u2003") if part.strip() == "" else part))
-                elif isinstance(part, tuple):
-                    parts.append(("strong", part[1]))
-                else:
-                    parts.append(("math", to_latex(part, worksheet)))
-            out.append(("paragraph", parts, block.answer))
-        elif isinstance(block, Display):
-            out.append(("math", to_latex(block.math, worksheet)))
-        elif isinstance(block, Figure):
-            svg = network_svg(values, block.weight, block.colour, True, 3, answers=not worksheet)
-            out.append(("figure", svg, block.caption))
-    return out
+    return _Blocks(values, worksheet).write(layout(values, data=data))
+
+
+class _Blocks(PageWriter):
+    """The page as the front ends' blocks (Sphinx nodes and MyST-MD's AST are made from them)."""
+
+    def __init__(self, values, worksheet: bool):
+        super().__init__(worksheet)
+        self.values = values
+
+    def visit_heading(self, b):
+        self.out.append(("heading", b.text))
+
+    def visit_prose(self, b):
+        parts = []
+        for part in b.parts:
+            if isinstance(part, str):  # the paper's wide gaps would collapse in HTML: em spaces
+                parts.append(("text", part.replace("     ", "\u2003\u2003") if part.strip() == "" else part))
+            elif isinstance(part, tuple):
+                parts.append(("strong", part[1]))
+            else:
+                parts.append(("math", to_latex(part, self.worksheet)))
+        self.out.append(("paragraph", parts, b.answer))
+
+    def visit_display(self, b):
+        self.out.append(("math", to_latex(b.math, self.worksheet)))
+
+    def visit_figure(self, b):
+        from .figures import network_svg
+
+        svg = network_svg(self.values, b.weight, b.colour, True, 3, answers=not self.worksheet)
+        self.out.append(("figure", svg, b.caption))
 
 
 def network(values, request: Request, worksheet: bool) -> str:

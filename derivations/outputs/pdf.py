@@ -19,7 +19,7 @@ import tempfile
 from pathlib import Path
 
 from ..engine.errors import ProblemError
-from ..teaching.handout import Display, Figure, Heading, Layout, Prose, layout, to_typst, typst_string
+from ..teaching.handout import Figure, Layout, PageWriter, Prose, layout, to_typst, typst_string
 
 PAPERS = {"a4": "a4", "letter": "us-letter"}
 ANSWER_COLOUR = "#1a4fa0"
@@ -55,56 +55,75 @@ def typst_source(page: Layout, worksheet: bool, paper: str = "a4", figures: dict
     """
     if paper not in PAPERS:
         raise ProblemError("paper", f"expected one of {', '.join(PAPERS)}, got {paper!r}")
-    kind = "Worksheet" if worksheet else "Answer key"
-    footer = typst_string(f"Problem {page.problem_id} · {kind}")
-    date = "" if source_date() is not None else ", date: none"  # no date unless SOURCE_DATE_EPOCH gives one
-    out = [PREAMBLE.format(title=typst_string(f"{page.title}: {kind.lower()}"), date=date, paper=typst_string(PAPERS[paper]),
-                           footer=footer, answer=ANSWER_COLOUR)]
-    out.append(f"#grid(columns: (1fr, auto), align: (left + bottom, right + bottom),"
-               f" heading(level: 1, {typst_string(page.title)}),"
-               f" text(size: 9pt)[#strong({typst_string(kind)}) · problem #raw({typst_string(page.problem_id)})])")
-    out.append(f"#text(size: 8.5pt, fill: rgb(\"#555555\"))[#{typst_string(page.description + ' · ' + page.source)}]")
-    if worksheet:
-        out.append("#text(size: 8.5pt)[#" + typst_string("Fill in every blank. ") + "]")
-    else:
-        out.append("#text(size: 8.5pt)[#" + typst_string("Answers in ") + "#ans(" + typst_string("blue") + ")#"
-                   + typst_string(": every number derived exactly by SymPy.") + "]")
-    figures = figures or {}
-    group = None  # a path's title, diagram, derivatives and equation: kept on one page
-    for block in page.blocks:
-        if isinstance(block, Heading):
-            text = f"#heading(level: {block.level}, {typst_string(block.text)})"
-        elif isinstance(block, Prose) and block.answer and worksheet:  # room to write, on the question's page
-            lines = "#v(1.5em) #line(length: 100%, stroke: 0.4pt + gray) " * 3
-            out[-1] = f"#block(width: 100%, breakable: false)[{out[-1]}\n\n{lines}]"
-            continue
-        elif isinstance(block, Prose) and block.answer:  # the key's answer, on the question's page
-            box = (f"#block(inset: 6pt, stroke: 0.6pt + rgb(\"{ANSWER_COLOUR}\"), radius: 3pt)"
-                   f"[#ans[{_prose(block, worksheet)}]]")
-            out[-1] = f"#block(width: 100%, breakable: false)[{out[-1]}\n\n{box}]"
-            continue
-        elif isinstance(block, Prose):
-            text = _prose(block, worksheet)
-        elif isinstance(block, Display):
-            text = f"#fit($ {to_typst(block.math, worksheet).strip()} $)"
-        elif isinstance(block, Figure) and figures.get(block.weight):
-            width = 48 if worksheet else 70  # the key's edge labels need the room
-            group = [out.pop()] if out else []
-            group.append(f"#align(center, image({typst_string(figures[block.weight])}, width: {width}%, "
-                         f"alt: {typst_string(block.caption)}))")
-            continue
+    return TypstPage(worksheet, paper, figures or {}).write(page)
+
+
+class TypstPage(PageWriter):
+    """The page as a Typst document. A path's title, diagram, derivatives and equation are kept on one page
+    (one unbreakable block from the diagram's title to its equation), and so are the closing question and its
+    answer box."""
+
+    def __init__(self, worksheet: bool, paper: str, figures: dict):
+        super().__init__(worksheet)
+        self.paper, self.figures = paper, figures
+        self.group = None  # the path being gathered: its title, diagram, derivatives, then its equation
+
+    def start(self, page):
+        kind = self.kind()
+        footer = typst_string(f"Problem {page.problem_id} · {kind}")
+        date = "" if source_date() is not None else ", date: none"  # no date unless SOURCE_DATE_EPOCH gives one
+        self.out.append(PREAMBLE.format(title=typst_string(f"{page.title}: {kind.lower()}"), date=date,
+                                        paper=typst_string(PAPERS[self.paper]), footer=footer, answer=ANSWER_COLOUR))
+        self.out.append(f"#grid(columns: (1fr, auto), align: (left + bottom, right + bottom),"
+                        f" heading(level: 1, {typst_string(page.title)}),"
+                        f" text(size: 9pt)[#strong({typst_string(kind)}) · problem #raw({typst_string(page.problem_id)})])")
+        self.out.append(f"#text(size: 8.5pt, fill: rgb(\"#555555\"))[#{typst_string(page.description + ' · ' + page.source)}]")
+        if self.worksheet:
+            self.out.append("#text(size: 8.5pt)[#" + typst_string("Fill in every blank. ") + "]")
         else:
-            continue
-        if group is None:
-            out.append(text)
-            continue
-        group.append(text)
-        if isinstance(block, Display):
-            out.append("#block(width: 100%, breakable: false)[" + "\n\n".join(group) + "]")
-            group = None
-    if group:
-        out.append("#block(width: 100%, breakable: false)[" + "\n\n".join(group) + "]")
-    return "\n\n".join(out) + "\n"
+            self.out.append("#text(size: 8.5pt)[#" + typst_string("Answers in ") + "#ans(" + typst_string("blue") + ")#"
+                            + typst_string(": every number derived exactly by SymPy.") + "]")
+
+    def finish(self, page):
+        if self.group:
+            self.out.append("#block(width: 100%, breakable: false)[" + "\n\n".join(self.group) + "]")
+        return "\n\n".join(self.out) + "\n"
+
+    def _add(self, text: str, closes: bool = False) -> None:
+        if self.group is None:
+            self.out.append(text)
+            return
+        self.group.append(text)
+        if closes:
+            self.out.append("#block(width: 100%, breakable: false)[" + "\n\n".join(self.group) + "]")
+            self.group = None
+
+    def visit_heading(self, b):
+        self._add(f"#heading(level: {b.level}, {typst_string(b.text)})")
+
+    def visit_prose(self, b):
+        self._add(_prose(b, self.worksheet))
+
+    def visit_display(self, b):
+        self._add(f"#fit($ {to_typst(b.math, self.worksheet).strip()} $)", closes=True)
+
+    def visit_figure(self, b):
+        if not self.figures.get(b.weight):
+            return
+        # the key's edge labels need the room; US Letter is 18 mm shorter than A4: its key's diagrams a little smaller
+        width = 48 if self.worksheet else 70 if self.paper == "a4" else 55
+        self.group = [self.out.pop()] if self.out else []
+        self.group.append(f"#align(center, image({typst_string(self.figures[b.weight])}, width: {width}%, "
+                          f"alt: {typst_string(b.caption)}))")
+
+    def answer_space(self, b):  # room to write, on the question's page
+        lines = "#v(1.5em) #line(length: 100%, stroke: 0.4pt + gray) " * 3
+        self.out[-1] = f"#block(width: 100%, breakable: false)[{self.out[-1]}\n\n{lines}]"
+
+    def answer(self, b):  # the key's answer, on the question's page
+        box = (f"#block(inset: 6pt, stroke: 0.6pt + rgb(\"{ANSWER_COLOUR}\"), radius: 3pt)"
+               f"[#ans[{_prose(b, self.worksheet)}]]")
+        self.out[-1] = f"#block(width: 100%, breakable: false)[{self.out[-1]}\n\n{box}]"
 
 
 def _prose(block: Prose, worksheet: bool) -> str:

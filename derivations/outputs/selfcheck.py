@@ -13,7 +13,7 @@ text naming the mistake when the input changes (Enter or leaving the field).
 
 >>> from derivations import evaluate, load_problem
 >>> html = page_html(evaluate(load_problem()))
->>> html.count("<input "), 'data-key="grad.w_b11"' in html, "0.0375" in html or "3/80" in html
+>>> html.count('type="text"'), 'data-key="grad.w_b11"' in html, "0.0375" in html or "3/80" in html
 (51, True, False)
 
 In a Sphinx build, ``-t selfcheck`` (conf.py adds this module as an extension) writes ``selfcheck.html``
@@ -35,7 +35,7 @@ from sympy import Function, Piecewise, Symbol
 from sympy.printing.jscode import jscode
 
 from ..teaching.check import REL_TOL, Checker, definition
-from ..teaching.handout import Display, Figure, Heading, LatexMath, Prose, Slot, layout
+from ..teaching.handout import LatexMath, PageWriter, Slot, layout
 from ..teaching.mistakes import ONE_PATH, TRANSPOSED
 from .figures import _node_id, columns, network_svg
 
@@ -164,56 +164,64 @@ class _Boxes(LatexMath):
 
 def _body(values, data: dict, source: bytes | None) -> tuple:
     page = layout(values, data=source)
-    seen: dict = {}
-    out = []
-    count = 0
+    return _SelfCheckPage(values, data).write(page), page
 
-    def inputs(slots: list, start: int, where: str) -> str:
+
+class _SelfCheckPage(PageWriter):
+    """The worksheet page with every blank a numbered box in its formula and a labelled input under it (a
+    blank the page repeats, as ``H_1`` in Steps 1 and 2, is keyed ``KEY#2``); the closing question as choices."""
+
+    def __init__(self, values, data: dict):
+        super().__init__(worksheet=True)
+        self.values, self.data = values, data
+        self.seen: dict = {}
+        self.count = 0
+
+    def finish(self, page):
+        return "\n".join(self.out)
+
+    def inputs(self, slots: list, where: str) -> str:
         rows = []
         for n, slot in enumerate(slots):
             key = slot.key
-            seen[key] = seen.get(key, 0) + 1
-            dkey = key if seen[key] == 1 else f"{key}#{seen[key]}"
-            uid = f"b{start + n}"
-            name = data["blanks"][key]["label"]
-            again = " again" if seen[key] > 1 else ""
+            self.seen[key] = self.seen.get(key, 0) + 1
+            dkey = key if self.seen[key] == 1 else f"{key}#{self.seen[key]}"
+            uid = f"b{self.count + n}"
+            name = self.data["blanks"][key]["label"]
+            again = " again" if self.seen[key] > 1 else ""
             rows.append(
-                f'<span class="blank"><label for="{uid}"><span class="num">{start + n + 1}</span> '
+                f'<span class="blank"><label for="{uid}"><span class="num">{self.count + n + 1}</span> '
                 f'{_pretty(name)}<span class="sr-only"> ({html.escape(where)}{again})</span></label>'
                 f'<input id="{uid}" type="text" inputmode="decimal" autocomplete="off" spellcheck="false" '
                 f'data-key="{html.escape(dkey)}" aria-describedby="{uid}-fb">'
                 f'<span id="{uid}-fb" class="feedback" data-feedback-for="{html.escape(dkey)}" aria-live="polite">'
                 f'</span></span>')
+        self.count += len(slots)
         return f'<div class="blanks">{"".join(rows)}</div>' if rows else ""
 
-    for b in page.blocks:
-        if isinstance(b, Heading):
-            out.append(f"<h{b.level + 1}>{html.escape(b.text)}</h{b.level + 1}>")
-        elif isinstance(b, Prose):
-            if b.answer:
-                continue
-            printer, parts = _Boxes(count), []
-            for part in b.parts:
-                if isinstance(part, str):
-                    parts.append(html.escape(part))
-                elif isinstance(part, tuple):
-                    parts.append(f"<strong>{html.escape(part[1])}</strong>")
-                else:
-                    parts.append(f'<span class="math">\\({html.escape(printer(part))}\\)</span>')
-            out.append(f"<p>{''.join(parts)}</p>" + inputs(printer.slots, count, b.key or "values"))
-            count += len(printer.slots)
-        elif isinstance(b, Display):
-            printer = _Boxes(count)
-            tex = printer(b.math)
-            where = _where(b.key)
-            out.append(f'<div class="display" role="group" aria-label="{html.escape(where)}">'
-                       f'<div class="math">\\[{html.escape(tex)}\\]</div>{inputs(printer.slots, count, where)}</div>')
-            count += len(printer.slots)
-        elif isinstance(b, Figure):  # the worksheet's diagram, without values (its nodes are not the verdicts')
-            svg = network_svg(values, b.weight, b.colour, True, 3, answers=False).replace("data-node=", "data-figure-node=").replace(
-                ' xmlns="http://www.w3.org/2000/svg"', "")  # inline SVG needs no namespace
-            out.append(f'<figure class="diagram">{svg}</figure>')
-    return "\n".join(out), page
+    def visit_heading(self, b):
+        self.out.append(f"<h{b.level + 1}>{html.escape(b.text)}</h{b.level + 1}>")
+
+    def visit_prose(self, b):
+        printer = _Boxes(self.count)
+        text = self.prose(b, lambda t: f'<span class="math">\\({html.escape(printer(t))}\\)</span>',
+                          lambda s: f"<strong>{s}</strong>", html.escape)
+        self.out.append(f"<p>{text}</p>" + self.inputs(printer.slots, b.key or "values"))
+
+    def answer_space(self, b):  # the closing question: two choices, checked from the page's own formulas
+        self.out.append(_CLOSING)
+
+    def visit_display(self, b):
+        printer = _Boxes(self.count)
+        tex = printer(b.math)
+        where = _where(b.key)
+        self.out.append(f'<div class="display" role="group" aria-label="{html.escape(where)}">'
+                        f'<div class="math">\\[{html.escape(tex)}\\]</div>{self.inputs(printer.slots, where)}</div>')
+
+    def visit_figure(self, b):  # the worksheet's diagram, without values (its nodes are not the verdicts')
+        svg = network_svg(self.values, b.weight, b.colour, True, 3, answers=False).replace("data-node=", "data-figure-node=").replace(
+            ' xmlns="http://www.w3.org/2000/svg"', "")  # inline SVG needs no namespace
+        self.out.append(f'<figure class="diagram">{svg}</figure>')
 
 
 def _where(key: str) -> str:
@@ -231,6 +239,20 @@ def _where(key: str) -> str:
     if key.startswith("values_d"):
         return f"∇{key[8:]} values"
     return {"descent": "the gradient-descent step"}.get(key, key)
+
+
+# The handout's closing question ("what is the gradient of W_a? what does it say about initialization?") as two
+# choices; the page judges them as it judges a blank: the gradient from its formulas, the symmetry from the init.
+_CLOSING = """<fieldset class="closing" data-closing>
+<legend>Your answer to the closing question</legend>
+<p>The gradient of the first weight matrix is
+<label><input type="radio" name="closing-grad" value="zero"> exactly zero, every entry</label>
+<label><input type="radio" name="closing-grad" value="nonzero"> not zero</label></p>
+<p>From this initialization, gradient descent keeps the hidden units
+<label><input type="radio" name="closing-units" value="alike"> identical, step after step</label>
+<label><input type="radio" name="closing-units" value="different"> and lets them become different</label></p>
+<p class="feedback" data-feedback-for="closing" aria-live="polite"></p>
+</fieldset>"""
 
 
 def network_html(values) -> str:
@@ -301,13 +323,14 @@ def page_html(values, data: bytes | None = None, student: tuple | None = None, b
     ``checker``: the problem's :class:`Checker`, if the caller has one already."""
     checker = checker if checker is not None else Checker(values.problem, values)
     info = page_data(checker)
+    info["symmetric"] = values.problem.symmetric  # the init's units alike: they stay alike (proved)
     body, page = _body(values, info, data)
     script = _SCRIPT.replace("/*DATA*/", json.dumps(info, ensure_ascii=True).replace("</", "<\\/"))
     who = ""
     if student is not None:
         sid, name = student
         who = f" · student {html.escape(str(sid))}" + (f" ({html.escape(str(name))})" if name else "")
-    total = body.count("<input ")  # the score counts blanks, as the paper has them
+    total = body.count('type="text"')  # the score counts blanks, as the paper has them
     link = f'<p class="back"><a href="{html.escape(back)}">← back to the worksheet</a></p>' if back else ""
     mj = (f'<script>window.MathJax = {{options: {{ignoreHtmlClass: "blanks|verdicts"}}}};</script>'
           f'<script defer src="{html.escape(mathjax)}"></script>') if mathjax else ""
@@ -315,6 +338,30 @@ def page_html(values, data: bytes | None = None, student: tuple | None = None, b
                             header=html.escape(f"problem {page.problem_id} · {page.description}") + who,
                             body=body, style=_STYLE, script=script, link=link, mathjax=mj, total=total,
                             network=network_html(values), problem_id=html.escape(page.problem_id))
+
+
+MATHJAX_PACKAGE = "sphinx-mathjax-offline"  # MathJax 3.2.2's files on PyPI (the docs extra); found, never imported
+STANDALONE_MATHJAX = "tex-svg-full.js"  # one file: every TeX extension, SVG output, no fonts to load (2.2 MB)
+
+
+def mathjax_dir() -> Path | None:
+    """The packaged MathJax directory (``.../sphinx-mathjax-offline/static/mathjax``), or ``None`` when the
+    package is not installed."""
+    import importlib.util
+
+    spec = importlib.util.find_spec(MATHJAX_PACKAGE)
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    path = Path(next(iter(spec.submodule_search_locations))) / "static" / "mathjax"
+    return path if path.is_dir() else None
+
+
+def standalone_mathjax() -> bytes | None:
+    """MathJax as one self-contained file (:data:`STANDALONE_MATHJAX`), for self-check pages outside a site
+    (the variants tool writes it once, beside the students' folders); ``None`` without the package."""
+    folder = mathjax_dir()
+    path = folder / STANDALONE_MATHJAX if folder is not None else None
+    return path.read_bytes() if path is not None and path.is_file() else None
 
 
 def write_page(values, path, data: bytes | None = None, student: tuple | None = None,
@@ -652,5 +699,24 @@ function update(ev) {
 for (const el of inputs) {
   el.addEventListener("change", update);
   el.addEventListener("keydown", (e) => { if (e.key === "Enter") update(e); });
+}
+const closing = document.querySelector("[data-closing]");
+if (closing) {  // the closing question: the gradient of W_a from the page's formulas, the symmetry from the init
+  const firstLayer = Object.keys(truth).filter((k) => k.startsWith("grad.w_a"));
+  const zero = firstLayer.every((k) => Math.abs(truth[k]) <= 1e-12);
+  const fb = closing.querySelector('[data-feedback-for="closing"]');
+  closing.addEventListener("change", () => {
+    const grad = closing.querySelector('input[name="closing-grad"]:checked');
+    const units = closing.querySelector('input[name="closing-units"]:checked');
+    const right = [];
+    const wrong = [];
+    if (grad) (grad.value === (zero ? "zero" : "nonzero") ? right : wrong).push("the gradient");
+    if (units) (units.value === (D.symmetric ? "alike" : "different") ? right : wrong).push("the hidden units");
+    const cls = wrong.length ? "wrong" : (right.length ? "correct" : "");
+    fb.classList.remove("correct", "wrong");
+    if (cls) fb.classList.add(cls);
+    fb.textContent = wrong.length ? "not right: " + wrong.join(" and ") + " (look at your gradients of the first layer; the answer key explains why)"
+                                  : (right.length === 2 ? "correct: both" : (right.length ? "correct so far" : ""));
+  });
 }
 """

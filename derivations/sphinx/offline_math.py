@@ -12,7 +12,6 @@ The page then loads ``_static/mathjax/tex-chtml.js``: no URL outside the site, a
 
 from __future__ import annotations
 
-import importlib.util
 import posixpath
 from pathlib import Path
 
@@ -20,8 +19,9 @@ from sphinx.errors import ExtensionError
 from sphinx.util.fileutil import copy_asset
 
 from .. import __version__
+from ..outputs.selfcheck import MATHJAX_PACKAGE as PACKAGE
+from ..outputs.selfcheck import mathjax_dir as packaged_mathjax
 
-PACKAGE = "sphinx-mathjax-offline"  # its import name has hyphens: found by spec, never imported
 COMPONENT = "tex-chtml.js"
 # What tex-chtml.js loads at run time, relative to the MathJax directory; everything else is left out.
 # input/mml is loaded by the accessibility explorer (menu: Accessibility > Activate), sre/ for its speech.
@@ -30,11 +30,10 @@ NEEDED = ("input/tex/", "input/mml.js", "input/mml/", "output/chtml/", "ui/", "a
 
 def mathjax_dir() -> Path:
     """The packaged MathJax directory (``.../sphinx-mathjax-offline/static/mathjax``)."""
-    spec = importlib.util.find_spec(PACKAGE)
-    if spec is None or not spec.submodule_search_locations:
+    path = packaged_mathjax()
+    if path is None:
         raise ExtensionError(f"derivations.sphinx.offline_math: the package {PACKAGE!r} is not installed "
                              "(pip install -e '.[docs]')")
-    path = Path(next(iter(spec.submodule_search_locations))) / "static" / "mathjax"
     if not (path / COMPONENT).is_file():
         raise ExtensionError(f"derivations.sphinx.offline_math: {path / COMPONENT} not found in {PACKAGE!r}")
     return path
