@@ -49,7 +49,7 @@ def _naive(layers, queue):
     d = derive(problem(layers))
     start = time.perf_counter()
     composed = d.substitute(d.symbols.total)
-    grads = [diff(composed, d.symbols.param(w)) for w in d.weights()]
+    grads = [diff(composed, d.symbols.param(w)) for w in d.params()]
     seconds = time.perf_counter() - start
     queue.put((seconds, sum(count_ops(g) for g in grads)))
 

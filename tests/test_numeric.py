@@ -288,7 +288,7 @@ def test_layered_gradient_equals_diff_of_composed_loss(widths, act, loss, bias):
     d = derive(p)
     composed = d.substitute(d.symbols.total)
     point = leaves_of(p, d.symbols)
-    for w in d.weights():
+    for w in d.params():
         sym = d.symbols.param(w)
         by_diff = diff(composed, sym).xreplace(point).evalf(50)
         layered = d.expanded(w).xreplace(point).evalf(50)
@@ -302,7 +302,7 @@ def test_identity_network_gradient_equals_diff_symbolically():
     p = random_problem(3, (1, 1, 2), "identity", "mse")
     d = derive(p)
     composed = d.substitute(d.symbols.total)
-    for w in d.weights():
+    for w in d.params():
         assert simplify(diff(composed, d.symbols.param(w)) - d.expanded(w)) == 0, w.name()
 
 

@@ -221,3 +221,37 @@ def test_a_network_beyond_the_page_is_one_line_and_the_page_caps_are_documented(
 
 def test_rational_values_are_searched_in_every_spelling():
     assert {"0.0375", "3/80"} <= spellings(Rational(3, 80))
+
+
+SWEEP = [  # (seed, layers, activations, loss, bias, samples, output): every operation the page writes
+    (1, (2, 3, 2), "tanh", "mse", True, 2, "softmax"),
+    (2, (2, 3, 2, 2), ("tanh", "leaky_relu"), "bce", True, 2, "sigmoid"),
+    (3, (3, 2, 1), "softplus", "quadratic", False, 1, "identity"),
+    (4, (2, 2, 2, 2, 2), ("relu", "sigmoid", "tanh"), "cross_entropy", False, 1, "softmax"),
+    (5, (2, 4, 3), "sigmoid", "bce", True, 3, "sigmoid"),
+    (6, (3, 2, 2), "identity", "mse", True, 1, "softmax"),
+]
+
+
+@pytest.mark.parametrize("seed, layers, act, loss, bias, samples, output", SWEEP)
+def test_every_operation_lays_out_and_the_checker_knows_every_blank(seed, layers, act, loss, bias, samples, output):
+    """Random problems of every activation, output layer, loss, depth, bias and batch: the page lays out in
+    every output, each blank is a key the checker takes, the key's value at that key is the checker's, and the
+    worksheet's text holds none of the answers the key shows."""
+    from conftest import random_problem
+
+    values = evaluate(random_problem(seed, layers, act, loss, bias, samples, output))
+    page = h.layout(values)
+    true = Checker(values.problem).true
+    key_text, sheet_text = h.render_text(page, False), h.render_text(page, True)
+    for writer in (h.render_markdown, h.render_latex):
+        assert writer(page, True) and writer(page, False)
+    assert pdf.typst_source(page, True) and pdf.typst_source(page, False)
+    given = {_num_text(s) for s in page.slots(given=True)}
+    for slot in page.slots(given=False):
+        v = true[slot.key]  # a key the checker knows (KeyError otherwise)
+        if isinstance(slot.content, h.Num) and v.is_Rational and not slot.content.approx:
+            assert Rational(slot.content.text) == v, slot.key
+        shown = _num_text(slot)
+        if isinstance(slot.content, h.Num) and len(shown.lstrip("−")) >= 5 and shown not in given:
+            assert shown in key_text and not re.search(rf"(?<![\d.]){re.escape(shown)}(?!\d)", sheet_text), slot.key

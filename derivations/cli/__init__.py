@@ -1,1 +1,1 @@
-"""The command lines (python -m derivations.print, .check, .variants) and their shared I/O helpers."""
+"""The command lines (python -m derivations.print, .check, .variants, .grade) and their shared helpers (cli_io)."""

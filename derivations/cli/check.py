@@ -16,13 +16,9 @@ from . import cli_io
 # -- the command line ------------------------------------------------------------------------------------
 
 
-class _Parser(argparse.ArgumentParser):
-    def error(self, message):  # one line, as print's and variants', not argparse's usage block
-        self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
-
 
 def parser() -> argparse.ArgumentParser:
-    ap = _Parser(
+    ap = cli_io.Parser(
         prog=PROG, description="Check a student's answers to the handout step by step: correct, follows from "
                                "their own earlier answers, or wrong with the mistake named.")
     ap.add_argument("answers", help="a TOML file with one table [answers]: \"forward.H[1]\" = 0.15, ...")
@@ -31,10 +27,6 @@ def parser() -> argparse.ArgumentParser:
     ap.add_argument("--reveal", action="store_true", help="show the correct value of each answer")
     return ap
 
-
-def _fail(message: str) -> int:
-    print(f"{PROG}: error: {message}", file=sys.stderr)
-    return 2
 
 
 def read_answers(path) -> dict:
@@ -119,7 +111,7 @@ def main(argv: list[str] | None = None) -> int:
         checker = Checker(problem)
         verdicts = checker.check(answers)
     except ProblemError as err:
-        return _fail(str(err))
+        return cli_io.fail(PROG, str(err))
     if args.format == "json":
         data = {"answers": {k: v.as_dict(args.reveal) for k, v in verdicts.items()},
                 "correct": sum(v.verdict == "correct" for v in verdicts.values()), "total": len(verdicts)}

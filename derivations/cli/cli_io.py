@@ -1,4 +1,9 @@
-"""Output safety for the command lines: every way standard output can fail ends in one line, never a traceback.
+"""What the command lines share: bad input is one line and exit status 2, and every way standard output can
+fail ends in one line, never a traceback.
+
+- Bad input (an option argparse refuses, a problem file, a path): one line on stderr, ``PROG: error: ...``,
+  naming the field and what was expected, and exit status 2 (``BAD_INPUT``): :class:`Parser` for the options,
+  :func:`fail` for the rest, :class:`Once` for an option that may be given once.
 
 - A closed or broken pipe (``... | head -1``, ``... | true``): the reader stopped reading, which is not an
   error of ours. Output ends quietly, exit status 0 (``PIPE_CLOSED``), as the reader got what it asked for;
@@ -26,6 +31,7 @@ import sys
 
 PIPE_CLOSED = 0
 OUTPUT_FAILED = 1
+BAD_INPUT = 2
 
 ASCII = {
     "ℒ": "L", "∂": "d", "∇": "grad_", "−": "-", "·": "*", "≈": "~=", "→": "->", "←": "<-", "²": "^2",
@@ -142,3 +148,23 @@ class Once(argparse.Action):
         if getattr(namespace, self.dest, None) is not None:
             parser.error(f"argument {option_string}: expected once, given twice")
         setattr(namespace, self.dest, values)
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse, with a mistake in the options said in one line (not argparse's usage block) and exit status 2."""
+
+    def error(self, message):
+        self.exit(BAD_INPUT, f"{self.prog}: error: {message} (see --help)\n")
+
+
+def fail(prog: str, message: str) -> int:
+    r"""Say what is wrong with the input in one line on stderr; returns the exit status of bad input, 2.
+
+    >>> import contextlib, io
+    >>> with contextlib.redirect_stderr(io.StringIO()) as err:
+    ...     status = fail("python -m derivations.print", "--digits: expected a whole number from 1 to 50")
+    >>> status, err.getvalue()
+    (2, 'python -m derivations.print: error: --digits: expected a whole number from 1 to 50\n')
+    """
+    print(f"{prog}: error: {message}", file=sys.stderr)
+    return BAD_INPUT

@@ -406,13 +406,9 @@ def grades_csv(result: Result) -> str:
 # -- the command line --------------------------------------------------------------------------------------------
 
 
-class _Parser(argparse.ArgumentParser):
-    def error(self, message):  # one line, not argparse's usage block
-        self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
-
 
 def parser() -> argparse.ArgumentParser:
-    p = _Parser(prog=PROG, allow_abbrev=False,
+    p = cli_io.Parser(prog=PROG, allow_abbrev=False,
                 description="Grade a class: each student's answers checked against their own variant (correct, follows "
                             "from their earlier answers, wrong with the mistake named), grades.csv and a class report.")
     p.add_argument("responses", metavar="RESPONSES.csv", help="one row per student: an id column and one column per blank")
@@ -436,10 +432,6 @@ def _jobs(text: str) -> int:
         raise argparse.ArgumentTypeError(f"expected a whole number from 1 to 64, got {text!r}")
     return n
 
-
-def _fail(message: str) -> int:
-    print(f"{PROG}: error: {message}", file=sys.stderr)
-    return 2
 
 
 def _say(line, text: str, kind: str = "") -> None:
@@ -482,7 +474,7 @@ def main(argv: list[str] | None = None) -> int:
         result = grade(responses, args.variants, follows, args.weight, progress, args.jobs)
         progress.end()
     except ProblemError as err:
-        return _fail(str(err))
+        return cli_io.fail(PROG, str(err))
     for line, text in sorted(result.notes, key=lambda p: p[0] or 0):
         _say(line, text, "note")
     for line, text in sorted(result.problems, key=lambda p: p[0] or 0):
@@ -493,7 +485,7 @@ def main(argv: list[str] | None = None) -> int:
         write_atomic(out, grades_csv(result))
         write_atomic(report_path, report.report_html(result, source=responses.name))
     except OSError as err:
-        return _fail(f"cannot write the grades: {err.strerror or err}")
+        return cli_io.fail(PROG, f"cannot write the grades: {err.strerror or err}")
     cli_io.write(report.summary_text(result) + f"wrote {reading.path_text(out)} and {reading.path_text(report_path)} "
                  f"({time.perf_counter() - start:.1f} s)\n")
     return 1 if result.problems else 0

@@ -15,13 +15,10 @@ import sys
 from ..engine.problem import ProblemError
 from . import cli_io
 
+PROG = "python -m derivations.print"
 FORMATS = ("text", "markdown", "latex", "json", "pdf", "python")
 PAPERS = ("a4", "letter")
 
-
-class _Parser(argparse.ArgumentParser):
-    def error(self, message):  # one line, not argparse's usage block
-        self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
 
 
 def _digits(text: str) -> int:
@@ -35,8 +32,8 @@ def _digits(text: str) -> int:
 
 
 def parser() -> argparse.ArgumentParser:
-    p = _Parser(
-        prog="python -m derivations.print",
+    p = cli_io.Parser(
+        prog=PROG,
         description="Print the worked backpropagation solution of a problem (the handout's by default).",
         allow_abbrev=False,
     )
@@ -54,10 +51,6 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of standard output (required for pdf)")
     return p
 
-
-def _fail(message: str) -> int:
-    print(f"python -m derivations.print: error: {message}", file=sys.stderr)
-    return 2
 
 
 def _is_input(output: str, config: str | None) -> bool:
@@ -89,26 +82,28 @@ def _write(path: str | None, data) -> int:
     except BrokenPipeError:  # -o /dev/stdout into a reader that stopped early: a quiet end, as on stdout
         raise
     except OSError as err:
-        return _fail(f"-o/--output: cannot write {path!r}: {err.strerror or err}")
+        return cli_io.fail(PROG, f"-o/--output: cannot write {path!r}: {err.strerror or err}")
     return 0
 
 
-@cli_io.guard("python -m derivations.print")
+@cli_io.guard(PROG)
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     if args.format == "pdf" and args.output in (None, "-"):
-        return _fail("--format pdf: expected -o FILE.pdf (a PDF is not written to standard output)")
+        return cli_io.fail(PROG, "--format pdf: expected -o FILE.pdf (a PDF is not written to standard output)")
     if args.worksheet and args.format == "json":
-        return _fail("--worksheet: expected --format text, markdown, latex or pdf, got json")
+        return cli_io.fail(PROG, "--worksheet: expected --format text, markdown, latex or pdf, got json")
     if args.param and (args.worksheet or args.format == "pdf"):
-        return _fail("--param: the handout's page (--worksheet, --format pdf) always shows its three paths; drop --param")
+        return cli_io.fail(PROG, "--param: the handout's page (--worksheet, --format pdf) always shows its three paths; "
+                                 "drop --param")
     if args.format == "python" and (args.worksheet or args.param or args.theorems):
-        return _fail("--format python: the script holds every step and gradient; drop --worksheet, --param and --theorems")
+        return cli_io.fail(PROG, "--format python: the script holds every step and gradient; drop --worksheet, --param "
+                                 "and --theorems")
     if args.output == "-":
         args.output = None
     if args.output is not None and _is_input(args.output, args.config):
-        return _fail(f"-o/--output: {args.output!r} is the problem file this run reads; refusing to overwrite an input "
-                     "(choose another file)")
+        return cli_io.fail(PROG, f"-o/--output: {args.output!r} is the problem file this run reads; refusing to "
+                                 "overwrite an input (choose another file)")
     from ..engine.derivation import derive
     from ..engine.problem import load_problem
     from ..engine.theorems import theorems_for
@@ -120,10 +115,9 @@ def main(argv: list[str] | None = None) -> int:
         problem = load_problem(args.config)
         derivation = derive(problem)
         if args.param:
-            args.param = [derivation.weight(name).key(derivation.symbols.wide) for name in args.param]
+            args.param = [derivation.param(name).key(derivation.symbols.wide) for name in args.param]
     except ProblemError as err:
-        print(f"python -m derivations.print: error: {err}", file=sys.stderr)
-        return 2
+        return cli_io.fail(PROG, str(err))
     try:
         values = Values(derivation)
         if args.format == "python":  # BackProp.py, the derivation as a NumPy script
@@ -131,8 +125,7 @@ def main(argv: list[str] | None = None) -> int:
 
             script = to_python(values)
     except ProblemError as err:
-        print(f"python -m derivations.print: error: {err}", file=sys.stderr)
-        return 2
+        return cli_io.fail(PROG, str(err))
     if args.format == "python":
         return _write(args.output, script)
     if args.format == "pdf" or args.worksheet:
@@ -142,8 +135,7 @@ def main(argv: list[str] | None = None) -> int:
         try:
             text = to_json(values, theorems, detailed=args.theorems) + "\n"
         except ProblemError as err:
-            print(f"python -m derivations.print: error: {err}", file=sys.stderr)
-            return 2
+            return cli_io.fail(PROG, str(err))
         return _write(args.output, text)
     solution = worked_solution(values, args.digits, args.param)
     tail = key_insight(values, theorems, args.format, detailed=args.theorems)
@@ -168,7 +160,7 @@ def _handout(args, values) -> int:
             return _write(args.output, render_pdf(values, args.worksheet, args.paper, data=data))
         page = handout.layout(values, data=data)
     except ProblemError as err:
-        return _fail(str(err))
+        return cli_io.fail(PROG, str(err))
     render = {"text": handout.render_text, "markdown": handout.render_markdown, "latex": handout.render_latex}
     return _write(args.output, render[args.format](page, args.worksheet))
 

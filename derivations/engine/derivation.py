@@ -29,6 +29,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import cached_property
+from typing import ClassVar
 
 from sympy import Add, Expr, ImmutableMatrix, Integer, Mul, Rational, Symbol
 
@@ -245,52 +246,204 @@ class Symbols:
 # -- the operations -------------------------------------------------------------------------------------------
 
 
-@dataclass
-class Op:
-    """One operation of the network: ``out = f(inp)``, unit by unit, with its local derivatives.
+@dataclass(frozen=True)
+class Operation:
+    """One operation of the network, ``out = f(inp)`` unit by unit: a subclass per kind carries its forward
+    formula beside its local derivatives (micrograd's ``_backward``); the engine's loops never ask which kind
+    an operation is, so a new kind is one class here, plus its rule in each :class:`Aspect` of the layers
+    above (``tests/test_operations.py`` names any it lacks).
 
-    ``edges(s, i)`` lists ``(j, ∂out_i/∂inp_j)`` for the nonzero ones: the backward loop multiplies them into
-    ``∇inp_j``, the paths follow them, the diagrams draw them. ``term(g, local)`` writes one chain-rule term in
-    the handout's order."""
+    ``forward(d, s)`` gives the definitions of ``out`` for sample ``s``; ``edges(d, s, i)`` lists
+    ``(j, ∂out_i/∂inp_j)`` for the nonzero ones: the backward loop multiplies them into ``∇inp_j``, the paths
+    follow them, the diagrams draw them; ``term(g, local)`` writes one chain-rule term in the handout's order;
+    ``backward`` defines ``∇inp`` from ``∇out``; ``gradients`` those of the parameters it holds. What the
+    layers above make of a kind (its step of the worked solution, its lines of the NumPy script, its caption
+    in the diagram) is registered there by class, in an :class:`Aspect`.
 
-    kind: str
+    >>> from derivations.engine.problem import load_problem
+    >>> [type(op).__name__ for op in derive(load_problem()).ops]
+    ['LinearStep', 'ActivationStep', 'LinearStep', 'OutputStep', 'LossStep']
+    """
+
     inp: str  # node key ("x" for the data)
     out: str  # node key ("loss" for the loss)
-    layer: int = 0  # for linear ops: 0 is W_a
+    layer: int = 0  # the linear layer (0 is W_a) or the hidden layer it belongs to
+    kind: ClassVar[str] = ""  # "linear", "activation", "output", "loss": a name for messages, read-only
 
-    def forward(self, d: "Derivation", s: int) -> list:
-        sy, p = d.symbols, d.problem
-        v = sy.x[s] if self.inp == "x" else sy.node(self.inp, s)
-        if self.kind == "linear":
-            return linear(sy.W[self.layer], v, None if sy.b is None else sy.b[self.layer])
-        if self.kind == "activation":
-            return [d.act(self.layer).forward(h) for h in v]
-        if self.kind == "output":
-            return d.rule("output.forward", d.output.forward)(v)
-        return [d.rule("loss.forward", LOSSES[p.loss].forward)(v, sy.y[s])]
+    def forward(self, d: Derivation, s: int) -> list:
+        """The definitions of ``out``'s units for sample ``s``, in terms of ``inp``."""
+        raise NotImplementedError
 
-    def edges(self, d: "Derivation", s: int, i: int) -> list:
-        return d.rule("edges", lambda op, s_, i_, default: default)(self, s, i, self._edges(d, s, i))
+    def targets(self, d: Derivation, s: int) -> list:
+        """The symbols :meth:`forward` defines."""
+        return d.symbols.node(self.out, s)
 
-    def _edges(self, d: "Derivation", s: int, i: int) -> list:
-        sy = d.symbols
-        if self.kind == "linear":
-            W = sy.W[self.layer]
-            return [(j, W[i, j]) for j in range(W.shape[1])]
-        if self.kind == "activation":
-            return [(i, d.local_activation(self.layer, i, s))]
-        if self.kind == "output":  # Y_i depends on every O_j (softmax), or on O_i alone (elementwise)
-            if d.output.elementwise:
-                return [(i, sy.dY_dO[s][i][i])]
-            return [(j, sy.dY_dO[s][i][j]) for j in range(d.problem.n_out)]
-        return [(k, sy.grad("Y", s)[k]) for k in range(d.problem.n_out)]  # the loss: ∂ℓ/∂Y_k, named ∇Y_k
+    def edges(self, d: Derivation, s: int, i: int) -> list:
+        """``(j, ∂out_i/∂inp_j)`` for every ``inp_j`` that ``out_i`` depends on (the ``"edges"`` rule may
+        replace them)."""
+        return d.rule("edges", lambda op, s_, i_, default: default)(self, s, i, self.local_edges(d, s, i))
+
+    def local_edges(self, d: Derivation, s: int, i: int) -> list:
+        raise NotImplementedError
 
     def term(self, g: Expr, local: Expr) -> Expr:
-        """One chain-rule term, unevaluated, as the handout writes it: ``∂Y_1/∂O_1·∇Y_1`` for the output
-        layer, ``∇O_1·w^b_11`` for a linear layer, ``∇L_1·ReLU'(H_1)`` for an activation."""
-        if self.kind == "output":
-            return Mul(local, g, evaluate=False)
+        """One chain-rule term, unevaluated, as the handout writes it: ``∇O_1·w^b_11`` for a linear layer,
+        ``∇L_1·ReLU'(H_1)`` for an activation (the gradient first)."""
         return Mul(g, local, evaluate=False)
+
+    def backward(self, d: Derivation, s: int, defs: dict, display: dict) -> None:
+        """Define ``∇inp_j = Σ_i ∇out_i ∂out_i/∂inp_j`` for sample ``s`` (none for the data ``x``), and each as
+        the handout writes it, term by term, in ``display``."""
+        if self.inp == "x":
+            return
+        sy = d.symbols
+        terms: dict = {}
+        for i, g in enumerate(sy.grad(self.out, s)):
+            for j, local in self.edges(d, s, i):
+                terms.setdefault(j, []).append((g, local))
+        for j, ts in sorted(terms.items()):
+            target = sy.grad(self.inp, s)[j]
+            defs[target] = Add(*(g * local for g, local in ts))
+            display[target] = Add(*(self.term(g, local) for g, local in ts), evaluate=False)
+
+    def holds(self, p: Param) -> bool:
+        """Whether parameter ``p`` belongs to this operation."""
+        return False
+
+    def gradients(self, d: Derivation) -> dict:
+        """The gradients of the parameters it holds, by matrix name: ``{"W_b": ..., "b_b": ...}``."""
+        return {}
+
+
+@dataclass(frozen=True)
+class LinearStep(Operation):
+    """``out = W inp (+ b)``: ``∂out_i/∂inp_j = w_ij``, ``∂out_i/∂w_ij = inp_j``, ``∂out_i/∂b_i = 1``."""
+
+    kind: ClassVar[str] = "linear"
+
+    def forward(self, d, s):
+        sy = d.symbols
+        v = sy.x[s] if self.inp == "x" else sy.node(self.inp, s)
+        return linear(sy.W[self.layer], v, None if sy.b is None else sy.b[self.layer])
+
+    def local_edges(self, d, s, i):
+        W = d.symbols.W[self.layer]
+        return [(j, W[i, j]) for j in range(W.shape[1])]
+
+    def holds(self, p):
+        return p.layer == self.layer
+
+    def gradients(self, d):
+        """``∂ℒ/∂w_ij`` = the mean over the samples of ``∇out_i inp_j``; ``∂ℒ/∂b_i`` that of ``∇out_i``."""
+        sy, S, l = d.symbols, d.problem.n_samples, self.layer
+        scale, W = Rational(1, S), sy.W[l]
+        out = {weight_name(l): ImmutableMatrix(
+            W.rows, W.cols, lambda i, j: scale * Add(*(sy.grad(self.out, s)[i] * d.into(Param(l, "weight", i, j), s)
+                                                       for s in range(S))))}
+        if sy.b is not None:
+            out[bias_name(l)] = ImmutableMatrix(W.rows, 1, lambda i, _: scale * Add(*(sy.grad(self.out, s)[i] for s in range(S))))
+        return out
+
+
+@dataclass(frozen=True)
+class ActivationStep(Operation):
+    """``out = act(inp)`` unit by unit, with the hidden layer's activation: ``∂out_i/∂inp_i = act'``."""
+
+    kind: ClassVar[str] = "activation"
+
+    def forward(self, d, s):
+        return [d.act(self.layer).forward(h) for h in d.symbols.node(self.inp, s)]
+
+    def local_edges(self, d, s, i):
+        return [(i, d.local_activation(self.layer, i, s))]
+
+
+@dataclass(frozen=True)
+class OutputStep(Operation):
+    """``Y = output(O)``: its local derivatives are named quantities ``∂Y_k/∂O_j``; ``Y_i`` depends on every
+    ``O_j`` (softmax), or on ``O_i`` alone (an elementwise output)."""
+
+    kind: ClassVar[str] = "output"
+
+    def forward(self, d, s):
+        return d.rule("output.forward", d.output.forward)(d.symbols.node(self.inp, s))
+
+    def local_edges(self, d, s, i):
+        sy = d.symbols
+        if d.output.elementwise:
+            return [(i, sy.dY_dO[s][i][i])]
+        return [(j, sy.dY_dO[s][i][j]) for j in range(d.problem.n_out)]
+
+    def term(self, g, local):
+        """``∂Y_1/∂O_1·∇Y_1``: the local derivative first, as the handout writes the output layer."""
+        return Mul(local, g, evaluate=False)
+
+    def backward(self, d, s, defs, display):
+        sy, n = d.symbols, d.problem.n_out
+        for k in range(n):  # ∂Y_k/∂O_j first (0 off the diagonal of an elementwise output)
+            for j in range(n):
+                defs[sy.dY_dO[s][k][j]] = d.rule("output.local", d.output.local)(sy.node(self.out, s), k, j)
+        super().backward(d, s, defs, display)
+
+
+@dataclass(frozen=True)
+class LossStep(Operation):
+    """The loss of ``Y`` against the target ``y``; its local derivatives ``∂ℓ/∂Y_k`` are ``∇Y_k`` itself."""
+
+    kind: ClassVar[str] = "loss"
+
+    def forward(self, d, s):
+        sy = d.symbols
+        return [d.rule("loss.forward", d.loss_fn.forward)(sy.node(self.inp, s), sy.y[s])]
+
+    def targets(self, d, s):
+        return [d.symbols.loss[s]]
+
+    def local_edges(self, d, s, i):
+        return [(k, d.symbols.grad(self.inp, s)[k]) for k in range(d.problem.n_out)]
+
+    def backward(self, d, s, defs, display):
+        """``∇Y_j = ∂ℓ/∂Y_j``: the loss's own local derivative."""
+        sy = d.symbols
+        for j in sorted(j for j, _ in self.edges(d, s, 0)):
+            defs[sy.grad(self.inp, s)[j]] = d.rule("loss.local", d.loss_fn.local)(sy.node(self.inp, s), sy.y[s], j)
+
+
+#: Every kind of operation; each has a rule in every :class:`Aspect`.
+KINDS = (LinearStep, ActivationStep, OutputStep, LossStep)
+
+
+class Aspect:
+    """What a layer above the engine makes of each kind of operation (its step of the worked solution, its
+    NumPy lines, its caption in the diagram), registered there by class, as JAX registers each aspect of a
+    primitive: ``@aspect.register(LinearStep)``. Calling it with an operation runs the rule of its class; a kind
+    without one is a :class:`NotImplementedError` naming both, and the tests check that every kind has every
+    aspect."""
+
+    every: ClassVar[list] = []  # every aspect made, for the tests
+
+    def __init__(self, name: str):
+        self.name, self.rules = name, {}
+        Aspect.every.append(self)
+
+    def register(self, kind: type):
+        def add(rule):
+            self.rules[kind] = rule
+            return rule
+        return add
+
+    def rule(self, kind: type):
+        """The rule for operations of class ``kind`` (or of the nearest class it derives from), or None."""
+        return next((self.rules[c] for c in kind.__mro__ if c in self.rules), None)
+
+    def __call__(self, op: Operation, *args, **kwargs):
+        rule = self.rule(type(op))
+        if rule is None:
+            raise NotImplementedError(f"{self.name}: no rule for the {type(op).__name__} operation")
+        return rule(op, *args, **kwargs)
+
+    def __repr__(self) -> str:
+        return f"Aspect({self.name!r})"
 
 
 class Path:
@@ -302,12 +455,8 @@ class Path:
     ``labels`` are the nodes' names as text and as LaTeX."""
 
     def __init__(self, nodes, factors, param: Param, sample: int, scale, labels: list, tex_labels: list, wide: bool):
-        self.nodes, self.factors, self.weight, self.sample, self.scale = tuple(nodes), tuple(factors), param, sample, scale
+        self.nodes, self.factors, self.param, self.sample, self.scale = tuple(nodes), tuple(factors), param, sample, scale
         self.labels, self.tex_labels, self._wide = labels, tex_labels, wide
-
-    @property
-    def param(self) -> Param:
-        return self.weight
 
     @property
     def product(self) -> Expr:
@@ -316,7 +465,7 @@ class Path:
     def text(self, wide: bool | None = None) -> str:
         """``ℒ → Y_1 → O_2 → L_1 → H_1 → w^a_11``."""
         wide = self._wide if wide is None else wide
-        return " → ".join(self.labels + [self.weight.name(wide)])
+        return " → ".join(self.labels + [self.param.name(wide)])
 
 
 # -- the derivation -------------------------------------------------------------------------------------------
@@ -337,49 +486,20 @@ class Derivation:
         S = p.n_samples
         for s in range(S):  # forward: every operation in order
             for op in self.ops:
-                outs = op.forward(self, s)
-                targets = [sy.loss[s]] if op.out == "loss" else sy.node(op.out, s)
-                defs.update(zip(targets, outs))
+                defs.update(zip(op.targets(self, s), op.forward(self, s)))
         if S > 1:
             defs[sy.total] = Rational(1, S) * Add(*sy.loss)
         self.display: dict = {}  # each ∇ as a sum of chain-rule terms in the handout's order (unevaluated)
         for s in range(S):  # backward: the same operations in reverse, once
             for op in reversed(self.ops):
-                if op.inp == "x":
-                    continue  # no gradient with respect to the data
-                if op.kind == "output":  # its local derivatives are named: ∂Y_k/∂O_j (0 off the diagonal of
-                    for k in range(p.n_out):  # an elementwise output)
-                        for j in range(p.n_out):
-                            defs[sy.dY_dO[s][k][j]] = self.rule("output.local", self.output.local)(sy.node("Y", s), k, j)
-                terms: dict = {}
-                outs = [Integer(1)] if op.out == "loss" else sy.grad(op.out, s)
-                for i, g in enumerate(outs):
-                    for j, local in op.edges(self, s, i):
-                        terms.setdefault(j, []).append((g, local))
-                for j, ts in sorted(terms.items()):
-                    target = sy.grad(op.inp, s)[j]
-                    if op.out == "loss":  # ∇Y_k is the loss's own local derivative
-                        defs[target] = self.rule("loss.local", self.loss_fn.local)(sy.node("Y", s), sy.y[s], j)
-                        continue
-                    defs[target] = Add(*(g * local for g, local in ts))
-                    self.display[target] = Add(*(op.term(g, local) for g, local in ts), evaluate=False)
+                op.backward(self, s, defs, self.display)
         self.definitions = defs
         self._symbolic = None  # the definitions substituted down to the leaves, on first use
 
         # The gradients: dℒ/dW_ij = mean over samples of ∇out_i in_j, dℒ/db_i = mean of ∇out_i.
-        scale = Rational(1, S)
         self.gradients = {}
         for op in self.ops:
-            if op.kind != "linear":
-                continue
-            l, W = op.layer, sy.W[op.layer]
-
-            self.gradients[weight_name(l)] = ImmutableMatrix(
-                W.rows, W.cols, lambda i, j, l=l: scale * Add(*(sy.grad(self.ops_out(l), s)[i] * self.into(Param(l, "weight", i, j), s)
-                                                                for s in range(S))))
-            if sy.b is not None:
-                self.gradients[bias_name(l)] = ImmutableMatrix(
-                    W.rows, 1, lambda i, _, op=op: scale * Add(*(sy.grad(op.out, s)[i] for s in range(S))))
+            self.gradients.update(op.gradients(self))
 
     def rule(self, name: str, default):
         """The local rule ``name`` of this derivation: the registry's (``default``), unless ``rules`` replaces it.
@@ -393,16 +513,16 @@ class Derivation:
 
     def ops_out(self, layer: int) -> str:
         """The node linear layer ``layer`` computes (``"H"``, ``"H2"``, ``"O"``)."""
-        return next(op.out for op in self.ops if op.kind == "linear" and op.layer == layer)
+        return self.op_of(Param(layer, "weight", 0, 0)).out
 
     def _ops(self) -> list:
         p, keys = self.problem, self.symbols.keys
         ops, inp = [], "x"
         for l in range(p.depth):
             H, L = keys[2 * l], keys[2 * l + 1]
-            ops += [Op("linear", inp, H, l), Op("activation", H, L, l)]
+            ops += [LinearStep(inp, H, l), ActivationStep(H, L, l)]
             inp = L
-        return ops + [Op("linear", inp, "O", p.depth), Op("output", "O", "Y"), Op("loss", "Y", "loss")]
+        return ops + [LinearStep(inp, "O", p.depth), OutputStep("O", "Y"), LossStep("Y", "loss")]
 
     # -- parameters --------------------------------------------------------------------------------------
 
@@ -414,12 +534,11 @@ class Derivation:
         """The first hidden layer's activation (the handout's only one)."""
         return self.act(0)
 
-    def weight(self, name) -> Param:
+    def param(self, name) -> Param:
+        """A parameter, a weight or a bias, by its name (``"w_b21"``, ``"b_a1"``) or itself."""
         return name if isinstance(name, Param) else parse_param(name, self.problem)
 
-    param = weight
-
-    def weights(self) -> list:
+    def params(self) -> list:
         """Every parameter: the weights of ``W_a``, ``W_b``, ... in row order, then the biases."""
         p, out = self.problem, []
         for l in range(len(p.layers) - 1):
@@ -428,8 +547,6 @@ class Derivation:
             for l in range(len(p.layers) - 1):
                 out += [Param(l, "bias", i) for i in range(p.layers[l + 1])]
         return out
-
-    params = weights
 
     def local_activation(self, layer: int, j: int, s: int = 0) -> Expr:
         """``dL_j/dH_j`` of hidden layer ``layer``: ``1_{H_j > 0}`` for ReLU, ``L_j (1 - L_j)`` for the
@@ -440,8 +557,9 @@ class Derivation:
             return self.rules["activation.local"](layer, h, l)
         return self.act(layer).local(h, l)
 
-    def op_of(self, p: Param) -> Op:
-        return next(op for op in self.ops if op.kind == "linear" and op.layer == p.layer)
+    def op_of(self, p: Param) -> Operation:
+        """The operation that holds parameter ``p`` (its linear layer)."""
+        return next(op for op in self.ops if op.holds(p))
 
     def into(self, p: Param, s: int = 0) -> Expr:
         """What the parameter multiplies: ``x_j``, ``L_j`` (or 1 for a bias)."""
@@ -455,14 +573,14 @@ class Derivation:
 
     def gradient(self, name) -> Expr:
         """The gradient in terms of the nearest backward quantity: ``∇O_i L_j``, ``∇H_i x_j``, ``∇H_i``."""
-        w = self.weight(name)
+        w = self.param(name)
         m = self.gradients[w.matrix]
         return m[w.i, w.j] if w.kind == "weight" else m[w.i, 0]
 
     def formula(self, name) -> Expr:
         """The handout's form: the gradient with its bracket written out,
         ``[∂Y_1/∂O_1 ∇Y_1 + ∂Y_2/∂O_1 ∇Y_2] L_1`` or ``[∇O_1 w^b_11 + ∇O_2 w^b_21] ReLU'(H_1) x_1``."""
-        w, sy, S = self.weight(name), self.symbols, self.problem.n_samples
+        w, sy, S = self.param(name), self.symbols, self.problem.n_samples
         op = self.op_of(w)
         total = []
         for s in range(S):
@@ -516,7 +634,7 @@ class Derivation:
 
     # -- the graph: paths and edges ----------------------------------------------------------------------
 
-    def consumer(self, key: str) -> Op | None:
+    def consumer(self, key: str) -> Operation | None:
         """The operation that reads node ``key``."""
         return next((op for op in self.ops if op.inp == key), None)
 
@@ -524,7 +642,7 @@ class Derivation:
         """Every path from the loss to the parameter (for every sample, or one), each a product of local
         derivatives; they sum to the gradient. Refuses more than ``limit`` paths (count them with
         :meth:`count_paths`)."""
-        w = self.weight(name)
+        w = self.param(name)
         if self.count_paths(w) * (1 if sample is not None else self.problem.n_samples) > limit:
             raise ProblemError("param", f"{w.key(self.symbols.wide)} has {self.count_paths(w)} paths per sample, more "
                                         f"than the {limit} this view lists")
@@ -555,7 +673,7 @@ class Derivation:
         """The edges on the parameter's paths (for one sample), without listing the paths: every edge
         downstream of the unit the parameter feeds lies on some path to the loss. Each is
         ``((key, j), (key, i), local derivative)``, from the operation's input unit to its output unit."""
-        w = self.weight(name)
+        w = self.param(name)
         out, seen, frontier = [], set(), [(self.op_of(w).out, w.i)]
         while frontier:
             key, j = frontier.pop()
@@ -588,7 +706,7 @@ class Derivation:
 
     def count_paths(self, name) -> int:
         """How many paths lead from the loss to the parameter, per sample (without listing them)."""
-        w = self.weight(name)
+        w = self.param(name)
         counts = {("loss", 0): 1}
 
         def count(key, i):

@@ -348,6 +348,7 @@ class Loss:
     factor: Callable[[int], Expr] | None = None  # the constant in front of the local derivative, of N: 2/N for MSE
     factor_text: str = ""  # how the handout writes it: "2/N"
     mean: bool = False  # the forward averages over the N outputs (a 1/N in front)
+    half: bool = False  # a ½ in front that the square's 2 cancels (the quadratic loss): ∂ℒ/∂Y_i = Y_i − y_i
     outputs: tuple = ()  # the output layers it is defined for (empty: any)
     local_typst: str = ""  # the ∇Y line's general form in Typst math
 
@@ -459,7 +460,8 @@ LOSSES = {
              _np(lambda np, Y, y: 0.5 * np.sum((y - Y) ** 2)), _np(lambda np, Y, y: Y - y),
              "ℒ = ½ Σ_i (y_i − Y_i)²", r"\mathcal{L} = \frac{1}{2} \sum_{i} (y_i - Y_i)^2",
              "Y_i − y_i", r"Y_i - y_i", _any_target,
-             "Quadratic Loss", "cal(L) = 1/2 sum_i (y_i - Y_i)^2", _squares_written(lambda n: Rational(1, 2)), local_typst="Y_i - y_i"),
+             "Quadratic Loss", "cal(L) = 1/2 sum_i (y_i - Y_i)^2", _squares_written(lambda n: Rational(1, 2)), local_typst="Y_i - y_i",
+             half=True),
         Loss("bce", "binary cross-entropy", _bce, _bce_local,
              _np(_bce_numpy), _np(lambda np, Y, y: (Y - y) / (Y * (1 - Y)) / Y.size),
              "ℒ = 1/N Σ_i −(y_i ln Y_i + (1 − y_i) ln(1 − Y_i))",

@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 
 from sympy import Expr, Float, Integer
-from sympy.core.parameters import evaluate as unevaluated_when
+from sympy.core.parameters import evaluate as sympy_evaluate  # SymPy's evaluate(False) switch: ``evaluate`` here is ours
 
 from .derivation import KEPT, Derivation, count_nodes, derive, parse_param
 from .errors import ProblemError
@@ -92,7 +92,7 @@ class Values:
                 continue
             size[sym] = count_nodes(definition) + sum(size.get(a, 0) for a in definition.free_symbols)
             if size[sym] > BIG and not all(of[a].is_Rational for a in definition.free_symbols if a in of):
-                with unevaluated_when(False):
+                with sympy_evaluate(False):
                     v = settled.xreplace(of)
             else:
                 v = settled.xreplace(of)
@@ -193,7 +193,7 @@ class Values:
         parents = [a for a in expr.free_symbols if a in self.of]
         big = sum(self._size.get(a, 1) for a in parents) > BIG
         if big and not all(self.of[a].is_Rational for a in parents):
-            with unevaluated_when(False):
+            with sympy_evaluate(False):
                 return expr.xreplace(self.of)
         return expr.xreplace(self.of)
 
@@ -248,7 +248,7 @@ class Values:
         return self._decimal_of[exact]
 
     def grad(self, name) -> Expr:
-        w = self.derivation.weight(name)
+        w = self.derivation.param(name)
         m = self.gradients[w.matrix]
         return m[w.i, w.j] if w.kind == "weight" else m[w.i, 0]
 
@@ -263,7 +263,7 @@ class Values:
         {'w_b11': 19/160, 'w_a11': 1/10}
         """
         d = self.derivation
-        chosen = [p for p in d.params() if p.kind == "weight"] if params is None else [d.weight(n) for n in params]
+        chosen = [p for p in d.params() if p.kind == "weight"] if params is None else [d.param(n) for n in params]
         out = {}
         for w in chosen:
             out[w.key(d.symbols.wide)] = self.value(d.symbols.param(w) - lr * d.gradient(w))

@@ -85,7 +85,7 @@ class Request:
 
         name = self.argument(what=what)
         try:
-            return values.derivation.weight(name)
+            return values.derivation.param(name)
         except ProblemError as err:
             raise DerivError(err.expected, "key") from None
 
@@ -198,7 +198,7 @@ def gradient_rows(values, request: Request, worksheet: bool) -> list:
     d = values.derivation
     tex_names = d.symbols.tex
     rows = []
-    for w in d.weights():
+    for w in d.params():
         weight_tex = tex_names[d.symbols.param(w)]
         index = f"[{w.i + 1},{w.j + 1}]" if w.kind == "weight" else f"[{w.i + 1}]"
         rows.append([

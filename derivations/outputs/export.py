@@ -31,6 +31,7 @@ from sympy.printing.numpy import NumPyPrinter
 from sympy.printing.precedence import precedence
 
 from .. import __version__
+from ..engine.derivation import ActivationStep, Aspect, LinearStep, LossStep, OutputStep
 from ..engine.errors import ProblemError
 from ..engine.problem import LETTERS, bias_name, weight_name
 from ..engine.values import Values, backward_keys
@@ -103,90 +104,127 @@ def _array(items, like: str | None = None) -> str:
     return f"np.array({inner(items)})"
 
 
+class _Script:
+    """What every operation's lines of the script share: the derivation, the number of samples ``S``, each
+    node's width and display name, and the derivation's definitions written with sample 1's symbols as rows of
+    the script's arrays (``Y_2`` -> ``Y[1]``, ``∂Y_1/∂O_2`` -> ``dY_dO[0, 1]``, ``∇Y_1`` -> ``dL_dY[0]``)."""
+
+    def __init__(self, values: Values):
+        self.values, self.d, self.p = values, values.derivation, values.problem
+        self.sy = self.d.symbols
+        self.S = Symbol("S", integer=True, positive=True)
+        O, Y, y, dY, J = (IndexedBase(n) for n in ("O", "Y", "y", "dL_dY", "dY_dO"))
+        self.rows = {}
+        for k in range(self.p.n_out):
+            self.rows.update({self.sy.node("O")[k]: O[k], self.sy.node("Y")[k]: Y[k], self.sy.y[0][k]: y[k],
+                              self.sy.grad("Y")[k]: dY[k]})
+            self.rows.update({self.sy.dY_dO[0][k][j]: J[k, j] for j in range(self.p.n_out)})
+
+    def shown(self, key: str) -> str:
+        return "x" if key == "x" else self.d.node_names[key]
+
+    def width(self, key: str) -> int:
+        return self.p.n_in if key == "x" else len(self.sy.node(key))
+
+    def of(self, sym) -> Expr:
+        return self.d.definitions[sym].xreplace(self.rows)
+
+
+#: An operation's forward step of the script (``title`` its step's heading in the worked solution).
+forward_step = Aspect("the NumPy script's forward step")
+#: An operation's steps of the script's backward pass, in the order the reverse loop reaches them.
+backward_steps = Aspect("the NumPy script's backward steps")
+
+
+@forward_step.register(LinearStep)
+def _linear_forward(op: LinearStep, sc: _Script, title: str) -> Step:
+    W = MatrixSymbol(weight_name(op.layer), sc.width(op.out), sc.width(op.inp))
+    expr = W * MatrixSymbol(op.inp, sc.width(op.inp), sc.S)
+    args = (W.name, op.inp)
+    if sc.p.bias:
+        expr = expr + MatrixSymbol(bias_name(op.layer), sc.width(op.out), 1)
+        args += (bias_name(op.layer),)
+    return Step(op.out, args, code(expr), title)
+
+
+@backward_steps.register(LinearStep)
+def _linear_backward(op: LinearStep, sc: _Script) -> list:
+    letter, shown, width, p = LETTERS[op.layer], sc.shown, sc.width, sc.p
+    g = MatrixSymbol(f"dL_d{op.out}", width(op.out), sc.S)
+    v = MatrixSymbol(op.inp, width(op.inp), sc.S)
+    W = MatrixSymbol(weight_name(op.layer), width(op.out), width(op.inp))
+    into = "x_j" if op.inp == "x" else f"{shown(op.inp)}_j"
+    mean = ", the mean over the samples" if p.n_samples > 1 else ""
+    out = [Step(f"dL_d{W.name}", (g.name, op.inp), code(g * v.T / sc.S),
+                f"∂ℒ/∂w^{letter}_ij = ∇{shown(op.out)}_i {into}{mean}", samples=True)]
+    if p.bias:
+        out.append(Step(f"dL_d{bias_name(op.layer)}", (g.name,), code(g * OneMatrix(sc.S, 1) / sc.S),
+                        f"∂ℒ/∂b^{letter}_i = ∇{shown(op.out)}_i{mean}", samples=True))
+    if op.inp != "x":
+        out.append(Step(f"dL_d{op.inp}", (W.name, g.name), code(W.T * g),
+                        f"∇{shown(op.inp)}_j = Σ_i ∇{shown(op.out)}_i w^{letter}_ij"))
+    return out
+
+
+@forward_step.register(ActivationStep)
+def _activation_forward(op: ActivationStep, sc: _Script, title: str) -> Step:
+    act = sc.d.act(op.layer)
+    return Step(op.out, (op.inp,), code(act.forward(Symbol(op.inp, real=True))), f"{title}, {act.definition}")
+
+
+@backward_steps.register(ActivationStep)
+def _activation_backward(op: ActivationStep, sc: _Script) -> list:
+    shown = sc.shown
+    act, h, l = sc.d.act(op.layer), Symbol(op.inp, real=True), Symbol(op.out, real=True)
+    local = act.local(h, l)
+    written = text(act.local(Symbol(f"{shown(op.inp)}_i", real=True), Symbol(f"{shown(op.out)}_i", real=True)))
+    args = (f"dL_d{op.out}",) + tuple(sorted((str(s) for s in local.free_symbols), key=[op.inp, op.out].index))
+    return [Step(f"dL_d{op.inp}", args, code(Symbol(f"dL_d{op.out}") * local),
+                 f"∇{shown(op.inp)}_i = ∇{shown(op.out)}_i · {act.text}'({shown(op.inp)}_i), "
+                 f"{act.text}'({shown(op.inp)}_i) = {written}")]
+
+
+@forward_step.register(OutputStep)
+def _output_forward(op: OutputStep, sc: _Script, title: str) -> Step:
+    if sc.d.output.name == "softmax":
+        # as the comment reads it, e^{O_i} / Σ_j e^{O_j} (shifted by the largest logit: no overflow), not
+        # SymPy's rewriting of one output's formula (1/(1 + exp(-O[0] + O[1])) for two outputs)
+        return Step("Y", ("O",), "np.exp(O - O.max(axis=0)) / np.exp(O - O.max(axis=0)).sum(axis=0)", title)
+    return Step("Y", ("O",), _array([sc.of(v) for v in sc.sy.node("Y")]), title)
+
+
+@backward_steps.register(OutputStep)
+def _output_backward(op: OutputStep, sc: _Script) -> list:
+    output, sy = sc.d.output, sc.sy
+    jacobian = "∂Y_k/∂O_j = " + output.local_text if not output.elementwise else \
+        f"∂Y_i/∂O_i = {output.local_text}, 0 off the diagonal"
+    return [Step("dY_dO", ("Y",), _array([[sc.of(e) for e in row] for row in sy.dY_dO[0]], like="Y[0]"),
+                 f"{jacobian} ({output.text})"),
+            Step("dL_dO", ("dL_dY", "dY_dO"), _array([sc.of(g) for g in sy.grad("O")]),
+                 "∇O_j = ∂Y_j/∂O_j ∇Y_j" if output.elementwise else "∇O_j = Σ_k ∂Y_k/∂O_j ∇Y_k")]
+
+
+@forward_step.register(LossStep)
+def _loss_forward(op: LossStep, sc: _Script, title: str) -> Step:
+    return Step("loss", ("Y", "y"), f"np.mean({code(sc.of(sc.sy.loss[0]))})", title)
+
+
+@backward_steps.register(LossStep)
+def _loss_backward(op: LossStep, sc: _Script) -> list:
+    loss, p = sc.d.loss_fn, sc.p
+    note = f", N = {p.n_out}" if "N" in loss.local_text else ""
+    each = ("ℒ", "") if p.n_samples == 1 else ("ℓ", ", ℓ each sample's loss")
+    return [Step("dL_dY", ("Y", "y"), _array([sc.of(g) for g in sc.sy.grad("Y")]),
+                 f"∇Y_i = ∂{each[0]}/∂Y_i = {loss.local_text} ({loss.text}{note}){each[1]}")]
+
+
 def steps(values: Values) -> list:
     """The script's steps in the handout's order: the forward pass, then the backward pass with each layer's
     gradients where the reverse loop reaches them."""
-    d, p, sy = values.derivation, values.problem, values.derivation.symbols
-    S = Symbol("S", integer=True, positive=True)
-    names = d.node_names
-    defs = d.definitions
-
-    def shown(key):
-        return "x" if key == "x" else names[key]
-
-    def width(key):
-        return p.n_in if key == "x" else len(sy.node(key))
-
-    # Sample 1's symbols as rows of the script's arrays: Y_2 -> Y[1], ∂Y_1/∂O_2 -> dY_dO[0, 1], ∇Y_1 -> dL_dY[0].
-    O, Y, y, dY, J = (IndexedBase(n) for n in ("O", "Y", "y", "dL_dY", "dY_dO"))
-    rows = {}
-    for k in range(p.n_out):
-        rows.update({sy.node("O")[k]: O[k], sy.node("Y")[k]: Y[k], sy.y[0][k]: y[k], sy.grad("Y")[k]: dY[k]})
-        rows.update({sy.dY_dO[0][k][j]: J[k, j] for j in range(p.n_out)})
-
-    def of(sym):
-        return defs[sym].xreplace(rows)
-
-    out, n = [], 0
-    for op in d.ops:  # forward
-        n += 1
-        title = section(values, f"step{n}").title.text
-        if op.kind == "linear":
-            W = MatrixSymbol(weight_name(op.layer), width(op.out), width(op.inp))
-            expr = W * MatrixSymbol(op.inp, width(op.inp), S)
-            args = (W.name, op.inp)
-            if p.bias:
-                expr = expr + MatrixSymbol(bias_name(op.layer), width(op.out), 1)
-                args += (bias_name(op.layer),)
-            out.append(Step(op.out, args, code(expr), title))
-        elif op.kind == "activation":
-            act = d.act(op.layer)
-            out.append(Step(op.out, (op.inp,), code(act.forward(Symbol(op.inp, real=True))), f"{title}, {act.definition}"))
-        elif op.kind == "output" and d.output.name == "softmax":
-            # as the comment reads it, e^{O_i} / Σ_j e^{O_j} (shifted by the largest logit: no overflow), not
-            # SymPy's rewriting of one output's formula (1/(1 + exp(-O[0] + O[1])) for two outputs)
-            out.append(Step("Y", ("O",), "np.exp(O - O.max(axis=0)) / np.exp(O - O.max(axis=0)).sum(axis=0)", title))
-        elif op.kind == "output":
-            out.append(Step("Y", ("O",), _array([of(v) for v in sy.node("Y")]), title))
-        else:
-            out.append(Step("loss", ("Y", "y"), f"np.mean({code(of(sy.loss[0]))})", title))
-
-    loss = d.loss_fn
-    note = f", N = {p.n_out}" if "N" in loss.local_text else ""
-    each = ("ℒ", "") if p.n_samples == 1 else ("ℓ", ", ℓ each sample's loss")
-    out.append(Step("dL_dY", ("Y", "y"), _array([of(g) for g in sy.grad("Y")]),
-                    f"∇Y_i = ∂{each[0]}/∂Y_i = {loss.local_text} ({loss.text}{note}){each[1]}"))
-    output = d.output
-    jacobian = "∂Y_k/∂O_j = " + output.local_text if not output.elementwise else \
-        f"∂Y_i/∂O_i = {output.local_text}, 0 off the diagonal"
-    out.append(Step("dY_dO", ("Y",), _array([[of(e) for e in row] for row in sy.dY_dO[0]], like="Y[0]"),
-                    f"{jacobian} ({output.text})"))
-    out.append(Step("dL_dO", ("dL_dY", "dY_dO"), _array([of(g) for g in sy.grad("O")]),
-                    "∇O_j = ∂Y_j/∂O_j ∇Y_j" if output.elementwise else "∇O_j = Σ_k ∂Y_k/∂O_j ∇Y_k"))
-    for op in reversed(d.ops):  # backward: the reverse loop, micrograd's
-        if op.kind == "linear":
-            letter = LETTERS[op.layer]
-            g = MatrixSymbol(f"dL_d{op.out}", width(op.out), S)
-            v = MatrixSymbol(op.inp, width(op.inp), S)
-            W = MatrixSymbol(weight_name(op.layer), width(op.out), width(op.inp))
-            into = "x_j" if op.inp == "x" else f"{shown(op.inp)}_j"
-            mean = ", the mean over the samples" if p.n_samples > 1 else ""
-            out.append(Step(f"dL_d{W.name}", (g.name, op.inp), code(g * v.T / S),
-                            f"∂ℒ/∂w^{letter}_ij = ∇{shown(op.out)}_i {into}{mean}", samples=True))
-            if p.bias:
-                out.append(Step(f"dL_d{bias_name(op.layer)}", (g.name,), code(g * OneMatrix(S, 1) / S),
-                                f"∂ℒ/∂b^{letter}_i = ∇{shown(op.out)}_i{mean}", samples=True))
-            if op.inp != "x":
-                out.append(Step(f"dL_d{op.inp}", (W.name, g.name), code(W.T * g),
-                                f"∇{shown(op.inp)}_j = Σ_i ∇{shown(op.out)}_i w^{letter}_ij"))
-        elif op.kind == "activation":
-            act, h, l = d.act(op.layer), Symbol(op.inp, real=True), Symbol(op.out, real=True)
-            local = act.local(h, l)
-            written = text(act.local(Symbol(f"{shown(op.inp)}_i", real=True), Symbol(f"{shown(op.out)}_i", real=True)))
-            args = (f"dL_d{op.out}",) + tuple(sorted((str(s) for s in local.free_symbols), key=[op.inp, op.out].index))
-            out.append(Step(f"dL_d{op.inp}", args, code(Symbol(f"dL_d{op.out}") * local),
-                            f"∇{shown(op.inp)}_i = ∇{shown(op.out)}_i · {act.text}'({shown(op.inp)}_i), "
-                            f"{act.text}'({shown(op.inp)}_i) = {written}"))
+    sc, ops = _Script(values), values.derivation.ops
+    out = [forward_step(op, sc, section(values, f"step{n}").title.text) for n, op in enumerate(ops, 1)]
+    for op in reversed(ops):  # backward: the reverse loop, micrograd's
+        out += backward_steps(op, sc)
     return out
 
 
@@ -293,7 +331,7 @@ def to_python(values: Values) -> str:
     titles = [(s.name, s.formula) for s in ss[:len(d.ops)]]
     asked = []
     for key, role in default_params(d):
-        w = d.weight(key)
+        w = d.param(key)
         asked.append((w.name(wide), f"dL_d{w.matrix}", w.i, w.j, role))
     parts.append(_MAIN.format(title=repr(f"BackProp.py: {_safe(p.describe())}, from {_safe(p.source)}"), names=repr(names), titles=_tuple_lines(titles), asked=_tuple_lines(asked),
                               rtol=RTOL, atol=ATOL, n_out=p.n_out))

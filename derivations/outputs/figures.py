@@ -17,6 +17,7 @@ import html
 import io
 import re
 
+from ..engine.derivation import ActivationStep, Aspect, LinearStep, LossStep, OutputStep
 from ..engine.problem import Problem, weight_name
 from ..engine.values import Values
 
@@ -58,7 +59,7 @@ def path_edges(values: Values, weight, sample: int = 0) -> dict:
     from ..notation.printing import text
 
     d = values.derivation
-    w = d.weight(weight)
+    w = d.param(weight)
     edges = {}
     for (a, j), (b, i), local in d.path_edges(w, sample):  # the loss side of each edge first, as the paths run
         edges[(_node_id(b, i), _node_id(a, j))] = (values.value(local), text(local))
@@ -98,7 +99,7 @@ def network_svg(values: Values, weight=None, colour: str = "red", labels: bool =
 
     lit, n_paths, title = {}, 0, "network"
     if weight is not None:
-        w = d.weight(weight)
+        w = d.param(weight)
         n_paths = d.count_paths(w)
         lit = {tuple(sorted(pair)): v for pair, v in path_edges(values, w).items()}
         title = f"gradient paths of {w.name(d.symbols.wide)}" + (" (sample 1)" if p.n_samples > 1 else "")
@@ -167,16 +168,32 @@ def _head(d, key: str) -> str:
     """The caption under a column: ``H = W_a x``, ``L = ReLU(H)``, ``Y = softmax(O)``, ``Y = O``."""
     if key == "x":
         return "input x"
-    if key == "loss":
-        return "loss"
-    if key == "Y":
-        return "Y = O" if d.output.name == "identity" else f"Y = {d.output.text}(O)"
-    name = d.node_names[key]
-    op = next(o for o in d.ops if o.out == key)
-    if op.kind == "linear":
-        inp = "x" if op.inp == "x" else d.node_names[op.inp]
-        return f"{name} = {weight_name(op.layer)} {inp}"
-    return f"{name} = {d.act(op.layer).text}({d.node_names[op.inp]})"
+    return caption(next(o for o in d.ops if o.out == key), d)
+
+
+#: The caption under the column of an operation's output.
+caption = Aspect("the diagram's caption")
+
+
+@caption.register(LinearStep)
+def _linear_caption(op: LinearStep, d) -> str:
+    inp = "x" if op.inp == "x" else d.node_names[op.inp]
+    return f"{d.node_names[op.out]} = {weight_name(op.layer)} {inp}"
+
+
+@caption.register(ActivationStep)
+def _activation_caption(op: ActivationStep, d) -> str:
+    return f"{d.node_names[op.out]} = {d.act(op.layer).text}({d.node_names[op.inp]})"
+
+
+@caption.register(OutputStep)
+def _output_caption(op: OutputStep, d) -> str:
+    return "Y = O" if d.output.name == "identity" else f"Y = {d.output.text}(O)"
+
+
+@caption.register(LossStep)
+def _loss_caption(op: LossStep, d) -> str:
+    return "loss"
 
 
 def training_curves(problem: Problem, steps: int = 300, lr=0.5, seed: int = 1) -> dict:

@@ -276,7 +276,7 @@ def inline_tex(values: Values, key: str, style: str = "decimal") -> str:
         if style != "decimal":
             raise ProblemError("key", f"a formula has no style: drop the | {style} in {_shown(key)}")
         try:
-            w = d.weight(rest)
+            w = d.param(rest)
         except ProblemError as err:
             raise ProblemError("key", f"{err.expected} (in {_shown(key)})") from None
         from ..teaching.solution import MAX_EXPANDED

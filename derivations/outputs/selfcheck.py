@@ -78,16 +78,24 @@ def _label(key: str, expr, d) -> str:
     """A readable name of a blank: ``H_1``, ``∇O_2``, ``∂ℒ/∂w^b_11``, ``∂L_1/∂H_1``, ``x_1``."""
     if key.startswith("grad."):
         return f"∂ℒ/∂{d.param(key[5:]).name(d.symbols.wide)}"
+    if key.startswith("descent."):
+        return f"{d.param(key[8:]).name(d.symbols.wide)} after one step"
     if key.startswith("local."):
         m = re.fullmatch(r"local\.d(\w+)_d(\w+)\[(\d+)\](@\d+)?", key)
-        return f"∂{m[1]}_{m[3]}/∂{m[2]}_{m[3]}" + (m[4] or "")
+        sample = f" (sample {m[4][1:]})" if m[4] else ""
+        return f"∂{_layer(m[1])}_{m[3]}/∂{_layer(m[2])}_{m[3]}{sample}"
     return str(expr)
+
+
+def _layer(name: str) -> str:
+    """``L2`` (a deeper network's node key) as the page writes it: ``L^(2)``."""
+    return f"{name[0]}^({name[1:]})" if len(name) > 1 else name
 
 
 def _pretty(label: str) -> str:
     """A blank's label as HTML, indices set as sub- and superscripts: ``∂ℒ/∂w^b_11`` → ``∂ℒ/∂w<sup>b</sup><sub>11</sub>``."""
     out = html.escape(label)
-    out = re.sub(r"\^(\w)", r"<sup>\1</sup>", out)
+    out = re.sub(r"\^(\w|(?:\(\d+\))?(?:\[\d+\])?)", r"<sup>\1</sup>", out)  # w^b, H^(2), x^[1], H^(2)[1]
     return re.sub(r"_\(?([\w,]+)\)?", r"<sub>\1</sub>", out)
 
 
@@ -167,6 +175,11 @@ def _body(values, data: dict, source: bytes | None) -> tuple:
     return _SelfCheckPage(values, data).write(page), page
 
 
+def _gaps(text: str) -> str:
+    """Text as HTML, the paper's wide gaps (between a step and its definition) kept: HTML collapses spaces."""
+    return html.escape(text.replace("     ", "\u2003\u2003") if text.strip() == "" else text)
+
+
 class _SelfCheckPage(PageWriter):
     """The worksheet page with every blank a numbered box in its formula and a labelled input under it (a
     blank the page repeats, as ``H_1`` in Steps 1 and 2, is keyed ``KEY#2``); the closing question as choices."""
@@ -205,8 +218,8 @@ class _SelfCheckPage(PageWriter):
     def visit_prose(self, b):
         printer = _Boxes(self.count)
         text = self.prose(b, lambda t: f'<span class="math">\\({html.escape(printer(t))}\\)</span>',
-                          lambda s: f"<strong>{s}</strong>", html.escape)
-        self.out.append(f"<p>{text}</p>" + self.inputs(printer.slots, b.key or "values"))
+                          lambda s: f"<strong>{s}</strong>", _gaps)
+        self.out.append(f"<p>{text}</p>" + self.inputs(printer.slots, _where(b.key)))
 
     def answer_space(self, b):  # the closing question: two choices, checked from the page's own formulas
         self.out.append(_CLOSING)
@@ -225,20 +238,24 @@ class _SelfCheckPage(PageWriter):
 
 
 def _where(key: str) -> str:
-    """A display's name for a screen reader: ``Step 3``, ``Step 3, sample 2``, ``∂ℒ/∂w^b_11``, ``∇H^(2) values``.
+    """A block's name for a screen reader: ``Step 3``, ``Step 3, sample 2``, ``∂ℒ/∂w^b_11``, ``∇H^(2) values``.
 
-    >>> _where("step1@2"), _where("grad_w_c21"), _where("values_dH2")
-    ('Step 1, sample 2', '∂ℒ/∂w^c_21', '∇H2 values')
+    >>> _where("step1@2"), _where("grad_w_c21"), _where("values_dH2"), _where("values_dYdO@1")
+    ('Step 1, sample 2', '∂ℒ/∂w^c_21', '∇H^(2) values', "the output layer's derivatives, sample 1")
     """
-    m = re.fullmatch(r"step(\d+)(?:@(\d+))?", key)
+    key, _, sample = key.partition("@")
+    tail = f", sample {sample}" if sample else ""
+    m = re.fullmatch(r"step(\d+)", key)
     if m:
-        return f"Step {m[1]}" + (f", sample {m[2]}" if m[2] else "")
+        return f"Step {m[1]}{tail}"
     m = re.fullmatch(r"grad_([wb])_([a-z])(.+)", key)
     if m:
-        return f"∂ℒ/∂{m[1]}^{m[2]}_{m[3]}"
+        return f"∂ℒ/∂{m[1]}^{m[2]}_{m[3]}{tail}"
+    if key == "values_dYdO":
+        return f"the output layer's derivatives{tail}"
     if key.startswith("values_d"):
-        return f"∇{key[8:]} values"
-    return {"descent": "the gradient-descent step"}.get(key, key)
+        return f"∇{_layer(key[8:])} values{tail}"
+    return {"descent": "the gradient-descent step", "": "values"}.get(key, key) + tail
 
 
 # The handout's closing question ("what is the gradient of W_a? what does it say about initialization?") as two

@@ -31,7 +31,8 @@ at the mistake's value), the closest is named, and others only when they give th
 
 Comparisons are exact where the true value is rational. Where it is transcendental an answer is accepted
 within a relative tolerance (:data:`REL_TOL`, narrowed on a blank until it is tighter than the gap between
-the correct value and every catalogued mistake there). Answers are parsed by pattern
+the correct value and every catalogued mistake there, but never below :data:`MIN_TOL`, so that the answer
+key's 4 significant digits always pass). Answers are parsed by pattern
 (:func:`derivations.engine.reading.parse_number`), never evaluated.
 """
 
@@ -49,6 +50,7 @@ from ..engine.values import Values, backward_keys
 from .mistakes import ONE_PATH, TRANSPOSED, Mistake, catalogue
 
 REL_TOL = Rational(1, 1000)  # for transcendental values: answers rounded to 4 significant digits pass
+MIN_TOL = Rational(1, 2000)  # the narrowest tolerance: 4 significant digits are within 1/2000 of any value
 MAX_NAMED = 3  # problems of an answers file named in its one error line
 MAX_PATHS = 64  # "one path only" is looked for in a gradient of at most this many paths
 MAX_MISTAKE_COST = 600  # problem.cost up to which wrong answers are matched against the catalogued mistakes
@@ -104,8 +106,9 @@ def blanks(d: Derivation) -> dict:
     lr = p.lr if getattr(p, "lr", None) is not None else WORKSHEET_LR
     for param in d.params():
         out[f"grad.{param.key(sy.wide)}"] = d.gradient(param)
-    for param in d.params() if not p.symmetric else ():  # the page's closing step (where the init is not the
-        out[f"descent.{param.key(sy.wide)}"] = sy.param(param) - lr * d.gradient(param)  # symmetry lesson)
+    step = d.rule("descent", lambda w, rate, g: w - rate * g)  # the page's closing step (a mistake may change it)
+    for param in d.params() if not p.symmetric else ():  # (where the init is not the symmetry lesson)
+        out[f"descent.{param.key(sy.wide)}"] = step(sy.param(param), lr, d.gradient(param))
     return out
 
 
@@ -341,7 +344,8 @@ class Checker:
 
     def _tolerance(self, key: str):
         """``None`` (exact) for a rational value; else :data:`REL_TOL`, narrowed below a third of the
-        relative gap to the nearest mistake on this blank."""
+        relative gap to the nearest mistake on this blank, but never below :data:`MIN_TOL`: the answer key's own
+        4 significant digits always pass (a mistake closer than that cannot be told from a rounded answer)."""
         t = numeric(self.true[key])
         if t is None or t.is_Rational:
             return None
@@ -350,7 +354,7 @@ class Checker:
             gap = abs(numeric(v) - t) / abs(t) if t != 0 else None
             if gap is not None and gap > 0 and gap / 3 < tol:
                 tol = Rational(str(Float(gap / 3, 3)))
-        return tol
+        return max(tol, MIN_TOL)
 
     # -- judging ------------------------------------------------------------------------------------
 

@@ -593,7 +593,8 @@ def from_sympy(expr, names: dict) -> object:
         if isinstance(e, log):
             return Call("ln", (go(e.args[0]),))
         if isinstance(e, Function) and len(e.args) == 1 and not isinstance(e, (Add, Mul, Pow)):
-            return Call(_function_name(e), (go(e.args[0]),))
+            name = _function_name(e)  # a derivative prints as LeakyReLU'(H): the name and a prime
+            return Call(name.rstrip("'"), (go(e.args[0]),), prime=name.endswith("'"))
         if isinstance(e, Add) and not isinstance(factor_terms(e), Add):
             return go(factor_terms(e), parent)
         if isinstance(e, Add):
@@ -1108,7 +1109,11 @@ class _Page:
         p, loss_fn, n_out = self.p, self.d.loss_fn, self.p.n_out
         # The loss as the registry writes it: its definition, and its formula with the blanks substituted.
         extra = (",", sym("N"), "=", Num(str(n_out))) if "N" in loss_fn.formula_text else ()
-        definition = row(Raw(loss_fn.formula_text, loss_fn.formula_tex, loss_fn.formula_typst), *extra)
+        raw = Raw(loss_fn.formula_text, loss_fn.formula_tex, loss_fn.formula_typst)
+        if self.S > 1:  # a sample's loss is ℓ; ℒ is the mean over the samples (the last step)
+            raw = Raw(raw.text.replace("ℒ", "ℓ"), raw.tex.replace(r"\mathcal{L}", r"\ell"), raw.typst.replace("cal(L)", "ell"))
+            extra += ((" outputs",) if extra else ())
+        definition = row(raw, *extra)
         Ys = [Symbol(f"Y_{k + 1}") for k in range(n_out)]
         ys = [Symbol(f"y_{k + 1}") for k in range(n_out)]
         Y = self.fwd("Y", s)
@@ -1117,7 +1122,7 @@ class _Page:
         body = from_sympy(loss_fn.written(Ys, ys), slots)
         head = [("b", f"Step {n}: {loss_fn.title}"), "     ", definition]
         if self.S > 1:
-            head += [" (this sample's loss, ", self.loss_sym(s), ")"]
+            head += [" (sample ", Num(str(s + 1)), "'s loss)"]
         self.B(Prose(head))
         loss = self.v.forward["loss"] if self.S == 1 else self.v.forward["losses"][s]
         key = "forward.loss" + at
@@ -1261,11 +1266,11 @@ class _Page:
         ks = [i] if out.elementwise else list(range(p.n_out))
         if out.elementwise:
             Yk, yk = [Symbol("Y_i")], [Symbol("y_i")]
-            along = [row(d(LOSS, self.ent("Y", i)), "=", from_sympy(self.d.loss_fn.local(Yk, yk, 0),
+            along = [row(d(self.loss_sym(), self.ent("Y", i)), "=", from_sympy(self.d.loss_fn.local(Yk, yk, 0),
                                                                      {Yk[0]: self.ent("Y", i), yk[0]: self.ent("y", i)})),
                      row(d(self.ent("Y", i), self.ent("O", i)), "=", from_sympy(out.local(Yk, 0, 0), {Yk[0]: self.ent("Y", i)}))]
         else:
-            along = [row(d(LOSS, sym("Y", k_)), "=", self.loss_local(k_)),
+            along = [row(d(self.loss_sym(), sym("Y", k_)), "=", self.loss_local(k_)),
                      row(d(sym("Y", k_), self.ent("O", i)), "=", sym("Y", k_),
                          Paren(row(Sym("delta", Row((k_, Num(str(i + 1))))), "-", self.ent("Y", i))))]
         along.append(row(d(self.ent("O", i), w), "=", self._dp(q, "O")))
@@ -1342,7 +1347,7 @@ class _Page:
         if self.S > 1:
             self.B(Display(f"grad_{q.key(self.d.symbols.wide)}", self.batch_chain(q, g, gk, "grad first")))
             return
-        lv = act.local(self.fwd(H, 0)[i], self.fwd(L, 0)[i])
+        lv = self.v.value(self.d.local_activation(l, i, 0))  # exact, its decimal known (tanh's 1 − L²)
         actp = Call(act.text, (self.ent(H, i),), prime=True)
         terms, nums = self.hidden_bracket(l, i, 0)
         first = [d(LOSS, w), "&=", Under(Paren(Row(tuple(terms)), "["), grad_sym(self.ent(L, i))), "·",
@@ -1368,7 +1373,7 @@ class _Page:
         l = self.keys.index(key) // 2
         L = self.keys[2 * l + 1]
         act = self.d.act(l)
-        lv = act.local(self.fwd(key, s)[i], self.fwd(L, s)[i])
+        lv = self.v.value(self.d.local_activation(l, i, s))
         terms, nums = self.hidden_bracket(l, i, s)
         return [row(grad_sym(self.ent(key, i, s)), "&=", Under(Paren(Row(tuple(terms)), "["), grad_sym(self.ent(L, i, s))), "·",
                     Call(act.text, (self.ent(key, i, s),), prime=True)),
@@ -1452,7 +1457,7 @@ class _Page:
             g = self.v.gradients[q.matrix][q.i, q.j if q.kind == "weight" else 0]
             rows.append(row(w, "-", eta, d(LOSS, w), "&=", self.given(self.pvalue(q)), "-", self.given(lr), "·",
                             Paren(Slot(self.nb.num(g), key=f"grad.{key}")), "=",
-                            self.ans(self.pvalue(q) - lr * g, f"descent.{key}")))
+                            self.ans(self.v.value(self.d.symbols.param(q) - lr * self.d.gradient(q)), f"descent.{key}")))
         self.B(Display("descent", Aligned(tuple(rows))))
 
 

@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 
 from sympy import Eq, Integer, Piecewise, Rational, exp
 
-from ..engine.derivation import Derivation, Symbols
+from ..engine.derivation import Derivation, LinearStep, Symbols
 from ..engine.ops import ACTIVATIONS, LOSSES, OUTPUTS
 from ..engine.problem import Problem
 
@@ -83,6 +83,12 @@ def catalogue(problem: Problem) -> list:
             f"The {loss.text} loss is a mean over the N = {N} outputs: the sum of the per-output terms is divided by N.",
             "Divide the sum over the outputs by their number N.",
             {"loss.forward": lambda Y, y: loss.forward(Y, y) * N}))
+    if loss.half:
+        out.append(Mistake(
+            "loss-half-dropped", f"the {loss.text} loss's ½ dropped: ∂ℒ/∂Y_i taken as 2(Y_i − y_i)",
+            f"The {loss.text} loss has a ½ in front so that the square's 2 cancels: ∂ℒ/∂Y_i = Y_i − y_i.",
+            "Differentiate ½ (y_i − Y_i)²: the exponent 2 comes down and cancels the ½.",
+            {"loss.local": lambda Y, y, i: 2 * loss.local(Y, y, i)}))
     out.append(Mistake(
         "gradient-sign", "the sign of ∇Y flipped (y − Y in place of Y − y)",
         "The gradient points to where the loss grows: ∂ℒ/∂Y_i has the sign of Y_i − y_i, not y_i − Y_i.",
@@ -135,6 +141,31 @@ def catalogue(problem: Problem) -> list:
             f"At exactly H = 0 this handout (as PyTorch) takes {act.text}'(0) = 0, the left slope.",
             f"{act.text}'(H) = 1 only for H > 0 strictly.",
             {"activation.local": one_at_zero}))
+    smooth = [l for l, a in enumerate(problem.activations) if not ACTIVATIONS[a].can_die and a != "identity"]
+    if smooth:  # a smooth activation's derivative left out of the chain (as if it were the identity)
+        act = ACTIVATIONS[problem.activations[smooth[0]]]
+
+        def dropped(layer, h, l):
+            a = ACTIVATIONS[problem.activations[layer]]
+            return Integer(1) if layer in smooth else a.local(h, l)
+
+        out.append(Mistake(
+            "activation-derivative-dropped", f"{act.text}'(H) taken as 1 (the activation's derivative left out)",
+            f"Going back through L = {act.text}(H) multiplies by its derivative {act.text}'(H), which is not 1 "
+            f"({act.definition}).",
+            f"Multiply by ∂L_i/∂H_i = {act.text}'(H_i) at each unit, from its own H_i (or L_i).",
+            {"activation.local": dropped}))
+    if not problem.symmetric:  # the page's closing gradient-descent step (the symmetry lesson has none)
+        out.append(Mistake(
+            "descent-sign", "the descent step's sign flipped (w + η ∂ℒ/∂w)",
+            "Gradient descent moves against the gradient, where the loss falls: w − η ∂ℒ/∂w.",
+            "Subtract η times the gradient; adding it climbs the loss.",
+            {"descent": lambda w, rate, g: w + rate * g}))
+        out.append(Mistake(
+            "descent-no-rate", "the learning rate left out of the step (w − ∂ℒ/∂w)",
+            "One step moves by the learning rate times the gradient: w − η ∂ℒ/∂w.",
+            "Multiply the gradient by η before subtracting it.",
+            {"descent": lambda w, rate, g: w - g}))
     symbols = Symbols(problem)
 
     def wrong_end(param, s, default):
@@ -151,7 +182,7 @@ def catalogue(problem: Problem) -> list:
     square = [l for l, W in enumerate(problem.weights) if l > 0 and W.rows == W.cols]
     if square:  # ∇L_j = Σ_i w_ij ∇O_i (column j); row j is w_ji (only a square matrix has both)
         def transposed_edges(op, s, i, default):
-            if op.kind != "linear" or op.layer not in square:
+            if not isinstance(op, LinearStep) or op.layer not in square:
                 return default
             W = symbols.W[op.layer]
             return [(j, W[j, i]) for j in range(W.cols)]

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from sympy import Add, Expr, Float, Function, Integer, Mul, Pow, Rational, Symbol, latex
 from sympy.core.parameters import evaluate
 
-from ..engine.derivation import Param
+from ..engine.derivation import ActivationStep, Aspect, LinearStep, LossStep, OutputStep, Param
 from ..engine.ops import LOSSES
 from ..engine.problem import bias_name, weight_name
 from ..engine.values import Values
@@ -229,15 +229,15 @@ def worked_solution(values: Values, digits: int = DIGITS, params: list | None = 
     if params is not None:
         sections = []
         for name in params:
-            w = d.weight(name)
+            w = d.param(name)
             sections += [_used_values_section(n, values, w), gradient_section(n, values, w, detail=True)]
-        return Solution(f"Backpropagation: {', '.join('∂ℒ/∂' + d.weight(x).name(d.symbols.wide) for x in params)} "
+        return Solution(f"Backpropagation: {', '.join('∂ℒ/∂' + d.param(x).name(d.symbols.wide) for x in params)} "
                         f"({p.describe()})", sections)
     sections = [_setup(n, values)]
-    sections += [_step_section(n, values, op, step) for step, op in enumerate(d.ops, 1)]
+    sections += [_step_section(op, n, values, step) for step, op in enumerate(d.ops, 1)]
     sections.append(_backward_section(n, values))
     for name, role in default_params(d):
-        sections.append(gradient_section(n, values, d.weight(name), role))
+        sections.append(gradient_section(n, values, d.param(name), role))
     sections.append(_table_section(n, values))
     return Solution(f"Backpropagation worked solution: {p.describe()}", sections)
 
@@ -260,15 +260,12 @@ def section(values: Values, key: str, digits: int = DIGITS) -> Section:
     ops = values.derivation.ops
     if key.startswith("step") and key[4:].isdigit() and 1 <= int(key[4:]) <= len(ops):
         step = int(key[4:])
-        return _step_section(n, values, ops[step - 1], step)
+        return _step_section(ops[step - 1], n, values, step)
     raise KeyError(key)
 
 
-def _step_section(n: Notation, values: Values, op, step: int) -> Section:
-    """The forward step of one operation: its section builder by the operation's kind."""
-    build = {"linear": _linear_section, "activation": _activation_section, "output": _output_section,
-             "loss": _loss_section}[op.kind]
-    return build(n, values, op, step)
+#: The forward step of one operation as a section of the worked solution: a rule per kind of operation.
+_step_section = Aspect("the worked solution's step")
 
 
 def section_keys(values: Values) -> list:
@@ -345,7 +342,8 @@ def _node_tex(d, key: str) -> tuple:
     return (base + (f"^({layer})" if layer else ""), base + (f"^{{({layer})}}" if layer else ""))
 
 
-def _linear_section(n: Notation, values: Values, op, step: int) -> Section:
+@_step_section.register(LinearStep)
+def _linear_section(op: LinearStep, n: Notation, values: Values, step: int) -> Section:
     d, p, sy = values.derivation, values.problem, values.derivation.symbols
     out, out_tex = _node_tex(d, op.out)
     inp, inp_tex = ("x", "x") if op.inp == "x" else _node_tex(d, op.inp)
@@ -372,7 +370,8 @@ def _linear_section(n: Notation, values: Values, op, step: int) -> Section:
     return sec
 
 
-def _activation_section(n: Notation, values: Values, op, step: int) -> Section:
+@_step_section.register(ActivationStep)
+def _activation_section(op: ActivationStep, n: Notation, values: Values, step: int) -> Section:
     d, sy = values.derivation, values.derivation.symbols
     act = d.act(op.layer)
     out, out_tex = _node_tex(d, op.out)
@@ -388,7 +387,8 @@ def _activation_section(n: Notation, values: Values, op, step: int) -> Section:
     return sec
 
 
-def _output_section(n: Notation, values: Values, op, step: int) -> Section:
+@_step_section.register(OutputStep)
+def _output_section(op: OutputStep, n: Notation, values: Values, step: int) -> Section:
     sy, out = values.derivation.symbols, values.derivation.output
     if out.name == "identity":
         head = t(f"Step {step}: Y = O (identity output)", r"Y = O\ (\text{identity output})")
@@ -405,7 +405,8 @@ def _output_section(n: Notation, values: Values, op, step: int) -> Section:
     return sec
 
 
-def _loss_section(n: Notation, values: Values, op, step: int) -> Section:
+@_step_section.register(LossStep)
+def _loss_section(op: LossStep, n: Notation, values: Values, step: int) -> Section:
     p, sy = values.problem, values.derivation.symbols
     loss = LOSSES[p.loss]
     N = p.n_out
@@ -598,7 +599,7 @@ def descent_section(values: Values, lr, params=None, digits: int = DIGITS) -> Se
     sec = Section("descent", t(f"One gradient-descent step, η = {n.num(Rational(lr)).shown}",
                                rf"\text{{One gradient-descent step, }}\eta = {n.num(Rational(lr)).tex}"))
     for key, value in new.items():
-        w = d.weight(key)
+        w = d.param(key)
         name, wtex = w.name(sy.wide), sy.tex[sy.param(w)]
         lhs = Words(f"{name} − η·∂ℒ/∂{name}", rf"{wtex} - \eta\,\frac{{\partial \mathcal{{L}}}}{{\partial {wtex}}}")
         with evaluate(False):
