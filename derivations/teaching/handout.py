@@ -664,8 +664,9 @@ class _Numbers:
         return self._rounded(self.n.approx(v))
 
     def factor(self, v) -> object:
-        out = self.num(v)
-        return Paren(out) if v < 0 else out
+        out = self.num(v)  # the sign from the decimal: a relational on a large exact expression takes minutes
+        negative = v < 0 if isinstance(v, Rational) else self.n.values.decimal(v) < 0
+        return Paren(out) if negative else out
 
     def _signed(self, text: str):
         text = text.replace("−", "-").strip()
@@ -771,30 +772,39 @@ def _fraction(v):
 
 def _insight(values, nb) -> list:
     """The key insight's answer, derived from the values: is ∂ℒ/∂W_a zero, and are the hidden units alike?"""
-    p, b = values.problem, values.backward
+    from ..engine.problem import LETTERS
+
+    p, d = values.problem, values.derivation
     ga = values.gradients["W_a"]
-    Wa = sym("W", "a")
+    Wa, last = sym("W", "a"), LETTERS[len(p.weights) - 1]
+    Wlast = p.weights[-1]
     zero = all(v == 0 for v in ga)
-    alike_in = all(p.W_a.row(i) == p.W_a.row(0) for i in range(p.n_hidden))
-    alike_out = all(p.W_b.col(j) == p.W_b.col(0) for j in range(p.n_hidden))
     parts = [("b", "Answer: ")]
     if zero:
         parts += [row(partial(LOSS, Wa), "=", Numeral("0")), f" exactly (all {len(ga)} entries). "]
-        sum_o = sum(b["dL_dO"])
-        if sum_o == 0 and all(p.W_b.row(i) == p.W_b.row(0) for i in range(p.n_out)):
+        per_sample = [values.backward["dL_dO"]] if p.n_samples == 1 else values.backward["dL_dO"]
+        if all(sum(g) == 0 for g in per_sample) and all(Wlast.row(i) == Wlast.row(0) for i in range(p.n_out)):
+            L = d.symbols.keys[-3]  # the last hidden layer's output
+            Lj = Sym(L[0], sym("j"), Paren(Numeral(L[1:])) if L[1:] else None)
             parts += ["The softmax gradients cancel, ",
                       row(*sum(([grad_sym(sym("O", k + 1)), "+"] for k in range(p.n_out)), [])[:-1], "=", Numeral("0")),
-                      ", and every row of ", sym("W", "b"), " is the same, so every ",
-                      row(grad_sym(sym("L", sym("j"))), "=", Sym("sum", sym("i")), grad_sym(sym("O", sym("i"))),
-                          Sym("w", Row((sym("i"), sym("j"))), Sym("b")), "=", Numeral("0")), ". "]
+                      *([" (in every sample)"] if p.n_samples > 1 else []), ", and every row of ", sym("W", last),
+                      " is the same, so every ",
+                      row(grad_sym(Lj), "=", Sym("sum", sym("i")), grad_sym(sym("O", sym("i"))),
+                          Sym("w", Row((sym("i"), sym("j"))), Sym(last)), "=", Numeral("0")), ". "]
     else:
         nonzero = sum(1 for v in ga if v != 0)
         parts += [partial(LOSS, Wa), f" is not zero ({nonzero} of {len(ga)} entries). "]
-    if alike_in and alike_out:
+    if p.symmetric and p.depth == 1:
         parts += [f"All {p.n_hidden} hidden units start identical (equal rows of ", Wa, ", equal columns of ", sym("W", "b"),
                   "): they compute the same value and receive the same gradient, so every update keeps them identical "
                   "— the network learns like one with a single hidden unit. Constant initialization never breaks "
                   "the symmetry: initialize the weights randomly."]
+    elif p.symmetric:
+        parts += ["In every hidden layer the units start identical (equal incoming rows, equal outgoing columns): they "
+                  "compute the same values and receive the same gradients, so every update keeps them identical — "
+                  "each layer learns like a single unit. Constant initialization never breaks the symmetry: "
+                  "initialize the weights randomly."]
     else:
         parts += ["The hidden units start different, so this initialization breaks the symmetry."]
     return parts
