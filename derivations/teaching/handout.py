@@ -818,6 +818,7 @@ PAGE_WIDTH = 6  # units in a layer: a 6×6 matrix with its products still fits a
 PAGE_HIDDEN = 3  # hidden layers
 PAGE_SAMPLES = 3  # samples, each with its own forward and backward blanks
 PATH_COLOURS = ("red", "blue", "green", "orange", "purple", "grey")
+PRODUCTS_UP_TO = 4  # a linear step writes out each row's products up to this many inputs (the handout's 3 and 4)
 _ELSEWHERE = "; the worked solution (python -m derivations.print) covers every network"
 
 
@@ -1072,7 +1073,8 @@ class _Page:
         body = [Zv, "=", Under(mat, Wsym), "·", Under(Vec(tuple(self.given(v) for v in ins)), INv)]
         if p.bias:
             body += ["+", Under(Vec(tuple(self.given(v) for v in p.biases[l])), self.matrix_sym(l, "b"))]
-        self.B(Display(self.step_key(n, s), row(*body, "=", Vec(tuple(items)), "=", self.answers(out, s))))
+        products = ["=", Vec(tuple(items))] if W.cols <= PRODUCTS_UP_TO else []  # wider rows would not fit a line
+        self.B(Display(self.step_key(n, s), row(*body, *products, "=", self.answers(out, s))))
 
     def activation_step(self, l: int, s: int, n: int):
         act = self.d.act(l)
