@@ -404,6 +404,28 @@ def test_self_check_page_shows_the_variants_identifier_and_the_students_name(tmp
     assert 'href="worksheet.md"' in page
 
 
+def test_self_check_pages_typeset_their_math_offline_from_one_mathjax_copy(tmp_path, page):
+    """A variant's self-check page is opened from a folder, not a site: MathJax (its one-file SVG component)
+    is written once beside the students' folders, listed in the manifest, and typesets each page from file://."""
+    out = _run(tmp_path, "2", "sc", "--jobs", "1")
+    mathjax = out / "_mathjax" / "tex-svg-full.js"
+    assert mathjax.is_file() and "_mathjax/tex-svg-full.js" in (out / "manifest.sha256").read_text(encoding="utf-8")
+    assert sorted(p.name for p in out.iterdir() if p.is_dir()) == ["001", "002", "_mathjax"]
+    html = (out / "001" / "selfcheck.html").read_text(encoding="utf-8")
+    assert 'src="../_mathjax/tex-svg-full.js"' in html
+    page.goto((out / "001" / "selfcheck.html").resolve().as_uri())
+    page.wait_for_function("() => window.MathJax && MathJax.startup && MathJax.startup.promise", timeout=15000)
+    page.evaluate("() => MathJax.startup.promise")
+    assert page.locator(".display .math mjx-container").count() >= 5  # typeset, not TeX source
+    assert page.blocked == [] and page.failed == []
+
+
+def test_an_id_naming_the_tools_mathjax_folder_is_refused(tmp_path, capsys):
+    roster = _roster(tmp_path, "r.csv", [("_mathjax", "M")])
+    assert main([str(roster), "--out", str(tmp_path / "o"), "--seed", "s"]) == 2
+    assert "_mathjax" in capsys.readouterr().err and not (tmp_path / "o").exists()
+
+
 # -- command-line errors: one line, exit 2, nothing written ------------------------------------------------------------
 
 

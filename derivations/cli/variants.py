@@ -109,7 +109,8 @@ MAX_SEED = 128
 FORMATS = ("pdf", "md", "html")
 KEY_DIGITS = 4  # significant digits of a value that has no exact form (as on the key), at least
 KEY_TOLERANCE = Fraction(1, 1000)  # the checker's relative tolerance where it has none of its own
-RESERVED = ("keys.csv", "moodle.xml", MANIFEST)  # the tool's own files in --out: never an id
+MATHJAX = "_mathjax/tex-svg-full.js"  # MathJax for every student's self-check page, once (outputs.selfcheck)
+RESERVED = ("keys.csv", "moodle.xml", MANIFEST, "_mathjax")  # the tool's own files in --out: never an id
 _ID = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.@+-]{0,63}", re.ASCII)
 
 
@@ -1066,9 +1067,20 @@ def _write_one(job: tuple) -> tuple:
     for name, data in render_pages(values, text, _WORKER["fmt"], _WORKER["paper"]).items():
         write_atomic(folder / name, data)
     checker = Checker(problem)
+    mathjax = f"../{MATHJAX}" if standalone_mathjax_available() else None  # typeset offline, one copy for all
     write_atomic(folder / "selfcheck.html", page_html(values, data=text.encode("utf-8"), student=(student, who),
-                                                      back=render_pages_names(_WORKER["fmt"])[0], checker=checker))
+                                                      back=render_pages_names(_WORKER["fmt"])[0], checker=checker,
+                                                      mathjax=mathjax))
     return student, variant_id(text), [(col, shown(values, v, checker.tolerance.get(col))) for col, v in graded_values]
+
+
+def standalone_mathjax_available() -> bool:
+    """MathJax's one-file component is installed (the docs extra): the self-check pages load one copy of it
+    from ``DIR/_mathjax/``; without it their math stays TeX source."""
+    from ..outputs.selfcheck import mathjax_dir, STANDALONE_MATHJAX
+
+    folder = mathjax_dir()
+    return folder is not None and (folder / STANDALONE_MATHJAX).is_file()
 
 
 def file_names(fmt: str) -> list:
@@ -1093,11 +1105,6 @@ def _write_task(job: tuple) -> tuple:
 # -- the command line ----------------------------------------------------------------------------------------
 
 
-class _Parser(argparse.ArgumentParser):
-    def error(self, message):  # one line, not argparse's usage block
-        self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
-
-
 def _jobs(text: str) -> int:
     try:
         n = int(text)
@@ -1109,7 +1116,7 @@ def _jobs(text: str) -> int:
 
 
 def parser() -> argparse.ArgumentParser:
-    p = _Parser(prog=PROG, allow_abbrev=False,
+    p = cli_io.Parser(prog=PROG, allow_abbrev=False,
                 description="Per-student variants of the handout: a problem file, worksheet, answer key and self-check "
                             "page per student, and keys.csv with every graded value.")
     p.add_argument("roster", metavar="ROSTER", help="a CSV file with a header and an id column, or a number N")
@@ -1132,8 +1139,7 @@ def parser() -> argparse.ArgumentParser:
 
 
 def _fail(message: str) -> int:
-    print(f"{PROG}: error: {message}", file=sys.stderr)
-    return 2
+    return cli_io.fail(PROG, message)
 
 
 class _Progress:
@@ -1226,6 +1232,7 @@ def main(argv: list[str] | None = None) -> int:
         folder = Folder(out, force=args.force)
         folder.lock()
         names = ["keys.csv"] + (["moodle.xml"] if args.moodle else []) + \
+            ([MATHJAX] if standalone_mathjax_available() else []) + \
             [f"{s}/{name}" for s in roster.ids for name in file_names(args.format)]
         folder.check(names)  # before anything is written: nothing of the teacher's is in the way
         staging = folder.stage()
@@ -1273,6 +1280,11 @@ def main(argv: list[str] | None = None) -> int:
                 pool.shutdown(cancel_futures=True)  # every worker stopped before the staging folder goes
         progress.end()
         write_atomic(staging / "keys.csv", keys_csv(roster, rows))
+        if MATHJAX in names:
+            from ..outputs.selfcheck import standalone_mathjax
+
+            (staging / MATHJAX).parent.mkdir(exist_ok=True)
+            write_atomic(staging / MATHJAX, standalone_mathjax())
         if args.moodle:
             from .moodle import write_quiz
 
