@@ -1362,8 +1362,13 @@ class _Page:
         lv = self.v.value(self.d.local_activation(l, i, 0))  # exact, its decimal known (tanh's 1 − L²)
         actp = Call(act.text, (self.ent(H, i),), prime=True)
         terms, nums = self.hidden_bracket(l, i, 0)
+        if act.rational:  # the paper gives ReLU'(H_1) = 1 (read off H_1's sign)
+            told = row("=", Slot(nb.num(lv), given=True))
+        else:  # a sigmoid's derivative is a number the student computes (the blank below): give its formula
+            hs, ls = Symbol("H_1"), Symbol("L_1")
+            told = row("=", from_sympy(act.local(hs, ls), {hs: self.ent(H, i), ls: self.ent(L, i)}))
         first = [partial(LOSS, w), "&=", Under(Paren(Row(tuple(terms)), "["), grad_sym(self.ent(L, i))), "·",
-                 Under(actp, row("=", Slot(nb.num(lv), given=True)))]
+                 Under(actp, told)]
         second = ["&=", Paren(Slot(Row(tuple(nums)), key=f"backward.dL_d{L}[{i + 1}]"), "["), "·",
                   Slot(nb.factor(lv), key=f"local.d{L}_d{H}[{i + 1}]")]
         if q.kind == "weight":
