@@ -255,3 +255,15 @@ def test_every_operation_lays_out_and_the_checker_knows_every_blank(seed, layers
         shown = _num_text(slot)
         if isinstance(slot.content, h.Numeral) and len(shown.lstrip("−")) >= 5 and shown not in given:
             assert shown in key_text and not re.search(rf"(?<![\d.]){re.escape(shown)}(?!\d)", sheet_text), slot.key
+
+
+def test_print_key_is_the_page_with_its_blanks_filled(capsys):
+    """``--key`` prints the answer key from the same page model as ``--worksheet`` (text, Markdown, LaTeX)."""
+    from derivations.cli.print import main
+
+    assert main(["--key"]) == 0
+    assert capsys.readouterr().out == (GOLDEN / "handout-key.txt").read_text(encoding="utf-8")
+    assert main(["--key", "--format", "latex", "--config", str(PAGES["mazur-sheet"][0])]) == 0
+    latex = capsys.readouterr().out
+    assert r"\documentclass" in latex and "0.08217" in latex and r"\underline" not in latex
+    assert main(["--key", "--worksheet"]) == 2 and "not allowed with" in capsys.readouterr().err
