@@ -266,4 +266,6 @@ def test_print_key_is_the_page_with_its_blanks_filled(capsys):
     assert main(["--key", "--format", "latex", "--config", str(PAGES["mazur-sheet"][0])]) == 0
     latex = capsys.readouterr().out
     assert r"\documentclass" in latex and "0.08217" in latex and r"\underline" not in latex
-    assert main(["--key", "--worksheet"]) == 2 and "not allowed with" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as stop:  # argparse's exit, in one line
+        main(["--key", "--worksheet"])
+    assert stop.value.code == 2 and "not allowed with" in capsys.readouterr().err
