@@ -1,9 +1,12 @@
 """Students per minute of the variants tool, printed (not asserted): python benchmarks/variants.py [N] [--config BASE.toml]
+[--bases-only]
 
 Runs ``python -m derivations.variants N --out TMP --format pdf`` as an instructor would (a fresh process, every
 core, N = 300 by default: problem file, worksheet and key PDFs, self-check page when installed, keys.csv),
 timed from the command's start to its exit, and reports students per minute. The drawing phase (rules
-checked, every variant verified) and the writing phase are also timed in-process with one core.
+checked, every variant verified) and the writing phase are also timed in-process with one core. Then, for
+bases beyond the handout's shape (Mazur's, two hidden layers with biases, two samples), seconds per student
+on one core: drawing (rules), verifying, the keys.csv row and the two PDFs.
 """
 
 from __future__ import annotations
@@ -24,7 +27,49 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("n", nargs="?", type=int, default=300)
     ap.add_argument("--config", help="base problem (default: the handout's)")
+    ap.add_argument("--bases-only", action="store_true", help="only the per-student times of the other bases")
     args = ap.parse_args()
+    if not args.bases_only:
+        handout(args)
+    other_bases(min(args.n, 5))
+
+
+BASES = {"Mazur's": ROOT / "derivations" / "problems" / "mazur.toml",
+         "two hidden layers, biases": ROOT / "docs" / "problems" / "two-layers.toml",
+         "two samples": ROOT / "docs" / "problems" / "minibatch.toml",
+         "two samples, biases": ROOT / "tests" / "problems" / "two-samples.toml"}
+
+
+def other_bases(k: int) -> None:
+    from derivations import evaluate
+    from derivations.cli.variants import draw, graded, read_base, render_pages, variant_toml, verify
+    from derivations.engine.errors import ProblemError
+
+    for name, path in BASES.items():
+        base = read_base(path)
+        t = time.perf_counter()
+        drawn = [draw(base, "bench", f"s{i}") for i in range(k)]
+        t_draw = (time.perf_counter() - t) / k
+        t_verify = t_pages = 0.0
+        pages = "and two PDFs "
+        for p in drawn:
+            t = time.perf_counter()
+            v = evaluate(p)
+            verify(v)
+            text = variant_toml(base, p)
+            graded(v, text.encode())
+            t_verify += time.perf_counter() - t
+            t = time.perf_counter()
+            try:
+                render_pages(v, text, "pdf")
+            except ProblemError as err:  # the page cannot show this base (yet)
+                pages = f"(no PDFs: {err}) "
+            t_pages += time.perf_counter() - t
+        print(f"{name} ({path.name}), one core, {k} students: {t_draw + (t_verify + t_pages) / k:.2f} s per student: "
+              f"draw (rules) {t_draw:.2f} s, derive, verify and keys {t_verify / k:.2f} s, {pages}{t_pages / k:.2f} s")
+
+
+def handout(args) -> None:
     extra = ["--config", args.config] if args.config else []
     with tempfile.TemporaryDirectory(prefix="variants-bench-") as tmp:
         start = time.perf_counter()

@@ -52,7 +52,7 @@ def asked_spellings(values, page) -> set:
     true = Checker(values.problem).true
     out = set()
     for slot in page.slots(given=False):
-        if slot.key.startswith("problem.") or not isinstance(slot.content, h.Num):
+        if slot.key.startswith("problem.") or not isinstance(slot.content, h.Numeral):
             continue
         text = _num_text(slot)
         if text in given:
@@ -138,7 +138,7 @@ def test_worksheet_page_and_pdfs_leak_no_asked_value(sites, pages, forbidden, na
     solution, worksheet = sites
     values, page = pages[name]
     bad = forbidden[name]
-    asked = {_num_text(s) for s in page.slots(given=False) if s.key.startswith("grad.") and isinstance(s.content, h.Num)}
+    asked = {_num_text(s) for s in page.slots(given=False) if s.key.startswith("grad.") and isinstance(s.content, h.Numeral)}
     assert asked and asked <= bad | {"0"}
     folder = f"_pdf/{page.problem_id}"
     sheet = [worksheet / f"{name}.html", *sorted((worksheet / folder).glob("*"))]
@@ -221,3 +221,51 @@ def test_a_network_beyond_the_page_is_one_line_and_the_page_caps_are_documented(
 
 def test_rational_values_are_searched_in_every_spelling():
     assert {"0.0375", "3/80"} <= spellings(Rational(3, 80))
+
+
+SWEEP = [  # (seed, layers, activations, loss, bias, samples, output): every operation the page writes
+    (1, (2, 3, 2), "tanh", "mse", True, 2, "softmax"),
+    (2, (2, 3, 2, 2), ("tanh", "leaky_relu"), "bce", True, 2, "sigmoid"),
+    (3, (3, 2, 1), "softplus", "quadratic", False, 1, "identity"),
+    (4, (2, 2, 2, 2, 2), ("relu", "sigmoid", "tanh"), "cross_entropy", False, 1, "softmax"),
+    (5, (2, 4, 3), "sigmoid", "bce", True, 3, "sigmoid"),
+    (6, (3, 2, 2), "identity", "mse", True, 1, "softmax"),
+]
+
+
+@pytest.mark.parametrize("seed, layers, act, loss, bias, samples, output", SWEEP)
+def test_every_operation_lays_out_and_the_checker_knows_every_blank(seed, layers, act, loss, bias, samples, output):
+    """Random problems of every activation, output layer, loss, depth, bias and batch: the page lays out in
+    every output, each blank is a key the checker takes, the key's value at that key is the checker's, and the
+    worksheet's text holds none of the answers the key shows."""
+    from conftest import random_problem
+
+    values = evaluate(random_problem(seed, layers, act, loss, bias, samples, output))
+    page = h.layout(values)
+    true = Checker(values.problem).true
+    key_text, sheet_text = h.render_text(page, False), h.render_text(page, True)
+    for writer in (h.render_markdown, h.render_latex):
+        assert writer(page, True) and writer(page, False)
+    assert pdf.typst_source(page, True) and pdf.typst_source(page, False)
+    given = {_num_text(s) for s in page.slots(given=True)}
+    for slot in page.slots(given=False):
+        v = true[slot.key]  # a key the checker knows (KeyError otherwise)
+        if isinstance(slot.content, h.Numeral) and v.is_Rational and not slot.content.approx:
+            assert Rational(slot.content.text) == v, slot.key
+        shown = _num_text(slot)
+        if isinstance(slot.content, h.Numeral) and len(shown.lstrip("−")) >= 5 and shown not in given:
+            assert shown in key_text and not re.search(rf"(?<![\d.]){re.escape(shown)}(?!\d)", sheet_text), slot.key
+
+
+def test_print_key_is_the_page_with_its_blanks_filled(capsys):
+    """``--key`` prints the answer key from the same page model as ``--worksheet`` (text, Markdown, LaTeX)."""
+    from derivations.cli.print import main
+
+    assert main(["--key"]) == 0
+    assert capsys.readouterr().out == (GOLDEN / "handout-key.txt").read_text(encoding="utf-8")
+    assert main(["--key", "--format", "latex", "--config", str(PAGES["mazur-sheet"][0])]) == 0
+    latex = capsys.readouterr().out
+    assert r"\documentclass" in latex and "0.08217" in latex and r"\underline" not in latex
+    with pytest.raises(SystemExit) as stop:  # argparse's exit, in one line
+        main(["--key", "--worksheet"])
+    assert stop.value.code == 2 and "not allowed with" in capsys.readouterr().err

@@ -4,6 +4,7 @@ The rules are checked here from scratch (Python fractions, the tests' own NumPy 
 the tool's own rule function, on a few hundred seeded variants of several bases."""
 
 import csv
+import dataclasses
 import hashlib
 import itertools
 import math
@@ -16,6 +17,8 @@ import pytest
 from sympy import Rational
 
 from derivations import Derivation, evaluate, load_problem
+from derivations.engine.derivation import parse_param
+from derivations.teaching.check import Checker
 from derivations.outputs import manifest
 from derivations.cli import variants  # noqa: F401 (manifest: patched)
 from derivations.cli.variants import main, read_base
@@ -275,7 +278,7 @@ def test_verification_failure_writes_nothing_and_says_so(tmp_path, capsys, monke
 
     def wrong(p):
         out = real(p)
-        out["W_a"] = out["W_a"] + 1e-3
+        out["forward"]["Y"] = [Y + 1e-3 for Y in out["forward"]["Y"]]
         return out
 
     monkeypatch.setattr(variants, "numpy_backprop", wrong)
@@ -401,6 +404,28 @@ def test_self_check_page_shows_the_variants_identifier_and_the_students_name(tmp
     assert 'href="worksheet.md"' in page
 
 
+def test_self_check_pages_typeset_their_math_offline_from_one_mathjax_copy(tmp_path, page):
+    """A variant's self-check page is opened from a folder, not a site: MathJax (its one-file SVG component)
+    is written once beside the students' folders, listed in the manifest, and typesets each page from file://."""
+    out = _run(tmp_path, "2", "sc", "--jobs", "1")
+    mathjax = out / "_mathjax" / "tex-svg-full.js"
+    assert mathjax.is_file() and "_mathjax/tex-svg-full.js" in (out / "manifest.sha256").read_text(encoding="utf-8")
+    assert sorted(p.name for p in out.iterdir() if p.is_dir()) == ["001", "002", "_mathjax"]
+    html = (out / "001" / "selfcheck.html").read_text(encoding="utf-8")
+    assert 'src="../_mathjax/tex-svg-full.js"' in html
+    page.goto((out / "001" / "selfcheck.html").resolve().as_uri())
+    page.wait_for_function("() => window.MathJax && MathJax.startup && MathJax.startup.promise", timeout=15000)
+    page.evaluate("() => MathJax.startup.promise")
+    assert page.locator(".display .math mjx-container").count() >= 5  # typeset, not TeX source
+    assert page.blocked == [] and page.failed == []
+
+
+def test_an_id_naming_the_tools_mathjax_folder_is_refused(tmp_path, capsys):
+    roster = _roster(tmp_path, "r.csv", [("_mathjax", "M")])
+    assert main([str(roster), "--out", str(tmp_path / "o"), "--seed", "s"]) == 2
+    assert "_mathjax" in capsys.readouterr().err and not (tmp_path / "o").exists()
+
+
 # -- command-line errors: one line, exit 2, nothing written ------------------------------------------------------------
 
 
@@ -471,10 +496,11 @@ def test_the_seed_can_come_from_a_file(tmp_path):
 
 
 def test_a_base_the_page_cannot_show_is_one_line(tmp_path, capsys):
-    deep = _base_file(tmp_path, "deep.toml", '[network]\nlayers = [2, 2, 2, 2]\n[data]\nx = [1, 2]\ny = [1, 0]\n')
-    assert main(["2", "--out", str(tmp_path / "out"), "--seed", "s", "--config", str(deep)]) == 2
+    wide = _base_file(tmp_path, "wide.toml", '[network]\nlayers = [2, 7, 2]\n[data]\nx = [0.5, 0.2]\ny = [1, 0]\n'
+                                             "[init]\nW_a = 0.1\n")
+    assert main(["2", "--out", str(tmp_path / "out"), "--seed", "s", "--config", str(wide)]) == 2
     err = capsys.readouterr().err
-    assert err.count("\n") == 1 and "one hidden layer" in err
+    assert err.count("\n") == 1 and "at most 6 units" in err and not (tmp_path / "out").exists()
     bad = _base_file(tmp_path, "digits.toml", load_problem_text() + "\n[variants]\ndigits = 9\n")
     assert main(["2", "--out", str(tmp_path / "out"), "--seed", "s", "--config", str(bad)]) == 2
     assert "variants.digits" in capsys.readouterr().err
@@ -759,3 +785,262 @@ def test_the_tool_derives_each_student_once_and_hands_the_values_on(tmp_path, mo
     students = sorted(p.source for p in counts if p.source.startswith("variant "))
     assert students == ["variant 001", "variant 002"], counts
     assert set(counts.values()) == {1}, counts
+
+
+# -- any base: every layer, biases, several samples, every output layer ------------------------------------------
+
+PROBLEMS = ROOT / "tests" / "problems"
+MAZUR = ROOT / "derivations" / "problems" / "mazur.toml"
+ANY_BASES = {
+    "two-layers": ((ROOT / "docs" / "problems" / "two-layers.toml").read_text(), 8),
+    "mazur": (MAZUR.read_text(), 8),
+    "two-layers-dead-unit": ((ROOT / "docs" / "problems" / "two-layers.toml").read_text()
+                             + '[worksheet]\nask = ["w_c11", "w_b12", "w_a21"]\n[variants]\ndead = [2]\n', 4),
+    "two-samples": ((PROBLEMS / "two-samples.toml").read_text(), 8),
+    "two-samples-symmetric": ('[network]\nlayers = [3, 4, 2]\nloss = "mse"\nbias = true\n[data]\n'
+                              "x = [[0.9, 0.5, 0.1], [0.2, 0.7, 0.4]]\ny = [[1, 0], [0, 1]]\n[init]\n"
+                              "W_a = 0.1\nW_b = 0.1\nb_a = 0.1\nb_b = 0.1\n", 6),
+    "two-hidden-symmetric": ('[network]\nlayers = [2, 3, 3, 2]\nactivation = ["relu", "leaky_relu"]\nloss = "mse"\n'
+                             "bias = true\n[data]\nx = [0.5, 0.2]\ny = [0, 1]\n[init]\nW_a = 0.2\nW_b = 0.3\nW_c = 0.1\n"
+                             "b_a = 0.1\nb_b = 0\nb_c = 0.2\n", 6),
+    "bce-one-output": ('[network]\nlayers = [2, 3, 1]\nactivation = "tanh"\noutput = "sigmoid"\nloss = "bce"\n'
+                       "[data]\nx = [[0.5, 0.2], [0.1, -0.4]]\ny = [[1], [0]]\n[init]\n"
+                       "W_a = [[0.1, 0.2], [0.3, 0.1], [-0.2, 0.5]]\nW_b = [[0.1, 0.2, 0.3]]\n", 6),
+    "identity-output": ('[network]\nlayers = [2, 2, 2]\nactivation = "leaky_relu"\noutput = "identity"\n'
+                        'loss = "quadratic"\n[data]\nx = [0.5, 0.2]\ny = [0.3, -0.7]\n[init]\n'
+                        "W_a = [[0.1, 0.2], [0.3, 0.1]]\nW_b = [[0.1, 0.2], [0.4, 0.3]]\n"
+                        "[variants]\ndigits = 1\n", 6),  # at 2 digits a squared loss of 3 layers' products has denominators of 10^12
+}
+NP_OUT = {  # the tests' own output layers: Y of O, and the Jacobian dY_k/dO_j of Y
+    "softmax": (lambda O: np.exp(O - O.max()) / np.exp(O - O.max()).sum(), lambda Y: np.diag(Y) - np.outer(Y, Y)),
+    "sigmoid": (lambda O: 1 / (1 + np.exp(-O)), lambda Y: np.diag(Y * (1 - Y))),
+    "identity": (lambda O: O, lambda Y: np.eye(len(Y))),
+}
+NP_LOSS = {  # the tests' own losses: ℒ of Y, y and its gradient
+    "mse": (lambda Y, y: np.mean((y - Y) ** 2), lambda Y, y: 2 / len(Y) * (Y - y)),
+    "quadratic": (lambda Y, y: 0.5 * np.sum((y - Y) ** 2), lambda Y, y: Y - y),
+    "cross_entropy": (lambda Y, y: -np.sum(y * np.log(Y)), lambda Y, y: -y / Y),
+    "bce": (lambda Y, y: np.mean(-(y * np.log(Y) + (1 - y) * np.log(1 - Y))), lambda Y, y: (Y - y) / (Y * (1 - Y)) / len(Y)),
+}
+
+
+def _reference_keys(p) -> dict:
+    """``{keys.csv key: float}``: the tests' own forward and backward pass (NumPy, written here and in
+    test_numeric, not the tool's), every value keyed as the checker names it (``forward.H1[2]@2``)."""
+    from test_numeric import NP_ACT
+
+    K, S = p.depth, p.n_samples
+    names = [("H", "L")] if K == 1 else [(f"H{l + 1}", f"L{l + 1}") for l in range(K)]
+    Ws = [np.array(W.tolist(), dtype=float) for W in p.weights]
+    bs = [np.array([float(v) for v in b]) for b in p.biases] if p.bias else [np.zeros(len(W)) for W in Ws]
+    out = {}
+    for s, (x, y) in enumerate(zip(p.xs, p.ys)):
+        at = f"@{s + 1}" if S > 1 else ""
+        v, y = np.array([float(e) for e in x]), np.array([float(e) for e in y])
+        Hs, Ls = [], []
+        for l in range(K):
+            Hs.append(Ws[l] @ v + bs[l])
+            v = NP_ACT[p.activations[l]][0](Hs[-1])
+            Ls.append(v)
+        O = Ws[K] @ v + bs[K]
+        Y = NP_OUT[p.output][0](O)
+        J = NP_OUT[p.output][1](Y)
+        loss, dloss = NP_LOSS[p.loss]
+        vectors = {"O": O, "Y": Y, "dL_dY": dloss(Y, y)}
+        vectors["dL_dO"] = J.T @ vectors["dL_dY"]
+        delta = vectors["dL_dO"]
+        for l in range(K - 1, -1, -1):
+            H, L = names[l]
+            vectors[H], vectors[L] = Hs[l], Ls[l]
+            vectors[f"dL_d{L}"] = Ws[l + 1].T @ delta
+            delta = vectors[f"dL_d{H}"] = vectors[f"dL_d{L}"] * NP_ACT[p.activations[l]][1](Hs[l], Ls[l])
+        for name, vec in vectors.items():
+            group = "backward" if name.startswith("dL_") else "forward"
+            out.update({f"{group}.{name}[{i + 1}]{at}": e for i, e in enumerate(vec)})
+        out.update({f"backward.dY_dO[{k + 1},{j + 1}]{at}": J[k, j] for k in range(len(Y)) for j in range(len(Y))})
+        out[f"forward.loss{at}"] = loss(Y, y)
+    out["forward.loss"] = np.mean([out[f"forward.loss@{s + 1}"] for s in range(S)]) if S > 1 else out["forward.loss"]
+    lr = float(p.lr) if p.lr is not None else 0.5  # the page's gradient-descent step (0.5 unless [worksheet] lr)
+    params = p.params()
+    for name, G in numpy_backprop(p).items():  # test_numeric's backprop: the mean loss's gradients
+        kind, letter = name.split("_")
+        for (i, j), g in np.ndenumerate(G):
+            key = f"{kind.lower()}_{letter}{i + 1}" + (f"{j + 1}" if kind == "W" else "")
+            out[f"grad.{key}"] = g
+            out[f"descent.{key}"] = float(params[name][i, j] if kind == "W" else params[name][i]) - lr * g
+    return out
+
+
+@pytest.mark.parametrize("name", ANY_BASES)
+def test_every_rule_holds_on_variants_of_any_base(tmp_path, name):
+    """Structure kept, short decimals, targets of the base's kind, the base's symmetric pattern in every layer
+    (weights and biases), and rules 1-5, judged from scratch with the tests' own backprop."""
+    text, n = ANY_BASES[name]
+    base = read_base(_base_file(tmp_path, f"{name}.toml", text))
+    b = base.problem
+    files = set()
+    for k in range(n):
+        p = variants.draw(base, "rules", f"s{k}")
+        assert (p.layers, p.activations, p.output, p.loss, p.bias, p.n_samples) == \
+            (b.layers, b.activations, b.output, b.loss, b.bias, b.n_samples)
+        for v in itertools.chain(*p.xs, *(W for W in p.weights), *(p.biases or ())):
+            assert v == 0 or (0 < significant(F(v)) <= base.digits and Fraction(1, 10) <= abs(F(v)) < 1), (name, v)
+        for y, y0 in zip(p.ys, b.ys):
+            if base.target == "one-hot":
+                assert sorted(y) == [0] * (len(y) - 1) + [1]
+            elif base.target == "binary":
+                assert y[0] in (0, 1)
+            elif base.target == "unit":
+                assert all(0 <= v <= 1 and significant(F(v)) <= base.digits for v in y)
+            elif base.target == "probability":
+                assert sum(y) == 1 and all(v >= 0 for v in y)
+        for W, W0 in zip(p.weights, b.weights):  # the lesson's symmetry where the base has it, in every layer
+            assert len(set(W0)) > 1 or len(set(W)) == 1, name
+        for v, v0 in zip(p.biases or (), b.biases or ()):
+            assert len(set(v0)) > 1 or len(set(v)) == 1, name
+            assert any(e != 0 for e in v0) or all(e == 0 for e in v), name
+        ref = _reference_keys(p)
+        for key, h in ref.items():  # rule 1: every hidden pre-activation of every layer and sample
+            if key.startswith("forward.H"):
+                layer = int(key[9]) - 1 if p.depth > 1 else 0
+                act = ACTIVATIONS[p.activations[layer]]
+                if layer == 0 and int(key.split("[")[1].split("]")[0]) - 1 in base.dead:
+                    assert h <= -0.1 + 1e-12, (name, k, key, h)
+                else:
+                    assert (h >= 0.1 - 1e-12) if act.can_die else abs(h) >= 0.1 - 1e-12, (name, k, key, h)
+        if p.output == "softmax" and not base.symmetric:  # rule 2
+            for s in range(p.n_samples):
+                at = f"@{s + 1}" if p.n_samples > 1 else ""
+                O = [ref[f"forward.O[{i + 1}]{at}"] for i in range(p.n_out)]
+                assert min(abs(a - c) for a, c in itertools.combinations(O, 2)) >= 0.01 - 1e-12, (name, k, O)
+        v = evaluate(p)
+        for _, value in variants._every_value(v):  # rule 3
+            if isinstance(value, Rational):
+                assert value.q <= 10**8, (name, k, value)
+        for key in base.asked:  # rule 4; the lesson's zero where the symmetric init and a softmax make it
+            w = parse_param(key, p)  # the lesson's zeros: a dead unit's weights, the symmetric init's earlier layers
+            dead = (w.layer == 0 and w.i in base.dead) or (w.layer == 1 and w.kind == "weight" and w.j in base.dead)
+            zero = dead or base.symmetric and p.output == "softmax" and w.layer < p.depth
+            if zero:
+                assert v.grad(key) == 0 and abs(ref[f"grad.{key}"]) < 1e-12, (name, k, key)
+            else:
+                assert abs(ref[f"grad.{key}"]) >= 1e-4 * (1 - 1e-9), (name, k, key)
+        files.add(variants.variant_toml(base, p))
+    assert len(files) == n, name  # rule 5
+
+
+def test_a_bias_given_as_one_number_stays_one_number(tmp_path):
+    base = read_base(MAZUR)
+    text = variants.variant_toml(base, variants.draw(base, "s", "ada"))
+    lines = dict(line.split(" = ", 1) for line in text.splitlines() if " = " in line)
+    assert Fraction(lines["b_a"]) and Fraction(lines["b_b"])  # one number each, as Mazur's b_a = 0.35
+    assert lines["output"] == '"sigmoid"' and lines["loss"] == '"quadratic"' and lines["bias"] == "true"
+    assert load_problem(_base_file(tmp_path, "v.toml", text)).biases[0] == (Rational(lines["b_a"]),) * 2
+
+
+def test_several_samples_each_draw_their_own_numbers():
+    base = read_base(PROBLEMS / "two-samples.toml")
+    p = variants.draw(base, "s", "ada")
+    assert p.n_samples == 2 and p.xs[0] != p.xs[1]
+    assert variants.problem_from_toml(variants.variant_toml(base, p), "v") == dataclasses.replace(p, source="v")
+
+
+def test_the_handouts_keys_and_numbers_are_unchanged():
+    """The handout base: the same numbers for the same seed and id, and the same 25 graded keys in the same
+    order as before variants took any base."""
+    base = read_base()
+    p = variants.draw(base, "course-2026", "ada")
+    assert variants.variant_toml(base, p).splitlines()[6:] == ["[data]", "x = [-0.8, -0.42, 0.34]", "y = [1, 0]", "",
+                                                                "[init]", "W_a = -0.94", "W_b = 0.22"]
+    assert [k for k, _ in variants.graded(evaluate(p))] == [
+        *(f"forward.{q}[{i}]" for q in "HL" for i in range(1, 5)), "forward.O[1]", "forward.O[2]", "forward.Y[1]",
+        "forward.Y[2]", "forward.loss", "backward.dL_dY[1]", "backward.dL_dY[2]", "backward.dY_dO[1,1]",
+        "backward.dY_dO[1,2]", "backward.dY_dO[2,1]", "backward.dY_dO[2,2]", "backward.dL_dO[1]", "backward.dL_dO[2]",
+        "backward.dL_dL[1]", "grad.w_b11", "grad.w_b21", "grad.w_a11"]
+
+
+def test_the_tools_backprop_agrees_with_the_tests_on_every_base(tmp_path):
+    """verify()'s reference and the tests' own backprop, value by value, on one variant of each base."""
+    for name, (text, _n) in ANY_BASES.items():
+        base = read_base(_base_file(tmp_path, f"{name}.toml", text))
+        p = variants.draw(base, "agree", "ada")
+        ref, tool = _reference_keys(p), variants.numpy_backprop(p)
+        v = evaluate(p)
+        for key, want in ref.items():
+            group, param = key.split(".", 1)
+            exact = v.descent(Rational(1, 2), [param])[param] if group == "descent" else v.lookup(key)
+            assert math.isclose(float(v.decimal(exact)), want, rel_tol=1e-9, abs_tol=1e-12), (name, key)
+        assert math.isclose(tool["loss"], ref["forward.loss"], rel_tol=1e-12), name
+        variants.verify(v)
+
+
+ANY_FORMATS = {"two-layers": "pdf", "mazur": "md", "two-samples": "md"}
+
+
+@pytest.fixture(scope="module")
+def any_sets(tmp_path_factory):
+    """``{base name: --out folder}``: 2 students of the two-hidden-layer biased base (the site's two-layers
+    worksheet), Mazur's and the two-sample base with biases, written by the command line (PDFs for the first,
+    as the command writes by default, Markdown for the others; one to three seconds a student)."""
+    out = {}
+    for name, fmt in ANY_FORMATS.items():
+        tmp = tmp_path_factory.mktemp("any")
+        base = _base_file(tmp, "base.toml", ANY_BASES[name][0])
+        assert main(["2", "--out", str(tmp / "out"), "--seed", "any", "--format", fmt, "--jobs", "1",
+                     "--config", str(base)]) == 0
+        out[name] = tmp / "out"
+    return out
+
+
+@pytest.mark.parametrize("name", ["two-layers", "mazur", "two-samples"])
+def test_keys_csv_of_any_base_matches_an_independent_backprop(any_sets, name):
+    """Every student's files are written, and every keys.csv value (rounded to at least 4 significant digits,
+    or exact) agrees with the tests' own NumPy backprop within a relative 5e-4."""
+    out = any_sets[name]
+    with open(out / "keys.csv", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    assert [r["id"] for r in rows] == ["001", "002"]
+    for r in rows:
+        ext = ANY_FORMATS[name]
+        assert sorted(f.name for f in (out / r["id"]).iterdir()) == [f"key.{ext}", "problem.toml", "selfcheck.html",
+                                                                       f"worksheet.{ext}"]
+        p = load_problem(out / r["id"] / "problem.toml")
+        ref = _reference_keys(p)
+        graded = [c for c in r if c not in ("id", "variant")]
+        assert any(c.startswith("grad.") for c in graded) and any(c.startswith("backward.") for c in graded)
+        if p.n_samples > 1:
+            assert any(c.endswith("@2") for c in graded), graded
+        for col in graded:
+            got = float(Fraction(r[col]))
+            assert math.isclose(got, ref[col], rel_tol=5e-4, abs_tol=1e-12), (name, r["id"], col, got, ref[col])
+        if ext == "md":
+            assert r["variant"] in (out / r["id"] / "key.md").read_text()
+        answers = {c: r[c] for c in graded}  # and the checker takes every one back as correct
+        verdicts = Checker(p).check(answers)
+        wrong = {k: (answers[k], v.verdict) for k, v in verdicts.items() if v.verdict != "correct"}
+        assert not wrong and len(verdicts) == len(answers), (name, r["id"], wrong)
+
+
+def test_any_base_reruns_byte_identical(any_sets, tmp_path):
+    again = tmp_path / "again"
+    base = _base_file(tmp_path, "base.toml", ANY_BASES["two-samples"][0])
+    assert main(["2", "--out", str(again), "--seed", "any", "--format", "md", "--jobs", "2", "--config", str(base)]) == 0
+    assert _files(again) == _files(any_sets["two-samples"])
+
+
+def test_the_bases_worksheet_table_reaches_every_variant(tmp_path):
+    """[worksheet] ask and lr: each variant's problem file carries them, so its page asks the same gradients and
+    takes the same gradient-descent step; keys.csv grades those, checked against the tests' own backprop."""
+    text = MAZUR.read_text() + '\n[worksheet]\nask = ["w_b22", "b_b2"]\nlr = 0.1\n'
+    base = read_base(_base_file(tmp_path, "mazur-ask.toml", text))
+    p = variants.draw(base, "s", "ada")
+    toml = variants.variant_toml(base, p)
+    assert toml.endswith('\n[worksheet]\nask = ["w_b22", "b_b2"]\nlr = 0.1\n')
+    p = variants.problem_from_toml(toml, "v")
+    v = evaluate(p)
+    got = dict(variants.graded(v, toml.encode()))
+    assert [k for k in got if k.startswith(("grad.", "descent."))] == ["grad.w_b22", "grad.b_b2", "descent.w_b22",
+                                                                        "descent.b_b2"]
+    ref = _reference_keys(p)
+    for key, value in got.items():
+        assert math.isclose(float(v.decimal(value)), ref[key], rel_tol=1e-9, abs_tol=1e-12), key

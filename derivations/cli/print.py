@@ -44,9 +44,13 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--digits", type=_digits, default=6, metavar="N", help="significant digits of decimals (default 6)")
     p.add_argument("--format", choices=FORMATS, default="text", help="output format (default text)")
     p.add_argument("--theorems", action="store_true", help="print every symmetry theorem with its proof steps")
-    p.add_argument("--worksheet", action="store_true",
-                   help="the handout's worksheet (the same page with every derived number blank) instead of the "
-                        "solution; with --format text, markdown, latex or pdf")
+    page = p.add_mutually_exclusive_group()
+    page.add_argument("--worksheet", action="store_true",
+                      help="the students' page (the handout's for the handout) with every derived number blank, "
+                           "instead of the worked solution; with --format text, markdown, latex or pdf")
+    page.add_argument("--key", action="store_true",
+                      help="the same page with every blank filled in: the answer key (--format pdf writes it "
+                           "without --key too)")
     p.add_argument("--paper", choices=PAPERS, default="a4", help="paper size of --format pdf (default a4)")
     p.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of standard output (required for pdf)")
     return p
@@ -91,14 +95,15 @@ def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     if args.format == "pdf" and args.output in (None, "-"):
         return cli_io.fail(PROG, "--format pdf: expected -o FILE.pdf (a PDF is not written to standard output)")
-    if args.worksheet and args.format == "json":
-        return cli_io.fail(PROG, "--worksheet: expected --format text, markdown, latex or pdf, got json")
-    if args.param and (args.worksheet or args.format == "pdf"):
-        return cli_io.fail(PROG, "--param: the handout's page (--worksheet, --format pdf) always shows its three paths; "
-                                 "drop --param")
-    if args.format == "python" and (args.worksheet or args.param or args.theorems):
-        return cli_io.fail(PROG, "--format python: the script holds every step and gradient; drop --worksheet, --param "
-                                 "and --theorems")
+    which = "--worksheet" if args.worksheet else "--key"
+    if (args.worksheet or args.key) and args.format == "json":
+        return cli_io.fail(PROG, f"{which}: expected --format text, markdown, latex or pdf, got json")
+    if args.param and (args.worksheet or args.key or args.format == "pdf"):
+        return cli_io.fail(PROG, "--param: the students' page (--worksheet, --key, --format pdf) shows the parameters "
+                                 "its problem file asks for ([worksheet] ask); drop --param")
+    if args.format == "python" and (args.worksheet or args.key or args.param or args.theorems):
+        return cli_io.fail(PROG, "--format python: the script holds every step and gradient; drop --worksheet, --key, "
+                                 "--param and --theorems")
     if args.output == "-":
         args.output = None
     if args.output is not None and _is_input(args.output, args.config):
@@ -129,7 +134,7 @@ def main(argv: list[str] | None = None) -> int:
         return cli_io.fail(PROG, str(err))
     if args.format == "python":
         return _write(args.output, script)
-    if args.format == "pdf" or args.worksheet:
+    if args.format == "pdf" or args.worksheet or args.key:
         return _handout(args, values)
     theorems = theorems_for(problem, every=args.theorems)
     if args.format == "json":
@@ -156,7 +161,7 @@ def _bound(problem, args) -> None:
 
 
 def _handout(args, values) -> int:
-    """The handout's page (:mod:`derivations.teaching.handout`): a worksheet or answer key, as PDF or text."""
+    """The students' page (:mod:`derivations.teaching.handout`): a worksheet or answer key, as PDF or text."""
     from pathlib import Path
 
     from ..teaching import handout

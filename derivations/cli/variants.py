@@ -11,14 +11,17 @@ row per student with every graded value, each one the checker accepts back. It o
 wrote itself (``DIR/manifest.sha256``), one run at a time, and replaces the set in one short step
 (:mod:`derivations.outputs.manifest`).
 
-**What stays, what is drawn.** The base problem (``--config``, default the handout's) fixes the structure:
-widths, activation, loss, the weights the page asks for (the handout's ``w_b11``, ``w_b21``, ``w_a11``) and
-whether the lesson is the symmetric init (a base whose init is symmetric, such as the handout's constant
-0.1, gets variants whose init is symmetric in the same way: a constant matrix stays constant, equal rows
-stay equal rows, equal columns stay equal columns). A variant draws the numbers: the input ``x``, the target
-``y`` (one-hot when the base's is, else a probability vector of tenths, or short decimals for MSE) and the
-weights, as short decimals of at most ``digits`` significant digits (2 unless the base's ``[variants]``
-table says otherwise), of size 0.1 to 0.99, either sign.
+**What stays, what is drawn.** The base problem (``--config``, default the handout's; any problem the engine
+accepts) fixes the structure: widths and depth, the activation of each hidden layer, the output layer, the
+loss, whether there are biases, the number of samples, the gradients the page asks for (the handout's
+``w_b11``, ``w_b21``, ``w_a11``) and whether the lesson is the symmetric init (a base whose init is symmetric,
+such as the handout's constant 0.1, gets variants whose init is symmetric in the same way, layer by layer: a
+constant matrix stays constant, equal rows stay equal rows, equal columns stay equal columns, a bias given
+as one number per layer stays one number, zero biases stay zero). A variant draws the numbers: each
+sample's input ``x`` and target ``y`` (one-hot when the base's are; else a probability vector of tenths for
+a softmax, short decimals in [0, 1] for a sigmoid output, short decimals for an identity output or MSE),
+the weights and the biases, as short decimals of at most ``digits`` significant digits (2 unless the base's
+``[variants]`` table says otherwise), of size 0.1 to 0.99, either sign.
 
 **Stable and independent.** A variant depends only on (course seed, id, base): its numbers come from
 SHA-256 of ``seed, id, attempt`` (no global random state, no dependence on Python's ``random``), so
@@ -29,19 +32,24 @@ about one in a hundred at 1 digit): the id whose hash sorts later draws again.
 **The rules** (:func:`broken_rules`; a draw that breaks one is redrawn, deterministically, with the next
 attempt number):
 
-1. every hidden pre-activation is at least :data:`MARGIN` (0.1) away from 0, and a ReLU-like unit that can
-   die is alive (``H_i >= 0.1``), unless the base's ``[variants] dead`` names it (then ``H_i <= -0.1``);
-2. no softmax ties: the logits differ pairwise by at least :data:`LOGIT_GAP` (0.01), unless the lesson is
-   the symmetric init (whose equal logits are the point);
+1. every hidden pre-activation (every layer, every sample) is at least :data:`MARGIN` (0.1) away from 0, and a
+   ReLU-like unit that can die is alive (``H_i >= 0.1``), unless the base's ``[variants] dead`` names it (a
+   unit of the first hidden layer; then ``H_i <= -0.1``);
+2. no softmax ties: each sample's logits differ pairwise by at least :data:`LOGIT_GAP` (0.01), unless the
+   lesson is the symmetric init (whose equal logits are the point);
 3. every exact rational value (forward, backward, every gradient) has a denominator of at most
    :data:`MAX_DENOMINATOR` (10⁸);
 4. every gradient the page asks for is at least :data:`MIN_GRADIENT` (0.0001) in size, unless the lesson says
-   it is 0 (the symmetric init's first layer, a unit the base asks to be dead), and then it is exactly 0;
+   it is 0 (the layers before the last under the symmetric init with a softmax output, a unit the base asks
+   to be dead), and then it is exactly 0;
 5. all variants of one roster are distinct (checked across the roster).
 
-**Verified before written** (:func:`verify`): each variant's exact values against an independent NumPy
-backprop (:func:`numpy_backprop`, written from the registry's NumPy functions, not from the derivation), and,
-where the init is symmetric, its symmetry theorems proved again and checked on its numbers.
+**Verified before written** (:func:`verify`): each variant's exact values (every sample's forward and backward
+values, the loss, every gradient) against an independent NumPy backprop of any depth, biases, samples,
+activations and output layer (:func:`numpy_backprop`, written from the registry's NumPy functions, not from
+the derivation), and, where the init is symmetric, its symmetry theorems proved again and checked on its
+numbers. ``keys.csv`` grades the page's blanks (:func:`graded_keys`), keyed as the checker names them
+(``forward.H1[2]@2`` for sample 2 of a deeper network).
 
 >>> base = read_base()
 >>> p = draw(base, "course-2026", "ada")
@@ -57,6 +65,7 @@ import argparse
 import csv
 import hashlib
 import io
+import itertools
 import os
 import re
 import signal
@@ -64,16 +73,17 @@ import stat
 import sys
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from fractions import Fraction
+from functools import cached_property
 from pathlib import Path
 
 from sympy import Integer, Rational
 
 from ..engine import reading
 from ..engine.errors import ProblemError
-from ..engine.ops import ACTIVATIONS, LOSSES
-from ..engine.problem import HANDOUT, Problem, make_problem, problem_from_dict
+from ..engine.ops import ACTIVATIONS, DEFAULT_OUTPUT, LOSSES
+from ..engine.problem import HANDOUT, Problem, bias_name, make_problem, problem_from_dict, weight_name
 from ..outputs.files import spreadsheet_cell, write_atomic
 from ..outputs.manifest import MANIFEST, Folder
 from . import cli_io
@@ -99,7 +109,8 @@ MAX_SEED = 128
 FORMATS = ("pdf", "md", "html")
 KEY_DIGITS = 4  # significant digits of a value that has no exact form (as on the key), at least
 KEY_TOLERANCE = Fraction(1, 1000)  # the checker's relative tolerance where it has none of its own
-RESERVED = ("keys.csv", "moodle.xml", MANIFEST)  # the tool's own files in --out: never an id
+MATHJAX = "_mathjax/tex-svg-full.js"  # MathJax for every student's self-check page, once (outputs.selfcheck)
+RESERVED = ("keys.csv", "moodle.xml", MANIFEST, "_mathjax")  # the tool's own files in --out: never an id
 _ID = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.@+-]{0,63}", re.ASCII)
 
 
@@ -118,36 +129,61 @@ class _UserError(Exception):
 @dataclass(frozen=True)
 class Base:
     """The base problem and what its ``[variants]`` table says: ``digits`` (significant digits of a drawn
-    number) and ``dead`` (0-based hidden units the lesson wants dead)."""
+    number) and ``dead`` (0-based units of the first hidden layer the lesson wants dead)."""
 
     problem: Problem
     digits: int = 2
     dead: tuple = ()
 
-    @property
+    @cached_property
     def symmetric(self) -> bool:
-        """Is the symmetric init part of the lesson (the base's init is symmetric, with more than one hidden
-        unit: a single unit is trivially symmetric)?"""
+        """Is the symmetric init part of the lesson (every hidden layer's init symmetric, with more than one
+        unit somewhere: a single unit is trivially symmetric)?"""
         from ..engine.theorems import symmetric
 
-        return self.problem.n_hidden > 1 and symmetric(self.problem)
+        return any(n > 1 for n in self.problem.hidden) and symmetric(self.problem)
 
-    @property
+    @cached_property
     def patterns(self) -> tuple:
         """Per weight matrix, what the base's init keeps: ``constant``, ``rows`` (all rows equal),
         ``columns`` (all columns equal) or ``free``."""
         return tuple(_pattern(W) for W in self.problem.weights)
 
-    @property
+    @cached_property
+    def bias_patterns(self) -> tuple:
+        """Per bias vector: ``zero`` (every bias 0 stays 0), ``constant`` (one number per layer, as Mazur's
+        ``b_a = 0.35``, and as the symmetric init needs) or ``free``; empty without biases."""
+        return tuple("zero" if all(v == 0 for v in b) else "constant" if len(set(b)) == 1 else "free"
+                     for b in self.problem.biases or ())
+
+    @cached_property
     def target(self) -> str:
-        """How targets are drawn: ``one-hot``, ``probability`` (tenths summing to 1) or ``free``."""
-        y = self.problem.y
-        if sorted(y) == [0] * (len(y) - 1) + [1]:
+        """How targets are drawn: ``one-hot`` (when every one of the base's is), ``binary`` (one output unit,
+        0 or 1), ``probability`` (tenths summing to 1: a softmax's, or a loss that needs them), ``unit``
+        (short decimals in [0, 1]: a sigmoid output) or ``free`` (short decimals of either sign)."""
+        p = self.problem
+        if p.n_out == 1 and all(y[0] in (0, 1) for y in p.ys):
+            return "binary"
+        if all(sorted(y) == [0] * (len(y) - 1) + [1] for y in p.ys):
             return "one-hot"
-        any_target = LOSSES[self.problem.loss].check_target([Rational(1, 2), Rational(-1, 2)] + [Integer(0)] * (len(y) - 2)) is None
-        if not any_target or (all(v >= 0 for v in y) and sum(y) == 1):
+        if p.output == "sigmoid":
+            return "unit"
+        if p.output != "softmax":
+            return "free"
+        any_target = LOSSES[p.loss].check_target([Rational(1, 2), Rational(-1, 2)] + [Integer(0)] * (p.n_out - 2)) is None
+        if not any_target or all(all(v >= 0 for v in y) and sum(y) == 1 for y in p.ys):
             return "probability"
         return "free"
+
+    @cached_property
+    def asked(self) -> tuple:
+        """The keys of the gradients the page asks for (``w_b11``, ``w_b21``, ``w_a11`` for the handout, or the
+        base's ``[worksheet] ask``): the same for every variant, as they depend on the structure only."""
+        from ..engine.derivation import derive
+        from ..teaching.handout import asked
+
+        d = derive(self.problem)
+        return tuple(param.key(d.symbols.wide) for param in asked(d))
 
 
 def _pattern(W) -> str:
@@ -161,8 +197,8 @@ def _pattern(W) -> str:
 
 
 def read_base(path=None) -> Base:
-    """The base problem (the handout's without a path) and its ``[variants]`` table, validated: the page
-    needs one hidden layer, one sample and no biases.
+    """The base problem (the handout's without a path), any problem the engine accepts, and its
+    ``[variants]`` table, validated.
 
     >>> b = read_base()
     >>> b.digits, b.dead, b.symmetric, b.patterns, b.target
@@ -173,33 +209,24 @@ def read_base(path=None) -> Base:
     source = "handout" if path == HANDOUT else reading.path_text(path)
     problem = problem_from_dict(data, source)
     settings = data.get("variants", {})
-    if len(problem.layers) != 3:
-        raise ProblemError("network.layers", f"variants follow the handout's page: one hidden layer (three widths), "
-                                             f"got {len(problem.layers)} widths", source)
-    if problem.n_samples != 1:
-        raise ProblemError("data.x", f"variants follow the handout's page: one sample, got {problem.n_samples}", source)
-    if problem.bias:
-        raise ProblemError("network.bias", "variants follow the handout's page: no biases; set bias = false", source)
-    if problem.output != "softmax":
-        raise ProblemError("network.output", f"variants follow the handout's page: a softmax output, got "
-                                             f"{problem.output!r}", source)
     digits = settings.get("digits", 2)
     if not isinstance(digits, int) or isinstance(digits, bool) or not 1 <= digits <= 4:
         raise ProblemError("variants.digits", f"expected a whole number from 1 to 4 (significant digits of a drawn "
                                               f"number), got {reading.quote(digits)}", source)
     dead = settings.get("dead", [])
     n_hidden = problem.layers[1]
+    first = "" if problem.depth == 1 else " of the first hidden layer"
     if not isinstance(dead, list) or not all(isinstance(u, int) and not isinstance(u, bool) and 1 <= u <= n_hidden
                                              for u in dead) or len(set(dead)) != len(dead):
-        raise ProblemError("variants.dead", f"expected a list of distinct hidden unit numbers 1..{n_hidden}, got "
+        raise ProblemError("variants.dead", f"expected a list of distinct hidden unit numbers{first} 1..{n_hidden}, got "
                                             f"{reading.quote(dead)}", source)
-    if dead and not ACTIVATIONS[problem.activation].can_die:
+    if dead and not ACTIVATIONS[problem.activations[0]].can_die:
         raise ProblemError("variants.dead", f"a dead unit needs an activation that can die (a ReLU), not "
-                                            f"{problem.activation}", source)
+                                            f"{problem.activations[0]}", source)
     if len(dead) == n_hidden:
         raise ProblemError("variants.dead", "expected at least one live hidden unit", source)
     base = Base(problem, digits, tuple(sorted(u - 1 for u in dead)))
-    if dead and base.patterns[0] in ("constant", "rows"):
+    if dead and base.patterns[0] in ("constant", "rows") and (not problem.bias or base.bias_patterns[0] != "free"):
         raise ProblemError("variants.dead", "the init's equal rows of W_a give every hidden unit the same H: one dead "
                                             "unit means all dead; give W_a unequal rows", source)
     return base
@@ -251,36 +278,65 @@ def _matrix(s: Stream, rows: int, cols: int, pattern: str, digits: int) -> list:
     return [[short(s, digits) for _ in range(cols)] for _ in range(rows)]
 
 
+def _bias(s: Stream, n: int, pattern: str, digits: int) -> list:
+    if pattern == "zero":
+        return [Fraction(0)] * n
+    return [row[0] for row in _matrix(s, n, 1, pattern, digits)]
+
+
 def _target(s: Stream, n: int, kind: str, digits: int) -> list:
     if kind == "one-hot":
         k = s.below(n)
         return [Fraction(1 if i == k else 0) for i in range(n)]
+    if kind == "binary":
+        return [Fraction(s.below(2))]
     if kind == "probability":  # tenths summing to 1: n - 1 cuts of 0..10
         cuts = sorted(s.below(11) for _ in range(n - 1))
         return [Fraction(b - a, 10) for a, b in zip([0] + cuts, cuts + [10])]
+    if kind == "unit":  # 0, 0.01, ..., 1 at 2 digits
+        return [Fraction(s.below(10**digits + 1), 10**digits) for _ in range(n)]
     return [short(s, digits) for _ in range(n)]
 
 
-def _numbers(base: Base, seed: str, student: str, attempt: int) -> tuple:
-    """``(x, y, [W_a, W_b])`` of one attempt, as Python fractions (quick to check)."""
+@dataclass(frozen=True)
+class Numbers:
+    """One attempt's numbers as Python fractions (quick to check): each sample's ``x`` and ``y``, every weight
+    matrix (rows of fractions) and every bias vector (``None`` without biases)."""
+
+    xs: list
+    ys: list
+    weights: list
+    biases: list | None
+
+
+def _numbers(base: Base, seed: str, student: str, attempt: int) -> Numbers:
+    """One attempt's numbers, drawn in a fixed order: each sample's ``x`` then ``y``, the weights, the biases."""
     p = base.problem
     s = Stream(seed, student, attempt)
-    x = [short(s, base.digits) for _ in range(p.n_in)]
-    y = _target(s, p.n_out, base.target, base.digits)
+    xs, ys = [], []
+    for _ in range(p.n_samples):
+        xs.append([short(s, base.digits) for _ in range(p.n_in)])
+        ys.append(_target(s, p.n_out, base.target, base.digits))
     weights = [_matrix(s, W.rows, W.cols, pattern, base.digits) for W, pattern in zip(p.weights, base.patterns)]
-    return x, y, weights
+    biases = None
+    if p.bias:
+        biases = [_bias(s, len(b), pattern, base.digits) for b, pattern in zip(p.biases, base.bias_patterns)]
+    return Numbers(xs, ys, weights, biases)
 
 
-def _problem(base: Base, student: str, x, y, weights) -> Problem:
+def _problem(base: Base, student: str, n: Numbers) -> Problem:
     R = lambda v: Rational(v.numerator, v.denominator)  # noqa: E731
     p = base.problem
-    return make_problem(p.layers, p.activations, p.loss, [R(v) for v in x], [R(v) for v in y],
-                        [[[R(v) for v in row] for row in W] for W in weights], source=f"variant {student}")
+    drawn = make_problem(p.layers, p.activations, p.loss, [[R(v) for v in x] for x in n.xs], [[R(v) for v in y] for y in n.ys],
+                         [[[R(v) for v in row] for row in W] for W in n.weights],
+                         None if n.biases is None else [[R(v) for v in b] for b in n.biases],
+                         source=f"variant {student}", output=p.output)
+    return replace(drawn, ask=p.ask, lr=p.lr)  # the base's page: the same asked gradients and step
 
 
 def candidate(base: Base, seed: str, student: str, attempt: int) -> Problem:
     """Draw ``attempt`` of a student's numbers (no rules checked)."""
-    return _problem(base, student, *_numbers(base, seed, student, attempt))
+    return _problem(base, student, _numbers(base, seed, student, attempt))
 
 
 def draw(base: Base, seed: str, student: str) -> Problem:
@@ -291,21 +347,22 @@ def draw(base: Base, seed: str, student: str) -> Problem:
 def draw_attempt(base: Base, seed: str, student: str, start: int = 0, avoid=frozenset(), seconds=None) -> tuple:
     """``(problem, attempt)``: the first attempt from ``start`` on that obeys every rule (and whose problem
     file is not in ``avoid``). Raises :class:`ProblemError` when no draw in :data:`MAX_ATTEMPTS` (or in
-    ``seconds``) does, naming the rule no draw met (:func:`_unmet`)."""
+    ``seconds``) does, naming the rule no draw met. Each attempt is screened cheaply first (the first hidden
+    layer exactly in fractions, then a NumPy pass that rejects only draws that clearly break a rule); only a
+    draw that passes is derived and checked exactly (:func:`broken_rules`)."""
     broken, passed_first, always = [], 0, None  # always: the rules every draw past rule 1 broke
-    act = ACTIVATIONS[base.problem.activation]
     began = time.monotonic()
     attempt = start
+    asked = base.asked
     for attempt in range(start, start + MAX_ATTEMPTS):
         if seconds is not None and time.monotonic() - began > seconds:
             break
-        x, y, weights = _numbers(base, seed, student, attempt)
-        H = [sum(w * v for w, v in zip(row, x)) for row in weights[0]]
-        broken = _hidden_rule(base, act, H)  # the cheap rule first, in Python fractions
+        n = _numbers(base, seed, student, attempt)
+        broken = _first_layer_rule(base, _first_layer(base.problem, n))  # the cheap rule first, in Python fractions
         if broken:
             continue
-        p = _problem(base, student, x, y, weights)
-        broken = broken_rules(base, p)
+        p = _problem(base, student, n)
+        broken = _screen(base, p, asked) or broken_rules(base, p)
         passed_first += 1
         rules = {_rule_of(b) for b in broken} if broken else {5}
         always = rules if always is None else always & rules
@@ -322,7 +379,7 @@ def draw_attempt(base: Base, seed: str, student: str, start: int = 0, avoid=froz
 
 def _rule_of(message: str) -> int:
     """The rule a message of :func:`broken_rules` reports."""
-    if message.startswith("H_"):
+    if message.startswith("H"):
         return 1
     if "softmax" in message:
         return 2
@@ -334,59 +391,153 @@ def _rule_of(message: str) -> int:
 # -- the rules -----------------------------------------------------------------------------------------------
 
 
-def _hidden(p: Problem) -> list:
-    """``H = W_a x``, exact (always rational: rational inputs and weights)."""
-    W, x = p.weights[0], p.x
-    return [sum((W[i, j] * x[j] for j in range(W.cols)), Integer(0)) for i in range(W.rows)]
+def _first_layer(p: Problem, n: Numbers | None = None) -> list:
+    """Each sample's ``H = W_a x (+ b_a)``, exact (always rational: rational inputs, weights and biases), from
+    the attempt's fractions ``n`` or from the problem."""
+    if n is None:
+        W, b = p.weights[0], p.biases[0] if p.bias else None
+        return [[sum((W[i, j] * x[j] for j in range(W.cols)), Integer(0)) + (b[i] if b else 0) for i in range(W.rows)]
+                for x in p.xs]
+    W, b = n.weights[0], n.biases[0] if n.biases else None
+    return [[sum((w * v for w, v in zip(row, x)), Fraction(0)) + (b[i] if b else 0) for i, row in enumerate(W)]
+            for x in n.xs]
 
 
-def _hidden_rule(base: Base, act, H) -> list:
-    """Rule 1 on the pre-activations ``H`` (exact numbers)."""
+def _unit(p: Problem, layer: int, i: int, s: int) -> str:
+    """A hidden pre-activation's name in a rule's message: ``H_1``, ``H^(2)_1``, ``H_1@2`` (sample 2)."""
+    name = "H" if p.depth == 1 else f"H^({layer + 1})"
+    return f"{name}_{i + 1}" + (f"@{s + 1}" if p.n_samples > 1 else "")
+
+
+def _hidden_rule(base: Base, act, H, layer: int = 0, s: int = 0, value=float) -> list:
+    """Rule 1 on one sample's pre-activations ``H`` of hidden layer ``layer`` (exact numbers, or decimals;
+    ``value`` turns one into a number that compares)."""
+    p = base.problem
     out = []
     for i, h in enumerate(H):
-        if act.can_die and i in base.dead:
+        h = value(h)
+        name = _unit(p, layer, i, s)
+        if act.can_die and layer == 0 and i in base.dead:
             if h > -MARGIN:
-                out.append(f"H_{i + 1} = {float(h):g}: the lesson's dead unit needs H <= -{float(MARGIN):g}")
+                out.append(f"{name} = {float(h):g}: the lesson's dead unit needs H <= -{float(MARGIN):g}")
         elif act.can_die and h < MARGIN:
-            out.append(f"H_{i + 1} = {float(h):g}: a dead or borderline {act.text} unit (needs H >= {float(MARGIN):g})")
+            out.append(f"{name} = {float(h):g}: a dead or borderline {act.text} unit (needs H >= {float(MARGIN):g})")
         elif abs(h) < MARGIN:
-            out.append(f"H_{i + 1} = {float(h):g}: within {float(MARGIN):g} of 0")
+            out.append(f"{name} = {float(h):g}: within {float(MARGIN):g} of 0")
     return out
 
 
+def _first_layer_rule(base: Base, Hs) -> list:
+    act = ACTIVATIONS[base.problem.activations[0]]
+    return [m for s, H in enumerate(Hs) for m in _hidden_rule(base, act, H, 0, s, value=lambda h: h)]
+
+
 def lesson_zero(base: Base, problem: Problem, key: str) -> bool:
-    """Does the lesson say that the gradient of ``key`` (``w_a11``) is exactly 0? The symmetric init's first
-    layer when the last layer's rows are equal (the key insight), or a weight of a unit asked to be dead."""
+    """Does the lesson say that the gradient of ``key`` (``w_a11``) is exactly 0? Every layer before the last
+    under the symmetric init when the last layer's rows are equal and the output is a softmax (the key
+    insight: the dead earlier layers), or a weight or bias of a first-layer unit asked to be dead."""
     from ..engine.derivation import parse_param
     from ..engine.theorems import last_rows_equal
 
     w = parse_param(key, problem)
-    unit = w.i if w.layer == 0 else w.j
-    if unit in base.dead:
+    if w.layer == 0 and w.i in base.dead or w.layer == 1 and w.kind == "weight" and w.j in base.dead:
         return True
-    return w.layer == 0 and base.symmetric and last_rows_equal(problem)
+    return w.layer < problem.depth and base.symmetric and problem.output == "softmax" and last_rows_equal(problem)
+
+
+def _screen(base: Base, p: Problem, asked) -> list:
+    """The rules a draw clearly breaks, judged in NumPy floats (a margin of a millionth, relative, so that
+    only a draw the exact check would also reject is rejected here): hidden layers after the first, softmax
+    ties, asked gradients. Empty: the exact check decides."""
+    import numpy as np
+
+    from ..engine.derivation import parse_param
+
+    slack = 1e-6
+    out = _rational_screen(p)
+    if out:
+        return out
+    try:
+        with np.errstate(all="ignore"):
+            ref = numpy_backprop(p)
+    except (FloatingPointError, OverflowError, ZeroDivisionError):
+        return []
+    for layer in range(1, p.depth):
+        act = ACTIVATIONS[p.activations[layer]]
+        for s, H in enumerate(ref["forward"][_keys(p)[2 * layer]]):
+            for i, h in enumerate(H):
+                if (act.can_die and h < float(MARGIN) * (1 - slack)) or abs(h) < float(MARGIN) * (1 - slack):
+                    out.append(f"{_unit(p, layer, i, s)} ≈ {h:g}: within {float(MARGIN):g} of 0 or a dead {act.text} unit")
+    if p.output == "softmax" and not base.symmetric:
+        for O in ref["forward"]["O"]:
+            if min((abs(a - b) for a, b in itertools.combinations(O, 2)), default=1) < float(LOGIT_GAP) * (1 - slack):
+                out.append(f"logits ≈ {list(np.round(O, 6))}: a softmax (near-)tie")
+    for key in asked:
+        w = parse_param(key, p)
+        g = ref["grad"][w.matrix][w.i, w.j if w.kind == "weight" else 0]
+        if lesson_zero(base, p, key):
+            if abs(g) > 1e-9:
+                out.append(f"dL/d{key} ≈ {g:.6g}: the lesson says 0")
+        elif abs(g) < float(MIN_GRADIENT) * (1 - slack):
+            out.append(f"dL/d{key} ≈ {g:.3g}: an asked gradient below {float(MIN_GRADIENT):g}")
+    return out
+
+
+def _rational_screen(p: Problem) -> list:
+    """Rule 3 on the forward values of a network that is rational end to end (ReLU-like or identity hidden
+    layers, an identity output: a squared loss's denominator is the square of the outputs'), computed
+    exactly with the registry's forward formulas, without deriving anything."""
+    from ..engine.ops import OUTPUTS, linear
+
+    if not OUTPUTS[p.output].rational or not all(ACTIVATIONS[a].rational for a in p.activations):
+        return []
+    for s, (x, y) in enumerate(zip(p.xs, p.ys)):
+        v = list(x)
+        for l, W in enumerate(p.weights):
+            v = linear(W, v, p.biases[l] if p.bias else None)
+            values = list(v)
+            if l < p.depth:
+                v = [ACTIVATIONS[p.activations[l]].forward(h) for h in v]
+                values += v
+            else:
+                v = OUTPUTS[p.output].forward(v)
+                values += list(v) + [LOSSES[p.loss].forward(v, y)]
+            for e in values:
+                if e.is_Rational and e.q > MAX_DENOMINATOR:
+                    return [f"a forward value of sample {s + 1} = {e}: denominator above {MAX_DENOMINATOR:.0e}"]
+    return []
 
 
 def broken_rules(base: Base, problem: Problem, values=None) -> list:
     """The rules ``problem`` breaks, one line each (empty: a well-behaved variant). Cheap rules first: the
-    derivation is evaluated only for a draw whose pre-activations pass."""
+    derivation is evaluated only for a draw whose first layer's pre-activations pass."""
     from ..engine.values import evaluate
-    from ..teaching.solution import default_params
 
-    out = _hidden_rule(base, ACTIVATIONS[problem.activation], _hidden(problem))
+    out = _first_layer_rule(base, _first_layer(problem))
     if out:
         return out
     v = values if values is not None else evaluate(problem)
-    if not base.symmetric:
-        O = [v.decimal(o) for o in v.forward["O"]]
-        for i in range(len(O)):
-            for j in range(i + 1, len(O)):
-                if abs(O[i] - O[j]) < LOGIT_GAP:
-                    out.append(f"O_{i + 1} and O_{j + 1} within {float(LOGIT_GAP):g}: a softmax (near-)tie")
+    S = range(problem.n_samples)
+    keys = _keys(problem)
+    for layer in range(1, problem.depth):  # rule 1 in the deeper layers, on exact values or their decimals
+        act = ACTIVATIONS[problem.activations[layer]]
+        for s in S:
+            out += _hidden_rule(base, act, v.sample("forward", keys[2 * layer], s), layer, s,
+                                value=lambda h: h if h.is_Rational else v.decimal(h))
+    if out:
+        return out
+    if not base.symmetric and problem.output == "softmax":
+        for s in S:
+            O = [v.decimal(o) for o in v.sample("forward", "O", s)]
+            at = f" (sample {s + 1})" if problem.n_samples > 1 else ""
+            for i in range(len(O)):
+                for j in range(i + 1, len(O)):
+                    if abs(O[i] - O[j]) < LOGIT_GAP:
+                        out.append(f"O_{i + 1} and O_{j + 1} within {float(LOGIT_GAP):g}{at}: a softmax (near-)tie")
     for name, value in _every_value(v):
         if isinstance(value, Rational) and value.q > MAX_DENOMINATOR:
             out.append(f"{name} = {value}: denominator above {MAX_DENOMINATOR:.0e}")
-    for key, _role in default_params(v.derivation):
+    for key in base.asked:
         g = v.grad(key)
         if lesson_zero(base, problem, key):
             if g != 0:
@@ -396,12 +547,16 @@ def broken_rules(base: Base, problem: Problem, values=None) -> list:
     return out
 
 
+def _flat(item) -> list:
+    return [e for sub in item for e in _flat(sub)] if isinstance(item, (list, tuple)) else [item]
+
+
 def _every_value(v) -> list:
+    """``[(name, exact value)]``: every forward and backward value of every sample, and every gradient."""
     out = []
     for group, table in (("forward", v.forward), ("backward", v.backward)):
         for key, item in table.items():
-            flat = item if not isinstance(item, list) else [e for row in item for e in (row if isinstance(row, list) else [row])]
-            out += [(f"{group}.{key}", e) for e in (flat if isinstance(flat, list) else [flat])]
+            out += [(f"{group}.{key}", e) for e in _flat(item)]
     for name, m in v.gradients.items():
         out += [(f"grad.{name}", e) for e in m]
     return out
@@ -424,23 +579,45 @@ def _toml_matrix(W, indent: int) -> str:
     return "[" + (",\n" + " " * indent).join(rows) + "]"
 
 
+def _toml_vector(values) -> str:
+    return "[" + ", ".join(_number(v) for v in values) + "]"
+
+
+def _toml_samples(samples, indent: int) -> str:
+    if len(samples) == 1:
+        return _toml_vector(samples[0])
+    return "[" + (",\n" + " " * indent).join(_toml_vector(v) for v in samples) + "]"
+
+
 def variant_toml(base: Base, p: Problem) -> str:
     """The variant's problem file: structure from the base, the drawn numbers (no id, no seed: its hash is
-    the variant id printed on the pages)."""
+    the variant id printed on the pages). A bias the base gives as one number per layer stays one number."""
     b = base.problem
+    acts = p.activations
+    activation = f'"{acts[0]}"' if len(set(acts)) == 1 else "[" + ", ".join(f'"{a}"' for a in acts) + "]"
     lines = [f"# A variant of the {Path(str(b.source)).name} problem, drawn by python -m derivations.variants.",
              "[network]",
              f"layers = [{', '.join(map(str, p.layers))}]",
-             f'activation = "{p.activation}"',
-             f'loss = "{p.loss}"',
-             "",
-             "[data]",
-             f"x = [{', '.join(_number(v) for v in p.x)}]",
-             f"y = [{', '.join(_number(v) for v in p.y)}]",
-             "",
-             "[init]"]
+             f"activation = {activation}"]
+    if p.output != DEFAULT_OUTPUT:
+        lines.append(f'output = "{p.output}"')
+    lines.append(f'loss = "{p.loss}"')
+    if p.bias:
+        lines.append("bias = true")
+    lines += ["",
+              "[data]",
+              f"x = {_toml_samples(p.xs, 5)}",
+              f"y = {_toml_samples(p.ys, 5)}",
+              "",
+              "[init]"]
     for name, W in p.params().items():
-        lines.append(f"{name} = {_toml_matrix(W, len(name) + 4)}")
+        if name.startswith("b_"):
+            lines.append(f"{name} = {_number(W[0]) if len(set(W)) == 1 else _toml_vector(W)}")
+        else:
+            lines.append(f"{name} = {_toml_matrix(W, len(name) + 4)}")
+    if p.ask or p.lr is not None:  # the base's page: its asked gradients, its gradient-descent step
+        lines += ["", "[worksheet]"] + (["ask = [" + ", ".join(f'"{a}"' for a in base.asked) + "]"] if p.ask else []) \
+            + ([f"lr = {_number(p.lr)}"] if p.lr is not None else [])
     return "\n".join(lines) + "\n"
 
 
@@ -460,56 +637,103 @@ def problem_from_toml(text: str, source: str) -> Problem:
 # -- the independent check -----------------------------------------------------------------------------------
 
 
+def _keys(p: Problem) -> list:
+    """The forward quantities' names as :class:`Values` keys them: ``H, L, O, Y`` for one hidden layer,
+    ``H1, L1, H2, L2, ..., O, Y`` for more."""
+    hidden = [k for l in range(p.depth) for k in ((f"H{l + 1}", f"L{l + 1}") if p.depth > 1 else ("H", "L"))]
+    return hidden + ["O", "Y"]
+
+
 def numpy_backprop(p: Problem) -> dict:
-    """Forward and backward pass in plain NumPy floats, from the registry's NumPy functions (the activation's
-    and the loss's forward and local derivative): no SymPy, no derivation. Keys as :class:`Values` names
-    them (``H``, ``L``, ``O``, ``Y``, ``loss``, ``dL_dY``, ``dY_dO``, ``dL_dO``, ``dL_dL``, ``dL_dH``,
-    ``W_a``, ``W_b``)."""
+    """Forward and backward pass in plain NumPy floats, for any depth, biases, samples, activation per layer,
+    output layer and loss, from the registry's NumPy functions (each activation's, output layer's and loss's
+    forward and local derivative): no SymPy, no derivation. ``{"forward": {key: [one array per sample]},
+    "backward": {key: [...]}, "loss": mean, "losses": [per sample], "grad": {"W_a": array, "b_a": column,
+    ...}}``, keyed as :class:`Values` names them (``H1``, ``dL_dH1``, ...); a sample's backward values are
+    those of its own loss, and the gradients those of the mean loss."""
     import numpy as np
 
-    act, loss = ACTIVATIONS[p.activation], LOSSES[p.loss]
+    from ..engine.ops import OUTPUTS
 
-    x = np.array([float(v) for v in p.x])
-    y = np.array([float(v) for v in p.y])
-    Wa, Wb = (np.array(W.tolist(), dtype=float) for W in p.weights)
-    H = Wa @ x
-    L = np.asarray(act.numpy(H), dtype=float) * np.ones_like(H)
-    O = Wb @ L
-    Y = np.exp(O - O.max())
-    Y = Y / Y.sum()
-    dL_dY = np.asarray(loss.numpy_local(Y, y), dtype=float)
-    dY_dO = np.diag(Y) - np.outer(Y, Y)  # dY_k/dO_j = Y_k (δ_kj − Y_j)
-    dL_dO = dY_dO.T @ dL_dY
-    dL_dL = Wb.T @ dL_dO
-    dL_dH = dL_dL * np.asarray(act.numpy_local(H, L), dtype=float)
-    return {"H": H, "L": L, "O": O, "Y": Y, "loss": float(loss.numpy(Y, y)), "dL_dY": dL_dY,
-            "dY_dO": dY_dO, "dL_dO": dL_dO, "dL_dL": dL_dL, "dL_dH": dL_dH,
-            "W_a": np.outer(dL_dH, x), "W_b": np.outer(dL_dO, L)}
+    keys = _keys(p)
+    out_layer, loss = OUTPUTS[p.output], LOSSES[p.loss]
+    acts = [ACTIVATIONS[a] for a in p.activations]
+    Ws = [np.array(W.tolist(), dtype=float) for W in p.weights]
+    bs = [np.array([float(v) for v in b]) for b in p.biases] if p.bias else [np.zeros(W.shape[0]) for W in Ws]
+    forward = {k: [] for k in keys}
+    backward = {k: [] for k in ["dL_dY", "dY_dO", "dL_dO"] + [f"dL_d{k}" for k in reversed(keys[:-2])]}
+    grads = [np.zeros_like(W) for W in Ws]
+    bgrads = [np.zeros_like(b) for b in bs]
+    losses = []
+    S = p.n_samples
+    for xs, ys in zip(p.xs, p.ys):
+        x, y = np.array([float(v) for v in xs]), np.array([float(v) for v in ys])
+        inputs, v = [], x
+        for l, act in enumerate(acts):  # forward: H = W v + b, L = act(H)
+            inputs.append(v)
+            H = Ws[l] @ v + bs[l]
+            v = np.asarray(act.numpy(H), dtype=float) * np.ones_like(H)
+            forward[keys[2 * l]].append(H)
+            forward[keys[2 * l + 1]].append(v)
+        inputs.append(v)
+        O = Ws[-1] @ v + bs[-1]
+        Y = np.asarray(out_layer.numpy(O), dtype=float)
+        forward["O"].append(O)
+        forward["Y"].append(Y)
+        losses.append(float(loss.numpy(Y, y)))
+        dY = np.asarray(loss.numpy_local(Y, y), dtype=float)
+        J = np.asarray(out_layer.numpy_jacobian(Y), dtype=float)  # J[k, j] = dY_k/dO_j
+        delta = J.T @ dY  # ∇O
+        backward["dL_dY"].append(dY)
+        backward["dY_dO"].append(J)
+        backward["dL_dO"].append(delta)
+        for l in range(len(Ws) - 1, -1, -1):  # backward: each layer's gradient, then ∇L, ∇H of the layer below
+            grads[l] += np.outer(delta, inputs[l]) / S
+            bgrads[l] += delta / S
+            if l > 0:
+                dL = Ws[l].T @ delta
+                H, L = forward[keys[2 * (l - 1)]][-1], forward[keys[2 * (l - 1) + 1]][-1]
+                delta = dL * np.asarray(acts[l - 1].numpy_local(H, L), dtype=float)
+                backward[f"dL_d{keys[2 * (l - 1) + 1]}"].append(dL)
+                backward[f"dL_d{keys[2 * (l - 1)]}"].append(delta)
+    grad = {weight_name(l): g for l, g in enumerate(grads)}
+    if p.bias:
+        grad.update({bias_name(l): g[:, None] for l, g in enumerate(bgrads)})
+    return {"forward": forward, "backward": backward, "loss": sum(losses) / S, "losses": losses, "grad": grad}
 
 
-def verify(values) -> None:
-    """Check a variant before it is written: every exact value against :func:`numpy_backprop` (relative
-    1e-9), and, for a symmetric init, every symmetry theorem proved for its structure and true of its numbers
-    (equal gradient rows and columns; a zero first layer when the last layer's rows are equal). Raises
-    :class:`VerificationError`."""
+def verify(values, graded_values=()) -> None:
+    """Check a variant before it is written: every exact value (every sample's forward and backward values,
+    each sample's loss and the mean, every gradient) and every ``(key, value)`` of ``graded_values`` (the
+    keys.csv row: a descent step too) against :func:`numpy_backprop` (relative 1e-9), and, for
+    a symmetric init, every symmetry theorem proved for its structure and true of its numbers (equal gradient
+    rows and columns in every hidden layer; zero earlier layers when the last layer's rows are equal and the
+    output is a softmax). Raises :class:`VerificationError`."""
     import numpy as np
 
     p = values.problem
     ref = numpy_backprop(p)
 
     def close(name, exact, want):
-        got = np.array([[float(values.decimal(e)) for e in (row if isinstance(row, list) else [row])]
-                        for row in (exact if isinstance(exact, list) else [exact])], dtype=float)
-        want = np.asarray(want, dtype=float).reshape(got.shape)
-        if not np.allclose(got, want, rtol=1e-9, atol=1e-12):
-            raise VerificationError(f"{p.source}: {name}: derivation {got.ravel().tolist()} but NumPy {want.ravel().tolist()}")
+        got = np.array([float(values.decimal(e)) for e in _flat(exact)], dtype=float)
+        want = np.asarray(want, dtype=float).ravel()
+        if got.shape != want.shape or not np.allclose(got, want, rtol=1e-9, atol=1e-12):
+            raise VerificationError(f"{p.source}: {name}: derivation {got.tolist()} but NumPy {want.tolist()}")
 
-    for key in ("H", "L", "O", "Y", "loss"):
-        close(f"forward.{key}", values.forward[key], ref[key])
-    for key in ("dL_dY", "dY_dO", "dL_dO", "dL_dL", "dL_dH"):
-        close(f"backward.{key}", values.backward[key], ref[key])
+    for group in ("forward", "backward"):
+        for key, per_sample in ref[group].items():
+            for s, want in enumerate(per_sample):
+                at = f"@{s + 1}" if p.n_samples > 1 else ""
+                close(f"{group}.{key}{at}", values.sample(group, key, s), want)
+    close("forward.loss", values.forward["loss"], ref["loss"])
+    if p.n_samples > 1:
+        close("forward.losses", values.forward["losses"], ref["losses"])
+    if set(values.gradients) != set(ref["grad"]):
+        raise VerificationError(f"{p.source}: gradients of {sorted(values.gradients)} but NumPy has {sorted(ref['grad'])}")
     for name, m in values.gradients.items():
-        close(f"grad.{name}", m.tolist(), ref[name])
+        close(f"grad.{name}", m.tolist(), ref["grad"][name])
+    for key, value in graded_values:
+        close(key, value, _reference(p, ref, key))
     from ..engine.theorems import last_rows_equal, symmetric, theorems_for
 
     if symmetric(p):
@@ -518,32 +742,91 @@ def verify(values) -> None:
                 raise VerificationError(f"{p.source}: theorem {th.key} is not proved")
             if th.key.startswith(("symmetry", "permanence")) and not th.applies:
                 raise VerificationError(f"{p.source}: the init is symmetric but theorem {th.key} does not apply")
-        Ga, Gb = values.gradients["W_a"], values.gradients["W_b"]
-        if any(Ga.row(i) != Ga.row(0) for i in range(Ga.rows)) or any(Gb.col(j) != Gb.col(0) for j in range(Gb.cols)):
-            raise VerificationError(f"{p.source}: a symmetric init whose hidden units get unequal gradients")
-        if last_rows_equal(p) and any(g != 0 for g in Ga):
-            raise VerificationError(f"{p.source}: equal rows of W_b but a nonzero gradient of W_a")
+        for l in range(p.depth):
+            Gin, Gout = values.gradients[weight_name(l)], values.gradients[weight_name(l + 1)]
+            if any(Gin.row(i) != Gin.row(0) for i in range(Gin.rows)) or \
+                    any(Gout.col(j) != Gout.col(0) for j in range(Gout.cols)):
+                raise VerificationError(f"{p.source}: a symmetric init whose hidden units (layer {l + 1}) get unequal gradients")
+        if p.output == "softmax" and last_rows_equal(p):
+            earlier = [name for name in values.gradients if name[2] != weight_name(p.depth)[2]]
+            if any(g != 0 for name in earlier for g in values.gradients[name]):
+                raise VerificationError(f"{p.source}: equal rows of {weight_name(p.depth)} but a nonzero gradient before it")
+
+
+_GRADED_KEY = re.compile(r"(forward|backward|grad|descent)\.(\w+)(?:\[(\d+)(?:,(\d+))?\])?(?:@(\d+))?")
+
+
+def _reference(p: Problem, ref: dict, key: str) -> float:
+    """A graded key's value in :func:`numpy_backprop`'s results ``ref`` (a descent step: the parameter minus
+    the page's learning rate times the NumPy gradient)."""
+    from ..engine.derivation import parse_param
+
+    group, name, i, j, at = _GRADED_KEY.fullmatch(key).groups()
+    s = int(at or 1) - 1
+    if group in ("forward", "backward"):
+        if name == "loss":
+            return ref["losses"][s] if at else ref["loss"]
+        vector = ref[group][name][s]
+        return vector[int(i) - 1] if j is None else vector[int(i) - 1, int(j) - 1]
+    w = parse_param(name, p)
+    column = w.j if w.kind == "weight" else 0
+    g = ref["grad"][w.matrix][w.i, column]
+    if group == "grad":
+        return g
+    start = p.params()[w.matrix][w.i, w.j] if w.kind == "weight" else p.params()[w.matrix][w.i]
+    return float(start) - float(_lr(p)) * g
 
 
 # -- the graded values ---------------------------------------------------------------------------------------
 
+_GROUPS = ("forward", "backward", "grad", "descent")  # graded; problem.* blanks copy a given, local.* are not keyed
 
-def graded(values) -> list:
-    """``[(column, exact value)]``: every value the page grades, by its :meth:`Values.lookup` key (the
-    forward steps, ∇Y, the softmax Jacobian, ∇O, the green path's ∇L_1, and the asked gradients)."""
-    from ..teaching.solution import default_params
 
-    f, b = values.forward, values.backward
+def graded_keys(values, data: bytes | None = None) -> list:
+    """Every key the student's page grades: the page's answer slots (:func:`derivations.teaching.handout.layout`)
+    that are forward, backward, gradient or gradient-descent values: forward and backward in the checker's
+    order (each sample's forward values, the losses, each sample's backward values), then the asked gradients
+    and the descent step in the page's order."""
+    from ..teaching import handout
+    from ..teaching.check import blanks
+
+    order = {key: k for k, key in enumerate(blanks(values.derivation))}
+    page = handout.layout(values, data=data)
+    keys = list(dict.fromkeys(s.key for s in page.slots(given=False) if s.key.split(".")[0] in _GROUPS))
+    rank = {group: g for g, group in enumerate(_GROUPS)}
+
+    def position(key):
+        group = key.split(".")[0]
+        return rank[group], order[key] if group in ("forward", "backward") else keys.index(key)
+
+    return sorted(keys, key=position)
+
+
+def graded(values, data: bytes | None = None) -> list:
+    """``[(column, exact value)]``: every value the page grades, by its :meth:`Values.lookup` key (for the
+    handout: the forward steps, ∇Y, the softmax Jacobian, ∇O, the green path's ∇L_1, and the asked
+    gradients; with several samples, ``forward.H[1]@2``; where the init is not the symmetry lesson, the
+    page's gradient-descent step, ``descent.w_b11``).
+
+    >>> from derivations import evaluate, load_problem
+    >>> [key for key, _ in graded(evaluate(load_problem()))][-4:]
+    ['backward.dL_dL[1]', 'grad.w_b11', 'grad.w_b21', 'grad.w_a11']
+    """
     out = []
-    for key in ("H", "L", "O", "Y"):
-        out += [(f"forward.{key}[{i + 1}]", v) for i, v in enumerate(f[key])]
-    out.append(("forward.loss", f["loss"]))
-    out += [(f"backward.dL_dY[{i + 1}]", v) for i, v in enumerate(b["dL_dY"])]
-    out += [(f"backward.dY_dO[{i + 1},{j + 1}]", v) for i, row in enumerate(b["dY_dO"]) for j, v in enumerate(row)]
-    out += [(f"backward.dL_dO[{i + 1}]", v) for i, v in enumerate(b["dL_dO"])]
-    out.append(("backward.dL_dL[1]", b["dL_dL"][0]))
-    out += [(f"grad.{key}", values.grad(key)) for key, _role in default_params(values.derivation)]
+    for key in graded_keys(values, data):
+        if key.startswith("descent."):
+            name = key.split(".", 1)[1]
+            out.append((key, values.descent(_lr(values.problem), [name])[name]))
+        else:
+            out.append((key, values.lookup(key)))
     return out
+
+
+def _lr(p: Problem):
+    """The page's gradient-descent step: ``[worksheet] lr``, or the page's default."""
+    from ..engine.problem import WORKSHEET_LR
+
+    return p.lr if p.lr is not None else WORKSHEET_LR
 
 
 def shown(values, v, tolerance=None) -> str:
@@ -740,6 +1023,15 @@ def render_pages(values, text: str, fmt: str, paper: str = "a4") -> dict:
             "key.html": _html_page(handout.render_text(page, False), f"Answer key {page.problem_id}")}
 
 
+def check_page(base: Base, p: Problem) -> None:
+    """Lay out the page of one variant ``p`` (the roster's first), so that a base the students' page cannot
+    show is refused in one line before anything is written (:class:`ProblemError`)."""
+    from ..engine.values import evaluate
+    from ..teaching import handout
+
+    handout.layout(evaluate(p), data=variant_toml(base, p).encode("utf-8"))
+
+
 _WORKER = {}
 
 
@@ -767,16 +1059,28 @@ def _write_one(job: tuple) -> tuple:
     broken = broken_rules(base, problem, values)
     if broken:  # the file read back must be the problem that was checked
         raise VerificationError(f"variant {student}: {broken[0]}")
-    verify(values)
+    graded_values = graded(values, text.encode("utf-8"))
+    verify(values, graded_values)
     folder = out / student
     folder.mkdir()
     write_atomic(folder / "problem.toml", text)
     for name, data in render_pages(values, text, _WORKER["fmt"], _WORKER["paper"]).items():
         write_atomic(folder / name, data)
     checker = Checker(problem)
+    mathjax = f"../{MATHJAX}" if standalone_mathjax_available() else None  # typeset offline, one copy for all
     write_atomic(folder / "selfcheck.html", page_html(values, data=text.encode("utf-8"), student=(student, who),
-                                                      back=render_pages_names(_WORKER["fmt"])[0], checker=checker))
-    return student, variant_id(text), [(col, shown(values, v, checker.tolerance.get(col))) for col, v in graded(values)]
+                                                      back=render_pages_names(_WORKER["fmt"])[0], checker=checker,
+                                                      mathjax=mathjax))
+    return student, variant_id(text), [(col, shown(values, v, checker.tolerance.get(col))) for col, v in graded_values]
+
+
+def standalone_mathjax_available() -> bool:
+    """MathJax's one-file component is installed (the docs extra): the self-check pages load one copy of it
+    from ``DIR/_mathjax/``; without it their math stays TeX source."""
+    from ..outputs.selfcheck import mathjax_dir, STANDALONE_MATHJAX
+
+    folder = mathjax_dir()
+    return folder is not None and (folder / STANDALONE_MATHJAX).is_file()
 
 
 def file_names(fmt: str) -> list:
@@ -801,11 +1105,6 @@ def _write_task(job: tuple) -> tuple:
 # -- the command line ----------------------------------------------------------------------------------------
 
 
-class _Parser(argparse.ArgumentParser):
-    def error(self, message):  # one line, not argparse's usage block
-        self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
-
-
 def _jobs(text: str) -> int:
     try:
         n = int(text)
@@ -817,7 +1116,7 @@ def _jobs(text: str) -> int:
 
 
 def parser() -> argparse.ArgumentParser:
-    p = _Parser(prog=PROG, allow_abbrev=False,
+    p = cli_io.Parser(prog=PROG, allow_abbrev=False,
                 description="Per-student variants of the handout: a problem file, worksheet, answer key and self-check "
                             "page per student, and keys.csv with every graded value.")
     p.add_argument("roster", metavar="ROSTER", help="a CSV file with a header and an id column, or a number N")
@@ -840,8 +1139,7 @@ def parser() -> argparse.ArgumentParser:
 
 
 def _fail(message: str) -> int:
-    print(f"{PROG}: error: {message}", file=sys.stderr)
-    return 2
+    return cli_io.fail(PROG, message)
 
 
 class _Progress:
@@ -928,11 +1226,13 @@ def main(argv: list[str] | None = None) -> int:
         out = Path(args.out)
         if out.exists() and not out.is_dir():
             raise ProblemError("--out", f"{reading.path_text(out)} exists and is not a folder")
-        draw_attempt(base, seed, roster.ids[0], seconds=PROBE_SECONDS)  # a base no draw satisfies: refused now
+        probe, _ = draw_attempt(base, seed, roster.ids[0], seconds=PROBE_SECONDS)  # a base no draw satisfies: refused now
+        check_page(base, probe)  # and one whose page cannot be laid out
         out.mkdir(parents=True, exist_ok=True)
         folder = Folder(out, force=args.force)
         folder.lock()
         names = ["keys.csv"] + (["moodle.xml"] if args.moodle else []) + \
+            ([MATHJAX] if standalone_mathjax_available() else []) + \
             [f"{s}/{name}" for s in roster.ids for name in file_names(args.format)]
         folder.check(names)  # before anything is written: nothing of the teacher's is in the way
         staging = folder.stage()
@@ -980,6 +1280,11 @@ def main(argv: list[str] | None = None) -> int:
                 pool.shutdown(cancel_futures=True)  # every worker stopped before the staging folder goes
         progress.end()
         write_atomic(staging / "keys.csv", keys_csv(roster, rows))
+        if MATHJAX in names:
+            from ..outputs.selfcheck import standalone_mathjax
+
+            (staging / MATHJAX).parent.mkdir(exist_ok=True)
+            write_atomic(staging / MATHJAX, standalone_mathjax())
         if args.moodle:
             from .moodle import write_quiz
 

@@ -336,7 +336,7 @@ class LinearStep(Operation):
     def gradients(self, d):
         """``∂ℒ/∂w_ij`` = the mean over the samples of ``∇out_i inp_j``; ``∂ℒ/∂b_i`` that of ``∇out_i``."""
         sy, S, l = d.symbols, d.problem.n_samples, self.layer
-        scale, W = Rational(1, S), sy.W[l]
+        scale, W = d.rule("batch.scale", lambda n: Rational(1, n))(S), sy.W[l]
         out = {weight_name(l): ImmutableMatrix(
             W.rows, W.cols, lambda i, j: scale * Add(*(sy.grad(self.out, s)[i] * d.into(Param(l, "weight", i, j), s)
                                                        for s in range(S))))}
@@ -352,7 +352,8 @@ class ActivationStep(Operation):
     kind: ClassVar[str] = "activation"
 
     def forward(self, d, s):
-        return [d.act(self.layer).forward(h) for h in d.symbols.node(self.inp, s)]
+        forward = d.rule("activation.forward", lambda layer, h: d.act(layer).forward(h))
+        return [forward(self.layer, h) for h in d.symbols.node(self.inp, s)]
 
     def local_edges(self, d, s, i):
         return [(i, d.local_activation(self.layer, i, s))]
@@ -488,7 +489,7 @@ class Derivation:
             for op in self.ops:
                 defs.update(zip(op.targets(self, s), op.forward(self, s)))
         if S > 1:
-            defs[sy.total] = Rational(1, S) * Add(*sy.loss)
+            defs[sy.total] = self.rule("batch.scale", lambda n: Rational(1, n))(S) * Add(*sy.loss)
         self.display: dict = {}  # each ∇ as a sum of chain-rule terms in the handout's order (unevaluated)
         for s in range(S):  # backward: the same operations in reverse, once
             for op in reversed(self.ops):
@@ -507,8 +508,10 @@ class Derivation:
         A derivation with a rule replaced is the same engine with one local step done differently: the
         mistake catalogue uses it to compute what a classic slip gives. The rules: ``"loss.forward"``,
         ``"loss.local"`` (``(Y, y, i)``), ``"output.forward"``, ``"output.local"`` (``(Y, k, j)``),
-        ``"activation.local"`` (``(layer, h, l)``), ``"linear.input"`` (``(param, s, default)``: what
-        ``∂out_i/∂w_ij`` is) and ``"edges"`` (``(op, s, i, default)``: an operation's local derivatives)."""
+        ``"activation.forward"`` (``(layer, h)``), ``"activation.local"`` (``(layer, h, l)``), ``"linear.input"``
+        (``(param, s, default)``: what ``∂out_i/∂w_ij`` is), ``"edges"`` (``(op, s, i, default)``: an operation's
+        local derivatives) and ``"batch.scale"`` (``(S)``: the mean's ``1/S`` over a batch of ``S`` samples). The
+        checker's blanks add ``"descent"`` (``(w, lr, g)``: the page's gradient-descent step)."""
         return self.rules.get(name, default)
 
     def ops_out(self, layer: int) -> str:

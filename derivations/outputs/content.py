@@ -79,7 +79,7 @@ class Request:
             raise DerivError(f"{self.name}: :{name}: expected a whole number from {low} to {high}, got {text[:40]!r}", "option")
         return int(text)
 
-    def weight(self, values, what="weight (like w_b21)"):
+    def param(self, values, what="weight (like w_b21)"):
         """The argument as a parameter of the problem (``w_b21``, ``b_a1``)."""
         from ..engine.errors import ProblemError
 
@@ -158,7 +158,7 @@ def gradient_tex(values, request: Request, worksheet: bool) -> list:
     display formula per line."""
     from ..teaching.solution import Notation, gradient_section
 
-    w = request.weight(values)
+    w = request.param(values)
     show = request.choice("show", SHOW, "sum")
     section = gradient_section(Notation(values), values, w, detail=show in ("closed", "expanded", "all"))
     key = w.key(values.derivation.symbols.wide)
@@ -298,7 +298,7 @@ def network(values, request: Request, worksheet: bool) -> str:
     ``:colour:`` (no derived value on a worksheet: no labels, no tooltips)."""
     from .figures import network_svg
 
-    weight = request.weight(values) if request.arguments and request.arguments[0].strip() else None
+    weight = request.param(values) if request.arguments and request.arguments[0].strip() else None
     colour = request.colour()
     digits = request.integer("digits", 3, 1, MAX_DIGITS)
     return network_svg(values, weight, colour, "no-labels" not in request.options, digits, answers=not worksheet)

@@ -482,11 +482,21 @@ class Checker:
         """The mistakes that give ``a`` here and that the student's own earlier answers do not rule out, the
         closest first; several only when they give the same number (they cannot be told apart)."""
         found = []  # (distance, mistake, value)
+        exact = self.tolerance[key] is None
+
+        def near(x, c) -> bool:  # as the page does: relative t where the value is not exact, whatever c is
+            c = numeric(c)
+            if c is None:
+                return False
+            if exact:
+                return x == c if c.is_Rational else bool(abs(x - c) <= Float("1e-9") * abs(c))
+            return bool(abs(x - c) <= t * abs(c)) if c != 0 else bool(abs(x) <= Float("1e-40"))
+
         for m in self.mistakes:
             full = [c for mm, c in self.full[key] if mm is m]
             here = self._candidates(m, key, env) if wrong_inputs else []
-            hits = [numeric(c) for c in here if same(a, c, t)]
-            carried = [numeric(c) for c in full if same(a, c, t)]
+            hits = [numeric(c) for c in here if near(a, c)]
+            carried = [numeric(c) for c in full if near(a, c)]
             if carried and not hits and self._ruled_out(m, key, given):
                 v.ruled_out.append(m.name)
                 continue
@@ -498,7 +508,7 @@ class Checker:
             return
         found.sort(key=lambda f: f[0])  # stable: the catalogue's order among equals
         best = found[0][2]
-        v.mistakes = [m for _, m, c in found if same(c, best, t)]
+        v.mistakes = [m for _, m, c in found if near(c, best)]  # others that give the same number here
         if len(v.mistakes) > 1:
             v.note = "these mistakes give the same number here: your answers cannot tell them apart"
 

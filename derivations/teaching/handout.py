@@ -1,7 +1,7 @@
 r"""The handout's page as a layout: blocks in the paper handout's order, every number a slot.
 
 A :class:`Layout` is an ordered list of blocks (:class:`Heading`, :class:`Prose`, :class:`Display`,
-:class:`Figure`). The math inside is a small tree (:class:`Sym`, :class:`Num`, :class:`Row`,
+:class:`Figure`). The math inside is a small tree (:class:`Sym`, :class:`Numeral`, :class:`Row`,
 :class:`Frac`, :class:`Vec`, :class:`Under`, ...) in which every number the student reads or writes is a
 :class:`Slot`: *given* (printed on the worksheet, as on the paper) or an *answer* (a blank on the worksheet,
 filled on the key). Three printers write the same tree as Typst math, LaTeX math and plain text; every
@@ -84,7 +84,7 @@ class Word:
 
 
 @dataclass(frozen=True)
-class Num:
+class Numeral:
     """A number as written: ``0.15``, ``-0.0375``; ``approx``: rounded (an ``=`` before it reads ``≈``)."""
 
     text: str
@@ -92,13 +92,13 @@ class Num:
 
 
 @dataclass(frozen=True)
-class Op:
+class Operator:
     kind: str
 
 
 @dataclass(frozen=True)
 class Row:
-    """Pieces side by side (operators are :class:`Op` pieces)."""
+    """Pieces side by side (operators are :class:`Operator` pieces)."""
 
     items: tuple
 
@@ -336,10 +336,10 @@ class TypstMath(_Printer):
         text = n.text if isinstance(n, Word) else n
         return f"upright({typst_string(text)})"
 
-    def num(self, n):
+    def numeral(self, n):
         return _check_number(n.text)
 
-    def op(self, n):
+    def operator(self, n):
         return OPS[n.kind][0]
 
     def frac(self, n):
@@ -399,10 +399,10 @@ class LatexMath(_Printer):
             return rf"\operatorname{{{text}}}"
         return r"\text{" + latex_escape(text) + "}"
 
-    def num(self, n):
+    def numeral(self, n):
         return _check_number(n.text)
 
-    def op(self, n):
+    def operator(self, n):
         return OPS[n.kind][1]
 
     def frac(self, n):
@@ -450,7 +450,7 @@ class TextMath(_Printer):
             out += f"^{self(n.sup)}"
         if n.sub is not None:
             sub = self(n.sub)
-            out += f"_{sub}" if isinstance(n.sub, (Num, Sym)) and "_" not in sub else f"_({sub})"
+            out += f"_{sub}" if isinstance(n.sub, (Numeral, Sym)) and "_" not in sub else f"_({sub})"
         return out
 
     def raw(self, n):
@@ -459,10 +459,10 @@ class TextMath(_Printer):
     def word(self, n):
         return n.text if isinstance(n, Word) else n
 
-    def num(self, n):
+    def numeral(self, n):
         return n.text.replace("-", "−")
 
-    def op(self, n):
+    def operator(self, n):
         return OPS[n.kind][2]
 
     def join(self, parts):
@@ -473,7 +473,7 @@ class TextMath(_Printer):
 
     def _atom(self, node):
         text = self(node)
-        simple = (isinstance(node, (Num, Sym, Slot)) or " " not in text) and not text.startswith("−")
+        simple = (isinstance(node, (Numeral, Sym, Slot)) or " " not in text) and not text.startswith("−")
         return text if simple or text.startswith("(") and text.endswith(")") else f"({text})"
 
     def pow(self, n):
@@ -535,12 +535,12 @@ def to_text(tree, worksheet: bool) -> str:
 
 
 def row(*items) -> Row:
-    return Row(tuple(Op(i) if isinstance(i, str) and i in OPS else (Word(i) if isinstance(i, str) else i) for i in items))
+    return Row(tuple(Operator(i) if isinstance(i, str) and i in OPS else (Word(i) if isinstance(i, str) else i) for i in items))
 
 
 def sym(base: str, sub=None, sup=None) -> Sym:
     def wrap(v):
-        return Num(str(v)) if isinstance(v, int) else Sym(v) if isinstance(v, str) else v
+        return Numeral(str(v)) if isinstance(v, int) else Sym(v) if isinstance(v, str) else v
 
     return Sym(base, wrap(sub), wrap(sup))
 
@@ -549,11 +549,11 @@ def idx(*ks) -> object:
     """A 1-based index from 0-based ones: ``11``, or ``2,11`` once a width passes 9."""
     ks = [k + 1 for k in ks]
     if all(k < 10 for k in ks):
-        return Num("".join(map(str, ks)))
-    return Row(tuple(sum(([Num(str(k)), Op(",")] for k in ks), [])[:-1]))
+        return Numeral("".join(map(str, ks)))
+    return Row(tuple(sum(([Numeral(str(k)), Operator(",")] for k in ks), [])[:-1]))
 
 
-def d(top, bottom) -> Frac:
+def partial(top, bottom) -> Frac:
     """``∂top/∂bottom``."""
     return Frac(Row((Sym("partial"), top)), Row((Sym("partial"), bottom)))
 
@@ -580,20 +580,21 @@ def from_sympy(expr, names: dict) -> object:
         if e in names:
             return names[e]
         if isinstance(e, Integer) or (isinstance(e, Rational) and e.q == 1):
-            return Num(str(e)) if e >= 0 else row("neg", Num(str(-e)))
+            return Numeral(str(e)) if e >= 0 else row("neg", Numeral(str(-e)))
         if isinstance(e, Rational):
-            f = Frac(Num(str(abs(e.p))), Num(str(e.q)))
+            f = Frac(Numeral(str(abs(e.p))), Numeral(str(e.q)))
             return f if e > 0 else row("neg", f)
         if isinstance(e, relu_step):
-            return Sym("one", row(go(e.args[0]), ">", Num("0")))
+            return Sym("one", row(go(e.args[0]), ">", Numeral("0")))
         if isinstance(e, ReLU):
-            return Call("max", (Num("0"), go(e.args[0])))
+            return Call("max", (Numeral("0"), go(e.args[0])))
         if isinstance(e, exp):
             return Pow_(Sym("e"), go(e.args[0]))
         if isinstance(e, log):
             return Call("ln", (go(e.args[0]),))
         if isinstance(e, Function) and len(e.args) == 1 and not isinstance(e, (Add, Mul, Pow)):
-            return Call(_function_name(e), (go(e.args[0]),))
+            name = _function_name(e)  # a derivative prints as LeakyReLU'(H): the name and a prime
+            return Call(name.rstrip("'"), (go(e.args[0]),), prime=name.endswith("'"))
         if isinstance(e, Add) and not isinstance(factor_terms(e), Add):
             return go(factor_terms(e), parent)
         if isinstance(e, Add):
@@ -601,14 +602,14 @@ def from_sympy(expr, names: dict) -> object:
             items = []
             for k, a in enumerate(terms):
                 if a.could_extract_minus_sign():
-                    items += [Op("-" if k else "neg"), go(-a, Add)]
+                    items += [Operator("-" if k else "neg"), go(-a, Add)]
                 else:
-                    items += ([Op("+")] if k else []) + [go(a, Add)]
+                    items += ([Operator("+")] if k else []) + [go(a, Add)]
             out = Row(tuple(items))
             return Paren(out) if parent in (Mul, Pow) else out
         if isinstance(e, Mul):
             if e.could_extract_minus_sign():
-                return Row((Op("neg"), go(-e, Mul)))
+                return Row((Operator("neg"), go(-e, Mul)))
             coeff, rest = e.as_coeff_Mul()
             if coeff == 1:
                 num, den = e.as_numer_denom()
@@ -617,14 +618,14 @@ def from_sympy(expr, names: dict) -> object:
             parts = ([go(coeff, Mul)] if coeff != 1 else []) + [go(a, Mul) for a in Mul.make_args(rest)]
             out = []
             for k, p in enumerate(parts):
-                if k and isinstance(parts[k - 1], (Num, Frac)) or (k and isinstance(p, (Num, Frac))):
-                    out.append(Op("·"))
+                if k and isinstance(parts[k - 1], (Numeral, Frac)) or (k and isinstance(p, (Numeral, Frac))):
+                    out.append(Operator("·"))
                 out.append(p)
             return Row(tuple(out))
         if isinstance(e, Pow):
             b, x = e.args
             if x == -1:
-                return Frac(Num("1"), go(b))
+                return Frac(Numeral("1"), go(b))
             return Pow_(go(b, Pow), go(x))
         if isinstance(e, KroneckerDelta):
             return Sym("delta", Row((go(e.args[0]), go(e.args[1]))))
@@ -658,13 +659,14 @@ class _Numbers:
         if dec is not None and len(dec) <= 24:
             return self._signed(dec)
         if isinstance(v, Rational) and len(str(v)) <= 16:
-            f = Frac(Num(str(abs(v.p))), Num(str(v.q)))
+            f = Frac(Numeral(str(abs(v.p))), Numeral(str(v.q)))
             return f if v > 0 else row("neg", f)
         return self._rounded(self.n.approx(v))
 
     def factor(self, v) -> object:
-        out = self.num(v)
-        return Paren(out) if v < 0 else out
+        out = self.num(v)  # the sign from the decimal: a relational on a large exact expression takes minutes
+        negative = v < 0 if isinstance(v, Rational) else self.n.values.decimal(v) < 0
+        return Paren(out) if negative else out
 
     def _signed(self, text: str):
         text = text.replace("−", "-").strip()
@@ -672,10 +674,10 @@ class _Numbers:
             from mpmath import mpf, nstr
 
             text = nstr(mpf(text), 12, min_fixed=-400, max_fixed=400)
-        return Num(text)
+        return Numeral(text)
 
     def _rounded(self, text: str):
-        return Num(self._signed(text).text, approx=True)
+        return Numeral(self._signed(text).text, approx=True)
 
 
 def approx_equals(tree):
@@ -686,15 +688,15 @@ def approx_equals(tree):
         items = [approx_equals(i) for i in tree.items]
         eq = ("=", "&=", "≈", "&≈", "quad", "⇒")
         for k, item in enumerate(items[:-1]):
-            if isinstance(item, Op) and item.kind in ("=", "&="):
-                stop = next((m for m in range(k + 1, len(items)) if isinstance(items[m], Op) and items[m].kind in eq),
+            if isinstance(item, Operator) and item.kind in ("=", "&="):
+                stop = next((m for m in range(k + 1, len(items)) if isinstance(items[m], Operator) and items[m].kind in eq),
                             len(items))
                 if any(_rounded(i) for i in items[k + 1:stop]):
-                    items[k] = Op("≈" if item.kind == "=" else "&≈")
+                    items[k] = Operator("≈" if item.kind == "=" else "&≈")
         return Row(tuple(items))
     if isinstance(tree, Under):  # a label's "= 1" stays as printed
         return Under(approx_equals(tree.body), tree.label)
-    if dataclasses.is_dataclass(tree) and not isinstance(tree, (Num, Op, Word)):
+    if dataclasses.is_dataclass(tree) and not isinstance(tree, (Numeral, Operator, Word)):
         changes = {}
         for f in dataclasses.fields(tree):
             v = getattr(tree, f.name)
@@ -712,7 +714,7 @@ def _rounded(tree) -> bool:
         return _rounded(tree.body)
     if isinstance(tree, Row):
         return any(_rounded(i) for i in tree.items)
-    return any(isinstance(n, Num) and n.approx for n in walk(tree))
+    return any(isinstance(n, Numeral) and n.approx for n in walk(tree))
 
 
 def problem_id(problem, data: bytes | None = None) -> str:
@@ -763,37 +765,46 @@ def _sum_of_products(nb: _Numbers, pairs) -> list:
 
 def _fraction(v):
     if isinstance(v, Rational) and v.q != 1:
-        f = Frac(Num(str(abs(v.p))), Num(str(v.q)))
+        f = Frac(Numeral(str(abs(v.p))), Numeral(str(v.q)))
         return f if v > 0 else row("neg", f)
     return None
 
 
 def _insight(values, nb) -> list:
     """The key insight's answer, derived from the values: is ∂ℒ/∂W_a zero, and are the hidden units alike?"""
-    p, b = values.problem, values.backward
+    from ..engine.problem import LETTERS
+
+    p, d = values.problem, values.derivation
     ga = values.gradients["W_a"]
-    Wa = sym("W", "a")
+    Wa, last = sym("W", "a"), LETTERS[len(p.weights) - 1]
+    Wlast = p.weights[-1]
     zero = all(v == 0 for v in ga)
-    alike_in = all(p.W_a.row(i) == p.W_a.row(0) for i in range(p.n_hidden))
-    alike_out = all(p.W_b.col(j) == p.W_b.col(0) for j in range(p.n_hidden))
     parts = [("b", "Answer: ")]
     if zero:
-        parts += [row(d(LOSS, Wa), "=", Num("0")), f" exactly (all {len(ga)} entries). "]
-        sum_o = sum(b["dL_dO"])
-        if sum_o == 0 and all(p.W_b.row(i) == p.W_b.row(0) for i in range(p.n_out)):
+        parts += [row(partial(LOSS, Wa), "=", Numeral("0")), f" exactly (all {len(ga)} entries). "]
+        per_sample = [values.backward["dL_dO"]] if p.n_samples == 1 else values.backward["dL_dO"]
+        if all(sum(g) == 0 for g in per_sample) and all(Wlast.row(i) == Wlast.row(0) for i in range(p.n_out)):
+            L = d.symbols.keys[-3]  # the last hidden layer's output
+            Lj = Sym(L[0], sym("j"), Paren(Numeral(L[1:])) if L[1:] else None)
             parts += ["The softmax gradients cancel, ",
-                      row(*sum(([grad_sym(sym("O", k + 1)), "+"] for k in range(p.n_out)), [])[:-1], "=", Num("0")),
-                      ", and every row of ", sym("W", "b"), " is the same, so every ",
-                      row(grad_sym(sym("L", sym("j"))), "=", Sym("sum", sym("i")), grad_sym(sym("O", sym("i"))),
-                          Sym("w", Row((sym("i"), sym("j"))), Sym("b")), "=", Num("0")), ". "]
+                      row(*sum(([grad_sym(sym("O", k + 1)), "+"] for k in range(p.n_out)), [])[:-1], "=", Numeral("0")),
+                      *([" (in every sample)"] if p.n_samples > 1 else []), ", and every row of ", sym("W", last),
+                      " is the same, so every ",
+                      row(grad_sym(Lj), "=", Sym("sum", sym("i")), grad_sym(sym("O", sym("i"))),
+                          Sym("w", Row((sym("i"), sym("j"))), Sym(last)), "=", Numeral("0")), ". "]
     else:
         nonzero = sum(1 for v in ga if v != 0)
-        parts += [d(LOSS, Wa), f" is not zero ({nonzero} of {len(ga)} entries). "]
-    if alike_in and alike_out:
+        parts += [partial(LOSS, Wa), f" is not zero ({nonzero} of {len(ga)} entries). "]
+    if p.symmetric and p.depth == 1:
         parts += [f"All {p.n_hidden} hidden units start identical (equal rows of ", Wa, ", equal columns of ", sym("W", "b"),
                   "): they compute the same value and receive the same gradient, so every update keeps them identical "
                   "— the network learns like one with a single hidden unit. Constant initialization never breaks "
                   "the symmetry: initialize the weights randomly."]
+    elif p.symmetric:
+        parts += ["In every hidden layer the units start identical (equal incoming rows, equal outgoing columns): they "
+                  "compute the same values and receive the same gradients, so every update keeps them identical — "
+                  "each layer learns like a single unit. Constant initialization never breaks the symmetry: "
+                  "initialize the weights randomly."]
     else:
         parts += ["The hidden units start different, so this initialization breaks the symmetry."]
     return parts
@@ -807,6 +818,7 @@ PAGE_WIDTH = 6  # units in a layer: a 6×6 matrix with its products still fits a
 PAGE_HIDDEN = 3  # hidden layers
 PAGE_SAMPLES = 3  # samples, each with its own forward and backward blanks
 PATH_COLOURS = ("red", "blue", "green", "orange", "purple", "grey")
+PRODUCTS_UP_TO = 4  # a linear step writes out each row's products up to this many inputs (the handout's 3 and 4)
 _ELSEWHERE = "; the worked solution (python -m derivations.print) covers every network"
 
 
@@ -890,7 +902,7 @@ class _Page:
         return f"@{s + 1}" if self.S > 1 and s is not None else ""
 
     def sup(self, layer: str, s):
-        parts = ([Paren(Num(layer))] if layer else []) + ([Paren(Num(str(s + 1)), "[")] if self.S > 1 and s is not None else [])
+        parts = ([Paren(Numeral(layer))] if layer else []) + ([Paren(Numeral(str(s + 1)), "[")] if self.S > 1 and s is not None else [])
         return None if not parts else parts[0] if len(parts) == 1 else Row(tuple(parts))
 
     def vec(self, key: str, s=None) -> Sym:
@@ -899,7 +911,7 @@ class _Page:
 
     def ent(self, key: str, k, s=None) -> Sym:
         """``H_1``, ``L^(2)_3``, ``x^[2]_1``; ``k`` a 0-based unit or an index symbol."""
-        return Sym(key[0], Num(str(k + 1)) if isinstance(k, int) else k, self.sup(key[1:], s))
+        return Sym(key[0], Numeral(str(k + 1)) if isinstance(k, int) else k, self.sup(key[1:], s))
 
     def loss_sym(self, s=None) -> Sym:
         """``ℒ``, or with several samples ``ℓ^[s]``, sample ``s``'s loss."""
@@ -909,7 +921,7 @@ class _Page:
         from ..engine.problem import LETTERS
 
         if q.kind == "bias":
-            return Sym("b", Num(str(q.i + 1)), Sym(LETTERS[q.layer]))
+            return Sym("b", Numeral(str(q.i + 1)), Sym(LETTERS[q.layer]))
         return Sym("w", idx(q.i, q.j), Sym(LETTERS[q.layer]))
 
     def pvalue(self, q):
@@ -987,7 +999,7 @@ class _Page:
         practice = self.asked[1:] or self.asked[:1]
         grads = []
         for k, q in enumerate(practice):
-            grads += ([" and " if k == len(practice) - 1 else ", "] if k else []) + [d(LOSS, self.psym(q))]
+            grads += ([" and " if k == len(practice) - 1 else ", "] if k else []) + [partial(LOSS, self.psym(q))]
         self.B(Prose([("b", "Your tasks. Forward: "), "compute all intermediate values ", row(*items), steps,
                       ("b", "Backward: "), "compute ", *grads, "."]))
 
@@ -1003,7 +1015,7 @@ class _Page:
         setup = []
         for l, m in enumerate(p.weights):
             base = self.matrix_sym(l)
-            shape = row(Num(str(m.shape[0])), "×", Num(str(m.shape[1])))
+            shape = row(Numeral(str(m.shape[0])), "×", Numeral(str(m.shape[1])))
             if not p.bias:
                 if len(set(m)) == 1:
                     setup += [row(base, ":"), " ", shape, ", no bias, all entries = ", row(self.given(m[0, 0])), ".   "]
@@ -1061,7 +1073,8 @@ class _Page:
         body = [Zv, "=", Under(mat, Wsym), "·", Under(Vec(tuple(self.given(v) for v in ins)), INv)]
         if p.bias:
             body += ["+", Under(Vec(tuple(self.given(v) for v in p.biases[l])), self.matrix_sym(l, "b"))]
-        self.B(Display(self.step_key(n, s), row(*body, "=", Vec(tuple(items)), "=", self.answers(out, s))))
+        products = ["=", Vec(tuple(items))] if W.cols <= PRODUCTS_UP_TO else []  # wider rows would not fit a line
+        self.B(Display(self.step_key(n, s), row(*body, *products, "=", self.answers(out, s))))
 
     def activation_step(self, l: int, s: int, n: int):
         act = self.d.act(l)
@@ -1084,7 +1097,7 @@ class _Page:
                                                                      row(Sym("sum", j_), Pow_(Sym("e"), self.ent("O", j_, s)))))]))
             exps = []
             for k in range(n_out):
-                exps += ([Op("+")] if k else []) + [Pow_(Sym("e"), self.ans(O[k], f"forward.O[{k + 1}]{at}"))]
+                exps += ([Operator("+")] if k else []) + [Pow_(Sym("e"), self.ans(O[k], f"forward.O[{k + 1}]{at}"))]
             step = [self.ent("Y", 0, s), "=", Frac(Pow_(Sym("e"), self.ans(O[0], f"forward.O[1]{at}")), Row(tuple(exps))), "=",
                     self.ans(Y[0], f"forward.Y[1]{at}")]
             for k in range(1, n_out):
@@ -1107,7 +1120,7 @@ class _Page:
     def loss_step(self, s: int, n: int, at: str):
         p, loss_fn, n_out = self.p, self.d.loss_fn, self.p.n_out
         # The loss as the registry writes it: its definition, and its formula with the blanks substituted.
-        extra = (",", sym("N"), "=", Num(str(n_out))) if "N" in loss_fn.formula_text else ()
+        extra = (",", sym("N"), "=", Numeral(str(n_out))) if "N" in loss_fn.formula_text else ()
         raw = Raw(loss_fn.formula_text, loss_fn.formula_tex, loss_fn.formula_typst)
         if self.S > 1:  # a sample's loss is ℓ; ℒ is the mean over the samples (the last step)
             raw = Raw(raw.text.replace("ℒ", "ℓ"), raw.tex.replace(r"\mathcal{L}", r"\ell"), raw.typst.replace("cal(L)", "ell"))
@@ -1121,7 +1134,7 @@ class _Page:
         body = from_sympy(loss_fn.written(Ys, ys), slots)
         head = [("b", f"Step {n}: {loss_fn.title}"), "     ", definition]
         if self.S > 1:
-            head += [" (sample ", Num(str(s + 1)), "'s loss)"]
+            head += [" (sample ", Numeral(str(s + 1)), "'s loss)"]
         self.B(Prose(head))
         loss = self.v.forward["loss"] if self.S == 1 else self.v.forward["losses"][s]
         key = "forward.loss" + at
@@ -1132,7 +1145,7 @@ class _Page:
 
     def mean_loss(self, n: int):
         S = self.S
-        mean = Frac(Num("1"), Num(str(S)))
+        mean = Frac(Numeral("1"), Numeral(str(S)))
         terms, nums = [], []
         for s in range(S):
             terms += (["+"] if s else []) + [self.loss_sym(s)]
@@ -1154,24 +1167,24 @@ class _Page:
         p, d_, out = self.p, self.d, self.d.output
         i_, j_ = sym("i"), sym("j")
         Li, Lsym = self.loss_local(i_), (LOSS if self.S == 1 else Sym("ell"))
-        parts = [("b", "Derivative formulas: "), f"{d_.loss_fn.text}: ", row(d(Lsym, sym("Y", i_)), "=", Li)]
+        parts = [("b", "Derivative formulas: "), f"{d_.loss_fn.text}: ", row(partial(Lsym, sym("Y", i_)), "=", Li)]
         if out.name == "softmax":
-            parts += [";   Softmax: ", row(d(sym("Y", i_), sym("O", j_)), "=", sym("Y", i_),
+            parts += [";   Softmax: ", row(partial(sym("Y", i_), sym("O", j_)), "=", sym("Y", i_),
                                          Paren(row(Sym("delta", Row((i_, j_))), "-", sym("Y", j_))))]
         else:
             Ysyms = [Symbol("Y_i")]
             local = from_sympy(out.local(Ysyms, 0, 0), {Ysyms[0]: sym("Y", i_)})
-            parts += [f";   {out.text[0].upper() + out.text[1:]} output: ", row(d(sym("Y", i_), sym("O", i_)), "=", local)]
+            parts += [f";   {out.text[0].upper() + out.text[1:]} output: ", row(partial(sym("Y", i_), sym("O", i_)), "=", local)]
         parts += [";   Linear: "]
         first = True
         for l in range(len(p.weights) - 1, -1, -1):
             Z, IN = self.linear_out(l), self.linear_in(l)
             w = self.psym_general(l)
-            pieces = [row(d(self.ent(Z, i_), w), "=", self.ent(IN, j_))]
+            pieces = [row(partial(self.ent(Z, i_), w), "=", self.ent(IN, j_))]
             if p.bias:
-                pieces.append(row(d(self.ent(Z, i_), self.bias_general(l)), "=", Num("1")))
+                pieces.append(row(partial(self.ent(Z, i_), self.bias_general(l)), "=", Numeral("1")))
             if l > 0:
-                pieces.append(row(d(self.ent(Z, i_), self.ent(IN, j_)), "=", w))
+                pieces.append(row(partial(self.ent(Z, i_), self.ent(IN, j_)), "=", w))
             for piece in pieces:
                 parts += ([] if first else [", "]) + [piece]
                 first = False
@@ -1180,7 +1193,7 @@ class _Page:
             act = d_.act(l)
             H, L = self.keys[2 * l], self.keys[2 * l + 1]
             hs, ls = Symbol("H_i"), Symbol("L_i")
-            formula = row(d(self.ent(L, i_), self.ent(H, i_)), "=", from_sympy(act.local(hs, ls), {hs: self.ent(H, i_), ls: self.ent(L, i_)}))
+            formula = row(partial(self.ent(L, i_), self.ent(H, i_)), "=", from_sympy(act.local(hs, ls), {hs: self.ent(H, i_), ls: self.ent(L, i_)}))
             if act.name in seen:
                 parts += [", ", formula]
             else:
@@ -1215,7 +1228,7 @@ class _Page:
             for k in range(n_out):
                 if k != j and self.d.output.elementwise:
                     continue
-                parts += ([",  "] if parts else []) + [row(d(self.ent("Y", k, s), self.ent("O", j, s)), "=",
+                parts += ([",  "] if parts else []) + [row(partial(self.ent("Y", k, s), self.ent("O", j, s)), "=",
                                                           self.ans(J[k][j], f"backward.dY_dO[{k + 1},{j + 1}]{at}"))]
         self.B(Prose(parts, key="values_dYdO" + at))
 
@@ -1246,7 +1259,7 @@ class _Page:
             else:
                 tail = [f"; longer chain through hidden layer {q.layer + 1}" if through == 1
                         else f"; longer chain through {through} hidden layers"]
-        self.B(Prose([("b", label), d(LOSS, w), f" ({colour} path: ", *link, "".join(tail) + ")"]))
+        self.B(Prose([("b", label), partial(LOSS, w), f" ({colour} path: ", *link, "".join(tail) + ")"]))
         self.B(Figure(q.key(self.d.symbols.wide), colour, f"{colour} path"))
         if last:
             self.output_path(q, number == 0)
@@ -1255,7 +1268,7 @@ class _Page:
 
     def _dp(self, q, Z: str, s=None):
         """``∂Z_i/∂p``'s value-side: the input ``x_j`` / ``L_j`` it multiplies, or 1 for a bias."""
-        return Num("1") if q.kind == "bias" else self.ent(self.linear_in(q.layer), q.j, s)
+        return Numeral("1") if q.kind == "bias" else self.ent(self.linear_in(q.layer), q.j, s)
 
     def output_path(self, q, example: bool):
         """``∂ℒ/∂w^b_ij = [Σ_k ∂Y_k/∂O_i ∇Y_k]·∂O_i/∂w^b_ij = [__]·__ (= (__)(__)) = __``."""
@@ -1265,14 +1278,14 @@ class _Page:
         ks = [i] if out.elementwise else list(range(p.n_out))
         if out.elementwise:
             Yk, yk = [Symbol("Y_i")], [Symbol("y_i")]
-            along = [row(d(self.loss_sym(), self.ent("Y", i)), "=", from_sympy(self.d.loss_fn.local(Yk, yk, 0),
+            along = [row(partial(self.loss_sym(), self.ent("Y", i)), "=", from_sympy(self.d.loss_fn.local(Yk, yk, 0),
                                                                      {Yk[0]: self.ent("Y", i), yk[0]: self.ent("y", i)})),
-                     row(d(self.ent("Y", i), self.ent("O", i)), "=", from_sympy(out.local(Yk, 0, 0), {Yk[0]: self.ent("Y", i)}))]
+                     row(partial(self.ent("Y", i), self.ent("O", i)), "=", from_sympy(out.local(Yk, 0, 0), {Yk[0]: self.ent("Y", i)}))]
         else:
-            along = [row(d(self.loss_sym(), sym("Y", k_)), "=", self.loss_local(k_)),
-                     row(d(sym("Y", k_), self.ent("O", i)), "=", sym("Y", k_),
-                         Paren(row(Sym("delta", Row((k_, Num(str(i + 1))))), "-", self.ent("Y", i))))]
-        along.append(row(d(self.ent("O", i), w), "=", self._dp(q, "O")))
+            along = [row(partial(self.loss_sym(), sym("Y", k_)), "=", self.loss_local(k_)),
+                     row(partial(sym("Y", k_), self.ent("O", i)), "=", sym("Y", k_),
+                         Paren(row(Sym("delta", Row((k_, Numeral(str(i + 1))))), "-", self.ent("Y", i))))]
+        along.append(row(partial(self.ent("O", i), w), "=", self._dp(q, "O")))
         self.B(self.along(*along))
         g = self.v.gradients[q.matrix][q.i, q.j if q.kind == "weight" else 0]
         gk = f"grad.{q.key(self.d.symbols.wide)}"
@@ -1284,11 +1297,11 @@ class _Page:
         dO = f"backward.dL_dO[{i + 1}]"
         self.introduced.add(("O", i, 0))
         in_label = row("=", self._dp(q, "O"))
-        head = row(d(LOSS, w), "&=", Under(Paren(Row(tuple(terms)), "["), grad_sym(self.ent("O", i))), "·",
-                   Under(d(self.ent("O", i), w), in_label))
+        head = row(partial(LOSS, w), "&=", Under(Paren(Row(tuple(terms)), "["), grad_sym(self.ent("O", i))), "·",
+                   Under(partial(self.ent("O", i), w), in_label))
         if q.kind == "bias":
-            in_slot = Slot(Num("1"), given=True)
-            in_factor = Slot(Num("1"), given=True)
+            in_slot = Slot(Numeral("1"), given=True)
+            in_factor = Slot(Numeral("1"), given=True)
         else:
             Lk = self.in_key(q.layer, q.j, 0)
             v = self.in_value(q.layer, q.j, 0)
@@ -1306,11 +1319,11 @@ class _Page:
         nb, terms, nums = self.nb, [], []
         J, G = self.bwd("dY_dO", s), self.bwd("dL_dY", s)
         for n, k in enumerate(ks):
-            dy = d(self.ent("Y", k, s), self.ent("O", i, s))
+            dy = partial(self.ent("Y", k, s), self.ent("O", i, s))
             pair = row(dy, grad_sym(self.ent("Y", k, s))) if order == "dY first" else row(grad_sym(self.ent("Y", k, s)), "·", dy)
-            terms += ([Op("+")] if n else []) + [pair]
+            terms += ([Operator("+")] if n else []) + [pair]
             nv = (J[k][i], G[k]) if order == "dY first" else (G[k], J[k][i])
-            nums += ([Op("+")] if n else []) + [row(nb.factor(nv[0]), "·", nb.factor(nv[1]))]
+            nums += ([Operator("+")] if n else []) + [row(nb.factor(nv[0]), "·", nb.factor(nv[1]))]
         return terms, nums
 
     def hidden_bracket(self, layer: int, i: int, s: int):
@@ -1320,8 +1333,8 @@ class _Page:
         key = "dL_d" + nxt
         terms, nums = [], []
         for k in range(W.rows):
-            terms += ([Op("+")] if k else []) + [row(grad_sym(self.ent(nxt, k, s)), self.psym(_param(layer + 1, k, i)))]
-            nums += ([Op("+")] if k else []) + [row(self.nb.factor(self.bwd(key, s)[k]), "·", self.nb.factor(W[k, i]))]
+            terms += ([Operator("+")] if k else []) + [row(grad_sym(self.ent(nxt, k, s)), self.psym(_param(layer + 1, k, i)))]
+            nums += ([Operator("+")] if k else []) + [row(self.nb.factor(self.bwd(key, s)[k]), "·", self.nb.factor(W[k, i]))]
         return terms, nums
 
     def hidden_path(self, q):
@@ -1331,14 +1344,14 @@ class _Page:
         act = self.d.act(l)
         w = self.psym(q)
         hs, ls = Symbol("H_1"), Symbol("L_1")
-        pieces = [row(d(self.ent(H, i), w), "=", self._dp(q, H)),
-                  row(d(self.ent(L, i), self.ent(H, i)), "=", Call(act.text, (self.ent(H, i),), prime=True), "=",
+        pieces = [row(partial(self.ent(H, i), w), "=", self._dp(q, H)),
+                  row(partial(self.ent(L, i), self.ent(H, i)), "=", Call(act.text, (self.ent(H, i),), prime=True), "=",
                       from_sympy(act.local(hs, ls), {hs: self.ent(H, i), ls: self.ent(L, i)})),
-                  row(d(sym(nxt[0], sym("i"), self.sup(nxt[1:], None)), self.ent(L, i)), "=",
-                      Sym("w", Row((sym("i"), Num(str(i + 1)))), self.psym(_param(l + 1, 0, 0)).sup))]
+                  row(partial(sym(nxt[0], sym("i"), self.sup(nxt[1:], None)), self.ent(L, i)), "=",
+                      Sym("w", Row((sym("i"), Numeral(str(i + 1)))), self.psym(_param(l + 1, 0, 0)).sup))]
         block = self.along(*pieces)
         n_next = p.weights[l + 1].rows
-        outs = Row(tuple(x for k in range(n_next) for x in ([Op(",")] if k else []) + [self.ent(nxt, k)]))
+        outs = Row(tuple(x for k in range(n_next) for x in ([Operator(",")] if k else []) + [self.ent(nxt, k)]))
         block.parts += ["  (", self.ent(L, i), " feeds ", outs, " — sum their contributions)"]
         self.B(block)
         g = self.v.gradients[q.matrix][q.i, q.j if q.kind == "weight" else 0]
@@ -1346,11 +1359,16 @@ class _Page:
         if self.S > 1:
             self.B(Display(f"grad_{q.key(self.d.symbols.wide)}", self.batch_chain(q, g, gk, "grad first")))
             return
-        lv = act.local(self.fwd(H, 0)[i], self.fwd(L, 0)[i])
+        lv = self.v.value(self.d.local_activation(l, i, 0))  # exact, its decimal known (tanh's 1 − L²)
         actp = Call(act.text, (self.ent(H, i),), prime=True)
         terms, nums = self.hidden_bracket(l, i, 0)
-        first = [d(LOSS, w), "&=", Under(Paren(Row(tuple(terms)), "["), grad_sym(self.ent(L, i))), "·",
-                 Under(actp, row("=", Slot(nb.num(lv), given=True)))]
+        if act.rational:  # the paper gives ReLU'(H_1) = 1 (read off H_1's sign)
+            told = row("=", Slot(nb.num(lv), given=True))
+        else:  # a sigmoid's derivative is a number the student computes (the blank below): give its formula
+            hs, ls = Symbol("H_1"), Symbol("L_1")
+            told = row("=", from_sympy(act.local(hs, ls), {hs: self.ent(H, i), ls: self.ent(L, i)}))
+        first = [partial(LOSS, w), "&=", Under(Paren(Row(tuple(terms)), "["), grad_sym(self.ent(L, i))), "·",
+                 Under(actp, told)]
         second = ["&=", Paren(Slot(Row(tuple(nums)), key=f"backward.dL_d{L}[{i + 1}]"), "["), "·",
                   Slot(nb.factor(lv), key=f"local.d{L}_d{H}[{i + 1}]")]
         if q.kind == "weight":
@@ -1372,7 +1390,7 @@ class _Page:
         l = self.keys.index(key) // 2
         L = self.keys[2 * l + 1]
         act = self.d.act(l)
-        lv = act.local(self.fwd(key, s)[i], self.fwd(L, s)[i])
+        lv = self.v.value(self.d.local_activation(l, i, s))
         terms, nums = self.hidden_bracket(l, i, s)
         return [row(grad_sym(self.ent(key, i, s)), "&=", Under(Paren(Row(tuple(terms)), "["), grad_sym(self.ent(L, i, s))), "·",
                     Call(act.text, (self.ent(key, i, s),), prime=True)),
@@ -1400,8 +1418,8 @@ class _Page:
         i_, k_ = sym("i"), sym("k")
         if key == "O":
             if self.d.output.elementwise:
-                return [d(sym("Y", i_), sym("O", i_)), grad_sym(sym("Y", i_))]
-            return [Sym("sum", k_), d(sym("Y", k_), sym("O", i_)), grad_sym(sym("Y", k_))]
+                return [partial(sym("Y", i_), sym("O", i_)), grad_sym(sym("Y", i_))]
+            return [Sym("sum", k_), partial(sym("Y", k_), sym("O", i_)), grad_sym(sym("Y", k_))]
         l = self.keys.index(key) // 2
         nxt = self.linear_out(l + 1)
         w = self.psym(_param(l + 1, 0, 0))
@@ -1412,7 +1430,7 @@ class _Page:
         """Several samples: ``∂ℒ/∂p = 1/S Σ_s ∇Z^[s]_i in^[s]_j``, each sample's ``∇Z^[s]_i``, then the mean."""
         S, nb, l, i = self.S, self.nb, q.layer, q.i
         Z = self.linear_out(l)
-        mean = Frac(Num("1"), Num(str(S)))
+        mean = Frac(Numeral("1"), Numeral(str(S)))
         w = self.psym(q)
 
         def factor(s):
@@ -1420,7 +1438,7 @@ class _Page:
         terms = []
         for s in range(S):
             terms += (["+"] if s else []) + [row(grad_sym(self.ent(Z, i, s)), *factor(s))]
-        rows = [row(d(LOSS, w), "&=", mean, Paren(row(*terms)))]
+        rows = [row(partial(LOSS, w), "&=", mean, Paren(row(*terms)))]
         for s in range(S):
             if (Z, i, s) not in self.introduced:
                 rows += self.node_rows(Z, i, s, order)
@@ -1448,15 +1466,15 @@ class _Page:
         lr = p.lr if p.lr is not None else WORKSHEET_LR
         eta = Sym("eta")
         self.B(Prose([("b", "One gradient-descent step: "), "with learning rate ", row(eta, "=", self.given(lr)),
-                      ", what is each asked parameter after one step, ", row(Sym("w"), "-", eta, d(LOSS, Sym("w"))), "?"],
+                      ", what is each asked parameter after one step, ", row(Sym("w"), "-", eta, partial(LOSS, Sym("w"))), "?"],
                      key="question"))
         rows = []
         for q in self.asked:
             w, key = self.psym(q), q.key(self.d.symbols.wide)
             g = self.v.gradients[q.matrix][q.i, q.j if q.kind == "weight" else 0]
-            rows.append(row(w, "-", eta, d(LOSS, w), "&=", self.given(self.pvalue(q)), "-", self.given(lr), "·",
+            rows.append(row(w, "-", eta, partial(LOSS, w), "&=", self.given(self.pvalue(q)), "-", self.given(lr), "·",
                             Paren(Slot(self.nb.num(g), key=f"grad.{key}")), "=",
-                            self.ans(self.pvalue(q) - lr * g, f"descent.{key}")))
+                            self.ans(self.v.value(self.d.symbols.param(q) - lr * self.d.gradient(q)), f"descent.{key}")))
         self.B(Display("descent", Aligned(tuple(rows))))
 
 

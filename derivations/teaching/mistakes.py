@@ -21,7 +21,7 @@ Nothing here names an activation or a loss: what a mistake needs to know comes f
 >>> [m.name for m in catalogue(load_problem())]  # doctest: +NORMALIZE_WHITESPACE
 ['loss-factor-1/N', 'loss-factor-1', 'loss-no-mean', 'gradient-sign', 'softmax-cross-term-dropped',
  'softmax-cross-term-sign', 'softmax-skipped', 'softmax-unnormalised', 'activation-derivative-one',
- 'activation-derivative-at-zero', 'weight-wrong-end', 'weight-transposed', 'one-path-only']
+ 'activation-derivative-at-zero', 'activation-skipped', 'weight-wrong-end', 'weight-transposed', 'one-path-only']
 >>> from derivations.engine.values import Values
 >>> Values(variant(load_problem(), "loss-factor-1/N")).lookup("backward.dL_dY[1]")
 -1/4
@@ -141,6 +141,21 @@ def catalogue(problem: Problem) -> list:
             f"At exactly H = 0 this handout (as PyTorch) takes {act.text}'(0) = 0, the left slope.",
             f"{act.text}'(H) = 1 only for H > 0 strictly.",
             {"activation.local": one_at_zero}))
+    if dying:  # the activation skipped in the forward pass (L = H): shows where a ReLU-like unit is negative
+        act = ACTIVATIONS[problem.activations[dying[0]]]
+        out.append(Mistake(
+            "activation-skipped", f"{act.text} skipped (H used where L = {act.text}(H) belongs)",
+            f"L = {act.text}(H) unit by unit: {act.definition}; a negative H does not pass through unchanged.",
+            f"Apply {act.text} to each H_i before the next layer: look at the sign of each H_i.",
+            {"activation.forward": lambda layer, h: h if ACTIVATIONS[problem.activations[layer]].can_die
+             else ACTIVATIONS[problem.activations[layer]].forward(h)}))
+    if problem.n_samples > 1:  # ℒ and every gradient are means over the batch
+        out.append(Mistake(
+            "batch-summed", "the batch summed, not averaged (no 1/S)",
+            f"ℒ is the mean of the {problem.n_samples} samples' losses, so each gradient is the mean of the samples' "
+            "gradients: their sum divided by S.",
+            f"Divide the sum over the samples by their number, S = {problem.n_samples}.",
+            {"batch.scale": lambda n: Integer(1)}))
     smooth = [l for l, a in enumerate(problem.activations) if not ACTIVATIONS[a].can_die and a != "identity"]
     if smooth:  # a smooth activation's derivative left out of the chain (as if it were the identity)
         act = ACTIVATIONS[problem.activations[smooth[0]]]
