@@ -1259,6 +1259,8 @@ class _Page:
             else:
                 tail = [f"; longer chain through hidden layer {q.layer + 1}" if through == 1
                         else f"; longer chain through {through} hidden layers"]
+        if self.S > 1:  # the diagram draws one sample's network (its values on the key)
+            tail.append("; the diagram shows sample 1")
         self.B(Prose([("b", label), partial(LOSS, w), f" ({colour} path: ", *link, "".join(tail) + ")"]))
         self.B(Figure(q.key(self.d.symbols.wide), colour, f"{colour} path"))
         if last:
