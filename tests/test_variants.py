@@ -507,8 +507,10 @@ def test_a_base_the_page_cannot_show_is_one_line(tmp_path, capsys):
 
 
 def test_progress_only_on_a_terminal(capsys):
-    progress = variants._Progress(3)
-    progress("writing", 1)
+    from derivations.cli import cli_io
+
+    progress = cli_io.Progress("variants")  # the progress line variants and grade share
+    progress("writing 1/3")
     progress.end()
     assert capsys.readouterr().err == ""  # pytest's capture is not a terminal
 

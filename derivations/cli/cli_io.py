@@ -150,6 +150,43 @@ class Once(argparse.Action):
         setattr(namespace, self.dest, values)
 
 
+def whole_number(low: int, high: int, option: str = ""):
+    """An argparse ``type``: a whole number written in digits, from ``low`` to ``high``; anything else is one line
+    naming what was expected (``option``, when given, leads it: ``--digits: expected ...``).
+
+    >>> whole_number(1, 64)("8"), whole_number(1, 50, "--digits").__name__
+    (8, 'whole_number')
+    """
+    lead = f"{option}: " if option else ""
+
+    def parse(text: str) -> int:
+        n = int(text) if text.isascii() and text.isdigit() else 0
+        if not low <= n <= high:
+            raise argparse.ArgumentTypeError(f"{lead}expected a whole number from {low} to {high}, got {text!r}")
+        return n
+
+    parse.__name__ = "whole_number"  # argparse names the type in its message for a ValueError
+    return parse
+
+
+class Progress:
+    """``NAME: TEXT`` on one refreshed line of stderr (``variants: writing 120/300``), only when stderr is a
+    terminal: a long run shows where it is, a log or a pipe gets nothing."""
+
+    def __init__(self, name: str):
+        self.name, self.on = name, sys.stderr.isatty()
+
+    def __call__(self, text: str) -> None:
+        if self.on:
+            sys.stderr.write(f"\r{self.name}: {text} ")
+            sys.stderr.flush()
+
+    def end(self) -> None:
+        if self.on:
+            sys.stderr.write("\n")
+            self.on = False
+
+
 class Parser(argparse.ArgumentParser):
     """argparse, with a mistake in the options said in one line (not argparse's usage block) and exit status 2."""
 

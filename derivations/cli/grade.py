@@ -419,18 +419,11 @@ def parser() -> argparse.ArgumentParser:
                    help="the class report (default report.html next to --out)")
     p.add_argument("--follows", metavar="CREDIT", action=cli_io.Once,
                    help="the share of a blank's weight a follows answer earns, 0 to 1 (default 1)")
-    p.add_argument("--jobs", type=_jobs, default=None, metavar="N",
+    p.add_argument("--jobs", type=cli_io.whole_number(1, 64), default=None, metavar="N",
                    help=f"processes (default: every core from {PARALLEL_FROM} students on)")
     p.add_argument("--weight", metavar="KEY=W", action="append", default=[],
                    help="a blank's weight (default 1): a key, a label or a pattern such as 'grad.*'; repeatable")
     return p
-
-
-def _jobs(text: str) -> int:
-    n = int(text) if text.isdigit() else 0
-    if not 1 <= n <= 64:
-        raise argparse.ArgumentTypeError(f"expected a whole number from 1 to 64, got {text!r}")
-    return n
 
 
 
@@ -470,8 +463,9 @@ def main(argv: list[str] | None = None) -> int:
                 raise ProblemError(name, f"{reading.path_text(path)} is the variants' keys.csv; it is never written")
         if _same_file(out, report_path):
             raise ProblemError("--report", "expected a file other than --out")
-        progress = _Progress()
-        result = grade(responses, args.variants, follows, args.weight, progress, args.jobs)
+        progress = cli_io.Progress("grade")
+        result = grade(responses, args.variants, follows, args.weight, lambda done, total: progress(f"{done}/{total}"),
+                       args.jobs)
         progress.end()
     except ProblemError as err:
         return cli_io.fail(PROG, str(err))
@@ -489,22 +483,6 @@ def main(argv: list[str] | None = None) -> int:
     cli_io.write(report.summary_text(result) + f"wrote {reading.path_text(out)} and {reading.path_text(report_path)} "
                  f"({time.perf_counter() - start:.1f} s)\n")
     return 1 if result.problems else 0
-
-
-class _Progress:
-    """``grade: 120/300`` on one refreshed line, only when stderr is a terminal."""
-
-    def __init__(self):
-        self.on = sys.stderr.isatty()
-
-    def __call__(self, done: int, total: int) -> None:
-        if self.on:
-            sys.stderr.write(f"\rgrade: {done}/{total} ")
-            sys.stderr.flush()
-
-    def end(self) -> None:
-        if self.on:
-            sys.stderr.write("\n")
 
 
 if __name__ == "__main__":

@@ -21,16 +21,6 @@ PAPERS = ("a4", "letter")
 
 
 
-def _digits(text: str) -> int:
-    try:
-        n = int(text)
-    except ValueError:
-        n = 0
-    if not 1 <= n <= 50:
-        raise argparse.ArgumentTypeError(f"--digits: expected a whole number from 1 to 50, got {text!r}")
-    return n
-
-
 def parser() -> argparse.ArgumentParser:
     p = cli_io.Parser(
         prog=PROG,
@@ -41,7 +31,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--param", metavar="NAME", action="append",
                    help="show only this parameter's derivation (the values its paths use, its paths, the bracket "
                         "and its closed forms), e.g. w_b21, w_a[1,1] or b_a1 (repeatable)")
-    p.add_argument("--digits", type=_digits, default=6, metavar="N", help="significant digits of decimals (default 6)")
+    p.add_argument("--digits", type=cli_io.whole_number(1, 50, "--digits"), default=6, metavar="N", help="significant digits of decimals (default 6)")
     p.add_argument("--format", choices=FORMATS, default="text", help="output format (default text)")
     p.add_argument("--theorems", action="store_true", help="print every symmetry theorem with its proof steps")
     page = p.add_mutually_exclusive_group()

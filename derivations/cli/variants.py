@@ -1105,16 +1105,6 @@ def _write_task(job: tuple) -> tuple:
 # -- the command line ----------------------------------------------------------------------------------------
 
 
-def _jobs(text: str) -> int:
-    try:
-        n = int(text)
-    except ValueError:
-        n = 0
-    if not 1 <= n <= 64:
-        raise argparse.ArgumentTypeError(f"expected a whole number from 1 to 64, got {text!r}")
-    return n
-
-
 def parser() -> argparse.ArgumentParser:
     p = cli_io.Parser(prog=PROG, allow_abbrev=False,
                 description="Per-student variants of the handout: a problem file, worksheet, answer key and self-check "
@@ -1132,7 +1122,7 @@ def parser() -> argparse.ArgumentParser:
                    help=f"overwrite files in --out that the tool did not write (not in {MANIFEST}) or that changed since")
     p.add_argument("--format", choices=FORMATS, default="pdf", help="worksheet and key format (default pdf)")
     p.add_argument("--paper", choices=("a4", "letter"), default="a4", help="paper size of the PDFs (default a4)")
-    p.add_argument("--jobs", type=_jobs, default=None, metavar="N", help="processes (default: the number of cores)")
+    p.add_argument("--jobs", type=cli_io.whole_number(1, 64), default=None, metavar="N", help="processes (default: the number of cores)")
     p.add_argument("--moodle", action="store_true",
                    help="also write DIR/moodle.xml: one Moodle cloze question per variant (derivations.cli.moodle)")
     return p
@@ -1142,29 +1132,12 @@ def _fail(message: str) -> int:
     return cli_io.fail(PROG, message)
 
 
-class _Progress:
-    """``variants: writing 120/300`` on one refreshed line, only when stderr is a terminal."""
-
-    def __init__(self, total: int):
-        self.total, self.on = total, sys.stderr.isatty()
-
-    def __call__(self, what: str, done: int) -> None:
-        if self.on:
-            sys.stderr.write(f"\rvariants: {what} {done}/{self.total} ")
-            sys.stderr.flush()
-
-    def end(self) -> None:
-        if self.on:
-            sys.stderr.write("\n")
-            self.on = False
-
-
 def _run(pool, fn, items, progress, what):
     out = []
     results = pool.map(fn, items) if pool else map(fn, items)
     for k, r in enumerate(results, 1):
         out.append(r)
-        progress(what, k)
+        progress(f"{what} {k}/{len(items)}")
     return out
 
 
@@ -1248,7 +1221,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{PROG}: note: the last run into {reading.path_text(out)} was cut short while moving its files into "
               "place (no keys.csv); this run replaces its set", file=sys.stderr)
     jobs = min(args.jobs or os.cpu_count() or 1, len(roster.ids))
-    progress = _Progress(len(roster.ids))
+    progress = cli_io.Progress("variants")
     init = (base, seed, str(staging), args.format, args.paper, {"MARGIN": MARGIN, "MAX_ATTEMPTS": MAX_ATTEMPTS})
     pool = None
     stopped = []  # the signal that stopped the run
