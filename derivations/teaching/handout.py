@@ -29,8 +29,9 @@ from pathlib import Path
 
 from sympy import Add, Function, Integer, KroneckerDelta, Mul, Pow, Rational, Symbol, exp, factor_terms, log
 
+from ..engine.derivation import Param, parse_param
 from ..engine.errors import ProblemError
-from ..engine.problem import MAX_ASKED as PAGE_ASKED, WORKSHEET_LR
+from ..engine.problem import LETTERS, MAX_ASKED as PAGE_ASKED, WORKSHEET_LR
 
 # -- the math tree -----------------------------------------------------------------------------------
 
@@ -772,8 +773,6 @@ def _fraction(v):
 
 def _insight(values, nb) -> list:
     """The key insight's answer, derived from the values: is ∂ℒ/∂W_a zero, and are the hidden units alike?"""
-    from ..engine.problem import LETTERS
-
     p, d = values.problem, values.derivation
     ga = values.gradients["W_a"]
     Wa, last = sym("W", "a"), LETTERS[len(p.weights) - 1]
@@ -844,8 +843,6 @@ def asked(derivation) -> list:
     >>> [p.key() for p in asked(derive(load_problem()))]
     ['w_b11', 'w_b21', 'w_a11']
     """
-    from ..engine.derivation import Param, parse_param
-
     p = derivation.problem
     last = len(p.layers) - 2
     if getattr(p, "ask", ()):
@@ -918,8 +915,6 @@ class _Page:
         return LOSS if self.S == 1 else Sym("ell", None, self.sup("", s))
 
     def psym(self, q) -> Sym:
-        from ..engine.problem import LETTERS
-
         if q.kind == "bias":
             return Sym("b", Numeral(str(q.i + 1)), Sym(LETTERS[q.layer]))
         return Sym("w", idx(q.i, q.j), Sym(LETTERS[q.layer]))
@@ -934,8 +929,6 @@ class _Page:
         return self.keys[2 * l] if l < self.p.depth else "O"
 
     def matrix_sym(self, l: int, kind: str = "W") -> Sym:
-        from ..engine.problem import LETTERS
-
         return Sym(kind, Sym(LETTERS[l]))
 
     def in_value(self, l: int, j: int, s: int):
@@ -1202,13 +1195,9 @@ class _Page:
         self.B(Prose(parts, key="formulas"))
 
     def psym_general(self, l: int) -> Sym:
-        from ..engine.problem import LETTERS
-
         return Sym("w", Row((sym("i"), sym("j"))), Sym(LETTERS[l]))
 
     def bias_general(self, l: int) -> Sym:
-        from ..engine.problem import LETTERS
-
         return Sym("b", sym("i"), Sym(LETTERS[l]))
 
     def output_values(self, s: int):
@@ -1335,7 +1324,7 @@ class _Page:
         key = "dL_d" + nxt
         terms, nums = [], []
         for k in range(W.rows):
-            terms += ([Operator("+")] if k else []) + [row(grad_sym(self.ent(nxt, k, s)), self.psym(_param(layer + 1, k, i)))]
+            terms += ([Operator("+")] if k else []) + [row(grad_sym(self.ent(nxt, k, s)), self.psym(Param(layer + 1, "weight", k, i)))]
             nums += ([Operator("+")] if k else []) + [row(self.nb.factor(self.bwd(key, s)[k]), "·", self.nb.factor(W[k, i]))]
         return terms, nums
 
@@ -1350,7 +1339,7 @@ class _Page:
                   row(partial(self.ent(L, i), self.ent(H, i)), "=", Call(act.text, (self.ent(H, i),), prime=True), "=",
                       from_sympy(act.local(hs, ls), {hs: self.ent(H, i), ls: self.ent(L, i)})),
                   row(partial(sym(nxt[0], sym("i"), self.sup(nxt[1:], None)), self.ent(L, i)), "=",
-                      Sym("w", Row((sym("i"), Numeral(str(i + 1)))), self.psym(_param(l + 1, 0, 0)).sup))]
+                      Sym("w", Row((sym("i"), Numeral(str(i + 1)))), Sym(LETTERS[l + 1])))]
         block = self.along(*pieces)
         n_next = p.weights[l + 1].rows
         outs = Row(tuple(x for k in range(n_next) for x in ([Operator(",")] if k else []) + [self.ent(nxt, k)]))
@@ -1424,8 +1413,7 @@ class _Page:
             return [Sym("sum", k_), partial(sym("Y", k_), sym("O", i_)), grad_sym(sym("Y", k_))]
         l = self.keys.index(key) // 2
         nxt = self.linear_out(l + 1)
-        w = self.psym(_param(l + 1, 0, 0))
-        return [Paren(row(Sym("sum", k_), grad_sym(self.ent(nxt, k_)), Sym("w", Row((k_, i_)), w.sup))), "·",
+        return [Paren(row(Sym("sum", k_), grad_sym(self.ent(nxt, k_)), Sym("w", Row((k_, i_)), Sym(LETTERS[l + 1])))), "·",
                 Call(self.d.act(l).text, (self.ent(key, i_),), prime=True)]
 
     def batch_chain(self, q, g, gk: str, order: str):
@@ -1478,12 +1466,6 @@ class _Page:
                             Paren(Slot(self.nb.num(g), key=f"grad.{key}")), "=",
                             self.ans(self.v.value(self.d.symbols.param(q) - lr * self.d.gradient(q)), f"descent.{key}")))
         self.B(Display("descent", Aligned(tuple(rows))))
-
-
-def _param(layer: int, i: int, j: int):
-    from ..engine.derivation import Param
-
-    return Param(layer, "weight", i, j)
 
 
 def _lay_out(values, digits: int, data: bytes | None) -> Layout:
