@@ -429,6 +429,14 @@ def _short(value, bare: bool = False) -> str:
     return reading.name(value) if bare else reading.quote(value)
 
 
+def problem_from_bytes(data: bytes, path: str | Path, field: str = "problem") -> Problem:
+    """The problem in a file's bytes already read (``path`` names it in messages; the handout's own file is the
+    source ``"handout"``): for callers that keep the bytes, whose hash identifies the problem."""
+    path = Path(path)
+    source = "handout" if path == HANDOUT else reading.path_text(path)
+    return problem_from_dict(reading.parse_toml(data, reading.path_text(path), field), source)
+
+
 def load_problem(path: str | Path | None = None) -> Problem:
     """Read a problem TOML file; with no path, the handout's problem.
 

@@ -423,7 +423,7 @@ def _beside_pdfs(app, mathjax: str | None) -> None:
 
     from ..engine import reading
     from ..engine.errors import ProblemError
-    from ..engine.problem import HANDOUT, problem_from_dict
+    from ..engine.problem import HANDOUT, problem_from_bytes
     from ..engine.values import evaluate
 
     pages = getattr(app, "_derivations_pdf_pages", {})
@@ -432,8 +432,7 @@ def _beside_pdfs(app, mathjax: str | None) -> None:
         target = f"{folder}/selfcheck.html"
         try:
             data = reading.read_bytes(path, "problem")
-            problem = problem_from_dict(reading.parse_toml(data, reading.path_text(path), "problem"),
-                                        "handout" if path == HANDOUT else reading.path_text(path))
+            problem = problem_from_bytes(data, path)
             back = relative_uri(target, pages[folder]) if folder in pages else None
             (Path(app.outdir) / folder).mkdir(parents=True, exist_ok=True)
             write_page(evaluate(problem), Path(app.outdir) / target, data=None if path == HANDOUT else data, back=back,

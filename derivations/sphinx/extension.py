@@ -135,7 +135,7 @@ def values_for(env, name: str | Path | None = None):
     """The derivation's exact values for a page's problem (a name as :func:`problem_path` takes it, or a
     resolved ``Path``), derived once per file content."""
     from ..engine import work
-    from ..engine.problem import problem_from_dict
+    from ..engine.problem import problem_from_bytes
     from ..engine.values import evaluate
 
     path = name if isinstance(name, Path) else problem_path(env, name)
@@ -143,8 +143,7 @@ def values_for(env, name: str | Path | None = None):
     key = (str(path.resolve()), digest)
     if key not in _CACHE:
         try:
-            source = "handout" if path == HANDOUT else reading.path_text(path)
-            problem = problem_from_dict(reading.parse_toml(data, reading.path_text(path), "problem"), source)
+            problem = problem_from_bytes(data, path)
             work.check(problem, "site", "a page of the site")
             _CACHE[key] = evaluate(problem)
         except ProblemError as err:
@@ -565,15 +564,13 @@ def write_pdfs(app, exception):
     from ..engine.values import evaluate
     from ..outputs.pdf import render_pdf
 
-    from ..engine.problem import problem_from_dict
+    from ..engine.problem import problem_from_bytes
 
     for folder, (path, worksheet, location) in sorted(getattr(app, "_derivations_pdfs", {}).items()):
         path = Path(path)
         try:
             data = reading.read_bytes(path, "problem")
-            problem = problem_from_dict(reading.parse_toml(data, reading.path_text(path), "problem"),
-                                        "handout" if path == HANDOUT else reading.path_text(path))
-            values = evaluate(problem)
+            values = evaluate(problem_from_bytes(data, path))
             data = None if path == HANDOUT else data
             pdfs = {_PDFS["worksheet"]: render_pdf(values, worksheet=True, data=data)}
             if not worksheet:
