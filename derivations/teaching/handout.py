@@ -1278,7 +1278,7 @@ class _Page:
                          Paren(row(Sym("delta", Row((k_, Numeral(str(i + 1))))), "-", self.ent("Y", i))))]
         along.append(row(partial(self.ent("O", i), w), "=", self._dp(q, "O")))
         self.B(self.along(*along))
-        g = self.v.gradients[q.matrix][q.i, q.j if q.kind == "weight" else 0]
+        g = self.v.grad(q)
         gk = f"grad.{q.key(self.d.symbols.wide)}"
         order = "dY first" if example else "grad first"
         if self.S > 1:
@@ -1345,7 +1345,7 @@ class _Page:
         outs = Row(tuple(x for k in range(n_next) for x in ([Operator(",")] if k else []) + [self.ent(nxt, k)]))
         block.parts += ["  (", self.ent(L, i), " feeds ", outs, " — sum their contributions)"]
         self.B(block)
-        g = self.v.gradients[q.matrix][q.i, q.j if q.kind == "weight" else 0]
+        g = self.v.grad(q)
         gk = f"grad.{q.key(self.d.symbols.wide)}"
         if self.S > 1:
             self.B(Display(f"grad_{q.key(self.d.symbols.wide)}", self.batch_chain(q, g, gk, "grad first")))
@@ -1459,12 +1459,12 @@ class _Page:
                       ", what is each asked parameter after one step, ", row(Sym("w"), "-", eta, partial(LOSS, Sym("w"))), "?"],
                      key="question"))
         rows = []
+        after = self.v.descent(lr, self.asked)  # {key: the parameter after the step}, exact
         for q in self.asked:
             w, key = self.psym(q), q.key(self.d.symbols.wide)
-            g = self.v.gradients[q.matrix][q.i, q.j if q.kind == "weight" else 0]
             rows.append(row(w, "-", eta, partial(LOSS, w), "&=", self.given(self.pvalue(q)), "-", self.given(lr), "·",
-                            Paren(Slot(self.nb.num(g), key=f"grad.{key}")), "=",
-                            self.ans(self.v.value(self.d.symbols.param(q) - lr * self.d.gradient(q)), f"descent.{key}")))
+                            Paren(Slot(self.nb.num(self.v.grad(q)), key=f"grad.{key}")), "=",
+                            self.ans(after[key], f"descent.{key}")))
         self.B(Display("descent", Aligned(tuple(rows))))
 
 
