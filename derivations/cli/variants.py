@@ -774,7 +774,7 @@ def _reference(p: Problem, ref: dict, key: str) -> float:
     if group == "grad":
         return g
     start = p.params()[w.matrix][w.i, w.j] if w.kind == "weight" else p.params()[w.matrix][w.i]
-    return float(start) - float(_lr(p)) * g
+    return float(start) - float(p.step_lr) * g
 
 
 # -- the graded values ---------------------------------------------------------------------------------------
@@ -816,17 +816,10 @@ def graded(values, data: bytes | None = None) -> list:
     for key in graded_keys(values, data):
         if key.startswith("descent."):
             name = key.split(".", 1)[1]
-            out.append((key, values.descent(_lr(values.problem), [name])[name]))
+            out.append((key, values.descent(values.problem.step_lr, [name])[name]))
         else:
             out.append((key, values.lookup(key)))
     return out
-
-
-def _lr(p: Problem):
-    """The page's gradient-descent step: ``[worksheet] lr``, or the page's default."""
-    from ..engine.problem import WORKSHEET_LR
-
-    return p.lr if p.lr is not None else WORKSHEET_LR
 
 
 def shown(values, v, tolerance=None) -> str:

@@ -130,6 +130,12 @@ class Problem:
         return self.n_samples * (self.n_weights + sum(self.layers) + self.n_out**2)
 
     @property
+    def step_lr(self):
+        """The learning rate of the students' page's gradient-descent step: ``[worksheet] lr``, else
+        :data:`WORKSHEET_LR` (½)."""
+        return self.lr if self.lr is not None else WORKSHEET_LR
+
+    @property
     def symmetric(self) -> bool:
         """Every hidden layer's units start alike: equal incoming rows (and biases), equal outgoing columns, as
         the handout's constant 0.1. Such units stay alike forever (the theorems prove it): the lesson of the

@@ -44,7 +44,6 @@ from sympy import Add, Expr, Float, Rational, Symbol
 
 from ..engine.derivation import Derivation, derive
 from ..engine.errors import ProblemError
-from ..engine.problem import WORKSHEET_LR
 from ..engine.reading import parse_number, quote
 from ..engine.values import Values, backward_keys
 from .mistakes import ONE_PATH, TRANSPOSED, Mistake, catalogue
@@ -103,7 +102,7 @@ def blanks(d: Derivation) -> dict:
             for j in range(len(sy.node(H, s))):
                 out[f"local.d{L}_d{H}[{j + 1}]{at}"] = d.local_activation(layer, j, s)
     out["forward.loss"] = sy.total
-    lr = p.lr if getattr(p, "lr", None) is not None else WORKSHEET_LR
+    lr = p.step_lr
     for param in d.params():
         out[f"grad.{param.key(sy.wide)}"] = d.gradient(param)
     step = d.rule("descent", lambda w, rate, g: w - rate * g)  # the page's closing step (a mistake may change it)

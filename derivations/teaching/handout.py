@@ -31,7 +31,7 @@ from sympy import Add, Function, Integer, KroneckerDelta, Mul, Pow, Rational, Sy
 
 from ..engine.derivation import Param, parse_param
 from ..engine.errors import ProblemError
-from ..engine.problem import LETTERS, MAX_ASKED as PAGE_ASKED, WORKSHEET_LR
+from ..engine.problem import LETTERS, MAX_ASKED as PAGE_ASKED
 
 # -- the math tree -----------------------------------------------------------------------------------
 
@@ -1453,7 +1453,7 @@ class _Page:
                          key="question"))
             self.B(Prose(_insight(self.v, self.nb), key="answer", answer=True))
             return
-        lr = p.lr if p.lr is not None else WORKSHEET_LR
+        lr = p.step_lr
         eta = Sym("eta")
         self.B(Prose([("b", "One gradient-descent step: "), "with learning rate ", row(eta, "=", self.given(lr)),
                       ", what is each asked parameter after one step, ", row(Sym("w"), "-", eta, partial(LOSS, Sym("w"))), "?"],
