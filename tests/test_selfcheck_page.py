@@ -255,6 +255,27 @@ def test_browser_rounded_sheet_verdicts_equal_the_checkers(browser, tmp_path):
     page.page.close()
 
 
+@pytest.mark.parametrize("grad, step", [
+    ("0.1", "0.35"),  # a wrong gradient, the step done right from it: follows
+    ("0", "0.4"),  # a wrong 0: the step copies w, no follow-through
+    ("0.08217", "0.441085"),  # a right gradient, the step's sign flipped: only the step's own mistake
+    ("0.1", "0.3"),  # η left out, on the student's own gradient
+])
+def test_browser_descent_step_is_judged_from_the_students_own_gradient(browser, tmp_path, grad, step):
+    """Mazur's closing step w^b_11 − η·∂ℒ/∂w^b_11 (0.4, η = 1/2): the page's verdict and mistakes are the
+    Python checker's, which takes the student's own gradient as the step's input."""
+    from derivations.engine.problem import HANDOUT
+
+    problem = load_problem(HANDOUT.with_name("mazur.toml"))
+    py = Checker(problem).check({"grad.w_b11": grad, "descent.w_b11": step})["descent.w_b11"]
+    page = Page(browser, write_page(evaluate(problem), tmp_path / "selfcheck.html"))
+    page.type("grad.w_b11", grad)
+    classes, _, mistakes = page.type("descent.w_b11", step)
+    assert classes == {py.verdict} and mistakes == {m.name for m in py.mistakes}
+    assert page.errors == []
+    page.page.close()
+
+
 # -- the Sphinx build: -t selfcheck --------------------------------------------------------------------------
 
 

@@ -122,8 +122,16 @@ def page_data(checker: Checker) -> dict:
             "label": _label(key, expr, d),
             "ancestors": checker.ancestors[key],
         }
+        if key in checker.gradient_of:  # the closing step takes the student's own gradient (as the checker)
+            grad, lr = checker.gradient_of[key], checker.problem.step_lr
+            w = checker.true[key] + lr * checker.true[grad]
+            data["blanks"][key].update(grad=grad, w=float(w), lr=float(lr))
     for m in checker.mistakes:
         entry = {**m.as_dict(), "rule": bool(m.rules), "defs": [], "blank": {}, "local": {}, "terms": {}, "transposed": {}}
+        if m.rules and "descent" in m.rules:  # its step on the student's gradient: c0 + cw·w + cg·g
+            w, g = Symbol("w"), Symbol("g")
+            step = m.rules["descent"](w, checker.problem.step_lr, g)
+            entry["descent"] = [float(step.subs({w: 0, g: 0})), float(step.diff(w)), float(step.diff(g))]
         if m.rules:
             dv, _, bl = checker.variants[m.name]
             entry["defs"] = [[js.index[s], js(e)] for s, e in dv.definitions.items() if d.definitions.get(s) != e]
@@ -616,7 +624,10 @@ function judge(key, a, mine, env, bySym) {
   if (close(a, truth[key], b.tol)) return {verdict: "correct", text: "correct"};
   const wrong = [];
   const seen = new Set();
-  (function up(deps) {
+  const g = b.grad && mine[b.grad] !== undefined ? mine[b.grad] : null;  // the step from your own gradient
+  if (g !== null) {
+    if (!close(g, truth[b.grad], blanks[b.grad].tol)) wrong.push(b.grad);
+  } else (function up(deps) {
     for (const j of deps) {
       if (seen.has(j)) continue;
       seen.add(j);
@@ -626,13 +637,13 @@ function judge(key, a, mine, env, bySym) {
       } else if (D.deps[j]) up(D.deps[j]);
     }
   })(b.localDeps);
-  const st = step(key, env);
+  const st = g !== null ? [b.w - b.lr * g, D.relTol * (Math.abs(b.w - b.lr * g) + Math.abs(b.lr * g))] : step(key, env);
   let note = "";
   if (st && (Math.abs(a - st[0]) <= st[1] + 1e-15)) {
     if (!wrong.length) return {verdict: "correct", text: "correct (right from your rounded earlier answers)"};
     const zeros = wrong.filter((k) => mine[k] === 0);
     const names = wrong.map((k) => blanks[k].label + " = " + shown[k]).join(", ");
-    if (!(zeros.length && st[0] === 0 && truth[key] !== 0)) {
+    if (!(zeros.length && (st[0] === 0 || b.grad) && truth[key] !== 0)) {
       return {verdict: "follows", text: "follows from your " + names + " (this step is right; look earlier)"};
     }
     note = " This is what your " + zeros.map((k) => blanks[k].label).join(", ") +
@@ -641,7 +652,9 @@ function judge(key, a, mine, env, bySym) {
   const found = [];
   for (const m of mistakes) {
     const here = [];
-    if (wrong.length) {
+    if (g !== null) {
+      if (m.descent) here.push(m.descent[0] + m.descent[1] * b.w + m.descent[2] * g);
+    } else if (wrong.length) {
       if (m.localF[key]) here.push(m.localF[key](env));
       if (m.termsF[key]) for (const f of m.termsF[key]) here.push(f(env));
     }
