@@ -6,6 +6,7 @@ second answer follows from a wrong first, and a row whose id is not on the roste
 
 import csv
 import hashlib
+import html
 import io
 import re
 import xml.etree.ElementTree as ET
@@ -217,6 +218,7 @@ def test_other_separators_and_encodings_are_read_with_a_note(tmp_path, variants_
     ("short row", "24 fields, but the header has 26"),
     ("empty id", "empty id"),
     ("missing column", "no column for grad.w_a11"),
+    ("unclosed quote", "line 3: id 'bob': a cell runs on over lines 3 to 6"),
 ])
 def test_a_bad_row_or_column_is_one_line_and_the_rest_is_graded(tmp_path, variants_dir, keys, capsys, case, expected):
     cols = answer_columns(keys)
@@ -228,13 +230,18 @@ def test_a_bad_row_or_column_is_one_line_and_the_rest_is_graded(tmp_path, varian
         rows[1] = rows[1][:-2]
     elif case == "empty id":
         rows.append(["", *rows[0][1:]])
-    else:
+    elif case == "missing column":
         header, rows = header[:-1], [r[:-1] for r in rows]
-    code, out, report = run(tmp_path, variants_dir, write_csv(tmp_path / "r.csv", header, rows))
+    path = write_csv(tmp_path / "r.csv", header, rows)
+    if case == "unclosed quote":  # bob's last answer opens a quote that never closes: it swallows cy, dee, eve
+        lines = path.read_text(encoding="utf-8").split("\n")
+        lines[2] = lines[2].rsplit(",", 1)[0] + ',"0.1'
+        path.write_text("\n".join(lines), encoding="utf-8")
+    code, out, report = run(tmp_path, variants_dir, path)
     err = capsys.readouterr().err
-    assert code == 1 and expected in err and expected in report.read_text(encoding="utf-8")
+    assert code == 1 and expected in err and expected in html.unescape(report.read_text(encoding="utf-8"))
     g = read_grades(out)
-    graded = {"duplicate": 4, "short row": 4, "empty id": 5, "missing column": 5}[case]
+    graded = {"duplicate": 4, "short row": 4, "empty id": 5, "missing column": 5, "unclosed quote": 1}[case]
     assert len(g) == graded
 
 
