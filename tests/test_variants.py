@@ -583,6 +583,24 @@ def test_a_folder_with_the_teachers_own_files_is_left_alone(tmp_path, capsys, th
     assert set(_state(out)) == {theirs, ".variants.lock"} and (out / theirs).read_text().endswith("\n")
 
 
+@pytest.mark.parametrize("option, where", [("ROSTER", "keys.csv"), ("--seed-file", "001/problem.toml"),
+                                           ("--config", "001/problem.toml")])
+def test_an_input_is_never_an_output_even_with_force(tmp_path, capsys, option, where):
+    """The roster, the seed file and the base problem are read, never written: --force overwrites the tool's
+    changed files, not the files it is run from (the seed would be lost)."""
+    out = tmp_path / "out"
+    mine = out / where
+    mine.parent.mkdir(parents=True)
+    text = {"ROSTER": "id\n001\n", "--seed-file": "my course seed\n", "--config": load_problem_text()}[option]
+    mine.write_text(text, encoding="utf-8")
+    args = {"ROSTER": [str(mine), "--seed", "s"], "--seed-file": ["1", "--seed-file", str(mine)],
+            "--config": ["1", "--seed", "s", "--config", str(mine)]}[option]
+    assert main([*args, "--out", str(out), "--format", "md", "--jobs", "1", "--force"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and option in err and where in err and "never written" in err, err
+    assert mine.read_text(encoding="utf-8") == text
+
+
 def test_the_teachers_other_files_survive_a_rerun_and_a_format_change(tmp_path):
     out = _run(tmp_path, "2", "out", "--jobs", "1")
     notes = out / "001" / "notes.txt"

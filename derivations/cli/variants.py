@@ -1200,6 +1200,7 @@ def main(argv: list[str] | None = None) -> int:
         names = ["keys.csv"] + (["moodle.xml"] if args.moodle else []) + \
             ([MATHJAX] if standalone_mathjax_available() else []) + \
             [f"{s}/{name}" for s in roster.ids for name in file_names(args.format)]
+        _inputs_not_written(args, out, names)  # not even with --force: the seed file may be the only copy
         folder.check(names)  # before anything is written: nothing of the teacher's is in the way
         staging = folder.stage()
     except ProblemError as err:
@@ -1286,6 +1287,24 @@ def main(argv: list[str] | None = None) -> int:
     cli_io.write(f"{len(rows)} variants in {reading.path_text(out)}: {', '.join(file_names(args.format))} each, "
                  f"keys.csv {'and moodle.xml ' if args.moodle else ''}and {MANIFEST} ({time.perf_counter() - start:.1f} s, {jobs} process{'es' if jobs > 1 else ''})\n")
     return 0
+
+
+def _inputs_not_written(args, out: Path, names: list) -> None:
+    """Refuse a run that would write over a file it reads (the roster, the seed file, the base problem), by any
+    name (a link included), whatever ``--force`` says."""
+    inputs = [("ROSTER", args.roster), ("--seed-file", args.seed_file), ("--config", args.config)]
+    for option, given in inputs:
+        if not given or not Path(given).is_file():
+            continue  # a roster given as a count; an option not used
+        for name in names:
+            target = out / name
+            try:
+                same = target.exists() and os.path.samefile(given, target)
+            except OSError:
+                same = False
+            if same:
+                raise ProblemError(option, f"{reading.path_text(given)} is {name} of --out {reading.path_text(out)}, "
+                                           "which this run writes; an input is never written (move it out of --out)")
 
 
 def keys_csv(roster: Roster, rows: list) -> str:
