@@ -409,3 +409,27 @@ def test_descent_step_from_a_wrong_zero_gradient_earns_no_follow_through(mazur_c
 def test_descent_step_mistake_is_named_from_the_students_own_gradient(mazur_checker, grad, step, mistake):
     got = mazur_checker.check(_descent_sheet(grad, step))["descent.w_b11"]
     assert got.verdict == "wrong" and [m.name for m in got.mistakes] == [mistake]
+
+
+ROUNDED_TOML = """[network]
+layers = [3, 4, 2]
+activation = "relu"
+loss = "mse"
+[data]
+x = [0.88, -0.48, -0.7]
+y = [0, 1]
+[init]
+W_a = -0.57
+W_b = 0.27
+"""
+
+
+@pytest.mark.parametrize("typed, rounded", [("0.1847", True), ("0.185", True), ("0.19", False), ("0.18468", None)])
+def test_a_rounded_exact_value_is_wrong_and_says_it_needs_all_its_digits(tmp_path, typed, rounded):
+    """O_1 = 0.27·4·0.171 = 0.18468 exactly: 0.1847 is wrong (exact values are compared exactly), and the
+    verdict says why instead of 'no catalogued mistake'."""
+    path = tmp_path / "p.toml"
+    path.write_text(ROUNDED_TOML, encoding="utf-8")
+    got = Checker(load_problem(path)).check({"forward.O[1]": typed})["forward.O[1]"]
+    assert got.verdict == ("correct" if rounded is None else "wrong")
+    assert ("exact" in got.note and "all its digits" in got.note) == bool(rounded), got.note

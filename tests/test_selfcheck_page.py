@@ -276,6 +276,20 @@ def test_browser_descent_step_is_judged_from_the_students_own_gradient(browser, 
     page.page.close()
 
 
+@pytest.mark.parametrize("typed, said", [("0.1847", "all its digits"), ("0.19", "no catalogued mistake")])
+def test_browser_says_a_rounded_exact_value_needs_all_its_digits(browser, tmp_path, typed, said):
+    """O_1 = 0.18468 exactly: a rounded 0.1847 is wrong, as in Python, and the page says why."""
+    from test_check import ROUNDED_TOML
+
+    path = tmp_path / "p.toml"
+    path.write_text(ROUNDED_TOML, encoding="utf-8")
+    page = Page(browser, write_page(evaluate(load_problem(path)), tmp_path / "selfcheck.html"))
+    classes, text, _ = page.type("forward.O[1]", typed)
+    assert classes == {"wrong"} and said in text, text
+    assert page.errors == []
+    page.page.close()
+
+
 # -- the Sphinx build: -t selfcheck --------------------------------------------------------------------------
 
 

@@ -34,7 +34,7 @@ from pathlib import Path
 from sympy import Function, Piecewise, Symbol
 from sympy.printing.jscode import jscode
 
-from ..teaching.check import REL_TOL, Checker, definition
+from ..teaching.check import REL_TOL, ROUNDED_NOTE, Checker, definition
 from ..teaching.handout import LatexMath, PageWriter, Slot, layout
 from ..teaching.mistakes import ONE_PATH, TRANSPOSED
 from .figures import _node_id, columns, network_svg
@@ -110,6 +110,7 @@ def page_data(checker: Checker) -> dict:
         "blanks": {},
         "mistakes": [],
         "relTol": float(REL_TOL),
+        "roundedNote": "not right: " + ROUNDED_NOTE,
     }
     for key, expr in checker.blanks.items():
         tol = checker.tolerance[key]
@@ -119,6 +120,7 @@ def page_data(checker: Checker) -> dict:
             "local": js(definition(d, expr)),
             "localDeps": js.deps(definition(d, expr)),
             "tol": max(FLOAT_TOL, float(tol)) if tol is not None else FLOAT_TOL,
+            "exact": tol is None and checker.true[key].is_Rational,  # a rounded answer is wrong, and told so
             "label": _label(key, expr, d),
             "ancestors": checker.ancestors[key],
         }
@@ -619,7 +621,13 @@ function ruledOut(m, key, given) {  // as Checker._ruled_out
   }
   return false;
 }
-function judge(key, a, mine, env, bySym) {
+function roundedExact(text, a, t) {  // as check.rounded_exact: the exact value rounded to the decimals typed
+  const m = /^\s*[-+\u2212]?\d*\.?(\d*)\s*$/.exec(text);
+  if (!m || a === t) return false;
+  const scale = Math.pow(10, m[1].length);
+  return Math.abs(a - t) * 2 * scale <= 1 + 1e-9 && Math.abs(a) * scale >= 10 - 1e-9;
+}
+function judge(key, a, mine, env, bySym, text) {
   const b = blanks[key];
   if (close(a, truth[key], b.tol)) return {verdict: "correct", text: "correct"};
   const wrong = [];
@@ -667,6 +675,7 @@ function judge(key, a, mine, env, bySym) {
       found.push({d: Math.abs(a - c), m, c});
     }
   }
+  if (!found.length && !note && b.exact && roundedExact(text, a, truth[key])) return {verdict: "wrong", text: D.roundedNote + "."};
   if (!found.length) return {verdict: "wrong", text: "not right (no catalogued mistake gives this value)." + note};
   found.sort((x, y) => x.d - y.d);
   const best = found[0].c;
@@ -698,7 +707,7 @@ function update(ev) {
     if (el.value.trim() !== "") {
       const a = parse(el.value);
       r = a === null ? {verdict: "unreadable", text: "not a number: write it as 0.9, .9, 9/10, -7/40 or 1e-2"}
-                     : judge(key, a, mine, env, bySym);
+                     : judge(key, a, mine, env, bySym, el.value);
     }
     const cls = r ? r.verdict : "";
     const text = r ? r.text : "";

@@ -38,6 +38,7 @@ key's 4 significant digits always pass). Answers are parsed by pattern
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from sympy import Add, Expr, Float, Rational, Symbol
@@ -149,6 +150,24 @@ def same(answer: Rational, target, tol) -> bool:
     if t.is_Rational:
         return answer == t
     return bool(abs(answer - t) <= tol * abs(t)) if t != 0 else bool(abs(answer) <= Float("1e-40"))
+
+
+ROUNDED_NOTE = "this value is exact and yours is it rounded: write all its digits (or the fraction), not a rounded value"
+_DECIMAL = re.compile(r"\s*[-+−]?\d*\.?(\d*)\s*")
+
+
+def rounded_exact(text: str, answer: Rational, target) -> bool:
+    """Whether ``answer`` (typed as ``text``) is the exact, rational ``target`` rounded to the decimals typed,
+    with at least 2 significant digits: wrong (exact values are compared exactly), but for a reason worth saying.
+
+    >>> rounded_exact("0.1847", Rational("0.1847"), Rational("0.18468")), rounded_exact("0.2", Rational("0.2"), Rational("0.18468"))
+    (True, False)
+    """
+    m = _DECIMAL.fullmatch(text)
+    if m is None or not target.is_Rational or answer == target:
+        return False
+    scale = 10 ** len(m.group(1))
+    return abs(answer - target) * 2 * scale <= 1 and abs(answer) * scale >= 10
 
 
 def near(answer, target, slack, rel=None) -> bool:
@@ -371,7 +390,10 @@ class Checker:
         env = self._env(mine)
         out = {key: self._judge(key, a, mine, env, given) for key, a in given.items()}
         for key, value in answers.items():
-            out[self.canonical(key)].text = str(value).strip()[:40]
+            v = out[self.canonical(key)]
+            v.text = str(value).strip()[:40]
+            if v.verdict == "wrong" and not v.mistakes and not v.note and rounded_exact(v.text, v.answer, v.correct):
+                v.note = ROUNDED_NOTE
         return out
 
     def parse(self, answers: dict) -> dict:
