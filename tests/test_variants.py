@@ -440,6 +440,7 @@ BAD_ROSTERS = {
     "space": "id\nann smith\n",
     "duplicate": "id\nann\nbob\nANN\n",
     "no id column": "name\nann\n",
+    "two id columns": "ID,id\nann,bob\n",
     "header only": "id,name\n",
     "empty": "",
     "clash": "id,variant\nann,x\n",
@@ -753,6 +754,14 @@ def test_semicolon_and_tab_rosters_are_read(tmp_path, sep):
     roster.write_text(f"id{sep}name\nada{sep}Ada L.\nbo{sep}Bo\n", encoding="utf-8")
     rows = list(csv.DictReader(open(_run(tmp_path, roster, "out", "--jobs", "1") / "keys.csv", newline="")))
     assert [(r["id"], r["name"]) for r in rows] == [("ada", "Ada L."), ("bo", "Bo")]
+
+
+def test_a_spreadsheets_id_and_name_columns_are_read_in_any_case(tmp_path):
+    """Excel rosters say ID and Name: read as id and name (grade reads its id column so too)."""
+    roster = tmp_path / "r.csv"
+    roster.write_text("ID,Name\nada,Ada L.\n", encoding="utf-8")
+    rows = list(csv.DictReader(open(_run(tmp_path, roster, "out", "--jobs", "1") / "keys.csv", newline="")))
+    assert [(r["id"], r["Name"]) for r in rows] == [("ada", "Ada L.")]
 
 
 def test_a_full_disk_mid_run_changes_nothing_and_leaves_no_temporary_file(tmp_path, capsys, monkeypatch):

@@ -945,14 +945,15 @@ def read_roster(arg: str) -> Roster:
         if header is None:
             raise ProblemError("ROSTER", f"{where} is empty; expected a header line with an id column")
         header = [h.strip() for h in header]
-        if "id" not in header:
-            raise ProblemError("ROSTER", f"{where}: expected a header with an id column, got {reading.quote(header, 60)}")
+        id_columns = [k for k, h in enumerate(header) if h.casefold() == "id"]  # a spreadsheet's ID or Id too
+        if len(id_columns) != 1:
+            raise ProblemError("ROSTER", f"{where}: expected a header with one id column, got {reading.quote(header, 60)}")
         if len(set(header)) != len(header):
             raise ProblemError("ROSTER", f"{where}: the header repeats a column name: {reading.quote(header, 60)}")
         for h in header:
             if h in ("variant", "selfcheck") or h.startswith(("forward.", "backward.", "grad.")):
                 raise ProblemError("ROSTER", f"{where}: column {reading.quote(h)} clashes with a keys.csv column; rename it")
-        col = header.index("id")
+        col = id_columns[0]
         ids, rows, seen = [], [], {}
         while (line := row()) is not None:
             if not any(cell.strip() for cell in line):
