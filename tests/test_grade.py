@@ -8,7 +8,9 @@ import csv
 import hashlib
 import html
 import io
+import os
 import re
+import stat
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -278,6 +280,30 @@ def test_the_responses_file_is_never_an_output(tmp_path, variants_dir, keys, cap
     assert main([str(path), "--variants", str(variants_dir), "--out", str(tmp_path / "g.csv"), "--report", str(path)]) == 2
     assert "is the responses file" in capsys.readouterr().err
     assert path.read_bytes() == before
+
+
+@pytest.mark.parametrize("option", ["--out", "--report"])
+def test_an_output_that_is_not_a_regular_file_is_refused_and_left_alone(tmp_path, variants_dir, keys, capsys, option):
+    """A FIFO (or a device: --out /dev/full replaced the device with a file, as root) is never renamed over."""
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    other = {"--out": ["--report", str(tmp_path / "r.html")], "--report": ["--out", str(tmp_path / "g.csv")]}[option]
+    assert main([str(class_csv(tmp_path / "responses.csv", keys)), "--variants", str(variants_dir), option, str(fifo),
+                 *other]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and option in err and "not a regular file" in err, err
+    assert stat.S_ISFIFO(os.lstat(fifo).st_mode) and not (tmp_path / "g.csv").exists()
+
+
+def test_an_output_through_a_symbolic_link_updates_its_target_and_keeps_the_link(tmp_path, variants_dir, keys):
+    """grades.csv linked into a shared gradebook folder: the gradebook's file is written, the link stays."""
+    (tmp_path / "gradebook").mkdir()
+    target = tmp_path / "gradebook" / "grades.csv"
+    target.write_text("old\n", encoding="utf-8")
+    link = tmp_path / "grades.csv"
+    link.symlink_to(target)
+    code, out, _ = run(tmp_path, variants_dir, class_csv(tmp_path / "responses.csv", keys))
+    assert out == link and link.is_symlink() and target.read_text(encoding="utf-8").startswith("id,")
 
 
 # -- Moodle ------------------------------------------------------------------------------------------------------
