@@ -29,7 +29,10 @@ import html
 from decimal import Decimal
 from pathlib import Path
 
-from ..teaching.handout import Figure, LatexMath, PageWriter, Prose, Slot, layout, to_latex
+from ..notation.tree import Slot
+from ..notation.tree_printing import LatexMath, to_latex
+from ..outputs.page import PageWriter
+from ..teaching.handout import Figure, Prose, layout
 
 SIGNIFICANT = 12  # digits of a field's answer that is not an exact short decimal
 

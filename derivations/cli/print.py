@@ -154,9 +154,9 @@ def _handout(args, values) -> int:
     """The students' page (:mod:`derivations.teaching.handout`): a worksheet or answer key, as PDF or text."""
     from pathlib import Path
 
-    from ..teaching import handout
-
     from ..engine.problem import HANDOUT
+    from ..outputs.page import render_latex, render_markdown, render_text
+    from ..teaching import handout
 
     # The identifier hashes the file; the handout's own file (named or not) is identified by its problem.
     data = Path(args.config).read_bytes() if args.config and Path(args.config).resolve() != HANDOUT.resolve() else None
@@ -168,7 +168,7 @@ def _handout(args, values) -> int:
         page = handout.layout(values, data=data)
     except ProblemError as err:
         return cli_io.fail(PROG, str(err))
-    render = {"text": handout.render_text, "markdown": handout.render_markdown, "latex": handout.render_latex}
+    render = {"text": render_text, "markdown": render_markdown, "latex": render_latex}
     return _write(args.output, render[args.format](page, args.worksheet))
 
 

@@ -1007,13 +1007,14 @@ def render_pages(values, text: str, fmt: str, paper: str = "a4") -> dict:
 
         return {"worksheet.pdf": render_pdf(values, True, paper, data=data),
                 "key.pdf": render_pdf(values, False, paper, data=data)}
+    from ..outputs.page import render_markdown, render_text
     from ..teaching import handout
 
     page = handout.layout(values, data=data)
     if fmt == "md":
-        return {"worksheet.md": handout.render_markdown(page, True), "key.md": handout.render_markdown(page, False)}
-    return {"worksheet.html": _html_page(handout.render_text(page, True), f"Worksheet {page.problem_id}"),
-            "key.html": _html_page(handout.render_text(page, False), f"Answer key {page.problem_id}")}
+        return {"worksheet.md": render_markdown(page, True), "key.md": render_markdown(page, False)}
+    return {"worksheet.html": _html_page(render_text(page, True), f"Worksheet {page.problem_id}"),
+            "key.html": _html_page(render_text(page, False), f"Answer key {page.problem_id}")}
 
 
 def check_page(base: Base, p: Problem) -> None:

@@ -21,7 +21,9 @@ from __future__ import annotations
 
 import re
 
-from ..teaching.handout import PageWriter, layout, to_latex
+from ..notation.tree_printing import to_latex
+from ..teaching.handout import layout
+from .page import PageWriter
 
 SHOW = ("sum", "paths", "closed", "expanded", "all")
 PARTS = ("all", "statement", "proof")

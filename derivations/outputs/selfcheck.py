@@ -34,10 +34,13 @@ from pathlib import Path
 from sympy import Function, Piecewise, Symbol
 from sympy.printing.jscode import jscode
 
+from ..notation.tree import Slot
+from ..notation.tree_printing import LatexMath
 from ..teaching.check import REL_TOL, Checker, definition
-from ..teaching.handout import LatexMath, PageWriter, Slot, layout
+from ..teaching.handout import layout
 from ..teaching.mistakes import ONE_PATH, TRANSPOSED
 from .figures import _node_id, columns, network_svg
+from .page import PageWriter
 
 NOTICE = ("For practice only: this page checks your answers in your browser, from formulas it carries. A "
           "determined student can compute the answers from the page's code; graded work uses the printed "
