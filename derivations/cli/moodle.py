@@ -109,9 +109,9 @@ class _Boxes(LatexMath):
         super().__init__(worksheet=True)
         self.start, self.slots = start, []
 
-    def slot(self, node: Slot):
+    def _print_Slot(self, node: Slot):
         if node.given:
-            return self(node.content)
+            return self._print(node.content)
         self.slots.append(node)
         return r"\boxed{\scriptstyle %d}" % (self.start + len(self.slots))
 
@@ -181,12 +181,12 @@ class _Sheet(PageWriter):
 
     def visit_prose(self, b):
         boxes = _Boxes(self.count)
-        self.out.append(_prose(b, boxes))
+        self.out.append(_prose(b, boxes.doprint))
         self._fields(boxes)
 
     def visit_display(self, b):
         boxes = _Boxes(self.count)
-        self.out.append(f"<p>{_math(boxes(b.math), display=True)}</p>")
+        self.out.append(f"<p>{_math(boxes.doprint(b.math), display=True)}</p>")
         self._fields(boxes)
 
     def visit_figure(self, b):

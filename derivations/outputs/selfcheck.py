@@ -166,9 +166,9 @@ class _Boxes(LatexMath):
         super().__init__(worksheet=True)
         self.start, self.slots = start, []
 
-    def slot(self, node: Slot):
+    def _print_Slot(self, node: Slot):
         if node.given:
-            return super().slot(node)
+            return super()._print_Slot(node)
         self.slots.append(node)
         return rf"\boxed{{\scriptsize {self.start + len(self.slots)}}}"
 
@@ -220,7 +220,7 @@ class _SelfCheckPage(PageWriter):
 
     def visit_prose(self, b):
         printer = _Boxes(self.count)
-        text = self.prose(b, lambda t: f'<span class="math">\\({html.escape(printer(t))}\\)</span>',
+        text = self.prose(b, lambda t: f'<span class="math">\\({html.escape(printer.doprint(t))}\\)</span>',
                           lambda s: f"<strong>{s}</strong>", _gaps)
         self.out.append(f"<p>{text}</p>" + self.inputs(printer.slots, _where(b.key)))
 
@@ -229,7 +229,7 @@ class _SelfCheckPage(PageWriter):
 
     def visit_display(self, b):
         printer = _Boxes(self.count)
-        tex = printer(b.math)
+        tex = printer.doprint(b.math)
         where = _where(b.key)
         self.out.append(f'<div class="display" role="group" aria-label="{html.escape(where)}">'
                         f'<div class="math">\\[{html.escape(tex)}\\]</div>{self.inputs(printer.slots, where)}</div>')

@@ -27,11 +27,12 @@ import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sympy import Add, Function, Integer, KroneckerDelta, Mul, Pow, Rational, Symbol, exp, factor_terms, log
+from sympy import Rational, Symbol
 
 from ..engine.derivation import Param, parse_param
 from ..engine.errors import ProblemError
 from ..engine.problem import LETTERS, MAX_ASKED as PAGE_ASKED
+from ..notation.tree_printing import from_sympy
 from ..notation.tree import (LOSS, Aligned, Call, Frac, Mat, Numeral, Operator, Paren, Pow_, Raw, Row, Slot, Sym, Under,
                              Vec, approx_equals, count_slots, grad_sym, idx, partial, row, sym, walk)
 
@@ -95,83 +96,6 @@ class Layout:
             for tree in trees:
                 out += [s for s in walk(tree) if isinstance(s, Slot) and (given is None or s.given == given)]
         return out
-
-
-def from_sympy(expr, names: dict) -> object:
-    """A small SymPy expression (the engine's local derivatives) as a tree; ``names`` maps symbols to trees.
-
-    >>> from sympy import symbols
-    >>> from derivations.notation.tree_printing import to_text
-    >>> Y, y = symbols("Y y")
-    >>> print(to_text(from_sympy(2 * (Y - y) / 3, {Y: sym("Y", 1), y: sym("y", 1)}), False))
-    2/3·(Y_1 − y_1)
-    """
-    from ..engine.ops import ReLU, relu_step
-
-    def go(e, parent=None):
-        if e in names:
-            return names[e]
-        if isinstance(e, Integer) or (isinstance(e, Rational) and e.q == 1):
-            return Numeral(str(e)) if e >= 0 else row("neg", Numeral(str(-e)))
-        if isinstance(e, Rational):
-            f = Frac(Numeral(str(abs(e.p))), Numeral(str(e.q)))
-            return f if e > 0 else row("neg", f)
-        if isinstance(e, relu_step):
-            return Sym("one", row(go(e.args[0]), ">", Numeral("0")))
-        if isinstance(e, ReLU):
-            return Call("max", (Numeral("0"), go(e.args[0])))
-        if isinstance(e, exp):
-            return Pow_(Sym("e"), go(e.args[0]))
-        if isinstance(e, log):
-            return Call("ln", (go(e.args[0]),))
-        if isinstance(e, Function) and len(e.args) == 1 and not isinstance(e, (Add, Mul, Pow)):
-            name = _function_name(e)  # a derivative prints as LeakyReLU'(H): the name and a prime
-            return Call(name.rstrip("'"), (go(e.args[0]),), prime=name.endswith("'"))
-        if isinstance(e, Add) and not isinstance(factor_terms(e), Add):
-            return go(factor_terms(e), parent)
-        if isinstance(e, Add):
-            terms = sorted(e.args, key=lambda a: (a.could_extract_minus_sign(), str(a)))
-            items = []
-            for k, a in enumerate(terms):
-                if a.could_extract_minus_sign():
-                    items += [Operator("-" if k else "neg"), go(-a, Add)]
-                else:
-                    items += ([Operator("+")] if k else []) + [go(a, Add)]
-            out = Row(tuple(items))
-            return Paren(out) if parent in (Mul, Pow) else out
-        if isinstance(e, Mul):
-            if e.could_extract_minus_sign():
-                return Row((Operator("neg"), go(-e, Mul)))
-            coeff, rest = e.as_coeff_Mul()
-            if coeff == 1:
-                num, den = e.as_numer_denom()
-                if den != 1:
-                    return Frac(go(num), go(den))
-            parts = ([go(coeff, Mul)] if coeff != 1 else []) + [go(a, Mul) for a in Mul.make_args(rest)]
-            out = []
-            for k, p in enumerate(parts):
-                if k and isinstance(parts[k - 1], (Numeral, Frac)) or (k and isinstance(p, (Numeral, Frac))):
-                    out.append(Operator("·"))
-                out.append(p)
-            return Row(tuple(out))
-        if isinstance(e, Pow):
-            b, x = e.args
-            if x == -1:
-                return Frac(Numeral("1"), go(b))
-            return Pow_(go(b, Pow), go(x))
-        if isinstance(e, KroneckerDelta):
-            return Sym("delta", Row((go(e.args[0]), go(e.args[1]))))
-        raise ValueError(f"no printer for {e!r}")
-
-    return go(Integer(expr) if isinstance(expr, int) else expr)
-
-
-def _function_name(e) -> str:
-    """How a one-argument function prints in text: ``tanh``, ``LeakyReLU'``."""
-    from ..notation.printing import text
-
-    shown = text(e)
-    return shown[: shown.index("(")] if "(" in shown else type(e).__name__
 
 
 # -- the engine, in a few small functions --------------------------------------------------------------
