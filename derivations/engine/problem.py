@@ -26,6 +26,7 @@ from pathlib import Path
 
 from sympy import ImmutableMatrix, Integer, Rational
 
+from ..notation.printing import decimal_text
 from . import reading
 from .errors import ProblemError
 from .ops import ACTIVATIONS, DEFAULT_ACTIVATION, DEFAULT_LOSS, DEFAULT_OUTPUT, LOSSES, OUTPUTS
@@ -407,8 +408,6 @@ def _size(v: Rational) -> str:
     >>> _size(Rational(1000001)), _size(Rational(-4000001, 2)), _size(Rational(10**59 + 1))
     ('1000001', '-2000000.5', 'about 1e59')
     """
-    from ..notation.printing import decimal_text
-
     text = decimal_text(v) if v.q != 1 else str(v.p)
     if text and len(text) <= 24:
         return text

@@ -21,6 +21,7 @@ from pathlib import Path
 from ..engine.errors import ProblemError
 from ..notation.tree_printing import to_typst, typst_string
 from ..teaching.handout import Figure, Layout, Prose, layout
+from .figures import network_svg
 from .page import PageWriter
 
 PAPERS = {"a4": "a4", "letter": "us-letter"}
@@ -142,8 +143,6 @@ def _prose(block: Prose, worksheet: bool) -> str:
 
 def _figures(values, page: Layout, worksheet: bool) -> dict:
     """Each diagram of the layout as SVG text, from the site's generator (no values on a worksheet)."""
-    from .figures import network_svg
-
     out = {}
     for block in page.blocks:
         if isinstance(block, Figure):

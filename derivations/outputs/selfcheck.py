@@ -34,6 +34,10 @@ from pathlib import Path
 from sympy import Function, Piecewise, Symbol
 from sympy.printing.jscode import jscode
 
+from ..engine import reading
+from ..engine.errors import ProblemError
+from ..engine.problem import HANDOUT, load_problem, problem_from_bytes
+from ..engine.values import evaluate
 from ..notation.tree import Slot
 from ..notation.tree_printing import LatexMath
 from ..teaching.check import REL_TOL, Checker, definition
@@ -399,12 +403,9 @@ def write_page(values, path, data: bytes | None = None, student: tuple | None = 
 def _build_finished(app, exception) -> None:
     if exception is not None or app.builder.format != "html":
         return
-    from ..engine.problem import load_problem
-    from ..engine.values import evaluate
 
     from sphinx.util import logging
 
-    from ..engine.errors import ProblemError
 
     name = app.config.derivations_problem
     mathjax = "_static/mathjax/tex-chtml.js" if "derivations.sphinx.offline_math" in app.extensions else None
@@ -424,10 +425,6 @@ def _beside_pdfs(app, mathjax: str | None) -> None:
     from sphinx.util import logging
     from sphinx.util.osutil import relative_uri
 
-    from ..engine import reading
-    from ..engine.errors import ProblemError
-    from ..engine.problem import HANDOUT, problem_from_bytes
-    from ..engine.values import evaluate
 
     pages = getattr(app, "_derivations_pdf_pages", {})
     for folder, (path, _, location) in sorted(getattr(app, "_derivations_pdfs", {}).items()):

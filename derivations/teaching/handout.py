@@ -35,6 +35,7 @@ from ..engine.problem import LETTERS, MAX_ASKED as PAGE_ASKED
 from ..notation.tree_printing import from_sympy
 from ..notation.tree import (LOSS, Aligned, Call, Frac, Mat, Numeral, Operator, Paren, Pow_, Raw, Row, Slot, Sym, Under,
                              Vec, approx_equals, count_slots, grad_sym, idx, partial, row, sym, walk)
+from .solution import Notation
 
 # -- blocks ------------------------------------------------------------------------------------------
 
@@ -105,8 +106,6 @@ class _Numbers:
     """Number spelling through :class:`solution.Notation`: exact decimal, fraction, or ``≈`` rounded."""
 
     def __init__(self, values, digits: int):
-        from .solution import Notation
-
         self.n = Notation(values, digits)
 
     def num(self, v) -> object:
