@@ -4,10 +4,12 @@ two-sample problem each get a worksheet and an answer key (site pages and PDFs, 
 any file of the worksheet build. The handout's page stays the paper's, byte for byte (``tests/golden``)."""
 
 import hashlib
+import json
 import os
 import re
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -18,7 +20,7 @@ from derivations.engine.errors import ProblemError
 from derivations.engine.problem import HANDOUT, problem_from_dict
 from derivations.outputs import pdf
 from derivations.notation.tree import Numeral
-from derivations.notation.tree_printing import to_text
+from derivations.notation.tree_printing import to_text, typst_string
 from derivations.outputs.page import render_latex, render_markdown, render_text
 from derivations.teaching import handout as h
 from derivations.teaching.check import Checker
@@ -120,7 +122,9 @@ def test_mazur_page_asks_his_gradients_and_his_update(pages):
 
 
 def test_asked_parameters_can_be_named_in_the_problem_file():
-    text = (HANDOUT.with_name("mazur.toml")).read_text(encoding="utf-8") + '\n[worksheet]\nask = ["w_b22", "b_b2"]\nlr = 0.1\n'
+    text = (HANDOUT.with_name("mazur.toml")).read_text(encoding="utf-8")
+    assert text.rstrip().splitlines()[-2] == "[worksheet]"  # the file's last table: the keys below join it
+    text += 'ask = ["w_b22", "b_b2"]\nlr = 0.1\n'
     import tomllib
 
     values = evaluate(problem_from_dict(tomllib.loads(text)))
@@ -130,8 +134,32 @@ def test_asked_parameters_can_be_named_in_the_problem_file():
     assert to_text(page.display("descent").math, worksheet=False).count("0.1") >= 2  # η = 0.1, given
     for bad, message in (('["w_z11"]', "worksheet.ask"), ('["w_b11", "w_b11"]', "asked twice"), ("[]", "1 to 6")):
         broken = text.replace('ask = ["w_b22", "b_b2"]', f"ask = {bad}")
-        with pytest.raises(ProblemError, match=message):
-            h.layout(evaluate(problem_from_dict(tomllib.loads(broken))))
+        with pytest.raises(ProblemError, match=message) as err:
+            h.layout(evaluate(problem_from_dict(tomllib.loads(broken), source="mine.toml")))
+        assert str(err.value).startswith("mine.toml: worksheet.ask: ")  # the file, as every other field names it
+
+
+def test_the_page_title_comes_from_the_problem_file_and_is_escaped_in_every_output():
+    from derivations.outputs.pdf import typst_source
+    from derivations.outputs.selfcheck import page_html
+
+    mazur = h.layout(evaluate(load_problem(HANDOUT.with_name("mazur.toml"))))
+    assert mazur.title == "Mazur's step-by-step example"
+    assert h.layout(evaluate(load_problem())).title == "Backpropagation Handout"  # the handout's, by default
+    title = 'Week 3 <script>alert(1)</script> & "$x_1$" #set \\ 50%'
+    text = HANDOUT.read_text(encoding="utf-8") + f"\n[worksheet]\ntitle = {json.dumps(title)}\n"
+    values = evaluate(problem_from_dict(tomllib.loads(text)))
+    page = h.layout(values)
+    assert render_text(page, True).splitlines()[0] == title
+    assert render_markdown(page, True).splitlines()[0] == r'# Week 3 \<script\>alert(1)\</script\> & "\$x\_1\$" \#set \\ 50%'
+    assert r'\section*{Week 3 <script>alert(1)</script> \& "\$x\_1\$" \#set \textbackslash{} 50\%}' \
+        in render_latex(page, True)
+    assert f"heading(level: 1, {typst_string(title)})" in typst_source(page, True, "a4", {})
+    html_page = page_html(values)
+    assert "<script>alert(1)" not in html_page and "&lt;script&gt;alert(1)&lt;/script&gt;" in html_page
+    for bad in ('""', "5", '"a\\tb"', json.dumps("x" * 81)):
+        with pytest.raises(ProblemError, match="worksheet.title: expected one line of text of 1 to 80 characters"):
+            problem_from_dict(tomllib.loads(HANDOUT.read_text(encoding="utf-8") + f"\n[worksheet]\ntitle = {bad}\n"))
 
 
 @pytest.mark.parametrize("name", list(PAGES))

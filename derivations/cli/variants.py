@@ -66,6 +66,7 @@ import csv
 import hashlib
 import io
 import itertools
+import json
 import os
 import re
 import signal
@@ -337,7 +338,7 @@ def _problem(base: Base, student: str, n: Numbers) -> Problem:
                          [[[R(v) for v in row] for row in W] for W in n.weights],
                          None if n.biases is None else [[R(v) for v in b] for b in n.biases],
                          source=f"variant {student}", output=p.output)
-    return replace(drawn, ask=p.ask, lr=p.lr)  # the base's page: the same asked gradients and step
+    return replace(drawn, ask=p.ask, lr=p.lr, title=p.title)  # the base's page: its title, asked gradients and step
 
 
 def candidate(base: Base, seed: str, student: str, attempt: int) -> Problem:
@@ -611,8 +612,9 @@ def variant_toml(base: Base, p: Problem) -> str:
             lines.append(f"{name} = {_number(W[0]) if len(set(W)) == 1 else _toml_vector(W)}")
         else:
             lines.append(f"{name} = {_toml_matrix(W, len(name) + 4)}")
-    if p.ask or p.lr is not None:  # the base's page: its asked gradients, its gradient-descent step
-        lines += ["", "[worksheet]"] + (["ask = [" + ", ".join(f'"{a}"' for a in base.asked) + "]"] if p.ask else []) \
+    if p.ask or p.lr is not None or p.title:  # the base's page: its title, asked gradients, gradient-descent step
+        lines += ["", "[worksheet]"] + ([f"title = {json.dumps(p.title, ensure_ascii=False)}"] if p.title else []) \
+            + (["ask = [" + ", ".join(f'"{a}"' for a in base.asked) + "]"] if p.ask else []) \
             + ([f"lr = {_number(p.lr)}"] if p.lr is not None else [])
     return "\n".join(lines) + "\n"
 

@@ -149,7 +149,7 @@ def problem_id(problem, data: bytes | None = None) -> str:
                  *([str(v) for v in W] for W in p.weights[:2]))
         rest = (p.output if p.output != "softmax" else None, [[str(v) for v in W] for W in p.weights[2:]],
                 p.biases and [[str(v) for v in b] for b in p.biases], [[str(v) for v in x] for x in p.xs[1:]],
-                [[str(v) for v in y] for y in p.ys[1:]], list(p.ask), p.lr and str(p.lr))
+                [[str(v) for v in y] for y in p.ys[1:]], list(p.ask), p.lr and str(p.lr), p.title)
         data = repr(first if not any(rest) else first + tuple(rest)).encode()
     return hashlib.sha256(data).hexdigest()[:8]
 
@@ -228,6 +228,8 @@ def _insight(values, nb) -> list:
 
 # -- the page, generated from the derivation's operations -----------------------------------------------------
 
+TITLE = "Backpropagation Handout"  # the page's title, unless [worksheet] title gives one
+
 # What one page shows: a network a student works by hand. Beyond these the page is refused in one line (the
 # worked solution, python -m derivations.print, covers every network the engine accepts).
 PAGE_WIDTH = 6  # units in a layer: a 6×6 matrix with its products still fits a printed line
@@ -268,9 +270,9 @@ def asked(derivation) -> list:
             try:
                 param = parse_param(name, p)
             except ProblemError as err:
-                raise ProblemError("worksheet.ask", err.expected) from None
+                raise ProblemError("worksheet.ask", err.expected, p.source) from None
             if param in out:
-                raise ProblemError("worksheet.ask", f"{name!r} is asked twice")
+                raise ProblemError("worksheet.ask", f"{name!r} is asked twice", p.source)
             out.append(param)
     else:
         out = [Param(last, "weight", 0, 0)]
@@ -283,7 +285,7 @@ def asked(derivation) -> list:
             out.append(Param(0, "bias", 0))
     if len(out) > PAGE_ASKED:
         raise ProblemError("worksheet.ask", f"expected at most {PAGE_ASKED} parameters (one path block and diagram "
-                                            f"each), got {len(out)}")
+                                            f"each), got {len(out)}", p.source)
     return sorted(out, key=lambda q: -q.layer)  # the values a deeper path needs come from the paths before it
 
 
@@ -298,7 +300,7 @@ class _Page:
         self.keys = self.d.symbols.keys
         self.nb = _Numbers(values, digits)
         self.introduced: set = set()  # backward quantities a block has already asked for: ("dL_dO", i, s)
-        self.out = Layout(title="Backpropagation Handout", problem_id=problem_id(p, data), description=p.describe(),
+        self.out = Layout(title=p.title or TITLE, problem_id=problem_id(p, data), description=p.describe(),
                           source=Path(str(p.source)).name)  # the file's name, not the machine's path
         self.asked = asked(self.d)
 
