@@ -132,9 +132,8 @@ def page_data(checker: Checker) -> dict:
             "ancestors": checker.ancestors[key],
         }
         if key in checker.gradient_of:  # the closing step takes the student's own gradient (as the checker)
-            grad, lr = checker.gradient_of[key], checker.problem.step_lr
-            w = checker.true[key] + lr * checker.true[grad]
-            data["blanks"][key].update(grad=grad, w=float(w), lr=float(lr))
+            lr = checker.problem.step_lr
+            data["blanks"][key].update(grad=checker.gradient_of[key], w=float(checker.weight(key)), lr=float(lr))
     for m in checker.mistakes:
         entry = {**m.as_dict(), "rule": bool(m.rules), "defs": [], "blank": {}, "local": {}, "terms": {}, "transposed": {}}
         if m.rules and "descent" in m.rules:  # its step on the student's gradient: c0 + cw·w + cg·g

@@ -24,6 +24,7 @@ their rounding is correct. A wrong earlier answer of 0 that makes the step's val
 (``no_credit_from``, with a ``note``). Of the catalogued mistakes that give the answer, those the student's own
 earlier answers contradict are dropped (``ruled_out``: an answered earlier blank that the mistake changes, not
 at the mistake's value), the closest is named, and others only when they give the same number (``note``).
+The closing step ``w − η·∂ℒ/∂w`` (``descent.*``) is judged so from the student's own gradient (``grad.*``).
 
 >>> v = c.check({"backward.dL_dY[1]": "-1/2", "backward.dL_dY[2]": "1/2", "backward.dL_dO[1]": "-1/8"})
 >>> [m.name for m in v["backward.dL_dO[1]"].mistakes], v["backward.dL_dO[1]"].ruled_out
@@ -511,11 +512,15 @@ class Checker:
                 slack += abs(bumped - target)
         return target, slack
 
+    def weight(self, key: str):
+        """The parameter's value before the step of blank ``key`` (``descent.w_b11``): the true step plus η times
+        the true gradient."""
+        return numeric(self.true[key]) + self.problem.step_lr * numeric(self.true[self.gradient_of[key]])
+
     def _descent(self, key: str, g, lr):
         """``(value, slack)`` of the step ``w − η·g`` at the student's gradient ``g``: :data:`REL_TOL` of the
         value plus what rounding ``g`` by a relative :data:`REL_TOL` changes (as :meth:`_step`)."""
-        w = numeric(self.true[key]) + lr * numeric(self.true[self.gradient_of[key]])
-        target = w - lr * g
+        target = self.weight(key) - lr * g
         return target, REL_TOL * abs(target) + abs(lr * g) * REL_TOL
 
     def _diagnose(self, v: Verdict, key: str, a, t, wrong_inputs: list, env: dict, given: dict) -> None:
@@ -537,8 +542,7 @@ class Checker:
             full = [c for mm, c in self.full[key] if mm is m]
             if grad in given:  # the step's own mistake on the student's gradient (its w and η given)
                 rule = m.rules.get("descent") if m.rules else None
-                w = numeric(self.true[key]) + self.problem.step_lr * numeric(self.true[grad])
-                here = [rule(w, self.problem.step_lr, given[grad])] if rule else []
+                here = [rule(self.weight(key), self.problem.step_lr, given[grad])] if rule else []
             else:
                 here = self._candidates(m, key, env) if wrong_inputs else []
             hits = [numeric(c) for c in here if near(a, c)]
