@@ -46,11 +46,14 @@ def test_the_page_printers_print_a_sympy_expression_as_the_worked_solution_does(
 
 
 def test_one_tree_in_three_targets_with_its_blank():
-    tree = row(sym("H", 1), "=", Slot(Numeral("0.15"), given=True), "·", Slot(Numeral("0.9")))
-    assert TextMath(worksheet=True).doprint(tree) == "H_1 = 0.15·____"
-    assert TextMath(worksheet=False).doprint(tree) == "H_1 = 0.15·0.9"
-    assert LatexMath(worksheet=True).doprint(tree) == r"H_{1} = 0.15 \cdot \underline{\hspace{2cm}}"
-    assert TypstMath(worksheet=False).doprint(tree) == "H_(1) = 0.15 dot #ans($ 0.9 $)"
+    """The handout's Step 1 row for H_1: the weights given, the inputs given, the sum a blank."""
+    tree = row(sym("H", 1), "=", Slot(Numeral("0.1"), given=True), "·", Slot(Numeral("0.9"), given=True), "+",
+               Slot(Numeral("0.1"), given=True), "·", Slot(Numeral("0.5"), given=True), "+",
+               Slot(Numeral("0.1"), given=True), "·", Slot(Numeral("0.1"), given=True), "=", Slot(Numeral("0.15")))
+    assert TextMath(worksheet=True).doprint(tree) == "H_1 = 0.1·0.9 + 0.1·0.5 + 0.1·0.1 = ____"
+    assert TextMath(worksheet=False).doprint(tree) == "H_1 = 0.1·0.9 + 0.1·0.5 + 0.1·0.1 = 0.15"
+    assert LatexMath(worksheet=True).doprint(tree) == r"H_{1} = 0.1 \cdot 0.9 + 0.1 \cdot 0.5 + 0.1 \cdot 0.1 = \underline{\hspace{2cm}}"
+    assert TypstMath(worksheet=False).doprint(tree) == "H_(1) = 0.1 dot 0.9 + 0.1 dot 0.5 + 0.1 dot 0.1 = #ans($ 0.15 $)"
 
 
 @pytest.mark.parametrize("printer", [TextMath, LatexMath, TypstMath])

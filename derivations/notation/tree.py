@@ -6,11 +6,11 @@ the worksheet, as on the paper) or an *answer* (a blank on the worksheet, filled
 :mod:`derivations.notation.tree_printing` write one tree as Typst math, LaTeX math and plain text.
 
 >>> from derivations.notation.tree_printing import to_text
->>> step = row(sym("H", 1), "=", Slot(Numeral("0.15"), given=True), "·", Slot(Numeral("0.9")))
->>> print(to_text(step, worksheet=True)), print(to_text(step, worksheet=False))
-H_1 = 0.15·____
-H_1 = 0.15·0.9
-(None, None)
+>>> step2 = row(sym("L", 1), "=", Call("ReLU", (Slot(Numeral("0.15"), given=True),)), "=", Slot(Numeral("0.15")))
+>>> print(to_text(step2, worksheet=True))
+L_1 = ReLU(0.15) = ____
+>>> print(to_text(step2, worksheet=False))
+L_1 = ReLU(0.15) = 0.15
 """
 
 from __future__ import annotations

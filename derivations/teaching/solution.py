@@ -171,7 +171,7 @@ class Notation:
         if not isinstance(f, Float):
             return str(f)
         with mpmath.workdps(self.digits + 5):
-            return mpmath.nstr(mpmath.mpf(f), self.digits, min_fixed=-4, max_fixed=9)
+            return mpmath.nstr(mpmath.mpf(f), self.digits, min_fixed=-4, max_fixed=9, strip_zeros=False)
 
     def num(self, v: Expr) -> Num:
         """A number inside a substitution: its exact decimal if it has one, else rounded."""
