@@ -286,6 +286,7 @@ def test_browser_says_a_rounded_exact_value_needs_all_its_digits(browser, tmp_pa
     page = Page(browser, write_page(evaluate(load_problem(path)), tmp_path / "selfcheck.html"))
     classes, text, _ = page.type("forward.O[1]", typed)
     assert classes == {"wrong"} and said in text, text
+    assert "is typed in full; any other to 4 significant digits" in page.page.inner_text("main")
     assert page.errors == []
     page.page.close()
 

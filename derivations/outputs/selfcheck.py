@@ -510,7 +510,8 @@ _TEMPLATE = """<!DOCTYPE html>
 <code>1e-2</code>) and press Enter or Tab. Each numbered box in a formula has the input of the same number
 under it. An answer is <em>correct</em>, <em>follows</em> (a step done right from your own wrong earlier
 answer, within a relative 1/1000 of that step's value, since your numbers are rounded; a wrong 0 that makes a
-step trivial earns none), or <em>wrong</em>, with the classic mistake named where one gives your number.</p>
+step trivial earns none), or <em>wrong</em>, with the classic mistake named where one gives your number. A value
+that comes out exact (a short decimal or a fraction) is typed in full; any other to 4 significant digits.</p>
 <p class="score" data-score data-total="{total}" role="status" aria-live="polite">0 / {total} correct</p>
 <p id="announce" class="sr-only" aria-live="assertive"></p>
 {network}
