@@ -1229,7 +1229,7 @@ def main(argv: list[str] | None = None) -> int:
             write_atomic(staging / MATHJAX, standalone_mathjax())
         if args.moodle:
             try:
-                write_quiz(staging, [student for student, _, _ in rows], base.problem.source)
+                write_quiz(staging, [student for student, _, _ in rows], base.problem.source, base.problem.title)
             except ProblemError as err:
                 raise ProblemError("--moodle", f"moodle.xml not written (nothing changed): {err}") from None
         folder.commit(names, list(roster.ids))
