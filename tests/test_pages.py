@@ -303,7 +303,7 @@ def test_print_key_is_the_page_with_its_blanks_filled(capsys):
 
 
 @pytest.mark.parametrize("activation, definition", [
-    ("tanh", "tanh(z) = (e^z − e^(−z))/(e^(−z) + e^z)"),
+    ("tanh", "tanh(z) = (e^z − e^(−z))/(e^z + e^(−z))"),
     ("leaky_relu", "LeakyReLU(z) = max(z, z/100)"),
     ("relu", "ReLU(z) = max(0, z)"),  # the handout's
     ("sigmoid", "sigmoid(z) = 1/(1 + e^(−z))"),
@@ -330,12 +330,12 @@ def test_a_one_unit_layers_bias_is_its_value_not_all_entries_and_moodle_takes_th
 
 
 @pytest.mark.parametrize("outputs, line", [
-    (1, "ℒ ≈ −((1 − 1)ln(1 − 0.5538) + 1·ln(0.5538)) ≈ 0.5909"),  # no 1/N·, no −1(…) for N = 1; no 1ln
-    (2, "ℒ ≈ 1/2·(−((1 − 1)ln(1 − 0.5062) + 1·ln(0.5062)) − ((1 − 0)ln(1 − 0.5100) + 0·ln(0.5100))) ≈ 0.6970"),
+    (1, "ℒ ≈ −(1·ln(0.5538) + (1 − 1)ln(1 − 0.5538)) ≈ 0.5909"),  # no 1/N·, no −1(…) for N = 1; no 1ln
+    (2, "ℒ ≈ 1/2·(−(1·ln(0.5062) + (1 − 1)ln(1 − 0.5062)) − (0·ln(0.5100) + (1 − 0)ln(1 − 0.5100))) ≈ 0.6970"),
 ])
 def test_the_binary_cross_entropy_line_reads_as_its_definition_term_by_term(outputs, line):
-    """Each output's term −(y ln Y + (1 − y) ln(1 − Y)) stays whole and in brackets (a minus before a written sum
-    covers all of it), and a number before ln takes a ·."""
+    """Each output's term −(y ln Y + (1 − y) ln(1 − Y)) stays whole, in brackets (a minus before a written sum
+    covers all of it) and in the definition's order, and a number before ln takes a ·."""
     one = outputs == 1
     text = ('[network]\nlayers = [2, 2, %d]\nactivation = "%s"\noutput = "sigmoid"\nloss = "bce"\nbias = %s\n'
             '[data]\nx = [0.5, 0.1]\ny = %s\n[init]\nW_a = [[0.1, 0.2], [0.3, -0.4]]\nW_b = %s\n%s'

@@ -316,7 +316,7 @@ class TreePrinter(Printer):
             factored = factor_terms(e)  # 2·(Y − y), Y·(1 − Y); but e^z − e^(−z), not (e^(2z) − 1)·e^(−z)
             if not isinstance(factored, Add) and not factored.has(exp) and factored.as_coeff_Mul()[0] > 0:
                 return self._print(factored, parent=parent)  # (a −(…) − (…), as a loss's terms, is left as it is)
-            terms = sorted(terms, key=lambda a: (a.could_extract_minus_sign(), str(a)))
+            terms = sorted(terms, key=lambda a: a.could_extract_minus_sign())  # positive first, else SymPy's order
         items = []
         for k, a in enumerate(terms):
             if a.could_extract_minus_sign():
