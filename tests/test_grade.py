@@ -84,7 +84,7 @@ def class_csv(path: Path, keys, header_of=lambda k: k, **kw) -> Path:
 def run(tmp_path, variants_dir, responses_path, *extra) -> tuple:
     out = tmp_path / "grades.csv"
     code = main([str(responses_path), "--variants", str(variants_dir), "--out", str(out), *extra])
-    return code, out, tmp_path / "report.html"
+    return code, out, tmp_path / "grades-report.html"
 
 
 def read_grades(path: Path) -> dict:
@@ -146,7 +146,7 @@ def test_same_responses_give_byte_identical_grades_and_report(tmp_path, variants
     a.mkdir(), b.mkdir()
     run(a, variants_dir, path)
     run(b, variants_dir, path)
-    for name in ("grades.csv", "report.html"):
+    for name in ("grades.csv", "grades-report.html"):
         assert (a / name).read_bytes() == (b / name).read_bytes(), name
 
 
@@ -368,3 +368,10 @@ def test_a_variant_that_cannot_be_read_is_one_line_and_a_changed_one_a_note(tmp_
     assert "id 'cy': its problem.toml cannot be read" in err
     assert "id 'ada': problem.toml is variant" in err and f"keys.csv says '{keys['ada']['variant']}'" in err
     assert set(read_grades(out)) == {"ada", "bob", "dee", "eve"}
+
+
+def test_a_second_section_graded_into_the_same_folder_keeps_the_first_reports(tmp_path, variants_dir, keys):
+    path = class_csv(tmp_path / "responses.csv", keys)
+    for name in ("section-a", "section-b"):
+        assert main([str(path), "--variants", str(variants_dir), "--out", str(tmp_path / f"{name}.csv")]) == 0
+    assert {p.name for p in tmp_path.glob("*-report.html")} == {"section-a-report.html", "section-b-report.html"}

@@ -1,6 +1,6 @@
 r"""Grade a class: every student's collected answers checked against their own variant, step by step.
 
-    python -m derivations.grade RESPONSES.csv --variants DIR [--out grades.csv] [--report report.html]
+    python -m derivations.grade RESPONSES.csv --variants DIR [--out grades.csv] [--report grades-report.html]
                                 [--follows CREDIT] [--weight KEY=W ...] [--jobs N]
 
 ``DIR`` is what ``python -m derivations.variants`` wrote: ``DIR/keys.csv`` (the roster: ids, the roster's
@@ -24,7 +24,7 @@ blanks are every key of ``keys.csv`` and every other blank the responses have a 
 **Output.** ``grades.csv`` (``--out``): ``id``, the roster's other columns, ``score``, ``maximum``,
 ``percent``, ``mistakes`` (``name (key, key); ...``) and one verdict column per graded blank, ready for a
 gradebook import that maps the ``id`` column. Every text cell is made formula-safe
-(:func:`derivations.outputs.files.spreadsheet_cell`). ``report.html`` (``--report``, default next to ``--out``): the
+(:func:`derivations.outputs.files.spreadsheet_cell`). ``grades-report.html`` (``--report``, default next to ``--out``, named for it): the
 class report (:mod:`derivations.cli.report`). Both are written through a temporary file and renamed; the
 responses file is only read.
 
@@ -410,7 +410,7 @@ def parser() -> argparse.ArgumentParser:
                    help="the folder python -m derivations.variants wrote (keys.csv and DIR/<id>/problem.toml)")
     p.add_argument("--out", metavar="grades.csv", action=cli_io.Once, help="the grades (default grades.csv)")
     p.add_argument("--report", metavar="report.html", action=cli_io.Once,
-                   help="the class report (default report.html next to --out)")
+                   help="the class report (default next to --out, named for it: grades-report.html)")
     p.add_argument("--follows", metavar="CREDIT", action=cli_io.Once,
                    help="the share of a blank's weight a follows answer earns, 0 to 1 (default 1)")
     p.add_argument("--jobs", type=cli_io.whole_number(1, 64), default=None, metavar="N",
@@ -438,7 +438,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     start = time.perf_counter()
     out = Path(args.out or "grades.csv")
-    report_path = Path(args.report) if args.report else out.with_name("report.html")
+    # Named for --out, so that grading another section into another file in the folder keeps this one's report.
+    report_path = Path(args.report) if args.report else out.with_name(out.stem + "-report.html")
     responses = Path(args.responses)
     try:
         follows = Rational(1)
