@@ -103,7 +103,7 @@ def test_an_option_the_output_would_ignore_is_one_line(capsys, tmp_path, argv, m
 
 
 @pytest.mark.parametrize("argv,message", [
-    (["--digits", "0"], "--digits: expected a whole number from 1 to 50"),
+    (["--digits", "0"], "argument --digits: expected a whole number from 1 to 50"),  # the option named once
     (["--format", "docx"], "invalid choice: 'docx'"),
 ])
 def test_bad_option_gets_one_line(capsys, argv, message):
@@ -112,6 +112,12 @@ def test_bad_option_gets_one_line(capsys, argv, message):
     assert exit_.value.code == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and message in err, err
+
+
+def test_an_empty_output_name_is_one_line_not_is_a_directory(capsys):
+    assert main(["-o", ""]) == 2  # -o "$OUT" with OUT unset
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "-o/--output: expected a file name, got ''" in err, err
 
 
 def test_bad_input_no_traceback_end_to_end(tmp_path):

@@ -460,6 +460,13 @@ def test_bad_rosters_are_one_line_exit_2(tmp_path, capsys, content):
     assert not out.exists() or not any(out.iterdir())
 
 
+def test_a_roster_saved_by_a_windows_spreadsheet_is_told_how_to_save_it(tmp_path, capsys):
+    roster = tmp_path / "r.csv"
+    roster.write_bytes("id,name\nzoe,Zoë\n".encode("cp1252"))
+    assert main([str(roster), "--out", str(tmp_path / "out"), "--seed", "s", "--jobs", "1"]) == 2
+    assert 'is not UTF-8 (a spreadsheet: save it as "CSV UTF-8")' in capsys.readouterr().err
+
+
 BAD_ARGUMENTS = {  # each with a fragment of its one line (so that it fails for its own reason)
     "zero": (["0", "--seed", "s"], "ROSTER"),
     "too many": (["100000", "--seed", "s"], "ROSTER"),

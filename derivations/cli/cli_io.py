@@ -150,19 +150,18 @@ class Once(argparse.Action):
         setattr(namespace, self.dest, values)
 
 
-def whole_number(low: int, high: int, option: str = ""):
+def whole_number(low: int, high: int):
     """An argparse ``type``: a whole number written in digits, from ``low`` to ``high``; anything else is one line
-    naming what was expected (``option``, when given, leads it: ``--digits: expected ...``).
+    naming what was expected (argparse puts the option in front: ``argument --digits: expected ...``).
 
-    >>> whole_number(1, 64)("8"), whole_number(1, 50, "--digits").__name__
+    >>> whole_number(1, 64)("8"), whole_number(1, 50).__name__
     (8, 'whole_number')
     """
-    lead = f"{option}: " if option else ""
 
     def parse(text: str) -> int:
         n = int(text) if text.isascii() and text.isdigit() else 0
         if not low <= n <= high:
-            raise argparse.ArgumentTypeError(f"{lead}expected a whole number from {low} to {high}, got {text!r}")
+            raise argparse.ArgumentTypeError(f"expected a whole number from {low} to {high}, got {text!r}")
         return n
 
     parse.__name__ = "whole_number"  # argparse names the type in its message for a ValueError

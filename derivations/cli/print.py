@@ -42,7 +42,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--param", metavar="NAME", action="append",
                    help="show only this parameter's derivation (the values its paths use, its paths, the bracket "
                         "and its closed forms), e.g. w_b21, w_a[1,1] or b_a1 (repeatable)")
-    p.add_argument("--digits", type=cli_io.whole_number(1, 50, "--digits"), default=None, metavar="N", help="significant digits of decimals (default 6; the students' page: 4)")
+    p.add_argument("--digits", type=cli_io.whole_number(1, 50), default=None, metavar="N", help="significant digits of decimals (default 6; the students' page: 4)")
     p.add_argument("--format", choices=FORMATS, default="text", help="output format (default text)")
     p.add_argument("--theorems", action="store_true", help="print every symmetry theorem with its proof steps")
     page = p.add_mutually_exclusive_group()
@@ -74,6 +74,8 @@ def _write(path: str | None, data) -> int:
     if path is None:
         cli_io.write(data)
         return 0
+    if not str(path).strip():  # -o "" (an unset shell variable): not the current folder's "Is a directory"
+        return cli_io.fail(PROG, "-o/--output: expected a file name, got ''")
     try:
         if os.path.exists(path) and not stat.S_ISREG(os.stat(path).st_mode):  # /dev/stdout, a FIFO
             with open(path, "wb") as fh:

@@ -912,7 +912,7 @@ def read_roster(arg: str) -> Roster:
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as err:
-        raise ProblemError("ROSTER", f"expected UTF-8 text, but byte {err.start + 1} of {where} is not UTF-8") from None
+        raise ProblemError("ROSTER", f"expected UTF-8 text, but byte {err.start + 1} of {where} is not UTF-8 (a spreadsheet: save it as \"CSV UTF-8\")") from None
     if "\x00" in text:
         raise ProblemError("ROSTER", f"{where} contains a NUL byte (line {text.count(chr(10), 0, text.index(chr(0))) + 1})")
     sep = separator(text.split("\n", 1)[0])
