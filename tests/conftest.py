@@ -79,16 +79,21 @@ COUNTED = Path(__file__).with_name("counted_build.py")  # python -m sphinx, coun
 
 @pytest.fixture(scope="session")
 def sites(tmp_path_factory):
-    """The course site built once per session, as the README builds it: the solution, and the students'
-    worksheet with its self-check page."""
+    """The course site built once per session, as the README builds it, from a copy of docs/ outside the
+    repository (so it also shows that the docs build from any directory): the solution, and the students'
+    worksheet with its self-check page. The two builds run side by side (separate processes and folders)."""
+    import shutil
     import subprocess
     import sys
 
     root = Path(__file__).resolve().parents[1]
     out = tmp_path_factory.mktemp("site")
-    for extra, folder in (([], "solution"), (["-t", "worksheet", "-t", "selfcheck"], "worksheet")):
-        result = subprocess.run([sys.executable, str(COUNTED), str(out / f"{folder}-derivations.json"), "-W", "--keep-going",
-                                 "-q", "-c", str(root), *extra, str(root / "docs"), str(out / folder)],
-                                capture_output=True, text=True)
-        assert result.returncode == 0, result.stderr
+    shutil.copytree(root / "docs", out / "docs", ignore=shutil.ignore_patterns("_build"))
+    builds = [subprocess.Popen([sys.executable, str(COUNTED), str(out / f"{folder}-derivations.json"), "-W", "--keep-going",
+                                "-q", "-c", str(root), *extra, str(out / "docs"), str(out / folder)],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+              for extra, folder in (([], "solution"), (["-t", "worksheet", "-t", "selfcheck"], "worksheet"))]
+    for build in builds:
+        _, stderr = build.communicate()
+        assert build.returncode == 0, stderr
     return out / "solution", out / "worksheet"

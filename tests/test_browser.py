@@ -1,8 +1,8 @@
 """The built site in a real browser with no network: its math typesets from the MathJax the site carries.
 
-One build of the project's docs/, copied out of the repository first (so it also shows that the docs
-build from any directory), with the project's conf.py; then the pages opened from ``file://`` in headless
-Chromium, every request other than ``file:`` aborted."""
+The session's one build of the project's docs/ (conftest's ``sites``), copied out of the repository first
+(so it also shows that the docs build from any directory), with the project's conf.py; then the pages opened
+from ``file://`` in headless Chromium, every request other than ``file:`` aborted."""
 
 import re
 import shutil
@@ -18,14 +18,10 @@ RAW_TEX = ("\\frac", "\\underline", "\\partial", "\\mathcal", "\\(", "\\[", "\\b
 
 
 @pytest.fixture(scope="session")
-def site(tmp_path_factory):
-    """The site built from a copy of docs/ in a temporary directory: its output directory."""
-    tmp = tmp_path_factory.mktemp("site")
-    shutil.copytree(REPO / "docs", tmp / "docs", ignore=shutil.ignore_patterns("_build"))
-    result = subprocess.run([sys.executable, "-m", "sphinx", "-W", "--keep-going", "-q", "-c", str(REPO),
-                             str(tmp / "docs"), str(tmp / "out")], capture_output=True, text=True)
-    assert result.returncode == 0, result.stderr
-    return tmp / "out"
+def site(sites):
+    """The solution site, built once per session by conftest's ``sites`` from a copy of docs/ in a temporary
+    directory: its output directory."""
+    return sites[0]
 
 
 def test_docs_build_from_a_copy(site):
