@@ -6,15 +6,13 @@ from ``file://`` in headless Chromium, every request other than ``file:`` aborte
 
 import re
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 from browser import open_page
+from building import sphinx_build
 from fitting import REPORT, open_fitted
 
-REPO = Path(__file__).resolve().parent.parent
 RAW_TEX = ("\\frac", "\\underline", "\\partial", "\\mathcal", "\\(", "\\[", "\\begin{")
 
 
@@ -103,8 +101,7 @@ def test_worksheet_blanks_are_typeset(page, tmp_path):
     shutil.copytree(Path(__file__).parent / "roots" / "test-deriv", src)
     with open(src / "conf.py", "a") as conf:
         conf.write('\nextensions.append("derivations.sphinx.offline_math")\nderivations_worksheet = True\n')
-    result = subprocess.run([sys.executable, "-m", "sphinx", "-W", "--keep-going", "-q", str(src), str(tmp_path / "out")],
-                            capture_output=True, text=True)
+    result = sphinx_build("-W", "--keep-going", "-q", src, tmp_path / "out")
     assert result.returncode == 0, result.stderr
     html = (tmp_path / "out" / "index.html").read_text(encoding="utf-8")
     assert "\\underline" in html  # the blanks are there, as TeX, for MathJax

@@ -271,8 +271,7 @@ def test_browser_rounded_sheet_verdicts_equal_the_checkers(browser, tmp_path):
 
 
 def _site(tmp_path, problem: str = "") -> "subprocess.CompletedProcess":
-    import subprocess
-    import sys
+    from building import sphinx_build
 
     src = tmp_path / "src"
     src.mkdir()
@@ -282,8 +281,7 @@ def _site(tmp_path, problem: str = "") -> "subprocess.CompletedProcess":
     (src / "index.md").write_text("# Handout\n\n{deriv}`forward.H[1]`\n")
     (src / "wide.toml").write_text('[network]\nlayers = [2, 8, 2]\nactivation = "relu"\nloss = "mse"\n'
                                    "[data]\nx = [1, 2]\ny = [1, 0]\n[init]\nW_a = 0.1\nW_b = 0.1\n")
-    return subprocess.run([sys.executable, "-m", "sphinx", "-q", "-t", "selfcheck", str(src), str(tmp_path / "out")],
-                          capture_output=True, text=True)
+    return sphinx_build("-q", "-t", "selfcheck", src, tmp_path / "out")
 
 
 def test_sphinx_selfcheck_tag_writes_the_page(tmp_path):

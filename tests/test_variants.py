@@ -516,7 +516,7 @@ def test_progress_only_on_a_terminal(capsys):
 
 
 def test_the_sphinx_extension_builds_a_variants_page(tmp_path):
-    import subprocess
+    from building import sphinx_build
 
     out = _run(tmp_path, "1", "v", "--jobs", "1")
     key = next(csv.DictReader(open(out / "keys.csv", newline="")))
@@ -524,9 +524,8 @@ def test_the_sphinx_extension_builds_a_variants_page(tmp_path):
     src.mkdir()
     (src / "conf.py").write_text('extensions = ["myst_parser", "derivations.sphinx.extension"]\nmyst_enable_extensions = ["dollarmath"]\n')
     (src / "index.md").write_text("# Variant\n\nH1 {deriv}`forward.H[1]`, gradient {deriv}`grad.w_b11`.\n")
-    build = subprocess.run([sys.executable, "-m", "sphinx", "-W", "-q", "-D",
-                            f"derivations_problem={(out / '001' / 'problem.toml').resolve()}", str(src), str(tmp_path / "site")],
-                           capture_output=True, text=True)
+    build = sphinx_build("-W", "-q", "-D", f"derivations_problem={(out / '001' / 'problem.toml').resolve()}", src,
+                         tmp_path / "site")
     assert build.returncode == 0, build.stderr
     html = (tmp_path / "site" / "index.html").read_text(encoding="utf-8")
     assert key["forward.H[1]"] in html and key["grad.w_b11"].lstrip("-") in html
