@@ -17,6 +17,7 @@ from pypdf import PdfReader  # noqa: E402
 
 from derivations import evaluate  # noqa: E402
 from derivations.outputs.pdf import render_pdf  # noqa: E402
+from derivations.outputs.page import render_text  # noqa: E402
 from derivations.teaching import handout as h  # noqa: E402
 
 W, D, S = h.PAGE_WIDTH, h.PAGE_HIDDEN, h.PAGE_SAMPLES
@@ -32,7 +33,7 @@ for name, layers, act, loss, bias, samples, output in CASES:
     t1 = time.perf_counter()
     page = h.layout(values)
     t2 = time.perf_counter()
-    h.render_text(page, True), h.render_text(page, False)
+    render_text(page, True), render_text(page, False)
     pdf = render_pdf(values, worksheet=True)
     t3 = time.perf_counter()
     pages = len(PdfReader(io.BytesIO(pdf)).pages)

@@ -68,3 +68,15 @@ def test_the_graph_sees_imports_inside_functions():
 def test_the_package_import_graph_has_no_cycle():
     cycle = find_cycle(import_graph())
     assert cycle == [], "import cycle: " + " -> ".join(cycle)
+
+
+def test_the_package_imports_its_own_modules_at_the_top_of_each_module():
+    """What a module needs from the package reads at its top, in the layers' order; only other libraries
+    (Typst, Playwright, NumPy, mpmath: slow to load, or optional) may be imported where they are used."""
+    inside = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                inside += [f"{path.relative_to(PACKAGE.parent)}:{sub.lineno}" for sub in ast.walk(node)
+                           if isinstance(sub, ast.ImportFrom) and (sub.level or (sub.module or "").startswith("derivations"))]
+    assert inside == [], "the package's own modules imported inside functions: " + ", ".join(inside)

@@ -4,7 +4,9 @@ two-sample problem each get a worksheet and an answer key (site pages and PDFs, 
 any file of the worksheet build. The handout's page stays the paper's, byte for byte (``tests/golden``)."""
 
 import hashlib
+import json
 import re
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -14,6 +16,9 @@ from derivations import evaluate, load_problem
 from derivations.engine.errors import ProblemError
 from derivations.engine.problem import HANDOUT, problem_from_dict
 from derivations.outputs import pdf
+from derivations.notation.tree import Numeral
+from derivations.notation.tree_printing import to_text, typst_string
+from derivations.outputs.page import render_latex, render_markdown, render_text
 from derivations.teaching import handout as h
 from derivations.teaching.check import Checker
 from test_worksheet import files, spellings, text_of
@@ -38,7 +43,7 @@ def pages():
 
 
 def _num_text(slot) -> str:
-    return h.to_text(slot.content, worksheet=False)
+    return to_text(slot.content, worksheet=False)
 
 
 def asked_spellings(values, page) -> set:
@@ -49,7 +54,7 @@ def asked_spellings(values, page) -> set:
     true = Checker(values.problem).true
     out = set()
     for slot in page.slots(given=False):
-        if slot.key.startswith("problem.") or not isinstance(slot.content, h.Numeral):
+        if slot.key.startswith("problem.") or not isinstance(slot.content, Numeral):
             continue
         text = _num_text(slot)
         if text in given:
@@ -83,7 +88,7 @@ def test_the_handout_page_is_unchanged():
     assert page.blanks() == 51
     for worksheet, name, digest in ((True, "worksheet", "5dccbbfb7829ce9e2c486579ccf9fba63d2045e0b2f5b91242922d2421359f7b"),
                                     (False, "key", "ce0deb700d80f1a0584d3e71d37d72418cf8478982447639c5b290fa664ef01d")):
-        assert h.render_text(page, worksheet) == (GOLDEN / f"handout-{name}.txt").read_text(encoding="utf-8")
+        assert render_text(page, worksheet) == (GOLDEN / f"handout-{name}.txt").read_text(encoding="utf-8")
         figures = {b.weight: f"figure-{k + 1}.svg" for k, b in enumerate(b for b in page.blocks if isinstance(b, h.Figure))}
         assert hashlib.sha256(pdf.typst_source(page, worksheet, "a4", figures).encode()).hexdigest() == digest
 
@@ -114,18 +119,44 @@ def test_mazur_page_asks_his_gradients_and_his_update(pages):
 
 
 def test_asked_parameters_can_be_named_in_the_problem_file():
-    text = (HANDOUT.with_name("mazur.toml")).read_text(encoding="utf-8") + '\n[worksheet]\nask = ["w_b22", "b_b2"]\nlr = 0.1\n'
+    text = (HANDOUT.with_name("mazur.toml")).read_text(encoding="utf-8")
+    assert text.rstrip().splitlines()[-2] == "[worksheet]"  # the file's last table: the keys below join it
+    text += 'ask = ["w_b22", "b_b2"]\nlr = 0.1\n'
     import tomllib
 
     values = evaluate(problem_from_dict(tomllib.loads(text)))
     page = h.layout(values)
     keys = {s.key for s in page.slots(given=False)}
     assert {k for k in keys if k.startswith("grad.")} == {"grad.w_b22", "grad.b_b2"}
-    assert h.to_text(page.display("descent").math, worksheet=False).count("0.1") >= 2  # η = 0.1, given
+    assert to_text(page.display("descent").math, worksheet=False).count("0.1") >= 2  # η = 0.1, given
     for bad, message in (('["w_z11"]', "worksheet.ask"), ('["w_b11", "w_b11"]', "asked twice"), ("[]", "1 to 6")):
         broken = text.replace('ask = ["w_b22", "b_b2"]', f"ask = {bad}")
-        with pytest.raises(ProblemError, match=message):
-            h.layout(evaluate(problem_from_dict(tomllib.loads(broken))))
+        with pytest.raises(ProblemError, match=message) as err:
+            h.layout(evaluate(problem_from_dict(tomllib.loads(broken), source="mine.toml")))
+        assert str(err.value).startswith("mine.toml: worksheet.ask: ")  # the file, as every other field names it
+
+
+def test_the_page_title_comes_from_the_problem_file_and_is_escaped_in_every_output():
+    from derivations.outputs.pdf import typst_source
+    from derivations.outputs.selfcheck import page_html
+
+    mazur = h.layout(evaluate(load_problem(HANDOUT.with_name("mazur.toml"))))
+    assert mazur.title == "Mazur's step-by-step example"
+    assert h.layout(evaluate(load_problem())).title == "Backpropagation Handout"  # the handout's, by default
+    title = 'Week 3 <script>alert(1)</script> & "$x_1$" #set \\ 50%'
+    text = HANDOUT.read_text(encoding="utf-8") + f"\n[worksheet]\ntitle = {json.dumps(title)}\n"
+    values = evaluate(problem_from_dict(tomllib.loads(text)))
+    page = h.layout(values)
+    assert render_text(page, True).splitlines()[0] == title
+    assert render_markdown(page, True).splitlines()[0] == r'# Week 3 \<script\>alert(1)\</script\> & "\$x\_1\$" \#set \\ 50%'
+    assert r'\section*{Week 3 <script>alert(1)</script> \& "\$x\_1\$" \#set \textbackslash{} 50\%}' \
+        in render_latex(page, True)
+    assert f"heading(level: 1, {typst_string(title)})" in typst_source(page, True, "a4", {})
+    html_page = page_html(values)
+    assert "<script>alert(1)" not in html_page and "&lt;script&gt;alert(1)&lt;/script&gt;" in html_page
+    for bad in ('""', "5", '"a\\tb"', json.dumps("x" * 81)):
+        with pytest.raises(ProblemError, match="worksheet.title: expected one line of text of 1 to 80 characters"):
+            problem_from_dict(tomllib.loads(HANDOUT.read_text(encoding="utf-8") + f"\n[worksheet]\ntitle = {bad}\n"))
 
 
 @pytest.mark.parametrize("name", list(PAGES))
@@ -135,7 +166,7 @@ def test_worksheet_page_and_pdfs_leak_no_asked_value(sites, pages, forbidden, na
     solution, worksheet = sites
     values, page = pages[name]
     bad = forbidden[name]
-    asked = {_num_text(s) for s in page.slots(given=False) if s.key.startswith("grad.") and isinstance(s.content, h.Numeral)}
+    asked = {_num_text(s) for s in page.slots(given=False) if s.key.startswith("grad.") and isinstance(s.content, Numeral)}
     assert asked and asked <= bad | {"0"}
     folder = f"_pdf/{page.problem_id}"
     sheet = [worksheet / f"{name}.html", *sorted((worksheet / folder).glob("*"))]
@@ -240,17 +271,17 @@ def test_every_operation_lays_out_and_the_checker_knows_every_blank(seed, layers
     values = evaluate(random_problem(seed, layers, act, loss, bias, samples, output))
     page = h.layout(values)
     true = Checker(values.problem).true
-    key_text, sheet_text = h.render_text(page, False), h.render_text(page, True)
-    for writer in (h.render_markdown, h.render_latex):
+    key_text, sheet_text = render_text(page, False), render_text(page, True)
+    for writer in (render_markdown, render_latex):
         assert writer(page, True) and writer(page, False)
     assert pdf.typst_source(page, True) and pdf.typst_source(page, False)
     given = {_num_text(s) for s in page.slots(given=True)}
     for slot in page.slots(given=False):
         v = true[slot.key]  # a key the checker knows (KeyError otherwise)
-        if isinstance(slot.content, h.Numeral) and v.is_Rational and not slot.content.approx:
+        if isinstance(slot.content, Numeral) and v.is_Rational and not slot.content.approx:
             assert Rational(slot.content.text) == v, slot.key
         shown = _num_text(slot)
-        if isinstance(slot.content, h.Numeral) and len(shown.lstrip("−")) >= 5 and shown not in given:
+        if isinstance(slot.content, Numeral) and len(shown.lstrip("−")) >= 5 and shown not in given:
             assert shown in key_text and not re.search(rf"(?<![\d.]){re.escape(shown)}(?!\d)", sheet_text), slot.key
 
 

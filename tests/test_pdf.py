@@ -17,7 +17,9 @@ from derivations.cli.print import main
 from derivations.engine.errors import ProblemError
 from derivations.outputs.figures import COLOURS, network_svg
 from derivations.outputs.pdf import render_pdf, typst_source
-from derivations.teaching.handout import Slot, layout, render_latex, render_markdown, render_text
+from derivations.notation.tree import Slot
+from derivations.outputs.page import render_latex, render_markdown, render_text
+from derivations.teaching.handout import layout
 from derivations.teaching.solution import Notation
 
 
@@ -78,7 +80,7 @@ def test_the_handout_layout_has_the_papers_51_blanks(values):
 
 
 def _slots(tree):
-    from derivations.teaching.handout import walk
+    from derivations.notation.tree import walk
 
     return [n for n in walk(tree) if isinstance(n, Slot)]
 
@@ -317,7 +319,8 @@ def test_latex_builder_keeps_the_diagrams(tmp_path):
 
 def test_the_key_fills_exactly_the_worksheets_blanks(values):
     """Every display of the key is its worksheet display with each blank filled (and nothing else changed)."""
-    from derivations.teaching.handout import Display, to_text
+    from derivations.notation.tree_printing import to_text
+    from derivations.teaching.handout import Display
 
     page = layout(values)
     displays = [b for b in page.blocks if isinstance(b, Display)]

@@ -7,8 +7,10 @@ import json
 import sys
 
 
+from ..engine import work
 from ..engine.errors import ProblemError
-from ..engine.reading import quote
+from ..engine.problem import load_problem
+from ..engine.reading import quote, read_toml
 from ..teaching.check import Checker, PROG, _short_decimal
 from . import cli_io
 
@@ -31,8 +33,6 @@ def parser() -> argparse.ArgumentParser:
 
 def read_answers(path) -> dict:
     """The ``[answers]`` table of a TOML file (anything else in the file is an error)."""
-    from ..engine.reading import read_toml
-
     doc = read_toml(path, field="answers")
     extra = [k for k in doc if k != "answers"]
     if extra or not isinstance(doc.get("answers"), dict):
@@ -103,8 +103,6 @@ def exact_text(v) -> str:
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     args.format = args.format or "text"
-    from ..engine import work
-    from ..engine.problem import load_problem
 
     try:
         problem = load_problem(args.config)

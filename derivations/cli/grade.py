@@ -65,10 +65,15 @@ from sympy import Rational
 
 from ..engine import reading
 from ..engine.errors import ProblemError
+from ..engine.problem import load_problem
 from ..outputs.files import spreadsheet_cell, write_atomic
-from . import cli_io
+from ..outputs.selfcheck import _label
+from ..teaching.check import Checker
+from ..teaching.handout import layout
+from . import cli_io, report
 from .report import number
 from .responses import Roster, Row, read_responses, read_roster
+from .variants import variant_id
 
 PROG = "python -m derivations.grade"
 MAX_WEIGHT = 1000
@@ -128,8 +133,6 @@ def labels(checker) -> dict:
     >>> names["forward.H[1]"], names["backward.dL_dY[2]"], names["grad.w_b21"], names["forward.loss"]
     ('H_1', '∇Y_2', '∂ℒ/∂w^b_21', 'ℒ')
     """
-    from ..outputs.selfcheck import _label  # the self-check page's names, so both speak alike
-
     return {key: _label(key, expr, checker.d) for key, expr in checker.blanks.items()}
 
 
@@ -221,9 +224,6 @@ def grade(responses_path, folder, follows=Rational(1), weight_specs=(), progress
     core from :data:`PARALLEL_FROM` students on, else this one). Raises
     :class:`ProblemError` for unusable input; every row that cannot be graded is a line in
     :attr:`Result.problems`."""
-    from ..engine.problem import load_problem
-    from ..teaching.check import Checker
-
     folder = Path(folder)
     if not folder.is_dir():
         raise ProblemError("--variants", f"expected the folder python -m derivations.variants wrote, got {reading.path_text(folder)}")
@@ -311,10 +311,6 @@ def judge(job: tuple) -> dict:
     Returns plain data (it may come back from a worker process): ``variant`` (the file's variant id),
     ``marks`` (``{key: (verdict, text, [mistake names], [keys it follows from])}`` for the graded keys),
     ``unread`` (``{key: text}``: not numbers) and ``empty`` (graded keys left empty), or ``error``."""
-    from ..engine.problem import load_problem
-    from ..teaching.check import Checker
-    from .variants import variant_id
-
     path, cells, keys = job
     try:
         checker = Checker(load_problem(path))
@@ -376,8 +372,6 @@ def _map(fn, jobs: list, workers: int):
 
 def _page_order(checker, keys: list) -> list:
     """``keys`` in the order the page first shows them (keys the page does not show: after, as given)."""
-    from ..teaching.handout import layout
-
     try:
         page = layout(checker.values)
     except ProblemError:
@@ -473,7 +467,6 @@ def main(argv: list[str] | None = None) -> int:
         _say(line, text, "note")
     for line, text in sorted(result.problems, key=lambda p: p[0] or 0):
         _say(line, text)
-    from . import report
 
     try:
         write_atomic(out, grades_csv(result))

@@ -29,7 +29,16 @@ import html
 from decimal import Decimal
 from pathlib import Path
 
-from ..teaching.handout import Figure, LatexMath, PageWriter, Prose, Slot, layout, to_latex
+from ..engine.problem import load_problem
+from ..engine.values import evaluate
+from ..notation.printing import decimal_text
+from ..notation.tree import Slot
+from ..notation.tree_printing import LatexMath, to_latex
+from ..outputs.figures import network_svg
+from ..outputs.files import write_atomic
+from ..outputs.page import PageWriter
+from ..teaching.check import REL_TOL, Checker, at_values, blanks, numeric
+from ..teaching.handout import Figure, Prose, layout, problem_id
 
 SIGNIFICANT = 12  # digits of a field's answer that is not an exact short decimal
 
@@ -60,8 +69,6 @@ def answer(value, tolerance) -> tuple:
     """
     from sympy import Rational
 
-    from ..notation.printing import decimal_text
-    from ..teaching.check import REL_TOL, numeric
 
     if isinstance(value, Rational):
         text = decimal_text(value)
@@ -77,8 +84,6 @@ def answer(value, tolerance) -> tuple:
 def blank_answers(values, page=None) -> list:
     """``[(key, answer, tolerance)]``, one per blank of the worksheet (``page``, default the problem's layout),
     in the page's order."""
-    from ..teaching.check import Checker, at_values, blanks
-
     page = page or layout(values)
     exprs = blanks(values.derivation)
     true = {}
@@ -106,9 +111,9 @@ class _Boxes(LatexMath):
         super().__init__(worksheet=True)
         self.start, self.slots = start, []
 
-    def slot(self, node: Slot):
+    def _print_Slot(self, node: Slot):
         if node.given:
-            return self(node.content)
+            return self._print(node.content)
         self.slots.append(node)
         return r"\boxed{\scriptstyle %d}" % (self.start + len(self.slots))
 
@@ -178,17 +183,15 @@ class _Sheet(PageWriter):
 
     def visit_prose(self, b):
         boxes = _Boxes(self.count)
-        self.out.append(_prose(b, boxes))
+        self.out.append(_prose(b, boxes.doprint))
         self._fields(boxes)
 
     def visit_display(self, b):
         boxes = _Boxes(self.count)
-        self.out.append(f"<p>{_math(boxes(b.math), display=True)}</p>")
+        self.out.append(f"<p>{_math(boxes.doprint(b.math), display=True)}</p>")
         self._fields(boxes)
 
     def visit_figure(self, b):
-        from ..outputs.figures import network_svg
-
         name = _figure_name(b)
         self.files[name] = network_svg(self.values, b.weight, colour=b.colour, labels=False, answers=False)
         self.out.append(f'<p><img src="@@PLUGINFILE@@/{name}" alt="{html.escape(f"the network with the {b.caption} of {b.weight}")}" '
@@ -264,11 +267,6 @@ def exercise_name(base_source) -> str:
 def write_quiz(out, students: list, base_source) -> Path:
     """Write ``out/moodle.xml`` from each student's ``out/<id>/problem.toml`` (``students``: their ids, in the
     roster's order); returns its path."""
-    from ..outputs.files import write_atomic
-    from ..teaching.handout import problem_id  # the variant's identifier (variants.variant_id, which imports this module)
-    from ..engine.problem import load_problem
-    from ..engine.values import evaluate
-
     out = Path(out)
     exercise = exercise_name(base_source)
     questions = []

@@ -38,6 +38,16 @@ import sys
 from pathlib import Path
 
 from derivations_myst import PROBLEM_ENV, cache_file, cache_key, main, problem_path, worksheet_mode
+from ..engine import work
+from ..engine.errors import ProblemError
+from ..engine.problem import HANDOUT, load_problem
+from ..engine.values import evaluate
+from ..notation.printing import claim_tex, prose_parts
+from ..outputs import content
+from ..outputs.content import SHIPPED, DerivError, Request, handout as blocks, role_tex, shipped_problem
+from ..outputs.files import write_atomic
+from ..outputs.pdf import render_pdf
+from ..teaching.handout import problem_id
 
 MAX_PAGES = 2000  # files searched for the page an error is on
 SOLUTION_ONLY = "(In the solution: this part answers the worksheet's questions.)"
@@ -110,8 +120,6 @@ class Call:
     """One role or directive of a page: what MyST sent, the project root, the mode, where files go."""
 
     def __init__(self, kind: str, name: str, data: dict, root: Path, worksheet: bool):
-        from ..outputs.content import Request
-
         self.kind, self.name, self.data, self.root, self.worksheet = kind, name, data, root, worksheet
         arg = data.get("arg")
         options = {k: ("" if v is True else _unquoted(str(v))) for k, v in (data.get("options") or {}).items() if v is not False}
@@ -124,10 +132,6 @@ class Call:
         return problem_file(self.root, self.request.options.get("problem"), self.name)
 
     def values(self):
-        from ..engine import work
-        from ..engine.problem import load_problem
-        from ..engine.values import evaluate
-
         path, data = self.problem()
         problem = load_problem(path if data is not None else None)
         work.check(problem, "site", "a page of the book")
@@ -135,8 +139,6 @@ class Call:
 
     def file(self, name: str, data: bytes) -> str:
         """Write ``data`` under the build's files (once: the name holds its hash); its URL from the root."""
-        from ..outputs.files import write_atomic
-
         stem, _, ext = name.rpartition(".")
         name = f"{stem}-{hashlib.sha256(data).hexdigest()[:12]}.{ext}"
         path = self.files / name
@@ -161,10 +163,6 @@ def _unquoted(value: str) -> str:
 def problem_file(root: Path, name: str | None, directive: str) -> tuple:
     """``(path, bytes)`` of the problem a call names (see :func:`derivations_myst.problem_path`); the
     handout's with bytes None."""
-    from ..engine.problem import HANDOUT
-    from ..outputs.content import DerivError
-
-    from ..outputs.content import SHIPPED, shipped_problem
 
     if name and str(name).strip().startswith(SHIPPED):
         path = shipped_problem(str(name).strip())  # the Sphinx extension's check and message
@@ -177,15 +175,10 @@ def problem_file(root: Path, name: str | None, directive: str) -> tuple:
 
 
 def role(call: Call) -> list:
-    from ..outputs.content import role_tex
-
     return [{"type": "inlineMath", "value": role_tex(call.values(), str(call.data.get("body") or ""), call.worksheet)}]
 
 
 def directive(call: Call) -> list:
-    from ..outputs import content
-    from ..outputs.content import DerivError
-
     name, req, ws = call.name, call.request, call.worksheet
     if name == "deriv-problem":
         raise DerivError("deriv-problem: MyST runs each directive on its own, so a page cannot set its problem for "
@@ -231,16 +224,11 @@ def directive(call: Call) -> list:
 
 def _prose(words: str) -> list:
     """Prose with formulas in the text notation as text and inline math nodes."""
-    from ..notation.printing import prose_parts
-
     return [{"type": "inlineMath", "value": s} if kind == "math" else text(s) for kind, s in prose_parts(words)]
 
 
 def theorem(values, req) -> list:
     """An admonition: the statement and assumptions, each checked step, the verdict (as in Sphinx)."""
-    from ..notation.printing import claim_tex
-    from ..outputs import content
-
     th, part = content.theorem(values, req)
     body = [paragraph(*_prose(th.statement)), paragraph(strong("Assumptions: "), *_prose("; ".join(th.assumptions) + "."))]
     if part == "proof":
@@ -265,8 +253,6 @@ def theorem(values, req) -> list:
 def handout(call: Call, values) -> list:
     """The paper handout's page, block by block (:func:`content.handout`): headings, paragraphs with inline
     math, display math, the path diagrams as SVG images, the key insight's answer in a dropdown."""
-    from ..outputs.content import handout as blocks
-
     _, data = call.problem()
     inline = {"text": text, "strong": strong, "math": lambda tex: {"type": "inlineMath", "value": tex}}
     out = []
@@ -288,9 +274,6 @@ def handout(call: Call, values) -> list:
 
 def pdfs(call: Call, values) -> list:
     """Links to the problem's worksheet and answer key as PDFs (the worksheet only, in a worksheet build)."""
-    from ..outputs.pdf import render_pdf
-    from ..teaching.handout import problem_id
-
     call.request.no_argument()
     _, data = call.problem()
     links = [("worksheet (PDF)", call.file("worksheet.pdf", render_pdf(values, worksheet=True, data=data)))]
@@ -307,10 +290,6 @@ def run(kind: str, name: str, data: dict, root: Path | None = None, worksheet: b
         key: str | None = None) -> list:
     """The nodes for one call, stored in the cache under ``key`` (computed if None; ``""``: not stored). A
     page's mistake becomes an error node and one line on stderr, never an exception."""
-    from ..engine.errors import ProblemError
-    from ..outputs.content import DerivError
-    from ..outputs.files import write_atomic
-
     root = Path(root or os.getcwd())
     worksheet = worksheet_mode() if worksheet is None else worksheet
     key = cache_key(kind, name, data, root, worksheet) if key is None else key

@@ -12,7 +12,18 @@ import os
 import stat
 import sys
 
-from ..engine.problem import ProblemError
+from ..engine import work
+from ..engine.derivation import derive
+from ..engine.problem import HANDOUT, ProblemError, load_problem
+from ..engine.theorems import theorems_for
+from ..engine.values import Values
+from ..outputs.export import to_python
+from ..outputs.files import write_atomic
+from ..outputs.page import render_latex, render_markdown, render_text
+from ..outputs.pdf import render_pdf
+from ..outputs.render import key_insight, to_json, to_latex, to_markdown, to_text
+from ..teaching import handout
+from ..teaching.solution import worked_solution
 from . import cli_io
 
 PROG = "python -m derivations.print"
@@ -49,8 +60,6 @@ def parser() -> argparse.ArgumentParser:
 
 def _is_input(output: str, config: str | None) -> bool:
     """Is ``-o`` the problem file itself (the same file by any name: a symbolic or hard link)?"""
-    from ..engine.problem import HANDOUT
-
     try:
         return os.path.samefile(output, config if config is not None else HANDOUT)
     except OSError:  # either does not exist (yet): not the same file
@@ -62,8 +71,6 @@ def _write(path: str | None, data) -> int:
 
     A regular file is replaced in one step (through a symbolic link, its target): an interrupted run leaves the
     old file or the new one, never half of one."""
-    from ..outputs.files import write_atomic
-
     if path is None:
         cli_io.write(data)
         return 0
@@ -99,12 +106,6 @@ def main(argv: list[str] | None = None) -> int:
     if args.output is not None and _is_input(args.output, args.config):
         return cli_io.fail(PROG, f"-o/--output: {args.output!r} is the problem file this run reads; refusing to "
                                  "overwrite an input (choose another file)")
-    from ..engine.derivation import derive
-    from ..engine.problem import load_problem
-    from ..engine.theorems import theorems_for
-    from ..engine.values import Values
-    from ..outputs.render import key_insight, to_json, to_latex, to_markdown, to_text
-    from ..teaching.solution import worked_solution
 
     try:
         problem = load_problem(args.config)
@@ -117,7 +118,6 @@ def main(argv: list[str] | None = None) -> int:
     try:
         values = Values(derivation)
         if args.format == "python":  # BackProp.py, the derivation as a NumPy script
-            from ..outputs.export import to_python
 
             script = to_python(values)
     except ProblemError as err:
@@ -142,8 +142,6 @@ def main(argv: list[str] | None = None) -> int:
 def _bound(problem, args) -> None:
     """Refuse, before any work, a problem this format would take more than the work bound on
     (:mod:`derivations.engine.work`)."""
-    from ..engine import work
-
     task = ("pdf" if args.format == "pdf" or args.worksheet else
             {"json": "json", "python": "python"}.get(args.format, "text"))
     what = f"print --format {args.format}" + (" --worksheet" if args.worksheet else "") + (" --theorems" if args.theorems else "")
@@ -154,21 +152,16 @@ def _handout(args, values) -> int:
     """The students' page (:mod:`derivations.teaching.handout`): a worksheet or answer key, as PDF or text."""
     from pathlib import Path
 
-    from ..teaching import handout
-
-    from ..engine.problem import HANDOUT
 
     # The identifier hashes the file; the handout's own file (named or not) is identified by its problem.
     data = Path(args.config).read_bytes() if args.config and Path(args.config).resolve() != HANDOUT.resolve() else None
     try:
         if args.format == "pdf":
-            from ..outputs.pdf import render_pdf
-
             return _write(args.output, render_pdf(values, args.worksheet, args.paper, data=data))
         page = handout.layout(values, data=data)
     except ProblemError as err:
         return cli_io.fail(PROG, str(err))
-    render = {"text": handout.render_text, "markdown": handout.render_markdown, "latex": handout.render_latex}
+    render = {"text": render_text, "markdown": render_markdown, "latex": render_latex}
     return _write(args.output, render[args.format](page, args.worksheet))
 
 

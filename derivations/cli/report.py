@@ -18,6 +18,7 @@ import io
 import statistics
 
 from sympy import Rational
+from ..notation.printing import decimal_text
 
 VERDICTS = ("correct", "follows", "wrong", "not answered", "not a number")  # a graded blank's, in the tables' order
 COLOURS = {"correct": "#2e7d32", "follows": "#f9a825", "wrong": "#c62828", "not answered": "#9e9e9e",
@@ -37,8 +38,6 @@ def number(v: Rational) -> str:
     >>> number(Rational(27)), number(Rational(53, 2)), number(Rational(1, 3))
     ('27', '26.5', '0.3333')
     """
-    from ..notation.printing import decimal_text
-
     text = decimal_text(v)
     if text is not None and ("." not in text or len(text.split(".")[1]) <= 4):
         return text

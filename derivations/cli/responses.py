@@ -19,6 +19,7 @@ from pathlib import Path
 
 from ..engine import reading
 from ..engine.errors import ProblemError
+from .variants import check_id
 
 MAX_BYTES = 4 * 1024 * 1024
 MAX_ROWS = 400  # a class of 400 is graded in about a minute on 2 cores; split a larger one
@@ -51,7 +52,6 @@ def read_roster(folder: Path) -> Roster:
     header = rows[0]
     at = header.index("variant")
     roster = Roster([], header[1:at], {}, {}, header[at + 1:])
-    from .variants import check_id
 
     for n, row in enumerate(rows[1:], 2):
         if not any(c.strip() for c in row):

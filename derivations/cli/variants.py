@@ -66,6 +66,7 @@ import csv
 import hashlib
 import io
 import itertools
+import json
 import os
 import re
 import signal
@@ -81,12 +82,23 @@ from pathlib import Path
 from sympy import Integer, Rational
 
 from ..engine import reading
+from ..engine.derivation import derive, parse_param
 from ..engine.errors import ProblemError
-from ..engine.ops import ACTIVATIONS, DEFAULT_OUTPUT, LOSSES
+from ..engine.ops import ACTIVATIONS, DEFAULT_OUTPUT, LOSSES, OUTPUTS, linear
 from ..engine.problem import HANDOUT, Problem, bias_name, make_problem, problem_from_dict, weight_name
+from ..engine.theorems import last_rows_equal, symmetric, theorems_for
+from ..engine.values import evaluate
+from ..notation.printing import decimal_text
 from ..outputs.files import spreadsheet_cell, write_atomic
 from ..outputs.manifest import MANIFEST, Folder
+from ..outputs.page import render_markdown, render_text
+from ..outputs.pdf import render_pdf
+from ..outputs.selfcheck import STANDALONE_MATHJAX, mathjax_dir, page_html, standalone_mathjax
+from ..teaching import handout
+from ..teaching.check import Checker, blanks
+from ..teaching.handout import asked, problem_id
 from . import cli_io
+from .moodle import write_quiz
 
 PROG = "python -m derivations.variants"
 
@@ -139,8 +151,6 @@ class Base:
     def symmetric(self) -> bool:
         """Is the symmetric init part of the lesson (every hidden layer's init symmetric, with more than one
         unit somewhere: a single unit is trivially symmetric)?"""
-        from ..engine.theorems import symmetric
-
         return any(n > 1 for n in self.problem.hidden) and symmetric(self.problem)
 
     @cached_property
@@ -179,9 +189,6 @@ class Base:
     def asked(self) -> tuple:
         """The keys of the gradients the page asks for (``w_b11``, ``w_b21``, ``w_a11`` for the handout, or the
         base's ``[worksheet] ask``): the same for every variant, as they depend on the structure only."""
-        from ..engine.derivation import derive
-        from ..teaching.handout import asked
-
         d = derive(self.problem)
         return tuple(param.key(d.symbols.wide) for param in asked(d))
 
@@ -331,7 +338,7 @@ def _problem(base: Base, student: str, n: Numbers) -> Problem:
                          [[[R(v) for v in row] for row in W] for W in n.weights],
                          None if n.biases is None else [[R(v) for v in b] for b in n.biases],
                          source=f"variant {student}", output=p.output)
-    return replace(drawn, ask=p.ask, lr=p.lr)  # the base's page: the same asked gradients and step
+    return replace(drawn, ask=p.ask, lr=p.lr, title=p.title)  # the base's page: its title, asked gradients and step
 
 
 def candidate(base: Base, seed: str, student: str, attempt: int) -> Problem:
@@ -436,9 +443,6 @@ def lesson_zero(base: Base, problem: Problem, key: str) -> bool:
     """Does the lesson say that the gradient of ``key`` (``w_a11``) is exactly 0? Every layer before the last
     under the symmetric init when the last layer's rows are equal and the output is a softmax (the key
     insight: the dead earlier layers), or a weight or bias of a first-layer unit asked to be dead."""
-    from ..engine.derivation import parse_param
-    from ..engine.theorems import last_rows_equal
-
     w = parse_param(key, problem)
     if w.layer == 0 and w.i in base.dead or w.layer == 1 and w.kind == "weight" and w.j in base.dead:
         return True
@@ -451,7 +455,6 @@ def _screen(base: Base, p: Problem, asked) -> list:
     ties, asked gradients. Empty: the exact check decides."""
     import numpy as np
 
-    from ..engine.derivation import parse_param
 
     slack = 1e-6
     out = _rational_screen(p)
@@ -487,8 +490,6 @@ def _rational_screen(p: Problem) -> list:
     """Rule 3 on the forward values of a network that is rational end to end (ReLU-like or identity hidden
     layers, an identity output: a squared loss's denominator is the square of the outputs'), computed
     exactly with the registry's forward formulas, without deriving anything."""
-    from ..engine.ops import OUTPUTS, linear
-
     if not OUTPUTS[p.output].rational or not all(ACTIVATIONS[a].rational for a in p.activations):
         return []
     for s, (x, y) in enumerate(zip(p.xs, p.ys)):
@@ -511,8 +512,6 @@ def _rational_screen(p: Problem) -> list:
 def broken_rules(base: Base, problem: Problem, values=None) -> list:
     """The rules ``problem`` breaks, one line each (empty: a well-behaved variant). Cheap rules first: the
     derivation is evaluated only for a draw whose first layer's pre-activations pass."""
-    from ..engine.values import evaluate
-
     out = _first_layer_rule(base, _first_layer(problem))
     if out:
         return out
@@ -566,8 +565,6 @@ def _every_value(v) -> list:
 
 
 def _number(v) -> str:
-    from ..notation.printing import decimal_text
-
     text = decimal_text(v)
     return text if text is not None else f'"{v}"'
 
@@ -615,16 +612,15 @@ def variant_toml(base: Base, p: Problem) -> str:
             lines.append(f"{name} = {_number(W[0]) if len(set(W)) == 1 else _toml_vector(W)}")
         else:
             lines.append(f"{name} = {_toml_matrix(W, len(name) + 4)}")
-    if p.ask or p.lr is not None:  # the base's page: its asked gradients, its gradient-descent step
-        lines += ["", "[worksheet]"] + (["ask = [" + ", ".join(f'"{a}"' for a in base.asked) + "]"] if p.ask else []) \
+    if p.ask or p.lr is not None or p.title:  # the base's page: its title, asked gradients, gradient-descent step
+        lines += ["", "[worksheet]"] + ([f"title = {json.dumps(p.title, ensure_ascii=False)}"] if p.title else []) \
+            + (["ask = [" + ", ".join(f'"{a}"' for a in base.asked) + "]"] if p.ask else []) \
             + ([f"lr = {_number(p.lr)}"] if p.lr is not None else [])
     return "\n".join(lines) + "\n"
 
 
 def variant_id(text: str) -> str:
     """The printed identifier: the hash of the problem file (as :func:`handout.problem_id` computes it)."""
-    from ..teaching.handout import problem_id
-
     return problem_id(None, text.encode("utf-8"))
 
 
@@ -653,7 +649,6 @@ def numpy_backprop(p: Problem) -> dict:
     those of its own loss, and the gradients those of the mean loss."""
     import numpy as np
 
-    from ..engine.ops import OUTPUTS
 
     keys = _keys(p)
     out_layer, loss = OUTPUTS[p.output], LOSSES[p.loss]
@@ -734,7 +729,6 @@ def verify(values, graded_values=()) -> None:
         close(f"grad.{name}", m.tolist(), ref["grad"][name])
     for key, value in graded_values:
         close(key, value, _reference(p, ref, key))
-    from ..engine.theorems import last_rows_equal, symmetric, theorems_for
 
     if symmetric(p):
         for th in theorems_for(p):
@@ -759,8 +753,6 @@ _GRADED_KEY = re.compile(r"(forward|backward|grad|descent)\.(\w+)(?:\[(\d+)(?:,(
 def _reference(p: Problem, ref: dict, key: str) -> float:
     """A graded key's value in :func:`numpy_backprop`'s results ``ref`` (a descent step: the parameter minus
     the page's learning rate times the NumPy gradient)."""
-    from ..engine.derivation import parse_param
-
     group, name, i, j, at = _GRADED_KEY.fullmatch(key).groups()
     s = int(at or 1) - 1
     if group in ("forward", "backward"):
@@ -787,9 +779,6 @@ def graded_keys(values, data: bytes | None = None) -> list:
     that are forward, backward, gradient or gradient-descent values: forward and backward in the checker's
     order (each sample's forward values, the losses, each sample's backward values), then the asked gradients
     and the descent step in the page's order."""
-    from ..teaching import handout
-    from ..teaching.check import blanks
-
     order = {key: k for k, key in enumerate(blanks(values.derivation))}
     page = handout.layout(values, data=data)
     keys = list(dict.fromkeys(s.key for s in page.slots(given=False) if s.key.split(".")[0] in _GROUPS))
@@ -837,7 +826,6 @@ def shown(values, v, tolerance=None) -> str:
 
     from sympy import Float
 
-    from ..notation.printing import decimal_text
 
     if isinstance(v, Rational):
         text = decimal_text(v)
@@ -1003,25 +991,19 @@ def render_pages(values, text: str, fmt: str, paper: str = "a4") -> dict:
     hash of its problem file ``text``."""
     data = text.encode("utf-8")
     if fmt == "pdf":
-        from ..outputs.pdf import render_pdf
-
         return {"worksheet.pdf": render_pdf(values, True, paper, data=data),
                 "key.pdf": render_pdf(values, False, paper, data=data)}
-    from ..teaching import handout
 
     page = handout.layout(values, data=data)
     if fmt == "md":
-        return {"worksheet.md": handout.render_markdown(page, True), "key.md": handout.render_markdown(page, False)}
-    return {"worksheet.html": _html_page(handout.render_text(page, True), f"Worksheet {page.problem_id}"),
-            "key.html": _html_page(handout.render_text(page, False), f"Answer key {page.problem_id}")}
+        return {"worksheet.md": render_markdown(page, True), "key.md": render_markdown(page, False)}
+    return {"worksheet.html": _html_page(render_text(page, True), f"Worksheet {page.problem_id}"),
+            "key.html": _html_page(render_text(page, False), f"Answer key {page.problem_id}")}
 
 
 def check_page(base: Base, p: Problem) -> None:
     """Lay out the page of one variant ``p`` (the roster's first), so that a base the students' page cannot
     show is refused in one line before anything is written (:class:`ProblemError`)."""
-    from ..engine.values import evaluate
-    from ..teaching import handout
-
     handout.layout(evaluate(p), data=variant_toml(base, p).encode("utf-8"))
 
 
@@ -1041,10 +1023,6 @@ def _draw_one(student: str) -> tuple:
 def _write_one(job: tuple) -> tuple:
     """Read back the variant's problem file, derive it, verify it, then write its pages (into the run's
     staging folder); returns its row of ``keys.csv``, every value one the checker accepts back."""
-    from ..engine.values import evaluate
-    from ..outputs.selfcheck import page_html
-    from ..teaching.check import Checker
-
     student, text, who = job
     base, out = _WORKER["base"], _WORKER["out"]
     problem = problem_from_toml(text, f"variant {student}")
@@ -1070,8 +1048,6 @@ def _write_one(job: tuple) -> tuple:
 def standalone_mathjax_available() -> bool:
     """MathJax's one-file component is installed (the docs extra): the self-check pages load one copy of it
     from ``DIR/_mathjax/``; without it their math stays TeX source."""
-    from ..outputs.selfcheck import mathjax_dir, STANDALONE_MATHJAX
-
     folder = mathjax_dir()
     return folder is not None and (folder / STANDALONE_MATHJAX).is_file()
 
@@ -1247,13 +1223,9 @@ def main(argv: list[str] | None = None) -> int:
         progress.end()
         write_atomic(staging / "keys.csv", keys_csv(roster, rows))
         if MATHJAX in names:
-            from ..outputs.selfcheck import standalone_mathjax
-
             (staging / MATHJAX).parent.mkdir(exist_ok=True)
             write_atomic(staging / MATHJAX, standalone_mathjax())
         if args.moodle:
-            from .moodle import write_quiz
-
             try:
                 write_quiz(staging, [student for student, _, _ in rows], base.problem.source)
             except ProblemError as err:

@@ -26,6 +26,7 @@ from pathlib import Path
 
 from sympy import ImmutableMatrix, Integer, Rational
 
+from ..notation.printing import decimal_text
 from . import reading
 from .errors import ProblemError
 from .ops import ACTIVATIONS, DEFAULT_ACTIVATION, DEFAULT_LOSS, DEFAULT_OUTPUT, LOSSES, OUTPUTS
@@ -50,11 +51,12 @@ _KEYS = {
     "init": None,  # W_a, W_b, ... and b_a, b_b, ...: checked against the layers
     # Read by ``python -m derivations.variants`` only (what a variant may draw); ignored here.
     "variants": ("digits", "dead"),
-    # The students' page: the parameters it asks for, the closing gradient-descent step's learning rate.
-    "worksheet": ("ask", "lr"),
+    # The students' page: its title, the parameters it asks for, the closing gradient-descent step's learning rate.
+    "worksheet": ("title", "ask", "lr"),
 }
 WORKSHEET_LR = Rational(1, 2)  # the students' page's gradient-descent step, unless [worksheet] lr gives one
 MAX_ASKED = 6  # [worksheet] ask: one path block and diagram each (the page's cap)
+MAX_TITLE = 80  # [worksheet] title: characters, one line (a PDF's heading, a browser tab)
 
 
 def weight_name(layer: int) -> str:
@@ -85,6 +87,7 @@ class Problem:
     output: str = DEFAULT_OUTPUT
     ask: tuple = ()  # [worksheet] ask: parameter names (checked against the network by the page)
     lr: object = None  # [worksheet] lr: the page's gradient-descent step (None: the page's default)
+    title: str = ""  # [worksheet] title: the students' page's title ("": the handout's)
 
     # -- shape ----------------------------------------------------------------------------------------
 
@@ -357,15 +360,24 @@ def _problem_from_dict(data: dict, source: str) -> Problem:
     if bias:
         biases = tuple(_bias(init[bias_name(l)], layers[l + 1], f"init.{bias_name(l)}") if bias_name(l) in init
                        else (Integer(0),) * layers[l + 1] for l in range(n_linear))
-    ask, lr = _worksheet(data.get("worksheet", {}))
-    p = Problem(tuple(layers), tuple(acts), loss, xs, ys, weights, biases, source, output, ask, lr)
+    ask, lr, title = _worksheet(data.get("worksheet", {}))
+    p = Problem(tuple(layers), tuple(acts), loss, xs, ys, weights, biases, source, output, ask, lr, title)
     check(p)
     return p
 
 
 def _worksheet(table: dict) -> tuple:
-    """``[worksheet]``: ``ask``, a list of parameter names (``"w_b11"``, ``"b_a1"``), and ``lr``, a positive
-    number of at most 10."""
+    """``[worksheet]``: ``title``, one line of at most :data:`MAX_TITLE` characters; ``ask``, a list of parameter
+    names (``"w_b11"``, ``"b_a1"``); and ``lr``, a positive number of at most 10.
+
+    >>> _worksheet({"title": "Mazur's example", "lr": 0.5})
+    ((), 1/2, "Mazur's example")
+    """
+    title = table.get("title", "")
+    if not isinstance(title, str) or not title.strip() and "title" in table or len(title) > MAX_TITLE \
+            or any(ord(c) < 32 or 127 <= ord(c) < 160 or c in "\u2028\u2029" for c in title):
+        raise ProblemError("worksheet.title", f"expected one line of text of 1 to {MAX_TITLE} characters, got "
+                                              f"{_short(title)}")
     ask = table.get("ask", [])
     if not isinstance(ask, list) or not all(isinstance(a, str) and 0 < len(a) <= 20 for a in ask):
         raise ProblemError("worksheet.ask", f"expected a list of parameter names like [\"w_b11\", \"b_a1\"], got {_short(ask)}")
@@ -376,7 +388,7 @@ def _worksheet(table: dict) -> tuple:
         lr = parse_number(table["lr"], "worksheet.lr")
         if not 0 < lr <= 10:
             raise ProblemError("worksheet.lr", f"expected a learning rate above 0 and at most 10, got {_short(table['lr'])}")
-    return tuple(ask), lr
+    return tuple(ask), lr, title.strip()
 
 
 def check(p: Problem) -> None:
@@ -407,8 +419,6 @@ def _size(v: Rational) -> str:
     >>> _size(Rational(1000001)), _size(Rational(-4000001, 2)), _size(Rational(10**59 + 1))
     ('1000001', '-2000000.5', 'about 1e59')
     """
-    from ..notation.printing import decimal_text
-
     text = decimal_text(v) if v.q != 1 else str(v.p)
     if text and len(text) <= 24:
         return text

@@ -27,6 +27,8 @@ from sympy import Add, Expr, Float, Function, Integer, KroneckerDelta, Mul, Rati
 from .derivation import Derivation, count_nodes, derive, pair
 from .ops import ACTIVATIONS, DEFAULT_OUTPUT, LOSSES
 from .problem import LETTERS, Problem, bias_name, weight_name
+from .training import hidden_spread, train
+from .values import leaves_of
 
 PROVED, NUMERIC = "proved", "checked numerically"
 REFUTED = "refuted"  # a proved theorem's claim fails at an exact point: a counterexample, shown
@@ -565,7 +567,6 @@ def random_breaks(problem: Problem, seed: int = 1) -> Theorem:
         [f"seeded random rational weights in [-0.5, 0.5] ({how})", f"x, y of the {problem.source} problem"],
         how=NUMERIC,
     )
-    from .values import leaves_of
 
     d = derive(p)
     # A numeric check: the engine's own formulas evaluated in 30-digit floats, layer by layer.
@@ -587,8 +588,6 @@ def random_breaks(problem: Problem, seed: int = 1) -> Theorem:
 def permanence_in_numbers(problem: Problem, steps: int = 50, lr=Rational(1, 2)) -> Step:
     """Train from a symmetric init at 30 digits: the hidden units' spread stays at 0 (within 1e-25: the same
     arithmetic, in an order that may round differently in the 30th digit) while the loss moves."""
-    from .training import hidden_spread, train
-
     h = train(problem, steps, lr, module="mpmath")
     worst = max(max(hidden_spread(problem, params)) for params in h["params"])
     moved = h["loss"][0] - h["loss"][-1]

@@ -20,6 +20,7 @@ from sympy.core.parameters import evaluate as sympy_evaluate  # SymPy's evaluate
 
 from .derivation import KEPT, Derivation, count_nodes, derive, parse_param
 from .errors import ProblemError
+from .ops import SCALAR_FUNCTIONS as funcs
 from .problem import Problem, bias_name, weight_name
 from .reading import quote
 
@@ -405,7 +406,6 @@ class Numeric:
         self.derivation = d = derivation
         self.module = module
         sy = d.symbols
-        from .ops import SCALAR_FUNCTIONS as funcs
 
         # Elsewhere they are called by name; NumPy prints them through their _numpycode.
 

@@ -21,7 +21,19 @@ from __future__ import annotations
 
 import re
 
-from ..teaching.handout import PageWriter, layout, to_latex
+from ..engine import theorems as T, work
+from ..engine.derivation import count_nodes
+from ..engine.errors import ProblemError
+from ..engine.problem import HANDOUT, parse_number
+from ..engine.theorems import symmetric
+from ..engine.training import MAX_STEPS, xor_problem
+from ..notation.printing import decimal_text, tex
+from ..notation.tree_printing import to_latex
+from ..teaching.handout import layout
+from ..teaching.solution import BLANK, Notation, descent_section, gradient_section, section, section_keys
+from .figures import colour_value, network_svg, training_curves, training_svg
+from .page import PageWriter
+from .render import inline_tex
 
 SHOW = ("sum", "paths", "closed", "expanded", "all")
 PARTS = ("all", "statement", "proof")
@@ -81,8 +93,6 @@ class Request:
 
     def param(self, values, what="weight (like w_b21)"):
         """The argument as a parameter of the problem (``w_b21``, ``b_a1``)."""
-        from ..engine.errors import ProblemError
-
         name = self.argument(what=what)
         try:
             return values.derivation.param(name)
@@ -92,8 +102,6 @@ class Request:
     def colour(self) -> str:
         """``:colour:``, checked by :func:`figures.colour_value` (a palette name or a strict hex colour), so
         nothing else reaches the SVG."""
-        from .figures import colour_value
-
         text = str(self.options.get("colour", "red")).strip()
         try:
             colour_value(text)
@@ -104,9 +112,6 @@ class Request:
 
     def learning_rate(self, default: str = "0.5"):
         """``:lr:``, a learning rate: a short decimal or fraction, read exactly, above 0 and at most MAX_LR."""
-        from ..engine.errors import ProblemError
-        from ..engine.problem import parse_number
-
         text = str(self.options.get("lr", default)).strip()
         try:
             lr = parse_number(text, ":lr:") if _PLAIN_NUMBER.fullmatch(text) else None  # short: cheap to read exactly
@@ -120,8 +125,6 @@ class Request:
 def shipped_problem(name: str):
     """The path of ``derivations:NAME.toml``, a problem shipped with the package (``derivations:mazur.toml``,
     Mazur's worked example)."""
-    from ..engine.problem import HANDOUT
-
     shipped = sorted(p.name for p in HANDOUT.parent.glob("*.toml"))
     if name[len(SHIPPED):] not in shipped:
         raise DerivError(f"problem {name!r} is not shipped with the package; expected one of "
@@ -132,10 +135,6 @@ def shipped_problem(name: str):
 def role_tex(values, text: str, worksheet: bool) -> str:
     """LaTeX for ``{deriv}`KEY``` / ``{deriv}`KEY | exact``` (``| both``); a blank on a worksheet unless
     the key is the problem's own data or a formula."""
-    from ..engine.errors import ProblemError
-    from ..teaching.solution import BLANK
-    from .render import inline_tex
-
     key, _, style = (part.strip() for part in text.partition("|"))
     try:
         tex = inline_tex(values, key, style or "decimal")
@@ -147,8 +146,6 @@ def role_tex(values, text: str, worksheet: bool) -> str:
 def step_tex(values, request: Request, worksheet: bool) -> list:
     """``deriv-step STEP``: a section of the worked solution, one display formula per line (only that section
     is built)."""
-    from ..teaching.solution import section, section_keys
-
     key = request.argument(section_keys(values), "step")
     return [line.tex_aligned(worksheet) for line in section(values, key).lines]
 
@@ -156,8 +153,6 @@ def step_tex(values, request: Request, worksheet: bool) -> list:
 def gradient_tex(values, request: Request, worksheet: bool) -> list:
     """``deriv-gradient WEIGHT``: its path sum with numbers (``:show: sum``), its paths, its closed forms; one
     display formula per line."""
-    from ..teaching.solution import Notation, gradient_section
-
     w = request.param(values)
     show = request.choice("show", SHOW, "sum")
     section = gradient_section(Notation(values), values, w, detail=show in ("closed", "expanded", "all"))
@@ -172,9 +167,6 @@ def descent_tex(values, request: Request, worksheet: bool) -> list:
     """``deriv-descent``: one gradient-descent step, ``w − η ∂ℒ/∂w`` for each parameter (``:params:`` keys
     separated by spaces, default every weight, at most MAX_PARAMS), ``:lr:`` the learning rate (default 0.5);
     one display formula per line, blank on a worksheet."""
-    from ..engine.errors import ProblemError
-    from ..teaching.solution import descent_section
-
     request.no_argument()
     lr = request.learning_rate()
     names = str(request.options.get("params", "")).split() or None
@@ -190,10 +182,6 @@ def descent_tex(values, request: Request, worksheet: bool) -> list:
 def gradient_rows(values, request: Request, worksheet: bool) -> list:
     """``deriv-gradients``: one row of LaTeX cells per parameter under :data:`GRADIENT_HEADER`: the gradient,
     its closed form in the layers' quantities, the handout's bracket, and the value (blank on a worksheet)."""
-    from ..notation.printing import tex
-    from ..teaching.solution import BLANK
-    from .render import inline_tex
-
     request.no_argument()
     d = values.derivation
     tex_names = d.symbols.tex
@@ -212,8 +200,6 @@ def gradient_rows(values, request: Request, worksheet: bool) -> list:
 
 def theorem(values, request: Request):
     """``deriv-theorem NAME``: the theorem and which part to show (``:part: all | statement | proof``)."""
-    from ..engine import theorems as T
-
     p = values.problem
     proved = {t.key: t for t in T.theorems_for(p)}
     key = request.argument(list(proved) + ["random_breaks", "training_run"], "theorem")
@@ -231,7 +217,6 @@ def step_display(step) -> str | None:
     expression is 0 or too long to show."""
     from sympy import latex, sstr
 
-    from ..engine.derivation import count_nodes
 
     if step.counterexample:  # the value the claim said was 0
         return rf"\text{{there: }} \approx {float(step.result):.6g}"
@@ -244,8 +229,6 @@ def step_display(step) -> str | None:
 
 def verdict_text(th) -> str:
     """How the theorem was established, in words: proved (symbolic) or checked numerically."""
-    from ..engine import theorems as T
-
     return {T.PROVED: "proved by SymPy (a symbolic identity)",
             T.NUMERIC: "checked numerically (not a proof)",
             T.REFUTED: "refuted: a counterexample at an exact point shows the claim false"}.get(th.verdict, th.verdict)
@@ -287,8 +270,6 @@ class _Blocks(PageWriter):
         self.out.append(("math", to_latex(b.math, self.worksheet)))
 
     def visit_figure(self, b):
-        from .figures import network_svg
-
         svg = network_svg(self.values, b.weight, b.colour, True, 3, answers=not self.worksheet)
         self.out.append(("figure", svg, b.caption))
 
@@ -296,8 +277,6 @@ class _Blocks(PageWriter):
 def network(values, request: Request, worksheet: bool) -> str:
     """``deriv-network [PARAMETER]``: the network as an SVG document, the parameter's gradient paths in
     ``:colour:`` (no derived value on a worksheet: no labels, no tooltips)."""
-    from .figures import network_svg
-
     weight = request.param(values) if request.arguments and request.arguments[0].strip() else None
     colour = request.colour()
     digits = request.integer("digits", 3, 1, MAX_DIGITS)
@@ -308,9 +287,6 @@ def training(values, request: Request):
     """``deriv-training``: ``(svg, caption, problem)``: the problem's initialization against a seeded random
     one, trained with the engine's gradients; the caption states both final losses (checked numerically, not
     proved); ``problem`` is the one trained (its samples are shown below the figure when there are several)."""
-    from ..engine.theorems import symmetric
-    from .figures import training_curves, training_svg
-
     problem, steps, lr, seed = training_options(values, request)
     curves = training_curves(problem, steps, float(lr), seed)
     constant = symmetric(problem)
@@ -332,10 +308,6 @@ def training(values, request: Request):
 def training_options(values, request: Request) -> tuple:
     """``deriv-training``'s options, checked before any training: ``(problem, steps, lr, seed)``, the problem
     being the page's or the xor data set (``:data: xor``)."""
-    from ..engine import work
-    from ..engine.errors import ProblemError
-    from ..engine.training import MAX_STEPS, xor_problem
-
     request.no_argument()
     lr = request.learning_rate()
     steps = request.integer("steps", 300, 1, MAX_STEPS)
@@ -356,8 +328,6 @@ def training_options(values, request: Request) -> tuple:
 
 def data_rows(problem) -> tuple:
     """The problem's samples as a table: ``(header, rows)`` of text cells."""
-    from ..notation.printing import decimal_text
-
     header = ["sample"] + [f"x_{j + 1}" for j in range(problem.n_in)] + [f"y_{i + 1}" for i in range(problem.n_out)]
     rows = [[str(k + 1)] + [decimal_text(v) or str(v) for v in (*x, *y)] for k, (x, y) in enumerate(zip(problem.xs, problem.ys))]
     return header, rows

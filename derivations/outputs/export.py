@@ -26,15 +26,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sympy import Expr, Float, IndexedBase, Integer, MatrixSymbol, OneMatrix, Rational, Symbol, fraction
-from sympy.printing.numpy import NumPyPrinter
-from sympy.printing.precedence import precedence
+from sympy import Expr, Float, IndexedBase, Integer, MatrixSymbol, OneMatrix, Rational, Symbol
 
 from .. import __version__
 from ..engine.derivation import ActivationStep, Aspect, LinearStep, LossStep, OutputStep
 from ..engine.errors import ProblemError
 from ..engine.problem import LETTERS, bias_name, weight_name
 from ..engine.values import Values, backward_keys
+from ..notation.numpy_code import code
 from ..notation.printing import decimal_text, text
 from ..teaching.solution import default_params, section
 
@@ -43,36 +42,6 @@ RTOL, ATOL = 1e-9, 1e-12
 
 TABLE_BEGIN = "# -- expected values: BEGIN"
 TABLE_END = "# -- expected values: END"
-
-
-class CodePrinter(NumPyPrinter):
-    """SymPy's NumPy printer with the script's conventions: ``np.`` for NumPy, ``@`` for matrix products,
-    ``1/x`` for a reciprocal, a mean over the samples written ``/ S``.
-
-    >>> from sympy import MatrixSymbol, Symbol, exp
-    >>> S = Symbol("S")
-    >>> code(MatrixSymbol("dL_dH", 4, S) * MatrixSymbol("x", 3, S).T / S), code(1 / (1 + exp(-Symbol("H"))))
-    ('dL_dH @ x.T / S', '1/(1 + np.exp(-H))')
-    """
-
-    def _module_format(self, fqn, register=True):
-        return "np." + fqn[len("numpy."):] if fqn.startswith("numpy.") else fqn
-
-    def _print_MatMul(self, expr):
-        coeff, mats = expr.as_coeff_mmul()
-        body = " @ ".join(self.parenthesize(m, precedence(expr)) for m in mats.args)
-        num, den = fraction(coeff)
-        if num != 1:
-            body = f"{self._print(num)} * {body}"
-        return body if den == 1 else f"{body} / {self.parenthesize(den, precedence(expr) + 1)}"
-
-    def _print_Pow(self, expr, rational=False):
-        return self._hprint_Pow(expr, rational=rational, sqrt="np.sqrt")
-
-
-def code(expr: Expr) -> str:
-    """One expression as NumPy code."""
-    return CodePrinter({"order": "none"}).doprint(expr)
 
 
 @dataclass
@@ -307,7 +276,7 @@ def to_python(values: Values) -> str:
     parts.append("\n\n\n".join(s.source() for s in ss))
 
     params = list(p.params())
-    calls = [f'    v = {{"x": columns(x), "y": columns(y)}}']
+    calls = ['    v = {"x": columns(x), "y": columns(y)}']
     calls += [f'    v["{n}"] = np.asarray(params["{n}"], dtype=float)' + (".reshape(-1, 1)" if n.startswith("b") else "")
               for n in params]
     calls += [f'    v["{s.name}"] = {s.name}({", ".join(f"v[{a!r}]" for a in s.args)})' for s in ss]

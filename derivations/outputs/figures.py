@@ -19,7 +19,11 @@ import re
 
 from ..engine.derivation import ActivationStep, Aspect, LinearStep, LossStep, OutputStep
 from ..engine.problem import Problem, weight_name
+from ..engine.theorems import random_draw, symmetric
+from ..engine.training import hidden_spread, train
 from ..engine.values import Values
+from ..notation.printing import text
+from ..teaching.solution import Notation
 
 #: The colours a page may name; anything else must be a strict ``#rgb`` / ``#rrggbb`` hex colour.
 COLOURS = {"red": "#d62728", "blue": "#1f77b4", "green": "#2ca02c", "orange": "#ff7f0e", "purple": "#9467bd",
@@ -56,8 +60,6 @@ def columns(values: Values) -> list:
 def path_edges(values: Values, weight, sample: int = 0) -> dict:
     """The edges of every path from the loss to ``weight`` (one sample), each with its local derivative
     (exact value) and the text of its factor: ``{("Y1", "O2"): (value, "∂Y_1/∂O_2"), ...}``."""
-    from ..notation.printing import text
-
     d = values.derivation
     w = d.param(weight)
     edges = {}
@@ -74,8 +76,6 @@ def network_svg(values: Values, weight=None, colour: str = "red", labels: bool =
                 answers: bool = True) -> str:
     """The problem's network, left to right, as an SVG document; ``weight``'s paths highlighted. With
     ``answers=False`` (a worksheet) no derived value appears: no edge labels, no tooltips."""
-    from ..teaching.solution import Notation
-
     d, p = values.derivation, values.problem
     stroke = colour_value(colour)
     cols = columns(values)
@@ -226,9 +226,6 @@ def training_curves(problem: Problem, steps: int = 300, lr=0.5, seed: int = 1) -
     per step, the loss, each first-layer hidden unit's first incoming weight ``w^a_i1``, and the spread across
     hidden units (0 means the units are identical). ``random_found`` says whether the random draw has no dead
     unit (see :func:`derivations.engine.theorems.random_draw`)."""
-    from ..engine.theorems import random_draw, symmetric
-    from ..engine.training import hidden_spread, train
-
     rnd, used, found = random_draw(problem, seed)
     out = {"steps": steps, "lr": lr, "seed": used, "random_found": found, "symmetric": symmetric(problem)}
     for name, p in (("constant", problem), ("random", rnd)):

@@ -1,7 +1,7 @@
 """The handout's layout as a printable PDF (worksheet or answer key), typeset by Typst.
 
 Typst installs with pip, brings its own fonts and compiles offline in a fraction of a second. Every piece of
-text reaches the Typst source as a string literal (:func:`handout.typst_string`); numbers are checked to be
+text reaches the Typst source as a string literal (:func:`~derivations.notation.tree_printing.typst_string`); numbers are checked to be
 numbers by the math printer. The path diagrams are the site's (:func:`figures.network_svg`); a worksheet's
 carry neither edge labels nor value tooltips.
 
@@ -19,7 +19,10 @@ import tempfile
 from pathlib import Path
 
 from ..engine.errors import ProblemError
-from ..teaching.handout import Figure, Layout, PageWriter, Prose, layout, to_typst, typst_string
+from ..notation.tree_printing import to_typst, typst_string
+from ..teaching.handout import Figure, Layout, Prose, layout
+from .figures import network_svg
+from .page import PageWriter
 
 PAPERS = {"a4": "a4", "letter": "us-letter"}
 ANSWER_COLOUR = "#1a4fa0"
@@ -140,8 +143,6 @@ def _prose(block: Prose, worksheet: bool) -> str:
 
 def _figures(values, page: Layout, worksheet: bool) -> dict:
     """Each diagram of the layout as SVG text, from the site's generator (no values on a worksheet)."""
-    from .figures import network_svg
-
     out = {}
     for block in page.blocks:
         if isinstance(block, Figure):

@@ -15,10 +15,13 @@ import re
 from mpmath.libmp import libmpf as mlib
 from sympy import Expr, Float, latex, sstr
 
+from ..engine.errors import ProblemError
 from ..engine.problem import weight_name
 from ..engine.reading import quote as _shown
+from ..engine.theorems import GENERAL_ARGUMENT, MAX_TRAINING_WEIGHTS, last_rows_equal, layer_symmetric, symmetric
 from ..engine.values import Values, backward_keys, forward_keys
-from ..teaching.solution import Solution
+from ..notation.printing import prose_parts, tex
+from ..teaching.solution import MAX_EXPANDED, Notation, Solution
 
 
 # Exact forms of transcendental values grow with the network (every softmax output appears in every
@@ -110,8 +113,6 @@ def to_json_dict(values: Values, theorems: list | None = None, detailed: bool = 
     if not one:
         out["forward"]["losses"] = _tree(values.forward["losses"], values)
     if theorems is not None:
-        from ..engine.theorems import symmetric
-
         out["symmetric"] = symmetric(p)
         out["theorems"] = [th.as_dict(detailed) for th in theorems]
     return out
@@ -204,8 +205,6 @@ def _prose_tex(text: str) -> str:
     >>> _prose_tex("equal ∂ℒ/∂w^a_ij across i & j")
     'equal $\\frac{\\partial\\mathcal{L}}{\\partial w^{a}_{ij}}$ across $i$ \\& $j$'
     """
-    from ..notation.printing import prose_parts
-
     return "".join(f"${s}$" if kind == "math" else _escape(s) for kind, s in prose_parts(text))
 
 
@@ -220,8 +219,6 @@ def _escape(text: str) -> str:
 def key_insight(values: Values, theorems: list, fmt: str = "text", detailed: bool = False) -> list[str]:
     """The handout's last question answered for this problem: the gradient of ``W_a``, why, and the
     theorems that apply with their verdicts (every proof step when ``detailed``)."""
-    from ..engine.theorems import GENERAL_ARGUMENT, last_rows_equal, layer_symmetric, symmetric
-
     p = values.problem
     ga = values.gradients["W_a"]
     zero = all(v == 0 for v in ga)
@@ -273,8 +270,6 @@ def key_insight(values: Values, theorems: list, fmt: str = "text", detailed: boo
                       + f" ({s.method})" for s in th.steps]
             lines += [f"      - {note}" for note in th.notes]
     if detailed:
-        from ..engine.theorems import MAX_TRAINING_WEIGHTS
-
         if symmetric(p) and p.n_weights > MAX_TRAINING_WEIGHTS:
             lines.append(f"  (The numeric training run is not done above {MAX_TRAINING_WEIGHTS} parameters, this network "
                          f"has {p.n_weights}; the proofs above hold for every size.)")
@@ -307,10 +302,6 @@ def inline_tex(values: Values, key: str, style: str = "decimal") -> str:
     >>> inline_tex(v, "grad.w_b11"), inline_tex(v, "grad.w_b11", "exact"), inline_tex(v, "forward.H[1]")
     ('-0.0375', '- \\\\frac{3}{80}', '0.15')
     """
-    from ..engine.errors import ProblemError
-    from ..notation.printing import tex
-    from ..teaching.solution import Notation
-
     group, _, rest = key.strip().partition(".")
     d = values.derivation
     if style not in ("decimal", "exact", "both"):
@@ -322,7 +313,6 @@ def inline_tex(values: Values, key: str, style: str = "decimal") -> str:
             w = d.param(rest)
         except ProblemError as err:
             raise ProblemError("key", f"{err.expected} (in {_shown(key)})") from None
-        from ..teaching.solution import MAX_EXPANDED
 
         if group == "expanded" and d.expanded_size(w) > MAX_EXPANDED:
             raise ProblemError("key", f"the closed form of {_shown(rest)} in the weights has about {d.expanded_size(w)} "

@@ -34,10 +34,17 @@ from pathlib import Path
 from sympy import Function, Piecewise, Symbol
 from sympy.printing.jscode import jscode
 
+from ..engine import reading
+from ..engine.errors import ProblemError
+from ..engine.problem import HANDOUT, load_problem, problem_from_bytes
+from ..engine.values import evaluate
+from ..notation.tree import Slot
+from ..notation.tree_printing import LatexMath
 from ..teaching.check import REL_TOL, Checker, definition
-from ..teaching.handout import LatexMath, PageWriter, Slot, layout
+from ..teaching.handout import layout
 from ..teaching.mistakes import ONE_PATH, TRANSPOSED
 from .figures import _node_id, columns, network_svg
+from .page import PageWriter
 
 NOTICE = ("For practice only: this page checks your answers in your browser, from formulas it carries. A "
           "determined student can compute the answers from the page's code; graded work uses the printed "
@@ -163,9 +170,9 @@ class _Boxes(LatexMath):
         super().__init__(worksheet=True)
         self.start, self.slots = start, []
 
-    def slot(self, node: Slot):
+    def _print_Slot(self, node: Slot):
         if node.given:
-            return super().slot(node)
+            return super()._print_Slot(node)
         self.slots.append(node)
         return rf"\boxed{{\scriptsize {self.start + len(self.slots)}}}"
 
@@ -217,7 +224,7 @@ class _SelfCheckPage(PageWriter):
 
     def visit_prose(self, b):
         printer = _Boxes(self.count)
-        text = self.prose(b, lambda t: f'<span class="math">\\({html.escape(printer(t))}\\)</span>',
+        text = self.prose(b, lambda t: f'<span class="math">\\({html.escape(printer.doprint(t))}\\)</span>',
                           lambda s: f"<strong>{s}</strong>", _gaps)
         self.out.append(f"<p>{text}</p>" + self.inputs(printer.slots, _where(b.key)))
 
@@ -226,7 +233,7 @@ class _SelfCheckPage(PageWriter):
 
     def visit_display(self, b):
         printer = _Boxes(self.count)
-        tex = printer(b.math)
+        tex = printer.doprint(b.math)
         where = _where(b.key)
         self.out.append(f'<div class="display" role="group" aria-label="{html.escape(where)}">'
                         f'<div class="math">\\[{html.escape(tex)}\\]</div>{self.inputs(printer.slots, where)}</div>')
@@ -396,12 +403,9 @@ def write_page(values, path, data: bytes | None = None, student: tuple | None = 
 def _build_finished(app, exception) -> None:
     if exception is not None or app.builder.format != "html":
         return
-    from ..engine.problem import load_problem
-    from ..engine.values import evaluate
 
     from sphinx.util import logging
 
-    from ..engine.errors import ProblemError
 
     name = app.config.derivations_problem
     mathjax = "_static/mathjax/tex-chtml.js" if "derivations.sphinx.offline_math" in app.extensions else None
@@ -421,10 +425,6 @@ def _beside_pdfs(app, mathjax: str | None) -> None:
     from sphinx.util import logging
     from sphinx.util.osutil import relative_uri
 
-    from ..engine import reading
-    from ..engine.errors import ProblemError
-    from ..engine.problem import HANDOUT, problem_from_bytes
-    from ..engine.values import evaluate
 
     pages = getattr(app, "_derivations_pdf_pages", {})
     for folder, (path, _, location) in sorted(getattr(app, "_derivations_pdfs", {}).items()):

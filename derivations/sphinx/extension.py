@@ -41,10 +41,14 @@ from sphinx.util.docutils import SphinxDirective, SphinxRole
 from sphinx.util.osutil import relative_uri
 
 from .. import __version__
-from ..engine import reading
-from ..engine.problem import HANDOUT, ProblemError
+from ..engine import reading, work
+from ..engine.problem import HANDOUT, ProblemError, problem_from_bytes
+from ..engine.values import evaluate
+from ..notation.printing import claim_tex, prose_parts
 from ..outputs import content
 from ..outputs.content import DerivError, Request
+from ..outputs.pdf import render_pdf, svg_to_pdf
+from ..teaching.handout import layout, problem_id
 
 logger = logging.getLogger(__name__)
 
@@ -134,10 +138,6 @@ def _hashes(env) -> dict:
 def values_for(env, name: str | Path | None = None):
     """The derivation's exact values for a page's problem (a name as :func:`problem_path` takes it, or a
     resolved ``Path``), derived once per file content."""
-    from ..engine import work
-    from ..engine.problem import problem_from_bytes
-    from ..engine.values import evaluate
-
     path = name if isinstance(name, Path) else problem_path(env, name)
     data, digest = problem_data(env, path)
     key = (str(path.resolve()), digest)
@@ -193,8 +193,6 @@ def _warn(obj, err: Exception, subtype: str | None = None) -> list:
 
 def _prose(text: str) -> list:
     """Prose with formulas in the handout's text notation as text and inline math nodes (typeset by MathJax)."""
-    from ..notation.printing import prose_parts
-
     return [nodes.math(s, s) if kind == "math" else nodes.Text(s) for kind, s in prose_parts(text)]
 
 
@@ -389,8 +387,6 @@ class TheoremDirective(DerivDirective):
     option_spec = {**DerivDirective.option_spec, "part": directives.unchanged}
 
     def build(self, values):
-        from ..notation.printing import claim_tex
-
         th, part = content.theorem(values, self.request())
         statement = [nodes.paragraph("", "", *_prose(th.statement)),
                      nodes.paragraph("", "", nodes.strong("", "Assumptions: "), *_prose("; ".join(th.assumptions) + "."))]
@@ -442,7 +438,6 @@ def visit_network_html(self, node):
 def visit_network_latex(self, node):
     import hashlib
 
-    from ..outputs.pdf import svg_to_pdf
 
     name = f"derivations-network-{hashlib.sha256(node['svg'].encode()).hexdigest()[:12]}.pdf"
     path = Path(self.builder.outdir) / name
@@ -465,9 +460,6 @@ class PdfsDirective(DerivDirective):
     only, in a worksheet build). The PDFs are typeset by Typst into the HTML output at the end of the build."""
 
     def build(self, values):
-        from ..teaching.handout import problem_id
-
-        from ..teaching.handout import layout
 
         self.request().no_argument()
         path = problem_path(self.env, self.options.get("problem"))
@@ -561,10 +553,7 @@ def write_pdfs(app, exception):
     """Typeset the noted PDFs into the HTML output."""
     if exception is not None or app.builder.format != "html":
         return
-    from ..engine.values import evaluate
-    from ..outputs.pdf import render_pdf
 
-    from ..engine.problem import problem_from_bytes
 
     for folder, (path, worksheet, location) in sorted(getattr(app, "_derivations_pdfs", {}).items()):
         path = Path(path)

@@ -1,13 +1,14 @@
 r"""The handout's page as a layout: blocks in the paper handout's order, every number a slot.
 
 A :class:`Layout` is an ordered list of blocks (:class:`Heading`, :class:`Prose`, :class:`Display`,
-:class:`Figure`). The math inside is a small tree (:class:`Sym`, :class:`Numeral`, :class:`Row`,
-:class:`Frac`, :class:`Vec`, :class:`Under`, ...) in which every number the student reads or writes is a
-:class:`Slot`: *given* (printed on the worksheet, as on the paper) or an *answer* (a blank on the worksheet,
-filled on the key). Three printers write the same tree as Typst math, LaTeX math and plain text; every
-number comes from :class:`derivations.engine.values.Values`.
+:class:`Figure`). The math inside is the page's math tree (:mod:`derivations.notation.tree`), in which every
+number the student reads or writes is a :class:`~derivations.notation.tree.Slot`: *given* (printed on the
+worksheet, as on the paper) or an *answer* (a blank on the worksheet, filled on the key); the printers of
+:mod:`derivations.notation.tree_printing` write it as Typst math, LaTeX math and plain text, and the writers of
+:mod:`derivations.outputs.page` the whole page. Every number comes from :class:`derivations.engine.values.Values`.
 
 >>> from derivations import evaluate, load_problem
+>>> from derivations.notation.tree_printing import to_latex, to_text
 >>> page = layout(evaluate(load_problem()))
 >>> page.blanks()
 51
@@ -23,160 +24,18 @@ Y_1 = e^0.06/(e^0.06 + e^0.06) = 0.5   Y_2 = 0.5   ⇒   Y = (0.5, 0.5)ᵀ
 from __future__ import annotations
 
 import hashlib
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sympy import Add, Function, Integer, KroneckerDelta, Mul, Pow, Rational, Symbol, exp, factor_terms, log
+from sympy import Rational, Symbol
 
 from ..engine.derivation import Param, parse_param
 from ..engine.errors import ProblemError
 from ..engine.problem import LETTERS, MAX_ASKED as PAGE_ASKED
-
-# -- the math tree -----------------------------------------------------------------------------------
-
-# Named symbols: (Typst, LaTeX, text).
-NAMED = {
-    "loss": ("cal(L)", r"\mathcal{L}", "ℒ"),
-    "nabla": ("nabla", r"\nabla", "∇"),
-    "partial": ("partial", r"\partial", "∂"),
-    "delta": ("delta", r"\delta", "δ"),
-    "one": ("bold(1)", r"\mathbf{1}", "1"),
-    "sum": ("sum", r"\sum", "Σ"),
-    "e": ("e", "e", "e"),
-    "ell": ("ell", r"\ell", "ℓ"),
-    "eta": ("eta", r"\eta", "η"),
-}
-# Operators between pieces of a row: (Typst, LaTeX, text).
-OPS = {
-    "=": ("=", "=", " = "),
-    "+": ("+", "+", " + "),
-    "-": ("-", "-", " − "),
-    "·": ("dot", r"\cdot", "·"),
-    ">": (">", ">", " > "),
-    ",": ("comma", ",", ", "),
-    "≈": ("approx", r"\approx", " ≈ "),
-    "⇒": ("quad arrow.r.double quad", r"\quad \Rightarrow \quad", "   ⇒   "),
-    "quad": ("quad", r"\quad", "   "),
-    "neg": ("-", "-", "−"),
-    "&=": ("&=", "&=", " = "),
-    "&≈": ("&approx", r"&\approx", " ≈ "),
-    ":": (":", ":", ": "),
-    "×": ("times", r"\times", "×"),
-}
-_NUMBER = re.compile(r"-?\d+(\.\d+)?")
-_LETTERS = re.compile(r"[A-Za-z]+")
-
-
-@dataclass(frozen=True)
-class Sym:
-    """A symbol: a letter (``H``) or a named one (``loss``), with sub- and superscript."""
-
-    base: str
-    sub: object = None
-    sup: object = None
-
-
-@dataclass(frozen=True)
-class Word:
-    """An upright name: ``ReLU``, ``softmax``, ``ln``."""
-
-    text: str
-
-
-@dataclass(frozen=True)
-class Numeral:
-    """A number as written: ``0.15``, ``-0.0375``; ``approx``: rounded (an ``=`` before it reads ``≈``)."""
-
-    text: str
-    approx: bool = False
-
-
-@dataclass(frozen=True)
-class Operator:
-    kind: str
-
-
-@dataclass(frozen=True)
-class Row:
-    """Pieces side by side (operators are :class:`Operator` pieces)."""
-
-    items: tuple
-
-
-@dataclass(frozen=True)
-class Frac:
-    num: object
-    den: object
-
-
-@dataclass(frozen=True)
-class Pow_:
-    base: object
-    exp: object
-
-
-@dataclass(frozen=True)
-class Paren:
-    """``( body )`` or ``[ body ]``, sized to the body."""
-
-    body: object
-    kind: str = "("
-
-
-@dataclass(frozen=True)
-class Call:
-    """``name(args...)``: ``ReLU(H)``, ``max(0, z)``; ``prime``: ``ReLU'(H_1)``."""
-
-    name: str
-    args: tuple
-    prime: bool = False
-
-
-@dataclass(frozen=True)
-class Vec:
-    """A column vector."""
-
-    items: tuple
-
-
-@dataclass(frozen=True)
-class Mat:
-    rows: tuple
-
-
-@dataclass(frozen=True)
-class Under:
-    """``body`` with an under-brace labelled ``label``."""
-
-    body: object
-    label: object
-
-
-@dataclass(frozen=True)
-class Raw:
-    """A formula the registry spells itself, in each target: text, LaTeX and Typst."""
-
-    text: str
-    tex: str
-    typst: str
-
-
-@dataclass(frozen=True)
-class Slot:
-    """A number on the page: ``given`` is printed on the worksheet; an answer is a blank there."""
-
-    content: object
-    given: bool = False
-    key: str = ""  # the answer key it is a blank for (``forward.H[1]``), as the checker and the roles name it
-
-
-@dataclass(frozen=True)
-class Aligned:
-    """Rows aligned at their ``&=``."""
-
-    rows: tuple
-
+from ..notation.tree_printing import from_sympy
+from ..notation.tree import (LOSS, Aligned, Call, Frac, Mat, Numeral, Operator, Paren, Pow_, Raw, Row, Slot, Sym, Under,
+                             Vec, approx_equals, count_slots, grad_sym, idx, partial, row, sym, walk)
+from .solution import Notation
 
 # -- blocks ------------------------------------------------------------------------------------------
 
@@ -240,409 +99,6 @@ class Layout:
         return out
 
 
-def walk(node):
-    """Every node of a math tree, depth first (a slot's content included)."""
-    yield node
-    if isinstance(node, (Row, Vec, Aligned)):
-        children = node.items if not isinstance(node, Aligned) else node.rows
-    elif isinstance(node, Mat):
-        children = [c for r in node.rows for c in r]
-    elif isinstance(node, Call):
-        children = node.args
-    elif isinstance(node, (Frac,)):
-        children = (node.num, node.den)
-    elif isinstance(node, Pow_):
-        children = (node.base, node.exp)
-    elif isinstance(node, Paren):
-        children = (node.body,)
-    elif isinstance(node, Under):
-        children = (node.body, node.label)
-    elif isinstance(node, Slot):
-        children = (node.content,)
-    elif isinstance(node, Sym):
-        children = [c for c in (node.sub, node.sup) if c is not None]
-    else:
-        children = ()
-    for c in children:
-        if not isinstance(c, str):
-            yield from walk(c)
-
-
-def count_slots(tree) -> int:
-    return sum(1 for n in walk(tree) if isinstance(n, Slot) and not n.given)
-
-
-# -- printers ----------------------------------------------------------------------------------------
-
-
-def typst_string(text: str) -> str:
-    """A Typst string literal: the only way a user's text reaches Typst source.
-
-    >>> typst_string('a "b" \\\\ #c')
-    '"a \\\\"b\\\\" \\\\\\\\ #c"'
-    """
-    out = text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n").replace("\r", "\\r").replace("\t", "\\t")
-    return f'"{out}"'
-
-
-def _check_number(text: str) -> str:
-    if not _NUMBER.fullmatch(text):
-        raise ValueError(f"not a number: {text!r}")
-    return text
-
-
-class _Printer:
-    """Shared walk; subclasses spell each node."""
-
-    def __init__(self, worksheet: bool):
-        self.worksheet = worksheet
-
-    def __call__(self, node) -> str:
-        if isinstance(node, str):
-            return self.word(node)
-        return getattr(self, type(node).__name__.rstrip("_").lower())(node)
-
-    def row(self, node):
-        return self.join([self(i) for i in node.items])
-
-    def join(self, parts):
-        return " ".join(p for p in parts if p)
-
-    def slot(self, node):
-        if node.given or not self.worksheet:
-            return self.filled(node, self(node.content))
-        return self.blank(wide=isinstance(node.content, Row) and len(node.content.items) > 2)
-
-    def filled(self, node, body):
-        return body
-
-
-class TypstMath(_Printer):
-    """Typst math source of a tree (inside ``$ ... $``). Answers are wrapped in ``#ans[...]``; blanks are
-    ``#blank``; words are string literals."""
-
-    def sym(self, n):
-        base = NAMED[n.base][0] if n.base in NAMED else _letters(n.base)
-        out = base
-        if n.sub is not None:
-            out += f"_({self(n.sub)})"
-        if n.sup is not None:
-            out += f"^({self(n.sup)})"
-        return out
-
-    def raw(self, n):
-        return n.typst
-
-    def word(self, n):
-        text = n.text if isinstance(n, Word) else n
-        return f"upright({typst_string(text)})"
-
-    def numeral(self, n):
-        return _check_number(n.text)
-
-    def operator(self, n):
-        return OPS[n.kind][0]
-
-    def frac(self, n):
-        return f"frac({self(n.num)}, {self(n.den)})"
-
-    def pow(self, n):
-        return f"{self(n.base)}^({self(n.exp)})"
-
-    def paren(self, n):
-        left, right = ("(", ")") if n.kind == "(" else ("[", "]")
-        return f"lr({left} {self(n.body)} {right})"
-
-    def call(self, n):
-        name = {"max": "max", "ln": "ln", "tanh": "tanh"}.get(n.name) or f"op({typst_string(n.name)})"
-        if n.prime:
-            name = f"op({typst_string(n.name + chr(0x2032))})"
-        args = " comma ".join(self(a) for a in n.args)
-        return f"{name} lr(( {args} ))"
-
-    def vec(self, n):
-        return f'vec(delim: "(", {", ".join(self(i) for i in n.items)})'
-
-    def mat(self, n):
-        return 'mat(delim: "(", ' + "; ".join(", ".join(self(c) for c in r) for r in n.rows) + ")"
-
-    def under(self, n):
-        return f"underbrace({self(n.body)}, {self(n.label)})"
-
-    def blank(self, wide=False):
-        return "#blank(wide: true)" if wide else "#blank()"
-
-    def filled(self, node, body):
-        return body if node.given else f"#ans($ {body} $)"
-
-    def aligned(self, n):
-        return r" \ ".join(self(r) for r in n.rows)
-
-
-class LatexMath(_Printer):
-    """LaTeX math of a tree; blanks are ``\\underline{\\hspace{2cm}}``."""
-
-    def sym(self, n):
-        base = NAMED[n.base][1] if n.base in NAMED else _letters(n.base)
-        out = base
-        if n.sup is not None:
-            out += f"^{{{self(n.sup)}}}"
-        if n.sub is not None:
-            out += f"_{{{self(n.sub)}}}"
-        return out
-
-    def raw(self, n):
-        return n.tex
-
-    def word(self, n):
-        text = n.text if isinstance(n, Word) else n
-        if _LETTERS.fullmatch(text):
-            return rf"\operatorname{{{text}}}"
-        return r"\text{" + latex_escape(text) + "}"
-
-    def numeral(self, n):
-        return _check_number(n.text)
-
-    def operator(self, n):
-        return OPS[n.kind][1]
-
-    def frac(self, n):
-        return rf"\frac{{{self(n.num)}}}{{{self(n.den)}}}"
-
-    def pow(self, n):
-        return f"{{{self(n.base)}}}^{{{self(n.exp)}}}"
-
-    def paren(self, n):
-        left, right = (r"\left(", r"\right)") if n.kind == "(" else (r"\left[", r"\right]")
-        return f"{left}{self(n.body)}{right}"
-
-    def call(self, n):
-        name = {"max": r"\max", "ln": r"\ln", "tanh": r"\tanh"}.get(n.name) or rf"\operatorname{{{_letters(n.name)}}}"
-        return rf"{name}{chr(39) if n.prime else ''}\left({', '.join(self(a) for a in n.args)}\right)"
-
-    def vec(self, n):
-        return r"\begin{pmatrix} " + r" \\ ".join(self(i) for i in n.items) + r" \end{pmatrix}"
-
-    def mat(self, n):
-        return r"\begin{pmatrix} " + r" \\ ".join(" & ".join(self(c) for c in r) for r in n.rows) + r" \end{pmatrix}"
-
-    def under(self, n):
-        return rf"\underbrace{{{self(n.body)}}}_{{{self(n.label)}}}"
-
-    def blank(self, wide=False):
-        return r"\underline{\hspace{%s}}" % ("4cm" if wide else "2cm")
-
-    def aligned(self, n):
-        return r"\begin{aligned} " + r" \\ ".join(self(r) for r in n.rows) + r" \end{aligned}"
-
-    def row(self, node):
-        parts = [self(i) for i in node.items]
-        # LaTeX glues juxtaposed parentheses; keep the tree's spacing readable.
-        return " ".join(p for p in parts if p)
-
-
-class TextMath(_Printer):
-    """Plain text of a tree; blanks are ``____``."""
-
-    def sym(self, n):
-        base = NAMED[n.base][2] if n.base in NAMED else n.base
-        out = base
-        if n.sup is not None:
-            out += f"^{self(n.sup)}"
-        if n.sub is not None:
-            sub = self(n.sub)
-            out += f"_{sub}" if isinstance(n.sub, (Numeral, Sym)) and "_" not in sub else f"_({sub})"
-        return out
-
-    def raw(self, n):
-        return n.text
-
-    def word(self, n):
-        return n.text if isinstance(n, Word) else n
-
-    def numeral(self, n):
-        return n.text.replace("-", "−")
-
-    def operator(self, n):
-        return OPS[n.kind][2]
-
-    def join(self, parts):
-        return "".join(parts)
-
-    def frac(self, n):
-        return f"{self._atom(n.num)}/{self._atom(n.den)}"
-
-    def _atom(self, node):
-        text = self(node)
-        simple = (isinstance(node, (Numeral, Sym, Slot)) or " " not in text) and not text.startswith("−")
-        return text if simple or text.startswith("(") and text.endswith(")") else f"({text})"
-
-    def pow(self, n):
-        return f"{self._atom(n.base)}^{self._atom(n.exp)}"
-
-    def paren(self, n):
-        left, right = ("(", ")") if n.kind == "(" else ("[", "]")
-        return f"{left}{self(n.body)}{right}"
-
-    def call(self, n):
-        return f"{n.name}{chr(39) if n.prime else ''}({', '.join(self(a) for a in n.args)})"
-
-    def vec(self, n):
-        return "(" + ", ".join(self(i) for i in n.items) + ")ᵀ"
-
-    def mat(self, n):
-        return "[" + "; ".join(" ".join(self(c) for c in r) for r in n.rows) + "]"
-
-    def under(self, n):
-        return self(n.body)
-
-    def blank(self, wide=False):
-        return "________" if wide else "____"
-
-    def aligned(self, n):
-        return "\n    ".join(self(r) for r in n.rows)
-
-
-def latex_escape(text: str) -> str:
-    """Text for LaTeX: every special character escaped.
-
-    >>> print(latex_escape("a_b & 50% {x} ~^#$"))
-    a\\_b \\& 50\\% \\{x\\} \\textasciitilde{}\\textasciicircum{}\\#\\$
-    """
-    special = {"\\": r"\textbackslash{}", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}",
-               "·": r"\textperiodcentered{}", "—": "---", "–": "--"}
-    return "".join(special.get(c, "\\" + c if c in "&%$#_{}" else c) for c in text)
-
-
-def _letters(text: str) -> str:
-    if not _LETTERS.fullmatch(text):
-        raise ValueError(f"not a name: {text!r}")
-    return text
-
-
-def to_typst(tree, worksheet: bool) -> str:
-    return TypstMath(worksheet)(tree)
-
-
-def to_latex(tree, worksheet: bool) -> str:
-    return LatexMath(worksheet)(tree)
-
-
-def to_text(tree, worksheet: bool) -> str:
-    return TextMath(worksheet)(tree)
-
-
-# -- building blocks ---------------------------------------------------------------------------------
-
-
-def row(*items) -> Row:
-    return Row(tuple(Operator(i) if isinstance(i, str) and i in OPS else (Word(i) if isinstance(i, str) else i) for i in items))
-
-
-def sym(base: str, sub=None, sup=None) -> Sym:
-    def wrap(v):
-        return Numeral(str(v)) if isinstance(v, int) else Sym(v) if isinstance(v, str) else v
-
-    return Sym(base, wrap(sub), wrap(sup))
-
-
-def idx(*ks) -> object:
-    """A 1-based index from 0-based ones: ``11``, or ``2,11`` once a width passes 9."""
-    ks = [k + 1 for k in ks]
-    if all(k < 10 for k in ks):
-        return Numeral("".join(map(str, ks)))
-    return Row(tuple(sum(([Numeral(str(k)), Operator(",")] for k in ks), [])[:-1]))
-
-
-def partial(top, bottom) -> Frac:
-    """``∂top/∂bottom``."""
-    return Frac(Row((Sym("partial"), top)), Row((Sym("partial"), bottom)))
-
-
-LOSS = Sym("loss")
-
-
-def grad_sym(of) -> Sym:
-    """``∇_{Y_1}``."""
-    return Sym("nabla", of)
-
-
-def from_sympy(expr, names: dict) -> object:
-    """A small SymPy expression (the engine's local derivatives) as a tree; ``names`` maps symbols to trees.
-
-    >>> from sympy import symbols
-    >>> Y, y = symbols("Y y")
-    >>> print(to_text(from_sympy(2 * (Y - y) / 3, {Y: sym("Y", 1), y: sym("y", 1)}), False))
-    2/3·(Y_1 − y_1)
-    """
-    from ..engine.ops import ReLU, relu_step
-
-    def go(e, parent=None):
-        if e in names:
-            return names[e]
-        if isinstance(e, Integer) or (isinstance(e, Rational) and e.q == 1):
-            return Numeral(str(e)) if e >= 0 else row("neg", Numeral(str(-e)))
-        if isinstance(e, Rational):
-            f = Frac(Numeral(str(abs(e.p))), Numeral(str(e.q)))
-            return f if e > 0 else row("neg", f)
-        if isinstance(e, relu_step):
-            return Sym("one", row(go(e.args[0]), ">", Numeral("0")))
-        if isinstance(e, ReLU):
-            return Call("max", (Numeral("0"), go(e.args[0])))
-        if isinstance(e, exp):
-            return Pow_(Sym("e"), go(e.args[0]))
-        if isinstance(e, log):
-            return Call("ln", (go(e.args[0]),))
-        if isinstance(e, Function) and len(e.args) == 1 and not isinstance(e, (Add, Mul, Pow)):
-            name = _function_name(e)  # a derivative prints as LeakyReLU'(H): the name and a prime
-            return Call(name.rstrip("'"), (go(e.args[0]),), prime=name.endswith("'"))
-        if isinstance(e, Add) and not isinstance(factor_terms(e), Add):
-            return go(factor_terms(e), parent)
-        if isinstance(e, Add):
-            terms = sorted(e.args, key=lambda a: (a.could_extract_minus_sign(), str(a)))
-            items = []
-            for k, a in enumerate(terms):
-                if a.could_extract_minus_sign():
-                    items += [Operator("-" if k else "neg"), go(-a, Add)]
-                else:
-                    items += ([Operator("+")] if k else []) + [go(a, Add)]
-            out = Row(tuple(items))
-            return Paren(out) if parent in (Mul, Pow) else out
-        if isinstance(e, Mul):
-            if e.could_extract_minus_sign():
-                return Row((Operator("neg"), go(-e, Mul)))
-            coeff, rest = e.as_coeff_Mul()
-            if coeff == 1:
-                num, den = e.as_numer_denom()
-                if den != 1:
-                    return Frac(go(num), go(den))
-            parts = ([go(coeff, Mul)] if coeff != 1 else []) + [go(a, Mul) for a in Mul.make_args(rest)]
-            out = []
-            for k, p in enumerate(parts):
-                if k and isinstance(parts[k - 1], (Numeral, Frac)) or (k and isinstance(p, (Numeral, Frac))):
-                    out.append(Operator("·"))
-                out.append(p)
-            return Row(tuple(out))
-        if isinstance(e, Pow):
-            b, x = e.args
-            if x == -1:
-                return Frac(Numeral("1"), go(b))
-            return Pow_(go(b, Pow), go(x))
-        if isinstance(e, KroneckerDelta):
-            return Sym("delta", Row((go(e.args[0]), go(e.args[1]))))
-        raise ValueError(f"no printer for {e!r}")
-
-    return go(Integer(expr) if isinstance(expr, int) else expr)
-
-
-def _function_name(e) -> str:
-    """How a one-argument function prints in text: ``tanh``, ``LeakyReLU'``."""
-    from ..notation.printing import text
-
-    shown = text(e)
-    return shown[: shown.index("(")] if "(" in shown else type(e).__name__
-
-
 # -- the engine, in a few small functions --------------------------------------------------------------
 
 
@@ -650,8 +106,6 @@ class _Numbers:
     """Number spelling through :class:`solution.Notation`: exact decimal, fraction, or ``≈`` rounded."""
 
     def __init__(self, values, digits: int):
-        from .solution import Notation
-
         self.n = Notation(values, digits)
 
     def num(self, v) -> object:
@@ -681,43 +135,6 @@ class _Numbers:
         return Numeral(self._signed(text).text, approx=True)
 
 
-def approx_equals(tree):
-    """The tree with every ``=`` whose right-hand piece holds a rounded number turned into ``≈``."""
-    import dataclasses
-
-    if isinstance(tree, Row):
-        items = [approx_equals(i) for i in tree.items]
-        eq = ("=", "&=", "≈", "&≈", "quad", "⇒")
-        for k, item in enumerate(items[:-1]):
-            if isinstance(item, Operator) and item.kind in ("=", "&="):
-                stop = next((m for m in range(k + 1, len(items)) if isinstance(items[m], Operator) and items[m].kind in eq),
-                            len(items))
-                if any(_rounded(i) for i in items[k + 1:stop]):
-                    items[k] = Operator("≈" if item.kind == "=" else "&≈")
-        return Row(tuple(items))
-    if isinstance(tree, Under):  # a label's "= 1" stays as printed
-        return Under(approx_equals(tree.body), tree.label)
-    if dataclasses.is_dataclass(tree) and not isinstance(tree, (Numeral, Operator, Word)):
-        changes = {}
-        for f in dataclasses.fields(tree):
-            v = getattr(tree, f.name)
-            if isinstance(v, tuple):
-                changes[f.name] = tuple(tuple(approx_equals(c) for c in r) if isinstance(r, tuple) else approx_equals(r)
-                                        for r in v)
-            elif dataclasses.is_dataclass(v):
-                changes[f.name] = approx_equals(v)
-        return dataclasses.replace(tree, **changes)
-    return tree
-
-
-def _rounded(tree) -> bool:
-    if isinstance(tree, Under):  # an under-brace's label is an aside ("= 0.2359"), not the chain's value
-        return _rounded(tree.body)
-    if isinstance(tree, Row):
-        return any(_rounded(i) for i in tree.items)
-    return any(isinstance(n, Numeral) and n.approx for n in walk(tree))
-
-
 def problem_id(problem, data: bytes | None = None) -> str:
     """A short identifier of a problem: the hash of its file's bytes, or of the exact problem when there is
     no file (the default handout). Printed on worksheet and key so they are never mismatched.
@@ -732,7 +149,7 @@ def problem_id(problem, data: bytes | None = None) -> str:
                  *([str(v) for v in W] for W in p.weights[:2]))
         rest = (p.output if p.output != "softmax" else None, [[str(v) for v in W] for W in p.weights[2:]],
                 p.biases and [[str(v) for v in b] for b in p.biases], [[str(v) for v in x] for x in p.xs[1:]],
-                [[str(v) for v in y] for y in p.ys[1:]], list(p.ask), p.lr and str(p.lr))
+                [[str(v) for v in y] for y in p.ys[1:]], list(p.ask), p.lr and str(p.lr), p.title)
         data = repr(first if not any(rest) else first + tuple(rest)).encode()
     return hashlib.sha256(data).hexdigest()[:8]
 
@@ -811,6 +228,8 @@ def _insight(values, nb) -> list:
 
 # -- the page, generated from the derivation's operations -----------------------------------------------------
 
+TITLE = "Backpropagation Handout"  # the page's title, unless [worksheet] title gives one
+
 # What one page shows: a network a student works by hand. Beyond these the page is refused in one line (the
 # worked solution, python -m derivations.print, covers every network the engine accepts).
 PAGE_WIDTH = 6  # units in a layer: a 6×6 matrix with its products still fits a printed line
@@ -851,9 +270,9 @@ def asked(derivation) -> list:
             try:
                 param = parse_param(name, p)
             except ProblemError as err:
-                raise ProblemError("worksheet.ask", err.expected) from None
+                raise ProblemError("worksheet.ask", err.expected, p.source) from None
             if param in out:
-                raise ProblemError("worksheet.ask", f"{name!r} is asked twice")
+                raise ProblemError("worksheet.ask", f"{name!r} is asked twice", p.source)
             out.append(param)
     else:
         out = [Param(last, "weight", 0, 0)]
@@ -866,7 +285,7 @@ def asked(derivation) -> list:
             out.append(Param(0, "bias", 0))
     if len(out) > PAGE_ASKED:
         raise ProblemError("worksheet.ask", f"expected at most {PAGE_ASKED} parameters (one path block and diagram "
-                                            f"each), got {len(out)}")
+                                            f"each), got {len(out)}", p.source)
     return sorted(out, key=lambda q: -q.layer)  # the values a deeper path needs come from the paths before it
 
 
@@ -881,7 +300,7 @@ class _Page:
         self.keys = self.d.symbols.keys
         self.nb = _Numbers(values, digits)
         self.introduced: set = set()  # backward quantities a block has already asked for: ("dL_dO", i, s)
-        self.out = Layout(title="Backpropagation Handout", problem_id=problem_id(p, data), description=p.describe(),
+        self.out = Layout(title=p.title or TITLE, problem_id=problem_id(p, data), description=p.describe(),
                           source=Path(str(p.source)).name)  # the file's name, not the machine's path
         self.asked = asked(self.d)
 
@@ -1471,178 +890,3 @@ class _Page:
 def _lay_out(values, digits: int, data: bytes | None) -> Layout:
     _check(values.problem)
     return _Page(values, digits, data).build()
-
-
-# -- writing a page: one visitor, a subclass per output --------------------------------------------------
-
-
-class PageWriter:
-    """One output of a page, block by block, as Sphinx's translators visit a doctree: :meth:`write` calls a
-    method per block type in the page's order (``heading``, ``prose``, ``display``, ``figure``) and
-    :meth:`answer` for the key insight's answer (on a worksheet, :meth:`answer_space`: room to write). The
-    subclasses are the page's outputs: text, Markdown and LaTeX here, Typst (:mod:`derivations.outputs.pdf`), the
-    front ends' blocks (:mod:`derivations.outputs.content`), the self-check page
-    (:mod:`derivations.outputs.selfcheck`) and the Moodle question (:mod:`derivations.cli.moodle`).
-
-    >>> from derivations import evaluate, load_problem
-    >>> print(TextPage(worksheet=True).write(layout(evaluate(load_problem()))).splitlines()[2])
-    Worksheet · problem d75c80fe · 3-4-2 network, ReLU hidden units, MSE loss · handout
-    """
-
-    def __init__(self, worksheet: bool):
-        self.worksheet = worksheet
-        self.out: list = []
-
-    def write(self, page: Layout):
-        self.page = page
-        self.start(page)
-        for block in page.blocks:
-            if isinstance(block, Prose) and block.answer:
-                (self.answer_space if self.worksheet else self.answer)(block)
-            else:
-                getattr(self, "visit_" + type(block).__name__.lower())(block)
-        return self.finish(page)
-
-    def start(self, page: Layout) -> None:
-        pass
-
-    def finish(self, page: Layout):
-        return self.out
-
-    def visit_heading(self, block: Heading) -> None:
-        pass
-
-    def visit_prose(self, block: Prose) -> None:
-        pass
-
-    def visit_display(self, block: Display) -> None:
-        pass
-
-    def visit_figure(self, block: Figure) -> None:
-        pass
-
-    def answer(self, block: Prose) -> None:
-        self.visit_prose(block)
-
-    def answer_space(self, block: Prose) -> None:
-        pass
-
-    def kind(self) -> str:
-        return "Worksheet" if self.worksheet else "Answer key"
-
-    def header(self, page: Layout) -> str:
-        return f"{self.kind()} · problem {page.problem_id} · {page.description} · {page.source}"
-
-    def prose(self, block: Prose, math, bold, text) -> str:
-        """A paragraph's parts joined: text through ``text``, bold through ``bold``, math trees through ``math``."""
-        out = []
-        for part in block.parts:
-            if isinstance(part, str):
-                out.append(text(part))
-            elif isinstance(part, tuple):
-                out.append(bold(text(part[1])))
-            else:
-                out.append(math(part))
-        return "".join(out)
-
-
-class TextPage(PageWriter):
-    """The page as plain text; blanks are ``____``."""
-
-    def start(self, page):
-        self.out += [page.title, "=" * len(page.title), self.header(page), ""]
-
-    def finish(self, page):
-        return "\n".join(self.out).rstrip() + "\n"
-
-    def visit_heading(self, b):
-        self.out += [b.text, "-" * len(b.text)]
-
-    def visit_prose(self, b):
-        self.out += [self.prose(b, lambda t: to_text(t, self.worksheet), lambda s: s, lambda s: s), ""]
-
-    def answer_space(self, b):
-        self.out += ["Answer: " + "_" * 60, ""]
-
-    def visit_display(self, b):
-        self.out += ["    " + to_text(b.math, self.worksheet), ""]
-
-    def visit_figure(self, b):
-        self.out += [f"[figure: the network with the {b.caption} of {b.weight}]", ""]
-
-
-def _md_escape(text: str) -> str:
-    return re.sub(r"([\\`*_{}\[\]<>#+!|$~])", r"\\\1", text)
-
-
-def _md_bold(text: str) -> str:
-    """``**text**`` with any trailing space outside, where CommonMark needs it."""
-    stripped = text.rstrip()
-    return f"**{stripped}**{text[len(stripped):]}" if stripped else text
-
-
-class MarkdownPage(PageWriter):
-    """The page as Markdown with ``$...$`` math (MyST / MathJax)."""
-
-    def start(self, page):
-        self.out += [f"# {_md_escape(page.title)}", "", f"*{_md_escape(self.header(page))}*", ""]
-
-    def finish(self, page):
-        return "\n".join(self.out).rstrip() + "\n"
-
-    def visit_heading(self, b):
-        self.out += [f"{'#' * (b.level + 1)} {_md_escape(b.text)}", ""]
-
-    def visit_prose(self, b):
-        self.out += [self.prose(b, lambda t: f"${to_latex(t, self.worksheet)}$", _md_bold, _md_escape), ""]
-
-    def answer_space(self, b):
-        self.out += ["**Answer:** " + r"\_" * 40, ""]
-
-    def visit_display(self, b):
-        self.out += ["$$", to_latex(b.math, self.worksheet), "$$", ""]
-
-    def visit_figure(self, b):
-        self.out += [f"*(figure: the {_md_escape(b.caption)} of {_md_escape(b.weight)})*", ""]
-
-
-class LatexPage(PageWriter):
-    """The page as a LaTeX document (amsmath); blanks are ``\\underline{\\hspace{2cm}}``."""
-
-    def start(self, page):
-        self.out += [r"\documentclass[10pt]{article}", r"\usepackage[margin=1.5cm]{geometry}", r"\usepackage{amsmath,amssymb}",
-                     r"\usepackage[utf8]{inputenc}", r"\setlength{\parindent}{0pt}",
-                     r"\begin{document}", rf"\section*{{{latex_escape(page.title)}}}", rf"\textit{{{latex_escape(self.header(page))}}}", ""]
-
-    def finish(self, page):
-        return "\n".join(self.out + [r"\end{document}"]) + "\n"
-
-    def visit_heading(self, b):
-        self.out += [rf"\subsection*{{{latex_escape(b.text)}}}"]
-
-    def visit_prose(self, b):
-        self.out += [self.prose(b, lambda t: f"${to_latex(t, self.worksheet)}$", lambda s: rf"\textbf{{{s}}}", latex_escape), ""]
-
-    def answer_space(self, b):
-        self.out += [r"\textbf{Answer:} \hrulefill", ""]
-
-    def visit_display(self, b):
-        self.out += [r"\[", to_latex(b.math, self.worksheet), r"\]"]
-
-    def visit_figure(self, b):
-        self.out += [rf"\emph{{(figure: the {latex_escape(b.caption)} of {latex_escape(b.weight)})}}", ""]
-
-
-def render_text(page: Layout, worksheet: bool) -> str:
-    """The page as plain text; blanks are ``____``."""
-    return TextPage(worksheet).write(page)
-
-
-def render_markdown(page: Layout, worksheet: bool) -> str:
-    """The page as Markdown with ``$...$`` math (MyST / MathJax)."""
-    return MarkdownPage(worksheet).write(page)
-
-
-def render_latex(page: Layout, worksheet: bool) -> str:
-    """The page as a LaTeX document (amsmath); blanks are ``\\underline{\\hspace{2cm}}``."""
-    return LatexPage(worksheet).write(page)

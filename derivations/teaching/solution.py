@@ -171,7 +171,7 @@ class Notation:
         if not isinstance(f, Float):
             return str(f)
         with mpmath.workdps(self.digits + 5):
-            return mpmath.nstr(mpmath.mpf(f), self.digits, min_fixed=-4, max_fixed=9)
+            return mpmath.nstr(mpmath.mpf(f), self.digits, min_fixed=-4, max_fixed=9, strip_zeros=False)
 
     def num(self, v: Expr) -> Num:
         """A number inside a substitution: its exact decimal if it has one, else rounded."""
@@ -501,7 +501,7 @@ def _used_values_section(n: Notation, values: Values, w: Param) -> Section:
     """The backward values one parameter's paths use: its ∇Y, ∂Y/∂O and ∇ sums, no others."""
     d, sy = values.derivation, values.derivation.symbols
     name = w.name(sy.wide)
-    sec = Section(f"used_{w.key(sy.wide)}", t(f"Values the paths of {name} use", rf"\text{{Values the paths use}}"))
+    sec = Section(f"used_{w.key(sy.wide)}", t(f"Values the paths of {name} use", r"\text{Values the paths use}"))
     loss = LOSSES[values.problem.loss]
     for s in _samples(values):
         edges = d.path_edges(w, s)  # the paths' edges, never the (possibly thousands of) paths themselves
