@@ -797,7 +797,7 @@ ANY_BASES = {
     "two-layers": ((ROOT / "docs" / "problems" / "two-layers.toml").read_text(), 8),
     "mazur": (MAZUR.read_text(), 8),
     "two-layers-dead-unit": ((ROOT / "docs" / "problems" / "two-layers.toml").read_text()
-                             + '[worksheet]\nask = ["w_c11", "w_b12", "w_a21"]\n[variants]\ndead = [2]\n', 4),
+                             + 'ask = ["w_c11", "w_b12", "w_a21"]\n[variants]\ndead = [2]\n', 4),  # its [worksheet]
     "two-samples": ((PROBLEMS / "two-samples.toml").read_text(), 8),
     "two-samples-symmetric": ('[network]\nlayers = [3, 4, 2]\nloss = "mse"\nbias = true\n[data]\n'
                               "x = [[0.9, 0.5, 0.1], [0.2, 0.7, 0.4]]\ny = [[1, 0], [0, 1]]\n[init]\n"
@@ -1033,11 +1033,11 @@ def test_any_base_reruns_byte_identical(any_sets, tmp_path):
 def test_the_bases_worksheet_table_reaches_every_variant(tmp_path):
     """[worksheet] ask and lr: each variant's problem file carries them, so its page asks the same gradients and
     takes the same gradient-descent step; keys.csv grades those, checked against the tests' own backprop."""
-    text = MAZUR.read_text() + '\n[worksheet]\nask = ["w_b22", "b_b2"]\nlr = 0.1\n'
+    text = MAZUR.read_text() + 'ask = ["w_b22", "b_b2"]\nlr = 0.1\n'  # into the file's last table, [worksheet]
     base = read_base(_base_file(tmp_path, "mazur-ask.toml", text))
     p = variants.draw(base, "s", "ada")
     toml = variants.variant_toml(base, p)
-    assert toml.endswith('\n[worksheet]\nask = ["w_b22", "b_b2"]\nlr = 0.1\n')
+    assert toml.endswith('\n[worksheet]\ntitle = "Mazur\'s step-by-step example"\nask = ["w_b22", "b_b2"]\nlr = 0.1\n')
     p = variants.problem_from_toml(toml, "v")
     v = evaluate(p)
     got = dict(variants.graded(v, toml.encode()))
