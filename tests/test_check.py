@@ -371,3 +371,65 @@ def test_grad_keys_in_any_role_spelling(handout_checker):
     assert {k: v.verdict for k, v in got.items()} == {"grad.w_b21": "correct", "grad.w_a11": "correct"}
     with pytest.raises(Exception, match="given twice"):
         handout_checker.check({"grad.W_b[2,1]": "3/80", "grad.w_b21": "3/80"})
+
+
+@pytest.fixture(scope="module")
+def mazur_checker():
+    from derivations.engine.problem import HANDOUT
+
+    return Checker(load_problem(HANDOUT.with_name("mazur.toml")))
+
+
+def _descent_sheet(grad: str, step: str) -> dict:
+    return {"grad.w_b11": grad, "descent.w_b11": step}
+
+
+def test_descent_step_done_right_from_a_wrong_gradient_follows_from_it(mazur_checker):
+    """w^b_11 = 0.4, η = 1/2: a wrong gradient 0.1 and the step 0.4 − 0.5·0.1 = 0.35 done right from it."""
+    got = mazur_checker.check(_descent_sheet("0.1", "0.35"))
+    assert got["grad.w_b11"].verdict == "wrong"
+    assert got["descent.w_b11"].verdict == "follows" and got["descent.w_b11"].follows_from == ["grad.w_b11"]
+
+
+def test_descent_step_from_a_rounded_right_gradient_is_correct(mazur_checker):
+    got = mazur_checker.check(_descent_sheet("0.08217", "0.358915"))  # 0.4 − 0.5·0.08217, to 6 digits
+    assert got["descent.w_b11"].verdict == "correct"
+
+
+def test_descent_step_from_a_wrong_zero_gradient_earns_no_follow_through(mazur_checker):
+    got = mazur_checker.check(_descent_sheet("0", "0.4"))
+    assert got["descent.w_b11"].verdict == "wrong" and got["descent.w_b11"].no_credit_from == ["grad.w_b11"]
+
+
+@pytest.mark.parametrize("grad, step, mistake", [
+    ("0.08217", "0.441085", "descent-sign"),  # 0.4 + 0.5·0.08217: the right gradient rules out ∇Y's sign
+    ("0.1", "0.45", "descent-sign"),  # the sign flipped on the student's own (wrong) gradient
+    ("0.1", "0.3", "descent-no-rate"),  # 0.4 − 0.1: η left out, on the student's own gradient
+])
+def test_descent_step_mistake_is_named_from_the_students_own_gradient(mazur_checker, grad, step, mistake):
+    got = mazur_checker.check(_descent_sheet(grad, step))["descent.w_b11"]
+    assert got.verdict == "wrong" and [m.name for m in got.mistakes] == [mistake]
+
+
+ROUNDED_TOML = """[network]
+layers = [3, 4, 2]
+activation = "relu"
+loss = "mse"
+[data]
+x = [0.88, -0.48, -0.7]
+y = [0, 1]
+[init]
+W_a = -0.57
+W_b = 0.27
+"""
+
+
+@pytest.mark.parametrize("typed, rounded", [("0.1847", True), ("0.185", True), ("0.19", False), ("0.18468", None)])
+def test_a_rounded_exact_value_is_wrong_and_says_it_needs_all_its_digits(tmp_path, typed, rounded):
+    """O_1 = 0.27·4·0.171 = 0.18468 exactly: 0.1847 is wrong (exact values are compared exactly), and the
+    verdict says why instead of 'no catalogued mistake'."""
+    path = tmp_path / "p.toml"
+    path.write_text(ROUNDED_TOML, encoding="utf-8")
+    got = Checker(load_problem(path)).check({"forward.O[1]": typed})["forward.O[1]"]
+    assert got.verdict == ("correct" if rounded is None else "wrong")
+    assert ("exact" in got.note and "all its digits" in got.note) == bool(rounded), got.note

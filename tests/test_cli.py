@@ -88,6 +88,21 @@ def test_bad_param_gets_one_line(capsys, argv, message):
 
 
 @pytest.mark.parametrize("argv,message", [
+    (["--worksheet", "--theorems"], "--theorems: the students' page"),
+    (["--key", "--format", "markdown", "--theorems"], "--theorems: the students' page"),
+    (["--worksheet", "--digits", "8"], "--digits: the students' page"),
+    (["--format", "pdf", "--digits", "3", "-o", "x.pdf"], "--digits: the students' page"),
+    (["--paper", "letter"], "--paper: only --format pdf"),
+])
+def test_an_option_the_output_would_ignore_is_one_line(capsys, tmp_path, argv, message):
+    """Nothing is silently ignored: --theorems and --digits do not change the students' page, nor --paper text."""
+    assert main([a if a != "x.pdf" else str(tmp_path / a) for a in argv]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and message in err, err
+    assert not (tmp_path / "x.pdf").exists()
+
+
+@pytest.mark.parametrize("argv,message", [
     (["--digits", "0"], "--digits: expected a whole number from 1 to 50"),
     (["--format", "docx"], "invalid choice: 'docx'"),
 ])

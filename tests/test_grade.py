@@ -6,8 +6,11 @@ second answer follows from a wrong first, and a row whose id is not on the roste
 
 import csv
 import hashlib
+import html
 import io
+import os
 import re
+import stat
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -217,6 +220,7 @@ def test_other_separators_and_encodings_are_read_with_a_note(tmp_path, variants_
     ("short row", "24 fields, but the header has 26"),
     ("empty id", "empty id"),
     ("missing column", "no column for grad.w_a11"),
+    ("unclosed quote", "line 3: id 'bob': a cell runs on over lines 3 to 6"),
 ])
 def test_a_bad_row_or_column_is_one_line_and_the_rest_is_graded(tmp_path, variants_dir, keys, capsys, case, expected):
     cols = answer_columns(keys)
@@ -228,13 +232,18 @@ def test_a_bad_row_or_column_is_one_line_and_the_rest_is_graded(tmp_path, varian
         rows[1] = rows[1][:-2]
     elif case == "empty id":
         rows.append(["", *rows[0][1:]])
-    else:
+    elif case == "missing column":
         header, rows = header[:-1], [r[:-1] for r in rows]
-    code, out, report = run(tmp_path, variants_dir, write_csv(tmp_path / "r.csv", header, rows))
+    path = write_csv(tmp_path / "r.csv", header, rows)
+    if case == "unclosed quote":  # bob's last answer opens a quote that never closes: it swallows cy, dee, eve
+        lines = path.read_text(encoding="utf-8").split("\n")
+        lines[2] = lines[2].rsplit(",", 1)[0] + ',"0.1'
+        path.write_text("\n".join(lines), encoding="utf-8")
+    code, out, report = run(tmp_path, variants_dir, path)
     err = capsys.readouterr().err
-    assert code == 1 and expected in err and expected in report.read_text(encoding="utf-8")
+    assert code == 1 and expected in err and expected in html.unescape(report.read_text(encoding="utf-8"))
     g = read_grades(out)
-    graded = {"duplicate": 4, "short row": 4, "empty id": 5, "missing column": 5}[case]
+    graded = {"duplicate": 4, "short row": 4, "empty id": 5, "missing column": 5, "unclosed quote": 1}[case]
     assert len(g) == graded
 
 
@@ -271,6 +280,30 @@ def test_the_responses_file_is_never_an_output(tmp_path, variants_dir, keys, cap
     assert main([str(path), "--variants", str(variants_dir), "--out", str(tmp_path / "g.csv"), "--report", str(path)]) == 2
     assert "is the responses file" in capsys.readouterr().err
     assert path.read_bytes() == before
+
+
+@pytest.mark.parametrize("option", ["--out", "--report"])
+def test_an_output_that_is_not_a_regular_file_is_refused_and_left_alone(tmp_path, variants_dir, keys, capsys, option):
+    """A FIFO (or a device: --out /dev/full replaced the device with a file, as root) is never renamed over."""
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    other = {"--out": ["--report", str(tmp_path / "r.html")], "--report": ["--out", str(tmp_path / "g.csv")]}[option]
+    assert main([str(class_csv(tmp_path / "responses.csv", keys)), "--variants", str(variants_dir), option, str(fifo),
+                 *other]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and option in err and "not a regular file" in err, err
+    assert stat.S_ISFIFO(os.lstat(fifo).st_mode) and not (tmp_path / "g.csv").exists()
+
+
+def test_an_output_through_a_symbolic_link_updates_its_target_and_keeps_the_link(tmp_path, variants_dir, keys):
+    """grades.csv linked into a shared gradebook folder: the gradebook's file is written, the link stays."""
+    (tmp_path / "gradebook").mkdir()
+    target = tmp_path / "gradebook" / "grades.csv"
+    target.write_text("old\n", encoding="utf-8")
+    link = tmp_path / "grades.csv"
+    link.symlink_to(target)
+    code, out, _ = run(tmp_path, variants_dir, class_csv(tmp_path / "responses.csv", keys))
+    assert out == link and link.is_symlink() and target.read_text(encoding="utf-8").startswith("id,")
 
 
 # -- Moodle ------------------------------------------------------------------------------------------------------

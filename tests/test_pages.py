@@ -297,3 +297,49 @@ def test_print_key_is_the_page_with_its_blanks_filled(capsys):
     with pytest.raises(SystemExit) as stop:  # argparse's exit, in one line
         main(["--key", "--worksheet"])
     assert stop.value.code == 2 and "not allowed with" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("activation, definition", [
+    ("tanh", "tanh(z) = (e^z − e^(−z))/(e^(−z) + e^z)"),
+    ("leaky_relu", "LeakyReLU(z) = max(z, z/100)"),
+    ("relu", "ReLU(z) = max(0, z)"),  # the handout's
+    ("sigmoid", "sigmoid(z) = 1/(1 + e^(−z))"),
+])
+def test_step_2_defines_the_activation_by_a_formula_a_student_computes_with(activation, definition):
+    """Not ``tanh(z) = tanh(z)``: an activation the registry writes as its own function is written out."""
+    text = HANDOUT.read_text(encoding="utf-8").replace('activation = "relu"', f'activation = "{activation}"')
+    assert f'activation = "{activation}"' in text
+    page = render_text(h.layout(evaluate(problem_from_dict(tomllib.loads(text)))), True)
+    step2 = next(line for line in page.splitlines() if line.startswith("Step 2:"))
+    assert step2.endswith("     " + definition), step2
+
+
+def test_a_one_unit_layers_bias_is_its_value_not_all_entries_and_moodle_takes_the_title():
+    from derivations.cli.moodle import exercise_name
+
+    text = ('[network]\nlayers = [2, 2, 1]\nactivation = "sigmoid"\noutput = "sigmoid"\nloss = "bce"\nbias = true\n'
+            '[data]\nx = [0.5, 0.1]\ny = [1]\n[init]\nW_a = [[0.1, 0.2], [0.3, -0.4]]\nW_b = [[0.2, 0.1]]\n'
+            'b_a = [0.1, 0.2]\nb_b = 0.05\n[worksheet]\ntitle = "Week 4: one output"\n')
+    p = problem_from_dict(tomllib.loads(text), source="week4.toml")
+    page = render_text(h.layout(evaluate(p)), True)
+    assert "bias b_b = 0.05." in page and "all entries = 0.05" not in page
+    assert exercise_name(p.source, p.title) == "Week 4: one output (week4)"
+
+
+@pytest.mark.parametrize("outputs, line", [
+    (1, "ℒ ≈ −((1 − 1)ln(1 − 0.5538) + 1·ln(0.5538)) ≈ 0.5909"),  # no 1/N·, no −1(…) for N = 1; no 1ln
+    (2, "ℒ ≈ 1/2·(−((1 − 1)ln(1 − 0.5062) + 1·ln(0.5062)) − ((1 − 0)ln(1 − 0.5100) + 0·ln(0.5100))) ≈ 0.6970"),
+])
+def test_the_binary_cross_entropy_line_reads_as_its_definition_term_by_term(outputs, line):
+    """Each output's term −(y ln Y + (1 − y) ln(1 − Y)) stays whole and in brackets (a minus before a written sum
+    covers all of it), and a number before ln takes a ·."""
+    one = outputs == 1
+    text = ('[network]\nlayers = [2, 2, %d]\nactivation = "%s"\noutput = "sigmoid"\nloss = "bce"\nbias = %s\n'
+            '[data]\nx = [0.5, 0.1]\ny = %s\n[init]\nW_a = [[0.1, 0.2], [0.3, -0.4]]\nW_b = %s\n%s'
+            % (outputs, "sigmoid" if one else "tanh", str(one).lower(), "[1]" if one else "[1, 0]",
+               "[[0.2, 0.1]]" if one else "[[0.2, 0.1], [0.1, 0.3]]", "b_a = [0.1, 0.2]\nb_b = 0.05\n" if one else ""))
+    page = render_text(h.layout(evaluate(problem_from_dict(tomllib.loads(text)))), False)
+    assert "    " + line in page.splitlines()
+    # Y_1 = 0.5538 (one output), Y = (0.5062, 0.5100) (two): the line's value is the loss
+    values = evaluate(problem_from_dict(tomllib.loads(text)))
+    assert abs(float(values.decimal(values.forward["loss"])) - float(line.rsplit("≈ ", 1)[1])) < 5e-5

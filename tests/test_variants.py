@@ -441,6 +441,7 @@ BAD_ROSTERS = {
     "space": "id\nann smith\n",
     "duplicate": "id\nann\nbob\nANN\n",
     "no id column": "name\nann\n",
+    "two id columns": "ID,id\nann,bob\n",
     "header only": "id,name\n",
     "empty": "",
     "clash": "id,variant\nann,x\n",
@@ -581,6 +582,24 @@ def test_a_folder_with_the_teachers_own_files_is_left_alone(tmp_path, capsys, th
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and theirs in err, err
     assert set(_state(out)) == {theirs, ".variants.lock"} and (out / theirs).read_text().endswith("\n")
+
+
+@pytest.mark.parametrize("option, where", [("ROSTER", "keys.csv"), ("--seed-file", "001/problem.toml"),
+                                           ("--config", "001/problem.toml")])
+def test_an_input_is_never_an_output_even_with_force(tmp_path, capsys, option, where):
+    """The roster, the seed file and the base problem are read, never written: --force overwrites the tool's
+    changed files, not the files it is run from (the seed would be lost)."""
+    out = tmp_path / "out"
+    mine = out / where
+    mine.parent.mkdir(parents=True)
+    text = {"ROSTER": "id\n001\n", "--seed-file": "my course seed\n", "--config": load_problem_text()}[option]
+    mine.write_text(text, encoding="utf-8")
+    args = {"ROSTER": [str(mine), "--seed", "s"], "--seed-file": ["1", "--seed-file", str(mine)],
+            "--config": ["1", "--seed", "s", "--config", str(mine)]}[option]
+    assert main([*args, "--out", str(out), "--format", "md", "--jobs", "1", "--force"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and option in err and where in err and "never written" in err, err
+    assert mine.read_text(encoding="utf-8") == text
 
 
 def test_the_teachers_other_files_survive_a_rerun_and_a_format_change(tmp_path):
@@ -735,6 +754,14 @@ def test_semicolon_and_tab_rosters_are_read(tmp_path, sep):
     roster.write_text(f"id{sep}name\nada{sep}Ada L.\nbo{sep}Bo\n", encoding="utf-8")
     rows = list(csv.DictReader(open(_run(tmp_path, roster, "out", "--jobs", "1") / "keys.csv", newline="")))
     assert [(r["id"], r["name"]) for r in rows] == [("ada", "Ada L."), ("bo", "Bo")]
+
+
+def test_a_spreadsheets_id_and_name_columns_are_read_in_any_case(tmp_path):
+    """Excel rosters say ID and Name: read as id and name (grade reads its id column so too)."""
+    roster = tmp_path / "r.csv"
+    roster.write_text("ID,Name\nada,Ada L.\n", encoding="utf-8")
+    rows = list(csv.DictReader(open(_run(tmp_path, roster, "out", "--jobs", "1") / "keys.csv", newline="")))
+    assert [(r["id"], r["Name"]) for r in rows] == [("ada", "Ada L.")]
 
 
 def test_a_full_disk_mid_run_changes_nothing_and_leaves_no_temporary_file(tmp_path, capsys, monkeypatch):

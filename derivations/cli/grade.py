@@ -451,6 +451,9 @@ def main(argv: list[str] | None = None) -> int:
                 raise ProblemError(name, f"{reading.path_text(path)} is the responses file; it is never written")
             if path.is_dir():
                 raise ProblemError(name, f"{reading.path_text(path)} is a folder; expected a file name")
+            if path.exists() and not path.is_file():  # a device or a pipe: never renamed over
+                raise ProblemError(name, f"{reading.path_text(path)} is not a regular file (a device or a pipe); "
+                                         "expected a file name")
             if not path.absolute().parent.is_dir():
                 raise ProblemError(name, f"the folder of {reading.path_text(path)} does not exist")
             if Path(args.variants).is_dir() and _same_file(path.parent, Path(args.variants)) and path.name == "keys.csv":
@@ -469,8 +472,9 @@ def main(argv: list[str] | None = None) -> int:
         _say(line, text)
 
     try:
-        write_atomic(out, grades_csv(result))
-        write_atomic(report_path, report.report_html(result, source=responses.name))
+        # through a symbolic link, its target is replaced (the link stays), as print -o does
+        write_atomic(os.path.realpath(out), grades_csv(result))
+        write_atomic(os.path.realpath(report_path), report.report_html(result, source=responses.name))
     except OSError as err:
         return cli_io.fail(PROG, f"cannot write the grades: {err.strerror or err}")
     cli_io.write(report.summary_text(result) + f"wrote {reading.path_text(out)} and {reading.path_text(report_path)} "

@@ -38,7 +38,7 @@ from ..outputs.figures import network_svg
 from ..outputs.files import write_atomic
 from ..outputs.page import PageWriter
 from ..teaching.check import REL_TOL, Checker, at_values, blanks, numeric
-from ..teaching.handout import Figure, Prose, layout, problem_id
+from ..teaching.handout import TITLE, Figure, Prose, layout, problem_id
 
 SIGNIFICANT = 12  # digits of a field's answer that is not an exact short decimal
 
@@ -255,20 +255,21 @@ def quiz_xml(exercise: str, questions: list) -> str:
     return "".join(out)
 
 
-def exercise_name(base_source) -> str:
-    """The exercise's name: the handout's title and the base problem file's stem.
+def exercise_name(base_source, title: str = "") -> str:
+    """The exercise's name: the page's title (``[worksheet] title``, else the handout's) and the base problem
+    file's stem.
 
-    >>> exercise_name("handout")
-    'Backpropagation Handout (handout)'
+    >>> exercise_name("handout"), exercise_name("week3.toml", "Week 3: Mazur's example")
+    ('Backpropagation Handout (handout)', "Week 3: Mazur's example (week3)")
     """
-    return f"Backpropagation Handout ({Path(str(base_source)).stem})"
+    return f"{title or TITLE} ({Path(str(base_source)).stem})"
 
 
-def write_quiz(out, students: list, base_source) -> Path:
+def write_quiz(out, students: list, base_source, title: str = "") -> Path:
     """Write ``out/moodle.xml`` from each student's ``out/<id>/problem.toml`` (``students``: their ids, in the
-    roster's order); returns its path."""
+    roster's order; ``title`` the base's page title); returns its path."""
     out = Path(out)
-    exercise = exercise_name(base_source)
+    exercise = exercise_name(base_source, title)
     questions = []
     for student in students:
         path = out / student / "problem.toml"

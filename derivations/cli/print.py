@@ -42,7 +42,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--param", metavar="NAME", action="append",
                    help="show only this parameter's derivation (the values its paths use, its paths, the bracket "
                         "and its closed forms), e.g. w_b21, w_a[1,1] or b_a1 (repeatable)")
-    p.add_argument("--digits", type=cli_io.whole_number(1, 50, "--digits"), default=6, metavar="N", help="significant digits of decimals (default 6)")
+    p.add_argument("--digits", type=cli_io.whole_number(1, 50, "--digits"), default=None, metavar="N", help="significant digits of decimals (default 6; the students' page: 4)")
     p.add_argument("--format", choices=FORMATS, default="text", help="output format (default text)")
     p.add_argument("--theorems", action="store_true", help="print every symmetry theorem with its proof steps")
     page = p.add_mutually_exclusive_group()
@@ -52,7 +52,7 @@ def parser() -> argparse.ArgumentParser:
     page.add_argument("--key", action="store_true",
                       help="the same page with every blank filled in: the answer key (--format pdf writes it "
                            "without --key too)")
-    p.add_argument("--paper", choices=PAPERS, default="a4", help="paper size of --format pdf (default a4)")
+    p.add_argument("--paper", choices=PAPERS, default=None, help="paper size of --format pdf (default a4)")
     p.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of standard output (required for pdf)")
     return p
 
@@ -101,6 +101,16 @@ def main(argv: list[str] | None = None) -> int:
     if args.format == "python" and (args.worksheet or args.key or args.param or args.theorems):
         return cli_io.fail(PROG, "--format python: the script holds every step and gradient; drop --worksheet, --key, "
                                  "--param and --theorems")
+    page = args.worksheet or args.key or args.format == "pdf"  # options it would ignore are refused, not dropped
+    if page and args.theorems:
+        return cli_io.fail(PROG, "--theorems: the students' page (--worksheet, --key, --format pdf) has no proofs (the "
+                                 "worked solution prints them); drop --theorems")
+    if page and args.digits is not None:
+        return cli_io.fail(PROG, "--digits: the students' page (--worksheet, --key, --format pdf) shows 4 significant "
+                                 "digits, as the handout; drop --digits")
+    if args.paper is not None and args.format != "pdf":
+        return cli_io.fail(PROG, f"--paper: only --format pdf has a paper size, got --format {args.format}; drop --paper")
+    args.digits, args.paper = args.digits or 6, args.paper or "a4"
     if args.output == "-":
         args.output = None
     if args.output is not None and _is_input(args.output, args.config):

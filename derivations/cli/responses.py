@@ -179,13 +179,21 @@ def read_responses(path: Path, resolve) -> Responses:
             raise ProblemError("RESPONSES", f"no column names a blank (expected keys such as forward.H[1], grad.w_b21 or "
                                             f"labels such as H_1), got {reading.quote(header, 60)}")
         rows, problems = [], []
+        end = reader.line_num
         for line in reader:
-            n = reader.line_num
+            n, end = end + 1, reader.line_num  # the row's first line and its last (a quoted cell may span lines)
             if not any(c.strip() for c in line):
                 continue
             if len(rows) + len(problems) >= MAX_ROWS:
                 raise ProblemError("RESPONSES", f"expected at most {MAX_ROWS} rows (students)")
             student = line[col].strip() if col < len(line) else ""
+            graded = [col, *where.values()] if len(line) == len(header) else range(len(line))
+            last = max((n + line[k].rstrip("\r\n").count("\n") for k in graded if k < len(line)), default=n)
+            if last > n:  # an answer over several lines: a quote left open swallows the rows after it
+                student = student.split("\n")[0].strip()
+                problems.append((n, f"{_who(student)}a cell runs on over lines {n} to {last} (a quote opened and "
+                                    "never closed? the rows in it are not read): not graded"))
+                continue
             if len(line) != len(header):
                 problems.append((n, f"{_who(student)}{len(line)} fields, but the header has {len(header)}: not graded "
                                     "(a name with an unquoted comma? a row cut short?)"))

@@ -933,14 +933,15 @@ def read_roster(arg: str) -> Roster:
         if header is None:
             raise ProblemError("ROSTER", f"{where} is empty; expected a header line with an id column")
         header = [h.strip() for h in header]
-        if "id" not in header:
-            raise ProblemError("ROSTER", f"{where}: expected a header with an id column, got {reading.quote(header, 60)}")
+        id_columns = [k for k, h in enumerate(header) if h.casefold() == "id"]  # a spreadsheet's ID or Id too
+        if len(id_columns) != 1:
+            raise ProblemError("ROSTER", f"{where}: expected a header with one id column, got {reading.quote(header, 60)}")
         if len(set(header)) != len(header):
             raise ProblemError("ROSTER", f"{where}: the header repeats a column name: {reading.quote(header, 60)}")
         for h in header:
             if h in ("variant", "selfcheck") or h.startswith(("forward.", "backward.", "grad.")):
                 raise ProblemError("ROSTER", f"{where}: column {reading.quote(h)} clashes with a keys.csv column; rename it")
-        col = header.index("id")
+        col = id_columns[0]
         ids, rows, seen = [], [], {}
         while (line := row()) is not None:
             if not any(cell.strip() for cell in line):
@@ -1176,6 +1177,7 @@ def main(argv: list[str] | None = None) -> int:
         names = ["keys.csv"] + (["moodle.xml"] if args.moodle else []) + \
             ([MATHJAX] if standalone_mathjax_available() else []) + \
             [f"{s}/{name}" for s in roster.ids for name in file_names(args.format)]
+        _inputs_not_written(args, out, names)  # not even with --force: the seed file may be the only copy
         folder.check(names)  # before anything is written: nothing of the teacher's is in the way
         staging = folder.stage()
     except ProblemError as err:
@@ -1227,7 +1229,7 @@ def main(argv: list[str] | None = None) -> int:
             write_atomic(staging / MATHJAX, standalone_mathjax())
         if args.moodle:
             try:
-                write_quiz(staging, [student for student, _, _ in rows], base.problem.source)
+                write_quiz(staging, [student for student, _, _ in rows], base.problem.source, base.problem.title)
             except ProblemError as err:
                 raise ProblemError("--moodle", f"moodle.xml not written (nothing changed): {err}") from None
         folder.commit(names, list(roster.ids))
@@ -1258,6 +1260,24 @@ def main(argv: list[str] | None = None) -> int:
     cli_io.write(f"{len(rows)} variants in {reading.path_text(out)}: {', '.join(file_names(args.format))} each, "
                  f"keys.csv {'and moodle.xml ' if args.moodle else ''}and {MANIFEST} ({time.perf_counter() - start:.1f} s, {jobs} process{'es' if jobs > 1 else ''})\n")
     return 0
+
+
+def _inputs_not_written(args, out: Path, names: list) -> None:
+    """Refuse a run that would write over a file it reads (the roster, the seed file, the base problem), by any
+    name (a link included), whatever ``--force`` says."""
+    inputs = [("ROSTER", args.roster), ("--seed-file", args.seed_file), ("--config", args.config)]
+    for option, given in inputs:
+        if not given or not Path(given).is_file():
+            continue  # a roster given as a count; an option not used
+        for name in names:
+            target = out / name
+            try:
+                same = target.exists() and os.path.samefile(given, target)
+            except OSError:
+                same = False
+            if same:
+                raise ProblemError(option, f"{reading.path_text(given)} is {name} of --out {reading.path_text(out)}, "
+                                           "which this run writes; an input is never written (move it out of --out)")
 
 
 def keys_csv(roster: Roster, rows: list) -> str:

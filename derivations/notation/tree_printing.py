@@ -9,7 +9,7 @@ Y_{1} = \underline{\hspace{2cm}}
 
 from __future__ import annotations
 
-from sympy import Add, Basic, Integer, Mul, Pow, factor_terms
+from sympy import Add, Basic, Integer, Mul, Pow, exp, factor_terms, fraction
 from sympy.printing.printer import Printer
 
 from .printing import TexPrinter, TextPrinter, text
@@ -291,6 +291,10 @@ class TreePrinter(Printer):
     def _print_ReLU(self, e, parent=None):
         return Call("max", (Numeral("0"), self._print(e.args[0])))
 
+    def _print_LeakyReLU(self, e, parent=None):
+        h = self._print(e.args[0])
+        return Call("max", (h, Frac(h, Numeral("100"))))
+
     def _print_exp(self, e, parent=None):
         return Pow_(Sym("e"), self._print(e.args[0]))
 
@@ -307,31 +311,49 @@ class TreePrinter(Printer):
         return Sym("delta", Row((self._print(e.args[0]), self._print(e.args[1]))))
 
     def _print_Add(self, e, parent=None):
-        if not isinstance(factor_terms(e), Add):
-            return self._print(factor_terms(e), parent=parent)
-        terms = sorted(e.args, key=lambda a: (a.could_extract_minus_sign(), str(a)))
+        terms = e.args
+        if Add(*terms).args == terms:  # an evaluated sum (a sum written unevaluated, as a loss, stays as written)
+            factored = factor_terms(e)  # 2·(Y − y), Y·(1 − Y); but e^z − e^(−z), not (e^(2z) − 1)·e^(−z)
+            if not isinstance(factored, Add) and not factored.has(exp) and factored.as_coeff_Mul()[0] > 0:
+                return self._print(factored, parent=parent)  # (a −(…) − (…), as a loss's terms, is left as it is)
+            terms = sorted(terms, key=lambda a: (a.could_extract_minus_sign(), str(a)))
         items = []
         for k, a in enumerate(terms):
             if a.could_extract_minus_sign():
-                items += [Operator("-" if k else "neg"), self._print(-a, parent=Add)]
+                body = self._print(-a, parent=Add)
+                if isinstance(-a, Add):  # − (a written sum): −(y ln Y + …), never −y ln Y + …
+                    body = Paren(body)
+                items += [Operator("-" if k else "neg"), body]
             else:
                 items += ([Operator("+")] if k else []) + [self._print(a, parent=Add)]
         out = Row(tuple(items))
         return Paren(out) if parent in (Mul, Pow) else out
 
     def _print_Mul(self, e, parent=None):
+        args = e.args
+        if any(isinstance(a, Mul) for a in args) or any(a.is_Number for a in args[1:]) or args[0] == 1:
+            # A product written unevaluated (a registry's loss, 1/N·(…) with N = 1, −1·(…)): its numbers as one
+            # coefficient in front, its other factors as given (SymPy would distribute the number over a sum).
+            coeff, factors = _flat(e)
+            if not factors:
+                return self._print(coeff, parent=parent)
+            rest = factors[0] if len(factors) == 1 else Mul(*factors, evaluate=False)
+            body = self._print(rest, parent=Mul) if abs(coeff) == 1 else self._print(
+                Mul(abs(coeff), *factors, evaluate=False), parent=parent)
+            return Row((Operator("neg"), body)) if coeff < 0 else body
         if e.could_extract_minus_sign():
             return Row((Operator("neg"), self._print(-e, parent=Mul)))
         coeff, rest = e.as_coeff_Mul()
         if coeff == 1:
-            num, den = e.as_numer_denom()
+            num, den = fraction(e)  # as written: as_numer_denom would multiply e^(−z) through
             if den != 1:
                 return Frac(self._print(num), self._print(den))
-        parts = ([self._print(coeff, parent=Mul)] if coeff != 1 else []) + [self._print(a, parent=Mul)
-                                                                             for a in Mul.make_args(rest)]
+        factors = [a for a in Mul.make_args(rest) if a != 1] or [rest]  # an unevaluated 1·(…), as 1/N with N = 1
+        parts = ([self._print(coeff, parent=Mul)] if coeff != 1 else []) + [self._print(a, parent=Mul) for a in factors]
         out = []
+        number = (Numeral, Frac, Slot)  # a number beside anything takes a ·: 1·ln(0.5538), not 1ln(0.5538)
         for k, p in enumerate(parts):
-            if k and isinstance(parts[k - 1], (Numeral, Frac)) or (k and isinstance(p, (Numeral, Frac))):
+            if k and isinstance(parts[k - 1], number) or (k and isinstance(p, number)):
                 out.append(Operator("·"))
             out.append(p)
         return Row(tuple(out))
@@ -341,6 +363,20 @@ class TreePrinter(Printer):
         if x == -1:
             return Frac(Numeral("1"), self._print(b))
         return Pow_(self._print(b, parent=Pow), self._print(x))
+
+
+def _flat(e) -> tuple:
+    """An unevaluated product's numbers multiplied into one coefficient, and its other factors in their order."""
+    coeff, factors = Integer(1), []
+    for a in e.args:
+        if isinstance(a, Mul):
+            c, f = _flat(a)
+            coeff, factors = coeff * c, factors + f
+        elif a.is_Number:
+            coeff *= a
+        else:
+            factors.append(a)
+    return coeff, factors
 
 
 def from_sympy(expr, names: dict) -> object:

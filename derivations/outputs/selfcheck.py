@@ -40,7 +40,7 @@ from ..engine.problem import HANDOUT, load_problem, problem_from_bytes
 from ..engine.values import evaluate
 from ..notation.tree import Slot
 from ..notation.tree_printing import LatexMath
-from ..teaching.check import REL_TOL, Checker, definition
+from ..teaching.check import REL_TOL, ROUNDED_NOTE, Checker, definition
 from ..teaching.handout import layout
 from ..teaching.mistakes import ONE_PATH, TRANSPOSED
 from .figures import _node_id, columns, network_svg
@@ -117,6 +117,7 @@ def page_data(checker: Checker) -> dict:
         "blanks": {},
         "mistakes": [],
         "relTol": float(REL_TOL),
+        "roundedNote": "not right: " + ROUNDED_NOTE,
     }
     for key, expr in checker.blanks.items():
         tol = checker.tolerance[key]
@@ -126,11 +127,19 @@ def page_data(checker: Checker) -> dict:
             "local": js(definition(d, expr)),
             "localDeps": js.deps(definition(d, expr)),
             "tol": max(FLOAT_TOL, float(tol)) if tol is not None else FLOAT_TOL,
+            "exact": tol is None and checker.true[key].is_Rational,  # a rounded answer is wrong, and told so
             "label": _label(key, expr, d),
             "ancestors": checker.ancestors[key],
         }
+        if key in checker.gradient_of:  # the closing step takes the student's own gradient (as the checker)
+            lr = checker.problem.step_lr
+            data["blanks"][key].update(grad=checker.gradient_of[key], w=float(checker.weight(key)), lr=float(lr))
     for m in checker.mistakes:
         entry = {**m.as_dict(), "rule": bool(m.rules), "defs": [], "blank": {}, "local": {}, "terms": {}, "transposed": {}}
+        if m.rules and "descent" in m.rules:  # its step on the student's gradient: c0 + cw·w + cg·g
+            w, g = Symbol("w"), Symbol("g")
+            step = m.rules["descent"](w, checker.problem.step_lr, g)
+            entry["descent"] = [float(step.subs({w: 0, g: 0})), float(step.diff(w)), float(step.diff(g))]
         if m.rules:
             dv, _, bl = checker.variants[m.name]
             entry["defs"] = [[js.index[s], js(e)] for s, e in dv.definitions.items() if d.definitions.get(s) != e]
@@ -501,7 +510,8 @@ _TEMPLATE = """<!DOCTYPE html>
 <code>1e-2</code>) and press Enter or Tab. Each numbered box in a formula has the input of the same number
 under it. An answer is <em>correct</em>, <em>follows</em> (a step done right from your own wrong earlier
 answer, within a relative 1/1000 of that step's value, since your numbers are rounded; a wrong 0 that makes a
-step trivial earns none), or <em>wrong</em>, with the classic mistake named where one gives your number.</p>
+step trivial earns none), or <em>wrong</em>, with the classic mistake named where one gives your number. A value
+that comes out exact (a short decimal or a fraction) is typed in full; any other to 4 significant digits.</p>
 <p class="score" data-score data-total="{total}" role="status" aria-live="polite">0 / {total} correct</p>
 <p id="announce" class="sr-only" aria-live="assertive"></p>
 {network}
@@ -611,12 +621,21 @@ function ruledOut(m, key, given) {  // as Checker._ruled_out
   }
   return false;
 }
-function judge(key, a, mine, env, bySym) {
+function roundedExact(text, a, t) {  // as check.rounded_exact: the exact value rounded to the decimals typed
+  const m = /^\s*[-+\u2212]?\d*\.?(\d*)\s*$/.exec(text);
+  if (!m || a === t) return false;
+  const scale = Math.pow(10, m[1].length);
+  return Math.abs(a - t) * 2 * scale <= 1 + 1e-9 && Math.abs(a) * scale >= 10 - 1e-9;
+}
+function judge(key, a, mine, env, bySym, text) {
   const b = blanks[key];
   if (close(a, truth[key], b.tol)) return {verdict: "correct", text: "correct"};
   const wrong = [];
   const seen = new Set();
-  (function up(deps) {
+  const g = b.grad && mine[b.grad] !== undefined ? mine[b.grad] : null;  // the step from your own gradient
+  if (g !== null) {
+    if (!close(g, truth[b.grad], blanks[b.grad].tol)) wrong.push(b.grad);
+  } else (function up(deps) {
     for (const j of deps) {
       if (seen.has(j)) continue;
       seen.add(j);
@@ -626,13 +645,13 @@ function judge(key, a, mine, env, bySym) {
       } else if (D.deps[j]) up(D.deps[j]);
     }
   })(b.localDeps);
-  const st = step(key, env);
+  const st = g !== null ? [b.w - b.lr * g, D.relTol * (Math.abs(b.w - b.lr * g) + Math.abs(b.lr * g))] : step(key, env);
   let note = "";
   if (st && (Math.abs(a - st[0]) <= st[1] + 1e-15)) {
     if (!wrong.length) return {verdict: "correct", text: "correct (right from your rounded earlier answers)"};
     const zeros = wrong.filter((k) => mine[k] === 0);
     const names = wrong.map((k) => blanks[k].label + " = " + shown[k]).join(", ");
-    if (!(zeros.length && st[0] === 0 && truth[key] !== 0)) {
+    if (!(zeros.length && (st[0] === 0 || b.grad) && truth[key] !== 0)) {
       return {verdict: "follows", text: "follows from your " + names + " (this step is right; look earlier)"};
     }
     note = " This is what your " + zeros.map((k) => blanks[k].label).join(", ") +
@@ -641,7 +660,9 @@ function judge(key, a, mine, env, bySym) {
   const found = [];
   for (const m of mistakes) {
     const here = [];
-    if (wrong.length) {
+    if (g !== null) {
+      if (m.descent) here.push(m.descent[0] + m.descent[1] * b.w + m.descent[2] * g);
+    } else if (wrong.length) {
       if (m.localF[key]) here.push(m.localF[key](env));
       if (m.termsF[key]) for (const f of m.termsF[key]) here.push(f(env));
     }
@@ -654,6 +675,7 @@ function judge(key, a, mine, env, bySym) {
       found.push({d: Math.abs(a - c), m, c});
     }
   }
+  if (!found.length && !note && b.exact && roundedExact(text, a, truth[key])) return {verdict: "wrong", text: D.roundedNote + "."};
   if (!found.length) return {verdict: "wrong", text: "not right (no catalogued mistake gives this value)." + note};
   found.sort((x, y) => x.d - y.d);
   const best = found[0].c;
@@ -685,7 +707,7 @@ function update(ev) {
     if (el.value.trim() !== "") {
       const a = parse(el.value);
       r = a === null ? {verdict: "unreadable", text: "not a number: write it as 0.9, .9, 9/10, -7/40 or 1e-2"}
-                     : judge(key, a, mine, env, bySym);
+                     : judge(key, a, mine, env, bySym, el.value);
     }
     const cls = r ? r.verdict : "";
     const text = r ? r.text : "";

@@ -24,6 +24,7 @@ their rounding is correct. A wrong earlier answer of 0 that makes the step's val
 (``no_credit_from``, with a ``note``). Of the catalogued mistakes that give the answer, those the student's own
 earlier answers contradict are dropped (``ruled_out``: an answered earlier blank that the mistake changes, not
 at the mistake's value), the closest is named, and others only when they give the same number (``note``).
+The closing step ``w − η·∂ℒ/∂w`` (``descent.*``) is judged so from the student's own gradient (``grad.*``).
 
 >>> v = c.check({"backward.dL_dY[1]": "-1/2", "backward.dL_dY[2]": "1/2", "backward.dL_dO[1]": "-1/8"})
 >>> [m.name for m in v["backward.dL_dO[1]"].mistakes], v["backward.dL_dO[1]"].ruled_out
@@ -38,6 +39,7 @@ key's 4 significant digits always pass). Answers are parsed by pattern
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from sympy import Add, Expr, Float, Rational, Symbol
@@ -149,6 +151,24 @@ def same(answer: Rational, target, tol) -> bool:
     if t.is_Rational:
         return answer == t
     return bool(abs(answer - t) <= tol * abs(t)) if t != 0 else bool(abs(answer) <= Float("1e-40"))
+
+
+ROUNDED_NOTE = "this value is exact and yours is it rounded: write all its digits (or the fraction), not a rounded value"
+_DECIMAL = re.compile(r"\s*[-+−]?\d*\.?(\d*)\s*")
+
+
+def rounded_exact(text: str, answer: Rational, target) -> bool:
+    """Whether ``answer`` (typed as ``text``) is the exact, rational ``target`` rounded to the decimals typed,
+    with at least 2 significant digits: wrong (exact values are compared exactly), but for a reason worth saying.
+
+    >>> rounded_exact("0.1847", Rational("0.1847"), Rational("0.18468")), rounded_exact("0.2", Rational("0.2"), Rational("0.18468"))
+    (True, False)
+    """
+    m = _DECIMAL.fullmatch(text)
+    if m is None or not target.is_Rational or answer == target:
+        return False
+    scale = 10 ** len(m.group(1))
+    return abs(answer - target) * 2 * scale <= 1 and abs(answer) * scale >= 10
 
 
 def near(answer, target, slack, rel=None) -> bool:
@@ -269,6 +289,12 @@ class Checker:
         closure: dict = {}
         self.ancestors = {key: sorted(self.key_of[s] for s in self._closure(definition(self.d, e), closure)
                                       if s in self.key_of and s != e) for key, e in self.blanks.items()}
+        # The closing step w − η·∂ℒ/∂w takes the student's own gradient (the page prints it so), a sum, not a
+        # symbol: its grad.* blank is an input of the descent.* blank, as a symbol's blank is of later steps.
+        self.gradient_of = {key: "grad." + key[8:] for key in self.blanks
+                            if key.startswith("descent.") and "grad." + key[8:] in self.blanks}
+        for key, g in self.gradient_of.items():
+            self.ancestors[key] = sorted(set(self.ancestors[key]) | {g} | set(self.ancestors[g]))
         self._carried_cache: dict = {}
 
     def _closure(self, expr: Expr, memo: dict) -> set:
@@ -365,7 +391,10 @@ class Checker:
         env = self._env(mine)
         out = {key: self._judge(key, a, mine, env, given) for key, a in given.items()}
         for key, value in answers.items():
-            out[self.canonical(key)].text = str(value).strip()[:40]
+            v = out[self.canonical(key)]
+            v.text = str(value).strip()[:40]
+            if v.verdict == "wrong" and not v.mistakes and not v.note and rounded_exact(v.text, v.answer, v.correct):
+                v.note = ROUNDED_NOTE
         return out
 
     def parse(self, answers: dict) -> dict:
@@ -441,15 +470,21 @@ class Checker:
             v.verdict = "correct"
             return v
         local = definition(self.d, self.blanks[key])
-        wrong_inputs = self._upstream(local, mine)
-        step = self._step(key, local, env)
+        grad = self.gradient_of.get(key)
+        if grad in given:  # the descent step from the student's own gradient
+            wrong_inputs = [] if same(given[grad], self.true[grad], self.tolerance[grad] or REL_TOL) else [grad]
+            step = self._descent(key, given[grad], self.problem.step_lr)
+        else:
+            wrong_inputs = self._upstream(local, mine)
+            step = self._step(key, local, env)
         if step is not None and near(a, *step):
             if not wrong_inputs:  # right from earlier answers that are right to their rounding
                 v.verdict, v.note = "correct", "right from your rounded earlier answers"
                 return v
             names = [self.key_of.get(s, str(s)) for s in wrong_inputs]
-            zeros = [k for s, k in zip(wrong_inputs, names) if s in mine and mine[s] == 0]
-            if not (zeros and step[0] == 0 and numeric(self.true[key]) != 0):
+            zeros = [k for s, k in zip(wrong_inputs, names) if (s in mine and mine[s] == 0) or given.get(s) == 0]
+            trivial = step[0] == 0 or grad is not None  # a step that is 0, or w itself (w − η·0)
+            if not (zeros and trivial and numeric(self.true[key]) != 0):
                 v.verdict, v.follows_from = "follows", names
                 return v
             v.no_credit_from = zeros  # a wrong 0 that makes this step 0: no credit for copying it on
@@ -477,6 +512,17 @@ class Checker:
                 slack += abs(bumped - target)
         return target, slack
 
+    def weight(self, key: str):
+        """The parameter's value before the step of blank ``key`` (``descent.w_b11``): the true step plus η times
+        the true gradient."""
+        return numeric(self.true[key]) + self.problem.step_lr * numeric(self.true[self.gradient_of[key]])
+
+    def _descent(self, key: str, g, lr):
+        """``(value, slack)`` of the step ``w − η·g`` at the student's gradient ``g``: :data:`REL_TOL` of the
+        value plus what rounding ``g`` by a relative :data:`REL_TOL` changes (as :meth:`_step`)."""
+        target = self.weight(key) - lr * g
+        return target, REL_TOL * abs(target) + abs(lr * g) * REL_TOL
+
     def _diagnose(self, v: Verdict, key: str, a, t, wrong_inputs: list, env: dict, given: dict) -> None:
         """The mistakes that give ``a`` here and that the student's own earlier answers do not rule out, the
         closest first; several only when they give the same number (they cannot be told apart)."""
@@ -491,9 +537,14 @@ class Checker:
                 return x == c if c.is_Rational else bool(abs(x - c) <= Float("1e-9") * abs(c))
             return bool(abs(x - c) <= t * abs(c)) if c != 0 else bool(abs(x) <= Float("1e-40"))
 
+        grad = self.gradient_of.get(key)
         for m in self.mistakes:
             full = [c for mm, c in self.full[key] if mm is m]
-            here = self._candidates(m, key, env) if wrong_inputs else []
+            if grad in given:  # the step's own mistake on the student's gradient (its w and η given)
+                rule = m.rules.get("descent") if m.rules else None
+                here = [rule(self.weight(key), self.problem.step_lr, given[grad])] if rule else []
+            else:
+                here = self._candidates(m, key, env) if wrong_inputs else []
             hits = [numeric(c) for c in here if near(a, c)]
             carried = [numeric(c) for c in full if near(a, c)]
             if carried and not hits and self._ruled_out(m, key, given):

@@ -27,7 +27,7 @@ import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sympy import Rational, Symbol
+from sympy import Function, Rational, Symbol, exp
 
 from ..engine.derivation import Param, parse_param
 from ..engine.errors import ProblemError
@@ -437,8 +437,11 @@ class _Page:
             bias, b = self.matrix_sym(l, "b"), p.biases[l]
             setup += [row(base, ":"), " ", shape] + ([", all entries = ", row(self.given(m[0, 0]))] if len(set(m)) == 1
                                                       else [" (entries below)"])
-            setup += [", bias ", bias] + ([": all entries = ", row(self.given(b[0])), ".   "] if len(set(b)) == 1
-                                          else [" (entries below).   "])
+            if len(b) == 1:  # one unit: its one bias, not "all entries"
+                setup += [", bias ", row(bias, "=", self.given(b[0])), ".   "]
+            else:
+                setup += [", bias ", bias] + ([": all entries = ", row(self.given(b[0])), ".   "] if len(set(b)) == 1
+                                              else [" (entries below).   "])
         self.B(Prose(setup, key="weights"))
 
     # -- forward ----------------------------------------------------------------------------------------
@@ -492,7 +495,10 @@ class _Page:
         act = self.d.act(l)
         H, L = self.keys[2 * l], self.keys[2 * l + 1]
         z = Symbol("z")
-        act_def = from_sympy(act.forward(z), {z: sym("z")})
+        written = act.forward(z)
+        if isinstance(written, Function) and written.args == (z,):  # tanh(z) = tanh(z) says nothing: its exp form
+            written = written.rewrite(exp)
+        act_def = from_sympy(written, {z: sym("z")})
         self.B(Prose([("b", f"Step {n}: "), row(self.vec(L, s), "=", Call(act.text, (self.vec(H, s),))), "     ",
                       row(Call(act.text, (sym("z"),)), "=", act_def)]))
         self.B(Display(self.step_key(n, s), row(self.vec(L, s), "=", Call(act.text, (self.answers(H, s),)), "=",
