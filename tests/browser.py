@@ -44,10 +44,10 @@ def browser():
             chromium.close()
 
 
-@pytest.fixture
-def page(browser):
-    """A fresh page, 1280x900, that can reach nothing but ``file:`` URLs."""
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
+def open_page(browser, width: int = 1280, height: int = 900):
+    """A page in a fresh context of ``browser`` that can reach nothing but ``file:`` URLs (``page.blocked``,
+    ``page.failed`` as above); close it with ``page.context.close()``."""
+    context = browser.new_context(viewport={"width": width, "height": height})
     blocked: list[str] = []
     failed: list[str] = []
 
@@ -62,7 +62,14 @@ def page(browser):
     new = context.new_page()
     new.on("requestfailed", lambda request: failed.append(f"{request.url}: {request.failure}"))
     new.blocked, new.failed = blocked, failed
+    return new
+
+
+@pytest.fixture
+def page(browser):
+    """A fresh page, 1280x900, that can reach nothing but ``file:`` URLs."""
+    new = open_page(browser)
     try:
         yield new
     finally:
-        context.close()
+        new.context.close()

@@ -76,19 +76,79 @@ def _away_from_kinks(xs, weights, biases, acts) -> bool:
 
 COUNTED = Path(__file__).with_name("counted_build.py")  # python -m sphinx, counting the derivations it makes
 
+# The session's long builds (the course site; tests/test_myst_build.py's MyST-MD project): each a function of an
+# empty folder, registered under the name of the session fixture that returns its result.
+_BUILDS = {}
+_STARTED = {}  # fixture name -> (folder, Future of the build's result), for the builds started with the session
 
-@pytest.fixture(scope="session")
-def sites(tmp_path_factory):
-    """The course site built once per session, as the README builds it: the solution, and the students'
-    worksheet with its self-check page."""
+
+def background_build(name: str):
+    """Register the decorated ``build(folder)`` as the session fixture ``name``'s build (see ``built``)."""
+    def register(build):
+        _BUILDS[name] = build
+        return build
+    return register
+
+
+def built(name: str, tmp_path_factory):
+    """The result of the build registered as ``name``: the one started when the session's tests were collected
+    (``pytest_collection_finish``), waited for; else (a fixture the hook did not see) built now."""
+    if name in _STARTED:
+        return _STARTED[name][1].result()
+    return _BUILDS[name](tmp_path_factory.mktemp(name))
+
+
+def pytest_collection_finish(session):
+    """Start the session's long builds as soon as the tests that use them are collected, one after the other
+    (the site first: the browser tests come first) in a background thread. Each build runs in its own
+    processes, so it uses the core that pytest, running the tests before its first user, leaves idle; the
+    build is the same, only its start is earlier. Builds no collected test uses are not started."""
+    from concurrent.futures import ThreadPoolExecutor
+    import tempfile
+
+    wanted = {name for item in session.items for name in getattr(item, "fixturenames", ())}
+    names = [name for name in _BUILDS if name in wanted]
+    if not names:
+        return
+    pool = ThreadPoolExecutor(1, thread_name_prefix="background-build")
+    for name in names:
+        folder = Path(tempfile.mkdtemp(prefix=f"derivations-{name}-"))
+        _STARTED[name] = (folder, pool.submit(_BUILDS[name], folder))
+    pool.shutdown(wait=False)
+
+
+def pytest_sessionfinish(session):
+    import shutil
+
+    for folder, future in _STARTED.values():
+        future.exception()  # wait for it: never leave a build writing into a folder being removed
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+@background_build("sites")
+def _build_sites(out: Path):
+    """The course site, as the README builds it, from a copy of docs/ outside the repository (so it also shows
+    that the docs build from any directory): the solution, and the students' worksheet with its self-check
+    page, each counting the derivations it makes (tests/counted_build.py). The two builds run side by side
+    (separate processes and folders)."""
+    import shutil
     import subprocess
     import sys
 
     root = Path(__file__).resolve().parents[1]
-    out = tmp_path_factory.mktemp("site")
-    for extra, folder in (([], "solution"), (["-t", "worksheet", "-t", "selfcheck"], "worksheet")):
-        result = subprocess.run([sys.executable, str(COUNTED), str(out / f"{folder}-derivations.json"), "-W", "--keep-going",
-                                 "-q", "-c", str(root), *extra, str(root / "docs"), str(out / folder)],
-                                capture_output=True, text=True)
-        assert result.returncode == 0, result.stderr
+    shutil.copytree(root / "docs", out / "docs", ignore=shutil.ignore_patterns("_build"))
+    builds = [subprocess.Popen([sys.executable, str(COUNTED), str(out / f"{folder}-derivations.json"), "-W", "--keep-going",
+                                "-q", "-c", str(root), *extra, str(out / "docs"), str(out / folder)],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+              for extra, folder in (([], "solution"), (["-t", "worksheet", "-t", "selfcheck"], "worksheet"))]
+    for build in builds:
+        _, stderr = build.communicate()
+        assert build.returncode == 0, stderr
     return out / "solution", out / "worksheet"
+
+
+@pytest.fixture(scope="session")
+def sites(tmp_path_factory):
+    """The course site built once per session (``_build_sites``): the solution's and the worksheet's output
+    folders."""
+    return built("sites", tmp_path_factory)

@@ -24,11 +24,16 @@ REPORT = """() => {
 }"""
 
 
-def displays_report(page, url: str, width: int) -> dict:
-    """Open ``url`` at ``width`` px, wait for MathJax and the site's fitting script, report (see REPORT)."""
+def open_fitted(page, url: str, width: int) -> None:
+    """Open ``url`` at ``width`` px, wait for MathJax, its fonts and the site's fitting script."""
     page.set_viewport_size({"width": width, "height": 900})
     page.goto(url)
     page.wait_for_function("() => window.MathJax && MathJax.startup && MathJax.startup.promise", timeout=15000)
     page.evaluate("() => MathJax.startup.promise.then(() => document.fonts.ready)")
     page.wait_for_function("() => document.documentElement.dataset.derivationsFitted === '1'", timeout=15000)
+
+
+def displays_report(page, url: str, width: int) -> dict:
+    """Open ``url`` at ``width`` px, wait for MathJax and the site's fitting script, report (see REPORT)."""
+    open_fitted(page, url, width)
     return page.evaluate(REPORT)

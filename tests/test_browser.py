@@ -1,31 +1,26 @@
 """The built site in a real browser with no network: its math typesets from the MathJax the site carries.
 
-One build of the project's docs/, copied out of the repository first (so it also shows that the docs
-build from any directory), with the project's conf.py; then the pages opened from ``file://`` in headless
-Chromium, every request other than ``file:`` aborted."""
+The session's one build of the project's docs/ (conftest's ``sites``), copied out of the repository first
+(so it also shows that the docs build from any directory), with the project's conf.py; then the pages opened
+from ``file://`` in headless Chromium, every request other than ``file:`` aborted."""
 
 import re
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
-from fitting import displays_report
+from browser import open_page
+from building import sphinx_build
+from fitting import REPORT, open_fitted
 
-REPO = Path(__file__).resolve().parent.parent
 RAW_TEX = ("\\frac", "\\underline", "\\partial", "\\mathcal", "\\(", "\\[", "\\begin{")
 
 
 @pytest.fixture(scope="session")
-def site(tmp_path_factory):
-    """The site built from a copy of docs/ in a temporary directory: its output directory."""
-    tmp = tmp_path_factory.mktemp("site")
-    shutil.copytree(REPO / "docs", tmp / "docs", ignore=shutil.ignore_patterns("_build"))
-    result = subprocess.run([sys.executable, "-m", "sphinx", "-W", "--keep-going", "-q", "-c", str(REPO),
-                             str(tmp / "docs"), str(tmp / "out")], capture_output=True, text=True)
-    assert result.returncode == 0, result.stderr
-    return tmp / "out"
+def site(sites):
+    """The solution site, built once per session by conftest's ``sites`` from a copy of docs/ in a temporary
+    directory: its output directory."""
+    return sites[0]
 
 
 def test_docs_build_from_a_copy(site):
@@ -48,9 +43,27 @@ def _typeset(page, url: str):
     page.evaluate("() => MathJax.startup.promise.then(() => document.fonts.ready).then(() => true)")
 
 
+@pytest.fixture(scope="module")
+def opened(browser, site):
+    """``opened(name, width=1280)``: the site's page ``name`` opened at ``width`` px once per module (its own
+    context, nothing but ``file:`` reachable), typeset by MathJax with its fonts, the fitting script run; the
+    tests below only read these pages, so each (page, width) is loaded once rather than once per test."""
+    pages = {}
+
+    def get(name: str, width: int = 1280):
+        if (name, width) not in pages:
+            pages[name, width] = open_page(browser, width)
+            open_fitted(pages[name, width], (site / f"{name}.html").as_uri(), width)
+        return pages[name, width]
+
+    yield get
+    for page in pages.values():
+        page.context.close()
+
+
 @pytest.mark.parametrize("name", ["handout", "symmetry"])
-def test_math_is_typeset_with_no_network(page, site, name):
-    _typeset(page, (site / f"{name}.html").as_uri())
+def test_math_is_typeset_with_no_network(opened, name):
+    page = opened(name)
     math = page.locator("span.math, div.math").count()
     typeset = page.locator("span.math mjx-container, div.math mjx-container").count()
     assert math > 20 and typeset == math, (math, typeset)
@@ -64,8 +77,8 @@ def test_math_is_typeset_with_no_network(page, site, name):
     assert any(f.startswith("MJXTEX") for f in fonts), fonts  # MathJax's own fonts, from file://
 
 
-def test_theorems_and_proofs_are_set_apart(page, site):
-    _typeset(page, (site / "symmetry.html").as_uri())
+def test_theorems_and_proofs_are_set_apart(opened):
+    page = opened("symmetry")
     titles = page.locator("div.admonition.theorem > .admonition-title").all_inner_texts()
     assert titles[0] == "Theorem 1 (Hidden-unit symmetry)" and len(titles) == 3, titles
     assert page.locator("div.admonition.lemma > .admonition-title").all_inner_texts() == ["Lemma 1 (Softmax lemma)"]
@@ -88,8 +101,7 @@ def test_worksheet_blanks_are_typeset(page, tmp_path):
     shutil.copytree(Path(__file__).parent / "roots" / "test-deriv", src)
     with open(src / "conf.py", "a") as conf:
         conf.write('\nextensions.append("derivations.sphinx.offline_math")\nderivations_worksheet = True\n')
-    result = subprocess.run([sys.executable, "-m", "sphinx", "-W", "--keep-going", "-q", str(src), str(tmp_path / "out")],
-                            capture_output=True, text=True)
+    result = sphinx_build("-W", "--keep-going", "-q", src, tmp_path / "out")
     assert result.returncode == 0, result.stderr
     html = (tmp_path / "out" / "index.html").read_text(encoding="utf-8")
     assert "\\underline" in html  # the blanks are there, as TeX, for MathJax
@@ -102,14 +114,10 @@ def test_worksheet_blanks_are_typeset(page, tmp_path):
 
 
 @pytest.mark.parametrize("name", ["handout", "solution", "symmetry", "gradients"])
-def test_nothing_is_clipped_at_420_px(page, site, name):
+def test_nothing_is_clipped_at_420_px(opened, name):
     """On a phone-sized screen every display equation fits or scrolls inside its own box, and the page
     itself never grows sideways."""
-    page.set_viewport_size({"width": 420, "height": 900})
-    page.goto((site / f"{name}.html").as_uri())
-    page.wait_for_function("window.MathJax && MathJax.startup && MathJax.startup.promise")
-    page.evaluate("MathJax.startup.promise")
-    report = page.evaluate("""() => {
+    report = opened(name, 420).evaluate("""() => {
         const bad = [];
         for (const m of document.querySelectorAll('mjx-container[display="true"]')) {
             if (m.scrollWidth <= m.clientWidth + 1) continue;  // it fits
@@ -135,10 +143,10 @@ WIDE = {"handout": 0, "solution": 0, "symmetry": 0, "gradients": 1}
 
 @pytest.mark.parametrize("width", [1280, 420])
 @pytest.mark.parametrize("name", sorted(WIDE))
-def test_no_display_runs_past_the_content_column(page, site, name, width):
+def test_no_display_runs_past_the_content_column(opened, name, width):
     """Every display equation stays inside the content column: scaled down to fit (at 1280 px, all but the
     widest fit whole), or scrolling inside its own box."""
-    report = displays_report(page, (site / f"{name}.html").as_uri(), width)
+    report = opened(name, width).evaluate(REPORT)
     assert report["displays"] > 0 and report["fitted"], report
     assert report["past"] == [], report
     if width == 1280:

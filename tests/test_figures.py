@@ -3,13 +3,13 @@ symmetry (zero spread under constant init, non-zero under random init)."""
 
 import re
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 from derivations import evaluate
 from derivations.engine.training import xor_problem
 from derivations.outputs.figures import network_svg, training_curves
+
+from building import sphinx_build
 
 
 def highlighted(svg: str) -> set:
@@ -111,8 +111,7 @@ def test_unknown_weight_in_a_diagram_is_a_located_warning(tmp_path):
     src = tmp_path / "src"
     shutil.copytree(Path(__file__).parent / "roots" / "test-deriv", src)
     (src / "index.md").write_text("# Diagram\n\n```{deriv-network} w_a99\n```\n")
-    result = subprocess.run([sys.executable, "-m", "sphinx", "-W", "-q", str(src), str(tmp_path / "out")],
-                            capture_output=True, text=True)
+    result = sphinx_build("-W", "-q", src, tmp_path / "out")
     assert result.returncode != 0
     assert "index.md:3" in result.stderr and "w_a99" in result.stderr, result.stderr
 

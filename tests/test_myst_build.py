@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from conftest import background_build, built
 from test_myst import leaks
 from test_worksheet import text_of
 
@@ -32,24 +33,34 @@ def myst_command() -> str:
     return found
 
 
-@pytest.fixture(scope="session")
-def myst_builds(tmp_path_factory):
-    """The example project built twice (solution, with one bad directive added; worksheet): for each, the
-    project folder and MyST's completed process."""
+@background_build("myst_builds")
+def _build_myst(folder: Path) -> dict:
+    """The example project built twice (solution, with one bad directive added; worksheet), side by side (each
+    in its own folder, with its own cache): for each, the project folder and MyST's completed process."""
     myst = myst_command()
-    out = {}
+    running = {}
     for mode in ("solution", "worksheet"):
-        project = tmp_path_factory.mktemp("myst") / mode
+        project = folder / mode
         shutil.copytree(REPO / "docs-myst", project, ignore=shutil.ignore_patterns("_build"))
         if mode == "solution":
             with open(project / "solution.md", "a", encoding="utf-8") as page:
                 page.write(BAD)
         env = {**os.environ, "DERIVATIONS_PYTHON": sys.executable, "DERIVATIONS_WORKSHEET": "1" if mode == "worksheet" else "",
                "PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")])}
-        result = subprocess.run([myst, "build", "--md", "--xml"], cwd=project, env=env, capture_output=True, text=True,
-                                timeout=600)
-        out[mode] = (project, result)
+        args = [myst, "build", "--md", "--xml"]
+        running[mode] = (project, args, subprocess.Popen(args, cwd=project, env=env, stdout=subprocess.PIPE,
+                                                         stderr=subprocess.PIPE, text=True))
+    out = {}
+    for mode, (project, args, build) in running.items():
+        stdout, stderr = build.communicate(timeout=600)
+        out[mode] = (project, subprocess.CompletedProcess(args, build.returncode, stdout, stderr))
     return out
+
+
+@pytest.fixture(scope="session")
+def myst_builds(tmp_path_factory):
+    """The two builds of ``_build_myst`` (started with the session, conftest.built)."""
+    return built("myst_builds", tmp_path_factory)
 
 
 def export(project: Path, name: str) -> str:

@@ -278,10 +278,12 @@ def test_relu_cases_cover_both_sides_of_zero():
 
 @pytest.mark.parametrize("widths,act,loss,bias", [((1, 1, 2), "relu", "mse", False), ((2, 2, 2), "tanh", "cross_entropy", True),
                                                   ((2, 2, 3), "sigmoid", "mse", False), ((1, 2, 2), "identity", "mse", True),
-                                                  ((1, 2, 2, 2), "softplus", "mse", False)])
+                                                  ((1, 1, 2, 2), "softplus", "mse", False)])
 def test_layered_gradient_equals_diff_of_composed_loss(widths, act, loss, bias):
     """Reverse mode, layer by layer, against SymPy's diff of the fully composed loss, at an exact random
-    point (50 digits; both sides are the same exact number, so the tolerance is 1e-40)."""
+    point (50 digits; both sides are the same exact number, so the tolerance is 1e-40). Two hidden layers:
+    1-1-2-2 gives each first-layer weight four paths, as 1-2-2-2 does, in a tenth of the time (its closed
+    forms at 50 digits took 10 s); wider deep networks are the oracles' CASES above."""
     from derivations.engine.values import leaves_of
 
     p = random_problem(7, widths, act, loss, bias)

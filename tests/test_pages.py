@@ -5,10 +5,7 @@ any file of the worksheet build. The handout's page stays the paper's, byte for 
 
 import hashlib
 import json
-import os
 import re
-import subprocess
-import sys
 import tomllib
 from pathlib import Path
 
@@ -225,18 +222,18 @@ def _answers_file(tmp_path, values, page, wrong: str | None = None) -> Path:
 
 
 @pytest.mark.parametrize("name", ["mazur-sheet", "minibatch"])
-def test_checker_takes_the_page_back(tmp_path, pages, name):
-    """The correct answers of the page: exit 0; one wrong answer: exit 1, named."""
+def test_checker_takes_the_page_back(tmp_path, capsys, pages, name):
+    """The correct answers of the page: exit 0; one wrong answer: exit 1, named. (The checker's command line
+    as a process: test_check.test_cli_as_a_module.)"""
+    from derivations.cli.check import main
+
     values, page = pages[name]
     config = str(PAGES[name][0])
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    run = [sys.executable, "-m", "derivations.check", "--config", config]
-    ok = subprocess.run([*run, str(_answers_file(tmp_path, values, page))], capture_output=True, text=True, env=env)
-    assert ok.returncode == 0, ok.stdout[-500:] + ok.stderr
+    assert main(["--config", config, str(_answers_file(tmp_path, values, page))]) == 0, capsys.readouterr()
+    capsys.readouterr()
     wrong = "grad.w_a11"
-    bad = subprocess.run([*run, str(_answers_file(tmp_path, values, page, wrong))], capture_output=True, text=True, env=env)
-    assert bad.returncode == 1, bad.stderr
-    line = next(l for l in bad.stdout.splitlines() if l.startswith(wrong))
+    assert main(["--config", config, str(_answers_file(tmp_path, values, page, wrong))]) == 1
+    line = next(l for l in capsys.readouterr().out.splitlines() if l.startswith(wrong))
     assert "wrong" in line
 
 

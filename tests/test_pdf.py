@@ -9,6 +9,7 @@ from pathlib import Path
 import pypdf
 import pypdfium2
 import pytest
+from building import sphinx_build
 from sympy import Rational
 
 from derivations import evaluate, load_problem
@@ -309,8 +310,7 @@ def test_latex_builder_keeps_the_diagrams(tmp_path):
     (src / "conf.py").write_text('extensions = ["myst_parser", "derivations.sphinx.extension"]\n', encoding="utf-8")
     (src / "index.md").write_text(SITE, encoding="utf-8")
     out = tmp_path / "out"
-    result = subprocess.run([sys.executable, "-m", "sphinx", "-W", "-q", "-b", "latex", str(src), str(out)],
-                            capture_output=True, text=True)
+    result = sphinx_build("-W", "-q", "-b", "latex", src, out)
     assert result.returncode == 0, result.stderr
     tex = next(out.glob("*.tex")).read_text(encoding="utf-8")
     names = re.findall(r"\\includegraphics\[[^]]*\]\{([^}]+)\}", tex)

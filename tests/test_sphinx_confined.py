@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from building import sphinx_build
 
 CONF = 'extensions = ["myst_parser", "derivations.sphinx.extension"]\nmyst_enable_extensions = ["dollarmath"]\n'
 GOOD = ('[network]\nlayers = [2, 2, 2]\nactivation = "identity"\n[data]\nx = [1, 2]\ny = [1, 0]\n'
@@ -30,8 +31,7 @@ def _site(tmp_path, pages: dict, files: dict = {}) -> Path:
 
 
 def _build(src: Path, out: Path, *extra):
-    return subprocess.run([sys.executable, "-m", "sphinx", "-W", "--keep-going", "-q", *extra, str(src), str(out)],
-                          capture_output=True, text=True, timeout=300)
+    return sphinx_build("-W", "--keep-going", "-q", *extra, src, out)
 
 
 def _warnings(stderr: str) -> list:

@@ -4,11 +4,10 @@ Problem paths follow Sphinx's convention (relative to the page, a leading ``/`` 
 
 import re
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from building import sphinx_build
 
 ROOT = Path(__file__).parent / "roots" / "test-deriv"
 
@@ -48,8 +47,7 @@ BAD = [
 
 
 def _build(src: Path, out: Path, *extra):
-    return subprocess.run([sys.executable, "-m", "sphinx", "-W", "--keep-going", "-q", *extra, str(src), str(out)],
-                          capture_output=True, text=True)
+    return sphinx_build("-W", "--keep-going", "-q", *extra, src, out)
 
 
 def _page(blocks) -> tuple[str, list[int]]:

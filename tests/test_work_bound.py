@@ -1,10 +1,9 @@
 """One work bound for every command: each estimates its work from the problem before starting, and a problem
 past the bound is refused in one line (exit 2, or a located Sphinx warning) before anything is derived."""
 
-import subprocess
-import sys
 
 import pytest
+from building import sphinx_build
 
 from derivations.cli import check as check_cli
 from derivations.cli import print as print_cli
@@ -81,8 +80,7 @@ def test_site_pages_refuse_past_the_bound_as_located_warnings(tmp_path):
     (src / "mid.toml").write_text(_wide(20))
     (src / "index.md").write_text("# Index\n\n```{deriv-gradient} w_a11\n:problem: wide.toml\n```\n\n"
                                   "```{deriv-training}\n:problem: mid.toml\n:steps: 2000\n```\n\n{deriv}`grad.w_b21`\n")
-    done = subprocess.run([sys.executable, "-m", "sphinx", "-q", "-E", str(src), str(tmp_path / "out")],
-                          capture_output=True, text=True, timeout=300)
+    done = sphinx_build("-q", "-E", src, tmp_path / "out")
     warnings = [line for line in done.stderr.splitlines() if "WARNING" in line]
     assert len(warnings) == 2, done.stderr
     assert "index.md:3" in warnings[0] and "estimated work for a page of the site" in warnings[0], warnings
