@@ -540,7 +540,7 @@ def visit_pdf_links_html(self, node):
     links = [("worksheet (PDF)", base + _PDFS["worksheet"])]
     if not node["worksheet"]:
         links.append(("answer key (PDF)", base + _PDFS["key"]))
-    if "derivations.outputs.selfcheck" in self.builder.app.extensions:  # written beside the PDFs
+    if "derivations.outputs.selfcheck" in self.config.extensions:  # conf.py loads it; it writes beside the PDFs
         links.append(("self-check page", base + "selfcheck.html"))
     items = " · ".join(f'<a class="reference download" href="{html.escape(href)}">{html.escape(text)}</a>'
                        for text, href in links)
