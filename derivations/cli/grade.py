@@ -366,7 +366,9 @@ def _map(fn, jobs: list, workers: int):
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
-    with ProcessPoolExecutor(min(workers, len(jobs)), mp_context=multiprocessing.get_context("forkserver")) as pool:
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload([__name__])  # the server imports the package once, not each worker
+    with ProcessPoolExecutor(min(workers, len(jobs)), mp_context=context) as pool:
         yield from pool.map(fn, jobs, chunksize=4)
 
 

@@ -1212,6 +1212,7 @@ def main(argv: list[str] | None = None) -> int:
                 # forkserver: workers are forked from a fresh single-threaded server, never from this process,
                 # which may hold threads (a test's browser driver, say) whose locks a plain fork would copy.
                 context = multiprocessing.get_context("forkserver")
+                context.set_forkserver_preload([__name__])  # the server imports the package once, not each worker
                 pool = ProcessPoolExecutor(jobs, mp_context=context, initializer=_init_worker, initargs=init)
             else:
                 _init_worker(*init)
