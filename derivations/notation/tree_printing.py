@@ -319,11 +319,8 @@ class TreePrinter(Printer):
             terms = sorted(terms, key=lambda a: a.could_extract_minus_sign())  # positive first, else SymPy's order
         items = []
         for k, a in enumerate(terms):
-            if a.could_extract_minus_sign():
-                body = self._print(-a, parent=Add)
-                if isinstance(-a, Add):  # − (a written sum): −(y ln Y + …), never −y ln Y + …
-                    body = Paren(body)
-                items += [Operator("-" if k else "neg"), body]
+            if a.could_extract_minus_sign():  # −x is −1·x: a written sum after it is bracketed, −(y ln Y + …)
+                items += [Operator("-" if k else "neg"), self._print(-a, parent=Mul)]
             else:
                 items += ([Operator("+")] if k else []) + [self._print(a, parent=Add)]
         out = Row(tuple(items))
@@ -338,7 +335,7 @@ class TreePrinter(Printer):
             if not factors:
                 return self._print(coeff, parent=parent)
             rest = factors[0] if len(factors) == 1 else Mul(*factors, evaluate=False)
-            body = self._print(rest, parent=Mul) if abs(coeff) == 1 else self._print(
+            body = self._print(rest, parent=Mul if coeff < 0 else parent) if abs(coeff) == 1 else self._print(
                 Mul(abs(coeff), *factors, evaluate=False), parent=parent)
             return Row((Operator("neg"), body)) if coeff < 0 else body
         if e.could_extract_minus_sign():
