@@ -165,31 +165,21 @@ class Aligned:
 
 
 def walk(node):
-    """Every node of a math tree, depth first (a slot's content included)."""
+    """Every node of a math tree, depth first (a slot's content included), in the order of each node's fields."""
     yield node
-    if isinstance(node, (Row, Vec, Aligned)):
-        children = node.items if not isinstance(node, Aligned) else node.rows
-    elif isinstance(node, Mat):
-        children = [c for r in node.rows for c in r]
-    elif isinstance(node, Call):
-        children = node.args
-    elif isinstance(node, (Frac,)):
-        children = (node.num, node.den)
-    elif isinstance(node, Pow_):
-        children = (node.base, node.exp)
-    elif isinstance(node, Paren):
-        children = (node.body,)
-    elif isinstance(node, Under):
-        children = (node.body, node.label)
-    elif isinstance(node, Slot):
-        children = (node.content,)
-    elif isinstance(node, Sym):
-        children = [c for c in (node.sub, node.sup) if c is not None]
-    else:
-        children = ()
-    for c in children:
-        if not isinstance(c, str):
-            yield from walk(c)
+    if dataclasses.is_dataclass(node):
+        for f in dataclasses.fields(node):
+            for child in _nodes(getattr(node, f.name)):
+                yield from walk(child)
+
+
+def _nodes(value):
+    """The nodes a field holds: itself, or those of a tuple (a row's items, a matrix's rows); not its text."""
+    if isinstance(value, tuple):
+        for v in value:
+            yield from _nodes(v)
+    elif dataclasses.is_dataclass(value):
+        yield value
 
 
 def count_slots(tree) -> int:
