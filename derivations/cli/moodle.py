@@ -9,17 +9,18 @@ that number, below it. The figures are SVG files inside the question (``@@PLUGIN
 (the page with every blank filled, and the key insight's answer) is the general feedback, shown after the
 attempt.
 
-**Tolerances**, the checker's (:mod:`derivations.teaching.check`): a value with a short exact decimal (at most 12
-significant digits, as ``keys.csv`` writes it) is the field's answer with tolerance 0, compared exactly; a
-transcendental value (a softmax of unequal logits) is its 12-digit decimal with the checker's relative
-tolerance for that blank (:data:`derivations.teaching.check.REL_TOL`, 1/1000, or narrower where a catalogued mistake
-lies closer); a rational without a short decimal (1/3) gets ``REL_TOL``, since a Moodle field takes no
-fraction. A Moodle tolerance is absolute: it is written as the relative one times the value.
+**Tolerances**, the marking's precision rule (:mod:`derivations.teaching.marking`, stated in the question's
+text): every field accepts the exact value and that value rounded to 4 significant digits. Its answer is the
+value (a short exact decimal as it is, any other to 12 significant digits: a field takes no fraction) with the
+checker's relative tolerance for that blank (1/1000, or narrower where a slip lies closer, never below 1/2000,
+which 4 significant digits always meet), written as Moodle's absolute tolerance: the relative one times the
+value. A Moodle field compares numbers, not digits: an answer with fewer digits that lies within the
+tolerance passes there, where the checker says *too few digits*.
 
 >>> from derivations import evaluate, load_problem
 >>> fields = blank_answers(evaluate(load_problem()))
 >>> len(fields), fields[0], fields[-5]
-(51, ('forward.H[1]', '0.15', '0'), ('grad.w_b21', '0.0375', '0'))
+(51, ('forward.H[1]', '0.15', '0.00015'), ('grad.w_b21', '0.0375', '0.0000375'))
 """
 
 from __future__ import annotations
@@ -37,8 +38,8 @@ from ..notation.tree_printing import LatexMath, to_latex
 from ..outputs.figures import network_svg
 from ..outputs.files import write_atomic
 from ..outputs.page import PageWriter
-from ..teaching.check import REL_TOL, Checker, at_values, blanks, numeric
-from ..teaching.handout import TITLE, Figure, Prose, layout, problem_id
+from ..teaching.check import REL_TOL, Checker, numeric
+from ..teaching.handout import PRECISION, TITLE, Figure, Prose, layout, problem_id
 
 SIGNIFICANT = 12  # digits of a field's answer that is not an exact short decimal
 
@@ -60,45 +61,32 @@ def _plain(value, digits: int = SIGNIFICANT) -> str:
 
 
 def answer(value, tolerance) -> tuple:
-    """``(answer text, absolute tolerance text)`` of one field; ``tolerance``: the checker's relative
-    tolerance for a transcendental value (``None``: REL_TOL).
+    """``(answer text, absolute tolerance text)`` of one field: the value, and ``tolerance`` (the checker's
+    relative tolerance for the blank; ``None``: :data:`REL_TOL`) times it.
 
-    >>> from sympy import Rational, exp
-    >>> answer(Rational(-3, 80), None), answer(Rational(1, 3), None)
-    (('-0.0375', '0'), ('0.333333333333', '0.000333333'))
+    >>> from sympy import Rational
+    >>> answer(Rational(-3, 80), None), answer(Rational(1, 3), Rational(1, 2000))
+    (('-0.0375', '0.0000375'), ('0.333333333333', '0.000166667'))
     """
     from sympy import Rational
 
-
+    rel = tolerance if tolerance is not None else REL_TOL
     if isinstance(value, Rational):
         text = decimal_text(value)
-        if text is not None and len(text.lstrip("-").replace(".", "").lstrip("0")) <= SIGNIFICANT:
-            return text, "0"
-        rel = REL_TOL
+        if text is None or len(text.lstrip("-").replace(".", "").lstrip("0")) > SIGNIFICANT:
+            text = _plain(value)
     else:
-        rel = tolerance if tolerance is not None else REL_TOL
+        text = _plain(numeric(value))
     v = numeric(value)
-    return _plain(v), _plain(abs(v) * rel, 6)
+    return text, _plain(abs(v) * rel, 6)
 
 
 def blank_answers(values, page=None) -> list:
     """``[(key, answer, tolerance)]``, one per blank of the worksheet (``page``, default the problem's layout),
     in the page's order."""
     page = page or layout(values)
-    exprs = blanks(values.derivation)
-    true = {}
-    checker = None
-    out = []
-    for slot in page.slots(given=False):
-        key = slot.key
-        if key not in true:
-            true[key] = at_values(values, exprs[key])
-        tol = None
-        if not true[key].is_Rational:  # the checker's narrowed tolerance: only where a value is not exact
-            checker = checker or Checker(values.problem)
-            tol = checker.tolerance[key]
-        out.append((key, *answer(true[key], tol)))
-    return out
+    checker = Checker(values.problem, values)
+    return [(slot.key, *answer(checker.true[slot.key], checker.tolerance[slot.key])) for slot in page.slots(given=False)]
 
 
 # -- the question's HTML -----------------------------------------------------------------------------------------
@@ -162,7 +150,7 @@ def question_html(values, data: bytes | None = None) -> tuple:
         raise AssertionError(f"{sheet.count} fields for {len(answers)} blanks")
     head = f"<p><em>Problem {_e(page.problem_id)} · {_e(page.description)}</em></p>"
     note = ("<p>Type each answer as a decimal (<code>0.15</code>, <code>-0.0375</code>) in the field with the number "
-            "of its box.</p>")
+            f"of its box. {_e(PRECISION)}</p>")
     return head + note + "\n".join(body), head + "\n".join(_Key(worksheet=False).write(page)), sheet.files
 
 

@@ -771,18 +771,18 @@ def _reference(p: Problem, ref: dict, key: str) -> float:
 
 # -- the graded values ---------------------------------------------------------------------------------------
 
-_GROUPS = ("forward", "backward", "grad", "descent")  # graded; problem.* blanks copy a given, local.* are not keyed
+_GROUPS = ("forward", "backward", "grad", "step", "descent")  # graded; problem.* blanks copy a given, local.* are not keyed
 
 
 def graded_keys(values, data: bytes | None = None) -> list:
     """Every key the student's page grades: the page's answer slots (:func:`derivations.teaching.handout.layout`)
     that are forward, backward, gradient or gradient-descent values: forward and backward in the checker's
     order (each sample's forward values, the losses, each sample's backward values), then the asked gradients
-    and the descent step in the page's order."""
+    and the closing step (its change, then the new value) in the page's order."""
     order = {key: k for k, key in enumerate(blanks(values.derivation))}
     page = handout.layout(values, data=data)
     keys = list(dict.fromkeys(s.key for s in page.slots(given=False) if s.key.split(".")[0] in _GROUPS))
-    rank = {group: g for g, group in enumerate(_GROUPS)}
+    rank = {group: min(g, 3) for g, group in enumerate(_GROUPS)}  # the closing step: change and new value in page order
 
     def position(key):
         group = key.split(".")[0]
@@ -806,6 +806,8 @@ def graded(values, data: bytes | None = None) -> list:
         if key.startswith("descent."):
             name = key.split(".", 1)[1]
             out.append((key, values.descent(values.problem.step_lr, [name])[name]))
+        elif key.startswith("step."):  # the change −η·∂ℒ/∂w
+            out.append((key, values.value(-values.problem.step_lr * values.derivation.gradient(key.split(".", 1)[1]))))
         else:
             out.append((key, values.lookup(key)))
     return out

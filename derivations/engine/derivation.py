@@ -324,7 +324,9 @@ class LinearStep(Operation):
     def forward(self, d, s):
         sy = d.symbols
         v = sy.x[s] if self.inp == "x" else sy.node(self.inp, s)
-        return linear(sy.W[self.layer], v, None if sy.b is None else sy.b[self.layer])
+        v = d.rule("linear.source", lambda op, s_, v_: v_)(self, s, v)
+        b = None if sy.b is None else d.rule("linear.bias", lambda op, b_: b_)(self, sy.b[self.layer])
+        return linear(sy.W[self.layer], v, b)
 
     def local_edges(self, d, s, i):
         W = d.symbols.W[self.layer]
@@ -447,6 +449,17 @@ class Aspect:
         return f"Aspect({self.name!r})"
 
 
+def operations(problem: Problem) -> list:
+    """The network of ``problem`` as its list of operations, in forward order."""
+    keys = Symbols.node_keys(problem.depth)
+    ops, inp = [], "x"
+    for l in range(problem.depth):
+        H, L = keys[2 * l], keys[2 * l + 1]
+        ops += [LinearStep(inp, H, l), ActivationStep(H, L, l)]
+        inp = L
+    return ops + [LinearStep(inp, "O", problem.depth), OutputStep("O", "Y"), LossStep("Y", "loss")]
+
+
 class Path:
     """One path from the loss back to a parameter: the nodes it passes and the local derivative of each step.
 
@@ -509,9 +522,11 @@ class Derivation:
         mistake catalogue uses it to compute what a classic slip gives. The rules: ``"loss.forward"``,
         ``"loss.local"`` (``(Y, y, i)``), ``"output.forward"``, ``"output.local"`` (``(Y, k, j)``),
         ``"activation.forward"`` (``(layer, h)``), ``"activation.local"`` (``(layer, h, l)``), ``"linear.input"``
-        (``(param, s, default)``: what ``∂out_i/∂w_ij`` is), ``"edges"`` (``(op, s, i, default)``: an operation's
-        local derivatives) and ``"batch.scale"`` (``(S)``: the mean's ``1/S`` over a batch of ``S`` samples). The
-        checker's blanks add ``"descent"`` (``(w, lr, g)``: the page's gradient-descent step)."""
+        (``(param, s, default)``: what ``∂out_i/∂w_ij`` is), ``"linear.source"`` (``(op, s, default)``: the vector a
+        linear step multiplies), ``"linear.bias"`` (``(op, default)``: its bias vector, or None), ``"edges"``
+        (``(op, s, i, default)``: an operation's local derivatives) and ``"batch.scale"`` (``(S)``: the mean's
+        ``1/S`` over a batch of ``S`` samples). The marking adds ``"descent.step"`` (``(lr, g)``: the change of
+        the page's gradient-descent step, ``−η·g``)."""
         return self.rules.get(name, default)
 
     def ops_out(self, layer: int) -> str:
@@ -519,13 +534,7 @@ class Derivation:
         return self.op_of(Param(layer, "weight", 0, 0)).out
 
     def _ops(self) -> list:
-        p, keys = self.problem, self.symbols.keys
-        ops, inp = [], "x"
-        for l in range(p.depth):
-            H, L = keys[2 * l], keys[2 * l + 1]
-            ops += [LinearStep(inp, H, l), ActivationStep(H, L, l)]
-            inp = L
-        return ops + [LinearStep(inp, "O", p.depth), OutputStep("O", "Y"), LossStep("Y", "loss")]
+        return operations(self.problem)
 
     # -- parameters --------------------------------------------------------------------------------------
 

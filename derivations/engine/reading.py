@@ -182,6 +182,43 @@ def parse_number(value, field: str) -> Rational:
     return Rational(mantissa * 10**scale) if scale >= 0 else Rational(mantissa, 10**-scale)
 
 
+_COMMA = re.compile(r"\s*[+\-\u2212]?[0-9]*,[0-9]+(?:[eE][+-]?[0-9]+)?\s*", re.ASCII)
+_AMBIGUOUS = re.compile(r"\s*[+\-\u2212]?[1-9][0-9]{0,2},[0-9]{3}\s*", re.ASCII)
+
+
+def answer_text(value, field: str) -> str:
+    """A typed answer as the decimal text :func:`parse_number` reads: a decimal comma (``0,0375``, as typed in
+    much of Europe) becomes a point; a comma that could as well group thousands (``1,234``) is refused in one
+    line rather than read either way. Not text: returned as it is.
+
+    >>> answer_text("−0,0375", "grad.w_b11"), answer_text("3/80", "grad.w_b11"), answer_text("12,5", "x")
+    ('−0.0375', '3/80', '12.5')
+    >>> answer_text("1,234", "forward.O[1]")
+    Traceback (most recent call last):
+    ...
+    derivations.engine.errors.ProblemError: forward.O[1]: expected one decimal mark, got '1,234', which could be 1.234 or 1234: write 1.234 (a point) or 1234
+    """
+    if not isinstance(value, str) or "," not in value:
+        return value
+    if _AMBIGUOUS.fullmatch(value):
+        t = value.strip()
+        raise ProblemError(field, f"expected one decimal mark, got {quote(value)}, which could be {t.replace(',', '.')} "
+                                  f"or {t.replace(',', '')}: write {t.replace(',', '.')} (a point) or {t.replace(',', '')}")
+    if _COMMA.fullmatch(value):
+        return value.replace(",", ".")
+    return value
+
+
+def parse_answer(value, field: str) -> Rational:
+    """A student's typed answer, exactly: :func:`parse_number`'s grammar, and a decimal comma
+    (:func:`answer_text`). The checker, ``grade`` and the self-check page read answers so.
+
+    >>> parse_answer("0,0375", "x"), parse_answer("-3/80", "x"), parse_answer("−0,5", "x")
+    (3/80, -3/80, -1/2)
+    """
+    return parse_number(answer_text(value, field), field)
+
+
 def _check_digits(*counts: int, value, field: str) -> None:
     if max(counts) > MAX_DIGITS:
         raise ProblemError(field, f"expected a number of at most {MAX_DIGITS} digits, got {quote(value)}")

@@ -40,16 +40,16 @@ from ..engine.problem import HANDOUT, load_problem, problem_from_bytes
 from ..engine.values import evaluate
 from ..notation.tree import Slot
 from ..notation.tree_printing import LatexMath
-from ..teaching.check import REL_TOL, ROUNDED_NOTE, Checker, definition
-from ..teaching.handout import layout
-from ..teaching.mistakes import ONE_PATH, TRANSPOSED
+from ..teaching.check import Checker
+from ..teaching.handout import PRECISION, layout
+from ..teaching.marking import DIGITS, REL_TOL, SHORT_NOTE, TIE_NOTE, ZERO_NOTE, Marking
+from ..teaching.mistakes import ONE_PATH
 from .figures import _node_id, columns, network_svg
 from .page import PageWriter
 
 NOTICE = ("For practice only: this page checks your answers in your browser, from formulas it carries. A "
           "determined student can compute the answers from the page's code; graded work uses the printed "
           "worksheet.")
-FLOAT_TOL = 1e-9  # the browser computes in floating point: a relative tolerance for exact values
 
 
 # -- formulas as JavaScript ------------------------------------------------------------------------------
@@ -65,14 +65,13 @@ def _unkink(expr):
 
 
 class _JS:
-    """Every symbol of a derivation as ``v[i]``, and expressions in them as JavaScript source."""
+    """Every symbol of a marking as ``g(i)`` (its value, asked of the evaluator), and expressions in them as
+    JavaScript source, printed by SymPy's JavaScript code printer."""
 
-    def __init__(self, checker: Checker):
-        d = checker.d
-        leaves = [s for s in checker.values.of if s not in d.definitions]
-        self.order = leaves + list(d.definitions)
+    def __init__(self, marking: Marking):
+        self.order = list(marking.leaves) + [s for s in marking.defs if s not in marking.leaves]
         self.index = {s: i for i, s in enumerate(self.order)}
-        self.names = {s: Symbol(f"v[{i}]") for s, i in self.index.items()}
+        self.names = {s: Symbol(f"g({i})") for s, i in self.index.items()}
 
     def __call__(self, expr) -> str:
         return re.sub(r"\s+", " ", jscode(_unkink(expr).xreplace(self.names))).strip()
@@ -107,64 +106,45 @@ def _pretty(label: str) -> str:
 
 
 def page_data(checker: Checker) -> dict:
-    """What the page's script needs: given numbers, formulas, tolerances and the mistakes' formulas."""
-    d, js = checker.d, _JS(checker)
+    """What the page's script needs: the marking (:class:`derivations.teaching.marking.Marking`) as data, each
+    formula printed as JavaScript: the given numbers, every local formula, the blanks in the page's order with
+    their tolerances, and each slip's worlds."""
+    m = checker.marking
+    d, js = checker.d, _JS(m)
     data = {
         "n": len(js.order),
-        "leaves": [[js.index[s], float(checker.values.of[s])] for s in js.order if s not in d.definitions],
-        "defs": [[js.index[s], js(e)] for s, e in d.definitions.items()],
-        "deps": {js.index[s]: js.deps(e) for s, e in d.definitions.items()},
+        "leaves": [[js.index[s], float(v)] for s, v in m.leaves.items()],
+        "defs": [[js.index[s], js(e)] for s, e in m.defs.items()],
+        "deps": [[js.index[s], [js.index[u] for u in m.deps[s]]] for s in m.defs],
+        "order": m.order,
         "blanks": {},
-        "mistakes": [],
+        "mistakes": [mm.as_dict() for mm in m.slips],
+        "worlds": [],
+        "alternatives": [],
+        "onePath": next((n for n, mm in enumerate(m.slips) if mm.name == ONE_PATH), None),
         "relTol": float(REL_TOL),
-        "roundedNote": "not right: " + ROUNDED_NOTE,
+        "digits": DIGITS,
+        "notes": {"short": SHORT_NOTE, "zero": ZERO_NOTE, "tie": TIE_NOTE},
     }
-    for key, expr in checker.blanks.items():
-        tol = checker.tolerance[key]
+    for key in m.order:
+        true = m.true[key]
         data["blanks"][key] = {
-            "sym": js.index.get(expr) if isinstance(expr, Symbol) else None,
-            "expr": js(expr),
-            "local": js(definition(d, expr)),
-            "localDeps": js.deps(definition(d, expr)),
-            "tol": max(FLOAT_TOL, float(tol)) if tol is not None else FLOAT_TOL,
-            "exact": tol is None and checker.true[key].is_Rational,  # a rounded answer is wrong, and told so
-            "label": _label(key, expr, d),
-            "ancestors": checker.ancestors[key],
+            "sym": js.index[m.sym[key]],
+            "rank": m.rank[key],
+            "tol": float(m.tolerance(key)),
+            "label": _label(key, m.exprs[key], d),
+            "trivial": float(m.trivial[key]) if key in m.trivial else None,
+            "defined": true is not None,
         }
-        if key in checker.gradient_of:  # the closing step takes the student's own gradient (as the checker)
-            lr = checker.problem.step_lr
-            data["blanks"][key].update(grad=checker.gradient_of[key], w=float(checker.weight(key)), lr=float(lr))
-    for m in checker.mistakes:
-        entry = {**m.as_dict(), "rule": bool(m.rules), "defs": [], "blank": {}, "local": {}, "terms": {}, "transposed": {}}
-        if m.rules and "descent" in m.rules:  # its step on the student's gradient: c0 + cw·w + cg·g
-            w, g = Symbol("w"), Symbol("g")
-            step = m.rules["descent"](w, checker.problem.step_lr, g)
-            entry["descent"] = [float(step.subs({w: 0, g: 0})), float(step.diff(w)), float(step.diff(g))]
-        if m.rules:
-            dv, _, bl = checker.variants[m.name]
-            entry["defs"] = [[js.index[s], js(e)] for s, e in dv.definitions.items() if d.definitions.get(s) != e]
-            for key, expr in checker.blanks.items():
-                if key in bl and bl[key] != expr:
-                    entry["blank"][key] = js(bl[key])
-                if key in bl and definition(dv, bl[key]) != definition(d, expr):
-                    entry["local"][key] = js(definition(dv, bl[key]))
-        elif m.name == ONE_PATH:
-            for key, expr in checker.blanks.items():
-                if key.startswith("grad.") and d.count_paths(key[5:]) > 1:
-                    entry["terms"][key] = [js(p.product) for p in d.paths(key[5:])]
-                elif key.startswith("backward.") and expr in d.display:  # a chain-rule sum, as the checker
-                    local = definition(d, expr)
-                    if local.is_Add and len(local.args) > 1:
-                        entry["terms"][key] = [js(t) for t in local.args]
-        elif m.name == TRANSPOSED:
-            for key in checker.blanks:
-                if key.startswith("grad."):
-                    p = d.param(key[5:])
-                    W = d.symbols.W[p.layer] if p.kind == "weight" else None
-                    if W is not None and p.i != p.j and p.j < W.rows and p.i < W.cols:
-                        other = "grad." + type(p)(p.layer, "weight", p.j, p.i).key(d.symbols.wide)
-                        entry["transposed"][key] = other
-        data["mistakes"].append(entry)
+    slip = {mm.name: n for n, mm in enumerate(m.slips)}
+    for w in m.worlds:
+        data["worlds"].append({"mistake": slip[w.mistake.name], "over": [[js.index[s], js(e)] for s, e in w.overrides.items()],
+                               "affected": sorted(js.index[s] for s in w.affected)})
+    if data["onePath"] is not None:
+        for s in m.defs:
+            alts = m.alternatives(s)
+            if alts:
+                data["alternatives"].append([js.index[s], [js(t) for t in alts]])
     return data
 
 
@@ -368,6 +348,7 @@ def page_html(values, data: bytes | None = None, student: tuple | None = None, b
     mj = (f'<script>window.MathJax = {{options: {{ignoreHtmlClass: "blanks|verdicts"}}}};</script>'
           f'<script defer src="{html.escape(mathjax)}"></script>') if mathjax else ""
     return _TEMPLATE.format(title=html.escape(page.title + " — self-check"), notice=html.escape(NOTICE),
+                            precision=html.escape(PRECISION),
                             header=html.escape(f"problem {page.problem_id} · {page.description}") + who,
                             body=body, style=_STYLE, script=script, link=link, mathjax=mj, total=total,
                             network=network_html(values), problem_id=html.escape(page.problem_id))
@@ -507,11 +488,13 @@ _TEMPLATE = """<!DOCTYPE html>
 <p class="notice" role="note"><strong>Practice.</strong> {notice}</p>
 <p>{header}.</p>
 <p>Type a number in any blank (<code>0.9</code>, <code>.9</code>, <code>9/10</code>, <code>−7/40</code>,
-<code>1e-2</code>) and press Enter or Tab. Each numbered box in a formula has the input of the same number
-under it. An answer is <em>correct</em>, <em>follows</em> (a step done right from your own wrong earlier
-answer, within a relative 1/1000 of that step's value, since your numbers are rounded; a wrong 0 that makes a
-step trivial earns none), or <em>wrong</em>, with the classic mistake named where one gives your number. A value
-that comes out exact (a short decimal or a fraction) is typed in full; any other to 4 significant digits.</p>
+<code>1e-2</code>, or with a decimal comma, <code>0,9</code>) and press Enter or Tab. Each numbered box in a formula
+has the input of the same number under it. {precision} An answer is <em>correct</em> when it is the exact value
+or that value rounded to at least 4 significant digits; the right value with fewer digits is <em>too few
+digits</em>. It <em>follows</em> when it is a step done right from your own wrong answers before it on the page
+(within a relative 1/1000 of that step's value, since your numbers are rounded; a wrong 0 that makes a step
+trivial earns none); otherwise it is <em>wrong</em>, with the classic mistake named where one gives your number
+from your earlier answers.</p>
 <p class="score" data-score data-total="{total}" role="status" aria-live="polite">0 / {total} correct</p>
 <p id="announce" class="sr-only" aria-live="assertive"></p>
 {network}
@@ -527,190 +510,256 @@ that comes out exact (a short decimal or a fraction) is typed in full; any other
 _SCRIPT = r"""
 "use strict";
 const D = /*DATA*/;
-const compile = (src) => new Function("v", "return (" + src + ");");  // SymPy's printed formulas, not user text
-const defs = D.defs.map(([i, src]) => [i, compile(src)]);
-const blanks = {};
-for (const [key, b] of Object.entries(D.blanks)) {
-  blanks[key] = {...b, exprF: compile(b.expr), localF: compile(b.local)};
+// The marking of derivations.teaching.marking, run on the formulas it printed (SymPy's, never user text).
+const compile = (src) => new Function("g", "return (" + src + ");");
+class Undefined extends Error {}
+const defs = new Map(D.defs.map(([i, src]) => [i, compile(src)]));
+const deps = new Map(D.deps);
+const leaves = new Map(D.leaves);
+const users = new Map();
+for (const [i, ds] of D.deps) for (const u of ds) { if (!users.has(u)) users.set(u, []); users.get(u).push(i); }
+function downstream(start) {
+  const out = new Set(), stack = [...start];
+  while (stack.length) { const s = stack.pop(); if (!out.has(s)) { out.add(s); stack.push(...(users.get(s) || [])); } }
+  return out;
 }
-function run(overrides, answered) {
-  const v = new Array(D.n);
-  for (const [i, x] of D.leaves) v[i] = x;
-  for (const [i, f] of defs) {
-    v[i] = (answered && answered[i] !== undefined) ? answered[i] : (overrides[i] || f)(v);
-  }
-  return v;
-}
-const trueEnv = run({}, null);
-const truth = {};
-for (const [key, b] of Object.entries(blanks)) truth[key] = b.exprF(trueEnv);
-function close(a, t, tol) {
-  if (!Number.isFinite(t)) return false;
-  return Math.abs(a - t) <= tol * Math.abs(t) || Math.abs(a - t) <= 1e-15;
-}
-const mistakes = D.mistakes.map((m) => {
-  const overrides = {};
-  for (const [i, src] of m.defs) overrides[i] = compile(src);
-  const env = m.rule ? run(overrides, null) : null;
-  const full = {};
-  const local = {};
-  const terms = {};
-  const carried = {};
-  for (const key of Object.keys(blanks)) {
-    const vals = [];
-    if (env) vals.push((m.blank[key] ? compile(m.blank[key]) : blanks[key].exprF)(env));
-    if (m.terms[key]) {
-      terms[key] = m.terms[key].map(compile);
-      for (const f of terms[key]) vals.push(f(trueEnv));
-    }
-    if (m.transposed[key]) vals.push(truth[m.transposed[key]]);
-    full[key] = vals.filter((x) => Number.isFinite(x) && !close(x, truth[key], 1e-12));
-    if (m.local[key]) local[key] = compile(m.local[key]);
-    carried[key] = env ? (m.blank[key] ? compile(m.blank[key]) : blanks[key].exprF)(env) : truth[key];
-  }
-  return {...m, full, localF: local, termsF: terms, carried};
-});
-
-const NUMBER = /^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d{1,4})?$/;
-const FRACTION = /^[+-]?\d+\/\d+$/;
-function parse(text) {  // by pattern, never evaluated
-  const t = text.trim().replace(/\u2212/g, "-");
-  if (t.length > 80) return null;
-  if (NUMBER.test(t)) return Number(t);
-  if (FRACTION.test(t)) {
-    const [p, q] = t.split("/");
-    return Number(q) === 0 ? null : Number(p) / Number(q);
-  }
-  return null;
-}
-const inputs = Array.from(document.querySelectorAll("input[data-key]"));
-const baseKey = (k) => k.replace(/#\d+$/, "");
-const shown = {};  // each answer as typed (for "follows from your H_1 = 0.2")
-function answers() {
-  const out = {};
-  for (const el of inputs) {
-    const key = baseKey(el.dataset.key);
-    const a = parse(el.value);
-    if (el.value.trim() !== "" && a !== null && !(key in out)) { out[key] = a; shown[key] = el.value.trim(); }
+let worldId = 0;
+const world = (mistake, over) => ({id: worldId++, mistake, over: new Map(over), affected: downstream(over.map(([i]) => i))});
+const worlds = D.worlds.map((w) => ({id: worldId++, mistake: w.mistake, over: new Map(w.over.map(([i, src]) => [i, compile(src)])),
+                                    affected: new Set(w.affected)}));
+const alternatives = new Map(D.alternatives.map(([i, srcs]) => [i, srcs.map(compile)]));
+const pathWorlds = new Map();
+function pathsOf(syms) {  // "one path only": a world per term of each chain-rule sum (kept: values are remembered by world)
+  const out = [];
+  if (D.onePath === null) return out;
+  for (const s of syms) {
+    if (!pathWorlds.has(s)) pathWorlds.set(s, (alternatives.get(s) || []).map((f) => world(D.onePath, [[s, f]])));
+    out.push(...pathWorlds.get(s));
   }
   return out;
 }
-function carried(m, key) {  // the mistake's value of a blank carried through (the true one where unchanged)
-  return m.carried[key];
-}
-function step(key, env) {  // as Checker._step: the local formula at your values, and its slack
-  const b = blanks[key];
-  const moved = b.localDeps.filter((j) => !close(env[j], trueEnv[j], 1e-12));
-  if (!moved.length) return null;
-  const target = b.localF(env);
-  if (!Number.isFinite(target)) return null;
-  let slack = D.relTol * Math.abs(target);
-  for (const j of moved) {
-    const w = env.slice();
-    w[j] = env[j] * (1 + D.relTol);
-    const bumped = b.localF(w);
-    if (Number.isFinite(bumped)) slack += Math.abs(bumped - target);
-  }
-  return [target, slack];
-}
-function ruledOut(m, key, given) {  // as Checker._ruled_out
-  for (const k of blanks[key].ancestors) {
-    if (!(k in given)) continue;
-    const c = carried(m, k);
-    if (!close(c, truth[k], 1e-12) && !close(given[k], c, D.relTol)) return true;
-  }
-  return false;
-}
-function roundedExact(text, a, t) {  // as check.rounded_exact: the exact value rounded to the decimals typed
-  const m = /^\s*[-+\u2212]?\d*\.?(\d*)\s*$/.exec(text);
-  if (!m || a === t) return false;
-  const scale = Math.pow(10, m[1].length);
-  return Math.abs(a - t) * 2 * scale <= 1 + 1e-9 && Math.abs(a) * scale >= 10 - 1e-9;
-}
-function judge(key, a, mine, env, bySym, text) {
-  const b = blanks[key];
-  if (close(a, truth[key], b.tol)) return {verdict: "correct", text: "correct"};
-  const wrong = [];
-  const seen = new Set();
-  const g = b.grad && mine[b.grad] !== undefined ? mine[b.grad] : null;  // the step from your own gradient
-  if (g !== null) {
-    if (!close(g, truth[b.grad], blanks[b.grad].tol)) wrong.push(b.grad);
-  } else (function up(deps) {
-    for (const j of deps) {
-      if (seen.has(j)) continue;
-      seen.add(j);
-      if (bySym[j] !== undefined) {
-        const k = bySym[j].key;
-        if (!close(bySym[j].value, truth[k], blanks[k].tol)) wrong.push(k);  // judged wrong
-      } else if (D.deps[j]) up(D.deps[j]);
-    }
-  })(b.localDeps);
-  const st = g !== null ? [b.w - b.lr * g, D.relTol * (Math.abs(b.w - b.lr * g) + Math.abs(b.lr * g))] : step(key, env);
-  let note = "";
-  if (st && (Math.abs(a - st[0]) <= st[1] + 1e-15)) {
-    if (!wrong.length) return {verdict: "correct", text: "correct (right from your rounded earlier answers)"};
-    const zeros = wrong.filter((k) => mine[k] === 0);
-    const names = wrong.map((k) => blanks[k].label + " = " + shown[k]).join(", ");
-    if (!(zeros.length && (st[0] === 0 || b.grad) && truth[key] !== 0)) {
-      return {verdict: "follows", text: "follows from your " + names + " (this step is right; look earlier)"};
-    }
-    note = " This is what your " + zeros.map((k) => blanks[k].label).join(", ") +
-           " = 0 gives, but that 0 is wrong and makes this step trivial: no follow-through credit.";
-  }
-  const found = [];
-  for (const m of mistakes) {
-    const here = [];
-    if (g !== null) {
-      if (m.descent) here.push(m.descent[0] + m.descent[1] * b.w + m.descent[2] * g);
-    } else if (wrong.length) {
-      if (m.localF[key]) here.push(m.localF[key](env));
-      if (m.termsF[key]) for (const f of m.termsF[key]) here.push(f(env));
-    }
-    const hits = here.filter((c) => close(a, c, b.tol));
-    const full = m.full[key].filter((c) => close(a, c, b.tol));
-    if (full.length && !hits.length && ruledOut(m, key, mine)) continue;
-    const all = hits.concat(full);
-    if (all.length) {
-      const c = all.reduce((x, y) => (Math.abs(a - y) < Math.abs(a - x) ? y : x));
-      found.push({d: Math.abs(a - c), m, c});
+const same = (a, b) => a !== null && b !== null && Math.abs(a - b) <= 1e-12 * Math.max(Math.abs(a), Math.abs(b));
+
+class Evaluator {  // as marking._Evaluator: values in a world, seen from the c-th answered blank
+  constructor(answers) {
+    this.answers = answers;  // Map sym -> [index, value]
+    this.memo = new Map();
+    this.seen = new Map();
+    if (answers.size) for (const [s] of D.defs) {
+      const acc = new Set();
+      for (const u of deps.get(s)) {
+        for (const i of (this.seen.get(u) || [])) acc.add(i);
+        if (answers.has(u)) acc.add(answers.get(u)[0]);
+      }
+      if (answers.has(s)) acc.add(answers.get(s)[0]);
+      this.seen.set(s, acc);
     }
   }
-  if (!found.length && !note && b.exact && roundedExact(text, a, truth[key])) return {verdict: "wrong", text: D.roundedNote + "."};
-  if (!found.length) return {verdict: "wrong", text: "not right (no catalogued mistake gives this value)." + note};
-  found.sort((x, y) => x.d - y.d);
-  const best = found[0].c;
-  const named = found.filter((f) => close(f.c, best, b.tol)).map((f) => f.m);
-  const tie = named.length > 1 ? " These give the same number here: your answers cannot tell them apart." : "";
-  return {verdict: "wrong", mistakes: named.map((m) => m.name),
-          text: named.map((m) => m.title + ". " + m.hint).join(" / ") + tie + note};
+  cut(s, c) {
+    const seen = this.seen.get(s);
+    if (!seen || !seen.size) return this.answers.has(s) ? Math.min(c, this.answers.get(s)[0] + 1) : 0;
+    let best = -1;
+    for (const i of seen) if (i < c && i > best) best = i;
+    return best + 1;
+  }
+  value(w, s, c, bump) {
+    if (this.answers.has(s) && this.answers.get(s)[0] < c) {
+      const v = this.answers.get(s)[1];
+      return bump === s ? v * (1 + D.relTol) : v;
+    }
+    if (leaves.has(s)) return leaves.get(s);
+    if (w !== null && !w.affected.has(s)) w = null;
+    if (w === null) {
+      c = this.cut(s, c);
+      if (bump !== null && !(this.answers.has(bump) && (this.seen.get(s) || new Set()).has(this.answers.get(bump)[0]))) bump = null;
+    }
+    const key = (w === null ? -1 : w.id) + ":" + s + ":" + c + ":" + bump;
+    if (this.memo.has(key)) return this.memo.get(key);
+    const f = (w !== null && w.over.has(s)) ? w.over.get(s) : defs.get(s);
+    let out = null;
+    try {
+      out = f((j) => { const v = this.value(w, j, c, bump); if (v === null) throw new Undefined(); return v; });
+      if (typeof out === "boolean") out = out ? 1 : 0;
+      if (!Number.isFinite(out)) out = null;
+    } catch (e) { if (!(e instanceof Undefined)) throw e; out = null; }
+    this.memo.set(key, out);
+    return out;
+  }
+  walk(s, c, stopAtAnswers) {
+    const out = [], stack = stopAtAnswers ? [...deps.get(s)] : [s], seen = new Set();
+    while (stack.length) {
+      const t = stack.pop();
+      if (seen.has(t)) continue;
+      seen.add(t);
+      const given = this.answers.has(t) && this.answers.get(t)[0] < c;
+      if (stopAtAnswers) {
+        if (given) out.push(t); else if (deps.has(t)) stack.push(...deps.get(t));
+      } else if (!leaves.has(t) && !given) { out.push(t); stack.push(...(deps.get(t) || [])); }
+    }
+    return out;
+  }
 }
+const start = new Evaluator(new Map());
+const truth = {};
+for (const key of D.order) truth[key] = D.blanks[key].defined ? start.value(null, D.blanks[key].sym, 0, null) : null;
+const TYPED = /^\s*[+\-\u2212]?([0-9]*)(?:\.([0-9]*))?(?:[eE]([+-]?[0-9]+))?\s*$/;
+function digitsOf(text) {  // [significant digits, half a unit in the last digit], or null for a fraction
+  const m = TYPED.exec(text.replace(/,/g, "."));
+  if (!m || !(m[1] || m[2])) return null;
+  const frac = m[2] || "";
+  const exp = m[3] && m[3].replace(/^[+-]/, "").length <= 4 ? parseInt(m[3], 10) : 0;
+  return [(m[1] + frac).replace(/^0+/, "").length, 0.5 * Math.pow(10, exp - frac.length)];
+}
+function classify(text, a, t, slack) {  // as marking.classify: "match", "short" or null
+  if (t === null || !Number.isFinite(t)) return null;
+  if (a === t || Math.abs(a - t) <= 1e-12 * Math.abs(t)) return "match";
+  const dg = digitsOf(text), gap = Math.abs(a - t), eps = 1 + 1e-9;
+  if (dg && dg[0] >= 2 && dg[0] < D.digits && t !== 0) {  // (one digit is no rounding: 1 for 0.5)
+    let e = Math.floor(Math.log10(Math.abs(t)));
+    if (Math.pow(10, e) > Math.abs(t)) e -= 1;
+    if (Math.pow(10, e + 1) <= Math.abs(t)) e += 1;
+    if (gap <= 0.5 * Math.pow(10, e - dg[0] + 1) * eps) return "short";
+  }
+  if (gap <= slack * eps) return "match";
+  if (dg && dg[0] >= D.digits && gap <= dg[1] * eps) return "match";
+  return null;
+}
+// One number reader, as engine.reading.parse_answer: decimals (a point or one decimal comma), fractions, a
+// minus sign; a comma that could group thousands (1,234) is refused.
+const DECIMAL = /^[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]{1,3})?$/;
+const FRACTION = /^[+-]?[0-9]+\/[0-9]+$/;
+const AMBIGUOUS = /^[+-]?[1-9][0-9]{0,2},[0-9]{3}$/;
+function parse(text) {  // by pattern, never evaluated: a number, or a string saying why not
+  let t = text.trim().replace(/\u2212/g, "-");
+  if (AMBIGUOUS.test(t)) return "not one number: " + t + " could be " + t.replace(",", ".") + " or " + t.replace(",", "") + "; write " + t.replace(",", ".") + " (a point)";
+  if (/^[+-]?[0-9]*,[0-9]+([eE][+-]?[0-9]+)?$/.test(t)) t = t.replace(",", ".");
+  const digits = t.replace(/[^0-9]/g, "").length;
+  if (FRACTION.test(t)) {
+    const [p, q] = t.split("/");
+    if (p.replace(/^[+-]/, "").length > 60 || q.length > 60) return "not a number: at most 60 digits";
+    return Number(q) === 0 ? "not a number: division by zero" : Number(p) / Number(q);
+  }
+  if (!DECIMAL.test(t)) return "not a number: write it as 0.9, .9, 9/10, -7/40, 1e-2 or 0,9";
+  if (digits > 63) return "not a number: at most 60 digits";
+  const v = Number(t);
+  return Number.isFinite(v) ? v : "not a number this page can hold (beyond about 1e308)";
+}
+
+function judgeSheet(entries) {  // entries: [[key, value, text]] -> {key: result}, as marking.Sheet.judge
+  entries.sort((x, y) => D.blanks[x[0]].rank - D.blanks[y[0]].rank);
+  const answers = new Map(), index = {}, byKey = {}, keyOf = new Map();
+  entries.forEach(([key, a, text], n) => {
+    index[key] = n; byKey[key] = [a, text];
+    answers.set(D.blanks[key].sym, [n, a]); keyOf.set(D.blanks[key].sym, key);
+  });
+  const ev = new Evaluator(answers);
+  const out = {}, named = {};
+  for (const [key, a, text] of entries) {
+    const r = judgeOne(ev, key, a, text, index[key], out, named, byKey, keyOf);
+    for (const mm of r.mistakes || []) named[mm] = (named[mm] || 0) + 1;
+    out[key] = r;
+  }
+  return out;
+}
+function judgeOne(ev, key, a, text, c, done, named, byKey, keyOf) {
+  const b = D.blanks[key], s = b.sym, t = truth[key];
+  const verdict = classify(text, a, t, t === null ? 0 : b.tol * Math.abs(t));
+  if (verdict === "match") return {verdict: "correct"};
+  if (verdict === "short") return {verdict: "wrong", short: true, note: D.notes.short};
+  const step = ev.value(null, s, c, null);
+  const inputs = ev.walk(s, c, true).sort((x, y) => ev.answers.get(x)[0] - ev.answers.get(y)[0]);
+  const moved = inputs.filter((u) => !same(byKey[keyOf.get(u)][0], truth[keyOf.get(u)]));
+  let exclude = null, note = "", noCredit = [];
+  if (moved.length && step !== null) {
+    let slack = D.relTol * Math.abs(step);
+    for (const u of moved) { const v = ev.value(null, s, c, u); if (v !== null) slack += Math.abs(v - step); }
+    const follow = classify(text, a, step, slack);
+    const wrong = inputs.map((u) => keyOf.get(u)).filter((k) => done[k].verdict !== "correct");
+    if (follow === "match") {
+      if (!wrong.length) return {verdict: "correct", note: "right from your rounded earlier answers"};
+      const zeros = wrong.filter((k) => byKey[k][0] === 0);
+      const trivial = step === 0 || (b.trivial !== null && same(step, b.trivial));
+      if (!(zeros.length && trivial && t !== 0)) return {verdict: "follows", follows: wrong};
+      noCredit = zeros;
+      note = D.notes.zero.replace("{zeros}", zeros.map((k) => D.blanks[k].label).join(", "));
+      exclude = step;
+    } else if (follow === "short") return {verdict: "wrong", short: true, note: D.notes.short};
+  }
+  const base = step !== null ? step : t;
+  const found = new Map();
+  for (const w of worlds.concat(pathsOf(ev.walk(s, c, false)))) {
+    if (!w.affected.has(s)) continue;
+    const v = ev.value(w, s, c, null);
+    if (v === null || same(v, base) || (exclude !== null && same(v, exclude))) continue;
+    const how = classify(text, a, v, b.tol * Math.abs(v));
+    if (how !== null) {
+      const d = Math.abs(a - v), m = D.mistakes[w.mistake].name;
+      if (!found.has(m) || d < found.get(m).d) found.set(m, {d, mistake: w.mistake, v, how});
+    }
+  }
+  const r = {verdict: "wrong", noCredit, note, mistakes: []};
+  if (!found.size) return r;
+  const all = [...found.values()];
+  const best = all.reduce((x, y) => (y.d < x.d ? y : x));
+  let tied = all.filter((f) => Math.abs(f.v - best.v) <= b.tol * Math.abs(best.v) || same(f.v, best.v));
+  const most = Math.max(...tied.map((f) => named[D.mistakes[f.mistake].name] || 0));
+  tied = tied.filter((f) => (named[D.mistakes[f.mistake].name] || 0) === most);
+  tied.sort((x, y) => (x.d - y.d) || (x.mistake - y.mistake));
+  r.mistakes = tied.map((f) => D.mistakes[f.mistake].name);
+  r.titles = tied.map((f) => D.mistakes[f.mistake].title + ". " + D.mistakes[f.mistake].hint);
+  const notes = note ? [note] : [];
+  if (tied.length > 1) notes.push(D.notes.tie);
+  if (tied.some((f) => f.how === "short")) notes.push(D.notes.short);
+  r.note = notes.join("; ");
+  return r;
+}
+function feedback(r, shown) {  // the verdict in words
+  if (r.verdict === "correct") return "correct" + (r.note ? " (" + r.note + ")" : "");
+  if (r.verdict === "follows") {
+    return "follows from your " + r.follows.map((k) => D.blanks[k].label + " = " + shown[k]).join(", ") +
+           " (this step is right; look earlier)";
+  }
+  if (r.short && !(r.mistakes && r.mistakes.length)) return "not right: " + r.note + ".";
+  if (r.mistakes && r.mistakes.length) return r.titles.join(" / ") + (r.note ? " (" + r.note + ")" : "");
+  return "not right (no classic mistake gives this value from your earlier answers)." + (r.note ? " " + r.note + "." : "");
+}
+window.derivationsMarking = {judgeSheet, parse, truth, classify};  // for tests: the verdicts, as computed here
+
+const inputs = Array.from(document.querySelectorAll("input[data-key]"));
+const baseKey = (k) => k.replace(/#\d+$/, "");
+const shown = {};  // each answer as typed (for "follows from your H_1 = 0.2")
 const scoreEl = document.querySelector("[data-score]");
 const announce = document.getElementById("announce");
 const nodes = Array.from(document.querySelectorAll("[data-node]"));
 let last = null;  // the input typed in last: its verdict is announced
 function update(ev) {
   if (ev && ev.target) last = ev.target;
-  const mine = answers();
-  const bySym = {};
-  const answered = {};
-  for (const [key, a] of Object.entries(mine)) {
-    const s = blanks[key].sym;
-    if (s !== null && s !== undefined) { bySym[s] = {key, value: a}; answered[s] = a; }
+  const entries = [], seen = new Set(), unread = {};
+  for (const el of inputs) {  // each key's first answer that reads as a number
+    const key = baseKey(el.dataset.key);
+    if (el.value.trim() === "" || seen.has(key)) continue;
+    const a = parse(el.value);
+    if (typeof a === "string") { unread[el.dataset.key] = a; continue; }
+    seen.add(key);
+    shown[key] = el.value.trim();
+    entries.push([key, a, el.value.trim()]);
   }
-  const env = run({}, answered);
+  const results = judgeSheet(entries);
   const verdictOf = {};
   let nc = 0, nf = 0;
   for (const el of inputs) {
     const fb = document.querySelector('[data-feedback-for="' + el.dataset.key + '"]');
     const key = baseKey(el.dataset.key);
-    let r = null;
+    let r = null, text = "";
     if (el.value.trim() !== "") {
-      const a = parse(el.value);
-      r = a === null ? {verdict: "unreadable", text: "not a number: write it as 0.9, .9, 9/10, -7/40 or 1e-2"}
-                     : judge(key, a, mine, env, bySym, el.value);
+      if (el.dataset.key in unread) { r = {verdict: "unreadable"}; text = unread[el.dataset.key]; }
+      else {
+        const a = parse(el.value);
+        r = (shown[key] === el.value.trim()) ? results[key] : judgeSheet(entries.filter((e) => e[0] !== key).concat([[key, a, el.value.trim()]]))[key];
+        text = feedback(r, shown);
+      }
     }
     const cls = r ? r.verdict : "";
-    const text = r ? r.text : "";
     if (r && !(key in verdictOf) && r.verdict !== "unreadable") verdictOf[key] = r.verdict;
     if (cls === "correct") nc += 1;
     if (cls === "follows") nf += 1;
@@ -720,7 +769,7 @@ function update(ev) {
     el.setAttribute("aria-invalid", cls === "wrong" || cls === "unreadable" ? "true" : "false");
     fb.dataset.mistakes = r && r.mistakes ? r.mistakes.join(" ") : "";
     if (fb.textContent !== text) fb.textContent = text;  // only changes are announced
-    if (el === last) announce.textContent = text ? blanks[key].label + ": " + text : "";
+    if (el === last) announce.textContent = text ? D.blanks[key].label + ": " + text : "";
   }
   let first = true;
   for (const g of nodes) {
@@ -741,7 +790,7 @@ for (const el of inputs) {
 const closing = document.querySelector("[data-closing]");
 if (closing) {  // the closing question: the gradient of W_a from the page's formulas, the symmetry from the init
   const firstLayer = Object.keys(truth).filter((k) => k.startsWith("grad.w_a"));
-  const zero = firstLayer.every((k) => Math.abs(truth[k]) <= 1e-12);
+  const zero = firstLayer.every((k) => truth[k] !== null && Math.abs(truth[k]) <= 1e-12);
   const fb = closing.querySelector('[data-feedback-for="closing"]');
   closing.addEventListener("change", () => {
     const grad = closing.querySelector('input[name="closing-grad"]:checked');

@@ -228,6 +228,8 @@ def _insight(values, nb) -> list:
 
 # -- the page, generated from the derivation's operations -----------------------------------------------------
 
+# The marking's precision rule (derivations.teaching.marking), stated on every page, key and Moodle question.
+PRECISION = "Write each answer exactly (a decimal or a fraction) or to at least 4 significant digits."
 TITLE = "Backpropagation Handout"  # the page's title, unless [worksheet] title gives one
 
 # What one page shows: a network a student works by hand. Beyond these the page is refused in one line (the
@@ -413,7 +415,7 @@ class _Page:
         for k, q in enumerate(practice):
             grads += ([" and " if k == len(practice) - 1 else ", "] if k else []) + [partial(LOSS, self.psym(q))]
         self.B(Prose([("b", "Your tasks. Forward: "), "compute all intermediate values ", row(*items), steps,
-                      ("b", "Backward: "), "compute ", *grads, "."]))
+                      ("b", "Backward: "), "compute ", *grads, ". ", PRECISION]))
 
     def setup(self):
         p = self.p
@@ -879,17 +881,19 @@ class _Page:
             self.B(Prose(_insight(self.v, self.nb), key="answer", answer=True))
             return
         lr = p.step_lr
-        eta = Sym("eta")
+        eta, w_ = Sym("eta"), Sym("w")
         self.B(Prose([("b", "One gradient-descent step: "), "with learning rate ", row(eta, "=", self.given(lr)),
-                      ", what is each asked parameter after one step, ", row(Sym("w"), "-", eta, partial(LOSS, Sym("w"))), "?"],
-                     key="question"))
+                      ", what is each asked parameter after one step, ", row(w_, "-", eta, partial(LOSS, w_)),
+                      "? First the change ", row(Operator("neg"), eta, partial(LOSS, w_)),
+                      ", then the new value: the old one plus the change."], key="question"))
         rows = []
         after = self.v.descent(lr, self.asked)  # {key: the parameter after the step}, exact
         for q in self.asked:
             w, key = self.psym(q), q.key(self.d.symbols.wide)
+            g = self.v.grad(q)
             rows.append(row(w, "-", eta, partial(LOSS, w), "&=", self.given(self.pvalue(q)), "-", self.given(lr), "·",
-                            Paren(Slot(self.nb.num(self.v.grad(q)), key=f"grad.{key}")), "=",
-                            self.ans(after[key], f"descent.{key}")))
+                            Paren(Slot(self.nb.num(g), key=f"grad.{key}")), "=", self.given(self.pvalue(q)), "+",
+                            Paren(self.ans(-lr * g, f"step.{key}")), "=", self.ans(after[key], f"descent.{key}")))
         self.B(Display("descent", Aligned(tuple(rows))))
 
 
