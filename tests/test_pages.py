@@ -83,11 +83,12 @@ def _leaks(text: str, bad: set) -> list:
 
 
 def test_the_handout_page_is_unchanged():
-    """The paper's page, pinned: its text (worksheet and key) and the Typst source of its PDFs."""
+    """The paper's page, pinned: its text (worksheet and key) and the Typst source of its PDFs (the paper's
+    page and the precision rule's one sentence, "Write each answer exactly ... 4 significant digits")."""
     page = h.layout(evaluate(load_problem()))
     assert page.blanks() == 51
-    for worksheet, name, digest in ((True, "worksheet", "5dccbbfb7829ce9e2c486579ccf9fba63d2045e0b2f5b91242922d2421359f7b"),
-                                    (False, "key", "ce0deb700d80f1a0584d3e71d37d72418cf8478982447639c5b290fa664ef01d")):
+    for worksheet, name, digest in ((True, "worksheet", "08cd3810c248091582ffe0866aa7ff692bc7bccc49143a7cb6c7160c90b682d8"),
+                                    (False, "key", "91447a8705cd24b68eedbc339fb34e1247b7faeab3efd3e57a1c5610d7005b9c")):
         assert render_text(page, worksheet) == (GOLDEN / f"handout-{name}.txt").read_text(encoding="utf-8")
         figures = {b.weight: f"figure-{k + 1}.svg" for k, b in enumerate(b for b in page.blocks if isinstance(b, h.Figure))}
         assert hashlib.sha256(pdf.typst_source(page, worksheet, "a4", figures).encode()).hexdigest() == digest

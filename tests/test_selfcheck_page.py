@@ -267,38 +267,44 @@ def test_browser_rounded_sheet_verdicts_equal_the_checkers(browser, tmp_path):
     page.page.close()
 
 
-@pytest.mark.parametrize("grad, step", [
-    ("0.1", "0.35"),  # a wrong gradient, the step done right from it: follows
-    ("0", "0.4"),  # a wrong 0: the step copies w, no follow-through
-    ("0.08217", "0.441085"),  # a right gradient, the step's sign flipped: only the step's own mistake
-    ("0.1", "0.3"),  # η left out, on the student's own gradient
+@pytest.mark.parametrize("grad, change, new", [
+    ("0.1", "-0.05", "0.35"),  # a wrong gradient, the step done right from it: follows
+    ("0", "0", "0.4"),  # a wrong 0: the change is 0, the step copies w, no follow-through
+    ("0.08217", "0.041085", "0.441085"),  # a right gradient, the change's sign flipped: only its own mistake
+    ("0.1", "-0.1", "0.3"),  # η left out, on the student's own gradient
+    ("0.08217", "0", "0.4"),  # no step
 ])
-def test_browser_descent_step_is_judged_from_the_students_own_gradient(browser, tmp_path, grad, step):
-    """Mazur's closing step w^b_11 − η·∂ℒ/∂w^b_11 (0.4, η = 1/2): the page's verdict and mistakes are the
-    Python checker's, which takes the student's own gradient as the step's input."""
+def test_browser_descent_step_is_judged_from_the_students_own_gradient(browser, tmp_path, grad, change, new):
+    """Mazur's closing step w^b_11 − η·∂ℒ/∂w^b_11 (0.4, η = 1/2), its change a blank of its own: the page's
+    verdicts and mistakes are the Python checker's, which takes the student's own gradient and change."""
     from derivations.engine.problem import HANDOUT
 
     problem = load_problem(HANDOUT.with_name("mazur.toml"))
-    py = Checker(problem).check({"grad.w_b11": grad, "descent.w_b11": step})["descent.w_b11"]
+    py = Checker(problem).check({"grad.w_b11": grad, "step.w_b11": change, "descent.w_b11": new})
     page = Page(browser, write_page(evaluate(problem), tmp_path / "selfcheck.html"))
     page.type("grad.w_b11", grad)
-    classes, _, mistakes = page.type("descent.w_b11", step)
-    assert classes == {py.verdict} and mistakes == {m.name for m in py.mistakes}
+    page.type("step.w_b11", change)
+    page.type("descent.w_b11", new)
+    for key in ("step.w_b11", "descent.w_b11"):
+        classes, _, mistakes = page.feedback(key)
+        assert classes == {py[key].verdict} and mistakes == {m.name for m in py[key].mistakes}, key
     assert page.errors == []
     page.page.close()
 
 
-@pytest.mark.parametrize("typed, said", [("0.1847", "all its digits"), ("0.19", "no catalogued mistake")])
-def test_browser_says_a_rounded_exact_value_needs_all_its_digits(browser, tmp_path, typed, said):
-    """O_1 = 0.18468 exactly: a rounded 0.1847 is wrong, as in Python, and the page says why."""
+@pytest.mark.parametrize("typed, verdict, said", [("0.1847", "correct", "correct"), ("0.185", "wrong", "too few digits"),
+                                                  ("0,1847", "correct", "correct"), ("0.19", "wrong", "no classic mistake")])
+def test_browser_applies_the_precision_rule(browser, tmp_path, typed, verdict, said):
+    """O_1 = 0.18468 exactly: 0.1847 (4 significant digits) is correct, as in Python; 0.185 has too few
+    digits, and the page says so; a decimal comma is read."""
     from test_check import ROUNDED_TOML
 
     path = tmp_path / "p.toml"
     path.write_text(ROUNDED_TOML, encoding="utf-8")
     page = Page(browser, write_page(evaluate(load_problem(path)), tmp_path / "selfcheck.html"))
     classes, text, _ = page.type("forward.O[1]", typed)
-    assert classes == {"wrong"} and said in text, text
-    assert "is typed in full; any other to 4 significant digits" in page.page.inner_text("main")
+    assert classes == {verdict} and said in text, text
+    assert "at least 4 significant digits" in page.page.inner_text("main")
     assert page.errors == []
     page.page.close()
 

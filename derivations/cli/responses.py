@@ -12,7 +12,6 @@ from __future__ import annotations
 import csv
 import io
 import os
-import re
 import stat
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,7 +23,6 @@ from .variants import check_id
 MAX_BYTES = 4 * 1024 * 1024
 MAX_ROWS = 400  # a class of 400 is graded in about a minute on 2 cores; split a larger one
 MAX_COLUMNS = 500
-_DECIMAL_COMMA = re.compile(r"\s*[-+−]?\d*,\d+\s*")
 
 
 # -- the roster: DIR/keys.csv ----------------------------------------------------------------------------------
@@ -201,15 +199,11 @@ def read_responses(path: Path, resolve) -> Responses:
             if not student:
                 problems.append((n, "empty id: not graded"))
                 continue
-            cells = {key: _decimal_comma(line[k], sep) for key, k in where.items()}
+            cells = {key: line[k] for key, k in where.items()}  # a decimal comma is the number reader's (parse_answer)
             rows.append(Row(n, student, cells))
     except csv.Error as err:
         raise ProblemError("RESPONSES", f"not valid CSV at line {reader.line_num}: {err}") from None
     return Responses(rows, columns, ignored, notes, problems, sep)
-
-
-def _decimal_comma(text: str, sep: str) -> str:
-    return text.replace(",", ".") if sep == ";" and _DECIMAL_COMMA.fullmatch(text) else text
 
 
 def _who(student: str) -> str:

@@ -138,13 +138,14 @@ def page_data(checker: Checker) -> dict:
         }
     slip = {mm.name: n for n, mm in enumerate(m.slips)}
     for w in m.worlds:
-        data["worlds"].append({"mistake": slip[w.mistake.name], "over": [[js.index[s], js(e)] for s, e in w.overrides.items()],
+        data["worlds"].append({"mistake": slip[w.mistake.name],
+                               "over": [[js.index[s], js(e), js.deps(e)] for s, e in w.overrides.items()],
                                "affected": sorted(js.index[s] for s in w.affected)})
     if data["onePath"] is not None:
         for s in m.defs:
             alts = m.alternatives(s)
             if alts:
-                data["alternatives"].append([js.index[s], [js(t) for t in alts]])
+                data["alternatives"].append([js.index[s], [[js(t), js.deps(t)] for t in alts]])
     return data
 
 
@@ -524,16 +525,18 @@ function downstream(start) {
   return out;
 }
 let worldId = 0;
-const world = (mistake, over) => ({id: worldId++, mistake, over: new Map(over), affected: downstream(over.map(([i]) => i))});
 const worlds = D.worlds.map((w) => ({id: worldId++, mistake: w.mistake, over: new Map(w.over.map(([i, src]) => [i, compile(src)])),
-                                    affected: new Set(w.affected)}));
-const alternatives = new Map(D.alternatives.map(([i, srcs]) => [i, srcs.map(compile)]));
+                                    overDeps: new Map(w.over.map(([i, , ds]) => [i, ds])), affected: new Set(w.affected)}));
+const alternatives = new Map(D.alternatives.map(([i, alts]) => [i, alts.map(([src, ds]) => [compile(src), ds])]));
 const pathWorlds = new Map();
 function pathsOf(syms) {  // "one path only": a world per term of each chain-rule sum (kept: values are remembered by world)
   const out = [];
   if (D.onePath === null) return out;
   for (const s of syms) {
-    if (!pathWorlds.has(s)) pathWorlds.set(s, (alternatives.get(s) || []).map((f) => world(D.onePath, [[s, f]])));
+    if (!pathWorlds.has(s)) {
+      pathWorlds.set(s, (alternatives.get(s) || []).map(([f, ds]) => ({id: worldId++, mistake: D.onePath, over: new Map([[s, f]]),
+                                                                     overDeps: new Map([[s, ds]]), affected: downstream([s])})));
+    }
     out.push(...pathWorlds.get(s));
   }
   return out;
@@ -565,7 +568,7 @@ class Evaluator {  // as marking._Evaluator: values in a world, seen from the c-
   value(w, s, c, bump) {
     if (this.answers.has(s) && this.answers.get(s)[0] < c) {
       const v = this.answers.get(s)[1];
-      return bump === s ? v * (1 + D.relTol) : v;
+      return bump === s ? v + this.answers.get(s)[2] : v;
     }
     if (leaves.has(s)) return leaves.get(s);
     if (w !== null && !w.affected.has(s)) w = null;
@@ -585,16 +588,17 @@ class Evaluator {  // as marking._Evaluator: values in a world, seen from the c-
     this.memo.set(key, out);
     return out;
   }
-  walk(s, c, stopAtAnswers) {
-    const out = [], stack = stopAtAnswers ? [...deps.get(s)] : [s], seen = new Set();
+  walk(s, c, stopAtAnswers, w) {  // the answers a formula reaches (or, not stopAtAnswers, the symbols before them)
+    const depsOf = (t) => (w && w.overDeps.has(t)) ? w.overDeps.get(t) : (deps.get(t) || []);
+    const out = [], stack = stopAtAnswers ? [...depsOf(s)] : [s], seen = new Set();
     while (stack.length) {
       const t = stack.pop();
       if (seen.has(t)) continue;
       seen.add(t);
       const given = this.answers.has(t) && this.answers.get(t)[0] < c;
       if (stopAtAnswers) {
-        if (given) out.push(t); else if (deps.has(t)) stack.push(...deps.get(t));
-      } else if (!leaves.has(t) && !given) { out.push(t); stack.push(...(deps.get(t) || [])); }
+        if (given) out.push(t); else if (deps.has(t)) stack.push(...depsOf(t));
+      } else if (!leaves.has(t) && !given) { out.push(t); stack.push(...depsOf(t)); }
     }
     return out;
   }
@@ -610,7 +614,7 @@ function digitsOf(text) {  // [significant digits, half a unit in the last digit
   const exp = m[3] && m[3].replace(/^[+-]/, "").length <= 4 ? parseInt(m[3], 10) : 0;
   return [(m[1] + frac).replace(/^0+/, "").length, 0.5 * Math.pow(10, exp - frac.length)];
 }
-function classify(text, a, t, slack) {  // as marking.classify: "match", "short" or null
+function classify(text, a, t, slack, drift) {  // as marking.classify: "match", "short" or null
   if (t === null || !Number.isFinite(t)) return null;
   if (a === t || Math.abs(a - t) <= 1e-12 * Math.abs(t)) return "match";
   const dg = digitsOf(text), gap = Math.abs(a - t), eps = 1 + 1e-9;
@@ -618,7 +622,7 @@ function classify(text, a, t, slack) {  // as marking.classify: "match", "short"
     let e = Math.floor(Math.log10(Math.abs(t)));
     if (Math.pow(10, e) > Math.abs(t)) e -= 1;
     if (Math.pow(10, e + 1) <= Math.abs(t)) e += 1;
-    if (gap <= 0.5 * Math.pow(10, e - dg[0] + 1) * eps) return "short";
+    if (gap <= (0.5 * Math.pow(10, e - dg[0] + 1) + (drift || 0)) * eps) return "short";
   }
   if (gap <= slack * eps) return "match";
   if (dg && dg[0] >= D.digits && gap <= dg[1] * eps) return "match";
@@ -650,7 +654,8 @@ function judgeSheet(entries) {  // entries: [[key, value, text]] -> {key: result
   const answers = new Map(), index = {}, byKey = {}, keyOf = new Map();
   entries.forEach(([key, a, text], n) => {
     index[key] = n; byKey[key] = [a, text];
-    answers.set(D.blanks[key].sym, [n, a]); keyOf.set(D.blanks[key].sym, key);
+    const dg = digitsOf(text);  // as marking.rounding: half a unit in the last digit typed, at least relTol of it
+    answers.set(D.blanks[key].sym, [n, a, Math.max(Math.abs(a) * D.relTol, dg ? dg[1] : 0)]); keyOf.set(D.blanks[key].sym, key);
   });
   const ev = new Evaluator(answers);
   const out = {}, named = {};
@@ -667,13 +672,13 @@ function judgeOne(ev, key, a, text, c, done, named, byKey, keyOf) {
   if (verdict === "match") return {verdict: "correct"};
   if (verdict === "short") return {verdict: "wrong", short: true, note: D.notes.short};
   const step = ev.value(null, s, c, null);
-  const inputs = ev.walk(s, c, true).sort((x, y) => ev.answers.get(x)[0] - ev.answers.get(y)[0]);
+  const inputs = ev.walk(s, c, true, null).sort((x, y) => ev.answers.get(x)[0] - ev.answers.get(y)[0]);
   const moved = inputs.filter((u) => !same(byKey[keyOf.get(u)][0], truth[keyOf.get(u)]));
   let exclude = null, note = "", noCredit = [];
   if (moved.length && step !== null) {
-    let slack = D.relTol * Math.abs(step);
-    for (const u of moved) { const v = ev.value(null, s, c, u); if (v !== null) slack += Math.abs(v - step); }
-    const follow = classify(text, a, step, slack);
+    let drift = 0;
+    for (const u of moved) { const v = ev.value(null, s, c, u); if (v !== null) drift += Math.abs(v - step); }
+    const follow = classify(text, a, step, D.relTol * Math.abs(step) + drift, drift);
     const wrong = inputs.map((u) => keyOf.get(u)).filter((k) => done[k].verdict !== "correct");
     if (follow === "match") {
       if (!wrong.length) return {verdict: "correct", note: "right from your rounded earlier answers"};
@@ -687,11 +692,17 @@ function judgeOne(ev, key, a, text, c, done, named, byKey, keyOf) {
   }
   const base = step !== null ? step : t;
   const found = new Map();
-  for (const w of worlds.concat(pathsOf(ev.walk(s, c, false)))) {
+  for (const w of worlds.concat(pathsOf(ev.walk(s, c, false, null)))) {
     if (!w.affected.has(s)) continue;
     const v = ev.value(w, s, c, null);
     if (v === null || same(v, base) || (exclude !== null && same(v, exclude))) continue;
-    const how = classify(text, a, v, b.tol * Math.abs(v));
+    let drift = 0;  // as for a step that follows: what the rounding of each earlier answer changes
+    for (const u of ev.walk(s, c, true, w)) {
+      if (same(byKey[keyOf.get(u)][0], truth[keyOf.get(u)])) continue;
+      const x = ev.value(w, s, c, u);
+      if (x !== null) drift += Math.abs(x - v);
+    }
+    const how = classify(text, a, v, b.tol * Math.abs(v) + drift, drift);
     if (how !== null) {
       const d = Math.abs(a - v), m = D.mistakes[w.mistake].name;
       if (!found.has(m) || d < found.get(m).d) found.set(m, {d, mistake: w.mistake, v, how});

@@ -51,7 +51,7 @@ from ..engine.errors import ProblemError
 from ..engine.reading import parse_answer, quote
 from ..engine.values import Values
 from .handout import layout
-from .marking import MIN_TOL, REL_TOL, SHORT_NOTE, Marking, Sheet, blanks, same, settle
+from .marking import MIN_TOL, REL_TOL, SHORT_NOTE, Marking, Sheet, blanks
 from .mistakes import catalogue
 
 MAX_NAMED = 3  # problems of an answers file named in its one error line
@@ -73,7 +73,7 @@ def page_order(values) -> list:
     problem: the checker then takes the blanks in the derivation's order)."""
     try:
         page = layout(values)
-    except ProblemError:
+    except (ProblemError, ArithmeticError, TypeError, ValueError):  # no page: the order of the derivation
         return []
     return list(dict.fromkeys(s.key for s in page.slots(given=False) if s.key))
 

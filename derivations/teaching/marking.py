@@ -16,8 +16,9 @@ follows only from blanks before it. Each answer is then, in this order:
    :data:`DIGITS` significant digits, or within the blank's tolerance);
 2. **wrong, too few digits**: it agrees with the true value rounded to the fewer digits typed;
 3. **follows**: the blank's formula at the student's earlier answers, within a slack of :data:`REL_TOL` of it
-   plus what rounding each differing input by :data:`REL_TOL` changes (a wrong 0 that makes the step trivial
-   earns no credit), or *correct* where those inputs were all right to their rounding;
+   plus what the rounding of each differing input changes (half a unit in its last typed digit, at least
+   :data:`REL_TOL` of it: :func:`rounding`) (a wrong 0 that makes the step trivial earns no credit), or
+   *correct* where those inputs were all right to their rounding;
 4. **wrong**, with each slip named whose world gives the answer from the student's earlier answers (not the
    value that follows, which is no slip), the closest; several only when they give the same number, the one
    named more often on the sheet first.
@@ -41,7 +42,7 @@ from functools import cached_property
 
 import mpmath
 
-from sympy import Add, Expr, Float, Integer, Rational, Symbol
+from sympy import Add, Expr, Float, Rational, Symbol
 
 from ..engine.derivation import ActivationStep, Derivation, derive
 from ..engine.values import Values, backward_keys, leaves_of
@@ -107,11 +108,12 @@ def magnitude(v) -> int:
     return e
 
 
-def classify(text: str, answer: Rational, target, slack) -> str | None:
+def classify(text: str, answer: Rational, target, slack, drift=0) -> str | None:
     """How a typed answer stands to a value: :data:`MATCH` (the value itself, within ``slack``, or the value
     correctly rounded to at least :data:`DIGITS` significant digits), :data:`SHORT` (the value rounded to the
-    2 or 3 significant digits typed, and not the value itself), or ``None``. The self-check page's
-    ``classify`` is this."""
+    2 or 3 significant digits typed, and not the value itself), or ``None``. ``drift``: how far the value
+    may move with the rounding of the earlier answers it is computed from (part of ``slack``). The self-check
+    page's ``classify`` is this."""
     if target is None:
         return None
     if answer == target:
@@ -119,13 +121,24 @@ def classify(text: str, answer: Rational, target, slack) -> str | None:
     sig, unit = significant_digits(text), half_unit(text)
     gap = abs(answer - target)
     if sig is not None and 2 <= sig < DIGITS and target != 0:  # (one digit is no rounding: 1 for 0.5)
-        if gap <= Rational(1, 2) * Rational(10) ** (magnitude(target) - sig + 1):
+        if gap <= Rational(1, 2) * Rational(10) ** (magnitude(target) - sig + 1) + drift:
             return SHORT
     if gap <= slack:
         return MATCH
     if sig is not None and sig >= DIGITS and gap <= unit:  # correctly rounded to DIGITS or more
         return MATCH
     return None
+
+
+def rounding(value: Rational, text: str) -> Rational:
+    """How far a typed answer may lie from the value the student computed: half a unit in its last digit, and
+    at least :data:`REL_TOL` of it (a fraction: only that).
+
+    >>> rounding(Rational("0.15"), "0.15"), rounding(Rational("0.5559"), "0.5559")
+    (1/200, 5559/10000000)
+    """
+    unit = half_unit(text)
+    return max(abs(value) * REL_TOL, unit if unit is not None else 0)
 
 
 def settle(v, prec: int = PREC):
@@ -305,7 +318,7 @@ class Marking:
         while True:
             ev = _Evaluator(self, {}, prec)
             now = {k: ev.value(None, self.sym[k], 0) for k in self.order}
-            if last is not None and all(_agree(last[k], now[k]) for k in now):
+            if last is not None and all(_agree(last[k], now[k]) for k in now) and None not in now.values():
                 return now
             if prec >= MAX_PREC:
                 return now
@@ -426,7 +439,8 @@ def _agree(a, b) -> bool:
 class _Evaluator:
     """Symbols' values in a world, seen from the ``c``-th answered blank of a sheet (answers before it in the
     page's order are the student's; everything else its formula at them). ``answers``: ``{symbol: (index,
-    value)}``."""
+    value, rounding)}``, ``rounding`` how far the typed value may lie from what the student computed (a
+    ``bump`` moves it so far)."""
 
     def __init__(self, marking: Marking, answers: dict, prec: int = PREC):
         self.m, self.answers, self.prec = marking, answers, prec
@@ -455,7 +469,7 @@ class _Evaluator:
     def value(self, world, sym, c: int, bump=None):
         if sym in self.answers and self.answers[sym][0] < c:
             v = self.answers[sym][1]
-            return v * (1 + REL_TOL) if bump == sym else v
+            return v + self.answers[sym][2] if bump == sym else v
         if sym in self.m.leaves:
             return self.m.leaves[sym]
         if world is not None and sym not in world.affected:
@@ -493,9 +507,10 @@ class _Evaluator:
             stack.extend(self.m.deps.get(s, ()))
         return out
 
-    def frontier(self, sym, c: int) -> list:
-        """The student's earlier answers that ``sym``'s formula reaches (through blanks not given)."""
-        out, stack, seen = [], list(self.m.deps.get(sym, ())), set()
+    def frontier(self, sym, c: int, world: World | None = None) -> list:
+        """The student's earlier answers that ``sym``'s formula reaches (through blanks not given), in
+        ``world`` (a slip's formulas may read other symbols)."""
+        out, stack, seen = [], list(self._deps(world, sym)), set()
         while stack:
             s = stack.pop()
             if s in seen:
@@ -504,8 +519,13 @@ class _Evaluator:
             if s in self.answers and self.answers[s][0] < c:
                 out.append(s)
             elif s in self.m.defs:
-                stack.extend(self.m.deps[s])
+                stack.extend(self._deps(world, s))
         return sorted(out, key=lambda s: self.answers[s][0])
+
+    def _deps(self, world, s) -> tuple:
+        if world is not None and s in world.overrides:
+            return _deps(world.overrides[s], self.m.defs, self.m.leaves)
+        return self.m.deps.get(s, ())
 
 
 # -- judging a sheet ---------------------------------------------------------------------------------------
@@ -535,7 +555,12 @@ class Sheet:
         self.keys = sorted(answers, key=lambda k: marking.rank[k])
         self.index = {k: n for n, k in enumerate(self.keys)}
         self.answers = answers
-        self.ev = _Evaluator(marking, {marking.sym[k]: (self.index[k], answers[k][0]) for k in self.keys})
+        self.ev = _Evaluator(marking, {marking.sym[k]: (self.index[k], answers[k][0], rounding(*answers[k])) for k in self.keys})
+
+    def _moved(self, s) -> bool:
+        """The student's answer for symbol ``s`` is not its true value (a rounding moves it too)."""
+        key = self.m.key_of[s]
+        return not same(self.answers[key][0], self.m.true[key])
 
     def judge(self) -> dict:
         out: dict = {}
@@ -559,16 +584,16 @@ class Sheet:
             return Mark(k, "wrong", short=True, note=SHORT_NOTE)
         step = ev.value(None, sym, c)
         inputs = ev.frontier(sym, c)
-        moved = [s for s in inputs if not same(self.answers[m.key_of[s]][0], m.true[m.key_of[s]])]
+        moved = [s for s in inputs if self._moved(s)]
         exclude = None
         mark = Mark(k, "wrong")
         if moved and step is not None:
-            slack = REL_TOL * abs(step)
+            drift = 0
             for s in moved:
                 bumped = ev.value(None, sym, c, bump=s)
                 if bumped is not None:
-                    slack += abs(bumped - step)
-            follow = classify(text, a, step, slack)
+                    drift += abs(bumped - step)
+            follow = classify(text, a, step, REL_TOL * abs(step) + drift, drift)
             wrong = [m.key_of[s] for s in inputs if done[m.key_of[s]].verdict != "correct"]
             if follow == MATCH:
                 if not wrong:
@@ -594,7 +619,13 @@ class Sheet:
             v = ev.value(w, sym, c)
             if v is None or same(v, base) or (exclude is not None and same(v, exclude)):
                 continue
-            how = classify(text, a, v, tol * abs(v))
+            drift = 0  # as for a step that follows: what the rounding of each earlier answer changes
+            for s in ev.frontier(sym, c, w):
+                if self._moved(s):
+                    bumped = ev.value(w, sym, c, bump=s)
+                    if bumped is not None:
+                        drift += abs(bumped - v)
+            how = classify(text, a, v, tol * abs(v) + drift, drift)
             if how is not None:
                 d = abs(a - v)
                 if w.mistake.name not in found or d < found[w.mistake.name][0]:

@@ -23,10 +23,10 @@ changes nothing on a problem (the identity's derivative taken as 1) is left out 
 >>> from derivations.engine.problem import load_problem
 >>> [m.name for m in catalogue(load_problem())]  # doctest: +NORMALIZE_WHITESPACE
 ['weight-wrong-end', 'linear-input-pre-activation', 'weight-gradient-pre-activation', 'activation-skipped',
- 'activation-derivative-one', 'activation-derivative-at-zero', 'loss-factor-1/N', 'loss-factor-1',
- 'loss-derivative-no-mean', 'loss-no-mean', 'gradient-sign', 'softmax-skipped', 'softmax-unnormalised',
+ 'activation-derivative-one', 'activation-derivative-at-zero', 'softmax-skipped', 'softmax-unnormalised',
  'softmax-derivative-identity', 'softmax-skipped-backward', 'softmax-derivative-of-O',
- 'softmax-cross-term-dropped', 'softmax-cross-term-sign', 'weight-transposed', 'one-path-only']
+ 'softmax-cross-term-dropped', 'softmax-cross-term-sign', 'loss-factor-1/N', 'loss-factor-1',
+ 'loss-derivative-no-mean', 'loss-no-mean', 'gradient-sign', 'weight-transposed', 'one-path-only']
 >>> from derivations.engine.values import Values
 >>> Values(variant(load_problem(), "loss-factor-1/N")).lookup("backward.dL_dY[1]")
 -1/4
