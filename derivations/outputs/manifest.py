@@ -64,6 +64,12 @@ def parse_manifest(text: str, where: str) -> dict:
     return out
 
 
+def parse_lines(text: str) -> list:
+    """The names of a manifest's well-formed lines, ignoring any other line (to recognise a set's files even
+    in a damaged manifest)."""
+    return [m[2] for m in map(_LINE.fullmatch, text.splitlines()) if m]
+
+
 def manifest_text(entries: dict) -> str:
     return "".join(sha256_line(entries[name], name) + "\n" for name in sorted(entries))
 
