@@ -515,6 +515,27 @@ def test_a_base_the_page_cannot_show_is_one_line(tmp_path, capsys):
     assert "variants.digits" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize("shape, says", [
+    ("layers = [2, 3, 3, 3, 3, 2]", "at most 3 hidden layers, got 4"),  # 4 hidden layers
+    ("layers = [2, 3, 2]\nx = [[0.5, 0.2], [0.1, 0.3], [0.2, 0.2], [0.4, 0.1]]\ny = [[1, 0], [0, 1], [1, 0], [0, 1]]",
+     "at most 3 samples, got 4"),
+])
+@pytest.mark.parametrize("activation", ["relu", "sigmoid"])
+def test_a_base_too_big_for_the_page_says_so_whatever_its_units(tmp_path, capsys, shape, says, activation):
+    """Finding 8 of issue 30: a ReLU base with 4 samples or 4 hidden layers was "rule 1 broke in every one" (its
+    draws died first), where the same base with sigmoid units got the page's limit; now both get the limit, at
+    once, before any draw."""
+    layers, _, data = shape.partition("\n")
+    if not data:
+        data = "x = [0.5, 0.2]\ny = [1, 0]"
+    base = _base_file(tmp_path, "big.toml", f'[network]\n{layers}\nactivation = "{activation}"\n[data]\n{data}\n'
+                                            "[init]\n" + "".join(f"W_{c} = 0.1\n" for c in "abcde"[:layers.count(",")]))
+    assert main(["2", "--out", str(tmp_path / "out"), "--seed", "s", "--config", str(base), "--jobs", "1"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and says in err and "rule" not in err, err
+    assert not (tmp_path / "out").exists()
+
+
 def test_progress_only_on_a_terminal(capsys):
     from derivations.cli import cli_io
 
@@ -713,6 +734,85 @@ def test_a_commit_cut_short_is_named_and_repaired_by_the_next_run(tmp_path, caps
     assert main(["3", "--out", str(out), "--seed", "new", "--format", "md", "--jobs", "1"]) == 0
     assert "cut short" in capsys.readouterr().err
     _consistent(out)
+    _no_leftovers(out)
+
+
+def _sha256sum_holds(out: Path) -> None:
+    import shutil
+    import subprocess
+
+    if shutil.which("sha256sum"):
+        check = subprocess.run(["sha256sum", "-c", "--quiet", "manifest.sha256"], cwd=out, capture_output=True, text=True)
+        assert check.returncode == 0, check.stdout + check.stderr
+
+
+def test_after_a_commit_cut_short_a_smaller_roster_then_the_full_one_need_no_force(tmp_path, capsys, monkeypatch):
+    """Finding 6 of issue 30: the recovery recorded an arbitrary one of a file's two digests (the old manifest's,
+    the cut-short record's), so sha256sum -c failed and the next run needed --force. Now every digest recorded
+    is the file's on disk."""
+    import os
+
+    out = _run(tmp_path, "3", "out", "--jobs", "1")
+    moved = []
+
+    class PowerCut:  # the commit's os: the fourth file's move fails, half the set replaced
+        def __getattr__(self, name):
+            return getattr(os, name)
+
+        def replace(self, src, dst):
+            if len(moved) == 3:
+                raise OSError(5, "Input/output error")
+            moved.append(dst)
+            os.replace(src, dst)
+
+    monkeypatch.setattr(manifest, "os", PowerCut())
+    assert main(["3", "--out", str(out), "--seed", "new", "--format", "md", "--jobs", "1"]) == 2
+    monkeypatch.setattr(manifest, "os", os)
+    assert main(["1", "--out", str(out), "--seed", "new", "--format", "md", "--jobs", "1"]) == 0  # a smaller roster
+    _consistent(out)
+    _sha256sum_holds(out)
+    capsys.readouterr()
+    assert main(["3", "--out", str(out), "--seed", "new", "--format", "md", "--jobs", "1"]) == 0, capsys.readouterr().err
+    _consistent(out)
+    _sha256sum_holds(out)
+
+
+def test_the_teachers_staging_named_folder_and_listed_files_are_never_deleted(tmp_path, capsys):
+    """Finding 6 of issue 30: any run deleted a teacher's folder named .variants-staging-*, and a manifest line
+    carrying a teacher's file's hash made the commit delete that file. Now the tool removes only the staging
+    folder it recorded, and only files whose names it writes."""
+    out = _run(tmp_path, "2", "out", "--jobs", "1")
+    mine = out / ".variants-staging-notes"
+    mine.mkdir()
+    (mine / "plan.txt").write_text("week 3")
+    notes = out / "001" / "notes.txt"
+    notes.write_text("Ada asked about ReLU")
+    with open(out / "manifest.sha256", "a", encoding="utf-8") as fh:  # a line for the teacher's own file
+        fh.write(f"{hashlib.sha256(notes.read_bytes()).hexdigest()}  001/notes.txt\n")
+    assert main(["2", "--out", str(out), "--seed", "other", "--format", "md", "--jobs", "1"]) == 0
+    assert (mine / "plan.txt").read_text() == "week 3" and notes.read_text() == "Ada asked about ReLU"
+    assert "001/notes.txt" not in (out / "manifest.sha256").read_text()  # no longer said to be the tool's
+    _consistent(out)
+    _sha256sum_holds(out)
+
+
+def test_a_run_killed_outright_leaves_its_staging_folder_private_and_the_next_run_removes_it(tmp_path):
+    """Finding 6 of issue 30: a kill -9 during staging left every key in .variants-staging-PID/ until the next
+    run. It still does (nothing runs after kill -9), but readable by its owner only, and the next run removes
+    exactly that folder, whatever its name."""
+    import os
+    import stat as stat_module
+
+    out = _run(tmp_path, "1", "out", "--jobs", "1")
+    killed = manifest.Folder(out)
+    killed.lock()
+    staging = killed.stage()
+    (staging / "key.md").write_text("answers")
+    os.close(killed._lock)  # the process dies: its lock goes, its staging folder and the lock's record stay
+    assert stat_module.S_IMODE(staging.stat().st_mode) == 0o700
+    assert staging.name in (out / ".variants.lock").read_text()
+    assert main(["1", "--out", str(out), "--seed", "course-1", "--format", "md", "--jobs", "1"]) == 0
+    assert not staging.exists() and (out / ".variants.lock").read_text() == ""
     _no_leftovers(out)
 
 

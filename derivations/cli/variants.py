@@ -89,6 +89,7 @@ from ..engine.problem import HANDOUT, Problem, bias_name, make_problem, problem_
 from ..engine.theorems import last_rows_equal, symmetric, theorems_for
 from ..engine.values import evaluate
 from ..notation.printing import decimal_text
+from ..outputs import targets
 from ..outputs.files import spreadsheet_cell, write_atomic
 from ..outputs.manifest import MANIFEST, Folder
 from ..outputs.page import render_markdown, render_text
@@ -1169,6 +1170,7 @@ def main(argv: list[str] | None = None) -> int:
         out = Path(args.out)
         if out.exists() and not out.is_dir():
             raise ProblemError("--out", f"{reading.path_text(out)} exists and is not a folder")
+        handout.check_fits(base.problem)  # a page too big is said as such, before any draw (whose rules it breaks)
         probe, _ = draw_attempt(base, seed, roster.ids[0], seconds=PROBE_SECONDS)  # a base no draw satisfies: refused now
         check_page(base, probe)  # and one whose page cannot be laid out
         out.mkdir(parents=True, exist_ok=True)
@@ -1178,6 +1180,7 @@ def main(argv: list[str] | None = None) -> int:
             ([MATHJAX] if standalone_mathjax_available() else []) + \
             [f"{s}/{name}" for s in roster.ids for name in file_names(args.format)]
         _inputs_not_written(args, out, names)  # not even with --force: the seed file may be the only copy
+        _not_in_another_set(out, names)
         folder.check(names)  # before anything is written: nothing of the teacher's is in the way
         staging = folder.stage()
     except ProblemError as err:
@@ -1202,7 +1205,8 @@ def main(argv: list[str] | None = None) -> int:
         raise KeyboardInterrupt
 
     main_thread = threading.current_thread() is threading.main_thread()
-    term = signal.signal(signal.SIGTERM, stop) if main_thread else None
+    # `kill` (SIGTERM) and a closed terminal (SIGHUP) clean up as Ctrl-C does: no answer key left staged
+    held = {sig: signal.signal(sig, stop) for sig in (signal.SIGTERM, signal.SIGHUP)} if main_thread else {}
     try:
         try:
             if jobs > 1:
@@ -1233,7 +1237,7 @@ def main(argv: list[str] | None = None) -> int:
                 write_quiz(staging, [student for student, _, _ in rows], base.problem.source, base.problem.title)
             except ProblemError as err:
                 raise ProblemError("--moodle", f"moodle.xml not written (nothing changed): {err}") from None
-        folder.commit(names, list(roster.ids))
+        folder.commit(names, list(roster.ids), own=own_file)
     except (ProblemError, _UserError) as err:
         progress.end()
         return _fail(str(err))
@@ -1253,8 +1257,8 @@ def main(argv: list[str] | None = None) -> int:
         return 128 + (stopped[0] if stopped else signal.SIGINT)
     finally:
         folder.close()
-        if main_thread:
-            signal.signal(signal.SIGTERM, term)
+        for sig, handler in held.items():
+            signal.signal(sig, handler)
     if folder.overwritten:
         print(f"{PROG}: note: --force overwrote {len(folder.overwritten)} file(s) the tool had not written, e.g. "
               f"{folder.overwritten[0]}", file=sys.stderr)
@@ -1279,6 +1283,26 @@ def _inputs_not_written(args, out: Path, names: list) -> None:
             if same:
                 raise ProblemError(option, f"{reading.path_text(given)} is {name} of --out {reading.path_text(out)}, "
                                            "which this run writes; an input is never written (move it out of --out)")
+
+
+def _not_in_another_set(out: Path, names: list) -> None:
+    """The one rule for the files the tools write (:mod:`derivations.outputs.targets`), for a set inside another
+    set's folder: none of ``names`` may be a file the outer set lists."""
+    real, cache = Path(os.path.realpath(out)), {}
+    for name in names:
+        found = targets.set_file(real / name, skip=real, cache=cache)
+        if found:
+            raise ProblemError("--out", f"{reading.path_text(out / name)} is {found[1]} of the variants set in "
+                                        f"{reading.path_text(found[0])}; choose an --out folder outside that set")
+
+
+def own_file(name: str) -> bool:
+    """Whether ``name`` (relative to --out) is a file this tool writes, in any format: only such a file is ever
+    removed from the folder (:meth:`Folder.commit`), whatever the manifest lists."""
+    parts = name.split("/")
+    if len(parts) == 1:
+        return name in ("keys.csv", "moodle.xml")
+    return name == MATHJAX or len(parts) == 2 and parts[1] in {n for fmt in FORMATS for n in file_names(fmt)}
 
 
 def keys_csv(roster: Roster, rows: list) -> str:

@@ -74,13 +74,16 @@ def same_file(a: Path, b: Path) -> bool:
         return False
 
 
-def set_file(real: Path, skip: Path | None = None):
+def set_file(real: Path, skip: Path | None = None, cache: dict | None = None):
     """``(set folder, name in it)`` when the real path ``real`` is a file of a variants set (see the module's
-    rule) whose folder is not ``skip``, else None."""
+    rule) whose folder is not ``skip``, else None; ``cache`` keeps what each folder holds across calls."""
+    cache = {} if cache is None else cache
     for folder in real.parents:
         if skip is not None and folder == skip:
             continue
-        listed = set_files(folder)
+        if folder not in cache:
+            cache[folder] = set_files(folder)
+        listed = cache[folder]
         if listed is None:
             continue
         name = real.relative_to(folder).as_posix()
