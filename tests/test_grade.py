@@ -48,7 +48,9 @@ def keys(variants_dir):
 
 
 def answer_columns(keys) -> list:
-    return [k for k in next(iter(keys.values())) if k.startswith(("forward.", "backward.", "grad."))]
+    """Every graded blank: keys.csv's columns after ``variant`` (the copied givens and ReLU′ last)."""
+    columns = list(next(iter(keys.values())))
+    return columns[columns.index("variant") + 1:]
 
 
 def responses(keys) -> dict:
@@ -104,7 +106,7 @@ def test_the_class_is_graded_with_follow_through_and_the_unknown_id_reported(tmp
     assert "id 'zed' is not on the roster" in err
     g = read_grades(out)
     maximum = Rational(g["ada"]["maximum"])
-    assert maximum == len(answer_columns(keys)) == 25
+    assert maximum == len(answer_columns(keys)) == 29  # 25 derived values, x_1, y_1, y_2 and ReLU′(H_1) copied
     assert Rational(g["ada"]["score"]) == maximum
     assert Rational(g["bob"]["score"]) == maximum - 1
     assert g["bob"]["backward.dL_dY[1]"] == "wrong" and "loss-factor-1/N (backward.dL_dY[1])" in g["bob"]["mistakes"]
@@ -153,7 +155,7 @@ def test_same_responses_give_byte_identical_grades_and_report(tmp_path, variants
 def test_the_terminal_summary_names_the_weakest_step_and_the_commonest_mistake(tmp_path, variants_dir, keys, capsys):
     run(tmp_path, variants_dir, class_csv(tmp_path / "responses.csv", keys))
     out = capsys.readouterr().out
-    assert "graded 5 of 6 rows (maximum 25)" in out
+    assert "graded 5 of 6 rows (maximum 29)" in out
     assert "commonest mistakes: loss-factor-1/N (1 student)" in out
 
 
@@ -164,10 +166,10 @@ def test_partial_credit_for_follows_and_weights_per_step(tmp_path, variants_dir,
     code, out, _ = run(tmp_path, variants_dir, class_csv(tmp_path / "responses.csv", keys),
                        "--follows", "1/2", "--weight", "grad.*=2", "--weight", "H_1=0")
     g = read_grades(out)
-    assert Rational(g["ada"]["maximum"]) == 25 + 3 - 1  # three asked gradients doubled, H_1 left out
+    assert Rational(g["ada"]["maximum"]) == 29 + 3 - 1  # three asked gradients doubled, H_1 left out
     assert "forward.H[1]" not in g["ada"]
-    assert Rational(g["eve"]["score"]) == 27 - Rational(1, 2)  # H_1 (wrong) weighs 0; L_1 follows: half
-    assert Rational(g["bob"]["score"]) == 27 - 1
+    assert Rational(g["eve"]["score"]) == 31 - Rational(1, 2)  # H_1 (wrong) weighs 0; L_1 follows: half
+    assert Rational(g["bob"]["score"]) == 31 - 1
 
 
 @pytest.mark.parametrize("args, expected", [
@@ -217,9 +219,9 @@ def test_other_separators_and_encodings_are_read_with_a_note(tmp_path, variants_
 
 @pytest.mark.parametrize("case, expected", [
     ("duplicate", "is on lines 2, 7 with different answers"),
-    ("short row", "24 fields, but the header has 26"),
+    ("short row", "28 fields, but the header has 30"),
     ("empty id", "empty id"),
-    ("missing column", "no column for grad.w_a11"),
+    ("missing column", "no column for problem.x[1]"),
     ("unclosed quote", "line 3: id 'bob': a cell runs on over lines 3 to 6"),
 ])
 def test_a_bad_row_or_column_is_one_line_and_the_rest_is_graded(tmp_path, variants_dir, keys, capsys, case, expected):
@@ -572,3 +574,26 @@ def test_grade_works_at_the_pages_caps(tmp_path, capsys):
     assert code == 0, capsys.readouterr().err
     g = read_grades(grades)["001"]
     assert Rational(g["score"]) == Rational(g["maximum"]) - 1 and g[cols[-1]] == "wrong"
+
+
+@pytest.mark.parametrize("typed", ["grad.w_a١١", "grad.w_a[١,١]", "grad.W_a[1,١]", "forward.H[١]", "forward.H[1]@١"])
+def test_keys_in_other_digits_than_ascii_name_no_blank(tmp_path, variants_dir, keys, capsys, typed):
+    """Finding 9: grad.w_a١١ (Arabic-Indic digits) was read as grad.w_a11: a key or a parameter name is ASCII."""
+    from derivations.cli.check import main as check_main
+    from derivations.engine.derivation import parse_param
+    from derivations.engine.errors import ProblemError
+
+    problem = load_problem(variants_dir / "ada" / "problem.toml")
+    checker = Checker(problem)
+    assert checker.canonical(typed) not in checker.blanks
+    if typed.startswith("grad."):
+        with pytest.raises(ProblemError):
+            parse_param(typed[5:], problem)
+    answers = tmp_path / "a.toml"
+    answers.write_text(f'[answers]\n"{typed}" = "0"\n', encoding="utf-8")
+    assert check_main([str(answers), "--config", str(variants_dir / "ada" / "problem.toml")]) == 2
+    assert "unknown key" in capsys.readouterr().err
+    real = "grad.w_a11" if typed.startswith("grad.") else "forward.H[1]"
+    code, _, _ = run(tmp_path, variants_dir, class_csv(tmp_path / "r.csv", keys, lambda k: typed if k == real else k))
+    err = capsys.readouterr().err
+    assert code == 1 and f"no column for {real}" in err and "columns ignored" in err, err

@@ -18,7 +18,7 @@ from sympy import Rational
 
 from derivations import Derivation, evaluate, load_problem
 from derivations.engine.derivation import parse_param
-from derivations.teaching.check import Checker
+from derivations.teaching.check import Checker, blanks
 from derivations.outputs import manifest
 from derivations.cli import variants  # noqa: F401 (manifest: patched)
 from derivations.cli.variants import main, read_base
@@ -328,7 +328,7 @@ def accepted_sets(tmp_path_factory):
 
 @pytest.mark.parametrize("name", ACCEPTED)
 def test_every_keys_csv_value_is_correct_for_the_checker(accepted_sets, name):
-    from derivations.teaching.check import Checker
+    from derivations.teaching.check import Checker, blanks
 
     rows = list(csv.DictReader(open(accepted_sets[name] / "keys.csv", newline="")))
     assert len(rows) == ACCEPTED[name][1]
@@ -973,6 +973,7 @@ def _reference_keys(p) -> dict:
     for s, (x, y) in enumerate(zip(p.xs, p.ys)):
         at = f"@{s + 1}" if S > 1 else ""
         v, y = np.array([float(e) for e in x]), np.array([float(e) for e in y])
+        v0 = v
         Hs, Ls = [], []
         for l in range(K):
             Hs.append(Ws[l] @ v + bs[l])
@@ -989,7 +990,11 @@ def _reference_keys(p) -> dict:
             H, L = names[l]
             vectors[H], vectors[L] = Hs[l], Ls[l]
             vectors[f"dL_d{L}"] = Ws[l + 1].T @ delta
-            delta = vectors[f"dL_d{H}"] = vectors[f"dL_d{L}"] * NP_ACT[p.activations[l]][1](Hs[l], Ls[l])
+            local = NP_ACT[p.activations[l]][1](Hs[l], Ls[l]) * np.ones_like(Hs[l])
+            out.update({f"local.d{L}_d{H}[{i + 1}]{at}": e for i, e in enumerate(local)})  # the page's ReLU′(H_1)
+            delta = vectors[f"dL_d{H}"] = vectors[f"dL_d{L}"] * local
+        out.update({f"problem.x[{i + 1}]{at}": e for i, e in enumerate(v0)})  # the givens the page asks to copy
+        out.update({f"problem.y[{i + 1}]{at}": e for i, e in enumerate(y)})
         for name, vec in vectors.items():
             group = "backward" if name.startswith("dL_") else "forward"
             out.update({f"{group}.{name}[{i + 1}]{at}": e for i, e in enumerate(vec)})
@@ -1083,7 +1088,8 @@ def test_several_samples_each_draw_their_own_numbers():
 
 def test_the_handouts_keys_and_numbers_are_unchanged():
     """The handout base: the same numbers for the same seed and id, and the same 25 graded keys in the same
-    order as before variants took any base."""
+    order as before variants took any base, then (issue 30) the page's four other blanks, which copy y, x_1 and
+    ReLU′(H_1): keys.csv holds every blank of the page, its earlier columns in their places."""
     base = read_base()
     p = variants.draw(base, "course-2026", "ada")
     assert variants.variant_toml(base, p).splitlines()[6:] == ["[data]", "x = [-0.8, -0.42, 0.34]", "y = [1, 0]", "",
@@ -1092,7 +1098,8 @@ def test_the_handouts_keys_and_numbers_are_unchanged():
         *(f"forward.{q}[{i}]" for q in "HL" for i in range(1, 5)), "forward.O[1]", "forward.O[2]", "forward.Y[1]",
         "forward.Y[2]", "forward.loss", "backward.dL_dY[1]", "backward.dL_dY[2]", "backward.dY_dO[1,1]",
         "backward.dY_dO[1,2]", "backward.dY_dO[2,1]", "backward.dY_dO[2,2]", "backward.dL_dO[1]", "backward.dL_dO[2]",
-        "backward.dL_dL[1]", "grad.w_b11", "grad.w_b21", "grad.w_a11"]
+        "backward.dL_dL[1]", "grad.w_b11", "grad.w_b21", "grad.w_a11", "problem.y[1]", "problem.y[2]", "local.dL_dH[1]",
+        "problem.x[1]"]
 
 
 def test_the_tools_backprop_agrees_with_the_tests_on_every_base(tmp_path):
@@ -1102,9 +1109,11 @@ def test_the_tools_backprop_agrees_with_the_tests_on_every_base(tmp_path):
         p = variants.draw(base, "agree", "ada")
         ref, tool = _reference_keys(p), variants.numpy_backprop(p)
         v = evaluate(p)
+        formulas = blanks(v.derivation)  # the copied givens and local derivatives: the checker's formulas
         for key, want in ref.items():
             group, param = key.split(".", 1)
-            exact = v.descent(Rational(1, 2), [param])[param] if group == "descent" else v.lookup(key)
+            exact = (v.descent(Rational(1, 2), [param])[param] if group == "descent" else
+                     v.value(formulas[key]) if group in ("local", "problem") else v.lookup(key))
             assert math.isclose(float(v.decimal(exact)), want, rel_tol=1e-9, abs_tol=1e-12), (name, key)
         assert math.isclose(tool["loss"], ref["forward.loss"], rel_tol=1e-12), name
         variants.verify(v)

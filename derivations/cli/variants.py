@@ -748,7 +748,8 @@ def verify(values, graded_values=()) -> None:
                 raise VerificationError(f"{p.source}: equal rows of {weight_name(p.depth)} but a nonzero gradient before it")
 
 
-_GRADED_KEY = re.compile(r"(forward|backward|grad|descent)\.(\w+)(?:\[(\d+)(?:,(\d+))?\])?(?:@(\d+))?")
+_GRADED_KEY = re.compile(r"(forward|backward|grad|descent|problem|local)\.(\w+)(?:\[(\d+)(?:,(\d+))?\])?(?:@(\d+))?",
+                         re.ASCII)
 
 
 def _reference(p: Problem, ref: dict, key: str) -> float:
@@ -756,6 +757,16 @@ def _reference(p: Problem, ref: dict, key: str) -> float:
     the page's learning rate times the NumPy gradient)."""
     group, name, i, j, at = _GRADED_KEY.fullmatch(key).groups()
     s = int(at or 1) - 1
+    if group == "problem":  # a given the page asks to copy: x or y
+        return float((p.xs if name == "x" else p.ys)[s][int(i) - 1])
+    if group == "local":  # an activation's local derivative, dL_dH (dL1_dH1, ...): the registry's NumPy form
+        hidden = name.split("_d")[1]
+        layer = _keys(p).index(hidden) // 2
+        H, L = ref["forward"][hidden][s], ref["forward"][_keys(p)[2 * layer + 1]][s]
+        import numpy as np
+
+        local = np.asarray(ACTIVATIONS[p.activations[layer]].numpy_local(H, L), dtype=float) * np.ones_like(H)
+        return float(local[int(i) - 1])
     if group in ("forward", "backward"):
         if name == "loss":
             return ref["losses"][s] if at else ref["loss"]
@@ -772,18 +783,21 @@ def _reference(p: Problem, ref: dict, key: str) -> float:
 
 # -- the graded values ---------------------------------------------------------------------------------------
 
-_GROUPS = ("forward", "backward", "grad", "descent")  # graded; problem.* blanks copy a given, local.* are not keyed
+# Graded, in keys.csv's order: forward and backward values, the asked gradients, the descent step; then the
+# blanks that copy a given (problem.x[1], problem.y[1]) or a local derivative (local.dL_dH[1] = ReLU'(H_1)), in
+# the page's order: last, so that the columns before them keep their places.
+_GROUPS = ("forward", "backward", "grad", "descent", "problem", "local")
 
 
 def graded_keys(values, data: bytes | None = None) -> list:
-    """Every key the student's page grades: the page's answer slots (:func:`derivations.teaching.handout.layout`)
-    that are forward, backward, gradient or gradient-descent values: forward and backward in the checker's
-    order (each sample's forward values, the losses, each sample's backward values), then the asked gradients
-    and the descent step in the page's order."""
+    """Every key the student's page grades, each blank of the page once
+    (:func:`derivations.teaching.handout.layout`): forward and backward in the checker's order (each sample's
+    forward values, the losses, each sample's backward values), then the asked gradients and the descent step
+    in the page's order, then the copied givens and local derivatives in the page's order."""
     order = {key: k for k, key in enumerate(blanks(values.derivation))}
     page = handout.layout(values, data=data)
     keys = list(dict.fromkeys(s.key for s in page.slots(given=False) if s.key.split(".")[0] in _GROUPS))
-    rank = {group: g for g, group in enumerate(_GROUPS)}
+    rank = {group: min(g, 4) for g, group in enumerate(_GROUPS)}  # problem and local together
 
     def position(key):
         group = key.split(".")[0]
@@ -794,19 +808,23 @@ def graded_keys(values, data: bytes | None = None) -> list:
 
 def graded(values, data: bytes | None = None) -> list:
     """``[(column, exact value)]``: every value the page grades, by its :meth:`Values.lookup` key (for the
-    handout: the forward steps, ∇Y, the softmax Jacobian, ∇O, the green path's ∇L_1, and the asked
-    gradients; with several samples, ``forward.H[1]@2``; where the init is not the symmetry lesson, the
-    page's gradient-descent step, ``descent.w_b11``).
+    handout: the forward steps, ∇Y, the softmax Jacobian, ∇O, the green path's ∇L_1, the asked gradients, and
+    the green path's copies of y, x_1 and ReLU′(H_1); with several samples, ``forward.H[1]@2``; where the init
+    is not the symmetry lesson, the page's gradient-descent step, ``descent.w_b11``).
 
     >>> from derivations import evaluate, load_problem
-    >>> [key for key, _ in graded(evaluate(load_problem()))][-4:]
-    ['backward.dL_dL[1]', 'grad.w_b11', 'grad.w_b21', 'grad.w_a11']
+    >>> [key for key, _ in graded(evaluate(load_problem()))][-8:]
+    ['backward.dL_dL[1]', 'grad.w_b11', 'grad.w_b21', 'grad.w_a11', 'problem.y[1]', 'problem.y[2]', 'local.dL_dH[1]', 'problem.x[1]']
     """
     out = []
+    formulas = None
     for key in graded_keys(values, data):
         if key.startswith("descent."):
             name = key.split(".", 1)[1]
             out.append((key, values.descent(values.problem.step_lr, [name])[name]))
+        elif key.startswith(("local.", "problem.")):  # the checker's formula for it (a sample's x too), at the numbers
+            formulas = formulas or blanks(values.derivation)
+            out.append((key, values.value(formulas[key])))
         else:
             out.append((key, values.lookup(key)))
     return out

@@ -108,3 +108,18 @@ def set_files(folder: Path):
             continue
         names.update(parse_lines(text))
     return names
+
+
+def holds_set_files(folder: Path):
+    """``(set folder, a file it lists)`` when ``folder`` (a build's output folder, say) is, or lies inside, a
+    variants set that lists a file inside ``folder``; else None. A build there would write over the set."""
+    real = Path(os.path.realpath(folder))
+    for top in (real, *real.parents):
+        listed = set_files(top)
+        if not listed:
+            continue
+        prefix = "" if top == real else real.relative_to(top).as_posix() + "/"
+        inside = sorted(name for name in listed if name.startswith(prefix))
+        if inside:
+            return top, inside[0]
+    return None
