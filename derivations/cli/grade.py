@@ -18,25 +18,28 @@ empty cell) or ``not a number`` (a formula such as ``=1+1``, a word: read by pat
 **Marks.** Each graded blank has a weight (default 1; ``--weight grad.w_a11=2``, ``--weight 'grad.*=2'``,
 ``--weight 'forward.*=0'`` to leave a group out); a correct answer earns its weight, a *follows* answer
 ``--follows`` times it (default 1, full credit; ``--follows 1/2`` for half), anything else 0. The graded
-blanks are every key of ``keys.csv`` and every other blank the responses have a column for (``local.*``,
-``problem.*``), less those of weight 0.
+blanks are every key of ``keys.csv`` (every blank of the page, ``problem.*`` and ``local.*`` included) and
+every other blank the responses have a column for, less those of weight 0.
 
 **Output.** ``grades.csv`` (``--out``): ``id``, the roster's other columns, ``score``, ``maximum``,
 ``percent``, ``mistakes`` (``name (key, key); ...``) and one verdict column per graded blank, ready for a
 gradebook import that maps the ``id`` column. Every text cell is made formula-safe
 (:func:`derivations.outputs.files.spreadsheet_cell`). ``grades-report.html`` (``--report``, default next to ``--out``, named for it): the
-class report (:mod:`derivations.cli.report`). Both are written through a temporary file and renamed; the
-responses file is only read.
+class report (:mod:`derivations.cli.report`). Both are written to temporary files, then renamed: both or
+neither (:func:`derivations.outputs.files.write_together`). Neither may be an input of the run or a file of a
+variants set (:mod:`derivations.outputs.targets`); the responses file is only read.
 
 **Bad input.** Each of these is one line on stderr and in the report, and the rest of the class is graded: an
 id not on the roster, an empty id, a row with more or fewer fields than the header, an id on two rows with
 different answers (neither is graded; two identical rows count once), a student whose ``problem.toml`` cannot
-be read, a graded blank with no column (counted as not answered), a cell that is not a number. A file that is
-not UTF-8 is read as Windows-1252 (or UTF-16 by its byte-order mark), a ``;`` or tab separated file by its
-separator (with ``;``, a decimal comma ``0,15`` reads as ``0.15``), each with a note. Exit status: 0 when
-every row and every graded blank's column was graded, 1 when some could not be, 2 for unusable input (no
-responses file, no ``id`` column, no answer column, an unreadable ``keys.csv``, bad options): one line, nothing
-written.
+be read or is not the variant ``keys.csv`` names (changed after the sheets went out: not graded), a graded
+blank with no column (counted as not answered), a cell that is not a number. A file that is not UTF-8 is read
+as Windows-1252 (or UTF-16 by its byte-order mark), a ``;`` or tab separated file by its separator (with
+``;``, a decimal comma ``0,15`` reads as ``0.15``), an id that lost its leading zeros (``1`` for ``001``) as
+the roster's, each with a note. Exit status: 0 when every student of the roster and every graded blank's
+column was graded, 1 when some could not be (a row, a column, a student with no row), 2 for unusable input (no
+responses file, no ``id`` column, no answer column, no row, an unreadable ``keys.csv``, bad options, an output
+that may not or cannot be written): one line, nothing changed.
 
 **Limits** (refused before any work, :mod:`derivations.cli.responses`): a responses file of at most 4 MiB, at
 most 400 rows and 500 columns. Each student costs one checker for their

@@ -325,6 +325,10 @@ def run(kind: str, name: str, data: dict, root: Path | None = None, worksheet: b
     if key:
         path = cache_file(root, key)
         path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            path = targets.target(path, "cache")  # the one rule for every file the tools write
+        except ProblemError:
+            return nodes  # not cached: the figure's own write said why
         write_atomic(path, json.dumps({"nodes": nodes, "files": call.written}).encode())
     return nodes
 

@@ -57,10 +57,8 @@ def target(path, field: str, inputs: dict | None = None) -> Path:
                                       "another file)")
     found = set_file(real)
     if found:
-        folder, name = found
-        raise ProblemError(field, f"{where} is {name} of the variants set in {reading.path_text(folder)}; a variants "
-                                  f"set's files are never written over but by python -m derivations.variants (choose a "
-                                  f"file outside it)")
+        raise ProblemError(field, f"{where} is a file of the variants set in {reading.path_text(found[0])}; refusing "
+                                  "to overwrite it (choose a file outside the set)")
     return real
 
 
