@@ -528,8 +528,12 @@ def test_a_base_too_big_for_the_page_says_so_whatever_its_units(tmp_path, capsys
     layers, _, data = shape.partition("\n")
     if not data:
         data = "x = [0.5, 0.2]\ny = [1, 0]"
+    widths = [int(n) for n in layers.split("[")[1].rstrip("]").split(",")]
+    weights = "".join(f"W_{c} = [" + ", ".join("[" + ", ".join(f"{(-1) ** (i + j) * (i + 2 * j + 1) / 10:g}" for j in range(m))
+                                             + "]" for i in range(n)) + "]\n"  # unequal: draws keep them unequal
+                      for c, m, n in zip("abcde", widths, widths[1:]))
     base = _base_file(tmp_path, "big.toml", f'[network]\n{layers}\nactivation = "{activation}"\n[data]\n{data}\n'
-                                            "[init]\n" + "".join(f"W_{c} = 0.1\n" for c in "abcde"[:layers.count(",")]))
+                                            f"[init]\n{weights}")
     assert main(["2", "--out", str(tmp_path / "out"), "--seed", "s", "--config", str(base), "--jobs", "1"]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and says in err and "rule" not in err, err
