@@ -760,11 +760,11 @@ def _reference(p: Problem, ref: dict, key: str) -> float:
     if group == "problem":  # a given the page asks to copy: x or y
         return float((p.xs if name == "x" else p.ys)[s][int(i) - 1])
     if group == "local":  # an activation's local derivative, dL_dH (dL1_dH1, ...): the registry's NumPy form
+        import numpy as np
+
         hidden = name.split("_d")[1]
         layer = _keys(p).index(hidden) // 2
         H, L = ref["forward"][hidden][s], ref["forward"][_keys(p)[2 * layer + 1]][s]
-        import numpy as np
-
         local = np.asarray(ACTIVATIONS[p.activations[layer]].numpy_local(H, L), dtype=float) * np.ones_like(H)
         return float(local[int(i) - 1])
     if group in ("forward", "backward"):

@@ -228,7 +228,7 @@ class Folder:
             else:
                 kept[name] = digest  # the file on disk, whichever record it matched
         entries = {**kept, **new}
-        held = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
+        held = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM, signal.SIGHUP})
         try:
             write_atomic(self.path / PENDING, manifest_text(entries))
             try:

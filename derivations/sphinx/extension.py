@@ -631,11 +631,14 @@ def _refuse(message: str):
 
 def worksheet_value(app, config) -> None:
     """``derivations_worksheet`` as a bool, from ``conf.py`` or ``-D`` (which gives text: ``1``, ``0``,
-    ``false``), before anything reads it."""
+    ``false``), before anything reads it; a worksheet build also has the tag ``worksheet``, so that a page's
+    ``{only} worksheet`` (and ``not worksheet``) blocks follow either switch."""
     value = config.derivations_worksheet
     if isinstance(value, str):
         value = value.strip().lower() not in ("", "0", "false", "no", "off")
     config.derivations_worksheet = bool(value)
+    if config.derivations_worksheet:
+        app.tags.add("worksheet")
 
 
 def guard_output(app) -> None:
