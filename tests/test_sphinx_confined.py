@@ -205,7 +205,11 @@ def test_both_worksheet_switches_build_the_same_site():
         import io
         import tempfile
 
-        with tempfile.TemporaryDirectory() as out:
+        from sphinx.util.docutils import docutils_namespace, patch_docutils
+
+        # as sphinx-build does: the nodes and directives registered here are forgotten after (no later build in
+        # this process finds them "already registered")
+        with tempfile.TemporaryDirectory() as out, patch_docutils(root), docutils_namespace():
             app = Sphinx(root / "docs", root, out, Path(out) / ".doctrees", "dummy", confoverrides=overrides or {},
                          status=io.StringIO(), warning=io.StringIO(), tags=list(tags))
             return (app.config.root_doc, sorted(app.config.exclude_patterns), app.config.derivations_worksheet,
