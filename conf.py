@@ -26,12 +26,11 @@ html_theme = "sphinx_book_theme"
 html_title = "Backpropagation, derived"
 html_theme_options = {"show_toc_level": 2}
 
-# The worksheet/solution switch: `-t worksheet` (or `-D derivations_worksheet=1`) blanks the numbers.
+# The worksheet/solution switch: `-t worksheet` or `-D derivations_worksheet=1` blanks the numbers, and either
+# builds the same worksheet site (_worksheet_site, below: -D is applied after this file is read).
 derivations_worksheet = tags.has("worksheet")  # noqa: F821 (Sphinx provides `tags` to conf.py)
-if derivations_worksheet:
-    # The worksheet site is the handout page alone: the other pages are the solution and its proofs.
-    root_doc = "handout"
-    exclude_patterns += ["index.md", "solution.md", "gradients.md", "symmetry.md", "usage.md", "mazur.md"]
+# The solution's pages and proofs: never in the worksheet site (symmetry.md's theorems answer its question).
+SOLUTION_PAGES = ["index.md", "solution.md", "gradients.md", "symmetry.md", "usage.md", "mazur.md"]
 
 # The site's own CSS (theorem, lemma and proof blocks) sits beside the pages in docs/_static, so it is found
 # wherever docs/ is built from; html_static_path alone would be relative to this file's directory.
@@ -45,7 +44,19 @@ def _static_beside_sources(app):
         app.config.html_static_path.append(str(static))
 
 
+def _worksheet_site(app, config):
+    """The worksheet site is the handout page alone (with the other worksheets), whichever switch selects it."""
+    if tags.has("worksheet") and not config.derivations_worksheet:  # noqa: F821
+        from sphinx.errors import ConfigError
+
+        raise ConfigError("-t worksheet and -D derivations_worksheet=0 disagree; give one of them")
+    if config.derivations_worksheet:
+        config.root_doc = "handout"
+        config.exclude_patterns = [*config.exclude_patterns, *SOLUTION_PAGES]
+
+
 def setup(app):
+    app.connect("config-inited", _worksheet_site)
     app.connect("builder-inited", _static_beside_sources)
 
 # `-t selfcheck` also writes selfcheck.html (the handout's page, every blank checked in the browser) and links

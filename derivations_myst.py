@@ -26,6 +26,8 @@ from pathlib import Path
 WORKSHEET_ENV, PROBLEM_ENV = "DERIVATIONS_WORKSHEET", "DERIVATIONS_PROBLEM"
 SHIPPED = "derivations:"  # content.SHIPPED: a problem shipped with the package
 MAX_INPUT = 1 << 20  # a node from MyST is a few KiB; refuse anything past 1 MiB
+MAX_PROBLEM = 256 * 1024  # reading.MAX_FILE_BYTES: a problem file is read only up to this (the rest is refused)
+MODE_FILE = "mode"  # _build/derivations/mode: "solution" or "worksheet", the mode of the build that wrote there
 
 
 def package_dir() -> Path:
@@ -69,6 +71,66 @@ def problem_path(root: Path, name: str | None) -> tuple:
     return path, origin
 
 
+def problem_bytes(path: Path):
+    """A problem file's bytes, or None past :data:`MAX_PROBLEM` (a 50 MB file is never read whole)."""
+    with open(path, "rb") as fh:
+        data = fh.read(MAX_PROBLEM + 1)
+    return data if len(data) <= MAX_PROBLEM else None
+
+
+def usable(data) -> str | None:
+    """What is wrong with the JSON a role or directive call received, or None: an object whose ``arg`` and
+    ``body`` are texts (or numbers) and whose ``options`` map names to texts, numbers or flags.
+
+    >>> usable({"arg": "w_b21", "options": {"show": "all", "labels": True}}), usable({"options": ["show"]})
+    (None, 'options: expected a table of names and values, got a list')
+    """
+    kinds = {dict: "a table", list: "a list", type(None): "null"}
+    if not isinstance(data, dict):
+        return f"expected a JSON object, got {kinds.get(type(data), 'a ' + type(data).__name__)}"
+    options = data.get("options")
+    if options is not None:
+        if not isinstance(options, dict):
+            return f"options: expected a table of names and values, got {kinds.get(type(options), 'a ' + type(options).__name__)}"
+        for key, value in options.items():
+            if not isinstance(value, (str, bool, int, float)):
+                return f"option {key[:40]!r}: expected a text, a number or a flag, got {kinds.get(type(value), 'a ' + type(value).__name__)}"
+    for field in ("arg", "body"):
+        value = data.get(field)
+        if value is not None and not isinstance(value, (str, int, float)):
+            return f"{field}: expected a text, got {kinds.get(type(value), 'a ' + type(value).__name__)}"
+    return None
+
+
+def mode_clash(root: Path, worksheet: bool) -> str | None:
+    """Why this call may not build into ``root/_build`` (None: it may). ``_build/derivations/mode`` records the
+    mode of the build that wrote there; a build of the other mode is refused (a worksheet beside a solution's
+    cache, answer keys and exports would leak them), and so is a worksheet beside files whose mode is not
+    recorded. Records the mode when there is none."""
+    folder = root / "_build" / "derivations"
+    mode = "worksheet" if worksheet else "solution"
+    try:
+        before = (folder / MODE_FILE).read_text(encoding="utf-8").strip()
+    except FileNotFoundError:
+        before = "unknown" if (folder / "solution").exists() or (folder / "cache").exists() else None
+    except (OSError, UnicodeDecodeError):
+        before = "unknown"
+    if before == mode or before == "unknown" and mode == "solution":
+        return None
+    if before is not None:
+        what = f"a {before} build's files" if before != "unknown" else "files of a build whose mode is not recorded"
+        return (f"_build holds {what} (_build/derivations); a {mode} build beside them would mix the two"
+                f"{' and keep the answers' if mode == 'worksheet' else ''}: delete _build first")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        tmp = folder / f".{MODE_FILE}.{os.getpid()}.tmp"
+        tmp.write_text(mode + "\n", encoding="utf-8")
+        os.replace(tmp, folder / MODE_FILE)
+    except OSError:
+        pass  # an unwritable _build: MyST will say so
+    return None
+
+
 def source_stamp() -> str:
     """The package's source files by name, size and modification time: an edit to the engine, the printers
     or the plugin gives new cache keys."""
@@ -86,13 +148,16 @@ def cache_key(kind: str, name: str, data: dict, root: Path, worksheet: bool) -> 
     """The call's key (64 hex digits), or ``""`` for a call not to cache (a problem that cannot be read: its
     error is reported when the call runs; ``deriv-problem-source``: nothing to derive)."""
     options = data.get("options") or {}
-    if name == "deriv-problem-source" or not isinstance(options, dict):
+    if name == "deriv-problem-source" or usable(data):
         return ""
     try:
         path, _ = problem_path(root, options.get("problem"))
-        digest = hashlib.sha256((path or handout_file()).read_bytes()).hexdigest()
+        data_bytes = problem_bytes(path or handout_file())
     except (ValueError, OSError):
         return ""
+    if data_bytes is None:  # too large: refused when the call runs
+        return ""
+    digest = hashlib.sha256(data_bytes).hexdigest()
     call = [kind, name, data.get("arg"), sorted(options.items(), key=str), data.get("body"), str(path), digest,
             worksheet, source_stamp()]
     return hashlib.sha256(json.dumps(call, sort_keys=True, default=str).encode()).hexdigest()
@@ -130,16 +195,25 @@ def main(argv=None) -> int:
     kind, name = args[0][2:], args[1]
     raw = sys.stdin.buffer.read(MAX_INPUT + 1)
     root, worksheet = Path.cwd(), worksheet_mode()
+    data = {}
     try:
         if len(raw) > MAX_INPUT:
             raise ValueError(f"more than {MAX_INPUT} bytes")
-        data = json.loads(raw)
-        if not isinstance(data, dict):
-            raise ValueError("expected a JSON object")
+        try:
+            data = json.loads(raw)
+        except RecursionError:  # [[[[... nested past Python's recursion limit
+            raise ValueError("nested too deep") from None
+        problem = usable(data)
+        if problem:
+            raise ValueError(problem)
+        problem = mode_clash(root, worksheet)
     except ValueError as err:
+        problem = f"the node MyST sent is not usable: {err}"
+    if problem:
         from derivations.cli.myst import error_node, report
 
-        nodes = [error_node(report(name, f"the node MyST sent is not usable: {err}", {}, root), inline=kind == "role")]
+        where = data if isinstance(data, dict) else {}  # its line, when the node says it
+        nodes = [error_node(report(name, problem, where, root), inline=kind == "role")]
     else:
         key = cache_key(kind, name, data, root, worksheet)
         nodes = cached(root, key)

@@ -29,5 +29,8 @@ def sphinx_build(*args, timeout: float = 300) -> subprocess.CompletedProcess:
 
     out, err = io.StringIO(), io.StringIO()
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        code = build_main(args)
+        try:
+            code = build_main(args)
+        except SystemExit as exit_:  # a refused build (the extension's output-folder guard) ends the process
+            code = exit_.code
     return subprocess.CompletedProcess(["sphinx-build", *args], code, out.getvalue(), err.getvalue())

@@ -10,7 +10,7 @@ from sympy import Float, ImmutableMatrix, Rational
 
 from derivations import load_problem, make_problem
 from derivations.cli.check import main
-from derivations.teaching.check import MIN_TOL, Checker, numeric
+from derivations.teaching.check import Checker, numeric
 from derivations.teaching.mistakes import catalogue
 
 from conftest import random_problem

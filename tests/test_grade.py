@@ -48,7 +48,9 @@ def keys(variants_dir):
 
 
 def answer_columns(keys) -> list:
-    return [k for k in next(iter(keys.values())) if k.startswith(("forward.", "backward.", "grad."))]
+    """Every graded blank: keys.csv's columns after ``variant`` (the copied givens and ReLU′ last)."""
+    columns = list(next(iter(keys.values())))
+    return columns[columns.index("variant") + 1:]
 
 
 def responses(keys) -> dict:
@@ -104,7 +106,7 @@ def test_the_class_is_graded_with_follow_through_and_the_unknown_id_reported(tmp
     assert "id 'zed' is not on the roster" in err
     g = read_grades(out)
     maximum = Rational(g["ada"]["maximum"])
-    assert maximum == len(answer_columns(keys)) == 25
+    assert maximum == len(answer_columns(keys)) == 29  # 25 derived values, x_1, y_1, y_2 and ReLU′(H_1) copied
     assert Rational(g["ada"]["score"]) == maximum
     assert Rational(g["bob"]["score"]) == maximum - 1
     assert g["bob"]["backward.dL_dY[1]"] == "wrong" and "loss-factor-1/N (backward.dL_dY[1])" in g["bob"]["mistakes"]
@@ -153,7 +155,7 @@ def test_same_responses_give_byte_identical_grades_and_report(tmp_path, variants
 def test_the_terminal_summary_names_the_weakest_step_and_the_commonest_mistake(tmp_path, variants_dir, keys, capsys):
     run(tmp_path, variants_dir, class_csv(tmp_path / "responses.csv", keys))
     out = capsys.readouterr().out
-    assert "graded 5 of 6 rows (maximum 25)" in out
+    assert "graded 5 of 6 rows (maximum 29)" in out
     assert "commonest mistakes: loss-factor-1/N (1 student)" in out
 
 
@@ -164,10 +166,10 @@ def test_partial_credit_for_follows_and_weights_per_step(tmp_path, variants_dir,
     code, out, _ = run(tmp_path, variants_dir, class_csv(tmp_path / "responses.csv", keys),
                        "--follows", "1/2", "--weight", "grad.*=2", "--weight", "H_1=0")
     g = read_grades(out)
-    assert Rational(g["ada"]["maximum"]) == 25 + 3 - 1  # three asked gradients doubled, H_1 left out
+    assert Rational(g["ada"]["maximum"]) == 29 + 3 - 1  # three asked gradients doubled, H_1 left out
     assert "forward.H[1]" not in g["ada"]
-    assert Rational(g["eve"]["score"]) == 27 - Rational(1, 2)  # H_1 (wrong) weighs 0; L_1 follows: half
-    assert Rational(g["bob"]["score"]) == 27 - 1
+    assert Rational(g["eve"]["score"]) == 31 - Rational(1, 2)  # H_1 (wrong) weighs 0; L_1 follows: half
+    assert Rational(g["bob"]["score"]) == 31 - 1
 
 
 @pytest.mark.parametrize("args, expected", [
@@ -217,9 +219,9 @@ def test_other_separators_and_encodings_are_read_with_a_note(tmp_path, variants_
 
 @pytest.mark.parametrize("case, expected", [
     ("duplicate", "is on lines 2, 7 with different answers"),
-    ("short row", "24 fields, but the header has 26"),
+    ("short row", "28 fields, but the header has 30"),
     ("empty id", "empty id"),
-    ("missing column", "no column for grad.w_a11"),
+    ("missing column", "no column for problem.x[1]"),
     ("unclosed quote", "line 3: id 'bob': a cell runs on over lines 3 to 6"),
 ])
 def test_a_bad_row_or_column_is_one_line_and_the_rest_is_graded(tmp_path, variants_dir, keys, capsys, case, expected):
@@ -355,20 +357,29 @@ def test_worker_processes_grade_as_this_one_does(tmp_path, variants_dir, keys):
     assert (a / "grades.csv").read_bytes() == (b / "grades.csv").read_bytes()
 
 
-def test_a_variant_that_cannot_be_read_is_one_line_and_a_changed_one_a_note(tmp_path, variants_dir, keys, capsys):
+def test_a_variant_that_cannot_be_read_or_changed_since_the_sheets_went_out_is_a_row_not_graded(tmp_path, variants_dir,
+                                                                                                keys, capsys):
+    """Finding 5 of issue 30: an all-correct sheet graded against an edited (or swapped) problem.toml scored 21/25
+    with exit 0; now the row is named, not graded, and the exit status is 1."""
     import shutil
 
     folder = tmp_path / "variants"
     shutil.copytree(variants_dir, folder)
     (folder / "cy" / "problem.toml").unlink()
     ada = folder / "ada" / "problem.toml"
-    ada.write_text(ada.read_text(encoding="utf-8") + "# edited\n", encoding="utf-8")
+    ada.write_text(ada.read_text(encoding="utf-8").replace("[data]", "# edited\n[data]"), encoding="utf-8")
+    bob, dee = folder / "bob" / "problem.toml", folder / "dee" / "problem.toml"  # folders swapped
+    swapped = bob.read_bytes()
+    bob.write_bytes(dee.read_bytes())
+    dee.write_bytes(swapped)
     code, out, _ = run(tmp_path, folder, class_csv(tmp_path / "responses.csv", keys))
     err = capsys.readouterr().err
     assert code == 1
     assert "id 'cy': its problem.toml cannot be read" in err
-    assert "id 'ada': problem.toml is variant" in err and f"keys.csv says '{keys['ada']['variant']}'" in err
-    assert set(read_grades(out)) == {"ada", "bob", "dee", "eve"}
+    for student in ("ada", "bob", "dee"):
+        line = next(l for l in err.splitlines() if f"id '{student}': its problem.toml is variant" in l)
+        assert f"keys.csv says '{keys[student]['variant']}'" in line and "not graded" in line
+    assert set(read_grades(out)) == {"eve"}
 
 
 def test_a_second_section_graded_into_the_same_folder_keeps_the_first_reports(tmp_path, variants_dir, keys):
@@ -376,3 +387,214 @@ def test_a_second_section_graded_into_the_same_folder_keeps_the_first_reports(tm
     for name in ("section-a", "section-b"):
         assert main([str(path), "--variants", str(variants_dir), "--out", str(tmp_path / f"{name}.csv")]) != 2
     assert {p.name for p in tmp_path.glob("*-report.html")} == {"section-a-report.html", "section-b-report.html"}
+
+
+# -- nothing lost: the variants set, both files or neither, every exit status (issue 30) ---------------------------
+
+
+def _copy_set(variants_dir, tmp_path) -> Path:
+    import shutil
+
+    folder = tmp_path / "variants"
+    shutil.copytree(variants_dir, folder)
+    return folder
+
+
+def _set_state(folder: Path) -> dict:
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+@pytest.mark.parametrize("option", ["--out", "--report"])
+@pytest.mark.parametrize("name", ["ada/problem.toml", "manifest.sha256", "moodle.xml", "ada/key.md", "keys.csv",
+                                  "link to keys.csv", "link to ada/selfcheck.html"])
+def test_grade_never_writes_over_a_file_of_the_variants_set(tmp_path, variants_dir, keys, capsys, option, name):
+    """Finding 1: --out V/ada/problem.toml exited 0 and the problem file became a grades CSV; a link to keys.csv
+    replaced the keys. Every file of the set (its manifest lists it), directly or through a link, is refused
+    before any work, in one line, exit 2, and the set still verifies with sha256sum -c."""
+    import shutil
+    import subprocess
+
+    folder = _copy_set(variants_dir, tmp_path)
+    before = _set_state(folder)
+    target = folder / name
+    if name.startswith("link to "):
+        target = tmp_path / "link.csv"
+        target.symlink_to(folder / name[len("link to "):])
+    other = {"--out": ["--report", str(tmp_path / "r.html")], "--report": ["--out", str(tmp_path / "g.csv")]}[option]
+    code = main([str(class_csv(tmp_path / "responses.csv", keys)), "--variants", str(folder), option, str(target), *other])
+    err = capsys.readouterr().err
+    assert code == 2 and err.count("\n") == 1 and option in err, err
+    assert ("keys.csv this run reads" if "keys.csv" in name else "of the variants set") in err, err
+    assert _set_state(folder) == before and not (tmp_path / "g.csv").exists() and not (tmp_path / "r.html").exists()
+    if shutil.which("sha256sum"):
+        check = subprocess.run(["sha256sum", "-c", "--quiet", "manifest.sha256"], cwd=folder, capture_output=True, text=True)
+        assert check.returncode == 0, check.stdout + check.stderr
+
+
+def test_grades_and_report_are_written_both_or_neither(tmp_path, variants_dir, keys, capsys, monkeypatch):
+    """Finding 8: on a full disk grades.csv was replaced, the report failed, and exit 2 said "nothing written".
+    Now a failure writing either file (the disk filling up on the report, or a rename failing) leaves both as
+    they were, no temporary file, exit 2."""
+    import builtins
+    import errno
+
+    from derivations.outputs import files
+
+    path = class_csv(tmp_path / "responses.csv", keys)
+    out, report = tmp_path / "grades.csv", tmp_path / "grades-report.html"
+    out.write_text("old grades\n", encoding="utf-8")
+    report.write_text("old report\n", encoding="utf-8")
+
+    class Full:
+        def __init__(self, *args, **kwargs):
+            self.fh = builtins.open(*args, **kwargs)
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            self.fh.close()
+
+        def write(self, data):
+            raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(files, "open", lambda p, *a, **k: Full(p, *a, **k) if "report" in str(p) else builtins.open(p, *a, **k),
+                        raising=False)
+    assert main([str(path), "--variants", str(variants_dir), "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    last = err.splitlines()[-1]
+    assert "error: --out" in last and "No space left on device" in last and "nothing was changed" in last, err
+    monkeypatch.undo()
+    replace, calls = os.replace, []
+
+    def second_rename_fails(src, dst):
+        calls.append(dst)
+        if len(calls) == 2:
+            raise OSError(errno.EIO, "Input/output error")
+        return replace(src, dst)
+
+    monkeypatch.setattr(os, "replace", second_rename_fails)
+    assert main([str(path), "--variants", str(variants_dir), "--out", str(out)]) == 2
+    monkeypatch.undo()
+    assert out.read_text(encoding="utf-8") == "old grades\n" and report.read_text(encoding="utf-8") == "old report\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["grades-report.html", "grades.csv", "responses.csv"]
+
+
+def test_a_dangling_link_as_output_is_named(tmp_path, variants_dir, keys, capsys):
+    """Finding 8: --out through a link to a folder that does not exist failed without naming the link."""
+    link = tmp_path / "grades.csv"
+    link.symlink_to(tmp_path / "gone" / "grades.csv")
+    code, _, _ = run(tmp_path, variants_dir, class_csv(tmp_path / "responses.csv", keys))
+    err = capsys.readouterr().err
+    assert code == 2 and err.count("\n") == 1
+    assert "--out: the folder of" in err and "grades.csv (a link to" in err and "gone" in err, err
+
+
+def test_absent_students_make_exit_status_1_and_a_file_without_rows_is_refused(tmp_path, variants_dir, keys, capsys):
+    """Finding 8: a header-only responses file graded "0 of 0 rows" with exit 0, every student absent."""
+    cols = answer_columns(keys)
+    header_only = write_csv(tmp_path / "empty.csv", ["id", *cols], [])
+    code, out, report = run(tmp_path, variants_dir, header_only)
+    err = capsys.readouterr().err
+    assert code == 2 and "has a header but no rows" in err and err.count("\n") == 1
+    assert not out.exists() and not report.exists()
+    two = write_csv(tmp_path / "two.csv", ["id", *cols], [[s, *(keys[s][k] for k in cols)] for s in ("ada", "bob")])
+    code, out, _ = run(tmp_path, variants_dir, two)
+    err = capsys.readouterr().err
+    assert code == 1 and "3 students of the roster (keys.csv) have no row: 'cy', 'dee', 'eve'" in err, err
+    assert set(read_grades(out)) == {"ada", "bob"}
+
+
+def test_ids_that_lost_their_leading_zeros_are_matched_with_a_hint(tmp_path, variants_dir, keys, capsys):
+    """Finding 8: ids 001 read back from a spreadsheet as 1 were every one "not on the roster"."""
+    folder = _copy_set(variants_dir, tmp_path)
+    (folder / "ada").rename(folder / "007")
+    text = (folder / "keys.csv").read_text(encoding="utf-8")
+    (folder / "keys.csv").write_text(text.replace("\nada,", "\n007,"), encoding="utf-8")
+    data = {("7" if s == "ada" else s): keys[s] for s in keys}
+    cols = answer_columns(keys)
+    path = write_csv(tmp_path / "r.csv", ["id", *cols], [[s, *(row[k] for k in cols)] for s, row in data.items()])
+    code, out, _ = run(tmp_path, folder, path)
+    err = capsys.readouterr().err
+    assert code == 0, err
+    assert "id '7' is not on the roster: graded as '007'" in err and "leading zeros" in err
+    g = read_grades(out)
+    assert g["007"]["score"] == g["007"]["maximum"]
+
+
+def test_a_cell_over_128_kib_is_read_and_refuses_nothing_else(tmp_path, variants_dir, keys, capsys):
+    """Finding 4: a keys.csv or responses cell over 128 KiB was "_csv.Error: field larger than field limit" (a
+    traceback for keys.csv), and one such cell in an ignored column refused the whole class."""
+    folder = _copy_set(variants_dir, tmp_path)
+    huge = "x" * (200 * 1024)
+    text = (folder / "keys.csv").read_text(encoding="utf-8")
+    (folder / "keys.csv").write_text(text.replace("Ada Lovelace", huge), encoding="utf-8")
+    cols = answer_columns(keys)
+    rows = [[s, huge if s == "ada" else "", *(keys[s][k] for k in cols)] for s in keys]
+    rows[1][-1] = "1" * (200 * 1024)  # bob's last answer: a number far too long
+    path = write_csv(tmp_path / "r.csv", ["id", "comment", *cols], rows)
+    code, out, _ = run(tmp_path, folder, path)
+    err = capsys.readouterr().err
+    assert code == 0 and "Traceback" not in err, err
+    with responses_module.whole_cells(1 << 22):  # grades.csv copies the roster's huge name
+        g = read_grades(out)
+    assert set(g) == set(keys) and g["ada"]["name"] == huge
+    assert g["bob"][cols[-1]] == "not a number" and g["cy"]["score"] == g["cy"]["maximum"]
+
+
+CAPS = 6, 6, 6, 6, 6  # the page's caps: 3 hidden layers of 6 units, 6 inputs and outputs, with biases and 3 samples
+
+
+def _caps_base(path: Path) -> Path:
+    """A base at the page's caps (sigmoid units and output, binary cross-entropy), numbers fixed."""
+    number = lambda k: f"{(-1) ** k * (10 + 37 * k % 80) / 100}"  # noqa: E731
+    matrix = lambda rows, cols, at: "[" + ", ".join("[" + ", ".join(number(at + r * cols + c) for c in range(cols)) + "]"
+                                                  for r in range(rows)) + "]"  # noqa: E731
+    text = (f'[network]\nlayers = {list(CAPS)}\nactivation = "sigmoid"\noutput = "sigmoid"\nloss = "bce"\nbias = true\n'
+            f"[data]\nx = {matrix(3, 6, 1)}\ny = [[1, 0, 0, 1, 0, 1], [0, 1, 0, 0, 1, 0], [1, 1, 0, 0, 0, 0]]\n[init]\n")
+    for l, letter in enumerate("abcd"):
+        text += f"W_{letter} = {matrix(6, 6, 20 + 36 * l)}\nb_{letter} = {matrix(1, 6, 200 + 6 * l)[1:-1]}\n"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_grade_works_at_the_pages_caps(tmp_path, capsys):
+    """Finding 4: grade at the documented page caps (6-6-6-6-6, biases, 3 samples) was "KeyError: 'W_d'" (a large
+    problem's checker keeps no table of gradients, and the page's order needs one)."""
+    out = tmp_path / "v"
+    assert variants_main(["1", "--out", str(out), "--seed", "caps", "--config", str(_caps_base(tmp_path / "caps.toml")),
+                          "--format", "md", "--jobs", "1"]) == 0
+    with open(out / "keys.csv", encoding="utf-8", newline="") as fh:
+        row = next(csv.DictReader(fh))
+    cols = [k for k in row if "." in k]
+    assert len(cols) > 250
+    answers = {k: row[k] for k in cols}
+    answers[cols[-1]] = "0"
+    path = write_csv(tmp_path / "r.csv", ["id", *cols], [["001", *answers.values()]])
+    code, grades, _ = run(tmp_path, out, path)
+    assert code == 0, capsys.readouterr().err
+    g = read_grades(grades)["001"]
+    assert Rational(g["score"]) == Rational(g["maximum"]) - 1 and g[cols[-1]] == "wrong"
+
+
+@pytest.mark.parametrize("typed", ["grad.w_a١١", "grad.w_a[١,١]", "grad.W_a[1,١]", "forward.H[١]", "forward.H[1]@١"])
+def test_keys_in_other_digits_than_ascii_name_no_blank(tmp_path, variants_dir, keys, capsys, typed):
+    """Finding 9: grad.w_a١١ (Arabic-Indic digits) was read as grad.w_a11: a key or a parameter name is ASCII."""
+    from derivations.cli.check import main as check_main
+    from derivations.engine.derivation import parse_param
+    from derivations.engine.errors import ProblemError
+
+    problem = load_problem(variants_dir / "ada" / "problem.toml")
+    checker = Checker(problem)
+    assert checker.canonical(typed) not in checker.blanks
+    if typed.startswith("grad."):
+        with pytest.raises(ProblemError):
+            parse_param(typed[5:], problem)
+    answers = tmp_path / "a.toml"
+    answers.write_text(f'[answers]\n"{typed}" = "0"\n', encoding="utf-8")
+    assert check_main([str(answers), "--config", str(variants_dir / "ada" / "problem.toml")]) == 2
+    assert "unknown key" in capsys.readouterr().err
+    real = "grad.w_a11" if typed.startswith("grad.") else "forward.H[1]"
+    code, _, _ = run(tmp_path, variants_dir, class_csv(tmp_path / "r.csv", keys, lambda k: typed if k == real else k))
+    err = capsys.readouterr().err
+    assert code == 1 and f"no column for {real}" in err and "columns ignored" in err, err

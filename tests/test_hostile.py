@@ -411,6 +411,25 @@ def test_output_onto_the_problem_file_is_refused_and_it_is_unchanged(tmp_path, c
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted({"p.toml", os.path.basename(output)})  # no temp file
 
 
+@pytest.mark.parametrize("name", ["001/problem.toml", "keys.csv", "manifest.sha256", "001/key.md", "link"])
+def test_output_onto_a_file_of_a_variants_set_is_refused(tmp_path, capsys, name):
+    """Issue 30's rule for every file the tools write: print -o never writes over a variants set's file (its
+    manifest lists it), directly or through a link."""
+    from derivations.cli.variants import main as variants_main
+
+    out = tmp_path / "v"
+    assert variants_main(["1", "--out", str(out), "--seed", "s", "--format", "md", "--jobs", "1"]) == 0
+    before = {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    target = out / name
+    if name == "link":
+        target = tmp_path / "key.txt"
+        target.symlink_to(out / "001" / "key.md")
+    assert main(["--key", "-o", str(target)]) == 2
+    err = capsys.readouterr().err  # one line (long only by the test's folder names)
+    assert err.count("\n") == 1 and "-o/--output" in err and "of the variants set in" in err, err
+    assert {p: p.read_bytes() for p in out.rglob("*") if p.is_file()} == before
+
+
 def test_output_onto_the_packaged_handout_is_refused(capsys):
     from derivations.engine.problem import HANDOUT
 

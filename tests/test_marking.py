@@ -50,8 +50,6 @@ def test_a_simulated_class_on_three_bases_is_marked_as_it_was_made(classes):
 
 def test_the_self_check_page_marks_the_class_as_check_does(classes, browser):
     base = classes["mazur"]
-    from derivations.teaching.check import Checker
-
     checked = bench.run_check(base)
     paged = bench.run_page(base, browser)
     for sid, marks in checked.items():

@@ -241,10 +241,85 @@ def test_unusable_input_is_an_error_node_with_exit_status_0(tmp_path, monkeypatc
     assert _errors(json.loads(captured.out)) and "not usable" in captured.err
 
 
-@pytest.mark.parametrize("data", [{"options": ["show"]}, {"arg": {"a": 1}, "node": "x"}, {"options": {"show": None}}])
+@pytest.mark.parametrize("data", [{"options": ["show"]}, {"arg": {"a": 1}, "node": "x"}, {"options": {"show": None}},
+                                  {"options": {"problem": ["p.toml"]}}, {"body": [1]}])
 def test_malformed_node_is_an_error_node_not_an_exception(tmp_path, capsys, data):
+    """Finding 4 of issue 30: options sent as a list were an "internal error"; every malformed node is the page's
+    mistake, said as such."""
     nodes = myst.run("directive", "deriv-gradient", data, tmp_path, worksheet=False)
-    assert _errors(nodes) and len(capsys.readouterr().err.splitlines()) == 1
+    err = capsys.readouterr().err
+    assert _errors(nodes) and len(err.splitlines()) == 1 and "not usable" in err and "internal error" not in err, err
+
+
+def _main(monkeypatch, capsys, root, raw: bytes, name="deriv-gradient", kind="--directive", worksheet=""):
+    """One plugin process's call, as MyST makes it: the node on stdin, in the project root."""
+    monkeypatch.chdir(root)
+    monkeypatch.setenv("DERIVATIONS_WORKSHEET", worksheet)
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(raw)))
+    assert derivations_myst.main([kind, name]) == 0
+    captured = capsys.readouterr()
+    return json.loads(captured.out), captured.err
+
+
+@pytest.mark.parametrize("raw, says", [
+    (b"[" * 100_000 + b"]" * 100_000, "nested too deep"),  # finding 4: a RecursionError
+    (json.dumps({"name": "deriv-gradient", "options": ["show", "all"]}).encode(), "options: expected a table"),
+    (json.dumps({"name": "deriv-gradient", "arg": ["w_b21"], "node": {"position": {"start": {"line": 3}}}}).encode(),
+     "arg: expected a text"),
+])
+def test_a_node_nested_deep_or_malformed_is_one_located_line_never_a_traceback(tmp_path, monkeypatch, capsys, raw, says):
+    (tmp_path / "page.md").write_text("# Page\n\n```{deriv-gradient} w_b21\n```\n")
+    nodes, err = _main(monkeypatch, capsys, tmp_path, raw)
+    assert _errors(nodes) and len(err.splitlines()) == 1 and says in err and "Traceback" not in err, err
+    if b"line" in raw:
+        assert err.startswith("derivations: page.md:3: deriv-gradient: "), err
+
+
+SECRET = 'AWS_SECRET_ACCESS_KEY = "hunter2"\nTOKEN=abc123\n'
+
+
+@pytest.mark.parametrize("how", ["argument", ":problem:", "DERIVATIONS_PROBLEM"])
+@pytest.mark.parametrize("file", [".env", "myst.yml", "huge.toml"])
+def test_the_plugin_reads_only_problem_files_of_at_most_256_kib(tmp_path, monkeypatch, capsys, how, file):
+    """Finding 3 of issue 30: deriv-problem-source (or DERIVATIONS_PROBLEM) embedded .env, notes or myst.yml
+    verbatim in the export, with no size limit (a 50 MB file gave 52 MB of output). As the Sphinx extension:
+    the file must read as a problem, at most 256 KiB; else one located line that quotes nothing of it."""
+    (tmp_path / ".env").write_text(SECRET)
+    (tmp_path / "myst.yml").write_text("version: 1\nproject:\n  title: hunter2\n")
+    with open(tmp_path / "huge.toml", "wb") as fh:
+        fh.truncate(50 * 1024 * 1024)  # 50 MB (sparse: the test writes nothing)
+    (tmp_path / "page.md").write_text("# Page\n\n```{deriv-problem-source}\n```\n")
+    data = {"name": "deriv-problem-source", "node": {"position": {"start": {"line": 3}}}}
+    if how == "argument":
+        data["arg"] = file
+    elif how == ":problem:":
+        data["options"] = {"problem": file}
+    else:
+        monkeypatch.setenv("DERIVATIONS_PROBLEM", file)
+    nodes, err = _main(monkeypatch, capsys, tmp_path, json.dumps(data).encode(), name="deriv-problem-source")
+    assert _errors(nodes) and len(err.splitlines()) == 1 and err.startswith("derivations: page.md:3: "), err
+    shown = json.dumps(nodes) + err
+    assert "hunter2" not in shown and "abc123" not in shown and len(shown) < 2000
+    if file == "huge.toml":
+        assert "at most 262144 bytes" in err
+    role, err = _main(monkeypatch, capsys, tmp_path, json.dumps({"body": "grad.w_b21"}).encode(), name="deriv",
+                      kind="--role")  # the book's default problem too
+    assert ("hunter2" not in json.dumps(role) + err) and (_errors(role) if how == "DERIVATIONS_PROBLEM" else not _errors(role))
+
+
+def test_a_worksheet_beside_a_solution_builds_files_is_refused(tmp_path, monkeypatch, capsys):
+    """Finding 2 of issue 30, for MyST: a worksheet built into a _build that holds a solution build's files (its
+    cache, answer keys and exports) is refused at every call, the way a worksheet is left: no answer."""
+    call = json.dumps({"name": "deriv-pdfs", "node": {"position": {"start": {"line": 3}}}}).encode()
+    (tmp_path / "page.md").write_text("# Page\n\n```{deriv-pdfs}\n```\n")
+    nodes, err = _main(monkeypatch, capsys, tmp_path, call, name="deriv-pdfs")
+    assert not _errors(nodes) and list((tmp_path / "_build").rglob("answer-key*.pdf"))
+    nodes, err = _main(monkeypatch, capsys, tmp_path, call, name="deriv-pdfs", worksheet="1")
+    assert _errors(nodes) and "holds a solution build's files" in err and "delete _build first" in err, err
+    assert "answer" not in json.dumps([n for n in _walk(nodes) if n.get("type") == "link"])
+    shutil.rmtree(tmp_path / "_build")
+    nodes, err = _main(monkeypatch, capsys, tmp_path, call, name="deriv-pdfs", worksheet="1")
+    assert not _errors(nodes) and not list((tmp_path / "_build").rglob("answer-key*.pdf"))
 
 
 def test_cached_call_is_answered_without_importing_sympy(tmp_path):

@@ -243,8 +243,8 @@ def test_cli_worksheet_in_text_formats(tmp_path, capsys, values, fmt):
 @pytest.mark.parametrize("argv,message", [
     (["--format", "pdf"], "expected -o FILE.pdf"),
     (["--format", "pdf", "-o", "-"], "expected -o FILE.pdf"),
-    (["--format", "pdf", "-o", "/nonexistent-dir/k.pdf"], "cannot write"),
-    (["--format", "text", "-o", "/nonexistent-dir/k.txt"], "cannot write"),
+    (["--format", "pdf", "-o", "/nonexistent-dir/k.pdf"], "the folder of /nonexistent-dir/k.pdf does not exist"),
+    (["--format", "text", "-o", "/nonexistent-dir/k.txt"], "does not exist"),
     (["--worksheet", "--format", "json"], "--worksheet: expected"),
     (["--format", "pdf", "--paper", "a3", "-o", "x.pdf"], "--paper"),
     (["--worksheet", "--param", "w_b21"], "--param"),

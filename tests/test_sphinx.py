@@ -31,7 +31,8 @@ def test_html_has_the_derived_latex(app):
     assert "WARNING" not in app.warning.getvalue() if hasattr(app, "warning") else True
 
 
-@pytest.mark.sphinx("html", testroot="deriv", freshenv=True, confoverrides={"derivations_worksheet": True})
+@pytest.mark.sphinx("html", testroot="deriv", srcdir="deriv-worksheet", freshenv=True,
+                    confoverrides={"derivations_worksheet": True})  # its own folder: never into a solution build
 def test_worksheet_has_blanks_where_the_solution_has_numbers(app):
     app.build()
     html = (Path(app.outdir) / "index.html").read_text(encoding="utf-8")

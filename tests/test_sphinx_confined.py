@@ -140,3 +140,82 @@ def test_pdf_and_output_links_are_right_under_every_builder(tmp_path, builder, p
     assert pdfs and all(p.startswith(prefix + "_pdf/") for p in pdfs), pdfs
     assert (tmp_path / "out" / page).parent.joinpath(pdfs[0]).resolve().is_file()
     assert f'href="{prefix}selfcheck.html"' in html
+
+
+# -- the output folder: one mode's build, never a variants set (issue 30) ------------------------------------------
+
+
+def test_a_worksheet_into_a_solution_build_is_refused_and_the_other_way_round(tmp_path):
+    """Finding 2: a worksheet built into a folder that held a solution build kept the solution's pages and
+    answer keys beside it (Sphinx never removes a page it no longer writes). A build into a folder holding
+    another mode's build is refused in one line (exit 2), changing nothing; the same mode rebuilds."""
+    src = _site(tmp_path, {"index.md": "# Index\n\n{deriv}`grad.w_b21`\n\n```{deriv-pdfs}\n```\n"})
+    out = tmp_path / "out"
+    assert _build(src, out).returncode == 0
+    before = sorted(p.relative_to(out).as_posix() for p in out.rglob("*"))
+    assert any(p.endswith("answer-key.pdf") for p in before)
+    for switch in (["-D", "derivations_worksheet=1"], ["-D", "derivations_worksheet=true"]):
+        result = _build(src, out, *switch)
+        assert result.returncode == 2 and "holds a solution build" in result.stderr and "Traceback" not in result.stderr
+        assert sorted(p.relative_to(out).as_posix() for p in out.rglob("*")) == before
+    assert _build(src, out).returncode == 0  # the same mode: fine
+    worksheet = tmp_path / "worksheet"
+    assert _build(src, worksheet, "-D", "derivations_worksheet=1").returncode == 0
+    assert not list(worksheet.rglob("answer-key.pdf")) and "0.0375" not in (worksheet / "index.html").read_text()
+    result = _build(src, worksheet)
+    assert result.returncode == 2 and "holds a worksheet build" in result.stderr
+    assert "0.0375" not in (worksheet / "index.html").read_text()
+
+
+def test_a_worksheet_into_an_earlier_build_of_unknown_mode_is_refused(tmp_path):
+    """A folder built before the mode was recorded (a .buildinfo, no record) may hold a solution: a worksheet
+    is not built into it; a solution is."""
+    src = _site(tmp_path, {"index.md": "# Index\n\n{deriv}`grad.w_b21`\n"})
+    out = tmp_path / "out"
+    assert _build(src, out).returncode == 0
+    (out / ".derivations-mode").unlink()  # as a build made before the mode was recorded
+    result = _build(src, out, "-D", "derivations_worksheet=1")
+    assert result.returncode == 2 and "an earlier build whose mode is not recorded" in result.stderr
+    assert _build(src, out).returncode == 0
+
+
+def test_a_build_into_a_variants_set_is_refused(tmp_path):
+    """Finding 1's rule for every file the tools write: the site's outputs never land on a variants set's files
+    (a build into V/ada would replace its selfcheck.html)."""
+    from derivations.cli.variants import main as variants_main
+
+    src = _site(tmp_path, {"index.md": "# Index\n\n{deriv}`grad.w_b21`\n"})
+    sets = tmp_path / "v"
+    assert variants_main(["1", "--out", str(sets), "--seed", "s", "--format", "md", "--jobs", "1"]) == 0
+    before = (sets / "001" / "selfcheck.html").read_bytes()
+    result = _build(src, sets / "001")
+    assert result.returncode == 2 and "of the variants set in" in result.stderr, result.stderr
+    assert (sets / "001" / "selfcheck.html").read_bytes() == before and not (sets / "001" / "index.html").exists()
+
+
+def test_both_worksheet_switches_build_the_same_site():
+    """Finding 2: -D derivations_worksheet=1, documented as the same as -t worksheet, built all the pages, the
+    symmetry page (whose theorems answer the handout's question) among them. Both switches now give the same
+    configuration: the handout page as the root, the solution's pages left out."""
+    from sphinx.application import Sphinx
+
+    root = Path(__file__).resolve().parents[1]
+
+    def config(*, tags=(), overrides=None):
+        import io
+        import tempfile
+
+        from sphinx.util.docutils import docutils_namespace, patch_docutils
+
+        # as sphinx-build does: the nodes and directives registered here are forgotten after (no later build in
+        # this process finds them "already registered")
+        with tempfile.TemporaryDirectory() as out, patch_docutils(root), docutils_namespace():
+            app = Sphinx(root / "docs", root, out, Path(out) / ".doctrees", "dummy", confoverrides=overrides or {},
+                         status=io.StringIO(), warning=io.StringIO(), tags=list(tags))
+            return (app.config.root_doc, sorted(app.config.exclude_patterns), app.config.derivations_worksheet,
+                    app.tags.has("worksheet"))  # the pages' {only} worksheet blocks
+
+    by_tag = config(tags=["worksheet"])
+    assert by_tag == config(overrides={"derivations_worksheet": "1"}) == config(overrides={"derivations_worksheet": 1})
+    assert by_tag[0] == "handout" and "symmetry.md" in by_tag[1] and by_tag[2:] == (True, True)
+    assert config()[0] == "index" and "symmetry.md" not in config()[1] and config()[2:] == (False, False)

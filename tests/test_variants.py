@@ -18,7 +18,7 @@ from sympy import Rational
 
 from derivations import Derivation, evaluate, load_problem
 from derivations.engine.derivation import parse_param
-from derivations.teaching.check import Checker
+from derivations.teaching.check import Checker, blanks
 from derivations.outputs import manifest
 from derivations.cli import variants  # noqa: F401 (manifest: patched)
 from derivations.cli.variants import main, read_base
@@ -328,7 +328,7 @@ def accepted_sets(tmp_path_factory):
 
 @pytest.mark.parametrize("name", ACCEPTED)
 def test_every_keys_csv_value_is_correct_for_the_checker(accepted_sets, name):
-    from derivations.teaching.check import Checker
+    from derivations.teaching.check import Checker, blanks
 
     rows = list(csv.DictReader(open(accepted_sets[name] / "keys.csv", newline="")))
     assert len(rows) == ACCEPTED[name][1]
@@ -513,6 +513,31 @@ def test_a_base_the_page_cannot_show_is_one_line(tmp_path, capsys):
     bad = _base_file(tmp_path, "digits.toml", load_problem_text() + "\n[variants]\ndigits = 9\n")
     assert main(["2", "--out", str(tmp_path / "out"), "--seed", "s", "--config", str(bad)]) == 2
     assert "variants.digits" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("shape, says", [
+    ("layers = [2, 3, 3, 3, 3, 2]", "at most 3 hidden layers, got 4"),  # 4 hidden layers
+    ("layers = [2, 3, 2]\nx = [[0.5, 0.2], [0.1, 0.3], [0.2, 0.2], [0.4, 0.1]]\ny = [[1, 0], [0, 1], [1, 0], [0, 1]]",
+     "at most 3 samples, got 4"),
+])
+@pytest.mark.parametrize("activation", ["relu", "sigmoid"])
+def test_a_base_too_big_for_the_page_says_so_whatever_its_units(tmp_path, capsys, shape, says, activation):
+    """Finding 8 of issue 30: a ReLU base with 4 samples or 4 hidden layers was "rule 1 broke in every one" (its
+    draws died first), where the same base with sigmoid units got the page's limit; now both get the limit, at
+    once, before any draw."""
+    layers, _, data = shape.partition("\n")
+    if not data:
+        data = "x = [0.5, 0.2]\ny = [1, 0]"
+    widths = [int(n) for n in layers.split("[")[1].rstrip("]").split(",")]
+    weights = "".join(f"W_{c} = [" + ", ".join("[" + ", ".join(f"{(-1) ** (i + j) * (i + 2 * j + 1) / 10:g}" for j in range(m))
+                                             + "]" for i in range(n)) + "]\n"  # unequal: draws keep them unequal
+                      for c, m, n in zip("abcde", widths, widths[1:]))
+    base = _base_file(tmp_path, "big.toml", f'[network]\n{layers}\nactivation = "{activation}"\n[data]\n{data}\n'
+                                            f"[init]\n{weights}")
+    assert main(["2", "--out", str(tmp_path / "out"), "--seed", "s", "--config", str(base), "--jobs", "1"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and says in err and "rule" not in err, err
+    assert not (tmp_path / "out").exists()
 
 
 def test_progress_only_on_a_terminal(capsys):
@@ -716,6 +741,85 @@ def test_a_commit_cut_short_is_named_and_repaired_by_the_next_run(tmp_path, caps
     _no_leftovers(out)
 
 
+def _sha256sum_holds(out: Path) -> None:
+    import shutil
+    import subprocess
+
+    if shutil.which("sha256sum"):
+        check = subprocess.run(["sha256sum", "-c", "--quiet", "manifest.sha256"], cwd=out, capture_output=True, text=True)
+        assert check.returncode == 0, check.stdout + check.stderr
+
+
+def test_after_a_commit_cut_short_a_smaller_roster_then_the_full_one_need_no_force(tmp_path, capsys, monkeypatch):
+    """Finding 6 of issue 30: the recovery recorded an arbitrary one of a file's two digests (the old manifest's,
+    the cut-short record's), so sha256sum -c failed and the next run needed --force. Now every digest recorded
+    is the file's on disk."""
+    import os
+
+    out = _run(tmp_path, "3", "out", "--jobs", "1")
+    moved = []
+
+    class PowerCut:  # the commit's os: the fourth file's move fails, half the set replaced
+        def __getattr__(self, name):
+            return getattr(os, name)
+
+        def replace(self, src, dst):
+            if len(moved) == 3:
+                raise OSError(5, "Input/output error")
+            moved.append(dst)
+            os.replace(src, dst)
+
+    monkeypatch.setattr(manifest, "os", PowerCut())
+    assert main(["3", "--out", str(out), "--seed", "new", "--format", "md", "--jobs", "1"]) == 2
+    monkeypatch.setattr(manifest, "os", os)
+    assert main(["1", "--out", str(out), "--seed", "new", "--format", "md", "--jobs", "1"]) == 0  # a smaller roster
+    _consistent(out)
+    _sha256sum_holds(out)
+    capsys.readouterr()
+    assert main(["3", "--out", str(out), "--seed", "new", "--format", "md", "--jobs", "1"]) == 0, capsys.readouterr().err
+    _consistent(out)
+    _sha256sum_holds(out)
+
+
+def test_the_teachers_staging_named_folder_and_listed_files_are_never_deleted(tmp_path, capsys):
+    """Finding 6 of issue 30: any run deleted a teacher's folder named .variants-staging-*, and a manifest line
+    carrying a teacher's file's hash made the commit delete that file. Now the tool removes only the staging
+    folder it recorded, and only files whose names it writes."""
+    out = _run(tmp_path, "2", "out", "--jobs", "1")
+    mine = out / ".variants-staging-notes"
+    mine.mkdir()
+    (mine / "plan.txt").write_text("week 3")
+    notes = out / "001" / "notes.txt"
+    notes.write_text("Ada asked about ReLU")
+    with open(out / "manifest.sha256", "a", encoding="utf-8") as fh:  # a line for the teacher's own file
+        fh.write(f"{hashlib.sha256(notes.read_bytes()).hexdigest()}  001/notes.txt\n")
+    assert main(["2", "--out", str(out), "--seed", "other", "--format", "md", "--jobs", "1"]) == 0
+    assert (mine / "plan.txt").read_text() == "week 3" and notes.read_text() == "Ada asked about ReLU"
+    assert "001/notes.txt" not in (out / "manifest.sha256").read_text()  # no longer said to be the tool's
+    _consistent(out)
+    _sha256sum_holds(out)
+
+
+def test_a_run_killed_outright_leaves_its_staging_folder_private_and_the_next_run_removes_it(tmp_path):
+    """Finding 6 of issue 30: a kill -9 during staging left every key in .variants-staging-PID/ until the next
+    run. It still does (nothing runs after kill -9), but readable by its owner only, and the next run removes
+    exactly that folder, whatever its name."""
+    import os
+    import stat as stat_module
+
+    out = _run(tmp_path, "1", "out", "--jobs", "1")
+    killed = manifest.Folder(out)
+    killed.lock()
+    staging = killed.stage()
+    (staging / "key.md").write_text("answers")
+    os.close(killed._lock)  # the process dies: its lock goes, its staging folder and the lock's record stay
+    assert stat_module.S_IMODE(staging.stat().st_mode) == 0o700
+    assert staging.name in (out / ".variants.lock").read_text()
+    assert main(["1", "--out", str(out), "--seed", "course-1", "--format", "md", "--jobs", "1"]) == 0
+    assert not staging.exists() and (out / ".variants.lock").read_text() == ""
+    _no_leftovers(out)
+
+
 def test_formula_names_reach_keys_csv_neutralised(tmp_path):
     roster = tmp_path / "r.csv"
     names = ['=HYPERLINK("http://x","y")', "+cmd|' /C calc'!A0", "@SUM(1+1)", "-2+3", "\tTab"]
@@ -873,6 +977,7 @@ def _reference_keys(p) -> dict:
     for s, (x, y) in enumerate(zip(p.xs, p.ys)):
         at = f"@{s + 1}" if S > 1 else ""
         v, y = np.array([float(e) for e in x]), np.array([float(e) for e in y])
+        v0 = v
         Hs, Ls = [], []
         for l in range(K):
             Hs.append(Ws[l] @ v + bs[l])
@@ -889,7 +994,11 @@ def _reference_keys(p) -> dict:
             H, L = names[l]
             vectors[H], vectors[L] = Hs[l], Ls[l]
             vectors[f"dL_d{L}"] = Ws[l + 1].T @ delta
-            delta = vectors[f"dL_d{H}"] = vectors[f"dL_d{L}"] * NP_ACT[p.activations[l]][1](Hs[l], Ls[l])
+            local = NP_ACT[p.activations[l]][1](Hs[l], Ls[l]) * np.ones_like(Hs[l])
+            out.update({f"local.d{L}_d{H}[{i + 1}]{at}": e for i, e in enumerate(local)})  # the page's ReLU′(H_1)
+            delta = vectors[f"dL_d{H}"] = vectors[f"dL_d{L}"] * local
+        out.update({f"problem.x[{i + 1}]{at}": e for i, e in enumerate(v0)})  # the givens the page asks to copy
+        out.update({f"problem.y[{i + 1}]{at}": e for i, e in enumerate(y)})
         for name, vec in vectors.items():
             group = "backward" if name.startswith("dL_") else "forward"
             out.update({f"{group}.{name}[{i + 1}]{at}": e for i, e in enumerate(vec)})
@@ -983,7 +1092,8 @@ def test_several_samples_each_draw_their_own_numbers():
 
 def test_the_handouts_keys_and_numbers_are_unchanged():
     """The handout base: the same numbers for the same seed and id, and the same 25 graded keys in the same
-    order as before variants took any base."""
+    order as before variants took any base, then (issue 30) the page's four other blanks, which copy y, x_1 and
+    ReLU′(H_1): keys.csv holds every blank of the page, its earlier columns in their places."""
     base = read_base()
     p = variants.draw(base, "course-2026", "ada")
     assert variants.variant_toml(base, p).splitlines()[6:] == ["[data]", "x = [-0.8, -0.42, 0.34]", "y = [1, 0]", "",
@@ -992,7 +1102,8 @@ def test_the_handouts_keys_and_numbers_are_unchanged():
         *(f"forward.{q}[{i}]" for q in "HL" for i in range(1, 5)), "forward.O[1]", "forward.O[2]", "forward.Y[1]",
         "forward.Y[2]", "forward.loss", "backward.dL_dY[1]", "backward.dL_dY[2]", "backward.dY_dO[1,1]",
         "backward.dY_dO[1,2]", "backward.dY_dO[2,1]", "backward.dY_dO[2,2]", "backward.dL_dO[1]", "backward.dL_dO[2]",
-        "backward.dL_dL[1]", "grad.w_b11", "grad.w_b21", "grad.w_a11"]
+        "backward.dL_dL[1]", "grad.w_b11", "grad.w_b21", "grad.w_a11", "problem.y[1]", "problem.y[2]", "local.dL_dH[1]",
+        "problem.x[1]"]
 
 
 def test_the_tools_backprop_agrees_with_the_tests_on_every_base(tmp_path):
@@ -1002,9 +1113,11 @@ def test_the_tools_backprop_agrees_with_the_tests_on_every_base(tmp_path):
         p = variants.draw(base, "agree", "ada")
         ref, tool = _reference_keys(p), variants.numpy_backprop(p)
         v = evaluate(p)
+        formulas = blanks(v.derivation)  # the copied givens and local derivatives: the checker's formulas
         for key, want in ref.items():
             group, param = key.split(".", 1)
-            exact = v.descent(Rational(1, 2), [param])[param] if group == "descent" else v.lookup(key)
+            exact = (v.descent(Rational(1, 2), [param])[param] if group == "descent" else
+                     v.value(formulas[key]) if group in ("local", "problem") else v.lookup(key))
             assert math.isclose(float(v.decimal(exact)), want, rel_tol=1e-9, abs_tol=1e-12), (name, key)
         assert math.isclose(tool["loss"], ref["forward.loss"], rel_tol=1e-12), name
         variants.verify(v)

@@ -18,25 +18,28 @@ empty cell) or ``not a number`` (a formula such as ``=1+1``, a word: read by pat
 **Marks.** Each graded blank has a weight (default 1; ``--weight grad.w_a11=2``, ``--weight 'grad.*=2'``,
 ``--weight 'forward.*=0'`` to leave a group out); a correct answer earns its weight, a *follows* answer
 ``--follows`` times it (default 1, full credit; ``--follows 1/2`` for half), anything else 0. The graded
-blanks are every key of ``keys.csv`` and every other blank the responses have a column for (``local.*``,
-``problem.*``), less those of weight 0.
+blanks are every key of ``keys.csv`` (every blank of the page, ``problem.*`` and ``local.*`` included) and
+every other blank the responses have a column for, less those of weight 0.
 
 **Output.** ``grades.csv`` (``--out``): ``id``, the roster's other columns, ``score``, ``maximum``,
 ``percent``, ``mistakes`` (``name (key, key); ...``) and one verdict column per graded blank, ready for a
 gradebook import that maps the ``id`` column. Every text cell is made formula-safe
 (:func:`derivations.outputs.files.spreadsheet_cell`). ``grades-report.html`` (``--report``, default next to ``--out``, named for it): the
-class report (:mod:`derivations.cli.report`). Both are written through a temporary file and renamed; the
-responses file is only read.
+class report (:mod:`derivations.cli.report`). Both are written to temporary files, then renamed: both or
+neither (:func:`derivations.outputs.files.write_together`). Neither may be an input of the run or a file of a
+variants set (:mod:`derivations.outputs.targets`); the responses file is only read.
 
 **Bad input.** Each of these is one line on stderr and in the report, and the rest of the class is graded: an
 id not on the roster, an empty id, a row with more or fewer fields than the header, an id on two rows with
 different answers (neither is graded; two identical rows count once), a student whose ``problem.toml`` cannot
-be read, a graded blank with no column (counted as not answered), a cell that is not a number. A file that is
-not UTF-8 is read as Windows-1252 (or UTF-16 by its byte-order mark), a ``;`` or tab separated file by its
-separator (with ``;``, a decimal comma ``0,15`` reads as ``0.15``), each with a note. Exit status: 0 when
-every row and every graded blank's column was graded, 1 when some could not be, 2 for unusable input (no
-responses file, no ``id`` column, no answer column, an unreadable ``keys.csv``, bad options): one line, nothing
-written.
+be read or is not the variant ``keys.csv`` names (changed after the sheets went out: not graded), a graded
+blank with no column (counted as not answered), a cell that is not a number. A file that is not UTF-8 is read
+as Windows-1252 (or UTF-16 by its byte-order mark), a ``;`` or tab separated file by its separator (with
+``;``, a decimal comma ``0,15`` reads as ``0.15``), an id that lost its leading zeros (``1`` for ``001``) as
+the roster's, each with a note. Exit status: 0 when every student of the roster and every graded blank's
+column was graded, 1 when some could not be (a row, a column, a student with no row), 2 for unusable input (no
+responses file, no ``id`` column, no answer column, no row, an unreadable ``keys.csv``, bad options, an output
+that may not or cannot be written): one line, nothing changed.
 
 **Limits** (refused before any work, :mod:`derivations.cli.responses`): a responses file of at most 4 MiB, at
 most 400 rows and 500 columns. Each student costs one checker for their
@@ -66,7 +69,9 @@ from sympy import Rational
 from ..engine import reading
 from ..engine.errors import ProblemError
 from ..engine.problem import load_problem
-from ..outputs.files import spreadsheet_cell, write_atomic
+from ..engine.values import Values
+from ..outputs import targets
+from ..outputs.files import spreadsheet_cell, write_together
 from ..outputs.selfcheck import _label
 from ..teaching.check import Checker
 from ..teaching.handout import layout
@@ -272,8 +277,12 @@ def grade(responses_path, folder, follows=Rational(1), weight_specs=(), progress
                                               f"({judged['error']}): not graded"))
             continue
         if roster.variant.get(student) and judged["variant"] != roster.variant[student]:
-            result.notes.append((row.line, f"id {reading.quote(student)}: problem.toml is variant {judged['variant']}, keys.csv "
-                                           f"says {reading.quote(roster.variant[student])}: graded against problem.toml"))
+            # The student's sheet was made from the variant keys.csv names; another file would grade other numbers.
+            result.problems.append((row.line, f"id {reading.quote(student)}: its problem.toml is variant {judged['variant']}, "
+                                              f"but keys.csv says {reading.quote(roster.variant[student])} (the file changed "
+                                              "after the sheets went out: edited, or folders swapped): not graded; restore "
+                                              "the student's own problem.toml"))
+            continue
         result.students.append(_student(student, row, judged, result))
         if progress:
             progress(k, len(rows))
@@ -288,8 +297,14 @@ def _one_row_each(rows: list, roster: Roster, result: Result) -> list:
     for row in rows:
         student = roster.folded.get(row.id.casefold())
         if student is None:
-            result.problems.append((row.line, f"id {reading.quote(row.id)} is not on the roster (keys.csv): not graded"))
-            continue
+            student = _without_zeros(row.id, roster)
+            if student is None:
+                result.problems.append((row.line, f"id {reading.quote(row.id)} is not on the roster (keys.csv): not graded"))
+                continue
+            result.notes.append((row.line, f"id {reading.quote(row.id)} is not on the roster: graded as {reading.quote(student)} "
+                                           "(a spreadsheet drops the leading zeros of an id it reads as a number: keep the "
+                                           "id column as text)"))
+            row.id = student
         by_id.setdefault(student, []).append(row)
     out = []
     for student, group in by_id.items():
@@ -304,6 +319,14 @@ def _one_row_each(rows: list, roster: Roster, result: Result) -> list:
                 continue
         out.append(group[0])
     return sorted(out, key=lambda r: r.line)
+
+
+def _without_zeros(text: str, roster: Roster):
+    """The roster's one id that ``text`` is with its leading zeros lost (``1`` for ``001``), else None."""
+    if not (text.isascii() and text.isdigit()):
+        return None
+    found = [s for s in roster.ids if s.isascii() and s.isdigit() and len(s) > len(text) and s.lstrip("0") == text.lstrip("0")]
+    return found[0] if len(found) == 1 else None
 
 
 def judge(job: tuple) -> dict:
@@ -375,7 +398,9 @@ def _map(fn, jobs: list, workers: int):
 def _page_order(checker, keys: list) -> list:
     """``keys`` in the order the page first shows them (keys the page does not show: after, as given)."""
     try:
-        page = layout(checker.values)
+        # A large problem's checker keeps no table of gradients (Values(exact=False)); the page needs one.
+        values = checker.values if checker.values.gradients else Values(checker.d)
+        page = layout(values)
     except ProblemError:
         return keys
     order = list(dict.fromkeys(s.key for s in page.slots(given=False) if s.key))
@@ -428,13 +453,6 @@ def _say(line, text: str, kind: str = "") -> None:
     print(f"{PROG}: {kind + ': ' if kind else ''}{where}{text}", file=sys.stderr)
 
 
-def _same_file(a: Path, b: Path) -> bool:
-    try:
-        return a.exists() and b.exists() and os.path.samefile(a, b) or a.resolve() == b.resolve()
-    except OSError:
-        return False
-
-
 @cli_io.guard(PROG)
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
@@ -449,19 +467,10 @@ def main(argv: list[str] | None = None) -> int:
             follows = reading.parse_number(args.follows, "--follows")
             if not 0 <= follows <= 1:
                 raise ProblemError("--follows", f"expected a share from 0 to 1 (1/2 for half credit), got {reading.quote(args.follows)}")
-        for name, path in (("--out", out), ("--report", report_path)):
-            if _same_file(path, responses):
-                raise ProblemError(name, f"{reading.path_text(path)} is the responses file; it is never written")
-            if path.is_dir():
-                raise ProblemError(name, f"{reading.path_text(path)} is a folder; expected a file name")
-            if path.exists() and not path.is_file():  # a device or a pipe: never renamed over
-                raise ProblemError(name, f"{reading.path_text(path)} is not a regular file (a device or a pipe); "
-                                         "expected a file name")
-            if not path.absolute().parent.is_dir():
-                raise ProblemError(name, f"the folder of {reading.path_text(path)} does not exist")
-            if Path(args.variants).is_dir() and _same_file(path.parent, Path(args.variants)) and path.name == "keys.csv":
-                raise ProblemError(name, f"{reading.path_text(path)} is the variants' keys.csv; it is never written")
-        if _same_file(out, report_path):
+        # The one rule for every file the tools write (outputs.targets): never an input, never a variants set's file.
+        inputs = {"the responses file": responses, "the variants' keys.csv": Path(args.variants) / "keys.csv"}
+        written = {"--out": targets.target(out, "--out", inputs), "--report": targets.target(report_path, "--report", inputs)}
+        if written["--out"] == written["--report"]:
             raise ProblemError("--report", "expected a file other than --out")
         progress = cli_io.Progress("grade")
         result = grade(responses, args.variants, follows, args.weight, lambda done, total: progress(f"{done}/{total}"),
@@ -475,14 +484,19 @@ def main(argv: list[str] | None = None) -> int:
         _say(line, text)
 
     try:
-        # through a symbolic link, its target is replaced (the link stays), as print -o does
-        write_atomic(os.path.realpath(out), grades_csv(result))
-        write_atomic(os.path.realpath(report_path), report.report_html(result, source=responses.name))
+        # Both or neither (a full disk changes nothing); through a symbolic link, its target is replaced.
+        write_together({written["--out"]: grades_csv(result),
+                        written["--report"]: report.report_html(result, source=responses.name)})
     except OSError as err:
-        return cli_io.fail(PROG, f"cannot write the grades: {err.strerror or err}")
+        return cli_io.fail(PROG, f"--out: cannot write the grades and the report ({err.strerror or err}); nothing "
+                                 "was changed")
+    if result.absent:
+        shown = ", ".join(reading.quote(s) for s in result.absent[:8]) + (f" and {len(result.absent) - 8} more" if len(result.absent) > 8 else "")
+        _say(None, f"{len(result.absent)} student{'s' if len(result.absent) > 1 else ''} of the roster (keys.csv) "
+                   f"{'have' if len(result.absent) > 1 else 'has'} no row: {shown}")
     cli_io.write(report.summary_text(result) + f"wrote {reading.path_text(out)} and {reading.path_text(report_path)} "
                  f"({time.perf_counter() - start:.1f} s)\n")
-    return 1 if result.problems else 0
+    return 1 if result.problems or result.absent else 0
 
 
 if __name__ == "__main__":

@@ -37,13 +37,13 @@ import os
 import sys
 from pathlib import Path
 
-from derivations_myst import PROBLEM_ENV, cache_file, cache_key, main, problem_path, worksheet_mode
-from ..engine import work
+from derivations_myst import PROBLEM_ENV, cache_file, cache_key, main, problem_path, usable, worksheet_mode
+from ..engine import reading, work
 from ..engine.errors import ProblemError
-from ..engine.problem import HANDOUT, load_problem
+from ..engine.problem import HANDOUT, load_problem, problem_from_bytes
 from ..engine.values import evaluate
 from ..notation.printing import claim_tex, prose_parts
-from ..outputs import content
+from ..outputs import content, targets
 from ..outputs.content import SHIPPED, DerivError, Request, handout as blocks, role_tex, shipped_problem
 from ..outputs.files import write_atomic
 from ..outputs.pdf import render_pdf
@@ -121,6 +121,9 @@ class Call:
 
     def __init__(self, kind: str, name: str, data: dict, root: Path, worksheet: bool):
         self.kind, self.name, self.data, self.root, self.worksheet = kind, name, data, root, worksheet
+        problem = usable(data)
+        if problem:  # options as a list, an argument as a table: the page's mistake, located like any other
+            raise DerivError(f"{name}: the node MyST sent is not usable: {problem}", "option")
         arg = data.get("arg")
         options = {k: ("" if v is True else _unquoted(str(v))) for k, v in (data.get("options") or {}).items() if v is not False}
         self.request = Request(name, [] if arg in (None, "") else [str(arg)], options)
@@ -133,7 +136,7 @@ class Call:
 
     def values(self):
         path, data = self.problem()
-        problem = load_problem(path if data is not None else None)
+        problem = load_problem() if data is None else read_problem(path, data, self.name)
         work.check(problem, "site", "a page of the book")
         return evaluate(problem)
 
@@ -144,7 +147,7 @@ class Call:
         path = self.files / name
         if not path.is_file():
             path.parent.mkdir(parents=True, exist_ok=True)
-            write_atomic(path, data)
+            write_atomic(targets.target(path, "output"), data)  # the one rule for every file the tools write
         rel = path.relative_to(self.root).as_posix()
         self.written.append(rel)
         return "/" + rel
@@ -162,7 +165,9 @@ def _unquoted(value: str) -> str:
 
 def problem_file(root: Path, name: str | None, directive: str) -> tuple:
     """``(path, bytes)`` of the problem a call names (see :func:`derivations_myst.problem_path`); the
-    handout's with bytes None."""
+    handout's with bytes None. As the Sphinx extension reads a page's problem file: a regular file of at most
+    256 KiB that reads as a problem, else a located error that quotes nothing of it (``.env``, notes or
+    ``myst.yml`` under the project root are never shown)."""
 
     if name and str(name).strip().startswith(SHIPPED):
         path = shipped_problem(str(name).strip())  # the Sphinx extension's check and message
@@ -171,7 +176,23 @@ def problem_file(root: Path, name: str | None, directive: str) -> tuple:
         path, _ = problem_path(root, name)
     except ValueError as err:
         raise DerivError(f"{directive}: {err}", "problem") from None
-    return (HANDOUT, None) if path is None else (path, path.read_bytes())
+    if path is None:
+        return HANDOUT, None
+    try:
+        data = reading.read_bytes(path, "problem")
+    except ProblemError as err:
+        raise DerivError(f"{directive}: {err.expected}", "problem") from None  # it names the file
+    read_problem(path, data, directive)
+    return path, data
+
+
+def read_problem(path: Path, data: bytes, directive: str):
+    """The problem in a file's bytes, or a :class:`DerivError` naming the field and what was expected (as Sphinx
+    says it for a file inside the docs)."""
+    try:
+        return problem_from_bytes(data, path)
+    except ProblemError as err:
+        raise DerivError(f"{directive}: {err}", "problem") from None
 
 
 def role(call: Call) -> list:
@@ -304,6 +325,10 @@ def run(kind: str, name: str, data: dict, root: Path | None = None, worksheet: b
     if key:
         path = cache_file(root, key)
         path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            path = targets.target(path, "cache")  # the one rule for every file the tools write
+        except ProblemError:
+            return nodes  # not cached: the figure's own write said why
         write_atomic(path, json.dumps({"nodes": nodes, "files": call.written}).encode())
     return nodes
 

@@ -18,6 +18,7 @@ from ..engine.problem import HANDOUT, ProblemError, load_problem
 from ..engine.theorems import theorems_for
 from ..engine.values import Values
 from ..outputs.export import to_python
+from ..outputs import targets
 from ..outputs.files import write_atomic
 from ..outputs.page import render_latex, render_markdown, render_text
 from ..outputs.pdf import render_pdf
@@ -58,14 +59,6 @@ def parser() -> argparse.ArgumentParser:
 
 
 
-def _is_input(output: str, config: str | None) -> bool:
-    """Is ``-o`` the problem file itself (the same file by any name: a symbolic or hard link)?"""
-    try:
-        return os.path.samefile(output, config if config is not None else HANDOUT)
-    except OSError:  # either does not exist (yet): not the same file
-        return False
-
-
 def _write(path: str | None, data) -> int:
     """Write the output (text or PDF bytes) to ``path``, or to stdout; an unwritable path is one line, exit 2.
 
@@ -74,8 +67,6 @@ def _write(path: str | None, data) -> int:
     if path is None:
         cli_io.write(data)
         return 0
-    if not str(path).strip():  # -o "" (an unset shell variable): not the current folder's "Is a directory"
-        return cli_io.fail(PROG, "-o/--output: expected a file name, got ''")
     try:
         if os.path.exists(path) and not stat.S_ISREG(os.stat(path).st_mode):  # /dev/stdout, a FIFO
             with open(path, "wb") as fh:
@@ -87,6 +78,15 @@ def _write(path: str | None, data) -> int:
     except OSError as err:
         return cli_io.fail(PROG, f"-o/--output: cannot write {path!r}: {err.strerror or err}")
     return 0
+
+
+def _check_output(path: str, config: str | None) -> None:
+    """The one rule for the files the tools write (:mod:`derivations.outputs.targets`): never the problem file
+    this run reads (by any name), never a file of a variants set. A device or a pipe (``-o /dev/stdout``) is
+    written to as a stream, not replaced."""
+    if str(path).strip() and os.path.exists(path) and not stat.S_ISREG(os.stat(path).st_mode) and not os.path.isdir(path):
+        return
+    targets.target(path, "-o/--output", {"the problem file": config if config is not None else HANDOUT})
 
 
 @cli_io.guard(PROG)
@@ -115,9 +115,11 @@ def main(argv: list[str] | None = None) -> int:
     args.digits, args.paper = args.digits or 6, args.paper or "a4"
     if args.output == "-":
         args.output = None
-    if args.output is not None and _is_input(args.output, args.config):
-        return cli_io.fail(PROG, f"-o/--output: {args.output!r} is the problem file this run reads; refusing to "
-                                 "overwrite an input (choose another file)")
+    if args.output is not None:
+        try:
+            _check_output(args.output, args.config)
+        except ProblemError as err:
+            return cli_io.fail(PROG, str(err))
 
     try:
         problem = load_problem(args.config)

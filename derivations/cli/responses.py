@@ -9,6 +9,7 @@ graded (the wrong number of fields, an empty id) is a ``(line, text)`` problem, 
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import os
@@ -23,6 +24,7 @@ from .variants import check_id
 MAX_BYTES = 4 * 1024 * 1024
 MAX_ROWS = 400  # a class of 400 is graded in about a minute on 2 cores; split a larger one
 MAX_COLUMNS = 500
+MAX_KEYS_BYTES = 32 * 1024 * 1024  # keys.csv of the largest roster variants writes (5000 students) at the page's caps
 
 
 # -- the roster: DIR/keys.csv ----------------------------------------------------------------------------------
@@ -42,8 +44,12 @@ def read_roster(folder: Path) -> Roster:
     """``DIR/keys.csv`` as :mod:`derivations.cli.variants` writes it: ``id``, the roster's columns, ``variant``,
     the graded keys."""
     path = folder / "keys.csv"
-    text = _read_text(path, "--variants", what="keys.csv")[0]
-    rows = list(csv.reader(io.StringIO(text, newline="")))
+    text = _read_text(path, "--variants", what="keys.csv", limit=MAX_KEYS_BYTES)[0]
+    try:
+        with whole_cells(MAX_KEYS_BYTES):
+            rows = list(csv.reader(io.StringIO(text, newline="")))
+    except csv.Error as err:
+        raise ProblemError("--variants", f"{reading.path_text(path)}: not valid CSV ({err})") from None
     if not rows or not rows[0] or rows[0][0] != "id" or "variant" not in rows[0]:
         raise ProblemError("--variants", f"{reading.path_text(path)}: expected the keys.csv that python -m "
                                          "derivations.cli.variants writes (a header id, ..., variant, keys)")
@@ -64,6 +70,17 @@ def read_roster(folder: Path) -> Roster:
     if not roster.ids:
         raise ProblemError("--variants", f"{reading.path_text(path)} lists no students")
     return roster
+
+
+@contextlib.contextmanager
+def whole_cells(limit: int):
+    """The ``csv`` module's limit on one cell (128 KiB by default: a longer one is an error that would refuse the
+    whole file) raised to the file's own bound while it is read; the file's size already bounds the work."""
+    before = csv.field_size_limit(limit + 1)
+    try:
+        yield
+    finally:
+        csv.field_size_limit(before)
 
 
 def _read_text(path: Path, field_name: str, what: str, limit: int | None = None) -> tuple:
@@ -144,11 +161,17 @@ def read_responses(path: Path, resolve) -> Responses:
     notes = [note] if note else []
     if "\x00" in text:
         raise ProblemError("RESPONSES", f"{reading.path_text(path)} contains a NUL byte: not a CSV text file")
-    sep = sniff(text)
-    if sep != ",":
-        notes.append(f"separated by {'semicolons' if sep == ';' else 'tabs'}, not commas: read as such"
-                     + ("; a decimal comma (0,15) reads as 0.15" if sep == ";" else ""))
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=sep, strict=False)
+    with whole_cells(MAX_BYTES):
+        sep = sniff(text)
+        if sep != ",":
+            notes.append(f"separated by {'semicolons' if sep == ';' else 'tabs'}, not commas: read as such"
+                         + ("; a decimal comma (0,15) reads as 0.15" if sep == ";" else ""))
+        reader = csv.reader(io.StringIO(text, newline=""), delimiter=sep, strict=False)
+        return _shape(path, reader, resolve, notes, sep)
+
+
+def _shape(path: Path, reader, resolve, notes: list, sep: str) -> Responses:
+    """The rows of a responses file, read by ``reader`` (see :func:`read_responses`)."""
     try:
         header = next(reader, None)
         if header is None or not any(h.strip() for h in header):
@@ -203,6 +226,8 @@ def read_responses(path: Path, resolve) -> Responses:
             rows.append(Row(n, student, cells))
     except csv.Error as err:
         raise ProblemError("RESPONSES", f"not valid CSV at line {reader.line_num}: {err}") from None
+    if not rows and not problems:
+        raise ProblemError("RESPONSES", f"{reading.path_text(path)} has a header but no rows; expected one row per student")
     return Responses(rows, columns, ignored, notes, problems, sep)
 
 

@@ -89,6 +89,7 @@ from ..engine.problem import HANDOUT, Problem, bias_name, make_problem, problem_
 from ..engine.theorems import last_rows_equal, symmetric, theorems_for
 from ..engine.values import evaluate
 from ..notation.printing import decimal_text
+from ..outputs import targets
 from ..outputs.files import spreadsheet_cell, write_atomic
 from ..outputs.manifest import MANIFEST, Folder
 from ..outputs.page import render_markdown, render_text
@@ -747,7 +748,8 @@ def verify(values, graded_values=()) -> None:
                 raise VerificationError(f"{p.source}: equal rows of {weight_name(p.depth)} but a nonzero gradient before it")
 
 
-_GRADED_KEY = re.compile(r"(forward|backward|grad|descent)\.(\w+)(?:\[(\d+)(?:,(\d+))?\])?(?:@(\d+))?")
+_GRADED_KEY = re.compile(r"(forward|backward|grad|descent|problem|local)\.(\w+)(?:\[(\d+)(?:,(\d+))?\])?(?:@(\d+))?",
+                         re.ASCII)
 
 
 def _reference(p: Problem, ref: dict, key: str) -> float:
@@ -755,6 +757,16 @@ def _reference(p: Problem, ref: dict, key: str) -> float:
     the page's learning rate times the NumPy gradient)."""
     group, name, i, j, at = _GRADED_KEY.fullmatch(key).groups()
     s = int(at or 1) - 1
+    if group == "problem":  # a given the page asks to copy: x or y
+        return float((p.xs if name == "x" else p.ys)[s][int(i) - 1])
+    if group == "local":  # an activation's local derivative, dL_dH (dL1_dH1, ...): the registry's NumPy form
+        import numpy as np
+
+        hidden = name.split("_d")[1]
+        layer = _keys(p).index(hidden) // 2
+        H, L = ref["forward"][hidden][s], ref["forward"][_keys(p)[2 * layer + 1]][s]
+        local = np.asarray(ACTIVATIONS[p.activations[layer]].numpy_local(H, L), dtype=float) * np.ones_like(H)
+        return float(local[int(i) - 1])
     if group in ("forward", "backward"):
         if name == "loss":
             return ref["losses"][s] if at else ref["loss"]
@@ -771,18 +783,22 @@ def _reference(p: Problem, ref: dict, key: str) -> float:
 
 # -- the graded values ---------------------------------------------------------------------------------------
 
-_GROUPS = ("forward", "backward", "grad", "step", "descent")  # graded; problem.* blanks copy a given, local.* are not keyed
+# Graded, in keys.csv's order: forward and backward values, the asked gradients, the closing step (its change,
+# then the new value); then the blanks that copy a given (problem.x[1], problem.y[1]) or a local derivative
+# (local.dL_dH[1] = ReLU'(H_1)), in the page's order: last, so that the columns before them keep their places.
+_GROUPS = ("forward", "backward", "grad", "step", "descent", "problem", "local")
 
 
 def graded_keys(values, data: bytes | None = None) -> list:
-    """Every key the student's page grades: the page's answer slots (:func:`derivations.teaching.handout.layout`)
-    that are forward, backward, gradient or gradient-descent values: forward and backward in the checker's
-    order (each sample's forward values, the losses, each sample's backward values), then the asked gradients
-    and the closing step (its change, then the new value) in the page's order."""
+    """Every key the student's page grades, each blank of the page once
+    (:func:`derivations.teaching.handout.layout`): forward and backward in the checker's order (each sample's
+    forward values, the losses, each sample's backward values), then the asked gradients and the closing step
+    (its change, then the new value) in the page's order, then the copied givens and local derivatives in the
+    page's order."""
     order = {key: k for k, key in enumerate(blanks(values.derivation))}
     page = handout.layout(values, data=data)
     keys = list(dict.fromkeys(s.key for s in page.slots(given=False) if s.key.split(".")[0] in _GROUPS))
-    rank = {group: min(g, 3) for g, group in enumerate(_GROUPS)}  # the closing step: change and new value in page order
+    rank = {"forward": 0, "backward": 1, "grad": 2, "step": 3, "descent": 3, "problem": 4, "local": 4}
 
     def position(key):
         group = key.split(".")[0]
@@ -793,21 +809,23 @@ def graded_keys(values, data: bytes | None = None) -> list:
 
 def graded(values, data: bytes | None = None) -> list:
     """``[(column, exact value)]``: every value the page grades, by its :meth:`Values.lookup` key (for the
-    handout: the forward steps, ∇Y, the softmax Jacobian, ∇O, the green path's ∇L_1, and the asked
-    gradients; with several samples, ``forward.H[1]@2``; where the init is not the symmetry lesson, the
-    page's gradient-descent step, ``descent.w_b11``).
+    handout: the forward steps, ∇Y, the softmax Jacobian, ∇O, the green path's ∇L_1, the asked gradients, and
+    the green path's copies of y, x_1 and ReLU′(H_1); with several samples, ``forward.H[1]@2``; where the init
+    is not the symmetry lesson, the page's gradient-descent step, ``descent.w_b11``).
 
     >>> from derivations import evaluate, load_problem
-    >>> [key for key, _ in graded(evaluate(load_problem()))][-4:]
-    ['backward.dL_dL[1]', 'grad.w_b11', 'grad.w_b21', 'grad.w_a11']
+    >>> [key for key, _ in graded(evaluate(load_problem()))][-8:]
+    ['backward.dL_dL[1]', 'grad.w_b11', 'grad.w_b21', 'grad.w_a11', 'problem.y[1]', 'problem.y[2]', 'local.dL_dH[1]', 'problem.x[1]']
     """
     out = []
+    formulas = None
     for key in graded_keys(values, data):
         if key.startswith("descent."):
             name = key.split(".", 1)[1]
             out.append((key, values.descent(values.problem.step_lr, [name])[name]))
-        elif key.startswith("step."):  # the change −η·∂ℒ/∂w
-            out.append((key, values.value(-values.problem.step_lr * values.derivation.gradient(key.split(".", 1)[1]))))
+        elif key.startswith(("local.", "problem.", "step.")):  # the checker's formula for it, at the numbers
+            formulas = formulas or blanks(values.derivation)
+            out.append((key, values.value(formulas[key])))
         else:
             out.append((key, values.lookup(key)))
     return out
@@ -1171,6 +1189,7 @@ def main(argv: list[str] | None = None) -> int:
         out = Path(args.out)
         if out.exists() and not out.is_dir():
             raise ProblemError("--out", f"{reading.path_text(out)} exists and is not a folder")
+        handout.check_fits(base.problem)  # a page too big is said as such, before any draw (whose rules it breaks)
         probe, _ = draw_attempt(base, seed, roster.ids[0], seconds=PROBE_SECONDS)  # a base no draw satisfies: refused now
         check_page(base, probe)  # and one whose page cannot be laid out
         out.mkdir(parents=True, exist_ok=True)
@@ -1180,6 +1199,7 @@ def main(argv: list[str] | None = None) -> int:
             ([MATHJAX] if standalone_mathjax_available() else []) + \
             [f"{s}/{name}" for s in roster.ids for name in file_names(args.format)]
         _inputs_not_written(args, out, names)  # not even with --force: the seed file may be the only copy
+        _not_in_another_set(out, names)
         folder.check(names)  # before anything is written: nothing of the teacher's is in the way
         staging = folder.stage()
     except ProblemError as err:
@@ -1204,7 +1224,8 @@ def main(argv: list[str] | None = None) -> int:
         raise KeyboardInterrupt
 
     main_thread = threading.current_thread() is threading.main_thread()
-    term = signal.signal(signal.SIGTERM, stop) if main_thread else None
+    # `kill` (SIGTERM) and a closed terminal (SIGHUP) clean up as Ctrl-C does: no answer key left staged
+    held = {sig: signal.signal(sig, stop) for sig in (signal.SIGTERM, signal.SIGHUP)} if main_thread else {}
     try:
         try:
             if jobs > 1:
@@ -1235,7 +1256,7 @@ def main(argv: list[str] | None = None) -> int:
                 write_quiz(staging, [student for student, _, _ in rows], base.problem.source, base.problem.title)
             except ProblemError as err:
                 raise ProblemError("--moodle", f"moodle.xml not written (nothing changed): {err}") from None
-        folder.commit(names, list(roster.ids))
+        folder.commit(names, list(roster.ids), own=own_file)
     except (ProblemError, _UserError) as err:
         progress.end()
         return _fail(str(err))
@@ -1255,8 +1276,8 @@ def main(argv: list[str] | None = None) -> int:
         return 128 + (stopped[0] if stopped else signal.SIGINT)
     finally:
         folder.close()
-        if main_thread:
-            signal.signal(signal.SIGTERM, term)
+        for sig, handler in held.items():
+            signal.signal(sig, handler)
     if folder.overwritten:
         print(f"{PROG}: note: --force overwrote {len(folder.overwritten)} file(s) the tool had not written, e.g. "
               f"{folder.overwritten[0]}", file=sys.stderr)
@@ -1281,6 +1302,26 @@ def _inputs_not_written(args, out: Path, names: list) -> None:
             if same:
                 raise ProblemError(option, f"{reading.path_text(given)} is {name} of --out {reading.path_text(out)}, "
                                            "which this run writes; an input is never written (move it out of --out)")
+
+
+def _not_in_another_set(out: Path, names: list) -> None:
+    """The one rule for the files the tools write (:mod:`derivations.outputs.targets`), for a set inside another
+    set's folder: none of ``names`` may be a file the outer set lists."""
+    real, cache = Path(os.path.realpath(out)), {}
+    for name in names:
+        found = targets.set_file(real / name, skip=real, cache=cache)
+        if found:
+            raise ProblemError("--out", f"{reading.path_text(out / name)} is {found[1]} of the variants set in "
+                                        f"{reading.path_text(found[0])}; choose an --out folder outside that set")
+
+
+def own_file(name: str) -> bool:
+    """Whether ``name`` (relative to --out) is a file this tool writes, in any format: only such a file is ever
+    removed from the folder (:meth:`Folder.commit`), whatever the manifest lists."""
+    parts = name.split("/")
+    if len(parts) == 1:
+        return name in ("keys.csv", "moodle.xml")
+    return name == MATHJAX or len(parts) == 2 and parts[1] in {n for fmt in FORMATS for n in file_names(fmt)}
 
 
 def keys_csv(roster: Roster, rows: list) -> str:

@@ -93,7 +93,8 @@ Weight = Param  # the handout's parameters are all weights; the name stays for r
 
 _PARAM = re.compile(
     r"\s*(?:(?P<w>[wW])\^?_?\{?(?P<wl>[a-z])\}?_?(?:\[(?P<i1>\d{1,4})\s*,\s*(?P<j1>\d{1,4})\]|\{?(?P<i2>\d{1,4})\s*,\s*(?P<j2>\d{1,4})\}?|\{?(?P<i3>\d)(?P<j3>\d)\}?)"
-    r"|(?P<b>b)\^?_?\{?(?P<bl>[a-z])\}?_?(?:\[(?P<i4>\d{1,4})\]|\{?(?P<i5>\d{1,4})\}?))\s*"
+    r"|(?P<b>b)\^?_?\{?(?P<bl>[a-z])\}?_?(?:\[(?P<i4>\d{1,4})\]|\{?(?P<i5>\d{1,4})\}?))\s*",
+    re.ASCII,  # digits 0-9 only: w_a١١ (Arabic-Indic) is no parameter
 )
 
 

@@ -366,6 +366,12 @@ def _problem_from_dict(data: dict, source: str) -> Problem:
     return p
 
 
+def _xml_char(c: str) -> bool:
+    """A character XML 1.0 allows in text (the title reaches Moodle's XML and MyST's JATS): not a surrogate, not
+    U+FFFE or U+FFFF."""
+    return not (0xD800 <= ord(c) <= 0xDFFF or c in "\ufffe\uffff")
+
+
 def _worksheet(table: dict) -> tuple:
     """``[worksheet]``: ``title``, one line of at most :data:`MAX_TITLE` characters; ``ask``, a list of parameter
     names (``"w_b11"``, ``"b_a1"``); and ``lr``, a positive number of at most 10.
@@ -375,7 +381,7 @@ def _worksheet(table: dict) -> tuple:
     """
     title = table.get("title", "")
     if not isinstance(title, str) or not title.strip() and "title" in table or len(title) > MAX_TITLE \
-            or any(ord(c) < 32 or 127 <= ord(c) < 160 or c in "\u2028\u2029" for c in title):
+            or any(ord(c) < 32 or 127 <= ord(c) < 160 or c in "\u2028\u2029" or not _xml_char(c) for c in title):
         raise ProblemError("worksheet.title", f"expected one line of text of 1 to {MAX_TITLE} characters, got "
                                               f"{_short(title)}")
     ask = table.get("ask", [])

@@ -34,7 +34,8 @@ WORK, WORK2 = PRECISION + GUARD, 2 * PRECISION
 MAX_WORK_DIGITS = 1000
 BIG = 400  # estimated nodes past which an exact value is built unevaluated (see Values)
 _KEY = re.compile(
-    r"\s*(problem|forward|backward|grad)\.(\w{1,20})\s*(?:\[\s*(\d{1,4})\s*(?:,\s*(\d{1,4})\s*)?\])?\s*(?:@\s*(\d{1,4})\s*)?"
+    r"\s*(problem|forward|backward|grad)\.(\w{1,20})\s*(?:\[\s*(\d{1,4})\s*(?:,\s*(\d{1,4})\s*)?\])?\s*(?:@\s*(\d{1,4})\s*)?",
+    re.ASCII,  # names and digits in ASCII only, as the keys are written
 )
 
 

@@ -8,13 +8,21 @@ replaces a set of files in one short step.
   changed since, is the teacher's: the run refuses before writing anything, naming it, unless ``force``.
 - **A lock**, ``.variants.lock`` (``flock``, released when the process ends, however it ends): a second run
   into the same folder is refused at once.
-- **Staging**: a run writes everything into ``.variants-staging-PID`` inside the folder; nothing outside it
-  changes until every file is written and verified. Then :meth:`Folder.commit` moves the files into place
-  (renames, a fraction of a second, with Ctrl-C held off): first it records the new manifest in
-  ``.variants.pending`` and removes the old ``keys.csv``, last it writes the manifest and removes the
-  record. A commit cut short (power loss, ``kill -9``) leaves no ``keys.csv`` and the ``.variants.pending``
-  record: the next run names it and replaces the set. A failure or Ctrl-C before the commit removes the
-  staging folder: the folder is as it was.
+- **Staging**: a run writes everything into a new folder ``.variants-staging-XXXXXXXX`` inside the folder
+  (a name made by ``mkdtemp``, so never a folder that exists: a teacher's own ``.variants-staging-*`` is not
+  the tool's; readable by its owner only, as it holds answer keys); nothing outside it changes until every
+  file is written and verified. Its name is recorded in the lock file, so a run killed outright (``kill
+  -9``) leaves it to the next run, which removes exactly that folder. Then :meth:`Folder.commit` moves the
+  files into place (renames, a fraction of a second, with Ctrl-C held off): first it records the new
+  manifest in ``.variants.pending`` and removes the old ``keys.csv``, last it writes the manifest and
+  removes the record. A commit cut short (power loss, ``kill -9``) leaves no ``keys.csv`` and the
+  ``.variants.pending`` record: the next run names it and replaces the set. A failure or Ctrl-C before the
+  commit removes the staging folder: the folder is as it was.
+- **The manifest never lies**: every line it records is the SHA-256 of the file on disk when it is written
+  (after a cut-short commit, a file may match the old manifest or the record: the one it matches is kept),
+  so ``sha256sum -c`` holds after any interruption. A file is removed only when the manifest lists it with
+  its present content *and* its name is one the tool writes (``own``): a line a teacher adds for their own
+  file never gets that file deleted.
 
 >>> sha256_line("3b5d...", "ada/key.pdf")
 '3b5d...  ada/key.pdf'
@@ -27,6 +35,7 @@ import os
 import re
 import shutil
 import signal
+import tempfile
 from pathlib import Path
 
 from ..engine import reading
@@ -64,6 +73,12 @@ def parse_manifest(text: str, where: str) -> dict:
     return out
 
 
+def parse_lines(text: str) -> list:
+    """The names of a manifest's well-formed lines, ignoring any other line (to recognise a set's files even
+    in a damaged manifest)."""
+    return [m[2] for m in map(_LINE.fullmatch, text.splitlines()) if m]
+
+
 def manifest_text(entries: dict) -> str:
     return "".join(sha256_line(entries[name], name) + "\n" for name in sorted(entries))
 
@@ -99,8 +114,26 @@ class Folder:
             raise ProblemError("--out", f"another run is writing into {self.where} (it holds {LOCK}); wait for it to "
                                         "finish") from None
         self._lock = fd
-        for leftover in self.path.glob(STAGING + "*"):  # a killed run's staging folder: ours, and the lock is ours
-            shutil.rmtree(leftover, ignore_errors=True)
+        self._remove_recorded_staging()
+
+    def _remove_recorded_staging(self) -> None:
+        """Remove the staging folder a killed run recorded in the lock file (only that one: a teacher's folder
+        of a similar name was never recorded), and clear the record."""
+        try:
+            recorded = os.pread(self._lock, 4096, 0).decode("utf-8", errors="replace").strip()
+        except OSError:
+            recorded = ""
+        if recorded.startswith(STAGING) and "/" not in recorded and recorded not in (".", ".."):
+            leftover = self.path / recorded
+            if leftover.is_dir() and not leftover.is_symlink():
+                shutil.rmtree(leftover, ignore_errors=True)
+        self._record("")
+
+    def _record(self, name: str) -> None:
+        """Write ``name`` (this run's staging folder, or nothing) into the lock file."""
+        os.ftruncate(self._lock, 0)
+        if name:
+            os.pwrite(self._lock, (name + "\n").encode("utf-8"), 0)
 
     def close(self) -> None:
         """Remove the staging folder (if a run stopped before its commit) and release the lock."""
@@ -108,6 +141,10 @@ class Folder:
             shutil.rmtree(self.staging, ignore_errors=True)
             self.staging = None
         if self._lock is not None:
+            try:
+                self._record("")
+            except OSError:
+                pass
             os.close(self._lock)  # releases the flock
             self._lock = None
 
@@ -164,30 +201,34 @@ class Folder:
     # -- staging and commit ---------------------------------------------------------------------------
 
     def stage(self) -> Path:
-        """A fresh staging folder inside the output folder (same file system: the commit only renames)."""
-        self.staging = self.path / f"{STAGING}{os.getpid()}"
-        self.staging.mkdir()
+        """A new staging folder inside the output folder (same file system: the commit only renames), named by
+        ``mkdtemp`` (never an existing folder), its name recorded in the lock file."""
+        self.staging = Path(tempfile.mkdtemp(prefix=STAGING, dir=self.path))
+        self._record(self.staging.name)
         return self.staging
 
-    def commit(self, names: list, folders: list) -> None:
+    def commit(self, names: list, folders: list, own=lambda name: True) -> None:
         """Move the staged ``names`` into place, replacing the set. ``folders`` are the student folders this
         run rewrote: the tool's own files there that this run did not write (another format's pages, say)
-        are removed, so no folder mixes two runs. Ctrl-C waits until the commit is done."""
+        are removed, so no folder mixes two runs; ``own(name)`` says whether a name is one the tool writes
+        (no other file is ever removed, whatever the manifest lists). Ctrl-C waits until the commit is done."""
         ours = self.check(names)  # again, under the lock: nothing of the teacher's appeared meanwhile
         new = {name: file_hash(self.staging / name) for name in names}
-        stale = []
+        stale, kept = [], {}
         wanted = set(names)
         for name, digests in ours.items():
             path = self.path / name
-            if name in wanted or not path.is_file() or path.is_symlink():
+            if name in wanted or not path.is_file() or path.is_symlink() or not own(name):
                 continue
-            if name.split("/")[0] in folders and file_hash(path) in digests:
+            digest = file_hash(path)
+            if digest not in digests:
+                continue  # changed since: not the tool's any more, and not listed
+            if name.split("/")[0] in folders:
                 stale.append(name)
-        kept = {name: next(iter(d)) for name, d in ours.items()
-                if name not in wanted and name not in stale and (self.path / name).is_file()
-                and file_hash(self.path / name) in d}
+            else:
+                kept[name] = digest  # the file on disk, whichever record it matched
         entries = {**kept, **new}
-        held = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
+        held = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM, signal.SIGHUP})
         try:
             write_atomic(self.path / PENDING, manifest_text(entries))
             try:

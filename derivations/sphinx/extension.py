@@ -45,7 +45,7 @@ from ..engine import reading, work
 from ..engine.problem import HANDOUT, ProblemError, problem_from_bytes
 from ..engine.values import evaluate
 from ..notation.printing import claim_tex, prose_parts
-from ..outputs import content
+from ..outputs import content, targets
 from ..outputs.content import DerivError, Request
 from ..outputs.pdf import render_pdf, svg_to_pdf
 from ..teaching.handout import layout, problem_id
@@ -617,8 +617,59 @@ class TrainingDirective(DerivDirective):
         return table
 
 
+# -- the output folder: one mode's build, never a variants set -----------------------------------------------------
+
+MODE_FILE = ".derivations-mode"  # in the output folder: "solution" or "worksheet", the mode of the build it holds
+
+
+def _refuse(message: str):
+    """Refuse the build in one line, exit status 2, before anything is written. (An exception would be shown
+    by Sphinx 9 with its whole error report and a traceback, as for a bug.)"""
+    logger.error(f"derivations: {message}", type="derivations", subtype="output")
+    raise SystemExit(2)
+
+
+def worksheet_value(app, config) -> None:
+    """``derivations_worksheet`` as a bool, from ``conf.py`` or ``-D`` (which gives text: ``1``, ``0``,
+    ``false``), before anything reads it; a worksheet build also has the tag ``worksheet``, so that a page's
+    ``{only} worksheet`` (and ``not worksheet``) blocks follow either switch."""
+    value = config.derivations_worksheet
+    if isinstance(value, str):
+        value = value.strip().lower() not in ("", "0", "false", "no", "off")
+    config.derivations_worksheet = bool(value)
+    if config.derivations_worksheet:
+        app.tags.add("worksheet")
+
+
+def guard_output(app) -> None:
+    """Refuse a build into a folder that holds another mode's build (a worksheet beside a solution's pages and
+    answer keys would leak them; Sphinx never removes a page it no longer writes), or an earlier build of unknown
+    mode for a worksheet; and a build into a folder of a variants set (:mod:`derivations.outputs.targets`).
+    Records this build's mode."""
+    out = Path(app.outdir)
+    mode = "worksheet" if app.config.derivations_worksheet else "solution"
+    found = targets.holds_set_files(out)
+    if found:
+        _refuse(f"{reading.path_text(out)} holds {found[1]} of the variants set in {reading.path_text(found[0])}; "
+                "build the site into another folder")
+    mark = out / MODE_FILE
+    try:
+        before = mark.read_text(encoding="utf-8").strip() if mark.is_file() else None
+    except (OSError, UnicodeDecodeError):
+        before = "unknown"
+    if before is None and (out / ".buildinfo").exists():
+        before = "unknown"
+    if before not in (None, mode) and not (before == "unknown" and mode == "solution"):
+        what = f"a {before} build" if before != "unknown" else "an earlier build whose mode is not recorded"
+        _refuse(f"{reading.path_text(out)} holds {what}; a {mode} build into it would leave that build's pages"
+                f"{' and answer keys' if mode == 'worksheet' else ''} beside its own: delete the folder first, or build "
+                "into another")
+    if before != mode:
+        mark.write_text(mode + "\n", encoding="utf-8")
+
+
 def setup(app):
-    app.add_config_value("derivations_worksheet", False, "env", types=(bool, int),
+    app.add_config_value("derivations_worksheet", False, "env", types=(bool, int, str),
                          description="leave the derived numbers blank (a worksheet for students)")
     app.add_config_value("derivations_problem", "", "env", types=(str,),
                          description="the default problem file, relative to the docs source; empty: the handout")
@@ -639,6 +690,8 @@ def setup(app):
                  text=(skip_node, None), man=(skip_node, None), texinfo=(skip_node, None))
     app.add_node(pdf_links, html=(visit_pdf_links_html, None), latex=(skip_node, None), text=(skip_node, None),
                  man=(skip_node, None), texinfo=(skip_node, None))
+    app.connect("config-inited", worksheet_value, priority=100)  # before conf.py's own handlers read it
+    app.connect("builder-inited", guard_output)
     app.connect("doctree-resolved", collect_pdfs)
     app.connect("env-purge-doc", purge_hashes)
     app.connect("env-merge-info", merge_hashes)

@@ -242,8 +242,9 @@ PRODUCTS_UP_TO = 4  # a linear step writes out each row's products up to this ma
 _ELSEWHERE = "; the worked solution (python -m derivations.print) covers every network"
 
 
-def _check(problem) -> None:
-    """A page a student can work by hand, or one line saying what is too big."""
+def check_fits(problem) -> None:
+    """A page a student can work by hand, or one line saying what is too big (from the problem's shape alone,
+    before anything is derived)."""
     p = problem
     if max(p.layers) > PAGE_WIDTH:
         raise ProblemError("network.layers", f"the students' page shows layers of at most {PAGE_WIDTH} units, got "
@@ -898,5 +899,5 @@ class _Page:
 
 
 def _lay_out(values, digits: int, data: bytes | None) -> Layout:
-    _check(values.problem)
+    check_fits(values.problem)
     return _Page(values, digits, data).build()
