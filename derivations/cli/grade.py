@@ -69,12 +69,10 @@ from sympy import Rational
 from ..engine import reading
 from ..engine.errors import ProblemError
 from ..engine.problem import load_problem
-from ..engine.values import Values
 from ..outputs import targets
 from ..outputs.files import spreadsheet_cell, write_together
 from ..outputs.selfcheck import _label
 from ..teaching.check import Checker
-from ..teaching.handout import layout
 from . import cli_io, report
 from .report import number
 from .responses import Roster, Row, read_responses, read_roster
@@ -396,15 +394,9 @@ def _map(fn, jobs: list, workers: int):
 
 
 def _page_order(checker, keys: list) -> list:
-    """``keys`` in the order the page first shows them (keys the page does not show: after, as given)."""
-    try:
-        # A large problem's checker keeps no table of gradients (Values(exact=False)); the page needs one.
-        values = checker.values if checker.values.gradients else Values(checker.d)
-        page = layout(values)
-    except ProblemError:
-        return keys
-    order = list(dict.fromkeys(s.key for s in page.slots(given=False) if s.key))
-    rank = {k: n for n, k in enumerate(order)}
+    """``keys`` in the order the page first shows them, as the checker judges them (keys the page does not
+    show: after, in the derivation's order)."""
+    rank = checker.marking.rank
     return sorted(keys, key=lambda k: (rank.get(k, len(rank)), keys.index(k)))
 
 

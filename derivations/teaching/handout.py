@@ -891,10 +891,10 @@ class _Page:
         after = self.v.descent(lr, self.asked)  # {key: the parameter after the step}, exact
         for q in self.asked:
             w, key = self.psym(q), q.key(self.d.symbols.wide)
-            g = self.v.grad(q)
+            change = self.v.value(-lr * self.d.gradient(q))  # through the layered decimals, as every value
             rows.append(row(w, "-", eta, partial(LOSS, w), "&=", self.given(self.pvalue(q)), "-", self.given(lr), "·",
-                            Paren(Slot(self.nb.num(g), key=f"grad.{key}")), "=", self.given(self.pvalue(q)), "+",
-                            Paren(self.ans(-lr * g, f"step.{key}")), "=", self.ans(after[key], f"descent.{key}")))
+                            Paren(Slot(self.nb.num(self.v.grad(q)), key=f"grad.{key}")), "=", self.given(self.pvalue(q)),
+                            "+", Paren(self.ans(change, f"step.{key}")), "=", self.ans(after[key], f"descent.{key}")))
         self.B(Display("descent", Aligned(tuple(rows))))
 
 
