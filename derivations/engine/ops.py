@@ -131,6 +131,36 @@ class leaky_step(Function):
         return "%s(%s > 0, 1.0, %s)" % (printer._module_format(printer._module + ".where"), h, printer._print(LEAK))
 
 
+class Log1p(Function):
+    """``ln(1 + x)``, evaluated by mpmath's ``log1p`` (SymPy's ``log(1 + x)`` loses an ``x`` below 10⁻ᵈⁱᵍⁱᵗˢ)
+    and printed as NumPy's ``np.log1p``.
+
+    >>> from sympy import Float
+    >>> Log1p(Float("1e-100", 30)).evalf(30)
+    1.00000000000000000000000000000e-100
+    """
+
+    def _eval_evalf(self, prec):  # prec in bits, as SymPy passes it
+        import mpmath
+        from mpmath.libmp import prec_to_dps
+        from sympy import Float
+
+        arg = self.args[0].evalf(prec_to_dps(prec) + 5)
+        if not arg.is_Float:
+            return None
+        with mpmath.workprec(prec + 10):
+            return Float(mpmath.log1p(mpmath.mpf(arg._mpf_)), precision=prec)
+
+    def fdiff(self, argindex=1):
+        return 1 / (1 + self.args[0])
+
+    def _numpycode(self, printer):
+        return "%s(%s)" % (printer._module_format(printer._module + ".log1p"), printer._print(self.args[0]))
+
+    def _sympystr(self, printer):
+        return "log1p(%s)" % printer._print(self.args[0])
+
+
 # -- activations ---------------------------------------------------------------------------------------------
 
 
