@@ -14,6 +14,7 @@ float64's normal range, which float64 cannot hold) for float64.
 
 import importlib.util
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -321,3 +322,27 @@ def test_a_needed_value_beyond_float64_is_refused_in_one_line(tmp_path, monkeypa
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "H[1, 1] is about 1e6, beyond its range" in err and not out.exists()
 
+
+
+def test_the_worked_solution_and_its_theorems_run(case, capsys):
+    """The worked solution with every theorem, whose training run (30-digit mpmath) divided by a 1 − Y of 0
+    on the saturated BCE before; no nan anywhere."""
+    name, path, p, values, ref = case
+    assert main(["--config", str(path), "--theorems"]) == 0
+    out = capsys.readouterr().out
+    assert not re.search(r"\bnan\b", out)
+
+
+def test_the_checker_marks_the_saturated_answers_correct(tmp_path, capsys):
+    """The saturated BCE's right answers, to 4 digits, each correct (the checker compared with nan before)."""
+    from derivations.cli.check import main as check
+
+    path = tmp_path / "p.toml"
+    path.write_text(CASES["sigmoid bce, O = 200, y = 1"])
+    answers = tmp_path / "answers.toml"
+    answers.write_text('[answers]\n"forward.Y[1]" = "1"\n"forward.loss" = "1.384e-87"\n"backward.dL_dY[1]" = "-1"\n'
+                       '"backward.dY_dO[1,1]" = "1.384e-87"\n"backward.dL_dO[1]" = "-1.384e-87"\n'
+                       '"grad.w_b11" = "-1.384e-87"\n"grad.w_a11" = "-2.768e-85"\n')
+    assert check([str(answers), "--config", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "7 of 7 correct" in out and "nan" not in out

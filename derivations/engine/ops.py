@@ -272,7 +272,16 @@ SCALAR_FUNCTIONS = {
     "relu_step": lambda h: 1 if h > 0 else 0,
     "LeakyReLU": lambda h: h if h > 0 else h / 100,
     "leaky_step": lambda h: 1 if h > 0 else 0.01,
+    "Log1p": lambda x: _log1p(x),
 }
+
+
+def _log1p(x):
+    import math
+
+    import mpmath
+
+    return mpmath.log1p(x) if isinstance(x, mpmath.mpf) else math.log1p(x)
 
 
 # -- the linear layer and the output layers -----------------------------------------------------------------

@@ -23,7 +23,7 @@ from .errors import ProblemError
 from .ops import SCALAR_FUNCTIONS as funcs
 from .problem import Problem, bias_name, weight_name
 from .reading import quote
-from .saturation import complements, rewrite
+from .saturation import complements, rewrite, without_cancellation
 
 PRECISION = 50  # digits of the decimals shown and exported
 # The layered decimals are computed with GUARD digits more than shown. A value far smaller than its parents
@@ -141,28 +141,24 @@ class Values:
         of = self.of
         rational = {a: of[a] for a in settled.free_symbols if a in of and of[a].is_Rational}
         expr = settled.xreplace(rational) if rational else settled
-
-        def near_one(a):
-            dec = self.decimals.get(a)
-            return dec is not None and dec.is_Float and dec > Float("0.5")
-
-        out = rewrite(expr, pairs, near_one)
+        out = rewrite(expr, pairs)
         for c in out.free_symbols:  # the complements it uses, their decimals computed once, when first needed
             if c not in self.decimals and c in self._defs:
                 self.decimals[c] = _decimal(self._defs[c].xreplace(self.decimals), WORK)
         return out
 
     def _pair(self, sym):
-        """The symbols of ``1 − s`` and ``1 + s`` for a defined value ``s`` that has complements (a sigmoid, a
-        softmax output, a tanh), their definitions and decimals recorded beside the others'; else ``None``."""
+        """The symbols of ``1 − s`` and ``1 + s`` and the form of ``ln s`` for a defined value ``s`` that has
+        complements (a sigmoid, a softmax output, a tanh), their definitions recorded beside the others' (their
+        decimals computed when first used); else ``None``."""
         if sym not in self._pairs:
             forms = complements(self._defs[sym], sym) if not self.of[sym].is_Rational else None
             if forms is None:
                 self._pairs[sym] = None
             else:
                 pair = (Dummy(f"one_minus[{sym}]"), Dummy(f"one_plus[{sym}]"))
-                self._defs.update(zip(pair, forms))
-                self._pairs[sym] = pair
+                self._defs.update(zip(pair, forms[:2]))
+                self._pairs[sym] = pair + (forms[2],)
         return self._pairs[sym]
 
     def _resolve(self, settled: Expr, v: Expr, sym=None) -> tuple:
@@ -444,6 +440,9 @@ class Numeric:
     """
 
     def __init__(self, derivation: Derivation, module: str = "math"):
+        """With ``module="mpmath"`` (no overflow, no underflow) the definitions are compiled without the
+        differences that cancel at a saturated unit (:func:`.saturation.without_cancellation`), so that a BCE at
+        ``O = 200`` divides by ``1 − Y = e^-200/(1 + e^-200)``, not by a 0."""
         from sympy import lambdify
 
         self.derivation = d = derivation
@@ -460,7 +459,11 @@ class Numeric:
         for key in sy.keys:
             first |= set(sy.node(key, 0)) | set(sy.grad(key, 0))
         first |= {e for row in sy.dY_dO[0] for e in row}
-        self.steps = [(sym, *compile_(expr)) for sym, expr in d.definitions.items() if sym in first]
+        if module == "mpmath":
+            steps = without_cancellation(d.definitions, lambda sym: sym in first)
+        else:  # float64 and NumPy as before: their numbers are the figures' (byte-identical pages)
+            steps = {sym: expr for sym, expr in d.definitions.items() if sym in first}
+        self.steps = [(sym, *compile_(expr)) for sym, expr in steps.items()]
         self.per_sample = {}
         for name, m in d.gradients.items():  # one sample's term of each gradient entry
             self.per_sample[name] = [[compile_(self._first_term(e)) for e in m.tolist()[i]] for i in range(m.rows)]
