@@ -167,12 +167,14 @@ def _rule(e, args, u, eta, f) -> tuple:
     if isinstance(e, (Max, Min)):
         i = max(range(n), key=lambda k: vals[k]) if isinstance(e, Max) else min(range(n), key=lambda k: vals[k])
         return vals[i], max(errs)  # the chosen operand, exactly; near a tie, either one
-    if name in ("ReLU", "LeakyReLU"):  # max(h, 0), or h/100 below 0: exact, or one product
-        h, eh = vals[0], errs[0]
-        if h > 0:
-            return h, eh
-        return (mpmath.mpf(0), eh) if name == "ReLU" else (h / 100, eh / 100 + u * abs(h / 100) + eta)
-    if name in ("relu_step", "leaky_step"):
-        value = mpmath.mpf(1) if vals[0] > 0 else (mpmath.mpf(0) if name == "relu_step" else mpmath.mpf(1) / 100)
-        return value, mpmath.mpf(0) if name == "relu_step" else u * value
+    if name in ("ReLU", "LeakyReLU", "relu_step", "leaky_step"):  # a branch on the sign of h: sure unless h's
+        h, eh = vals[0], errs[0]                                     # error could flip it
+        sure = abs(h) > eh
+        if name == "ReLU":
+            return (h, eh) if h > 0 else (mpmath.mpf(0), mpmath.mpf(0) if sure else eh)
+        if name == "LeakyReLU":
+            return (h, eh) if h > 0 else (h / 100, (eh if sure else eh + abs(h)) / 100 + u * abs(h / 100) + eta)
+        low = mpmath.mpf(0) if name == "relu_step" else mpmath.mpf(1) / 100
+        value = mpmath.mpf(1) if h > 0 else low
+        return value, (mpmath.mpf(0) if name == "relu_step" else u * value) if sure else 1 - low
     raise TypeError(f"no rounding rule for {name}")

@@ -568,10 +568,14 @@ def _check(v, Decimal):
             error = abs(Decimal(g) - e)
             tolerance = Decimal(RTOL) * abs(e) if e else Decimal(ATOL)
             if bound is not None:
-                size = f"{{float(error / abs(e)):.1e}} of its size" if e else f"{{float(error):.1e}}"
-                within = error <= 2 * Decimal(bound)
-                notes.append(f"{{name}} = {{e:.6g}}: float64 gives {{g!r}}, an error of {{size}}, "
-                             f"{{'within' if within else 'beyond'}} its rounding bound {{bound:.1e}}")
+                size = (lambda a: f"{{float(a / abs(e)):.1e}} of its size") if e else (lambda a: f"{{float(a):.1e}}")
+                within = "within" if error <= 2 * Decimal(bound) else "beyond"
+                if 0 < abs(e) < Decimal(sys.float_info.min):
+                    notes.append(f"{{name}} = {{e:.6g}}: below float64's normal range (2.2e-308): float64 gives {{g!r}}, "
+                                 f"{{within}} its rounding bound {{bound:.1e}}")
+                else:
+                    notes.append(f"{{name}} = {{e:.6g}}: float64 gives {{g!r}}, an error of {{size(error)}}, {{within}} its "
+                                 f"rounding bound {{size(Decimal(bound))}}")
                 tolerance = max(tolerance, 2 * Decimal(bound))
             elif e and error / abs(e) > largest[0]:
                 largest = (float(error / abs(e)), name)
@@ -644,7 +648,7 @@ def main(argv=None):
     bad, notes, largest = check(v)
     if notes:
         print(f"{{len(notes)}} value(s) may be further than rtol {{RTOL}} from the exact ones in float64 (ill-conditioned: "
-              "a difference of nearly equal numbers, such as 1 − Y for Y near 1, or beyond float64's range):")
+              "a difference of nearly equal numbers, such as 1 − Y for Y near 1; or outside float64's range):")
         for line in notes[:20] + ([f"... and {{len(notes) - 20}} more"] if len(notes) > 20 else []):
             print("  " + line)
     if bad:
