@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 
-from sympy import Dummy, Expr, Float, I, Integer, log
+from sympy import Add, Dummy, Expr, Float, I, Integer, log
 from sympy.core.parameters import evaluate as sympy_evaluate  # SymPy's evaluate(False) switch: ``evaluate`` here is ours
 
 from .derivation import KEPT, Derivation, count_nodes, derive, parse_param
@@ -134,10 +134,12 @@ class Values:
         """``settled`` for its decimals: the rational parents exact (so ``(1 − y)·ln(1 − Y)`` is 0 at ``y = 1``,
         whatever ``1 − Y`` rounds to), and every difference that would cancel at a saturated unit written with
         its complement (:mod:`.saturation`)."""
+        if not settled.has(log) and not any(self._constant_in(a) for a in settled.atoms(Add)):
+            return settled  # no k·s − k to rewrite (most definitions: a sum of products)
         pairs = {a: self._pair(a) for a in settled.free_symbols if a in self._defs}
         pairs = {a: pair for a, pair in pairs.items() if pair is not None}
         if not pairs and not settled.has(log):
-            return settled  # nothing that could cancel (most definitions: a sum of products)
+            return settled
         of = self.of
         rational = {a: of[a] for a in settled.free_symbols if a in of and of[a].is_Rational}
         expr = settled.xreplace(rational) if rational else settled
@@ -147,12 +149,21 @@ class Values:
                 self.decimals[c] = _decimal(self._defs[c].xreplace(self.decimals), WORK)
         return out
 
+    def _constant_in(self, total: Add) -> bool:
+        """Whether a sum has a constant term once the rational leaves are in (``1 − Y``, ``Y − y``)."""
+        of = self.of
+        return any(t.is_Number or (s := t.as_coeff_Mul()[1]) in of and of[s].is_Rational and s not in self._defs
+                   for t in total.args)
+
     def _pair(self, sym):
         """The symbols of ``1 − s`` and ``1 + s`` and the form of ``ln s`` for a defined value ``s`` that has
-        complements (a sigmoid, a softmax output, a tanh), their definitions recorded beside the others' (their
-        decimals computed when first used); else ``None``."""
+        complements (a sigmoid, a softmax output, a tanh) and is nearer ±1 than 0, their definitions recorded
+        beside the others' (their decimals computed when first used); else ``None``: a value nearer 0 is
+        evaluated as before, its ``1 − s`` losing no digit worth keeping."""
         if sym not in self._pairs:
-            forms = complements(self._defs[sym], sym) if not self.of[sym].is_Rational else None
+            dec = self.decimals.get(sym)
+            near_one = dec is not None and dec.is_Float and abs(dec) > Float("0.5")  # else 1 ∓ s cannot cancel much
+            forms = complements(self._defs[sym], sym) if near_one and not self.of[sym].is_Rational else None
             if forms is None:
                 self._pairs[sym] = None
             else:
