@@ -59,7 +59,7 @@ CASES = {
         layers="[2, 2, 3]", act='"leaky_relu"', output="softmax", loss="quadratic", x="[1, -2]", y="[0.2, 0.3, 0.5]",
         init="W_a = [[-100, 200], [1, 1]]\nW_b = [[1, 2], [-1, 1], [0.5, 0]]\nb_a = [0, 1.5]\nb_b = [0, 0, 250]"
     ).replace("[data]", "bias = true\n[data]"),
-    # a sigmoid output at 60 with the quadratic loss and y = 1 (1 − Y cancels)
+    # a sigmoid output at 60 with the quadratic loss and y = 1 (Y − y computed from the logits: no 1 − Y)
     "sigmoid quadratic, O = 60, y = 1": NET.format(layers="[1, 2, 1]", act='"relu"', output="sigmoid",
                                                    loss="quadratic", x="[2]", y="[1]",
                                                    init="W_a = [[10], [5]]\nW_b = [[2, 2]]"),
@@ -91,9 +91,11 @@ def _ce6():
 
 CASES["6-7-6-5-4-3 cross-entropy, logits -860"] = _ce6()
 
-# the stable forms: float64 gives every gradient of these to 1e-9 (or below its normal range, to 1e-300)
+# the stable forms: float64 gives every gradient of these to 1e-9 (or below its normal range, to 1e-300); the
+# saturated softmaxes under MSE and the quadratic loss keep the handout's Y_k(1 − Y_k), which cancels
 STABLE = {"sigmoid bce, O = 200, y = 1", "sigmoid bce, O = 40, y = 0", "softplus H = -40, quadratic",
-          "6-7-6-5-4-3 cross-entropy, logits -860", "tanh at 30 and -150, identity mse"}
+          "6-7-6-5-4-3 cross-entropy, logits -860", "tanh at 30 and -150, identity mse",
+          "sigmoid hidden at ±800, mse, 2 samples", "sigmoid quadratic, O = 60, y = 1"}
 
 
 # -- the referee ---------------------------------------------------------------------------------------------

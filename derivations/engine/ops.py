@@ -353,6 +353,8 @@ class Output:
     float64: Callable | None = None
     float64_jacobian: Callable | None = None
     float64_notes: tuple = ("", "")  # the comment's words for each
+    # Y_k − y_k from the logits, for a loss written in Y − y (MSE, quadratic): (O_k, y_k) -> the difference
+    float64_residual: Callable | None = None
 
 
 def _softmax_written(O) -> list:
@@ -383,7 +385,8 @@ OUTPUTS = {
                definition_tex=r"Y_i = \sigma(O_i) = \frac{1}{1 + e^{-O_i}}", local_text="Y_i(1 − Y_i)",
                local_tex=r"Y_i(1 - Y_i)", written=_sigmoid_written, float64=lambda O: [_stable_sigmoid(o) for o in O],
                float64_jacobian=lambda O, k, j: _stable_sigmoid_slope(O[k]) if k == j else Integer(0),
-               float64_notes=(_SIGMOID_NOTE.format("O"), "computed from O_i as σ(O_i)·σ(−O_i): no 1 − Y_i to cancel")),
+               float64_notes=(_SIGMOID_NOTE.format("O"), "computed from O_i as σ(O_i)·σ(−O_i): no 1 − Y_i to cancel"),
+               float64_residual=lambda o, y: (1 - y) * _stable_sigmoid(o) - y * _stable_sigmoid(-o)),
         Output("identity", "identity", r"\operatorname{id}", lambda O: list(O),
                lambda Y, k, j: Integer(1 if k == j else 0), lambda Y, k, j: Integer(1),
                _np(lambda np, O: np.array(O, dtype=float)), _np(lambda np, Y: np.eye(len(Y))), elementwise=True,

@@ -105,6 +105,19 @@ class _Script:
                               self.sy.grad("Y")[k]: dY[k]})
             self.rows.update({self.sy.dY_dO[0][k][j]: J[k, j] for j in range(self.p.n_out)})
 
+    def residual(self, expr: Expr) -> Expr:
+        """A loss's formula in ``Y − y`` with each difference from the logits where the output layer has such a
+        form (a sigmoid's ``(1 − y)σ(O) − yσ(−O)``: no ``1 − Y`` to cancel at ``y = 1``); else as it is."""
+        form = self.d.output.float64_residual
+        if form is None or self.from_logits is not None:
+            return expr
+        return expr.xreplace({Y: y + form(O, y) for Y, O, y in zip(self.Y, self.O, self.y)})
+
+    @property
+    def residual_note(self) -> str:
+        return "" if self.d.output.float64_residual is None or self.from_logits is not None else \
+            "computed from the logits: Y_i − y_i = (1 − y_i)σ(O_i) − y_i σ(−O_i), with no 1 − Y_i to cancel"
+
     def shown(self, key: str) -> str:
         return "x" if key == "x" else self.d.node_names[key]
 
@@ -240,8 +253,9 @@ def _loss_forward(op: LossStep, sc: _Script, title: str) -> Step:
         expr = logits.loss(sc.O, sc.y)
         body = f"np.mean({logits.loss_code or code(expr)})"
         return Step("loss", logits.loss_args, body, title, model=float64.mean(expr), note=logits.loss_note)
-    expr = sc.of(sc.sy.loss[0])
-    return Step("loss", ("Y", "y"), f"np.mean({code(expr)})", title, model=float64.mean(expr))
+    expr = sc.residual(sc.of(sc.sy.loss[0]))
+    args = ("O", "y") if sc.d.output.float64_residual else ("Y", "y")
+    return Step("loss", args, f"np.mean({code(expr)})", title, model=float64.mean(expr), note=sc.residual_note)
 
 
 @backward_steps.register(LossStep)
@@ -249,11 +263,12 @@ def _loss_backward(op: LossStep, sc: _Script) -> list:
     loss, p = sc.d.loss_fn, sc.p
     note = f", N = {p.n_out}" if "N" in loss.local_text else ""
     each = ("ℒ", "") if p.n_samples == 1 else ("ℓ", ", ℓ each sample's loss")
-    rows = [sc.of(g) for g in sc.sy.grad("Y")]
     shown_only = sc.from_logits is not None
-    return [Step("dL_dY", ("Y", "y"), _array(rows), f"∇Y_i = ∂{each[0]}/∂Y_i = {loss.local_text} ({loss.text}{note}){each[1]}",
+    rows = [sc.of(g) if shown_only else sc.residual(sc.of(g)) for g in sc.sy.grad("Y")]
+    args = ("O", "y") if sc.d.output.float64_residual and not shown_only else ("Y", "y")
+    return [Step("dL_dY", args, _array(rows), f"∇Y_i = ∂{each[0]}/∂Y_i = {loss.local_text} ({loss.text}{note}){each[1]}",
                  model=float64.rows({(k,): e for k, e in enumerate(rows)}), needed=not shown_only, quiet=shown_only,
-                 note="shown, not used: ∇O is computed from the logits" if shown_only else "")]
+                 note="shown, not used: ∇O is computed from the logits" if shown_only else sc.residual_note)]
 
 
 def steps(values: Values) -> list:
