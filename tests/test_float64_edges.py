@@ -348,3 +348,15 @@ def test_the_checker_marks_the_saturated_answers_correct(tmp_path, capsys):
     assert check([str(answers), "--config", str(path)]) == 0
     out = capsys.readouterr().out
     assert "7 of 7 correct" in out and "nan" not in out
+
+
+def test_the_answer_key_gives_every_blank_a_number(case, capsys):
+    """The answer key of every page-sized edge problem (6-7-6-5-4-3 is past the page's 6 units: one line, exit
+    2): every blank filled, no nan (the saturated BCE's key stopped on a NaN comparison before)."""
+    name, path, p, values, ref = case
+    code = main(["--config", str(path), "--key"])
+    out, err = capsys.readouterr()
+    if max(p.layers) > 6:
+        assert code == 2 and err.count("\n") == 1 and "at most 6 units" in err
+        return
+    assert code == 0 and not re.search(r"\bnan\b", out) and "____" not in out
