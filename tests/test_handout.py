@@ -54,7 +54,7 @@ def test_json_contract_keys(cli_json):
 
 def test_json_handout_values(cli_json):
     g = cli_json["gradients"]
-    assert g["W_b"][0][0] == {"exact": "-3/80", "latex": "- \\frac{3}{80}", "value": -0.0375}
+    assert g["W_b"][0][0] == {"exact": "-3/80", "latex": "- \\frac{3}{80}", "value": -0.0375, "decimal": "-0.0375"}
     assert g["W_b"][1][0]["exact"] == "3/80"
     assert g["W_a"][0][0]["exact"] == "0"
     f = cli_json["forward"]

@@ -20,7 +20,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable
 
-from sympy import Add, Expr, Function, Integer, KroneckerDelta, Rational, exp, log, tanh
+from sympy import Add, Expr, Function, Integer, KroneckerDelta, Max, Rational, exp, log, tanh
+from sympy.codegen.numpy_nodes import logaddexp
 
 # -- elementwise functions SymPy does not have, with a derivative that is 0 (or the left slope) at 0 ------
 
@@ -131,6 +132,36 @@ class leaky_step(Function):
         return "%s(%s > 0, 1.0, %s)" % (printer._module_format(printer._module + ".where"), h, printer._print(LEAK))
 
 
+class Log1p(Function):
+    """``ln(1 + x)``, evaluated by mpmath's ``log1p`` (SymPy's ``log(1 + x)`` loses an ``x`` below 10⁻ᵈⁱᵍⁱᵗˢ)
+    and printed as NumPy's ``np.log1p``.
+
+    >>> from sympy import Float
+    >>> Log1p(Float("1e-100", 30)).evalf(30)
+    1.00000000000000000000000000000e-100
+    """
+
+    def _eval_evalf(self, prec):  # prec in bits, as SymPy passes it
+        import mpmath
+        from mpmath.libmp import prec_to_dps
+        from sympy import Float
+
+        arg = self.args[0].evalf(prec_to_dps(prec) + 5)
+        if not arg.is_Float:
+            return None
+        with mpmath.workprec(prec + 10):
+            return Float(mpmath.log1p(mpmath.mpf(arg._mpf_)), precision=prec)
+
+    def fdiff(self, argindex=1):
+        return 1 / (1 + self.args[0])
+
+    def _numpycode(self, printer):
+        return "%s(%s)" % (printer._module_format(printer._module + ".log1p"), printer._print(self.args[0]))
+
+    def _sympystr(self, printer):
+        return "log1p(%s)" % printer._print(self.args[0])
+
+
 # -- activations ---------------------------------------------------------------------------------------------
 
 
@@ -149,6 +180,11 @@ class Activation:
     definition: str = ""  # the handout's one-line definition, e.g. "ReLU(z) = max(0, z)"
     rational: bool = False  # exact rationals in, exact rationals out (ReLU, identity)
     can_die: bool = False  # a unit whose pre-activation is negative for every sample passes no gradient
+    # How BackProp.py computes it in float64, where the formula above would overflow or cancel: SymPy forms
+    # of h (and l) printed by the NumPy printer, and the comment's words for them; None: as written above.
+    float64: Callable[[Expr], Expr] | None = None
+    float64_local: Callable[[Expr, Expr], Expr] | None = None
+    float64_notes: tuple = ("", "")  # the comment's words for each: ("computed as e^(−logaddexp(0, −H_i))", ...)
 
 
 def _np(f):
@@ -164,6 +200,19 @@ def _np(f):
 
 def _sigmoid(h):
     return 1 / (1 + exp(-h))
+
+
+_SIGMOID_NOTE = "computed as σ({0}_i) = e^(−logaddexp(0, −{0}_i)): no e^(−{0}_i) to overflow"
+
+
+def _stable_sigmoid(h):
+    """σ(h) = e^(−ln(1 + e^(−h))): no e^(−h) to overflow at h = −800 (NumPy's logaddexp never overflows)."""
+    return exp(-logaddexp(0, -h))
+
+
+def _stable_sigmoid_slope(h):
+    """σ(h)·σ(−h) = σ(h)(1 − σ(h)), with no 1 − σ(h) to cancel at h = 40."""
+    return exp(-logaddexp(0, -h) - logaddexp(0, h))
 
 
 def _float_sigmoid(h: float) -> float:
@@ -194,12 +243,20 @@ ACTIVATIONS = {
                    _np(lambda np, h: np.where(h > 0, h, h / 100)), _np(lambda np, h, l: np.where(h > 0, 1.0, 0.01)), lambda h: h if h > 0 else h / 100,
                    "LeakyReLU(z) = max(z, z/100)", rational=True),
         Activation("sigmoid", "sigmoid", r"\sigma", _sigmoid, lambda h, l: l * (1 - l),
-                   _np(lambda np, h: 1 / (1 + np.exp(-h))), _np(lambda np, h, l: l * (1 - l)), _float_sigmoid, "σ(z) = 1 / (1 + e^(−z))"),
+                   _np(lambda np, h: np.exp(-np.logaddexp(0, -h))),
+                   _np(lambda np, h, l: np.exp(-np.logaddexp(0, -h) - np.logaddexp(0, h))), _float_sigmoid,
+                   "σ(z) = 1 / (1 + e^(−z))", float64=_stable_sigmoid, float64_local=lambda h, l: _stable_sigmoid_slope(h),
+                   float64_notes=(_SIGMOID_NOTE.format("H"), "computed from H_i as σ(H_i)·σ(−H_i): no 1 − L_i to cancel")),
         Activation("tanh", "tanh", r"\tanh", tanh, lambda h, l: 1 - l**2,
-                   _np(lambda np, h: np.tanh(h)), _np(lambda np, h, l: 1 - l**2), _float_tanh,
-                   "tanh(z) = (e^z − e^(−z)) / (e^z + e^(−z))"),
+                   _np(lambda np, h: np.tanh(h)),
+                   _np(lambda np, h, l: 4 * np.exp(-np.logaddexp(0, -2 * h) - np.logaddexp(0, 2 * h))), _float_tanh,
+                   "tanh(z) = (e^z − e^(−z)) / (e^z + e^(−z))", float64_local=lambda h, l: 4 * _stable_sigmoid_slope(2 * h),
+                   float64_notes=("", "computed from H_i as 4σ(2H_i)·σ(−2H_i): no 1 − L_i² to cancel")),
         Activation("softplus", "softplus", r"\operatorname{softplus}", lambda h: log(1 + exp(h)), lambda h, l: _sigmoid(h),
-                   _np(lambda np, h: np.logaddexp(0, h)), _np(lambda np, h, l: 1 / (1 + np.exp(-h))), _float_softplus, "softplus(z) = ln(1 + e^z)"),
+                   _np(lambda np, h: np.logaddexp(0, h)), _np(lambda np, h, l: np.exp(-np.logaddexp(0, -h))), _float_softplus,
+                   "softplus(z) = ln(1 + e^z)", float64=lambda h: logaddexp(0, h), float64_local=lambda h, l: _stable_sigmoid(h),
+                   float64_notes=("computed as logaddexp(0, H_i) = ln(e^0 + e^(H_i)): no e^(H_i) to overflow, no 1 + e^(H_i) "
+                                  "to round to 1", _SIGMOID_NOTE.format("H"))),
         Activation("identity", "identity", r"\operatorname{id}", lambda h: h, lambda h, l: Integer(1),
                    _np(lambda np, h: h), _np(lambda np, h, l: np.ones_like(h)), lambda h: h, "identity(z) = z", rational=True),
     )
@@ -215,7 +272,16 @@ SCALAR_FUNCTIONS = {
     "relu_step": lambda h: 1 if h > 0 else 0,
     "LeakyReLU": lambda h: h if h > 0 else h / 100,
     "leaky_step": lambda h: 1 if h > 0 else 0.01,
+    "Log1p": lambda x: _log1p(x),
 }
+
+
+def _log1p(x):
+    import math
+
+    import mpmath
+
+    return mpmath.log1p(x) if isinstance(x, mpmath.mpf) else math.log1p(x)
 
 
 # -- the linear layer and the output layers -----------------------------------------------------------------
@@ -282,6 +348,13 @@ class Output:
     local_tex: str
     written: Callable = None  # O -> the outputs as the handout writes them, unevaluated: e^{O_1} / (e^{O_1} + e^{O_2})
     rational: bool = False  # exact rationals in, exact rationals out
+    # BackProp.py's float64 forms where the formulas above overflow or cancel: each output (O -> Y_k) and its
+    # Jacobian's entry (O, k, j) from the logits; None: as written above (the softmax: shifted by its largest logit)
+    float64: Callable | None = None
+    float64_jacobian: Callable | None = None
+    float64_notes: tuple = ("", "")  # the comment's words for each
+    # Y_k − y_k from the logits, for a loss written in Y − y (MSE, quadratic): (O_k, y_k) -> the difference
+    float64_residual: Callable | None = None
 
 
 def _softmax_written(O) -> list:
@@ -307,10 +380,13 @@ OUTPUTS = {
                definition="Y_i = e^{O_i} / Σ_j e^{O_j}", definition_tex=r"Y_i = \frac{e^{O_i}}{\sum_j e^{O_j}}",
                local_text="Y_k(δ_kj − Y_j)", local_tex=r"Y_k(\delta_{kj} - Y_j)", written=_softmax_written),
         Output("sigmoid", "sigmoid", r"\sigma", lambda O: [_sigmoid(o) for o in O], _sigmoid_local, _sigmoid_local_written,
-               _np(lambda np, O: 1 / (1 + np.exp(-O))), _np(lambda np, Y: np.diag(Y * (1 - Y))), elementwise=True,
+               _np(lambda np, O: np.exp(-np.logaddexp(0, -O))), _np(lambda np, Y: np.diag(Y * (1 - Y))), elementwise=True,
                min_outputs=1, definition="Y_i = σ(O_i) = 1 / (1 + e^(−O_i))",
                definition_tex=r"Y_i = \sigma(O_i) = \frac{1}{1 + e^{-O_i}}", local_text="Y_i(1 − Y_i)",
-               local_tex=r"Y_i(1 - Y_i)", written=_sigmoid_written),
+               local_tex=r"Y_i(1 - Y_i)", written=_sigmoid_written, float64=lambda O: [_stable_sigmoid(o) for o in O],
+               float64_jacobian=lambda O, k, j: _stable_sigmoid_slope(O[k]) if k == j else Integer(0),
+               float64_notes=(_SIGMOID_NOTE.format("O"), "computed from O_i as σ(O_i)·σ(−O_i): no 1 − Y_i to cancel"),
+               float64_residual=lambda o, y: (1 - y) * _stable_sigmoid(o) - y * _stable_sigmoid(-o)),
         Output("identity", "identity", r"\operatorname{id}", lambda O: list(O),
                lambda Y, k, j: Integer(1 if k == j else 0), lambda Y, k, j: Integer(1),
                _np(lambda np, O: np.array(O, dtype=float)), _np(lambda np, Y: np.eye(len(Y))), elementwise=True,
@@ -472,3 +548,51 @@ LOSSES = {
     )
 }
 
+
+
+# -- an output layer and its loss together, from the logits (BackProp.py's float64) ------------------------------
+
+
+@dataclass(frozen=True)
+class FromLogits:
+    """An output layer with its loss, computed together from the logits ``O`` in float64, as PyTorch's
+    ``cross_entropy`` and ``BCEWithLogitsLoss`` compute them: the loss without the ``ln Y`` of an underflowed
+    ``Y``, and ``∇O`` without ``∇Y`` (``−y_i/Y_i`` is beyond float64's range for ``Y_i = 10⁻³⁹⁴``) and without
+    ``1 − Y``. The script still computes and shows ``∇Y`` and ``∂Y/∂O``; the gradients do not use them.
+
+    ``loss(O, y)`` is one sample's loss (rows ``O[k]``, ``y[k]``), ``grad(Y, O, y, j)`` is ``∇O_j``, both SymPy;
+    ``loss_code``, where given, is the vectorised NumPy the script prints for the loss instead."""
+
+    loss_args: tuple
+    loss: Callable
+    loss_note: str
+    grad_args: tuple
+    grad: Callable
+    grad_note: str
+    loss_code: str | None = None
+
+
+def _log_softmax_loss(O, y):
+    top = Max(*O, evaluate=False)  # unevaluated: SymPy's Max compares every pair of its arguments
+    return -Add(*(y[i] * (O[i] - top - log(Add(*(exp(o - top) for o in O)))) for i in range(len(O))))
+
+
+def _bce_logits_loss(O, y):
+    n = len(O)
+    return Rational(1, n) * Add(*(y[i] * logaddexp(0, -O[i]) + (1 - y[i]) * logaddexp(0, O[i]) for i in range(n)))
+
+
+FROM_LOGITS = {
+    ("softmax", "cross_entropy"): FromLogits(
+        ("O", "y"), _log_softmax_loss,
+        "computed from the logits: ln Y_i = O_i − max O − ln Σ_j e^(O_j − max O) (log-softmax: no ln 0)",
+        ("Y", "y"), lambda Y, O, y, j: Add(*(Y[j] * y[k] - y[j] * Y[k] for k in range(len(Y)) if k != j)),
+        "computed as Σ_k (Y_j y_k − y_j Y_k) = Y_j − y_j: neither ∇Y (−y_k/Y_k overflows where Y_k underflows) "
+        "nor 1 − Y_j",
+        loss_code="-np.sum(y * (O - O.max(axis=0) - np.log(np.exp(O - O.max(axis=0)).sum(axis=0))), axis=0)"),
+    ("sigmoid", "bce"): FromLogits(
+        ("O", "y"), _bce_logits_loss,
+        "computed from the logits: −ln Y_i = logaddexp(0, −O_i), −ln(1 − Y_i) = logaddexp(0, O_i) (no ln 0)",
+        ("O", "y"), lambda Y, O, y, j: Rational(1, len(O)) * ((1 - y[j]) * _stable_sigmoid(O[j]) - y[j] * _stable_sigmoid(-O[j])),
+        "computed from the logits as ((1 − y_i)σ(O_i) − y_i σ(−O_i))/N = (Y_i − y_i)/N: neither ∇Y nor 1 − Y_i"),
+}

@@ -585,6 +585,19 @@ def random_breaks(problem: Problem, seed: int = 1) -> Theorem:
     return th
 
 
+def _g6(v) -> str:
+    """A 30-digit number to 6 digits, as ``{:.6g}`` writes a float, or from its decimal where a float would
+    underflow or overflow (a loss of 7.0246e-522 is not 0)."""
+    import math
+
+    import mpmath
+
+    f = float(v)
+    if v == 0 or (math.isfinite(f) and abs(f) >= 2.2250738585072014e-308):
+        return f"{f:.6g}"
+    return mpmath.nstr(v, 6)
+
+
 def permanence_in_numbers(problem: Problem, steps: int = 50, lr=Rational(1, 2)) -> Step:
     """Train from a symmetric init at 30 digits: the hidden units' spread stays at 0 (within 1e-25: the same
     arithmetic, in an order that may round differently in the 30th digit) while the loss moves."""
@@ -592,8 +605,9 @@ def permanence_in_numbers(problem: Problem, steps: int = 50, lr=Rational(1, 2)) 
     worst = max(max(hidden_spread(problem, params)) for params in h["params"])
     moved = h["loss"][0] - h["loss"][-1]
     shown = "0" if worst == 0 else f"{float(worst):.1e}"
+    loss = [_g6(h["loss"][k]) for k in (0, -1)]
     claim = (f"after {steps} steps (η = {lr}, 30 digits): spread across hidden units = {shown} (at most 1e-25 asked), "
-             f"loss {float(h['loss'][0]):.6g} → {float(h['loss'][-1]):.6g}")
+             f"loss {loss[0]} → {loss[1]}")
     ok = bool(worst <= 1e-25) and moved != 0
     return Step(claim, Integer(0), Rational(0) if worst == 0 else Float(str(worst), 15), ok, "numeric run")
 

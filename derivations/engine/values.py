@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 
-from sympy import Expr, Float, Integer
+from sympy import Add, Dummy, Expr, Float, I, Integer, log
 from sympy.core.parameters import evaluate as sympy_evaluate  # SymPy's evaluate(False) switch: ``evaluate`` here is ours
 
 from .derivation import KEPT, Derivation, count_nodes, derive, parse_param
@@ -23,6 +23,7 @@ from .errors import ProblemError
 from .ops import SCALAR_FUNCTIONS as funcs
 from .problem import Problem, bias_name, weight_name
 from .reading import quote
+from .saturation import complements, rewrite, without_cancellation
 
 PRECISION = 50  # digits of the decimals shown and exported
 # The layered decimals are computed with GUARD digits more than shown. A value far smaller than its parents
@@ -74,7 +75,8 @@ class Values:
         # ReLU's step sees the true sign; a ReLU of an irrational value is settled by its decimal's sign.
         self.of = of = dict(leaves)
         self.decimals = {sym: Float(v, WORK) for sym, v in leaves.items()}
-        self._defs = {}  # symbol -> its settled definition, for recomputing at a higher precision
+        self._defs = {}  # symbol -> its settled definition without cancellation, for the decimals at any precision
+        self._pairs = {}  # symbol -> the symbols of (1 − s, 1 + s), or None (see saturation)
         self._at = {}  # precision -> {symbol: decimal}
         self._decimal_of = {}
         self.unresolved = {}  # value -> its symbol: no decimal at all (never expected)
@@ -86,9 +88,9 @@ class Values:
         size = {}
         for sym, definition in d.definitions.items():
             settled = self._settled(definition)
-            self._defs[sym] = settled
+            self._defs[sym] = stable = self._stable(settled)
             if not exact and not all(of[a].is_Rational for a in settled.free_symbols if a in of):
-                v = _decimal(settled.xreplace(self.decimals), WORK)  # a decimal, or a complex one (a mistake's)
+                v = _decimal(stable.xreplace(self.decimals), WORK)  # a decimal, or a complex one (a mistake's)
                 of[sym], self.decimals[sym] = v, v
                 self._decimal_of.setdefault(v, v)
                 continue
@@ -101,7 +103,7 @@ class Values:
             if v.is_Rational:
                 dec = Float(v, WORK)
             else:
-                v, dec = self._resolve(settled, v, sym)
+                v, dec = self._resolve(stable, v, sym)
             if v.is_Rational:
                 size[sym] = 1
             of[sym], self.decimals[sym] = v, dec
@@ -129,18 +131,62 @@ class Values:
     def problem(self) -> Problem:
         return self.derivation.problem
 
+    def _stable(self, settled: Expr) -> Expr:
+        """``settled`` for its decimals: the rational parents exact (so ``(1 − y)·ln(1 − Y)`` is 0 at ``y = 1``,
+        whatever ``1 − Y`` rounds to), and every difference that would cancel at a saturated unit written with
+        its complement (:mod:`.saturation`)."""
+        if not settled.has(log) and not any(self._constant_in(a) for a in settled.atoms(Add)):
+            return settled  # no k·s − k to rewrite (most definitions: a sum of products)
+        pairs = {a: self._pair(a) for a in settled.free_symbols if a in self._defs}
+        pairs = {a: pair for a, pair in pairs.items() if pair is not None}
+        if not pairs and not settled.has(log):
+            return settled
+        of = self.of
+        rational = {a: of[a] for a in settled.free_symbols if a in of and of[a].is_Rational}
+        expr = settled.xreplace(rational) if rational else settled
+        out = rewrite(expr, pairs)
+        for c in out.free_symbols:  # the complements it uses, their decimals computed once, when first needed
+            if c not in self.decimals and c in self._defs:
+                self.decimals[c] = _decimal(self._defs[c].xreplace(self.decimals), WORK)
+        return out
+
+    def _constant_in(self, total: Add) -> bool:
+        """Whether a sum has a constant term once the rational leaves are in (``1 − Y``, ``Y − y``)."""
+        of = self.of
+        return any(t.is_Number or (s := t.as_coeff_Mul()[1]) in of and of[s].is_Rational and s not in self._defs
+                   for t in total.args)
+
+    def _pair(self, sym):
+        """The symbols of ``1 − s`` and ``1 + s`` and the form of ``ln s`` for a defined value ``s`` that has
+        complements (a sigmoid, a softmax output, a tanh) and is nearer ±1 than 0, their definitions recorded
+        beside the others' (their decimals computed when first used); else ``None``: a value nearer 0 is
+        evaluated as before, its ``1 − s`` losing no digit worth keeping."""
+        if sym not in self._pairs:
+            dec = self.decimals.get(sym)
+            near_one = dec is not None and dec.is_Float and abs(dec) > Float("0.5")  # else 1 ∓ s cannot cancel much
+            forms = complements(self._defs[sym], sym) if near_one and not self.of[sym].is_Rational else None
+            if forms is None:
+                self._pairs[sym] = None
+            else:
+                pair = (Dummy(f"one_minus[{sym}]"), Dummy(f"one_plus[{sym}]"))
+                self._defs.update(zip(pair, forms[:2]))
+                self._pairs[sym] = pair + (forms[2],)
+        return self._pairs[sym]
+
     def _resolve(self, settled: Expr, v: Expr, sym=None) -> tuple:
-        """``(exact, decimal)`` of a transcendental value ``v`` (``settled`` at the problem's numbers): an
-        exact 0 recognised (a dead unit's product is built unevaluated as ``0*(...)``), else its decimal,
-        recomputed at higher precisions where a cancellation may have taken its digits."""
+        """``(exact, decimal)`` of a transcendental value ``v`` (``settled`` at the problem's numbers, as
+        :meth:`_stable` writes it): an exact 0 recognised (a dead unit's product is built unevaluated as
+        ``0*(...)``), else its decimal, recomputed at higher precisions where a cancellation may have taken its
+        digits (or where it is not a number at 60 digits: ``0·ln 0`` for a value 10⁻⁸⁷ from 1)."""
         dec = _decimal(settled.xreplace(self.decimals), WORK)
-        if not (dec.is_Float or dec.is_Rational):
+        if dec.has(I):
             return v, dec  # not a real number (a mistake's log of a negative logit): left as it is
+        finite = dec.is_Float and dec.is_finite or dec.is_Rational
         parents = [abs(self.decimals[a]) for a in settled.free_symbols if a in self.decimals]
         scale = max([p for p in parents if p.is_Number] + [Float(1)]) ** 2
-        if dec != 0 and abs(dec) >= scale * Float(10) ** -GUARD:
+        if finite and dec != 0 and abs(dec) >= scale * Float(10) ** -GUARD:
             return v, dec  # at most GUARD digits cancelled
-        if dec == 0:
+        if finite and dec == 0:
             rational = {a: self.of[a] for a in settled.free_symbols if a in self.of and self.of[a].is_Rational}
             if settled.xreplace(rational) == 0:  # the small expression, evaluated with its rational parents
                 return Integer(0), Float(0, WORK)
@@ -160,12 +206,16 @@ class Values:
             value = _decimal(settled.xreplace({a: self._decimal_at(a, digits) for a in settled.free_symbols}), digits)
             if not value.is_Number:
                 return None
-            if previous is not None and value != 0 and abs(value - previous) <= abs(value) * Float(10) ** -(PRECISION + 2):
+            finite = value.is_finite  # not yet a number (0·ln 0, ∞ − ∞) at this precision: the next one may be
+            if finite and previous is not None and value != 0 and \
+                    abs(value - previous) <= abs(value) * Float(10) ** -(PRECISION + 2):
                 return value
             if digits >= MAX_WORK_DIGITS:
+                if not finite:
+                    return None
                 self.numerically_zero += 1
                 return Float(0, WORK)
-            previous, digits = value, min(2 * digits, MAX_WORK_DIGITS)
+            previous, digits = (value if finite else None), min(2 * digits, MAX_WORK_DIGITS)
 
     def _decimal_at(self, sym, digits: int):
         """A symbol's decimal with the layers computed at ``digits`` digits (memoised per precision)."""
@@ -233,7 +283,7 @@ class Values:
         """Remember the decimal of ``exact``, computed from ``expr`` over the layered decimals (checked as
         the definitions' are); an exact 0 is returned as ``0``."""
         if exact not in self._decimal_of and not exact.is_Rational:
-            exact, dec = self._resolve(self._settled(expr), exact)
+            exact, dec = self._resolve(self._stable(self._settled(expr)), exact)
             self._decimal_of[exact] = Float(dec, PRECISION) if dec.is_Float or dec.is_Rational else dec
         return exact
 
@@ -402,6 +452,9 @@ class Numeric:
     """
 
     def __init__(self, derivation: Derivation, module: str = "math"):
+        """With ``module="mpmath"`` (no overflow, no underflow) the definitions are compiled without the
+        differences that cancel at a saturated unit (:func:`.saturation.without_cancellation`), so that a BCE at
+        ``O = 200`` divides by ``1 − Y = e^-200/(1 + e^-200)``, not by a 0."""
         from sympy import lambdify
 
         self.derivation = d = derivation
@@ -418,7 +471,11 @@ class Numeric:
         for key in sy.keys:
             first |= set(sy.node(key, 0)) | set(sy.grad(key, 0))
         first |= {e for row in sy.dY_dO[0] for e in row}
-        self.steps = [(sym, *compile_(expr)) for sym, expr in d.definitions.items() if sym in first]
+        if module == "mpmath":
+            steps = without_cancellation(d.definitions, lambda sym: sym in first)
+        else:  # float64 and NumPy as before: their numbers are the figures' (byte-identical pages)
+            steps = {sym: expr for sym, expr in d.definitions.items() if sym in first}
+        self.steps = [(sym, *compile_(expr)) for sym, expr in steps.items()]
         self.per_sample = {}
         for name, m in d.gradients.items():  # one sample's term of each gradient entry
             self.per_sample[name] = [[compile_(self._first_term(e)) for e in m.tolist()[i]] for i in range(m.rows)]

@@ -50,7 +50,7 @@ OPS = {
     ":": (":", ":", ": "),
     "×": ("times", r"\times", "×"),
 }
-_NUMBER = re.compile(r"-?\d+(\.\d+)?")
+_NUMBER = re.compile(r"-?\d+(\.\d+)?(e-?\d+)?")  # 0.15, -0.0375, and 7.025e-522 (printed 7.025 × 10⁻⁵²²)
 _LETTERS = re.compile(r"[A-Za-z]+")
 
 
@@ -72,7 +72,8 @@ class Word:
 
 @dataclass(frozen=True)
 class Numeral:
-    """A number as written: ``0.15``, ``-0.0375``; ``approx``: rounded (an ``=`` before it reads ``≈``)."""
+    """A number as written: ``0.15``, ``-0.0375``, ``7.025e-522`` (scientific, beyond what a page writes out);
+    ``approx``: rounded (an ``=`` before it reads ``≈``)."""
 
     text: str
     approx: bool = False

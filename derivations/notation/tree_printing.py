@@ -28,10 +28,13 @@ def typst_string(text: str) -> str:
     return f'"{out}"'
 
 
-def _check_number(text: str) -> str:
+def _check_number(text: str, times: str = "") -> str:
+    """A numeral's text, checked; in scientific notation ``7.025e-522`` written ``7.025 <times> 10^{-522}``
+    with ``times`` the target's ``×`` and power (a ``{}`` in it takes the exponent)."""
     if not _NUMBER.fullmatch(text):
         raise ValueError(f"not a number: {text!r}")
-    return text
+    mantissa, e, exponent = text.partition("e")
+    return mantissa + times.format(exponent) if e else text
 
 
 class _Tree:
@@ -87,7 +90,7 @@ class TypstMath(_Tree, Printer):
         return f"upright({typst_string(n.text)})"
 
     def _print_Numeral(self, n):
-        return _check_number(n.text)
+        return _check_number(n.text, " times 10^({})")
 
     def _print_Operator(self, n):
         return OPS[n.kind][0]
@@ -156,7 +159,7 @@ class LatexMath(_Tree, TexPrinter):
         return r"\text{" + latex_escape(n.text) + "}"
 
     def _print_Numeral(self, n):
-        return _check_number(n.text)
+        return _check_number(n.text, r" \times 10^{{{}}}")
 
     def _print_Operator(self, n):
         return OPS[n.kind][1]

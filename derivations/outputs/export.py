@@ -32,10 +32,12 @@ from .. import __version__
 from ..engine.derivation import ActivationStep, Aspect, LinearStep, LossStep, OutputStep
 from ..engine.errors import ProblemError
 from ..engine.problem import LETTERS, bias_name, weight_name
+from ..engine.ops import FROM_LOGITS
 from ..engine.values import Values, backward_keys
 from ..notation.numpy_code import code
 from ..notation.printing import decimal_text, text
 from ..teaching.solution import default_params, section
+from . import float64
 
 # The tolerance of the script's self-check (float64 against the exact values), as in the tests' NumPy oracle.
 RTOL, ATOL = 1e-9, 1e-12
@@ -46,18 +48,30 @@ TABLE_END = "# -- expected values: END"
 
 @dataclass
 class Step:
-    """One function of the script: ``name(*args)`` returns ``body`` (NumPy code); ``formula`` is its comment."""
+    """One function of the script: ``name(*args)`` returns ``body`` (NumPy code); ``formula`` is its comment,
+    ``note`` a second comment line saying how float64 computes it where that differs from the formula.
+
+    ``model`` bounds its float64 rounding error (:mod:`.float64`); a step the gradients and the loss do not use
+    (``needed`` False: ``∇Y`` where the loss is computed from the logits) may overflow, ``quiet``ly."""
 
     name: str
     args: tuple
     body: str
     formula: str
     samples: bool = False  # the body uses S, the number of samples
+    model: object = None
+    note: str = ""
+    needed: bool = True
+    quiet: bool = False
 
     def source(self) -> str:
-        lines = [f"# {self.formula}", f"def {self.name}({', '.join(self.args)}):"]
+        lines = [f"# {self.formula}"] + ([f"# {self.note}"] if self.note else [])
+        lines.append(f"def {self.name}({', '.join(self.args)}):")
         if self.samples:
             lines.append(f"    S = {self.args[0]}.shape[1]  # samples: the gradient is the mean over them")
+        if self.quiet:  # shown only: where Y_i is 0 or 1 in float64, ±inf or nan, which the self-check names
+            return "\n".join(lines + ['    with np.errstate(divide="ignore", over="ignore", invalid="ignore"):',
+                                      f"        return {self.body}"])
         return "\n".join(lines + [f"    return {self.body}"])
 
 
@@ -83,11 +97,26 @@ class _Script:
         self.sy = self.d.symbols
         self.S = Symbol("S", integer=True, positive=True)
         O, Y, y, dY, J = (IndexedBase(n) for n in ("O", "Y", "y", "dL_dY", "dY_dO"))
+        self.O, self.Y, self.y = ([base[k] for k in range(self.p.n_out)] for base in (O, Y, y))
+        self.from_logits = FROM_LOGITS.get((self.d.output.name, self.d.loss_fn.name))
         self.rows = {}
         for k in range(self.p.n_out):
             self.rows.update({self.sy.node("O")[k]: O[k], self.sy.node("Y")[k]: Y[k], self.sy.y[0][k]: y[k],
                               self.sy.grad("Y")[k]: dY[k]})
             self.rows.update({self.sy.dY_dO[0][k][j]: J[k, j] for j in range(self.p.n_out)})
+
+    def residual(self, expr: Expr) -> Expr:
+        """A loss's formula in ``Y − y`` with each difference from the logits where the output layer has such a
+        form (a sigmoid's ``(1 − y)σ(O) − yσ(−O)``: no ``1 − Y`` to cancel at ``y = 1``); else as it is."""
+        form = self.d.output.float64_residual
+        if form is None or self.from_logits is not None:
+            return expr
+        return expr.xreplace({Y: y + form(O, y) for Y, O, y in zip(self.Y, self.O, self.y)})
+
+    @property
+    def residual_note(self) -> str:
+        return "" if self.d.output.float64_residual is None or self.from_logits is not None else \
+            "computed from the logits: Y_i − y_i = (1 − y_i)σ(O_i) − y_i σ(−O_i), with no 1 − Y_i to cancel"
 
     def shown(self, key: str) -> str:
         return "x" if key == "x" else self.d.node_names[key]
@@ -110,10 +139,14 @@ def _linear_forward(op: LinearStep, sc: _Script, title: str) -> Step:
     W = MatrixSymbol(weight_name(op.layer), sc.width(op.out), sc.width(op.inp))
     expr = W * MatrixSymbol(op.inp, sc.width(op.inp), sc.S)
     args = (W.name, op.inp)
-    if sc.p.bias:
-        expr = expr + MatrixSymbol(bias_name(op.layer), sc.width(op.out), 1)
-        args += (bias_name(op.layer),)
-    return Step(op.out, args, code(expr), title)
+    bias = bias_name(op.layer) if sc.p.bias else None
+    if bias:
+        expr = expr + MatrixSymbol(bias, sc.width(op.out), 1)
+        args += (bias,)
+    n = sc.width(op.inp)
+    model = float64.product(W.name, op.inp, (sc.width(op.out), None),
+                            lambda at, S: [((at[0], j), (j, at[1])) for j in range(n)], bias=bias)
+    return Step(op.out, args, code(expr), title, model=model)
 
 
 @backward_steps.register(LinearStep)
@@ -124,58 +157,105 @@ def _linear_backward(op: LinearStep, sc: _Script) -> list:
     W = MatrixSymbol(weight_name(op.layer), width(op.out), width(op.inp))
     into = "x_j" if op.inp == "x" else f"{shown(op.inp)}_j"
     mean = ", the mean over the samples" if p.n_samples > 1 else ""
+    per_sample = float64.product(g.name, op.inp, (width(op.out), width(op.inp)),
+                                 lambda at, S: [((at[0], s), (at[1], s)) for s in range(S)], mean_over=True)
     out = [Step(f"dL_d{W.name}", (g.name, op.inp), code(g * v.T / sc.S),
-                f"∂ℒ/∂w^{letter}_ij = ∇{shown(op.out)}_i {into}{mean}", samples=True)]
+                f"∂ℒ/∂w^{letter}_ij = ∇{shown(op.out)}_i {into}{mean}", samples=True, model=per_sample)]
     if p.bias:
+        summed = float64.product(g.name, None, (width(op.out), 1), lambda at, S: [((at[0], s), None) for s in range(S)],
+                                 mean_over=True)
         out.append(Step(f"dL_d{bias_name(op.layer)}", (g.name,), code(g * OneMatrix(sc.S, 1) / sc.S),
-                        f"∂ℒ/∂b^{letter}_i = ∇{shown(op.out)}_i{mean}", samples=True))
+                        f"∂ℒ/∂b^{letter}_i = ∇{shown(op.out)}_i{mean}", samples=True, model=summed))
     if op.inp != "x":
+        rows = width(op.out)
+        back = float64.product(W.name, g.name, (width(op.inp), None),
+                               lambda at, S: [((i, at[0]), (i, at[1])) for i in range(rows)])
         out.append(Step(f"dL_d{op.inp}", (W.name, g.name), code(W.T * g),
-                        f"∇{shown(op.inp)}_j = Σ_i ∇{shown(op.out)}_i w^{letter}_ij"))
+                        f"∇{shown(op.inp)}_j = Σ_i ∇{shown(op.out)}_i w^{letter}_ij", model=back))
     return out
 
 
 @forward_step.register(ActivationStep)
 def _activation_forward(op: ActivationStep, sc: _Script, title: str) -> Step:
     act = sc.d.act(op.layer)
-    return Step(op.out, (op.inp,), code(act.forward(Symbol(op.inp, real=True))), f"{title}, {act.definition}")
+    expr = (act.float64 or act.forward)(Symbol(op.inp, real=True))
+    return Step(op.out, (op.inp,), code(expr), f"{title}, {act.definition}",
+                model=float64.elementwise(expr, (op.inp,), sc.width(op.out)), note=act.float64_notes[0])
 
 
 @backward_steps.register(ActivationStep)
 def _activation_backward(op: ActivationStep, sc: _Script) -> list:
     shown = sc.shown
     act, h, l = sc.d.act(op.layer), Symbol(op.inp, real=True), Symbol(op.out, real=True)
-    local = act.local(h, l)
+    local = (act.float64_local or act.local)(h, l)
     written = text(act.local(Symbol(f"{shown(op.inp)}_i", real=True), Symbol(f"{shown(op.out)}_i", real=True)))
     args = (f"dL_d{op.out}",) + tuple(sorted((str(s) for s in local.free_symbols), key=[op.inp, op.out].index))
-    return [Step(f"dL_d{op.inp}", args, code(Symbol(f"dL_d{op.out}") * local),
+    body = Symbol(f"dL_d{op.out}", real=True) * local
+    return [Step(f"dL_d{op.inp}", args, code(body),
                  f"∇{shown(op.inp)}_i = ∇{shown(op.out)}_i · {act.text}'({shown(op.inp)}_i), "
-                 f"{act.text}'({shown(op.inp)}_i) = {written}")]
+                 f"{act.text}'({shown(op.inp)}_i) = {written}",
+                 model=float64.elementwise(body, args, sc.width(op.inp)),
+                 note=act.float64_notes[1])]
+
+
+def _softmax_rows(O: list) -> list:
+    """The softmax as the script computes it, shifted by the largest logit (its rounding model)."""
+    from sympy import Add, Max, exp
+
+    top = Max(*O, evaluate=False)  # unevaluated: SymPy's Max compares every pair of its arguments
+    total = Add(*(exp(o - top) for o in O))
+    return [exp(o - top) / total for o in O]
 
 
 @forward_step.register(OutputStep)
 def _output_forward(op: OutputStep, sc: _Script, title: str) -> Step:
-    if sc.d.output.name == "softmax":
+    output = sc.d.output
+    if output.name == "softmax":
         # as the comment reads it, e^{O_i} / Σ_j e^{O_j} (shifted by the largest logit: no overflow), not
         # SymPy's rewriting of one output's formula (1/(1 + exp(-O[0] + O[1])) for two outputs)
-        return Step("Y", ("O",), "np.exp(O - O.max(axis=0)) / np.exp(O - O.max(axis=0)).sum(axis=0)", title)
-    return Step("Y", ("O",), _array([sc.of(v) for v in sc.sy.node("Y")]), title)
+        model = float64.rows({(k,): e for k, e in enumerate(_softmax_rows(sc.O))})
+        return Step("Y", ("O",), "np.exp(O - O.max(axis=0)) / np.exp(O - O.max(axis=0)).sum(axis=0)", title, model=model)
+    rows = output.float64(sc.O) if output.float64 else [sc.of(v) for v in sc.sy.node("Y")]
+    return Step("Y", ("O",), _array(rows), title, model=float64.rows({(k,): e for k, e in enumerate(rows)}),
+                note=output.float64_notes[0])
 
 
 @backward_steps.register(OutputStep)
 def _output_backward(op: OutputStep, sc: _Script) -> list:
-    output, sy = sc.d.output, sc.sy
+    output, sy, n = sc.d.output, sc.sy, sc.p.n_out
     jacobian = "∂Y_k/∂O_j = " + output.local_text if not output.elementwise else \
         f"∂Y_i/∂O_i = {output.local_text}, 0 off the diagonal"
-    return [Step("dY_dO", ("Y",), _array([[sc.of(e) for e in row] for row in sy.dY_dO[0]], like="Y[0]"),
-                 f"{jacobian} ({output.text})"),
-            Step("dL_dO", ("dL_dY", "dY_dO"), _array([sc.of(g) for g in sy.grad("O")]),
-                 "∇O_j = ∂Y_j/∂O_j ∇Y_j" if output.elementwise else "∇O_j = Σ_k ∂Y_k/∂O_j ∇Y_k")]
+    if output.float64_jacobian:
+        entries = [[output.float64_jacobian(sc.O, k, j) for j in range(n)] for k in range(n)]
+        d_args, like, d_note = ("O",), "O[0]", output.float64_notes[1]
+    else:
+        entries = [[sc.of(e) for e in row] for row in sy.dY_dO[0]]
+        d_args, like, d_note = ("Y",), "Y[0]", ""
+    logits = sc.from_logits
+    out = [Step("dY_dO", d_args, _array(entries, like=like), f"{jacobian} ({output.text})", note=d_note,
+                model=float64.rows({(k, j): entries[k][j] for k in range(n) for j in range(n)}), needed=logits is None)]
+    chain = "∇O_j = ∂Y_j/∂O_j ∇Y_j" if output.elementwise else "∇O_j = Σ_k ∂Y_k/∂O_j ∇Y_k"
+    if logits is not None:
+        rows = [logits.grad(sc.Y, sc.O, sc.y, j) for j in range(n)]
+        out.append(Step("dL_dO", logits.grad_args, _array(rows), chain, note=logits.grad_note,
+                        model=float64.rows({(j,): e for j, e in enumerate(rows)})))
+    else:
+        rows = [sc.of(g) for g in sy.grad("O")]
+        out.append(Step("dL_dO", ("dL_dY", "dY_dO"), _array(rows), chain,
+                        model=float64.rows({(j,): e for j, e in enumerate(rows)})))
+    return out
 
 
 @forward_step.register(LossStep)
 def _loss_forward(op: LossStep, sc: _Script, title: str) -> Step:
-    return Step("loss", ("Y", "y"), f"np.mean({code(sc.of(sc.sy.loss[0]))})", title)
+    logits = sc.from_logits
+    if logits is not None:
+        expr = logits.loss(sc.O, sc.y)
+        body = f"np.mean({logits.loss_code or code(expr)})"
+        return Step("loss", logits.loss_args, body, title, model=float64.mean(expr), note=logits.loss_note)
+    expr = sc.residual(sc.of(sc.sy.loss[0]))
+    args = ("O", "y") if sc.d.output.float64_residual else ("Y", "y")
+    return Step("loss", args, f"np.mean({code(expr)})", title, model=float64.mean(expr), note=sc.residual_note)
 
 
 @backward_steps.register(LossStep)
@@ -183,8 +263,12 @@ def _loss_backward(op: LossStep, sc: _Script) -> list:
     loss, p = sc.d.loss_fn, sc.p
     note = f", N = {p.n_out}" if "N" in loss.local_text else ""
     each = ("ℒ", "") if p.n_samples == 1 else ("ℓ", ", ℓ each sample's loss")
-    return [Step("dL_dY", ("Y", "y"), _array([sc.of(g) for g in sc.sy.grad("Y")]),
-                 f"∇Y_i = ∂{each[0]}/∂Y_i = {loss.local_text} ({loss.text}{note}){each[1]}")]
+    shown_only = sc.from_logits is not None
+    rows = [sc.of(g) if shown_only else sc.residual(sc.of(g)) for g in sc.sy.grad("Y")]
+    args = ("O", "y") if sc.d.output.float64_residual and not shown_only else ("Y", "y")
+    return [Step("dL_dY", args, _array(rows), f"∇Y_i = ∂{each[0]}/∂Y_i = {loss.local_text} ({loss.text}{note}){each[1]}",
+                 model=float64.rows({(k,): e for k, e in enumerate(rows)}), needed=not shown_only, quiet=shown_only,
+                 note="shown, not used: ∇O is computed from the logits" if shown_only else sc.residual_note)]
 
 
 def steps(values: Values) -> list:
@@ -206,7 +290,8 @@ def _number(v) -> str:
 
 
 def _fraction(v, values: Values) -> str:
-    """An exact value as a ``Fraction``: itself if rational, else its 50-digit decimal."""
+    """An exact value as a ``Fraction``: itself if rational, else its 50-digit decimal; beyond 10^±400 the
+    decimal's text (``"1.6931940751144588258719771670396452279353106396400E-568926"``)."""
     if isinstance(v, Integer):
         return f"Fraction({v})"
     if isinstance(v, Rational):
@@ -214,20 +299,48 @@ def _fraction(v, values: Values) -> str:
     dec = values.decimal(v)
     if not isinstance(dec, Float):  # never the expression itself: it may be megabytes
         raise ProblemError("format", "expected every value to have a 50-digit decimal; one has none")
-    if abs(dec) > FLOAT64_MAX:
-        raise ProblemError("format", f"the NumPy script computes in float64, but a value of this problem is about "
-                                     f"{_magnitude(dec)}, beyond its range (about 1.8e308): use --format json")
+    if dec != 0 and not Float("1e-400") < abs(dec) < Float("1e400"):  # a Fraction would need 10^|exponent|
+        return f'"{dec}"'
     return f'Fraction("{dec}")'
 
 
 FLOAT64_MAX = 1.7976931348623157e308
 
 
-def _magnitude(dec: Float) -> str:
+def _magnitude(dec) -> str:
     """``1e610``-style size of a decimal (never its digits)."""
     from mpmath import floor, log10, mpf
 
-    return f"1e{int(floor(log10(abs(mpf(dec._mpf_)))))}"
+    return f"1e{int(floor(log10(abs(mpf(dec)))))}"
+
+
+def rounding_table(script_steps: list, values: Values) -> dict:
+    """``{step: {index: bound}}`` for the values float64 may not give to the self-check's tolerance (their
+    rounding bound, :mod:`.float64`, passes ``RTOL`` of their size, or ``ATOL`` where the exact value is 0):
+    the script names them and compares each within its bound. A value the gradients or the loss need that is
+    beyond float64's range is refused (ProblemError, field ``format``), in one line."""
+    out, bounds = {}, float64.bounds(script_steps, values, expected(values))
+    for step in script_steps:
+        for index, (exact, error) in bounds[step.name].items():
+            if step.needed and abs(exact) > FLOAT64_MAX:
+                where = f"{step.name}{[i + 1 for i in index]}" if index else step.name
+                raise ProblemError("format", f"the NumPy script computes in float64, but {where} is about "
+                                             f"{_magnitude(exact)}, beyond its range (about 1.8e308): use --format json")
+            if 2 * error > (RTOL * abs(exact) if exact != 0 else ATOL):
+                out.setdefault(step.name, {})[index] = error
+    return out
+
+
+def _bound_text(error) -> str:
+    """A bound as the script's float, rounded up (to two digits, and never below the smallest subnormal)."""
+    from decimal import ROUND_CEILING, Context
+
+    import mpmath
+
+    if not error < FLOAT64_MAX:
+        return 'float("inf")'
+    text = str(Context(prec=2, rounding=ROUND_CEILING).create_decimal(mpmath.nstr(error, 30, min_fixed=1, max_fixed=0)))
+    return repr(max(float(text), 5e-324))
 
 
 def _columns(per_sample: list) -> list:
@@ -293,7 +406,18 @@ def to_python(values: Values) -> str:
              "# one row per unit, one column per sample; rationals exact, the others to 50 digits)",
              "EXPECTED = {"]
     table += [f'    "{k}": {_nested(v, values)},' for k, v in expected(values).items()]
-    table += ["}", TABLE_END]
+    table.append("}")
+    rounding = rounding_table(ss, values)
+    head = ("ROUNDING = {  # the values float64 may not give to RTOL, each with the most its rounding error can be (a bound "
+            "carried through the formulas above): checked within it")
+    if not rounding:
+        table.append(head.replace("{  #", "{}  #", 1))
+    else:
+        table.append(head)
+        table += [f'    "{k}": {{{", ".join(f"{i!r}: {_bound_text(e)}" for i, e in entries.items())}}},'
+                  for k, entries in rounding.items()]
+        table.append("}")
+    table.append(TABLE_END)
     parts.append("\n".join(table))
 
     names = {k: d.node_names[k] for k in d.symbols.keys}
@@ -362,7 +486,7 @@ _MAIN = '''TITLE = {title}
 NAMES = {names}
 STEPS = {titles}
 ASKED = {asked}
-RTOL, ATOL = {rtol!r}, {atol!r}  # the self-check's tolerance: float64 against the exact values
+RTOL, ATOL = {rtol!r}, {atol!r}  # the self-check's tolerance: relative, and absolute only where the exact value is 0
 MAX_STEPS = 1_000_000
 
 
@@ -417,18 +541,62 @@ def report(v):
         print(f"  ∂ℒ/∂{{name}} = {{matrix(v['dL_d' + name])}}")
 
 
+def exact(entry):
+    """An EXPECTED entry (a Fraction, or the text of a decimal beyond 10^±400) as a Decimal, in check's context
+    of 60 digits and any exponent: float64 would overflow or underflow, a Fraction of 1e-568926 would need
+    the integer 10^568926."""
+    from decimal import Decimal
+
+    return Decimal(entry) + 0 if isinstance(entry, str) else Decimal(entry.numerator) / Decimal(entry.denominator)
+
+
 def check(v):
-    """Every computed value against EXPECTED; the mismatches, one line each."""
-    bad = []
-    for key, exact in EXPECTED.items():
-        want = np.atleast_1d(np.vectorize(float)(np.array(exact, dtype=object)).astype(float))
-        got = np.atleast_1d(np.asarray(v[key], dtype=float))
+    """Every computed value against EXPECTED (as 60-digit decimals): ``(mismatches, notes, largest)``: the
+    values outside their tolerance; the values float64 cannot give to RTOL (beyond its range, or ill-conditioned
+    and compared within their ROUNDING bound), one line each; and the largest relative error of the others."""
+    from decimal import MAX_EMAX, MIN_EMIN, Context, Decimal, localcontext
+
+    with localcontext(Context(prec=60, Emax=MAX_EMAX, Emin=MIN_EMIN)):
+        return _check(v, Decimal)
+
+
+def _check(v, Decimal):
+    bad, notes, largest = [], [], (0.0, "")
+    for key, table in EXPECTED.items():
+        want = np.array(table, dtype=object)
+        got = np.asarray(v[key], dtype=float)
         if got.shape != want.shape:
             bad.append(f"{{key}}: shape {{got.shape}}, expected {{want.shape}}")
             continue
-        for index in zip(*np.nonzero(~np.isclose(got, want, rtol=RTOL, atol=ATOL))):
-            bad.append(f"{{key}}{{list(int(i) + 1 for i in index)}}: got {{got[index]!r}}, expected {{want[index]!r}}")
-    return bad
+        for index in np.ndindex(want.shape):
+            e, g = exact(want[index]), float(got[index])
+            name = key + (str([int(i) + 1 for i in index]) if index else "")
+            bound = ROUNDING.get(key, {{}}).get(index)
+            if abs(e) > Decimal(sys.float_info.max):
+                notes.append(f"{{name}} = {{e:.6g}}: beyond float64's range (float64 gives {{g!r}}); the gradients "
+                             "do not use it")
+                continue
+            if not np.isfinite(g):
+                unsure = bound is not None and Decimal(bound) >= abs(e)  # not one digit sure: shown only
+                (notes if unsure else bad).append(f"{{name}} = {{e:.6g}}: float64 gives {{g!r}}")
+                continue
+            error = abs(Decimal(g) - e)
+            tolerance = Decimal(RTOL) * abs(e) if e else Decimal(ATOL)
+            if bound is not None:
+                size = (lambda a: f"{{float(a / abs(e)):.1e}} of its size") if e else (lambda a: f"{{float(a):.1e}}")
+                within = "within" if error <= 2 * Decimal(bound) else "beyond"
+                if 0 < abs(e) < Decimal(sys.float_info.min):
+                    notes.append(f"{{name}} = {{e:.6g}}: below float64's normal range (2.2e-308): float64 gives {{g!r}}, "
+                                 f"{{within}} its rounding bound {{bound:.1e}}")
+                else:
+                    notes.append(f"{{name}} = {{e:.6g}}: float64 gives {{g!r}}, an error of {{size(error)}}, {{within}} its "
+                                 f"rounding bound {{size(Decimal(bound))}}")
+                tolerance = max(tolerance, 2 * Decimal(bound))
+            elif e and error / abs(e) > largest[0]:
+                largest = (float(error / abs(e)), name)
+            if error > tolerance:
+                bad.append(f"{{name}}: got {{g!r}}, expected {{e:.6g}}")
+    return bad, notes, largest
 
 
 def spread(W_a):
@@ -492,13 +660,20 @@ def main(argv=None):
     x, y, params = problem()
     v = values(x, y, params)
     report(v)
-    bad = check(v)
+    bad, notes, largest = check(v)
+    if notes:
+        print(f"{{len(notes)}} value(s) may be further than rtol {{RTOL}} from the exact ones in float64 (ill-conditioned: "
+              "a difference of nearly equal numbers, such as 1 − Y for Y near 1; or outside float64's range):")
+        for line in notes[:20] + ([f"... and {{len(notes) - 20}} more"] if len(notes) > 20 else []):
+            print("  " + line)
     if bad:
         print(f"Self-check FAILED: {{len(bad)}} value(s) differ from the exact derivation (rtol {{RTOL}}, atol {{ATOL}}):")
         for line in bad[:20]:
             print("  " + line)
         return 1
-    print(f"Self-check passed: {{len(EXPECTED)}} quantities agree with the exact derivation (rtol {{RTOL}}, atol {{ATOL}}).")
+    print(f"Self-check passed: {{len(EXPECTED)}} quantities agree with the exact derivation (rtol {{RTOL}}, atol {{ATOL}}"
+          f"{{', the values above within their rounding bounds' if notes else ''}}); the largest relative error"
+          f"{{' of the others' if notes else ''}} is {{largest[0]:.1e}}" + (f" ({{largest[1]}})." if largest[1] else "."))
     return 0
 
 

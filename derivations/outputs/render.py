@@ -3,7 +3,7 @@
 >>> from derivations import evaluate, load_problem
 >>> values = evaluate(load_problem())
 >>> number(values.grad("w_b11"))
-{'exact': '-3/80', 'latex': '- \\\\frac{3}{80}', 'value': -0.0375}
+{'exact': '-3/80', 'latex': '- \\\\frac{3}{80}', 'value': -0.0375, 'decimal': '-0.0375'}
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ from ..teaching.solution import MAX_EXPANDED, Notation, Solution
 # gradient); past this many nodes the printed form is megabytes that nobody reads, so it is left out.
 EXACT_NODES = 80
 FLOAT64_TINY = 2.2250738585072014e-308  # the smallest normal float64: below it a float loses digits, then all
+FLOAT64_MAX = 1.7976931348623157e308
 
 
 def tree_size(expr: Expr, memo: dict) -> int:
@@ -39,16 +40,26 @@ def tree_size(expr: Expr, memo: dict) -> int:
 
 
 def number(v: Expr, decimal=None, memo: dict | None = None) -> dict:
-    """One value in the JSON contract: exact text, LaTeX, and a float (``None`` if no float holds it).
+    """One value in the JSON contract: exact text, LaTeX, the nearest float64 (``value``) and the value to 17
+    significant digits as text (``decimal``, from the exact value: any magnitude).
 
-    A transcendental value whose exact form has more than :data:`EXACT_NODES` nodes gets ``None`` for
-    ``exact`` and ``latex`` (its float is still computed from the exact expression)."""
-    out = {"exact": None, "latex": None, "value": _float(v, decimal)}
-    value = out["value"]
-    if value is None or (abs(value) < FLOAT64_TINY and v != 0):  # outside float64's normal range
-        dec = Float(v, 17) if v.is_Rational else (decimal if decimal is not None else v.evalf(17))
-        if getattr(dec, "is_Float", False) and dec != 0:  # the decimal as text, never a bare null or 0.0
-            out["decimal"] = mlib.to_str(dec._mpf_, 17)
+    Where float64 cannot hold the value, ``float64`` says why: ``"overflow"`` (beyond about 1.8e308: ``value``
+    is the largest float of its sign) or ``"underflow"`` (a nonzero value below 2.2e-308: ``value`` is the
+    subnormal or 0.0 it rounds to). A transcendental value whose exact form has more than :data:`EXACT_NODES`
+    nodes gets ``None`` for ``exact`` and ``latex``.
+
+    >>> from sympy import Rational
+    >>> number(Rational(-10) ** 400)["float64"], number(Rational(-10) ** 400)["decimal"]
+    ('overflow', '1.0e+400')
+    """
+    dec = Float(v, 17) if v.is_Rational else (decimal if decimal is not None else v.evalf(17))
+    value = _float(v, decimal)
+    out = {"exact": None, "latex": None, "value": value,
+           "decimal": mlib.to_str(dec._mpf_, 17) if getattr(dec, "is_Float", False) else str(dec)}
+    if value is None and getattr(dec, "is_Float", False) and dec.is_finite:  # beyond the range: its sign's largest
+        out["value"], out["float64"] = math.copysign(FLOAT64_MAX, float(mlib.mpf_sign(dec._mpf_))), "overflow"
+    elif value is not None and abs(value) < FLOAT64_TINY and v != 0:
+        out["float64"] = "underflow"
     if not v.is_Rational and tree_size(v, {} if memo is None else memo) > EXACT_NODES:
         return out
     # order="none": sorting the terms of a large exact expression costs more than printing it.

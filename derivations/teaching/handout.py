@@ -102,6 +102,11 @@ class Layout:
 # -- the engine, in a few small functions --------------------------------------------------------------
 
 
+# The exponents a rounded number of the page is written out for (0.0000001234, 123400000000000); beyond, in
+# scientific notation (1.234 × 10⁻⁸), as a saturated unit's 2.650 × 10⁻²⁶¹ must be.
+FIXED = (-7, 15)
+
+
 class _Numbers:
     """Number spelling through :class:`solution.Notation`: exact decimal, fraction, or ``≈`` rounded."""
 
@@ -125,10 +130,13 @@ class _Numbers:
 
     def _signed(self, text: str):
         text = text.replace("−", "-").strip()
-        if "e" in text.lower():  # mpmath's 1.0e-5: write it as a decimal
+        mantissa, e, exponent = text.lower().partition("e")
+        if e and FIXED[0] <= int(exponent) < FIXED[1]:  # mpmath's 1.0e-5: write it as a decimal
             from mpmath import mpf, nstr
 
             text = nstr(mpf(text), 12, min_fixed=-400, max_fixed=400)
+        elif e:  # far beyond: 7.025e-522, written 7.025 × 10⁻⁵²² (never a float: its exponent may pass ±308)
+            text = f"{mantissa}e{int(exponent)}"
         return Numeral(text)
 
     def _rounded(self, text: str):

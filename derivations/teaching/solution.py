@@ -164,14 +164,16 @@ class Notation:
         return decimal_text(v) if isinstance(v, Rational) else None
 
     def approx(self, v: Expr) -> str:
-        """A decimal with ``digits`` significant digits, from exact arithmetic (no float overflow)."""
+        """A decimal with ``digits`` significant digits, from exact arithmetic (no float overflow or
+        underflow: ``7.025e-522``); a large one without mpmath's trailing point (``-800000``, not ``-800000.``).
+        """
         import mpmath
 
         f = self.values.decimal(v)
         if not isinstance(f, Float):
             return str(f)
         with mpmath.workdps(self.digits + 5):
-            return mpmath.nstr(mpmath.mpf(f), self.digits, min_fixed=-4, max_fixed=9, strip_zeros=False)
+            return mpmath.nstr(mpmath.mpf(f), self.digits, min_fixed=-4, max_fixed=9, strip_zeros=False).rstrip(".")
 
     def num(self, v: Expr) -> Num:
         """A number inside a substitution: its exact decimal if it has one, else rounded."""
