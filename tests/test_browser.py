@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from browser import open_page
 from building import sphinx_build
+from figure_texts import defects, figure_texts
 from fitting import REPORT, open_fitted
 
 RAW_TEX = ("\\frac", "\\underline", "\\partial", "\\mathcal", "\\(", "\\[", "\\begin{")
@@ -160,3 +161,16 @@ def test_theorem_boxes_typeset_their_formulas(site):
     assert "∂ℒ/∂w^a_ij" not in html and "W_a[i,j]" not in html
     assert r'equal gradients <span class="math notranslate nohighlight">\(\frac{\partial\mathcal{L}}{\partial w^{a}_{ij}}\)' in html
     assert r'<span class="math notranslate nohighlight">\(W_{a}[i,j] = a_{j}\)</span>' in html
+
+
+# The solution site's pages with network diagrams, and how many each has (so a page that lost its diagrams fails).
+FIGURES = {"handout": 3, "solution": 4, "gradients": 2, "mazur": 1, "mazur-sheet": 4, "minibatch": 3, "two-layers": 5}
+
+
+@pytest.mark.parametrize("name", sorted(FIGURES))
+def test_no_figure_text_is_clipped_or_overlaps_another(opened, name):
+    """Every caption, node name and edge label of every diagram lies inside the diagram's viewBox and clear of
+    every other text, as Chromium lays them out with its own fonts."""
+    report = figure_texts(opened(name))
+    assert len(report) == FIGURES[name] and all(fig["texts"] > 15 for fig in report), report
+    assert defects(report) == [], defects(report)
