@@ -34,15 +34,17 @@ if derivations_worksheet:
     exclude_patterns += ["index.md", "solution.md", "gradients.md", "symmetry.md", "usage.md", "mazur.md"]
 
 # The site's own CSS (theorem, lemma and proof blocks) sits beside the pages in docs/_static, so it is found
-# wherever docs/ is built from; html_static_path alone would be relative to this file's directory.
+# wherever docs/ is built from; html_static_path alone would be relative to this file's directory. The script
+# that scales wide display math to fit the content column is the package's (the self-check page carries it too).
 html_css_files = ["derivations.css"]
-html_js_files = ["derivations.js"]  # wide display math scaled to fit the content column
+html_js_files = ["derivations.js"]
 
 
 def _static_beside_sources(app):
+    from derivations.outputs.display_fit import STATIC
+
     static = Path(app.srcdir) / "_static"
-    if static.is_dir():
-        app.config.html_static_path.append(str(static))
+    app.config.html_static_path += [str(p) for p in (static, STATIC) if p.is_dir()]
 
 
 def setup(app):
