@@ -1,7 +1,7 @@
 r"""Grade a class: every student's collected answers checked against their own variant, step by step.
 
     python -m derivations.grade RESPONSES.csv --variants DIR [--out grades.csv] [--report grades-report.html]
-                                [--follows CREDIT] [--weight KEY=W ...] [--jobs N]
+                                [--class-page grades-class.html] [--follows CREDIT] [--weight KEY=W ...] [--jobs N]
 
 ``DIR`` is what ``python -m derivations.variants`` wrote: ``DIR/keys.csv`` (the roster: ids, the roster's
 other columns, every graded key) and ``DIR/<id>/problem.toml``. ``RESPONSES.csv`` has one row per student:
@@ -22,11 +22,13 @@ blanks are every key of ``keys.csv`` and every other blank the responses have a 
 ``problem.*``), less those of weight 0.
 
 **Output.** ``grades.csv`` (``--out``): ``id``, the roster's other columns, ``score``, ``maximum``,
-``percent``, ``mistakes`` (``name (key, key); ...``) and one verdict column per graded blank, ready for a
-gradebook import that maps the ``id`` column. Every text cell is made formula-safe
-(:func:`derivations.outputs.files.spreadsheet_cell`). ``grades-report.html`` (``--report``, default next to ``--out``, named for it): the
-class report (:mod:`derivations.cli.report`). Both are written through a temporary file and renamed; the
-responses file is only read.
+``percent``, ``mistakes`` (``name (key, key); ...``; a wrong answer that is the right value rounded to too
+few digits says so: :data:`ROUNDED`) and one verdict column per graded blank, ready for a gradebook import
+that maps the ``id`` column. Every text cell is made formula-safe
+(:func:`derivations.outputs.files.spreadsheet_cell`). Two pages (:mod:`derivations.cli.report`), each by default
+next to ``--out`` and named for it: ``grades-report.html`` (``--report``), the instructor's, a row per student;
+``grades-class.html`` (``--class-page``), the class's, the plots and the steps with no name or id, to show the
+class. All are written through a temporary file and renamed; the responses file is only read.
 
 **Bad input.** Each of these is one line on stderr and in the report, and the rest of the class is graded: an
 id not on the roster, an empty id, a row with more or fewer fields than the header, an id on two rows with
@@ -56,6 +58,7 @@ import csv
 import fnmatch
 import io
 import os
+import re
 import sys
 import time
 from dataclasses import dataclass, field
@@ -167,6 +170,46 @@ def resolver(checker):
 # -- grading ------------------------------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class Reason:
+    """Why a wrong answer is wrong when no catalogued mistake says so: named and explained as a mistake is."""
+
+    name: str
+    title: str
+    explanation: str
+    hint: str
+
+
+ROUNDED = "rounded to too few digits"
+ROUNDING = Reason(ROUNDED, "Rounded to too few digits",
+                  "the answer is the right value rounded to fewer digits than the page asks: an exact value (a short "
+                  "decimal or a fraction) in full, any other to 4 significant digits",
+                  "keep every digit of an exact value and 4 significant digits of any other, in every step")
+_TYPED = re.compile(r"\s*[-+−]?(\d*)\.?(\d*)(?:[eE]([-+−]?\d+))?\s*")
+
+
+def rounded_too_far(text: str, answer: Rational, correct) -> bool:
+    """Whether ``answer`` (typed as ``text``, a decimal) is ``correct`` rounded to the digits typed, give or
+    take one in the last, and those are fewer than the page asks: all of an exact value's, 4 significant
+    digits of any other. At least 2 significant digits (a lone digit is a guess, not a rounding).
+
+    >>> from sympy import exp
+    >>> rounded_too_far("0.739", Rational("0.739"), Rational("0.7392")), rounded_too_far("0.7391", Rational("0.7391"), exp(-1))
+    (True, False)
+    >>> rounded_too_far("0.368", Rational("0.368"), exp(-1)), rounded_too_far("0.3679", Rational("0.3679"), exp(-1))
+    (True, False)
+    """
+    m = _TYPED.fullmatch(text)
+    if m is None or not (m[1] or m[2]) or answer == 0:
+        return False
+    digits = len((m[1] + m[2]).lstrip("0"))
+    if digits < 2 or digits >= 4 and not correct.is_Rational or answer == correct:
+        return False
+    unit = Rational(10) ** ((int(m[3].replace("−", "-")) if m[3] else 0) - len(m[2]))  # one in the last digit typed
+    return bool((abs(answer - correct) - unit).evalf(30) <= 0)
+
+
+
 @dataclass
 class Mark:
     """One blank of one student: the verdict, the mistakes named, the student's text (as typed, cut)."""
@@ -250,7 +293,7 @@ def grade(responses_path, folder, follows=Rational(1), weight_specs=(), progress
     if not keys:
         raise ProblemError("--weight", "every blank has weight 0: nothing to grade")
     result = Result(keys, names, roster, marks=marks, rows=len(responses.rows) + len(responses.problems))
-    result.mistakes = {m.name: m for m in first.mistakes}
+    result.mistakes = {m.name: m for m in first.mistakes} | {ROUNDED: ROUNDING}
     result.notes += [(None, n) for n in responses.notes]
     if responses.ignored:
         result.notes.append((None, f"columns ignored (no blank of that name): {', '.join(reading.quote(h) for h in responses.ignored[:8])}"
@@ -332,7 +375,10 @@ def judge(job: tuple) -> dict:
     for key in keys:
         if key in verdicts:
             v = verdicts[key]
-            marks[key] = (v.verdict, v.text, [m.name for m in v.mistakes], list(v.follows_from))
+            names = [m.name for m in v.mistakes]
+            if v.verdict == "wrong" and not names and rounded_too_far(v.text, v.answer, v.correct):
+                names = [ROUNDED]
+            marks[key] = (v.verdict, v.text, names, list(v.follows_from))
         elif key in unread:
             marks[key] = ("not a number", unread[key].strip()[:40], [], [])
         else:
@@ -412,7 +458,9 @@ def parser() -> argparse.ArgumentParser:
                    help="the folder python -m derivations.variants wrote (keys.csv and DIR/<id>/problem.toml)")
     p.add_argument("--out", metavar="grades.csv", action=cli_io.Once, help="the grades (default grades.csv)")
     p.add_argument("--report", metavar="report.html", action=cli_io.Once,
-                   help="the class report (default next to --out, named for it: grades-report.html)")
+                   help="the instructor's page, a row per student (default next to --out, named for it: grades-report.html)")
+    p.add_argument("--class-page", metavar="class.html", action=cli_io.Once,
+                   help="the class page, plots and steps with no names or ids (default next to --out: grades-class.html)")
     p.add_argument("--follows", metavar="CREDIT", action=cli_io.Once,
                    help="the share of a blank's weight a follows answer earns, 0 to 1 (default 1)")
     p.add_argument("--jobs", type=cli_io.whole_number(1, 64), default=None, metavar="N",
@@ -435,6 +483,13 @@ def _same_file(a: Path, b: Path) -> bool:
         return False
 
 
+def _link(page: Path, other: Path) -> str:
+    """``other``'s address from ``page`` (a relative URL): the instructor's page links the class page."""
+    from urllib.parse import quote as url
+
+    return url(os.path.relpath(other.absolute(), page.absolute().parent).replace(os.sep, "/"))
+
+
 @cli_io.guard(PROG)
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
@@ -442,6 +497,7 @@ def main(argv: list[str] | None = None) -> int:
     out = Path(args.out or "grades.csv")
     # Named for --out, so that grading another section into another file in the folder keeps this one's report.
     report_path = Path(args.report) if args.report else out.with_name(out.stem + "-report.html")
+    class_path = Path(args.class_page) if args.class_page else out.with_name(out.stem + "-class.html")
     responses = Path(args.responses)
     try:
         follows = Rational(1)
@@ -449,7 +505,7 @@ def main(argv: list[str] | None = None) -> int:
             follows = reading.parse_number(args.follows, "--follows")
             if not 0 <= follows <= 1:
                 raise ProblemError("--follows", f"expected a share from 0 to 1 (1/2 for half credit), got {reading.quote(args.follows)}")
-        for name, path in (("--out", out), ("--report", report_path)):
+        for name, path in (("--out", out), ("--report", report_path), ("--class-page", class_path)):
             if _same_file(path, responses):
                 raise ProblemError(name, f"{reading.path_text(path)} is the responses file; it is never written")
             if path.is_dir():
@@ -463,6 +519,8 @@ def main(argv: list[str] | None = None) -> int:
                 raise ProblemError(name, f"{reading.path_text(path)} is the variants' keys.csv; it is never written")
         if _same_file(out, report_path):
             raise ProblemError("--report", "expected a file other than --out")
+        if _same_file(class_path, out) or _same_file(class_path, report_path):
+            raise ProblemError("--class-page", "expected a file other than --out and --report")
         progress = cli_io.Progress("grade")
         result = grade(responses, args.variants, follows, args.weight, lambda done, total: progress(f"{done}/{total}"),
                        args.jobs)
@@ -477,11 +535,12 @@ def main(argv: list[str] | None = None) -> int:
     try:
         # through a symbolic link, its target is replaced (the link stays), as print -o does
         write_atomic(os.path.realpath(out), grades_csv(result))
-        write_atomic(os.path.realpath(report_path), report.report_html(result, source=responses.name))
+        write_atomic(os.path.realpath(report_path), report.instructor_html(result, responses.name, _link(report_path, class_path)))
+        write_atomic(os.path.realpath(class_path), report.class_html(result, responses.name))
     except OSError as err:
         return cli_io.fail(PROG, f"cannot write the grades: {err.strerror or err}")
-    cli_io.write(report.summary_text(result) + f"wrote {reading.path_text(out)} and {reading.path_text(report_path)} "
-                 f"({time.perf_counter() - start:.1f} s)\n")
+    cli_io.write(report.summary_text(result) + f"wrote {reading.path_text(out)}, {reading.path_text(report_path)} and "
+                 f"{reading.path_text(class_path)} ({time.perf_counter() - start:.1f} s)\n")
     return 1 if result.problems else 0
 
 
