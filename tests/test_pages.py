@@ -86,8 +86,8 @@ def test_the_handout_page_is_unchanged():
     """The paper's page, pinned: its text (worksheet and key) and the Typst source of its PDFs."""
     page = h.layout(evaluate(load_problem()))
     assert page.blanks() == 51
-    for worksheet, name, digest in ((True, "worksheet", "5dccbbfb7829ce9e2c486579ccf9fba63d2045e0b2f5b91242922d2421359f7b"),
-                                    (False, "key", "ce0deb700d80f1a0584d3e71d37d72418cf8478982447639c5b290fa664ef01d")):
+    for worksheet, name, digest in ((True, "worksheet", "37476da23bd649d671348022cb8b983b1ed47a06c9bf27086c9d7cfc54f8a708"),
+                                    (False, "key", "cb1e2d503eb45ff72524846a2c3b8ea354300c45770fa0004c2e7092a4304afc")):
         assert render_text(page, worksheet) == (GOLDEN / f"handout-{name}.txt").read_text(encoding="utf-8")
         figures = {b.weight: f"figure-{k + 1}.svg" for k, b in enumerate(b for b in page.blocks if isinstance(b, h.Figure))}
         assert hashlib.sha256(pdf.typst_source(page, worksheet, "a4", figures).encode()).hexdigest() == digest
@@ -343,3 +343,36 @@ def test_the_binary_cross_entropy_line_reads_as_its_definition_term_by_term(outp
     # Y_1 = 0.5538 (one output), Y = (0.5062, 0.5100) (two): the line's value is the loss
     values = evaluate(problem_from_dict(tomllib.loads(text)))
     assert abs(float(values.decimal(values.forward["loss"])) - float(line.rsplit("≈ ", 1)[1])) < 5e-5
+
+
+# In a key's text, LaTeX and Typst (the PDF): a negative number after a product's dot, unbracketed; a function of
+# a vector (or a sum) in doubled brackets; the sum over the units a hidden unit feeds, said where it feeds one.
+KEY_DEFECTS = {
+    "text": {"negative factor": r"· ?− ?\d", "doubled brackets": r"[A-Za-z'·]\(\(",
+             "one output summed": r"feeds [^,—]+ — sum their contributions"},
+    "latex": {"negative factor": r"\\cdot ?- ?\d", "doubled brackets": r"\\left\(\s*\\(begin\{pmatrix\}|left\()",
+              "one output summed": r"feeds [^,—]+ --- sum their contributions"},
+    "typst": {"negative factor": r" dot -\d", "doubled brackets": r"lr\(\( (vec\(|lr\(\()",
+              "one output summed": r'feeds "\$((?!comma)[^$])*\$#" — sum'},
+}
+
+
+@pytest.mark.parametrize("layers, act, loss, output, bias", [
+    ((2, 3, 1), "tanh", "mse", "identity", False),  # one output, a negative L_1 after a dot
+    ((2, 1, 2), "sigmoid", "mse", "softmax", True),  # a hidden layer of one unit: sigmoid of a one-entry vector
+    ((3, 4, 4, 2), ("sigmoid", "relu"), "bce", "sigmoid", True),
+    ((2, 3, 3, 1), "relu", "mse", "identity", False),  # deeper: each layer's unit feeds one output or several
+])
+def test_no_key_has_an_unbracketed_negative_factor_doubled_brackets_or_a_sum_of_one(layers, act, loss, output, bias):
+    from conftest import random_problem
+    from derivations.teaching.handout import layout
+
+    values = evaluate(random_problem(1, layers, act, loss, bias=bias, output=output))
+    page = layout(values)
+    keys = {"text": render_text(page, False), "latex": render_latex(page, False), "typst": pdf.typst_source(page, False)}
+    for fmt, text in keys.items():
+        for defect, pattern in KEY_DEFECTS[fmt].items():
+            found = [text[max(0, m.start() - 40): m.end() + 20] for m in re.finditer(pattern, text)]
+            assert found == [], (fmt, defect, found[:3])
+    assert "sum their contributions" in keys["text"] or layers[-2] == 1 or layers[-1] == 1
+    assert " only)" in keys["text"] or layers[-1] > 1
