@@ -377,7 +377,7 @@ def test_moodle_xml_has_one_cloze_question_per_student_whose_answers_are_their_k
     for q, (student, row) in zip(cloze, keys.items()):
         assert q.find("name/text").text.endswith(f"· {student} · variant {row['variant']}")
         text = q.find("questiontext/text").text
-        fields = re.findall(r"\{1:NUMERICAL:=([^:}]+):([^}]+)\}", text)
+        fields = re.findall(r"\{1:NUMERICAL:=([^:}~]+):([^}~]+)(?:~[^}]*)?\}", text)
         problem = load_problem(variants_dir / student / "problem.toml")
         page = layout(evaluate(problem))
         slots = [s.key for s in page.slots(given=False)]
@@ -394,6 +394,40 @@ def test_moodle_xml_has_one_cloze_question_per_student_whose_answers_are_their_k
         assert "@@PLUGINFILE@@/w_b11-red.svg" in text and len(q.findall("questiontext/file")) == 3
         feedback = q.find("generalfeedback/text").text
         assert row["grad.w_b21"] in feedback and "{1:NUMERICAL" not in feedback
+
+
+def test_every_box_of_a_moodle_question_has_one_width(variants_dir):
+    """Moodle sizes a cloze box by its field's longest answer: every field of a question is padded, with a 0%
+    alternative of the same value, to the question's longest (the handout's punchline, 0, was one character)."""
+    root = ET.parse(variants_dir / "moodle.xml").getroot()
+    for q in root.findall("question")[1:]:
+        fields = re.findall(r"\{1:NUMERICAL:([^}]*)\}", q.find("questiontext/text").text)
+        longest = [max(len(alt.split("%")[-1].lstrip("=").split(":")[0]) for alt in f.split("~")) for f in fields]
+        assert len(fields) == 51 and len(set(longest)) == 1 and longest[0] >= moodle.MIN_WIDTH, longest
+        for f in fields:  # the right answer first, any other of the same value and worth 0%
+            right, *others = f.split("~")
+            assert right.startswith("=") and all(o.startswith("%0%") for o in others), f
+            assert all(Rational(o[3:].split(":")[0]) == Rational(right[1:].split(":")[0]) for o in others), f
+
+
+def test_moodle_feedback_displays_fit_the_content_column(variants_dir, page):
+    """The general feedback's displays, typeset by MathJax 3 (the site's copy) at 16 px: each within 34 em, as
+    wide as Moodle's content column holds (Step 3, 700 px at full size, is set smaller)."""
+    from derivations.outputs.selfcheck import mathjax_dir
+
+    q = ET.parse(variants_dir / "moodle.xml").getroot().findall("question")[1]
+    feedback = q.find("generalfeedback/text").text
+    mj = (mathjax_dir() / "tex-chtml.js").as_uri()
+    path = variants_dir.parent / "feedback.html"
+    path.write_text(f'<!DOCTYPE html><html><head><script src="{mj}"></script></head><body style="font-size:16px">'
+                    f'<div style="width:760px">{feedback}</div></body></html>', encoding="utf-8")
+    page.goto(path.as_uri())
+    page.wait_for_function("() => window.MathJax && MathJax.startup && MathJax.startup.promise", timeout=15000)
+    page.evaluate("() => MathJax.startup.promise")
+    widths = page.evaluate("[...document.querySelectorAll('mjx-container[display=true]')]"
+                           ".map(m => m.firstElementChild.getBoundingClientRect().width)")
+    assert len(widths) >= 8 and max(widths) <= 34 * 16, widths  # (one still wider would scroll in its own box)
+    assert page.locator("mjx-merror").count() == 0
 
 
 def test_a_transcendental_value_gets_the_checkers_relative_tolerance():

@@ -9,6 +9,13 @@ that number, below it. The figures are SVG files inside the question (``@@PLUGIN
 (the page with every blank filled, and the key insight's answer) is the general feedback, shown after the
 attempt.
 
+**Layout.** Moodle sizes a field by its longest answer (plus up to 15%, at random): a ``0`` would get a box one
+character wide beside boxes of ten. Every field of a question gets a 0% alternative of the same value written
+to the question's longest length (``{1:NUMERICAL:=0:0~%0%0.000000:0}``), never reached (the right answer comes
+first), so every box of a question has one width (:func:`field`). A display wider than Moodle's content column
+(estimated from the page's tree, :func:`em_width`) is set smaller, down to ``\Tiny`` (60%), and scrolls in
+its own box past that.
+
 **Tolerances**, the checker's (:mod:`derivations.teaching.check`): a value with a short exact decimal (at most 12
 significant digits, as ``keys.csv`` writes it) is the field's answer with tolerance 0, compared exactly; a
 transcendental value (a softmax of unequal logits) is its 12-digit decimal with the checker's relative
@@ -32,6 +39,7 @@ from pathlib import Path
 from ..engine.problem import load_problem
 from ..engine.values import evaluate
 from ..notation.printing import decimal_text
+from ..notation import tree as T
 from ..notation.tree import Slot
 from ..notation.tree_printing import LatexMath, to_latex
 from ..outputs.figures import network_svg
@@ -138,13 +146,91 @@ def _prose(block: Prose, math) -> str:
     return "<p>" + "".join(out) + "</p>"
 
 
+MIN_WIDTH = 8  # characters of a field at the least: -0.03750, a value to 4 significant digits
+
+
+def field(value: str, tol: str, width: int) -> str:
+    """One cloze field, its box ``width`` characters wide: the answer, and a 0% alternative of the same value
+    written with trailing zeros to ``width`` (Moodle sizes a box by its longest answer; the right answer,
+    first, is the one any typed value within its tolerance matches).
+
+    >>> field("0", "0", 8), field("-0.0375", "0", 8), field("0.333333333333", "0.000333333", 8)
+    ('{1:NUMERICAL:=0:0~%0%0.000000:0}', '{1:NUMERICAL:=-0.0375:0~%0%-0.03750:0}', '{1:NUMERICAL:=0.333333333333:0.000333333}')
+    """
+    if len(value) >= width:
+        return f"{{1:NUMERICAL:={value}:{tol}}}"
+    padded = value if "." in value else value + "."
+    padded += "0" * (width - len(padded))
+    return f"{{1:NUMERICAL:={value}:{tol}~%0%{padded}:0}}"
+
+
 def _fields(slots: list, start: int, answers: list) -> str:
+    width = max([MIN_WIDTH] + [len(value) for _, value, _ in answers])  # one width for the question's boxes
     cells = []
     for n, slot in enumerate(slots, start + 1):
         key, value, tol = answers[n - 1]
         assert key == slot.key
-        cells.append(f'<span style="white-space:nowrap">({n})&nbsp;{{1:NUMERICAL:={value}:{tol}}}</span>')
+        cells.append(f'<span style="white-space:nowrap">({n})&nbsp;{field(value, tol, width)}</span>')
     return '<p style="margin-left:1em">' + " &nbsp; ".join(cells) + "</p>"
+
+
+# Moodle's content column holds about 32 em of display math at MathJax's size (some 520 px at 16 px; more
+# in a wide theme): a wider display is set smaller, by TeX's size commands, down to 60% (as the site, to 55%).
+FIT_EM = 32
+# (MathJax 3 sets \footnotesize larger than \small, measured; \Tiny at 0.6, near the site's least, 0.55)
+SIZES = (("small", 0.85), ("scriptsize", 0.7), ("Tiny", 0.6))
+
+
+def em_width(n) -> float:
+    """About how wide MathJax sets the page tree ``n``, in em: within some 10% of what Chromium measured on the
+    shipped problems' pages, and rounded up by that."""
+    return 1.1 * _em(n)
+
+
+def _em(n) -> float:
+    w = _em
+    if isinstance(n, str):
+        size = 0.55 * len(n)
+    elif isinstance(n, (T.Numeral, T.Raw)):
+        size = 0.5 * len(n.text)
+    elif isinstance(n, T.Word):
+        size = 0.55 * len(n.text)
+    elif isinstance(n, T.Sym):
+        size = 0.8 + (0.4 * w(n.sub) if n.sub is not None else 0) + (0.45 * w(n.sup) if n.sup is not None else 0)
+    elif isinstance(n, T.Operator):
+        size = 1.0
+    elif isinstance(n, T.Row):
+        size = sum(w(i) for i in n.items)
+    elif isinstance(n, T.Frac):
+        size = max(w(n.num), w(n.den)) + 0.3
+    elif isinstance(n, T.Pow_):
+        size = w(n.base) + 0.7 * w(n.exp)
+    elif isinstance(n, T.Paren):
+        size = w(n.body) + 1.0
+    elif isinstance(n, T.Call):
+        size = 0.55 * len(n.name) + 1.0 + sum(w(a) for a in n.args)
+    elif isinstance(n, T.Vec):
+        size = max((w(i) for i in n.items), default=0) + 1.4
+    elif isinstance(n, T.Mat):
+        size = sum(max(w(r[c]) for r in n.rows) for c in range(len(n.rows[0]))) + len(n.rows[0]) + 0.4
+    elif isinstance(n, T.Under):
+        size = max(w(n.body), 0.7 * w(n.label))
+    elif isinstance(n, (T.Slot,)):
+        size = w(n.content)
+    elif isinstance(n, T.Aligned):
+        size = max((w(r) for r in n.rows), default=0)
+    else:
+        size = 1.0
+    return size
+
+
+def _display(tex: str, em: float) -> str:
+    """A display of ``em`` width: as it is, or smaller, and in a box that scrolls if still too wide."""
+    if em <= FIT_EM:
+        return f"<p>{_math(tex, display=True)}</p>"
+    name = next((name for name, f in SIZES if em * f <= FIT_EM), SIZES[-1][0])
+    smaller = "{\\" + name + " " + tex + "}"
+    return f'<div style="overflow-x:auto;max-width:100%">{_math(smaller, display=True)}</div>'
 
 
 def _figure_name(block: Figure) -> str:
@@ -188,7 +274,7 @@ class _Sheet(PageWriter):
 
     def visit_display(self, b):
         boxes = _Boxes(self.count)
-        self.out.append(f"<p>{_math(boxes.doprint(b.math), display=True)}</p>")
+        self.out.append(_display(boxes.doprint(b.math), em_width(b.math)))
         self._fields(boxes)
 
     def visit_figure(self, b):
@@ -208,7 +294,7 @@ class _Key(PageWriter):
         self.out.append(_prose(b, lambda t: to_latex(t, False)))
 
     def visit_display(self, b):
-        self.out.append(f"<p>{_math(to_latex(b.math, False), display=True)}</p>")
+        self.out.append(_display(to_latex(b.math, False), em_width(b.math)))
 
 
 # -- the XML -----------------------------------------------------------------------------------------------------
