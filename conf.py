@@ -25,6 +25,9 @@ exclude_patterns = ["_build", "_static", "problems/README.md"]
 html_theme = "sphinx_book_theme"
 html_title = "Backpropagation, derived"
 html_theme_options = {"show_toc_level": 2}
+# The theme's light/dark mode before a reader picks one: its own "auto" (the system's), said rather than left
+# empty, which the theme's script reports as an error ("Got invalid theme mode") on every page.
+html_context = {"default_mode": "auto"}
 
 # The worksheet/solution switch: `-t worksheet` (or `-D derivations_worksheet=1`) blanks the numbers.
 derivations_worksheet = tags.has("worksheet")  # noqa: F821 (Sphinx provides `tags` to conf.py)

@@ -53,8 +53,10 @@ def opened(browser, site):
 
     def get(name: str, width: int = 1280):
         if (name, width) not in pages:
-            pages[name, width] = open_page(browser, width)
-            open_fitted(pages[name, width], (site / f"{name}.html").as_uri(), width)
+            pages[name, width] = page = open_page(browser, width)
+            page.console = []  # what the page's scripts said, as (type, text)
+            page.on("console", lambda message: page.console.append((message.type, message.text)))
+            open_fitted(page, (site / f"{name}.html").as_uri(), width)
         return pages[name, width]
 
     yield get
@@ -174,3 +176,12 @@ def test_no_figure_text_is_clipped_or_overlaps_another(opened, name):
     report = figure_texts(opened(name))
     assert len(report) == FIGURES[name] and all(fig["texts"] > 15 for fig in report), report
     assert defects(report) == [], defects(report)
+
+
+@pytest.mark.parametrize("name", ["handout", "solution", "symmetry"])
+def test_no_script_reports_an_error_or_a_warning(opened, name):
+    """The theme's, MathJax's and the site's own scripts run without a console error or warning (the theme once
+    said "Got invalid theme mode" on every page: no default mode was set)."""
+    page = opened(name)
+    said = [(kind, text) for kind, text in page.console if kind in ("error", "warning")]
+    assert said == [], said
