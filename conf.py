@@ -34,7 +34,8 @@ derivations_worksheet = tags.has("worksheet")  # noqa: F821 (Sphinx provides `ta
 if derivations_worksheet:
     # The worksheet site is the handout page alone: the other pages are the solution and its proofs.
     root_doc = "handout"
-    exclude_patterns += ["index.md", "solution.md", "gradients.md", "symmetry.md", "usage.md", "mazur.md"]
+    exclude_patterns += ["index.md", "solution.md", "gradients.md", "symmetry.md", "usage.md", "mazur.md",
+                         "about.md", "students-page.md", "variants.md", "grading.md", "myst-course.md", "reference.md"]
 
 # The site's own CSS (theorem, lemma and proof blocks) sits beside the pages in docs/_static, so it is found
 # wherever docs/ is built from; html_static_path alone would be relative to this file's directory. The script
