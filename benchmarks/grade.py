@@ -53,9 +53,11 @@ def main() -> None:
         wall = time.perf_counter() - start
         if run.returncode != 0:
             sys.exit(f"grade failed ({run.returncode}): {run.stderr.strip()[:500]}")
-        report = (Path(tmp) / "report.html").stat().st_size
+        report = (Path(tmp) / "grades-report.html").stat().st_size
+        klass = (Path(tmp) / "grades-class.html").stat().st_size
     print(f"grade {args.n} students: {wall:.1f} s wall, {args.n / wall * 60:.0f} students per minute, "
-          f"{wall / args.n * 1000:.0f} ms a student; report.html {report / 1e3:.0f} kB")
+          f"{wall / args.n * 1000:.0f} ms a student; grades-report.html {report / 1e3:.0f} kB, "
+          f"grades-class.html {klass / 1e3:.0f} kB")
 
 
 if __name__ == "__main__":

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from browser import open_page
 from building import sphinx_build
+from figure_texts import defects, figure_texts
 from fitting import REPORT, open_fitted
 
 RAW_TEX = ("\\frac", "\\underline", "\\partial", "\\mathcal", "\\(", "\\[", "\\begin{")
@@ -52,8 +53,10 @@ def opened(browser, site):
 
     def get(name: str, width: int = 1280):
         if (name, width) not in pages:
-            pages[name, width] = open_page(browser, width)
-            open_fitted(pages[name, width], (site / f"{name}.html").as_uri(), width)
+            pages[name, width] = page = open_page(browser, width)
+            page.console = []  # what the page's scripts said, as (type, text)
+            page.on("console", lambda message: page.console.append((message.type, message.text)))
+            open_fitted(page, (site / f"{name}.html").as_uri(), width)
         return pages[name, width]
 
     yield get
@@ -160,3 +163,25 @@ def test_theorem_boxes_typeset_their_formulas(site):
     assert "∂ℒ/∂w^a_ij" not in html and "W_a[i,j]" not in html
     assert r'equal gradients <span class="math notranslate nohighlight">\(\frac{\partial\mathcal{L}}{\partial w^{a}_{ij}}\)' in html
     assert r'<span class="math notranslate nohighlight">\(W_{a}[i,j] = a_{j}\)</span>' in html
+
+
+# The solution site's pages with network diagrams, and how many each has (so a page that lost its diagrams fails).
+FIGURES = {"handout": 3, "solution": 4, "gradients": 2, "mazur": 1, "mazur-sheet": 4, "minibatch": 3, "two-layers": 5}
+
+
+@pytest.mark.parametrize("name", sorted(FIGURES))
+def test_no_figure_text_is_clipped_or_overlaps_another(opened, name):
+    """Every caption, node name and edge label of every diagram lies inside the diagram's viewBox and clear of
+    every other text, as Chromium lays them out with its own fonts."""
+    report = figure_texts(opened(name))
+    assert len(report) == FIGURES[name] and all(fig["texts"] > 15 for fig in report), report
+    assert defects(report) == [], defects(report)
+
+
+@pytest.mark.parametrize("name", ["handout", "solution", "symmetry"])
+def test_no_script_reports_an_error_or_a_warning(opened, name):
+    """The theme's, MathJax's and the site's own scripts run without a console error or warning (the theme once
+    said "Got invalid theme mode" on every page: no default mode was set)."""
+    page = opened(name)
+    said = [(kind, text) for kind, text in page.console if kind in ("error", "warning")]
+    assert said == [], said

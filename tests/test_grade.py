@@ -121,11 +121,14 @@ def test_the_class_is_graded_with_follow_through_and_the_unknown_id_reported(tmp
         cells = [c for row in csv.reader(fh) for c in row]
     assert not [c for c in cells if c.startswith(("=", "+", "@", "\t", "\r")) or c.startswith("-") and not _number(c)]
     assert hashlib.sha256(path.read_bytes()).hexdigest() == before  # the responses file is only read
-    page = report.read_text(encoding="utf-8")
-    assert page.count("<svg") == 3  # scores, steps, mistakes
+    page = report.read_text(encoding="utf-8")  # the instructor's page: a row per student, what was not graded
     assert "zed" in page and "not on the roster" in page
     assert "&lt;b&gt;word&lt;/b&gt;" in page and "<b>word" not in page
-    assert "<script" not in page and not re.search(r"""(src|href)=["']?(https?:)?//""", page)
+    assert 'href="grades-class.html"' in page
+    klass = (tmp_path / "grades-class.html").read_text(encoding="utf-8")
+    assert klass.count("<svg") == 3  # scores, steps, mistakes
+    for text in (page, klass):
+        assert "<script" not in text and not re.search(r"""(src|href)=["']?(https?:)?//""", text)
 
 
 def _number(text: str) -> bool:
@@ -139,7 +142,8 @@ def test_steps_are_in_the_pages_order_in_grades_and_report(tmp_path, variants_di
     with open(out, encoding="utf-8", newline="") as fh:
         header = next(csv.reader(fh))
     assert header[header.index("mistakes") + 1:] == order
-    assert re.findall(r"<tr><td>[^<]*</td><td><code>([^<]*)</code>", report.read_text(encoding="utf-8")) == order
+    klass = (tmp_path / "grades-class.html").read_text(encoding="utf-8")
+    assert re.findall(r'<tr><td data-label="step">[^<]*</td><td data-label="key"><code>([^<]*)</code>', klass) == order
 
 
 def test_same_responses_give_byte_identical_grades_and_report(tmp_path, variants_dir, keys):
@@ -148,8 +152,61 @@ def test_same_responses_give_byte_identical_grades_and_report(tmp_path, variants
     a.mkdir(), b.mkdir()
     run(a, variants_dir, path)
     run(b, variants_dir, path)
-    for name in ("grades.csv", "grades-report.html"):
+    for name in ("grades.csv", "grades-report.html", "grades-class.html"):
         assert (a / name).read_bytes() == (b / name).read_bytes(), name
+
+
+def test_the_class_page_names_no_one_and_the_instructors_page_everyone(tmp_path, variants_dir, keys, capsys):
+    """The class page can be shown to the class: no roster id or name, no answer typed; the instructor's page
+    has a row per student and lists who handed nothing in, as the terminal does. Neither page repeats an id
+    (matplotlib gives every plot a figure_1, a patch_1...)."""
+    data = responses(keys)
+    del data["eve"], data["zed"]  # eve is on the roster but hands nothing in
+    cols = answer_columns(keys)
+    path = write_csv(tmp_path / "responses.csv", ["id", *cols], [[s, *(data[s][k] for k in cols)] for s in data])
+    code, _, report = run(tmp_path, variants_dir, path)
+    out = capsys.readouterr().out
+    assert "on the roster but with no row (1): 'eve'" in out
+    klass = (tmp_path / "grades-class.html").read_text(encoding="utf-8")
+    instructor = report.read_text(encoding="utf-8")
+    assert "1 student on the roster had no row in the responses" in klass
+    assert "on the roster but with no row (1): eve" in instructor
+    text = html.unescape(re.sub(r"<[^>]+>", " ", klass))
+    for row in csv.DictReader(io.StringIO(ROSTER)):
+        for said in (row["id"], row["name"]):
+            assert not re.search(rf"(?<!\w){re.escape(said)}(?!\w)", text, re.I), said
+            assert re.search(rf"(?<!\w){re.escape(html.escape(said))}(?!\w)", instructor) or row["id"] == "eve", said
+    assert "&lt;b&gt;word" not in klass and "=1+1" not in text
+    for page in (klass, instructor):
+        ids = re.findall(r'\bid="([^"]+)"', page)
+        assert len(ids) == len(set(ids)), [i for i in set(ids) if ids.count(i) > 1][:5]
+        assert "<metadata" not in page and "rdf:" not in page  # matplotlib's RDF is not HTML
+    assert len(re.findall(r'\bid="', klass)) > 100  # the plots' ids are there, and unique
+
+
+def test_a_value_rounded_to_too_few_digits_says_so_in_the_mistakes_cell(tmp_path, variants_dir, keys):
+    """The page asks for exact values in full and others to 4 significant digits: a wrong answer that is the
+    value rounded to fewer is named as such, in grades.csv and in the reports."""
+    data = responses(keys)
+    exact = next(k for k in answer_columns(keys) if len(keys["ada"][k].lstrip("-0.")) >= 4)
+    data["ada"][exact] = f"{float(keys['ada'][exact]):.3g}"
+    cols = answer_columns(keys)
+    path = write_csv(tmp_path / "responses.csv", ["id", *cols], [[s, *(data[s][k] for k in cols)] for s in data])
+    _, out, report = run(tmp_path, variants_dir, path)
+    g = read_grades(out)
+    assert g["ada"][exact] == "wrong" and g["ada"]["mistakes"] == f"rounded to too few digits ({exact})", g["ada"]
+    assert "rounded to too few digits" in report.read_text(encoding="utf-8")
+    assert "Rounded to too few digits" in (tmp_path / "grades-class.html").read_text(encoding="utf-8")
+
+
+def test_reports_read_at_420_px(tmp_path, variants_dir, keys, page):
+    """On a phone neither page scrolls sideways: a table's rows become cards, the plots shrink."""
+    run(tmp_path, variants_dir, class_csv(tmp_path / "responses.csv", keys))
+    page.set_viewport_size({"width": 420, "height": 800})
+    for name in ("grades-class.html", "grades-report.html"):
+        page.goto((tmp_path / name).as_uri())
+        assert page.evaluate("document.documentElement.scrollWidth") <= 420, name
+        assert page.evaluate("getComputedStyle(document.querySelector('td')).display") == "block", name
 
 
 def test_the_terminal_summary_names_the_weakest_step_and_the_commonest_mistake(tmp_path, variants_dir, keys, capsys):
@@ -284,12 +341,13 @@ def test_the_responses_file_is_never_an_output(tmp_path, variants_dir, keys, cap
     assert path.read_bytes() == before
 
 
-@pytest.mark.parametrize("option", ["--out", "--report"])
+@pytest.mark.parametrize("option", ["--out", "--report", "--class-page"])
 def test_an_output_that_is_not_a_regular_file_is_refused_and_left_alone(tmp_path, variants_dir, keys, capsys, option):
     """A FIFO (or a device: --out /dev/full replaced the device with a file, as root) is never renamed over."""
     fifo = tmp_path / "pipe"
     os.mkfifo(fifo)
-    other = {"--out": ["--report", str(tmp_path / "r.html")], "--report": ["--out", str(tmp_path / "g.csv")]}[option]
+    other = {"--out": ["--report", str(tmp_path / "r.html")], "--report": ["--out", str(tmp_path / "g.csv")],
+             "--class-page": ["--out", str(tmp_path / "g.csv")]}[option]
     assert main([str(class_csv(tmp_path / "responses.csv", keys)), "--variants", str(variants_dir), option, str(fifo),
                  *other]) == 2
     err = capsys.readouterr().err
@@ -321,7 +379,7 @@ def test_moodle_xml_has_one_cloze_question_per_student_whose_answers_are_their_k
     for q, (student, row) in zip(cloze, keys.items()):
         assert q.find("name/text").text.endswith(f"· {student} · variant {row['variant']}")
         text = q.find("questiontext/text").text
-        fields = re.findall(r"\{1:NUMERICAL:=([^:}]+):([^}]+)\}", text)
+        fields = re.findall(r"\{1:NUMERICAL:=([^:}~]+):([^}~]+)(?:~[^}]*)?\}", text)
         problem = load_problem(variants_dir / student / "problem.toml")
         page = layout(evaluate(problem))
         slots = [s.key for s in page.slots(given=False)]
@@ -339,6 +397,40 @@ def test_moodle_xml_has_one_cloze_question_per_student_whose_answers_are_their_k
         assert "@@PLUGINFILE@@/w_b11-red.svg" in text and len(q.findall("questiontext/file")) == 3
         feedback = q.find("generalfeedback/text").text
         assert row["grad.w_b21"] in feedback and "{1:NUMERICAL" not in feedback
+
+
+def test_every_box_of_a_moodle_question_has_one_width(variants_dir):
+    """Moodle sizes a cloze box by its field's longest answer: every field of a question is padded, with a 0%
+    alternative of the same value, to the question's longest (the handout's punchline, 0, was one character)."""
+    root = ET.parse(variants_dir / "moodle.xml").getroot()
+    for q in root.findall("question")[1:]:
+        fields = re.findall(r"\{1:NUMERICAL:([^}]*)\}", q.find("questiontext/text").text)
+        longest = [max(len(alt.split("%")[-1].lstrip("=").split(":")[0]) for alt in f.split("~")) for f in fields]
+        assert len(fields) == 51 and len(set(longest)) == 1 and longest[0] >= moodle.MIN_WIDTH, longest
+        for f in fields:  # the right answer first, any other of the same value and worth 0%
+            right, *others = f.split("~")
+            assert right.startswith("=") and all(o.startswith("%0%") for o in others), f
+            assert all(Rational(o[3:].split(":")[0]) == Rational(right[1:].split(":")[0]) for o in others), f
+
+
+def test_moodle_feedback_displays_fit_the_content_column(variants_dir, page):
+    """The general feedback's displays, typeset by MathJax 3 (the site's copy) at 16 px: each within 34 em, as
+    wide as Moodle's content column holds (Step 3, 700 px at full size, is set smaller)."""
+    from derivations.outputs.selfcheck import mathjax_dir
+
+    q = ET.parse(variants_dir / "moodle.xml").getroot().findall("question")[1]
+    feedback = q.find("generalfeedback/text").text
+    mj = (mathjax_dir() / "tex-chtml.js").as_uri()
+    path = variants_dir.parent / "feedback.html"
+    path.write_text(f'<!DOCTYPE html><html><head><script src="{mj}"></script></head><body style="font-size:16px">'
+                    f'<div style="width:760px">{feedback}</div></body></html>', encoding="utf-8")
+    page.goto(path.as_uri())
+    page.wait_for_function("() => window.MathJax && MathJax.startup && MathJax.startup.promise", timeout=15000)
+    page.evaluate("() => MathJax.startup.promise")
+    widths = page.evaluate("[...document.querySelectorAll('mjx-container[display=true]')]"
+                           ".map(m => m.firstElementChild.getBoundingClientRect().width)")
+    assert len(widths) >= 8 and max(widths) <= 34 * 16, widths  # (one still wider would scroll in its own box)
+    assert page.locator("mjx-merror").count() == 0
 
 
 def test_a_transcendental_value_gets_the_checkers_relative_tolerance():
@@ -387,6 +479,7 @@ def test_a_second_section_graded_into_the_same_folder_keeps_the_first_reports(tm
     for name in ("section-a", "section-b"):
         assert main([str(path), "--variants", str(variants_dir), "--out", str(tmp_path / f"{name}.csv")]) != 2
     assert {p.name for p in tmp_path.glob("*-report.html")} == {"section-a-report.html", "section-b-report.html"}
+    assert {p.name for p in tmp_path.glob("*-class.html")} == {"section-a-class.html", "section-b-class.html"}
 
 
 # -- nothing lost: the variants set, both files or neither, every exit status (issue 30) ---------------------------

@@ -107,6 +107,46 @@ def test_every_directive_gives_its_node(tmp_path, name, data, kind):
     assert nodes[0]["type"] == kind and not _errors(nodes), nodes
 
 
+def test_bold_spans_keep_their_spaces_outside(tmp_path):
+    """CommonMark closes ``**Forward:** x`` but not ``**Forward: **x``: no strong node starts or ends with a
+    space (the handout's page has 22 bold spans, 17 of them once ended in one)."""
+    nodes = myst.run("directive", "deriv-handout", {}, tmp_path, worksheet=False)
+    nodes += myst.run("directive", "deriv-theorem", {"arg": "symmetry"}, tmp_path, worksheet=False)
+    spans = [n for n in _walk(nodes) if n["type"] == "strong"]
+    assert len(spans) >= 20
+    edged = [t["value"] for n in spans for t in n["children"] if t["value"] != t["value"].strip()]
+    assert edged == [], edged
+    assert myst.bold("Forward: ") == [{"type": "strong", "children": [{"type": "text", "value": "Forward:"}]},
+                                      {"type": "text", "value": " "}]
+
+
+def test_pdfs_and_figures_sit_beside_the_pages_markdown_exports(tmp_path):
+    """A page that declares Markdown (and JATS) exports gets its PDFs copied beside each, in ``files/``, and
+    linked from there, and its figures at the same path beside the page and beside each export, linked
+    relative to both: MyST copies no linked file into an export, so a root link would be missing from it."""
+    (tmp_path / "week1").mkdir()
+    (tmp_path / "week1" / "sheet.md").write_text(
+        "---\ntitle: Sheet\nexports:\n  - format: md\n    output: _build/exports/sheet.md\n"
+        "  - format: jats\n    output: ../_build/jats/sheet.xml\n---\n\n```{deriv-pdfs}\n```\n", encoding="utf-8")
+    data = {"node": {"position": {"start": {"line": 10}}}}
+    nodes = myst.run("directive", "deriv-pdfs", data, tmp_path, worksheet=False)
+    urls = [n["url"] for n in _walk(nodes) if n["type"] == "link"]
+    assert len(urls) == 2 and all(u.startswith("files/") for u in urls), urls
+    for folder in (tmp_path / "week1" / "_build" / "exports", tmp_path / "_build" / "jats"):
+        assert all((folder / u).read_bytes().startswith(b"%PDF") for u in urls), folder
+    page = (tmp_path / "week1" / "sheet.md").read_text(encoding="utf-8").replace("deriv-pdfs}", "deriv-network} w_b21")
+    (tmp_path / "week1" / "sheet.md").write_text(page, encoding="utf-8")
+    url = myst.run("directive", "deriv-network", {"arg": "w_b21", **data}, tmp_path, worksheet=False)[0]["url"]
+    assert not url.startswith("/")
+    for folder in (tmp_path / "week1", tmp_path / "week1" / "_build" / "exports", tmp_path / "_build" / "jats"):
+        assert (folder / url).read_text(encoding="utf-8").startswith("<svg"), folder
+    outside = "---\nexports:\n  - format: md\n    output: ../../../elsewhere/sheet.md\n---\n\n```{deriv-pdfs}\n```\n"
+    (tmp_path / "week1" / "sheet.md").write_text(outside, encoding="utf-8")
+    nodes = myst.run("directive", "deriv-pdfs", {"node": {"position": {"start": {"line": 7}}}}, tmp_path, worksheet=True)
+    assert [n["url"] for n in _walk(nodes) if n["type"] == "link"][0].startswith("/_build/")  # never outside the root
+    assert not (tmp_path.parent.parent / "elsewhere").exists()
+
+
 def test_pdfs_are_written_and_linked_the_worksheet_only_in_a_worksheet_build(tmp_path):
     def links(worksheet):
         nodes = myst.run("directive", "deriv-pdfs", {}, tmp_path, worksheet=worksheet)

@@ -103,3 +103,31 @@ def test_bad_option_keeps_exit_status_0_with_an_error_node_and_one_line(myst_bui
     assert len(said) == 1, said  # once per build, though MyST runs the directive once per export
     assert re.fullmatch(r"derivations: solution\.md:\d+: deriv-gradient: :show: .*'most'", said[0]), said
     assert "Traceback" not in result.stdout + result.stderr
+
+
+def _tokens(tokens):
+    for token in tokens:
+        yield token
+        yield from _tokens(token.children or [])
+
+
+@pytest.mark.parametrize("mode", ["solution", "worksheet"])
+def test_markdown_exports_read_as_commonmark_and_link_only_what_they_hold(myst_builds, mode):
+    """Read by a CommonMark parser, every bold span of the exports closes (none ends in a space before its
+    ``**``), and every link and image points at a file inside the export folder (the PDFs and figures are
+    copied there: MyST copies none)."""
+    from markdown_it import MarkdownIt
+
+    project, _ = myst_builds[mode]
+    folder = (project / "_build" / "exports").resolve()
+    strong, urls = 0, []
+    for name in ("handout.md", "solution.md"):
+        tokens = list(_tokens(MarkdownIt("commonmark").parse(export(project, name))))
+        unclosed = [t.content for t in tokens if t.type == "text" and "**" in t.content]
+        assert unclosed == [], (name, unclosed[:3])
+        strong += sum(t.type == "strong_open" for t in tokens)
+        urls += [t.attrs.get("href") or t.attrs.get("src") for t in tokens if t.type in ("link_open", "image")]
+    assert strong >= 20 and len(urls) >= 5, (strong, urls)
+    for url in urls:
+        target = (folder / url).resolve()
+        assert not url.startswith("/") and target.is_relative_to(folder) and target.is_file(), url

@@ -84,11 +84,12 @@ def _leaks(text: str, bad: set) -> list:
 
 def test_the_handout_page_is_unchanged():
     """The paper's page, pinned: its text (worksheet and key) and the Typst source of its PDFs (the paper's
-    page and the precision rule's one sentence, "Write each answer exactly ... 4 significant digits")."""
+    page with the precision rule's one sentence, a vector's function in one pair of brackets and the loss's sum of
+    squares in square brackets, as the paper writes them)."""
     page = h.layout(evaluate(load_problem()))
     assert page.blanks() == 51
-    for worksheet, name, digest in ((True, "worksheet", "08cd3810c248091582ffe0866aa7ff692bc7bccc49143a7cb6c7160c90b682d8"),
-                                    (False, "key", "91447a8705cd24b68eedbc339fb34e1247b7faeab3efd3e57a1c5610d7005b9c")):
+    for worksheet, name, digest in ((True, "worksheet", "88a0b648f3a8ecc47430c27c419ef83d9b087894c71ad5f322dd6830880f8dce"),
+                                    (False, "key", "ce805df31cd13719eba6af532abae74e14f4bcca4752b3e98178e3d1fe8da7a9")):
         assert render_text(page, worksheet) == (GOLDEN / f"handout-{name}.txt").read_text(encoding="utf-8")
         figures = {b.weight: f"figure-{k + 1}.svg" for k, b in enumerate(b for b in page.blocks if isinstance(b, h.Figure))}
         assert hashlib.sha256(pdf.typst_source(page, worksheet, "a4", figures).encode()).hexdigest() == digest
@@ -239,8 +240,8 @@ def test_checker_takes_the_page_back(tmp_path, capsys, pages, name):
 
 
 def test_a_network_beyond_the_page_is_one_line_and_the_page_caps_are_documented():
-    readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    assert f"{h.PAGE_WIDTH} units" in readme and f"{h.PAGE_SAMPLES} samples" in readme
+    manual = (ROOT / "docs" / "students-page.md").read_text(encoding="utf-8")  # the README's reference, on the site
+    assert f"{h.PAGE_WIDTH} units" in manual and f"{h.PAGE_SAMPLES} samples" in manual
     from conftest import random_problem
 
     deep = evaluate(random_problem(3, (2, 2, 2, 2, 2, 2), "relu", "mse"))
@@ -344,3 +345,36 @@ def test_the_binary_cross_entropy_line_reads_as_its_definition_term_by_term(outp
     # Y_1 = 0.5538 (one output), Y = (0.5062, 0.5100) (two): the line's value is the loss
     values = evaluate(problem_from_dict(tomllib.loads(text)))
     assert abs(float(values.decimal(values.forward["loss"])) - float(line.rsplit("≈ ", 1)[1])) < 5e-5
+
+
+# In a key's text, LaTeX and Typst (the PDF): a negative number after a product's dot, unbracketed; a function of
+# a vector (or a sum) in doubled brackets; the sum over the units a hidden unit feeds, said where it feeds one.
+KEY_DEFECTS = {
+    "text": {"negative factor": r"· ?− ?\d", "doubled brackets": r"[A-Za-z'·]\(\(",
+             "one output summed": r"feeds [^,—]+ — sum their contributions"},
+    "latex": {"negative factor": r"\\cdot ?- ?\d", "doubled brackets": r"\\left\(\s*\\(begin\{pmatrix\}|left\()",
+              "one output summed": r"feeds [^,—]+ --- sum their contributions"},
+    "typst": {"negative factor": r" dot -\d", "doubled brackets": r"lr\(\( (vec\(|lr\(\()",
+              "one output summed": r'feeds "\$((?!comma)[^$])*\$#" — sum'},
+}
+
+
+@pytest.mark.parametrize("layers, act, loss, output, bias", [
+    ((2, 3, 1), "tanh", "mse", "identity", False),  # one output, a negative L_1 after a dot
+    ((2, 1, 2), "sigmoid", "mse", "softmax", True),  # a hidden layer of one unit: sigmoid of a one-entry vector
+    ((3, 4, 4, 2), ("sigmoid", "relu"), "bce", "sigmoid", True),
+    ((2, 3, 3, 1), "relu", "mse", "identity", False),  # deeper: each layer's unit feeds one output or several
+])
+def test_no_key_has_an_unbracketed_negative_factor_doubled_brackets_or_a_sum_of_one(layers, act, loss, output, bias):
+    from conftest import random_problem
+    from derivations.teaching.handout import layout
+
+    values = evaluate(random_problem(1, layers, act, loss, bias=bias, output=output))
+    page = layout(values)
+    keys = {"text": render_text(page, False), "latex": render_latex(page, False), "typst": pdf.typst_source(page, False)}
+    for fmt, text in keys.items():
+        for defect, pattern in KEY_DEFECTS[fmt].items():
+            found = [text[max(0, m.start() - 40): m.end() + 20] for m in re.finditer(pattern, text)]
+            assert found == [], (fmt, defect, found[:3])
+    assert "sum their contributions" in keys["text"] or layers[-2] == 1 or layers[-1] == 1
+    assert " only)" in keys["text"] or layers[-1] > 1

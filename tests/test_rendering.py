@@ -79,7 +79,9 @@ def test_diagram_captions_are_math_and_readable_in_print():
     # the worksheet prints three diagrams, each 48% of an A4 text width of 18 cm (510 pt)
     assert min(int(size) for size, _ in captions) * 0.48 * 510 / width >= 7
     body = dict((re.sub("<[^>]+>", "", text), text) for _, text in captions)
-    assert '<tspan font-style="italic">W</tspan><tspan baseline-shift="sub"' in body["H = Wa x"]
+    # W_a: an italic W, its subscript lowered (by dy, which Typst honours) and smaller, the text back on the line
+    assert re.search(r'<tspan font-style="italic">W</tspan><tspan dy="([\d.]+)" font-size="16">a</tspan><tspan dy="-\1">',
+                     body["H = Wa x"]), body["H = Wa x"]
 
 
 def test_training_figure_text_is_readable_in_print():

@@ -574,8 +574,10 @@ def _state(out: Path) -> dict:
 
 
 def _no_leftovers(out: Path):
+    """No temporary file, staging folder, commit record, or lock's file (a finished run removes it)."""
     names = [str(f.relative_to(out)) for f in out.rglob("*")]
-    assert not [n for n in names if n.endswith(".tmp") or ".variants-staging-" in n or ".variants.pending" in n], names
+    assert not [n for n in names if n.endswith(".tmp") or ".variants-staging-" in n or ".variants.pending" in n
+                or n == ".variants.lock"], names
 
 
 def _consistent(out: Path):
@@ -613,7 +615,7 @@ def test_a_folder_with_the_teachers_own_files_is_left_alone(tmp_path, capsys, th
     assert main(["1", "--out", str(out), "--seed", "s", "--format", "md", "--jobs", "1"]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and theirs in err, err
-    assert set(_state(out)) == {theirs, ".variants.lock"} and (out / theirs).read_text().endswith("\n")
+    assert set(_state(out)) == {theirs} and (out / theirs).read_text().endswith("\n")  # not even the lock's file
 
 
 @pytest.mark.parametrize("option, where", [("ROSTER", "keys.csv"), ("--seed-file", "001/problem.toml"),
@@ -658,8 +660,9 @@ def test_a_second_run_into_a_locked_folder_is_refused(tmp_path, capsys):
     import os
 
     out = _run(tmp_path, "1", "out", "--jobs", "1")
+    assert not (out / ".variants.lock").exists()  # a finished run leaves no lock's file
+    fd = os.open(out / ".variants.lock", os.O_RDWR | os.O_CREAT)
     before = _state(out)
-    fd = os.open(out / ".variants.lock", os.O_RDWR)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)  # as a running tool holds it
         assert main(["1", "--out", str(out), "--seed", "other", "--format", "md", "--jobs", "1"]) == 2
@@ -667,7 +670,7 @@ def test_a_second_run_into_a_locked_folder_is_refused(tmp_path, capsys):
         os.close(fd)
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "another run is writing" in err
-    assert _state(out) == before
+    assert _state(out) == before  # the other run's lock's file too: the refused run never removes it
 
 
 def _cli(out, seed, n, jobs="1", **kwargs):

@@ -186,3 +186,30 @@ def test_worksheet_displays_stay_in_the_content_column(page, sites, width):
     assert report["past"] == [], report
     if width == 1280:
         assert report["scrolling"] == 0, report
+
+
+# At a phone's width: the page's own width, each input's horizontal extent, each display's (fitted, or scrolling
+# in its own box: see fitting.REPORT), the closing question's radio buttons' widths.
+PHONE = """() => {
+    const inputs = [...document.querySelectorAll('input')].map(e => [e.dataset.key || e.name, e.getBoundingClientRect()]);
+    return {page: document.documentElement.scrollWidth,
+            outside: inputs.filter(([, r]) => r.left < 0 || r.right > window.innerWidth).map(([k]) => k),
+            inputs: inputs.length,
+            radios: [...document.querySelectorAll('input[type="radio"]')].map(e => e.getBoundingClientRect().width)};
+}"""
+
+
+def test_worksheet_self_check_page_on_a_phone(page, sites):
+    """At 420 px the self-check page does not scroll sideways, every input lies on the screen, each display is
+    scaled to fit as on the site (or scrolls in its own box), and the radio buttons are of a normal size."""
+    report = displays_report(page, (sites[1] / "selfcheck.html").as_uri(), 420)
+    assert report["fitted"] and report["displays"] >= 8 and report["past"] == [], report
+    assert page.locator("mjx-container.derivations-scaled").count() >= 1  # Step 1's display, scaled like the site's
+    phone = page.evaluate(PHONE)
+    assert phone["page"] <= 420 and phone["outside"] == [] and phone["inputs"] >= 55, phone
+    assert len(phone["radios"]) == 4 and all(0 < w <= 32 for w in phone["radios"]), phone["radios"]
+    step1 = page.locator(".display mjx-container").first
+    assert step1.evaluate("m => m.scrollWidth <= m.clientWidth + 1")  # blanks 5-8 on the screen, not past its edge
+    page.check('input[name="closing-grad"][value="nonzero"]')  # a wrong answer: its feedback, too, needs no key
+    text = page.inner_text("main")
+    assert "not right: the gradient" in text and "answer key" not in text and "solution" not in text, text[-400:]

@@ -1,7 +1,7 @@
 r"""Grade a class: every student's collected answers checked against their own variant, step by step.
 
     python -m derivations.grade RESPONSES.csv --variants DIR [--out grades.csv] [--report grades-report.html]
-                                [--follows CREDIT] [--weight KEY=W ...] [--jobs N]
+                                [--class-page grades-class.html] [--follows CREDIT] [--weight KEY=W ...] [--jobs N]
 
 ``DIR`` is what ``python -m derivations.variants`` wrote: ``DIR/keys.csv`` (the roster: ids, the roster's
 other columns, every graded key) and ``DIR/<id>/problem.toml``. ``RESPONSES.csv`` has one row per student:
@@ -22,12 +22,15 @@ blanks are every key of ``keys.csv`` (every blank of the page, ``problem.*`` and
 every other blank the responses have a column for, less those of weight 0.
 
 **Output.** ``grades.csv`` (``--out``): ``id``, the roster's other columns, ``score``, ``maximum``,
-``percent``, ``mistakes`` (``name (key, key); ...``) and one verdict column per graded blank, ready for a
-gradebook import that maps the ``id`` column. Every text cell is made formula-safe
-(:func:`derivations.outputs.files.spreadsheet_cell`). ``grades-report.html`` (``--report``, default next to ``--out``, named for it): the
-class report (:mod:`derivations.cli.report`). Both are written to temporary files, then renamed: both or
-neither (:func:`derivations.outputs.files.write_together`). Neither may be an input of the run or a file of a
-variants set (:mod:`derivations.outputs.targets`); the responses file is only read.
+``percent``, ``mistakes`` (``name (key, key); ...``; a wrong answer that is the right value rounded to too
+few digits says so: :data:`ROUNDED`) and one verdict column per graded blank, ready for a gradebook import
+that maps the ``id`` column. Every text cell is made formula-safe
+(:func:`derivations.outputs.files.spreadsheet_cell`). Two pages (:mod:`derivations.cli.report`), each by default
+next to ``--out`` and named for it: ``grades-report.html`` (``--report``), the instructor's, a row per student;
+``grades-class.html`` (``--class-page``), the class's, the plots and the steps with no name or id, to show the
+class. The three are written to temporary files, then renamed: all or none
+(:func:`derivations.outputs.files.write_together`). None may be an input of the run or a file of a variants set
+(:mod:`derivations.outputs.targets`); the responses file is only read.
 
 **Bad input.** Each of these is one line on stderr and in the report, and the rest of the class is graded: an
 id not on the roster, an empty id, a row with more or fewer fields than the header, an id on two rows with
@@ -59,6 +62,7 @@ import csv
 import fnmatch
 import io
 import os
+import re
 import sys
 import time
 from dataclasses import dataclass, field
@@ -170,6 +174,46 @@ def resolver(checker):
 # -- grading ------------------------------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class Reason:
+    """Why a wrong answer is wrong when no catalogued mistake says so: named and explained as a mistake is."""
+
+    name: str
+    title: str
+    explanation: str
+    hint: str
+
+
+ROUNDED = "rounded to too few digits"
+ROUNDING = Reason(ROUNDED, "Rounded to too few digits",
+                  "the answer is the right value rounded to fewer digits than the page asks: an exact value (a short "
+                  "decimal or a fraction) in full, any other to 4 significant digits",
+                  "keep every digit of an exact value and 4 significant digits of any other, in every step")
+_TYPED = re.compile(r"\s*[-+−]?(\d*)\.?(\d*)(?:[eE]([-+−]?\d+))?\s*")
+
+
+def rounded_too_far(text: str, answer: Rational, correct) -> bool:
+    """Whether ``answer`` (typed as ``text``, a decimal) is ``correct`` rounded to the digits typed, give or
+    take one in the last, and those are fewer than the page asks: all of an exact value's, 4 significant
+    digits of any other. At least 2 significant digits (a lone digit is a guess, not a rounding).
+
+    >>> from sympy import exp
+    >>> rounded_too_far("0.739", Rational("0.739"), Rational("0.7392")), rounded_too_far("0.7391", Rational("0.7391"), exp(-1))
+    (True, False)
+    >>> rounded_too_far("0.368", Rational("0.368"), exp(-1)), rounded_too_far("0.3679", Rational("0.3679"), exp(-1))
+    (True, False)
+    """
+    m = _TYPED.fullmatch(text)
+    if m is None or not (m[1] or m[2]) or answer == 0:
+        return False
+    digits = len((m[1] + m[2]).lstrip("0"))
+    if digits < 2 or digits >= 4 and not correct.is_Rational or answer == correct:
+        return False
+    unit = Rational(10) ** ((int(m[3].replace("−", "-")) if m[3] else 0) - len(m[2]))  # one in the last digit typed
+    return bool((abs(answer - correct) - unit).evalf(30) <= 0)
+
+
+
 @dataclass
 class Mark:
     """One blank of one student: the verdict, the mistakes named, the student's text (as typed, cut)."""
@@ -253,7 +297,7 @@ def grade(responses_path, folder, follows=Rational(1), weight_specs=(), progress
     if not keys:
         raise ProblemError("--weight", "every blank has weight 0: nothing to grade")
     result = Result(keys, names, roster, marks=marks, rows=len(responses.rows) + len(responses.problems))
-    result.mistakes = {m.name: m for m in first.mistakes}
+    result.mistakes = {m.name: m for m in first.mistakes} | {ROUNDED: ROUNDING}
     result.notes += [(None, n) for n in responses.notes]
     if responses.ignored:
         result.notes.append((None, f"columns ignored (no blank of that name): {', '.join(reading.quote(h) for h in responses.ignored[:8])}"
@@ -353,7 +397,10 @@ def judge(job: tuple) -> dict:
     for key in keys:
         if key in verdicts:
             v = verdicts[key]
-            marks[key] = (v.verdict, v.text, [m.name for m in v.mistakes], list(v.follows_from))
+            names = [m.name for m in v.mistakes]
+            if v.verdict == "wrong" and not names and rounded_too_far(v.text, v.answer, v.correct):
+                names = [ROUNDED]
+            marks[key] = (v.verdict, v.text, names, list(v.follows_from))
         elif key in unread:
             marks[key] = ("not a number", unread[key].strip()[:40], [], [])
         else:
@@ -429,7 +476,9 @@ def parser() -> argparse.ArgumentParser:
                    help="the folder python -m derivations.variants wrote (keys.csv and DIR/<id>/problem.toml)")
     p.add_argument("--out", metavar="grades.csv", action=cli_io.Once, help="the grades (default grades.csv)")
     p.add_argument("--report", metavar="report.html", action=cli_io.Once,
-                   help="the class report (default next to --out, named for it: grades-report.html)")
+                   help="the instructor's page, a row per student (default next to --out, named for it: grades-report.html)")
+    p.add_argument("--class-page", metavar="class.html", action=cli_io.Once,
+                   help="the class page, plots and steps with no names or ids (default next to --out: grades-class.html)")
     p.add_argument("--follows", metavar="CREDIT", action=cli_io.Once,
                    help="the share of a blank's weight a follows answer earns, 0 to 1 (default 1)")
     p.add_argument("--jobs", type=cli_io.whole_number(1, 64), default=None, metavar="N",
@@ -445,6 +494,13 @@ def _say(line, text: str, kind: str = "") -> None:
     print(f"{PROG}: {kind + ': ' if kind else ''}{where}{text}", file=sys.stderr)
 
 
+def _link(page: Path, other: Path) -> str:
+    """``other``'s address from ``page`` (a relative URL): the instructor's page links the class page."""
+    from urllib.parse import quote as url
+
+    return url(os.path.relpath(other.absolute(), page.absolute().parent).replace(os.sep, "/"))
+
+
 @cli_io.guard(PROG)
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
@@ -452,6 +508,7 @@ def main(argv: list[str] | None = None) -> int:
     out = Path(args.out or "grades.csv")
     # Named for --out, so that grading another section into another file in the folder keeps this one's report.
     report_path = Path(args.report) if args.report else out.with_name(out.stem + "-report.html")
+    class_path = Path(args.class_page) if args.class_page else out.with_name(out.stem + "-class.html")
     responses = Path(args.responses)
     try:
         follows = Rational(1)
@@ -461,9 +518,12 @@ def main(argv: list[str] | None = None) -> int:
                 raise ProblemError("--follows", f"expected a share from 0 to 1 (1/2 for half credit), got {reading.quote(args.follows)}")
         # The one rule for every file the tools write (outputs.targets): never an input, never a variants set's file.
         inputs = {"the responses file": responses, "the variants' keys.csv": Path(args.variants) / "keys.csv"}
-        written = {"--out": targets.target(out, "--out", inputs), "--report": targets.target(report_path, "--report", inputs)}
+        written = {"--out": targets.target(out, "--out", inputs), "--report": targets.target(report_path, "--report", inputs),
+                   "--class-page": targets.target(class_path, "--class-page", inputs)}
         if written["--out"] == written["--report"]:
             raise ProblemError("--report", "expected a file other than --out")
+        if written["--class-page"] in (written["--out"], written["--report"]):
+            raise ProblemError("--class-page", "expected a file other than --out and --report")
         progress = cli_io.Progress("grade")
         result = grade(responses, args.variants, follows, args.weight, lambda done, total: progress(f"{done}/{total}"),
                        args.jobs)
@@ -476,18 +536,15 @@ def main(argv: list[str] | None = None) -> int:
         _say(line, text)
 
     try:
-        # Both or neither (a full disk changes nothing); through a symbolic link, its target is replaced.
+        # All or none (a full disk changes nothing); through a symbolic link, its target is replaced.
         write_together({written["--out"]: grades_csv(result),
-                        written["--report"]: report.report_html(result, source=responses.name)})
+                        written["--report"]: report.instructor_html(result, responses.name, _link(report_path, class_path)),
+                        written["--class-page"]: report.class_html(result, responses.name)})
     except OSError as err:
-        return cli_io.fail(PROG, f"--out: cannot write the grades and the report ({err.strerror or err}); nothing "
+        return cli_io.fail(PROG, f"--out: cannot write the grades and the reports ({err.strerror or err}); nothing "
                                  "was changed")
-    if result.absent:
-        shown = ", ".join(reading.quote(s) for s in result.absent[:8]) + (f" and {len(result.absent) - 8} more" if len(result.absent) > 8 else "")
-        _say(None, f"{len(result.absent)} student{'s' if len(result.absent) > 1 else ''} of the roster (keys.csv) "
-                   f"{'have' if len(result.absent) > 1 else 'has'} no row: {shown}")
-    cli_io.write(report.summary_text(result) + f"wrote {reading.path_text(out)} and {reading.path_text(report_path)} "
-                 f"({time.perf_counter() - start:.1f} s)\n")
+    cli_io.write(report.summary_text(result) + f"wrote {reading.path_text(out)}, {reading.path_text(report_path)} and "
+                 f"{reading.path_text(class_path)} ({time.perf_counter() - start:.1f} s)\n")
     return 1 if result.problems or result.absent else 0
 
 

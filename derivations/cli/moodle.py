@@ -9,13 +9,21 @@ that number, below it. The figures are SVG files inside the question (``@@PLUGIN
 (the page with every blank filled, and the key insight's answer) is the general feedback, shown after the
 attempt.
 
+**Layout.** Moodle sizes a field by its longest answer (plus up to 15%, at random): a ``0`` would get a box one
+character wide beside boxes of ten. Every field of a question gets a 0% alternative of the same value written
+to the question's longest length (``{1:NUMERICAL:=0:0~%0%0.000000:0}``), never reached (the right answer comes
+first), so every box of a question has one width (:func:`field`). A display wider than Moodle's content column
+(estimated from the page's tree, :func:`em_width`) is set smaller, down to ``\Tiny`` (60%), and scrolls in
+its own box past that.
+
 **Tolerances**, the marking's precision rule (:mod:`derivations.teaching.marking`, stated in the question's
 text): every field accepts the exact value and that value rounded to 4 significant digits. Its answer is the
-value (a short exact decimal as it is, any other to 12 significant digits: a field takes no fraction) with the
-checker's relative tolerance for that blank (1/1000, or narrower where a slip lies closer, never below 1/2000,
-which 4 significant digits always meet), written as Moodle's absolute tolerance: the relative one times the
-value. A Moodle field compares numbers, not digits: an answer with fewer digits that lies within the
-tolerance passes there, where the checker says *too few digits*.
+value (a short exact decimal as it is, any other to :data:`STORED` significant digits, far inside the
+tolerance: a field takes no fraction) with the checker's relative tolerance for that blank (1/1000, or
+narrower where a slip lies closer, never below 1/2000, which 4 significant digits always meet), written as
+Moodle's absolute tolerance: the relative one times the value. A Moodle field compares numbers, not digits:
+an answer with fewer digits that lies within the tolerance passes there, where the checker says *too few
+digits*.
 
 >>> from derivations import evaluate, load_problem
 >>> fields = blank_answers(evaluate(load_problem()))
@@ -33,6 +41,7 @@ from pathlib import Path
 from ..engine.problem import load_problem
 from ..engine.values import evaluate
 from ..notation.printing import decimal_text
+from ..notation import tree as T
 from ..notation.tree import Slot
 from ..notation.tree_printing import LatexMath, to_latex
 from ..outputs.figures import network_svg
@@ -41,7 +50,8 @@ from ..outputs.page import PageWriter
 from ..teaching.check import REL_TOL, Checker, numeric
 from ..teaching.handout import PRECISION, TITLE, Figure, Prose, layout, problem_id
 
-SIGNIFICANT = 12  # digits of a field's answer that is not an exact short decimal
+SIGNIFICANT = 12  # digits of an exact short decimal stored as it is
+STORED = 7  # digits of any other field's answer: 5e-7 relative at most, far inside its tolerance (1/2000 at least)
 
 
 # -- the answers -------------------------------------------------------------------------------------------------
@@ -66,7 +76,7 @@ def answer(value, tolerance) -> tuple:
 
     >>> from sympy import Rational
     >>> answer(Rational(-3, 80), None), answer(Rational(1, 3), Rational(1, 2000))
-    (('-0.0375', '0.0000375'), ('0.333333333333', '0.000166667'))
+    (('-0.0375', '0.0000375'), ('0.3333333', '0.000166667'))
     """
     from sympy import Rational
 
@@ -74,9 +84,9 @@ def answer(value, tolerance) -> tuple:
     if isinstance(value, Rational):
         text = decimal_text(value)
         if text is None or len(text.lstrip("-").replace(".", "").lstrip("0")) > SIGNIFICANT:
-            text = _plain(value)
+            text = _plain(value, STORED)
     else:
-        text = _plain(numeric(value))
+        text = _plain(numeric(value), STORED)
     v = numeric(value)
     return text, _plain(abs(v) * rel, 6)
 
@@ -126,13 +136,91 @@ def _prose(block: Prose, math) -> str:
     return "<p>" + "".join(out) + "</p>"
 
 
+MIN_WIDTH = 8  # characters of a field at the least: -0.03750, a value to 4 significant digits
+
+
+def field(value: str, tol: str, width: int) -> str:
+    """One cloze field, its box ``width`` characters wide: the answer, and a 0% alternative of the same value
+    written with trailing zeros to ``width`` (Moodle sizes a box by its longest answer; the right answer,
+    first, is the one any typed value within its tolerance matches).
+
+    >>> field("0", "0", 8), field("-0.0375", "0", 8), field("0.333333333333", "0.000333333", 8)
+    ('{1:NUMERICAL:=0:0~%0%0.000000:0}', '{1:NUMERICAL:=-0.0375:0~%0%-0.03750:0}', '{1:NUMERICAL:=0.333333333333:0.000333333}')
+    """
+    if len(value) >= width:
+        return f"{{1:NUMERICAL:={value}:{tol}}}"
+    padded = value if "." in value else value + "."
+    padded += "0" * (width - len(padded))
+    return f"{{1:NUMERICAL:={value}:{tol}~%0%{padded}:0}}"
+
+
 def _fields(slots: list, start: int, answers: list) -> str:
+    width = max([MIN_WIDTH] + [len(value) for _, value, _ in answers])  # one width for the question's boxes
     cells = []
     for n, slot in enumerate(slots, start + 1):
         key, value, tol = answers[n - 1]
         assert key == slot.key
-        cells.append(f'<span style="white-space:nowrap">({n})&nbsp;{{1:NUMERICAL:={value}:{tol}}}</span>')
+        cells.append(f'<span style="white-space:nowrap">({n})&nbsp;{field(value, tol, width)}</span>')
     return '<p style="margin-left:1em">' + " &nbsp; ".join(cells) + "</p>"
+
+
+# Moodle's content column holds about 32 em of display math at MathJax's size (some 520 px at 16 px; more
+# in a wide theme): a wider display is set smaller, by TeX's size commands, down to 60% (as the site, to 55%).
+FIT_EM = 32
+# (MathJax 3 sets \footnotesize larger than \small, measured; \Tiny at 0.6, near the site's least, 0.55)
+SIZES = (("small", 0.85), ("scriptsize", 0.7), ("Tiny", 0.6))
+
+
+def em_width(n) -> float:
+    """About how wide MathJax sets the page tree ``n``, in em: within some 10% of what Chromium measured on the
+    shipped problems' pages, and rounded up by that."""
+    return 1.1 * _em(n)
+
+
+def _em(n) -> float:
+    w = _em
+    if isinstance(n, str):
+        size = 0.55 * len(n)
+    elif isinstance(n, (T.Numeral, T.Raw)):
+        size = 0.5 * len(n.text)
+    elif isinstance(n, T.Word):
+        size = 0.55 * len(n.text)
+    elif isinstance(n, T.Sym):
+        size = 0.8 + (0.4 * w(n.sub) if n.sub is not None else 0) + (0.45 * w(n.sup) if n.sup is not None else 0)
+    elif isinstance(n, T.Operator):
+        size = 1.0
+    elif isinstance(n, T.Row):
+        size = sum(w(i) for i in n.items)
+    elif isinstance(n, T.Frac):
+        size = max(w(n.num), w(n.den)) + 0.3
+    elif isinstance(n, T.Pow_):
+        size = w(n.base) + 0.7 * w(n.exp)
+    elif isinstance(n, T.Paren):
+        size = w(n.body) + 1.0
+    elif isinstance(n, T.Call):
+        size = 0.55 * len(n.name) + 1.0 + sum(w(a) for a in n.args)
+    elif isinstance(n, T.Vec):
+        size = max((w(i) for i in n.items), default=0) + 1.4
+    elif isinstance(n, T.Mat):
+        size = sum(max(w(r[c]) for r in n.rows) for c in range(len(n.rows[0]))) + len(n.rows[0]) + 0.4
+    elif isinstance(n, T.Under):
+        size = max(w(n.body), 0.7 * w(n.label))
+    elif isinstance(n, (T.Slot,)):
+        size = w(n.content)
+    elif isinstance(n, T.Aligned):
+        size = max((w(r) for r in n.rows), default=0)
+    else:
+        size = 1.0
+    return size
+
+
+def _display(tex: str, em: float) -> str:
+    """A display of ``em`` width: as it is, or smaller, and in a box that scrolls if still too wide."""
+    if em <= FIT_EM:
+        return f"<p>{_math(tex, display=True)}</p>"
+    name = next((name for name, f in SIZES if em * f <= FIT_EM), SIZES[-1][0])
+    smaller = "{\\" + name + " " + tex + "}"
+    return f'<div style="overflow-x:auto;max-width:100%">{_math(smaller, display=True)}</div>'
 
 
 def _figure_name(block: Figure) -> str:
@@ -176,7 +264,7 @@ class _Sheet(PageWriter):
 
     def visit_display(self, b):
         boxes = _Boxes(self.count)
-        self.out.append(f"<p>{_math(boxes.doprint(b.math), display=True)}</p>")
+        self.out.append(_display(boxes.doprint(b.math), em_width(b.math)))
         self._fields(boxes)
 
     def visit_figure(self, b):
@@ -196,7 +284,7 @@ class _Key(PageWriter):
         self.out.append(_prose(b, lambda t: to_latex(t, False)))
 
     def visit_display(self, b):
-        self.out.append(f"<p>{_math(to_latex(b.math, False), display=True)}</p>")
+        self.out.append(_display(to_latex(b.math, False), em_width(b.math)))
 
 
 # -- the XML -----------------------------------------------------------------------------------------------------

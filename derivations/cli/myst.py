@@ -16,9 +16,16 @@ it on stdout. The names and options are the Sphinx extension's, the checks, mess
   ``deriv-training``, which answer the key question, are checked and left out (Sphinx's worksheet site leaves
   out their pages).
 - **Cache**: each call's output is kept in ``_build/derivations/cache`` under the project root (see
-  :mod:`derivations_myst`, the entry point, which answers a cached call without importing SymPy). Figures and
-  PDFs are written to ``_build/derivations/solution`` (or ``worksheet``) and linked from the project root
-  (``/_build/...``), which MyST copies into its outputs.
+  :mod:`derivations_myst`, the entry point, which answers a cached call without importing SymPy).
+- **Files**: figures and PDFs are written to ``_build/derivations/solution`` (or ``worksheet``) under the
+  project root. MyST copies no file into a Markdown export, so for a page that declares Markdown or JATS
+  exports (``exports:`` with an ``output:`` in its front matter) the plugin copies them beside each export: a
+  figure to the same relative path beside the export as beside the page (``_build/derivations/…``, its URL
+  relative to both), a PDF to ``files/`` (a link to a file beside the page MyST would rewrite to its site's
+  copy). Any other page (or a call whose page cannot be told) links them from the project root
+  (``/_build/...``).
+- **Markdown**: a bold span never starts or ends with a space (``**Forward:** compute``), which CommonMark
+  could not close.
 - **Errors never break the book**: a bad option or problem becomes an error admonition on the page, and one
   line ``derivations: PAGE:LINE: DIRECTIVE: message`` on stderr; the exit status stays 0. MyST 1.8 shows a
   plugin's stderr only with ``--debug``, so when the parent process is the ``myst`` CLI the line also goes
@@ -101,6 +108,16 @@ def strong(value: str) -> dict:
     return {"type": "strong", "children": [text(value)]}
 
 
+def bold(value: str) -> list:
+    """``value`` in bold, its edge spaces outside the span: CommonMark closes ``**Forward:** x`` but not
+    ``**Forward: **x`` (a closing ``**`` after a space is no closing), and MyST writes what it is given."""
+    core = value.strip()
+    if not core:
+        return [text(value)] if value else []
+    lead, trail = value[:len(value) - len(value.lstrip())], value[len(value.rstrip()):]
+    return ([text(lead)] if lead else []) + [strong(core)] + ([text(trail)] if trail else [])
+
+
 def table(header, rows) -> dict:
     """A MyST table: ``header`` cells and ``rows`` of cells, each a node list."""
     out = [{"type": "tableRow", "children": [{"type": "tableCell", "header": True, "children": cell} for cell in header]}]
@@ -153,7 +170,43 @@ class Call:
         return "/" + rel
 
     def image(self, svg: str, alt: str) -> dict:
-        return {"type": "image", "url": self.file("figure.svg", svg.encode()), "alt": alt}
+        """A figure: linked from the project root, or (a page with exports) relative to the page and to each
+        export, with a copy beside each."""
+        url = self.file("figure.svg", svg.encode())
+        page, folders = self.page()
+        if page is None or not folders:
+            return {"type": "image", "url": url, "alt": alt}
+        rel = url.lstrip("/")
+        for folder in (page.parent, *folders):
+            self.copy(url, folder / rel)
+        return {"type": "image", "url": rel, "alt": alt}
+
+    def page(self) -> tuple:
+        """``(page, export folders)``: the call's page, if it can be told (MyST does not say which page a call
+        is on: it is found as :func:`find_page` finds it), and the folders of the Markdown and JATS exports it
+        declares, inside the project root."""
+        try:
+            line = self.data["node"]["position"]["start"]["line"]
+        except (KeyError, TypeError):
+            return None, []
+        pages = find_pages(self.root, self.name, line) if isinstance(line, int) else []
+        if len(pages) != 1:
+            return None, []
+        page = (self.root / pages[0]).resolve()
+        folders = []
+        for output in export_outputs(page.read_text(encoding="utf-8", errors="replace")):
+            folder = (page.parent / output).parent.resolve()
+            if folder.is_relative_to(self.root.resolve()) and folder not in folders:
+                folders.append(folder)
+        return page, folders
+
+    def copy(self, url: str, path: Path) -> None:
+        """The file at root-relative ``url`` copied to ``path`` (inside the root), once; noted for the cache."""
+        source = (self.root / url.lstrip("/")).resolve()
+        if path.resolve() != source and not path.is_file():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            write_atomic(path, source.read_bytes())
+        self.written.append(path.resolve().relative_to(self.root.resolve()).as_posix())
 
 
 def _unquoted(value: str) -> str:
@@ -251,14 +304,14 @@ def _prose(words: str) -> list:
 def theorem(values, req) -> list:
     """An admonition: the statement and assumptions, each checked step, the verdict (as in Sphinx)."""
     th, part = content.theorem(values, req)
-    body = [paragraph(*_prose(th.statement)), paragraph(strong("Assumptions: "), *_prose("; ".join(th.assumptions) + "."))]
+    body = [paragraph(*_prose(th.statement)), paragraph(*bold("Assumptions: "), *_prose("; ".join(th.assumptions) + "."))]
     if part == "proof":
         body = []
     if part != "statement":
         items = []
         for step in th.steps:
             item = [paragraph({"type": "inlineMath", "value": claim_tex(step.claim)}, text(": "),
-                              strong(step.status), *_prose(f" ({step.method})"))]
+                              *bold(step.status), *_prose(f" ({step.method})"))]
             tex = content.step_display(step)
             if tex:
                 item.append({"type": "math", "value": tex})
@@ -266,7 +319,7 @@ def theorem(values, req) -> list:
         body.append({"type": "list", "ordered": False, "spread": False, "children": items})
         body += [paragraph(*_prose(note)) for note in th.notes]
         steps = f"{len(th.steps)} step{'s' if len(th.steps) != 1 else ''} checked"
-        body.append(paragraph(strong(f"Verdict: {content.verdict_text(th)}"), text(f" ({steps}).")))
+        body.append(paragraph(*bold(f"Verdict: {content.verdict_text(th)}"), text(f" ({steps}).")))
     return [{"type": "admonition", "kind": "note", "class": "derivations-theorem",
              "children": [{"type": "admonitionTitle", "children": [text(th.name)]}, *body]}]
 
@@ -275,14 +328,14 @@ def handout(call: Call, values) -> list:
     """The paper handout's page, block by block (:func:`content.handout`): headings, paragraphs with inline
     math, display math, the path diagrams as SVG images, the key insight's answer in a dropdown."""
     _, data = call.problem()
-    inline = {"text": text, "strong": strong, "math": lambda tex: {"type": "inlineMath", "value": tex}}
+    inline = {"text": lambda t: [text(t)], "strong": bold, "math": lambda tex: [{"type": "inlineMath", "value": tex}]}
     out = []
     for kind, *rest in blocks(values, call.request, call.worksheet, data):
         if kind == "heading":
             out.append({"type": "heading", "depth": 3, "children": [text(rest[0])]})
         elif kind == "paragraph":
             parts, answer = rest
-            para = paragraph(*(inline[part](value) for part, value in parts))
+            para = paragraph(*(node for part, value in parts for node in inline[part](value)))
             out.append({"type": "admonition", "kind": "tip", "class": "dropdown derivations-answer",
                         "children": [{"type": "admonitionTitle", "children": [text("Answer")]}, para]}
                        if answer else para)
@@ -300,6 +353,12 @@ def pdfs(call: Call, values) -> list:
     links = [("worksheet (PDF)", call.file("worksheet.pdf", render_pdf(values, worksheet=True, data=data)))]
     if not call.worksheet:
         links.append(("answer key (PDF)", call.file("answer-key.pdf", render_pdf(values, worksheet=False, data=data))))
+    _, folders = call.page()
+    if folders:  # a Markdown or JATS export links what lies beside it, in files/
+        for _, url in links:
+            for folder in folders:
+                call.copy(url, folder / "files" / Path(url).name)
+        links = [(label, f"files/{Path(url).name}") for label, url in links]
     parts = [text("Print: ")]
     for i, (label, url) in enumerate(links):
         parts += ([text(" · ")] if i else []) + [{"type": "link", "url": url, "children": [text(label)]}]
@@ -353,6 +412,12 @@ def report(name: str, message: str, data: dict, root: Path) -> str:
 def find_page(root: Path, name: str, line: int) -> str | None:
     """The Markdown file under ``root`` whose line ``line`` holds role or directive ``name`` (MyST does not
     tell a plugin which page it is on); several candidates are named together, none gives None."""
+    found = find_pages(root, name, line)
+    return " or ".join(found[:3]) if found else None
+
+
+def find_pages(root: Path, name: str, line: int) -> list:
+    """The Markdown files under ``root`` (relative, POSIX) whose line ``line`` holds role or directive ``name``."""
     marker = "{deriv}`" if name == "deriv" else "{" + name + "}"
     found = []
     for count, path in enumerate(sorted(p for p in root.rglob("*.md") if not _skipped(p.relative_to(root)))):
@@ -364,7 +429,32 @@ def find_page(root: Path, name: str, line: int) -> str | None:
             continue
         if 0 < line <= len(lines) and marker in lines[line - 1]:
             found.append(path.relative_to(root).as_posix())
-    return " or ".join(found[:3]) if found else None
+    return found
+
+
+def export_outputs(page: str) -> list:
+    r"""The ``output:`` paths of a page's Markdown and JATS exports (``.md``, ``.xml``), from the ``exports:``
+    list of its YAML front matter, as MyST writes it (one ``key: value`` a line).
+
+    >>> export_outputs("---\ntitle: T\nexports:\n  - format: md\n    output: _build/exports/a.md\n"
+    ...                "  - format: pdf\n    output: a.pdf\n---\ntext")
+    ['_build/exports/a.md']
+    """
+    lines = page.splitlines()
+    if not lines or lines[0].strip() != "---":
+        return []
+    out, inside = [], False
+    for line in lines[1:]:
+        if line.strip() == "---":
+            break
+        if line and not line[0].isspace() and not line.startswith("-"):
+            inside = line.split(":", 1)[0].strip() == "exports"
+            continue
+        key, sep, value = line.strip().lstrip("- ").partition(":")
+        value = value.strip().strip("'\"")
+        if inside and sep and key.strip() == "output" and value.endswith((".md", ".xml")):
+            out.append(value)
+    return out
 
 
 def _skipped(rel: Path) -> bool:

@@ -91,7 +91,7 @@ from ..engine.values import evaluate
 from ..notation.printing import decimal_text
 from ..outputs import targets
 from ..outputs.files import spreadsheet_cell, write_atomic
-from ..outputs.manifest import MANIFEST, Folder
+from ..outputs.manifest import LOCK, MANIFEST, Folder
 from ..outputs.page import render_markdown, render_text
 from ..outputs.pdf import render_pdf
 from ..outputs.selfcheck import STANDALONE_MATHJAX, mathjax_dir, page_html, standalone_mathjax
@@ -1181,7 +1181,13 @@ def read_seed(args) -> str:
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     start = time.perf_counter()
-    folder = None
+    folder, locked = None, False
+
+    def release():  # the lock's file goes while the lock is still held (a run that opened it meanwhile gave up)
+        if locked:
+            (out / LOCK).unlink(missing_ok=True)
+        folder.close()
+
     try:
         seed = read_seed(args)
         base = read_base(args.config)
@@ -1195,6 +1201,7 @@ def main(argv: list[str] | None = None) -> int:
         out.mkdir(parents=True, exist_ok=True)
         folder = Folder(out, force=args.force)
         folder.lock()
+        locked = True
         names = ["keys.csv"] + (["moodle.xml"] if args.moodle else []) + \
             ([MATHJAX] if standalone_mathjax_available() else []) + \
             [f"{s}/{name}" for s in roster.ids for name in file_names(args.format)]
@@ -1204,11 +1211,11 @@ def main(argv: list[str] | None = None) -> int:
         staging = folder.stage()
     except ProblemError as err:
         if folder is not None:
-            folder.close()
+            release()
         return _fail(str(err))
     except OSError as err:
         if folder is not None:
-            folder.close()
+            release()
         return _fail(f"--out: cannot create {reading.path_text(args.out)}: {err.strerror or err}")
     if folder.interrupted:
         print(f"{PROG}: note: the last run into {reading.path_text(out)} was cut short while moving its files into "
@@ -1275,7 +1282,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{PROG}: interrupted; nothing in {reading.path_text(out)} changed", file=sys.stderr)
         return 128 + (stopped[0] if stopped else signal.SIGINT)
     finally:
-        folder.close()
+        release()
         for sig, handler in held.items():
             signal.signal(sig, handler)
     if folder.overwritten:

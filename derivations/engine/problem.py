@@ -36,7 +36,7 @@ HANDOUT = Path(__file__).parents[1] / "problems" / "handout.toml"
 LETTERS = "abcdefghijklmnopqrstuvwxyz"
 
 # The limits, each refused with one line before any heavy work (measured in benchmarks/limits.py; the
-# worst accepted problems finish in seconds, see the README).
+# worst accepted problems finish in seconds, see docs/reference.md).
 MAX_WEIGHTS = 1024  # weights and biases together
 MAX_HIDDEN_LAYERS = 4
 MAX_SAMPLES = 16

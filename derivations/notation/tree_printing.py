@@ -13,7 +13,8 @@ from sympy import Add, Basic, Integer, Mul, Pow, exp, factor_terms, fraction
 from sympy.printing.printer import Printer
 
 from .printing import TexPrinter, TextPrinter, text
-from .tree import (NAMED, OPS, _LETTERS, _NUMBER, Call, Frac, Numeral, Operator, Paren, Pow_, Row, Slot, Sym, Word, row)
+from .tree import (NAMED, OPS, _LETTERS, _NUMBER, Call, Frac, Numeral, Operator, Paren, Pow_, Row, Slot, Sym, Vec, Word,
+                   row)
 
 # -- strings ----------------------------------------------------------------------------------------
 
@@ -58,6 +59,13 @@ class _Tree:
 
     def filled(self, node, body):
         return body
+
+    @staticmethod
+    def vector_argument(n):
+        """The one column vector a call applies to (``ReLU`` of ``H``'s entries), or None: its brackets are the
+        call's, so it is printed once (``ReLU(0.15, 0.15)ᵀ``, not ``ReLU((0.15, 0.15)ᵀ)``), a vector of one entry
+        as that entry (``sigmoid(0.0683)``)."""
+        return n.args[0] if len(n.args) == 1 and isinstance(n.args[0], Vec) else None
 
     def emptyPrinter(self, node):
         if isinstance(node, Basic):  # a SymPy expression: the target's SymPy printer, as in the worked solution
@@ -109,7 +117,10 @@ class TypstMath(_Tree, Printer):
         name = {"max": "max", "ln": "ln", "tanh": "tanh"}.get(n.name) or f"op({typst_string(n.name)})"
         if n.prime:
             name = f"op({typst_string(n.name + chr(0x2032))})"
-        args = " comma ".join(self._print(a) for a in n.args)
+        v = self.vector_argument(n)
+        if v is not None and len(v.items) > 1:
+            return f"{name} {self._print(v)}"
+        args = " comma ".join(self._print(a) for a in (v.items if v is not None else n.args))
         return f"{name} lr(( {args} ))"
 
     def _print_Vec(self, n):
@@ -176,7 +187,11 @@ class LatexMath(_Tree, TexPrinter):
 
     def _print_Call(self, n):
         name = {"max": r"\max", "ln": r"\ln", "tanh": r"\tanh"}.get(n.name) or rf"\operatorname{{{_letters(n.name)}}}"
-        return rf"{name}{chr(39) if n.prime else ''}\left({', '.join(self._print(a) for a in n.args)}\right)"
+        name += chr(39) if n.prime else ""
+        v = self.vector_argument(n)
+        if v is not None and len(v.items) > 1:
+            return f"{name}{self._print(v)}"
+        return rf"{name}\left({', '.join(self._print(a) for a in (v.items if v is not None else n.args))}\right)"
 
     def _print_Vec(self, n):
         return r"\begin{pmatrix} " + r" \\ ".join(self._print(i) for i in n.items) + r" \end{pmatrix}"
@@ -244,7 +259,11 @@ class TextMath(_Tree, TextPrinter):
         return f"{left}{self._print(n.body)}{right}"
 
     def _print_Call(self, n):
-        return f"{n.name}{chr(39) if n.prime else ''}({', '.join(self._print(a) for a in n.args)})"
+        name = f"{n.name}{chr(39) if n.prime else ''}"
+        v = self.vector_argument(n)
+        if v is not None and len(v.items) > 1:
+            return f"{name}{self._print(v)}"
+        return f"{name}({', '.join(self._print(a) for a in (v.items if v is not None else n.args))})"
 
     def _print_Vec(self, n):
         return "(" + ", ".join(self._print(i) for i in n.items) + ")ᵀ"
@@ -327,7 +346,12 @@ class TreePrinter(Printer):
             else:
                 items += ([Operator("+")] if k else []) + [self._print(a, parent=Add)]
         out = Row(tuple(items))
-        return Paren(out) if parent in (Mul, Pow) else out
+        if parent not in (Mul, Pow):
+            return out
+        # a bracket round a sum that opens with one is square, as the paper writes ½[(y₁ − Y₁)² + …]: never ((
+        first = items[0]
+        opens = isinstance(first, Paren) or isinstance(first, Pow_) and isinstance(first.base, Paren)
+        return Paren(out, "[" if opens else "(")
 
     def _print_Mul(self, e, parent=None):
         args = e.args

@@ -44,6 +44,7 @@ from ..teaching.check import Checker
 from ..teaching.handout import PRECISION, layout
 from ..teaching.marking import DIGITS, REL_TOL, SHORT_NOTE, TIE_NOTE, ZERO_NOTE, Marking
 from ..teaching.mistakes import ONE_PATH
+from .display_fit import SCRIPT as FIT_SCRIPT
 from .figures import _node_id, columns, network_svg
 from .page import PageWriter
 
@@ -447,13 +448,23 @@ body { font-family: system-ui, sans-serif; max-width: 52rem; margin: 1rem auto; 
 .display { margin: .8rem 0; }
 .display .math, p .math { overflow-x: auto; overflow-y: hidden; max-width: 100%; }
 .display .math { display: block; }
+/* as on the site: a wide display is scaled to fit (the script below); one still too wide scrolls in its own
+   box, with a scroll bar that shows and a shadow at the edge it continues past */
+mjx-container[display="true"] { max-width: 100%; overflow-x: auto; overflow-y: hidden;
+  background: linear-gradient(to left, #fff 30%, rgba(255, 255, 255, 0)) right / 2rem 100% no-repeat local,
+              linear-gradient(to left, rgba(0, 0, 0, .2), rgba(0, 0, 0, 0)) right / .8rem 100% no-repeat scroll; }
+mjx-container[display="true"]::-webkit-scrollbar { height: 6px; }
+mjx-container[display="true"]::-webkit-scrollbar-thumb { background: rgba(0, 0, 0, .3); border-radius: 3px; }
 .blanks { display: flex; flex-wrap: wrap; gap: .3rem 1.2rem; margin: .3rem 0 1rem; }
 .blank { display: flex; flex-direction: column; width: 11rem; max-width: 100%; }
 .blank label { font-size: .9em; }
 .num { display: inline-block; min-width: 1.4em; border: 1px solid #333; border-radius: 3px; text-align: center;
        font-size: .8em; }
-input { font: inherit; width: 9em; max-width: 100%; border: 1px solid #666; border-radius: 3px; padding: .1em .3em; }
+.blank input { font: inherit; width: 9em; max-width: 100%; border: 1px solid #666; border-radius: 3px;
+               padding: .1em .3em; }
 input:focus { outline: 3px solid #268bd2; outline-offset: 1px; }
+.closing label { display: inline-block; margin: 0 1rem .2rem 0; }
+.closing input[type="radio"] { width: 1.1em; height: 1.1em; margin: 0 .3em 0 0; vertical-align: -.15em; }
 input.correct { border-color: #2e7d32; background: #e8f5e9; }
 input.follows { border-color: #8a6d00; background: #fff8e1; }
 input.wrong, input.unreadable { border-color: #c62828; background: #ffebee; }
@@ -472,6 +483,9 @@ svg.verdicts { width: 100%; max-width: 40rem; height: auto; }
 .key.follows { background: #fff8e1; } .key.wrong { background: #ffebee; }
 .sr-only { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); white-space: nowrap; }
 """
+
+# The site's fitting of wide displays (outputs/static/derivations.js), inline: the page is one file
+_FIT = FIT_SCRIPT.replace("{", "{{").replace("}", "}}")
 
 _TEMPLATE = """<!DOCTYPE html>
 <html lang="en">
@@ -503,6 +517,9 @@ from your earlier answers.</p>
 </main>
 <script>
 {script}
+</script>
+<script>
+""" + _FIT + """
 </script>
 </body>
 </html>
@@ -813,7 +830,7 @@ if (closing) {  // the closing question: the gradient of W_a from the page's for
     const cls = wrong.length ? "wrong" : (right.length ? "correct" : "");
     fb.classList.remove("correct", "wrong");
     if (cls) fb.classList.add(cls);
-    fb.textContent = wrong.length ? "not right: " + wrong.join(" and ") + " (look at your gradients of the first layer; the answer key explains why)"
+    fb.textContent = wrong.length ? "not right: " + wrong.join(" and ") + " (look again at your gradients of the first layer above: what does a step of gradient descent do with them?)"
                                   : (right.length === 2 ? "correct: both" : (right.length ? "correct so far" : ""));
   });
 }

@@ -732,7 +732,7 @@ class _Page:
         else:
             Lk = self.in_key(q.layer, q.j, 0)
             v = self.in_value(q.layer, q.j, 0)
-            in_slot, in_factor = self.ans(v, Lk), Slot(nb.num(v), key=Lk)
+            in_slot, in_factor = Slot(nb.factor(v), key=Lk), Slot(nb.num(v), key=Lk)  # after "·", a negative bracketed
         rows = [head]
         if example:  # the worked example: one more line, the two factors
             rows.append(row("&=", Paren(Slot(Row(tuple(nums)), key=dO), "["), "·", in_slot))
@@ -779,7 +779,8 @@ class _Page:
         block = self.along(*pieces)
         n_next = p.weights[l + 1].rows
         outs = Row(tuple(x for k in range(n_next) for x in ([Operator(",")] if k else []) + [self.ent(nxt, k)]))
-        block.parts += ["  (", self.ent(L, i), " feeds ", outs, " — sum their contributions)"]
+        # several units fed: their contributions add up; one: a single path on
+        block.parts += ["  (", self.ent(L, i), " feeds ", outs, " — sum their contributions)" if n_next > 1 else " only)"]
         self.B(block)
         g = self.v.grad(q)
         gk = f"grad.{q.key(self.d.symbols.wide)}"

@@ -1,6 +1,7 @@
-/* Wide display math fits the content column. After MathJax has typeset the page (and again when the window
-   is resized), a display wider than its box is scaled down until it fits, to 55% of its size at the least;
-   one still wider (a phone's screen) scrolls inside its own box, never past the column. */
+/* Wide display math fits its column, on the course site and on the self-check page (which carries this file
+   inline). After MathJax has typeset the page (and again when the window is resized), a display wider than its
+   box is scaled down until it fits, to 55% of its size at the least; one still wider (a phone's screen)
+   scrolls inside its own box, never past the column. A page without MathJax is left as it is. */
 (function () {
   "use strict";
   var SMALLEST = 0.55;
@@ -22,9 +23,10 @@
     document.documentElement.dataset.derivationsFitted = "1";
   }
 
+  var waited = 0;
   function start() {
     if (!(window.MathJax && MathJax.startup && MathJax.startup.promise)) {
-      setTimeout(start, 50);
+      if (++waited < 400) setTimeout(start, 50);  // MathJax loads deferred; 20 s, then no MathJax is coming
       return;
     }
     MathJax.startup.promise.then(fit);
