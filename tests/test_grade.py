@@ -274,6 +274,22 @@ def test_other_separators_and_encodings_are_read_with_a_note(tmp_path, variants_
     assert all(r["score"] == r["maximum"] for r in read_grades(out).values())
 
 
+def test_decimal_commas_in_quoted_cells_of_a_comma_separated_file(tmp_path, variants_dir, keys, capsys):
+    """A spreadsheet in a decimal-comma locale saved with commas quotes each number: "0,15" reads as 0.15."""
+    import csv as csv_module
+
+    cols = answer_columns(keys)
+    path = tmp_path / "quoted.csv"
+    with open(path, "w", encoding="utf-8", newline="") as fh:
+        w = csv_module.writer(fh, quoting=csv_module.QUOTE_ALL)
+        w.writerow(["id", *cols])
+        for s in keys:
+            w.writerow([s, *(keys[s][k].replace(".", ",") for k in cols)])
+    code, out, _ = run(tmp_path, variants_dir, path)
+    assert code == 0, capsys.readouterr().err
+    assert all(r["score"] == r["maximum"] for r in read_grades(out).values())
+
+
 @pytest.mark.parametrize("case, expected", [
     ("duplicate", "is on lines 2, 7 with different answers"),
     ("short row", "28 fields, but the header has 30"),
