@@ -593,7 +593,7 @@ def run_check(base: dict) -> dict:
 
 
 def run_grade(base: dict, folder: Path) -> dict:
-    from derivations.cli.grade import grade
+    from derivations.cli.grade import ROUNDED, grade
     from derivations.cli.variants import variant_id
 
     keys = base["keys"]
@@ -617,7 +617,8 @@ def run_grade(base: dict, folder: Path) -> dict:
     result = grade(responses, folder, workers=1)
     out = {}
     for s in result.students:
-        out[s.id] = {k: (m.verdict, [x.name for x in m.mistakes], "digits" in (m.text or "") and False)
+        out[s.id] = {k: (m.verdict, [x.name for x in m.mistakes if x.name != ROUNDED],
+                         any(x.name == ROUNDED for x in m.mistakes))  # grade names a rounding in the mistakes cell
                      for k, m in s.marks.items() if k in base["students"][s.id][0]}
     return out, result
 
@@ -683,7 +684,7 @@ def evaluate_marks(bases: dict, use_browser: bool = True) -> dict:
                     v, names, short = c[:3]
                     stats["follows from a later blank"] += len(c) > 3
                     got = given_of(v, names, short)
-                    gv = given_of(g[0], g[1], short) if g else "absent"
+                    gv = given_of(g[0], g[1], g[2]) if g else "absent"
                     confusion[(exp, got)] += 1
                     if not _agrees(exp, got):
                         stats.setdefault("mismatches", [])

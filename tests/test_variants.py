@@ -819,7 +819,7 @@ def test_a_run_killed_outright_leaves_its_staging_folder_private_and_the_next_ru
     assert stat_module.S_IMODE(staging.stat().st_mode) == 0o700
     assert staging.name in (out / ".variants.lock").read_text()
     assert main(["1", "--out", str(out), "--seed", "course-1", "--format", "md", "--jobs", "1"]) == 0
-    assert not staging.exists() and (out / ".variants.lock").read_text() == ""
+    assert not staging.exists() and not (out / ".variants.lock").exists()  # and a finished run leaves no lock
     _no_leftovers(out)
 
 
@@ -1015,6 +1015,7 @@ def _reference_keys(p) -> dict:
         for (i, j), g in np.ndenumerate(G):
             key = f"{kind.lower()}_{letter}{i + 1}" + (f"{j + 1}" if kind == "W" else "")
             out[f"grad.{key}"] = g
+            out[f"step.{key}"] = -lr * g  # the closing step's change, then the new value
             out[f"descent.{key}"] = float(params[name][i, j] if kind == "W" else params[name][i]) - lr * g
     return out
 
@@ -1191,8 +1192,8 @@ def test_the_bases_worksheet_table_reaches_every_variant(tmp_path):
     p = variants.problem_from_toml(toml, "v")
     v = evaluate(p)
     got = dict(variants.graded(v, toml.encode()))
-    assert [k for k in got if k.startswith(("grad.", "descent."))] == ["grad.w_b22", "grad.b_b2", "descent.w_b22",
-                                                                        "descent.b_b2"]
+    assert [k for k in got if k.startswith(("grad.", "step.", "descent."))] == [
+        "grad.w_b22", "grad.b_b2", "step.w_b22", "descent.w_b22", "step.b_b2", "descent.b_b2"]
     ref = _reference_keys(p)
     for key, value in got.items():
         assert math.isclose(float(v.decimal(value)), ref[key], rel_tol=1e-9, abs_tol=1e-12), key

@@ -748,13 +748,13 @@ def verify(values, graded_values=()) -> None:
                 raise VerificationError(f"{p.source}: equal rows of {weight_name(p.depth)} but a nonzero gradient before it")
 
 
-_GRADED_KEY = re.compile(r"(forward|backward|grad|descent|problem|local)\.(\w+)(?:\[(\d+)(?:,(\d+))?\])?(?:@(\d+))?",
+_GRADED_KEY = re.compile(r"(forward|backward|grad|step|descent|problem|local)\.(\w+)(?:\[(\d+)(?:,(\d+))?\])?(?:@(\d+))?",
                          re.ASCII)
 
 
 def _reference(p: Problem, ref: dict, key: str) -> float:
-    """A graded key's value in :func:`numpy_backprop`'s results ``ref`` (a descent step: the parameter minus
-    the page's learning rate times the NumPy gradient)."""
+    """A graded key's value in :func:`numpy_backprop`'s results ``ref`` (the closing step: its change, the page's
+    learning rate times the NumPy gradient, negated; the new value, the parameter plus it)."""
     group, name, i, j, at = _GRADED_KEY.fullmatch(key).groups()
     s = int(at or 1) - 1
     if group == "problem":  # a given the page asks to copy: x or y
@@ -777,6 +777,8 @@ def _reference(p: Problem, ref: dict, key: str) -> float:
     g = ref["grad"][w.matrix][w.i, column]
     if group == "grad":
         return g
+    if group == "step":  # the closing step's change, −η·g
+        return -float(p.step_lr) * g
     start = p.params()[w.matrix][w.i, w.j] if w.kind == "weight" else p.params()[w.matrix][w.i]
     return float(start) - float(p.step_lr) * g
 
@@ -834,8 +836,8 @@ def graded(values, data: bytes | None = None) -> list:
 def shown(values, v, tolerance=None) -> str:
     """A graded value as ``keys.csv`` writes it, a value :mod:`derivations.teaching.check` and the self-check page
     accept back: a rational exactly (its decimal when short, else the fraction, as the key shows ``1/3``);
-    any other value to :data:`KEY_DIGITS` significant digits, or more where the checker's ``tolerance`` on
-    that blank (relative; narrowed near a catalogued mistake) needs more.
+    any other value to :data:`KEY_DIGITS` significant digits, trailing zeros kept (the precision rule counts
+    them), or more where the checker's ``tolerance`` on that blank (relative; narrowed near a slip) needs more.
 
     >>> from derivations import evaluate, load_problem
     >>> v = evaluate(load_problem())
@@ -859,7 +861,7 @@ def shown(values, v, tolerance=None) -> str:
             rounded = +exact
         if abs(rounded - exact) <= limit:
             break
-    return format(rounded.normalize(), "f")
+    return format(rounded, "f")  # its trailing zeros kept: 1.200 shows 4 significant digits, as the rule asks
 
 
 # -- the roster ----------------------------------------------------------------------------------------------
