@@ -132,3 +132,14 @@ def test_exact_values_where_rational_and_a_sigmoid_exactly():
     assert g.value["f"] == 1 and g.gradient["x"] == Rational(1, 2)
     g = Graph(graph_from_dict({"graph": {"f": "exp(x)"}, "data": {"x": "1/2"}}))
     assert g.value["f"] == exp(Rational(1, 2))
+
+
+def test_mazurs_input_gradients_are_checked(tmp_path, capsys):
+    """Mazur's published ∂E/∂i₁ = 0.0038043 and ∂E/∂i₂ = 0.0047405 (his example continued to the inputs):
+    backward.dL_dx[i], in the checker and the JSON."""
+    answers = {"backward.dL_dx[1]": "0.0038043", "backward.dL_dx[2]": "0.0047405"}
+    assert check_main([_answers(tmp_path, answers), "--config", str(PROBLEMS / "mazur.toml")]) == 0
+    capsys.readouterr()
+    assert print_main(["--config", str(PROBLEMS / "mazur.toml"), "--format", "json"]) == 0
+    dx = json.loads(capsys.readouterr().out)["backward"]["dL_dx"]
+    assert [round(float(v["decimal"]), 7) for v in dx] == [0.0038043, 0.0047405]
