@@ -209,8 +209,8 @@ def test_rounded_sheet_with_the_transposed_weight_names_it_and_every_later_step_
     entered = [k for k in got if k.startswith("backward.dL_dL")]
     assert entered and all(got[k].verdict == "wrong" and [m.name for m in got[k].mistakes] == ["backward-weight-transposed"]
                            for k in entered)
-    later = [k for k in got if k.startswith(("backward.dL_dH", "grad.w_a", "step.w_a", "descent.w_a"))]  # (the page's last step)
-    assert len(later) == 21 and {got[k].verdict for k in later} == {"follows"}
+    later = [k for k in got if k.startswith(("backward.dL_dH", "backward.dL_dx", "grad.w_a", "step.w_a", "descent.w_a"))]
+    assert len(later) == 23 and {got[k].verdict for k in later} == {"follows"}  # (descent: the page's last step)
     before = [k for k in got if k not in entered and k not in later]
     assert {got[k].verdict for k in before} == {"correct"}, {k: got[k].verdict for k in before if got[k].verdict != "correct"}
 

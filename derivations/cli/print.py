@@ -14,7 +14,8 @@ import sys
 
 from ..engine import work
 from ..engine.derivation import derive
-from ..engine.problem import HANDOUT, ProblemError, load_problem
+from ..engine.graph import Graph, load_any
+from ..engine.problem import HANDOUT, ProblemError
 from ..engine.theorems import theorems_for
 from ..engine.values import Values
 from ..outputs.export import to_python
@@ -24,6 +25,7 @@ from ..outputs.page import render_latex, render_markdown, render_text
 from ..outputs.pdf import render_pdf
 from ..outputs.render import key_insight, to_json, to_latex, to_markdown, to_text
 from ..teaching import handout
+from ..teaching.circuit import graph_json, solution_text
 from ..teaching.solution import worked_solution
 from . import cli_io
 
@@ -122,7 +124,9 @@ def main(argv: list[str] | None = None) -> int:
             return cli_io.fail(PROG, str(err))
 
     try:
-        problem = load_problem(args.config)
+        problem = load_any(args.config)
+        if getattr(problem, "kind", "") == "graph":
+            return _graph(args, problem)
         _bound(problem, args)
         derivation = derive(problem)
         if args.param:
@@ -151,6 +155,19 @@ def main(argv: list[str] | None = None) -> int:
     tail = key_insight(values, theorems, args.format, detailed=args.theorems)
     render = {"text": to_text, "markdown": to_markdown, "latex": to_latex}[args.format]
     return _write(args.output, render(solution, tail))
+
+
+def _graph(args, problem) -> int:
+    """A computational graph's worked solution, gate by gate (text or Markdown), or its values as JSON."""
+    asked = [flag for flag, on in (("--param", args.param), ("--theorems", args.theorems), ("--worksheet", args.worksheet),
+                                   ("--key", args.key)) if on]
+    if asked or args.format not in ("text", "markdown", "json"):
+        what = asked[0] if asked else f"--format {args.format}"
+        return cli_io.fail(PROG, f"{what}: a computational graph is printed as its worked solution (--format text or "
+                                 "markdown) or its values (--format json); the students' page of a graph is not made yet")
+    graph = Graph(problem)
+    text = graph_json(graph) + "\n" if args.format == "json" else solution_text(graph, markdown=args.format == "markdown")
+    return _write(args.output, text)
 
 
 def _bound(problem, args) -> None:

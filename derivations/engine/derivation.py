@@ -584,6 +584,18 @@ class Derivation:
 
     # -- the three views of a gradient -----------------------------------------------------------------
 
+    def input_gradient(self, j: int, s: int = 0) -> Expr:
+        """``∂ℒ/∂x_j`` of sample ``s`` (before the batch's mean): ``Σ_i w^a_ij ∇H_i``, the gradient with respect to
+        the inputs (CS231n asks for it; the network's own pass stops at ``∇H``).
+
+        >>> from derivations.engine.problem import load_problem
+        >>> derive(load_problem()).input_gradient(0)
+        w^a_11*∇H_1 + w^a_21*∇H_2 + w^a_31*∇H_3 + w^a_41*∇H_4
+        """
+        first = self.ops[0]
+        return Add(*(self.symbols.grad(first.out, s)[i] * local for i in range(len(self.symbols.node(first.out, s)))
+                     for jj, local in first.edges(self, s, i) if jj == j))
+
     def gradient(self, name) -> Expr:
         """The gradient in terms of the nearest backward quantity: ``∇O_i L_j``, ``∇H_i x_j``, ``∇H_i``."""
         w = self.param(name)

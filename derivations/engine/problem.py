@@ -291,6 +291,9 @@ def _is_int(n) -> bool:
 
 
 def _problem_from_dict(data: dict, source: str) -> Problem:
+    if "graph" in data:
+        raise ProblemError("graph", "a computational graph: python -m derivations.print and python -m derivations.check "
+                                    "take it; this command takes a network ([network], [data], [init])")
     for section, value in data.items():
         if section not in _KEYS:
             raise ProblemError(reading.name(section), f"unknown section; expected one of {', '.join(_KEYS)}")

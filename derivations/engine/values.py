@@ -13,6 +13,8 @@ derivation (for training runs and cross-checks).
 
 from __future__ import annotations
 
+from functools import cached_property
+
 import re
 
 from sympy import Add, Dummy, Expr, Float, I, Integer, log
@@ -126,6 +128,12 @@ class Values:
         # exact=False (a mistake's derivation, compared blank by blank): no table of every gradient
         self.gradients = {name: m.applyfunc(lambda e: self._note_decimal(e, self._build(e)))
                           for name, m in d.gradients.items()} if exact else {}
+
+    @cached_property
+    def input_gradients(self) -> list:
+        """``∂ℒ/∂x_j`` for each sample (per sample, as ``∇H``: the loss of that sample), exact."""
+        d = self.derivation
+        return [[self.value(d.input_gradient(j, s)) for j in range(d.problem.n_in)] for s in range(d.problem.n_samples)]
 
     @property
     def problem(self) -> Problem:
@@ -359,6 +367,10 @@ class Values:
                 return self.grad(name + (f"[{i},{j}]" if j else (f"[{i}]" if i else "")))
             except ProblemError as err:
                 raise ProblemError("key", f"{err.expected} (in {quote(key, 60)})") from None
+        if group == "backward" and name == "dL_dx":  # the inputs' gradients: computed when asked for
+            if i is None or j is not None or not 1 <= i <= p.n_in:
+                raise ProblemError("key", f"expected backward.dL_dx[i], i from 1 to {p.n_in}, got {quote(key, 60)}")
+            return self.input_gradients[s][i - 1]
         table = self.forward if group == "forward" else self.backward
         if name not in table or name == "losses":
             raise ProblemError("key", f"unknown {group} quantity {name!r} in {quote(key, 60)}; expected one of "

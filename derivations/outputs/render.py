@@ -118,7 +118,8 @@ def to_json_dict(values: Values, theorems: list | None = None, detailed: bool = 
     out = {
         "problem": problem,
         "forward": {k: _tree(values.forward[k], values) for k in forward_keys(d)},
-        "backward": {k: _tree(values.backward[k], values) for k in backward_keys(d)},
+        "backward": {**{k: _tree(values.backward[k], values) for k in backward_keys(d)},
+                     "dL_dx": _tree(values.input_gradients[0] if one else values.input_gradients, values)},
         "gradients": {k: _tree(m if k.startswith("W") else list(m), values) for k, m in values.gradients.items()},
     }
     if not one:

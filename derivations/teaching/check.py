@@ -47,10 +47,12 @@ from dataclasses import dataclass, field
 from sympy import Expr, Float, Rational
 
 from ..engine.derivation import derive
+from ..engine.graph import Graph
 from ..engine.errors import ProblemError
 from ..engine.reading import parse_answer, quote
 from ..engine.values import Values
 from .handout import layout
+from .circuit import GraphMarking
 from .marking import MIN_TOL, REL_TOL, SHORT_NOTE, Marking, Sheet, blanks
 from .mistakes import catalogue
 
@@ -154,6 +156,14 @@ class Checker:
 
     def __init__(self, problem, values: Values | None = None, order: list | None = None):
         self.problem = problem
+        if getattr(problem, "kind", "") == "graph":  # a computational graph: its own marking, the same judging
+            self.d, self.values, self.note = Graph(problem), None, ""
+            self.marking = GraphMarking(self.d, order=order)
+            self.mistakes = self.marking.slips
+            self.blanks, self.true = self.marking.exprs, self.marking.true
+            self.tolerance = _PerBlank(self.marking, self.marking.tolerance)
+            self.full = _PerBlank(self.marking, self.marking.carried)
+            return
         self.d = values.derivation if values is not None else derive(problem)  # handed down, or derived once
         # A large problem's own values as decimals where not rational (exact forms would take as long as
         # printing it); a small one's exact, as the pages made from them (grade's) need them.
@@ -200,8 +210,8 @@ class Checker:
             except ProblemError as err:
                 problems.append(f"{k}: {err.expected}")
         if unknown:
-            problems.insert(0, f"unknown key{'s' if len(unknown) > 1 else ''} {_first(unknown)} (expected keys like "
-                               "forward.H[1], backward.dL_dY[1], grad.w_b11)")
+            like = ", ".join(self.marking.order[:3]) if isinstance(self.d, Graph) else "forward.H[1], backward.dL_dY[1], grad.w_b11"
+            problems.insert(0, f"unknown key{'s' if len(unknown) > 1 else ''} {_first(unknown)} (expected keys like {like})")
         if problems:
             raise ProblemError("answers", _first(problems, "; "))
         return out
@@ -214,6 +224,8 @@ class Checker:
         'grad.w_b21'
         """
         k = key.strip() if isinstance(key, str) else key
+        if isinstance(self.d, Graph):
+            return k
         for group in ("grad.", "step.", "descent."):
             if isinstance(k, str) and k.startswith(group) and k not in self.blanks and len(k) <= 60:
                 try:

@@ -179,7 +179,7 @@ def blanks(d: Derivation) -> dict:
     >>> from derivations.engine.problem import load_problem
     >>> b = blanks(derive(load_problem()))
     >>> len(b), b["grad.w_b21"], b["local.dL_dH[1]"]
-    (58, L_1*∇O_2, 1[H_1 > 0])
+    (61, L_1*∇O_2, 1[H_1 > 0])
     """
     p, sy = d.problem, d.symbols
     S = p.n_samples
@@ -203,6 +203,8 @@ def blanks(d: Derivation) -> dict:
         for key in backward_keys(d)[2:]:
             for i, g in enumerate(sy.grad(key[4:], s)):
                 out[f"backward.{key}[{i + 1}]{at}"] = g
+        for j in range(p.n_in):  # the gradient with respect to the inputs (not on the page unless asked)
+            out[f"backward.dL_dx[{j + 1}]{at}"] = d.input_gradient(j, s)
         for layer in range(p.depth):
             H, L = sy.keys[2 * layer], sy.keys[2 * layer + 1]
             for j in range(len(sy.node(H, s))):

@@ -1,0 +1,235 @@
+r"""Computational graphs: the circuits a backprop lecture starts with, as problems of their own.
+
+A graph problem file lists its equations in order under ``[graph]``, each a name and an expression over the
+``[data]`` names and the equations before it (read by :mod:`derivations.engine.expression`, never
+evaluated); the last equation is the output that is differentiated:
+
+.. code-block:: toml
+
+    [graph]
+    q = "x + y"
+    f = "q * z"
+
+    [data]
+    x = -2
+    y = 5
+    z = -4
+
+Each equation is a node. Its forward value is exact; each edge carries the local derivative of the node with
+respect to one of its inputs; the gradient of the output with respect to every name (the data and the
+equations but the output) is accumulated backwards over every use of a value: a name used twice gets the sum
+of both uses' contributions (gradients add at branches).
+
+>>> g = Graph(graph_from_dict({"graph": {"q": "x + y", "f": "q * z"}, "data": {"x": -2, "y": 5, "z": -4}}))
+>>> g.value["q"], g.value["f"], [g.gradient[n] for n in ("x", "y", "z", "q")]
+(3, -12, [-4, -4, 3, -4])
+>>> g2 = Graph(graph_from_dict({"graph": {"f": "x*x + x"}, "data": {"x": 3}}))
+>>> g2.gradient["x"], g2.users["x"]
+(7, ['f'])
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+
+from sympy import Add, Expr, Integer, Rational, Symbol
+
+from . import reading
+from .errors import ProblemError
+from .expression import FUNCTIONS, parse
+
+MAX_EQUATIONS = 64
+MAX_DATA = 64
+MAX_TITLE = 80
+_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,15}", re.ASCII)
+_SECTIONS = {"graph": None, "data": None, "worksheet": ("title",), "variants": ("digits",)}
+RESERVED = set(FUNCTIONS) | {"e", "pi", "E", "I"}  # a name that reads as a function or a constant
+
+
+@dataclass(frozen=True)
+class GraphProblem:
+    """A computational graph: ``equations`` ``((name, expression text), ...)`` in order, ``data`` ``((name,
+    exact value), ...)``; the last equation is the output."""
+
+    equations: tuple
+    data: tuple
+    source: str = "graph"
+    title: str = ""
+    kind: str = field(default="graph", init=False)
+
+    @property
+    def output(self) -> str:
+        return self.equations[-1][0]
+
+    @property
+    def names(self) -> list:
+        return [n for n, _ in self.data] + [n for n, _ in self.equations]
+
+    @property
+    def cost(self) -> int:
+        return len(self.equations) + len(self.data)
+
+
+def is_graph(doc: dict) -> bool:
+    """Whether a parsed problem file is a computational graph (it has a ``[graph]`` table)."""
+    return isinstance(doc, dict) and "graph" in doc
+
+
+def graph_from_dict(doc: dict, source: str = "graph") -> GraphProblem:
+    """Validate a parsed graph problem file: one line naming the field for anything unusable."""
+    try:
+        return _graph_from_dict(doc, source)
+    except ProblemError as err:
+        if err.source is None:
+            raise ProblemError(err.field, err.expected, source) from None
+        raise
+
+
+def _graph_from_dict(doc: dict, source: str) -> GraphProblem:
+    for section, value in doc.items():
+        if section not in _SECTIONS:
+            raise ProblemError(reading.name(section), f"unknown section of a graph problem; expected {', '.join(_SECTIONS)}")
+        if not isinstance(value, dict):
+            raise ProblemError(section, f"expected a table [{section}], got {reading.kind(value)}")
+        if _SECTIONS[section] is not None:
+            for key in value:
+                if key not in _SECTIONS[section]:
+                    raise ProblemError(f"{section}.{reading.name(key)}", f"unknown key; expected {', '.join(_SECTIONS[section])}")
+    graph, data = doc.get("graph", {}), doc.get("data", {})
+    if not graph:
+        raise ProblemError("graph", 'expected at least one equation, like q = "x + y"')
+    if len(graph) > MAX_EQUATIONS:
+        raise ProblemError("graph", f"expected at most {MAX_EQUATIONS} equations, got {len(graph)}")
+    if len(data) > MAX_DATA:
+        raise ProblemError("data", f"expected at most {MAX_DATA} names, got {len(data)}")
+    names: dict = {}
+    values = []
+    for name, v in data.items():
+        _check_name(name, f"data.{reading.name(name)}", names)
+        values.append((name, reading.parse_number(v, f"data.{name}")))
+        names[name] = Symbol(name, real=True)
+    equations = []
+    for name, text in graph.items():
+        where = f"graph.{reading.name(name)}"
+        _check_name(name, where, names)
+        parse(text, names, where)  # every equation reads: names before it only
+        equations.append((name, text))
+        names[name] = Symbol(name, real=True)
+    title = doc.get("worksheet", {}).get("title", "")
+    if not isinstance(title, str) or "\n" in title or len(title) > MAX_TITLE:
+        raise ProblemError("worksheet.title", f"expected one line of at most {MAX_TITLE} characters, got {reading.quote(title)}")
+    return GraphProblem(tuple(equations), tuple(values), source, title)
+
+
+def _check_name(name: str, where: str, taken: dict) -> None:
+    if not _NAME.fullmatch(name):
+        raise ProblemError(where, "expected a name of ASCII letters, digits and _ (at most 16, a letter first), got "
+                                  f"{reading.quote(name)}")
+    if name in RESERVED:
+        raise ProblemError(where, f"expected a name that is not a function or a constant ({', '.join(sorted(RESERVED))}), "
+                                  f"got {name!r}")
+    if name in taken:
+        raise ProblemError(where, f"{name!r} is defined twice (each name once: data, then equations)")
+
+
+def load_graph(path: str | Path) -> GraphProblem:
+    """Read a graph problem file (bounded as every problem file: :func:`reading.read_toml`)."""
+    return graph_from_dict(reading.read_toml(path), reading.path_text(path))
+
+
+def load_any(path: str | Path | None = None):
+    """A problem file of either kind: a computational graph (``[graph]``) or a network (the handout's with no
+    path)."""
+    from .problem import HANDOUT, problem_from_dict
+
+    path = HANDOUT if path is None else Path(path)
+    doc = reading.read_toml(path)
+    source = "handout" if path == HANDOUT else reading.path_text(path)
+    return graph_from_dict(doc, source) if is_graph(doc) else problem_from_dict(doc, source)
+
+
+# -- the derivation --------------------------------------------------------------------------------------
+
+
+class Graph:
+    """The derivation of a graph: every equation's expression in the names' symbols, each edge's local
+    derivative, the gradient of the output with respect to every name (as a formula in the gradients of the
+    names that use it, and as a value), every value exact."""
+
+    def __init__(self, problem: GraphProblem):
+        self.problem = p = problem
+        self.symbol = {n: Symbol(n, real=True) for n in p.names}
+        self.data = dict(p.data)
+        self.exprs = {}
+        for name, text in p.equations:
+            self.exprs[name] = parse(text, {n: self.symbol[n] for n in list(self.data) + list(self.exprs)}, f"graph.{name}")
+        self.equations = [n for n, _ in p.equations]
+        self.output = p.output
+        self.users = {n: [u for u in self.equations if self.symbol[n] in self.exprs[u].free_symbols] for n in p.names}
+        # ∂u/∂v for every edge v -> u, in the names' symbols
+        self.local = {(u, v): self.exprs[u].diff(self.symbol[v]) for u in self.equations for v in p.names
+                      if self.symbol[v] in self.exprs[u].free_symbols}
+        self.grad_symbol = {n: Symbol(f"∂{self.output}/∂{n}", real=True) for n in p.names}
+        # ∇v = Σ over the users u of ∇u · ∂u/∂v (the output's own: 1)
+        self.grad_def = {self.output: Integer(1)}
+        for v in reversed(p.names):
+            if v != self.output:
+                self.grad_def[v] = Add(*(self.grad_symbol[u] * self.local[(u, v)] for u in self.users[v]))
+
+    @cached_property
+    def value(self) -> dict:
+        """Every name's value, exact (rational where it is; else its exact form)."""
+        out = dict(self.data)
+        env = {self.symbol[n]: v for n, v in self.data.items()}
+        for n in self.equations:
+            out[n] = env[self.symbol[n]] = self.exprs[n].xreplace(env)
+        return out
+
+    @cached_property
+    def gradient(self) -> dict:
+        """The gradient of the output with respect to every name, exact, by the backward accumulation."""
+        env = {self.symbol[n]: v for n, v in self.value.items()}
+        out = {}
+        for v in [self.output] + [n for n in reversed(self.problem.names) if n != self.output]:
+            out[v] = self.grad_def[v].xreplace({**env, **{self.grad_symbol[u]: out[u] for u in self.users[v]}})
+        return out
+
+    def keys(self) -> list:
+        """The answer keys: ``forward.NAME`` for every equation, then ``grad.NAME`` backwards (the equations from
+        the last, but the output; then the data)."""
+        return ([f"forward.{n}" for n in self.equations] + [f"grad.{n}" for n in reversed(self.equations) if n != self.output]
+                + [f"grad.{n}" for n in self.data])
+
+    def lookup(self, key: str) -> Expr:
+        group, _, name = key.partition(".")
+        if group == "forward" and name in self.exprs:
+            return self.value[name]
+        if group == "grad" and name in self.grad_def and name != self.output:
+            return self.gradient[name]
+        raise ProblemError("key", f"expected forward.NAME (an equation) or grad.NAME (a name but the output {self.output}), "
+                                  f"got {reading.quote(key, 60)}")
+
+    def branches(self) -> list:
+        """The names used more than once (by several equations, or twice in one): their gradients add."""
+        out = []
+        for v in self.problem.names:
+            uses = sum(_uses(self.exprs[u], self.symbol[v]) for u in self.users[v])
+            if uses > 1:
+                out.append(v)
+        return out
+
+
+def _uses(expr: Expr, sym: Symbol) -> int:
+    """How many times ``sym`` occurs in ``expr`` (``x*x + x``: 3)."""
+    if expr == sym:
+        return 1
+    if expr.is_Pow and expr.base == sym and expr.exp.is_Integer:
+        return int(abs(expr.exp))
+    return sum(_uses(a, sym) for a in expr.args)
+
+
+def rational_or_none(v):
+    return v if isinstance(v, Rational) else None

@@ -1,0 +1,240 @@
+r"""A computational graph taught: its worked solution gate by gate, its marking and its slips.
+
+>>> from derivations.engine.graph import Graph, graph_from_dict
+>>> g = Graph(graph_from_dict({"graph": {"q": "x + y", "f": "q * z"}, "data": {"x": -2, "y": 5, "z": -4}}))
+>>> print(solution_text(g).splitlines()[3])
+  q = x + y = −2 + 5 = 3
+>>> m = GraphMarking(g)
+>>> m.order
+['forward.q', 'forward.f', 'grad.q', 'grad.x', 'grad.y', 'grad.z']
+>>> [m.true[k] for k in m.order]
+[3, -12, -4, -4, -4, 3]
+
+The slips made at gates (each a *world* of the marking, :mod:`derivations.teaching.marking`): a branch's
+gradients not added (one path only), a subtraction's second input without its minus sign, a product's local
+derivative taken as the factor itself instead of the other factor, and a gate's local derivative left out.
+"""
+
+from __future__ import annotations
+
+import json
+
+from sympy import Add, Expr, Integer, Mul, Rational, Symbol
+
+from ..engine.graph import Graph
+from sympy.core.parameters import evaluate
+
+from ..notation.printing import Num, decimal_text, tex, text
+from .marking import Marking, World
+from .mistakes import ONE_PATH, Mistake
+
+DIGITS = 6
+
+
+# -- the slips at gates -------------------------------------------------------------------------------------------
+
+SUBTRACTION = Mistake(
+    "subtraction-sign", "a subtraction's second input without its minus sign (∂(a − b)/∂b taken as +1)",
+    "For u = a − b, raising b lowers u: ∂u/∂b = −1, so the gradient that reaches b is −∇u.",
+    "Write the local derivative of each input before multiplying: the one after a minus is −1.")
+PRODUCT = Mistake(
+    "product-local-own", "a product's local derivative taken as the factor itself (∂(a·b)/∂a as a, not b)",
+    "For u = a·b, ∂u/∂a is the other factor b: a change of a is multiplied by b.",
+    "Each input of a product gets the upstream gradient times the other input.")
+DROPPED = Mistake(
+    "local-derivative-dropped", "a gate's local derivative left out (the upstream gradient passed on unchanged)",
+    "Going back through a gate multiplies the upstream gradient by the gate's own local derivative.",
+    "For each gate: upstream gradient × local derivative (exp: e^x, σ: σ(1 − σ), a product: the other factor).")
+BRANCH = Mistake(
+    ONE_PATH, "a branch's gradients not added (one use of the value only)",
+    "A value used in several places receives a gradient from each use: they add (the multivariable chain rule).",
+    "List every use of the value and add the gradients that come back along each.")
+
+
+def graph_slips(graph: Graph) -> list:
+    return [SUBTRACTION, PRODUCT, DROPPED, BRANCH]
+
+
+# -- the marking ---------------------------------------------------------------------------------------------------
+
+
+class GraphMarking(Marking):
+    """The marking of a graph: ``forward.NAME`` is the equation, ``grad.NAME`` the sum over the name's users of
+    their gradient times the edge's local derivative; the blanks forward in the equations' order, then backward."""
+
+    def __init__(self, graph: Graph, slips: list | None = None, order: list | None = None):
+        self.problem, self.d = graph.problem, graph
+        self.graph = g = graph
+        self.sym, self.defs = {}, {}
+        for n in g.equations:
+            self.sym[f"forward.{n}"] = g.symbol[n]
+            self.defs[g.symbol[n]] = g.exprs[n]
+        self.defs[g.grad_symbol[g.output]] = Integer(1)
+        for key in g.keys():
+            if key.startswith("grad."):
+                n = key[5:]
+                self.sym[key] = g.grad_symbol[n]
+                self.defs[g.grad_symbol[n]] = g.grad_def[n]
+        self.exprs = {k: s for k, s in self.sym.items()}
+        self.key_of = {s: k for k, s in self.sym.items()}
+        self.leaves = {g.symbol[n]: v for n, v in g.data.items()}
+        from .marking import _deps
+
+        self.deps = {s: _deps(e, self.defs, self.leaves) for s, e in self.defs.items()}
+        self.users = {}
+        for s, ds in self.deps.items():
+            for u in ds:
+                self.users.setdefault(u, []).append(s)
+        page = [k for k in dict.fromkeys(order or ()) if k in self.exprs]
+        self.order = page + [k for k in g.keys() if k not in set(page)]
+        self.rank = {k: n for n, k in enumerate(self.order)}
+        self.slips = list(graph_slips(g) if slips is None else slips)
+        self.trivial = {}
+        self._tol, self._carried, self._path_worlds = {}, {}, {}
+        self.true = self._true_values()
+
+    def _edge_worlds(self, mistake: Mistake, change) -> World | None:
+        """A world where each edge's local derivative that ``change(u, v, local)`` rewrites (not None) is so."""
+        g, over = self.graph, {}
+        for v in g.problem.names:
+            if v == g.output or v not in g.grad_def:
+                continue
+            terms, changed = [], False
+            for u in g.users[v]:
+                local = g.local[(u, v)]
+                new = change(u, v, local)
+                changed |= new is not None and new != local
+                terms.append(g.grad_symbol[u] * (local if new is None else new))
+            if changed:
+                over[g.grad_symbol[v]] = Add(*terms)
+        return self.world(mistake, over) if over else None
+
+    @property
+    def worlds(self) -> list:
+        if not hasattr(self, "_worlds"):
+            g, out = self.graph, []
+            for m in self.slips:
+                w = None
+                if m is SUBTRACTION:
+                    w = self._edge_worlds(m, lambda u, v, local: -local if local.is_Number and local < 0 else None)
+                elif m is PRODUCT:
+                    def own(u, v, local):
+                        e = g.exprs[u]
+                        if isinstance(e, Mul) and g.symbol[v] in e.args and len(e.args) == 2:
+                            return g.symbol[v]
+                        return None
+                    w = self._edge_worlds(m, own)
+                elif m is DROPPED:
+                    w = self._edge_worlds(m, lambda u, v, local: Integer(1) if not local.is_Number else None)
+                if w is not None:
+                    out.append(w)
+            self._worlds = out
+        return self._worlds
+
+    def alternatives(self, s: Symbol) -> list:
+        """One use only: a term of a gradient's sum over the name's uses."""
+        e = self.defs.get(s)
+        key = self.key_of.get(s, "")
+        if not key.startswith("grad."):
+            return []
+        if isinstance(e, Add) and len(e.args) > 1:  # several users
+            return list(e.args)
+        v = key[5:]
+        uses = self.graph.users.get(v, [])
+        if len(uses) == 1:  # one user, the value used there more than once: a term of the local derivative
+            local = self.graph.local[(uses[0], v)]
+            if isinstance(local, Add) and len(local.args) > 1:
+                return [self.graph.grad_symbol[uses[0]] * t for t in local.args]
+        return []
+
+
+# -- the worked solution -------------------------------------------------------------------------------------------
+
+
+def number(v, digits: int = DIGITS) -> str:
+    """A value as the solution writes it: its exact decimal, its fraction, or ``≈`` a decimal."""
+    v = Rational(v) if isinstance(v, int) else v
+    if v.is_Rational:
+        d = decimal_text(v)
+        return (d if d is not None else str(v)).replace("-", "−")
+    return "≈ " + f"{float(v.evalf(30)):.{digits}g}".replace("-", "−")
+
+
+def _plugged(expr: Expr, env: dict) -> str:
+    """The expression with each name replaced by its value, as the handout writes a step: ``−2 + 5``."""
+    with evaluate(False):
+        shown = expr.xreplace({s: Num(v, number(v).lstrip("≈ "), exact=v.is_Rational) for s, v in env.items()
+                               if s in expr.free_symbols})
+    return text(shown)
+
+
+def _eq(line: str) -> str:
+    """``= ≈ 0.73`` reads ``≈ 0.73``."""
+    return line.replace("= ≈", "≈")
+
+
+def solution_text(graph: Graph, markdown: bool = False) -> str:
+    """The worked solution, gate by gate: forward, then backward from the output, local derivatives written
+    out, a branch's gradients added with a sentence saying why."""
+    g = graph
+    val = g.value
+    env = {g.symbol[n]: v for n, v in val.items()}
+    lines = []
+    title = g.problem.title or "Computational graph"
+    lines.append(f"# {title}" if markdown else title)
+    lines.append("")
+    data = ", ".join(f"{n} = {number(v)}" for n, v in g.data.items())
+    lines.append(("**Forward**" if markdown else "Forward") + f" (data: {data}):")
+    for n in g.equations:
+        e = g.exprs[n]
+        step = _plugged(e, env)
+        lines.append(_eq(f"  {n} = {text(e)}" + (f" = {step}" if step not in (text(e), number(val[n])) else "") + f" = {number(val[n])}"))
+    lines.append("")
+    out = g.output
+    lines.append(("**Backward**" if markdown else "Backward") + f" (from {out}, in reverse order; ∂{out}/∂{out} = 1):")
+    grads = g.gradient
+    branches = set(g.branches())
+    for key in g.keys():
+        if not key.startswith("grad."):
+            continue
+        v = key[5:]
+        terms = []
+        for u in g.users[v]:
+            local = g.local[(u, v)]
+            terms.append((u, local))
+        formula = " + ".join(f"∂{out}/∂{u}·∂{u}/∂{v}" for u, _ in terms)
+        locals_ = ", ".join(f"∂{u}/∂{v} = {text(local)}" + (f" = {number(local.xreplace(env))}" if local.free_symbols else "")
+                            for u, local in terms)
+        numbers = " + ".join(f"({number(grads[u])})·({number(local.xreplace(env))})" for u, local in terms)
+        lines.append(_eq(f"  ∂{out}/∂{v} = {formula} = {numbers} = {number(grads[v])}"))
+        lines.append(_eq(f"      local: {locals_}"))
+        if v in branches:
+            uses = ", ".join(g.users[v])
+            lines.append(f"      {v} is used more than once (in {uses}): the gradients of its uses add (the chain rule "
+                         "sums at branches).")
+    return "\n".join(lines) + "\n"
+
+
+def graph_json(graph: Graph) -> str:
+    """The graph's values as JSON: ``forward``, ``grad`` and ``local`` (each edge), exact and decimal."""
+    g = graph
+
+    def entry(v, expr=None):
+        v = Rational(v) if isinstance(v, int) else v
+        out = {"exact": str(v) if v.is_Rational else None, "decimal": f"{float(v.evalf(30)):.17g}",
+               "latex": tex(v) if v.is_Rational or len(str(v)) <= 200 else None}
+        if expr is not None:
+            out["formula"] = text(expr)
+        return out
+
+    env = {g.symbol[n]: v for n, v in g.value.items()}
+    data = {
+        "kind": "graph",
+        "output": g.output,
+        "data": {n: entry(v) for n, v in g.data.items()},
+        "forward": {n: entry(g.value[n], g.exprs[n]) for n in g.equations},
+        "grad": {k[5:]: entry(g.gradient[k[5:]], g.grad_def[k[5:]]) for k in g.keys() if k.startswith("grad.")},
+        "local": {f"d{u}_d{v}": entry(local.xreplace(env), local) for (u, v), local in g.local.items()},
+        "branches": g.branches(),
+    }
+    return json.dumps(data, indent=2, ensure_ascii=False)

@@ -1,0 +1,145 @@
+"""Computational graphs: CS231n's circuit and sigmoid neuron, a value used twice, the parser's bounds, and the
+worked solution, JSON and checker of a graph problem."""
+
+import json
+from pathlib import Path
+
+import pytest
+from sympy import Rational, exp
+
+from derivations.cli.check import main as check_main
+from derivations.cli.print import main as print_main
+from derivations.engine.errors import ProblemError
+from derivations.engine.graph import Graph, graph_from_dict, load_graph
+from derivations.teaching.check import Checker
+
+PROBLEMS = Path(__file__).resolve().parents[1] / "derivations" / "problems"
+
+
+def _answers(tmp_path, answers: dict) -> str:
+    path = tmp_path / "answers.toml"
+    path.write_text("[answers]\n" + "".join(f'"{k}" = "{v}"\n' for k, v in answers.items()), encoding="utf-8")
+    return str(path)
+
+
+def test_cs231n_circuit_values_exact():
+    g = Graph(load_graph(PROBLEMS / "circuit.toml"))
+    assert (g.value["q"], g.value["f"]) == (3, -12)
+    assert [g.gradient[n] for n in ("x", "y", "z")] == [-4, -4, 3]
+
+
+def test_the_sigmoid_neuron_matches_cs231n_to_a_60_digit_referee():
+    import mpmath as mp
+
+    g = Graph(load_graph(PROBLEMS / "neuron.toml"))
+    mp.mp.dps = 60
+    s = 1 / (1 + mp.exp(-1))  # the neuron's a = 2·(−1) + (−3)·(−2) − 3 = 1
+    ds = s * (1 - s)
+    want = {"w0": -ds, "x0": 2 * ds, "w1": -2 * ds, "x1": -3 * ds, "w2": ds}
+    for name, v in want.items():
+        assert abs(mp.mpf(str(g.gradient[name].evalf(60))) - v) < mp.mpf(10) ** -50, name
+    assert [round(float(g.gradient[n]), 4) for n in ("w0", "w1", "w2", "x0", "x1")] == [-0.1966, -0.3932, 0.1966, 0.3932, -0.5898]
+
+
+def test_a_value_used_twice_gets_the_sum_of_its_uses():
+    g = Graph(graph_from_dict({"graph": {"f": "x*x + x"}, "data": {"x": 3}}))
+    assert g.gradient["x"] == 7 and g.branches() == ["x"]
+
+
+def test_check_takes_the_circuits_right_answers_and_names_a_wrong_one(tmp_path, capsys):
+    right = {"forward.q": 3, "forward.f": -12, "grad.q": -4, "grad.x": -4, "grad.y": -4, "grad.z": 3}
+    assert check_main([_answers(tmp_path, right), "--config", str(PROBLEMS / "circuit.toml")]) == 0
+    capsys.readouterr()
+    wrong = {"forward.q": 3, "grad.q": 3}  # ∂f/∂q taken as q, the factor itself, not z
+    assert check_main([_answers(tmp_path, wrong), "--config", str(PROBLEMS / "circuit.toml"), "--format", "json"]) == 1
+    data = json.loads(capsys.readouterr().out)["answers"]
+    assert data["grad.q"]["mistakes"] == ["product-local-own"]
+
+
+def test_check_the_neuron_and_a_dropped_local_derivative(tmp_path, capsys):
+    right = {"grad.w0": "-0.1966", "grad.w1": "-0.3932", "grad.w2": "0.1966", "grad.x0": "0.3932", "grad.x1": "-0.5898"}
+    assert check_main([_answers(tmp_path, right), "--config", str(PROBLEMS / "neuron.toml")]) == 0
+    capsys.readouterr()
+    got = Checker(load_graph(PROBLEMS / "neuron.toml")).check({"grad.a": "1"})["grad.a"]
+    assert got.verdict == "wrong" and [m.name for m in got.mistakes] == ["local-derivative-dropped"]
+
+
+def test_one_use_of_a_branch_is_named():
+    c = Checker(graph_from_dict({"graph": {"f": "x*x + x"}, "data": {"x": 3}}))
+    got = c.check({"grad.x": "6"})["grad.x"]
+    assert got.verdict == "wrong" and [m.name for m in got.mistakes] == ["one-path-only"]
+    assert c.check({"grad.x": "7"})["grad.x"].verdict == "correct"
+
+
+def test_a_step_right_from_a_wrong_earlier_answer_follows():
+    c = Checker(load_graph(PROBLEMS / "circuit.toml"))
+    got = c.check({"forward.q": "4", "forward.f": "-16"})
+    assert got["forward.f"].verdict == "follows" and got["forward.f"].follows_from == ["forward.q"]
+
+
+def test_the_worked_solution_gate_by_gate(capsys):
+    assert print_main(["--config", str(PROBLEMS / "circuit.toml")]) == 0
+    out = capsys.readouterr().out
+    assert "q = x + y = −2 + 5 = 3" in out and "f = q·z = 3·(−4) = −12" in out
+    assert "∂f/∂z = ∂f/∂f·∂f/∂z = (1)·(3) = 3" in out
+    assert print_main(["--config", str(PROBLEMS / "circuit.toml"), "--format", "json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["grad"]["x"]["exact"] == "-4" and data["forward"]["f"]["exact"] == "-12"
+
+
+@pytest.mark.parametrize("equation, says", [
+    ("__import__(x)", "known function"),
+    ("x.__class__", "position 2"),
+    ("os", "known name"),
+    ("x + " * 2600 + "x", "at most 256 characters"),  # every string of a problem file (the parser: 500)
+    ("(" * 60 + "x" + ")" * 60, "nested"),
+    ("x ** 100", "exponent"),
+    ("x +", "the end"),
+    ("lambda: 1", "position"),
+    ("1/0", "not 0"),
+    ("'x'", "position 1"),
+])
+def test_a_hostile_equation_is_one_line_and_runs_nothing(tmp_path, capsys, equation, says):
+    path = tmp_path / "g.toml"
+    path.write_text(f'[graph]\nf = {json.dumps(equation)}\n[data]\nx = 1\n', encoding="utf-8")
+    assert print_main(["--config", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1 and "graph.f" in err and says in err, err
+
+
+@pytest.mark.parametrize("doc, says", [
+    ({"graph": {}}, "at least one equation"),
+    ({"graph": {"f": "x"}, "data": {"x": 1, "f": 2}}, "defined twice"),
+    ({"graph": {"exp": "x"}, "data": {"x": 1}}, "not a function"),
+    ({"graph": {"f": "y"}, "data": {"x": 1}}, "known name"),
+    ({"graph": {"f": 3}, "data": {}}, "in quotes"),
+    ({"graph": {f"f{i}": "1" for i in range(65)}}, "at most 64"),
+])
+def test_bad_graph_files_are_one_line(doc, says):
+    with pytest.raises(ProblemError, match=says):
+        graph_from_dict(doc)
+
+
+def test_a_network_command_refuses_a_graph_in_one_line():
+    from derivations.engine.problem import load_problem
+
+    with pytest.raises(ProblemError, match="computational graph"):
+        load_problem(PROBLEMS / "circuit.toml")
+
+
+def test_exact_values_where_rational_and_a_sigmoid_exactly():
+    g = Graph(graph_from_dict({"graph": {"f": "sigmoid(x) * 2"}, "data": {"x": 0}}))
+    assert g.value["f"] == 1 and g.gradient["x"] == Rational(1, 2)
+    g = Graph(graph_from_dict({"graph": {"f": "exp(x)"}, "data": {"x": "1/2"}}))
+    assert g.value["f"] == exp(Rational(1, 2))
+
+
+def test_mazurs_input_gradients_are_checked(tmp_path, capsys):
+    """Mazur's published ∂E/∂i₁ = 0.0038043 and ∂E/∂i₂ = 0.0047405 (his example continued to the inputs):
+    backward.dL_dx[i], in the checker and the JSON."""
+    answers = {"backward.dL_dx[1]": "0.0038043", "backward.dL_dx[2]": "0.0047405"}
+    assert check_main([_answers(tmp_path, answers), "--config", str(PROBLEMS / "mazur.toml")]) == 0
+    capsys.readouterr()
+    assert print_main(["--config", str(PROBLEMS / "mazur.toml"), "--format", "json"]) == 0
+    dx = json.loads(capsys.readouterr().out)["backward"]["dL_dx"]
+    assert [round(float(v["decimal"]), 7) for v in dx] == [0.0038043, 0.0047405]
