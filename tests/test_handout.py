@@ -46,7 +46,7 @@ def cli_json():
 def test_json_contract_keys(cli_json):
     assert set(cli_json) >= {"problem", "forward", "backward", "gradients", "theorems", "symmetric"}
     assert set(cli_json["forward"]) == {"H", "L", "O", "Y", "loss"}
-    assert set(cli_json["backward"]) == {"dL_dY", "dY_dO", "dL_dO", "dL_dL", "dL_dH"}
+    assert set(cli_json["backward"]) == {"dL_dY", "dY_dO", "dL_dO", "dL_dL", "dL_dH", "dL_dx"}  # and the inputs' gradient
     assert set(cli_json["gradients"]) == {"W_a", "W_b"}
     assert len(cli_json["gradients"]["W_a"]) == 4 and len(cli_json["gradients"]["W_a"][0]) == 3
     assert len(cli_json["gradients"]["W_b"]) == 2 and len(cli_json["gradients"]["W_b"][0]) == 4

@@ -1121,6 +1121,7 @@ def test_the_tools_backprop_agrees_with_the_tests_on_every_base(tmp_path):
         for key, want in ref.items():
             group, param = key.split(".", 1)
             exact = (v.descent(Rational(1, 2), [param])[param] if group == "descent" else
+                     v.value(-Rational(1, 2) * v.derivation.gradient(param)) if group == "step" else
                      v.value(formulas[key]) if group in ("local", "problem") else v.lookup(key))
             assert math.isclose(float(v.decimal(exact)), want, rel_tol=1e-9, abs_tol=1e-12), (name, key)
         assert math.isclose(tool["loss"], ref["forward.loss"], rel_tol=1e-12), name

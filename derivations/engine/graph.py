@@ -40,6 +40,7 @@ from sympy import Add, Expr, Integer, Rational, Symbol
 from . import reading
 from .errors import ProblemError
 from .expression import FUNCTIONS, parse
+from .problem import HANDOUT, problem_from_dict
 
 MAX_EQUATIONS = 64
 MAX_DATA = 64
@@ -143,8 +144,6 @@ def load_graph(path: str | Path) -> GraphProblem:
 def load_any(path: str | Path | None = None):
     """A problem file of either kind: a computational graph (``[graph]``) or a network (the handout's with no
     path)."""
-    from .problem import HANDOUT, problem_from_dict
-
     path = HANDOUT if path is None else Path(path)
     doc = reading.read_toml(path)
     source = "handout" if path == HANDOUT else reading.path_text(path)

@@ -25,7 +25,7 @@ from ..engine.graph import Graph
 from sympy.core.parameters import evaluate
 
 from ..notation.printing import Num, decimal_text, tex, text
-from .marking import Marking, World
+from .marking import Marking, World, _deps
 from .mistakes import ONE_PATH, Mistake
 
 DIGITS = 6
@@ -78,8 +78,6 @@ class GraphMarking(Marking):
         self.exprs = {k: s for k, s in self.sym.items()}
         self.key_of = {s: k for k, s in self.sym.items()}
         self.leaves = {g.symbol[n]: v for n, v in g.data.items()}
-        from .marking import _deps
-
         self.deps = {s: _deps(e, self.defs, self.leaves) for s, e in self.defs.items()}
         self.users = {}
         for s, ds in self.deps.items():
