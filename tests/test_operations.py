@@ -14,6 +14,7 @@ from derivations import evaluate
 from derivations.cli import check, cli_io, grade
 from derivations.cli import print as print_cli
 from derivations.engine.derivation import KINDS, Aspect, Derivation, Operation
+from derivations.engine.ops import ACTIVATIONS, OUTPUTS
 from derivations.outputs.export import to_python
 from derivations.outputs.figures import caption, network_svg
 from derivations.outputs.render import to_json, to_text
@@ -74,6 +75,22 @@ def test_no_module_tests_an_operation_kind_by_its_name():
     root = Path(derivations.__file__).parent
     by_name = re.compile(r'\.kind\s*(==|!=|in\b)[^#]*"(linear|activation|output|loss)"|\[op\.kind\]')
     hits = [f"{path.relative_to(root)}:{n}: {line.strip()}" for path in sorted(root.rglob("*.py"))
+            for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1) if by_name.search(line)]
+    assert hits == []
+
+
+# cli/variants.py is split by another branch of issue 33 (its drawing rules still ask the output layer's name)
+ASKS_NAMES = {"engine/ops.py", "cli/variants.py"}
+
+
+def test_no_module_asks_an_output_layer_or_an_activation_its_name():
+    """Outside the registry an output layer or an activation is asked what it does (``elementwise``,
+    ``passes_through``, ``sums_to_one``, ``shapes``, ``can_die``), never compared by its name."""
+    root = Path(derivations.__file__).parent
+    names = "|".join(sorted({*ACTIVATIONS, *OUTPUTS}))
+    by_name = re.compile(rf'(==|!=|\bin)\s*\(?"({names})"|"({names})"\s*(==|!=)|\.name\s*(==|!=)\s*"')
+    hits = [f"{path.relative_to(root)}:{n}: {line.strip()}" for path in sorted(root.rglob("*.py"))
+            if path.relative_to(root).as_posix() not in ASKS_NAMES
             for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1) if by_name.search(line)]
     assert hits == []
 

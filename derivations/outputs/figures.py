@@ -378,7 +378,7 @@ def _activation_caption(op: ActivationStep, d) -> str:
 
 @caption.register(OutputStep)
 def _output_caption(op: OutputStep, d) -> str:
-    return "Y = O" if d.output.name == "identity" else f"Y = {d.output.text}(O)"
+    return f"Y = {d.output.applied('O')}"
 
 
 @caption.register(LossStep)

@@ -241,7 +241,7 @@ def key_insight(values: Values, theorems: list, fmt: str = "text", detailed: boo
     else:
         nonzero = sum(1 for v in ga if v != 0)
         lines.append(f"∂ℒ/∂W_a ≠ 0: {nonzero} of its {n} entries are non-zero.")
-    if last_rows_equal(p) and p.output != "softmax":
+    if last_rows_equal(p) and not values.derivation.output.sums_to_one:
         hidden = "L" if p.depth == 1 else f"L^({p.depth})"
         out = values.derivation.output.text
         lines.append(

@@ -31,6 +31,7 @@ from sympy import Function, Rational, Symbol, exp
 
 from ..engine.derivation import Param, parse_param
 from ..engine.errors import ProblemError
+from ..engine.ops import DEFAULT_OUTPUT
 from ..engine.problem import LETTERS, MAX_ASKED as PAGE_ASKED
 from ..notation.tree_printing import from_sympy
 from ..notation.tree import (LOSS, Aligned, Call, Frac, Mat, Numeral, Operator, Paren, Pow_, Raw, Row, Slot, Sym, Under,
@@ -155,7 +156,7 @@ def problem_id(problem, data: bytes | None = None) -> str:
         p = problem
         first = (p.layers, p.activation, p.loss, [str(v) for v in p.xs[0]], [str(v) for v in p.ys[0]],
                  *([str(v) for v in W] for W in p.weights[:2]))
-        rest = (p.output if p.output != "softmax" else None, [[str(v) for v in W] for W in p.weights[2:]],
+        rest = (p.output if p.output != DEFAULT_OUTPUT else None, [[str(v) for v in W] for W in p.weights[2:]],
                 p.biases and [[str(v) for v in b] for b in p.biases], [[str(v) for v in x] for x in p.xs[1:]],
                 [[str(v) for v in y] for y in p.ys[1:]], list(p.ask), p.lr and str(p.lr), p.title)
         data = repr(first if not any(rest) else first + tuple(rest)).encode()
@@ -516,35 +517,34 @@ class _Page:
                                                 self.answers(L, s))))
 
     def output_step(self, s: int, n: int, at: str):
+        """``Y = output(O)``: an elementwise layer applied to the logits' blanks; a coupled one (the softmax) with
+        its first output written out (``e^{O_1}/(e^{O_1} + e^{O_2})``) and the others' values; the identity as
+        ``Y = O``."""
         out, n_out = self.d.output, self.p.n_out
         Y, O = self.fwd("Y", s), self.fwd("O", s)
         Yv, Ov = self.vec("Y", s), self.vec("O", s)
-        if out.name == "softmax":
-            j_ = sym("j")
-            self.B(Prose([("b", f"Step {n}: "), row(Yv, "=", Call("softmax", (Ov,))), "     ",
-                          row(self.ent("Y", sym("i"), s), "=", Frac(Pow_(Sym("e"), self.ent("O", sym("i"), s)),
-                                                                     row(Sym("sum", j_), Pow_(Sym("e"), self.ent("O", j_, s)))))]))
-            exps = []
-            for k in range(n_out):
-                exps += ([Operator("+")] if k else []) + [Pow_(Sym("e"), self.ans(O[k], f"forward.O[{k + 1}]{at}"))]
-            step = [self.ent("Y", 0, s), "=", Frac(Pow_(Sym("e"), self.ans(O[0], f"forward.O[1]{at}")), Row(tuple(exps))), "=",
-                    self.ans(Y[0], f"forward.Y[1]{at}")]
-            for k in range(1, n_out):
-                step += ["quad", self.ent("Y", k, s), "=", self.ans(Y[k], f"forward.Y[{k + 1}]{at}")]
-            step += ["⇒", Yv, "=", self.answers("Y", s)]
-            self.B(Display(self.step_key(n, s), row(*step)))
-            return
-        o = Symbol("o")
         i_ = sym("i")
-        definition = from_sympy(out.forward([o])[0], {o: self.ent("O", i_, s)})
-        if out.name == "identity":
-            self.B(Prose([("b", f"Step {n}: "), row(Yv, "=", Ov), " (identity output: ", row(self.ent("Y", i_, s), "=",
-                                                                                            self.ent("O", i_, s)), ")"]))
+        if out.passes_through:
+            self.B(Prose([("b", f"Step {n}: "), row(Yv, "=", Ov), f" ({out.text} output: ", row(self.ent("Y", i_, s), "=",
+                                                                                              self.ent("O", i_, s)), ")"]))
             self.B(Display(self.step_key(n, s), row(Yv, "=", Ov, "=", self.answers("Y", s))))
             return
-        self.B(Prose([("b", f"Step {n}: "), row(Yv, "=", Call(out.text, (Ov,))), "     ",
-                      row(self.ent("Y", i_, s), "=", Call(out.text, (self.ent("O", i_, s),)), "=", definition)]))
-        self.B(Display(self.step_key(n, s), row(Yv, "=", Call(out.text, (self.answers("O", s),)), "=", self.answers("Y", s))))
+        oi, oj, j = Symbol("O_i"), Symbol("O_j"), Symbol("j")
+        general = from_sympy(out.general(oi, oj, j, n_out), {oi: self.ent("O", i_, s), oj: self.ent("O", sym("j"), s), j: sym("j")})
+        if out.elementwise:
+            self.B(Prose([("b", f"Step {n}: "), row(Yv, "=", Call(out.text, (Ov,))), "     ",
+                          row(self.ent("Y", i_, s), "=", Call(out.text, (self.ent("O", i_, s),)), "=", general)]))
+            self.B(Display(self.step_key(n, s), row(Yv, "=", Call(out.text, (self.answers("O", s),)), "=",
+                                                    self.answers("Y", s))))
+            return
+        self.B(Prose([("b", f"Step {n}: "), row(Yv, "=", Call(out.text, (Ov,))), "     ", row(self.ent("Y", i_, s), "=", general)]))
+        os_ = [Symbol(f"o_{k + 1}") for k in range(n_out)]
+        first = from_sympy(out.written(os_)[0], {os_[k]: self.ans(O[k], f"forward.O[{k + 1}]{at}") for k in range(n_out)})
+        step = [self.ent("Y", 0, s), "=", first, "=", self.ans(Y[0], f"forward.Y[1]{at}")]
+        for k in range(1, n_out):
+            step += ["quad", self.ent("Y", k, s), "=", self.ans(Y[k], f"forward.Y[{k + 1}]{at}")]
+        step += ["⇒", Yv, "=", self.answers("Y", s)]
+        self.B(Display(self.step_key(n, s), row(*step)))
 
     def loss_step(self, s: int, n: int, at: str):
         p, loss_fn, n_out = self.p, self.d.loss_fn, self.p.n_out
@@ -597,13 +597,8 @@ class _Page:
         i_, j_ = sym("i"), sym("j")
         Li, Lsym = self.loss_local(i_), (LOSS if self.S == 1 else Sym("ell"))
         parts = [("b", "Derivative formulas: "), f"{d_.loss_fn.text}: ", row(partial(Lsym, sym("Y", i_)), "=", Li)]
-        if out.name == "softmax":
-            parts += [";   Softmax: ", row(partial(sym("Y", i_), sym("O", j_)), "=", sym("Y", i_),
-                                         Paren(row(Sym("delta", Row((i_, j_))), "-", sym("Y", j_))))]
-        else:
-            Ysyms = [Symbol("Y_i")]
-            local = from_sympy(out.local(Ysyms, 0, 0), {Ysyms[0]: sym("Y", i_)})
-            parts += [f";   {out.text[0].upper() + out.text[1:]} output: ", row(partial(sym("Y", i_), sym("O", i_)), "=", local)]
+        j_out = i_ if out.elementwise else j_  # ∂Y_i/∂O_i alone where the Jacobian is diagonal
+        parts += [f";   {out.title}: ", row(partial(sym("Y", i_), sym("O", j_out)), "=", self.jacobian(i_, j_out))]
         parts += [";   Linear: "]
         first = True
         for l in range(len(p.weights) - 1, -1, -1):
@@ -629,6 +624,15 @@ class _Page:
                 seen.append(act.name)
                 parts += [f";   {act.text}: ", formula]
         self.B(Prose(parts, key="formulas"))
+
+    def jacobian(self, k, j, s=None):
+        """``∂Y_k/∂O_j`` as the output layer's Jacobian writes it, printed from its SymPy rule: ``Y_k(δ_kj − Y_j)``;
+        ``k``, ``j`` 0-based units or index symbols (``j`` is ``k`` for an elementwise layer)."""
+        a, b = Symbol("a"), Symbol("b")  # named in δ's canonical order (SymPy sorts a Kronecker delta's indices)
+        Ys = {a: Symbol("Y_a"), b: Symbol("Y_b")}
+        index = {u: Numeral(str(u + 1)) if isinstance(u, int) else u for u in (k, j)}
+        expr = self.d.output.local(Ys, a, a if self.d.output.elementwise else b)
+        return from_sympy(expr, {Ys[a]: self.ent("Y", k, s), Ys[b]: self.ent("Y", j, s), a: index[k], b: index[j]})
 
     def psym_general(self, l: int) -> Sym:
         return Sym("w", Row((sym("i"), sym("j"))), Sym(LETTERS[l]))
@@ -707,11 +711,10 @@ class _Page:
             Yk, yk = [Symbol("Y_i")], [Symbol("y_i")]
             along = [row(partial(self.loss_sym(), self.ent("Y", i)), "=", from_sympy(self.d.loss_fn.local(Yk, yk, 0),
                                                                      {Yk[0]: self.ent("Y", i), yk[0]: self.ent("y", i)})),
-                     row(partial(self.ent("Y", i), self.ent("O", i)), "=", from_sympy(out.local(Yk, 0, 0), {Yk[0]: self.ent("Y", i)}))]
+                     row(partial(self.ent("Y", i), self.ent("O", i)), "=", self.jacobian(i, i))]
         else:
             along = [row(partial(self.loss_sym(), sym("Y", k_)), "=", self.loss_local(k_)),
-                     row(partial(sym("Y", k_), self.ent("O", i)), "=", sym("Y", k_),
-                         Paren(row(Sym("delta", Row((k_, Numeral(str(i + 1))))), "-", self.ent("Y", i))))]
+                     row(partial(sym("Y", k_), self.ent("O", i)), "=", self.jacobian(k_, i))]
         along.append(row(partial(self.ent("O", i), w), "=", self._dp(q, "O")))
         self.B(self.along(*along))
         g = self.v.grad(q)

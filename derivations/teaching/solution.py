@@ -392,8 +392,8 @@ def _activation_section(op: ActivationStep, n: Notation, values: Values, step: i
 @_step_section.register(OutputStep)
 def _output_section(op: OutputStep, n: Notation, values: Values, step: int) -> Section:
     sy, out = values.derivation.symbols, values.derivation.output
-    if out.name == "identity":
-        head = t(f"Step {step}: Y = O (identity output)", r"Y = O\ (\text{identity output})")
+    if out.passes_through:
+        head = t(f"Step {step}: Y = O ({out.text} output)", rf"Y = O\ (\text{{{out.text} output}})")
     else:
         head = t(f"Step {step}: Y = {out.text}(O), {out.definition}", rf"Y = {out.tex}(O),\ {out.definition_tex}")
     sec = Section(f"step{step}", head)
@@ -412,8 +412,8 @@ def _loss_section(op: LossStep, n: Notation, values: Values, step: int) -> Secti
     p, sy = values.problem, values.derivation.symbols
     loss = LOSSES[p.loss]
     N = p.n_out
-    extra = f", N = {N}" if "N" in loss.formula_text else ""
-    extra_tex = rf",\ N = {N}" if "N" in loss.formula_text else ""
+    extra = f", N = {N}" if loss.mean else ""
+    extra_tex = rf",\ N = {N}" if loss.mean else ""
     mean = f"; ℒ = mean over the {p.n_samples} samples" if p.n_samples > 1 else ""
     sec = Section(f"step{step}", t(f"Step {step}: {loss.text} loss, {loss.formula_text}{extra}{mean}",
                                   rf"\text{{{loss.text} loss: }}" + loss.formula_tex + extra_tex))
