@@ -1,6 +1,8 @@
 """Operations carry their own behaviour: a class per kind of operation holds its forward formula beside its
-local derivatives (the engine), and what each layer above makes of a kind (the worked solution's step, the
-NumPy script's lines, the diagram's caption) is an Aspect registered by class, never a test of a kind's name.
+local derivatives (the engine), and what each layer above makes of a kind (its forward step, backward values,
+local derivatives and path factors on both views of the page, its slips, the NumPy script's lines, the
+diagram's caption) is an Aspect registered by class, never a test of a kind's name; an output layer or an
+activation is asked what it does, never compared by its name.
 The command lines share one parser and one failure line."""
 
 import dataclasses
@@ -20,8 +22,8 @@ from derivations.outputs.figures import caption, network_svg
 from derivations.outputs.render import to_json, to_text
 from derivations.teaching.solution import worked_solution
 
-ASPECTS = {"the worked solution's step", "the NumPy script's forward step", "the NumPy script's backward steps",
-           "the diagram's caption"}
+ASPECTS = {"the forward step", "the backward values", "the local derivatives", "the path factors", "slips",
+           "the NumPy script's forward step", "the NumPy script's backward steps", "the diagram's caption"}
 
 
 @pytest.mark.parametrize("kind", KINDS, ids=lambda k: k.__name__)

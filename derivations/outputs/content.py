@@ -30,7 +30,8 @@ from ..engine.training import MAX_STEPS, xor_problem
 from ..notation.printing import decimal_text, tex
 from ..notation.tree_printing import to_latex
 from ..teaching.handout import layout
-from ..teaching.solution import BLANK, Notation, descent_section, gradient_section, section, section_keys
+from ..teaching.page import BLANK, Context
+from ..teaching.solution import DIGITS, descent_section, gradient_section, section, section_keys
 from .figures import colour_value, network_svg, training_curves, training_svg
 from .page import PageWriter
 from .render import inline_tex
@@ -155,7 +156,7 @@ def gradient_tex(values, request: Request, worksheet: bool) -> list:
     display formula per line."""
     w = request.param(values)
     show = request.choice("show", SHOW, "sum")
-    section = gradient_section(Notation(values), values, w, detail=show in ("closed", "expanded", "all"))
+    section = gradient_section(Context(values, DIGITS), w, detail=show in ("closed", "expanded", "all"))
     key = w.key(values.derivation.symbols.wide)
     wanted = {"sum": {key}, "paths": {"path"}, "closed": {"formula"}, "expanded": {"expanded"}, "all": None}[show]
     lines = [ln for ln in section.lines

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 
 from ..notation.tree_printing import latex_escape, to_latex, to_text
-from ..teaching.handout import Display, Figure, Heading, Layout, Prose
+from ..teaching.page import Display, Figure, Heading, Page, Prose
 
 # -- the visitor --------------------------------------------------
 
@@ -34,7 +34,7 @@ class PageWriter:
         self.worksheet = worksheet
         self.out: list = []
 
-    def write(self, page: Layout):
+    def write(self, page: Page):
         self.page = page
         self.start(page)
         for block in page.blocks:
@@ -44,10 +44,10 @@ class PageWriter:
                 getattr(self, "visit_" + type(block).__name__.lower())(block)
         return self.finish(page)
 
-    def start(self, page: Layout) -> None:
+    def start(self, page: Page) -> None:
         pass
 
-    def finish(self, page: Layout):
+    def finish(self, page: Page):
         return self.out
 
     def visit_heading(self, block: Heading) -> None:
@@ -71,7 +71,7 @@ class PageWriter:
     def kind(self) -> str:
         return "Worksheet" if self.worksheet else "Answer key"
 
-    def header(self, page: Layout) -> str:
+    def header(self, page: Page) -> str:
         return f"{self.kind()} · problem {page.problem_id} · {page.description} · {page.source}"
 
     def prose(self, block: Prose, math, bold, text) -> str:
@@ -174,16 +174,16 @@ class LatexPage(PageWriter):
         self.out += [rf"\emph{{(figure: the {latex_escape(b.caption)} of {latex_escape(b.weight)})}}", ""]
 
 
-def render_text(page: Layout, worksheet: bool) -> str:
+def render_text(page: Page, worksheet: bool) -> str:
     """The page as plain text; blanks are ``____``."""
     return TextPage(worksheet).write(page)
 
 
-def render_markdown(page: Layout, worksheet: bool) -> str:
+def render_markdown(page: Page, worksheet: bool) -> str:
     """The page as Markdown with ``$...$`` math (MyST / MathJax)."""
     return MarkdownPage(worksheet).write(page)
 
 
-def render_latex(page: Layout, worksheet: bool) -> str:
+def render_latex(page: Page, worksheet: bool) -> str:
     """The page as a LaTeX document (amsmath); blanks are ``\\underline{\\hspace{2cm}}``."""
     return LatexPage(worksheet).write(page)

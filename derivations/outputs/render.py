@@ -16,12 +16,13 @@ from mpmath.libmp import libmpf as mlib
 from sympy import Expr, Float, latex, sstr
 
 from ..engine.errors import ProblemError
-from ..engine.problem import weight_name
 from ..engine.reading import quote as _shown
-from ..engine.theorems import GENERAL_ARGUMENT, MAX_TRAINING_WEIGHTS, last_rows_equal, layer_symmetric, symmetric
+from ..engine.theorems import symmetric
 from ..engine.values import Values, backward_keys, forward_keys
 from ..notation.printing import prose_parts, tex
-from ..teaching.solution import MAX_EXPANDED, Notation, Solution
+from ..teaching.closing import insight
+from ..teaching.page import Page
+from ..teaching.solution import MAX_EXPANDED, Notation
 
 
 # Exact forms of transcendental values grow with the network (every softmax output appears in every
@@ -134,7 +135,7 @@ def to_json(values: Values, theorems: list | None = None, detailed: bool = False
     return json.dumps(to_json_dict(values, theorems, detailed), indent=2, ensure_ascii=False)
 
 
-def to_text(solution: Solution, tail: list[str] = ()) -> str:
+def to_text(solution: Page, tail: list[str] = ()) -> str:
     """The worked solution as a terminal reads it."""
     out = [solution.title, "=" * len(solution.title)]
     for sec in solution.sections:
@@ -176,7 +177,7 @@ def wrap_formula(line: str) -> list[str]:
     return out
 
 
-def to_markdown(solution: Solution, tail: list[str] = ()) -> str:
+def to_markdown(solution: Page, tail: list[str] = ()) -> str:
     """Markdown with ``$$`` display math (MyST and most Markdown renderers read it)."""
     out = [f"# {solution.title}"]
     for sec in solution.sections:
@@ -189,7 +190,7 @@ def to_markdown(solution: Solution, tail: list[str] = ()) -> str:
     return "\n".join(out).rstrip() + "\n"
 
 
-def to_latex(solution: Solution, tail: list[str] = ()) -> str:
+def to_latex(solution: Page, tail: list[str] = ()) -> str:
     """A complete LaTeX document (amsmath), one ``gather*`` environment per section."""
     out = [
         r"\documentclass{article}",
@@ -228,63 +229,9 @@ def _escape(text: str) -> str:
 
 
 def key_insight(values: Values, theorems: list, fmt: str = "text", detailed: bool = False) -> list[str]:
-    """The handout's last question answered for this problem: the gradient of ``W_a``, why, and the
-    theorems that apply with their verdicts (every proof step when ``detailed``)."""
-    p = values.problem
-    ga = values.gradients["W_a"]
-    zero = all(v == 0 for v in ga)
-    n = len(ga)
-    last = weight_name(p.depth)
-    lines = ["Key insight: the gradient of W_a"]
-    if zero:
-        lines.append(f"∂ℒ/∂W_a = 0: all {n} entries are exactly 0, so W_a does not move on this step.")
-    else:
-        nonzero = sum(1 for v in ga if v != 0)
-        lines.append(f"∂ℒ/∂W_a ≠ 0: {nonzero} of its {n} entries are non-zero.")
-    if last_rows_equal(p) and not values.derivation.output.sums_to_one:
-        hidden = "L" if p.depth == 1 else f"L^({p.depth})"
-        out = values.derivation.output.text
-        lines.append(
-            f"Why not 0: every row of {last} is the same, so ∇{hidden}_j = Σ_i ∇O_i w_ij = (common w_·j)·Σ_i ∇O_i; with a "
-            f"softmax output Σ_i ∇O_i would be 0 (softmax lemma), but a {out} output has no such lemma."
-        )
-    elif last_rows_equal(p):
-        hidden = "L" if p.depth == 1 else f"L^({p.depth})"
-        earlier = "" if p.depth == 1 else " and so is every gradient before it"
-        lines.append(
-            f"Why: every row of {last} is the same, so every output logit O_i is the same function of {hidden}; the "
-            f"components of ∇O sum to 0 (softmax lemma), and ∇{hidden}_j = Σ_i ∇O_i w_ij = (common w_·j)·Σ_i ∇O_i = 0"
-            f"{earlier}."
-        )
-    if symmetric(p):
-        units = f"all {p.n_hidden} hidden units" if p.depth == 1 else "in every hidden layer, all units"
-        lines.append(
-            f"The hidden units' incoming weights are equal and their outgoing weights are equal: {units} compute the "
-            "same value and receive the same gradient, and a gradient step keeps it so; by induction they stay "
-            "identical at every step. Constant initialization never breaks the symmetry: the network trains like "
-            "one with a single hidden unit" + (" per layer" if p.depth > 1 else "") + ". Initialize the weights randomly."
-        )
-    else:
-        broken = [str(l + 1) for l in range(p.depth) if not layer_symmetric(p, l)]
-        which = "" if p.depth == 1 else f" in hidden layer{'s' if len(broken) > 1 else ''} {', '.join(broken)}"
-        lines.append(f"The hidden units' incoming or outgoing weights differ{which}: this init breaks the hidden-unit symmetry.")
-    lines.append(f"Theorems for this {'-'.join(map(str, p.layers))} network: proved = a symbolic identity "
-                 "(x, y and constants symbolic); checked numerically = a seeded example or a training run:")
-    for th in theorems:
-        scope = "" if th.applies is None else (" (applies to this init)" if th.applies else
-                                               " (for contrast: a seeded random init, not this one)"
-                                               if th.key == "random_breaks" else " (its assumption fails for this init)")
-        lines.append(f"  [{th.verdict}] {th.name}{scope}: {th.statement}")
-        if detailed:
-            lines += [f"      - assumption: {a}" for a in th.assumptions]
-            lines += [f"      - {s.claim}: {s.status}" + (f", {float(s.result):.6g}" if s.counterexample else "")
-                      + f" ({s.method})" for s in th.steps]
-            lines += [f"      - {note}" for note in th.notes]
-    if detailed:
-        if symmetric(p) and p.n_weights > MAX_TRAINING_WEIGHTS:
-            lines.append(f"  (The numeric training run is not done above {MAX_TRAINING_WEIGHTS} parameters, this network "
-                         f"has {p.n_weights}; the proofs above hold for every size.)")
-        lines += ["The general argument, for any width:", "  " + GENERAL_ARGUMENT]
+    """The handout's last question answered for this problem (:func:`derivations.teaching.closing.insight`), as
+    lines of ``fmt``."""
+    lines = insight(values, theorems, detailed).lines
     if fmt == "text":
         return [""] + [lines[0], "-" * len(lines[0])] + ["  " + line for line in lines[1:]]
     if fmt == "markdown":

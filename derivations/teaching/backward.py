@@ -1,0 +1,276 @@
+r"""The backward pass's values and local derivatives, each operation's own, for both views.
+
+:data:`BACKWARD` gives the values an operation's step back computes, as the worked solution's lines: the
+loss its ``∇Y_k = ∂ℓ/∂Y_k``, the output layer its ``∂Y_k/∂O_j`` and ``∇O_j``, an activation and a linear
+layer the ``∇`` of their input, each written as its chain-rule sum, with the numbers, and its value.
+:data:`LOCAL` gives an operation's local derivatives in general, as the students' page's *Derivative formulas*
+write them (``∂ℒ/∂Y_i = Y_i − y_i``, ``∂Y_i/∂O_j = Y_i(δ_ij − Y_j)``, ``∂O_i/∂w^b_ij = L_j``, ``∂L_i/∂H_i =
+𝟏_{H_i > 0}``), each printed from the registry's SymPy rule.
+
+>>> from derivations import evaluate, load_problem
+>>> from derivations.teaching.page import Context
+>>> values = evaluate(load_problem())
+>>> cx = Context(values, 6)
+>>> print(BACKWARD(values.derivation.ops[-1], cx, 0)[0].text())
+∇Y_1 = ∂ℒ/∂Y_1 = Y_1 − y_1 = 0.5 − 1 = −0.5 = −1/2
+"""
+
+from __future__ import annotations
+
+from sympy import Add, Expr, Function, Mul, Pow, Symbol
+from sympy.core.parameters import evaluate
+
+from ..engine.derivation import ActivationStep, Aspect, LinearStep, LossStep, OutputStep
+from ..engine.problem import LETTERS
+from ..notation.printing import Num, Tagged, Words
+from ..notation.tree import LOSS, Numeral, Row, Sym, grad_sym, partial, row, sym
+from ..notation.tree_printing import from_sympy
+from .numbers import Notation
+from .page import Prose, Section, t
+
+#: The values an operation's step back computes, as the solution's lines: ``BACKWARD(op, context, sample,
+#: on=None)``, ``on`` the edges ``((key, unit), (key, unit))`` of a parameter's paths to keep to, or None: all.
+BACKWARD = Aspect("the backward values")
+
+#: An operation's local derivatives in general, as the page's trees: ``LOCAL(op, context)`` -> ``[tree]``.
+LOCAL = Aspect("the local derivatives")
+
+
+def substitute(expr: Expr, numbers: dict) -> Expr:
+    """``expr`` with its symbols (and local derivatives such as ``1[H_1 > 0]``) replaced by numbers, keeping
+    the written order and shape (no evaluation)."""
+    if expr in numbers:
+        return numbers[expr]
+    if isinstance(expr, Symbol):
+        return expr
+    if not expr.args or isinstance(expr, (Num, Words, Tagged)):
+        return expr
+    args = [substitute(a, numbers) for a in expr.args]
+    if isinstance(expr, (Add, Mul, Pow)):
+        return expr.func(*args, evaluate=False)
+    with evaluate(False):
+        return expr.func(*args)
+
+
+class Bracket(Function):
+    """``[…]``: the handout's square bracket around a chain-rule sum."""
+
+    nargs = 1
+
+    def _sympystr(self, printer):
+        return f"[{printer._print(self.args[0])}]"
+
+    def _latex(self, printer):
+        return rf"\left[{printer._print(self.args[0])}\right]"
+
+
+def numbers(values, exprs) -> dict:
+    """Each symbol of ``exprs`` mapped to its value as a :class:`Num` (for a substitution), at the solution's
+    default digits."""
+    n = Notation(values)
+    out = {}
+    for e in exprs:
+        for s in e.free_symbols | {f for f in e.atoms(Function) if not isinstance(f, Bracket)}:
+            if s not in out:
+                out[s] = n.num(values.value(s))
+    return out
+
+
+def grad_lines(cx, s: int, key: str, only=None) -> list:
+    """``∇O_j = ∂Y_1/∂O_j·∇Y_1 + ... = numbers = value`` for each unit of node ``key`` (its chain-rule sum)."""
+    d, lines = cx.d, []
+    for j, g in enumerate(d.symbols.grad(key, s)):
+        if only is not None and j not in only:
+            continue
+        written = d.display[g]
+        lines.append(cx.line(g, written, substitute(written, numbers(cx.v, [written])), value=cx.v.value(g), given=2))
+    return lines
+
+
+def _units(on, key: str):
+    return None if on is None else sorted(k for name, k in on if name == key)
+
+
+@BACKWARD.register(LossStep)
+def _loss_values(op, cx, s: int, on=None) -> list:
+    """``∇Y_k = ∂ℓ/∂Y_k = its formula = numbers = value``."""
+    p, sy, n, loss = cx.p, cx.d.symbols, cx.n, cx.d.loss_fn
+    Y, y = cx.v.sample("forward", "Y", s), p.ys[s]
+    lines = []
+    for i in range(p.n_out) if on is None else _units(_nodes(on), "Y"):
+        g = sy.grad("Y", s)[i]
+        lhs = Words(f"{g} = ∂{sy.loss[s]}/∂{sy.node('Y', s)[i]}",
+                    rf"{n.names[g]} = \frac{{\partial {n.names[sy.loss[s]]}}}{{\partial {n.names[sy.node('Y', s)[i]]}}}")
+        with evaluate(False):
+            form = loss.local(sy.node("Y", s), sy.y[s], i)
+            sub = loss.local([n.num(v) for v in Y], [n.num(v) for v in y], i)
+        lines.append(cx.line(lhs, form, sub, value=cx.v.sample("backward", "dL_dY", s)[i], given=2))
+    return lines
+
+
+@BACKWARD.register(OutputStep)
+def _output_values(op, cx, s: int, on=None, own: str = "") -> list:
+    """``∂Y_k/∂O_j`` (grouped by the logit, as the gradient of ``O_j`` uses them), then ``∇O_j`` (not where the
+    parameter asked feeds ``O``: its bracket sums them)."""
+    p, sy, n, out = cx.p, cx.d.symbols, cx.n, cx.d.output
+    Y, J = cx.v.sample("forward", "Y", s), cx.v.sample("backward", "dY_dO", s)
+    pairs = None if on is None else {(b[1], a[1]) for a, b in on if a[0] == "O" and b[0] == "Y"}
+    lines = []
+    for j in range(p.n_out):
+        for k in range(p.n_out):
+            if (pairs is not None and (k, j) not in pairs) or (out.elementwise and k != j):
+                continue
+            form = out.local_written(sy.node("Y", s), k, j)
+            sub = out.local_written([n.num(v) for v in Y], k, j)
+            lines.append(cx.line(sy.dY_dO[s][k][j], form, sub, value=J[k][j], given=2))
+    return lines + ([] if own == "O" else grad_lines(cx, s, "O", _units(_nodes(on), "O")))
+
+
+@BACKWARD.register(LinearStep)
+@BACKWARD.register(ActivationStep)
+def _input_values(op, cx, s: int, on=None, own: str = "") -> list:
+    """``∇`` of the operation's input, unit by unit (none for the data ``x``)."""
+    if op.inp == "x":
+        return []
+    return grad_lines(cx, s, op.inp, _units(_nodes(on), op.inp))
+
+
+def _nodes(on):
+    """The nodes of ``on``'s edges (``on`` None: all)."""
+    return None if on is None else {node for edge in on for node in edge}
+
+
+def backward_section(cx) -> Section:
+    """The values every path uses: ``∇Y``, ``∂Y/∂O``, ``∇O`` and the hidden layers' past the first (the
+    first layer's are in each of its parameters' bracket), each operation's in reverse."""
+    first = ("x", *cx.keys[:2])
+    sec = Section("backward", t("Backward pass: values used by all paths", r"\text{Backward pass}"))
+    for s in cx.samples():
+        sec.lines += cx.sample_note(s)
+        for op in reversed(cx.d.ops):
+            if op.inp not in first:
+                sec.lines += BACKWARD(op, cx, s)
+    return sec
+
+
+def used_values_section(cx, w) -> Section:
+    """The backward values one parameter's paths use, in reverse: its ``∇Y``, ``∂Y/∂O``, and the chain-rule sums
+    its bracket reads (``∇O``, each ``∇L``; an activation's derivative is the bracket's own factor)."""
+    d, sy = cx.d, cx.d.symbols
+    name = w.name(sy.wide)
+    own = d.op_of(w).out
+    sec = Section(f"used_{w.key(sy.wide)}", t(f"Values the paths of {name} use", r"\text{Values the paths use}"))
+    for s in cx.samples():
+        edges = [(a, b) for a, b, _ in d.path_edges(w, s)]  # the paths' edges, never the (possibly thousands of) paths
+        sec.lines += cx.sample_note(s)
+        for op in reversed(d.ops):
+            if not isinstance(op, ActivationStep):
+                sec.lines += BACKWARD(op, cx, s, edges, **({} if isinstance(op, LossStep) else {"own": own}))
+    return sec
+
+
+# -- the local derivatives in general, as the students' page writes them -----------------------------------
+
+
+def loss_local(cx, k_, s=None):
+    """``∂ℒ/∂Y_k = …`` (``∂ℓ/∂Y_k`` per sample), as the registry writes it, in index ``k_``."""
+    n_out = cx.p.n_out
+    Yvec = [Symbol(f"Y_{k}") for k in range(n_out)]
+    yvec = [Symbol(f"y_{k}") for k in range(n_out)]
+    return from_sympy(cx.d.loss_fn.local(Yvec, yvec, 0), {Yvec[0]: cx.ent("Y", k_, s), yvec[0]: cx.ent("y", k_, s)})
+
+
+def jacobian(cx, k, j, s=None):
+    """``∂Y_k/∂O_j`` as the output layer's Jacobian writes it, printed from its SymPy rule: ``Y_k(δ_kj − Y_j)``;
+    ``k``, ``j`` 0-based units or index symbols (``j`` is ``k`` for an elementwise layer)."""
+    a, b = Symbol("a"), Symbol("b")  # named in δ's canonical order (SymPy sorts a Kronecker delta's indices)
+    Ys = {a: Symbol("Y_a"), b: Symbol("Y_b")}
+    index = {u: Numeral(str(u + 1)) if isinstance(u, int) else u for u in (k, j)}
+    expr = cx.d.output.local(Ys, a, a if cx.d.output.elementwise else b)
+    return from_sympy(expr, {Ys[a]: cx.ent("Y", k, s), Ys[b]: cx.ent("Y", j, s), a: index[k], b: index[j]})
+
+
+def activation_local(cx, layer: int, i):
+    """``act'`` of hidden layer ``layer`` at unit ``i``, as the registry writes it: ``𝟏_{H_i > 0}``, ``L_i(1 − L_i)``."""
+    H, L = cx.keys[2 * layer], cx.keys[2 * layer + 1]
+    hs, ls = Symbol("H_1"), Symbol("L_1")
+    return from_sympy(cx.d.act(layer).local(hs, ls), {hs: cx.ent(H, i), ls: cx.ent(L, i)})
+
+
+def general_weight(l: int) -> Sym:
+    return Sym("w", Row((sym("i"), sym("j"))), Sym(LETTERS[l]))
+
+
+@LOCAL.register(LossStep)
+def _loss_local(op, cx) -> list:
+    Lsym = LOSS if cx.S == 1 else Sym("ell")
+    return [row(partial(Lsym, sym("Y", sym("i"))), "=", loss_local(cx, sym("i")))]
+
+
+@LOCAL.register(OutputStep)
+def _output_local(op, cx) -> list:
+    i_, j_ = sym("i"), sym("j")
+    j_out = i_ if cx.d.output.elementwise else j_  # ∂Y_i/∂O_i alone where the Jacobian is diagonal
+    return [row(partial(sym("Y", i_), sym("O", j_out)), "=", jacobian(cx, i_, j_out))]
+
+
+@LOCAL.register(LinearStep)
+def _linear_local(op, cx) -> list:
+    """``∂Z_i/∂w_ij = in_j`` (``∂Z_i/∂b_i = 1``), and past the first layer ``∂Z_i/∂in_j = w_ij``."""
+    i_, j_, l = sym("i"), sym("j"), op.layer
+    Z, IN, w = op.out, cx.linear_in(l), general_weight(l)
+    out = [row(partial(cx.ent(Z, i_), w), "=", cx.ent(IN, j_))]
+    if cx.p.bias:
+        out.append(row(partial(cx.ent(Z, i_), Sym("b", i_, Sym(LETTERS[l]))), "=", Numeral("1")))
+    if l > 0:
+        out.append(row(partial(cx.ent(Z, i_), cx.ent(IN, j_)), "=", w))
+    return out
+
+
+@LOCAL.register(ActivationStep)
+def _activation_local(op, cx) -> list:
+    i_ = sym("i")
+    act, hs, ls = cx.d.act(op.layer), Symbol("H_i"), Symbol("L_i")
+    return [row(partial(cx.ent(op.out, i_), cx.ent(op.inp, i_)), "=",
+                from_sympy(act.local(hs, ls), {hs: cx.ent(op.inp, i_), ls: cx.ent(op.out, i_)}))]
+
+
+def formulas(cx) -> Prose:
+    """The page's *Derivative formulas*: the loss's and the output layer's, every linear layer's (from the last),
+    then each activation's (those of one activation under its name once)."""
+    ops = cx.d.ops
+    linears = [op for op in reversed(ops) if isinstance(op, LinearStep)]
+    activations = [op for op in ops if isinstance(op, ActivationStep)]
+    parts = [("b", "Derivative formulas: "), f"{cx.d.loss_fn.text}: ", *LOCAL(ops[-1], cx),
+             f";   {cx.d.output.title}: ", *LOCAL(ops[-2], cx), ";   Linear: "]
+    for k, piece in enumerate(piece for op in linears for piece in LOCAL(op, cx)):
+        parts += ([", "] if k else []) + [piece]
+    seen = []
+    for op in activations:
+        act = cx.d.act(op.layer)
+        parts += [", " if act in seen else f";   {act.text}: ", *LOCAL(op, cx)]
+        seen.append(act)
+    return Prose(parts, key="formulas")
+
+
+def output_values(cx, s: int) -> list:
+    """``∇Y_k`` and the output layer's local derivatives ``∂Y_k/∂O_j``: the values every path uses (the page)."""
+    n_out, at = cx.p.n_out, cx.at(s)
+    Yvec = [Symbol(f"Y_{k}") for k in range(n_out)]
+    yvec = [Symbol(f"y_{k}") for k in range(n_out)]
+    ynames = {Yvec[k]: cx.ent("Y", k, s) for k in range(n_out)} | {yvec[k]: cx.ent("y", k, s) for k in range(n_out)}
+    parts = [("b", "Values"), " (used by all paths below): " if cx.S == 1 else f" of sample {s + 1} (used by all paths below): "]
+    for k in range(n_out):
+        parts += ([",  "] if k else []) + [row(grad_sym(cx.ent("Y", k, s)), "=", from_sympy(cx.d.loss_fn.local(Yvec, yvec, k), ynames),
+                                             "=", cx.ans(cx.bwd("dL_dY", s)[k], f"backward.dL_dY[{k + 1}]{at}"))]
+    values = [Prose(parts, key="values_dY" + at)]
+    parts = []
+    J = cx.bwd("dY_dO", s)
+    for j in range(n_out):
+        for k in range(n_out):
+            if k != j and cx.d.output.elementwise:
+                continue
+            parts += ([",  "] if parts else []) + [row(partial(cx.ent("Y", k, s), cx.ent("O", j, s)), "=",
+                                                      cx.ans(J[k][j], f"backward.dY_dO[{k + 1},{j + 1}]{at}"))]
+    return values + [Prose(parts, key="values_dYdO" + at)]
+
