@@ -19,7 +19,8 @@ from derivations.engine.derivation import KINDS, Aspect, Derivation, Operation
 from derivations.engine.ops import ACTIVATIONS, OUTPUTS
 from derivations.outputs.export import to_python
 from derivations.outputs.figures import caption, network_svg
-from derivations.outputs.render import to_json, to_text
+from derivations.outputs.page import render_text
+from derivations.outputs.render import to_json
 from derivations.teaching.solution import worked_solution
 
 ASPECTS = {"the forward step", "the backward values", "the local derivatives", "the path factors", "slips",
@@ -67,7 +68,7 @@ def test_every_view_dispatches_on_the_operations_class_not_its_name(handout):
                                                      "OwnOutputStep", "OwnLossStep"]
     assert own.definitions == plain.definitions and own.gradients == plain.gradients
     a, b = evaluate(plain), evaluate(own)
-    assert to_text(worked_solution(b)) == to_text(worked_solution(a))
+    assert render_text(worked_solution(b), False) == render_text(worked_solution(a), False)
     assert to_python(b) == to_python(a)
     assert network_svg(b, "w_a11") == network_svg(a, "w_a11")
     assert to_json(b, []) == to_json(a, [])

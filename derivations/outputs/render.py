@@ -1,4 +1,6 @@
-"""Rendering a worked solution: plain text, Markdown (MyST), LaTeX, and the JSON contract.
+"""The JSON contract of a problem's values, and the values and formulas a page's role writes inline.
+
+(The worked solution as a document is a page: :mod:`derivations.outputs.page` writes it.)
 
 >>> from derivations import evaluate, load_problem
 >>> values = evaluate(load_problem())
@@ -10,7 +12,6 @@ from __future__ import annotations
 
 import json
 import math
-import re
 
 from mpmath.libmp import libmpf as mlib
 from sympy import Expr, Float, latex, sstr
@@ -19,9 +20,7 @@ from ..engine.errors import ProblemError
 from ..engine.reading import quote as _shown
 from ..engine.theorems import symmetric
 from ..engine.values import Values, backward_keys, forward_keys
-from ..notation.printing import prose_parts, tex
-from ..teaching.closing import insight
-from ..teaching.page import Page
+from ..notation.printing import tex
 from ..teaching.solution import MAX_EXPANDED, Notation
 
 
@@ -133,118 +132,6 @@ def to_json_dict(values: Values, theorems: list | None = None, detailed: bool = 
 def to_json(values: Values, theorems: list | None = None, detailed: bool = False) -> str:
     """The JSON contract; ``detailed`` (``--theorems``) adds each proof step's expression."""
     return json.dumps(to_json_dict(values, theorems, detailed), indent=2, ensure_ascii=False)
-
-
-def to_text(solution: Page, tail: list[str] = ()) -> str:
-    """The worked solution as a terminal reads it."""
-    out = [solution.title, "=" * len(solution.title)]
-    for sec in solution.sections:
-        out += ["", sec.title.text]
-        if sec.intro:
-            out.append("  " + sec.intro)
-        for line in sec.lines:
-            out += wrap_formula("  " + line.text())
-    out += list(tail)
-    return "\n".join(out) + "\n"
-
-
-MAX_LINE = 200  # a formula line longer than this (a wide network's sums) is broken, ...
-WRAP_AT = 120  # ... into lines of about this many characters
-
-
-def wrap_formula(line: str) -> list[str]:
-    """A formula line as a terminal reads it: one line when it is at most :data:`MAX_LINE` characters, else
-    broken before its ``+``, ``−`` and ``=`` signs (outside brackets first), each continuation indented.
-
-    >>> wrap_formula("  ∇O_1 = 0.25·(−0.5) + (−0.25)·0.5 = −0.25")
-    ['  ∇O_1 = 0.25·(−0.5) + (−0.25)·0.5 = −0.25']
-    >>> lines = wrap_formula("  ∇L_1 = " + " + ".join(["∇O_1·w^b_1,1"] * 60))
-    >>> len(lines), max(len(line) for line in lines)
-    (9, 111)
-    """
-    if len(line) <= MAX_LINE:
-        return [line]
-    indent = " " * (len(line) - len(line.lstrip()) + 4)
-    pieces = re.split(r"(?= [+−=] )", line)
-    out, current = [], pieces[0]
-    for piece in pieces[1:]:
-        if len(current) + len(piece) > WRAP_AT and current.strip():
-            out.append(current)
-            current = indent + piece.lstrip()
-        else:
-            current += piece
-    out.append(current)
-    return out
-
-
-def to_markdown(solution: Page, tail: list[str] = ()) -> str:
-    """Markdown with ``$$`` display math (MyST and most Markdown renderers read it)."""
-    out = [f"# {solution.title}"]
-    for sec in solution.sections:
-        out += ["", f"## {sec.heading(lambda m: f'${m}$', lambda t: t)}", ""]
-        if sec.intro:
-            out += [sec.intro, ""]
-        for line in sec.lines:
-            out += ["$$", line.tex_aligned(), "$$", ""] if not line.prose else [f"${line.tex()}$", ""]
-    out += list(tail)
-    return "\n".join(out).rstrip() + "\n"
-
-
-def to_latex(solution: Page, tail: list[str] = ()) -> str:
-    """A complete LaTeX document (amsmath), one ``gather*`` environment per section."""
-    out = [
-        r"\documentclass{article}",
-        r"\usepackage{amsmath,amssymb}",
-        r"\usepackage[utf8]{inputenc}",
-        r"\begin{document}",
-        rf"\section*{{{_escape(solution.title)}}}",
-    ]
-    for sec in solution.sections:
-        out.append(rf"\subsection*{{{sec.heading(lambda m: f'${m}$', _escape)}}}")
-        if sec.intro:
-            out.append(_prose_tex(sec.intro))
-        eqs = [line.tex_aligned() for line in sec.lines]
-        if eqs:
-            out += [r"\begin{gather*}", " \\\\\n".join(eqs), r"\end{gather*}"]
-    out += list(tail)  # key_insight writes these in LaTeX already
-    out.append(r"\end{document}")
-    return "\n".join(out) + "\n"
-
-
-def _prose_tex(text: str) -> str:
-    r"""Prose for LaTeX: its formulas (``∂ℒ/∂w^a_ij``, ``W_a``) as math, the rest as escaped text.
-
-    >>> _prose_tex("equal ∂ℒ/∂w^a_ij across i & j")
-    'equal $\\frac{\\partial\\mathcal{L}}{\\partial w^{a}_{ij}}$ across $i$ \\& $j$'
-    """
-    return "".join(f"${s}$" if kind == "math" else _escape(s) for kind, s in prose_parts(text))
-
-
-def _escape(text: str) -> str:
-    replace = {"ℒ": r"$\mathcal{L}$", "∂": r"$\partial$", "→": r"$\to$", "Σ": r"$\Sigma$", "−": "-", "≈": r"$\approx$",
-               "·": r"$\cdot$", "²": r"$^2$", "∇": r"$\nabla$", "ℓ": r"$\ell$", "η": r"$\eta$", "←": r"$\leftarrow$",
-               "≠": r"$\neq$", "ᵀ": r"$^T$", "×": r"$\times$", "_": r"\_", "^": r"\^{}", "&": r"\&", "%": r"\%",
-               "#": r"\#", "{": r"\{", "}": r"\}"}
-    return "".join(replace.get(c, c) for c in text)
-
-
-def key_insight(values: Values, theorems: list, fmt: str = "text", detailed: bool = False) -> list[str]:
-    """The handout's last question answered for this problem (:func:`derivations.teaching.closing.insight`), as
-    lines of ``fmt``."""
-    lines = insight(values, theorems, detailed).lines
-    if fmt == "text":
-        return [""] + [lines[0], "-" * len(lines[0])] + ["  " + line for line in lines[1:]]
-    if fmt == "markdown":
-        return ["", f"## {lines[0]}", ""] + [f"- {line.strip()}" if line.startswith("  ") else line for line in lines[1:]]
-    items = []
-    for line in lines[1:]:
-        body = line.strip()
-        if body.startswith("["):  # "[proved] name: ..." -> a bold verdict, not an \item label
-            verdict, _, rest = body[1:].partition("] ")
-            items.append(rf"\item \textbf{{{_escape(verdict)}}}: {_prose_tex(rest)}")
-        else:  # a proof step's "- claim: holds" is an item of its own
-            items.append(rf"\item {_prose_tex(body[2:] if body.startswith('- ') else body)}")
-    return ["", rf"\subsection*{{{_prose_tex(lines[0])}}}", r"\begin{itemize}"] + items + [r"\end{itemize}"]
 
 
 FORMULAS = ("formula", "closed", "expanded")
