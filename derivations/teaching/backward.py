@@ -1,8 +1,9 @@
 r"""The backward pass's values and local derivatives, each operation's own, for both views.
 
-:data:`BACKWARD` gives the values an operation's step back computes, as the worked solution's lines: the
-loss its ``∇Y_k = ∂ℓ/∂Y_k``, the output layer its ``∂Y_k/∂O_j`` and ``∇O_j``, an activation and a linear
-layer the ``∇`` of their input, each written as its chain-rule sum, with the numbers, and its value.
+:data:`BACKWARD` gives the values an operation's step back computes: the loss its ``∇Y_k = ∂ℓ/∂Y_k``, the
+output layer its ``∂Y_k/∂O_j`` and ``∇O_j``, an activation and a linear layer the ``∇`` of their input; the
+worked solution writes each as its chain-rule sum, with the numbers, and its value, and the students' page
+asks for those every path uses before the paths (the rest where a path needs them).
 :data:`LOCAL` gives an operation's local derivatives in general, as the students' page's *Derivative formulas*
 write them (``∂ℒ/∂Y_i = Y_i − y_i``, ``∂Y_i/∂O_j = Y_i(δ_ij − Y_j)``, ``∂O_i/∂w^b_ij = L_j``, ``∂L_i/∂H_i =
 𝟏_{H_i > 0}``), each printed from the registry's SymPy rule.
@@ -11,7 +12,7 @@ write them (``∂ℒ/∂Y_i = Y_i − y_i``, ``∂Y_i/∂O_j = Y_i(δ_ij − Y_j
 >>> from derivations.teaching.page import Context
 >>> values = evaluate(load_problem())
 >>> cx = Context(values, 6)
->>> print(BACKWARD(values.derivation.ops[-1], cx, 0)[0].text())
+>>> print(BACKWARD(values.derivation.ops[-1], cx, 0).lines()[0].text())
 ∇Y_1 = ∂ℒ/∂Y_1 = Y_1 − y_1 = 0.5 − 1 = −0.5 = −1/2
 """
 
@@ -28,8 +29,8 @@ from ..notation.tree_printing import from_sympy
 from .numbers import Notation
 from .page import Prose, Section, t
 
-#: The values an operation's step back computes, as the solution's lines: ``BACKWARD(op, context, sample,
-#: on=None)``, ``on`` the edges ``((key, unit), (key, unit))`` of a parameter's paths to keep to, or None: all.
+#: The values an operation's step back computes on a sample, for both views: ``BACKWARD(op, context, sample)``,
+#: a :class:`StepBack`.
 BACKWARD = Aspect("the backward values")
 
 #: An operation's local derivatives in general, as the page's trees: ``LOCAL(op, context)`` -> ``[tree]``.
@@ -91,53 +92,105 @@ def _units(on, key: str):
     return None if on is None else sorted(k for name, k in on if name == key)
 
 
+def _nodes(on):
+    """The nodes of ``on``'s edges (``on`` None: all)."""
+    return None if on is None else {node for edge in on for node in edge}
+
+
+class StepBack:
+    """The values one operation's step back computes on sample ``s``: as the worked solution's lines
+    (:meth:`lines`, all of them, or those on a parameter's paths ``on``, but for the node ``own`` the
+    parameter feeds, whose sum its bracket writes) and as the students' page's blocks (:meth:`blocks`: what every
+    path uses; the rest a path's block asks for where it needs it)."""
+
+    def __init__(self, op, cx, s: int):
+        self.op, self.cx, self.s = op, cx, s
+
+    def lines(self, on=None, own: str = "") -> list:
+        raise NotImplementedError
+
+    def blocks(self) -> list:
+        return []
+
+
 @BACKWARD.register(LossStep)
-def _loss_values(op, cx, s: int, on=None) -> list:
-    """``∇Y_k = ∂ℓ/∂Y_k = its formula = numbers = value``."""
-    p, sy, n, loss = cx.p, cx.d.symbols, cx.n, cx.d.loss_fn
-    Y, y = cx.v.sample("forward", "Y", s), p.ys[s]
-    lines = []
-    for i in range(p.n_out) if on is None else _units(_nodes(on), "Y"):
-        g = sy.grad("Y", s)[i]
-        lhs = Words(f"{g} = ∂{sy.loss[s]}/∂{sy.node('Y', s)[i]}",
-                    rf"{n.names[g]} = \frac{{\partial {n.names[sy.loss[s]]}}}{{\partial {n.names[sy.node('Y', s)[i]]}}}")
-        with evaluate(False):
-            form = loss.local(sy.node("Y", s), sy.y[s], i)
-            sub = loss.local([n.num(v) for v in Y], [n.num(v) for v in y], i)
-        lines.append(cx.line(lhs, form, sub, value=cx.v.sample("backward", "dL_dY", s)[i], given=2))
-    return lines
+class LossBack(StepBack):
+    """``∇Y_k = ∂ℓ/∂Y_k``: the loss's own local derivative."""
+
+    def lines(self, on=None, own=""):
+        """``∇Y_k = ∂ℓ/∂Y_k = its formula = numbers = value``."""
+        cx, s = self.cx, self.s
+        p, sy, n, loss = cx.p, cx.d.symbols, cx.n, cx.d.loss_fn
+        Y, y = cx.v.sample("forward", "Y", s), p.ys[s]
+        lines = []
+        for i in range(p.n_out) if on is None else _units(_nodes(on), "Y"):
+            g = sy.grad("Y", s)[i]
+            lhs = Words(f"{g} = ∂{sy.loss[s]}/∂{sy.node('Y', s)[i]}",
+                        rf"{n.names[g]} = \frac{{\partial {n.names[sy.loss[s]]}}}{{\partial {n.names[sy.node('Y', s)[i]]}}}")
+            with evaluate(False):
+                form = loss.local(sy.node("Y", s), sy.y[s], i)
+                sub = loss.local([n.num(v) for v in Y], [n.num(v) for v in y], i)
+            lines.append(cx.line(lhs, form, sub, value=cx.v.sample("backward", "dL_dY", s)[i], given=2))
+        return lines
+
+    def blocks(self):
+        """``∇Y_k = its formula = __`` for every output: the page's first values, every path uses them."""
+        cx, s = self.cx, self.s
+        n_out, at = cx.p.n_out, cx.at(s)
+        Yvec = [Symbol(f"Y_{k}") for k in range(n_out)]
+        yvec = [Symbol(f"y_{k}") for k in range(n_out)]
+        ynames = {Yvec[k]: cx.ent("Y", k, s) for k in range(n_out)} | {yvec[k]: cx.ent("y", k, s) for k in range(n_out)}
+        parts = [("b", "Values"), " (used by all paths below): " if cx.S == 1 else f" of sample {s + 1} (used by all paths below): "]
+        for k in range(n_out):
+            parts += ([",  "] if k else []) + [row(grad_sym(cx.ent("Y", k, s)), "=", from_sympy(cx.d.loss_fn.local(Yvec, yvec, k), ynames),
+                                                 "=", cx.ans(cx.bwd("dL_dY", s)[k], f"backward.dL_dY[{k + 1}]{at}"))]
+        return [Prose(parts, key="values_dY" + at)]
 
 
 @BACKWARD.register(OutputStep)
-def _output_values(op, cx, s: int, on=None, own: str = "") -> list:
-    """``∂Y_k/∂O_j`` (grouped by the logit, as the gradient of ``O_j`` uses them), then ``∇O_j`` (not where the
-    parameter asked feeds ``O``: its bracket sums them)."""
-    p, sy, n, out = cx.p, cx.d.symbols, cx.n, cx.d.output
-    Y, J = cx.v.sample("forward", "Y", s), cx.v.sample("backward", "dY_dO", s)
-    pairs = None if on is None else {(b[1], a[1]) for a, b in on if a[0] == "O" and b[0] == "Y"}
-    lines = []
-    for j in range(p.n_out):
-        for k in range(p.n_out):
-            if (pairs is not None and (k, j) not in pairs) or (out.elementwise and k != j):
-                continue
-            form = out.local_written(sy.node("Y", s), k, j)
-            sub = out.local_written([n.num(v) for v in Y], k, j)
-            lines.append(cx.line(sy.dY_dO[s][k][j], form, sub, value=J[k][j], given=2))
-    return lines + ([] if own == "O" else grad_lines(cx, s, "O", _units(_nodes(on), "O")))
+class OutputBack(StepBack):
+    """The output layer's local derivatives ``∂Y_k/∂O_j``, then ``∇O_j = Σ_k ∂Y_k/∂O_j ∇Y_k``."""
+
+    def lines(self, on=None, own=""):
+        """``∂Y_k/∂O_j`` (grouped by the logit, as the gradient of ``O_j`` uses them), then ``∇O_j``."""
+        cx, s = self.cx, self.s
+        p, sy, n, out = cx.p, cx.d.symbols, cx.n, cx.d.output
+        Y, J = cx.v.sample("forward", "Y", s), cx.v.sample("backward", "dY_dO", s)
+        pairs = None if on is None else {(b[1], a[1]) for a, b in on if a[0] == "O" and b[0] == "Y"}
+        lines = []
+        for j in range(p.n_out):
+            for k in range(p.n_out):
+                if (pairs is not None and (k, j) not in pairs) or (out.elementwise and k != j):
+                    continue
+                form = out.local_written(sy.node("Y", s), k, j)
+                sub = out.local_written([n.num(v) for v in Y], k, j)
+                lines.append(cx.line(sy.dY_dO[s][k][j], form, sub, value=J[k][j], given=2))
+        return lines + ([] if own == "O" else grad_lines(cx, s, "O", _units(_nodes(on), "O")))
+
+    def blocks(self):
+        """``∂Y_k/∂O_j = __`` (only ``k = j`` where the Jacobian is diagonal): every path uses them."""
+        cx, s = self.cx, self.s
+        n_out, at, parts = cx.p.n_out, cx.at(s), []
+        J = cx.bwd("dY_dO", s)
+        for j in range(n_out):
+            for k in range(n_out):
+                if k != j and cx.d.output.elementwise:
+                    continue
+                parts += ([",  "] if parts else []) + [row(partial(cx.ent("Y", k, s), cx.ent("O", j, s)), "=",
+                                                          cx.ans(J[k][j], f"backward.dY_dO[{k + 1},{j + 1}]{at}"))]
+        return [Prose(parts, key="values_dYdO" + at)]
 
 
 @BACKWARD.register(LinearStep)
 @BACKWARD.register(ActivationStep)
-def _input_values(op, cx, s: int, on=None, own: str = "") -> list:
-    """``∇`` of the operation's input, unit by unit (none for the data ``x``)."""
-    if op.inp == "x":
-        return []
-    return grad_lines(cx, s, op.inp, _units(_nodes(on), op.inp))
+class InputBack(StepBack):
+    """``∇`` of the operation's input, unit by unit (none for the data ``x``); on the page, a path's block asks
+    for it where it needs it (:func:`derivations.teaching.paths.ensure`)."""
 
-
-def _nodes(on):
-    """The nodes of ``on``'s edges (``on`` None: all)."""
-    return None if on is None else {node for edge in on for node in edge}
+    def lines(self, on=None, own=""):
+        if self.op.inp == "x":
+            return []
+        return grad_lines(self.cx, self.s, self.op.inp, _units(_nodes(on), self.op.inp))
 
 
 def backward_section(cx) -> Section:
@@ -149,7 +202,7 @@ def backward_section(cx) -> Section:
         sec.lines += cx.sample_note(s)
         for op in reversed(cx.d.ops):
             if op.inp not in first:
-                sec.lines += BACKWARD(op, cx, s)
+                sec.lines += BACKWARD(op, cx, s).lines()
     return sec
 
 
@@ -165,7 +218,7 @@ def used_values_section(cx, w) -> Section:
         sec.lines += cx.sample_note(s)
         for op in reversed(d.ops):
             if not isinstance(op, ActivationStep):
-                sec.lines += BACKWARD(op, cx, s, edges, **({} if isinstance(op, LossStep) else {"own": own}))
+                sec.lines += BACKWARD(op, cx, s).lines(edges, own)
     return sec
 
 
@@ -254,23 +307,6 @@ def formulas(cx) -> Prose:
 
 
 def output_values(cx, s: int) -> list:
-    """``∇Y_k`` and the output layer's local derivatives ``∂Y_k/∂O_j``: the values every path uses (the page)."""
-    n_out, at = cx.p.n_out, cx.at(s)
-    Yvec = [Symbol(f"Y_{k}") for k in range(n_out)]
-    yvec = [Symbol(f"y_{k}") for k in range(n_out)]
-    ynames = {Yvec[k]: cx.ent("Y", k, s) for k in range(n_out)} | {yvec[k]: cx.ent("y", k, s) for k in range(n_out)}
-    parts = [("b", "Values"), " (used by all paths below): " if cx.S == 1 else f" of sample {s + 1} (used by all paths below): "]
-    for k in range(n_out):
-        parts += ([",  "] if k else []) + [row(grad_sym(cx.ent("Y", k, s)), "=", from_sympy(cx.d.loss_fn.local(Yvec, yvec, k), ynames),
-                                             "=", cx.ans(cx.bwd("dL_dY", s)[k], f"backward.dL_dY[{k + 1}]{at}"))]
-    values = [Prose(parts, key="values_dY" + at)]
-    parts = []
-    J = cx.bwd("dY_dO", s)
-    for j in range(n_out):
-        for k in range(n_out):
-            if k != j and cx.d.output.elementwise:
-                continue
-            parts += ([",  "] if parts else []) + [row(partial(cx.ent("Y", k, s), cx.ent("O", j, s)), "=",
-                                                      cx.ans(J[k][j], f"backward.dY_dO[{k + 1},{j + 1}]{at}"))]
-    return values + [Prose(parts, key="values_dYdO" + at)]
-
+    """The values every path uses, each operation's in reverse (the loss's ``∇Y``, the output layer's
+    ``∂Y_k/∂O_j``), as the students' page asks them before the paths."""
+    return [block for op in reversed(cx.d.ops) for block in BACKWARD(op, cx, s).blocks()]
