@@ -10,8 +10,8 @@ theorems, the pages, the printers and the figures all ask it, never its name.
 >>> from sympy import Rational
 >>> ACTIVATIONS["relu"].forward(Rational(3, 20)), ACTIVATIONS["relu"].local(Rational(3, 20), None)
 (3/20, 1)
->>> ACTIVATIONS["leaky_relu"].forward(Rational(-1, 2)), relu_step(0)
-(-1/200, 0)
+>>> ACTIVATIONS["leaky_relu"].forward(Rational(-1, 2)), ACTIVATIONS["leaky_relu"].local(0, None)
+(-1/200, 1/100)
 >>> LOSSES["mse"].local([Rational(1, 2)] * 2, [1, 0], 0)
 -1/2
 """
@@ -24,163 +24,20 @@ from typing import Callable, ClassVar
 from sympy import Add, Expr, Function, Integer, KroneckerDelta, Max, Rational, Sum, Symbol, exp, log, tanh
 from sympy.codegen.numpy_nodes import logaddexp
 
-# -- elementwise functions SymPy does not have, with a derivative that is 0 (or the left slope) at 0 ------
+from ..notation.tree import Call, row, sym
+from ..notation.tree_printing import from_sympy, to_text
+from .functions import LeakyReLU, ReLU, _sigmoid, _stable_sigmoid, _stable_sigmoid_slope, leaky_step, relu_step
 
-
-class ReLU(Function):
-    """``ReLU(h) = max(0, h)``; its derivative is :class:`relu_step`, never SymPy's ``Heaviside``."""
-
-    @classmethod
-    def eval(cls, h):
-        if h.is_Number:  # only numbers: asking the sign of a symbolic sum is slow, and never needed here
-            return h if h >= 0 else Integer(0)
-
-    def fdiff(self, argindex=1):
-        return relu_step(self.args[0])
-
-    @staticmethod
-    def settle(h, positive: bool):
-        return h if positive else Integer(0)
-
-    def _latex(self, printer):
-        return r"\operatorname{ReLU}\left(%s\right)" % printer._print(self.args[0])
-
-    def _sympystr(self, printer):
-        return "ReLU(%s)" % printer._print(self.args[0])
-
-    def _numpycode(self, printer):
-        return "%s(%s, 0)" % (printer._module_format(printer._module + ".maximum"), printer._print(self.args[0]))
-
-
-class relu_step(Function):
-    """``1 if h > 0 else 0``: ReLU's derivative, 0 at exactly 0 (as the handout and PyTorch)."""
-
-    @classmethod
-    def eval(cls, h):
-        if h.is_Number:
-            return Integer(1) if h > 0 else Integer(0)
-
-    def fdiff(self, argindex=1):
-        return Integer(0)  # almost everywhere
-
-    @staticmethod
-    def settle(h, positive: bool):
-        return Integer(1) if positive else Integer(0)
-
-    def _latex(self, printer):
-        return r"\mathbf{1}_{%s > 0}" % printer._print(self.args[0])
-
-    def _sympystr(self, printer):
-        return "1[%s > 0]" % printer._print(self.args[0])
-
-    def _numpycode(self, printer):
-        return "%s(%s > 0, 1.0, 0.0)" % (printer._module_format(printer._module + ".where"), printer._print(self.args[0]))
-
-
-LEAK = Rational(1, 100)
-
-
-class LeakyReLU(Function):
-    """``h`` for ``h >= 0``, ``h/100`` below: a ReLU whose negative side still passes a gradient."""
-
-    @classmethod
-    def eval(cls, h):
-        if h.is_Number:
-            return h if h >= 0 else LEAK * h
-
-    def fdiff(self, argindex=1):
-        return leaky_step(self.args[0])
-
-    @staticmethod
-    def settle(h, positive: bool):
-        return h if positive else LEAK * h
-
-    def _latex(self, printer):
-        return r"\operatorname{LeakyReLU}\left(%s\right)" % printer._print(self.args[0])
-
-    def _sympystr(self, printer):
-        return "LeakyReLU(%s)" % printer._print(self.args[0])
-
-    def _numpycode(self, printer):
-        h = printer._print(self.args[0])
-        return "%s(%s > 0, %s, %s * %s)" % (printer._module_format(printer._module + ".where"), h, h, printer._print(LEAK), h)
-
-
-class leaky_step(Function):
-    """LeakyReLU's derivative: 1 for ``h > 0``, 1/100 for ``h <= 0`` (at exactly 0 the left slope, as ReLU
-    takes its left slope 0 there and as PyTorch does)."""
-
-    @classmethod
-    def eval(cls, h):
-        if h.is_Number:
-            return Integer(1) if h > 0 else LEAK
-
-    def fdiff(self, argindex=1):
-        return Integer(0)
-
-    @staticmethod
-    def settle(h, positive: bool):
-        return Integer(1) if positive else LEAK
-
-    def _latex(self, printer):
-        return r"\operatorname{LeakyReLU}'\left(%s\right)" % printer._print(self.args[0])
-
-    def _sympystr(self, printer):
-        return "LeakyReLU'(%s)" % printer._print(self.args[0])
-
-    def _numpycode(self, printer):
-        h = printer._print(self.args[0])
-        return "%s(%s > 0, 1.0, %s)" % (printer._module_format(printer._module + ".where"), h, printer._print(LEAK))
-
-
-class Log1p(Function):
-    """``ln(1 + x)``, evaluated by mpmath's ``log1p`` (SymPy's ``log(1 + x)`` loses an ``x`` below 10⁻ᵈⁱᵍⁱᵗˢ)
-    and printed as NumPy's ``np.log1p``.
-
-    >>> from sympy import Float
-    >>> Log1p(Float("1e-100", 30)).evalf(30)
-    1.00000000000000000000000000000e-100
-    """
-
-    def _eval_evalf(self, prec):  # prec in bits, as SymPy passes it
-        import mpmath
-        from mpmath.libmp import prec_to_dps
-        from sympy import Float
-
-        arg = self.args[0].evalf(prec_to_dps(prec) + 5)
-        if not arg.is_Float:
-            return None
-        with mpmath.workprec(prec + 10):
-            return Float(mpmath.log1p(mpmath.mpf(arg._mpf_)), precision=prec)
-
-    def fdiff(self, argindex=1):
-        return 1 / (1 + self.args[0])
-
-    def _numpycode(self, printer):
-        return "%s(%s)" % (printer._module_format(printer._module + ".log1p"), printer._print(self.args[0]))
-
-    def _sympystr(self, printer):
-        return "log1p(%s)" % printer._print(self.args[0])
-
+_SIGMOID_NOTE = "computed as σ({0}_i) = e^(−logaddexp(0, −{0}_i)): no e^(−{0}_i) to overflow"
 
 # -- activations ---------------------------------------------------------------------------------------------
 
 
-def _sigmoid(h):
-    return 1 / (1 + exp(-h))
+def _numpy():
+    """NumPy, imported when a NumPy form is first asked for (the derivation itself never needs it)."""
+    import numpy
 
-
-_SIGMOID_NOTE = "computed as σ({0}_i) = e^(−logaddexp(0, −{0}_i)): no e^(−{0}_i) to overflow"
-
-
-def _stable_sigmoid(h):
-    """σ(h) = e^(−ln(1 + e^(−h))): no e^(−h) to overflow at h = −800 (NumPy's logaddexp never overflows)."""
-    return exp(-logaddexp(0, -h))
-
-
-def _stable_sigmoid_slope(h):
-    """σ(h)·σ(−h) = σ(h)(1 − σ(h)), with no 1 − σ(h) to cancel at h = 40."""
-    return exp(-logaddexp(0, -h) - logaddexp(0, h))
+    return numpy
 
 
 class Activation:
@@ -230,9 +87,6 @@ class Activation:
     @property
     def definition(self) -> str:
         """The one-line definition, printed from :meth:`written` as the students' page prints it."""
-        from ..notation.tree import Call, row, sym
-        from ..notation.tree_printing import from_sympy, to_text
-
         z = Symbol("z")
         return to_text(row(Call(self.text, (sym("z"),)), "=", from_sympy(self.written(z), {z: sym("z")})), False)
 
@@ -251,13 +105,11 @@ class ReluUnit(Activation):
         return relu_step(h)
 
     def numpy(self, h):
-        import numpy as np
-
+        np = _numpy()
         return np.maximum(h, 0)
 
     def numpy_local(self, h, l):
-        import numpy as np
-
+        np = _numpy()
         return np.where(h > 0, 1.0, 0.0)
 
     def scalar(self, h):
@@ -275,13 +127,11 @@ class LeakyReluUnit(Activation):
         return leaky_step(h)
 
     def numpy(self, h):
-        import numpy as np
-
+        np = _numpy()
         return np.where(h > 0, h, h / 100)
 
     def numpy_local(self, h, l):
-        import numpy as np
-
+        np = _numpy()
         return np.where(h > 0, 1.0, 0.01)
 
     def scalar(self, h):
@@ -305,13 +155,11 @@ class SigmoidUnit(Activation):
         return _stable_sigmoid_slope(h)
 
     def numpy(self, h):
-        import numpy as np
-
+        np = _numpy()
         return np.exp(-np.logaddexp(0, -h))
 
     def numpy_local(self, h, l):
-        import numpy as np
-
+        np = _numpy()
         return np.exp(-np.logaddexp(0, -h) - np.logaddexp(0, h))
 
     def scalar(self, h):
@@ -334,13 +182,11 @@ class TanhUnit(Activation):
         return 4 * _stable_sigmoid_slope(2 * h)
 
     def numpy(self, h):
-        import numpy as np
-
+        np = _numpy()
         return np.tanh(h)
 
     def numpy_local(self, h, l):
-        import numpy as np
-
+        np = _numpy()
         return 4 * np.exp(-np.logaddexp(0, -2 * h) - np.logaddexp(0, 2 * h))
 
     def scalar(self, h):
@@ -367,13 +213,11 @@ class SoftplusUnit(Activation):
         return _stable_sigmoid(h)
 
     def numpy(self, h):
-        import numpy as np
-
+        np = _numpy()
         return np.logaddexp(0, h)
 
     def numpy_local(self, h, l):
-        import numpy as np
-
+        np = _numpy()
         return np.exp(-np.logaddexp(0, -h))
 
     def scalar(self, h):
@@ -396,8 +240,7 @@ class IdentityUnit(Activation):
         return h
 
     def numpy_local(self, h, l):
-        import numpy as np
-
+        np = _numpy()
         return np.ones_like(h)
 
     def scalar(self, h):
@@ -409,24 +252,6 @@ ACTIVATIONS = {a.name: a for a in (ReluUnit(), LeakyReluUnit(), SigmoidUnit(), T
 
 #: The schema's defaults, as the handout: a file that names no activation or loss gets these.
 DEFAULT_ACTIVATION = "relu"
-
-#: How plain-Python evaluators (lambdify with math or mpmath) call the functions SymPy does not know.
-SCALAR_FUNCTIONS = {
-    "ReLU": lambda h: h if h > 0 else 0 * h,
-    "relu_step": lambda h: 1 if h > 0 else 0,
-    "LeakyReLU": lambda h: h if h > 0 else h / 100,
-    "leaky_step": lambda h: 1 if h > 0 else 0.01,
-    "Log1p": lambda x: _log1p(x),
-}
-
-
-def _log1p(x):
-    import math
-
-    import mpmath
-
-    return mpmath.log1p(x) if isinstance(x, mpmath.mpf) else math.log1p(x)
-
 
 # -- the linear layer and the output layers -----------------------------------------------------------------
 
@@ -615,13 +440,11 @@ class Softmax(Output):
         return _softmax_rows(O)
 
     def numpy(self, O):
-        import numpy as np
-
+        np = _numpy()
         return np.exp(O - O.max()) / np.exp(O - O.max()).sum()
 
     def numpy_jacobian(self, Y):
-        import numpy as np
-
+        np = _numpy()
         return np.diag(Y) - np.outer(Y, Y)
 
     def forward_slips(self):
@@ -690,13 +513,11 @@ class SigmoidOutput(Output):
         return (1 - y) * _stable_sigmoid(o) - y * _stable_sigmoid(-o)
 
     def numpy(self, O):
-        import numpy as np
-
+        np = _numpy()
         return np.exp(-np.logaddexp(0, -O))
 
     def numpy_jacobian(self, Y):
-        import numpy as np
-
+        np = _numpy()
         return np.diag(Y * (1 - Y))
 
 
@@ -718,13 +539,11 @@ class IdentityOutput(Output):
         return list(O)
 
     def numpy(self, O):
-        import numpy as np
-
+        np = _numpy()
         return np.array(O, dtype=float)
 
     def numpy_jacobian(self, Y):
-        import numpy as np
-
+        np = _numpy()
         return np.eye(len(Y))
 
 
@@ -820,8 +639,7 @@ class MSE(Loss):
         return _squares_written(Rational(1, len(Y)), Y, y)
 
     def numpy(self, Y, y):
-        import numpy as np
-
+        np = _numpy()
         return np.mean((y - Y) ** 2)
 
     def numpy_local(self, Y, y):
@@ -847,8 +665,7 @@ class CrossEntropy(Loss):
         return Mul(Integer(-1), Add(*terms, evaluate=False), evaluate=False)
 
     def numpy(self, Y, y):
-        import numpy as np
-
+        np = _numpy()
         return -np.sum(y * np.log(Y))
 
     def numpy_local(self, Y, y):
@@ -877,8 +694,7 @@ class Quadratic(Loss):
         return _squares_written(Rational(1, 2), Y, y)
 
     def numpy(self, Y, y):
-        import numpy as np
-
+        np = _numpy()
         return 0.5 * np.sum((y - Y) ** 2)
 
     def numpy_local(self, Y, y):
@@ -913,8 +729,7 @@ class BCE(Loss):
         return Mul(Rational(1, len(Y)), Add(*(term(i) for i in range(len(Y))), evaluate=False), evaluate=False)
 
     def numpy(self, Y, y):
-        import numpy as np
-
+        np = _numpy()
         return np.mean(-(y * np.log(Y) + (1 - y) * np.log(1 - Y)))
 
     def numpy_local(self, Y, y):
