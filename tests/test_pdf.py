@@ -20,7 +20,7 @@ from derivations.outputs.pdf import render_pdf, typst_source
 from derivations.notation.tree import Slot
 from derivations.outputs.page import render_latex, render_markdown, render_text
 from derivations.teaching.handout import layout
-from derivations.teaching.solution import Notation
+from derivations.teaching.numbers import Notation
 
 
 @pytest.fixture(scope="module")

@@ -29,9 +29,12 @@ from ..engine.theorems import symmetric
 from ..engine.training import MAX_STEPS, xor_problem
 from ..notation.printing import decimal_text, tex
 from ..notation.tree_printing import to_latex
+from ..teaching.closing import descent_section
 from ..teaching.handout import layout
+from ..teaching.numbers import DIGITS
 from ..teaching.page import BLANK, Context
-from ..teaching.solution import DIGITS, descent_section, gradient_section, section, section_keys
+from ..teaching.paths import gradient_section
+from ..teaching.solution import section, section_keys
 from .figures import colour_value, network_svg, training_curves, training_svg
 from .page import PageWriter
 from .render import inline_tex

@@ -35,7 +35,8 @@ from ..engine.problem import LETTERS, bias_name, weight_name
 from ..engine.values import Values, backward_keys
 from ..notation.numpy_code import code
 from ..notation.printing import decimal_text, text
-from ..teaching.solution import default_params, section
+from ..teaching.paths import default_params
+from ..teaching.solution import section
 from . import float64
 
 # The tolerance of the script's self-check (float64 against the exact values), as in the tests' NumPy oracle.

@@ -21,7 +21,8 @@ from ..engine.reading import quote as _shown
 from ..engine.theorems import symmetric
 from ..engine.values import Values, backward_keys, forward_keys
 from ..notation.printing import tex
-from ..teaching.solution import MAX_EXPANDED, Notation
+from ..teaching.numbers import Notation
+from ..teaching.paths import MAX_EXPANDED
 
 
 # Exact forms of transcendental values grow with the network (every softmax output appears in every

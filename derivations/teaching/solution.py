@@ -21,14 +21,11 @@ from ..engine.problem import weight_name
 from ..engine.values import Values
 from ..notation.printing import Words
 from .backward import backward_section, used_values_section
-from .closing import descent_section, insight
-from .numbers import DIGITS, Notation
+from .closing import insight
+from .numbers import DIGITS
 from .page import SOLUTION, Context, Line, Page, Section, t
-from .paths import MAX_EXPANDED, default_params, gradient_section
+from .paths import default_params, gradient_section
 from .steps import step_section
-
-__all__ = ["DIGITS", "MAX_EXPANDED", "Notation", "default_params", "descent_section", "gradient_section", "section",
-           "section_keys", "worked_solution"]
 
 
 def worked_solution(values: Values, digits: int = DIGITS, params: list | None = None, theorems: list | None = None,
