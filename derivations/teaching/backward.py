@@ -24,7 +24,8 @@ from sympy.core.parameters import evaluate
 from ..engine.derivation import ActivationStep, Aspect, LinearStep, LossStep, OutputStep
 from ..engine.problem import LETTERS
 from ..notation.printing import Num, Tagged, Words
-from ..notation.tree import LOSS, Numeral, Row, Sym, grad_sym, partial, row, sym
+from ..engine.derivation import Param
+from ..notation.tree import LOSS, Call, Numeral, Operator, Paren, Row, Slot, Sym, Under, grad_sym, partial, row, sym
 from ..notation.tree_printing import from_sympy
 from .numbers import Notation
 from .page import Prose, Section, t
@@ -181,16 +182,70 @@ class OutputBack(StepBack):
         return [Prose(parts, key="values_dYdO" + at)]
 
 
+    def rows(self, i: int, order: str = "dY first") -> list:
+        """The page's ``∇O_i = [Σ_k ∂Y_k/∂O_i ∇Y_k] = [__] = __``, as a row of an aligned block."""
+        cx, s = self.cx, self.s
+        at = cx.at(s)
+        ks = [i] if cx.d.output.elementwise else list(range(cx.p.n_out))
+        terms, nums = output_bracket(cx, i, ks, s, order)
+        return [row(grad_sym(cx.ent("O", i, s)), "&=", Paren(Row(tuple(terms)), "["), "=",
+                    Paren(Slot(Row(tuple(nums)), key=f"backward.dL_dO[{i + 1}]{at}"), "["), "=",
+                    cx.ans(cx.bwd("dL_dO", s)[i], f"backward.dL_dO[{i + 1}]{at}"))]
+
+
 @BACKWARD.register(LinearStep)
-@BACKWARD.register(ActivationStep)
 class InputBack(StepBack):
-    """``∇`` of the operation's input, unit by unit (none for the data ``x``); on the page, a path's block asks
-    for it where it needs it (:func:`derivations.teaching.paths.ensure`)."""
+    """``∇`` of the operation's input unit by unit (none for the data ``x``): a linear layer's ``∇L_j = Σ_i ∇Z_i
+    w_ij``, which the page writes as the bracket of the activation's row before it (:meth:`ActivationBack.rows`)."""
 
     def lines(self, on=None, own=""):
         if self.op.inp == "x":
             return []
         return grad_lines(self.cx, self.s, self.op.inp, _units(_nodes(on), self.op.inp))
+
+
+@BACKWARD.register(ActivationStep)
+class ActivationBack(InputBack):
+    """``∇H_i = ∇L_i · act'(H_i)``: on the page one row, ``∇L_i`` written as the next layer's sum."""
+
+    def rows(self, i: int, order: str = "dY first") -> list:
+        """``∇H_i = [Σ_k ∇Z'_k w'_ki]·act'(H_i) = [__]·__ = __`` (``Z'`` the next pre-activation)."""
+        cx, s, l = self.cx, self.s, self.op.layer
+        at, H, L = cx.at(s), self.op.inp, self.op.out
+        lv = cx.v.value(cx.d.local_activation(l, i, s))
+        terms, nums = hidden_bracket(cx, l, i, s)
+        return [row(grad_sym(cx.ent(H, i, s)), "&=", Under(Paren(Row(tuple(terms)), "["), grad_sym(cx.ent(L, i, s))), "·",
+                    Call(cx.d.act(l).text, (cx.ent(H, i, s),), prime=True)),
+                row("&=", Paren(Slot(Row(tuple(nums)), key=f"backward.dL_d{L}[{i + 1}]{at}"), "["), "·",
+                    Slot(cx.nb.factor(lv), key=f"local.d{L}_d{H}[{i + 1}]{at}"), "=",
+                    cx.ans(cx.bwd("dL_d" + H, s)[i], f"backward.dL_d{H}[{i + 1}]{at}"))]
+
+
+def output_bracket(cx, i: int, ks, s: int, order: str = "dY first"):
+    """``∂Y_1/∂O_i ∇Y_1 + …`` and its numbers: what ``∇O_i`` sums."""
+    nb, terms, nums = cx.nb, [], []
+    J, G = cx.bwd("dY_dO", s), cx.bwd("dL_dY", s)
+    for n, k in enumerate(ks):
+        dy = partial(cx.ent("Y", k, s), cx.ent("O", i, s))
+        pair = row(dy, grad_sym(cx.ent("Y", k, s))) if order == "dY first" else row(grad_sym(cx.ent("Y", k, s)), "·", dy)
+        terms += ([Operator("+")] if n else []) + [pair]
+        nv = (J[k][i], G[k]) if order == "dY first" else (G[k], J[k][i])
+        nums += ([Operator("+")] if n else []) + [row(nb.factor(nv[0]), "·", nb.factor(nv[1]))]
+    return terms, nums
+
+
+def hidden_bracket(cx, layer: int, i: int, s: int):
+    """``∇Z'_1 w'_1i + …`` and its numbers: what ``∇L_i`` of hidden layer ``layer`` sums (``Z'`` the next
+    pre-activation, ``w'`` the next layer's weights)."""
+    nxt, W = cx.linear_out(layer + 1), cx.p.weights[layer + 1]
+    key = "dL_d" + nxt
+    terms, nums = [], []
+    for k in range(W.rows):
+        terms += ([Operator("+")] if k else []) + [row(grad_sym(cx.ent(nxt, k, s)), cx.psym(Param(layer + 1, "weight", k, i)))]
+        nums += ([Operator("+")] if k else []) + [row(cx.nb.factor(cx.bwd(key, s)[k]), "·", cx.nb.factor(W[k, i]))]
+    return terms, nums
+
+
 
 
 def backward_section(cx) -> Section:

@@ -25,7 +25,8 @@ from ..notation.printing import Tagged, Words, applied
 from ..notation.tree import (LOSS, Aligned, Call, Frac, Numeral, Operator, Paren, Row, Slot, Sym, Under, grad_sym, partial,
                              row, sym)
 from ..notation.tree_printing import from_sympy
-from .backward import Bracket, activation_local, jacobian, loss_local, numbers, substitute
+from .backward import (BACKWARD, Bracket, activation_local, hidden_bracket, jacobian, loss_local, numbers, output_bracket,
+                       substitute)
 from .page import Display, Figure, Prose, Section, t
 
 MAX_EXPANDED = 20000  # nodes of a closed form in the weights written out; past it, its size is given instead
@@ -279,31 +280,6 @@ def output_path(cx, q, example: bool):
     cx.add(Display(f"grad_{q.key(cx.d.symbols.wide)}", Aligned(tuple(rows))))
 
 
-def output_bracket(cx, i: int, ks, s: int, order: str = "dY first"):
-    """``∂Y_1/∂O_i ∇Y_1 + …`` and its numbers: what ``∇O_i`` sums."""
-    nb, terms, nums = cx.nb, [], []
-    J, G = cx.bwd("dY_dO", s), cx.bwd("dL_dY", s)
-    for n, k in enumerate(ks):
-        dy = partial(cx.ent("Y", k, s), cx.ent("O", i, s))
-        pair = row(dy, grad_sym(cx.ent("Y", k, s))) if order == "dY first" else row(grad_sym(cx.ent("Y", k, s)), "·", dy)
-        terms += ([Operator("+")] if n else []) + [pair]
-        nv = (J[k][i], G[k]) if order == "dY first" else (G[k], J[k][i])
-        nums += ([Operator("+")] if n else []) + [row(nb.factor(nv[0]), "·", nb.factor(nv[1]))]
-    return terms, nums
-
-
-def hidden_bracket(cx, layer: int, i: int, s: int):
-    """``∇Z'_1 w'_1i + …`` and its numbers: what ``∇L_i`` of hidden layer ``layer`` sums (``Z'`` the next
-    pre-activation, ``w'`` the next layer's weights)."""
-    nxt, W = cx.linear_out(layer + 1), cx.p.weights[layer + 1]
-    key = "dL_d" + nxt
-    terms, nums = [], []
-    for k in range(W.rows):
-        terms += ([Operator("+")] if k else []) + [row(grad_sym(cx.ent(nxt, k, s)), cx.psym(Param(layer + 1, "weight", k, i)))]
-        nums += ([Operator("+")] if k else []) + [row(cx.nb.factor(cx.bwd(key, s)[k]), "·", cx.nb.factor(W[k, i]))]
-    return terms, nums
-
-
 def hidden_path(cx, q):
     """``∂ℒ/∂w^a_ij = [Σ_k ∇Z'_k w'_ki]·act'(H_i)·in_j = [__]·__·__ = __``."""
     p, nb = cx.p, cx.nb
@@ -341,25 +317,10 @@ def hidden_path(cx, q):
 
 
 def node_rows(cx, key: str, i: int, s: int, order: str = "dY first") -> list:
-    """``∇Z_i = [...] (·act'(H_i)) = [__] (·__) = __``: one backward value, as rows of an aligned block."""
-    nb, at = cx.nb, cx.at(s)
+    """``∇Z_i = [...] (·act'(H_i)) = [__] (·__) = __``: one backward value, as rows of an aligned block, from the
+    operation that reads ``Z`` (whose step back computes ``∇Z``); noted as asked, so no later block asks again."""
     cx.introduced.add((key, i, s))
-    if key == "O":
-        ks = [i] if cx.d.output.elementwise else list(range(cx.p.n_out))
-        terms, nums = output_bracket(cx, i, ks, s, order)
-        return [row(grad_sym(cx.ent("O", i, s)), "&=", Paren(Row(tuple(terms)), "["), "=",
-                    Paren(Slot(Row(tuple(nums)), key=f"backward.dL_dO[{i + 1}]{at}"), "["), "=",
-                    cx.ans(cx.bwd("dL_dO", s)[i], f"backward.dL_dO[{i + 1}]{at}"))]
-    l = cx.keys.index(key) // 2
-    L = cx.keys[2 * l + 1]
-    act = cx.d.act(l)
-    lv = cx.v.value(cx.d.local_activation(l, i, s))
-    terms, nums = hidden_bracket(cx, l, i, s)
-    return [row(grad_sym(cx.ent(key, i, s)), "&=", Under(Paren(Row(tuple(terms)), "["), grad_sym(cx.ent(L, i, s))), "·",
-                Call(act.text, (cx.ent(key, i, s),), prime=True)),
-            row("&=", Paren(Slot(Row(tuple(nums)), key=f"backward.dL_d{L}[{i + 1}]{at}"), "["), "·",
-                Slot(nb.factor(lv), key=f"local.d{L}_d{key}[{i + 1}]{at}"), "=",
-                cx.ans(cx.bwd("dL_d" + key, s)[i], f"backward.dL_d{key}[{i + 1}]{at}"))]
+    return BACKWARD(cx.d.consumer(key), cx, s).rows(i, order)
 
 
 def ensure(cx, key: str):
