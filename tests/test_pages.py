@@ -20,6 +20,7 @@ from derivations.notation.tree import Numeral
 from derivations.notation.tree_printing import to_text, typst_string
 from derivations.outputs.page import render_latex, render_markdown, render_text
 from derivations.teaching import handout as h
+from derivations.teaching.page import Figure
 from derivations.teaching.check import Checker
 from test_worksheet import files, spellings, text_of
 
@@ -91,7 +92,7 @@ def test_the_handout_page_is_unchanged():
     for worksheet, name, digest in ((True, "worksheet", "88a0b648f3a8ecc47430c27c419ef83d9b087894c71ad5f322dd6830880f8dce"),
                                     (False, "key", "ce805df31cd13719eba6af532abae74e14f4bcca4752b3e98178e3d1fe8da7a9")):
         assert render_text(page, worksheet) == (GOLDEN / f"handout-{name}.txt").read_text(encoding="utf-8")
-        figures = {b.weight: f"figure-{k + 1}.svg" for k, b in enumerate(b for b in page.blocks if isinstance(b, h.Figure))}
+        figures = {b.weight: f"figure-{k + 1}.svg" for k, b in enumerate(b for b in page.blocks if isinstance(b, Figure))}
         assert hashlib.sha256(pdf.typst_source(page, worksheet, "a4", figures).encode()).hexdigest() == digest
 
 

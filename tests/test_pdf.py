@@ -20,7 +20,7 @@ from derivations.outputs.pdf import render_pdf, typst_source
 from derivations.notation.tree import Slot
 from derivations.outputs.page import render_latex, render_markdown, render_text
 from derivations.teaching.handout import layout
-from derivations.teaching.solution import Notation
+from derivations.teaching.numbers import Notation
 
 
 @pytest.fixture(scope="module")
@@ -320,7 +320,7 @@ def test_latex_builder_keeps_the_diagrams(tmp_path):
 def test_the_key_fills_exactly_the_worksheets_blanks(values):
     """Every display of the key is its worksheet display with each blank filled (and nothing else changed)."""
     from derivations.notation.tree_printing import to_text
-    from derivations.teaching.handout import Display
+    from derivations.teaching.page import Display
 
     page = layout(values)
     displays = [b for b in page.blocks if isinstance(b, Display)]

@@ -10,7 +10,7 @@ from derivations.cli import print as print_cli
 from derivations.engine import theorems as T
 from derivations.notation.printing import prose_parts
 from derivations.outputs import figures
-from derivations.outputs.render import MAX_LINE, WRAP_AT
+from derivations.outputs.page import MAX_LINE, WRAP_AT
 
 
 @pytest.mark.parametrize("text, math", [

@@ -134,7 +134,7 @@ def test_mazur_page_shows_his_network_every_number_derived(sites):
     from sympy import Rational
 
     from derivations.engine.problem import HANDOUT
-    from derivations.teaching.solution import Notation
+    from derivations.teaching.numbers import Notation
 
     solution, worksheet = sites
     html = (solution / "mazur.html").read_text(encoding="utf-8")

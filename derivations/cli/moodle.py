@@ -48,7 +48,8 @@ from ..outputs.figures import network_svg
 from ..outputs.files import write_atomic
 from ..outputs.page import PageWriter
 from ..teaching.check import REL_TOL, Checker, numeric
-from ..teaching.handout import PRECISION, TITLE, Figure, Prose, layout, problem_id
+from ..teaching.handout import PRECISION, TITLE, layout, problem_id
+from ..teaching.page import Figure, Prose
 
 SIGNIFICANT = 12  # digits of an exact short decimal stored as it is
 STORED = 7  # digits of any other field's answer: 5e-7 relative at most, far inside its tolerance (1/2000 at least)

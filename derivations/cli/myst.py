@@ -51,7 +51,7 @@ from ..engine.problem import HANDOUT, load_problem, problem_from_bytes
 from ..engine.values import evaluate
 from ..notation.printing import claim_tex, prose_parts
 from ..outputs import content, targets
-from ..outputs.content import SHIPPED, DerivError, Request, handout as blocks, role_tex, shipped_problem
+from ..outputs.content import SHIPPED, DerivError, Request, role_tex, shipped_problem
 from ..outputs.files import write_atomic
 from ..outputs.pdf import render_pdf
 from ..teaching.handout import problem_id
@@ -325,25 +325,43 @@ def theorem(values, req) -> list:
 
 
 def handout(call: Call, values) -> list:
-    """The paper handout's page, block by block (:func:`content.handout`): headings, paragraphs with inline
-    math, display math, the path diagrams as SVG images, the key insight's answer in a dropdown."""
+    """The paper handout's page (:func:`content.handout`) as MyST nodes (:class:`HandoutAst`)."""
     _, data = call.problem()
-    inline = {"text": lambda t: [text(t)], "strong": bold, "math": lambda tex: [{"type": "inlineMath", "value": tex}]}
-    out = []
-    for kind, *rest in blocks(values, call.request, call.worksheet, data):
-        if kind == "heading":
-            out.append({"type": "heading", "depth": 3, "children": [text(rest[0])]})
-        elif kind == "paragraph":
-            parts, answer = rest
-            para = paragraph(*(node for part, value in parts for node in inline[part](value)))
-            out.append({"type": "admonition", "kind": "tip", "class": "dropdown derivations-answer",
-                        "children": [{"type": "admonitionTitle", "children": [text("Answer")]}, para]}
-                       if answer else para)
-        elif kind == "math":
-            out.append({"type": "math", "value": rest[0]})
-        elif kind == "figure":
-            out.append(call.image(rest[0], rest[1] or "a gradient path"))
-    return out
+    return HandoutAst(call, values).write(content.handout(values, call.request, data))
+
+
+class HandoutAst(content.HandoutNodes):
+    """The students' page as MyST nodes: headings, paragraphs with inline math, display math, the path diagrams
+    as SVG images, the key insight's answer in a dropdown."""
+
+    def __init__(self, call: Call, values):
+        super().__init__(values, call.worksheet)
+        self.call = call
+
+    def text(self, value):
+        return text(value)
+
+    def strong(self, value):
+        return bold(value)
+
+    def math(self, tex):
+        return {"type": "inlineMath", "value": tex}
+
+    def paragraph(self, inline):
+        return paragraph(*inline)
+
+    def answer_box(self, para):
+        return {"type": "admonition", "kind": "tip", "class": "dropdown derivations-answer",
+                "children": [{"type": "admonitionTitle", "children": [text("Answer")]}, para]}
+
+    def heading(self, value):
+        return {"type": "heading", "depth": 3, "children": [text(value)]}
+
+    def display(self, tex):
+        return {"type": "math", "value": tex}
+
+    def figure(self, svg, caption):
+        return self.call.image(svg, caption or "a gradient path")
 
 
 def pdfs(call: Call, values) -> list:

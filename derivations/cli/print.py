@@ -21,9 +21,9 @@ from ..engine.values import Values
 from ..outputs.export import to_python
 from ..outputs import targets
 from ..outputs.files import write_atomic
-from ..outputs.page import render_latex, render_markdown, render_text
+from ..outputs.page import render
 from ..outputs.pdf import render_pdf
-from ..outputs.render import key_insight, to_json, to_latex, to_markdown, to_text
+from ..outputs.render import to_json
 from ..teaching import handout
 from ..teaching.circuit import graph_json, solution_text
 from ..teaching.solution import worked_solution
@@ -151,10 +151,8 @@ def main(argv: list[str] | None = None) -> int:
         except ProblemError as err:
             return cli_io.fail(PROG, str(err))
         return _write(args.output, text)
-    solution = worked_solution(values, args.digits, args.param)
-    tail = key_insight(values, theorems, args.format, detailed=args.theorems)
-    render = {"text": to_text, "markdown": to_markdown, "latex": to_latex}[args.format]
-    return _write(args.output, render(solution, tail))
+    solution = worked_solution(values, args.digits, args.param, theorems, detailed=args.theorems)
+    return _write(args.output, render(solution, args.format))
 
 
 def _graph(args, problem) -> int:
@@ -192,8 +190,7 @@ def _handout(args, values) -> int:
         page = handout.layout(values, data=data)
     except ProblemError as err:
         return cli_io.fail(PROG, str(err))
-    render = {"text": render_text, "markdown": render_markdown, "latex": render_latex}
-    return _write(args.output, render[args.format](page, args.worksheet))
+    return _write(args.output, render(page, args.format, args.worksheet))
 
 
 if __name__ == "__main__":

@@ -443,7 +443,7 @@ def check_output(n_out: int, output: str, loss: str) -> None:
                                              f"({out.text} over one output is the constant 1; use output = \"sigmoid\" or "
                                              f"\"identity\" for one output unit), got {n_out}")
     wants = LOSSES[loss].outputs
-    if wants and output not in wants:
+    if not LOSSES[loss].fits(out):
         needed = " or ".join(f'output = "{w}"' for w in wants)
         raise ProblemError("network.loss", f"loss = \"{loss}\" needs {needed} under [network] (it is defined on "
                                            f"{' or '.join(wants)} outputs), got output = \"{output}\"")

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from sympy import Add, Expr, Integer, Mul, Pow, Symbol, exp, log, tanh
 
-from .ops import Log1p
+from .functions import Log1p
 
 
 def complements(definition: Expr, symbol: Expr = Symbol("Y")) -> tuple | None:

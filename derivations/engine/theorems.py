@@ -25,7 +25,7 @@ from functools import lru_cache
 from sympy import Add, Expr, Float, Function, Integer, KroneckerDelta, Mul, Rational, Symbol, expand, exp, simplify, together
 
 from .derivation import Derivation, count_nodes, derive, pair
-from .ops import ACTIVATIONS, DEFAULT_OUTPUT, LOSSES
+from .ops import ACTIVATIONS, DEFAULT_OUTPUT, LOSSES, OUTPUTS
 from .problem import LETTERS, Problem, bias_name, weight_name
 from .training import hidden_spread, train
 from .values import leaves_of
@@ -67,7 +67,7 @@ class Structure:
     @property
     def softmax(self) -> bool:
         """Is the output layer a softmax (whose logits' gradients sum to 0, the softmax lemma)?"""
-        return self.output == "softmax"
+        return OUTPUTS[self.output].sums_to_one
 
     @property
     def depth(self) -> int:

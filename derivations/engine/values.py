@@ -22,7 +22,7 @@ from sympy.core.parameters import evaluate as sympy_evaluate  # SymPy's evaluate
 
 from .derivation import KEPT, Derivation, count_nodes, derive, parse_param
 from .errors import ProblemError
-from .ops import SCALAR_FUNCTIONS as funcs
+from .functions import SCALAR_FUNCTIONS as funcs
 from .problem import Problem, bias_name, weight_name
 from .reading import quote
 from .saturation import complements, rewrite, without_cancellation

@@ -329,6 +329,10 @@ class TreePrinter(Printer):
         name = _function_name(e)  # a derivative prints as LeakyReLU'(H): the name and a prime
         return Call(name.rstrip("'"), (self._print(e.args[0]),), prime=name.endswith("'"))
 
+    def _print_Sum(self, e, parent=None):
+        """``Σ_j e^{O_j}``: the sum's index below its sign (the page writes no bounds)."""
+        return Row((Sym("sum", self._print(e.limits[0][0])), self._print(e.function, parent=Mul)))
+
     def _print_KroneckerDelta(self, e, parent=None):
         return Sym("delta", Row((self._print(e.args[0]), self._print(e.args[1]))))
 

@@ -29,8 +29,12 @@ from ..engine.theorems import symmetric
 from ..engine.training import MAX_STEPS, xor_problem
 from ..notation.printing import decimal_text, tex
 from ..notation.tree_printing import to_latex
+from ..teaching.closing import descent_section
 from ..teaching.handout import layout
-from ..teaching.solution import BLANK, Notation, descent_section, gradient_section, section, section_keys
+from ..teaching.numbers import DIGITS
+from ..teaching.page import BLANK, Context
+from ..teaching.paths import gradient_section
+from ..teaching.solution import section, section_keys
 from .figures import colour_value, network_svg, training_curves, training_svg
 from .page import PageWriter
 from .render import inline_tex
@@ -155,7 +159,7 @@ def gradient_tex(values, request: Request, worksheet: bool) -> list:
     display formula per line."""
     w = request.param(values)
     show = request.choice("show", SHOW, "sum")
-    section = gradient_section(Notation(values), values, w, detail=show in ("closed", "expanded", "all"))
+    section = gradient_section(Context(values, DIGITS), w, detail=show in ("closed", "expanded", "all"))
     key = w.key(values.derivation.symbols.wide)
     wanted = {"sum": {key}, "paths": {"path"}, "closed": {"formula"}, "expanded": {"expanded"}, "all": None}[show]
     lines = [ln for ln in section.lines
@@ -234,44 +238,49 @@ def verdict_text(th) -> str:
             T.REFUTED: "refuted: a counterexample at an exact point shows the claim false"}.get(th.verdict, th.verdict)
 
 
-def handout(values, request: Request, worksheet: bool, data: bytes | None = None) -> list:
+def handout(values, request: Request, data: bytes | None = None):
     """``deriv-handout``: the paper handout's page (:func:`derivations.teaching.handout.layout`; ``data`` the problem
-    file's bytes, for its identifier) as blocks any front end draws: ``("heading", text)``, ``("math", tex)``,
-    ``("figure", svg, caption)`` and ``("paragraph", parts, answer)`` with parts ``("text", s)``,
-    ``("strong", s)``, ``("math", tex)``. On a worksheet every blank of the paper and no derived value (the
-    diagrams without labels or tooltips, the key insight's answer left out); ``answer`` marks that answer on
-    the solution."""
+    file's bytes, for its identifier), which each front end writes with its own :class:`HandoutNodes`."""
     request.no_argument()
-    return _Blocks(values, worksheet).write(layout(values, data=data))
+    return layout(values, data=data)
 
 
-class _Blocks(PageWriter):
-    """The page as the front ends' blocks (Sphinx nodes and MyST-MD's AST are made from them)."""
+class HandoutNodes(PageWriter):
+    """The students' page as a front end's nodes (Sphinx's docutils nodes, MyST-MD's AST), a subclass per front
+    end giving :meth:`text`, :meth:`strong`, :meth:`math`, :meth:`paragraph`, :meth:`answer_box`, :meth:`heading`,
+    :meth:`display` and :meth:`figure`. On a worksheet every blank of the paper and no derived value (the diagrams
+    without labels or tooltips, the key insight's answer left out); on the solution that answer in a dropdown."""
 
     def __init__(self, values, worksheet: bool):
         super().__init__(worksheet)
         self.values = values
 
+    def inline(self, b) -> list:
+        """A paragraph's parts as inline nodes; the paper's wide gaps as em spaces (HTML collapses spaces)."""
+        out = []
+        for part in b.parts:
+            if isinstance(part, str):
+                out.append(self.text(part.replace("     ", "\u2003\u2003") if part.strip() == "" else part))
+            elif isinstance(part, tuple):
+                out += self.strong(part[1])
+            else:
+                out.append(self.math(to_latex(part, self.worksheet)))
+        return out
+
     def visit_heading(self, b):
-        self.out.append(("heading", b.text))
+        self.out.append(self.heading(b.text))
 
     def visit_prose(self, b):
-        parts = []
-        for part in b.parts:
-            if isinstance(part, str):  # the paper's wide gaps would collapse in HTML: em spaces
-                parts.append(("text", part.replace("     ", "\u2003\u2003") if part.strip() == "" else part))
-            elif isinstance(part, tuple):
-                parts.append(("strong", part[1]))
-            else:
-                parts.append(("math", to_latex(part, self.worksheet)))
-        self.out.append(("paragraph", parts, b.answer))
+        self.out.append(self.paragraph(self.inline(b)))
+
+    def answer(self, b):
+        self.out.append(self.answer_box(self.paragraph(self.inline(b))))
 
     def visit_display(self, b):
-        self.out.append(("math", to_latex(b.math, self.worksheet)))
+        self.out.append(self.display(to_latex(b.math, self.worksheet)))
 
     def visit_figure(self, b):
-        svg = network_svg(self.values, b.weight, b.colour, True, 3, answers=not self.worksheet)
-        self.out.append(("figure", svg, b.caption))
+        self.out.append(self.figure(network_svg(self.values, b.weight, b.colour, True, 3, answers=not self.worksheet), b.caption))
 
 
 def network(values, request: Request, worksheet: bool) -> str:

@@ -32,11 +32,11 @@ from .. import __version__
 from ..engine.derivation import ActivationStep, Aspect, LinearStep, LossStep, OutputStep
 from ..engine.errors import ProblemError
 from ..engine.problem import LETTERS, bias_name, weight_name
-from ..engine.ops import FROM_LOGITS
 from ..engine.values import Values, backward_keys
 from ..notation.numpy_code import code
 from ..notation.printing import decimal_text, text
-from ..teaching.solution import default_params, section
+from ..teaching.paths import default_params
+from ..teaching.solution import section
 from . import float64
 
 # The tolerance of the script's self-check (float64 against the exact values), as in the tests' NumPy oracle.
@@ -98,7 +98,7 @@ class _Script:
         self.S = Symbol("S", integer=True, positive=True)
         O, Y, y, dY, J = (IndexedBase(n) for n in ("O", "Y", "y", "dL_dY", "dY_dO"))
         self.O, self.Y, self.y = ([base[k] for k in range(self.p.n_out)] for base in (O, Y, y))
-        self.from_logits = FROM_LOGITS.get((self.d.output.name, self.d.loss_fn.name))
+        self.from_logits = self.d.output.from_logits(self.d.loss_fn)
         self.rows = {}
         for k in range(self.p.n_out):
             self.rows.update({self.sy.node("O")[k]: O[k], self.sy.node("Y")[k]: Y[k], self.sy.y[0][k]: y[k],
@@ -198,26 +198,12 @@ def _activation_backward(op: ActivationStep, sc: _Script) -> list:
                  note=act.float64_notes[1])]
 
 
-def _softmax_rows(O: list) -> list:
-    """The softmax as the script computes it, shifted by the largest logit (its rounding model)."""
-    from sympy import Add, Max, exp
-
-    top = Max(*O, evaluate=False)  # unevaluated: SymPy's Max compares every pair of its arguments
-    total = Add(*(exp(o - top) for o in O))
-    return [exp(o - top) / total for o in O]
-
-
 @forward_step.register(OutputStep)
 def _output_forward(op: OutputStep, sc: _Script, title: str) -> Step:
     output = sc.d.output
-    if output.name == "softmax":
-        # as the comment reads it, e^{O_i} / Σ_j e^{O_j} (shifted by the largest logit: no overflow), not
-        # SymPy's rewriting of one output's formula (1/(1 + exp(-O[0] + O[1])) for two outputs)
-        model = float64.rows({(k,): e for k, e in enumerate(_softmax_rows(sc.O))})
-        return Step("Y", ("O",), "np.exp(O - O.max(axis=0)) / np.exp(O - O.max(axis=0)).sum(axis=0)", title, model=model)
     rows = output.float64(sc.O) if output.float64 else [sc.of(v) for v in sc.sy.node("Y")]
-    return Step("Y", ("O",), _array(rows), title, model=float64.rows({(k,): e for k, e in enumerate(rows)}),
-                note=output.float64_notes[0])
+    return Step("Y", ("O",), output.float64_code or _array(rows), title,
+                model=float64.rows({(k,): e for k, e in enumerate(rows)}), note=output.float64_notes[0])
 
 
 @backward_steps.register(OutputStep)
@@ -261,7 +247,7 @@ def _loss_forward(op: LossStep, sc: _Script, title: str) -> Step:
 @backward_steps.register(LossStep)
 def _loss_backward(op: LossStep, sc: _Script) -> list:
     loss, p = sc.d.loss_fn, sc.p
-    note = f", N = {p.n_out}" if "N" in loss.local_text else ""
+    note = f", N = {p.n_out}" if loss.mean else ""
     each = ("ℒ", "") if p.n_samples == 1 else ("ℓ", ", ℓ each sample's loss")
     shown_only = sc.from_logits is not None
     rows = [sc.of(g) if shown_only else sc.residual(sc.of(g)) for g in sc.sy.grad("Y")]

@@ -23,7 +23,7 @@ from ..engine.theorems import random_draw, symmetric
 from ..engine.training import hidden_spread, train
 from ..engine.values import Values
 from ..notation.printing import text
-from ..teaching.solution import Notation
+from ..teaching.numbers import Notation
 
 #: The colours a page may name; anything else must be a strict ``#rgb`` / ``#rrggbb`` hex colour.
 COLOURS = {"red": "#d62728", "blue": "#1f77b4", "green": "#2ca02c", "orange": "#ff7f0e", "purple": "#9467bd",
@@ -378,7 +378,7 @@ def _activation_caption(op: ActivationStep, d) -> str:
 
 @caption.register(OutputStep)
 def _output_caption(op: OutputStep, d) -> str:
-    return "Y = O" if d.output.name == "identity" else f"Y = {d.output.text}(O)"
+    return f"Y = {d.output.applied('O')}"
 
 
 @caption.register(LossStep)

@@ -20,7 +20,8 @@ from pathlib import Path
 
 from ..engine.errors import ProblemError
 from ..notation.tree_printing import to_typst, typst_string
-from ..teaching.handout import Figure, Layout, Prose, layout
+from ..teaching.handout import layout
+from ..teaching.page import Figure, Page, Prose
 from .figures import network_svg
 from .page import PageWriter
 
@@ -48,7 +49,7 @@ PREAMBLE = """\
 """
 
 
-def typst_source(page: Layout, worksheet: bool, paper: str = "a4", figures: dict | None = None) -> str:
+def typst_source(page: Page, worksheet: bool, paper: str = "a4", figures: dict | None = None) -> str:
     """The Typst document of a layout; ``figures`` maps a weight to its SVG file name.
 
     >>> from derivations import evaluate, load_problem
@@ -141,7 +142,7 @@ def _prose(block: Prose, worksheet: bool) -> str:
     return "".join(parts)
 
 
-def _figures(values, page: Layout, worksheet: bool) -> dict:
+def _figures(values, page: Page, worksheet: bool) -> dict:
     """Each diagram of the layout as SVG text, from the site's generator (no values on a worksheet)."""
     out = {}
     for block in page.blocks:

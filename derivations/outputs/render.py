@@ -1,4 +1,6 @@
-"""Rendering a worked solution: plain text, Markdown (MyST), LaTeX, and the JSON contract.
+"""The JSON contract of a problem's values, and the values and formulas a page's role writes inline.
+
+(The worked solution as a document is a page: :mod:`derivations.outputs.page` writes it.)
 
 >>> from derivations import evaluate, load_problem
 >>> values = evaluate(load_problem())
@@ -10,18 +12,17 @@ from __future__ import annotations
 
 import json
 import math
-import re
 
 from mpmath.libmp import libmpf as mlib
 from sympy import Expr, Float, latex, sstr
 
 from ..engine.errors import ProblemError
-from ..engine.problem import weight_name
 from ..engine.reading import quote as _shown
-from ..engine.theorems import GENERAL_ARGUMENT, MAX_TRAINING_WEIGHTS, last_rows_equal, layer_symmetric, symmetric
+from ..engine.theorems import symmetric
 from ..engine.values import Values, backward_keys, forward_keys
-from ..notation.printing import prose_parts, tex
-from ..teaching.solution import MAX_EXPANDED, Notation, Solution
+from ..notation.printing import tex
+from ..teaching.numbers import Notation
+from ..teaching.paths import MAX_EXPANDED
 
 
 # Exact forms of transcendental values grow with the network (every softmax output appears in every
@@ -133,172 +134,6 @@ def to_json_dict(values: Values, theorems: list | None = None, detailed: bool = 
 def to_json(values: Values, theorems: list | None = None, detailed: bool = False) -> str:
     """The JSON contract; ``detailed`` (``--theorems``) adds each proof step's expression."""
     return json.dumps(to_json_dict(values, theorems, detailed), indent=2, ensure_ascii=False)
-
-
-def to_text(solution: Solution, tail: list[str] = ()) -> str:
-    """The worked solution as a terminal reads it."""
-    out = [solution.title, "=" * len(solution.title)]
-    for sec in solution.sections:
-        out += ["", sec.title.text]
-        if sec.intro:
-            out.append("  " + sec.intro)
-        for line in sec.lines:
-            out += wrap_formula("  " + line.text())
-    out += list(tail)
-    return "\n".join(out) + "\n"
-
-
-MAX_LINE = 200  # a formula line longer than this (a wide network's sums) is broken, ...
-WRAP_AT = 120  # ... into lines of about this many characters
-
-
-def wrap_formula(line: str) -> list[str]:
-    """A formula line as a terminal reads it: one line when it is at most :data:`MAX_LINE` characters, else
-    broken before its ``+``, ``−`` and ``=`` signs (outside brackets first), each continuation indented.
-
-    >>> wrap_formula("  ∇O_1 = 0.25·(−0.5) + (−0.25)·0.5 = −0.25")
-    ['  ∇O_1 = 0.25·(−0.5) + (−0.25)·0.5 = −0.25']
-    >>> lines = wrap_formula("  ∇L_1 = " + " + ".join(["∇O_1·w^b_1,1"] * 60))
-    >>> len(lines), max(len(line) for line in lines)
-    (9, 111)
-    """
-    if len(line) <= MAX_LINE:
-        return [line]
-    indent = " " * (len(line) - len(line.lstrip()) + 4)
-    pieces = re.split(r"(?= [+−=] )", line)
-    out, current = [], pieces[0]
-    for piece in pieces[1:]:
-        if len(current) + len(piece) > WRAP_AT and current.strip():
-            out.append(current)
-            current = indent + piece.lstrip()
-        else:
-            current += piece
-    out.append(current)
-    return out
-
-
-def to_markdown(solution: Solution, tail: list[str] = ()) -> str:
-    """Markdown with ``$$`` display math (MyST and most Markdown renderers read it)."""
-    out = [f"# {solution.title}"]
-    for sec in solution.sections:
-        out += ["", f"## {sec.heading(lambda m: f'${m}$', lambda t: t)}", ""]
-        if sec.intro:
-            out += [sec.intro, ""]
-        for line in sec.lines:
-            out += ["$$", line.tex_aligned(), "$$", ""] if not line.prose else [f"${line.tex()}$", ""]
-    out += list(tail)
-    return "\n".join(out).rstrip() + "\n"
-
-
-def to_latex(solution: Solution, tail: list[str] = ()) -> str:
-    """A complete LaTeX document (amsmath), one ``gather*`` environment per section."""
-    out = [
-        r"\documentclass{article}",
-        r"\usepackage{amsmath,amssymb}",
-        r"\usepackage[utf8]{inputenc}",
-        r"\begin{document}",
-        rf"\section*{{{_escape(solution.title)}}}",
-    ]
-    for sec in solution.sections:
-        out.append(rf"\subsection*{{{sec.heading(lambda m: f'${m}$', _escape)}}}")
-        if sec.intro:
-            out.append(_prose_tex(sec.intro))
-        eqs = [line.tex_aligned() for line in sec.lines]
-        if eqs:
-            out += [r"\begin{gather*}", " \\\\\n".join(eqs), r"\end{gather*}"]
-    out += list(tail)  # key_insight writes these in LaTeX already
-    out.append(r"\end{document}")
-    return "\n".join(out) + "\n"
-
-
-def _prose_tex(text: str) -> str:
-    r"""Prose for LaTeX: its formulas (``∂ℒ/∂w^a_ij``, ``W_a``) as math, the rest as escaped text.
-
-    >>> _prose_tex("equal ∂ℒ/∂w^a_ij across i & j")
-    'equal $\\frac{\\partial\\mathcal{L}}{\\partial w^{a}_{ij}}$ across $i$ \\& $j$'
-    """
-    return "".join(f"${s}$" if kind == "math" else _escape(s) for kind, s in prose_parts(text))
-
-
-def _escape(text: str) -> str:
-    replace = {"ℒ": r"$\mathcal{L}$", "∂": r"$\partial$", "→": r"$\to$", "Σ": r"$\Sigma$", "−": "-", "≈": r"$\approx$",
-               "·": r"$\cdot$", "²": r"$^2$", "∇": r"$\nabla$", "ℓ": r"$\ell$", "η": r"$\eta$", "←": r"$\leftarrow$",
-               "≠": r"$\neq$", "ᵀ": r"$^T$", "×": r"$\times$", "_": r"\_", "^": r"\^{}", "&": r"\&", "%": r"\%",
-               "#": r"\#", "{": r"\{", "}": r"\}"}
-    return "".join(replace.get(c, c) for c in text)
-
-
-def key_insight(values: Values, theorems: list, fmt: str = "text", detailed: bool = False) -> list[str]:
-    """The handout's last question answered for this problem: the gradient of ``W_a``, why, and the
-    theorems that apply with their verdicts (every proof step when ``detailed``)."""
-    p = values.problem
-    ga = values.gradients["W_a"]
-    zero = all(v == 0 for v in ga)
-    n = len(ga)
-    last = weight_name(p.depth)
-    lines = ["Key insight: the gradient of W_a"]
-    if zero:
-        lines.append(f"∂ℒ/∂W_a = 0: all {n} entries are exactly 0, so W_a does not move on this step.")
-    else:
-        nonzero = sum(1 for v in ga if v != 0)
-        lines.append(f"∂ℒ/∂W_a ≠ 0: {nonzero} of its {n} entries are non-zero.")
-    if last_rows_equal(p) and p.output != "softmax":
-        hidden = "L" if p.depth == 1 else f"L^({p.depth})"
-        out = values.derivation.output.text
-        lines.append(
-            f"Why not 0: every row of {last} is the same, so ∇{hidden}_j = Σ_i ∇O_i w_ij = (common w_·j)·Σ_i ∇O_i; with a "
-            f"softmax output Σ_i ∇O_i would be 0 (softmax lemma), but a {out} output has no such lemma."
-        )
-    elif last_rows_equal(p):
-        hidden = "L" if p.depth == 1 else f"L^({p.depth})"
-        earlier = "" if p.depth == 1 else " and so is every gradient before it"
-        lines.append(
-            f"Why: every row of {last} is the same, so every output logit O_i is the same function of {hidden}; the "
-            f"components of ∇O sum to 0 (softmax lemma), and ∇{hidden}_j = Σ_i ∇O_i w_ij = (common w_·j)·Σ_i ∇O_i = 0"
-            f"{earlier}."
-        )
-    if symmetric(p):
-        units = f"all {p.n_hidden} hidden units" if p.depth == 1 else "in every hidden layer, all units"
-        lines.append(
-            f"The hidden units' incoming weights are equal and their outgoing weights are equal: {units} compute the "
-            "same value and receive the same gradient, and a gradient step keeps it so; by induction they stay "
-            "identical at every step. Constant initialization never breaks the symmetry: the network trains like "
-            "one with a single hidden unit" + (" per layer" if p.depth > 1 else "") + ". Initialize the weights randomly."
-        )
-    else:
-        broken = [str(l + 1) for l in range(p.depth) if not layer_symmetric(p, l)]
-        which = "" if p.depth == 1 else f" in hidden layer{'s' if len(broken) > 1 else ''} {', '.join(broken)}"
-        lines.append(f"The hidden units' incoming or outgoing weights differ{which}: this init breaks the hidden-unit symmetry.")
-    lines.append(f"Theorems for this {'-'.join(map(str, p.layers))} network: proved = a symbolic identity "
-                 "(x, y and constants symbolic); checked numerically = a seeded example or a training run:")
-    for th in theorems:
-        scope = "" if th.applies is None else (" (applies to this init)" if th.applies else
-                                               " (for contrast: a seeded random init, not this one)"
-                                               if th.key == "random_breaks" else " (its assumption fails for this init)")
-        lines.append(f"  [{th.verdict}] {th.name}{scope}: {th.statement}")
-        if detailed:
-            lines += [f"      - assumption: {a}" for a in th.assumptions]
-            lines += [f"      - {s.claim}: {s.status}" + (f", {float(s.result):.6g}" if s.counterexample else "")
-                      + f" ({s.method})" for s in th.steps]
-            lines += [f"      - {note}" for note in th.notes]
-    if detailed:
-        if symmetric(p) and p.n_weights > MAX_TRAINING_WEIGHTS:
-            lines.append(f"  (The numeric training run is not done above {MAX_TRAINING_WEIGHTS} parameters, this network "
-                         f"has {p.n_weights}; the proofs above hold for every size.)")
-        lines += ["The general argument, for any width:", "  " + GENERAL_ARGUMENT]
-    if fmt == "text":
-        return [""] + [lines[0], "-" * len(lines[0])] + ["  " + line for line in lines[1:]]
-    if fmt == "markdown":
-        return ["", f"## {lines[0]}", ""] + [f"- {line.strip()}" if line.startswith("  ") else line for line in lines[1:]]
-    items = []
-    for line in lines[1:]:
-        body = line.strip()
-        if body.startswith("["):  # "[proved] name: ..." -> a bold verdict, not an \item label
-            verdict, _, rest = body[1:].partition("] ")
-            items.append(rf"\item \textbf{{{_escape(verdict)}}}: {_prose_tex(rest)}")
-        else:  # a proof step's "- claim: holds" is an item of its own
-            items.append(rf"\item {_prose_tex(body[2:] if body.startswith('- ') else body)}")
-    return ["", rf"\subsection*{{{_prose_tex(lines[0])}}}", r"\begin{itemize}"] + items + [r"\end{itemize}"]
 
 
 FORMULAS = ("formula", "closed", "expanded")

@@ -350,34 +350,47 @@ class HandoutDirective(DerivDirective):
     def build(self, values):
         path = problem_path(self.env, self.options.get("problem"))
         data = None if path == HANDOUT else problem_data(self.env, path)[0]
-        out = []
-        for kind, *rest in content.handout(values, self.request(), _worksheet(self.env), data):
-            if kind == "heading":
-                out.append(nodes.rubric("", rest[0], classes=["derivations-heading"]))
-            elif kind == "paragraph":
-                parts, answer = rest
-                para = nodes.paragraph()
-                for part, value in parts:
-                    if part == "strong":
-                        para += nodes.strong("", value)
-                    elif part == "math":
-                        para += nodes.math(value, value)
-                    else:
-                        para += nodes.Text(value)
-                if answer:
-                    box = nodes.admonition(classes=["dropdown", "derivations-answer"])
-                    box += nodes.title("", "Answer")
-                    box += para
-                    out.append(box)
-                else:
-                    out.append(para)
-            elif kind == "math":
-                out.append(_math_block(self, rest[0]))
-            elif kind == "figure":
-                out.append(network_figure(svg=rest[0]))
+        out = _HandoutDoctree(self, values).write(content.handout(values, self.request(), data))
         for node in out:
             self.set_source_info(node)
         return out
+
+
+class _HandoutDoctree(content.HandoutNodes):
+    """The students' page as docutils nodes: a rubric per heading, math nodes, the path diagrams as figures."""
+
+    def __init__(self, directive, values):
+        super().__init__(values, _worksheet(directive.env))
+        self.directive = directive
+
+    def text(self, value):
+        return nodes.Text(value)
+
+    def strong(self, value):
+        return [nodes.strong("", value)]
+
+    def math(self, tex):
+        return nodes.math(tex, tex)
+
+    def paragraph(self, inline):
+        para = nodes.paragraph()
+        para += inline
+        return para
+
+    def answer_box(self, para):
+        box = nodes.admonition(classes=["dropdown", "derivations-answer"])
+        box += nodes.title("", "Answer")
+        box += para
+        return box
+
+    def heading(self, text):
+        return nodes.rubric("", text, classes=["derivations-heading"])
+
+    def display(self, tex):
+        return _math_block(self.directive, tex)
+
+    def figure(self, svg, caption):
+        return network_figure(svg=svg)
 
 
 class TheoremDirective(DerivDirective):

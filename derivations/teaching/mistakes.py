@@ -17,8 +17,10 @@ gradient) and *the transposed weight* (the gradient of ``w_ji`` given for ``w_ij
 ['backward-weight-transposed', 'weight-transposed']
 
 Nothing here names an activation, an output layer or a loss: what a slip needs to know comes from the
-registry (``Loss.factor``, ``Loss.mean``, ``Activation.can_die``, ``Output.elementwise``), and a slip that
-changes nothing on a problem (the identity's derivative taken as 1) is left out by the marking.
+registry (``Loss.factor``, ``Loss.mean``, ``Activation.can_die``, ``Activation.shapes``,
+``Output.passes_through``), a slip only one output layer invites is that layer's own
+(``Output.forward_slips``, ``Output.jacobian_slips``: the softmax's normalisation and cross terms), and a slip
+that changes nothing on a problem (the identity's derivative taken as 1) is left out by the marking.
 
 >>> from derivations.engine.problem import load_problem
 >>> [m.name for m in catalogue(load_problem())]  # doctest: +NORMALIZE_WHITESPACE
@@ -36,7 +38,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from sympy import Eq, Integer, Piecewise, Rational, exp
+from sympy import Eq, Integer, Piecewise, Rational
 
 from ..engine.derivation import (ActivationStep, Aspect, Derivation, LinearStep, LossStep, OutputStep, Symbols,
                                  operations)
@@ -46,7 +48,6 @@ from ..engine.problem import Problem
 ONE_PATH = "one-path-only"
 TRANSPOSED = "weight-transposed"
 BACKWARD_TRANSPOSED = "backward-weight-transposed"
-UNNORMALISED = "softmax-unnormalised"
 
 
 @dataclass(frozen=True)
@@ -133,26 +134,26 @@ def _linear_slips(op: LinearStep, problem: Problem, symbols: Symbols) -> list:
 def _activation_slips(op: ActivationStep, problem: Problem, symbols: Symbols) -> list:
     if op.layer != 0:  # the first hidden layer's slips cover every hidden layer of the same behaviour
         return []
-    acts = problem.activations
+    acts = [ACTIVATIONS[a] for a in problem.activations]
     out = []
-    shaped = [l for l, a in enumerate(acts) if a != "identity"]
+    shaped = [l for l, a in enumerate(acts) if a.shapes]  # skipping the identity changes nothing
     if shaped:
-        act = ACTIVATIONS[acts[shaped[0]]]
+        act = acts[shaped[0]]
         out.append(Mistake(
             "activation-skipped", f"{act.text} skipped (H used where L = {act.text}(H) belongs)",
             f"L = {act.text}(H) unit by unit: {act.definition}; H does not pass through unchanged.",
             f"Apply {act.text} to each H_i before the next layer.",
-            {"activation.forward": lambda layer, h: h if acts[layer] != "identity" else ACTIVATIONS[acts[layer]].forward(h)}))
-    dying = [l for l, a in enumerate(acts) if ACTIVATIONS[a].can_die]
+            {"activation.forward": lambda layer, h: h if acts[layer].shapes else acts[layer].forward(h)}))
+    dying = [l for l, a in enumerate(acts) if a.can_die]
     if dying:
-        act = ACTIVATIONS[acts[dying[0]]]
+        act = acts[dying[0]]
 
         def one(layer, h, l):
-            a = ACTIVATIONS[acts[layer]]
+            a = acts[layer]
             return Integer(1) if a.can_die else a.local(h, l)
 
         def one_at_zero(layer, h, l):
-            a = ACTIVATIONS[acts[layer]]
+            a = acts[layer]
             return Piecewise((Integer(1), Eq(h, 0)), (a.local(h, l), True)) if a.can_die else a.local(h, l)
 
         out.append(Mistake(
@@ -165,15 +166,15 @@ def _activation_slips(op: ActivationStep, problem: Problem, symbols: Symbols) ->
             f"At exactly H = 0 this handout (as PyTorch) takes {act.text}'(0) = 0, the left slope.",
             f"{act.text}'(H) = 1 only for H > 0 strictly.",
             {"activation.local": one_at_zero}))
-    smooth = [l for l, a in enumerate(acts) if not ACTIVATIONS[a].can_die and a != "identity"]
+    smooth = [l for l, a in enumerate(acts) if not a.can_die and a.shapes]
     if smooth:  # a smooth activation's derivative left out, or taken at H where it is written in L
-        act = ACTIVATIONS[acts[smooth[0]]]
+        act = acts[smooth[0]]
 
         def dropped(layer, h, l):
-            return Integer(1) if layer in smooth else ACTIVATIONS[acts[layer]].local(h, l)
+            return Integer(1) if layer in smooth else acts[layer].local(h, l)
 
         def of_h(layer, h, l):
-            a = ACTIVATIONS[acts[layer]]
+            a = acts[layer]
             return a.local(h, h) if layer in smooth else a.local(h, l)
 
         out.append(Mistake(
@@ -195,7 +196,7 @@ def _activation_slips(op: ActivationStep, problem: Problem, symbols: Symbols) ->
 def _output_slips(op: OutputStep, problem: Problem, symbols: Symbols) -> list:
     output = OUTPUTS[problem.output]
     out = []
-    if output.name == "identity":  # skipping the identity changes nothing
+    if output.passes_through:  # skipping the identity changes nothing
         return out
     o_of = {symbols.node("Y", s)[0]: symbols.node("O", s) for s in range(problem.n_samples)}
     out.append(Mistake(
@@ -203,13 +204,7 @@ def _output_slips(op: OutputStep, problem: Problem, symbols: Symbols) -> list:
         f"The loss compares the target with the outputs Y = {output.text}(O), not with O itself.",
         f"Apply the output layer to O first: {output.definition}.",
         {"output.forward": lambda O: list(O), "output.local": lambda Y, k, j: Integer(1 if k == j else 0)}))
-    if not output.elementwise:  # e^O_k without the division by Σ_j e^O_j; the rest done right from that Y
-        out.append(Mistake(
-            UNNORMALISED, f"{output.text} not normalised (e^O_k without dividing by Σ_j e^O_j)",
-            f"{output.text}(O)_k = e^O_k / Σ_j e^O_j: the exponentials are divided by their sum, so that the Y_k add "
-            "up to 1.",
-            "Divide each e^O_k by the sum of all of them; check that your Y add up to 1.",
-            {"output.forward": lambda O: [exp(o) for o in O]}))
+    out += [Mistake(*slip) for slip in output.forward_slips()]  # the layer's own (the softmax's normalisation)
     out.append(Mistake(
         f"{output.name}-derivative-identity", f"∂Y_k/∂O_j of {output.text} written as δ_kj (1 on the diagonal, 0 off it)",
         f"Y = {output.text}(O) is not the identity: its derivative is {output.local_text}, not 1.",
@@ -225,19 +220,7 @@ def _output_slips(op: OutputStep, problem: Problem, symbols: Symbols) -> list:
         f"The derivative {output.local_text} is written in terms of the outputs Y: O put in their place gives another number.",
         "Fill the derivative's formula with your Y, not with O.",
         {"output.local": lambda Y, k, j: output.local(o_of[Y[0]], k, j)}))
-    if not output.elementwise:  # the cross terms exist only where every Y_k depends on every O_j
-        out.append(Mistake(
-            "softmax-cross-term-dropped", f"the {output.text} cross term dropped (∂Y_k/∂O_j used only for k = j)",
-            "Each softmax output depends on every O_j: ∂Y_k/∂O_j = −Y_k Y_j for k ≠ j is not zero, and ∇O_j sums over "
-            "every Y_k.",
-            "∇O_j = Σ_k ∂Y_k/∂O_j ∇Y_k over all k, with ∂Y_k/∂O_j = Y_k(δ_kj − Y_j).",
-            {"output.local": lambda Y, k, j: output.local(Y, k, j) if k == j else Integer(0)}))
-        out.append(Mistake(
-            "softmax-cross-term-sign", f"the {output.text} cross term with its sign flipped (+Y_k Y_j)",
-            "Raising O_j lowers every other softmax output: ∂Y_k/∂O_j = −Y_k Y_j for k ≠ j (negative).",
-            "Write ∂Y_k/∂O_j = Y_k(δ_kj − Y_j): for k ≠ j the delta is 0 and the term is −Y_k Y_j.",
-            {"output.local": lambda Y, k, j: output.local(Y, k, j) if k == j else -output.local(Y, k, j)}))
-    return out
+    return out + [Mistake(*slip) for slip in output.jacobian_slips()]  # its own (the softmax's cross terms)
 
 
 @SLIPS.register(LossStep)
