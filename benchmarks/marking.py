@@ -590,7 +590,7 @@ def run_check(base: dict) -> dict:
 
 def run_grade(base: dict, folder: Path) -> dict:
     from derivations.cli.grade import grade
-    from derivations.cli.variants import variant_id
+    from derivations.teaching.variant_file import variant_id
 
     keys = base["keys"]
     text = Path(base["path"]).read_text(encoding="utf-8")

@@ -20,8 +20,10 @@ from derivations import Derivation, evaluate, load_problem
 from derivations.engine.derivation import parse_param
 from derivations.teaching.check import Checker, blanks
 from derivations.outputs import manifest
-from derivations.cli import variants  # noqa: F401 (manifest: patched)
-from derivations.cli.variants import main, read_base
+from derivations.cli import variant_set, variants
+from derivations.cli.variants import main
+from derivations.teaching import drawing, graded, oracle, variant_file
+from derivations.teaching.drawing import read_base
 from derivations.engine.ops import ACTIVATIONS
 
 from browser import page  # noqa: F401 (conftest's session browser)
@@ -80,7 +82,7 @@ def test_every_rule_holds_on_a_few_hundred_seeded_variants(tmp_path, name):
         act = ACTIVATIONS[base.problem.activation]
         files = set()
         for k in range(n):
-            p = variants.draw(base, "rules", f"s{k}")
+            p = drawing.draw(base, "rules", f"s{k}")
             # the structure is the base's
             assert (p.layers, p.activations, p.loss, p.bias, p.n_samples) == \
                 (base.problem.layers, base.problem.activations, base.problem.loss, False, 1)
@@ -112,7 +114,7 @@ def test_every_rule_holds_on_a_few_hundred_seeded_variants(tmp_path, name):
                 assert min(abs(a - b) for a, b in itertools.combinations(O, 2)) >= 0.01 - 1e-12, (name, k, O)
             v = evaluate(p)
             # rule 3: bounded denominators of the exact rational values
-            for _, value in variants._every_value(v):
+            for _, value in drawing._every_value(v):
                 if isinstance(value, Rational):
                     assert value.q <= 10**8, (name, k, value)
             # rule 4: every asked gradient nonzero (at least 1e-4), unless the lesson says 0
@@ -123,7 +125,7 @@ def test_every_rule_holds_on_a_few_hundred_seeded_variants(tmp_path, name):
                     assert v.grad(key) == 0, (name, k, key)
                 else:
                     assert abs(value) >= 1e-4 * (1 - 1e-9), (name, k, key, value)
-            files.add(variants.variant_toml(base, p))
+            files.add(variant_file.variant_toml(base, p))
         # rule 5: distinct (here: n different ids drew n different problems)
         assert len(files) == n, name
 
@@ -142,12 +144,12 @@ def _reference(p) -> dict:
 
 def test_a_symmetric_base_gives_symmetric_variants_whose_theorems_hold():
     base = read_base()
-    p = variants.draw(base, "course", "ada")
+    p = drawing.draw(base, "course", "ada")
     assert base.symmetric and len(set(p.W_a)) == 1 and len(set(p.W_b)) == 1
     v = evaluate(p)
     assert v.forward["Y"] == [Rational(1, 2)] * 2  # the softmax tie is the lesson
     assert all(g == 0 for g in v.gradients["W_a"])
-    variants.verify(v)  # theorems proved and true of these numbers
+    oracle.verify(v)  # theorems proved and true of these numbers
 
 
 def test_a_base_that_asks_the_impossible_is_one_line(tmp_path, capsys, monkeypatch):
@@ -158,10 +160,10 @@ def test_a_base_that_asks_the_impossible_is_one_line(tmp_path, capsys, monkeypat
     assert code == 2 and err.count("\n") == 1 and "one dead unit means all dead" in err
     # rules no draw can meet: each of 2000 attempts is refused, then one line
     base = read_base(RANDOM_INIT)
-    monkeypatch.setattr(variants, "MARGIN", Fraction(100))
-    monkeypatch.setattr(variants, "MAX_ATTEMPTS", 50)
-    with pytest.raises(variants.ProblemError, match=r"no draw of 50 for id 'x' obeys the rules: rule 1 \(hidden"):
-        variants.draw(base, "s", "x")
+    monkeypatch.setattr(drawing, "MARGIN", Fraction(100))
+    monkeypatch.setattr(drawing, "MAX_ATTEMPTS", 50)
+    with pytest.raises(drawing.ProblemError, match=r"no draw of 50 for id 'x' obeys the rules: rule 1 \(hidden"):
+        drawing.draw(base, "s", "x")
     # and from the command: refused up front (the first id's draw), before anything is written
     assert main(["2", "--out", str(tmp_path / "out2"), "--seed", "s", "--config", str(RANDOM_INIT), "--jobs", "2",
                  "--format", "md"]) == 2
@@ -177,7 +179,7 @@ def test_a_base_whose_draws_always_tie_names_the_rule_up_front(tmp_path, capsys,
     text = load_problem_text().split("[init]")[0] + ("[init]\nW_a = [[0.1, 0.2, 0.3], [0.4, 0.5, 0.6], [0.7, 0.8, 0.9], "
                                                     "[0.2, 0.3, 0.1]]\nW_b = [[0.1, 0.2, 0.3, 0.4], [0.1, 0.2, 0.3, 0.4]]\n")
     path = _base_file(tmp_path, "tie.toml", text)
-    monkeypatch.setattr(variants, "MAX_ATTEMPTS", 40)
+    monkeypatch.setattr(drawing, "MAX_ATTEMPTS", 40)
     assert main(["30", "--out", str(tmp_path / "out"), "--seed", "s", "--config", str(path), "--jobs", "1",
                  "--format", "md"]) == 2
     err = capsys.readouterr().err
@@ -275,14 +277,14 @@ def test_keys_csv_matches_an_independent_backprop(accepted_sets, name):
 
 
 def test_verification_failure_writes_nothing_and_says_so(tmp_path, capsys, monkeypatch):
-    real = variants.numpy_backprop
+    real = oracle.numpy_backprop
 
     def wrong(p):
         out = real(p)
         out["forward"]["Y"] = [Y + 1e-3 for Y in out["forward"]["Y"]]
         return out
 
-    monkeypatch.setattr(variants, "numpy_backprop", wrong)
+    monkeypatch.setattr(oracle, "numpy_backprop", wrong)
     out = tmp_path / "out"
     assert main(["2", "--out", str(out), "--seed", "s", "--jobs", "1", "--format", "md"]) == 1
     err = capsys.readouterr().err
@@ -292,10 +294,10 @@ def test_verification_failure_writes_nothing_and_says_so(tmp_path, capsys, monke
 
 def test_collisions_are_redrawn_for_the_later_id_only():
     base = read_base()
-    text, attempt = variants.variant_toml(base, variants.draw(base, "s", "a")), 0
+    text, attempt = variant_file.variant_toml(base, drawing.draw(base, "s", "a")), 0
     drawn = {"a": (text, attempt), "b": (text, attempt)}
-    out = variants.distinct(base, "s", dict(drawn))
-    keeper = min(("a", "b"), key=lambda s: variants._order("s", s))
+    out = drawing.distinct(base, "s", dict(drawn))
+    keeper = min(("a", "b"), key=lambda s: drawing._order("s", s))
     assert out[keeper] == text and len(set(out.values())) == 2
 
 
@@ -883,7 +885,7 @@ def test_a_full_disk_mid_run_changes_nothing_and_leaves_no_temporary_file(tmp_pa
 
     out = _run(tmp_path, "2", "out", "--jobs", "1")
     before = _state(out)
-    real, written = variants.write_atomic, []
+    real, written = variant_set.write_atomic, []
 
     def full_disk(path, data):
         if len(written) == 5:  # the second student's key
@@ -891,7 +893,8 @@ def test_a_full_disk_mid_run_changes_nothing_and_leaves_no_temporary_file(tmp_pa
         written.append(path)
         real(path, data)
 
-    monkeypatch.setattr(variants, "write_atomic", full_disk)
+    monkeypatch.setattr(variant_set, "write_atomic", full_disk)  # each student's files
+    monkeypatch.setattr(variants, "write_atomic", full_disk)  # keys.csv
     assert main(["2", "--out", str(out), "--seed", "other", "--format", "md", "--jobs", "1"]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "No space left on device; nothing changed" in err, err
@@ -1028,7 +1031,7 @@ def test_every_rule_holds_on_variants_of_any_base(tmp_path, name):
     b = base.problem
     files = set()
     for k in range(n):
-        p = variants.draw(base, "rules", f"s{k}")
+        p = drawing.draw(base, "rules", f"s{k}")
         assert (p.layers, p.activations, p.output, p.loss, p.bias, p.n_samples) == \
             (b.layers, b.activations, b.output, b.loss, b.bias, b.n_samples)
         for v in itertools.chain(*p.xs, *(W for W in p.weights), *(p.biases or ())):
@@ -1062,7 +1065,7 @@ def test_every_rule_holds_on_variants_of_any_base(tmp_path, name):
                 O = [ref[f"forward.O[{i + 1}]{at}"] for i in range(p.n_out)]
                 assert min(abs(a - c) for a, c in itertools.combinations(O, 2)) >= 0.01 - 1e-12, (name, k, O)
         v = evaluate(p)
-        for _, value in variants._every_value(v):  # rule 3
+        for _, value in drawing._every_value(v):  # rule 3
             if isinstance(value, Rational):
                 assert value.q <= 10**8, (name, k, value)
         for key in base.asked:  # rule 4; the lesson's zero where the symmetric init and a softmax make it
@@ -1073,13 +1076,13 @@ def test_every_rule_holds_on_variants_of_any_base(tmp_path, name):
                 assert v.grad(key) == 0 and abs(ref[f"grad.{key}"]) < 1e-12, (name, k, key)
             else:
                 assert abs(ref[f"grad.{key}"]) >= 1e-4 * (1 - 1e-9), (name, k, key)
-        files.add(variants.variant_toml(base, p))
+        files.add(variant_file.variant_toml(base, p))
     assert len(files) == n, name  # rule 5
 
 
 def test_a_bias_given_as_one_number_stays_one_number(tmp_path):
     base = read_base(MAZUR)
-    text = variants.variant_toml(base, variants.draw(base, "s", "ada"))
+    text = variant_file.variant_toml(base, drawing.draw(base, "s", "ada"))
     lines = dict(line.split(" = ", 1) for line in text.splitlines() if " = " in line)
     assert Fraction(lines["b_a"]) and Fraction(lines["b_b"])  # one number each, as Mazur's b_a = 0.35
     assert lines["output"] == '"sigmoid"' and lines["loss"] == '"quadratic"' and lines["bias"] == "true"
@@ -1088,9 +1091,9 @@ def test_a_bias_given_as_one_number_stays_one_number(tmp_path):
 
 def test_several_samples_each_draw_their_own_numbers():
     base = read_base(PROBLEMS / "two-samples.toml")
-    p = variants.draw(base, "s", "ada")
+    p = drawing.draw(base, "s", "ada")
     assert p.n_samples == 2 and p.xs[0] != p.xs[1]
-    assert variants.problem_from_toml(variants.variant_toml(base, p), "v") == dataclasses.replace(p, source="v")
+    assert variant_file.problem_from_toml(variant_file.variant_toml(base, p), "v") == dataclasses.replace(p, source="v")
 
 
 def test_the_handouts_keys_and_numbers_are_unchanged():
@@ -1098,10 +1101,10 @@ def test_the_handouts_keys_and_numbers_are_unchanged():
     order as before variants took any base, then (issue 30) the page's four other blanks, which copy y, x_1 and
     ReLU′(H_1): keys.csv holds every blank of the page, its earlier columns in their places."""
     base = read_base()
-    p = variants.draw(base, "course-2026", "ada")
-    assert variants.variant_toml(base, p).splitlines()[6:] == ["[data]", "x = [-0.8, -0.42, 0.34]", "y = [1, 0]", "",
+    p = drawing.draw(base, "course-2026", "ada")
+    assert variant_file.variant_toml(base, p).splitlines()[6:] == ["[data]", "x = [-0.8, -0.42, 0.34]", "y = [1, 0]", "",
                                                                 "[init]", "W_a = -0.94", "W_b = 0.22"]
-    assert [k for k, _ in variants.graded(evaluate(p))] == [
+    assert [k for k, _ in graded.graded(evaluate(p))] == [
         *(f"forward.{q}[{i}]" for q in "HL" for i in range(1, 5)), "forward.O[1]", "forward.O[2]", "forward.Y[1]",
         "forward.Y[2]", "forward.loss", "backward.dL_dY[1]", "backward.dL_dY[2]", "backward.dY_dO[1,1]",
         "backward.dY_dO[1,2]", "backward.dY_dO[2,1]", "backward.dY_dO[2,2]", "backward.dL_dO[1]", "backward.dL_dO[2]",
@@ -1113,8 +1116,8 @@ def test_the_tools_backprop_agrees_with_the_tests_on_every_base(tmp_path):
     """verify()'s reference and the tests' own backprop, value by value, on one variant of each base."""
     for name, (text, _n) in ANY_BASES.items():
         base = read_base(_base_file(tmp_path, f"{name}.toml", text))
-        p = variants.draw(base, "agree", "ada")
-        ref, tool = _reference_keys(p), variants.numpy_backprop(p)
+        p = drawing.draw(base, "agree", "ada")
+        ref, tool = _reference_keys(p), oracle.numpy_backprop(p)
         v = evaluate(p)
         formulas = blanks(v.derivation)  # the copied givens and local derivatives: the checker's formulas
         for key, want in ref.items():
@@ -1123,7 +1126,7 @@ def test_the_tools_backprop_agrees_with_the_tests_on_every_base(tmp_path):
                      v.value(formulas[key]) if group in ("local", "problem") else v.lookup(key))
             assert math.isclose(float(v.decimal(exact)), want, rel_tol=1e-9, abs_tol=1e-12), (name, key)
         assert math.isclose(tool["loss"], ref["forward.loss"], rel_tol=1e-12), name
-        variants.verify(v)
+        oracle.verify(v)
 
 
 ANY_FORMATS = {"two-layers": "pdf", "mazur": "md", "two-samples": "md"}
@@ -1185,12 +1188,12 @@ def test_the_bases_worksheet_table_reaches_every_variant(tmp_path):
     takes the same gradient-descent step; keys.csv grades those, checked against the tests' own backprop."""
     text = MAZUR.read_text() + 'ask = ["w_b22", "b_b2"]\nlr = 0.1\n'  # into the file's last table, [worksheet]
     base = read_base(_base_file(tmp_path, "mazur-ask.toml", text))
-    p = variants.draw(base, "s", "ada")
-    toml = variants.variant_toml(base, p)
+    p = drawing.draw(base, "s", "ada")
+    toml = variant_file.variant_toml(base, p)
     assert toml.endswith('\n[worksheet]\ntitle = "Mazur\'s step-by-step example"\nask = ["w_b22", "b_b2"]\nlr = 0.1\n')
-    p = variants.problem_from_toml(toml, "v")
+    p = variant_file.problem_from_toml(toml, "v")
     v = evaluate(p)
-    got = dict(variants.graded(v, toml.encode()))
+    got = dict(graded.graded(v, toml.encode()))
     assert [k for k in got if k.startswith(("grad.", "descent."))] == ["grad.w_b22", "grad.b_b2", "descent.w_b22",
                                                                         "descent.b_b2"]
     ref = _reference_keys(p)
