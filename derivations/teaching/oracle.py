@@ -141,13 +141,13 @@ def verify(values, graded_values=()) -> None:
                 raise VerificationError(f"{p.source}: equal rows of {weight_name(p.depth)} but a nonzero gradient before it")
 
 
-_GRADED_KEY = re.compile(r"(forward|backward|grad|descent|problem|local)\.(\w+)(?:\[(\d+)(?:,(\d+))?\])?(?:@(\d+))?",
+_GRADED_KEY = re.compile(r"(forward|backward|grad|step|descent|problem|local)\.(\w+)(?:\[(\d+)(?:,(\d+))?\])?(?:@(\d+))?",
                          re.ASCII)
 
 
 def _reference(p: Problem, ref: dict, key: str) -> float:
-    """A graded key's value in :func:`numpy_backprop`'s results ``ref`` (a descent step: the parameter minus
-    the page's learning rate times the NumPy gradient)."""
+    """A graded key's value in :func:`numpy_backprop`'s results ``ref`` (a step's change: minus the page's
+    learning rate times the NumPy gradient; a descent step: the parameter plus that change)."""
     group, name, i, j, at = _GRADED_KEY.fullmatch(key).groups()
     s = int(at or 1) - 1
     if group == "problem":  # a given the page asks to copy: x or y
@@ -170,5 +170,7 @@ def _reference(p: Problem, ref: dict, key: str) -> float:
     g = ref["grad"][w.matrix][w.i, column]
     if group == "grad":
         return g
+    if group == "step":  # the closing step's change, −η·∂L/∂w
+        return -float(p.step_lr) * g
     start = p.params()[w.matrix][w.i, w.j] if w.kind == "weight" else p.params()[w.matrix][w.i]
     return float(start) - float(p.step_lr) * g
