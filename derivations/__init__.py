@@ -9,13 +9,13 @@ The public API, used alike by the CLI (``python -m derivations.print``), the Sph
 (-3/80, 3/80, 0)
 """
 
-from .engine.derivation import Derivation, Param, Path, Weight, derive, parse_param, parse_weight
+from .engine.derivation import Derivation, Param, Path, derive, parse_param
 from .engine.errors import ProblemError
 from .engine.problem import HANDOUT, MAX_WEIGHTS, Problem, load_problem, make_problem, problem_from_dict
 from .engine.values import Numeric, Values, evaluate, grad
 
 __all__ = [
-    "HANDOUT", "MAX_WEIGHTS", "Derivation", "Numeric", "Param", "Path", "Problem", "ProblemError", "Values", "Weight",
-    "derive", "evaluate", "grad", "load_problem", "make_problem", "parse_param", "parse_weight", "problem_from_dict",
+    "HANDOUT", "MAX_WEIGHTS", "Derivation", "Numeric", "Param", "Path", "Problem", "ProblemError", "Values",
+    "derive", "evaluate", "grad", "load_problem", "make_problem", "parse_param", "problem_from_dict",
 ]
 __version__ = "0.2.0"

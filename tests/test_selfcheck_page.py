@@ -318,7 +318,7 @@ def _site(tmp_path, problem: str = "") -> "subprocess.CompletedProcess":
     src = tmp_path / "src"
     src.mkdir()
     (src / "conf.py").write_text('extensions = ["myst_parser", "derivations.sphinx.extension"]\n'
-                                 'if tags.has("selfcheck"):\n    extensions.append("derivations.outputs.selfcheck")\n'
+                                 'if tags.has("selfcheck"):\n    extensions.append("derivations.sphinx.selfcheck")\n'
                                  + (f"derivations_problem = {problem!r}\n" if problem else ""))
     (src / "index.md").write_text("# Handout\n\n{deriv}`forward.H[1]`\n")
     (src / "wide.toml").write_text('[network]\nlayers = [2, 8, 2]\nactivation = "relu"\nloss = "mse"\n'

@@ -89,8 +89,6 @@ class Param:
         return f"w_{self.letter}{pair(self.i, self.j, wide)}"
 
 
-Weight = Param  # the handout's parameters are all weights; the name stays for readers of older code
-
 _PARAM = re.compile(
     r"\s*(?:(?P<w>[wW])\^?_?\{?(?P<wl>[a-z])\}?_?(?:\[(?P<i1>\d{1,4})\s*,\s*(?P<j1>\d{1,4})\]|\{?(?P<i2>\d{1,4})\s*,\s*(?P<j2>\d{1,4})\}?|\{?(?P<i3>\d)(?P<j3>\d)\}?)"
     r"|(?P<b>b)\^?_?\{?(?P<bl>[a-z])\}?_?(?:\[(?P<i4>\d{1,4})\]|\{?(?P<i5>\d{1,4})\}?))\s*",
@@ -132,8 +130,6 @@ def parse_param(name, problem: Problem) -> Param:
         raise ProblemError("param", f"{shown!r} is outside {bias_name(layer)}, which has {problem.layers[layer + 1]} entries")
     return Param(layer, "bias", i - 1)
 
-
-parse_weight = parse_param
 
 
 # -- the symbols, with their spellings ----------------------------------------------------------------------
@@ -529,10 +525,6 @@ class Derivation:
         ``1/S`` over a batch of ``S`` samples). The marking adds ``"descent.step"`` (``(lr, g)``: the change of
         the page's gradient-descent step, ``−η·g``)."""
         return self.rules.get(name, default)
-
-    def ops_out(self, layer: int) -> str:
-        """The node linear layer ``layer`` computes (``"H"``, ``"H2"``, ``"O"``)."""
-        return self.op_of(Param(layer, "weight", 0, 0)).out
 
     def _ops(self) -> list:
         return operations(self.problem)
