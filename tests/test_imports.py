@@ -86,10 +86,13 @@ def test_the_repository_import_graph_has_no_cycle():
 
 # The package's own modules a function may import where it needs them, each for a reason (every other is
 # imported at the top): the API's names on first use (importing a module of the package must not import
-# SymPy: the MyST plugin's cached calls).
+# SymPy: the MyST plugin's cached calls); the writers python -m derivations.print needs only for some formats
+# or -o (its start-up: benchmarks/startup.py).
 LAZY = {
     "derivations/__init__.py": {"derivations.engine.derivation", "derivations.engine.errors",
                                 "derivations.engine.problem", "derivations.engine.values"},
+    "derivations/cli/print.py": {"derivations.outputs.export", "derivations.outputs.files", "derivations.outputs.targets",
+                                 "derivations.outputs.page", "derivations.outputs.pdf", "derivations.teaching.handout"},
 }
 
 

@@ -17,13 +17,7 @@ from ..engine.derivation import derive
 from ..engine.problem import HANDOUT, ProblemError, load_problem
 from ..engine.theorems import theorems_for
 from ..engine.values import Values
-from ..outputs.export import to_python
-from ..outputs import targets
-from ..outputs.files import write_atomic
-from ..outputs.page import render_latex, render_markdown, render_text
-from ..outputs.pdf import render_pdf
 from ..outputs.render import key_insight, to_json, to_latex, to_markdown, to_text
-from ..teaching import handout
 from ..teaching.solution import worked_solution
 from . import cli_io
 
@@ -67,6 +61,8 @@ def _write(path: str | None, data) -> int:
     if path is None:
         cli_io.write(data)
         return 0
+    from ..outputs.files import write_atomic
+
     try:
         if os.path.exists(path) and not stat.S_ISREG(os.stat(path).st_mode):  # /dev/stdout, a FIFO
             with open(path, "wb") as fh:
@@ -84,6 +80,8 @@ def _check_output(path: str, config: str | None) -> None:
     """The one rule for the files the tools write (:mod:`derivations.outputs.targets`): never the problem file
     this run reads (by any name), never a file of a variants set. A device or a pipe (``-o /dev/stdout``) is
     written to as a stream, not replaced."""
+    from ..outputs import targets
+
     if str(path).strip() and os.path.exists(path) and not stat.S_ISREG(os.stat(path).st_mode) and not os.path.isdir(path):
         return
     targets.target(path, "-o/--output", {"the problem file": config if config is not None else HANDOUT})
@@ -132,6 +130,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         values = Values(derivation)
         if args.format == "python":  # BackProp.py, the derivation as a NumPy script
+            from ..outputs.export import to_python  # the writers a text solution does not need: imported when asked
 
             script = to_python(values)
     except ProblemError as err:
@@ -166,6 +165,9 @@ def _handout(args, values) -> int:
     """The students' page (:mod:`derivations.teaching.handout`): a worksheet or answer key, as PDF or text."""
     from pathlib import Path
 
+    from ..outputs.page import render_latex, render_markdown, render_text
+    from ..outputs.pdf import render_pdf
+    from ..teaching import handout
 
     # The identifier hashes the file; the handout's own file (named or not) is identified by its problem.
     data = Path(args.config).read_bytes() if args.config and Path(args.config).resolve() != HANDOUT.resolve() else None
