@@ -75,6 +75,15 @@ def _init_worker(base: Base, seed: str, out: str, fmt: str, paper: str, tuning: 
         setattr(drawing, name, value)
 
 
+def _init_pool_worker(*init) -> None:
+    """A worker process: Ctrl-C at a terminal reaches the whole process group, and is the parent's to handle
+    (it stops the pool, and the run says so in one line); a worker that took it would print a traceback."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _init_worker(*init)
+
+
 def _draw_one(student: str) -> tuple:
     p, attempt = draw_attempt(_WORKER["base"], _WORKER["seed"], student)
     return student, (variant_toml(_WORKER["base"], p), attempt)
@@ -154,7 +163,7 @@ def write_students(base: Base, seed: str, staging: Path, roster: Roster, fmt: st
             # which may hold threads (a test's browser driver, say) whose locks a plain fork would copy.
             context = multiprocessing.get_context("forkserver")
             context.set_forkserver_preload([__name__])  # the server imports the package once, not each worker
-            pool = ProcessPoolExecutor(jobs, mp_context=context, initializer=_init_worker, initargs=init)
+            pool = ProcessPoolExecutor(jobs, mp_context=context, initializer=_init_pool_worker, initargs=init)
         else:
             _init_worker(*init)
         drawn = dict(_run(pool, _draw_task, roster.ids, progress, "drawing"))
