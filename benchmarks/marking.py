@@ -589,7 +589,7 @@ def run_check(base: dict) -> dict:
 
 
 def run_grade(base: dict, folder: Path) -> dict:
-    from derivations.cli.grade import grade
+    from derivations.cli.grade import ROUNDED, grade
     from derivations.teaching.variant_file import variant_id
 
     keys = base["keys"]
@@ -613,7 +613,8 @@ def run_grade(base: dict, folder: Path) -> dict:
     result = grade(responses, folder, workers=1)
     out = {}
     for s in result.students:
-        out[s.id] = {k: (m.verdict, [x.name for x in m.mistakes], "digits" in (m.text or "") and False)
+        out[s.id] = {k: (m.verdict, [x.name for x in m.mistakes if x.name != ROUNDED],  # grade names a short answer
+                         any(x.name == ROUNDED for x in m.mistakes))  # as a mistake; check says short
                      for k, m in s.marks.items() if k in base["students"][s.id][0]}
     return out, result
 
