@@ -74,6 +74,7 @@ def significant(v: Fraction) -> int:
 # -- every rule, on a few hundred variants ----------------------------------------------------------------------
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", BASES)
 def test_every_rule_holds_on_a_few_hundred_seeded_variants(tmp_path, name):
     text, n = BASES[name]
@@ -217,6 +218,7 @@ def _roster(tmp_path, name, rows):
 ROWS = [("ada", "Ada L."), ("bo", "Bo"), ("cy", "Cy"), ("dee", "Dee")]
 
 
+@pytest.mark.slow
 def test_same_seed_same_files(tmp_path):
     """Two students, so that --jobs 2 writes them in two workers at once; byte-identical to --jobs 1."""
     roster = _roster(tmp_path, "r.csv", ROWS[:2])
@@ -227,6 +229,7 @@ def test_same_seed_same_files(tmp_path):
     assert (other / "ada" / "problem.toml").read_bytes() != (first / "ada" / "problem.toml").read_bytes()
 
 
+@pytest.mark.slow
 def test_removing_or_adding_a_row_changes_no_other_variant(tmp_path):
     full = _run(tmp_path, _roster(tmp_path, "full.csv", ROWS), "full", "--jobs", "1")
     fewer = _run(tmp_path, _roster(tmp_path, "fewer.csv", [ROWS[3], ROWS[0], ROWS[2]] + [("eve", "Eve")]), "fewer",
@@ -239,6 +242,7 @@ def test_removing_or_adding_a_row_changes_no_other_variant(tmp_path):
             assert r == rows[r["id"]]
 
 
+@pytest.mark.slow
 def test_pdf_worksheet_and_key_carry_the_variant_id(tmp_path):
     pypdf = pytest.importorskip("pypdf")
     out = tmp_path / "pdf"
@@ -347,6 +351,7 @@ def test_a_three_output_constant_key_hands_out_exact_thirds(accepted_sets):
     assert {r["backward.dY_dO[1,1]"] for r in rows} == {"2/9"}
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", ["constant, 3 outputs", "unequal, 3 outputs"])
 def test_every_keys_csv_value_is_correct_on_the_self_check_page(accepted_sets, page, name):
     out = accepted_sets[name]
@@ -650,6 +655,7 @@ def test_the_teachers_other_files_survive_a_rerun_and_a_format_change(tmp_path):
     _no_leftovers(out)
 
 
+@pytest.mark.slow
 def test_same_seed_gives_byte_identical_sets_pdfs_included(tmp_path):
     first, second = tmp_path / "a", tmp_path / "b"
     for out in (first, second):
@@ -683,6 +689,7 @@ def _cli(out, seed, n, jobs="1", **kwargs):
                             stderr=subprocess.PIPE, text=True, **kwargs)
 
 
+@pytest.mark.slow
 def test_two_runs_at_once_leave_one_consistent_set(tmp_path):
     out = tmp_path / "out"
     runs = [_cli(out, seed, 3) for seed in ("one", "two")]
@@ -694,6 +701,7 @@ def test_two_runs_at_once_leave_one_consistent_set(tmp_path):
     _no_leftovers(out)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("how", ["ctrl-c", "kill"])
 def test_an_interrupted_rerun_changes_nothing_and_leaves_no_temporary_file(tmp_path, how):
     import os
@@ -1124,6 +1132,7 @@ def test_the_tools_backprop_agrees_with_the_tests_on_every_base(tmp_path):
         for key, want in ref.items():
             group, param = key.split(".", 1)
             exact = (v.descent(Rational(1, 2), [param])[param] if group == "descent" else
+                     -Rational(1, 2) * v.grad(param) if group == "step" else  # the step's change, -lr times it
                      v.value(formulas[key]) if group in ("local", "problem") else v.lookup(key))
             assert math.isclose(float(v.decimal(exact)), want, rel_tol=1e-9, abs_tol=1e-12), (name, key)
         assert math.isclose(tool["loss"], ref["forward.loss"], rel_tol=1e-12), name
