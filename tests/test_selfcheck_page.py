@@ -167,6 +167,7 @@ def test_browser_keyboard_only(handout_page):
     (5, (2, 3, 3), "sigmoid", "cross_entropy"),
     (8, (2, 2, 3), "tanh", "mse"),
 ])
+@pytest.mark.slow
 def test_browser_agrees_with_the_python_checker(browser, tmp_path, seed, layers, act, loss):
     """Every catalogued mistake's value on every blank of the page: the browser names what Python names.
 
