@@ -379,9 +379,16 @@ def test_every_keys_csv_value_is_correct_on_the_self_check_page(accepted_sets, p
 # -- the self-check page -------------------------------------------------------------------------------------------------
 
 
-def test_selfcheck_pages_are_written(tmp_path):
+@pytest.fixture(scope="module")
+def two_students(tmp_path_factory):
+    """The handout's set for two anonymous students (seed course-1, Markdown), shared by the tests that only
+    read it."""
+    return _run(tmp_path_factory.mktemp("two"), "2", "sc", "--jobs", "1")
+
+
+def test_selfcheck_pages_are_written(two_students):
     pytest.importorskip("derivations.outputs.selfcheck")
-    out = _run(tmp_path, "2", "sc", "--jobs", "1")
+    out = two_students
     for student in ("001", "002"):
         assert (out / student / "selfcheck.html").exists()
 
@@ -412,10 +419,10 @@ def test_self_check_page_shows_the_variants_identifier_and_the_students_name(tmp
     assert 'href="worksheet.md"' in page
 
 
-def test_self_check_pages_typeset_their_math_offline_from_one_mathjax_copy(tmp_path, page):
+def test_self_check_pages_typeset_their_math_offline_from_one_mathjax_copy(two_students, page):
     """A variant's self-check page is opened from a folder, not a site: MathJax (its one-file SVG component)
     is written once beside the students' folders, listed in the manifest, and typesets each page from file://."""
-    out = _run(tmp_path, "2", "sc", "--jobs", "1")
+    out = two_students
     mathjax = out / "_mathjax" / "tex-svg-full.js"
     assert mathjax.is_file() and "_mathjax/tex-svg-full.js" in (out / "manifest.sha256").read_text(encoding="utf-8")
     assert sorted(p.name for p in out.iterdir() if p.is_dir()) == ["001", "002", "_mathjax"]
