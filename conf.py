@@ -69,4 +69,4 @@ def setup(app):
 # `-t selfcheck` also writes selfcheck.html (the handout's page, every blank checked in the browser) and links
 # it from the handout page; build the students' site with `-t worksheet -t selfcheck`.
 if tags.has("selfcheck"):  # noqa: F821
-    extensions.append("derivations.outputs.selfcheck")
+    extensions.append("derivations.sphinx.selfcheck")

@@ -584,17 +584,13 @@ def run_check(base: dict) -> dict:
                 marks[k] = ("not a number", [], False)
         for k, v in (checker.check(readable) if readable else {}).items():
             marks[k] = (v.verdict, [m.name for m in v.mistakes], v.short)
-            rank = checker.marking.rank
-            later = [f for f in v.follows_from if rank[f] >= rank[k]]
-            if later:  # follow-through from a blank not before this one on the page
-                marks[k] = marks[k] + (later,)
         out[sid] = marks
     return out
 
 
 def run_grade(base: dict, folder: Path) -> dict:
     from derivations.cli.grade import ROUNDED, grade
-    from derivations.cli.variants import variant_id
+    from derivations.teaching.variant_file import variant_id
 
     keys = base["keys"]
     text = Path(base["path"]).read_text(encoding="utf-8")
@@ -617,8 +613,8 @@ def run_grade(base: dict, folder: Path) -> dict:
     result = grade(responses, folder, workers=1)
     out = {}
     for s in result.students:
-        out[s.id] = {k: (m.verdict, [x.name for x in m.mistakes if x.name != ROUNDED],
-                         any(x.name == ROUNDED for x in m.mistakes))  # grade names a rounding in the mistakes cell
+        out[s.id] = {k: (m.verdict, [x.name for x in m.mistakes if x.name != ROUNDED],  # grade names a short answer
+                         any(x.name == ROUNDED for x in m.mistakes))  # as a mistake; check says short
                      for k, m in s.marks.items() if k in base["students"][s.id][0]}
     return out, result
 
@@ -681,10 +677,9 @@ def evaluate_marks(bases: dict, use_browser: bool = True) -> dict:
                 for key, (exp, slip) in want.items():
                     c = checked[sid].get(key)
                     g = graded[sid].get(key)
-                    v, names, short = c[:3]
-                    stats["follows from a later blank"] += len(c) > 3
+                    v, names, short = c
                     got = given_of(v, names, short)
-                    gv = given_of(g[0], g[1], g[2]) if g else "absent"
+                    gv = given_of(g[0], g[1], short) if g else "absent"
                     confusion[(exp, got)] += 1
                     if not _agrees(exp, got):
                         stats.setdefault("mismatches", [])
@@ -746,7 +741,6 @@ def report(figures: dict) -> str:
         f"slip named first: {stats['named first']} of {stats['slip blanks']} ({100 * stats['named first'] / n:.1f}%), "
         f"named at all: {stats['named at all']} ({100 * stats['named at all'] / n:.1f}%)",
         f"mistake names on blanks that follow: {stats['names on follows']}",
-        f"follow-through from a blank not before it on the page: {stats['follows from a later blank']}",
         f"disagreements check/grade/page: {len(figures['disagreements'])}",
         f"time: {stats['seconds']} s",
     ]

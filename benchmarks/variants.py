@@ -42,7 +42,11 @@ BASES = {"Mazur's": ROOT / "derivations" / "problems" / "mazur.toml",
 
 def other_bases(k: int) -> None:
     from derivations import evaluate
-    from derivations.cli.variants import draw, graded, read_base, render_pages, variant_toml, verify
+    from derivations.cli.variant_set import render_pages
+    from derivations.teaching.drawing import draw, read_base
+    from derivations.teaching.graded import graded
+    from derivations.teaching.oracle import verify
+    from derivations.teaching.variant_file import variant_toml
     from derivations.engine.errors import ProblemError
 
     for name, path in BASES.items():
@@ -84,7 +88,10 @@ def handout(args) -> None:
           f"({pdfs} PDFs, {size / 1e6:.1f} MB)")
 
     from derivations import evaluate
-    from derivations.cli.variants import draw, read_base, render_pages, variant_toml, verify
+    from derivations.cli.variant_set import render_pages
+    from derivations.teaching.drawing import draw, read_base
+    from derivations.teaching.oracle import verify
+    from derivations.teaching.variant_file import variant_toml
 
     base = read_base(args.config)
     k = min(args.n, 30)

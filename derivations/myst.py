@@ -1,8 +1,9 @@
-"""``python -m derivations.myst``, kept at its short name: the command line is :mod:`derivations.cli.myst`."""
+"""``python -m derivations.myst``, kept at its short name: the plugin's entry point is :mod:`derivations_myst`,
+which runs :mod:`derivations.cli.myst`."""
 
 import sys
 
-from .cli.myst import main
+from derivations_myst import main
 
 __all__ = ["main"]
 

@@ -2,6 +2,7 @@
 every activation, both losses, with and without biases, one sample or several)."""
 
 import random
+import sys
 from pathlib import Path
 
 import pytest
@@ -75,11 +76,18 @@ def _away_from_kinks(xs, weights, biases, acts) -> bool:
 
 
 COUNTED = Path(__file__).with_name("counted_build.py")  # python -m sphinx, counting the derivations it makes
+ROOT = Path(__file__).resolve().parents[1]
 
 # The session's long builds (the course site; tests/test_myst_build.py's MyST-MD project): each a function of an
-# empty folder, registered under the name of the session fixture that returns its result.
+# empty folder, registered under the name of the session fixture that returns its result. A build is made once
+# for its inputs and shared (:func:`_shared`): by the test processes of one run (pytest-xdist's workers) and by
+# the runs after it, until an input changes.
 _BUILDS = {}
-_STARTED = {}  # fixture name -> (folder, Future of the build's result), for the builds started with the session
+_STARTED = {}  # fixture name -> Future of the build's result, for the builds started with the session
+# What a build depends on: these files' contents, and the versions of every installed distribution (Sphinx,
+# its theme, SymPy, Typst, ...) and of MyST-MD.
+INPUTS = ["docs", "docs-myst", "derivations", "conf.py", "pyproject.toml", "tests/conftest.py",
+          "tests/counted_build.py", "tests/test_myst_build.py", ".ci/node/node_modules/mystmd/package.json"]
 
 
 def background_build(name: str):
@@ -92,19 +100,76 @@ def background_build(name: str):
 
 def built(name: str, tmp_path_factory):
     """The result of the build registered as ``name``: the one started when the session's tests were collected
-    (``pytest_collection_finish``), waited for; else (a fixture the hook did not see) built now."""
+    (``pytest_collection_finish``), waited for; else (a fixture the hook did not see) made or found now."""
     if name in _STARTED:
-        return _STARTED[name][1].result()
-    return _BUILDS[name](tmp_path_factory.mktemp(name))
+        return _STARTED[name].result()
+    return _shared(name)
+
+
+def inputs_key() -> str:
+    """SHA-256 of everything a build depends on (:data:`INPUTS`, the installed distributions, Python's version)."""
+    import hashlib
+    import importlib.metadata
+
+    h = hashlib.sha256(sys.version.encode())
+    for d in sorted(f"{d.metadata['Name']}=={d.version}" for d in importlib.metadata.distributions()):
+        h.update(d.encode() + b"\n")
+    for top in INPUTS:
+        path = ROOT / top
+        files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path] if path.is_file() else []
+        for f in files:
+            if "__pycache__" not in f.parts and "_build" not in f.relative_to(ROOT).parts:
+                h.update(f"{f.relative_to(ROOT)}\0".encode() + hashlib.sha256(f.read_bytes()).digest())
+    return h.hexdigest()
+
+
+def _shared(name: str):
+    """The build ``name`` for the current inputs: made once, under a lock, in a folder outside the repository
+    (so the docs are shown to build from anywhere), and read back by every later process and run while the
+    inputs stay the same. A build that fails, or whose processes exit non-zero, is kept by no one: the next
+    process builds again, and its tests fail again."""
+    import fcntl
+    import hashlib
+    import pickle
+    import shutil
+    import tempfile
+
+    cache = Path(tempfile.gettempdir()) / "derivations-test-builds" / hashlib.sha256(str(ROOT).encode()).hexdigest()[:12]
+    cache.mkdir(parents=True, exist_ok=True)
+    folder = cache / f"{name}-{inputs_key()[:20]}"
+    with open(cache / f"{name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes, also if this process dies
+        done = folder / "result.pickle"
+        if done.is_file():
+            return pickle.loads(done.read_bytes())
+        for old in cache.glob(f"{name}-*"):  # an earlier input's build, or one cut short
+            shutil.rmtree(old, ignore_errors=True)
+        (folder / "build").mkdir(parents=True)
+        result = _BUILDS[name](folder / "build")
+        if _succeeded(result):
+            done.write_bytes(pickle.dumps(result))
+        return result
+
+
+def _succeeded(result) -> bool:
+    """No completed process in ``result`` exited non-zero."""
+    import subprocess
+
+    if isinstance(result, subprocess.CompletedProcess):
+        return result.returncode == 0
+    if isinstance(result, dict):
+        return all(_succeeded(v) for v in result.values())
+    if isinstance(result, (list, tuple)):
+        return all(_succeeded(v) for v in result)
+    return True
 
 
 def pytest_collection_finish(session):
     """Start the session's long builds as soon as the tests that use them are collected, one after the other
     (the site first: the browser tests come first) in a background thread. Each build runs in its own
-    processes, so it uses the core that pytest, running the tests before its first user, leaves idle; the
-    build is the same, only its start is earlier. Builds no collected test uses are not started."""
+    processes, so it uses a core that pytest leaves idle; the build is the same, only its start is earlier.
+    Builds no collected test uses are not started; one made before for the same inputs is read back."""
     from concurrent.futures import ThreadPoolExecutor
-    import tempfile
 
     wanted = {name for item in session.items for name in getattr(item, "fixturenames", ())}
     names = [name for name in _BUILDS if name in wanted]
@@ -112,17 +177,13 @@ def pytest_collection_finish(session):
         return
     pool = ThreadPoolExecutor(1, thread_name_prefix="background-build")
     for name in names:
-        folder = Path(tempfile.mkdtemp(prefix=f"derivations-{name}-"))
-        _STARTED[name] = (folder, pool.submit(_BUILDS[name], folder))
+        _STARTED[name] = pool.submit(_shared, name)
     pool.shutdown(wait=False)
 
 
 def pytest_sessionfinish(session):
-    import shutil
-
-    for folder, future in _STARTED.values():
-        future.exception()  # wait for it: never leave a build writing into a folder being removed
-        shutil.rmtree(folder, ignore_errors=True)
+    for future in _STARTED.values():
+        future.exception()  # wait for it: never leave a build writing unattended
 
 
 @background_build("sites")
@@ -133,9 +194,8 @@ def _build_sites(out: Path):
     (separate processes and folders)."""
     import shutil
     import subprocess
-    import sys
 
-    root = Path(__file__).resolve().parents[1]
+    root = ROOT
     shutil.copytree(root / "docs", out / "docs", ignore=shutil.ignore_patterns("_build"))
     builds = [subprocess.Popen([sys.executable, str(COUNTED), str(out / f"{folder}-derivations.json"), "-W", "--keep-going",
                                 "-q", "-c", str(root), *extra, str(out / "docs"), str(out / folder)],
@@ -149,6 +209,6 @@ def _build_sites(out: Path):
 
 @pytest.fixture(scope="session")
 def sites(tmp_path_factory):
-    """The course site built once per session (``_build_sites``): the solution's and the worksheet's output
-    folders."""
+    """The course site built once for its inputs (``_build_sites``, shared: ``_shared``): the solution's and the
+    worksheet's output folders, which no test writes into."""
     return built("sites", tmp_path_factory)

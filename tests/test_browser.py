@@ -14,6 +14,8 @@ from building import sphinx_build
 from figure_texts import defects, figure_texts
 from fitting import REPORT, open_fitted
 
+pytestmark = pytest.mark.slow  # every test drives a browser over the built site
+
 RAW_TEX = ("\\frac", "\\underline", "\\partial", "\\mathcal", "\\(", "\\[", "\\begin{")
 
 

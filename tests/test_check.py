@@ -58,12 +58,14 @@ def test_catalogue_names_are_unique_and_documented():
         assert all(m.title and m.explanation and m.hint for m in catalogue(p))
 
 
+@pytest.mark.slow
 def test_every_mistake_changes_some_blank_of_some_problem(checkers):
     every = {m.name for _, p in problems() for m in catalogue(p)}
     seen = {m.name for c in checkers.values() for changes in c.full.values() for m, _ in changes}
     assert every - seen == set(), f"mistakes that change no blank of any test problem: {sorted(every - seen)}"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("mistake", [m.name for m in catalogue(_kink_problem())])
 def test_each_mistake_fed_its_own_values_is_named(checkers, mistake):
     """On every test problem and every blank where the mistake's value differs from the true one (where it is

@@ -11,6 +11,8 @@ from derivations.outputs.figures import network_svg
 from conftest import random_problem
 from figure_texts import defects, figure_texts
 
+pytestmark = pytest.mark.slow  # every test drives a browser
+
 
 def _wide():
     return make_problem((8, 16, 8), "tanh", "mse", (Rational(1, 2),) * 8, (Rational(1, 8),) * 8,

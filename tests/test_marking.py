@@ -34,6 +34,7 @@ def classes():
     return {name: bench.make_class(name, quick=True) for name in bench.BASES}
 
 
+@pytest.mark.slow
 def test_a_simulated_class_on_three_bases_is_marked_as_it_was_made(classes):
     """Right work at 4 digits, fractions, the Unicode minus and decimal commas is correct; 3 digits are too
     few; every slip is named where it enters (here at 4 digits: the benchmark adds 3), later steps follow and
@@ -48,6 +49,7 @@ def test_a_simulated_class_on_three_bases_is_marked_as_it_was_made(classes):
     assert sum(v for (e, g), v in confusion.items() if not bench._agrees(e, g)) == 0, stats.get("mismatches")
 
 
+@pytest.mark.slow
 def test_the_self_check_page_marks_the_class_as_check_does(classes, browser):
     base = classes["mazur"]
     checked = bench.run_check(base)

@@ -18,6 +18,8 @@ from conftest import background_build, built
 from test_myst import leaks
 from test_worksheet import text_of
 
+pytestmark = pytest.mark.slow  # every test reads MyST-MD's builds of the example book
+
 REPO = Path(__file__).resolve().parents[1]
 BAD = "\n```{deriv-gradient} w_b21\n:show: most\n```\n"
 

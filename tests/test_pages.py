@@ -24,6 +24,8 @@ from derivations.teaching.page import Figure
 from derivations.teaching.check import Checker
 from test_worksheet import files, spellings, text_of
 
+pytestmark = pytest.mark.slow  # the built sites' pages and PDFs
+
 ROOT = Path(__file__).resolve().parents[1]
 GOLDEN = Path(__file__).with_name("golden")
 # The site's worksheet pages beyond the handout: page -> (problem file, most A4 pages of its PDFs)

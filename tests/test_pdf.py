@@ -304,6 +304,38 @@ def test_site_builds_both_pdfs_in_parallel(tmp_path, worksheet):
         assert "<title>∂" not in html
 
 
+def test_the_pdfs_a_page_asks_for_are_kept_in_the_environment_and_purged_when_it_is_read_again(tmp_path):
+    """The PDFs are noted in Sphinx's environment, per page (as sphinx.ext.todo keeps its todos): merged from
+    -j's readers, and dropped with a page's other notes when the page is read again without them."""
+    import pickle
+
+    src, out = tmp_path / "src", tmp_path / "out"
+    src.mkdir()
+    (src / "conf.py").write_text('extensions = ["myst_parser", "derivations.sphinx.extension"]\n', encoding="utf-8")
+    (src / "wide.toml").write_text('[network]\nlayers = [2, 3, 2]\nactivation = "relu"\nloss = "mse"\n[data]\n'
+                                   "x = [1, 2]\ny = [1, 0]\n[init]\nW_a = 0.1\nW_b = 0.1\n", encoding="utf-8")
+    others = [f"page{k}" for k in range(6)]  # more than 5 documents: read in parallel
+    (src / "index.md").write_text("# T\n\n```{deriv-pdfs}\n```\n\n```{toctree}\n" + "\n".join(others) + "\n```\n",
+                                  encoding="utf-8")
+    for name in others:
+        (src / f"{name}.md").write_text(f"# {name}\n\n```{{deriv-pdfs}}\n:problem: wide.toml\n```\n", encoding="utf-8")
+
+    def build():
+        result = subprocess.run([sys.executable, "-m", "sphinx", "-W", "-q", "-j", "2", str(src), str(out)],
+                                capture_output=True, text=True)
+        assert result.returncode == 0, result.stderr
+        with open(out / ".doctrees" / "environment.pickle", "rb") as fh:
+            return pickle.load(fh).derivations_pdfs
+
+    notes = build()
+    assert sorted(notes) == ["index", *others]  # every reader's notes, merged
+    folders = {folder for page in notes.values() for folder in page}
+    assert len(folders) == 2 and {p.parent.name for p in out.glob("_pdf/*/*.pdf")} == {f.split("/")[1] for f in folders}
+    for name in others:
+        (src / f"{name}.md").write_text(f"# {name}\n\nNo PDFs now.\n", encoding="utf-8")
+    assert sorted(build()) == ["index"]  # each page read again: its notes purged
+
+
 def test_latex_builder_keeps_the_diagrams(tmp_path):
     src = tmp_path / "src"
     src.mkdir()

@@ -167,6 +167,7 @@ def test_browser_keyboard_only(handout_page):
     (5, (2, 3, 3), "sigmoid", "cross_entropy"),
     (8, (2, 2, 3), "tanh", "mse"),
 ])
+@pytest.mark.slow
 def test_browser_agrees_with_the_python_checker(browser, tmp_path, seed, layers, act, loss):
     """Every catalogued mistake's value on every blank of the page: the browser names what Python names.
 
@@ -318,7 +319,7 @@ def _site(tmp_path, problem: str = "") -> "subprocess.CompletedProcess":
     src = tmp_path / "src"
     src.mkdir()
     (src / "conf.py").write_text('extensions = ["myst_parser", "derivations.sphinx.extension"]\n'
-                                 'if tags.has("selfcheck"):\n    extensions.append("derivations.outputs.selfcheck")\n'
+                                 'if tags.has("selfcheck"):\n    extensions.append("derivations.sphinx.selfcheck")\n'
                                  + (f"derivations_problem = {problem!r}\n" if problem else ""))
     (src / "index.md").write_text("# Handout\n\n{deriv}`forward.H[1]`\n")
     (src / "wide.toml").write_text('[network]\nlayers = [2, 8, 2]\nactivation = "relu"\nloss = "mse"\n'

@@ -99,3 +99,27 @@ def test_parallel_build(tmp_path):
     result = _build(src, tmp_path / "out", "-j", "2")
     assert result.returncode == 0, result.stderr
     assert r"\frac{3}{80}" in (tmp_path / "out" / "second.html").read_text(encoding="utf-8")
+
+
+def test_the_derivation_cache_keeps_the_most_recently_used(tmp_path, monkeypatch):
+    """A long-lived process (a build server, a test session) keeps at most CACHE_SIZE derivations: the oldest
+    use goes first, and a page of each problem still gets its own numbers."""
+    from derivations.sphinx import extension
+
+    monkeypatch.setattr(extension, "CACHE_SIZE", 2)
+    monkeypatch.setattr(extension, "_CACHE", {})
+    (tmp_path / "conf.py").write_text('extensions = ["myst_parser", "derivations.sphinx.extension"]\n', encoding="utf-8")
+    pages = []
+    for k, x in enumerate(("0.9", "0.8", "0.7")):
+        (tmp_path / f"p{k}.toml").write_text('[network]\nlayers = [1, 1, 1]\nactivation = "relu"\noutput = "identity"\n'
+                                             'loss = "mse"\n'
+                                             f"[data]\nx = [{x}]\ny = [1]\n[init]\nW_a = 1\nW_b = 1\n", encoding="utf-8")
+        (tmp_path / f"page{k}.md").write_text(f"# P{k}\n\n```{{deriv-problem}} p{k}.toml\n```\n\n{{deriv}}`forward.H[1]`\n",
+                                              encoding="utf-8")
+        pages.append(f"page{k}")
+    (tmp_path / "index.md").write_text("# T\n\n```{toctree}\n" + "\n".join(pages) + "\n```\n", encoding="utf-8")
+    result = sphinx_build("-W", "-q", str(tmp_path), str(tmp_path / "out"))
+    assert result.returncode == 0, result.stderr
+    assert len(extension._CACHE) == 2  # three problems derived, the first one's dropped
+    for k, x in enumerate(("0.9", "0.8", "0.7")):
+        assert x in (tmp_path / "out" / f"page{k}.html").read_text(encoding="utf-8")

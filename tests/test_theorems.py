@@ -136,6 +136,7 @@ def test_theorems_for_a_random_init_do_not_apply(handout):
     assert applies == {"symmetry": False, "softmax_lemma": True, "dead_first_layer": False, "permanence": False}
 
 
+@pytest.mark.slow
 def test_width_sweep():
     """Statements 1-3 and the lemma for 1-3 hidden layers, every width in the sweep, a kinked and a smooth
     activation, with and without biases; the other output layers' symmetry proved and dead first layer refuted.

@@ -20,8 +20,10 @@ from derivations import Derivation, evaluate, load_problem
 from derivations.engine.derivation import parse_param
 from derivations.teaching.check import Checker, blanks
 from derivations.outputs import manifest
-from derivations.cli import variants  # noqa: F401 (manifest: patched)
-from derivations.cli.variants import main, read_base
+from derivations.cli import variant_set, variants
+from derivations.cli.variants import main
+from derivations.teaching import drawing, graded, oracle, variant_file
+from derivations.teaching.drawing import read_base
 from derivations.engine.ops import ACTIVATIONS
 
 from browser import page  # noqa: F401 (conftest's session browser)
@@ -72,6 +74,7 @@ def significant(v: Fraction) -> int:
 # -- every rule, on a few hundred variants ----------------------------------------------------------------------
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", BASES)
 def test_every_rule_holds_on_a_few_hundred_seeded_variants(tmp_path, name):
     text, n = BASES[name]
@@ -80,7 +83,7 @@ def test_every_rule_holds_on_a_few_hundred_seeded_variants(tmp_path, name):
         act = ACTIVATIONS[base.problem.activation]
         files = set()
         for k in range(n):
-            p = variants.draw(base, "rules", f"s{k}")
+            p = drawing.draw(base, "rules", f"s{k}")
             # the structure is the base's
             assert (p.layers, p.activations, p.loss, p.bias, p.n_samples) == \
                 (base.problem.layers, base.problem.activations, base.problem.loss, False, 1)
@@ -112,7 +115,7 @@ def test_every_rule_holds_on_a_few_hundred_seeded_variants(tmp_path, name):
                 assert min(abs(a - b) for a, b in itertools.combinations(O, 2)) >= 0.01 - 1e-12, (name, k, O)
             v = evaluate(p)
             # rule 3: bounded denominators of the exact rational values
-            for _, value in variants._every_value(v):
+            for _, value in drawing._every_value(v):
                 if isinstance(value, Rational):
                     assert value.q <= 10**8, (name, k, value)
             # rule 4: every asked gradient nonzero (at least 1e-4), unless the lesson says 0
@@ -123,7 +126,7 @@ def test_every_rule_holds_on_a_few_hundred_seeded_variants(tmp_path, name):
                     assert v.grad(key) == 0, (name, k, key)
                 else:
                     assert abs(value) >= 1e-4 * (1 - 1e-9), (name, k, key, value)
-            files.add(variants.variant_toml(base, p))
+            files.add(variant_file.variant_toml(base, p))
         # rule 5: distinct (here: n different ids drew n different problems)
         assert len(files) == n, name
 
@@ -142,12 +145,12 @@ def _reference(p) -> dict:
 
 def test_a_symmetric_base_gives_symmetric_variants_whose_theorems_hold():
     base = read_base()
-    p = variants.draw(base, "course", "ada")
+    p = drawing.draw(base, "course", "ada")
     assert base.symmetric and len(set(p.W_a)) == 1 and len(set(p.W_b)) == 1
     v = evaluate(p)
     assert v.forward["Y"] == [Rational(1, 2)] * 2  # the softmax tie is the lesson
     assert all(g == 0 for g in v.gradients["W_a"])
-    variants.verify(v)  # theorems proved and true of these numbers
+    oracle.verify(v)  # theorems proved and true of these numbers
 
 
 def test_a_base_that_asks_the_impossible_is_one_line(tmp_path, capsys, monkeypatch):
@@ -158,10 +161,10 @@ def test_a_base_that_asks_the_impossible_is_one_line(tmp_path, capsys, monkeypat
     assert code == 2 and err.count("\n") == 1 and "one dead unit means all dead" in err
     # rules no draw can meet: each of 2000 attempts is refused, then one line
     base = read_base(RANDOM_INIT)
-    monkeypatch.setattr(variants, "MARGIN", Fraction(100))
-    monkeypatch.setattr(variants, "MAX_ATTEMPTS", 50)
-    with pytest.raises(variants.ProblemError, match=r"no draw of 50 for id 'x' obeys the rules: rule 1 \(hidden"):
-        variants.draw(base, "s", "x")
+    monkeypatch.setattr(drawing, "MARGIN", Fraction(100))
+    monkeypatch.setattr(drawing, "MAX_ATTEMPTS", 50)
+    with pytest.raises(drawing.ProblemError, match=r"no draw of 50 for id 'x' obeys the rules: rule 1 \(hidden"):
+        drawing.draw(base, "s", "x")
     # and from the command: refused up front (the first id's draw), before anything is written
     assert main(["2", "--out", str(tmp_path / "out2"), "--seed", "s", "--config", str(RANDOM_INIT), "--jobs", "2",
                  "--format", "md"]) == 2
@@ -177,7 +180,7 @@ def test_a_base_whose_draws_always_tie_names_the_rule_up_front(tmp_path, capsys,
     text = load_problem_text().split("[init]")[0] + ("[init]\nW_a = [[0.1, 0.2, 0.3], [0.4, 0.5, 0.6], [0.7, 0.8, 0.9], "
                                                     "[0.2, 0.3, 0.1]]\nW_b = [[0.1, 0.2, 0.3, 0.4], [0.1, 0.2, 0.3, 0.4]]\n")
     path = _base_file(tmp_path, "tie.toml", text)
-    monkeypatch.setattr(variants, "MAX_ATTEMPTS", 40)
+    monkeypatch.setattr(drawing, "MAX_ATTEMPTS", 40)
     assert main(["30", "--out", str(tmp_path / "out"), "--seed", "s", "--config", str(path), "--jobs", "1",
                  "--format", "md"]) == 2
     err = capsys.readouterr().err
@@ -215,6 +218,7 @@ def _roster(tmp_path, name, rows):
 ROWS = [("ada", "Ada L."), ("bo", "Bo"), ("cy", "Cy"), ("dee", "Dee")]
 
 
+@pytest.mark.slow
 def test_same_seed_same_files(tmp_path):
     """Two students, so that --jobs 2 writes them in two workers at once; byte-identical to --jobs 1."""
     roster = _roster(tmp_path, "r.csv", ROWS[:2])
@@ -225,6 +229,7 @@ def test_same_seed_same_files(tmp_path):
     assert (other / "ada" / "problem.toml").read_bytes() != (first / "ada" / "problem.toml").read_bytes()
 
 
+@pytest.mark.slow
 def test_removing_or_adding_a_row_changes_no_other_variant(tmp_path):
     full = _run(tmp_path, _roster(tmp_path, "full.csv", ROWS), "full", "--jobs", "1")
     fewer = _run(tmp_path, _roster(tmp_path, "fewer.csv", [ROWS[3], ROWS[0], ROWS[2]] + [("eve", "Eve")]), "fewer",
@@ -237,6 +242,7 @@ def test_removing_or_adding_a_row_changes_no_other_variant(tmp_path):
             assert r == rows[r["id"]]
 
 
+@pytest.mark.slow
 def test_pdf_worksheet_and_key_carry_the_variant_id(tmp_path):
     pypdf = pytest.importorskip("pypdf")
     out = tmp_path / "pdf"
@@ -275,14 +281,14 @@ def test_keys_csv_matches_an_independent_backprop(accepted_sets, name):
 
 
 def test_verification_failure_writes_nothing_and_says_so(tmp_path, capsys, monkeypatch):
-    real = variants.numpy_backprop
+    real = oracle.numpy_backprop
 
     def wrong(p):
         out = real(p)
         out["forward"]["Y"] = [Y + 1e-3 for Y in out["forward"]["Y"]]
         return out
 
-    monkeypatch.setattr(variants, "numpy_backprop", wrong)
+    monkeypatch.setattr(oracle, "numpy_backprop", wrong)
     out = tmp_path / "out"
     assert main(["2", "--out", str(out), "--seed", "s", "--jobs", "1", "--format", "md"]) == 1
     err = capsys.readouterr().err
@@ -292,10 +298,10 @@ def test_verification_failure_writes_nothing_and_says_so(tmp_path, capsys, monke
 
 def test_collisions_are_redrawn_for_the_later_id_only():
     base = read_base()
-    text, attempt = variants.variant_toml(base, variants.draw(base, "s", "a")), 0
+    text, attempt = variant_file.variant_toml(base, drawing.draw(base, "s", "a")), 0
     drawn = {"a": (text, attempt), "b": (text, attempt)}
-    out = variants.distinct(base, "s", dict(drawn))
-    keeper = min(("a", "b"), key=lambda s: variants._order("s", s))
+    out = drawing.distinct(base, "s", dict(drawn))
+    keeper = min(("a", "b"), key=lambda s: drawing._order("s", s))
     assert out[keeper] == text and len(set(out.values())) == 2
 
 
@@ -345,6 +351,7 @@ def test_a_three_output_constant_key_hands_out_exact_thirds(accepted_sets):
     assert {r["backward.dY_dO[1,1]"] for r in rows} == {"2/9"}
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", ["constant, 3 outputs", "unequal, 3 outputs"])
 def test_every_keys_csv_value_is_correct_on_the_self_check_page(accepted_sets, page, name):
     out = accepted_sets[name]
@@ -372,9 +379,16 @@ def test_every_keys_csv_value_is_correct_on_the_self_check_page(accepted_sets, p
 # -- the self-check page -------------------------------------------------------------------------------------------------
 
 
-def test_selfcheck_pages_are_written(tmp_path):
+@pytest.fixture(scope="module")
+def two_students(tmp_path_factory):
+    """The handout's set for two anonymous students (seed course-1, Markdown), shared by the tests that only
+    read it."""
+    return _run(tmp_path_factory.mktemp("two"), "2", "sc", "--jobs", "1")
+
+
+def test_selfcheck_pages_are_written(two_students):
     pytest.importorskip("derivations.outputs.selfcheck")
-    out = _run(tmp_path, "2", "sc", "--jobs", "1")
+    out = two_students
     for student in ("001", "002"):
         assert (out / student / "selfcheck.html").exists()
 
@@ -405,10 +419,10 @@ def test_self_check_page_shows_the_variants_identifier_and_the_students_name(tmp
     assert 'href="worksheet.md"' in page
 
 
-def test_self_check_pages_typeset_their_math_offline_from_one_mathjax_copy(tmp_path, page):
+def test_self_check_pages_typeset_their_math_offline_from_one_mathjax_copy(two_students, page):
     """A variant's self-check page is opened from a folder, not a site: MathJax (its one-file SVG component)
     is written once beside the students' folders, listed in the manifest, and typesets each page from file://."""
-    out = _run(tmp_path, "2", "sc", "--jobs", "1")
+    out = two_students
     mathjax = out / "_mathjax" / "tex-svg-full.js"
     assert mathjax.is_file() and "_mathjax/tex-svg-full.js" in (out / "manifest.sha256").read_text(encoding="utf-8")
     assert sorted(p.name for p in out.iterdir() if p.is_dir()) == ["001", "002", "_mathjax"]
@@ -648,6 +662,7 @@ def test_the_teachers_other_files_survive_a_rerun_and_a_format_change(tmp_path):
     _no_leftovers(out)
 
 
+@pytest.mark.slow
 def test_same_seed_gives_byte_identical_sets_pdfs_included(tmp_path):
     first, second = tmp_path / "a", tmp_path / "b"
     for out in (first, second):
@@ -681,6 +696,7 @@ def _cli(out, seed, n, jobs="1", **kwargs):
                             stderr=subprocess.PIPE, text=True, **kwargs)
 
 
+@pytest.mark.slow
 def test_two_runs_at_once_leave_one_consistent_set(tmp_path):
     out = tmp_path / "out"
     runs = [_cli(out, seed, 3) for seed in ("one", "two")]
@@ -692,6 +708,7 @@ def test_two_runs_at_once_leave_one_consistent_set(tmp_path):
     _no_leftovers(out)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("how", ["ctrl-c", "kill"])
 def test_an_interrupted_rerun_changes_nothing_and_leaves_no_temporary_file(tmp_path, how):
     import os
@@ -819,7 +836,7 @@ def test_a_run_killed_outright_leaves_its_staging_folder_private_and_the_next_ru
     assert stat_module.S_IMODE(staging.stat().st_mode) == 0o700
     assert staging.name in (out / ".variants.lock").read_text()
     assert main(["1", "--out", str(out), "--seed", "course-1", "--format", "md", "--jobs", "1"]) == 0
-    assert not staging.exists() and not (out / ".variants.lock").exists()  # and a finished run leaves no lock
+    assert not staging.exists() and not (out / ".variants.lock").exists()  # a finished run removes the lock's file
     _no_leftovers(out)
 
 
@@ -883,7 +900,7 @@ def test_a_full_disk_mid_run_changes_nothing_and_leaves_no_temporary_file(tmp_pa
 
     out = _run(tmp_path, "2", "out", "--jobs", "1")
     before = _state(out)
-    real, written = variants.write_atomic, []
+    real, written = variant_set.write_atomic, []
 
     def full_disk(path, data):
         if len(written) == 5:  # the second student's key
@@ -891,7 +908,8 @@ def test_a_full_disk_mid_run_changes_nothing_and_leaves_no_temporary_file(tmp_pa
         written.append(path)
         real(path, data)
 
-    monkeypatch.setattr(variants, "write_atomic", full_disk)
+    monkeypatch.setattr(variant_set, "write_atomic", full_disk)  # each student's files
+    monkeypatch.setattr(variants, "write_atomic", full_disk)  # keys.csv
     assert main(["2", "--out", str(out), "--seed", "other", "--format", "md", "--jobs", "1"]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "No space left on device; nothing changed" in err, err
@@ -1015,7 +1033,7 @@ def _reference_keys(p) -> dict:
         for (i, j), g in np.ndenumerate(G):
             key = f"{kind.lower()}_{letter}{i + 1}" + (f"{j + 1}" if kind == "W" else "")
             out[f"grad.{key}"] = g
-            out[f"step.{key}"] = -lr * g  # the closing step's change, then the new value
+            out[f"step.{key}"] = -lr * g  # the closing step's change
             out[f"descent.{key}"] = float(params[name][i, j] if kind == "W" else params[name][i]) - lr * g
     return out
 
@@ -1029,7 +1047,7 @@ def test_every_rule_holds_on_variants_of_any_base(tmp_path, name):
     b = base.problem
     files = set()
     for k in range(n):
-        p = variants.draw(base, "rules", f"s{k}")
+        p = drawing.draw(base, "rules", f"s{k}")
         assert (p.layers, p.activations, p.output, p.loss, p.bias, p.n_samples) == \
             (b.layers, b.activations, b.output, b.loss, b.bias, b.n_samples)
         for v in itertools.chain(*p.xs, *(W for W in p.weights), *(p.biases or ())):
@@ -1063,7 +1081,7 @@ def test_every_rule_holds_on_variants_of_any_base(tmp_path, name):
                 O = [ref[f"forward.O[{i + 1}]{at}"] for i in range(p.n_out)]
                 assert min(abs(a - c) for a, c in itertools.combinations(O, 2)) >= 0.01 - 1e-12, (name, k, O)
         v = evaluate(p)
-        for _, value in variants._every_value(v):  # rule 3
+        for _, value in drawing._every_value(v):  # rule 3
             if isinstance(value, Rational):
                 assert value.q <= 10**8, (name, k, value)
         for key in base.asked:  # rule 4; the lesson's zero where the symmetric init and a softmax make it
@@ -1074,13 +1092,13 @@ def test_every_rule_holds_on_variants_of_any_base(tmp_path, name):
                 assert v.grad(key) == 0 and abs(ref[f"grad.{key}"]) < 1e-12, (name, k, key)
             else:
                 assert abs(ref[f"grad.{key}"]) >= 1e-4 * (1 - 1e-9), (name, k, key)
-        files.add(variants.variant_toml(base, p))
+        files.add(variant_file.variant_toml(base, p))
     assert len(files) == n, name  # rule 5
 
 
 def test_a_bias_given_as_one_number_stays_one_number(tmp_path):
     base = read_base(MAZUR)
-    text = variants.variant_toml(base, variants.draw(base, "s", "ada"))
+    text = variant_file.variant_toml(base, drawing.draw(base, "s", "ada"))
     lines = dict(line.split(" = ", 1) for line in text.splitlines() if " = " in line)
     assert Fraction(lines["b_a"]) and Fraction(lines["b_b"])  # one number each, as Mazur's b_a = 0.35
     assert lines["output"] == '"sigmoid"' and lines["loss"] == '"quadratic"' and lines["bias"] == "true"
@@ -1089,9 +1107,9 @@ def test_a_bias_given_as_one_number_stays_one_number(tmp_path):
 
 def test_several_samples_each_draw_their_own_numbers():
     base = read_base(PROBLEMS / "two-samples.toml")
-    p = variants.draw(base, "s", "ada")
+    p = drawing.draw(base, "s", "ada")
     assert p.n_samples == 2 and p.xs[0] != p.xs[1]
-    assert variants.problem_from_toml(variants.variant_toml(base, p), "v") == dataclasses.replace(p, source="v")
+    assert variant_file.problem_from_toml(variant_file.variant_toml(base, p), "v") == dataclasses.replace(p, source="v")
 
 
 def test_the_handouts_keys_and_numbers_are_unchanged():
@@ -1099,10 +1117,10 @@ def test_the_handouts_keys_and_numbers_are_unchanged():
     order as before variants took any base, then (issue 30) the page's four other blanks, which copy y, x_1 and
     ReLU′(H_1): keys.csv holds every blank of the page, its earlier columns in their places."""
     base = read_base()
-    p = variants.draw(base, "course-2026", "ada")
-    assert variants.variant_toml(base, p).splitlines()[6:] == ["[data]", "x = [-0.8, -0.42, 0.34]", "y = [1, 0]", "",
+    p = drawing.draw(base, "course-2026", "ada")
+    assert variant_file.variant_toml(base, p).splitlines()[6:] == ["[data]", "x = [-0.8, -0.42, 0.34]", "y = [1, 0]", "",
                                                                 "[init]", "W_a = -0.94", "W_b = 0.22"]
-    assert [k for k, _ in variants.graded(evaluate(p))] == [
+    assert [k for k, _ in graded.graded(evaluate(p))] == [
         *(f"forward.{q}[{i}]" for q in "HL" for i in range(1, 5)), "forward.O[1]", "forward.O[2]", "forward.Y[1]",
         "forward.Y[2]", "forward.loss", "backward.dL_dY[1]", "backward.dL_dY[2]", "backward.dY_dO[1,1]",
         "backward.dY_dO[1,2]", "backward.dY_dO[2,1]", "backward.dY_dO[2,2]", "backward.dL_dO[1]", "backward.dL_dO[2]",
@@ -1114,18 +1132,18 @@ def test_the_tools_backprop_agrees_with_the_tests_on_every_base(tmp_path):
     """verify()'s reference and the tests' own backprop, value by value, on one variant of each base."""
     for name, (text, _n) in ANY_BASES.items():
         base = read_base(_base_file(tmp_path, f"{name}.toml", text))
-        p = variants.draw(base, "agree", "ada")
-        ref, tool = _reference_keys(p), variants.numpy_backprop(p)
+        p = drawing.draw(base, "agree", "ada")
+        ref, tool = _reference_keys(p), oracle.numpy_backprop(p)
         v = evaluate(p)
         formulas = blanks(v.derivation)  # the copied givens and local derivatives: the checker's formulas
         for key, want in ref.items():
             group, param = key.split(".", 1)
             exact = (v.descent(Rational(1, 2), [param])[param] if group == "descent" else
-                     v.value(-Rational(1, 2) * v.derivation.gradient(param)) if group == "step" else
+                     -Rational(1, 2) * v.grad(param) if group == "step" else  # the step's change, -lr times it
                      v.value(formulas[key]) if group in ("local", "problem") else v.lookup(key))
             assert math.isclose(float(v.decimal(exact)), want, rel_tol=1e-9, abs_tol=1e-12), (name, key)
         assert math.isclose(tool["loss"], ref["forward.loss"], rel_tol=1e-12), name
-        variants.verify(v)
+        oracle.verify(v)
 
 
 ANY_FORMATS = {"two-layers": "pdf", "mazur": "md", "two-samples": "md"}
@@ -1187,12 +1205,12 @@ def test_the_bases_worksheet_table_reaches_every_variant(tmp_path):
     takes the same gradient-descent step; keys.csv grades those, checked against the tests' own backprop."""
     text = MAZUR.read_text() + 'ask = ["w_b22", "b_b2"]\nlr = 0.1\n'  # into the file's last table, [worksheet]
     base = read_base(_base_file(tmp_path, "mazur-ask.toml", text))
-    p = variants.draw(base, "s", "ada")
-    toml = variants.variant_toml(base, p)
+    p = drawing.draw(base, "s", "ada")
+    toml = variant_file.variant_toml(base, p)
     assert toml.endswith('\n[worksheet]\ntitle = "Mazur\'s step-by-step example"\nask = ["w_b22", "b_b2"]\nlr = 0.1\n')
-    p = variants.problem_from_toml(toml, "v")
+    p = variant_file.problem_from_toml(toml, "v")
     v = evaluate(p)
-    got = dict(variants.graded(v, toml.encode()))
+    got = dict(graded.graded(v, toml.encode()))
     assert [k for k in got if k.startswith(("grad.", "step.", "descent."))] == [
         "grad.w_b22", "grad.b_b2", "step.w_b22", "descent.w_b22", "step.b_b2", "descent.b_b2"]
     ref = _reference_keys(p)

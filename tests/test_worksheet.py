@@ -21,6 +21,8 @@ from derivations import evaluate, load_problem
 from derivations.notation.printing import decimal_text
 from derivations.teaching.handout import layout
 
+pytestmark = pytest.mark.slow  # the built sites, and a browser
+
 ROOT = Path(__file__).resolve().parents[1]
 
 

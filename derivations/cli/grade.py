@@ -76,10 +76,11 @@ from ..outputs import targets
 from ..outputs.files import spreadsheet_cell, write_together
 from ..outputs.selfcheck import _label
 from ..teaching.check import Checker
+from ..teaching.variant_file import variant_id
 from . import cli_io, report
 from .report import number
-from .responses import Roster, Row, read_responses, read_roster
-from .variants import variant_id
+from .responses import Row, read_responses, read_roster
+from .tables import Roster
 
 PROG = "python -m derivations.grade"
 MAX_WEIGHT = 1000

@@ -16,7 +16,8 @@ it on stdout. The names and options are the Sphinx extension's, the checks, mess
   ``deriv-training``, which answer the key question, are checked and left out (Sphinx's worksheet site leaves
   out their pages).
 - **Cache**: each call's output is kept in ``_build/derivations/cache`` under the project root (see
-  :mod:`derivations_myst`, the entry point, which answers a cached call without importing SymPy).
+  :mod:`derivations.cli.myst_cache`; the entry point, :mod:`derivations_myst`, answers a cached call without
+  importing SymPy).
 - **Files**: figures and PDFs are written to ``_build/derivations/solution`` (or ``worksheet``) under the
   project root. MyST copies no file into a Markdown export, so for a page that declares Markdown or JATS
   exports (``exports:`` with an ``output:`` in its front matter) the plugin copies them beside each export: a
@@ -44,7 +45,6 @@ import os
 import sys
 from pathlib import Path
 
-from derivations_myst import PROBLEM_ENV, cache_file, cache_key, main, problem_path, usable, worksheet_mode
 from ..engine import reading, work
 from ..engine.errors import ProblemError
 from ..engine.problem import HANDOUT, load_problem, problem_from_bytes
@@ -55,6 +55,7 @@ from ..outputs.content import SHIPPED, DerivError, Request, role_tex, shipped_pr
 from ..outputs.files import write_atomic
 from ..outputs.pdf import render_pdf
 from ..teaching.handout import problem_id
+from .myst_cache import PROBLEM_ENV, cache_file, cache_key, problem_path, usable, worksheet_mode
 
 MAX_PAGES = 2000  # files searched for the page an error is on
 SOLUTION_ONLY = "(In the solution: this part answers the worksheet's questions.)"
@@ -497,7 +498,3 @@ def _tell_myst(line: str, root: Path) -> None:
             err.write(line + "\n")
     except (OSError, IndexError):
         pass
-
-
-if __name__ == "__main__":
-    sys.exit(main())

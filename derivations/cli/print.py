@@ -18,13 +18,8 @@ from ..engine.graph import Graph, load_any
 from ..engine.problem import HANDOUT, ProblemError
 from ..engine.theorems import theorems_for
 from ..engine.values import Values
-from ..outputs.export import to_python
-from ..outputs import targets
-from ..outputs.files import write_atomic
 from ..outputs.page import render
-from ..outputs.pdf import render_pdf
 from ..outputs.render import to_json
-from ..teaching import handout
 from ..teaching.circuit import graph_json, solution_text
 from ..teaching.solution import worked_solution
 from . import cli_io
@@ -74,6 +69,8 @@ def _write(path: str | None, data) -> int:
             with open(path, "wb") as fh:
                 fh.write(data if isinstance(data, bytes) else data.encode("utf-8"))
         else:
+            from ..outputs.files import write_atomic
+
             write_atomic(os.path.realpath(path), data)
     except BrokenPipeError:  # -o /dev/stdout into a reader that stopped early: a quiet end, as on stdout
         raise
@@ -88,6 +85,8 @@ def _check_output(path: str, config: str | None) -> None:
     written to as a stream, not replaced."""
     if str(path).strip() and os.path.exists(path) and not stat.S_ISREG(os.stat(path).st_mode) and not os.path.isdir(path):
         return
+    from ..outputs import targets
+
     targets.target(path, "-o/--output", {"the problem file": config if config is not None else HANDOUT})
 
 
@@ -136,6 +135,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         values = Values(derivation)
         if args.format == "python":  # BackProp.py, the derivation as a NumPy script
+
+            from ..outputs.export import to_python  # the writers a text solution does not need: imported when asked
 
             script = to_python(values)
     except ProblemError as err:
@@ -186,7 +187,11 @@ def _handout(args, values) -> int:
     data = Path(args.config).read_bytes() if args.config and Path(args.config).resolve() != HANDOUT.resolve() else None
     try:
         if args.format == "pdf":
+            from ..outputs.pdf import render_pdf
+
             return _write(args.output, render_pdf(values, args.worksheet, args.paper, data=data))
+        from ..teaching import handout
+
         page = handout.layout(values, data=data)
     except ProblemError as err:
         return cli_io.fail(PROG, str(err))

@@ -1,4 +1,5 @@
-"""Reading what a class hands in: the roster of a variants folder (``DIR/keys.csv``) and a responses CSV.
+"""Reading what a class hands in: the roster of a variants folder (``DIR/keys.csv``) and a responses CSV, both
+through the one table reader (:mod:`derivations.cli.tables`).
 
 Bounded before any work: a file of at most :data:`MAX_BYTES` (4 MiB), at most :data:`MAX_ROWS` (400) rows
 and :data:`MAX_COLUMNS` (500) columns. A spreadsheet's export is taken as it comes: UTF-8 (with or without a
@@ -9,113 +10,19 @@ graded (the wrong number of fields, an empty id) is a ``(line, text)`` problem, 
 
 from __future__ import annotations
 
-import contextlib
 import csv
-import io
-import os
-import stat
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from ..engine import reading
 from ..engine.errors import ProblemError
-from .variants import check_id
+from . import tables
+from .tables import Records, read_text, sniff, whole_cells
 
 MAX_BYTES = 4 * 1024 * 1024
 MAX_ROWS = 400  # a class of 400 is graded in about a minute on 2 cores; split a larger one
 MAX_COLUMNS = 500
 MAX_KEYS_BYTES = 32 * 1024 * 1024  # keys.csv of the largest roster variants writes (5000 students) at the page's caps
-
-
-# -- the roster: DIR/keys.csv ----------------------------------------------------------------------------------
-
-
-@dataclass
-class Roster:
-    ids: list  # in keys.csv's order
-    columns: list  # the roster's other columns
-    rows: dict  # id -> {column: text}
-    variant: dict  # id -> the variant id keys.csv gives
-    keys: list  # the graded keys, in keys.csv's order
-    folded: dict = field(default_factory=dict)  # casefolded id -> id
-
-
-def read_roster(folder: Path) -> Roster:
-    """``DIR/keys.csv`` as :mod:`derivations.cli.variants` writes it: ``id``, the roster's columns, ``variant``,
-    the graded keys."""
-    path = folder / "keys.csv"
-    text = _read_text(path, "--variants", what="keys.csv", limit=MAX_KEYS_BYTES)[0]
-    try:
-        with whole_cells(MAX_KEYS_BYTES):
-            rows = list(csv.reader(io.StringIO(text, newline="")))
-    except csv.Error as err:
-        raise ProblemError("--variants", f"{reading.path_text(path)}: not valid CSV ({err})") from None
-    if not rows or not rows[0] or rows[0][0] != "id" or "variant" not in rows[0]:
-        raise ProblemError("--variants", f"{reading.path_text(path)}: expected the keys.csv that python -m "
-                                         "derivations.cli.variants writes (a header id, ..., variant, keys)")
-    header = rows[0]
-    at = header.index("variant")
-    roster = Roster([], header[1:at], {}, {}, header[at + 1:])
-
-    for n, row in enumerate(rows[1:], 2):
-        if not any(c.strip() for c in row):
-            continue
-        if len(row) != len(header):
-            raise ProblemError("--variants", f"{reading.path_text(path)}: line {n}: {len(row)} fields, but the header has {len(header)}")
-        student = check_id(row[0], f"{reading.path_text(path)}: line {n}: id")
-        roster.ids.append(student)
-        roster.rows[student] = dict(zip(roster.columns, row[1:at]))
-        roster.variant[student] = row[at]
-        roster.folded[student.casefold()] = student
-    if not roster.ids:
-        raise ProblemError("--variants", f"{reading.path_text(path)} lists no students")
-    return roster
-
-
-@contextlib.contextmanager
-def whole_cells(limit: int):
-    """The ``csv`` module's limit on one cell (128 KiB by default: a longer one is an error that would refuse the
-    whole file) raised to the file's own bound while it is read; the file's size already bounds the work."""
-    before = csv.field_size_limit(limit + 1)
-    try:
-        yield
-    finally:
-        csv.field_size_limit(before)
-
-
-def _read_text(path: Path, field_name: str, what: str, limit: int | None = None) -> tuple:
-    """``(text, encoding note or None)`` of a bounded regular file: UTF-8 (a BOM allowed), UTF-16 by its BOM,
-    else Windows-1252 (Latin-1 for the bytes it leaves undefined), with a note saying so."""
-    where = reading.path_text(path)
-    limit = MAX_BYTES if limit is None else limit
-    try:
-        info = os.stat(path)
-        if not stat.S_ISREG(info.st_mode):
-            raise ProblemError(field_name, f"expected a {what} file, but {where} is not a regular file")
-        if info.st_size > limit:
-            raise ProblemError(field_name, f"expected a {what} file of at most {limit} bytes, but {where} has {info.st_size}")
-        with open(path, "rb") as fh:
-            data = fh.read(limit + 1)
-    except FileNotFoundError:
-        raise ProblemError(field_name, f"expected a {what} file, but {where} does not exist") from None
-    except OSError as err:
-        raise ProblemError(field_name, f"cannot read {where}: {err.strerror or err}") from None
-    if len(data) > limit:
-        raise ProblemError(field_name, f"expected a {what} file of at most {limit} bytes, but {where} is larger")
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        try:
-            return data.decode("utf-16"), "UTF-16 (by its byte-order mark)"
-        except UnicodeDecodeError:
-            raise ProblemError(field_name, f"{where} starts with a UTF-16 byte-order mark but is not UTF-16") from None
-    try:
-        return data.decode("utf-8-sig"), None
-    except UnicodeDecodeError as err:
-        first = err.start + 1
-    try:
-        text = data.decode("cp1252")
-    except UnicodeDecodeError:  # a byte Windows-1252 leaves undefined: Latin-1 maps every byte
-        text = data.decode("latin-1")
-    return text, f"not UTF-8 (byte {first}); read as Windows-1252: check the names, or save the file as CSV UTF-8"
 
 
 # -- the responses ---------------------------------------------------------------------------------------------
@@ -138,42 +45,29 @@ class Responses:
     separator: str
 
 
-def sniff(text: str) -> str:
-    """The separator of a CSV text, read off its header line: the one of ``,``, ``;`` and tab under which the
-    header has an ``id`` cell (the most cells, if several do), else ``,``.
-
-    >>> sniff("id;H_1;backward.dY_dO[1,2]\\n"), sniff("id,H_1\\n"), sniff("id\\tH_1\\n")
-    (';', ',', '\\t')
-    """
-    header = text.split("\n", 1)[0]
-    best, cells = ",", 0
-    for sep in (",", ";", "\t"):
-        row = next(csv.reader([header], delimiter=sep), [])
-        if any(c.strip().casefold() == "id" for c in row) and len(row) > cells:
-            best, cells = sep, len(row)
-    return best
-
-
 def read_responses(path: Path, resolve) -> Responses:
     """Read and shape ``RESPONSES.csv``; ``resolve`` maps a header cell to a blank's key (or ``None``).
     Raises :class:`ProblemError` for unusable input."""
-    text, note = _read_text(path, "RESPONSES", what="CSV")
+    text, note = read_text(path, "RESPONSES", "CSV file", MAX_BYTES)
     notes = [note] if note else []
-    if "\x00" in text:
-        raise ProblemError("RESPONSES", f"{reading.path_text(path)} contains a NUL byte: not a CSV text file")
     with whole_cells(MAX_BYTES):
         sep = sniff(text)
         if sep != ",":
             notes.append(f"separated by {'semicolons' if sep == ';' else 'tabs'}, not commas: read as such"
                          + ("; a decimal comma (0,15) reads as 0.15" if sep == ";" else ""))
-        reader = csv.reader(io.StringIO(text, newline=""), delimiter=sep, strict=False)
-        return _shape(path, reader, resolve, notes, sep)
+        return _shape(path, Records(text, sep), resolve, notes, sep)
 
 
-def _shape(path: Path, reader, resolve, notes: list, sep: str) -> Responses:
-    """The rows of a responses file, read by ``reader`` (see :func:`read_responses`)."""
+def read_roster(folder: Path) -> tables.Roster:
+    """``DIR/keys.csv`` as :mod:`derivations.cli.variants` writes it: ``id``, the roster's columns, ``variant``,
+    the graded keys."""
+    return tables.read_keys(folder, MAX_KEYS_BYTES)
+
+
+def _shape(path: Path, records: Records, resolve, notes: list, sep: str) -> Responses:
+    """The rows of a responses file, read as ``records`` (see :func:`read_responses`)."""
     try:
-        header = next(reader, None)
+        header = next(records, None)
         if header is None or not any(h.strip() for h in header):
             raise ProblemError("RESPONSES", f"{reading.path_text(path)} is empty; expected a header with an id column")
         header = [h.strip() for h in header]
@@ -200,9 +94,8 @@ def _shape(path: Path, reader, resolve, notes: list, sep: str) -> Responses:
             raise ProblemError("RESPONSES", f"no column names a blank (expected keys such as forward.H[1], grad.w_b21 or "
                                             f"labels such as H_1), got {reading.quote(header, 60)}")
         rows, problems = [], []
-        end = reader.line_num
-        for line in reader:
-            n, end = end + 1, reader.line_num  # the row's first line and its last (a quoted cell may span lines)
+        for line in records:
+            n = records.first  # a quoted cell may span lines
             if not any(c.strip() for c in line):
                 continue
             if len(rows) + len(problems) >= MAX_ROWS:
@@ -225,7 +118,7 @@ def _shape(path: Path, reader, resolve, notes: list, sep: str) -> Responses:
             cells = {key: line[k] for key, k in where.items()}  # a decimal comma is the number reader's (parse_answer)
             rows.append(Row(n, student, cells))
     except csv.Error as err:
-        raise ProblemError("RESPONSES", f"not valid CSV at line {reader.line_num}: {err}") from None
+        raise ProblemError("RESPONSES", f"not valid CSV at line {records.last}: {err}") from None
     if not rows and not problems:
         raise ProblemError("RESPONSES", f"{reading.path_text(path)} has a header but no rows; expected one row per student")
     return Responses(rows, columns, ignored, notes, problems, sep)

@@ -89,8 +89,6 @@ class Param:
         return f"w_{self.letter}{pair(self.i, self.j, wide)}"
 
 
-Weight = Param  # the handout's parameters are all weights; the name stays for readers of older code
-
 _PARAM = re.compile(
     r"\s*(?:(?P<w>[wW])\^?_?\{?(?P<wl>[a-z])\}?_?(?:\[(?P<i1>\d{1,4})\s*,\s*(?P<j1>\d{1,4})\]|\{?(?P<i2>\d{1,4})\s*,\s*(?P<j2>\d{1,4})\}?|\{?(?P<i3>\d)(?P<j3>\d)\}?)"
     r"|(?P<b>b)\^?_?\{?(?P<bl>[a-z])\}?_?(?:\[(?P<i4>\d{1,4})\]|\{?(?P<i5>\d{1,4})\}?))\s*",
@@ -133,8 +131,6 @@ def parse_param(name, problem: Problem) -> Param:
     return Param(layer, "bias", i - 1)
 
 
-parse_weight = parse_param
-
 
 # -- the symbols, with their spellings ----------------------------------------------------------------------
 
@@ -153,8 +149,8 @@ class Symbols:
         self.wide = max(p.layers) > 9
         self.keys = self.node_keys(p.depth)
         S = range(p.n_samples)
-        self.x = [self._vec("x", "x", "", s, p.n_in) for s in S]
-        self.y = [self._vec("y", "y", "", s, p.n_out) for s in S]
+        self.x = [self._vec("x", "", s, p.n_in) for s in S]
+        self.y = [self._vec("y", "", s, p.n_out) for s in S]
         self.W = [self._matrix(l, p.layers[l + 1], p.layers[l]) for l in range(len(p.layers) - 1)]
         self.b = None
         if p.bias:
@@ -164,7 +160,7 @@ class Symbols:
         widths = dict(zip(self.keys, [w for w in p.hidden for _ in (0, 1)] + [p.n_out, p.n_out]))
         for key in self.keys:
             base, layer = self.split(key)
-            self.nodes[key] = [self._vec(base, base, layer, s, widths[key]) for s in S]
+            self.nodes[key] = [self._vec(base, layer, s, widths[key]) for s in S]
             self.grads[key] = [self._grad(base, layer, s, widths[key]) for s in S]
         self.dY_dO = [
             [[self._sym(f"∂Y{self._sup('', s)}_{k + 1}/∂O{self._sup('', s)}_{j + 1}",
@@ -201,7 +197,7 @@ class Symbols:
         """The text and LaTeX of one entry: ``("H^(2)_1", "H^{(2)}_{1}")``."""
         return f"{base}{self._sup(layer, s)}_{k + 1}", f"{base}{self._tsup(layer, s)}_{{{k + 1}}}"
 
-    def _vec(self, base, tex_base, layer, s, n):
+    def _vec(self, base, layer, s, n):
         return [self._sym(*self.spell(base, layer, s, k)) for k in range(n)]
 
     def _grad(self, base, layer, s, n):
@@ -529,10 +525,6 @@ class Derivation:
         ``1/S`` over a batch of ``S`` samples). The marking adds ``"descent.step"`` (``(lr, g)``: the change of
         the page's gradient-descent step, ``−η·g``)."""
         return self.rules.get(name, default)
-
-    def ops_out(self, layer: int) -> str:
-        """The node linear layer ``layer`` computes (``"H"``, ``"H2"``, ``"O"``)."""
-        return self.op_of(Param(layer, "weight", 0, 0)).out
 
     def _ops(self) -> list:
         return operations(self.problem)

@@ -249,33 +249,40 @@ def read_toml(path: str | Path, field: str = "config") -> dict:
     return parse_toml(read_bytes(path, field), path_text(path), field)
 
 
-def read_bytes(path: str | Path, field: str = "config") -> bytes:
-    """A regular file's bytes, at most ``MAX_FILE_BYTES`` of them (never a FIFO, device or directory).
+def read_bytes(path: str | Path, field: str = "config", what: str = "TOML file", limit: int | None = None) -> bytes:
+    """A regular file's bytes, at most ``limit`` (``MAX_FILE_BYTES``) of them, never a FIFO, device or
+    directory: the one bounded reader of every input file (a problem, a roster, keys.csv, responses, a seed),
+    ``what`` naming it in the messages.
 
     >>> from derivations.engine.problem import HANDOUT
     >>> len(read_bytes(HANDOUT)) < 1000
     True
+    >>> read_bytes(HANDOUT, "ROSTER", "CSV file", limit=10)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    derivations.engine.errors.ProblemError: ROSTER: expected a CSV file of at most 10 bytes, but ...handout.toml has ...
     """
     where = path_text(path)
+    limit = MAX_FILE_BYTES if limit is None else limit
     try:
         info = os.stat(path)
     except FileNotFoundError:
-        raise ProblemError(field, f"expected a readable TOML file, but {where} does not exist") from None
+        raise ProblemError(field, f"expected a readable {what}, but {where} does not exist") from None
     except (OSError, ValueError) as err:
-        raise ProblemError(field, f"expected a readable TOML file, cannot read {where}: {_reason(err)}") from None
-    _check_file(info, where, field)
+        raise ProblemError(field, f"expected a readable {what}, cannot read {where}: {_reason(err)}") from None
+    _check_file(info, where, field, what, limit)
     try:  # O_NONBLOCK: should the path have become a FIFO since the stat, opening it must not block
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0))
         try:
-            _check_file(os.fstat(fd), where, field)
+            _check_file(os.fstat(fd), where, field, what, limit)
             with os.fdopen(fd, "rb", closefd=False) as stream:
-                data = stream.read(MAX_FILE_BYTES + 1)
+                data = stream.read(limit + 1)
         finally:
             os.close(fd)
     except OSError as err:
-        raise ProblemError(field, f"expected a readable TOML file, cannot read {where}: {_reason(err)}") from None
-    if len(data) > MAX_FILE_BYTES:
-        raise ProblemError(field, f"expected a TOML file of at most {MAX_FILE_BYTES} bytes, but {where} is larger")
+        raise ProblemError(field, f"expected a readable {what}, cannot read {where}: {_reason(err)}") from None
+    if len(data) > limit:
+        raise ProblemError(field, f"expected a {what} of at most {limit} bytes, but {where} is larger")
     return data
 
 
@@ -303,17 +310,15 @@ def parse_toml(data: bytes, where: str, field: str = "config") -> dict:
     return document
 
 
-def _check_file(info: os.stat_result, where: str, field: str) -> None:
+def _check_file(info: os.stat_result, where: str, field: str, what: str, limit: int) -> None:
     mode = info.st_mode
     if not stat.S_ISREG(mode):
-        what = ("a directory" if stat.S_ISDIR(mode) else "a FIFO (named pipe)" if stat.S_ISFIFO(mode)
+        kind = ("a directory" if stat.S_ISDIR(mode) else "a FIFO (named pipe)" if stat.S_ISFIFO(mode)
                 else "a socket" if stat.S_ISSOCK(mode) else "a device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode)
                 else "not a regular file")
-        raise ProblemError(field, f"expected a regular TOML file, but {where} is {what}")
-    if info.st_size > MAX_FILE_BYTES:
-        raise ProblemError(
-            field, f"expected a TOML file of at most {MAX_FILE_BYTES} bytes, but {where} has {info.st_size}"
-        )
+        raise ProblemError(field, f"expected a regular {what}, but {where} is {kind}")
+    if info.st_size > limit:
+        raise ProblemError(field, f"expected a {what} of at most {limit} bytes, but {where} has {info.st_size}")
 
 
 def _check_tree(node, where: str, depth: int) -> None:

@@ -18,7 +18,7 @@ import random
 from dataclasses import replace
 
 import mpmath
-from sympy import ImmutableMatrix, Rational
+from sympy import Rational
 
 from .derivation import derive
 from .problem import Problem, load_problem
@@ -98,8 +98,3 @@ def xor_problem(seed: int = 7, per_class: int = 4, base: Problem | None = None) 
         xs.append((cx * Rational(7, 10) + jitter(), cy * Rational(7, 10) + jitter(), Rational(1)))
         ys.append((Rational(1 - label), Rational(label)))
     return replace(base, xs=tuple(xs), ys=tuple(ys), source="XOR demonstration data (seed %d)" % seed)
-
-
-def demo_matrix(problem: Problem) -> ImmutableMatrix:
-    """The data set as a matrix, one row per sample: ``x`` then ``y`` (for the page that shows it)."""
-    return ImmutableMatrix([list(x) + list(y) for x, y in zip(problem.xs, problem.ys)])

@@ -82,7 +82,6 @@ class Values:
         self._at = {}  # precision -> {symbol: decimal}
         self._decimal_of = {}
         self.unresolved = {}  # value -> its symbol: no decimal at all (never expected)
-        self.numerically_zero = 0  # values found 0 to MAX_WORK_DIGITS digits, not proved 0
         # An exact value's size is estimated from its parents' (shared subexpressions counted once per use);
         # past BIG nodes it is built unevaluated: SymPy's automatic simplification of a large transcendental
         # sum asks assumption questions of every term, which is where the time went (16-32-16 sigmoid: minutes).
@@ -221,7 +220,6 @@ class Values:
             if digits >= MAX_WORK_DIGITS:
                 if not finite:
                     return None
-                self.numerically_zero += 1
                 return Float(0, WORK)
             previous, digits = (value if finite else None), min(2 * digits, MAX_WORK_DIGITS)
 

@@ -34,10 +34,6 @@ from pathlib import Path
 from sympy import Function, Piecewise, Symbol
 from sympy.printing.jscode import jscode
 
-from ..engine import reading
-from ..engine.errors import ProblemError
-from ..engine.problem import HANDOUT, load_problem, problem_from_bytes
-from ..engine.values import evaluate
 from ..notation.tree import Slot
 from ..notation.tree_printing import LatexMath
 from ..teaching.check import Checker
@@ -387,57 +383,6 @@ def write_page(values, path, data: bytes | None = None, student: tuple | None = 
     path = Path(path)
     path.write_text(page_html(values, data, student, back, mathjax), encoding="utf-8")
     return path
-
-
-# -- Sphinx: -t selfcheck --------------------------------------------------------------------------------
-
-
-def _build_finished(app, exception) -> None:
-    if exception is not None or app.builder.format != "html":
-        return
-
-    from sphinx.util import logging
-
-
-    name = app.config.derivations_problem
-    mathjax = "_static/mathjax/tex-chtml.js" if "derivations.sphinx.offline_math" in app.extensions else None
-    try:
-        path = Path(app.srcdir) / name if name else None
-        problem = load_problem(path)
-        write_page(evaluate(problem), Path(app.outdir) / "selfcheck.html", data=path.read_bytes() if path else None,
-                   back=app.builder.get_target_uri(app.config.root_doc), mathjax=mathjax)
-    except ProblemError as err:  # a problem the handout's layout cannot hold: a warning, not a traceback
-        logging.getLogger(__name__).warning(f"selfcheck.html not written: {err}", type="derivations", subtype="selfcheck")
-    _beside_pdfs(app, mathjax)
-
-
-def _beside_pdfs(app, mathjax: str | None) -> None:
-    """A self-check page beside each page's PDFs (``_pdf/ID/selfcheck.html``, linked by ``deriv-pdfs``): every
-    worksheet page of the site gets its own, whatever its problem."""
-    from sphinx.util import logging
-    from sphinx.util.osutil import relative_uri
-
-
-    pages = getattr(app, "_derivations_pdf_pages", {})
-    for folder, (path, _, location) in sorted(getattr(app, "_derivations_pdfs", {}).items()):
-        path = Path(path)
-        target = f"{folder}/selfcheck.html"
-        try:
-            data = reading.read_bytes(path, "problem")
-            problem = problem_from_bytes(data, path)
-            back = relative_uri(target, pages[folder]) if folder in pages else None
-            (Path(app.outdir) / folder).mkdir(parents=True, exist_ok=True)
-            write_page(evaluate(problem), Path(app.outdir) / target, data=None if path == HANDOUT else data, back=back,
-                       mathjax=mathjax and relative_uri(target, mathjax))
-        except ProblemError as err:  # deriv-pdfs has said so at its directive already
-            logging.getLogger(__name__).info(f"{target} not written: {err}", location=location)
-
-
-def setup(app):
-    """A Sphinx extension (added by conf.py with ``-t selfcheck``): ``selfcheck.html`` in the HTML output."""
-    app.setup_extension("derivations.sphinx.extension")
-    app.connect("build-finished", _build_finished)
-    return {"version": "1", "parallel_read_safe": True, "parallel_write_safe": True}
 
 
 _STYLE = """

@@ -52,8 +52,10 @@ from ..teaching.handout import layout, problem_id
 
 logger = logging.getLogger(__name__)
 
-# One derivation per problem file and version of it, per process: every directive of every page shares it.
-_CACHE: dict = {}
+# One derivation per problem file and version of it, per process: every directive of every page shares it. The
+# most recently used CACHE_SIZE are kept (a site has a handful of problems; a long-lived process, many versions).
+CACHE_SIZE = 32
+_CACHE: dict = {}  # (path, sha256) -> Values, oldest use first
 
 
 def problem_path(env, name: str | None) -> Path:
@@ -145,19 +147,45 @@ def values_for(env, name: str | Path | None = None):
         try:
             problem = problem_from_bytes(data, path)
             work.check(problem, "site", "a page of the site")
-            _CACHE[key] = evaluate(problem)
+            values = evaluate(problem)
         except ProblemError as err:
             raise DerivError(_message(env, path, err), "problem") from None
-    return _CACHE[key]
+        while len(_CACHE) >= CACHE_SIZE:
+            del _CACHE[next(iter(_CACHE))]
+    else:
+        values = _CACHE.pop(key)
+    _CACHE[key] = values  # the most recent use last
+    return values
+
+
+def _pdf_notes(env) -> dict:
+    """``{docname: {PDF folder: (problem file, worksheet?, location)}}``: each page's ``deriv-pdfs``, noted when
+    the page is read and kept in the environment (purged and merged with it, as ``sphinx.ext.todo`` keeps its
+    todos)."""
+    if not hasattr(env, "derivations_pdfs"):
+        env.derivations_pdfs = {}
+    return env.derivations_pdfs
+
+
+def pdf_folders(env) -> dict:
+    """``{PDF folder: (problem file, worksheet?, location, docname)}`` over the whole site, the page that first
+    (by name) asks for a folder giving its self-check page's way back."""
+    out = {}
+    for docname, notes in sorted(_pdf_notes(env).items()):
+        for folder, note in notes.items():
+            out.setdefault(folder, (*note, docname))
+    return dict(sorted(out.items()))
 
 
 def purge_hashes(app, env, docname):
     _hashes(env).pop(docname, None)
+    _pdf_notes(env).pop(docname, None)
 
 
 def merge_hashes(app, env, docnames, other):
-    theirs = _hashes(other)
-    _hashes(env).update({d: theirs[d] for d in docnames if d in theirs})
+    for state in (_hashes, _pdf_notes):
+        theirs = state(other)
+        state(env).update({d: theirs[d] for d in docnames if d in theirs})
 
 
 def outdated_by_content(app, env, added, changed, removed) -> list:
@@ -485,6 +513,8 @@ class PdfsDirective(DerivDirective):
         node = pdf_links(path=str(path), problem_id=problem_id(values.problem, data),
                          worksheet=_worksheet(self.env), location=f"{source}:{line}")
         self.set_source_info(node)
+        notes = _pdf_notes(self.env).setdefault(self.env.docname, {})
+        notes[_pdf_dir(node)] = (node["path"], node["worksheet"], node["location"])
         return [node]
 
 
@@ -495,17 +525,10 @@ def _pdf_dir(node) -> str:
     return f"_pdf/{node['problem_id']}"
 
 
-def collect_pdfs(app, doctree, docname):
-    """Note each page's PDFs (in the main process: doctrees are resolved there, also with ``-j``)."""
-    wanted = getattr(app, "_derivations_pdfs", None)
-    if wanted is None:
-        wanted = app._derivations_pdfs = {}
-    pages = getattr(app, "_derivations_pdf_pages", None)
-    if pages is None:
-        pages = app._derivations_pdf_pages = {}
+def resolve_links(app, doctree, docname):
+    """Each link of a page made relative to the page's own URI (the PDFs' folder, a file the build writes, a
+    page that some builds leave out)."""
     for node in doctree.findall(pdf_links):
-        wanted[_pdf_dir(node)] = (node["path"], node["worksheet"], node.get("location"))
-        pages.setdefault(_pdf_dir(node), app.builder.get_target_uri(docname))  # where a self-check page links back
         # From the page's own URI, as the builder makes it: handout.html, handout/ (dirhtml), index.html (singlehtml).
         node["base"] = relative_uri(app.builder.get_target_uri(docname), _pdf_dir(node) + "/")
     for node in doctree.findall(nodes.reference):
@@ -540,7 +563,7 @@ class LinkRole(SphinxRole):
         if target not in OUTPUT_FILES and not _DOCNAME.fullmatch(target):
             return _warn(self, DerivError(f"deriv-link: expected a page's docname or one of {', '.join(OUTPUT_FILES)}, "
                                           f"got {reading.quote(target)}", "key")), []
-        # made relative to the page when its doctree is resolved (collect_pdfs)
+        # made relative to the page when its doctree is resolved (resolve_links)
         node = nodes.reference("", match["text"] if match else target, refuri=target, deriv_output=target)
         self.set_source_info(node)
         return [node], []
@@ -553,7 +576,7 @@ def visit_pdf_links_html(self, node):
     links = [("worksheet (PDF)", base + _PDFS["worksheet"])]
     if not node["worksheet"]:
         links.append(("answer key (PDF)", base + _PDFS["key"]))
-    if "derivations.outputs.selfcheck" in self.config.extensions:  # conf.py loads it; it writes beside the PDFs
+    if "derivations.sphinx.selfcheck" in self.config.extensions:  # conf.py loads it; it writes beside the PDFs
         links.append(("self-check page", base + "selfcheck.html"))
     items = " · ".join(f'<a class="reference download" href="{html.escape(href)}">{html.escape(text)}</a>'
                        for text, href in links)
@@ -568,7 +591,7 @@ def write_pdfs(app, exception):
         return
 
 
-    for folder, (path, worksheet, location) in sorted(getattr(app, "_derivations_pdfs", {}).items()):
+    for folder, (path, worksheet, location, _docname) in pdf_folders(app.env).items():
         path = Path(path)
         try:
             data = reading.read_bytes(path, "problem")
@@ -705,12 +728,13 @@ def setup(app):
                  man=(skip_node, None), texinfo=(skip_node, None))
     app.connect("config-inited", worksheet_value, priority=100)  # before conf.py's own handlers read it
     app.connect("builder-inited", guard_output)
-    app.connect("doctree-resolved", collect_pdfs)
+    app.connect("doctree-resolved", resolve_links)
     app.connect("env-purge-doc", purge_hashes)
     app.connect("env-merge-info", merge_hashes)
     app.connect("env-get-outdated", outdated_by_content)
     app.connect("build-finished", write_pdfs)
     # Derivations are cached per process, keyed by the file's content; the environment keeps each page's
-    # problem files and their hashes (purged and merged with it), so a changed content rebuilds the page.
-    return {"version": __version__, "parallel_read_safe": True, "parallel_write_safe": True, "env_version": 2}
+    # problem files and their hashes (purged and merged with it), so a changed content rebuilds the page, and
+    # each page's PDFs, typeset at the end of the build.
+    return {"version": __version__, "parallel_read_safe": True, "parallel_write_safe": True, "env_version": 3}
 

@@ -305,6 +305,9 @@ class Marking:
         self.rank = {k: n for n, k in enumerate(self.order)}
         self.slips = list(slips or [])
         self.trivial = {k: self.leaves[d.symbols.param(d.param(k[8:]))] for k in self.exprs if k.startswith("descent.")}
+        # Values seen from before every answer (no answer reaches them): the same on every sheet, so kept across
+        # sheets, by world (the worlds live as long as the marking), symbol and precision.
+        self.plain: dict = {}
         self.true = self._true_values()
         self._tol: dict = {}
         self._carried: dict = {}
@@ -483,6 +486,10 @@ class _Evaluator:
         memo_key = (id(world) if world is not None else None, sym, c, bump)
         if memo_key in self.memo:
             return self.memo[memo_key]
+        plain_key = (memo_key[0], sym, self.prec) if c == 0 else None  # at c = 0 no answer counts, nor a bump
+        if plain_key in self.m.plain:
+            self.memo[memo_key] = out = self.m.plain[plain_key]
+            return out
         expr = world.overrides.get(sym, self.m.defs[sym]) if world is not None else self.m.defs[sym]
         deps = self.m.deps[sym] if world is None or sym not in world.overrides else _deps(expr, self.m.defs, self.m.leaves)
         vals = {}
@@ -495,6 +502,8 @@ class _Evaluator:
         else:
             out = settle(expr.xreplace(vals), self.prec)
         self.memo[memo_key] = out
+        if plain_key is not None:
+            self.m.plain[plain_key] = out
         return out
 
     def unwritten(self, sym, c: int) -> list:
