@@ -88,7 +88,7 @@ class GraphMarking(Marking):
         self.rank = {k: n for n, k in enumerate(self.order)}
         self.slips = list(graph_slips(g) if slips is None else slips)
         self.trivial = {}
-        self._tol, self._carried, self._path_worlds = {}, {}, {}
+        self._tol, self._carried, self._path_worlds, self.plain = {}, {}, {}, {}
         self.true = self._true_values()
 
     def _edge_worlds(self, mistake: Mistake, change) -> World | None:

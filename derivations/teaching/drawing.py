@@ -115,9 +115,10 @@ class Base:
             return "binary"
         if all(sorted(y) == [0] * (len(y) - 1) + [1] for y in p.ys):
             return "one-hot"
-        if p.output == "sigmoid":
+        out = OUTPUTS[p.output]
+        if out.elementwise and not out.passes_through:  # a squashing unit per output: Y in (0, 1)
             return "unit"
-        if p.output != "softmax":
+        if not out.sums_to_one:
             return "free"
         any_target = LOSSES[p.loss].check_target([Rational(1, 2), Rational(-1, 2)] + [Integer(0)] * (p.n_out - 2)) is None
         if not any_target or all(all(v >= 0 for v in y) and sum(y) == 1 for y in p.ys):
@@ -380,7 +381,7 @@ def lesson_zero(base: Base, problem: Problem, key: str) -> bool:
     w = parse_param(key, problem)
     if w.layer == 0 and w.i in base.dead or w.layer == 1 and w.kind == "weight" and w.j in base.dead:
         return True
-    return w.layer < problem.depth and base.symmetric and problem.output == "softmax" and last_rows_equal(problem)
+    return w.layer < problem.depth and base.symmetric and OUTPUTS[problem.output].sums_to_one and last_rows_equal(problem)
 
 
 def _screen(base: Base, p: Problem, asked) -> list:
@@ -405,7 +406,7 @@ def _screen(base: Base, p: Problem, asked) -> list:
             for i, h in enumerate(H):
                 if (act.can_die and h < float(MARGIN) * (1 - slack)) or abs(h) < float(MARGIN) * (1 - slack):
                     out.append(f"{_unit(p, layer, i, s)} ≈ {h:g}: within {float(MARGIN):g} of 0 or a dead {act.text} unit")
-    if p.output == "softmax" and not base.symmetric:
+    if OUTPUTS[p.output].sums_to_one and not base.symmetric:  # rule 2: no (near-)tie of a softmax's logits
         for O in ref["forward"]["O"]:
             if min((abs(a - b) for a, b in itertools.combinations(O, 2)), default=1) < float(LOGIT_GAP) * (1 - slack):
                 out.append(f"logits ≈ {list(np.round(O, 6))}: a softmax (near-)tie")
@@ -459,7 +460,7 @@ def broken_rules(base: Base, problem: Problem, values=None) -> list:
                                 value=lambda h: h if h.is_Rational else v.decimal(h))
     if out:
         return out
-    if not base.symmetric and problem.output == "softmax":
+    if not base.symmetric and OUTPUTS[problem.output].sums_to_one:
         for s in S:
             O = [v.decimal(o) for o in v.sample("forward", "O", s)]
             at = f" (sample {s + 1})" if problem.n_samples > 1 else ""

@@ -135,7 +135,7 @@ def verify(values, graded_values=()) -> None:
             if any(Gin.row(i) != Gin.row(0) for i in range(Gin.rows)) or \
                     any(Gout.col(j) != Gout.col(0) for j in range(Gout.cols)):
                 raise VerificationError(f"{p.source}: a symmetric init whose hidden units (layer {l + 1}) get unequal gradients")
-        if p.output == "softmax" and last_rows_equal(p):
+        if OUTPUTS[p.output].sums_to_one and last_rows_equal(p):  # the dead earlier layers (the softmax lemma)
             earlier = [name for name in values.gradients if name[2] != weight_name(p.depth)[2]]
             if any(g != 0 for name in earlier for g in values.gradients[name]):
                 raise VerificationError(f"{p.source}: equal rows of {weight_name(p.depth)} but a nonzero gradient before it")
