@@ -11,7 +11,7 @@ from ..engine import work
 from ..engine.errors import ProblemError
 from ..engine.graph import load_any
 from ..engine.reading import quote, read_toml
-from ..teaching.check import PROG, ROUNDED_NOTE, Checker, _short_decimal
+from ..teaching.check import PROG, Checker, _short_decimal
 from . import cli_io
 
 
@@ -65,7 +65,7 @@ def report_text(verdicts: dict, reveal: bool, note: str = "") -> str:
             line = head + "wrong: " + " / ".join(m.title for m in v.mistakes)
             for m in v.mistakes:
                 line += f"\n    {m.explanation}\n    Hint: {m.hint}"
-        elif v.note == ROUNDED_NOTE:
+        elif v.short:  # the right value at too few digits
             line = head + "wrong (rounded)"
         else:
             line = head + "wrong (no catalogued mistake gives this value)"

@@ -35,7 +35,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
-from sympy import Add, Expr, Integer, Rational, Symbol
+from sympy import Add, Expr, Integer, Symbol
 
 from . import reading
 from .errors import ProblemError
@@ -90,15 +90,7 @@ def graph_from_dict(doc: dict, source: str = "graph") -> GraphProblem:
 
 
 def _graph_from_dict(doc: dict, source: str) -> GraphProblem:
-    for section, value in doc.items():
-        if section not in _SECTIONS:
-            raise ProblemError(reading.name(section), f"unknown section of a graph problem; expected {', '.join(_SECTIONS)}")
-        if not isinstance(value, dict):
-            raise ProblemError(section, f"expected a table [{section}], got {reading.kind(value)}")
-        if _SECTIONS[section] is not None:
-            for key in value:
-                if key not in _SECTIONS[section]:
-                    raise ProblemError(f"{section}.{reading.name(key)}", f"unknown key; expected {', '.join(_SECTIONS[section])}")
+    reading.check_sections(doc, _SECTIONS, " of a graph problem")
     graph, data = doc.get("graph", {}), doc.get("data", {})
     if not graph:
         raise ProblemError("graph", 'expected at least one equation, like q = "x + y"')
@@ -228,7 +220,3 @@ def _uses(expr: Expr, sym: Symbol) -> int:
     if expr.is_Pow and expr.base == sym and expr.exp.is_Integer:
         return int(abs(expr.exp))
     return sum(_uses(a, sym) for a in expr.args)
-
-
-def rational_or_none(v):
-    return v if isinstance(v, Rational) else None

@@ -294,15 +294,7 @@ def _problem_from_dict(data: dict, source: str) -> Problem:
     if "graph" in data:
         raise ProblemError("graph", "a computational graph: python -m derivations.print and python -m derivations.check "
                                     "take it; this command takes a network ([network], [data], [init])")
-    for section, value in data.items():
-        if section not in _KEYS:
-            raise ProblemError(reading.name(section), f"unknown section; expected one of {', '.join(_KEYS)}")
-        if not isinstance(value, dict):
-            raise ProblemError(section, f"expected a table [{section}], got {_kind(value)}")
-        if _KEYS[section] is not None:
-            for key in value:
-                if key not in _KEYS[section]:
-                    raise ProblemError(f"{section}.{reading.name(key)}", f"unknown key; expected one of {', '.join(_KEYS[section])}")
+    reading.check_sections(data, _KEYS)
     network, d, init = (data.get(s, {}) for s in ("network", "data", "init"))
 
     layers = network.get("layers", [3, 4, 2])

@@ -224,6 +224,21 @@ def _check_digits(*counts: int, value, field: str) -> None:
         raise ProblemError(field, f"expected a number of at most {MAX_DIGITS} digits, got {quote(value)}")
 
 
+def check_sections(doc: dict, allowed: dict, what: str = "") -> None:
+    """A problem file's tables and keys against ``allowed`` (``{section: (keys...)}``, or ``None`` where the
+    section's keys are checked later): one line for an unknown section, a value that is not a table, an unknown
+    key. ``what`` names the kind of file in the message (`` of a graph problem``)."""
+    for section, value in doc.items():
+        if section not in allowed:
+            raise ProblemError(name(section), f"unknown section{what}; expected one of {', '.join(allowed)}")
+        if not isinstance(value, dict):
+            raise ProblemError(section, f"expected a table [{section}], got {kind(value)}")
+        if allowed[section] is not None:
+            for key in value:
+                if key not in allowed[section]:
+                    raise ProblemError(f"{section}.{name(key)}", f"unknown key; expected one of {', '.join(allowed[section])}")
+
+
 def kind(value) -> str:
     """What a TOML value is, in words, for messages.
 

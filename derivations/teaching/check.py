@@ -53,15 +53,14 @@ from ..engine.reading import parse_answer, quote
 from ..engine.values import Values
 from .handout import layout
 from .circuit import GraphMarking
-from .marking import MIN_TOL, REL_TOL, SHORT_NOTE, Marking, Sheet, blanks
+from .marking import MIN_TOL, REL_TOL, Marking, Sheet, blanks
 from .mistakes import catalogue
 
 MAX_NAMED = 3  # problems of an answers file named in its one error line
 MAX_MISTAKE_COST = 600  # problem.cost up to which wrong answers are matched against the slips
 PROG = "python -m derivations.check"
-ROUNDED_NOTE = SHORT_NOTE
 
-__all__ = ["Checker", "Verdict", "blanks", "REL_TOL", "MIN_TOL", "at_values", "numeric", "page_order"]
+__all__ = ["Checker", "Verdict", "blanks", "REL_TOL", "MIN_TOL", "numeric", "page_order"]
 
 
 def _first(items: list, sep: str = ", ") -> str:
@@ -79,15 +78,6 @@ def page_order(values) -> list:
     except (ProblemError, ArithmeticError, TypeError, ValueError):  # no page: the order of the derivation
         return []
     return list(dict.fromkeys(s.key for s in page.slots(given=False) if s.key))
-
-
-def at_values(values: Values, expr: Expr):
-    """``expr`` at a derivation's numbers: exact when rational, else its decimal computed over the layered
-    50-digit decimals (never ``evalf`` of a deep exact expression)."""
-    exact = expr.xreplace(values.of)
-    if exact.is_Rational:
-        return exact
-    return _settle(expr.xreplace(values.decimals))
 
 
 def numeric(v):
@@ -160,20 +150,18 @@ class Checker:
             self.d, self.values, self.note = Graph(problem), None, ""
             self.marking = GraphMarking(self.d, order=order)
             self.mistakes = self.marking.slips
-            self.blanks, self.true = self.marking.exprs, self.marking.true
-            self.tolerance = _PerBlank(self.marking, self.marking.tolerance)
-            self.full = _PerBlank(self.marking, self.marking.carried)
-            return
-        self.d = values.derivation if values is not None else derive(problem)  # handed down, or derived once
-        # A large problem's own values as decimals where not rational (exact forms would take as long as
-        # printing it); a small one's exact, as the pages made from them (grade's) need them.
-        self.values = values if values is not None else Values(self.d, exact=problem.cost <= MAX_MISTAKE_COST)
-        # Each slip is a derivation of its own: past MAX_MISTAKE_COST they would take minutes, so a larger
-        # problem's answers are judged correct, following or wrong, without naming the slip.
-        self.mistakes = catalogue(problem) if problem.cost <= MAX_MISTAKE_COST else []
-        self.note = ("" if self.mistakes or problem.cost <= MAX_MISTAKE_COST else
-                     f"mistakes are named for problems of cost up to {MAX_MISTAKE_COST}; this one's is {problem.cost}")
-        self.marking = Marking(problem, self.values, page_order(self.values) if order is None else order, self.mistakes)
+        else:
+            self.d = values.derivation if values is not None else derive(problem)  # handed down, or derived once
+            # A large problem's own values as decimals where not rational (exact forms would take as long as
+            # printing it); a small one's exact, as the pages made from them (grade's) need them.
+            self.values = values if values is not None else Values(self.d, exact=problem.cost <= MAX_MISTAKE_COST)
+            # Each slip is a derivation of its own: past MAX_MISTAKE_COST they would take minutes, so a larger
+            # problem's answers are judged correct, following or wrong, without naming the slip.
+            self.mistakes = catalogue(problem) if problem.cost <= MAX_MISTAKE_COST else []
+            self.note = ("" if self.mistakes or problem.cost <= MAX_MISTAKE_COST else
+                         f"mistakes are named for problems of cost up to {MAX_MISTAKE_COST}; this one's is {problem.cost}")
+            order = page_order(self.values) if order is None else order
+            self.marking = Marking(problem, self.values, order, self.mistakes)
         self.blanks = self.marking.exprs
         self.true = self.marking.true
         self.tolerance = _PerBlank(self.marking, self.marking.tolerance)  # relative, by blank
@@ -259,15 +247,6 @@ class _PerBlank:
 
     def values(self):
         return [self.method(k) for k in self.marking.order]
-
-
-def _settle(v):
-    """A value carried forward: kept exact while rational, else a 50-digit decimal (so that a ReLU of it
-    settles)."""
-    if v.is_Rational:
-        return v
-    n = numeric(v)
-    return n if n is not None else v
 
 
 def _short_decimal(v) -> str:

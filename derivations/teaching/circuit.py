@@ -18,6 +18,7 @@ derivative taken as the factor itself instead of the other factor, and a gate's 
 from __future__ import annotations
 
 import json
+from functools import cached_property
 
 from sympy import Add, Expr, Integer, Mul, Rational, Symbol
 
@@ -25,7 +26,7 @@ from ..engine.graph import Graph
 from sympy.core.parameters import evaluate
 
 from ..notation.printing import Num, decimal_text, tex, text
-from .marking import Marking, World, _deps
+from .marking import Marking, World
 from .mistakes import ONE_PATH, Mistake
 
 DIGITS = 6
@@ -63,33 +64,19 @@ class GraphMarking(Marking):
     their gradient times the edge's local derivative; the blanks forward in the equations' order, then backward."""
 
     def __init__(self, graph: Graph, slips: list | None = None, order: list | None = None):
-        self.problem, self.d = graph.problem, graph
         self.graph = g = graph
-        self.sym, self.defs = {}, {}
+        sym, defs = {}, {}
         for n in g.equations:
-            self.sym[f"forward.{n}"] = g.symbol[n]
-            self.defs[g.symbol[n]] = g.exprs[n]
-        self.defs[g.grad_symbol[g.output]] = Integer(1)
+            sym[f"forward.{n}"] = g.symbol[n]
+            defs[g.symbol[n]] = g.exprs[n]
+        defs[g.grad_symbol[g.output]] = Integer(1)
         for key in g.keys():
             if key.startswith("grad."):
-                n = key[5:]
-                self.sym[key] = g.grad_symbol[n]
-                self.defs[g.grad_symbol[n]] = g.grad_def[n]
-        self.exprs = {k: s for k, s in self.sym.items()}
-        self.key_of = {s: k for k, s in self.sym.items()}
-        self.leaves = {g.symbol[n]: v for n, v in g.data.items()}
-        self.deps = {s: _deps(e, self.defs, self.leaves) for s, e in self.defs.items()}
-        self.users = {}
-        for s, ds in self.deps.items():
-            for u in ds:
-                self.users.setdefault(u, []).append(s)
-        page = [k for k in dict.fromkeys(order or ()) if k in self.exprs]
-        self.order = page + [k for k in g.keys() if k not in set(page)]
-        self.rank = {k: n for n, k in enumerate(self.order)}
-        self.slips = list(graph_slips(g) if slips is None else slips)
-        self.trivial = {}
-        self._tol, self._carried, self._path_worlds, self.plain = {}, {}, {}, {}
-        self.true = self._true_values()
+                sym[key] = g.grad_symbol[key[5:]]
+                defs[sym[key]] = g.grad_def[key[5:]]
+        leaves = {g.symbol[n]: v for n, v in g.data.items()}
+        self._assemble(g.problem, g, dict(sym), defs, sym, leaves, order,
+                       graph_slips(g) if slips is None else slips, {})
 
     def _edge_worlds(self, mistake: Mistake, change) -> World | None:
         """A world where each edge's local derivative that ``change(u, v, local)`` rewrites (not None) is so."""
@@ -107,27 +94,26 @@ class GraphMarking(Marking):
                 over[g.grad_symbol[v]] = Add(*terms)
         return self.world(mistake, over) if over else None
 
-    @property
+    @cached_property
     def worlds(self) -> list:
-        if not hasattr(self, "_worlds"):
-            g, out = self.graph, []
-            for m in self.slips:
-                w = None
-                if m is SUBTRACTION:
-                    w = self._edge_worlds(m, lambda u, v, local: -local if local.is_Number and local < 0 else None)
-                elif m is PRODUCT:
-                    def own(u, v, local):
-                        e = g.exprs[u]
-                        if isinstance(e, Mul) and g.symbol[v] in e.args and len(e.args) == 2:
-                            return g.symbol[v]
-                        return None
-                    w = self._edge_worlds(m, own)
-                elif m is DROPPED:
-                    w = self._edge_worlds(m, lambda u, v, local: Integer(1) if not local.is_Number else None)
-                if w is not None:
-                    out.append(w)
-            self._worlds = out
-        return self._worlds
+        """One world per gate slip that changes some edge of this graph."""
+        g, out = self.graph, []
+        for m in self.slips:
+            w = None
+            if m is SUBTRACTION:
+                w = self._edge_worlds(m, lambda u, v, local: -local if local.is_Number and local < 0 else None)
+            elif m is PRODUCT:
+                def own(u, v, local):
+                    e = g.exprs[u]
+                    if isinstance(e, Mul) and g.symbol[v] in e.args and len(e.args) == 2:
+                        return g.symbol[v]
+                    return None
+                w = self._edge_worlds(m, own)
+            elif m is DROPPED:
+                w = self._edge_worlds(m, lambda u, v, local: Integer(1) if not local.is_Number else None)
+            if w is not None:
+                out.append(w)
+        return out
 
     def alternatives(self, s: Symbol) -> list:
         """One use only: a term of a gradient's sum over the name's uses."""

@@ -255,7 +255,7 @@ def marking_defs(d: Derivation, exprs: dict) -> tuple:
     for key, expr in exprs.items():
         group, name = key.split(".", 1)
         if group == "local":
-            sym[key] = next(a for a, local, _, _ in act.values() if a == _blank_symbol(key))
+            sym[key] = _blank_symbol(key)  # the symbol ∇H_j's definition reads (made above)
         elif isinstance(expr, Symbol) and expr not in claimed and group not in ("grad", "step", "descent"):
             sym[key] = expr
         else:
@@ -289,29 +289,35 @@ class Marking:
     after them), and the slips' worlds (``slips``: :func:`derivations.teaching.mistakes.catalogue`'s, or none)."""
 
     def __init__(self, problem, values: Values | None = None, order: list | None = None, slips: list | None = None):
-        self.problem = problem
-        self.d = d = values.derivation if values is not None else derive(problem)
-        self.exprs = blanks(d)
-        self.defs, self.sym = marking_defs(d, self.exprs)
-        self.key_of = {s: k for k, s in self.sym.items()}
-        self.leaves = leaves_of(problem, d.symbols)
-        self.deps = {s: _deps(e, self.defs, self.leaves) for s, e in self.defs.items()}
+        d = values.derivation if values is not None else derive(problem)
+        exprs = blanks(d)
+        defs, sym = marking_defs(d, exprs)
+        leaves = leaves_of(problem, d.symbols)
+        trivial = {k: leaves[d.symbols.param(d.param(k[8:]))] for k in exprs if k.startswith("descent.")}
+        self._assemble(problem, d, exprs, defs, sym, leaves, order, slips or [], trivial)
+
+    def _assemble(self, problem, d, exprs: dict, defs: dict, sym: dict, leaves: dict, order, slips: list,
+                  trivial: dict) -> None:
+        """What every marking derives from its blanks' expressions, formulas and symbols (a network's, a
+        graph's): the dependencies both ways, the order (the page's keys first), the true values."""
+        self.problem, self.d, self.exprs, self.defs, self.sym, self.leaves = problem, d, exprs, defs, sym, leaves
+        self.key_of = {s: k for k, s in sym.items()}
+        self.deps = {s: _deps(e, defs, leaves) for s, e in defs.items()}
         self.users: dict = {}
         for s, ds in self.deps.items():
             for u in ds:
                 self.users.setdefault(u, []).append(s)
-        page = [k for k in dict.fromkeys(order or ()) if k in self.exprs]
-        self.order = page + [k for k in self.exprs if k not in set(page)]
+        page = [k for k in dict.fromkeys(order or ()) if k in exprs]
+        self.order = page + [k for k in exprs if k not in set(page)]
         self.rank = {k: n for n, k in enumerate(self.order)}
-        self.slips = list(slips or [])
-        self.trivial = {k: self.leaves[d.symbols.param(d.param(k[8:]))] for k in self.exprs if k.startswith("descent.")}
+        self.slips, self.trivial = list(slips), trivial
         # Values seen from before every answer (no answer reaches them): the same on every sheet, so kept across
         # sheets, by world (the worlds live as long as the marking), symbol and precision.
         self.plain: dict = {}
-        self.true = self._true_values()
         self._tol: dict = {}
         self._carried: dict = {}
         self._path_worlds: dict = {}
+        self.true = self._true_values()
 
     # -- true values --------------------------------------------------------------------------------------
 
