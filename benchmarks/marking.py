@@ -584,6 +584,10 @@ def run_check(base: dict) -> dict:
                 marks[k] = ("not a number", [], False)
         for k, v in (checker.check(readable) if readable else {}).items():
             marks[k] = (v.verdict, [m.name for m in v.mistakes], v.short)
+            rank = checker.marking.rank
+            later = [f for f in v.follows_from if rank[f] >= rank[k]]
+            if later:  # follow-through from a blank not before this one on the page
+                marks[k] = marks[k] + (later,)
         out[sid] = marks
     return out
 
@@ -677,9 +681,10 @@ def evaluate_marks(bases: dict, use_browser: bool = True) -> dict:
                 for key, (exp, slip) in want.items():
                     c = checked[sid].get(key)
                     g = graded[sid].get(key)
-                    v, names, short = c
+                    v, names, short = c[:3]
+                    stats["follows from a later blank"] += len(c) > 3
                     got = given_of(v, names, short)
-                    gv = given_of(g[0], g[1], short) if g else "absent"
+                    gv = given_of(g[0], g[1], g[2]) if g else "absent"  # grade's own "too few digits"
                     confusion[(exp, got)] += 1
                     if not _agrees(exp, got):
                         stats.setdefault("mismatches", [])
@@ -741,6 +746,7 @@ def report(figures: dict) -> str:
         f"slip named first: {stats['named first']} of {stats['slip blanks']} ({100 * stats['named first'] / n:.1f}%), "
         f"named at all: {stats['named at all']} ({100 * stats['named at all'] / n:.1f}%)",
         f"mistake names on blanks that follow: {stats['names on follows']}",
+        f"follow-through from a blank not before it on the page: {stats['follows from a later blank']}",
         f"disagreements check/grade/page: {len(figures['disagreements'])}",
         f"time: {stats['seconds']} s",
     ]

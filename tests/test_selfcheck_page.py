@@ -313,7 +313,7 @@ def test_browser_applies_the_precision_rule(browser, tmp_path, typed, verdict, s
 # -- the Sphinx build: -t selfcheck --------------------------------------------------------------------------
 
 
-def _site(tmp_path, problem: str = "") -> "subprocess.CompletedProcess":
+def _site(tmp_path, problem: str = ""):
     from building import sphinx_build
 
     src = tmp_path / "src"

@@ -3,6 +3,7 @@ equations (``q = "x + y"``), and later a student's formula. Never ``sympify``, `
 a recursive-descent parser over a whitelist, bounded in length and depth, every error one line with its
 position.
 
+>>> from sympy import Symbol
 >>> x, y, z = (Symbol(n, real=True) for n in "xyz")
 >>> names = {"x": x, "y": y, "z": z}
 >>> parse("(x + y) * z", names)
@@ -32,7 +33,7 @@ from __future__ import annotations
 
 import re
 
-from sympy import Expr, Function, Max, Min, Rational, Symbol, exp, log, sqrt, tanh
+from sympy import Expr, Function, Max, Min, Rational, exp, log, sqrt, tanh
 
 from .errors import ProblemError
 from .ops import ReLU
@@ -46,6 +47,7 @@ MAX_POWER = 8  # |exponent| of ^ and **: small integers only
 class sigmoid(Function):
     """``σ(z) = 1 / (1 + e^(−z))``, with its derivative ``σ(z)(1 − σ(z))``.
 
+    >>> from sympy import Symbol
     >>> sigmoid(0), sigmoid(Symbol("z")).diff(Symbol("z"))
     (1/2, (1 - sigmoid(z))*sigmoid(z))
     """
