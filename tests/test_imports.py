@@ -92,7 +92,8 @@ LAZY = {
     "derivations/__init__.py": {"derivations.engine.derivation", "derivations.engine.errors",
                                 "derivations.engine.problem", "derivations.engine.values"},
     "derivations/cli/print.py": {"derivations.outputs.export", "derivations.outputs.files", "derivations.outputs.targets",
-                                 "derivations.outputs.page", "derivations.outputs.pdf", "derivations.teaching.handout"},
+                                 "derivations.outputs.page", "derivations.outputs.pdf", "derivations.teaching.handout",
+                                 "derivations.teaching.circuit"},
 }
 
 

@@ -20,7 +20,6 @@ from ..engine.theorems import theorems_for
 from ..engine.values import Values
 from ..outputs.page import render
 from ..outputs.render import to_json
-from ..teaching.circuit import graph_json, solution_text
 from ..teaching.solution import worked_solution
 from . import cli_io
 
@@ -164,6 +163,8 @@ def _graph(args, problem) -> int:
         what = asked[0] if asked else f"--format {args.format}"
         return cli_io.fail(PROG, f"{what}: a computational graph is printed as its worked solution (--format text or "
                                  "markdown) or its values (--format json); the students' page of a graph is not made yet")
+    from ..teaching.circuit import graph_json, solution_text  # the marking's modules: not loaded for a network
+
     graph = Graph(problem)
     text = graph_json(graph) + "\n" if args.format == "json" else solution_text(graph, markdown=args.format == "markdown")
     return _write(args.output, text)

@@ -10,7 +10,6 @@ the sigmoid and its float64-stable forms, and how plain-Python evaluators call t
 from __future__ import annotations
 
 from sympy import Function, Integer, Rational, exp
-from sympy.codegen.numpy_nodes import logaddexp
 
 # -- elementwise functions SymPy does not have, with a derivative that is 0 (or the left slope) at 0 ------
 
@@ -149,6 +148,14 @@ class Log1p(Function):
 
     def _sympystr(self, printer):
         return "log1p(%s)" % printer._print(self.args[0])
+
+
+def logaddexp(a, b):
+    """NumPy's ``logaddexp(a, b) = ln(e^a + e^b)`` as SymPy's node; ``sympy.codegen`` (6 ms of start-up) is
+    loaded by the float64 forms that use it, not by every command."""
+    from sympy.codegen.numpy_nodes import logaddexp as node
+
+    return node(a, b)
 
 
 def _sigmoid(h):

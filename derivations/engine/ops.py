@@ -22,11 +22,10 @@ from dataclasses import dataclass
 from typing import Callable, ClassVar
 
 from sympy import Add, Expr, Function, Integer, KroneckerDelta, Max, Rational, Sum, Symbol, exp, log, tanh
-from sympy.codegen.numpy_nodes import logaddexp
 
 from ..notation.tree import Call, row, sym
 from ..notation.tree_printing import from_sympy, to_text
-from .functions import LeakyReLU, ReLU, _sigmoid, _stable_sigmoid, _stable_sigmoid_slope, leaky_step, relu_step
+from .functions import LeakyReLU, ReLU, _sigmoid, _stable_sigmoid, _stable_sigmoid_slope, leaky_step, logaddexp, relu_step
 
 _SIGMOID_NOTE = "computed as σ({0}_i) = e^(−logaddexp(0, −{0}_i)): no e^(−{0}_i) to overflow"
 
