@@ -71,7 +71,7 @@ from sympy import Rational
 
 from ..engine import reading
 from ..engine.errors import ProblemError
-from ..engine.problem import load_problem
+from ..engine.graph import load_any
 from ..outputs import targets
 from ..outputs.files import spreadsheet_cell, write_together
 from ..outputs.selfcheck import _label
@@ -253,7 +253,7 @@ def grade(responses_path, folder, follows=Rational(1), weight_specs=(), progress
     first = None
     for student in roster.ids:  # the blanks' names come from one variant: every variant has the same page
         try:
-            first = Checker(load_problem(folder / student / "problem.toml"))
+            first = Checker(load_any(folder / student / "problem.toml"))
             break
         except ProblemError:
             continue
@@ -353,7 +353,7 @@ def judge(job: tuple) -> dict:
     ``unread`` (``{key: text}``: not numbers) and ``empty`` (graded keys left empty), or ``error``."""
     path, cells, keys = job
     try:
-        checker = Checker(load_problem(path))
+        checker = Checker(load_any(path))
         vid = variant_id(Path(path).read_text(encoding="utf-8"))
     except (ProblemError, OSError, UnicodeDecodeError) as err:
         return {"error": str(err)}

@@ -38,7 +38,7 @@ import html
 from decimal import Decimal
 from pathlib import Path
 
-from ..engine.problem import load_problem
+from ..engine.graph import Graph, load_any
 from ..engine.values import evaluate
 from ..notation.printing import decimal_text
 from ..notation import tree as T
@@ -96,7 +96,7 @@ def blank_answers(values, page=None) -> list:
     """``[(key, answer, tolerance)]``, one per blank of the worksheet (``page``, default the problem's layout),
     in the page's order."""
     page = page or layout(values)
-    checker = Checker(values.problem, values)
+    checker = Checker(values.problem, None if isinstance(values, Graph) else values)
     return [(slot.key, *answer(checker.true[slot.key], checker.tolerance[slot.key])) for slot in page.slots(given=False)]
 
 
@@ -351,7 +351,8 @@ def write_quiz(out, students: list, base_source, title: str = "") -> Path:
     for student in students:
         path = out / student / "problem.toml"
         text = path.read_text(encoding="utf-8")
-        values = evaluate(load_problem(path))
+        problem = load_any(path)
+        values = Graph(problem) if getattr(problem, "kind", "") == "graph" else evaluate(problem)
         data = text.encode("utf-8")
         questions.append((f"{exercise} · {student} · variant {problem_id(None, data)}", values, data))
     target = out / "moodle.xml"

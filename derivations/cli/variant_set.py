@@ -6,20 +6,23 @@ from __future__ import annotations
 
 import csv
 import io
+from functools import partial
 from pathlib import Path
 
 from ..engine.errors import ProblemError
-from ..engine.problem import Problem
+from ..engine.graph import Graph
 from ..engine.values import evaluate
 from ..outputs.files import spreadsheet_cell, write_atomic
 from ..outputs.manifest import MANIFEST
 from ..outputs.page import render_markdown, render_text
 from ..outputs.pdf import render_pdf
 from ..outputs.selfcheck import STANDALONE_MATHJAX, mathjax_dir, page_html
-from ..teaching import drawing, handout
+from ..teaching import drawing, graph_variants, handout
 from ..teaching.check import Checker
 from ..teaching.drawing import Base, broken_rules, distinct, draw_attempt
 from ..teaching.graded import graded, shown
+from ..teaching.graph_oracle import disagreements
+from ..teaching.graph_variants import GraphBase
 from ..teaching.oracle import VerificationError, verify
 from ..teaching.variant_file import problem_from_toml, variant_id, variant_toml
 from .tables import Roster
@@ -60,10 +63,20 @@ def render_pages(values, text: str, fmt: str, paper: str = "a4") -> dict:
             "key.html": _html_page(render_text(page, False), f"Answer key {page.problem_id}")}
 
 
-def check_page(base: Base, p: Problem) -> None:
+def check_page(base: Base | GraphBase, p) -> None:
     """Lay out the page of one variant ``p`` (the roster's first), so that a base the students' page cannot
     show is refused in one line before anything is written (:class:`ProblemError`)."""
-    handout.layout(evaluate(p), data=variant_toml(base, p).encode("utf-8"))
+    if isinstance(base, GraphBase):
+        handout.layout(Graph(p), data=graph_variants.variant_toml(base, p).encode("utf-8"))
+    else:
+        handout.layout(evaluate(p), data=variant_toml(base, p).encode("utf-8"))
+
+
+def first_draw(base: Base | GraphBase, seed: str, student: str, seconds: float):
+    """The first student's variant, drawn within ``seconds``: a base no draw satisfies is refused now."""
+    if isinstance(base, GraphBase):
+        return graph_variants.draw_attempt(base, seed, student, seconds=seconds)[0]
+    return draw_attempt(base, seed, student, seconds=seconds)[0]
 
 
 _WORKER = {}
@@ -85,22 +98,51 @@ def _init_pool_worker(*init) -> None:
 
 
 def _draw_one(student: str) -> tuple:
-    p, attempt = draw_attempt(_WORKER["base"], _WORKER["seed"], student)
-    return student, (variant_toml(_WORKER["base"], p), attempt)
+    base, seed = _WORKER["base"], _WORKER["seed"]
+    if isinstance(base, GraphBase):
+        p, attempt = graph_variants.draw_attempt(base, seed, student)
+        return student, (graph_variants.variant_toml(base, p), attempt)
+    p, attempt = draw_attempt(base, seed, student)
+    return student, (variant_toml(base, p), attempt)
+
+
+def _redraw(base: GraphBase, seed: str, student: str, start: int, avoid: frozenset) -> str:
+    """A graph variant drawn again from attempt ``start`` (two ids drew the same numbers)."""
+    p, _ = graph_variants.draw_attempt(base, seed, student, start=start, avoid=avoid)
+    return graph_variants.variant_toml(base, p)
+
+
+def _verified(student: str, text: str) -> tuple:
+    """``(values, graded values)`` of the variant's problem file read back (the file must be the problem that
+    was checked), verified against the independent evaluation: a network's by a NumPy backprop
+    (:mod:`~derivations.teaching.oracle`), a graph's by its equations evaluated again
+    (:mod:`~derivations.teaching.graph_oracle`)."""
+    base = _WORKER["base"]
+    if isinstance(base, GraphBase):
+        problem = graph_variants.read_variant(text, f"variant {student}")
+        broken = graph_variants.broken_rules(base, problem)
+        values = Graph(problem)
+        wrong = broken or disagreements(values)
+        if wrong:
+            raise VerificationError(f"variant {student}: {wrong[0]}")
+        return values, [(key, values.lookup(key)) for key in values.keys()]
+    problem = problem_from_toml(text, f"variant {student}")
+    values = evaluate(problem)
+    broken = broken_rules(base, problem, values)
+    if broken:
+        raise VerificationError(f"variant {student}: {broken[0]}")
+    graded_values = graded(values, text.encode("utf-8"))
+    verify(values, graded_values)
+    return values, graded_values
 
 
 def _write_one(job: tuple) -> tuple:
     """Read back the variant's problem file, derive it, verify it, then write its pages (into the run's
     staging folder); returns its row of ``keys.csv``, every value one the checker accepts back."""
     student, text, who = job
-    base, out = _WORKER["base"], _WORKER["out"]
-    problem = problem_from_toml(text, f"variant {student}")
-    values = evaluate(problem)
-    broken = broken_rules(base, problem, values)
-    if broken:  # the file read back must be the problem that was checked
-        raise VerificationError(f"variant {student}: {broken[0]}")
-    graded_values = graded(values, text.encode("utf-8"))
-    verify(values, graded_values)
+    out = _WORKER["out"]
+    values, graded_values = _verified(student, text)
+    problem = values.problem
     folder = out / student
     folder.mkdir()
     write_atomic(folder / "problem.toml", text)
@@ -148,7 +190,7 @@ def _write_task(job: tuple) -> tuple:
 # -- the set, by a pool of processes ----------------------------------------------------------------------------
 
 
-def write_students(base: Base, seed: str, staging: Path, roster: Roster, fmt: str, paper: str, jobs: int,
+def write_students(base: Base | GraphBase, seed: str, staging: Path, roster: Roster, fmt: str, paper: str, jobs: int,
                    progress) -> list:
     """Draw every student's variant (distinct across the roster), then write each one's folder into
     ``staging``, in ``jobs`` processes; the rows of ``keys.csv``, in the roster's order."""
@@ -167,7 +209,7 @@ def write_students(base: Base, seed: str, staging: Path, roster: Roster, fmt: st
         else:
             _init_worker(*init)
         drawn = dict(_run(pool, _draw_task, roster.ids, progress, "drawing"))
-        drawn = distinct(base, seed, drawn)
+        drawn = distinct(base, seed, drawn, partial(_redraw, base, seed) if isinstance(base, GraphBase) else None)
         who = [next((v for c, v in roster.rows[s].items() if c.lower() == "name"), "") for s in roster.ids]
         return _run(pool, _write_task, [(s, drawn[s], n) for s, n in zip(roster.ids, who)], progress, "writing")
     finally:

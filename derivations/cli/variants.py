@@ -42,12 +42,13 @@ from ..outputs.files import write_atomic
 from ..outputs.manifest import LOCK, MANIFEST, Folder
 from ..outputs.selfcheck import standalone_mathjax
 from ..teaching import handout
-from ..teaching.drawing import Base, draw_attempt, read_base
+from ..teaching.drawing import Base
+from ..teaching.graph_variants import GraphBase, read_any_base
 from ..teaching.oracle import VerificationError
 from . import cli_io
 from .moodle import write_quiz
 from .tables import Roster, read_roster
-from .variant_set import (FORMATS, MATHJAX, RESERVED, _UserError, check_page, file_names, keys_csv, own_file,
+from .variant_set import (FORMATS, MATHJAX, RESERVED, _UserError, check_page, file_names, first_draw, keys_csv, own_file,
                           standalone_mathjax_available, write_students)
 
 PROG = "python -m derivations.variants"
@@ -126,13 +127,14 @@ def _prepare(args) -> _Run:
     cannot be laid out, is refused now), take the folder's lock and check that nothing of the teacher's is in
     the way: everything before the first file is written. Raises :class:`ProblemError` or :class:`OSError`."""
     seed = read_seed(args)
-    base = read_base(args.config)
+    base = read_any_base(args.config)
     roster = read_roster(args.roster, RESERVED)
     out = Path(args.out)
     if out.exists() and not out.is_dir():
         raise ProblemError("--out", f"{reading.path_text(out)} exists and is not a folder")
-    handout.check_fits(base.problem)  # a page too big is said as such, before any draw (whose rules it breaks)
-    probe, _ = draw_attempt(base, seed, roster.ids[0], seconds=PROBE_SECONDS)  # a base no draw satisfies: refused now
+    if not isinstance(base, GraphBase):
+        handout.check_fits(base.problem)  # a page too big is said as such, before any draw (whose rules it breaks)
+    probe = first_draw(base, seed, roster.ids[0], PROBE_SECONDS)  # a base no draw satisfies: refused now
     check_page(base, probe)  # and one whose page cannot be laid out
     out.mkdir(parents=True, exist_ok=True)
     folder = Folder(out, force=args.force)

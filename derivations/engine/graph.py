@@ -30,8 +30,9 @@ of both uses' contributions (gradients add at branches).
 
 from __future__ import annotations
 
+import copy
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
 
@@ -40,6 +41,7 @@ from sympy import Add, Expr, Integer, Symbol
 from . import reading
 from .errors import ProblemError
 from .expression import FUNCTIONS, parse
+from .functions import ReLU, relu_step
 from .problem import HANDOUT, problem_from_dict
 
 MAX_EQUATIONS = 64
@@ -170,13 +172,22 @@ class Graph:
             if v != self.output:
                 self.grad_def[v] = Add(*(self.grad_symbol[u] * self.local[(u, v)] for u in self.users[v]))
 
+    def at(self, data) -> "Graph":
+        """The same graph at other data values ``((name, value), ...)``: the equations read and differentiated
+        once, for every variant of a set."""
+        g = copy.copy(self)
+        g.problem = replace(self.problem, data=tuple(data))
+        g.data = dict(data)
+        g.__dict__.pop("value", None), g.__dict__.pop("gradient", None)
+        return g
+
     @cached_property
     def value(self) -> dict:
         """Every name's value, exact (rational where it is; else its exact form)."""
         out = dict(self.data)
         env = {self.symbol[n]: v for n, v in self.data.items()}
         for n in self.equations:
-            out[n] = env[self.symbol[n]] = self.exprs[n].xreplace(env)
+            out[n] = env[self.symbol[n]] = _settled(self.exprs[n].xreplace(env))
         return out
 
     @cached_property
@@ -185,8 +196,12 @@ class Graph:
         env = {self.symbol[n]: v for n, v in self.value.items()}
         out = {}
         for v in [self.output] + [n for n in reversed(self.problem.names) if n != self.output]:
-            out[v] = self.grad_def[v].xreplace({**env, **{self.grad_symbol[u]: out[u] for u in self.users[v]}})
+            out[v] = _settled(self.grad_def[v].xreplace({**env, **{self.grad_symbol[u]: out[u] for u in self.users[v]}}))
         return out
+
+    def decimal(self, exact: Expr) -> Expr:
+        """A value of this graph to 50 digits (as :meth:`Values.decimal` gives a network's)."""
+        return exact.evalf(50)
 
     def keys(self) -> list:
         """The answer keys: ``forward.NAME`` for every equation, then ``grad.NAME`` backwards (the equations from
@@ -211,6 +226,18 @@ class Graph:
             if uses > 1:
                 out.append(v)
         return out
+
+
+def _settled(expr: Expr) -> Expr:
+    """``expr`` with each kink (``relu`` and its step) of a constant argument settled by the argument's sign at
+    50 digits: SymPy settles them at numbers only, and ``relu(sqrt(2) - 1)`` has an exact value too."""
+    kinks = [f for f in expr.atoms(ReLU, relu_step) if not f.args[0].free_symbols and not f.args[0].is_Number]
+    settled = {}
+    for f in kinks:
+        arg = f.args[0].evalf(50)
+        if arg.is_Number and arg != 0:
+            settled[f] = type(f).settle(f.args[0], bool(arg > 0))
+    return expr.xreplace(settled) if settled else expr
 
 
 def _uses(expr: Expr, sym: Symbol) -> int:

@@ -500,10 +500,11 @@ def _order(seed: str, student: str) -> str:
     return hashlib.sha256(f"{seed}\x00{student}".encode("utf-8")).hexdigest()
 
 
-def distinct(base: Base, seed: str, drawn: dict) -> dict:
+def distinct(base: Base, seed: str, drawn: dict, redraw=None) -> dict:
     """``{id: problem file}`` from ``{id: (problem file, attempt)}``, every file distinct: within a group of
     equal files, the id whose hash sorts first keeps its draw; the others draw on from their next attempt
-    (the only case in which one roster row affects another)."""
+    (the only case in which one roster row affects another). ``redraw(student, start, avoid)`` gives such a
+    draw's file (default: a network's, :func:`draw_attempt`)."""
     groups = {}
     for student, (text, _attempt) in drawn.items():
         groups.setdefault(text, []).append(student)
@@ -511,7 +512,10 @@ def distinct(base: Base, seed: str, drawn: dict) -> dict:
     out = {student: text for student, (text, _attempt) in drawn.items()}
     for text, students in list(groups.items()):
         for student in sorted(students, key=lambda s: _order(seed, s))[1:]:
-            p, _ = draw_attempt(base, seed, student, start=drawn[student][1] + 1, avoid=frozenset(taken))
-            out[student] = variant_toml(base, p)
+            if redraw is not None:
+                out[student] = redraw(student, drawn[student][1] + 1, frozenset(taken))
+            else:
+                p, _ = draw_attempt(base, seed, student, start=drawn[student][1] + 1, avoid=frozenset(taken))
+                out[student] = variant_toml(base, p)
             taken.add(out[student])
     return out
