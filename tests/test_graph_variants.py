@@ -97,3 +97,66 @@ def test_a_vanishing_gradient_is_redrawn():
         p, _ = draw_attempt(base, "s", str(s))
         _, grads = graph_oracle.independent(p)
         assert min(abs(grads[n]) for n in base.alive) >= mpmath.mpf(1) / 10**4
+
+
+# -- the whole set: variants, keys.csv, grade -----------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def circuit_set(tmp_path_factory):
+    from derivations.cli import variants
+
+    out = tmp_path_factory.mktemp("circuit-set")
+    code = variants.main(["4", "--out", str(out), "--seed", "week-1", "--format", "md", "--jobs", "1",
+                          "--config", str(PROBLEMS / "circuit.toml")])
+    assert code == 0
+    return out
+
+
+def _keys(folder):
+    import csv
+
+    with open(folder / "keys.csv", encoding="utf-8", newline="") as fh:
+        return list(csv.DictReader(fh))
+
+
+def test_a_circuit_variants_set_writes_every_students_files_and_keys_an_independent_evaluation_confirms(circuit_set):
+    rows = _keys(circuit_set)
+    assert [r["id"] for r in rows] == ["001", "002", "003", "004"]
+    for row in rows:
+        folder = circuit_set / row["id"]
+        assert sorted(p.name for p in folder.iterdir()) == ["key.md", "problem.toml", "selfcheck.html", "worksheet.md"]
+        problem = load_graph(folder / "problem.toml")
+        values, grads = graph_oracle.independent(problem)  # the equations evaluated again, not the derivation
+        for key, text in row.items():
+            group, _, name = key.partition(".")
+            if group in ("forward", "grad"):
+                ref = values[name] if group == "forward" else grads[name]
+                assert abs(mpmath.mpf(text) - ref) <= 1e-12 * max(1, abs(ref)), (row["id"], key, text)
+        worksheet = (folder / "worksheet.md").read_text(encoding="utf-8")
+        key_page = (folder / "key.md").read_text(encoding="utf-8")
+        f = row["forward.f"]
+        assert f in key_page and f"= {f}" not in worksheet
+
+
+def test_grade_marks_a_circuit_class_from_independent_answers_with_known_slips(circuit_set, tmp_path):
+    from derivations.cli.grade import grade
+
+    rows = _keys(circuit_set)
+    keys = [k for k in rows[0] if k.startswith(("forward.", "grad."))]
+    lines = ["id," + ",".join(keys)]
+    slipped = {}
+    for k, row in enumerate(rows):
+        problem = load_graph(circuit_set / row["id"] / "problem.toml")
+        values, grads = graph_oracle.independent(problem)
+        answers = {key: (values if key.startswith("forward.") else grads)[key.partition(".")[2]] for key in keys}
+        if k == 1:  # the subtraction-free circuit's classic slip: ∂f/∂z taken as z, the factor itself
+            answers["grad.z"] = dict(problem.data)["z"]
+            slipped[row["id"]] = "grad.z"
+        lines.append(row["id"] + "," + ",".join(mpmath.nstr(mpmath.mpf(answers[key]), 6) for key in keys))
+    responses = tmp_path / "responses.csv"
+    responses.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    result = grade(responses, circuit_set, workers=1)
+    for s in result.students:
+        wrong = [key for key, m in s.marks.items() if m.verdict != "correct"]
+        assert wrong == ([slipped[s.id]] if s.id in slipped else []), (s.id, wrong)

@@ -48,3 +48,20 @@ def test_the_old_extension_names_still_load(tmp_path):
                             capture_output=True, text=True, env={"PYTHONPATH": str(root), "PATH": "/usr/bin:/bin"})
     assert result.returncode == 0, result.stderr
     assert r"\frac{3}{80}" in (tmp_path / "out" / "index.html").read_text(encoding="utf-8")
+
+
+def test_no_module_over_800_lines_and_no_function_over_100():
+    """Issue 33's bounds on size: a module holds one idea, a function one step of it."""
+    import ast
+    from pathlib import Path
+
+    package = Path(__file__).resolve().parent.parent / "derivations"
+    big, long = [], []
+    for path in sorted(package.rglob("*.py")):
+        text = path.read_text(encoding="utf-8")
+        if text.count("\n") > 800:
+            big.append(f"{path.name}: {text.count(chr(10))} lines")
+        for node in ast.walk(ast.parse(text)):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.end_lineno - node.lineno >= 100:
+                long.append(f"{path.name}:{node.lineno} {node.name}: {node.end_lineno - node.lineno + 1} lines")
+    assert big == [] and long == [], big + long
