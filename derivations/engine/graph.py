@@ -35,7 +35,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
-from sympy import Add, Expr, Integer, Symbol
+from sympy import Add, Expr, Float, Integer, Symbol
 
 from . import reading
 from .errors import ProblemError
@@ -47,6 +47,7 @@ MAX_DATA = 64
 MAX_TITLE = 80
 _NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,15}", re.ASCII)
 _SECTIONS = {"graph": None, "data": None, "worksheet": ("title",), "variants": ("digits",)}
+DIGITS = 50  # the decimals' digits, as a network's values (values.PRECISION)
 RESERVED = set(FUNCTIONS) | {"e", "pi", "E", "I"}  # a name that reads as a function or a constant
 
 
@@ -133,6 +134,25 @@ def load_graph(path: str | Path) -> GraphProblem:
     return graph_from_dict(reading.read_toml(path), reading.path_text(path))
 
 
+def problem_any_from_bytes(data: bytes, path: str | Path):
+    """The problem of either kind in a file's bytes already read (``path`` names it in messages): a graph, or
+    a network as :func:`~derivations.engine.problem.problem_from_bytes` reads it."""
+    path = Path(path)
+    doc = reading.parse_toml(data, reading.path_text(path), "problem")
+    source = "handout" if path == HANDOUT else reading.path_text(path)
+    return graph_from_dict(doc, source) if is_graph(doc) else problem_from_dict(doc, source)
+
+
+def evaluate_any(problem):
+    """The values of a problem of either kind: a graph's :class:`Graph`, a network's
+    :func:`~derivations.engine.values.evaluate` (each page, PDF and self-check page takes either)."""
+    if isinstance(problem, GraphProblem):
+        return Graph(problem)
+    from .values import evaluate
+
+    return evaluate(problem)
+
+
 def load_any(path: str | Path | None = None):
     """A problem file of either kind: a computational graph (``[graph]``) or a network (the handout's with no
     path)."""
@@ -187,6 +207,11 @@ class Graph:
         for v in [self.output] + [n for n in reversed(self.problem.names) if n != self.output]:
             out[v] = self.grad_def[v].xreplace({**env, **{self.grad_symbol[u]: out[u] for u in self.users[v]}})
         return out
+
+    def decimal(self, exact: Expr) -> Float:
+        """A value of the graph to :data:`~derivations.engine.values.PRECISION` digits (as
+        :meth:`Values.decimal <derivations.engine.values.Values.decimal>`: the page's numbers ask either)."""
+        return Float(exact, DIGITS) if exact.is_Rational else exact.evalf(DIGITS)
 
     def keys(self) -> list:
         """The answer keys: ``forward.NAME`` for every equation, then ``grad.NAME`` backwards (the equations from

@@ -24,6 +24,7 @@ import re
 from ..engine import theorems as T, work
 from ..engine.derivation import count_nodes
 from ..engine.errors import ProblemError
+from ..engine.graph import Graph
 from ..engine.problem import HANDOUT, parse_number
 from ..engine.theorems import symmetric
 from ..engine.training import MAX_STEPS, xor_problem
@@ -35,7 +36,7 @@ from ..teaching.numbers import DIGITS
 from ..teaching.page import BLANK, Context
 from ..teaching.paths import gradient_section
 from ..teaching.solution import section, section_keys
-from .figures import colour_value, network_svg, training_curves, training_svg
+from .figures import colour_value, figure_svg, network_svg, training_curves, training_svg
 from .page import PageWriter
 from .render import inline_tex
 
@@ -280,12 +281,16 @@ class HandoutNodes(PageWriter):
         self.out.append(self.display(to_latex(b.math, self.worksheet)))
 
     def visit_figure(self, b):
-        self.out.append(self.figure(network_svg(self.values, b.weight, b.colour, True, 3, answers=not self.worksheet), b.caption))
+        self.out.append(self.figure(figure_svg(self.values, b, answers=not self.worksheet), b.caption))
 
 
 def network(values, request: Request, worksheet: bool) -> str:
     """``deriv-network [PARAMETER]``: the network as an SVG document, the parameter's gradient paths in
-    ``:colour:`` (no derived value on a worksheet: no labels, no tooltips)."""
+    ``:colour:`` (no derived value on a worksheet: no labels, no tooltips); for a computational graph, its
+    circuit (no argument; on a worksheet every derived number an empty box)."""
+    if isinstance(values, Graph):
+        request.no_argument()
+        return figure_svg(values, None, answers=not worksheet)
     weight = request.param(values) if request.arguments and request.arguments[0].strip() else None
     colour = request.colour()
     digits = request.integer("digits", 3, 1, MAX_DIGITS)

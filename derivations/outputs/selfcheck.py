@@ -41,7 +41,7 @@ from ..teaching.handout import PRECISION, layout
 from ..teaching.marking import DIGITS, REL_TOL, SHORT_NOTE, TIE_NOTE, ZERO_NOTE, Marking
 from ..teaching.mistakes import ONE_PATH
 from .display_fit import SCRIPT as FIT_SCRIPT
-from .figures import _node_id, columns, network_svg
+from .figures import _node_id, columns, figure_svg
 from .page import PageWriter
 
 NOTICE = ("For practice only: this page checks your answers in your browser, from formulas it carries. A "
@@ -226,7 +226,7 @@ class _SelfCheckPage(PageWriter):
                         f'<div class="math">\\[{html.escape(tex)}\\]</div>{self.inputs(printer.slots, where)}</div>')
 
     def visit_figure(self, b):  # the worksheet's diagram, without values (its nodes are not the verdicts')
-        svg = network_svg(self.values, b.weight, b.colour, True, 3, answers=False).replace("data-node=", "data-figure-node=").replace(
+        svg = figure_svg(self.values, b, answers=False).replace("data-node=", "data-figure-node=").replace(
             ' xmlns="http://www.w3.org/2000/svg"', "")  # inline SVG needs no namespace
         self.out.append(f'<figure class="diagram">{svg}</figure>')
 

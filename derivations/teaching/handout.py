@@ -31,6 +31,7 @@ from pathlib import Path
 
 from ..engine.derivation import Param, parse_param
 from ..engine.errors import ProblemError
+from ..engine.graph import Graph
 from ..engine.ops import DEFAULT_OUTPUT
 from ..engine.problem import MAX_ASKED as PAGE_ASKED
 from ..notation.tree import LOSS, Numeral, Vec, partial, row
@@ -146,7 +147,13 @@ def asked(derivation) -> list:
 
 def _lay_out(values, digits: int, data: bytes | None) -> Page:
     """The students' page in the paper's order: setup, every operation's forward step (a sample at a time), the
-    derivative formulas and the values every path uses, a block per asked parameter, the closing question."""
+    derivative formulas and the values every path uses, a block per asked parameter, the closing question. A
+    computational graph's values (a :class:`~derivations.engine.graph.Graph`) get the circuit's page
+    (:mod:`derivations.teaching.circuit_page`), on the same model."""
+    if isinstance(values, Graph):
+        from .circuit_page import lay_out
+
+        return lay_out(values, digits, data)
     check_fits(values.problem)
     cx, p = Context(values, digits), values.problem
     page = Page(title=p.title or TITLE, problem_id=problem_id(p, data), description=p.describe(),

@@ -170,7 +170,8 @@ class Display:
 
 @dataclass
 class Figure:
-    """The network with ``weight``'s gradient paths in ``colour`` (drawn by :func:`figures.network_svg`)."""
+    """The network with ``weight``'s gradient paths in ``colour`` (drawn by :func:`figures.network_svg`), or, with
+    no ``weight``, a graph's circuit (:func:`circuit_figure.circuit_svg`); both by :func:`figures.figure_svg`."""
 
     weight: str
     colour: str
