@@ -90,7 +90,7 @@ def circuit_svg(graph, answers: bool = True, digits: int = 4) -> str:
     inputs = {u: [v for v in g.problem.names if (u, v) in g.local] for u in g.equations}
     pos = _positions(g, col, inputs)
     width = 70 + STEP * max(col.values()) + RADIUS + STUB + 20
-    height = max(y for _, y in pos.values()) + 50
+    height = max(y for _, y in pos.values()) + 50 + (ROW // 2 if any(col[u] > col[v] + 1 for u, v in g.local) else 0)
     out = [f'<svg xmlns="http://www.w3.org/2000/svg" class="derivations-circuit" viewBox="0 0 {width} {height}" '
            f'width="{width}" style="max-width: 100%; height: auto" role="img" '
            f'aria-label="{html.escape(_title(g))}" font-family="sans-serif" font-size="{_FONT}">',
@@ -106,12 +106,17 @@ def circuit_svg(graph, answers: bool = True, digits: int = 4) -> str:
             k, m = inputs[u].index(v), len(inputs[u])
             turn = math.radians((k - (m - 1) / 2) * min(30, 120 / max(m - 1, 1)))  # a gate's inputs side by side
             tx, ty = ux - RADIUS * math.cos(turn), uy + RADIUS * math.sin(turn)
-            out.append(f'<path d="M {end} {y} C {end + 30} {y} {tx - 30:.1f} {ty:.1f} {tx:.1f} {ty:.1f}" '
-                       f'fill="none" stroke="#333" stroke-width="1.5"/>')
+            if col[u] > col[v] + 1:  # past the gates between: along a lane under both rows
+                lane = max(y, uy) + 44 + 5 * k
+                route = (f"C {end + 30} {y} {end + 30} {lane:g} {end + 60} {lane:g} L {tx - 60:.1f} {lane:g} "
+                         f"C {tx - 30:.1f} {lane:g} {tx - 30:.1f} {ty:.1f} {tx:.1f} {ty:.1f}")
+            else:
+                route = f"C {end + 30} {y} {tx - 30:.1f} {ty:.1f} {tx:.1f} {ty:.1f}"
+            out.append(f'<path d="M {end} {y} {route}" fill="none" stroke="#333" stroke-width="1.5"/>')
         mid = (start + end) / 2
         given = v in g.data
-        out.append(_label(mid, y - 7, _number(n, g.value[v]), VALUE, answers or given, "value"))
-        out.append(_label(mid, y + 19, _number(n, g.gradient[v]), GRADIENT, answers or v == g.output, "gradient"))
+        out.append(_label(mid, y - 7, _number(n, g.value[v]), VALUE, answers or given, "wire-value"))
+        out.append(_label(mid, y + 19, _number(n, g.gradient[v]), GRADIENT, answers or v == g.output, "wire-gradient"))
         out.append("</g>")
     for v in g.problem.names:
         x, y = pos[v]
@@ -142,5 +147,5 @@ def _label(x: float, y: float, shown: str, colour: str, filled: bool, kind: str)
                 f'<text class="{kind}" x="{x:g}" y="{y:g}" text-anchor="middle" font-size="12" fill="{colour}">'
                 f'{html.escape(shown)}</text>')
     bw, bh = BOX
-    return (f'<rect class="{kind} blank" x="{x - bw / 2:g}" y="{y - bh + 4:g}" width="{bw}" height="{bh}" rx="2" '
+    return (f'<rect class="{kind} empty" x="{x - bw / 2:g}" y="{y - bh + 4:g}" width="{bw}" height="{bh}" rx="2" '
             f'fill="#fff" stroke="{colour}" stroke-width="1"/>')
