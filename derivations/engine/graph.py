@@ -41,6 +41,7 @@ from . import reading
 from .errors import ProblemError
 from .expression import FUNCTIONS, parse
 from .problem import HANDOUT, problem_from_dict
+from .values import evaluate
 
 MAX_EQUATIONS = 64
 MAX_DATA = 64
@@ -146,11 +147,7 @@ def problem_any_from_bytes(data: bytes, path: str | Path):
 def evaluate_any(problem):
     """The values of a problem of either kind: a graph's :class:`Graph`, a network's
     :func:`~derivations.engine.values.evaluate` (each page, PDF and self-check page takes either)."""
-    if isinstance(problem, GraphProblem):
-        return Graph(problem)
-    from .values import evaluate
-
-    return evaluate(problem)
+    return Graph(problem) if isinstance(problem, GraphProblem) else evaluate(problem)
 
 
 def load_any(path: str | Path | None = None):

@@ -22,9 +22,10 @@ import math
 from sympy import Add, Function, Max, Min, Mul, Pow, exp, log, tanh
 
 from ..engine.expression import sigmoid
+from ..engine.graph import Graph
 from ..engine.ops import ReLU
 from ..teaching.numbers import Notation
-from .figures import text_width
+from .figures import network_svg, text_width
 
 STEP = 190  # between two columns of gates
 ROW = 72  # between two wires of a column
@@ -51,6 +52,15 @@ def gate_symbol(expr) -> str:
     if isinstance(expr, Pow):
         return "÷" if expr.exp == -1 else "√" if expr.exp == Pow(2, -1) else "^"
     return "f" if isinstance(expr, Function) or expr.free_symbols else "c"
+
+
+def figure_svg(values, figure, answers: bool = True, labels: bool = True, digits: int = 3) -> str:
+    """A page's :class:`~derivations.teaching.page.Figure` drawn, for every writer of a page: a graph's circuit
+    (:func:`circuit_svg`), else the network with the figure's parameter's gradient paths
+    (:func:`~derivations.outputs.figures.network_svg`); ``answers=False`` (a worksheet): no derived value in it."""
+    if isinstance(values, Graph):
+        return circuit_svg(values, answers=answers)
+    return network_svg(values, figure.weight, figure.colour, labels, digits, answers=answers)
 
 
 def _columns(graph) -> dict:

@@ -36,7 +36,8 @@ from ..teaching.numbers import DIGITS
 from ..teaching.page import BLANK, Context
 from ..teaching.paths import gradient_section
 from ..teaching.solution import section, section_keys
-from .figures import colour_value, figure_svg, network_svg, training_curves, training_svg
+from .circuit_figure import figure_svg
+from .figures import colour_value, network_svg, training_curves, training_svg
 from .page import PageWriter
 from .render import inline_tex
 

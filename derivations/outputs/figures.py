@@ -18,7 +18,6 @@ import io
 import re
 
 from ..engine.derivation import ActivationStep, Aspect, LinearStep, LossStep, OutputStep
-from ..engine.graph import Graph
 from ..engine.problem import Problem, weight_name
 from ..engine.theorems import random_draw, symmetric
 from ..engine.training import hidden_spread, train
@@ -162,17 +161,6 @@ def network_svg(values: Values, weight=None, colour: str = "red", labels: bool =
                    f'font-size="{CAPTION_SIZE}" fill="#555">{_svg_runs(runs, CAPTION_SIZE)}</text>')
     out.append("</svg>")
     return "\n".join(out)
-
-
-def figure_svg(values, figure, answers: bool = True, labels: bool = True, digits: int = 3) -> str:
-    """A page's :class:`~derivations.teaching.page.Figure` drawn: a graph's circuit
-    (:func:`derivations.outputs.circuit_figure.circuit_svg`), else the network with the figure's parameter's
-    gradient paths; ``answers=False`` (a worksheet): no derived value in it."""
-    if isinstance(values, Graph):
-        from .circuit_figure import circuit_svg
-
-        return circuit_svg(values, answers=answers)
-    return network_svg(values, figure.weight, figure.colour, labels, digits, answers=answers)
 
 
 # The columns' captions: ≥ 7 pt where a page prints the diagram smallest (the worksheet's three, each 48% of an

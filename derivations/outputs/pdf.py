@@ -2,7 +2,7 @@
 
 Typst installs with pip, brings its own fonts and compiles offline in a fraction of a second. Every piece of
 text reaches the Typst source as a string literal (:func:`~derivations.notation.tree_printing.typst_string`); numbers are checked to be
-numbers by the math printer. The figures are the site's (:func:`figures.figure_svg`: the path diagrams, a
+numbers by the math printer. The figures are the site's (:func:`circuit_figure.figure_svg`: the path diagrams, a
 graph's circuit); a worksheet's carry no derived value (no edge labels, no tooltips, empty boxes on a circuit).
 ``values`` is a network's :class:`~derivations.engine.values.Values` or a graph's
 :class:`~derivations.engine.graph.Graph` (:func:`~derivations.engine.graph.evaluate_any` gives either).
@@ -24,7 +24,7 @@ from ..engine.errors import ProblemError
 from ..notation.tree_printing import to_typst, typst_string
 from ..teaching.handout import layout
 from ..teaching.page import Figure, Page, Prose
-from .figures import figure_svg
+from .circuit_figure import figure_svg
 from .page import PageWriter
 
 PAPERS = {"a4": "a4", "letter": "us-letter"}

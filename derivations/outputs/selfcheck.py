@@ -43,7 +43,8 @@ from ..teaching.handout import PRECISION, layout
 from ..teaching.marking import DIGITS, REL_TOL, SHORT_NOTE, TIE_NOTE, ZERO_NOTE, Marking
 from ..teaching.mistakes import ONE_PATH
 from .display_fit import SCRIPT as FIT_SCRIPT
-from .figures import _node_id, columns, figure_svg
+from .circuit_figure import figure_svg
+from .figures import _node_id, columns
 from .page import PageWriter
 
 NOTICE = ("For practice only: this page checks your answers in your browser, from formulas it carries. A "

@@ -34,9 +34,8 @@ from sympy import Add, Mul, Pow
 
 from ..notation.tree import Call, Numeral, Operator, Paren, Row, Slot, Sym, Word, approx_equals, partial, row
 from ..notation.tree_printing import TreePrinter
-from .handout import PRECISION
 from .numbers import PageNumbers
-from .page import KEY, Display, Figure, Heading, Page, Prose
+from .page import KEY, PRECISION, Display, Figure, Heading, Page, Prose
 
 TITLE = "A computational graph"  # the page's title, unless [worksheet] title gives one
 FIGURE = "the circuit: each wire's forward value above it, its gradient below"
@@ -49,7 +48,7 @@ def problem_id(problem, data: bytes | None = None) -> str:
 
     >>> from derivations.engine.graph import graph_from_dict
     >>> problem_id(graph_from_dict({"graph": {"f": "x * x + x"}, "data": {"x": 3}}))
-    'dd6d2a1d'
+    '24957428'
     """
     if data is None:
         data = repr((problem.equations, [(n, str(v)) for n, v in problem.data], problem.title)).encode()

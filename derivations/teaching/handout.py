@@ -37,7 +37,8 @@ from ..engine.problem import MAX_ASKED as PAGE_ASKED
 from ..notation.tree import LOSS, Numeral, Vec, partial, row
 from .backward import formulas, output_values
 from .closing import closing
-from .page import Context, Heading, Page, Prose
+from .circuit_page import lay_out as circuit_page
+from .page import PRECISION, Context, Heading, Page, Prose
 from .paths import path
 from .steps import FORWARD
 
@@ -83,8 +84,6 @@ def layout(values, digits: int = 4, data: bytes | None = None) -> Page:
 
 # -- the page, generated from the derivation's operations -----------------------------------------------------
 
-# The marking's precision rule (derivations.teaching.marking), stated on every page, key and Moodle question.
-PRECISION = "Write each answer exactly (a decimal or a fraction) or to at least 4 significant digits."
 TITLE = "Backpropagation Handout"  # the page's title, unless [worksheet] title gives one
 
 # What one page shows: a network a student works by hand. Beyond these the page is refused in one line (the
@@ -151,9 +150,7 @@ def _lay_out(values, digits: int, data: bytes | None) -> Page:
     computational graph's values (a :class:`~derivations.engine.graph.Graph`) get the circuit's page
     (:mod:`derivations.teaching.circuit_page`), on the same model."""
     if isinstance(values, Graph):
-        from .circuit_page import lay_out
-
-        return lay_out(values, digits, data)
+        return circuit_page(values, digits, data)
     check_fits(values.problem)
     cx, p = Context(values, digits), values.problem
     page = Page(title=p.title or TITLE, problem_id=problem_id(p, data), description=p.describe(),
