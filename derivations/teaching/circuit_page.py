@@ -15,7 +15,7 @@ page agree.
 >>> g = Graph(graph_from_dict({"graph": {"q": "x + y", "f": "q * z"}, "data": {"x": -2, "y": 5, "z": -4}}))
 >>> page = lay_out(g)
 >>> page.blanks(), [s.key for s in page.slots(given=False)][:3]
-(8, ['forward.q', 'forward.q', 'forward.f'])
+(10, ['forward.q', 'forward.q', 'forward.f'])
 >>> print(to_text(page.display("step2").math, worksheet=False))
 f = q·z = (3)·(−4) = −12
 >>> print(to_text(page.display("step2").math, worksheet=True))
