@@ -223,3 +223,22 @@ def test_the_sites_graph_pages_leak_no_answer_and_the_solution_shows_them(sites,
     assert sheet_html.count(r"\underline") == page.blanks() and 'class="wire-value empty"' in sheet_html
     assert not (worksheet / folder / "answer-key.pdf").exists() and (solution / folder / "answer-key.pdf").is_file()
     assert (worksheet / folder / "selfcheck.html").is_file()
+
+
+@pytest.mark.slow
+def test_a_graph_page_in_sphinx_draws_its_circuit_and_refuses_a_networks_directive_in_one_line(tmp_path):
+    import shutil
+
+    from building import sphinx_build
+
+    src = tmp_path / "src"
+    shutil.copytree(Path(__file__).parent / "roots" / "test-deriv", src)
+    (src / "index.md").write_text("# Circuit\n\n```{deriv-problem} derivations:circuit.toml\n```\n\n```{deriv-network}\n```\n\n"
+                                  "```{deriv-handout}\n```\n\n```{deriv-step} step1\n```\n", encoding="utf-8")
+    result = sphinx_build("-W", "--keep-going", "-q", src, tmp_path / "out")
+    assert result.returncode != 0
+    warnings = [line for line in result.stderr.splitlines() if "WARNING" in line]
+    assert len(warnings) == 1 and "index.md:12" in warnings[0] and "[derivations.problem]" in warnings[0], result.stderr
+    assert "deriv-step: the problem is a computational graph; its page has deriv-handout" in warnings[0]
+    html = (tmp_path / "out" / "index.html").read_text(encoding="utf-8")
+    assert html.count('class="derivations-circuit"') == 2 and ">−12<" in html  # deriv-network and the page's figure

@@ -52,6 +52,10 @@ _PLAIN_NUMBER = re.compile(r"(?:[0-9]{1,20}(?:\.[0-9]{0,20})?|\.[0-9]{1,20})(?:[
 MAX_DIGITS, MAX_LR, MAX_SEED = 12, 10, 10**6
 MAX_PARAMS = 64  # deriv-descent's :params:, one display line each
 
+# What a computational graph's page can have (beside deriv-problem and deriv-problem-source): its students' page,
+# its circuit, its PDFs. A network's others (steps, paths, theorems, the role's values) are refused in one line.
+GRAPH_DIRECTIVES = ("deriv-handout", "deriv-network", "deriv-pdfs")
+
 SHIPPED = "derivations:"  # the prefix of a problem shipped with the package: derivations:mazur.toml
 
 
@@ -126,6 +130,14 @@ class Request:
         if lr is None or not 0 < lr <= MAX_LR:
             raise DerivError(f"{self.name}: :lr: expected a number above 0 and at most {MAX_LR}, got {text[:40]!r}", "option")
         return lr
+
+
+def check_kind(values, name: str) -> None:
+    """A role or directive that shows a network's quantities, on a computational graph's page: one line saying
+    what a graph's page has."""
+    if isinstance(values, Graph) and name not in GRAPH_DIRECTIVES:
+        raise DerivError(f"{name}: the problem is a computational graph; its page has {', '.join(GRAPH_DIRECTIVES)} "
+                         "(and deriv-problem, deriv-problem-source)", "problem")
 
 
 def shipped_problem(name: str):

@@ -45,7 +45,7 @@ from sphinx.util.osutil import relative_uri
 
 from .. import __version__
 from ..engine import reading, work
-from ..engine.graph import Graph, GraphProblem, evaluate_any, problem_any_from_bytes
+from ..engine.graph import GraphProblem, evaluate_any, problem_any_from_bytes
 from ..engine.problem import HANDOUT, ProblemError
 from ..notation.printing import claim_tex, prose_parts
 from ..outputs import content, targets
@@ -245,9 +245,7 @@ class DerivRole(SphinxRole):
     def run(self):
         try:
             values = values_for(self.env)
-            if isinstance(values, Graph):
-                raise DerivError("deriv: the page's problem is a computational graph: its values are on its "
-                                 "deriv-handout page", "key")
+            content.check_kind(values, "deriv")
             tex = content.role_tex(values, self.text, _worksheet(self.env))
         except (DerivError, ProblemError) as err:
             return _warn(self, err), []
@@ -256,11 +254,6 @@ class DerivRole(SphinxRole):
         node = nodes.math(tex, tex)
         self.set_source_info(node)
         return [node], []
-
-
-# The directives a computational graph's page can have (beside deriv-problem and deriv-problem-source): its
-# students' page, its circuit, its PDFs. A network's others (steps, paths, theorems) are refused in one line.
-GRAPH_DIRECTIVES = ("deriv-handout", "deriv-network", "deriv-pdfs")
 
 
 class DerivDirective(SphinxDirective):
@@ -275,9 +268,7 @@ class DerivDirective(SphinxDirective):
     def run(self):
         try:
             values = values_for(self.env, self.options.get("problem"))
-            if isinstance(values, Graph) and self.name not in GRAPH_DIRECTIVES:
-                raise DerivError(f"{self.name}: the page's problem is a computational graph; its page has "
-                                 f"{', '.join(GRAPH_DIRECTIVES)} (and deriv-problem, deriv-problem-source)", "problem")
+            content.check_kind(values, self.name)
             return self.build(values)
         except (DerivError, ProblemError) as err:
             return _warn(self, err)
