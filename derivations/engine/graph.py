@@ -49,6 +49,7 @@ MAX_TITLE = 80
 _NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,15}", re.ASCII)
 _SECTIONS = {"graph": None, "data": None, "worksheet": ("title",), "variants": ("digits",)}
 DIGITS = 50  # the decimals' digits, as a network's values (values.PRECISION)
+GUARD = 10  # digits more, computed equation by equation, than the decimals keep
 RESERVED = set(FUNCTIONS) | {"e", "pi", "E", "I"}  # a name that reads as a function or a constant
 
 
@@ -205,10 +206,34 @@ class Graph:
             out[v] = self.grad_def[v].xreplace({**env, **{self.grad_symbol[u]: out[u] for u in self.users[v]}})
         return out
 
+    @cached_property
+    def decimals(self) -> dict:
+        """Every name's value and gradient as a decimal, ``{exact value: Float}``, computed equation by equation
+        from the decimals before it at :data:`DIGITS` + :data:`GUARD` digits (an exact form of a deep graph
+        repeats its inputs' forms: evaluated whole, its work doubles with each layer)."""
+        work = DIGITS + GUARD
+        env = {self.symbol[n]: Float(v, work) for n, v in self.data.items()}
+        for n in self.equations:
+            env[self.symbol[n]] = self.exprs[n].xreplace(env).evalf(work)
+        grads = {self.grad_symbol[self.output]: Float(1, work)}
+        for v in [n for n in reversed(self.problem.names) if n != self.output]:
+            grads[self.grad_symbol[v]] = self.grad_def[v].xreplace({**env, **grads}).evalf(work)
+        out = {self.value[n]: env[self.symbol[n]] for n in self.equations}
+        out.update({self.gradient[v]: grads[self.grad_symbol[v]] for v in self.problem.names})
+        return {k: Float(f, DIGITS) for k, f in out.items() if not k.is_Rational}
+
     def decimal(self, exact: Expr) -> Float:
-        """A value of the graph to :data:`~derivations.engine.values.PRECISION` digits (as
-        :meth:`Values.decimal <derivations.engine.values.Values.decimal>`: the page's numbers ask either)."""
-        return Float(exact, DIGITS) if exact.is_Rational else exact.evalf(DIGITS)
+        """A value of the graph to :data:`DIGITS` digits (as :meth:`Values.decimal
+        <derivations.engine.values.Values.decimal>`: the page's numbers ask either), from :attr:`decimals`.
+
+        >>> g = Graph(graph_from_dict({"graph": {"f": "sigmoid(x)"}, "data": {"x": 1}}))
+        >>> str(g.decimal(g.value["f"]))[:8], g.decimal(g.gradient["x"]) > 0
+        ('0.731058', True)
+        """
+        if exact.is_Rational:
+            return Float(exact, DIGITS)
+        found = self.decimals.get(exact)
+        return found if found is not None else exact.evalf(DIGITS)
 
     def keys(self) -> list:
         """The answer keys: ``forward.NAME`` for every equation, then ``grad.NAME`` backwards (the equations from
