@@ -242,3 +242,19 @@ def test_a_graph_page_in_sphinx_draws_its_circuit_and_refuses_a_networks_directi
     assert "deriv-step: the problem is a computational graph; its page has deriv-handout" in warnings[0]
     html = (tmp_path / "out" / "index.html").read_text(encoding="utf-8")
     assert html.count('class="derivations-circuit"') == 2 and ">−12<" in html  # deriv-network and the page's figure
+
+
+def test_a_graphs_title_is_escaped_in_every_output():
+    title = 'Week 1 <script>alert(1)</script> & "$x_1$" #set \\ 50%'
+    g = Graph(graph_from_dict({"graph": {"q": "x + y", "f": "q * z"}, "data": {"x": -2, "y": 5, "z": -4},
+                               "worksheet": {"title": title}}))
+    page = layout(g)
+    assert render(page, "text", True).splitlines()[0] == title
+    assert render(page, "markdown", True).splitlines()[0] == r'# Week 1 \<script\>alert(1)\</script\> & "\$x\_1\$" \#set \\ 50%'
+    assert r"\section*{Week 1 <script>alert(1)</script> \& " in render(page, "latex", True)
+    from derivations.notation.tree_printing import typst_string
+    from derivations.outputs.pdf import typst_source
+
+    assert f"heading(level: 1, {typst_string(title)})" in typst_source(page, True, "a4", {"": "figure-1.svg"})
+    html = page_html(g)
+    assert "<script>alert(1)" not in html and "&lt;script&gt;alert(1)&lt;/script&gt;" in html
