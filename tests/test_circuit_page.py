@@ -170,6 +170,8 @@ def test_the_self_check_page_has_an_input_per_blank_and_no_answer(circuit):
     assert [k.split("#")[0] for k in keys] == [s.key for s in layout(circuit).slots(given=False)]
     assert not re.search(r"(?<![\de])[-−]12(?!\d)", html) and "Math.exp" not in html  # no answer, no σ here
     assert '"defs"' in html and "g(0) + g(1)" in html  # q = x + y, computed in the browser
+    nodes = re.findall(r'<g class="qty" data-node="[^"]+" data-key="([^"]+)">', html)
+    assert nodes == list(ANSWERS)  # the circuit of verdicts: a node per blank, in the marking's order
 
 
 @pytest.mark.slow
@@ -191,6 +193,8 @@ def test_the_self_check_page_judges_the_circuit_as_check_does(browser, tmp_path,
         assert typed(key, value) == ({"correct"}, ""), key
     assert typed("grad.q", "3") == ({"wrong"}, "product-local-own")  # ∂f/∂q taken as q, as check names it
     assert Checker(circuit.problem).check({"grad.q": "3"})["grad.q"].mistakes[0].name == "product-local-own"
+    wrong = page.locator("[data-first-divergence]")  # on the circuit of verdicts: where the error entered
+    assert wrong.get_attribute("data-key") == "grad.q" and wrong.get_attribute("data-verdict") == "wrong"
     path = write_page(neuron, tmp_path / "neuron.html", back=None)
     page.goto(path.as_uri())
     for key, value in {"forward.f": "0.7311", "grad.w0": "-0.1966", "grad.x0": "0.3932", "grad.x1": "-0.5898"}.items():

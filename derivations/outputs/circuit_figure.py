@@ -24,6 +24,7 @@ from sympy import Add, Function, Max, Min, Mul, Pow, exp, log, tanh
 from ..engine.expression import sigmoid
 from ..engine.graph import Graph
 from ..engine.ops import ReLU
+from ..teaching.circuit import GraphMarking
 from ..teaching.numbers import Notation
 from .figures import network_svg, text_width
 
@@ -159,3 +160,45 @@ def _label(x: float, y: float, shown: str, colour: str, filled: bool, kind: str)
     bw, bh = BOX
     return (f'<rect class="{kind} empty" x="{x - bw / 2:g}" y="{y - bh + 4:g}" width="{bw}" height="{bh}" rx="2" '
             f'fill="#fff" stroke="{colour}" stroke-width="1"/>')
+
+
+def circuit_verdicts(graph) -> str:
+    """The self-check page's circuit: a node per blank, each equation's value on its gate (``data-key="forward.q"``)
+    and each name's gradient on its wire (``data-key="grad.x"``), in the marking's order, as
+    :func:`~derivations.outputs.selfcheck.network_html` draws a network's (the page's script sets
+    ``data-verdict``, the student's value and the first wrong one). No derived value is in it."""
+    g = graph
+    col = _columns(g)
+    inputs = {u: [v for v in g.problem.names if (u, v) in g.local] for u in g.equations}
+    pos = _positions(g, col, inputs)
+    width = 70 + STEP * max(col.values()) + RADIUS + STUB + 20
+    height = max(y for _, y in pos.values()) + 56
+    title = f"your values on the circuit of {g.output}"
+    out = [f'<svg class="verdicts" viewBox="0 0 {width} {height}" role="group" aria-label="{html.escape(title)}" '
+           f'font-family="sans-serif" font-size="12">', f"<title>{html.escape(title)}</title>"]
+    for v in g.problem.names:
+        x, y = pos[v]
+        end = x + (RADIUS if v in g.exprs else 10) + STUB
+        out.append(f'<line x1="{x}" y1="{y}" x2="{end}" y2="{y}" stroke="#bbb"/>')
+        out += [f'<line x1="{end}" y1="{y}" x2="{pos[u][0]}" y2="{pos[u][1]}" stroke="#bbb"/>' for u in g.users[v]]
+        if v not in g.exprs:
+            out.append(f'<text x="{x + 4}" y="{y + 4.5}" text-anchor="end" font-style="italic">{html.escape(v)}</text>')
+
+    def node(key: str, x: float, y: float, label: str) -> str:
+        return (f'<g class="qty" data-node="{html.escape(key)}" data-key="{html.escape(key)}"><circle cx="{x:g}" cy="{y:g}" '
+                f'r="15"/><text x="{x:g}" y="{y + 4:g}" text-anchor="middle">{html.escape(label)}</text>'
+                f'<text class="value" x="{x:g}" y="{y + 29:g}" text-anchor="middle" font-size="11"></text></g>')
+
+    for key in GraphMarking(g).order:
+        group, _, v = key.partition(".")
+        x, y = pos[v]
+        if group == "forward":
+            out.append(node(key, x, y, v))
+        else:
+            out.append(node(key, x + (RADIUS if v in g.exprs else 10) + STUB / 2, y, f"∇{v}"))
+    out.append("</svg>")
+    return (f'<section class="network" aria-label="your values on the circuit"><h2>Your values on the circuit</h2>'
+            f'<p>Each value you answer takes its verdict here, on its gate (forward) or its wire (∇, the gradient): '
+            f'<span class="key correct">correct</span>, <span class="key follows">follows</span>, '
+            f'<span class="key wrong">wrong</span>; the first wrong one (forward, then backward) is circled twice: that '
+            f'is where your error entered.</p><div class="nets">{"".join(out)}</div></section>')

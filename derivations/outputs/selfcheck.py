@@ -43,7 +43,7 @@ from ..teaching.handout import PRECISION, layout
 from ..teaching.marking import DIGITS, REL_TOL, SHORT_NOTE, TIE_NOTE, ZERO_NOTE, Marking
 from ..teaching.mistakes import ONE_PATH
 from .display_fit import SCRIPT as FIT_SCRIPT
-from .circuit_figure import figure_svg
+from .circuit_figure import circuit_verdicts, figure_svg
 from .figures import _node_id, columns
 from .page import PageWriter
 
@@ -359,7 +359,8 @@ def page_html(values, data: bytes | None = None, student: tuple | None = None, b
                             precision=html.escape(PRECISION),
                             header=html.escape(f"problem {page.problem_id} · {page.description}") + who,
                             body=body, style=_STYLE, script=script, link=link, mathjax=mj, total=total,
-                            network="" if graph else network_html(values), problem_id=html.escape(page.problem_id))
+                            network=circuit_verdicts(values) if graph else network_html(values),
+                            problem_id=html.escape(page.problem_id))
 
 
 MATHJAX_PACKAGE = "sphinx-mathjax-offline"  # MathJax 3.2.2's files on PyPI (the docs extra); found, never imported
