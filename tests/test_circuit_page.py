@@ -262,3 +262,26 @@ def test_a_graphs_title_is_escaped_in_every_output():
     assert f"heading(level: 1, {typst_string(title)})" in typst_source(page, True, "a4", {"": "figure-1.svg"})
     html = page_html(g)
     assert "<script>alert(1)" not in html and "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+
+
+CIRCUITS = {  # the shapes a circuit takes: a gate of five inputs, a value used twice, a wire past a gate, long numbers
+    "circuit": lambda: load_graph(CIRCUIT),
+    "neuron": lambda: load_graph(NEURON),
+    "branches": lambda: graph_from_dict({"graph": {"f": "x*x + x", "h": "max(f, 2) - exp(f)/f + x", "k": "h*f*x"},
+                                         "data": {"x": 3}}),
+    "chain": lambda: graph_from_dict({"graph": {"a": "sigmoid(x*w + b)", "c": "tanh(a) * x - 1/3", "d": "c*c*a + w"},
+                                      "data": {"x": "0.5", "w": "-1.5", "b": "1000.25"}}),
+}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", sorted(CIRCUITS))
+def test_the_circuits_texts_lie_inside_and_apart(page, name):
+    from figure_texts import TEXTS, defects
+
+    g = Graph(CIRCUITS[name]())
+    page.set_content("<!DOCTYPE html><body>" + circuit_svg(g) + circuit_svg(g, answers=False) + "</body>")
+    page.evaluate("() => document.fonts.ready.then(() => true)")
+    report = page.evaluate(TEXTS.replace("svg.derivations-network", "svg.derivations-circuit"))
+    assert len(report) == 2 and report[0]["texts"] > report[1]["texts"] >= len(g.problem.names), report
+    assert defects(report) == [], defects(report)
