@@ -285,3 +285,26 @@ def test_the_circuits_texts_lie_inside_and_apart(page, name):
     report = page.evaluate(TEXTS.replace("svg.derivations-network", "svg.derivations-circuit"))
     assert len(report) == 2 and report[0]["texts"] > report[1]["texts"] >= len(g.problem.names), report
     assert defects(report) == [], defects(report)
+
+
+@pytest.mark.slow
+def test_derivations_problem_may_name_a_graph_and_the_selfcheck_build_writes_its_page(tmp_path):
+    import shutil
+
+    from building import sphinx_build
+
+    src = tmp_path / "src"
+    shutil.copytree(Path(__file__).parent / "roots" / "test-deriv", src)
+    shutil.copy(CIRCUIT, src / "circuit.toml")
+    (src / "conf.py").write_text((src / "conf.py").read_text() + 'extensions.append("derivations.sphinx.selfcheck")\n')
+    (src / "index.md").write_text("# Circuit\n\n```{deriv-pdfs}\n```\n\n```{deriv-handout}\n```\n", encoding="utf-8")
+    out = tmp_path / "out"
+    result = sphinx_build("-W", "--keep-going", "-q", "-D", "derivations_problem=circuit.toml",
+                          "-D", "derivations_worksheet=1", src, out)
+    assert result.returncode == 0, result.stderr
+    html = (out / "index.html").read_text(encoding="utf-8")
+    assert html.count(r"\underline") == 10 and not re.search(r"(?<![\de])[-−]12(?!\d)", html)
+    folder = out / "_pdf" / layout(Graph(load_graph(CIRCUIT)), data=CIRCUIT.read_bytes()).problem_id
+    assert sorted(p.name for p in folder.iterdir()) == ["selfcheck.html", "worksheet.pdf"]
+    for page in (out / "selfcheck.html", folder / "selfcheck.html"):  # the site's, and the one beside the PDFs
+        assert 'data-key="grad.x"' in page.read_text(encoding="utf-8")
