@@ -308,3 +308,22 @@ def test_derivations_problem_may_name_a_graph_and_the_selfcheck_build_writes_its
     assert sorted(p.name for p in folder.iterdir()) == ["selfcheck.html", "worksheet.pdf"]
     for page in (out / "selfcheck.html", folder / "selfcheck.html"):  # the site's, and the one beside the PDFs
         assert 'data-key="grad.x"' in page.read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("name", sorted(CIRCUITS))
+def test_every_shape_lays_out_in_every_output_and_the_checker_knows_every_blank(name):
+    from derivations.outputs.pdf import typst_source
+
+    g = Graph(CIRCUITS[name]())
+    page = layout(g)
+    true = Checker(g.problem).true
+    for slot in page.slots(given=False):
+        v = true[slot.key]  # a key the checker knows (KeyError otherwise)
+        if isinstance(slot.content, Numeral) and v.is_Rational and not slot.content.approx:
+            assert Rational(slot.content.text) == v, slot.key
+        elif isinstance(slot.content, Numeral) and slot.content.approx:  # rounded to the page's 4 digits
+            assert abs(float(slot.content.text) - float(v)) <= 5e-4 * abs(float(v)), slot.key
+    assert {s.key for s in page.slots(given=False)} == set(true)
+    for fmt in ("text", "markdown", "latex"):
+        assert render(page, fmt, True).count("____" if fmt == "text" else r"\underline") >= len(true)
+    assert typst_source(page, True, "a4", {"": "figure-1.svg"}).count("#blank") >= len(true)
