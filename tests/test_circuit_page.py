@@ -327,3 +327,21 @@ def test_every_shape_lays_out_in_every_output_and_the_checker_knows_every_blank(
     for fmt in ("text", "markdown", "latex"):
         assert render(page, fmt, True).count("____" if fmt == "text" else r"\underline") >= len(true)
     assert typst_source(page, True, "a4", {"": "figure-1.svg"}).count("#blank") >= len(true)
+
+
+def test_the_myst_plugin_writes_a_graphs_page_and_refuses_a_networks_directive(tmp_path):
+    import json
+
+    from derivations.cli import myst
+
+    options = {"problem": "derivations:circuit.toml"}
+    sheet = json.dumps(myst.run("directive", "deriv-handout", {"options": options}, tmp_path, worksheet=True, key=""))
+    key = json.dumps(myst.run("directive", "deriv-handout", {"options": options}, tmp_path, worksheet=False, key=""))
+    assert sheet.count(r"\\underline") == 10 and r"\\underline" not in key
+    assert not re.search(r"(?<![\de])-12(?!\d)", sheet) and "= -12" in key
+    image = myst.run("directive", "deriv-network", {"options": options}, tmp_path, worksheet=True, key="")
+    assert image[0]["alt"] == "the circuit"
+    assert 'class="derivations-circuit"' in (tmp_path / image[0]["url"].lstrip("/")).read_text(encoding="utf-8")
+    step = json.dumps(myst.run("directive", "deriv-step", {"arg": "step1", "options": options}, tmp_path, worksheet=False,
+                               key=""))
+    assert "deriv-step: the problem is a computational graph; its page has deriv-handout" in step

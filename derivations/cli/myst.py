@@ -47,7 +47,7 @@ from pathlib import Path
 
 from ..engine import reading, work
 from ..engine.errors import ProblemError
-from ..engine.graph import GraphProblem, evaluate_any, problem_any_from_bytes
+from ..engine.graph import Graph, GraphProblem, evaluate_any, problem_any_from_bytes
 from ..engine.problem import HANDOUT, load_problem
 from ..notation.printing import claim_tex, prose_parts
 from ..outputs import content, targets
@@ -284,7 +284,8 @@ def directive(call: Call) -> list:
     if name == "deriv-handout":
         return handout(call, values)
     if name == "deriv-network":
-        return [call.image(content.network(values, req, ws), "the network" + (f", the paths of {req.arguments[0]}" if req.arguments else ""))]
+        alt = ("the circuit" if isinstance(values, Graph) else "the network") + (f", the paths of {req.arguments[0]}" if req.arguments else "")
+        return [call.image(content.network(values, req, ws), alt)]
     if name == "deriv-training":
         if ws:  # the losses and the stalled units answer the key question too
             content.training_options(values, req)
