@@ -26,7 +26,7 @@ pytestmark = pytest.mark.slow  # the built sites, and a browser
 ROOT = Path(__file__).resolve().parents[1]
 
 
-OTHER_PAGES = ("mazur-sheet", "two-layers", "minibatch")  # the site's worksheets of other problems
+OTHER_PAGES = ("mazur-sheet", "two-layers", "minibatch", "circuit-sheet", "neuron-sheet")  # the site's other worksheets
 
 
 def spellings(v) -> set:

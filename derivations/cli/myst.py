@@ -47,14 +47,14 @@ from pathlib import Path
 
 from ..engine import reading, work
 from ..engine.errors import ProblemError
-from ..engine.problem import HANDOUT, load_problem, problem_from_bytes
-from ..engine.values import evaluate
+from ..engine.graph import Graph, GraphProblem, evaluate_any, problem_any_from_bytes
+from ..engine.problem import HANDOUT, load_problem
 from ..notation.printing import claim_tex, prose_parts
 from ..outputs import content, targets
 from ..outputs.content import SHIPPED, DerivError, Request, role_tex, shipped_problem
 from ..outputs.files import write_atomic
 from ..outputs.pdf import render_pdf
-from ..teaching.handout import problem_id
+from ..teaching.handout import layout
 from .myst_cache import PROBLEM_ENV, cache_file, cache_key, problem_path, usable, worksheet_mode
 
 MAX_PAGES = 2000  # files searched for the page an error is on
@@ -155,8 +155,11 @@ class Call:
     def values(self):
         path, data = self.problem()
         problem = load_problem() if data is None else read_problem(path, data, self.name)
-        work.check(problem, "site", "a page of the book")
-        return evaluate(problem)
+        if not isinstance(problem, GraphProblem):  # a graph is bounded by its size (64 equations)
+            work.check(problem, "site", "a page of the book")
+        values = evaluate_any(problem)
+        content.check_kind(values, self.name)
+        return values
 
     def file(self, name: str, data: bytes) -> str:
         """Write ``data`` under the build's files (once: the name holds its hash); its URL from the root."""
@@ -244,7 +247,7 @@ def read_problem(path: Path, data: bytes, directive: str):
     """The problem in a file's bytes, or a :class:`DerivError` naming the field and what was expected (as Sphinx
     says it for a file inside the docs)."""
     try:
-        return problem_from_bytes(data, path)
+        return problem_any_from_bytes(data, path)
     except ProblemError as err:
         raise DerivError(f"{directive}: {err}", "problem") from None
 
@@ -281,7 +284,8 @@ def directive(call: Call) -> list:
     if name == "deriv-handout":
         return handout(call, values)
     if name == "deriv-network":
-        return [call.image(content.network(values, req, ws), "the network" + (f", the paths of {req.arguments[0]}" if req.arguments else ""))]
+        alt = ("the circuit" if isinstance(values, Graph) else "the network") + (f", the paths of {req.arguments[0]}" if req.arguments else "")
+        return [call.image(content.network(values, req, ws), alt)]
     if name == "deriv-training":
         if ws:  # the losses and the stalled units answer the key question too
             content.training_options(values, req)
@@ -381,7 +385,7 @@ def pdfs(call: Call, values) -> list:
     parts = [text("Print: ")]
     for i, (label, url) in enumerate(links):
         parts += ([text(" · ")] if i else []) + [{"type": "link", "url": url, "children": [text(label)]}]
-    parts.append(text(f" (problem {problem_id(values.problem, data)})"))
+    parts.append(text(f" (problem {layout(values, data=data).problem_id})"))
     return [paragraph(*parts)]
 
 

@@ -156,16 +156,20 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _graph(args, problem) -> int:
-    """A computational graph's worked solution, gate by gate (text or Markdown), or its values as JSON."""
-    asked = [flag for flag, on in (("--param", args.param), ("--theorems", args.theorems), ("--worksheet", args.worksheet),
-                                   ("--key", args.key)) if on]
-    if asked or args.format not in ("text", "markdown", "json"):
+    """A computational graph's worked solution, gate by gate (text or Markdown), its values as JSON, or its
+    students' page (``--worksheet``, ``--key``, ``--format pdf``) as a network's is written."""
+    asked = [flag for flag, on in (("--param", args.param), ("--theorems", args.theorems)) if on]
+    page = args.worksheet or args.key or args.format == "pdf"
+    if asked or (not page and args.format not in ("text", "markdown", "json")):
         what = asked[0] if asked else f"--format {args.format}"
         return cli_io.fail(PROG, f"{what}: a computational graph is printed as its worked solution (--format text or "
-                                 "markdown) or its values (--format json); the students' page of a graph is not made yet")
+                                 "markdown), its values (--format json) or its students' page (--worksheet or --key, "
+                                 "--format text, markdown, latex or pdf)")
+    graph = Graph(problem)
+    if page:
+        return _handout(args, graph)
     from ..teaching.circuit import graph_json, solution_text  # the marking's modules: not loaded for a network
 
-    graph = Graph(problem)
     text = graph_json(graph) + "\n" if args.format == "json" else solution_text(graph, markdown=args.format == "markdown")
     return _write(args.output, text)
 
@@ -180,7 +184,8 @@ def _bound(problem, args) -> None:
 
 
 def _handout(args, values) -> int:
-    """The students' page (:mod:`derivations.teaching.handout`): a worksheet or answer key, as PDF or text."""
+    """The students' page (:mod:`derivations.teaching.handout`; a graph's, :mod:`derivations.teaching.circuit_page`):
+    a worksheet or answer key, as PDF or text."""
     from pathlib import Path
 
 

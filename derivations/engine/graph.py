@@ -36,19 +36,22 @@ from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
 
-from sympy import Add, Expr, Integer, Symbol
+from sympy import Add, Expr, Float, Integer, Symbol
 
 from . import reading
 from .errors import ProblemError
 from .expression import FUNCTIONS, parse
 from .functions import ReLU, relu_step
 from .problem import HANDOUT, problem_from_dict
+from .values import evaluate
 
 MAX_EQUATIONS = 64
 MAX_DATA = 64
 MAX_TITLE = 80
 _NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,15}", re.ASCII)
 _SECTIONS = {"graph": None, "data": None, "worksheet": ("title",), "variants": ("digits",)}
+DIGITS = 50  # the decimals' digits, as a network's values (values.PRECISION)
+GUARD = 10  # digits more, computed equation by equation, than the decimals keep
 RESERVED = set(FUNCTIONS) | {"e", "pi", "E", "I"}  # a name that reads as a function or a constant
 
 
@@ -135,6 +138,21 @@ def load_graph(path: str | Path) -> GraphProblem:
     return graph_from_dict(reading.read_toml(path), reading.path_text(path))
 
 
+def problem_any_from_bytes(data: bytes, path: str | Path):
+    """The problem of either kind in a file's bytes already read (``path`` names it in messages): a graph, or
+    a network as :func:`~derivations.engine.problem.problem_from_bytes` reads it."""
+    path = Path(path)
+    doc = reading.parse_toml(data, reading.path_text(path), "problem")
+    source = "handout" if path == HANDOUT else reading.path_text(path)
+    return graph_from_dict(doc, source) if is_graph(doc) else problem_from_dict(doc, source)
+
+
+def evaluate_any(problem):
+    """The values of a problem of either kind: a graph's :class:`Graph`, a network's
+    :func:`~derivations.engine.values.evaluate` (each page, PDF and self-check page takes either)."""
+    return Graph(problem) if isinstance(problem, GraphProblem) else evaluate(problem)
+
+
 def load_any(path: str | Path | None = None):
     """A problem file of either kind: a computational graph (``[graph]``) or a network (the handout's with no
     path)."""
@@ -178,7 +196,8 @@ class Graph:
         g = copy.copy(self)
         g.problem = replace(self.problem, data=tuple(data))
         g.data = dict(data)
-        g.__dict__.pop("value", None), g.__dict__.pop("gradient", None)
+        for cached in ("value", "gradient", "decimals"):
+            g.__dict__.pop(cached, None)
         return g
 
     @cached_property
@@ -199,9 +218,34 @@ class Graph:
             out[v] = _settled(self.grad_def[v].xreplace({**env, **{self.grad_symbol[u]: out[u] for u in self.users[v]}}))
         return out
 
-    def decimal(self, exact: Expr) -> Expr:
-        """A value of this graph to 50 digits (as :meth:`Values.decimal` gives a network's)."""
-        return exact.evalf(50)
+    @cached_property
+    def decimals(self) -> dict:
+        """Every name's value and gradient as a decimal, ``{exact value: Float}``, computed equation by equation
+        from the decimals before it at :data:`DIGITS` + :data:`GUARD` digits (an exact form of a deep graph
+        repeats its inputs' forms: evaluated whole, its work doubles with each layer)."""
+        work = DIGITS + GUARD
+        env = {self.symbol[n]: Float(v, work) for n, v in self.data.items()}
+        for n in self.equations:
+            env[self.symbol[n]] = self.exprs[n].xreplace(env).evalf(work)
+        grads = {self.grad_symbol[self.output]: Float(1, work)}
+        for v in [n for n in reversed(self.problem.names) if n != self.output]:
+            grads[self.grad_symbol[v]] = self.grad_def[v].xreplace({**env, **grads}).evalf(work)
+        out = {self.value[n]: env[self.symbol[n]] for n in self.equations}
+        out.update({self.gradient[v]: grads[self.grad_symbol[v]] for v in self.problem.names})
+        return {k: Float(f, DIGITS) for k, f in out.items() if not k.is_Rational}
+
+    def decimal(self, exact: Expr) -> Float:
+        """A value of the graph to :data:`DIGITS` digits (as :meth:`Values.decimal
+        <derivations.engine.values.Values.decimal>`: the page's numbers ask either), from :attr:`decimals`.
+
+        >>> g = Graph(graph_from_dict({"graph": {"f": "sigmoid(x)"}, "data": {"x": 1}}))
+        >>> str(g.decimal(g.value["f"]))[:8], g.decimal(g.gradient["x"]) > 0
+        ('0.731058', True)
+        """
+        if exact.is_Rational:
+            return Float(exact, DIGITS)
+        found = self.decimals.get(exact)
+        return found if found is not None else exact.evalf(DIGITS)
 
     def keys(self) -> list:
         """The answer keys: ``forward.NAME`` for every equation, then ``grad.NAME`` backwards (the equations from

@@ -24,6 +24,7 @@ import re
 from ..engine import theorems as T, work
 from ..engine.derivation import count_nodes
 from ..engine.errors import ProblemError
+from ..engine.graph import Graph
 from ..engine.problem import HANDOUT, parse_number
 from ..engine.theorems import symmetric
 from ..engine.training import MAX_STEPS, xor_problem
@@ -35,6 +36,7 @@ from ..teaching.numbers import DIGITS
 from ..teaching.page import BLANK, Context
 from ..teaching.paths import gradient_section
 from ..teaching.solution import section, section_keys
+from .circuit_figure import figure_svg
 from .figures import colour_value, network_svg, training_curves, training_svg
 from .page import PageWriter
 from .render import inline_tex
@@ -49,6 +51,10 @@ _PLAIN_NUMBER = re.compile(r"(?:[0-9]{1,20}(?:\.[0-9]{0,20})?|\.[0-9]{1,20})(?:[
 # Bounds of the numeric options; deriv-training's :steps: bound is training.MAX_STEPS (2000).
 MAX_DIGITS, MAX_LR, MAX_SEED = 12, 10, 10**6
 MAX_PARAMS = 64  # deriv-descent's :params:, one display line each
+
+# What a computational graph's page can have (beside deriv-problem and deriv-problem-source): its students' page,
+# its circuit, its PDFs. A network's others (steps, paths, theorems, the role's values) are refused in one line.
+GRAPH_DIRECTIVES = ("deriv-handout", "deriv-network", "deriv-pdfs")
 
 SHIPPED = "derivations:"  # the prefix of a problem shipped with the package: derivations:mazur.toml
 
@@ -124,6 +130,14 @@ class Request:
         if lr is None or not 0 < lr <= MAX_LR:
             raise DerivError(f"{self.name}: :lr: expected a number above 0 and at most {MAX_LR}, got {text[:40]!r}", "option")
         return lr
+
+
+def check_kind(values, name: str) -> None:
+    """A role or directive that shows a network's quantities, on a computational graph's page: one line saying
+    what a graph's page has."""
+    if isinstance(values, Graph) and name not in GRAPH_DIRECTIVES:
+        raise DerivError(f"{name}: the problem is a computational graph; its page has {', '.join(GRAPH_DIRECTIVES)} "
+                         "(and deriv-problem, deriv-problem-source)", "problem")
 
 
 def shipped_problem(name: str):
@@ -280,12 +294,16 @@ class HandoutNodes(PageWriter):
         self.out.append(self.display(to_latex(b.math, self.worksheet)))
 
     def visit_figure(self, b):
-        self.out.append(self.figure(network_svg(self.values, b.weight, b.colour, True, 3, answers=not self.worksheet), b.caption))
+        self.out.append(self.figure(figure_svg(self.values, b, answers=not self.worksheet), b.caption))
 
 
 def network(values, request: Request, worksheet: bool) -> str:
     """``deriv-network [PARAMETER]``: the network as an SVG document, the parameter's gradient paths in
-    ``:colour:`` (no derived value on a worksheet: no labels, no tooltips)."""
+    ``:colour:`` (no derived value on a worksheet: no labels, no tooltips); for a computational graph, its
+    circuit (no argument; on a worksheet every derived number an empty box)."""
+    if isinstance(values, Graph):
+        request.no_argument()
+        return figure_svg(values, None, answers=not worksheet)
     weight = request.param(values) if request.arguments and request.arguments[0].strip() else None
     colour = request.colour()
     digits = request.integer("digits", 3, 1, MAX_DIGITS)

@@ -167,7 +167,7 @@ class TextPage(PageWriter):
         self.out += ["    " + to_text(b.math, self.worksheet), ""]
 
     def visit_figure(self, b):
-        self.out += [f"[figure: the network with the {b.caption} of {b.weight}]", ""]
+        self.out += [f"[figure: the network with the {b.caption} of {b.weight}]" if b.weight else f"[figure: {b.caption}]", ""]
 
 
 def _md_escape(text: str) -> str:
@@ -217,7 +217,8 @@ class MarkdownPage(PageWriter):
         self.out += ["$$", to_latex(b.math, self.worksheet), "$$", ""]
 
     def visit_figure(self, b):
-        self.out += [f"*(figure: the {_md_escape(b.caption)} of {_md_escape(b.weight)})*", ""]
+        what = f"the {_md_escape(b.caption)} of {_md_escape(b.weight)}" if b.weight else _md_escape(b.caption)
+        self.out += [f"*(figure: {what})*", ""]
 
 
 def prose_tex(text: str) -> str:
@@ -285,7 +286,8 @@ class LatexPage(PageWriter):
         self.out += [r"\[", to_latex(b.math, self.worksheet), r"\]"]
 
     def visit_figure(self, b):
-        self.out += [rf"\emph{{(figure: the {latex_escape(b.caption)} of {latex_escape(b.weight)})}}", ""]
+        what = f"the {b.caption} of {b.weight}" if b.weight else b.caption
+        self.out += [rf"\emph{{(figure: {latex_escape(what)})}}", ""]
 
 
 #: The writers of a page as a document, by format.

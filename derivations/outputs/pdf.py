@@ -2,8 +2,10 @@
 
 Typst installs with pip, brings its own fonts and compiles offline in a fraction of a second. Every piece of
 text reaches the Typst source as a string literal (:func:`~derivations.notation.tree_printing.typst_string`); numbers are checked to be
-numbers by the math printer. The path diagrams are the site's (:func:`figures.network_svg`); a worksheet's
-carry neither edge labels nor value tooltips.
+numbers by the math printer. The figures are the site's (:func:`circuit_figure.figure_svg`: the path diagrams, a
+graph's circuit); a worksheet's carry no derived value (no edge labels, no tooltips, empty boxes on a circuit).
+``values`` is a network's :class:`~derivations.engine.values.Values` or a graph's
+:class:`~derivations.engine.graph.Graph` (:func:`~derivations.engine.graph.evaluate_any` gives either).
 
 >>> from derivations import evaluate, load_problem
 >>> pdf = render_pdf(evaluate(load_problem()), worksheet=True)
@@ -22,7 +24,7 @@ from ..engine.errors import ProblemError
 from ..notation.tree_printing import to_typst, typst_string
 from ..teaching.handout import layout
 from ..teaching.page import Figure, Page, Prose
-from .figures import network_svg
+from .circuit_figure import figure_svg
 from .page import PageWriter
 
 PAPERS = {"a4": "a4", "letter": "us-letter"}
@@ -147,7 +149,7 @@ def _figures(values, page: Page, worksheet: bool) -> dict:
     out = {}
     for block in page.blocks:
         if isinstance(block, Figure):
-            svg = network_svg(values, block.weight, colour=block.colour, labels=not worksheet, answers=not worksheet)
+            svg = figure_svg(values, block, answers=not worksheet, labels=not worksheet)
             out[block.weight] = svg
     return out
 

@@ -31,9 +31,11 @@ import json
 import re
 from pathlib import Path
 
-from sympy import Function, Piecewise, Symbol
+from sympy import Function, Piecewise, Symbol, exp
 from sympy.printing.jscode import jscode
 
+from ..engine.expression import sigmoid
+from ..engine.graph import Graph
 from ..notation.tree import Slot
 from ..notation.tree_printing import LatexMath
 from ..teaching.check import Checker
@@ -41,7 +43,8 @@ from ..teaching.handout import PRECISION, layout
 from ..teaching.marking import DIGITS, REL_TOL, SHORT_NOTE, TIE_NOTE, ZERO_NOTE, Marking
 from ..teaching.mistakes import ONE_PATH
 from .display_fit import SCRIPT as FIT_SCRIPT
-from .figures import _node_id, columns, network_svg
+from .circuit_figure import circuit_verdicts, figure_svg
+from .figures import _node_id, columns
 from .page import PageWriter
 
 NOTICE = ("For practice only: this page checks your answers in your browser, from formulas it carries. A "
@@ -71,6 +74,7 @@ class _JS:
         self.names = {s: Symbol(f"g({i})") for s, i in self.index.items()}
 
     def __call__(self, expr) -> str:
+        expr = expr.replace(sigmoid, lambda z: 1 / (1 + exp(-z)))  # a graph's σ, in the functions JavaScript has
         return re.sub(r"\s+", " ", jscode(_unkink(expr).xreplace(self.names))).strip()
 
     def deps(self, expr) -> list:
@@ -78,7 +82,10 @@ class _JS:
 
 
 def _label(key: str, expr, d) -> str:
-    """A readable name of a blank: ``H_1``, ``∇O_2``, ``∂ℒ/∂w^b_11``, ``∂L_1/∂H_1``, ``x_1``."""
+    """A readable name of a blank: ``H_1``, ``∇O_2``, ``∂ℒ/∂w^b_11``, ``∂L_1/∂H_1``, ``x_1``; a graph's ``q``,
+    ``∂f/∂x``."""
+    if isinstance(d, Graph):
+        return f"∂{d.output}/∂{key[5:]}" if key.startswith("grad.") else key.partition(".")[2]
     if key.startswith("grad."):
         return f"∂ℒ/∂{d.param(key[5:]).name(d.symbols.wide)}"
     if key.startswith("descent."):
@@ -226,7 +233,7 @@ class _SelfCheckPage(PageWriter):
                         f'<div class="math">\\[{html.escape(tex)}\\]</div>{self.inputs(printer.slots, where)}</div>')
 
     def visit_figure(self, b):  # the worksheet's diagram, without values (its nodes are not the verdicts')
-        svg = network_svg(self.values, b.weight, b.colour, True, 3, answers=False).replace("data-node=", "data-figure-node=").replace(
+        svg = figure_svg(self.values, b, answers=False).replace("data-node=", "data-figure-node=").replace(
             ' xmlns="http://www.w3.org/2000/svg"', "")  # inline SVG needs no namespace
         self.out.append(f'<figure class="diagram">{svg}</figure>')
 
@@ -327,14 +334,17 @@ def network_html(values) -> str:
 
 def page_html(values, data: bytes | None = None, student: tuple | None = None, back: str | None = "handout.html",
               mathjax: str | None = None, checker: Checker | None = None) -> str:
-    """The self-check page for ``values``' problem (one hidden layer, one sample: the handout's layout).
+    """The self-check page for ``values``' problem (a network's :class:`~derivations.engine.values.Values`, or a
+    computational graph's :class:`~derivations.engine.graph.Graph`, judged by its
+    :class:`~derivations.teaching.circuit.GraphMarking` as ``check`` judges it).
     ``data``: the problem file's bytes, so that the page shows the same identifier as the PDFs and keys.csv;
     ``student``: ``(id, name)`` from a roster, shown escaped; ``back``: the worksheet's address (a link);
     ``mathjax``: the address of MathJax's ``tex-chtml.js`` on the site (none: the math stays as TeX source);
     ``checker``: the problem's :class:`Checker`, if the caller has one already."""
-    checker = checker if checker is not None else Checker(values.problem, values)
+    graph = isinstance(values, Graph)  # a computational graph: its own marking, no closing question
+    checker = checker if checker is not None else Checker(values.problem, None if graph else values)
     info = page_data(checker)
-    info["symmetric"] = values.problem.symmetric  # the init's units alike: they stay alike (proved)
+    info["symmetric"] = not graph and values.problem.symmetric  # the init's units alike: they stay alike (proved)
     body, page = _body(values, info, data)
     script = _SCRIPT.replace("/*DATA*/", json.dumps(info, ensure_ascii=True).replace("</", "<\\/"))
     who = ""
@@ -349,7 +359,8 @@ def page_html(values, data: bytes | None = None, student: tuple | None = None, b
                             precision=html.escape(PRECISION),
                             header=html.escape(f"problem {page.problem_id} · {page.description}") + who,
                             body=body, style=_STYLE, script=script, link=link, mathjax=mj, total=total,
-                            network=network_html(values), problem_id=html.escape(page.problem_id))
+                            network=circuit_verdicts(values) if graph else network_html(values),
+                            problem_id=html.escape(page.problem_id))
 
 
 MATHJAX_PACKAGE = "sphinx-mathjax-offline"  # MathJax 3.2.2's files on PyPI (the docs extra); found, never imported

@@ -19,6 +19,9 @@ A thin adapter over the public API: it parses options, calls the library and ret
   or ``#rrggbb`` / ``#rgb``; ``:no-labels:``; ``:digits:`` 1 to 12).
 - ``deriv-training``: constant vs random init in training, no argument (``:steps:`` 1 to 2000, ``:lr:`` in
   (0, 10], ``:seed:`` 0 to 10**6, ``:data: problem | xor``, ``:data-seed:`` 0 to 10**6).
+- ``deriv-handout``, ``deriv-network`` and ``deriv-pdfs`` take a computational graph's problem too (``[graph]``):
+  its students' page, its circuit (each wire's value above, gradient below; empty boxes on a worksheet), its
+  PDFs; the other directives and the role say in one line that they are a network's.
 - ``deriv-pdfs``: links to the page's problem as printable PDFs, worksheet and answer key (the worksheet only in
   a worksheet build), typeset into the HTML output when the build finishes.
 
@@ -42,13 +45,13 @@ from sphinx.util.osutil import relative_uri
 
 from .. import __version__
 from ..engine import reading, work
-from ..engine.problem import HANDOUT, ProblemError, problem_from_bytes
-from ..engine.values import evaluate
+from ..engine.graph import GraphProblem, evaluate_any, problem_any_from_bytes
+from ..engine.problem import HANDOUT, ProblemError
 from ..notation.printing import claim_tex, prose_parts
 from ..outputs import content, targets
 from ..outputs.content import DerivError, Request
 from ..outputs.pdf import render_pdf, svg_to_pdf
-from ..teaching.handout import layout, problem_id
+from ..teaching.handout import layout
 
 logger = logging.getLogger(__name__)
 
@@ -145,9 +148,10 @@ def values_for(env, name: str | Path | None = None):
     key = (str(path.resolve()), digest)
     if key not in _CACHE:
         try:
-            problem = problem_from_bytes(data, path)
-            work.check(problem, "site", "a page of the site")
-            values = evaluate(problem)
+            problem = problem_any_from_bytes(data, path)
+            if not isinstance(problem, GraphProblem):  # a graph is bounded by its size (64 equations)
+                work.check(problem, "site", "a page of the site")
+            values = evaluate_any(problem)
         except ProblemError as err:
             raise DerivError(_message(env, path, err), "problem") from None
         while len(_CACHE) >= CACHE_SIZE:
@@ -240,7 +244,9 @@ class DerivRole(SphinxRole):
 
     def run(self):
         try:
-            tex = content.role_tex(values_for(self.env), self.text, _worksheet(self.env))
+            values = values_for(self.env)
+            content.check_kind(values, "deriv")
+            tex = content.role_tex(values, self.text, _worksheet(self.env))
         except (DerivError, ProblemError) as err:
             return _warn(self, err), []
         except Exception as err:  # noqa: BLE001 (nothing a page's problem holds may abort the build)
@@ -261,7 +267,9 @@ class DerivDirective(SphinxDirective):
 
     def run(self):
         try:
-            return self.build(values_for(self.env, self.options.get("problem")))
+            values = values_for(self.env, self.options.get("problem"))
+            content.check_kind(values, self.name)
+            return self.build(values)
         except (DerivError, ProblemError) as err:
             return _warn(self, err)
         except Exception as err:  # noqa: BLE001 (nothing a page's problem holds may abort the build)
@@ -506,11 +514,11 @@ class PdfsDirective(DerivDirective):
         path = problem_path(self.env, self.options.get("problem"))
         data = None if path == HANDOUT else problem_data(self.env, path)[0]
         try:  # the printable page's own rules (one hidden layer, one sample, ...), checked here, located
-            layout(values, data=data)
+            page = layout(values, data=data)
         except ProblemError as err:
             raise DerivError(f"{self.name}: {err}", "problem") from None
         source, line = self.get_source_info()
-        node = pdf_links(path=str(path), problem_id=problem_id(values.problem, data),
+        node = pdf_links(path=str(path), problem_id=page.problem_id,
                          worksheet=_worksheet(self.env), location=f"{source}:{line}")
         self.set_source_info(node)
         notes = _pdf_notes(self.env).setdefault(self.env.docname, {})
@@ -595,7 +603,7 @@ def write_pdfs(app, exception):
         path = Path(path)
         try:
             data = reading.read_bytes(path, "problem")
-            values = evaluate(problem_from_bytes(data, path))
+            values = evaluate_any(problem_any_from_bytes(data, path))
             data = None if path == HANDOUT else data
             pdfs = {_PDFS["worksheet"]: render_pdf(values, worksheet=True, data=data)}
             if not worksheet:

@@ -13,8 +13,8 @@ from sphinx.util.osutil import relative_uri
 from .. import __version__
 from ..engine import reading
 from ..engine.errors import ProblemError
-from ..engine.problem import HANDOUT, load_problem, problem_from_bytes
-from ..engine.values import evaluate
+from ..engine.graph import evaluate_any, load_any, problem_any_from_bytes
+from ..engine.problem import HANDOUT
 from ..outputs.selfcheck import write_page
 from .extension import pdf_folders
 
@@ -28,8 +28,8 @@ def _build_finished(app, exception) -> None:
     mathjax = "_static/mathjax/tex-chtml.js" if "derivations.sphinx.offline_math" in app.extensions else None
     try:
         path = Path(app.srcdir) / name if name else None
-        problem = load_problem(path)
-        write_page(evaluate(problem), Path(app.outdir) / "selfcheck.html", data=path.read_bytes() if path else None,
+        problem = load_any(path)
+        write_page(evaluate_any(problem), Path(app.outdir) / "selfcheck.html", data=path.read_bytes() if path else None,
                    back=app.builder.get_target_uri(app.config.root_doc), mathjax=mathjax)
     except ProblemError as err:  # a problem the handout's layout cannot hold: a warning, not a traceback
         logger.warning(f"selfcheck.html not written: {err}", type="derivations", subtype="selfcheck")
@@ -44,10 +44,10 @@ def _beside_pdfs(app, mathjax: str | None) -> None:
         target = f"{folder}/selfcheck.html"
         try:
             data = reading.read_bytes(path, "problem")
-            problem = problem_from_bytes(data, path)
+            problem = problem_any_from_bytes(data, path)
             back = relative_uri(target, app.builder.get_target_uri(docname))
             (Path(app.outdir) / folder).mkdir(parents=True, exist_ok=True)
-            write_page(evaluate(problem), Path(app.outdir) / target, data=None if path == HANDOUT else data, back=back,
+            write_page(evaluate_any(problem), Path(app.outdir) / target, data=None if path == HANDOUT else data, back=back,
                        mathjax=mathjax and relative_uri(target, mathjax))
         except ProblemError as err:  # deriv-pdfs has said so at its directive already
             logger.info(f"{target} not written: {err}", location=location)

@@ -31,12 +31,14 @@ from pathlib import Path
 
 from ..engine.derivation import Param, parse_param
 from ..engine.errors import ProblemError
+from ..engine.graph import Graph
 from ..engine.ops import DEFAULT_OUTPUT
 from ..engine.problem import MAX_ASKED as PAGE_ASKED
 from ..notation.tree import LOSS, Numeral, Vec, partial, row
 from .backward import formulas, output_values
 from .closing import closing
-from .page import Context, Heading, Page, Prose
+from .circuit_page import lay_out as circuit_page
+from .page import PRECISION, Context, Heading, Page, Prose
 from .paths import path
 from .steps import FORWARD
 
@@ -82,8 +84,6 @@ def layout(values, digits: int = 4, data: bytes | None = None) -> Page:
 
 # -- the page, generated from the derivation's operations -----------------------------------------------------
 
-# The marking's precision rule (derivations.teaching.marking), stated on every page, key and Moodle question.
-PRECISION = "Write each answer exactly (a decimal or a fraction) or to at least 4 significant digits."
 TITLE = "Backpropagation Handout"  # the page's title, unless [worksheet] title gives one
 
 # What one page shows: a network a student works by hand. Beyond these the page is refused in one line (the
@@ -146,7 +146,11 @@ def asked(derivation) -> list:
 
 def _lay_out(values, digits: int, data: bytes | None) -> Page:
     """The students' page in the paper's order: setup, every operation's forward step (a sample at a time), the
-    derivative formulas and the values every path uses, a block per asked parameter, the closing question."""
+    derivative formulas and the values every path uses, a block per asked parameter, the closing question. A
+    computational graph's values (a :class:`~derivations.engine.graph.Graph`) get the circuit's page
+    (:mod:`derivations.teaching.circuit_page`), on the same model."""
+    if isinstance(values, Graph):
+        return circuit_page(values, digits, data)
     check_fits(values.problem)
     cx, p = Context(values, digits), values.problem
     page = Page(title=p.title or TITLE, problem_id=problem_id(p, data), description=p.describe(),

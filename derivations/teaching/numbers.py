@@ -31,7 +31,11 @@ class Notation:
 
     def __init__(self, values: Values, digits: int = DIGITS):
         self.values, self.digits = values, digits
-        self.names = values.derivation.symbols.tex
+
+    @property
+    def names(self) -> dict:
+        """The LaTeX of the derivation's symbols (a network's; a graph's numbers need none)."""
+        return self.values.derivation.symbols.tex
 
     def decimal(self, v: Expr) -> str | None:
         """The exact decimal text of a rational with a terminating expansion (``0.15``), else ``None``."""

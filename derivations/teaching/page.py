@@ -36,6 +36,8 @@ from ..notation.printing import text as text_of
 from ..notation.tree import LOSS, Numeral, Paren, Row, Slot, Sym, Vec, approx_equals, count_slots, idx, walk
 from .numbers import Notation, PageNumbers
 
+# The marking's precision rule (derivations.teaching.marking), stated on every page, key and Moodle question.
+PRECISION = "Write each answer exactly (a decimal or a fraction) or to at least 4 significant digits."
 BLANK = r"\underline{\hspace{2cm}}"
 BLANK_TEXT = "____"
 SOLUTION, KEY, WORKSHEET = "solution", "key", "worksheet"  # the views: the solution, and the students' page twice
@@ -170,7 +172,8 @@ class Display:
 
 @dataclass
 class Figure:
-    """The network with ``weight``'s gradient paths in ``colour`` (drawn by :func:`figures.network_svg`)."""
+    """The network with ``weight``'s gradient paths in ``colour`` (drawn by :func:`figures.network_svg`), or, with
+    no ``weight``, a graph's circuit (:func:`circuit_figure.circuit_svg`); both by :func:`circuit_figure.figure_svg`."""
 
     weight: str
     colour: str
