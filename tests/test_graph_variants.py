@@ -18,7 +18,7 @@ DOMAINS = {"graph": {"a": "log(x) + sqrt(y)", "b": "a / (x - y)", "c": "relu(b) 
 
 def _base(doc: dict) -> GraphBase:
     g = Graph(graph_from_dict(doc))
-    return GraphBase(g.problem, 2, tuple(n for n, v in g.gradient.items() if n != g.output and v != 0), g)
+    return GraphBase(g.problem, 2, tuple(n for n, v in g.gradient.items() if n != g.output and v != 0), g, 9)
 
 
 @pytest.mark.parametrize("name", ["circuit.toml", "neuron.toml"])
@@ -53,7 +53,7 @@ def test_a_variant_is_stable_distinct_per_student_and_reads_back_as_drawn():
     assert len(files) == 4
     back = read_variant(variant_toml(base, a), "v")
     assert back.data == a.data and back.equations == base.problem.equations and back.title == base.problem.title
-    assert all(v.q == 1 and 1 <= abs(v) <= 9 for _, v in a.data)  # whole numbers of the base's size
+    assert all(v.q == 1 and 1 <= abs(v) <= 5 for _, v in a.data)  # whole numbers up to the base's largest, 5
 
 
 def test_drawn_decimals_keep_the_bases_decade_and_digits():
@@ -96,7 +96,7 @@ def test_a_vanishing_gradient_is_redrawn():
     for s in range(6):
         p, _ = draw_attempt(base, "s", str(s))
         _, grads = graph_oracle.independent(p)
-        assert min(abs(grads[n]) for n in base.alive) >= mpmath.mpf(1) / 10**4
+        assert min(abs(grads[n]) for n in base.alive) >= mpmath.mpf(1) / 10**3
 
 
 # -- the whole set: variants, keys.csv, grade -----------------------------------------------------------------
@@ -107,7 +107,7 @@ def circuit_set(tmp_path_factory):
     from derivations.cli import variants
 
     out = tmp_path_factory.mktemp("circuit-set")
-    code = variants.main(["4", "--out", str(out), "--seed", "week-1", "--format", "md", "--jobs", "1",
+    code = variants.main(["4", "--out", str(out), "--seed", "week-1", "--format", "md", "--jobs", "1", "--moodle",
                           "--config", str(PROBLEMS / "circuit.toml")])
     assert code == 0
     return out
@@ -160,3 +160,26 @@ def test_grade_marks_a_circuit_class_from_independent_answers_with_known_slips(c
     for s in result.students:
         wrong = [key for key, m in s.marks.items() if m.verdict != "correct"]
         assert wrong == ([slipped[s.id]] if s.id in slipped else []), (s.id, wrong)
+
+
+def test_the_circuits_moodle_quiz_has_a_cloze_per_student_whose_fields_are_their_keys(circuit_set):
+    import base64
+    import re
+    import xml.etree.ElementTree as ET
+
+    from derivations.teaching.handout import layout
+
+    rows = {r["id"]: r for r in _keys(circuit_set)}
+    questions = ET.parse(circuit_set / "moodle.xml").getroot().findall("question")
+    assert [q.get("type") for q in questions] == ["category"] + ["cloze"] * 4
+    for q, (student, row) in zip(questions[1:], rows.items()):
+        assert q.find("name/text").text.endswith(f"· {student} · variant {row['variant']}")
+        text = q.find("questiontext/text").text
+        fields = re.findall(r"\{1:NUMERICAL:=([^:}~]+):([^}~]+)(?:~[^}]*)?\}", text)
+        g = Graph(load_graph(circuit_set / student / "problem.toml"))
+        slots = [s.key for s in layout(g).slots(given=False)]
+        assert len(fields) == len(slots) >= 6
+        for key, (value, _tol) in zip(slots, fields):
+            assert Rational(value) == Rational(row[key]), (student, key)
+        svg = base64.b64decode(q.find("questiontext/file").text).decode("utf-8")
+        assert svg.startswith("<svg") and f">{row['forward.f']}<" not in svg  # the worksheet's figure: no answer

@@ -44,7 +44,7 @@ from ..notation.printing import decimal_text
 from ..notation import tree as T
 from ..notation.tree import Slot
 from ..notation.tree_printing import LatexMath, to_latex
-from ..outputs.figures import network_svg
+from ..outputs.circuit_figure import figure_svg
 from ..outputs.files import write_atomic
 from ..outputs.page import PageWriter
 from ..teaching.check import REL_TOL, Checker, numeric
@@ -225,7 +225,7 @@ def _display(tex: str, em: float) -> str:
 
 
 def _figure_name(block: Figure) -> str:
-    return f"{block.weight}-{block.colour}.svg"
+    return f"{block.weight}-{block.colour}.svg" if block.weight else "circuit.svg"
 
 
 def question_html(values, data: bytes | None = None) -> tuple:
@@ -270,8 +270,9 @@ class _Sheet(PageWriter):
 
     def visit_figure(self, b):
         name = _figure_name(b)
-        self.files[name] = network_svg(self.values, b.weight, colour=b.colour, labels=False, answers=False)
-        self.out.append(f'<p><img src="@@PLUGINFILE@@/{name}" alt="{html.escape(f"the network with the {b.caption} of {b.weight}")}" '
+        self.files[name] = figure_svg(self.values, b, answers=False, labels=False)
+        alt = f"the network with the {b.caption} of {b.weight}" if b.weight else b.caption
+        self.out.append(f'<p><img src="@@PLUGINFILE@@/{name}" alt="{html.escape(alt)}" '
                         'style="max-width:100%;height:auto"></p>')
 
 

@@ -3,7 +3,8 @@ checked against rules that keep every value defined, then against an independent
 
 **What stays, what is drawn.** The equations stay; every data value is drawn again from SHA-256 of
 ``seed, id, attempt`` (:class:`~derivations.teaching.drawing.Stream`: stable, independent of the roster): a
-whole number of the base's size (1 to 9 for CS231n's ``x = −2``, either sign) where the base's value is whole,
+whole number up to the base's largest (at least 3: 1 to 5 for CS231n's circuit, whose data are −2, 5 and −4),
+either sign, where the base's value is whole,
 else a short decimal of at most ``digits`` significant digits (``[variants] digits``, default 2) of the base
 value's size, either sign. A data value of 0 stays 0.
 
@@ -14,7 +15,8 @@ value's size, either sign. A data value of 0 stays 0.
    arguments of a ``max`` or ``min`` at least :data:`MARGIN` apart (no kink, no tie);
 2. every exact rational value has a denominator of at most :data:`MAX_DENOMINATOR`, and no value is larger
    than :data:`MAX_SIZE`;
-3. every gradient that is not 0 in the base is at least :data:`MIN_GRADIENT` in size.
+3. every gradient that is not 0 in the base is at least :data:`MIN_GRADIENT` (0.001) in size (a sigmoid's
+   argument stays where it still bends: |a| below about 7).
 
 >>> from derivations.engine.graph import load_graph
 >>> from derivations.engine.problem import HANDOUT
@@ -42,26 +44,30 @@ from ..engine import reading
 from ..engine.errors import ProblemError
 from ..engine.graph import Graph, GraphProblem, graph_from_dict, is_graph
 from ..notation.printing import decimal_text
-from .drawing import MAX_ATTEMPTS, MAX_DENOMINATOR, MIN_GRADIENT, Stream, read_base
+from .drawing import MAX_ATTEMPTS, MAX_DENOMINATOR, Stream, read_base
 from .graph_oracle import OracleError, independent
 
 MARGIN = Fraction(1, 10)  # a kink, a tie or a pole at least this far away
 MAX_SIZE = 10**6  # no value (forward or gradient) larger than this
+MIN_GRADIENT = Fraction(1, 1000)  # a gradient not 0 by the base's structure is at least this in size
+MIN_WHOLE = 3  # whole numbers are drawn up to the base's largest, and at least up to this
 RULES = {1: "every value defined: log and sqrt of at least 0.1, divisors, relu and max/min arguments at least 0.1 from "
             "0 or from each other",
          2: "exact values with denominators of at most 10^8, none larger than 10^6",
-         3: "gradients at least 0.0001 in size where the base's is not 0"}
+         3: "gradients at least 0.001 in size where the base's is not 0"}
 
 
 @dataclass(frozen=True)
 class GraphBase:
-    """The base graph of a variants set: its problem, the digits of a drawn decimal, and the names whose
-    gradient is not 0 in the base (rule 3)."""
+    """The base graph of a variants set: its problem, the digits of a drawn decimal, the names whose gradient
+    is not 0 in the base (rule 3), its derivation (each variant's is the same graph at other data, :meth:`Graph.at`)
+    and the largest whole number drawn."""
 
     problem: GraphProblem
     digits: int = 2
     alive: tuple = ()
     graph: Graph | None = None
+    whole: int = MIN_WHOLE
     kind: str = "graph"
 
     @classmethod
@@ -74,7 +80,8 @@ class GraphBase:
                                problem.source)
         g = Graph(problem)
         alive = tuple(n for n, v in g.gradient.items() if n != g.output and v != 0)
-        return cls(problem, digits, alive, g)
+        whole = max([MIN_WHOLE] + [int(abs(v)) for _, v in problem.data if v.q == 1])
+        return cls(problem, digits, alive, g, whole)
 
     @property
     def asked(self) -> tuple:
@@ -92,14 +99,14 @@ def read_any_base(path=None):
     return read_base(path)
 
 
-def _drawn(s: Stream, v: Rational, digits: int) -> Rational:
-    """A new value of the size of ``v``: a whole number of as many digits where ``v`` is whole (1 to 9 for
-    ``−2``), else a short decimal of ``digits`` significant digits in ``v``'s decade (0.1 to 0.99 for 0.5)."""
+def _drawn(s: Stream, v: Rational, digits: int, whole: int) -> Rational:
+    """A new value of the size of ``v``: a whole number from 1 to ``whole`` where ``v`` is whole, else a short
+    decimal of ``digits`` significant digits in ``v``'s decade (0.1 to 0.99 for 0.5); either sign."""
     if v == 0:
         return Rational(0)
     sign = 1 if s.below(2) else -1
     if v.q == 1:
-        return Rational(sign * (1 + s.below(10 ** len(str(abs(v.p))) - 1)))
+        return Rational(sign * (1 + s.below(whole)))
     size, scale = Fraction(abs(v.p), v.q), Fraction(1)
     while size >= 1:
         size, scale = size / 10, scale * 10
@@ -112,7 +119,7 @@ def _drawn(s: Stream, v: Rational, digits: int) -> Rational:
 
 def draw_numbers(base: GraphBase, seed: str, student: str, attempt: int) -> GraphProblem:
     s = Stream(seed, student, attempt)
-    data = tuple((n, _drawn(s, v, base.digits)) for n, v in base.problem.data)
+    data = tuple((n, _drawn(s, v, base.digits, base.whole)) for n, v in base.problem.data)
     return replace(base.problem, data=data, source=f"variant {student}")
 
 
@@ -162,7 +169,7 @@ def broken_rules(base: GraphBase, p: GraphProblem) -> list:
         if abs(v) > MAX_SIZE:
             out.append(f"rule 2: {name} is larger than 10^6")
     small = mpf(MIN_GRADIENT.numerator) / MIN_GRADIENT.denominator
-    out += [f"rule 3: ∂{g.output}/∂{n} = {mpmath.nstr(grads[n], 4)} is below 0.0001 in size"
+    out += [f"rule 3: ∂{g.output}/∂{n} = {mpmath.nstr(grads[n], 4)} is below 0.001 in size"
             for n in base.alive if abs(grads[n]) < small]
     return out
 
