@@ -355,6 +355,11 @@ class Values:
             want = 2 if name.startswith("W") or (name in "xy" and p.n_samples > 1) else 1
             return self._index(inputs[name], key, group, name, i, j, want)
         if group == "grad":
+            if p.shared_bias and name in self.gradients and name.startswith("b_"):  # one per layer: grad.b_a
+                if i is not None:
+                    raise ProblemError("key", f"{name} is shared by its layer's units (one number): write grad.{name}, "
+                                              f"got {quote(key, 60)}")
+                return self.grad(name)
             if name in self.gradients:
                 weight = name.startswith("W")
                 if i is None or (weight and j is None) or (not weight and j is not None):
