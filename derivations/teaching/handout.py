@@ -137,7 +137,7 @@ def asked(derivation) -> list:
             out.append(Param(last, "weight", 0, 1))
         out += [Param(l, "weight", 0, 0) for l in range(last - 1, -1, -1)]
         if p.bias:
-            out.append(Param(0, "bias", 0))
+            out.append(Param(0, "bias", 0, shared=p.shared_bias))
     if len(out) > PAGE_ASKED:
         raise ProblemError("worksheet.ask", f"expected at most {PAGE_ASKED} parameters (one path block and diagram "
                                             f"each), got {len(out)}", p.source)

@@ -1,0 +1,122 @@
+"""Shared biases (issue 34): ``[network] shared_bias = true``, one bias per layer read by every unit of it,
+as Mazur states his example (b1 for both hidden units, b2 for both outputs)."""
+
+import json
+from pathlib import Path
+
+import mpmath
+import pytest
+from sympy import Rational, diff
+
+from derivations.cli.check import main as check_main
+from derivations.engine.derivation import derive
+from derivations.engine.errors import ProblemError
+from derivations.engine.problem import load_problem, problem_from_dict
+from derivations.engine.values import evaluate
+
+PROBLEMS = Path(__file__).parents[1] / "derivations" / "problems"
+SHARED = PROBLEMS / "mazur_shared.toml"
+
+
+def _answers(tmp_path, answers: dict) -> str:
+    path = tmp_path / "answers.toml"
+    path.write_text("[answers]\n" + "".join(f'"{k}" = "{v}"\n' for k, v in answers.items()), encoding="utf-8")
+    return str(path)
+
+
+@pytest.fixture(scope="module")
+def shared():
+    return load_problem(SHARED)
+
+
+def test_mazurs_published_shared_bias_gradients_are_checked_correct(tmp_path, capsys):
+    """Mazur's ∂E/∂b₁ = 0.018726 and ∂E/∂b₂ = 0.10040, to his digits: correct, exit 0."""
+    answers = {"grad.b_a": "0.018726", "grad.b_b": "0.10040"}
+    assert check_main([_answers(tmp_path, answers), "--config", str(SHARED)]) == 0
+    out = capsys.readouterr().out
+    assert "2 of 2 correct" in out
+
+
+def test_a_wrong_shared_bias_gradient_is_named(tmp_path, capsys):
+    """One hidden unit's ∇H_1 = 0.0087714 given for ∂E/∂b₁: wrong, named as the one-unit slip."""
+    answers = {"grad.b_a": "0.0087714", "grad.b_b": "0.10040"}
+    assert check_main([_answers(tmp_path, answers), "--config", str(SHARED), "--format", "json"]) == 1
+    marks = json.loads(capsys.readouterr().out)["answers"]
+    assert marks["grad.b_a"]["verdict"] == "wrong"
+    assert marks["grad.b_a"]["mistakes"] == ["shared-bias-one-unit"]
+    assert marks["grad.b_b"]["verdict"] == "correct"
+
+
+def test_a_per_unit_key_is_refused_on_a_shared_bias(shared):
+    with pytest.raises(ProblemError, match="shared, one per layer.*write b_a"):
+        evaluate(shared).lookup("grad.b_a1")
+    with pytest.raises(ProblemError, match="write grad.b_a"):
+        evaluate(shared).lookup("grad.b_a[1]")
+
+
+def test_the_shared_bias_is_one_symbol_and_its_gradient_the_sum_of_the_units(shared):
+    d = derive(shared)
+    assert [p.key() for p in d.params() if p.kind == "bias"] == ["b_a", "b_b"]
+    H = d.symbols.grad("H")
+    assert d.gradient("b_a") == H[0] + H[1]
+    assert d.unit_shares("b_a") == [H[0], H[1]]
+    # the chain rule's sum is SymPy's own derivative of the loss in the one symbol, at Mazur's numbers
+    b = d.symbols.b[0][0]
+    at = {s: v for s, v in evaluate(shared).of.items() if s in set(d.symbols.leaves())}
+    gap = diff(d.substitute(d.symbols.total), b).xreplace(at) - evaluate(shared).lookup("grad.b_a")
+    assert abs(gap.evalf(60)) < 1e-50
+
+
+def test_mazur_shared_forward_values_are_mazur_per_unit(shared):
+    """One bias of the same value per unit gives the same forward pass and weight gradients."""
+    per_unit = evaluate(load_problem(PROBLEMS / "mazur.toml"))
+    v = evaluate(shared)
+    assert v.forward == per_unit.forward and v.gradients["W_a"] == per_unit.gradients["W_a"]
+    assert v.lookup("grad.b_a") == per_unit.lookup("grad.b_a1") + per_unit.lookup("grad.b_a2")
+
+
+def _mazur_loss(b1, b2):
+    """Mazur's E_total written out independently (mpmath, his own formulas)."""
+    sig = lambda t: 1 / (1 + mpmath.exp(-t))  # noqa: E731
+    i1, i2 = mpmath.mpf("0.05"), mpmath.mpf("0.10")
+    w = [mpmath.mpf(t) for t in ("0.15", "0.20", "0.25", "0.30", "0.40", "0.45", "0.50", "0.55")]
+    h1, h2 = sig(w[0] * i1 + w[1] * i2 + b1), sig(w[2] * i1 + w[3] * i2 + b1)
+    o1, o2 = sig(w[4] * h1 + w[5] * h2 + b2), sig(w[6] * h1 + w[7] * h2 + b2)
+    return (mpmath.mpf("0.01") - o1) ** 2 / 2 + (mpmath.mpf("0.99") - o2) ** 2 / 2
+
+
+def test_exact_shared_bias_gradients_match_mpmath_central_differences(shared):
+    """Central differences of E_total in b1 and b2 at 40 digits (step 1e-12: error about 1e-24) against the
+    exact gradients, to a relative 1e-18."""
+    v = evaluate(shared)
+    with mpmath.workdps(40):
+        b1, b2, h = mpmath.mpf("0.35"), mpmath.mpf("0.60"), mpmath.mpf("1e-12")
+        numeric = {"b_a": (_mazur_loss(b1 + h, b2) - _mazur_loss(b1 - h, b2)) / (2 * h),
+                   "b_b": (_mazur_loss(b1, b2 + h) - _mazur_loss(b1, b2 - h)) / (2 * h)}
+        for name, want in numeric.items():
+            exact = mpmath.mpf(str(v.lookup(f"grad.{name}").evalf(45)))
+            assert abs(exact - want) <= mpmath.mpf("1e-18") * abs(want), (name, exact, want)
+    assert round(float(v.lookup("grad.b_a")), 6) == 0.018726 and round(float(v.lookup("grad.b_b")), 5) == 0.10040
+
+
+@pytest.mark.parametrize("network, message", [
+    ({"bias": True, "shared_bias": "yes"}, "network.shared_bias: expected true or false"),
+    ({"shared_bias": True}, "network.shared_bias: shared biases need biases: set bias = true"),
+    ({"bias": False, "shared_bias": True}, "network.shared_bias: shared biases need biases"),
+])
+def test_shared_bias_is_validated_in_one_line(network, message):
+    with pytest.raises(ProblemError) as err:
+        problem_from_dict({"network": network, "data": {"x": [1, 2, 3], "y": [1, 0]}}, "p.toml")
+    assert message in str(err.value) and "\n" not in str(err.value)
+
+
+def test_a_shared_bias_given_per_unit_is_refused():
+    doc = {"network": {"bias": True, "shared_bias": True}, "data": {"x": [1, 2, 3], "y": [1, 0]},
+           "init": {"b_a": [1, 2, 3, 4]}}
+    with pytest.raises(ProblemError, match=r"init.b_a: expected one number \(shared_bias = true"):
+        problem_from_dict(doc, "p.toml")
+
+
+def test_shared_bias_counts_one_parameter_per_layer(shared):
+    assert shared.n_biases == 2 and shared.biases[0] == (Rational("0.35"),) * 2
+    assert shared.describe().endswith("with shared biases")
