@@ -120,3 +120,38 @@ def test_a_shared_bias_given_per_unit_is_refused():
 def test_shared_bias_counts_one_parameter_per_layer(shared):
     assert shared.n_biases == 2 and shared.biases[0] == (Rational("0.35"),) * 2
     assert shared.describe().endswith("with shared biases")
+
+
+def test_keys_csv_and_the_problem_file_of_a_variant_keep_the_shared_bias(shared):
+    """A variant of the shared base is a shared-bias problem (its file says so) and its graded keys hold grad.b_a,
+    whose value the independent NumPy oracle (the units' ∇H summed) confirms."""
+    from derivations.teaching import drawing, graded, oracle
+    from derivations.teaching.variant_file import problem_from_toml, variant_toml
+
+    base = drawing.Base(shared)
+    p = drawing.draw(base, "seed", "001")
+    assert p.shared_bias and len(set(p.biases[0])) == 1
+    text = variant_toml(base, p)
+    assert "shared_bias = true" in text and problem_from_toml(text, "v").shared_bias
+    values = evaluate(p)
+    keys = dict(graded.graded(values))
+    assert "grad.b_a" in keys and "grad.b_a1" not in keys and "descent.b_a" in keys
+    ref = oracle.numpy_backprop(p)
+    assert abs(float(keys["grad.b_a"]) - ref["grad"]["b_a"][0, 0]) <= 1e-12 * max(1, abs(ref["grad"]["b_a"][0, 0]))
+    oracle.verify(values, graded.graded(values))  # raises on any disagreement
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("answer", ["0.018726", "0.0087714", "0.02"])
+def test_the_self_check_page_marks_a_shared_bias_as_check_does(browser, tmp_path, shared, answer):
+    from test_selfcheck_page import Page
+
+    from derivations.outputs.selfcheck import write_page
+    from derivations.teaching.check import Checker
+
+    py = Checker(shared).check({"grad.b_a": answer})["grad.b_a"]
+    page = Page(browser, write_page(evaluate(shared), tmp_path / "selfcheck.html"))
+    classes, _, mistakes = page.type("grad.b_a", answer)
+    assert classes == {py.verdict} and mistakes == {m.name for m in py.mistakes}
+    assert page.errors == []
+    page.page.close()

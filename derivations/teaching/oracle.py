@@ -86,8 +86,8 @@ def numpy_backprop(p: Problem) -> dict:
                 backward[f"dL_d{keys[2 * (l - 1) + 1]}"].append(dL)
                 backward[f"dL_d{keys[2 * (l - 1)]}"].append(delta)
     grad = {weight_name(l): g for l, g in enumerate(grads)}
-    if p.bias:
-        grad.update({bias_name(l): g[:, None] for l, g in enumerate(bgrads)})
+    if p.bias:  # a shared bias is added by every unit of its layer: the units' gradients summed
+        grad.update({bias_name(l): g.sum(keepdims=True)[:, None] if p.shared_bias else g[:, None] for l, g in enumerate(bgrads)})
     return {"forward": forward, "backward": backward, "loss": sum(losses) / S, "losses": losses, "grad": grad}
 
 

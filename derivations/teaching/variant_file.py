@@ -58,6 +58,8 @@ def variant_toml(base, p: Problem) -> str:
     lines.append(f'loss = "{p.loss}"')
     if p.bias:
         lines.append("bias = true")
+    if p.shared_bias:
+        lines.append("shared_bias = true")
     lines += ["",
               "[data]",
               f"x = {_toml_samples(p.xs, 5)}",
