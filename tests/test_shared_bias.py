@@ -155,3 +155,26 @@ def test_the_self_check_page_marks_a_shared_bias_as_check_does(browser, tmp_path
     assert classes == {py.verdict} and mistakes == {m.name for m in py.mistakes}
     assert page.errors == []
     page.page.close()
+
+
+def test_the_theorems_hold_and_say_how_they_cover_shared_biases():
+    """A symmetric init with shared biases: every theorem that applies holds (the training run included, whose
+    step moves each shared bias as one number), and the symbolic ones say how they cover a shared bias."""
+    from derivations.engine.theorems import SHARED_NOTE, theorems_for
+
+    doc = {"network": {"layers": [2, 3, 2], "activation": "tanh", "bias": True, "shared_bias": True},
+           "data": {"x": [0.5, -0.2], "y": [1, 0]}, "init": {"b_a": 0.1, "b_b": -0.2}}
+    p = problem_from_dict(doc, "sym.toml")
+    assert p.symmetric
+    ths = theorems_for(p, every=True)
+    assert all(th.holds for th in ths if th.applies)
+    assert {th.key for th in ths if th.applies} >= {"symmetry", "permanence", "training_run"}
+    assert all(SHARED_NOTE in th.notes for th in ths if th.key in ("symmetry", "permanence"))
+
+
+def test_training_moves_every_copy_of_a_shared_bias_by_the_summed_gradient(shared):
+    from derivations.engine.training import train
+
+    h = train(shared, steps=1, lr=Rational(1, 2))
+    g = float(evaluate(shared).lookup("grad.b_a"))
+    assert h["params"][1]["b_a"] == [pytest.approx(0.35 - 0.5 * g, rel=1e-12)] * 2
