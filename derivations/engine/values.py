@@ -371,9 +371,9 @@ class Values:
             except ProblemError as err:
                 raise ProblemError("key", f"{err.expected} (in {quote(key, 60)})") from None
         if group == "backward" and name == "dL_dx":  # the inputs' gradients: computed when asked for
-            if i is None or j is not None or not 1 <= i <= p.n_in:
+            if i is None or j is not None or not 1 <= int(i) <= p.n_in:  # (the pattern's groups are text)
                 raise ProblemError("key", f"expected backward.dL_dx[i], i from 1 to {p.n_in}, got {quote(key, 60)}")
-            return self.input_gradients[s][i - 1]
+            return self.input_gradients[s][int(i) - 1]
         table = self.forward if group == "forward" else self.backward
         if name not in table or name == "losses":
             raise ProblemError("key", f"unknown {group} quantity {name!r} in {quote(key, 60)}; expected one of "

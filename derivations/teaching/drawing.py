@@ -63,7 +63,7 @@ from ..engine.ops import ACTIVATIONS, LOSSES, OUTPUTS, linear
 from ..engine.problem import HANDOUT, Problem, make_problem, problem_from_dict
 from ..engine.theorems import last_rows_equal, symmetric
 from ..engine.values import evaluate
-from .handout import asked
+from .handout import asked, asked_inputs
 from .oracle import flat, forward_keys, numpy_backprop
 from .variant_file import variant_toml
 
@@ -131,6 +131,11 @@ class Base:
         base's ``[worksheet] ask``): the same for every variant, as they depend on the structure only."""
         d = derive(self.problem)
         return tuple(param.key(d.symbols.wide) for param in asked(d))
+
+    @cached_property
+    def asked_inputs(self) -> tuple:
+        """The inputs whose gradient the page asks for, as ``ask`` names them (``x_1``)."""
+        return tuple(f"x_{j + 1}" for j in asked_inputs(self.problem))
 
 
 def _pattern(W) -> str:

@@ -297,6 +297,35 @@ def shared_path(cx, q):
     cx.add(Display(f"grad_{q.key(wide)}", Aligned(rows)))
 
 
+def input_path(cx, j: int, number: int):
+    """An input's gradient (``[worksheet] ask = ["x_1"]``): ``∂ℒ/∂x_j = Σ_i ∇H_i·w^a_ij`` (every unit of the first
+    layer reads ``x_j``), for each sample its own (``backward.dL_dx[j]@s``), from the ``∇H_i`` computed once."""
+    S, nb = cx.S, cx.nb
+    Z, W, letter = cx.linear_out(0), cx.p.weights[0], LETTERS[0]
+    units = range(W.rows)
+    x = cx.ent("x", j)
+    fed = [piece for i in units for piece in ([", "] if i else []) + [cx.ent(Z, i)]]
+    cx.add(Prose([("b", "Example: " if number == 0 else "Practice: "), partial(LOSS, x), " (the gradient with respect to "
+                  "an input: ", x, " feeds ", *fed, ")"]))
+    cx.add(Prose([("b", "Derivatives along path: "), partial(cx.ent(Z, sym("i")), x), " = ",
+                  Sym("w", Row((sym("i"), Numeral(str(j + 1)))), Sym(letter)),
+                  f"; {'the units add' if len(units) > 1 else 'one unit'}: ", partial(LOSS, x), " = ",
+                  Sym("sum", sym("i")), grad_sym(cx.ent(Z, sym("i"))), Sym("w", Row((sym("i"), Numeral(str(j + 1)))), Sym(letter))]
+                 + ([" (for each sample its own: the gradient of that sample's loss)"] if S > 1 else [])))
+    ensure(cx, Z)
+    rows = []
+    for s in range(S):
+        lhs = partial(cx.loss_sym(s), cx.ent("x", j, s if S > 1 else None))
+        terms, nums = [], []
+        for i in units:
+            terms += (["+"] if i else []) + [grad_sym(cx.ent(Z, i, s if S > 1 else None)), cx.psym(Param(0, "weight", i, j))]
+            value = Slot(nb.num(cx.bwd("dL_d" + Z, s)[i]), key=f"backward.dL_d{Z}[{i + 1}]{cx.at(s)}")
+            nums += (["+"] if i else []) + [Paren(value), "·", Slot(nb.factor(W[i, j]), given=True)]
+        g = cx.v.input_gradients[s][j]
+        rows += [row(lhs, "&=", *terms), row("&=", *nums, "=", cx.ans(g, f"backward.dL_dx[{j + 1}]{cx.at(s)}"))]
+    cx.add(Display(f"grad_x{j + 1}", Aligned(tuple(rows))))
+
+
 def output_path(cx, q, example: bool):
     """``∂ℒ/∂w^b_ij = [Σ_k ∂Y_k/∂O_i ∇Y_k]·∂O_i/∂w^b_ij = [__]·__ (= (__)(__)) = __``."""
     p, nb, out, ops = cx.p, cx.nb, cx.d.output, cx.d.ops
