@@ -178,3 +178,27 @@ def test_training_moves_every_copy_of_a_shared_bias_by_the_summed_gradient(share
     h = train(shared, steps=1, lr=Rational(1, 2))
     g = float(evaluate(shared).lookup("grad.b_a"))
     assert h["params"][1]["b_a"] == [pytest.approx(0.35 - 0.5 * g, rel=1e-12)] * 2
+
+
+def test_a_per_unit_answer_key_is_one_line_naming_the_shared_key(tmp_path, capsys):
+    assert check_main([_answers(tmp_path, {"grad.b_a1": "0.0087714"}), "--config", str(SHARED)]) == 2
+    err = capsys.readouterr().err
+    assert "unknown key 'grad.b_a1'" in err and "grad.b_a" in err and err.count("\n") == 1
+
+
+def test_the_pages_say_why_the_gradient_is_a_sum_and_the_worksheet_leaks_nothing(shared, capsys):
+    from derivations.cli.print import main as print_main
+    from derivations.outputs.page import render_text
+    from derivations.teaching import handout as h
+
+    sentence = "b^a is shared by the layer's units: its gradient is the sum of the units' gradients"
+    page = h.layout(evaluate(shared))
+    key, sheet = render_text(page, False), render_text(page, True)
+    assert sentence in key and sentence in sheet
+    assert "∂ℒ/∂b^a = ∇_(H_1) + ∇_(H_2)" in key and "0.01873" in key  # Mazur's 0.018726 to the key's 4 digits
+    assert "0.01873" not in sheet and "0.0187" not in sheet
+    assert {s.key for s in page.slots(given=False)} >= {"grad.b_a", "step.b_a", "descent.b_a"}
+    assert print_main(["--config", str(SHARED), "--param", "b_a"]) == 0
+    out = capsys.readouterr().out
+    assert sentence in out and "∂ℒ/∂b^a = ∇H_1 + ∇H_2 = 0.00877135 + 0.00995425 ≈ 0.0187256" in out
+    assert "∂ℒ/∂b^a = [" not in out  # never one unit's bracket for the shared bias
