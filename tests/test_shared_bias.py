@@ -202,3 +202,5 @@ def test_the_pages_say_why_the_gradient_is_a_sum_and_the_worksheet_leaks_nothing
     out = capsys.readouterr().out
     assert sentence in out and "∂ℒ/∂b^a = ∇H_1 + ∇H_2 = 0.00877135 + 0.00995425 ≈ 0.0187256" in out
     assert "∂ℒ/∂b^a = [" not in out  # never one unit's bracket for the shared bias
+    assert print_main(["--config", str(SHARED), "--param", "b_a", "--format", "latex"]) == 0
+    assert r"b^{a} \text{ is shared by the layer's units" in capsys.readouterr().out

@@ -113,7 +113,7 @@ def _shared_lines(cx, w: Param, op, lhs, value) -> list:
     d, n, wide = cx.d, cx.n, cx.d.symbols.wide
     name, tex = w.name(wide), n.names[d.symbols.param(w)]
     out = [Line([Words(f"{name} is shared by the layer's units: its gradient is the sum of the units' gradients.",
-                       rf"{tex} 	ext{{ is shared by the layer's units: its gradient is the sum of the units' gradients.}}")],
+                       rf"{tex} \text{{ is shared by the layer's units: its gradient is the sum of the units' gradients.}}")],
                 prose=True, names=n.names)]
     for s in cx.samples():
         out += cx.sample_note(s)
