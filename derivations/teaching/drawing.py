@@ -385,7 +385,8 @@ def lesson_zero(base: Base, problem: Problem, key: str) -> bool:
     under the symmetric init when the last layer's rows are equal and the output is a softmax (the key
     insight: the dead earlier layers), or a weight or bias of a first-layer unit asked to be dead."""
     w = parse_param(key, problem)
-    if w.layer == 0 and w.i in base.dead or w.layer == 1 and w.kind == "weight" and w.j in base.dead:
+    fed = w.units(problem.layers[1]) if w.layer == 0 else ()  # a shared bias is 0 only if every unit it feeds is dead
+    if fed and all(i in base.dead for i in fed) or w.layer == 1 and w.kind == "weight" and w.j in base.dead:
         return True
     return w.layer < problem.depth and base.symmetric and OUTPUTS[problem.output].sums_to_one and last_rows_equal(problem)
 
