@@ -120,3 +120,20 @@ def test_the_self_check_page_marks_the_input_gradient_as_check_does(browser, tmp
         assert classes == {py.verdict} and mistakes == {m.name for m in py.mistakes}, answer
     assert page.errors == []
     page.page.close()
+
+
+def test_the_input_block_draws_its_paths_and_the_worksheet_figure_has_no_values(mazur_x1):
+    """The diagram of x_1's gradient lights every path from ℒ to x_1: 2 hidden units × 2 outputs = 4 in Mazur's
+    network, through all of its edges but x_2's; the worksheet's figure has no value on an edge."""
+    from derivations.outputs.figures import network_svg
+    from derivations.teaching.page import Figure
+
+    values, page = mazur_x1
+    assert "x_1" in [b.weight for b in page.blocks if isinstance(b, Figure)]
+    assert values.derivation.count_paths("x_1") == 4
+    edges = values.derivation.path_edges("x_1")
+    assert {(a, b) for a, b, _ in edges} >= {(("x", 0), ("H", 0)), (("x", 0), ("H", 1))}
+    assert not any(a == ("x", 1) for a, _, _ in edges)
+    key, sheet = network_svg(values, "x_1", "blue"), network_svg(values, "x_1", "blue", answers=False)
+    assert 'data-paths="4"' in key and "gradient paths of x_1" in key
+    assert "0.15" in key and "0.741" in key and "0.741" not in sheet

@@ -35,7 +35,7 @@ from sympy import Add, Expr, ImmutableMatrix, Integer, Mul, Rational, Symbol
 
 from .errors import ProblemError
 from .ops import ACTIVATIONS, LOSSES, OUTPUTS, linear
-from .params import Param, pair, parse_param  # noqa: F401 (the parameters' names, imported from here too)
+from .params import Param, input_index, pair, parse_param  # noqa: F401 (the parameters' names, imported from here too)
 from .problem import LETTERS, Problem, bias_name, weight_name
 
 
@@ -628,13 +628,21 @@ class Derivation:
         sym = sy.node(key, s)[k]
         return str(sym), sy.tex[sym]
 
-    def path_edges(self, name, s: int = 0) -> list:
-        """The edges on the parameter's paths (for one sample), without listing the paths: every edge
-        downstream of the unit the parameter feeds lies on some path to the loss. Each is
-        ``((key, j), (key, i), local derivative)``, from the operation's input unit to its output unit."""
+    def _starts(self, name) -> list:
+        """Where the gradient's paths end: the units a parameter feeds (every unit of its layer for a shared
+        bias), or an input ``x_j`` itself (``"x_1"``: the inputs' gradient)."""
+        j = input_index(name)
+        if j is not None and 0 <= j < self.problem.n_in:
+            return [("x", j)]
         w = self.param(name)
         key = self.op_of(w).out
-        out, seen, frontier = [], set(), [(key, i) for i in w.units(self._width(key))]
+        return [(key, i) for i in w.units(self._width(key))]
+
+    def path_edges(self, name, s: int = 0) -> list:
+        """The edges on the paths of a parameter, or of an input (``"x_1"``), for one sample, without listing the
+        paths: every edge downstream of the unit the parameter feeds lies on some path to the loss. Each is
+        ``((key, j), (key, i), local derivative)``, from the operation's input unit to its output unit."""
+        out, seen, frontier = [], set(), self._starts(name)
         while frontier:
             key, j = frontier.pop()
             if key == "loss" or (key, j) in seen:
@@ -665,8 +673,8 @@ class Derivation:
         return 1 if key == "loss" else len(self.symbols.node(key))
 
     def count_paths(self, name) -> int:
-        """How many paths lead from the loss to the parameter, per sample (without listing them)."""
-        w = self.param(name)
+        """How many paths lead from the loss to the parameter (or the input, ``"x_1"``), per sample (without
+        listing them)."""
         counts = {("loss", 0): 1}
 
         def count(key, i):
@@ -676,8 +684,7 @@ class Derivation:
                                        for j, _ in op.edges(self, 0, u) if j == i)
             return counts[(key, i)]
 
-        key = self.op_of(w).out
-        return sum(count(key, i) for i in w.units(self._width(key)))
+        return sum(count(key, i) for key, i in self._starts(name))
 
     def edges(self) -> list:
         """Every edge of the network's graph (one sample): ``((key, j), (key, i))`` from an operation's input

@@ -115,3 +115,17 @@ def parse_param(name, problem: Problem) -> Param:
     if not 1 <= i <= problem.layers[layer + 1]:
         raise ProblemError("param", f"{shown!r} is outside {bias_name(layer)}, which has {problem.layers[layer + 1]} entries")
     return Param(layer, "bias", i - 1)
+
+
+_INPUT = re.compile(r"\s*x\s*(?:_?\{?(\d{1,4})\}?|\[(\d{1,4})\])\s*", re.ASCII)
+
+
+def input_index(name) -> int | None:
+    """The input a name denotes, 0-based (``"x_1"``, ``"x1"``, ``"x[1]"``, ``"x_{1}"``), or None for any other
+    name; its range is the caller's to check.
+
+    >>> input_index("x_2"), input_index("x[10]"), input_index("w_a11")
+    (1, 9, None)
+    """
+    m = _INPUT.fullmatch(name) if isinstance(name, str) and len(name) <= 40 else None
+    return None if m is None else int(m.group(1) or m.group(2)) - 1

@@ -27,10 +27,9 @@ Y_1 = e^0.06/(e^0.06 + e^0.06) = 0.5   Y_2 = 0.5   ⇒   Y = (0.5, 0.5)ᵀ
 from __future__ import annotations
 
 import hashlib
-import re
 from pathlib import Path
 
-from ..engine.derivation import Param, parse_param
+from ..engine.derivation import Param, input_index, parse_param
 from ..engine.errors import ProblemError
 from ..engine.ops import DEFAULT_OUTPUT
 from ..engine.problem import MAX_ASKED as PAGE_ASKED
@@ -110,9 +109,6 @@ def check_fits(problem) -> None:
         raise ProblemError("data.x", f"the students' page shows at most {PAGE_SAMPLES} samples, got {p.n_samples}{_ELSEWHERE}")
 
 
-_INPUT = re.compile(r"\s*x\s*(?:_?\{?(\d{1,4})\}?|\[(\d{1,4})\])\s*", re.ASCII)
-
-
 def asked_inputs(problem) -> list:
     """The inputs whose gradient ``∂ℒ/∂x_j`` the page asks for (``[worksheet] ask = ["x_1"]``), 0-based.
 
@@ -123,10 +119,10 @@ def asked_inputs(problem) -> list:
     """
     out = []
     for name in getattr(problem, "ask", ()):
-        m = _INPUT.fullmatch(name)
-        if m is None:
+        index = input_index(name)
+        if index is None:
             continue
-        j = int(m.group(1) or m.group(2))
+        j = index + 1
         if not 1 <= j <= problem.n_in:
             raise ProblemError("worksheet.ask", f"{name!r}: the network has {problem.n_in} inputs, x_1 to x_{problem.n_in}",
                                problem.source)
@@ -161,7 +157,7 @@ def asked(derivation) -> list:
     if getattr(p, "ask", ()):
         out = []
         for name in p.ask:
-            if _INPUT.fullmatch(name):  # an input's gradient: asked_inputs
+            if input_index(name) is not None:  # an input's gradient: asked_inputs
                 continue
             try:
                 param = parse_param(name, p)

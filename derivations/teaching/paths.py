@@ -305,8 +305,11 @@ def input_path(cx, j: int, number: int):
     units = range(W.rows)
     x = cx.ent("x", j)
     fed = [piece for i in units for piece in ([", "] if i else []) + [cx.ent(Z, i)]]
-    cx.add(Prose([("b", "Example: " if number == 0 else "Practice: "), partial(LOSS, x), " (the gradient with respect to "
-                  "an input: ", x, " feeds ", *fed, ")"]))
+    colour = PATH_COLOURS[number % len(PATH_COLOURS)]
+    sample = "; the diagram shows sample 1" if S > 1 else ""
+    cx.add(Prose([("b", "Example: " if number == 0 else "Practice: "), partial(LOSS, x), f" ({colour} path: the gradient "
+                  "with respect to an input: ", x, " feeds ", *fed, sample + ")"]))
+    cx.add(Figure(f"x_{j + 1}", colour, f"{colour} path"))
     cx.add(Prose([("b", "Derivatives along path: "), partial(cx.ent(Z, sym("i")), x), " = ",
                   Sym("w", Row((sym("i"), Numeral(str(j + 1)))), Sym(letter)),
                   f"; {'the units add' if len(units) > 1 else 'one unit'}: ", partial(LOSS, x), " = ",
