@@ -10,9 +10,9 @@ from derivations.engine.problem import HANDOUT
 from derivations.outputs.figures import network_svg
 
 from conftest import random_problem
+from figure_texts import defects, figure_texts
 
 SHARED = HANDOUT.with_name("mazur_shared.toml")
-from figure_texts import defects, figure_texts
 
 pytestmark = pytest.mark.slow  # every test drives a browser
 
