@@ -348,11 +348,12 @@ class Values:
         if group == "problem":
             inputs = {"x": list(p.xs[0]) if p.n_samples == 1 else [list(x) for x in p.xs],
                       "y": list(p.ys[0]) if p.n_samples == 1 else [list(y) for y in p.ys]}
+            shared = {bias_name(l) for l in range(len(p.layers) - 1)} if p.shared_bias else set()  # one number each
             for pname, mat in p.params().items():
-                inputs[pname] = mat.tolist() if pname.startswith("W") else list(mat)
+                inputs[pname] = mat.tolist() if pname.startswith("W") else mat[0] if pname in shared else list(mat)
             if name not in inputs:
                 raise ProblemError("key", f"unknown problem quantity {name!r} in {quote(key, 60)}; expected one of {', '.join(inputs)}")
-            want = 2 if name.startswith("W") or (name in "xy" and p.n_samples > 1) else 1
+            want = 2 if name.startswith("W") or (name in "xy" and p.n_samples > 1) else 0 if name in shared else 1
             return self._index(inputs[name], key, group, name, i, j, want)
         if group == "grad":
             if p.shared_bias and name in self.gradients and name.startswith("b_"):  # one per layer: grad.b_a
@@ -390,6 +391,9 @@ class Values:
     @staticmethod
     def _index(item, key, group, name, i, j, want):
         indices = [int(k) for k in (i, j) if k is not None]
+        if want == 0 and indices:
+            raise ProblemError("key", f"{group}.{name} is one number (shared by its layer's units): write {group}.{name}, "
+                                      f"got {quote(key, 60)}")
         if len(indices) != want:
             example = f"{group}.{name}[1,2]" if want == 2 else f"{group}.{name}[1]"
             raise ProblemError("key", f"expected {want} {'indices' if want == 2 else 'index'}, as in {example}, got {quote(key, 60)}")
