@@ -52,6 +52,9 @@ def test_a_per_unit_key_is_refused_on_a_shared_bias(shared):
         evaluate(shared).lookup("grad.b_a1")
     with pytest.raises(ProblemError, match="write grad.b_a"):
         evaluate(shared).lookup("grad.b_a[1]")
+    assert evaluate(shared).lookup("problem.b_a") == Rational("0.35")
+    with pytest.raises(ProblemError, match="problem.b_b is one number .*: write problem.b_b"):
+        evaluate(shared).lookup("problem.b_b[2]")
 
 
 def test_the_shared_bias_is_one_symbol_and_its_gradient_the_sum_of_the_units(shared):
