@@ -207,3 +207,25 @@ def test_the_pages_say_why_the_gradient_is_a_sum_and_the_worksheet_leaks_nothing
     assert "∂ℒ/∂b^a = [" not in out  # never one unit's bracket for the shared bias
     assert print_main(["--config", str(SHARED), "--param", "b_a", "--format", "latex"]) == 0
     assert r"b^{a} \text{ is shared by the layer's units" in capsys.readouterr().out
+
+
+def test_a_shared_output_bias_under_a_softmax_learns_nothing_and_the_variants_know_it():
+    """Σ_i ∇O_i = 0 under a softmax (the softmax lemma), so the output layer's shared bias has gradient 0: the
+    checker takes 0, and a variant asking for it is drawn (the lesson says 0) rather than refused."""
+    from derivations.teaching import drawing
+    from derivations.teaching.check import Checker
+
+    doc = {"network": {"layers": [2, 3, 2], "activation": "tanh", "loss": "cross_entropy", "bias": True,
+                       "shared_bias": True},
+           "data": {"x": [[0.5, -0.2], [0.1, 0.3]], "y": [[1, 0], [0, 1]]},
+           "init": {"W_a": [[0.1, 0.2], [-0.3, 0.4], [0.2, -0.1]], "W_b": [[0.3, -0.2, 0.1], [0.2, 0.1, -0.4]],
+                    "b_a": 0.1, "b_b": -0.2},
+           "worksheet": {"ask": ["b_b", "b_a"]}}
+    p = problem_from_dict(doc, "softmax-shared.toml")
+    v = evaluate(p)
+    assert v.decimal(v.lookup("grad.b_b")).is_zero and not v.decimal(v.lookup("grad.b_a")).is_zero
+    assert Checker(p).check({"grad.b_b": "0"})["grad.b_b"].verdict == "correct"
+    base = drawing.Base(p)
+    assert drawing.lesson_zero(base, p, "b_b") and not drawing.lesson_zero(base, p, "b_a")
+    q = drawing.draw(base, "seed", "001")
+    assert q.shared_bias and evaluate(q).decimal(evaluate(q).lookup("grad.b_b")).is_zero

@@ -383,8 +383,11 @@ def _first_layer_rule(base: Base, Hs) -> list:
 def lesson_zero(base: Base, problem: Problem, key: str) -> bool:
     """Does the lesson say that the gradient of ``key`` (``w_a11``) is exactly 0? Every layer before the last
     under the symmetric init when the last layer's rows are equal and the output is a softmax (the key
-    insight: the dead earlier layers), or a weight or bias of a first-layer unit asked to be dead."""
+    insight: the dead earlier layers), a weight or bias of a first-layer unit asked to be dead, or the output
+    layer's shared bias under a softmax (its gradient is Σ_i ∇O_i, which the softmax lemma makes 0)."""
     w = parse_param(key, problem)
+    if w.shared and w.layer == problem.depth and OUTPUTS[problem.output].sums_to_one:
+        return True
     fed = w.units(problem.layers[1]) if w.layer == 0 else ()  # a shared bias is 0 only if every unit it feeds is dead
     if fed and all(i in base.dead for i in fed) or w.layer == 1 and w.kind == "weight" and w.j in base.dead:
         return True
@@ -481,7 +484,7 @@ def broken_rules(base: Base, problem: Problem, values=None) -> list:
     for key in base.asked:
         g = v.grad(key)
         if lesson_zero(base, problem, key):
-            if g != 0:
+            if g != 0 and not v.decimal(g).is_zero:  # (an exact 0 SymPy leaves unsimplified has the decimal 0)
                 out.append(f"dL/d{key} = {v.decimal(g):.6g}: the lesson says 0")
         elif abs(v.decimal(g)) < MIN_GRADIENT:
             out.append(f"dL/d{key} ≈ {float(v.decimal(g)):.3g}: an asked gradient below {float(MIN_GRADIENT):g}")
