@@ -37,9 +37,20 @@ def test_mazurs_published_shared_bias_gradients_are_checked_correct(tmp_path, ca
     assert "2 of 2 correct" in out
 
 
+def _one_unit_slip() -> str:
+    """The slip computed independently: the first hidden unit's share of ∂E/∂b₁ (a central difference of Mazur's
+    E_total with b₁ moved in that unit only), to 5 significant digits."""
+    with mpmath.workdps(40):
+        b, h = mpmath.mpf("0.35"), mpmath.mpf("1e-12")
+        share = (_mazur_loss((b + h, b), "0.60") - _mazur_loss((b - h, b), "0.60")) / (2 * h)
+        return mpmath.nstr(share, 5)
+
+
 def test_a_wrong_shared_bias_gradient_is_named(tmp_path, capsys):
-    """One hidden unit's ∇H_1 = 0.0087714 given for ∂E/∂b₁: wrong, named as the one-unit slip."""
-    answers = {"grad.b_a": "0.0087714", "grad.b_b": "0.10040"}
+    """One hidden unit's share given for ∂E/∂b₁ (0.0087714, from an independent mpmath pass): wrong, named as the
+    one-unit slip."""
+    assert _one_unit_slip() == "0.0087714"
+    answers = {"grad.b_a": _one_unit_slip(), "grad.b_b": "0.10040"}
     assert check_main([_answers(tmp_path, answers), "--config", str(SHARED), "--format", "json"]) == 1
     marks = json.loads(capsys.readouterr().out)["answers"]
     assert marks["grad.b_a"]["verdict"] == "wrong"
@@ -79,11 +90,13 @@ def test_mazur_shared_forward_values_are_mazur_per_unit(shared):
 
 
 def _mazur_loss(b1, b2):
-    """Mazur's E_total written out independently (mpmath, his own formulas)."""
+    """Mazur's E_total written out independently (mpmath, his own formulas); ``b1`` one number, or one per
+    hidden unit (for a unit's share of its gradient)."""
     sig = lambda t: 1 / (1 + mpmath.exp(-t))  # noqa: E731
-    i1, i2 = mpmath.mpf("0.05"), mpmath.mpf("0.10")
+    i1, i2, b2 = mpmath.mpf("0.05"), mpmath.mpf("0.10"), mpmath.mpf(b2)
+    b_h1, b_h2 = b1 if isinstance(b1, tuple) else (b1, b1)
     w = [mpmath.mpf(t) for t in ("0.15", "0.20", "0.25", "0.30", "0.40", "0.45", "0.50", "0.55")]
-    h1, h2 = sig(w[0] * i1 + w[1] * i2 + b1), sig(w[2] * i1 + w[3] * i2 + b1)
+    h1, h2 = sig(w[0] * i1 + w[1] * i2 + b_h1), sig(w[2] * i1 + w[3] * i2 + b_h2)
     o1, o2 = sig(w[4] * h1 + w[5] * h2 + b2), sig(w[6] * h1 + w[7] * h2 + b2)
     return (mpmath.mpf("0.01") - o1) ** 2 / 2 + (mpmath.mpf("0.99") - o2) ** 2 / 2
 
@@ -145,7 +158,7 @@ def test_keys_csv_and_the_problem_file_of_a_variant_keep_the_shared_bias(shared)
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("answer", ["0.018726", "0.0087714", "0.02"])
+@pytest.mark.parametrize("answer", ["0.018726", _one_unit_slip(), "0.02"])
 def test_the_self_check_page_marks_a_shared_bias_as_check_does(browser, tmp_path, shared, answer):
     from test_selfcheck_page import Page
 
