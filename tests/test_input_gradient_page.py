@@ -137,3 +137,21 @@ def test_the_input_block_draws_its_paths_and_the_worksheet_figure_has_no_values(
     key, sheet = network_svg(values, "x_1", "blue"), network_svg(values, "x_1", "blue", answers=False)
     assert 'data-paths="4"' in key and "gradient paths of x_1" in key
     assert "0.15" in key and "0.741" in key and "0.741" not in sheet
+
+
+def test_the_variants_hold_an_asked_input_gradient_to_the_asked_gradients_rule():
+    """Rule 4 for an asked input: at least 0.0001 in size (Mazur's base), or exactly 0 where the lesson says so
+    (the handout's symmetric init: every ∇H_i is 0, so ∂ℒ/∂x_1 is too)."""
+    from derivations.engine.problem import HANDOUT
+    from derivations.teaching import drawing
+
+    text = HANDOUT.read_text(encoding="utf-8") + '\n[worksheet]\nask = ["w_a11", "x_1"]\n'
+    lesson = problem_from_dict(tomllib.loads(text), "h.toml")
+    base = drawing.Base(lesson)
+    assert base.asked_inputs == ("x_1",) and drawing.lesson_zero(base, lesson, "x_1")
+    assert evaluate(drawing.draw(base, "seed", "001")).lookup("backward.dL_dx[1]") == 0
+    base = drawing.Base(_with_ask(MAZUR, '["x_2"]'))
+    assert not drawing.lesson_zero(base, base.problem, "x_2")
+    for student in ("001", "002"):
+        v = evaluate(drawing.draw(base, "seed", student))
+        assert abs(v.decimal(v.lookup("backward.dL_dx[2]"))) >= drawing.MIN_GRADIENT
