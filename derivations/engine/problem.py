@@ -195,7 +195,8 @@ class Problem:
         raise AttributeError(name)
 
     def params(self) -> dict:
-        """``{"W_a": matrix, ..., "b_a": column, ...}`` in layer order, weights first."""
+        """``{"W_a": matrix, ..., "b_a": column, ...}`` in layer order, weights first (a shared bias's column holds
+        its one number once per unit, as the forward pass adds it)."""
         out = {weight_name(l): W for l, W in enumerate(self.weights)}
         if self.biases is not None:
             out.update({bias_name(l): b for l, b in enumerate(self.biases)})

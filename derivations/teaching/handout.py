@@ -145,8 +145,9 @@ def askable(problem) -> str:
 
 def asked(derivation) -> list:
     """The parameters whose gradient the page asks for, last layer first: ``[worksheet] ask`` of the problem
-    file, or the paper's choice generalized (an example and a practice weight of the last layer, a weight of each
-    middle layer, a weight of the first layer, and a bias of the first layer where there are biases).
+    file (its inputs, ``x_1``, are :func:`asked_inputs`'), or the paper's choice generalized (an example and a
+    practice weight of the last layer, a weight of each middle layer, a weight of the first layer, and a bias of
+    the first layer where there are biases: the layer's one with shared biases).
 
     >>> from derivations import derive, load_problem
     >>> [p.key() for p in asked(derive(load_problem()))]
