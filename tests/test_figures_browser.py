@@ -6,10 +6,13 @@ import pytest
 from sympy import ImmutableMatrix, Rational
 
 from derivations import evaluate, load_problem, make_problem
+from derivations.engine.problem import HANDOUT
 from derivations.outputs.figures import network_svg
 
 from conftest import random_problem
 from figure_texts import defects, figure_texts
+
+SHARED = HANDOUT.with_name("mazur_shared.toml")
 
 pytestmark = pytest.mark.slow  # every test drives a browser
 
@@ -27,6 +30,7 @@ PROBLEMS = {
     "2-3-3-3-2 tanh, cross-entropy": lambda: random_problem(8, (2, 3, 3, 3, 2), "tanh", "cross_entropy"),
     "2-3-1 softplus, sigmoid output, bce": lambda: random_problem(9, (2, 3, 1), "softplus", "bce", output="sigmoid"),
     "3-2-2 leaky ReLU, two samples": lambda: random_problem(10, (3, 2, 2), "leaky_relu", "mse", samples=2),
+    "Mazur's, shared biases": lambda: load_problem(SHARED),
 }
 
 
@@ -34,7 +38,8 @@ PROBLEMS = {
 def test_diagram_texts_lie_inside_and_apart(page, name):
     values = evaluate(PROBLEMS[name]())
     d = values.derivation
-    weights = ["w_a11", f"w_{chr(ord('a') + len(d.symbols.keys) // 2 - 1)}11", None]
+    weights = ["w_a11", f"w_{chr(ord('a') + len(d.symbols.keys) // 2 - 1)}11", "x_1", None]  # an input's paths too
+    weights += ["b_a"] if values.problem.shared_bias else []  # a shared bias: the paths through every unit
     svgs = [network_svg(values, w, answers=answers) for w in weights for answers in (True, False)]
     page.set_content("<!DOCTYPE html><body>" + "".join(svgs) + "</body>")
     report = figure_texts(page)

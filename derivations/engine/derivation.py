@@ -19,14 +19,14 @@ L_1*(∂Y_1/∂O_2*∇Y_1 + ∂Y_2/∂O_2*∇Y_2)
 Names (the same in the CLI, the JSON, the roles and the site): with one hidden layer the handout's
 ``H, L, O, Y``; with several, ``H^(1), L^(1), H^(2), L^(2), ..., O, Y`` (keys ``H1, L1, H2, ...``).
 Weight matrices are lettered in layer order, ``W_a, W_b, W_c, ...`` (entries ``w^c_12``, keys ``w_c12``),
-biases ``b_a, b_b, ...`` (entries ``b^a_3``, keys ``b_a3``). With several samples every per-sample quantity
+biases ``b_a, b_b, ...`` (entries ``b^a_3``, keys ``b_a3``; with ``shared_bias`` one per layer, ``b^a``, key
+``b_a``). With several samples every per-sample quantity
 carries the sample in square brackets, ``H^[2]_1`` (``forward.H[1]@2`` in a role), each sample's loss is
 ``ℓ^[s]`` and ``ℒ`` is their mean.
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from functools import cached_property
 from typing import ClassVar
@@ -35,6 +35,7 @@ from sympy import Add, Expr, ImmutableMatrix, Integer, Mul, Rational, Symbol
 
 from .errors import ProblemError
 from .ops import ACTIVATIONS, LOSSES, OUTPUTS, linear
+from .params import Param, input_index, pair, parse_param  # noqa: F401 (the parameters' names, imported from here too)
 from .problem import LETTERS, Problem, bias_name, weight_name
 
 
@@ -47,89 +48,6 @@ def count_nodes(expr, limit: int | None = None) -> int:
         count += 1
         stack.extend(getattr(e, "args", ()))
     return count
-
-
-def pair(i: int, j: int, wide: bool) -> str:
-    """The subscript of a matrix entry, 1-based: ``11``, or ``1,11`` once some width passes 9."""
-    return f"{i + 1},{j + 1}" if wide else f"{i + 1}{j + 1}"
-
-
-# -- parameters ---------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Param:
-    """One parameter: ``layer`` (0 for ``W_a``/``b_a``, 1 for ``W_b``/``b_b``, ...), ``kind`` (``"weight"`` or
-    ``"bias"``), ``i`` (the unit it feeds) and, for a weight, ``j`` (the unit it comes from), 0-based."""
-
-    layer: int
-    kind: str
-    i: int
-    j: int = 0
-
-    @property
-    def letter(self) -> str:
-        return LETTERS[self.layer]
-
-    @property
-    def matrix(self) -> str:
-        """``W_b`` or ``b_a``: the name of the matrix (or vector) it belongs to."""
-        return weight_name(self.layer) if self.kind == "weight" else bias_name(self.layer)
-
-    def name(self, wide: bool = False) -> str:
-        """The handout's name, 1-based: ``w^b_21``, ``b^a_3``."""
-        if self.kind == "bias":
-            return f"b^{self.letter}_{self.i + 1}"
-        return f"w^{self.letter}_{pair(self.i, self.j, wide)}"
-
-    def key(self, wide: bool = False) -> str:
-        """The name the CLI and the roles take: ``w_b21`` (``w_b2,11`` once a width passes 9), ``b_a3``."""
-        if self.kind == "bias":
-            return f"b_{self.letter}{self.i + 1}"
-        return f"w_{self.letter}{pair(self.i, self.j, wide)}"
-
-
-_PARAM = re.compile(
-    r"\s*(?:(?P<w>[wW])\^?_?\{?(?P<wl>[a-z])\}?_?(?:\[(?P<i1>\d{1,4})\s*,\s*(?P<j1>\d{1,4})\]|\{?(?P<i2>\d{1,4})\s*,\s*(?P<j2>\d{1,4})\}?|\{?(?P<i3>\d)(?P<j3>\d)\}?)"
-    r"|(?P<b>b)\^?_?\{?(?P<bl>[a-z])\}?_?(?:\[(?P<i4>\d{1,4})\]|\{?(?P<i5>\d{1,4})\}?))\s*",
-    re.ASCII,  # digits 0-9 only: w_a١١ (Arabic-Indic) is no parameter
-)
-
-
-def parse_param(name, problem: Problem) -> Param:
-    """A parameter from its name: ``w_b21``, ``w^b_21``, ``w_b[2,1]``, ``W_b[2,1]``, ``b_a3`` or ``b_a[3]``
-    (1-based).
-
-    >>> from derivations.engine.problem import load_problem
-    >>> parse_param("w_a11", load_problem())
-    Param(layer=0, kind='weight', i=0, j=0)
-    """
-    shapes = ", ".join(f"{weight_name(l)} is {problem.layers[l + 1]}x{problem.layers[l]}" for l in range(len(problem.layers) - 1))
-    example = "w_a11, w_b21 or w_b[2,1]" + (", b_a1" if problem.bias else "")
-    shown = name if isinstance(name, str) and len(name) <= 40 and "\n" not in name else (str(name)[:39] + "…").replace("\n", "\\n")
-    m = _PARAM.fullmatch(name) if isinstance(name, str) and len(name) <= 100 else None
-    if not m:
-        raise ProblemError("param", f"expected a parameter name like {example} ({shapes}), got {shown!r}")
-    n_linear = len(problem.layers) - 1
-    if m.group("w"):
-        layer = LETTERS.index(m.group("wl"))
-        i, j = next((int(m.group(f"i{k}")), int(m.group(f"j{k}"))) for k in (1, 2, 3) if m.group(f"i{k}") is not None)
-        if layer >= n_linear:
-            raise ProblemError("param", f"{shown!r}: this network has {n_linear} weight matrices ({shapes})")
-        rows, cols = problem.layers[layer + 1], problem.layers[layer]
-        if not (1 <= i <= rows and 1 <= j <= cols):
-            raise ProblemError("param", f"{shown!r} is outside {weight_name(layer)}, which is {rows}x{cols} (indices start at 1)")
-        return Param(layer, "weight", i - 1, j - 1)
-    layer = LETTERS.index(m.group("bl"))
-    i = int(m.group("i4") or m.group("i5"))
-    if not problem.bias:
-        raise ProblemError("param", f"{shown!r}: this network has no biases (bias = false)")
-    if layer >= n_linear:
-        raise ProblemError("param", f"{shown!r}: this network has {n_linear} bias vectors")
-    if not 1 <= i <= problem.layers[layer + 1]:
-        raise ProblemError("param", f"{shown!r} is outside {bias_name(layer)}, which has {problem.layers[layer + 1]} entries")
-    return Param(layer, "bias", i - 1)
-
 
 
 # -- the symbols, with their spellings ----------------------------------------------------------------------
@@ -153,7 +71,9 @@ class Symbols:
         self.y = [self._vec("y", "", s, p.n_out) for s in S]
         self.W = [self._matrix(l, p.layers[l + 1], p.layers[l]) for l in range(len(p.layers) - 1)]
         self.b = None
-        if p.bias:
+        if p.shared_bias:  # one symbol, read by every unit of the layer: its derivative sums over them
+            self.b = [[self._sym(f"b^{LETTERS[l]}", f"b^{{{LETTERS[l]}}}")] * p.layers[l + 1] for l in range(len(p.layers) - 1)]
+        elif p.bias:
             self.b = [[self._sym(f"b^{LETTERS[l]}_{i + 1}", f"b^{{{LETTERS[l]}}}_{{{i + 1}}}") for i in range(p.layers[l + 1])]
                       for l in range(len(p.layers) - 1)]
         self.nodes, self.grads = {}, {}
@@ -234,7 +154,7 @@ class Symbols:
         """The symbols the problem gives numbers to: every parameter, then ``x`` and ``y`` of each sample."""
         out = [w for W in self.W for w in W]
         if self.b is not None:
-            out += [v for b in self.b for v in b]
+            out += list(dict.fromkeys(v for b in self.b for v in b))  # a shared bias once
         for s in range(self.samples):
             out += self.x[s] + self.y[s]
         return out
@@ -339,7 +259,9 @@ class LinearStep(Operation):
         out = {weight_name(l): ImmutableMatrix(
             W.rows, W.cols, lambda i, j: scale * Add(*(sy.grad(self.out, s)[i] * d.into(Param(l, "weight", i, j), s)
                                                        for s in range(S))))}
-        if sy.b is not None:
+        if sy.b is not None and d.problem.shared_bias:  # ∂out_i/∂b = 1 for every unit i: the sum of their ∇out_i
+            out[bias_name(l)] = ImmutableMatrix([[scale * Add(*(g for s in range(S) for g in sy.grad(self.out, s)))]])
+        elif sy.b is not None:
             out[bias_name(l)] = ImmutableMatrix(W.rows, 1, lambda i, _: scale * Add(*(sy.grad(self.out, s)[i] for s in range(S))))
         return out
 
@@ -550,7 +472,7 @@ class Derivation:
             out += [Param(l, "weight", i, j) for i in range(p.layers[l + 1]) for j in range(p.layers[l])]
         if p.bias:
             for l in range(len(p.layers) - 1):
-                out += [Param(l, "bias", i) for i in range(p.layers[l + 1])]
+                out += [Param(l, "bias", 0, shared=True)] if p.shared_bias else [Param(l, "bias", i) for i in range(p.layers[l + 1])]
         return out
 
     def local_activation(self, layer: int, j: int, s: int = 0) -> Expr:
@@ -594,19 +516,39 @@ class Derivation:
         m = self.gradients[w.matrix]
         return m[w.i, w.j] if w.kind == "weight" else m[w.i, 0]
 
+    def unit_shares(self, name) -> list:
+        """The gradient's share from each unit the parameter feeds: one for a weight or a per-unit bias, one per
+        unit for a shared bias, whose gradient is their sum (each unit adds ``∂out_i/∂b·∇out_i = ∇out_i``).
+
+        >>> from derivations.engine.problem import load_problem
+        >>> from dataclasses import replace
+        >>> p = load_problem()
+        >>> shared = replace(p, biases=((0,) * 4, (0,) * 2), shared_bias=True)
+        >>> derive(shared).unit_shares("b_a")
+        [∇H_1, ∇H_2, ∇H_3, ∇H_4]
+        """
+        w = self.param(name)
+        if not w.shared:
+            return [self.gradient(w)]
+        op, S, sy = self.op_of(w), self.problem.n_samples, self.symbols
+        scale = self.rule("batch.scale", lambda n: Rational(1, n))(S)
+        return [scale * Add(*(sy.grad(op.out, s)[i] for s in range(S))) for i in w.units(self._width(op.out))]
+
     def formula(self, name) -> Expr:
         """The handout's form: the gradient with its bracket written out,
-        ``[∂Y_1/∂O_1 ∇Y_1 + ∂Y_2/∂O_1 ∇Y_2] L_1`` or ``[∇O_1 w^b_11 + ∇O_2 w^b_21] ReLU'(H_1) x_1``."""
+        ``[∂Y_1/∂O_1 ∇Y_1 + ∂Y_2/∂O_1 ∇Y_2] L_1`` or ``[∇O_1 w^b_11 + ∇O_2 w^b_21] ReLU'(H_1) x_1`` (a shared bias:
+        the sum of every unit's)."""
         w, sy, S = self.param(name), self.symbols, self.problem.n_samples
         op = self.op_of(w)
         total = []
         for s in range(S):
-            if op.out == "O":
-                inner = self.definitions[sy.grad("O", s)[w.i]]
-            else:
-                L = sy.keys[sy.keys.index(op.out) + 1]
-                inner = self.definitions[sy.grad(L, s)[w.i]] * self.local_activation(w.layer, w.i, s)
-            total.append(inner * self.into(w, s))
+            for i in w.units(self._width(op.out)):
+                if op.out == "O":
+                    inner = self.definitions[sy.grad("O", s)[i]]
+                else:
+                    L = sy.keys[sy.keys.index(op.out) + 1]
+                    inner = self.definitions[sy.grad(L, s)[i]] * self.local_activation(w.layer, i, s)
+                total.append(inner * self.into(w, s))
         return Rational(1, S) * Add(*total)
 
     def expanded_size(self, name) -> int:
@@ -667,7 +609,7 @@ class Derivation:
         S, sy = self.problem.n_samples, self.symbols
         out = []
         for s in (range(S) if sample is None else [sample]):
-            for nodes, factors in self._paths_to(op.out, w.i, s):
+            for nodes, factors in (pa for i in w.units(self._width(op.out)) for pa in self._paths_to(op.out, i, s)):
                 labels = [self.spell(key, k, s) for key, k in nodes]
                 out.append(Path(nodes, factors + [self.into(w, s)], w, s, Rational(1, S),
                                 [t for t, _ in labels], [x for _, x in labels], sy.wide))
@@ -686,12 +628,21 @@ class Derivation:
         sym = sy.node(key, s)[k]
         return str(sym), sy.tex[sym]
 
-    def path_edges(self, name, s: int = 0) -> list:
-        """The edges on the parameter's paths (for one sample), without listing the paths: every edge
-        downstream of the unit the parameter feeds lies on some path to the loss. Each is
-        ``((key, j), (key, i), local derivative)``, from the operation's input unit to its output unit."""
+    def _starts(self, name) -> list:
+        """Where the gradient's paths end: the units a parameter feeds (every unit of its layer for a shared
+        bias), or an input ``x_j`` itself (``"x_1"``: the inputs' gradient)."""
+        j = input_index(name)
+        if j is not None and 0 <= j < self.problem.n_in:
+            return [("x", j)]
         w = self.param(name)
-        out, seen, frontier = [], set(), [(self.op_of(w).out, w.i)]
+        key = self.op_of(w).out
+        return [(key, i) for i in w.units(self._width(key))]
+
+    def path_edges(self, name, s: int = 0) -> list:
+        """The edges on the paths of a parameter, or of an input (``"x_1"``), for one sample, without listing the
+        paths: every edge downstream of the unit the parameter feeds lies on some path to the loss. Each is
+        ``((key, j), (key, i), local derivative)``, from the operation's input unit to its output unit."""
+        out, seen, frontier = [], set(), self._starts(name)
         while frontier:
             key, j = frontier.pop()
             if key == "loss" or (key, j) in seen:
@@ -722,8 +673,8 @@ class Derivation:
         return 1 if key == "loss" else len(self.symbols.node(key))
 
     def count_paths(self, name) -> int:
-        """How many paths lead from the loss to the parameter, per sample (without listing them)."""
-        w = self.param(name)
+        """How many paths lead from the loss to the parameter (or the input, ``"x_1"``), per sample (without
+        listing them)."""
         counts = {("loss", 0): 1}
 
         def count(key, i):
@@ -733,7 +684,7 @@ class Derivation:
                                        for j, _ in op.edges(self, 0, u) if j == i)
             return counts[(key, i)]
 
-        return count(self.op_of(w).out, w.i)
+        return sum(count(key, i) for key, i in self._starts(name))
 
     def edges(self) -> list:
         """Every edge of the network's graph (one sample): ``((key, j), (key, i))`` from an operation's input

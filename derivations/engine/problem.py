@@ -46,7 +46,7 @@ MAX_COST = 4096
 MAX_MAGNITUDE = 10**6  # |every number|: exponentials of larger logits make SymPy's sign queries crawl
 
 _KEYS = {
-    "network": ("layers", "activation", "output", "loss", "bias"),
+    "network": ("layers", "activation", "output", "loss", "bias", "shared_bias"),
     "data": ("x", "y"),
     "init": None,  # W_a, W_b, ... and b_a, b_b, ...: checked against the layers
     # Read by ``python -m derivations.variants`` only (what a variant may draw); ignored here.
@@ -88,6 +88,9 @@ class Problem:
     ask: tuple = ()  # [worksheet] ask: parameter names (checked against the network by the page)
     lr: object = None  # [worksheet] lr: the page's gradient-descent step (None: the page's default)
     title: str = ""  # [worksheet] title: the students' page's title ("": the handout's)
+    # [network] shared_bias: one bias per layer, used by every unit of it (Mazur's b1, b2); ``biases`` still
+    # holds one entry per unit, all equal, so the forward pass reads them as it reads per-unit biases
+    shared_bias: bool = False
 
     # -- shape ----------------------------------------------------------------------------------------
 
@@ -124,7 +127,12 @@ class Problem:
     @property
     def n_weights(self) -> int:
         """Weights and biases together."""
-        return sum(a * b for a, b in zip(self.layers[1:], self.layers)) + (sum(self.layers[1:]) if self.bias else 0)
+        return sum(a * b for a, b in zip(self.layers[1:], self.layers)) + self.n_biases
+
+    @property
+    def n_biases(self) -> int:
+        """The bias parameters: one per unit, one per layer when shared, none without biases."""
+        return 0 if not self.bias else len(self.layers) - 1 if self.shared_bias else sum(self.layers[1:])
 
     @property
     def cost(self) -> int:
@@ -187,7 +195,8 @@ class Problem:
         raise AttributeError(name)
 
     def params(self) -> dict:
-        """``{"W_a": matrix, ..., "b_a": column, ...}`` in layer order, weights first."""
+        """``{"W_a": matrix, ..., "b_a": column, ...}`` in layer order, weights first (a shared bias's column holds
+        its one number once per unit, as the forward pass adds it)."""
         out = {weight_name(l): W for l, W in enumerate(self.weights)}
         if self.biases is not None:
             out.update({bias_name(l): b for l, b in enumerate(self.biases)})
@@ -202,15 +211,16 @@ class Problem:
         acts = [ACTIVATIONS[a].text for a in self.activations]
         act = acts[0] if len(set(acts)) == 1 else ", ".join(acts)
         widths = "-".join(map(str, self.layers))
-        extra = (", with biases" if self.bias else "") + (f", {self.n_samples} samples" if self.n_samples > 1 else "")
+        extra = (", with shared biases" if self.shared_bias else ", with biases" if self.bias else "") + (f", {self.n_samples} samples" if self.n_samples > 1 else "")
         out = "" if self.output == DEFAULT_OUTPUT else f", {OUTPUTS[self.output].text} output"
         return f"{widths} network, {act} hidden units{out}, {LOSSES[self.loss].text} loss{extra}"
 
 
 def make_problem(layers, activation, loss, x, y, weights, biases=None, source="problem",
-                 output=DEFAULT_OUTPUT) -> Problem:
+                 output=DEFAULT_OUTPUT, shared_bias=False) -> Problem:
     """A :class:`Problem` from Python values (exact numbers), one sample or several; ``activation`` one
-    name or one per hidden layer. Validated like a file."""
+    name or one per hidden layer; with ``shared_bias``, each of ``biases`` one number per layer. Validated
+    like a file."""
     layers = tuple(layers)
     acts = (activation,) * (len(layers) - 2) if isinstance(activation, str) else tuple(activation)
     batch = bool(x) and isinstance(x[0], (list, tuple))
@@ -218,8 +228,9 @@ def make_problem(layers, activation, loss, x, y, weights, biases=None, source="p
     ys = tuple(tuple(Rational(v) for v in s) for s in (y if batch else [y]))
     weights = tuple(ImmutableMatrix(W) for W in weights)
     if biases is not None:
-        biases = tuple(tuple(Rational(v) for v in b) for b in biases)
-    p = Problem(layers, acts, loss, xs, ys, weights, biases, source, output)
+        biases = tuple((Rational(b),) * n if shared_bias else tuple(Rational(v) for v in b)
+                       for b, n in zip(biases, layers[1:]))
+    p = Problem(layers, acts, loss, xs, ys, weights, biases, source, output, shared_bias=shared_bias)
     check(p)
     return p
 
@@ -270,9 +281,11 @@ def _matrix(value, rows: int, cols: int, field: str, what: str) -> ImmutableMatr
     )
 
 
-def _bias(value, n: int, field: str) -> tuple:
+def _bias(value, n: int, field: str, shared: bool = False) -> tuple:
     if not isinstance(value, list):
         return (parse_number(value, field),) * n
+    if shared:
+        raise ProblemError(field, f"expected one number (shared_bias = true: one bias for the layer's {n} units), got a list")
     return _vector(value, n, field, "one per unit")
 
 
@@ -324,6 +337,12 @@ def _problem_from_dict(data: dict, source: str) -> Problem:
     bias = network.get("bias", False)
     if not isinstance(bias, bool):
         raise ProblemError("network.bias", f"expected true or false, got {_short(bias)}")
+    shared = network.get("shared_bias", False)
+    if not isinstance(shared, bool):
+        raise ProblemError("network.shared_bias", f"expected true or false, got {_short(shared)}")
+    if shared and not bias:
+        raise ProblemError("network.shared_bias", "shared biases need biases: set bias = true under [network], "
+                                                  "or drop shared_bias")
     n_params = sum(a * b for a, b in zip(layers[1:], layers)) + (sum(layers[1:]) if bias else 0)
     if n_params > MAX_WEIGHTS:  # before any number is read
         raise ProblemError("network.layers", f"expected at most {MAX_WEIGHTS} weights and biases, got {n_params} "
@@ -353,10 +372,10 @@ def _problem_from_dict(data: dict, source: str) -> Problem:
     )
     biases = None
     if bias:
-        biases = tuple(_bias(init[bias_name(l)], layers[l + 1], f"init.{bias_name(l)}") if bias_name(l) in init
+        biases = tuple(_bias(init[bias_name(l)], layers[l + 1], f"init.{bias_name(l)}", shared) if bias_name(l) in init
                        else (Integer(0),) * layers[l + 1] for l in range(n_linear))
     ask, lr, title = _worksheet(data.get("worksheet", {}))
-    p = Problem(tuple(layers), tuple(acts), loss, xs, ys, weights, biases, source, output, ask, lr, title)
+    p = Problem(tuple(layers), tuple(acts), loss, xs, ys, weights, biases, source, output, ask, lr, title, shared)
     check(p)
     return p
 

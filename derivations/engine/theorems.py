@@ -522,6 +522,8 @@ def random_draw(problem: Problem, seed: int = 1, tries: int = 100) -> tuple:
         # built once, for the draw that is kept.
         ints = [[[rng.randint(-50, 50) or 7 for _ in range(W.cols)] for _ in range(W.rows)] for W in problem.weights]
         bias_ints = None if problem.biases is None else [[rng.randint(-50, 50) or 7 for _ in b] for b in problem.biases]
+        if problem.shared_bias:  # one number per layer, as the problem's
+            bias_ints = [[b[0]] * len(b) for b in bias_ints]
         last = attempt == seed + tries - 1
         alive = not kinked or _all_alive(problem, ints, bias_ints)
         if alive or last:
@@ -635,6 +637,12 @@ def _proofs(structure: Structure) -> tuple:
     return tuple(out)
 
 
+# A shared bias is proved about as the per-unit biases it equals: the structure's biases with every b_i = β.
+SHARED_NOTE = ("Shared biases (one per layer): the proof takes a bias per unit, and a shared bias is the case "
+               "where every unit's is the same number (the symmetric set's own assumption); its gradient is the "
+               "sum of theirs, so it is 0 where theirs are, and a step keeps it one number.")
+
+
 def theorems_for(problem: Problem, every: bool = False, derivation: Derivation | None = None) -> list:
     """The theorems at the problem's structure, with ``applies`` saying whether its init meets each one's
     assumptions; with ``every``, also the numerical checks (a training run from a symmetric init, the
@@ -649,6 +657,8 @@ def theorems_for(problem: Problem, every: bool = False, derivation: Derivation |
             th.applies = last_rows_equal(problem)
         else:
             th.applies = True
+        if problem.shared_bias and structure.bias and th.key.startswith(("symmetry", "permanence", "dead")):
+            th.notes.append(SHARED_NOTE)
     if every:
         if symmetric(problem) and problem.n_weights <= MAX_TRAINING_WEIGHTS:
             run = training_run(problem)

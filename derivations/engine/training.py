@@ -62,6 +62,8 @@ def train(problem: Problem, steps: int = 300, lr=Rational(1, 2), module: str = "
             for name, g in grads.items():
                 if name.startswith("W"):
                     params[name] = [[w - eta * d for w, d in zip(rw, rg)] for rw, rg in zip(params[name], g)]
+                elif problem.shared_bias:  # one number, held once per unit: every copy takes the one step
+                    params[name] = [w - eta * g[0][0] for w in params[name]]
                 else:
                     params[name] = [w - eta * d[0] for w, d in zip(params[name], g)]
     return history

@@ -348,13 +348,19 @@ class Values:
         if group == "problem":
             inputs = {"x": list(p.xs[0]) if p.n_samples == 1 else [list(x) for x in p.xs],
                       "y": list(p.ys[0]) if p.n_samples == 1 else [list(y) for y in p.ys]}
+            shared = {bias_name(l) for l in range(len(p.layers) - 1)} if p.shared_bias else set()  # one number each
             for pname, mat in p.params().items():
-                inputs[pname] = mat.tolist() if pname.startswith("W") else list(mat)
+                inputs[pname] = mat.tolist() if pname.startswith("W") else mat[0] if pname in shared else list(mat)
             if name not in inputs:
                 raise ProblemError("key", f"unknown problem quantity {name!r} in {quote(key, 60)}; expected one of {', '.join(inputs)}")
-            want = 2 if name.startswith("W") or (name in "xy" and p.n_samples > 1) else 1
+            want = 2 if name.startswith("W") or (name in "xy" and p.n_samples > 1) else 0 if name in shared else 1
             return self._index(inputs[name], key, group, name, i, j, want)
         if group == "grad":
+            if p.shared_bias and name in self.gradients and name.startswith("b_"):  # one per layer: grad.b_a
+                if i is not None:
+                    raise ProblemError("key", f"{name} is shared by its layer's units (one number): write grad.{name}, "
+                                              f"got {quote(key, 60)}")
+                return self.grad(name)
             if name in self.gradients:
                 weight = name.startswith("W")
                 if i is None or (weight and j is None) or (not weight and j is not None):
@@ -366,9 +372,9 @@ class Values:
             except ProblemError as err:
                 raise ProblemError("key", f"{err.expected} (in {quote(key, 60)})") from None
         if group == "backward" and name == "dL_dx":  # the inputs' gradients: computed when asked for
-            if i is None or j is not None or not 1 <= i <= p.n_in:
+            if i is None or j is not None or not 1 <= int(i) <= p.n_in:  # (the pattern's groups are text)
                 raise ProblemError("key", f"expected backward.dL_dx[i], i from 1 to {p.n_in}, got {quote(key, 60)}")
-            return self.input_gradients[s][i - 1]
+            return self.input_gradients[s][int(i) - 1]
         table = self.forward if group == "forward" else self.backward
         if name not in table or name == "losses":
             raise ProblemError("key", f"unknown {group} quantity {name!r} in {quote(key, 60)}; expected one of "
@@ -385,6 +391,9 @@ class Values:
     @staticmethod
     def _index(item, key, group, name, i, j, want):
         indices = [int(k) for k in (i, j) if k is not None]
+        if want == 0 and indices:
+            raise ProblemError("key", f"{group}.{name} is one number (shared by its layer's units): write {group}.{name}, "
+                                      f"got {quote(key, 60)}")
         if len(indices) != want:
             example = f"{group}.{name}[1,2]" if want == 2 else f"{group}.{name}[1]"
             raise ProblemError("key", f"expected {want} {'indices' if want == 2 else 'index'}, as in {example}, got {quote(key, 60)}")

@@ -206,7 +206,7 @@ def gradient_rows(values, request: Request, worksheet: bool) -> list:
     rows = []
     for w in d.params():
         weight_tex = tex_names[d.symbols.param(w)]
-        index = f"[{w.i + 1},{w.j + 1}]" if w.kind == "weight" else f"[{w.i + 1}]"
+        index = f"[{w.i + 1},{w.j + 1}]" if w.kind == "weight" else "" if w.shared else f"[{w.i + 1}]"
         rows.append([
             rf"\frac{{\partial \mathcal{{L}}}}{{\partial {weight_tex}}}",
             tex(d.gradient(w), tex_names),

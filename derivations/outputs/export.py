@@ -161,7 +161,14 @@ def _linear_backward(op: LinearStep, sc: _Script) -> list:
                                  lambda at, S: [((at[0], s), (at[1], s)) for s in range(S)], mean_over=True)
     out = [Step(f"dL_d{W.name}", (g.name, op.inp), code(g * v.T / sc.S),
                 f"∂ℒ/∂w^{letter}_ij = ∇{shown(op.out)}_i {into}{mean}", samples=True, model=per_sample)]
-    if p.bias:
+    if p.shared_bias:  # one bias read by every unit (the script holds it once per unit): the sum over the units
+        n = width(op.out)
+        summed = float64.product(g.name, None, (1, 1), lambda at, S: [((i, s), None) for i in range(n) for s in range(S)],
+                                 mean_over=True)
+        out.append(Step(f"dL_d{bias_name(op.layer)}", (g.name,), code(OneMatrix(1, n) * g * OneMatrix(sc.S, 1) / sc.S),
+                        f"∂ℒ/∂b^{letter} = Σ_i ∇{shown(op.out)}_i{mean} (shared by the layer's units)", samples=True,
+                        model=summed))
+    elif p.bias:
         summed = float64.product(g.name, None, (width(op.out), 1), lambda at, S: [((at[0], s), None) for s in range(S)],
                                  mean_over=True)
         out.append(Step(f"dL_d{bias_name(op.layer)}", (g.name,), code(g * OneMatrix(sc.S, 1) / sc.S),

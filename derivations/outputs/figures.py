@@ -17,7 +17,7 @@ import html
 import io
 import re
 
-from ..engine.derivation import ActivationStep, Aspect, LinearStep, LossStep, OutputStep
+from ..engine.derivation import ActivationStep, Aspect, LinearStep, LossStep, OutputStep, input_index
 from ..engine.problem import Problem, weight_name
 from ..engine.theorems import random_draw, symmetric
 from ..engine.training import hidden_spread, train
@@ -61,10 +61,12 @@ def path_edges(values: Values, weight, sample: int = 0) -> dict:
     """The edges of every path from the loss to ``weight`` (one sample), each with its local derivative
     (exact value) and the text of its factor: ``{("Y1", "O2"): (value, "∂Y_1/∂O_2"), ...}``."""
     d = values.derivation
-    w = d.param(weight)
     edges = {}
-    for (a, j), (b, i), local in d.path_edges(w, sample):  # the loss side of each edge first, as the paths run
+    for (a, j), (b, i), local in d.path_edges(weight, sample):  # the loss side of each edge first, as the paths run
         edges[(_node_id(b, i), _node_id(a, j))] = (values.value(local), text(local))
+    if input_index(weight) is not None:  # an input's paths start at the input itself
+        return edges
+    w = d.param(weight)
     op = d.op_of(w)
     if w.kind == "weight":
         into = d.into(w, sample)
@@ -107,10 +109,12 @@ def network_svg(values: Values, weight=None, colour: str = "red", labels: bool =
 
     lit, n_paths, title = {}, 0, "network"
     if weight is not None:
-        w = d.param(weight)
+        j = input_index(weight)
+        w = d.param(weight) if j is None else weight
         n_paths = d.count_paths(w)
         lit = {tuple(sorted(pair)): v for pair, v in path_edges(values, w).items()}
-        title = f"gradient paths of {w.name(d.symbols.wide)}" + (" (sample 1)" if p.n_samples > 1 else "")
+        name = w.name(d.symbols.wide) if j is None else f"x_{j + 1}"
+        title = f"gradient paths of {name}" + (" (sample 1)" if p.n_samples > 1 else "")
 
     out = [
         f'<svg xmlns="http://www.w3.org/2000/svg" class="derivations-network" viewBox="0 0 {width} {height}" '

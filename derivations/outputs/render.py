@@ -99,7 +99,8 @@ def to_json_dict(values: Values, theorems: list | None = None, detailed: bool = 
     """The machine-readable contract: problem, forward, backward, gradients (0-based, row order).
 
     With one sample, ``x``, ``y`` and every forward and backward quantity are as in the handout; with
-    several, each has one entry per sample first. Bias vectors (and their gradients) are plain lists."""
+    several, each has one entry per sample first. Bias vectors (and their gradients) are plain lists; a shared bias
+    (``shared_bias``: one per layer) and its gradient are one number."""
     p = values.problem
     one = p.n_samples == 1
     problem = {
@@ -109,19 +110,21 @@ def to_json_dict(values: Values, theorems: list | None = None, detailed: bool = 
         "output": p.output,
         "loss": p.loss,
         "bias": p.bias,
+        "shared_bias": p.shared_bias,
         "samples": p.n_samples,
         "x": _tree(p.xs[0] if one else p.xs),
         "y": _tree(p.ys[0] if one else p.ys),
     }
     for name, m in p.params().items():
-        problem[name] = _tree(m if name.startswith("W") else list(m))
+        problem[name] = _tree(m if name.startswith("W") else m[0] if p.shared_bias else list(m))
     d = values.derivation
     out = {
         "problem": problem,
         "forward": {k: _tree(values.forward[k], values) for k in forward_keys(d)},
         "backward": {**{k: _tree(values.backward[k], values) for k in backward_keys(d)},
                      "dL_dx": _tree(values.input_gradients[0] if one else values.input_gradients, values)},
-        "gradients": {k: _tree(m if k.startswith("W") else list(m), values) for k, m in values.gradients.items()},
+        "gradients": {k: _tree(m if k.startswith("W") else m[0] if p.shared_bias else list(m), values)
+                      for k, m in values.gradients.items()},
     }
     if not one:
         out["forward"]["losses"] = _tree(values.forward["losses"], values)

@@ -328,8 +328,8 @@ def _linear_local(op, cx) -> list:
     i_, j_, l = sym("i"), sym("j"), op.layer
     Z, IN, w = op.out, cx.linear_in(l), general_weight(l)
     out = [row(partial(cx.ent(Z, i_), w), "=", cx.ent(IN, j_))]
-    if cx.p.bias:
-        out.append(row(partial(cx.ent(Z, i_), Sym("b", i_, Sym(LETTERS[l]))), "=", Numeral("1")))
+    if cx.p.bias:  # a shared bias, b^a, is read by every unit
+        out.append(row(partial(cx.ent(Z, i_), Sym("b", None if cx.p.shared_bias else i_, Sym(LETTERS[l]))), "=", Numeral("1")))
     if l > 0:
         out.append(row(partial(cx.ent(Z, i_), cx.ent(IN, j_)), "=", w))
     return out

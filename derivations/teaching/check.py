@@ -199,6 +199,8 @@ class Checker:
                 problems.append(f"{k}: {err.expected}")
         if unknown:
             like = ", ".join(self.marking.order[:3]) if isinstance(self.d, Graph) else "forward.H[1], backward.dL_dY[1], grad.w_b11"
+            if getattr(self.d.problem, "shared_bias", False):
+                like += "; a shared bias's grad.b_a"
             problems.insert(0, f"unknown key{'s' if len(unknown) > 1 else ''} {_first(unknown)} (expected keys like {like})")
         if problems:
             raise ProblemError("answers", _first(problems, "; "))

@@ -73,6 +73,8 @@ def closing(cx, asked: list):
                      key="question"))
         cx.add(Prose(insight_answer(cx.v), key="answer", answer=True))
         return
+    if not asked:  # only inputs' gradients asked (an input is no parameter: it takes no step)
+        return
     lr = p.step_lr
     eta, w_ = Sym("eta"), Sym("w")
     cx.add(Prose([("b", "One gradient-descent step: "), "with learning rate ", row(eta, "=", cx.given(lr)),

@@ -57,13 +57,13 @@ from pathlib import Path
 from sympy import Integer, Rational
 
 from ..engine import reading
-from ..engine.derivation import derive, parse_param
+from ..engine.derivation import derive, input_index, parse_param
 from ..engine.errors import ProblemError
 from ..engine.ops import ACTIVATIONS, LOSSES, OUTPUTS, linear
 from ..engine.problem import HANDOUT, Problem, make_problem, problem_from_dict
 from ..engine.theorems import last_rows_equal, symmetric
 from ..engine.values import evaluate
-from .handout import asked
+from .handout import asked, asked_inputs
 from .oracle import flat, forward_keys, numpy_backprop
 from .variant_file import variant_toml
 
@@ -131,6 +131,11 @@ class Base:
         base's ``[worksheet] ask``): the same for every variant, as they depend on the structure only."""
         d = derive(self.problem)
         return tuple(param.key(d.symbols.wide) for param in asked(d))
+
+    @cached_property
+    def asked_inputs(self) -> tuple:
+        """The inputs whose gradient the page asks for, as ``ask`` names them (``x_1``)."""
+        return tuple(f"x_{j + 1}" for j in asked_inputs(self.problem))
 
 
 def _pattern(W) -> str:
@@ -278,7 +283,8 @@ def _problem(base: Base, student: str, n: Numbers) -> Problem:
                          [[[R(v) for v in row] for row in W] for W in n.weights],
                          None if n.biases is None else [[R(v) for v in b] for b in n.biases],
                          source=f"variant {student}", output=p.output)
-    return replace(drawn, ask=p.ask, lr=p.lr, title=p.title)  # the base's page: its title, asked gradients and step
+    # the base's page (its title, asked gradients and step) and its shared biases (drawn one number per layer)
+    return replace(drawn, ask=p.ask, lr=p.lr, title=p.title, shared_bias=p.shared_bias)
 
 
 def draw(base: Base, seed: str, student: str) -> Problem:
@@ -295,7 +301,6 @@ def draw_attempt(base: Base, seed: str, student: str, start: int = 0, avoid=froz
     broken, passed_first, always = [], 0, None  # always: the rules every draw past rule 1 broke
     began = time.monotonic()
     attempt = start
-    asked = base.asked
     for attempt in range(start, start + MAX_ATTEMPTS):
         if seconds is not None and time.monotonic() - began > seconds:
             break
@@ -304,7 +309,7 @@ def draw_attempt(base: Base, seed: str, student: str, start: int = 0, avoid=froz
         if broken:
             continue
         p = _problem(base, student, n)
-        broken = _screen(base, p, asked) or broken_rules(base, p)
+        broken = _screen(base, p) or broken_rules(base, p)
         passed_first += 1
         rules = {_rule_of(b) for b in broken} if broken else {5}
         always = rules if always is None else always & rules
@@ -377,14 +382,22 @@ def _first_layer_rule(base: Base, Hs) -> list:
 def lesson_zero(base: Base, problem: Problem, key: str) -> bool:
     """Does the lesson say that the gradient of ``key`` (``w_a11``) is exactly 0? Every layer before the last
     under the symmetric init when the last layer's rows are equal and the output is a softmax (the key
-    insight: the dead earlier layers), or a weight or bias of a first-layer unit asked to be dead."""
+    insight: the dead earlier layers), a weight or bias of a first-layer unit asked to be dead, or the output
+    layer's shared bias under a softmax (its gradient is Σ_i ∇O_i, which the softmax lemma makes 0); an input's
+    (``x_1``) where the first layer's gradients are all 0: under the dead-layers lesson, or every unit asked dead."""
+    if input_index(key) is not None:
+        every_dead = all(i in base.dead for i in range(problem.layers[1]))
+        return every_dead or base.symmetric and OUTPUTS[problem.output].sums_to_one and last_rows_equal(problem)
     w = parse_param(key, problem)
-    if w.layer == 0 and w.i in base.dead or w.layer == 1 and w.kind == "weight" and w.j in base.dead:
+    if w.shared and w.layer == problem.depth and OUTPUTS[problem.output].sums_to_one:
+        return True
+    fed = w.units(problem.layers[1]) if w.layer == 0 else ()  # a shared bias is 0 only if every unit it feeds is dead
+    if fed and all(i in base.dead for i in fed) or w.layer == 1 and w.kind == "weight" and w.j in base.dead:
         return True
     return w.layer < problem.depth and base.symmetric and OUTPUTS[problem.output].sums_to_one and last_rows_equal(problem)
 
 
-def _screen(base: Base, p: Problem, asked) -> list:
+def _screen(base: Base, p: Problem) -> list:
     """The rules a draw clearly breaks, judged in NumPy floats (a margin of a millionth, relative, so that
     only a draw the exact check would also reject is rejected here): hidden layers after the first, softmax
     ties, asked gradients. Empty: the exact check decides."""
@@ -410,14 +423,25 @@ def _screen(base: Base, p: Problem, asked) -> list:
         for O in ref["forward"]["O"]:
             if min((abs(a - b) for a, b in itertools.combinations(O, 2)), default=1) < float(LOGIT_GAP) * (1 - slack):
                 out.append(f"logits ≈ {list(np.round(O, 6))}: a softmax (near-)tie")
-    for key in asked:
-        w = parse_param(key, p)
-        g = ref["grad"][w.matrix][w.i, w.j if w.kind == "weight" else 0]
-        if lesson_zero(base, p, key):
+    for key, g in _asked_floats(base, p, ref):
+        if lesson_zero(base, p, key.split("@")[0]):
             if abs(g) > 1e-9:
                 out.append(f"dL/d{key} ≈ {g:.6g}: the lesson says 0")
         elif abs(g) < float(MIN_GRADIENT) * (1 - slack):
             out.append(f"dL/d{key} ≈ {g:.3g}: an asked gradient below {float(MIN_GRADIENT):g}")
+    return out
+
+
+def _asked_floats(base: Base, p: Problem, ref: dict) -> list:
+    """``[(name, float)]``: every gradient the page asks for, in the NumPy pass ``ref``: each asked parameter's, and
+    each asked input's for every sample (``x_1@2``)."""
+    out = []
+    for key in base.asked:
+        w = parse_param(key, p)
+        out.append((key, ref["grad"][w.matrix][w.i, w.j if w.kind == "weight" else 0]))
+    for key in base.asked_inputs:
+        out += [(key + (f"@{s + 1}" if p.n_samples > 1 else ""), ref["dL_dx"][s][input_index(key)])
+                for s in range(p.n_samples)]
     return out
 
 
@@ -471,10 +495,12 @@ def broken_rules(base: Base, problem: Problem, values=None) -> list:
     for name, value in _every_value(v):
         if isinstance(value, Rational) and value.q > MAX_DENOMINATOR:
             out.append(f"{name} = {value}: denominator above {MAX_DENOMINATOR:.0e}")
-    for key in base.asked:
-        g = v.grad(key)
-        if lesson_zero(base, problem, key):
-            if g != 0:
+    asked_values = [(key, v.grad(key)) for key in base.asked] + [
+        (key + (f"@{s + 1}" if problem.n_samples > 1 else ""), v.input_gradients[s][input_index(key)])
+        for key in base.asked_inputs for s in S]
+    for key, g in asked_values:
+        if lesson_zero(base, problem, key.split("@")[0]):
+            if g != 0 and not v.decimal(g).is_zero:  # (an exact 0 SymPy leaves unsimplified has the decimal 0)
                 out.append(f"dL/d{key} = {v.decimal(g):.6g}: the lesson says 0")
         elif abs(v.decimal(g)) < MIN_GRADIENT:
             out.append(f"dL/d{key} ≈ {float(v.decimal(g)):.3g}: an asked gradient below {float(MIN_GRADIENT):g}")

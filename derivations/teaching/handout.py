@@ -29,7 +29,7 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
-from ..engine.derivation import Param, parse_param
+from ..engine.derivation import Param, input_index, parse_param
 from ..engine.errors import ProblemError
 from ..engine.graph import Graph
 from ..engine.ops import DEFAULT_OUTPUT
@@ -39,7 +39,7 @@ from .backward import formulas, output_values
 from .closing import closing
 from .circuit_page import lay_out as circuit_page
 from .page import PRECISION, Context, Heading, Page, Prose
-from .paths import path
+from .paths import input_path, path
 from .steps import FORWARD
 
 
@@ -58,6 +58,7 @@ def problem_id(problem, data: bytes | None = None) -> str:
         rest = (p.output if p.output != DEFAULT_OUTPUT else None, [[str(v) for v in W] for W in p.weights[2:]],
                 p.biases and [[str(v) for v in b] for b in p.biases], [[str(v) for v in x] for x in p.xs[1:]],
                 [[str(v) for v in y] for y in p.ys[1:]], list(p.ask), p.lr and str(p.lr), p.title)
+        rest += ("shared_bias",) if p.shared_bias else ()  # (the fields before it hash as they always did)
         data = repr(first if not any(rest) else first + tuple(rest)).encode()
     return hashlib.sha256(data).hexdigest()[:8]
 
@@ -108,10 +109,45 @@ def check_fits(problem) -> None:
         raise ProblemError("data.x", f"the students' page shows at most {PAGE_SAMPLES} samples, got {p.n_samples}{_ELSEWHERE}")
 
 
+def asked_inputs(problem) -> list:
+    """The inputs whose gradient ``∂ℒ/∂x_j`` the page asks for (``[worksheet] ask = ["x_1"]``), 0-based.
+
+    >>> from dataclasses import replace
+    >>> from derivations import load_problem
+    >>> asked_inputs(replace(load_problem(), ask=("w_b11", "x_2", "x[3]")))
+    [1, 2]
+    """
+    out = []
+    for name in getattr(problem, "ask", ()):
+        index = input_index(name)
+        if index is None:
+            continue
+        j = index + 1
+        if not 1 <= j <= problem.n_in:
+            raise ProblemError("worksheet.ask", f"{name!r}: the network has {problem.n_in} inputs, x_1 to x_{problem.n_in}",
+                               problem.source)
+        if j - 1 in out:
+            raise ProblemError("worksheet.ask", f"{name!r} is asked twice", problem.source)
+        out.append(j - 1)
+    return out
+
+
+def askable(problem) -> str:
+    """What ``[worksheet] ask`` may name, in a message: ``w_a11 … w_a43, w_b11 … w_b24, or an input x_1 … x_3``."""
+    shapes = [f"w_{chr(97 + l)}11 … w_{chr(97 + l)}{problem.layers[l + 1]}{problem.layers[l]}"
+              for l in range(len(problem.layers) - 1)]
+    if problem.shared_bias:
+        shapes += [f"b_{chr(97 + l)}" for l in range(len(problem.layers) - 1)]
+    elif problem.bias:
+        shapes += [f"b_{chr(97 + l)}1 … b_{chr(97 + l)}{problem.layers[l + 1]}" for l in range(len(problem.layers) - 1)]
+    return f"{', '.join(shapes)}, or an input x_1 … x_{problem.n_in}"
+
+
 def asked(derivation) -> list:
     """The parameters whose gradient the page asks for, last layer first: ``[worksheet] ask`` of the problem
-    file, or the paper's choice generalized (an example and a practice weight of the last layer, a weight of each
-    middle layer, a weight of the first layer, and a bias of the first layer where there are biases).
+    file (its inputs, ``x_1``, are :func:`asked_inputs`'), or the paper's choice generalized (an example and a
+    practice weight of the last layer, a weight of each middle layer, a weight of the first layer, and a bias of
+    the first layer where there are biases: the layer's one with shared biases).
 
     >>> from derivations import derive, load_problem
     >>> [p.key() for p in asked(derive(load_problem()))]
@@ -122,10 +158,14 @@ def asked(derivation) -> list:
     if getattr(p, "ask", ()):
         out = []
         for name in p.ask:
+            if input_index(name) is not None:  # an input's gradient: asked_inputs
+                continue
             try:
                 param = parse_param(name, p)
             except ProblemError as err:
-                raise ProblemError("worksheet.ask", err.expected, p.source) from None
+                unknown = err.expected.startswith("expected a parameter name")  # (not a name at all)
+                raise ProblemError("worksheet.ask", f"expected one of {askable(p)}, got {name[:40]!r}"
+                                   if unknown else err.expected, p.source) from None
             if param in out:
                 raise ProblemError("worksheet.ask", f"{name!r} is asked twice", p.source)
             out.append(param)
@@ -137,8 +177,8 @@ def asked(derivation) -> list:
             out.append(Param(last, "weight", 0, 1))
         out += [Param(l, "weight", 0, 0) for l in range(last - 1, -1, -1)]
         if p.bias:
-            out.append(Param(0, "bias", 0))
-    if len(out) > PAGE_ASKED:
+            out.append(Param(0, "bias", 0, shared=p.shared_bias))
+    if len(out) + len(asked_inputs(p)) > PAGE_ASKED:
         raise ProblemError("worksheet.ask", f"expected at most {PAGE_ASKED} parameters (one path block and diagram "
                                             f"each), got {len(out)}", p.source)
     return sorted(out, key=lambda q: -q.layer)  # the values a deeper path needs come from the paths before it
@@ -155,9 +195,9 @@ def _lay_out(values, digits: int, data: bytes | None) -> Page:
     cx, p = Context(values, digits), values.problem
     page = Page(title=p.title or TITLE, problem_id=problem_id(p, data), description=p.describe(),
                 source=Path(str(p.source)).name, blocks=cx.blocks)  # the file's name, not the machine's path
-    params = asked(cx.d)
+    params, inputs = asked(cx.d), asked_inputs(p)
     cx.add(Heading("Step-by-Step Feedforward & Backpropagation", 2))
-    cx.add(_tasks(cx, params))
+    cx.add(_tasks(cx, params, inputs))
     _setup(cx)
     cx.add(Heading("Forward Pass", 2))
     for s in range(cx.S):
@@ -177,22 +217,25 @@ def _lay_out(values, digits: int, data: bytes | None) -> Page:
             cx.add(block)
     for number, q in enumerate(params):
         path(cx, q, number)
+    for number, j in enumerate(inputs, len(params)):
+        input_path(cx, j, number)
     closing(cx, params)
     return page
 
 
-def _tasks(cx, params: list) -> Prose:
-    """What the student computes: every forward quantity (its steps' numbers) and the practice gradients."""
+def _tasks(cx, params: list, inputs: list = ()) -> Prose:
+    """What the student computes: every forward quantity (its steps' numbers) and the practice gradients (and
+    the asked inputs' gradients)."""
     names = [cx.vec(key) for key in cx.keys] + [LOSS]
     items = []
     for k, name in enumerate(names):
         items += ([","] if k else []) + [name]
     n = len(cx.d.ops)
     steps = f" (Steps 1–{n}). " if cx.S == 1 else f" (Steps 1–{n} for each of the {cx.S} samples, then Step {n + 1}). "
-    practice = params[1:] or params[:1]
+    practice = [partial(LOSS, cx.psym(q)) for q in params[1:] or params[:1]] + [partial(LOSS, cx.ent("x", j)) for j in inputs]
     grads = []
-    for k, q in enumerate(practice):
-        grads += ([" and " if k == len(practice) - 1 else ", "] if k else []) + [partial(LOSS, cx.psym(q))]
+    for k, g in enumerate(practice):
+        grads += ([" and " if k == len(practice) - 1 else ", "] if k else []) + [g]
     return Prose([("b", "Your tasks. Forward: "), "compute all intermediate values ", row(*items), steps,
                   ("b", "Backward: "), "compute ", *grads, ". ", PRECISION])
 

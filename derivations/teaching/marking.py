@@ -46,7 +46,7 @@ from sympy import Add, Expr, Float, Rational, Symbol
 
 from ..engine.derivation import ActivationStep, Derivation, derive
 from ..engine.values import Values, backward_keys, leaves_of
-from .mistakes import ONE_PATH, TRANSPOSED, Mistake
+from .mistakes import ONE_PATH, ONE_UNIT, TRANSPOSED, Mistake
 
 REL_TOL = Rational(1, 1000)  # a blank's tolerance, relative: 4 significant digits are within it
 MIN_TOL = Rational(1, 2000)  # the narrowest: a value correctly rounded to 4 significant digits is within it
@@ -381,7 +381,8 @@ class Marking:
     @cached_property
     def worlds(self) -> list:
         """One world per rule slip (the derivation with its rule, compared formula by formula) and the
-        transposed weight's; "one path only" has a world per term (:meth:`paths`)."""
+        transposed weight's; "one unit only" (a shared bias) has a world per unit, "one path only" a world per
+        term (:meth:`paths`)."""
         out = []
         for m in self.slips:
             if m.rules:
@@ -400,6 +401,11 @@ class Marking:
                             swap[s] = self.d.gradient(type(p)(p.layer, "weight", p.j, p.i))
                 if swap:
                     out.append(self.world(m, swap))
+            elif m.name == ONE_UNIT:  # a world per unit: every shared bias's gradient taken as that unit's share
+                shares = {s: self.d.unit_shares(key[5:]) for key, s in self.sym.items()
+                          if key.startswith("grad.") and self.d.param(key[5:]).shared}
+                for u in range(max((len(v) for v in shares.values()), default=0)):
+                    out.append(self.world(m, {s: v[u] for s, v in shares.items() if u < len(v)}))
         return out
 
     @cached_property

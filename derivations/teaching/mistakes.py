@@ -6,9 +6,10 @@ and each slip is the same derivation with one local rule done differently
 
 A :class:`Mistake` carries a stable ``name`` (what the checker's JSON, ``grades.csv`` and the self-check page
 report; the names of earlier versions are kept), a short ``title``, a one-sentence ``explanation`` (why it is
-wrong) and a ``hint`` (the fix). Most are a rule replacement; two are read off the correct derivation by the
+wrong) and a ``hint`` (the fix). Most are a rule replacement; a few are read off the correct derivation by the
 marking (:mod:`derivations.teaching.marking`): *one path only* (one term of a chain-rule sum, or one path of a
-gradient) and *the transposed weight* (the gradient of ``w_ji`` given for ``w_ij``).
+gradient), *the transposed weight* (the gradient of ``w_ji`` given for ``w_ij``) and, with shared biases, *one
+unit only* (one unit's share of a shared bias's gradient, not the sum).
 
 >>> from sympy import ImmutableMatrix
 >>> from derivations.engine.problem import make_problem
@@ -48,12 +49,13 @@ from ..engine.problem import Problem
 ONE_PATH = "one-path-only"
 TRANSPOSED = "weight-transposed"
 BACKWARD_TRANSPOSED = "backward-weight-transposed"
+ONE_UNIT = "shared-bias-one-unit"
 
 
 @dataclass(frozen=True)
 class Mistake:
-    """One slip on one problem: ``rules`` for :class:`Derivation` (empty for the two read off the correct
-    derivation, :data:`ONE_PATH` and :data:`TRANSPOSED`)."""
+    """One slip on one problem: ``rules`` for :class:`Derivation` (empty for those read off the correct
+    derivation, :data:`ONE_PATH`, :data:`TRANSPOSED` and :data:`ONE_UNIT`)."""
 
     name: str
     title: str
@@ -303,6 +305,12 @@ def _problem_slips(problem: Problem) -> list:
             "One step changes the parameter by −η ∂ℒ/∂w, which is not 0 where the gradient is not.",
             "Multiply the gradient by −η: that is the change.",
             {"descent.step": lambda rate, g: Integer(0)}))
+    if problem.shared_bias:  # read off the correct derivation by the marking: one unit's share of the sum
+        out.append(Mistake(
+            ONE_UNIT, "a shared bias's gradient: one unit's gradient only, not the sum over the layer's units",
+            "A shared bias is one number added by every unit of its layer, so its gradient is the sum of the "
+            "gradients of the units it feeds, Σ_i ∇(out_i); one unit's was taken.",
+            "Add the gradients of every unit the bias feeds: ∂ℒ/∂b = Σ_i ∇(out_i)."))
     out.append(Mistake(
         TRANSPOSED, "the transposed weight: the gradient of w_ji given for w_ij",
         "w_ij is row i, column j of its matrix: it connects input j to output i, not input i to output j.",

@@ -53,7 +53,7 @@ def numpy_backprop(p: Problem) -> dict:
     backward = {k: [] for k in ["dL_dY", "dY_dO", "dL_dO"] + [f"dL_d{k}" for k in reversed(keys[:-2])]}
     grads = [np.zeros_like(W) for W in Ws]
     bgrads = [np.zeros_like(b) for b in bs]
-    losses = []
+    losses, dx = [], []
     S = p.n_samples
     for xs, ys in zip(p.xs, p.ys):
         x, y = np.array([float(v) for v in xs]), np.array([float(v) for v in ys])
@@ -85,10 +85,11 @@ def numpy_backprop(p: Problem) -> dict:
                 delta = dL * np.asarray(acts[l - 1].numpy_local(H, L), dtype=float)
                 backward[f"dL_d{keys[2 * (l - 1) + 1]}"].append(dL)
                 backward[f"dL_d{keys[2 * (l - 1)]}"].append(delta)
+        dx.append(Ws[0].T @ delta)  # the inputs' gradient: ∇x = W_aᵀ ∇H (each sample's loss)
     grad = {weight_name(l): g for l, g in enumerate(grads)}
-    if p.bias:
-        grad.update({bias_name(l): g[:, None] for l, g in enumerate(bgrads)})
-    return {"forward": forward, "backward": backward, "loss": sum(losses) / S, "losses": losses, "grad": grad}
+    if p.bias:  # a shared bias is added by every unit of its layer: the units' gradients summed
+        grad.update({bias_name(l): g.sum(keepdims=True)[:, None] if p.shared_bias else g[:, None] for l, g in enumerate(bgrads)})
+    return {"forward": forward, "backward": backward, "loss": sum(losses) / S, "losses": losses, "grad": grad, "dL_dx": dx}
 
 
 def verify(values, graded_values=()) -> None:
@@ -163,7 +164,7 @@ def _reference(p: Problem, ref: dict, key: str) -> float:
     if group in ("forward", "backward"):
         if name == "loss":
             return ref["losses"][s] if at else ref["loss"]
-        vector = ref[group][name][s]
+        vector = ref["dL_dx"][s] if name == "dL_dx" else ref[group][name][s]
         return vector[int(i) - 1] if j is None else vector[int(i) - 1, int(j) - 1]
     w = parse_param(name, p)
     column = w.j if w.kind == "weight" else 0

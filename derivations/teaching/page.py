@@ -332,6 +332,8 @@ class Context:
         return LOSS if self.S == 1 else Sym("ell", None, self.sup("", s))
 
     def psym(self, q) -> Sym:
+        if q.shared:
+            return Sym("b", None, Sym(LETTERS[q.layer]))
         if q.kind == "bias":
             return Sym("b", Numeral(str(q.i + 1)), Sym(LETTERS[q.layer]))
         return Sym("w", idx(q.i, q.j), Sym(LETTERS[q.layer]))

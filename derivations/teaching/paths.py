@@ -16,6 +16,8 @@ operation its paths cross (:data:`PATH`, a rule per kind of operation), the valu
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from sympy import Add, Expr, Mul, Rational, Symbol
 from sympy.core.parameters import evaluate
 
@@ -27,7 +29,7 @@ from ..notation.tree import (LOSS, Aligned, Call, Frac, Numeral, Operator, Paren
 from ..notation.tree_printing import from_sympy
 from .backward import (BACKWARD, Bracket, activation_local, hidden_bracket, jacobian, loss_local, numbers, output_bracket,
                        substitute)
-from .page import Display, Figure, Prose, Section, t
+from .page import Display, Figure, Line, Prose, Section, t
 
 MAX_EXPANDED = 20000  # nodes of a closed form in the weights written out; past it, its size is given instead
 MAX_LISTED_PATHS = 64  # a deep network's first-layer weight has thousands of paths: past this, none listed
@@ -82,7 +84,9 @@ def gradient_section(cx, w: Param, role: str = "", detail: bool = False) -> Sect
     lhs = Words(f"∂ℒ/∂{name}", rf"\frac{{\partial \mathcal{{L}}}}{{\partial {wtex}}}")
     op = d.op_of(w)
     value = values.grad(w)
-    if p.n_samples == 1:
+    if w.shared:
+        sec.lines += _shared_lines(cx, w, op, lhs, value)
+    elif p.n_samples == 1:
         written, nums = _bracket(cx, w, op, 0)
         tail = [_inner_value(cx, w, op, 0), *_tail_values(cx, w, op, 0)]
         with evaluate(False):
@@ -101,6 +105,25 @@ def gradient_section(cx, w: Param, role: str = "", detail: bool = False) -> Sect
     if detail:
         sec.lines += _closed_forms(cx, w, name, wtex)
     return sec
+
+
+def _shared_lines(cx, w: Param, op, lhs, value) -> list:
+    """A shared bias: the sentence saying why its gradient is a sum, each unit's ``∇Z_i`` with its bracket, then
+    their sum (their mean over the samples)."""
+    d, n, wide = cx.d, cx.n, cx.d.symbols.wide
+    name, tex = w.name(wide), n.names[d.symbols.param(w)]
+    out = [Line([Words(f"{name} is shared by the layer's units: its gradient is the sum of the units' gradients.",
+                       rf"{tex} \text{{ is shared by the layer's units: its gradient is the sum of the units' gradients.}}")],
+                prose=True, names=n.names)]
+    for s in cx.samples():
+        out += cx.sample_note(s)
+        for i in w.units(len(d.symbols.node(op.out, s))):
+            written, nums = _bracket(cx, replace(w, i=i, shared=False), op, s)
+            g = d.symbols.grad(op.out, s)[i]
+            out.append(cx.line(g, written, nums, value=cx.v.value(g), given=2))
+    total = d.gradient(w)
+    out.append(cx.line(lhs, total, substitute(total, numbers(cx.v, [total])), value=value, label=w.key(wide), given=2))
+    return out
 
 
 def _closed_forms(cx, w: Param, name: str, wtex: str) -> list:
@@ -224,7 +247,10 @@ def path(cx, q, number: int):
     Z, IN = cx.linear_out(q.layer), cx.linear_in(q.layer)
     w = cx.psym(q)
     label = "Example: " if number == 0 else "Practice: "
-    if q.kind == "bias":
+    if q.shared:
+        units = [x for k in range(len(cx.fwd(Z, 0))) for x in ([", "] if k else []) + [cx.ent(Z, k)]]
+        link = [w, " feeds ", *units]
+    elif q.kind == "bias":
         link = [w, " feeds ", cx.ent(Z, q.i)]
     else:
         link = [w, " connects ", cx.ent(IN, q.j), " to ", cx.ent(Z, q.i)]
@@ -240,10 +266,67 @@ def path(cx, q, number: int):
         tail.append("; the diagram shows sample 1")
     cx.add(Prose([("b", label), partial(LOSS, w), f" ({colour} path: ", *link, "".join(tail) + ")"]))
     cx.add(Figure(q.key(cx.d.symbols.wide), colour, f"{colour} path"))
-    if last:
+    if q.shared:
+        shared_path(cx, q)
+    elif last:
         output_path(cx, q, number == 0)
     else:
         hidden_path(cx, q)
+
+
+def shared_path(cx, q):
+    """A shared bias: every unit ``Z_i`` of its layer adds it (``∂Z_i/∂b = 1``), so ``∂ℒ/∂b = Σ_i ∇Z_i`` (the mean
+    over the samples of that): the units' gradients once (:func:`ensure`), then their sum."""
+    S, nb, wide = cx.S, cx.nb, cx.d.symbols.wide
+    Z, w = cx.linear_out(q.layer), cx.psym(q)
+    units = range(len(cx.fwd(Z, 0)))
+    terms = [x for s in range(S) for i in units for x in (["+"] if s or i else []) + [grad_sym(cx.ent(Z, i, s))]]
+    cx.add(Prose([("b", "Derivatives along path: "), partial(cx.ent(Z, sym("i")), w), " = 1 for every unit ",
+                  sym("i"), ". ", w, " is shared by the layer's units: its gradient is the sum of the units' gradients"
+                  + (", averaged over the samples." if S > 1 else ".")]))
+    ensure(cx, Z)
+    mean = [Frac(Numeral("1"), Numeral(str(S)))] if S > 1 else []
+    nums = []
+    for s in range(S):
+        for i in units:
+            value = Slot(nb.num(cx.bwd("dL_d" + Z, s)[i]), key=f"backward.dL_d{Z}[{i + 1}]{cx.at(s)}")
+            nums += (["+"] if s or i else []) + [Paren(value)]
+    g, gk = cx.v.grad(q), f"grad.{q.key(wide)}"
+    body = (lambda parts: [*mean, Paren(row(*parts))] if S > 1 else parts)
+    rows = (row(partial(LOSS, w), "&=", *body(terms)), row("&=", *body(nums), "=", cx.ans(g, gk)))
+    cx.add(Display(f"grad_{q.key(wide)}", Aligned(rows)))
+
+
+def input_path(cx, j: int, number: int):
+    """An input's gradient (``[worksheet] ask = ["x_1"]``): ``∂ℒ/∂x_j = Σ_i ∇H_i·w^a_ij`` (every unit of the first
+    layer reads ``x_j``), for each sample its own (``backward.dL_dx[j]@s``), from the ``∇H_i`` computed once."""
+    S, nb = cx.S, cx.nb
+    Z, W, letter = cx.linear_out(0), cx.p.weights[0], LETTERS[0]
+    units = range(W.rows)
+    x = cx.ent("x", j)
+    fed = [piece for i in units for piece in ([", "] if i else []) + [cx.ent(Z, i)]]
+    colour = PATH_COLOURS[number % len(PATH_COLOURS)]
+    sample = "; the diagram shows sample 1" if S > 1 else ""
+    cx.add(Prose([("b", "Example: " if number == 0 else "Practice: "), partial(LOSS, x), f" ({colour} path: the gradient "
+                  "with respect to an input: ", x, " feeds ", *fed, sample + ")"]))
+    cx.add(Figure(f"x_{j + 1}", colour, f"{colour} path"))
+    cx.add(Prose([("b", "Derivatives along path: "), partial(cx.ent(Z, sym("i")), x), " = ",
+                  Sym("w", Row((sym("i"), Numeral(str(j + 1)))), Sym(letter)),
+                  f"; {'the units add' if len(units) > 1 else 'one unit'}: ", partial(LOSS, x), " = ",
+                  Sym("sum", sym("i")), grad_sym(cx.ent(Z, sym("i"))), Sym("w", Row((sym("i"), Numeral(str(j + 1)))), Sym(letter))]
+                 + ([" (for each sample its own: the gradient of that sample's loss)"] if S > 1 else [])))
+    ensure(cx, Z)
+    rows = []
+    for s in range(S):
+        lhs = partial(cx.loss_sym(s), cx.ent("x", j, s if S > 1 else None))
+        terms, nums = [], []
+        for i in units:
+            terms += (["+"] if i else []) + [grad_sym(cx.ent(Z, i, s if S > 1 else None)), cx.psym(Param(0, "weight", i, j))]
+            value = Slot(nb.num(cx.bwd("dL_d" + Z, s)[i]), key=f"backward.dL_d{Z}[{i + 1}]{cx.at(s)}")
+            nums += (["+"] if i else []) + [Paren(value), "·", Slot(nb.factor(W[i, j]), given=True)]
+        g = cx.v.input_gradients[s][j]
+        rows += [row(lhs, "&=", *terms), row("&=", *nums, "=", cx.ans(g, f"backward.dL_dx[{j + 1}]{cx.at(s)}"))]
+    cx.add(Display(f"grad_x{j + 1}", Aligned(tuple(rows))))
 
 
 def output_path(cx, q, example: bool):

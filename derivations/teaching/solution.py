@@ -113,6 +113,14 @@ def _table_section(cx) -> Section:
     sec = Section("table", t("Every gradient", r"\text{Every gradient}"))
     for name, m in cx.v.gradients.items():
         tex_name = f"{name[0]}_{{{name[-1]}}}"
+        lhs = Words(f"∂ℒ/∂{name}", rf"\frac{{\partial \mathcal{{L}}}}{{\partial {tex_name}}}")
+        if cx.p.shared_bias and not name.startswith("W"):  # one number: the sum over the layer's units
+            sec.lines.append(cx.line(lhs, value=m[0, 0], given=1))
+            continue
         value = cx.n.matrix(m) if name.startswith("W") else cx.n.vector(list(m))
-        sec.lines.append(cx.line(Words(f"∂ℒ/∂{name}", rf"\frac{{\partial \mathcal{{L}}}}{{\partial {tex_name}}}"), value, given=1))
+        sec.lines.append(cx.line(lhs, value, given=1))
+    if cx.p.shared_bias:
+        sec.lines.append(Line([Words("Each bias is shared by its layer's units: its gradient is the sum of the units' gradients.",
+                                     r"\text{Each bias is shared by its layer's units: its gradient is the sum of the units' gradients.}")],
+                              prose=True, names=cx.n.names))
     return sec

@@ -58,6 +58,8 @@ def variant_toml(base, p: Problem) -> str:
     lines.append(f'loss = "{p.loss}"')
     if p.bias:
         lines.append("bias = true")
+    if p.shared_bias:
+        lines.append("shared_bias = true")
     lines += ["",
               "[data]",
               f"x = {_toml_samples(p.xs, 5)}",
@@ -71,7 +73,7 @@ def variant_toml(base, p: Problem) -> str:
             lines.append(f"{name} = {_toml_matrix(W, len(name) + 4)}")
     if p.ask or p.lr is not None or p.title:  # the base's page: its title, asked gradients, gradient-descent step
         lines += ["", "[worksheet]"] + ([f"title = {json.dumps(p.title, ensure_ascii=False)}"] if p.title else []) \
-            + (["ask = [" + ", ".join(f'"{a}"' for a in base.asked) + "]"] if p.ask else []) \
+            + (["ask = [" + ", ".join(f'"{a}"' for a in base.asked + base.asked_inputs) + "]"] if p.ask else []) \
             + ([f"lr = {_number(p.lr)}"] if p.lr is not None else [])
     return "\n".join(lines) + "\n"
 
