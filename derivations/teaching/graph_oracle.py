@@ -34,6 +34,10 @@ def _sigmoid(z):
 
 _FUNCTIONS = {"exp": mpmath.exp, "log": mpmath.log, "sqrt": mpmath.sqrt, "tanh": mpmath.tanh, "sigmoid": _sigmoid,
               "relu": lambda z: z if z > 0 else mpf(0), "max": max, "min": min}
+# How far a function's arguments are from where it is undefined (log, sqrt: below 0), has a kink (relu: at 0)
+# or a tie (max, min: equal arguments); negative: outside its domain.
+_DOMAIN = {"log": lambda z: z, "sqrt": lambda z: z, "relu": abs, "max": lambda a, b: abs(a - b),
+           "min": lambda a, b: abs(a - b)}
 _BINARY = {ast.Add: lambda a, b: a + b, ast.Sub: lambda a, b: a - b, ast.Mult: lambda a, b: a * b,
            ast.Div: lambda a, b: a / b, ast.Pow: lambda a, b: a ** b}
 
@@ -76,14 +80,12 @@ def _compile(text: str, watch: list | None = None):
                 and not node.keywords):
             args = [ev(a, env) for a in node.args]
             name, shown = node.func.id, ast.get_source_segment(source, node)
-            if name in ("log", "sqrt"):
-                seen(f"the argument of {shown}", args[0])
-                if args[0] < 0 or (name == "log" and args[0] == 0):
+            where = _DOMAIN.get(name)
+            if where is not None:
+                distance = where(*args)
+                seen(f"the argument{'s' if len(args) > 1 else ''} of {shown}", distance)
+                if distance < 0 or (distance == 0 and name == "log"):
                     raise OracleError(f"{text!r}: {shown} of a negative number")
-            elif name == "relu":
-                seen(f"the argument of {shown}", abs(args[0]))
-            elif name in ("max", "min"):
-                seen(f"the arguments of {shown}", abs(args[0] - args[1]))
             return _FUNCTIONS[name](*args)
         raise OracleError(f"{text!r}: {type(node).__name__} is not part of a graph's equations")
 
