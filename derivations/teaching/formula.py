@@ -40,7 +40,7 @@ from dataclasses import dataclass
 from functools import cached_property
 
 import mpmath
-from sympy import Abs, Add, Float, Integer, Max, Min, Mul, Pow, Rational, exp, expand, log, sqrt, tanh
+from sympy import Abs, Add, Float, Integer, Max, Min, Mul, Pow, Rational, exp, expand, log, sqrt, sstr, tanh
 
 from ..engine.derivation import Derivation, Param, derive
 from ..engine.errors import ProblemError
@@ -65,6 +65,7 @@ MAX_WORLDS = 96  # slips' worlds kept per blank ("one path only" has one per ter
 CORRECT, WRONG = "correct", "wrong"
 NUMBER = "a number, not a formula"
 NOT_GENERAL = "right value, not the general form"
+UNREAD = "not a formula"
 
 #: What a formula may call: the parser's functions and the page's spellings of them.
 FUNCTIONS = {
@@ -76,6 +77,14 @@ FUNCTIONS = {
 
 FACTOR_DROPPED = "factor-dropped"
 WHOLE_SIGN = "formula-sign"
+#: The slips a formula shows beyond the catalogue's (a dropped factor's title names the factor).
+FACTOR = Mistake(FACTOR_DROPPED, "a factor of the chain rule's product dropped",
+                 "Every factor of the chain rule's product stays: leaving one out changes the gradient.",
+                 "Write the product of the local derivatives along the path, and count its factors.")
+SIGN = Mistake(WHOLE_SIGN, "the sign of the whole gradient flipped",
+               "The formula is the gradient with the opposite sign: it points to where the loss falls.",
+               "Check the sign of each factor, the loss's derivative first.")
+FORMULA_SLIPS = (FACTOR, SIGN)
 
 
 def names(d: Derivation) -> dict:
@@ -120,6 +129,16 @@ def page_form(d: Derivation, name) -> object:
     return expr
 
 
+def typed_form(d: Derivation, name) -> str:
+    """The derived form as a student would type it, which :class:`Judge` reads back (``keys.csv`` holds it).
+
+    >>> from derivations.engine.problem import load_problem
+    >>> typed_form(derive(load_problem()), "w_b11")
+    'L_1*(-Y_1*Y_2*(Y_2 - y_2) + Y_1*(1 - Y_1)*(Y_1 - y_1))'
+    """
+    return sstr(page_form(d, name))
+
+
 @dataclass
 class FormulaMark(Mark):
     """A formula answer's judgement: a :class:`~derivations.teaching.marking.Mark` (``verdict`` correct or
@@ -128,7 +147,7 @@ class FormulaMark(Mark):
 
     read: str = ""
     how: str = ""
-    kind: str = ""  # "", NUMBER, NOT_GENERAL or "not a formula"
+    kind: str = ""  # "", NUMBER, NOT_GENERAL or UNREAD
 
     def line(self) -> str:
         """One line: ``correct (proved)``, ``wrong: one-path-only``, ``not a formula: … at position 3``."""
@@ -136,7 +155,7 @@ class FormulaMark(Mark):
             return f"correct ({self.how})"
         if self.kind == NUMBER:
             return NUMBER
-        if self.kind == "not a formula":
+        if self.kind == UNREAD:
             return f"not a formula: {self.note}"
         if self.mistakes:
             return "wrong: " + ", ".join(m.name for m in self.mistakes)
@@ -329,13 +348,9 @@ class Judge:
                 yield from ((m, v) for v in self._one_path())
         for factor, rest in self._factors():
             m = Mistake(FACTOR_DROPPED, f"a factor dropped: {page_text(factor)} left out of the product",
-                        "Every factor of the chain rule's product stays: leaving one out changes the gradient.",
-                        "Write the product of the local derivatives along the path, and count its factors.")
+                        FACTOR.explanation, FACTOR.hint)
             yield m, self._at_points(lambda leaves, vals, rest=rest: rest.xreplace(vals))
-        m = Mistake(WHOLE_SIGN, "the sign of the whole gradient flipped",
-                    "The formula is the gradient with the opposite sign: it points to where the loss falls.",
-                    "Check the sign of each factor, the loss's derivative first.")
-        yield m, [-t for t in self.true]
+        yield SIGN, [-t for t in self.true]
 
     def _one_path(self):
         """One path of the gradient (of a few), or one term of a chain-rule sum it is computed from."""
@@ -385,15 +400,15 @@ class Judge:
         if not isinstance(answer, str):
             answer = str(answer)
         if len(answer) > MAX_LENGTH:
-            return FormulaMark(key, WRONG, kind="not a formula",
+            return FormulaMark(key, WRONG, kind=UNREAD,
                                note=f"expected at most {MAX_LENGTH} characters, got {len(answer)}")
         try:
             expr = self.read(answer)
         except ProblemError as e:
-            return FormulaMark(key, WRONG, kind="not a formula", note=str(e).split(": ", 1)[-1])
+            return FormulaMark(key, WRONG, kind=UNREAD, note=str(e).split(": ", 1)[-1])
         read = page_text(expr)
         if not expr.free_symbols and not (expr.is_number and expr.is_finite and expr.is_real):
-            return FormulaMark(key, WRONG, read=read, kind="not a formula", note=f"{read} has no finite value")
+            return FormulaMark(key, WRONG, read=read, kind=UNREAD, note=f"{read} has no finite value")
         if not expr.free_symbols:
             return FormulaMark(key, WRONG, read=read, kind=NUMBER, note="write ∂ℒ/∂" + str(self.d.symbols.param(self.param))
                                + " as a formula in the page's quantities, not its value")

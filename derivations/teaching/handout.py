@@ -35,6 +35,7 @@ from ..engine.ops import DEFAULT_OUTPUT
 from ..engine.problem import MAX_ASKED as PAGE_ASKED
 from ..notation.tree import LOSS, Numeral, Vec, partial, row
 from .backward import formulas, output_values
+from .closed import closed_forms, closed_params
 from .closing import closing
 from .page import Context, Heading, Page, Prose
 from .paths import path
@@ -56,6 +57,7 @@ def problem_id(problem, data: bytes | None = None) -> str:
         rest = (p.output if p.output != DEFAULT_OUTPUT else None, [[str(v) for v in W] for W in p.weights[2:]],
                 p.biases and [[str(v) for v in b] for b in p.biases], [[str(v) for v in x] for x in p.xs[1:]],
                 [[str(v) for v in y] for y in p.ys[1:]], list(p.ask), p.lr and str(p.lr), p.title)
+        rest += (list(p.closed),) if getattr(p, "closed", ()) else ()  # (the ids of pages without it unchanged)
         data = repr(first if not any(rest) else first + tuple(rest)).encode()
     return hashlib.sha256(data).hexdigest()[:8]
 
@@ -173,6 +175,7 @@ def _lay_out(values, digits: int, data: bytes | None) -> Page:
             cx.add(block)
     for number, q in enumerate(params):
         path(cx, q, number)
+    closed_forms(cx, closed_params(p))
     closing(cx, params)
     return page
 
