@@ -168,3 +168,47 @@ def test_grade_judges_formula_cells(closed_variants, tmp_path):
     assert graded["bob"]["closed.w_b11"] == "wrong" and "one-path-only" in graded["bob"]["mistakes"]
     assert "a number, not a formula" in graded["bob"]["mistakes"]
     assert "not a formula" in graded["cy"]["mistakes"] and graded["cy"]["closed.w_a11"] == "not answered"
+
+
+AGREEMENT = {  # answers the self-check page and the checker must judge alike: right, slips, a number, unread
+    "w_b11": ["((Y_1 - y_1)·Y_1·(1 - Y_1) - (Y_2 - y_2)·Y_2·Y_1)·L_1", "L1 Y1(1 − Y1)(Y1 − y1) − L1 Y1 Y2 (Y2 − y2)",
+              "((Y_1 - y_1)·Y_1·(1 - Y_1) - (1 - Y_1 - y_2)·(1 - Y_1)·Y_1)·L_1", "(Y_1 - y_1)·Y_1·(1 - Y_1)·L_1",
+              "(Y_1 - y_1)·L_1", "2(Y_1 - y_1)·Y_1·(1 - Y_1)·L_1", "-0.0375", "(Y_1 - y_1", "Y_1 +* L_1",
+              "L_1 σ(O_1 - O_2) σ(O_2 - O_1)(Y_1 - y_1 - Y_2 + y_2)", "((Y_1 - y_1)·Y_1·(1 - Y_1) - (Y_2 - y_2)·Y_2·Y_1)·H_1",
+              "-(Y_1 - y_1)·Y_1·(1 - Y_1)·L_1 + (Y_2 - y_2)·Y_2·Y_1·L_1", "__import__(Y_1)", "constructor", "exp(" * 41 + ")" * 41],
+    "w_a11": ["((Y_1 - y_1)Y_1(1 - Y_1)w^b_11 - (Y_2 - y_2)Y_2 Y_1 w^b_11 + (Y_2 - y_2)Y_2(1 - Y_2)w^b_21"
+              " - (Y_1 - y_1)Y_1 Y_2 w^b_21) 1[H_1 > 0] x_1",
+              "((Y_1 - y_1) w_b11 + (Y_2 - y_2) w_b21) ReLU'(H_1) x_1", "0", "x_1 ReLU(H_1)"],
+}
+
+
+@pytest.mark.slow
+def test_the_self_check_page_and_the_checker_agree_on_formula_answers(browser, tmp_path):
+    from derivations.outputs.selfcheck import write_page
+
+    problem = replace(load_problem(), closed=tuple(AGREEMENT))
+    path = write_page(evaluate(problem), tmp_path / "selfcheck.html")
+    checker = Checker(problem)
+    page = browser.new_page()
+    errors = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(path.resolve().as_uri())
+    try:
+        for name, answers in AGREEMENT.items():
+            for text in answers:
+                mine = checker.check({f"closed.{name}": text})[f"closed.{name}"]
+                theirs = page.evaluate("([k, t]) => window.derivationsFormula.judgeFormula(k, t)", [f"closed.{name}", text])
+                assert (theirs["verdict"], theirs["kind"], theirs["mistakes"]) == \
+                    (mine.verdict, mine.kind, [m.name for m in mine.mistakes]), text
+        el = page.locator('input[data-formula="closed.w_b11"]')
+        el.fill("(Y_1 - y_1)·L_1")
+        assert "we read: (Y<sub>1</sub> − y<sub>1</sub>)·L<sub>1</sub>" in page.locator('[data-read-for="closed.w_b11"]').inner_html()
+        el.press("Enter")
+        fb = page.locator('[data-feedback-for="closed.w_b11"]')
+        assert "wrong" in fb.get_attribute("class") and "softmax-skipped-backward" in fb.get_attribute("data-mistakes")
+        el.fill("L_1 Y_1 Y_2 (Y_1 - y_1 - Y_2 + y_2)")
+        el.press("Enter")
+        assert "correct" in fb.get_attribute("class") and page.locator("[data-score]").text_content().startswith("1 / ")
+        assert errors == []
+    finally:
+        page.close()

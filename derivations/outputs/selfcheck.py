@@ -41,6 +41,9 @@ from ..teaching.handout import PRECISION, layout
 from ..teaching.marking import DIGITS, REL_TOL, SHORT_NOTE, TIE_NOTE, ZERO_NOTE, Marking
 from ..teaching.mistakes import ONE_PATH
 from .display_fit import SCRIPT as FIT_SCRIPT
+from .formula_check import SCRIPT as FORMULA_SCRIPT
+from .formula_check import STYLE as FORMULA_STYLE
+from .formula_check import formula_data, formula_input
 from .figures import _node_id, columns, network_svg
 from .page import PageWriter
 
@@ -155,13 +158,17 @@ class _Boxes(LatexMath):
 
     def __init__(self, start: int):
         super().__init__(worksheet=True)
-        self.start, self.slots = start, []
+        self.start, self.slots, self.formulas = start, [], []
 
     def _print_Slot(self, node: Slot):
         if node.given:
             return super()._print_Slot(node)
         self.slots.append(node)
         return rf"\boxed{{\scriptsize {self.start + len(self.slots)}}}"
+
+    def _print_Formula(self, node):  # a formula blank: its input under the display (formula_check)
+        self.formulas.append(node)
+        return r"\boxed{\hspace{6em}}"
 
 
 def _body(values, data: dict, source: bytes | None) -> tuple:
@@ -222,8 +229,10 @@ class _SelfCheckPage(PageWriter):
         printer = _Boxes(self.count)
         tex = printer.doprint(b.math)
         where = _where(b.key)
+        formulas = "".join(formula_input(f.key, _pretty(self.data["formula"]["blanks"][f.key]["label"]), f"f{self.count}-{n}")
+                           for n, f in enumerate(printer.formulas))
         self.out.append(f'<div class="display" role="group" aria-label="{html.escape(where)}">'
-                        f'<div class="math">\\[{html.escape(tex)}\\]</div>{self.inputs(printer.slots, where)}</div>')
+                        f'<div class="math">\\[{html.escape(tex)}\\]</div>{self.inputs(printer.slots, where)}{formulas}</div>')
 
     def visit_figure(self, b):  # the worksheet's diagram, without values (its nodes are not the verdicts')
         svg = network_svg(self.values, b.weight, b.colour, True, 3, answers=False).replace("data-node=", "data-figure-node=").replace(
@@ -335,8 +344,9 @@ def page_html(values, data: bytes | None = None, student: tuple | None = None, b
     checker = checker if checker is not None else Checker(values.problem, values)
     info = page_data(checker)
     info["symmetric"] = values.problem.symmetric  # the init's units alike: they stay alike (proved)
+    info["formula"] = formula_data(checker, _JS(checker.marking), _unkink)  # the formula blanks, if any
     body, page = _body(values, info, data)
-    script = _SCRIPT.replace("/*DATA*/", json.dumps(info, ensure_ascii=True).replace("</", "<\\/"))
+    script = (_SCRIPT + FORMULA_SCRIPT).replace("/*DATA*/", json.dumps(info, ensure_ascii=True).replace("</", "<\\/"))
     who = ""
     if student is not None:
         sid, name = student
@@ -348,7 +358,7 @@ def page_html(values, data: bytes | None = None, student: tuple | None = None, b
     return _TEMPLATE.format(title=html.escape(page.title + " — self-check"), notice=html.escape(NOTICE),
                             precision=html.escape(PRECISION),
                             header=html.escape(f"problem {page.problem_id} · {page.description}") + who,
-                            body=body, style=_STYLE, script=script, link=link, mathjax=mj, total=total,
+                            body=body, style=_STYLE + FORMULA_STYLE, script=script, link=link, mathjax=mj, total=total,
                             network=network_html(values), problem_id=html.escape(page.problem_id))
 
 
@@ -752,6 +762,7 @@ function update(ev) {
     if (v === "wrong" && first) { g.dataset.firstDivergence = ""; first = false; }
     else delete g.dataset.firstDivergence;
   }
+  nc += document.querySelectorAll("input[data-formula].correct").length;  // the formula blanks' verdicts
   scoreEl.textContent = nc + " / " + scoreEl.dataset.total + " correct" + (nf ? ", " + nf + " follow" : "");
   scoreEl.dataset.correct = nc;
   scoreEl.dataset.follows = nf;

@@ -350,7 +350,9 @@ class Judge:
             m = Mistake(FACTOR_DROPPED, f"a factor dropped: {page_text(factor)} left out of the product",
                         FACTOR.explanation, FACTOR.hint)
             yield m, self._at_points(lambda leaves, vals, rest=rest: rest.xreplace(vals))
-        yield SIGN, [-t for t in self.true]
+        with mpmath.workdps(PREC):  # (mpmath rounds even a negation to its working precision)
+            flipped = [-t for t in self.true]
+        yield SIGN, flipped
 
     def _one_path(self):
         """One path of the gradient (of a few), or one term of a chain-rule sum it is computed from."""
