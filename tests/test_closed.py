@@ -212,3 +212,18 @@ def test_the_self_check_page_and_the_checker_agree_on_formula_answers(browser, t
         assert errors == []
     finally:
         page.close()
+
+
+def test_a_closed_form_too_long_to_type_is_refused_in_one_line():
+    from sympy import Rational
+
+    from derivations.engine.errors import ProblemError
+    from derivations.teaching.closed import closed_params
+
+    widths = (6, 6, 6, 6, 6)
+    W = [[[Rational((3 * i + 5 * j + l) % 7 - 3, 10) for j in range(widths[l])] for i in range(widths[l + 1])]
+         for l in range(4)]
+    p = make_problem(widths, "relu", "cross_entropy", [Rational(1, 2)] * 6, [1, 0, 0, 0, 0, 0], W)
+    assert [q.key() for q in closed_params(replace(p, closed=("w_d11",)))] == ["w_d11"]
+    with pytest.raises(ProblemError, match=r"worksheet.closed: the closed form of ∂ℒ/∂w\^a_11 is \d+ characters"):
+        closed_params(replace(p, closed=("w_a11",)))

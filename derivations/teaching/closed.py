@@ -15,11 +15,12 @@ page's quantities (key ``closed.w_b11``); the key shows the derived form, the wo
 
 from __future__ import annotations
 
-from ..engine.derivation import parse_param
+from ..engine.derivation import derive, parse_param
+from ..engine.expression import MAX_LENGTH
 from ..engine.errors import ProblemError
 from ..notation.tree import LOSS, Formula, Operator, Row, partial, row
 from ..notation.tree_printing import TreePrinter
-from .formula import page_form
+from .formula import page_form, typed_form
 from .page import Display, Heading, Prose
 
 #: What the page tells a student about typing a formula (the self-check page and the checker read the same).
@@ -56,6 +57,13 @@ def closed_params(problem) -> list:
     if out and problem.n_samples != 1:
         raise ProblemError("worksheet.closed", f"expected a problem of one sample for formula answers, got "
                                                f"{problem.n_samples} samples", problem.source)
+    d = derive(problem) if out else None
+    for q in out:  # a form no student can type is no blank
+        size = len(typed_form(d, q))
+        if size > MAX_LENGTH:
+            raise ProblemError("worksheet.closed", f"the closed form of ∂ℒ/∂{q.name(d.symbols.wide)} is {size} "
+                                                   f"characters as typed, more than the {MAX_LENGTH} an answer may "
+                                                   "have: ask for a parameter nearer the output", problem.source)
     return out
 
 

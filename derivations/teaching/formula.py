@@ -40,7 +40,8 @@ from dataclasses import dataclass
 from functools import cached_property
 
 import mpmath
-from sympy import Abs, Add, Float, Integer, Max, Min, Mul, Pow, Rational, exp, expand, log, sqrt, sstr, tanh
+from sympy import Abs, Add, Eq, Integer, Max, Min, Mul, Piecewise, Pow, Rational, exp, expand, log, sqrt, sstr, tanh
+from sympy.logic.boolalg import true as always
 
 from ..engine.derivation import Derivation, Param, derive
 from ..engine.errors import ProblemError
@@ -49,7 +50,7 @@ from ..engine.functions import LeakyReLU, ReLU, leaky_step, relu_step
 from ..engine.ops import LOSSES
 from ..engine.values import leaves_of
 from ..notation.printing import text as page_text
-from .marking import Mark, settle
+from .marking import Mark
 from .mistakes import ONE_PATH, TRANSPOSED, Mistake, catalogue
 
 POINTS = 6  # random points where the gradient is not 0 (and up to ZERO_POINTS where it is)
@@ -189,12 +190,35 @@ def _agree(a, b) -> bool:
         return bool(abs(a - b) <= AGREE * max(abs(a), abs(b), mpmath.mpf("1e-20")))
 
 
-def _mpf(v):
-    """A settled SymPy value as an mpmath number (None stays None)."""
-    if v is None:
-        return None
+def _exact(v):
+    """A rational as an mpmath number at the working precision."""
     with mpmath.workdps(PREC):
-        return mpmath.mpf(Float(v, PREC)._mpf_)
+        return mpmath.mpf(v.p) / v.q
+
+
+def _at(expr, values: dict):
+    with mpmath.workdps(PREC):
+        return evaluate(expr, values)
+
+
+def walk(d: Derivation, leaves: dict, overrides: dict | None = None, before: dict | None = None) -> dict:
+    """Every quantity of ``d`` at ``leaves`` (mpmath numbers), definition by definition in their order
+    (``overrides`` replaces some; with ``before``, the values without them, only what they change is
+    recomputed): :func:`evaluate` on each, so a slip's world costs a pass of arithmetic, not of SymPy."""
+    values = dict(leaves)
+    changed = set()
+    with mpmath.workdps(PREC):
+        for sym, definition in d.definitions.items():
+            if overrides and sym in overrides:
+                definition = overrides[sym]
+                changed.add(sym)
+            elif before is not None and not (changed & definition.free_symbols):
+                values[sym] = before[sym]
+                continue
+            elif before is not None:
+                changed.add(sym)
+            values[sym] = evaluate(definition, values)
+    return values
 
 
 def _step(z, leak):
@@ -234,6 +258,11 @@ def evaluate(expr, values: dict):
         return mpmath.mpf(expr._mpf_)
     if expr.is_NumberSymbol:
         return mpmath.mpf(expr.evalf(PREC)._mpf_)
+    if isinstance(expr, Piecewise):  # a slip's (ReLU'(0) taken as 1): conditions of equality only
+        for value, cond in expr.args:
+            if cond is always or (isinstance(cond, Eq) and evaluate(cond.lhs - cond.rhs, values) == 0):
+                return evaluate(value, values)
+        return None
     args = []
     for a in expr.args:
         v = evaluate(a, values)
@@ -288,12 +317,12 @@ class Judge:
         self.names = names(self.d)
         self.form = page_form(self.d, self.param)
         self.gradient = self.d.gradient(self.param)
-        self.points, self.values, self.true = self._draw()
-        self.at_problem = self.d.values({s: Float(v, PREC) for s, v in leaves_of(problem, self.d.symbols).items()})
-        self.true_here = _mpf(settle(self.gradient.xreplace(self.at_problem), PREC))
         quantities = set(self.names.values())
-        self.page = [{q: _mpf(vals[q]) for q in quantities} for vals in self.values]  # the page's values, for answers
-        self.page_here = {q: _mpf(self.at_problem[q]) for q in quantities}
+        self.points, self.values, self.true = self._draw()
+        self.page = [{q: vals[q] for q in quantities} for vals in self.values]  # the page's values, for answers
+        here = walk(self.d, {s: _exact(v) for s, v in leaves_of(problem, self.d.symbols).items()})
+        self.true_here = _at(self.gradient, here)
+        self.page_here = {q: here[q] for q in quantities}
 
     def _draw(self) -> tuple:
         """Leaves at random (seeded by the parameter: the same points on every run), each symbol in its domain;
@@ -303,10 +332,10 @@ class Judge:
         free = [s for s in sy.leaves() if s not in sy.y[0]]
         points, values, true, zeros = [], [], [], 0
         for _ in range(DRAWS):
-            leaves = {s: Float(Rational(rng.randint(-1000, 1000), 1000), PREC) for s in free}
-            leaves.update((s, Float(v, PREC)) for s, v in zip(sy.y[0], _target_domain(self.problem, rng)))
-            vals = self.d.values(leaves)
-            t = settle(self.gradient.xreplace(vals), PREC)
+            leaves = {s: _exact(Rational(rng.randint(-1000, 1000), 1000)) for s in free}
+            leaves.update((s, _exact(v)) for s, v in zip(sy.y[0], _target_domain(self.problem, rng)))
+            vals = walk(self.d, leaves)
+            t = _at(self.gradient, vals)
             if t is None:
                 continue
             if t == 0:
@@ -315,7 +344,7 @@ class Judge:
                 zeros += 1
             points.append(leaves)
             values.append(vals)
-            true.append(_mpf(t))
+            true.append(t)
             if len(points) - zeros >= POINTS:
                 break
         return points, values, true
@@ -329,7 +358,9 @@ class Judge:
         for m, values in self._worlds():
             if len(out) >= MAX_WORLDS:
                 break
-            if values is not None and not all(_agree(a, b) for a, b in zip(values, self.true)):
+            if values is None or all(_agree(a, b) for a, b in zip(values, self.true)):
+                continue  # no value there, or the slip changes nothing on this gradient
+            if not any(n.name == m.name and all(_agree(a, b) for a, b in zip(values, v)) for n, v in out):
                 out.append((m, values))
         return out
 
@@ -338,28 +369,29 @@ class Judge:
         for m in catalogue(self.problem):
             if m.rules:
                 dv = Derivation(self.problem, m.rules)
-                yield m, self._at_points(lambda leaves, vals: dv.gradient(p).xreplace(dv.values(leaves)))
+                yield m, self._at_points(lambda leaves, vals: _at(dv.gradient(p), walk(dv, leaves)))
             elif m.name == TRANSPOSED and p.kind == "weight" and p.i != p.j:
                 W = d.symbols.W[p.layer]
                 if p.j < W.rows and p.i < W.cols:
                     other = d.gradient(Param(p.layer, "weight", p.j, p.i))
-                    yield m, self._at_points(lambda leaves, vals: other.xreplace(vals))
-            elif m.name == ONE_PATH:
-                yield from ((m, v) for v in self._one_path())
+                    yield m, self._at_points(lambda leaves, vals: _at(other, vals))
         for factor, rest in self._factors():
             m = Mistake(FACTOR_DROPPED, f"a factor dropped: {page_text(factor)} left out of the product",
                         FACTOR.explanation, FACTOR.hint)
-            yield m, self._at_points(lambda leaves, vals, rest=rest: rest.xreplace(vals))
+            yield m, self._at_points(lambda leaves, vals, rest=rest: _at(rest, vals))
         with mpmath.workdps(PREC):  # (mpmath rounds even a negation to its working precision)
             flipped = [-t for t in self.true]
         yield SIGN, flipped
+        one = next((m for m in catalogue(self.problem) if m.name == ONE_PATH), None)
+        if one is not None:  # last: a deep gradient has many terms, and MAX_WORLDS keeps the first
+            yield from ((one, v) for v in self._one_path())
 
     def _one_path(self):
         """One path of the gradient (of a few), or one term of a chain-rule sum it is computed from."""
         d = self.d
         if 1 < d.count_paths(self.param) <= 64:
             for path in d.paths(self.param):
-                yield self._at_points(lambda leaves, vals, e=path.product: e.xreplace(vals))
+                yield self._at_points(lambda leaves, vals, e=path.product: _at(e, vals))
         seen, stack = set(), list(self.gradient.free_symbols)
         while stack:
             s = stack.pop()
@@ -371,7 +403,7 @@ class Judge:
             if s in d.display and isinstance(e, Add) and len(e.args) > 1:
                 for term in e.args:
                     yield self._at_points(lambda leaves, vals, s=s, t=term:
-                                          self.gradient.xreplace(d.values(leaves, {s: t})))
+                                          _at(self.gradient, walk(d, leaves, {s: t}, vals)))
 
     def _factors(self):
         """``(factor, the derived form without it)`` for each factor of the handout's form of the gradient."""
@@ -384,10 +416,10 @@ class Judge:
     def _at_points(self, value) -> list | None:
         out = []
         for leaves, vals in zip(self.points, self.values):
-            v = settle(value(leaves, vals), PREC)
+            v = value(leaves, vals)
             if v is None:
                 return None
-            out.append(_mpf(v))
+            out.append(v)
         return out
 
     # -- judging ---------------------------------------------------------------------------------------
