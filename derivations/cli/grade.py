@@ -14,6 +14,9 @@ Each student's answers go to :class:`derivations.teaching.check.Checker` for the
 so a step done right from the student's own wrong earlier answer *follows*. Each blank gets one verdict:
 ``correct``, ``follows``, ``wrong`` (the catalogued mistakes it matches are named), ``not answered`` (an
 empty cell) or ``not a number`` (a formula such as ``=1+1``, a word: read by pattern, never evaluated).
+A formula blank of the page (``[worksheet] closed``: a column ``closed.w_b11`` or ``∂ℒ/∂w^b_11 in closed form``)
+is judged as a formula (:mod:`derivations.teaching.formula`): ``correct`` or ``wrong`` with its slip, or *a
+number, not a formula*, *not a formula*, *right value, not the general form* in the mistakes column.
 
 **Marks.** Each graded blank has a weight (default 1; ``--weight grad.w_a11=2``, ``--weight 'grad.*=2'``,
 ``--weight 'forward.*=0'`` to leave a group out); a correct answer earns its weight, a *follows* answer
