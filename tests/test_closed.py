@@ -147,6 +147,15 @@ def test_keys_csv_holds_each_closed_form_and_moodle_leaves_them_out(closed_varia
     assert "Closed Forms" not in moodle and "w^{b}_{11}} = \\boxed{\\hspace" not in moodle
 
 
+def test_a_second_run_writes_the_same_bytes(closed_variants, tmp_path):
+    (tmp_path / "roster.csv").write_text("id\nada\nbob\ncy\n", encoding="utf-8")
+    again = tmp_path / "variants"
+    assert variants_main([str(tmp_path / "roster.csv"), "--out", str(again), "--seed", "closed", "--format", "md",
+                          "--jobs", "2", "--config", str(closed_file(closed_variants.parent)), "--moodle"]) == 0
+    for name in ("keys.csv", "moodle.xml", "ada/selfcheck.html", "ada/key.md", "ada/worksheet.md"):
+        assert (again / name).read_bytes() == (closed_variants / name).read_bytes(), name
+
+
 def test_grade_judges_formula_cells(closed_variants, tmp_path):
     with open(closed_variants / "keys.csv", encoding="utf-8", newline="") as fh:
         keys = {r["id"]: r for r in csv.DictReader(fh)}
