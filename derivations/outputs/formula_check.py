@@ -8,7 +8,7 @@ problem's numbers) and each slip's values at the points; the problem's own value
 general form*) come from the marking's formulas the page computes anyway. The student's text is read by a
 JavaScript port of the parser of :mod:`derivations.engine.expression` (the same whitelist, names and bounds:
 500 characters, 40 nested parentheses, calls or signs, whole exponents from −8 to 8), never ``eval``; both forms
-are evaluated at the points in float64 and agree within a relative 1e-9.
+are evaluated at the points in float64 and agree within a relative 1e-9 (an absolute 1e-12 near 0).
 
 Contract: ``<input data-formula="closed.w_b11">``, its reading in ``[data-read-for="closed.w_b11"]``, its verdict
 in ``[data-feedback-for="closed.w_b11"]`` (class ``correct`` or ``wrong``, ``data-mistakes`` the slips' names,
@@ -230,7 +230,7 @@ if (F) {
     }
   }
   const hasName = (n) => n.op === "name" || [n.a, n.b].concat(n.args || []).some((c) => c !== undefined && hasName(c));
-  const agree = (a, b) => Number.isFinite(a) && Number.isFinite(b) && Math.abs(a - b) <= 1e-9 * Math.max(Math.abs(a), Math.abs(b), 1e-12);
+  const agree = (a, b) => Number.isFinite(a) && Number.isFinite(b) && Math.abs(a - b) <= 1e-9 * Math.max(Math.abs(a), Math.abs(b), 1e-3);  // (1e-12 absolute: a cancelled 0)
   const here = F.quantities.map((i) => start.value(null, i, 0, null));  // the problem's own values, from its formulas
   const forms = {};
   for (const [key, b] of Object.entries(F.blanks)) {

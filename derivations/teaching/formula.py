@@ -347,6 +347,8 @@ class Judge:
             true.append(t)
             if len(points) - zeros >= POINTS:
                 break
+        if not points:  # (every draw left a value undefined: no point could tell a formula right)
+            raise ProblemError(f"closed.{self.key}", "no point where the gradient has a value: not judged")
         return points, values, true
 
     # -- the slips at the points -----------------------------------------------------------------------
@@ -392,14 +394,14 @@ class Judge:
         if 1 < d.count_paths(self.param) <= 64:
             for path in d.paths(self.param):
                 yield self._at_points(lambda leaves, vals, e=path.product: _at(e, vals))
-        seen, stack = set(), list(self.gradient.free_symbols)
+        seen, stack = set(), sorted(self.gradient.free_symbols, key=str)  # (sorted: the same order in every process)
         while stack:
             s = stack.pop()
             if s in seen or s not in d.definitions:
                 continue
             seen.add(s)
             e = d.definitions[s]
-            stack.extend(e.free_symbols)
+            stack.extend(sorted(e.free_symbols, key=str))
             if s in d.display and isinstance(e, Add) and len(e.args) > 1:
                 for term in e.args:
                     yield self._at_points(lambda leaves, vals, s=s, t=term:
