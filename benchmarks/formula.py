@@ -9,7 +9,8 @@ From it:
 
 - *rewritings*, each typed as a student would: as written, with ``·`` and the Unicode minus, expanded,
   factored, reordered (the terms and factors of every sum and product shuffled), with ``Y_2 = 1 − Y_1``
-  substituted (a two-output softmax), in the logits (``Y_1 = σ(O_1 − O_2)``), with implicit multiplication
+  substituted (a two-output softmax), in the logits (``Y_1 = σ(O_1 − O_2)``), each hidden activation written
+  as its function of ``H`` (``L_1 = ReLU(H_1)``, ``σ(H_1)``), with implicit multiplication
   (``Y_1 (1 − Y_1)``, ``2 (Y_1 − y_1)``), without underscores (``Y1``, ``w_b11``);
 - *single-slip forms*, each made by this chain rule with one step done wrong (the slips the issue lists: the
   Jacobian skipped, one path only, a factor dropped, a sign, a transposed index; and the softmax's cross term
@@ -59,6 +60,10 @@ class step(Function):
 
 class sig(Function):
     """``σ(z)``."""
+
+
+class relu(Function):
+    """``ReLU(z)``."""
 
 
 class _Typed(StrPrinter):
@@ -115,6 +120,9 @@ class _Typed(StrPrinter):
 
     def _print_sig(self, e):
         return f"σ({self._print(e.args[0])})"
+
+    def _print_relu(self, e):
+        return f"ReLU({self._print(e.args[0])})"
 
     def _print_Symbol(self, e):
         return e.name
@@ -284,6 +292,13 @@ def rewritings(p: dict, e, rng: random.Random) -> dict:
     names.update({s: "w_" + s.name[2] + s.name[4:] for s in e.free_symbols if s.name.startswith("w^")})
     plain = e.xreplace({s: Symbol(n, real=True) for s, n in names.items()})
     out["no underscores"] = typed(plain, times="×")
+    hidden = {}  # every hidden activation written as its function of H: L_1 = ReLU(H_1), σ(H_1)
+    for layer, act in enumerate(p["acts"]):
+        for k in range(p["layers"][layer + 1]):
+            h = node(p, "H", layer, k)
+            hidden[node(p, "L", layer, k)] = {"relu": relu, "sigmoid": sig}.get(act, lambda z: None)(h)
+    if all(v is not None for v in hidden.values()):
+        out["L in H"] = typed(e.xreplace(hidden), implicit=True)
     if p["output"] == "softmax" and p["layers"][-1] == 2:
         Y1, Y2, O1, O2 = node(p, "Y", 0, 0), node(p, "Y", 0, 1), node(p, "O", 0, 0), node(p, "O", 0, 1)
         out["Y_2 = 1 - Y_1"] = typed(e.xreplace({Y2: 1 - Y1}), times="·")
