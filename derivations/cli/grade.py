@@ -50,7 +50,8 @@ that may not or cannot be written): one line, nothing changed.
 **Limits** (refused before any work, :mod:`derivations.cli.responses`): a responses file of at most 4 MiB, at
 most 400 rows and 500 columns. Each student costs one checker for their
 variant (their derivation and the mistakes' derivations): 0.1 to 0.4 s of one core, measured on a shared
-2-core machine (``benchmarks/grade.py``); from :data:`PARALLEL_FROM` students on, every core works
+2-core machine (``benchmarks/grade.py``), and about 0.1 s more per formula blank (its slips' values, computed
+once; ``benchmarks/formula.py``); from :data:`PARALLEL_FROM` students on, every core works
 (``--jobs N``), so the largest class takes about a minute (grade a larger class in several files).
 
 >>> marks = Marks(follows=Rational(1, 2))
