@@ -11,7 +11,9 @@ from ..engine import work
 from ..engine.errors import ProblemError
 from ..engine.graph import load_any
 from ..engine.reading import quote, read_toml
-from ..teaching.check import PROG, Checker, _short_decimal
+from ..notation.printing import text as text_of
+from ..teaching.check import PROG, Checker, FormulaVerdict, _short_decimal
+from ..teaching.formula import UNREAD
 from . import cli_io
 
 
@@ -54,6 +56,9 @@ def report_text(verdicts: dict, reveal: bool, note: str = "") -> str:
     lines = []
     for key, v in verdicts.items():
         head = f"{key} = {v.text or v.answer}: "
+        if isinstance(v, FormulaVerdict):
+            lines.append(formula_text(v, head, reveal))
+            continue
         if v.verdict == "correct":
             line = head + "correct" + (f" (within a relative {v.tolerance})" if v.tolerance is not None else "")
             if v.note:
@@ -80,6 +85,20 @@ def report_text(verdicts: dict, reveal: bool, note: str = "") -> str:
     if note:
         lines.append(f"note: {note}")
     return "\n".join(lines) + "\n"
+
+
+def formula_text(v, head: str, reveal: bool) -> str:
+    """A formula answer's verdict: its line, what was read, each slip's explanation and hint, the note."""
+    line = head + v.line
+    if v.read:
+        line += f"\n    we read: {v.read}"
+    for m in v.mistakes:
+        line += f"\n    {m.title}: {m.explanation}\n    Hint: {m.hint}"
+    if v.note and v.kind != UNREAD:
+        line += f"\n    Note: {v.note}."
+    if reveal and v.verdict != "correct":
+        line += f"\n    the derived form: {text_of(v.correct)}"
+    return line
 
 
 def exact_text(v) -> str:

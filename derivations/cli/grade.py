@@ -14,6 +14,9 @@ Each student's answers go to :class:`derivations.teaching.check.Checker` for the
 so a step done right from the student's own wrong earlier answer *follows*. Each blank gets one verdict:
 ``correct``, ``follows``, ``wrong`` (the catalogued mistakes it matches are named), ``not answered`` (an
 empty cell) or ``not a number`` (a formula such as ``=1+1``, a word: read by pattern, never evaluated).
+A formula blank of the page (``[worksheet] closed``: a column ``closed.w_b11`` or ``∂ℒ/∂w^b_11 in closed form``)
+is judged as a formula (:mod:`derivations.teaching.formula`): ``correct`` or ``wrong`` with its slip, or *a
+number, not a formula*, *not a formula*, *right value, not the general form* in the mistakes column.
 
 **Marks.** Each graded blank has a weight (default 1; ``--weight grad.w_a11=2``, ``--weight 'grad.*=2'``,
 ``--weight 'forward.*=0'`` to leave a group out); a correct answer earns its weight, a *follows* answer
@@ -47,7 +50,8 @@ that may not or cannot be written): one line, nothing changed.
 **Limits** (refused before any work, :mod:`derivations.cli.responses`): a responses file of at most 4 MiB, at
 most 400 rows and 500 columns. Each student costs one checker for their
 variant (their derivation and the mistakes' derivations): 0.1 to 0.4 s of one core, measured on a shared
-2-core machine (``benchmarks/grade.py``); from :data:`PARALLEL_FROM` students on, every core works
+2-core machine (``benchmarks/grade.py``), and about 0.1 s more per formula blank (its slips' values, computed
+once; ``benchmarks/formula.py``); from :data:`PARALLEL_FROM` students on, every core works
 (``--jobs N``), so the largest class takes about a minute (grade a larger class in several files).
 
 >>> marks = Marks(follows=Rational(1, 2))
@@ -76,6 +80,8 @@ from ..outputs import targets
 from ..outputs.files import spreadsheet_cell, write_together
 from ..outputs.selfcheck import _label
 from ..teaching.check import Checker
+from ..teaching.closed import TYPING
+from ..teaching.formula import FORMULA_SLIPS, NOT_GENERAL, NUMBER, UNREAD
 from ..teaching.variant_file import variant_id
 from . import cli_io, report
 from .report import number
@@ -140,7 +146,10 @@ def labels(checker) -> dict:
     >>> names["forward.H[1]"], names["backward.dL_dY[2]"], names["grad.w_b21"], names["forward.loss"]
     ('H_1', '∇Y_2', '∂ℒ/∂w^b_21', 'ℒ')
     """
-    return {key: _label(key, expr, checker.d) for key, expr in checker.blanks.items()}
+    out = {key: _label(key, expr, checker.d) for key, expr in checker.blanks.items()}
+    for key in checker.closed:  # a formula blank: ∂ℒ/∂w^b_11 in closed form
+        out[key] = f"∂ℒ/∂{checker.d.param(key[7:]).name(checker.d.symbols.wide)} in closed form"
+    return out
 
 
 def ascii_label(label: str) -> str:
@@ -166,7 +175,7 @@ def resolver(checker):
         if t in names:
             return names[t]
         k = checker.canonical(t)
-        return k if k in checker.blanks else None
+        return k if k in checker.blanks or k in checker.closed else None
 
     return resolve
 
@@ -184,6 +193,14 @@ class Reason:
     hint: str
 
 
+FORMULA_REASONS = {
+    NUMBER: Reason(NUMBER, "A number, not a formula", "the blank asks for the gradient as a formula in the page's "
+                   "quantities; a number is its value on this problem only", "write the formula: " + TYPING),
+    UNREAD: Reason(UNREAD, "Not a formula", "the answer cannot be read as a formula", "write the formula: " + TYPING),
+    NOT_GENERAL: Reason(NOT_GENERAL, "Right value, not the general form", "the formula gives the right value with "
+                        "this problem's numbers, but not with other weights and data", "derive it for any numbers: "
+                        "follow every path and keep each local derivative as a formula"),
+}
 ROUNDED = "rounded to too few digits"
 ROUNDING = Reason(ROUNDED, "Rounded to too few digits",
                   "the answer is the right value rounded to 2 or 3 significant digits: the page asks for the exact "
@@ -261,7 +278,7 @@ def grade(responses_path, folder, follows=Rational(1), weight_specs=(), progress
         raise ProblemError("--variants", f"no student's problem.toml in {reading.path_text(folder)} can be read")
     names = labels(first)
     resolve = resolver(first)
-    roster.keys = [k for k in roster.keys if k in first.blanks]  # any other column of keys.csv is not graded
+    roster.keys = [k for k in roster.keys if k in first.blanks or k in first.closed]  # others are not graded
     if not roster.keys:
         raise ProblemError("--variants", f"{reading.path_text(folder / 'keys.csv')} names no blank of the variants' page")
     responses = read_responses(Path(responses_path), resolve)
@@ -272,7 +289,7 @@ def grade(responses_path, folder, follows=Rational(1), weight_specs=(), progress
     if not keys:
         raise ProblemError("--weight", "every blank has weight 0: nothing to grade")
     result = Result(keys, names, roster, marks=marks, rows=len(responses.rows) + len(responses.problems))
-    result.mistakes = {m.name: m for m in first.mistakes} | {ROUNDED: ROUNDING}
+    result.mistakes = {m.name: m for m in first.mistakes + list(FORMULA_SLIPS)} | {ROUNDED: ROUNDING} | FORMULA_REASONS
     result.notes += [(None, n) for n in responses.notes]
     if responses.ignored:
         result.notes.append((None, f"columns ignored (no blank of that name): {', '.join(reading.quote(h) for h in responses.ignored[:8])}"
@@ -361,6 +378,9 @@ def judge(job: tuple) -> dict:
     for key, text in cells.items():  # every answer, graded or not: a later step may follow from it
         if not text.strip():
             continue
+        if key in checker.closed:  # a formula: judged as one (any text is an answer)
+            given[key] = text
+            continue
         try:
             checker.parse({key: text})
         except ProblemError:
@@ -375,6 +395,8 @@ def judge(job: tuple) -> dict:
             names = [m.name for m in v.mistakes]
             if v.verdict == "wrong" and not names and v.short:  # the checker's precision rule says so
                 names = [ROUNDED]
+            if v.verdict == "wrong" and not names and getattr(v, "kind", ""):  # a formula: a number, not a formula ...
+                names = [v.kind.split(":")[0]]
             marks[key] = (v.verdict, v.text, names, list(v.follows_from))
         elif key in unread:
             marks[key] = ("not a number", unread[key].strip()[:40], [], [])

@@ -48,6 +48,7 @@ from ..outputs.circuit_figure import figure_svg
 from ..outputs.files import write_atomic
 from ..outputs.page import PageWriter
 from ..teaching.check import REL_TOL, Checker, numeric
+from ..teaching.closed import without_formulas
 from ..teaching.handout import PRECISION, TITLE, layout, problem_id
 from ..teaching.page import Figure, Prose
 
@@ -231,7 +232,7 @@ def _figure_name(block: Figure) -> str:
 def question_html(values, data: bytes | None = None) -> tuple:
     """``(worksheet HTML with cloze fields, key HTML, {file name: SVG})`` of one variant; ``data``: its
     problem file's bytes (whose hash is the variant id the page prints)."""
-    page = layout(values, data=data)
+    page = without_formulas(layout(values, data=data))  # a cloze grades numbers only: no formula blank
     answers = blank_answers(values, page)
     sheet = _Sheet(values, answers)
     body = sheet.write(page)

@@ -24,6 +24,7 @@ from ..teaching.graded import graded, shown
 from ..teaching.graph_oracle import disagreements
 from ..teaching.graph_variants import GraphBase
 from ..teaching.oracle import VerificationError, verify
+from ..teaching.formula import typed_form
 from ..teaching.variant_file import problem_from_toml, variant_id, variant_toml
 from .tables import Roster
 
@@ -153,7 +154,9 @@ def _write_one(job: tuple) -> tuple:
     write_atomic(folder / "selfcheck.html", page_html(values, data=text.encode("utf-8"), student=(student, who),
                                                       back=render_pages_names(_WORKER["fmt"])[0], checker=checker,
                                                       mathjax=mathjax))
-    return student, variant_id(text), [(col, shown(values, v, checker.tolerance.get(col))) for col, v in graded_values]
+    formulas = [(key, typed_form(values.derivation, key[len("closed."):])) for key in checker.closed]  # typed back
+    return student, variant_id(text), [(col, shown(values, v, checker.tolerance.get(col))) for col, v in graded_values] \
+        + formulas
 
 
 def standalone_mathjax_available() -> bool:

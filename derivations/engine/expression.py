@@ -92,12 +92,24 @@ _TOKEN = re.compile(r"""
   | (?P<op>[-+*/(),·×\u2212])
 """, re.VERBOSE | re.ASCII)
 
+# A page's formula (``page=True``) may also write a name with its superscript as the page prints it
+# (``w^b_11``, ``w^{b}_{11}``, ``H^(2)_1``: read as ``w^b_11``, ``H^(2)_1``; never a power, whose exponent is a
+# whole number), a function name with a prime (``ReLU'``), ``σ``, and the step ``1[H_1 > 0]``.
+_PAGE_TOKEN = re.compile(r"""
+    (?P<space>\s+)
+  | (?P<name>[A-Za-z]\^(?:\{[A-Za-z]\}|[A-Za-z]|\(\d{1,2}\)|\{\(\d{1,2}\)\})_(?:\{\d{1,4}\}|\d{1,4})(?![0-9A-Za-z_])
+       | [A-Za-z_][A-Za-z0-9_]*'? | σ'?)
+  | (?P<number>(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?)
+  | (?P<power>\*\*|\^)
+  | (?P<op>[-+*/(),·×\u2212\[\]>])
+""", re.VERBOSE | re.ASCII)
 
-def _tokens(text: str, field: str) -> list:
+
+def _tokens(text: str, field: str, page: bool = False) -> list:
     """``[(kind, text, position)]`` (1-based positions); anything else is one line naming its position."""
-    out, i = [], 0
+    out, i, pattern = [], 0, _PAGE_TOKEN if page else _TOKEN
     while i < len(text):
-        m = _TOKEN.match(text, i)
+        m = pattern.match(text, i)
         if m is None:
             raise ProblemError(field, f"expected a number, a name, + - * / ^ or parentheses at position {i + 1}, got "
                                       f"{quote(text[i:i + 10])}")
@@ -107,6 +119,8 @@ def _tokens(text: str, field: str) -> list:
                 tok = "*"
             if kind == "op" and tok == "\u2212":
                 tok = "-"
+            if kind == "name" and "{" in tok:
+                tok = tok.replace("{", "").replace("}", "")
             out.append((kind, tok, i + 1))
         i = m.end()
     out.append(("end", "", len(text) + 1))
@@ -114,8 +128,11 @@ def _tokens(text: str, field: str) -> list:
 
 
 class _Parser:
-    def __init__(self, text: str, names: dict, field: str, implicit: bool):
-        self.toks, self.k, self.names, self.field, self.implicit = _tokens(text, field), 0, names, field, implicit
+    def __init__(self, text: str, names: dict, field: str, implicit: bool, functions: dict | None = None,
+                 step=None):
+        page = functions is not None or step is not None
+        self.toks, self.k, self.names, self.field, self.implicit = _tokens(text, field, page), 0, names, field, implicit
+        self.functions, self.step = FUNCTIONS if functions is None else functions, step
         self.depth = 0
 
     def peek(self):
@@ -198,6 +215,8 @@ class _Parser:
 
     def atom(self) -> Expr:
         kind, text, pos = self.peek()
+        if kind == "number" and self.step is not None and text == "1" and self.toks[self.k + 1][1] == "[":
+            return self.indicator()
         if kind == "number":
             self.take()
             return parse_number(text, self.field)
@@ -210,10 +229,11 @@ class _Parser:
             return inner
         if kind == "name":
             self.take()
-            if self.peek()[1] == "(" and self.peek()[0] == "op":
-                if text not in FUNCTIONS:
-                    self.fail(f"a known function ({', '.join(FUNCTIONS)})", (kind, text, pos))
-                arity, make = FUNCTIONS[text]
+            called = self.peek()[1] == "(" and self.peek()[0] == "op"
+            if called and not (self.implicit and text in self.names and text not in self.functions):  # Y_1(1 − Y_1)
+                if text not in self.functions:
+                    self.fail(f"a known function ({', '.join(self.functions)})", (kind, text, pos))
+                arity, make = self.functions[text]
                 self.take()
                 self.deeper()
                 args = [self.expr()]
@@ -225,7 +245,7 @@ class _Parser:
                 if len(args) != arity:
                     self.fail(f"{text} of {arity} argument{'s' if arity > 1 else ''}", (kind, text, pos))
                 return make(*args)
-            if text in FUNCTIONS:
+            if text in self.functions:
                 self.fail(f"{text}( with its argument in parentheses", self.peek())
             if text not in self.names:
                 known = ", ".join(list(self.names)[:8]) + (", …" if len(self.names) > 8 else "")
@@ -233,17 +253,40 @@ class _Parser:
             return self.names[text]
         self.fail("a number, a name or '('")
 
+    def indicator(self) -> Expr:
+        """``1[z > 0]``: the step, 1 where ``z > 0`` and 0 elsewhere (ReLU's derivative as the page writes it)."""
+        self.take()
+        self.take()
+        self.deeper()
+        inner = self.expr()
+        self.expect(">")
+        if self.peek() != ("number", "0", self.peek()[2]):
+            self.fail("0 (the step is written 1[z > 0])")
+        self.take()
+        self.expect("]")
+        self.depth -= 1
+        return self.step(inner)
 
-def parse(text, names: dict, field: str = "expression", implicit: bool = False) -> Expr:
+
+def parse(text, names: dict, field: str = "expression", implicit: bool = False, functions: dict | None = None,
+          step=None) -> Expr:
     """``text`` as a SymPy expression over ``names`` (``{name: Symbol}``); one :class:`ProblemError` line,
-    naming ``field`` and the position, for anything else."""
+    naming ``field`` and the position, for anything else. ``functions`` replaces :data:`FUNCTIONS` (``{name:
+    (arity, constructor)}``); with it or ``step`` (the function ``1[z > 0]`` makes) the text is a page's formula:
+    names as the page prints them (``w^b_11``), primes (``ReLU'``), ``σ`` and the step.
+
+    >>> from sympy import Symbol
+    >>> w, L = Symbol("w^b_11"), Symbol("L_1")
+    >>> parse("2w^{b}_{11} L_1", {"w^b_11": w, "L_1": L}, implicit=True, functions={})
+    2*L_1*w^b_11
+    """
     if not isinstance(text, str):
         raise ProblemError(field, f"expected an expression in quotes, like \"x + y\", got {quote(text)}")
     if len(text) > MAX_LENGTH:
         raise ProblemError(field, f"expected an expression of at most {MAX_LENGTH} characters, got {len(text)}")
     if not text.strip():
         raise ProblemError(field, "expected an expression, like \"x + y\", got an empty string")
-    p = _Parser(text, names, field, implicit)
+    p = _Parser(text, names, field, implicit, functions, step)
     out = p.expr()
     if p.peek()[0] != "end":
         p.fail("an operator or the end")

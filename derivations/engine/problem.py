@@ -52,7 +52,7 @@ _KEYS = {
     # Read by ``python -m derivations.variants`` only (what a variant may draw); ignored here.
     "variants": ("digits", "dead"),
     # The students' page: its title, the parameters it asks for, the closing gradient-descent step's learning rate.
-    "worksheet": ("title", "ask", "lr"),
+    "worksheet": ("title", "ask", "lr", "closed"),
 }
 WORKSHEET_LR = Rational(1, 2)  # the students' page's gradient-descent step, unless [worksheet] lr gives one
 MAX_ASKED = 6  # [worksheet] ask: one path block and diagram each (the page's cap)
@@ -91,6 +91,7 @@ class Problem:
     # [network] shared_bias: one bias per layer, used by every unit of it (Mazur's b1, b2); ``biases`` still
     # holds one entry per unit, all equal, so the forward pass reads them as it reads per-unit biases
     shared_bias: bool = False
+    closed: tuple = ()  # [worksheet] closed: parameters whose gradient the page asks in closed form
 
     # -- shape ----------------------------------------------------------------------------------------
 
@@ -375,7 +376,9 @@ def _problem_from_dict(data: dict, source: str) -> Problem:
         biases = tuple(_bias(init[bias_name(l)], layers[l + 1], f"init.{bias_name(l)}", shared) if bias_name(l) in init
                        else (Integer(0),) * layers[l + 1] for l in range(n_linear))
     ask, lr, title = _worksheet(data.get("worksheet", {}))
-    p = Problem(tuple(layers), tuple(acts), loss, xs, ys, weights, biases, source, output, ask, lr, title, shared)
+    closed = _names(data.get("worksheet", {}), "closed")
+    p = Problem(tuple(layers), tuple(acts), loss, xs, ys, weights, biases, source, output, ask, lr, title, shared,
+                closed)
     check(p)
     return p
 
@@ -409,6 +412,23 @@ def _worksheet(table: dict) -> tuple:
         if not 0 < lr <= 10:
             raise ProblemError("worksheet.lr", f"expected a learning rate above 0 and at most 10, got {_short(table['lr'])}")
     return tuple(ask), lr, title.strip()
+
+
+def _names(table: dict, field: str) -> tuple:
+    """``[worksheet] closed``: 1 to :data:`MAX_ASKED` distinct parameter names (checked against the network by
+    :func:`check`).
+
+    >>> _names({"closed": ["w_b11"]}, "closed"), _names({}, "closed")
+    (('w_b11',), ())
+    """
+    if field not in table:
+        return ()
+    names = table[field]
+    if not isinstance(names, list) or not all(isinstance(a, str) and 0 < len(a) <= 20 for a in names) \
+            or not 1 <= len(names) <= MAX_ASKED or len(set(names)) != len(names):
+        raise ProblemError(f"worksheet.{field}", f"expected a list of 1 to {MAX_ASKED} distinct parameter names like "
+                                                 f"[\"w_b11\", \"b_a1\"], got {_short(names)}")
+    return tuple(names)
 
 
 def check(p: Problem) -> None:

@@ -159,6 +159,12 @@ class Slot:
 
 
 @dataclass(frozen=True)
+class Formula(Slot):
+    """A formula the student writes (a gradient in closed form): on the key its ``content``, the derived form;
+    on the worksheet a box (never a blank the size of a number)."""
+
+
+@dataclass(frozen=True)
 class Aligned:
     """Rows aligned at their ``&=``."""
 

@@ -60,6 +60,15 @@ class _Tree:
     def filled(self, node, body):
         return body
 
+    def _print_Formula(self, n):
+        if not self._settings["worksheet"]:
+            return self.filled(n, self._print(n.content))
+        return self.box()
+
+    def box(self):
+        """Room for a formula: a blank as wide as a number's, twice (a target draws a box where it can)."""
+        return self.blank(wide=True)
+
     @staticmethod
     def vector_argument(n):
         """The one column vector a call applies to (``ReLU`` of ``H``'s entries), or None: its brackets are the
@@ -135,6 +144,9 @@ class TypstMath(_Tree, Printer):
     def blank(self, wide=False):
         return "#blank(wide: true)" if wide else "#blank()"
 
+    def box(self):
+        return "#box(width: 9cm, height: 1.6em, stroke: 0.5pt)"
+
     def filled(self, node, body):
         return body if node.given else f"#ans($ {body} $)"
 
@@ -204,6 +216,9 @@ class LatexMath(_Tree, TexPrinter):
 
     def blank(self, wide=False):
         return r"\underline{\hspace{%s}}" % ("4cm" if wide else "2cm")
+
+    def box(self):
+        return r"\boxed{\hspace{9cm}}"
 
     def _print_Aligned(self, n):
         return r"\begin{aligned} " + r" \\ ".join(self._print(r) for r in n.rows) + r" \end{aligned}"
@@ -276,6 +291,9 @@ class TextMath(_Tree, TextPrinter):
 
     def blank(self, wide=False):
         return "________" if wide else "____"
+
+    def box(self):
+        return "[" + " " * 40 + "]"
 
     def _print_Aligned(self, n):
         return "\n    ".join(self._print(r) for r in n.rows)

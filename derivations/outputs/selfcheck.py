@@ -43,7 +43,11 @@ from ..teaching.handout import PRECISION, layout
 from ..teaching.marking import DIGITS, REL_TOL, SHORT_NOTE, TIE_NOTE, ZERO_NOTE, Marking
 from ..teaching.mistakes import ONE_PATH
 from .display_fit import SCRIPT as FIT_SCRIPT
+from .display_fit import STATIC
 from .circuit_figure import circuit_verdicts, figure_svg
+from .formula_check import SCRIPT as FORMULA_SCRIPT
+from .formula_check import STYLE as FORMULA_STYLE
+from .formula_check import formula_data, formula_input
 from .figures import _node_id, columns
 from .page import PageWriter
 
@@ -162,13 +166,17 @@ class _Boxes(LatexMath):
 
     def __init__(self, start: int):
         super().__init__(worksheet=True)
-        self.start, self.slots = start, []
+        self.start, self.slots, self.formulas = start, [], []
 
     def _print_Slot(self, node: Slot):
         if node.given:
             return super()._print_Slot(node)
         self.slots.append(node)
         return rf"\boxed{{\scriptsize {self.start + len(self.slots)}}}"
+
+    def _print_Formula(self, node):  # a formula blank: its input under the display (formula_check)
+        self.formulas.append(node)
+        return r"\boxed{\hspace{6em}}"
 
 
 def _body(values, data: dict, source: bytes | None) -> tuple:
@@ -229,8 +237,10 @@ class _SelfCheckPage(PageWriter):
         printer = _Boxes(self.count)
         tex = printer.doprint(b.math)
         where = _where(b.key)
+        formulas = "".join(formula_input(f.key, _pretty(self.data["formula"]["blanks"][f.key]["label"]), f"f{self.count}-{n}")
+                           for n, f in enumerate(printer.formulas))
         self.out.append(f'<div class="display" role="group" aria-label="{html.escape(where)}">'
-                        f'<div class="math">\\[{html.escape(tex)}\\]</div>{self.inputs(printer.slots, where)}</div>')
+                        f'<div class="math">\\[{html.escape(tex)}\\]</div>{self.inputs(printer.slots, where)}{formulas}</div>')
 
     def visit_figure(self, b):  # the worksheet's diagram, without values (its nodes are not the verdicts')
         svg = figure_svg(self.values, b, answers=False).replace("data-node=", "data-figure-node=").replace(
@@ -345,8 +355,9 @@ def page_html(values, data: bytes | None = None, student: tuple | None = None, b
     checker = checker if checker is not None else Checker(values.problem, None if graph else values)
     info = page_data(checker)
     info["symmetric"] = not graph and values.problem.symmetric  # the init's units alike: they stay alike (proved)
+    info["formula"] = formula_data(checker, _JS(checker.marking), _unkink)  # the formula blanks, if any
     body, page = _body(values, info, data)
-    script = _SCRIPT.replace("/*DATA*/", json.dumps(info, ensure_ascii=True).replace("</", "<\\/"))
+    script = (_SCRIPT + FORMULA_SCRIPT).replace("/*DATA*/", json.dumps(info, ensure_ascii=True).replace("</", "<\\/"))
     who = ""
     if student is not None:
         sid, name = student
@@ -358,7 +369,7 @@ def page_html(values, data: bytes | None = None, student: tuple | None = None, b
     return _TEMPLATE.format(title=html.escape(page.title + " — self-check"), notice=html.escape(NOTICE),
                             precision=html.escape(PRECISION),
                             header=html.escape(f"problem {page.problem_id} · {page.description}") + who,
-                            body=body, style=_STYLE, script=script, link=link, mathjax=mj, total=total,
+                            body=body, style=_STYLE + FORMULA_STYLE, script=script, link=link, mathjax=mj, total=total,
                             network=circuit_verdicts(values) if graph else network_html(values),
                             problem_id=html.escape(page.problem_id))
 
@@ -396,49 +407,7 @@ def write_page(values, path, data: bytes | None = None, student: tuple | None = 
     return path
 
 
-_STYLE = """
-body { font-family: system-ui, sans-serif; max-width: 52rem; margin: 1rem auto; padding: 0 .8rem; line-height: 1.55; }
-.notice { border: 2px solid #b58900; background: #fdf6e3; padding: .5rem 1rem; border-radius: 4px; }
-.score { position: sticky; top: 0; background: #fff; border-bottom: 1px solid #ccc; padding: .3rem 0; margin: 0;
-         font-weight: 600; z-index: 1; }
-.display { margin: .8rem 0; }
-.display .math, p .math { overflow-x: auto; overflow-y: hidden; max-width: 100%; }
-.display .math { display: block; }
-/* as on the site: a wide display is scaled to fit (the script below); one still too wide scrolls in its own
-   box, with a scroll bar that shows and a shadow at the edge it continues past */
-mjx-container[display="true"] { max-width: 100%; overflow-x: auto; overflow-y: hidden;
-  background: linear-gradient(to left, #fff 30%, rgba(255, 255, 255, 0)) right / 2rem 100% no-repeat local,
-              linear-gradient(to left, rgba(0, 0, 0, .2), rgba(0, 0, 0, 0)) right / .8rem 100% no-repeat scroll; }
-mjx-container[display="true"]::-webkit-scrollbar { height: 6px; }
-mjx-container[display="true"]::-webkit-scrollbar-thumb { background: rgba(0, 0, 0, .3); border-radius: 3px; }
-.blanks { display: flex; flex-wrap: wrap; gap: .3rem 1.2rem; margin: .3rem 0 1rem; }
-.blank { display: flex; flex-direction: column; width: 11rem; max-width: 100%; }
-.blank label { font-size: .9em; }
-.num { display: inline-block; min-width: 1.4em; border: 1px solid #333; border-radius: 3px; text-align: center;
-       font-size: .8em; }
-.blank input { font: inherit; width: 9em; max-width: 100%; border: 1px solid #666; border-radius: 3px;
-               padding: .1em .3em; }
-input:focus { outline: 3px solid #268bd2; outline-offset: 1px; }
-.closing label { display: inline-block; margin: 0 1rem .2rem 0; }
-.closing input[type="radio"] { width: 1.1em; height: 1.1em; margin: 0 .3em 0 0; vertical-align: -.15em; }
-input.correct { border-color: #2e7d32; background: #e8f5e9; }
-input.follows { border-color: #8a6d00; background: #fff8e1; }
-input.wrong, input.unreadable { border-color: #c62828; background: #ffebee; }
-.feedback { font-size: .85em; max-width: 24rem; }
-.feedback.correct { color: #1b5e20; } .feedback.follows { color: #6d5200; }
-.feedback.wrong, .feedback.unreadable { color: #b71c1c; }
-figure.diagram { margin: .5rem 0; } figure.diagram svg { max-width: 100%; height: auto; }
-.nets { display: flex; flex-wrap: wrap; gap: 1rem; }
-svg.verdicts { width: 100%; max-width: 40rem; height: auto; }
-.qty circle { fill: #fff; stroke: #555; stroke-width: 1.2; }
-.qty[data-verdict="correct"] circle { fill: #e8f5e9; stroke: #2e7d32; stroke-width: 2.5; }
-.qty[data-verdict="follows"] circle { fill: #fff8e1; stroke: #8a6d00; stroke-width: 2.5; }
-.qty[data-verdict="wrong"] circle { fill: #ffebee; stroke: #c62828; stroke-width: 2.5; }
-.qty[data-first-divergence] circle { stroke-width: 5; stroke-dasharray: 3 2; }
-.key { padding: 0 .3em; border-radius: 3px; } .key.correct { background: #e8f5e9; }
-.key.follows { background: #fff8e1; } .key.wrong { background: #ffebee; }
-.sr-only { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); white-space: nowrap; }
-"""
+_STYLE = (STATIC / "selfcheck.css").read_text(encoding="utf-8")  # the page's look, one file (inline: the page is one file)
 
 # The site's fitting of wide displays (outputs/static/derivations.js), inline: the page is one file
 _FIT = FIT_SCRIPT.replace("{", "{{").replace("}", "}}")
@@ -763,6 +732,7 @@ function update(ev) {
     if (v === "wrong" && first) { g.dataset.firstDivergence = ""; first = false; }
     else delete g.dataset.firstDivergence;
   }
+  nc += document.querySelectorAll("input[data-formula].correct").length;  // the formula blanks' verdicts
   scoreEl.textContent = nc + " / " + scoreEl.dataset.total + " correct" + (nf ? ", " + nf + " follow" : "");
   scoreEl.dataset.correct = nc;
   scoreEl.dataset.follows = nf;

@@ -38,6 +38,14 @@ but that the sheet contradicts are listed in ``ruled_out``.
 (['softmax-cross-term-dropped', 'one-path-only'], ['loss-factor-1/N'])
 
 Answers are read by pattern (:func:`derivations.engine.reading.parse_answer`), never evaluated.
+
+*Formula answers*: ``"closed.w_b11" = "(Y_1 - y_1)·L_1"`` is a gradient in closed form, judged by
+:mod:`derivations.teaching.formula` (at most :data:`MAX_FORMULAS` a sheet, on a problem of one sample and of cost
+up to :data:`MAX_MISTAKE_COST`), after the numbers.
+
+>>> v = c.check({"closed.w_b11": "(Y_1 - y_1)·L_1", "closed.w^b_21": "L_1 Y_2 Y_1 (Y_2 - y_2 - Y_1 + y_1)"})
+>>> [(k, x.verdict, [m.name for m in x.mistakes]) for k, x in v.items()]
+[('closed.w_b11', 'wrong', ['softmax-derivative-identity', 'softmax-skipped-backward']), ('closed.w_b21', 'correct', [])]
 """
 
 from __future__ import annotations
@@ -53,11 +61,15 @@ from ..engine.reading import parse_answer, quote
 from ..engine.values import Values
 from .handout import layout
 from .circuit import GraphMarking
+from ..notation.printing import text as text_of
+from .closed import closed_params
+from .formula import Judge
 from .marking import MIN_TOL, REL_TOL, Marking, Sheet, blanks
 from .mistakes import catalogue
 
 MAX_NAMED = 3  # problems of an answers file named in its one error line
 MAX_MISTAKE_COST = 600  # problem.cost up to which wrong answers are matched against the slips
+MAX_FORMULAS = 6  # formula answers (closed.w_b11) on one sheet: each parameter's slips are derived once
 PROG = "python -m derivations.check"
 
 __all__ = ["Checker", "Verdict", "blanks", "REL_TOL", "MIN_TOL", "numeric", "page_order"]
@@ -140,6 +152,30 @@ class Verdict:
         return out
 
 
+@dataclass
+class FormulaVerdict(Verdict):
+    """A formula answer's verdict (``closed.w_b11``): ``read``, the answer as it was read; ``how`` a correct one
+    was established (proved, or checked numerically); ``kind``: a number, not a formula; not a formula; right
+    value, not the general form; ``line``, the verdict in one line; ``correct`` is the derived form."""
+
+    read: str = ""
+    how: str = ""
+    kind: str = ""
+    line: str = ""
+
+    def as_dict(self, reveal: bool) -> dict:
+        out = {"verdict": self.verdict, "answer": self.text, "read": self.read,
+               "mistakes": [m.name for m in self.mistakes], "line": self.line}
+        if self.mistakes:
+            out["explanations"] = [m.as_dict() for m in self.mistakes]
+        for name in ("how", "kind", "note"):
+            if getattr(self, name):
+                out[name] = getattr(self, name)
+        if reveal:
+            out["correct"] = text_of(self.correct)
+        return out
+
+
 class Checker:
     """A problem's :class:`~derivations.teaching.marking.Marking` (its slips up to :data:`MAX_MISTAKE_COST`),
     made once; :meth:`check` judges a set of answers against it."""
@@ -164,12 +200,55 @@ class Checker:
             self.marking = Marking(problem, self.values, order, self.mistakes)
         self.blanks = self.marking.exprs
         self.true = self.marking.true
+        self._judges: dict = {}  # parameter key -> its formula Judge (made at the first formula answer)
+        # the page's formula blanks ([worksheet] closed), checked against the network
+        self.closed = [] if isinstance(self.d, Graph) else [f"closed.{q.key(self.d.symbols.wide)}"
+                                                            for q in closed_params(problem)]
         self.tolerance = _PerBlank(self.marking, self.marking.tolerance)  # relative, by blank
         self.full = _PerBlank(self.marking, self.marking.carried)  # [(mistake, value)] from the true values
 
     def check(self, answers: dict) -> dict:
         """``{key: Verdict}`` for ``{key: value}`` (values as :func:`parse_answer` takes them), in the page's
-        order. Raises :class:`ProblemError` naming the first unknown keys or unreadable values (:meth:`parse`)."""
+        order, then the formula answers (``closed.…``, :meth:`formulas`). Raises :class:`ProblemError` naming the
+        first unknown keys or unreadable values (:meth:`parse`)."""
+        closed = {k: v for k, v in answers.items() if isinstance(k, str) and k.strip().startswith("closed.")}
+        formulas = self.formulas(closed) if closed else {}
+        answers = {k: v for k, v in answers.items() if k not in closed}
+        if not answers:
+            return formulas
+        out = self._numbers(answers)
+        out.update(formulas)
+        return out
+
+    def formulas(self, answers: dict) -> dict:
+        """``{closed.KEY: FormulaVerdict}`` for formula answers ``{"closed.w_b11": text}`` (one line for a key
+        that names no parameter, or more than :data:`MAX_FORMULAS`)."""
+        if isinstance(self.d, Graph):
+            raise ProblemError("answers", f"unknown key {quote(next(iter(answers)))} (a graph's answers are numbers)")
+        if len(answers) > MAX_FORMULAS:
+            raise ProblemError("answers", f"expected at most {MAX_FORMULAS} formula answers (closed.…), got {len(answers)}")
+        if self.problem.cost > MAX_MISTAKE_COST:
+            raise ProblemError("answers", f"formula answers are judged on problems of cost up to {MAX_MISTAKE_COST}; "
+                                          f"this one's is {self.problem.cost}")
+        out = {}
+        for key, value in answers.items():
+            try:
+                param = self.d.param(key.strip()[len("closed."):])
+            except ProblemError as err:
+                raise ProblemError("answers", f"{quote(key)}: {err.expected}") from None
+            name = param.key(self.d.symbols.wide)
+            k = f"closed.{name}"
+            if k in out:
+                raise ProblemError("answers", f"{k} given twice (as {quote(key)})")
+            if name not in self._judges:
+                self._judges[name] = Judge(self.problem, name)
+            text = value if isinstance(value, str) else str(value)
+            mark = self._judges[name].judge(text)
+            out[k] = FormulaVerdict(k, None, mark.verdict, self._judges[name].form, mark.mistakes, text=text[:80],
+                                    note=mark.note, read=mark.read, how=mark.how, kind=mark.kind, line=mark.line())
+        return out
+
+    def _numbers(self, answers: dict) -> dict:
         given = self.parse(answers)
         texts = {self.canonical(k): str(v).strip() for k, v in answers.items()}
         sheet = Sheet(self.marking, {k: (a, texts[k]) for k, a in given.items()})

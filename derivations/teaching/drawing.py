@@ -283,8 +283,9 @@ def _problem(base: Base, student: str, n: Numbers) -> Problem:
                          [[[R(v) for v in row] for row in W] for W in n.weights],
                          None if n.biases is None else [[R(v) for v in b] for b in n.biases],
                          source=f"variant {student}", output=p.output)
-    # the base's page (its title, asked gradients and step) and its shared biases (drawn one number per layer)
-    return replace(drawn, ask=p.ask, lr=p.lr, title=p.title, shared_bias=p.shared_bias)
+    # the base's page (its title, asked gradients: numbers and closed forms, and step) and its shared biases
+    # (drawn one number per layer)
+    return replace(drawn, ask=p.ask, lr=p.lr, title=p.title, shared_bias=p.shared_bias, closed=p.closed)
 
 
 def draw(base: Base, seed: str, student: str) -> Problem:

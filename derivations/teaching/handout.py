@@ -36,6 +36,7 @@ from ..engine.ops import DEFAULT_OUTPUT
 from ..engine.problem import MAX_ASKED as PAGE_ASKED
 from ..notation.tree import LOSS, Numeral, Vec, partial, row
 from .backward import formulas, output_values
+from .closed import closed_forms, closed_params
 from .closing import closing
 from .circuit_page import lay_out as circuit_page
 from .page import PRECISION, Context, Heading, Page, Prose
@@ -59,6 +60,7 @@ def problem_id(problem, data: bytes | None = None) -> str:
                 p.biases and [[str(v) for v in b] for b in p.biases], [[str(v) for v in x] for x in p.xs[1:]],
                 [[str(v) for v in y] for y in p.ys[1:]], list(p.ask), p.lr and str(p.lr), p.title)
         rest += ("shared_bias",) if p.shared_bias else ()  # (the fields before it hash as they always did)
+        rest += (list(p.closed),) if getattr(p, "closed", ()) else ()  # (the ids of pages without it unchanged)
         data = repr(first if not any(rest) else first + tuple(rest)).encode()
     return hashlib.sha256(data).hexdigest()[:8]
 
@@ -219,6 +221,7 @@ def _lay_out(values, digits: int, data: bytes | None) -> Page:
         path(cx, q, number)
     for number, j in enumerate(inputs, len(params)):
         input_path(cx, j, number)
+    closed_forms(cx, closed_params(p))
     closing(cx, params)
     return page
 

@@ -71,10 +71,11 @@ def variant_toml(base, p: Problem) -> str:
             lines.append(f"{name} = {_number(W[0]) if len(set(W)) == 1 else _toml_vector(W)}")
         else:
             lines.append(f"{name} = {_toml_matrix(W, len(name) + 4)}")
-    if p.ask or p.lr is not None or p.title:  # the base's page: its title, asked gradients, gradient-descent step
+    if p.ask or p.lr is not None or p.title or p.closed:  # the base's page: title, asked gradients, descent step
         lines += ["", "[worksheet]"] + ([f"title = {json.dumps(p.title, ensure_ascii=False)}"] if p.title else []) \
             + (["ask = [" + ", ".join(f'"{a}"' for a in base.asked + base.asked_inputs) + "]"] if p.ask else []) \
-            + ([f"lr = {_number(p.lr)}"] if p.lr is not None else [])
+            + ([f"lr = {_number(p.lr)}"] if p.lr is not None else []) \
+            + (["closed = [" + ", ".join(json.dumps(a) for a in p.closed) + "]"] if p.closed else [])
     return "\n".join(lines) + "\n"
 
 
