@@ -183,3 +183,21 @@ def test_the_circuits_moodle_quiz_has_a_cloze_per_student_whose_fields_are_their
             assert Rational(value) == Rational(row[key]), (student, key)
         svg = base64.b64decode(q.find("questiontext/file").text).decode("utf-8")
         assert svg.startswith("<svg") and f">{row['forward.f']}<" not in svg  # the worksheet's figure: no answer
+
+
+def test_a_graph_of_64_nested_layers_is_worked_from_its_decimals_and_agrees_with_the_independent_evaluation():
+    """Each layer repeats the exact forms before it (3⁶⁴ nodes written out): the values are formed as written
+    and every number comes from the names' decimals, equation by equation (benchmarks/graph_depth.py: seconds)."""
+    import json
+
+    from derivations.teaching.circuit import graph_json, solution_text
+
+    eqs = {"h1": "sigmoid(x) + tanh(x)"}
+    eqs.update({f"h{i}": f"sigmoid(h{i - 1}) * tanh(h{i - 1}) + exp(h{i - 1}/4)" for i in range(2, 65)})
+    g = Graph(graph_from_dict({"graph": eqs, "data": {"x": 0.5}}))
+    values, grads = graph_oracle.independent(g.problem)
+    data = json.loads(graph_json(g))
+    assert abs(mpmath.mpf(data["forward"]["h64"]["decimal"]) / values["h64"] - 1) < 1e-15
+    assert abs(mpmath.mpf(data["grad"]["x"]["decimal"]) / grads["x"] - 1) < 1e-15
+    assert data["grad"]["x"]["latex"] is None  # too large to print
+    assert "h64 = " in solution_text(g)

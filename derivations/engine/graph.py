@@ -37,6 +37,7 @@ from functools import cached_property
 from pathlib import Path
 
 from sympy import Add, Expr, Float, Integer, Symbol
+from sympy.core.parameters import evaluate as sympy_evaluate  # SymPy's switch; ``evaluate`` here is the values'
 
 from . import reading
 from .errors import ProblemError
@@ -206,7 +207,7 @@ class Graph:
         out = dict(self.data)
         env = {self.symbol[n]: v for n, v in self.data.items()}
         for n in self.equations:
-            out[n] = env[self.symbol[n]] = _settled(self.exprs[n].xreplace(env))
+            out[n] = env[self.symbol[n]] = _exact(self.exprs[n], env)
         return out
 
     @cached_property
@@ -215,8 +216,13 @@ class Graph:
         env = {self.symbol[n]: v for n, v in self.value.items()}
         out = {}
         for v in [self.output] + [n for n in reversed(self.problem.names) if n != self.output]:
-            out[v] = _settled(self.grad_def[v].xreplace({**env, **{self.grad_symbol[u]: out[u] for u in self.users[v]}}))
+            out[v] = _exact(self.grad_def[v], {**env, **{self.grad_symbol[u]: out[u] for u in self.users[v]}})
         return out
+
+    def exact(self, expr: Expr) -> Expr:
+        """``expr`` (in the names' symbols: a local derivative) at the graph's exact values (kept as written where
+        an input's form is large, as :attr:`value`'s)."""
+        return _exact(expr, {self.symbol[n]: v for n, v in self.value.items()})
 
     @cached_property
     def decimals(self) -> dict:
@@ -272,10 +278,44 @@ class Graph:
         return out
 
 
+LARGE = 60  # nodes of an input's exact form past which a value's form is kept as written (not simplified)
+
+
+def _exact(expr: Expr, env: dict) -> Expr:
+    """``expr`` at the exact values ``env``. Where an input's exact form is large (a deep graph of exp, σ, tanh:
+    each layer repeats the forms before it), the form is kept as written: SymPy's automatic simplification
+    asks the sign of every nested number, work that grows several-fold with each layer (18 s at six layers of
+    ``σ(h)·tanh(h) + exp(h/4)``, 0.2 s kept as written); the decimals come from :attr:`Graph.decimals` either way."""
+    inputs = [env[s] for s in expr.free_symbols if s in env]
+    if any(nodes(v, LARGE) > LARGE for v in inputs):
+        with sympy_evaluate(False):
+            return _settled(expr.xreplace(env))
+    return _settled(expr.xreplace(env))
+
+
+def nodes(expr: Expr, limit: int) -> int:
+    """Nodes of ``expr`` as printed (a shared part counted each time it appears), counted up to ``limit`` and a
+    little past: enough to know it is large, without the work of printing it."""
+    count, stack = 0, [expr]
+    while stack and count <= limit:
+        e = stack.pop()
+        count += 1
+        stack.extend(e.args)
+    return count
+
+
 def _settled(expr: Expr) -> Expr:
     """``expr`` with each kink (``relu`` and its step) of a constant argument settled by the argument's sign at
     50 digits: SymPy settles them at numbers only, and ``relu(sqrt(2) - 1)`` has an exact value too."""
-    kinks = [f for f in expr.atoms(ReLU, relu_step) if not f.args[0].free_symbols and not f.args[0].is_Number]
+    kinks, seen, stack = [], set(), [expr]  # each shared part once (``atoms`` walks the tree: 3ⁿ at n layers)
+    while stack:
+        e = stack.pop()
+        if id(e) in seen:
+            continue
+        seen.add(id(e))
+        if isinstance(e, (ReLU, relu_step)) and not e.args[0].free_symbols and not e.args[0].is_Number:
+            kinks.append(e)
+        stack.extend(e.args)
     settled = {}
     for f in kinks:
         arg = f.args[0].evalf(50)

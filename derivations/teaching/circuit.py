@@ -22,7 +22,7 @@ from functools import cached_property
 
 from sympy import Add, Expr, Integer, Mul, Rational, Symbol
 
-from ..engine.graph import Graph
+from ..engine.graph import Graph, nodes
 from sympy.core.parameters import evaluate
 
 from ..notation.printing import Num, decimal_text, tex, text
@@ -136,19 +136,34 @@ class GraphMarking(Marking):
 
 
 def number(v, digits: int = DIGITS) -> str:
-    """A value as the solution writes it: its exact decimal, its fraction, or ``≈`` a decimal."""
+    """A value as the solution writes it: its exact decimal, its fraction, or ``≈`` a decimal (``v`` a rational
+    or a decimal: :func:`_at` gives either)."""
     v = Rational(v) if isinstance(v, int) else v
     if v.is_Rational:
         d = decimal_text(v)
         return (d if d is not None else str(v)).replace("-", "−")
-    return "≈ " + f"{float(v.evalf(30)):.{digits}g}".replace("-", "−")
+    return "≈ " + f"{float(v):.{digits}g}".replace("-", "−")
 
 
-def _plugged(expr: Expr, env: dict) -> str:
+def _at(g: Graph, expr: Expr):
+    """``expr`` (in the names' symbols, or a value of the graph) at the graph's values: exact where it is
+    rational, else a decimal from each name's decimal (:meth:`Graph.decimal`): an exact form of a deep graph
+    repeats its inputs' forms, and evaluating it whole takes work that doubles with each layer."""
+    if expr.is_Rational:
+        return expr
+    if expr in g.decimals:  # a value of the graph (its exact form may be large: never walked)
+        return g.decimals[expr]
+    inputs = {s: g.value[n] for n, s in g.symbol.items() if s in expr.free_symbols}
+    if all(v.is_Rational for v in inputs.values()):
+        return expr.xreplace(inputs)  # rational arithmetic: exact, and cheap
+    return expr.xreplace({s: g.decimal(g.value[n]) for n, s in g.symbol.items() if s in expr.free_symbols}).evalf(DIGITS + 5)
+
+
+def _plugged(g: Graph, expr: Expr) -> str:
     """The expression with each name replaced by its value, as the handout writes a step: ``−2 + 5``."""
     with evaluate(False):
-        shown = expr.xreplace({s: Num(v, number(v).lstrip("≈ "), exact=v.is_Rational) for s, v in env.items()
-                               if s in expr.free_symbols})
+        shown = expr.xreplace({s: Num(v, number(_at(g, v)).lstrip("≈ "), exact=v.is_Rational)
+                               for s, v in ((g.symbol[n], v) for n, v in g.value.items()) if s in expr.free_symbols})
     return text(shown)
 
 
@@ -162,17 +177,16 @@ def solution_text(graph: Graph, markdown: bool = False) -> str:
     out, a branch's gradients added with a sentence saying why."""
     g = graph
     val = g.value
-    env = {g.symbol[n]: v for n, v in val.items()}
     lines = []
     title = g.problem.title or "Computational graph"
     lines.append(f"# {title}" if markdown else title)
     lines.append("")
-    data = ", ".join(f"{n} = {number(v)}" for n, v in g.data.items())
+    data = ", ".join(f"{n} = {number(v)}" for n, v in g.data.items())  # read exactly: rational
     lines.append(("**Forward**" if markdown else "Forward") + f" (data: {data}):")
     for n in g.equations:
         e = g.exprs[n]
-        step = _plugged(e, env)
-        lines.append(_eq(f"  {n} = {text(e)}" + (f" = {step}" if step not in (text(e), number(val[n])) else "") + f" = {number(val[n])}"))
+        step, shown = _plugged(g, e), number(_at(g, val[n]))
+        lines.append(_eq(f"  {n} = {text(e)}" + (f" = {step}" if step not in (text(e), shown) else "") + f" = {shown}"))
     lines.append("")
     out = g.output
     lines.append(("**Backward**" if markdown else "Backward") + f" (from {out}, in reverse order; ∂{out}/∂{out} = 1):")
@@ -187,10 +201,10 @@ def solution_text(graph: Graph, markdown: bool = False) -> str:
             local = g.local[(u, v)]
             terms.append((u, local))
         formula = " + ".join(f"∂{out}/∂{u}·∂{u}/∂{v}" for u, _ in terms)
-        locals_ = ", ".join(f"∂{u}/∂{v} = {text(local)}" + (f" = {number(local.xreplace(env))}" if local.free_symbols else "")
+        locals_ = ", ".join(f"∂{u}/∂{v} = {text(local)}" + (f" = {number(_at(g, local))}" if local.free_symbols else "")
                             for u, local in terms)
-        numbers = " + ".join(f"({number(grads[u])})·({number(local.xreplace(env))})" for u, local in terms)
-        lines.append(_eq(f"  ∂{out}/∂{v} = {formula} = {numbers} = {number(grads[v])}"))
+        numbers = " + ".join(f"({number(_at(g, grads[u]))})·({number(_at(g, local))})" for u, local in terms)
+        lines.append(_eq(f"  ∂{out}/∂{v} = {formula} = {numbers} = {number(_at(g, grads[v]))}"))
         lines.append(_eq(f"      local: {locals_}"))
         if v in branches:
             uses = ", ".join(g.users[v])
@@ -199,26 +213,34 @@ def solution_text(graph: Graph, markdown: bool = False) -> str:
     return "\n".join(lines) + "\n"
 
 
+LATEX_NODES = 200  # an exact form of more nodes than this has no LaTeX in the JSON
+
+
 def graph_json(graph: Graph) -> str:
     """The graph's values as JSON: ``forward``, ``grad`` and ``local`` (each edge), exact and decimal."""
     g = graph
 
-    def entry(v, expr=None):
+    def entry(v, expr=None, decimal=None):
         v = Rational(v) if isinstance(v, int) else v
-        out = {"exact": str(v) if v.is_Rational else None, "decimal": f"{float(v.evalf(30)):.17g}",
-               "latex": tex(v) if v.is_Rational or len(str(v)) <= 200 else None}
+        small = nodes(v, LATEX_NODES) <= LATEX_NODES  # a deep graph's exact form is left out, as a network's
+        decimal = _at(g, v) if decimal is None else decimal
+        out = {"exact": str(v) if v.is_Rational else None, "decimal": f"{float(decimal):.17g}",
+               "latex": tex(v) if small else None}
         if expr is not None:
             out["formula"] = text(expr)
         return out
 
-    env = {g.symbol[n]: v for n, v in g.value.items()}
+    def local_entry(local):  # its decimal from the names' decimals, never from its exact form
+        v = _at(g, local)
+        return entry(v if v.is_Rational else g.exact(local), local, v)
+
     data = {
         "kind": "graph",
         "output": g.output,
         "data": {n: entry(v) for n, v in g.data.items()},
         "forward": {n: entry(g.value[n], g.exprs[n]) for n in g.equations},
         "grad": {k[5:]: entry(g.gradient[k[5:]], g.grad_def[k[5:]]) for k in g.keys() if k.startswith("grad.")},
-        "local": {f"d{u}_d{v}": entry(local.xreplace(env), local) for (u, v), local in g.local.items()},
+        "local": {f"d{u}_d{v}": local_entry(local) for (u, v), local in g.local.items()},
         "branches": g.branches(),
     }
     return json.dumps(data, indent=2, ensure_ascii=False)
