@@ -184,7 +184,8 @@ AGREEMENT = {  # answers the self-check page and the checker must judge alike: r
               "((Y_1 - y_1)·Y_1·(1 - Y_1) - (1 - Y_1 - y_2)·(1 - Y_1)·Y_1)·L_1", "(Y_1 - y_1)·Y_1·(1 - Y_1)·L_1",
               "(Y_1 - y_1)·L_1", "2(Y_1 - y_1)·Y_1·(1 - Y_1)·L_1", "-0.0375", "(Y_1 - y_1", "Y_1 +* L_1",
               "L_1 σ(O_1 - O_2) σ(O_2 - O_1)(Y_1 - y_1 - Y_2 + y_2)", "((Y_1 - y_1)·Y_1·(1 - Y_1) - (Y_2 - y_2)·Y_2·Y_1)·H_1",
-              "-(Y_1 - y_1)·Y_1·(1 - Y_1)·L_1 + (Y_2 - y_2)·Y_2·Y_1·L_1", "__import__(Y_1)", "constructor", "exp(" * 41 + ")" * 41],
+              "-(Y_1 - y_1)·Y_1·(1 - Y_1)·L_1 + (Y_2 - y_2)·Y_2·Y_1·L_1", "__import__(Y_1)", "constructor", "exp(" * 41 + ")" * 41,
+              "0·Y_1", "Y_1 - Y_1 + L_1"],  # names typed, simplified away or not: a formula on both
     "w_a11": ["((Y_1 - y_1)Y_1(1 - Y_1)w^b_11 - (Y_2 - y_2)Y_2 Y_1 w^b_11 + (Y_2 - y_2)Y_2(1 - Y_2)w^b_21"
               " - (Y_1 - y_1)Y_1 Y_2 w^b_21) 1[H_1 > 0] x_1",
               "((Y_1 - y_1) w_b11 + (Y_2 - y_2) w_b21) ReLU'(H_1) x_1", "0", "x_1 ReLU(H_1)"],

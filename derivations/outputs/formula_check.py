@@ -247,7 +247,8 @@ if (F) {
     const read_ = shown(ast);
     if (!hasName(ast)) return {verdict: "wrong", kind: F.kinds.number, mistakes: [], read: read_, note: "write the formula, not its value"};
     const got = b.points.map((pt) => value(ast, pt));
-    if (got.every((v, n) => agree(v, forms[key].truth[n]))) return {verdict: "correct", kind: "", mistakes: [], read: read_};
+    if (got.every((v, n) => agree(v, forms[key].truth[n])))  // how it was established, as check says it
+      return {verdict: "correct", kind: "", mistakes: [], read: read_, note: "checked numerically at " + got.length + " points"};
     const named = [], texts = [];
     for (const s of b.slips) {
       if (!named.includes(s.name) && got.every((v, n) => agree(v, s.values[n]))) { named.push(s.name); texts.push(s.text); }
@@ -272,7 +273,7 @@ if (F) {
       if (r) { el.classList.add(r.verdict); fb.classList.add(r.verdict); }
       fb.dataset.mistakes = r ? r.mistakes.join(" ") : "";
       fb.dataset.kind = r ? r.kind : "";
-      fb.textContent = !r ? "" : r.verdict === "correct" ? "correct" : r.mistakes.length ? "not right: " + r.texts.join(" / ")
+      fb.textContent = !r ? "" : r.verdict === "correct" ? "correct (" + r.note + ")" : r.mistakes.length ? "not right: " + r.texts.join(" / ")
                        : r.kind ? r.kind + (r.note ? ": " + r.note : "") : "not right (no classic mistake gives this formula)";
       update();
     };

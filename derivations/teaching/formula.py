@@ -40,6 +40,7 @@ from dataclasses import dataclass
 from functools import cached_property
 
 import mpmath
+from sympy.core.parameters import evaluate as sympy_evaluate
 from sympy import Abs, Add, Eq, Integer, Max, Min, Mul, Piecewise, Pow, Rational, exp, expand, log, sqrt, sstr, tanh
 from sympy.logic.boolalg import true as always
 
@@ -440,12 +441,12 @@ class Judge:
                                note=f"expected at most {MAX_LENGTH} characters, got {len(answer)}")
         try:
             expr = self.read(answer)
+            with sympy_evaluate(False):  # the names as typed: 0·Y_1 and 1/(Y_1 − Y_1) name Y_1 (as the page reads them)
+                typed = self.read(answer).free_symbols
         except ProblemError as e:
             return FormulaMark(key, WRONG, kind=UNREAD, note=str(e).split(": ", 1)[-1])
-        read = page_text(expr)
-        if not expr.free_symbols and not (expr.is_number and expr.is_finite and expr.is_real):
-            return FormulaMark(key, WRONG, read=read, kind=UNREAD, note=f"{read} has no finite value")
-        if not expr.free_symbols:
+        read = page_text(expr) if expr.is_finite is not False else answer.strip()
+        if not typed:  # a number, whatever its value (1/0 too): the page says so alike
             return FormulaMark(key, WRONG, read=read, kind=NUMBER, note="write ∂ℒ/∂" + str(self.d.symbols.param(self.param))
                                + " as a formula in the page's quantities, not its value")
         if self._proved(expr):
