@@ -78,6 +78,18 @@ def test_no_worksheet_output_holds_the_derived_form(tmp_path, capsys, fmt):
     assert sheet.split("Closed Forms")[1].count(r"\boxed{\hspace{9cm}}") == 2
 
 
+def test_a_hostile_formula_in_an_answers_file_is_a_verdict_line_not_a_refused_file(tmp_path, capsys):
+    """Issue 35, done-when 2, from the command line: the answers file takes a long answer (its own bound is its
+    size), the judge says why it is no formula; the other answers are still judged."""
+    answers = tmp_path / "a.toml"
+    for text in ["+".join(["Y_1"] * 2500), "(" * 3000 + "Y_1" + ")" * 3000, "__import__('os').system('true')"]:
+        answers.write_text(f'[answers]\n"closed.w_b11" = {json.dumps(text)}\n"forward.H[1]" = 0.15\n', encoding="utf-8")
+        assert check_main([str(answers), "--config", str(closed_file(tmp_path)), "--format", "json"]) == 1
+        data = json.loads(capsys.readouterr().out)["answers"]
+        assert data["forward.H[1]"]["verdict"] == "correct"
+        assert data["closed.w_b11"]["verdict"] == "wrong" and data["closed.w_b11"]["kind"] == "not a formula", text[:20]
+
+
 def test_a_page_without_closed_is_unchanged_by_the_field(page):
     plain = layout(evaluate(load_problem()))
     assert without_formulas(page).blocks == plain.blocks

@@ -16,6 +16,8 @@ from ..teaching.check import PROG, Checker, FormulaVerdict, _short_decimal
 from ..teaching.formula import UNREAD
 from . import cli_io
 
+MAX_ANSWER = 16 * 1024  # characters of one answer read from an answers file
+
 
 # -- the command line ------------------------------------------------------------------------------------
 
@@ -35,7 +37,9 @@ def parser() -> argparse.ArgumentParser:
 
 def read_answers(path) -> dict:
     """The ``[answers]`` table of a TOML file (anything else in the file is an error)."""
-    doc = read_toml(path, field="answers")
+    # A long answer is judged, not refused: a formula of over 500 characters gets its verdict line (the file's
+    # own bound, 256 KiB, keeps the reading short)
+    doc = read_toml(path, field="answers", max_string=MAX_ANSWER)
     extra = [k for k in doc if k != "answers"]
     if extra or not isinstance(doc.get("answers"), dict):
         raise ProblemError("answers", "expected one table [answers] of \"KEY\" = number"

@@ -250,8 +250,9 @@ def kind(value) -> str:
     return {list: "a list", dict: "a table", str: "a string", bool: "a boolean"}.get(type(value), type(value).__name__)
 
 
-def read_toml(path: str | Path, field: str = "config") -> dict:
-    """Read a TOML file within the limits above; floats stay text (:class:`TomlFloat`).
+def read_toml(path: str | Path, field: str = "config", max_string: int = MAX_STRING) -> dict:
+    """Read a TOML file within the limits above (strings of at most ``max_string`` characters: an answers
+    file's formulas may be longer); floats stay text (:class:`TomlFloat`).
 
     >>> from derivations.engine.problem import HANDOUT
     >>> read_toml(HANDOUT)["data"]["x"]
@@ -261,7 +262,7 @@ def read_toml(path: str | Path, field: str = "config") -> dict:
     ...
     derivations.engine.errors.ProblemError: config: expected a regular TOML file, but /dev/null is a device
     """
-    return parse_toml(read_bytes(path, field), path_text(path), field)
+    return parse_toml(read_bytes(path, field), path_text(path), field, max_string)
 
 
 def read_bytes(path: str | Path, field: str = "config", what: str = "TOML file", limit: int | None = None) -> bytes:
@@ -301,7 +302,7 @@ def read_bytes(path: str | Path, field: str = "config", what: str = "TOML file",
     return data
 
 
-def parse_toml(data: bytes, where: str, field: str = "config") -> dict:
+def parse_toml(data: bytes, where: str, field: str = "config", max_string: int = MAX_STRING) -> dict:
     """A TOML document from a file's bytes (as :func:`read_bytes` returns them), within the limits above."""
     try:
         text = data.decode("utf-8")
@@ -321,7 +322,7 @@ def parse_toml(data: bytes, where: str, field: str = "config") -> dict:
         raise ProblemError(
             field, f"expected at most {MAX_DEPTH} levels of nested tables and arrays in {where}, got far more"
         ) from None
-    _check_tree(document, "", 1)
+    _check_tree(document, "", 1, max_string)
     return document
 
 
@@ -336,7 +337,7 @@ def _check_file(info: os.stat_result, where: str, field: str, what: str, limit: 
         raise ProblemError(field, f"expected a {what} of at most {limit} bytes, but {where} has {info.st_size}")
 
 
-def _check_tree(node, where: str, depth: int) -> None:
+def _check_tree(node, where: str, depth: int, max_string: int = MAX_STRING) -> None:
     """Refuse nesting deeper than MAX_DEPTH, long keys and strings, integers of more than MAX_DIGITS digits."""
     if isinstance(node, (dict, list)):
         if depth > MAX_DEPTH:
@@ -346,16 +347,16 @@ def _check_tree(node, where: str, depth: int) -> None:
                 field = f"{where}.{name(key)}" if where else name(key)
                 if len(key) > MAX_STRING:
                     raise ProblemError(field, f"expected a key of at most {MAX_STRING} characters, got {len(key)}")
-                _check_tree(value, field, depth + 1)
+                _check_tree(value, field, depth + 1, max_string)
         else:
             for k, value in enumerate(node):
-                _check_tree(value, f"{where}[{k + 1}]", depth + 1)
+                _check_tree(value, f"{where}[{k + 1}]", depth + 1, max_string)
     elif isinstance(node, TomlFloat):
         if len(node) > MAX_STRING:
             raise ProblemError(where, f"expected a number of at most {MAX_DIGITS} digits, got {len(node)} characters")
     elif isinstance(node, str):
-        if len(node) > MAX_STRING:
-            raise ProblemError(where, f"expected a string of at most {MAX_STRING} characters, got {len(node)}")
+        if len(node) > max_string:
+            raise ProblemError(where, f"expected a string of at most {max_string} characters, got {len(node)}")
     elif isinstance(node, int) and not isinstance(node, bool) and abs(node) >= 10**MAX_DIGITS:
         raise ProblemError(where, f"expected a number of at most {MAX_DIGITS} digits, got {quote(node)}")
 
