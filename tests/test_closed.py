@@ -3,6 +3,7 @@
 
 import csv
 import json
+import re
 from dataclasses import replace
 
 import pytest
@@ -197,7 +198,8 @@ AGREEMENT = {  # answers the self-check page and the checker must judge alike: r
               "(Y_1 - y_1)·L_1", "2(Y_1 - y_1)·Y_1·(1 - Y_1)·L_1", "-0.0375", "(Y_1 - y_1", "Y_1 +* L_1",
               "L_1 σ(O_1 - O_2) σ(O_2 - O_1)(Y_1 - y_1 - Y_2 + y_2)", "((Y_1 - y_1)·Y_1·(1 - Y_1) - (Y_2 - y_2)·Y_2·Y_1)·H_1",
               "-(Y_1 - y_1)·Y_1·(1 - Y_1)·L_1 + (Y_2 - y_2)·Y_2·Y_1·L_1", "__import__(Y_1)", "constructor", "exp(" * 41 + ")" * 41,
-              "0·Y_1", "Y_1 - Y_1 + L_1"],  # names typed, simplified away or not: a formula on both
+              "0·Y_1", "Y_1 - Y_1 + L_1",  # names typed, simplified away or not: a formula on both
+              "L_1^99999999", "Y_1 +", "Y_1 · (L_1"],  # unread, with the same position
     "w_a11": ["((Y_1 - y_1)Y_1(1 - Y_1)w^b_11 - (Y_2 - y_2)Y_2 Y_1 w^b_11 + (Y_2 - y_2)Y_2(1 - Y_2)w^b_21"
               " - (Y_1 - y_1)Y_1 Y_2 w^b_21) 1[H_1 > 0] x_1",
               "((Y_1 - y_1) w_b11 + (Y_2 - y_2) w_b21) ReLU'(H_1) x_1", "0", "x_1 ReLU(H_1)"],
@@ -222,6 +224,8 @@ def test_the_self_check_page_and_the_checker_agree_on_formula_answers(browser, t
                 theirs = page.evaluate("([k, t]) => window.derivationsFormula.judgeFormula(k, t)", [f"closed.{name}", text])
                 assert (theirs["verdict"], theirs["kind"], theirs["mistakes"]) == \
                     (mine.verdict, mine.kind, [m.name for m in mine.mistakes]), text
+                if mine.kind == "not a formula" and "position" in mine.note:  # the same place named
+                    assert re.search(r"position \d+", theirs["note"])[0] == re.search(r"position \d+", mine.note)[0], text
         el = page.locator('input[data-formula="closed.w_b11"]')
         el.fill("(Y_1 - y_1)·L_1")
         assert "we read: (Y<sub>1</sub> − y<sub>1</sub>)·L<sub>1</sub>" in page.locator('[data-read-for="closed.w_b11"]').inner_html()

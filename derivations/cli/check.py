@@ -61,6 +61,7 @@ def report_text(verdicts: dict, reveal: bool, note: str = "") -> str:
     for key, v in verdicts.items():
         head = f"{key} = {v.text or v.answer}: "
         if isinstance(v, FormulaVerdict):
+            head = f"{key} = {v.text or '(empty)'}: "  # a formula answer is its text (no number behind it)
             lines.append(formula_text(v, head, reveal))
             continue
         if v.verdict == "correct":

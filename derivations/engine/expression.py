@@ -203,11 +203,12 @@ class _Parser:
         base = self.atom()
         if self.peek()[0] == "power":
             tok = self.take()
+            first = self.peek()  # the exponent's first token: where it starts, and what it starts with
             self.deeper()
             exponent = self.factor()
             self.depth -= 1
             if not (exponent.is_Integer and abs(exponent) <= MAX_POWER):
-                self.fail(f"a whole-number exponent from -{MAX_POWER} to {MAX_POWER}", (tok[0], tok[1], tok[2] + len(tok[1])))
+                self.fail(f"a whole-number exponent from -{MAX_POWER} to {MAX_POWER}", first)
             if exponent < 0 and base.is_zero:
                 self.fail("a base that is not 0 under a negative exponent", tok)
             return base ** exponent

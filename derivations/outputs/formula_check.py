@@ -143,12 +143,13 @@ if (F) {
     function power() {
       const base = atom();
       if (peek()[0] !== "power") return base;
-      const t = toks[k++];
+      k++;
+      const first = peek();  // the exponent's first token, as the Python parser names it
       deeper();
       const e = factor();
       depth--;
       const n = constant(e) ? value(e, []) : NaN;
-      if (!(Number.isInteger(n) && Math.abs(n) <= F.maxPower)) fail("a whole-number exponent from -" + F.maxPower + " to " + F.maxPower, [t[0], t[1], t[2] + t[1].length]);
+      if (!(Number.isInteger(n) && Math.abs(n) <= F.maxPower)) fail("a whole-number exponent from -" + F.maxPower + " to " + F.maxPower, first);
       if (n < 0 && constant(base) && value(base, []) === 0) fail("a base that is not 0 under a negative exponent", t);
       return {op: "^", a: base, n};
     }

@@ -364,7 +364,8 @@ def page_html(values, data: bytes | None = None, student: tuple | None = None, b
         who = f" · student {html.escape(str(sid))}" + (f" ({html.escape(str(name))})" if name else "")
     total = body.count('type="text"')  # the score counts blanks, as the paper has them
     link = f'<p class="back"><a href="{html.escape(back)}">← back to the worksheet</a></p>' if back else ""
-    mj = (f'<script>window.MathJax = {{options: {{ignoreHtmlClass: "blanks|verdicts"}}}};</script>'
+    # no MathJax menu: a formula then takes no Tab stop, and Tab goes from blank to blank
+    mj = (f'<script>window.MathJax = {{options: {{ignoreHtmlClass: "blanks|verdicts", enableMenu: false}}}};</script>'
           f'<script defer src="{html.escape(mathjax)}"></script>') if mathjax else ""
     return _TEMPLATE.format(title=html.escape(page.title + " — self-check"), notice=html.escape(NOTICE),
                             precision=html.escape(PRECISION),
@@ -399,10 +400,20 @@ def standalone_mathjax() -> bytes | None:
 
 
 def write_page(values, path, data: bytes | None = None, student: tuple | None = None,
-               back: str | None = "handout.html", mathjax: str | None = None) -> Path:
-    """Write the self-check page for ``values``' problem to ``path`` (one self-contained HTML file; with
-    ``mathjax``, the site's MathJax beside it)."""
+               back: str | None = None, mathjax: str | None = None) -> Path:
+    """Write the self-check page for ``values``' problem to ``path``: one self-contained HTML file. ``data``:
+    the problem file's bytes (the page then prints the identifier its PDFs print); ``back``: the worksheet's
+    address (none: no link); ``mathjax``: MathJax's address, or ``"beside"`` to copy MathJax's one-file
+    component (the docs extra's) to ``_mathjax/`` beside the page, so that its math is typeset offline (none:
+    the math stays TeX source)."""
     path = Path(path)
+    if mathjax == "beside":
+        script = standalone_mathjax()
+        mathjax = None
+        if script is not None:
+            (path.parent / "_mathjax").mkdir(exist_ok=True)
+            (path.parent / "_mathjax" / STANDALONE_MATHJAX).write_bytes(script)
+            mathjax = f"_mathjax/{STANDALONE_MATHJAX}"
     path.write_text(page_html(values, data, student, back, mathjax), encoding="utf-8")
     return path
 

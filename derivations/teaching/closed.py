@@ -29,6 +29,11 @@ TYPING = ("Type the page's quantities (x_1, y_1, H_1, L_1, O_1, Y_1, the weights
           "and exp, log, tanh, σ, ReLU' or the step 1[H_1 > 0].")
 
 
+def typing(problem) -> str:
+    """:data:`TYPING` for this problem's page: the biases named only where the network has them."""
+    return TYPING if problem.bias else TYPING.replace(", the biases b^a_1", "")
+
+
 HEADING = "Closed Forms"
 
 
@@ -106,7 +111,7 @@ def closed_forms(cx, params: list) -> None:
         return
     cx.add(Heading(HEADING, 2))
     cx.add(Prose([("b", "In closed form: "), "write each gradient below as a formula, not a number, in the page's "
-                  "quantities. " + TYPING], key="closed"))
+                  "quantities. " + typing(cx.d.problem)], key="closed"))
     for q in params:
         key = q.key(cx.d.symbols.wide)
         form = closed_form_tree(cx, q)
