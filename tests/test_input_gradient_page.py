@@ -155,3 +155,25 @@ def test_the_variants_hold_an_asked_input_gradient_to_the_asked_gradients_rule()
     for student in ("001", "002"):
         v = evaluate(drawing.draw(base, "seed", student))
         assert abs(v.decimal(v.lookup("backward.dL_dx[2]"))) >= drawing.MIN_GRADIENT
+
+
+def test_the_worked_solution_shows_an_inputs_gradient_with_param(capsys):
+    """``print --param x_1``: the sum over the first layer's units, with the numbers, to the value a central
+    difference of Mazur's loss gives; a name that is neither a parameter nor an input is one line."""
+    from derivations.cli.print import main
+
+    assert main(["--config", str(MAZUR), "--param", "x_1", "--digits", "8"]) == 0
+    out = capsys.readouterr().out
+    line = next(l for l in out.splitlines() if l.strip().startswith("∂ℒ/∂x_1 = "))
+    assert "w^a_11·∇H_1 + w^a_21·∇H_2" in line
+    with mpmath.workdps(40):
+        h_ = mpmath.mpf("1e-12")
+        numeric = (_mazur_loss(mpmath.mpf("0.05") + h_) - _mazur_loss(mpmath.mpf("0.05") - h_)) / (2 * h_)
+    shown = line.split("≈")[-1].strip()  # 8 significant digits: within half a unit of the last
+    assert len(shown.replace("0.", "", 1).lstrip("0")) == 8 and abs(mpmath.mpf(shown) - numeric) <= mpmath.mpf("5e-11")
+    assert main(["--config", str(MAZUR), "--param", "x_3"]) == 2
+    assert main(["--config", str(MAZUR), "--param", "y_1"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == ["python -m derivations.print: error: param: expected an input x_1 … x_2, got 'x_3'",
+                   "python -m derivations.print: error: param: expected a parameter name like w_a11, w_b21 or w_b[2,1], "
+                   "b_a1 (W_a is 2x2, W_b is 2x2), or an input x_1 … x_2, got 'y_1'"]

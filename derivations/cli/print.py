@@ -13,7 +13,7 @@ import stat
 import sys
 
 from ..engine import work
-from ..engine.derivation import derive
+from ..engine.derivation import derive, input_index
 from ..engine.graph import Graph, load_any
 from ..engine.problem import HANDOUT, ProblemError
 from ..engine.theorems import theorems_for
@@ -38,7 +38,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--config", metavar="FILE.toml", action=cli_io.Once, help="problem description (default: the handout)")
     p.add_argument("--param", metavar="NAME", action="append",
                    help="show only this parameter's derivation (the values its paths use, its paths, the bracket "
-                        "and its closed forms), e.g. w_b21, w_a[1,1] or b_a1 (repeatable)")
+                        "and its closed forms), e.g. w_b21, w_a[1,1] or b_a1, or an input's gradient, x_1 (repeatable)")
     p.add_argument("--digits", type=cli_io.whole_number(1, 50), default=None, metavar="N", help="significant digits of decimals (default 6; the students' page: 4)")
     p.add_argument("--format", choices=FORMATS, default="text", help="output format (default text)")
     p.add_argument("--theorems", action="store_true", help="print every symmetry theorem with its proof steps")
@@ -128,7 +128,7 @@ def main(argv: list[str] | None = None) -> int:
         _bound(problem, args)
         derivation = derive(problem)
         if args.param:
-            args.param = [derivation.param(name).key(derivation.symbols.wide) for name in args.param]
+            args.param = [_param_key(derivation, name) for name in args.param]
     except ProblemError as err:
         return cli_io.fail(PROG, str(err))
     try:
@@ -172,6 +172,22 @@ def _graph(args, problem) -> int:
 
     text = graph_json(graph) + "\n" if args.format == "json" else solution_text(graph, markdown=args.format == "markdown")
     return _write(args.output, text)
+
+
+def _param_key(derivation, name: str) -> str:
+    """A ``--param`` as the solution takes it: a parameter's key (``w_b21``), or an input's (``x_1``: its
+    gradient, ``backward.dL_dx[1]``); one line naming what may be given otherwise."""
+    j = input_index(name)
+    if j is None:
+        try:
+            return derivation.param(name).key(derivation.symbols.wide)
+        except ProblemError as err:
+            head, got, tail = err.expected.rpartition(", got ")
+            inputs = f", or an input x_1 … x_{derivation.problem.n_in}"
+            raise ProblemError("param", f"{head}{inputs}{got}{tail}" if got else err.expected + inputs) from None
+    if not 0 <= j < derivation.problem.n_in:
+        raise ProblemError("param", f"expected an input x_1 … x_{derivation.problem.n_in}, got {name!r}")
+    return f"x_{j + 1}"
 
 
 def _bound(problem, args) -> None:

@@ -461,3 +461,29 @@ def batch_chain(cx, q, g, gk: str, order: str):
             nums += (["+"] if s else []) + [val]
     rows.append(row("&=", mean, Paren(row(*nums)), "=", cx.ans(g, gk)))
     return Aligned(tuple(rows))
+
+
+def input_section(cx, j: int) -> Section:
+    """An input's gradient in the worked solution (``--param x_1``): ``x_j`` feeds every unit of the first layer,
+    so ``∂ℒ/∂x_j = Σ_i ∇H_i·w^a_ij``, with the numbers; with several samples, each sample's own (the gradient
+    of that sample's loss, as ``backward.dL_dx[j]@s``).
+
+    >>> from derivations import evaluate, load_problem
+    >>> from derivations.teaching.page import Context
+    >>> print(input_section(Context(evaluate(load_problem()), 6), 0).lines[-1].text())
+    ∂ℒ/∂x_1 = w^a_11·∇H_1 + w^a_21·∇H_2 + w^a_31·∇H_3 + w^a_41·∇H_4 = 0.1·0 + 0.1·0 + 0.1·0 + 0.1·0 = 0
+    """
+    d = cx.d
+    name, tex = f"x_{j + 1}", f"x_{{{j + 1}}}"
+    sec = Section(f"grad_x{j + 1}", t(f"∂ℒ/∂{name} (an input)", rf"\frac{{\partial \mathcal{{L}}}}{{\partial {tex}}}"))
+    sec.intro = (f"{name} feeds every unit of the first layer: its gradient is the sum, over those units, of each "
+                 "unit's gradient times the weight on its edge from " + name
+                 + (" (each sample its own: the gradient of that sample's loss)" if cx.S > 1 else ""))
+    for s in cx.samples():
+        sec.lines += cx.sample_note(s)
+        g = d.input_gradient(j, s)
+        lhs = (Words(f"∂ℒ/∂{name}", rf"\frac{{\partial \mathcal{{L}}}}{{\partial {tex}}}") if cx.S == 1 else
+               Words(f"∂ℓ^[{s + 1}]/∂{name}", rf"\frac{{\partial \ell^{{[{s + 1}]}}}}{{\partial {tex}}}"))
+        sec.lines.append(cx.line(lhs, g, substitute(g, numbers(cx.v, [g])), value=cx.v.input_gradients[s][j],
+                                 label=f"x_{j + 1}" + (f"@{s + 1}" if cx.S > 1 else ""), given=2))
+    return sec

@@ -17,6 +17,7 @@ H_1 = 0.1·0.9 + 0.1·0.5 + 0.1·0.1 = 0.15
 
 from __future__ import annotations
 
+from ..engine.params import input_index
 from ..engine.problem import weight_name
 from ..engine.values import Values
 from ..notation.printing import Words
@@ -24,7 +25,7 @@ from .backward import backward_section, used_values_section
 from .closing import insight
 from .numbers import DIGITS
 from .page import SOLUTION, Context, Line, Page, Section, t
-from .paths import default_params, gradient_section
+from .paths import default_params, gradient_section, input_section
 from .steps import step_section
 
 
@@ -40,8 +41,13 @@ def worked_solution(values: Values, digits: int = DIGITS, params: list | None = 
     cx = Context(values, digits)
     d, p = values.derivation, values.problem
     if params is not None:
-        title = f"Backpropagation: {', '.join('∂ℒ/∂' + d.param(x).name(d.symbols.wide) for x in params)} ({p.describe()})"
+        names = [x if input_index(x) is not None else d.param(x).name(d.symbols.wide) for x in params]
+        title = f"Backpropagation: {', '.join('∂ℒ/∂' + x for x in names)} ({p.describe()})"
         for name in params:
+            j = input_index(name)
+            if j is not None:  # an input's gradient: the sum over the first layer's units
+                cx.blocks.append(input_section(cx, j))
+                continue
             w = d.param(name)
             cx.blocks += [used_values_section(cx, w), gradient_section(cx, w, detail=True)]
     else:
