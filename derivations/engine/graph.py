@@ -40,7 +40,7 @@ from sympy import Add, Expr, Float, Integer, Symbol
 from sympy.core.parameters import evaluate as sympy_evaluate  # SymPy's switch; ``evaluate`` here is the values'
 
 from . import reading
-from .errors import ProblemError
+from .errors import ProblemError, located
 from .expression import FUNCTIONS, parse
 from .functions import ReLU, relu_step
 from .problem import HANDOUT, problem_from_dict
@@ -87,12 +87,8 @@ def is_graph(doc: dict) -> bool:
 
 def graph_from_dict(doc: dict, source: str = "graph") -> GraphProblem:
     """Validate a parsed graph problem file: one line naming the field for anything unusable."""
-    try:
+    with located(source):
         return _graph_from_dict(doc, source)
-    except ProblemError as err:
-        if err.source is None:
-            raise ProblemError(err.field, err.expected, source) from None
-        raise
 
 
 def _graph_from_dict(doc: dict, source: str) -> GraphProblem:

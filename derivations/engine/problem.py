@@ -28,7 +28,7 @@ from sympy import ImmutableMatrix, Integer, Rational
 
 from ..notation.printing import decimal_text
 from . import reading
-from .errors import ProblemError
+from .errors import ProblemError, located
 from .ops import ACTIVATIONS, DEFAULT_ACTIVATION, DEFAULT_LOSS, DEFAULT_OUTPUT, LOSSES, OUTPUTS
 
 HANDOUT = Path(__file__).parents[1] / "problems" / "handout.toml"
@@ -292,12 +292,8 @@ def _bias(value, n: int, field: str, shared: bool = False) -> tuple:
 
 def problem_from_dict(data: dict, source: str = "problem") -> Problem:
     """Validate a parsed TOML document and build the exact :class:`Problem`."""
-    try:
+    with located(source):
         return _problem_from_dict(data, source)
-    except ProblemError as err:
-        if err.source is None:
-            raise ProblemError(err.field, err.expected, source) from None
-        raise
 
 
 def _is_int(n) -> bool:
