@@ -132,6 +132,7 @@ class _Parser:
                  step=None):
         page = functions is not None or step is not None
         self.toks, self.k, self.names, self.field, self.implicit = _tokens(text, field, page), 0, names, field, implicit
+        self.used = set()  # the names the text reads, as typed (0·Y_1 reads Y_1, whatever it simplifies to)
         self.functions, self.step = FUNCTIONS if functions is None else functions, step
         self.depth = 0
 
@@ -251,6 +252,7 @@ class _Parser:
             if text not in self.names:
                 known = ", ".join(list(self.names)[:8]) + (", …" if len(self.names) > 8 else "")
                 self.fail(f"a known name ({known})" if self.names else "a number (no names are known here)", (kind, text, pos))
+            self.used.add(text)
             return self.names[text]
         self.fail("a number, a name or '('")
 
@@ -270,11 +272,12 @@ class _Parser:
 
 
 def parse(text, names: dict, field: str = "expression", implicit: bool = False, functions: dict | None = None,
-          step=None) -> Expr:
+          step=None, used: set | None = None) -> Expr:
     """``text`` as a SymPy expression over ``names`` (``{name: Symbol}``); one :class:`ProblemError` line,
     naming ``field`` and the position, for anything else. ``functions`` replaces :data:`FUNCTIONS` (``{name:
     (arity, constructor)}``); with it or ``step`` (the function ``1[z > 0]`` makes) the text is a page's formula:
-    names as the page prints them (``w^b_11``), primes (``ReLU'``), ``σ`` and the step.
+    names as the page prints them (``w^b_11``), primes (``ReLU'``), ``σ`` and the step. ``used`` (a set) gets the
+    names the text reads, as typed.
 
     >>> from sympy import Symbol
     >>> w, L = Symbol("w^b_11"), Symbol("L_1")
@@ -291,6 +294,8 @@ def parse(text, names: dict, field: str = "expression", implicit: bool = False, 
     out = p.expr()
     if p.peek()[0] != "end":
         p.fail("an operator or the end")
+    if used is not None:
+        used.update(p.used)
     return out
 
 

@@ -40,7 +40,6 @@ from dataclasses import dataclass
 from functools import cached_property
 
 import mpmath
-from sympy.core.parameters import evaluate as sympy_evaluate
 from sympy import Abs, Add, Eq, Integer, Max, Min, Mul, Piecewise, Pow, Rational, exp, expand, log, sqrt, sstr, tanh
 from sympy.logic.boolalg import true as always
 
@@ -427,10 +426,11 @@ class Judge:
 
     # -- judging ---------------------------------------------------------------------------------------
 
-    def read(self, answer: str):
-        """The answer as a SymPy expression in the page's symbols (a :class:`ProblemError` line otherwise)."""
+    def read(self, answer: str, used: set | None = None):
+        """The answer as a SymPy expression in the page's symbols (a :class:`ProblemError` line otherwise);
+        ``used`` gets the names it reads, as typed."""
         return parse(answer, self.names, field=f"closed.{self.key}", implicit=True, functions=FUNCTIONS,
-                     step=relu_step)
+                     step=relu_step, used=used)
 
     def judge(self, answer) -> FormulaMark:
         key = f"closed.{self.key}"
@@ -439,10 +439,9 @@ class Judge:
         if len(answer) > MAX_LENGTH:
             return FormulaMark(key, WRONG, kind=UNREAD,
                                note=f"expected at most {MAX_LENGTH} characters, got {len(answer)}")
+        typed = set()  # the names as typed: 0·Y_1 names Y_1 (as the page reads it), though it simplifies to 0
         try:
-            expr = self.read(answer)
-            with sympy_evaluate(False):  # the names as typed: 0·Y_1 and 1/(Y_1 − Y_1) name Y_1 (as the page reads them)
-                typed = self.read(answer).free_symbols
+            expr = self.read(answer, typed)
         except ProblemError as e:
             return FormulaMark(key, WRONG, kind=UNREAD, note=str(e).split(": ", 1)[-1])
         read = page_text(expr) if expr.is_finite is not False else answer.strip()
