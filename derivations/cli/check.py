@@ -59,11 +59,10 @@ def report_text(verdicts: dict, reveal: bool, note: str = "") -> str:
     last."""
     lines = []
     for key, v in verdicts.items():
-        head = f"{key} = {v.text or v.answer}: "
-        if isinstance(v, FormulaVerdict):
-            head = f"{key} = {v.text or '(empty)'}: "  # a formula answer is its text (no number behind it)
-            lines.append(formula_text(v, head, reveal))
+        if isinstance(v, FormulaVerdict):  # a formula answer is its text (no number behind it)
+            lines.append(formula_text(v, f"{key} = {v.text or '(empty)'}: ", reveal))
             continue
+        head = f"{key} = {v.text or v.answer}: "
         if v.verdict == "correct":
             line = head + "correct" + (f" (within a relative {v.tolerance})" if v.tolerance is not None else "")
             if v.note:
