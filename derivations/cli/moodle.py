@@ -38,8 +38,7 @@ import html
 from decimal import Decimal
 from pathlib import Path
 
-from ..engine.graph import Graph, load_any
-from ..engine.values import evaluate
+from ..engine.graph import Graph, evaluate_any, load_any
 from ..notation.printing import decimal_text
 from ..notation import tree as T
 from ..notation.tree import Slot
@@ -353,8 +352,7 @@ def write_quiz(out, students: list, base_source, title: str = "") -> Path:
     for student in students:
         path = out / student / "problem.toml"
         text = path.read_text(encoding="utf-8")
-        problem = load_any(path)
-        values = Graph(problem) if getattr(problem, "kind", "") == "graph" else evaluate(problem)
+        values = evaluate_any(load_any(path))
         data = text.encode("utf-8")
         questions.append((f"{exercise} · {student} · variant {problem_id(None, data)}", values, data))
     target = out / "moodle.xml"

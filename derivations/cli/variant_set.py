@@ -10,13 +10,13 @@ from functools import partial
 from pathlib import Path
 
 from ..engine.errors import ProblemError
-from ..engine.graph import Graph
+from ..engine.graph import Graph, evaluate_any
 from ..engine.values import evaluate
 from ..outputs.files import spreadsheet_cell, write_atomic
 from ..outputs.manifest import MANIFEST
 from ..outputs.page import render_markdown, render_text
 from ..outputs.pdf import render_pdf
-from ..outputs.selfcheck import STANDALONE_MATHJAX, mathjax_dir, page_html
+from ..outputs.selfcheck import MATHJAX, STANDALONE_MATHJAX, mathjax_dir, page_html  # MATHJAX: one copy for every student
 from ..teaching import drawing, graph_variants, handout
 from ..teaching.check import Checker
 from ..teaching.drawing import Base, broken_rules, distinct, draw_attempt
@@ -29,7 +29,6 @@ from ..teaching.variant_file import problem_from_toml, variant_id, variant_toml
 from .tables import Roster
 
 FORMATS = ("pdf", "md", "html")
-MATHJAX = "_mathjax/tex-svg-full.js"  # MathJax for every student's self-check page, once (outputs.selfcheck)
 RESERVED = ("keys.csv", "moodle.xml", MANIFEST, "_mathjax")  # the tool's own files in --out: never an id
 
 
@@ -64,20 +63,25 @@ def render_pages(values, text: str, fmt: str, paper: str = "a4") -> dict:
             "key.html": _html_page(render_text(page, False), f"Answer key {page.problem_id}")}
 
 
+def _draw(base: Base | GraphBase, seed: str, student: str, **kw) -> tuple:
+    """``(problem, attempt)``: a student's draw, by the rules of the base's kind (a network's or a graph's)."""
+    return (graph_variants.draw_attempt if isinstance(base, GraphBase) else draw_attempt)(base, seed, student, **kw)
+
+
+def _file(base: Base | GraphBase, p) -> str:
+    """A drawn variant's problem file, as the base's kind writes it."""
+    return (graph_variants.variant_toml if isinstance(base, GraphBase) else variant_toml)(base, p)
+
+
 def check_page(base: Base | GraphBase, p) -> None:
     """Lay out the page of one variant ``p`` (the roster's first), so that a base the students' page cannot
     show is refused in one line before anything is written (:class:`ProblemError`)."""
-    if isinstance(base, GraphBase):
-        handout.layout(Graph(p), data=graph_variants.variant_toml(base, p).encode("utf-8"))
-    else:
-        handout.layout(evaluate(p), data=variant_toml(base, p).encode("utf-8"))
+    handout.layout(evaluate_any(p), data=_file(base, p).encode("utf-8"))
 
 
 def first_draw(base: Base | GraphBase, seed: str, student: str, seconds: float):
     """The first student's variant, drawn within ``seconds``: a base no draw satisfies is refused now."""
-    if isinstance(base, GraphBase):
-        return graph_variants.draw_attempt(base, seed, student, seconds=seconds)[0]
-    return draw_attempt(base, seed, student, seconds=seconds)[0]
+    return _draw(base, seed, student, seconds=seconds)[0]
 
 
 _WORKER = {}
@@ -99,18 +103,14 @@ def _init_pool_worker(*init) -> None:
 
 
 def _draw_one(student: str) -> tuple:
-    base, seed = _WORKER["base"], _WORKER["seed"]
-    if isinstance(base, GraphBase):
-        p, attempt = graph_variants.draw_attempt(base, seed, student)
-        return student, (graph_variants.variant_toml(base, p), attempt)
-    p, attempt = draw_attempt(base, seed, student)
-    return student, (variant_toml(base, p), attempt)
+    base = _WORKER["base"]
+    p, attempt = _draw(base, _WORKER["seed"], student)
+    return student, (_file(base, p), attempt)
 
 
-def _redraw(base: GraphBase, seed: str, student: str, start: int, avoid: frozenset) -> str:
-    """A graph variant drawn again from attempt ``start`` (two ids drew the same numbers)."""
-    p, _ = graph_variants.draw_attempt(base, seed, student, start=start, avoid=avoid)
-    return graph_variants.variant_toml(base, p)
+def _redraw(base: Base | GraphBase, seed: str, student: str, start: int, avoid: frozenset) -> str:
+    """A variant drawn again from attempt ``start`` (two ids drew the same numbers)."""
+    return _file(base, _draw(base, seed, student, start=start, avoid=avoid)[0])
 
 
 def _verified(student: str, text: str) -> tuple:
@@ -121,9 +121,10 @@ def _verified(student: str, text: str) -> tuple:
     base = _WORKER["base"]
     if isinstance(base, GraphBase):
         problem = graph_variants.read_variant(text, f"variant {student}")
-        broken = graph_variants.broken_rules(base, problem)
+        evaluation = graph_variants.evaluated(problem)  # once: for the rules, then against the derivation
+        broken = graph_variants.broken_rules(base, problem, evaluation)
         values = Graph(problem)
-        wrong = broken or disagreements(values)
+        wrong = broken or disagreements(values, evaluation[:2])
         if wrong:
             raise VerificationError(f"variant {student}: {wrong[0]}")
         return values, [(key, values.lookup(key)) for key in values.keys()]
@@ -212,7 +213,7 @@ def write_students(base: Base | GraphBase, seed: str, staging: Path, roster: Ros
         else:
             _init_worker(*init)
         drawn = dict(_run(pool, _draw_task, roster.ids, progress, "drawing"))
-        drawn = distinct(base, seed, drawn, partial(_redraw, base, seed) if isinstance(base, GraphBase) else None)
+        drawn = distinct(base, seed, drawn, partial(_redraw, base, seed))
         who = [next((v for c, v in roster.rows[s].items() if c.lower() == "name"), "") for s in roster.ids]
         return _run(pool, _write_task, [(s, drawn[s], n) for s, n in zip(roster.ids, who)], progress, "writing")
     finally:

@@ -40,7 +40,7 @@ from ..engine.errors import ProblemError
 from ..outputs import targets
 from ..outputs.files import write_atomic
 from ..outputs.manifest import LOCK, MANIFEST, Folder
-from ..outputs.selfcheck import standalone_mathjax
+from ..outputs.selfcheck import write_mathjax
 from ..teaching import handout
 from ..teaching.drawing import Base
 from ..teaching.graph_variants import GraphBase, read_any_base
@@ -188,8 +188,7 @@ def main(argv: list[str] | None = None) -> int:
         progress.end()
         write_atomic(staging / "keys.csv", keys_csv(run.roster, rows))
         if MATHJAX in run.names:
-            (staging / MATHJAX).parent.mkdir(exist_ok=True)
-            write_atomic(staging / MATHJAX, standalone_mathjax())
+            write_mathjax(staging)
         if args.moodle:
             try:
                 write_quiz(staging, [student for student, _, _ in rows], run.base.problem.source, run.base.problem.title)

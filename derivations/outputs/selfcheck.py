@@ -49,6 +49,7 @@ from .formula_check import SCRIPT as FORMULA_SCRIPT
 from .formula_check import STYLE as FORMULA_STYLE
 from .formula_check import formula_data, formula_input
 from .figures import _node_id, columns
+from .files import write_atomic
 from .page import PageWriter
 
 NOTICE = ("For practice only: this page checks your answers in your browser, from formulas it carries. A "
@@ -377,6 +378,7 @@ def page_html(values, data: bytes | None = None, student: tuple | None = None, b
 
 MATHJAX_PACKAGE = "sphinx-mathjax-offline"  # MathJax 3.2.2's files on PyPI (the docs extra); found, never imported
 STANDALONE_MATHJAX = "tex-svg-full.js"  # one file: every TeX extension, SVG output, no fonts to load (2.2 MB)
+MATHJAX = f"_mathjax/{STANDALONE_MATHJAX}"  # where a page outside a site finds it, beside the page (or its folder)
 
 
 def mathjax_dir() -> Path | None:
@@ -389,6 +391,19 @@ def mathjax_dir() -> Path | None:
         return None
     path = Path(next(iter(spec.submodule_search_locations))) / "static" / "mathjax"
     return path if path.is_dir() else None
+
+
+def write_mathjax(folder) -> str | None:
+    """Write MathJax's one-file component to ``folder/`` :data:`MATHJAX` (self-check pages outside a site: one copy
+    for a page, or for a variants set's every student); its address from ``folder``, or ``None`` without the
+    docs extra."""
+    script = standalone_mathjax()
+    if script is None:
+        return None
+    target = Path(folder) / MATHJAX
+    target.parent.mkdir(exist_ok=True)
+    write_atomic(target, script)
+    return MATHJAX
 
 
 def standalone_mathjax() -> bytes | None:
@@ -408,12 +423,7 @@ def write_page(values, path, data: bytes | None = None, student: tuple | None = 
     the math stays TeX source)."""
     path = Path(path)
     if mathjax == "beside":
-        script = standalone_mathjax()
-        mathjax = None
-        if script is not None:
-            (path.parent / "_mathjax").mkdir(exist_ok=True)
-            (path.parent / "_mathjax" / STANDALONE_MATHJAX).write_bytes(script)
-            mathjax = f"_mathjax/{STANDALONE_MATHJAX}"
+        mathjax = write_mathjax(path.parent)
     path.write_text(page_html(values, data, student, back, mathjax), encoding="utf-8")
     return path
 

@@ -148,23 +148,29 @@ def _pattern(W) -> str:
     return "free"
 
 
-def read_base(path=None) -> Base:
+def variants_digits(doc: dict, source: str) -> int:
+    """``[variants] digits`` of a base problem file (2 where it is not given), validated."""
+    digits = doc.get("variants", {}).get("digits", 2)
+    if not isinstance(digits, int) or isinstance(digits, bool) or not 1 <= digits <= 4:
+        raise ProblemError("variants.digits", f"expected a whole number from 1 to 4 (significant digits of a drawn "
+                                              f"number), got {reading.quote(digits)}", source)
+    return digits
+
+
+def read_base(path=None, doc: dict | None = None) -> Base:
     """The base problem (the handout's without a path), any problem the engine accepts, and its
-    ``[variants]`` table, validated.
+    ``[variants]`` table, validated (``doc``: the file's parsed table, where the caller has read it).
 
     >>> b = read_base()
     >>> b.digits, b.dead, b.symmetric, b.patterns, b.target
     (2, (), True, ('constant', 'constant'), 'one-hot')
     """
     path = HANDOUT if path is None else Path(path)
-    data = reading.read_toml(path, field="--config")
+    data = reading.read_toml(path, field="--config") if doc is None else doc  # ``doc``: the file, read already
     source = "handout" if path == HANDOUT else reading.path_text(path)
     problem = problem_from_dict(data, source)
     settings = data.get("variants", {})
-    digits = settings.get("digits", 2)
-    if not isinstance(digits, int) or isinstance(digits, bool) or not 1 <= digits <= 4:
-        raise ProblemError("variants.digits", f"expected a whole number from 1 to 4 (significant digits of a drawn "
-                                              f"number), got {reading.quote(digits)}", source)
+    digits = variants_digits(data, source)
     dead = settings.get("dead", [])
     n_hidden = problem.layers[1]
     first = "" if problem.depth == 1 else " of the first hidden layer"

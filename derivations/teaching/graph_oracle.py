@@ -47,13 +47,15 @@ def _python_text(text: str) -> str:
     return text.replace("^", "**").replace("·", "*").replace("×", "*").replace("\u2212", "-")
 
 
-def _compile(text: str, watch: list | None = None):
-    """A function of ``{name: mpf}`` evaluating ``text``'s syntax tree, taking only the nodes a graph allows.
-    With ``watch``, each evaluation appends ``(what, distance)`` for every place a value is undefined or has a
-    kink: a log's or sqrt's argument, a divisor (its distance from 0), a relu's argument (from 0), a max's or
-    min's two arguments (from each other); a negative distance is outside the domain."""
+def _compile(text: str):
+    """A function ``f(env, watch=None)`` of ``{name: mpf}`` evaluating ``text``'s syntax tree, taking only the
+    nodes a graph allows. With ``watch`` (a list), the evaluation appends ``(what, distance)`` for every place a
+    value is undefined or has a kink: a log's or sqrt's argument, a divisor (its distance from 0), a relu's
+    argument (from 0), a max's or min's two arguments (from each other); a negative distance is outside the
+    domain."""
     source = _python_text(text)
     tree = ast.parse(source, mode="eval").body
+    watch = None  # the list of the evaluation under way, if it is watched
 
     def seen(what, distance):
         if watch is not None:
@@ -89,7 +91,15 @@ def _compile(text: str, watch: list | None = None):
             return _FUNCTIONS[name](*args)
         raise OracleError(f"{text!r}: {type(node).__name__} is not part of a graph's equations")
 
-    return lambda env: ev(tree, env)
+    def evaluate(env, watched: list | None = None):
+        nonlocal watch
+        watch = watched
+        try:
+            return ev(tree, env)
+        finally:
+            watch = None
+
+    return evaluate
 
 
 def _forward(compiled: list, data: dict, held: dict | None = None) -> dict:
@@ -107,19 +117,14 @@ def independent(problem, watch: list | None = None) -> tuple:
     ``(equation, what, distance)`` for every point of an equation where a value is undefined or has a kink
     (:func:`_compile`). Raises :class:`OracleError` for a value that is not a real number."""
     with mp.workdps(DIGITS):
-        seen: list = []
-        compiled = [(name, _compile(text, seen)) for name, text in problem.equations]
-        data = {n: mpf(v.p) / v.q for n, v in problem.data}
-        values = {}
-        env = dict(data)
-        for name, f in compiled:  # the forward pass, watched
-            before = len(seen)
-            env[name] = f(env)
-            if watch is not None:
-                watch.extend((name, what, d) for what, d in seen[before:])
-        values = env
-        seen.clear()
         compiled = [(name, _compile(text)) for name, text in problem.equations]
+        data = {n: mpf(v.p) / v.q for n, v in problem.data}
+        values = dict(data)
+        for name, f in compiled:  # the forward pass, watched
+            seen: list = []
+            values[name] = f(values, seen)
+            if watch is not None:
+                watch.extend((name, what, d) for what, d in seen)
         out = problem.equations[-1][0]
         grads = {}
         for name in [n for n, _ in problem.data] + [n for n, _ in problem.equations[:-1]]:
@@ -137,16 +142,18 @@ def independent(problem, watch: list | None = None) -> tuple:
         return values, grads
 
 
-def disagreements(graph) -> list:
-    """Where the derivation's exact values (:class:`~derivations.engine.graph.Graph`) and the independent
-    evaluation differ by more than :data:`TOLERANCE` (relative, or absolute near 0): ``[]`` when they agree."""
-    values, grads = independent(graph.problem)
+def disagreements(graph, evaluated: tuple | None = None) -> list:
+    """Where the derivation's values (:class:`~derivations.engine.graph.Graph`, its decimals) and the independent
+    evaluation (``evaluated``, :func:`independent`'s, where the caller has it) differ by more than
+    :data:`TOLERANCE` (relative, or absolute near 0): ``[]`` when they agree."""
+    values, grads = evaluated if evaluated is not None else independent(graph.problem)
     out = []
     with mp.workdps(DIGITS):
         pairs = [(f"forward.{n}", graph.value[n], values[n]) for n in graph.equations] + \
                 [(f"grad.{n}", graph.gradient[n], grads[n]) for n in grads]
         for key, exact, ref in pairs:
-            v = mpf(str(exact.evalf(DIGITS))) if not exact.is_Rational else mpf(exact.p) / exact.q
+            # a deep graph's exact form is evaluated equation by equation (Graph.decimal), never whole
+            v = mpf(str(graph.decimal(exact))) if not exact.is_Rational else mpf(exact.p) / exact.q
             if abs(v - ref) > TOLERANCE * max(1, abs(ref)):
                 out.append(f"{key}: derived {mpmath.nstr(v, 12)}, evaluated independently {mpmath.nstr(ref, 12)}")
     return out

@@ -43,9 +43,9 @@ from sympy import Rational
 from ..engine import reading
 from ..engine.errors import ProblemError
 from ..engine.graph import Graph, GraphProblem, graph_from_dict, is_graph
-from ..notation.printing import decimal_text
-from .drawing import MAX_ATTEMPTS, MAX_DENOMINATOR, Stream, read_base
+from .drawing import MAX_ATTEMPTS, MAX_DENOMINATOR, Stream, read_base, variants_digits
 from .graph_oracle import OracleError, independent
+from .variant_file import toml_number
 
 MARGIN = Fraction(1, 10)  # a kink, a tie or a pole at least this far away
 MAX_SIZE = 10**6  # no value (forward or gradient) larger than this
@@ -74,10 +74,7 @@ class GraphBase:
     def read(cls, path, doc: dict | None = None) -> "GraphBase":
         doc = reading.read_toml(path) if doc is None else doc
         problem = graph_from_dict(doc, reading.path_text(path))
-        digits = doc.get("variants", {}).get("digits", 2)
-        if not isinstance(digits, int) or isinstance(digits, bool) or not 1 <= digits <= 4:
-            raise ProblemError("variants.digits", f"expected a whole number from 1 to 4, got {reading.quote(digits)}",
-                               problem.source)
+        digits = variants_digits(doc, problem.source)
         g = Graph(problem)
         alive = tuple(n for n, v in g.gradient.items() if n != g.output and v != 0)
         whole = max([MIN_WHOLE] + [int(abs(v)) for _, v in problem.data if v.q == 1])
@@ -92,11 +89,10 @@ def read_any_base(path=None):
     """The base of a variants set (``--config``; the handout's without a path): a graph's
     (:class:`GraphBase`) when its file has a ``[graph]`` table, else a network's
     (:func:`~derivations.teaching.drawing.read_base`)."""
-    if path is not None:
-        doc = reading.read_toml(path, field="--config")
-        if is_graph(doc):
-            return GraphBase.read(path, doc)
-    return read_base(path)
+    if path is None:
+        return read_base()
+    doc = reading.read_toml(path, field="--config")
+    return GraphBase.read(path, doc) if is_graph(doc) else read_base(path, doc)
 
 
 def _drawn(s: Stream, v: Rational, digits: int, whole: int) -> Rational:
@@ -147,15 +143,25 @@ def draw_attempt(base: GraphBase, seed: str, student: str, start: int = 0, avoid
 # -- the rules -------------------------------------------------------------------------------------------------
 
 
-def broken_rules(base: GraphBase, p: GraphProblem) -> list:
-    """Messages, each starting ``rule N:``, for every rule the draw ``p`` breaks (``[]``: none). The margins
-    and sizes are read from the independent evaluation (:mod:`derivations.teaching.graph_oracle`, 50 digits),
-    the denominators from the exact values."""
+def evaluated(p: GraphProblem) -> tuple:
+    """``(values, gradients, watch)`` of the independent evaluation (:mod:`derivations.teaching.graph_oracle`,
+    50 digits), or the rule-1 message of a value that is not defined."""
     watch: list = []
     try:
         values, grads = independent(p, watch)
     except (OracleError, ZeroDivisionError) as err:
-        return [f"rule 1: {err}"]
+        return f"rule 1: {err}"
+    return values, grads, watch
+
+
+def broken_rules(base: GraphBase, p: GraphProblem, evaluation=None) -> list:
+    """Messages, each starting ``rule N:``, for every rule the draw ``p`` breaks (``[]``: none). The margins
+    and sizes are read from the independent evaluation (``evaluation``, :func:`evaluated`'s, where the caller
+    has it), the denominators from the exact values."""
+    evaluation = evaluated(p) if evaluation is None else evaluation
+    if isinstance(evaluation, str):
+        return [evaluation]
+    values, grads, watch = evaluation
     margin = mpf(MARGIN.numerator) / MARGIN.denominator
     for name, what, distance in watch:
         if distance < margin:
@@ -177,25 +183,18 @@ def broken_rules(base: GraphBase, p: GraphProblem) -> list:
 # -- the variant's file -----------------------------------------------------------------------------------------
 
 
-def _number(v: Rational) -> str:
-    text = decimal_text(v)
-    return text if text is not None else f'"{v}"'
-
-
 def variant_toml(base: GraphBase, p: GraphProblem) -> str:
     """The variant's problem file: the base's equations and title, the drawn data (no id, no seed: its hash is
     the variant id the pages print)."""
     lines = [f"# A variant of the {Path(str(base.problem.source)).name} graph, drawn by python -m derivations.variants.",
              "[graph]"]
     lines += [f"{name} = {json.dumps(text, ensure_ascii=False)}" for name, text in p.equations]
-    lines += ["", "[data]"] + [f"{name} = {_number(v)}" for name, v in p.data]
+    lines += ["", "[data]"] + [f"{name} = {toml_number(v)}" for name, v in p.data]
     if p.title:
         lines += ["", "[worksheet]", f"title = {json.dumps(p.title, ensure_ascii=False)}"]
     return "\n".join(lines) + "\n"
 
 
 def read_variant(text: str, source: str) -> GraphProblem:
-    """A variant's problem file read back, as any graph problem file is read."""
-    import tomllib
-
-    return graph_from_dict(tomllib.loads(text, parse_float=reading.TomlFloat), source)
+    """A variant's problem file read back, as any graph problem file is read (the bounded reader's limits)."""
+    return graph_from_dict(reading.parse_toml(text.encode("utf-8"), source), source)

@@ -21,20 +21,21 @@ from ..notation.printing import decimal_text
 from .handout import problem_id
 
 
-def _number(v) -> str:
+def toml_number(v) -> str:
+    """A value as a problem file writes it: a decimal where it has one, else its fraction, quoted."""
     text = decimal_text(v)
     return text if text is not None else f'"{v}"'
 
 
 def _toml_matrix(W, indent: int) -> str:
     if len(set(W)) == 1:
-        return _number(W[0, 0])
-    rows = ["[" + ", ".join(_number(e) for e in W.row(i)) + "]" for i in range(W.rows)]
+        return toml_number(W[0, 0])
+    rows = ["[" + ", ".join(toml_number(e) for e in W.row(i)) + "]" for i in range(W.rows)]
     return "[" + (",\n" + " " * indent).join(rows) + "]"
 
 
 def _toml_vector(values) -> str:
-    return "[" + ", ".join(_number(v) for v in values) + "]"
+    return "[" + ", ".join(toml_number(v) for v in values) + "]"
 
 
 def _toml_samples(samples, indent: int) -> str:
@@ -68,13 +69,13 @@ def variant_toml(base, p: Problem) -> str:
               "[init]"]
     for name, W in p.params().items():
         if name.startswith("b_"):
-            lines.append(f"{name} = {_number(W[0]) if len(set(W)) == 1 else _toml_vector(W)}")
+            lines.append(f"{name} = {toml_number(W[0]) if len(set(W)) == 1 else _toml_vector(W)}")
         else:
             lines.append(f"{name} = {_toml_matrix(W, len(name) + 4)}")
     if p.ask or p.lr is not None or p.title or p.closed:  # the base's page: title, asked gradients, descent step
         lines += ["", "[worksheet]"] + ([f"title = {json.dumps(p.title, ensure_ascii=False)}"] if p.title else []) \
             + (["ask = [" + ", ".join(f'"{a}"' for a in base.asked + base.asked_inputs) + "]"] if p.ask else []) \
-            + ([f"lr = {_number(p.lr)}"] if p.lr is not None else []) \
+            + ([f"lr = {toml_number(p.lr)}"] if p.lr is not None else []) \
             + (["closed = [" + ", ".join(json.dumps(a) for a in p.closed) + "]"] if p.closed else [])
     return "\n".join(lines) + "\n"
 
