@@ -25,6 +25,18 @@ def handout_values(handout):
     return evaluate(derive(handout))
 
 
+def load_benchmark(name: str):
+    """A script of ``benchmarks/`` as a module (``benchmarks/marking.py``: ``load_benchmark("marking")``), for the
+    tests that run part of it."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(f"{name}_benchmark", Path(__file__).resolve().parents[1] / "benchmarks" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
 def random_problem(seed: int, layers, activation, loss: str, bias: bool = False, samples: int = 1,
                    output: str = "softmax") -> Problem:
     """A seeded random problem with rational numbers; every hidden pre-activation kept at least 1/100 away

@@ -182,21 +182,12 @@ def test_several_samples_are_refused_in_one_line():
         Judge(p, "w_b11")
 
 
-def _benchmark():
-    import importlib.util
-    import sys
-
-    spec = importlib.util.spec_from_file_location("formula_benchmark", ROOT / "benchmarks" / "formula.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
 @pytest.mark.slow
 def test_the_benchmarks_rewritings_are_correct_and_its_slips_named():
     """benchmarks/formula.py, two blanks of each base: its own chain rule writes the rewritings and slips."""
-    figures = _benchmark().run(quick=True)
+    from conftest import load_benchmark
+
+    figures = load_benchmark("formula").run(quick=True)
     assert figures["rewritings"] >= 30 and figures["slips"] >= 40
     assert figures["correct"] >= 0.99 * figures["rewritings"], figures["misses"]
     assert figures["named"] >= 0.95 * figures["slips"], figures["misses"]

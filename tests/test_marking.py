@@ -2,8 +2,6 @@
 slips (``benchmarks/marking.py``, not the package's derivation), marked by ``check``, ``grade`` and the
 self-check page; and the precision rule, the page order and the number reader on their own."""
 
-import importlib.util
-import sys
 from pathlib import Path
 
 import pytest
@@ -14,19 +12,12 @@ from derivations.engine.errors import ProblemError
 from derivations.engine.reading import parse_answer
 from derivations.teaching.check import Checker
 from derivations.teaching.marking import SHORT, MATCH, classify
+from conftest import load_benchmark
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def _benchmark():
-    spec = importlib.util.spec_from_file_location("marking_benchmark", ROOT / "benchmarks" / "marking.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-bench = _benchmark()
+bench = load_benchmark("marking")
 
 
 @pytest.fixture(scope="module")

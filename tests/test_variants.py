@@ -737,19 +737,8 @@ def test_a_commit_cut_short_is_named_and_repaired_by_the_next_run(tmp_path, caps
     import os
 
     out = _run(tmp_path, "3", "out", "--jobs", "1")
-    moved = []
 
-    class PowerCut:  # the commit's os: the third file's move fails
-        def __getattr__(self, name):
-            return getattr(os, name)
-
-        def replace(self, src, dst):
-            if len(moved) == 2:
-                raise OSError(5, "Input/output error")
-            moved.append(dst)
-            os.replace(src, dst)
-
-    monkeypatch.setattr(manifest, "os", PowerCut())
+    monkeypatch.setattr(manifest, "os", _power_cut(os, after=2))  # the commit's os: the third file's move fails
     assert main(["3", "--out", str(out), "--seed", "new", "--format", "md", "--jobs", "1"]) == 2
     err = capsys.readouterr().err
     assert "partly replaced" in err and err.count("\n") == 1
@@ -759,6 +748,23 @@ def test_a_commit_cut_short_is_named_and_repaired_by_the_next_run(tmp_path, caps
     assert "cut short" in capsys.readouterr().err
     _consistent(out)
     _no_leftovers(out)
+
+
+def _power_cut(os, after: int):
+    """The commit's ``os`` whose file move fails after ``after`` moves (a power cut mid-commit)."""
+    moved = []
+
+    class PowerCut:
+        def __getattr__(self, name):
+            return getattr(os, name)
+
+        def replace(self, src, dst):
+            if len(moved) == after:
+                raise OSError(5, "Input/output error")
+            moved.append(dst)
+            os.replace(src, dst)
+
+    return PowerCut()
 
 
 def _sha256sum_holds(out: Path) -> None:
@@ -777,19 +783,8 @@ def test_after_a_commit_cut_short_a_smaller_roster_then_the_full_one_need_no_for
     import os
 
     out = _run(tmp_path, "3", "out", "--jobs", "1")
-    moved = []
 
-    class PowerCut:  # the commit's os: the fourth file's move fails, half the set replaced
-        def __getattr__(self, name):
-            return getattr(os, name)
-
-        def replace(self, src, dst):
-            if len(moved) == 3:
-                raise OSError(5, "Input/output error")
-            moved.append(dst)
-            os.replace(src, dst)
-
-    monkeypatch.setattr(manifest, "os", PowerCut())
+    monkeypatch.setattr(manifest, "os", _power_cut(os, after=3))  # the commit's os: the fourth file's move fails, half the set replaced
     assert main(["3", "--out", str(out), "--seed", "new", "--format", "md", "--jobs", "1"]) == 2
     monkeypatch.setattr(manifest, "os", os)
     assert main(["1", "--out", str(out), "--seed", "new", "--format", "md", "--jobs", "1"]) == 0  # a smaller roster
