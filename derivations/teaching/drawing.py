@@ -305,30 +305,45 @@ def draw_attempt(base: Base, seed: str, student: str, start: int = 0, avoid=froz
     ``seconds``) does, naming the rule no draw met. Each attempt is screened cheaply first (the first hidden
     layer exactly in fractions, then a NumPy pass that rejects only draws that clearly break a rule); only a
     draw that passes is derived and checked exactly (:func:`broken_rules`)."""
-    broken, passed_first, always = [], 0, None  # always: the rules every draw past rule 1 broke
-    began = time.monotonic()
-    attempt = start
-    for attempt in range(start, start + MAX_ATTEMPTS):
+
+    def attempt(k: int):
+        n = _numbers(base, seed, student, k)
+        if _first_layer_rule(base, _first_layer(base.problem, n)):  # the cheap rule first, in Python fractions
+            return None
+        p = _problem(base, student, n)
+        return p, _screen(base, p) or broken_rules(base, p)
+
+    return first_draw(attempt, student, RULES, _rule_of, base.problem.source, "change the base (or [variants] "
+                      "digits, dead)", start, avoid, lambda p: variant_toml(base, p), seconds)
+
+
+def first_draw(attempt, student: str, rules: dict, rule_of, source, change: str, start: int = 0,
+               avoid=frozenset(), file_of=None, seconds=None) -> tuple:
+    """``(problem, k)``: the first ``attempt(k)`` from ``start`` on that broke no rule (``(problem, [])``) and
+    whose file (``file_of``) is not in ``avoid``; ``attempt(k)`` is ``None`` for a draw the cheap first rule
+    turned away. The one search of both kinds of base (:func:`draw_attempt`, a graph's in
+    :mod:`derivations.teaching.graph_variants`): :class:`ProblemError` naming the rule every draw broke when
+    none of :data:`MAX_ATTEMPTS` (or of ``seconds``) does."""
+    broken, screened, always = [], 0, None  # always: the rules every draw past the cheap one broke
+    began, k, repeated = time.monotonic(), start, max(rules) + 1
+    for k in range(start, start + MAX_ATTEMPTS):
         if seconds is not None and time.monotonic() - began > seconds:
             break
-        n = _numbers(base, seed, student, attempt)
-        broken = _first_layer_rule(base, _first_layer(base.problem, n))  # the cheap rule first, in Python fractions
-        if broken:
+        tried = attempt(k)
+        if tried is None:
             continue
-        p = _problem(base, student, n)
-        broken = _screen(base, p) or broken_rules(base, p)
-        passed_first += 1
-        rules = {_rule_of(b) for b in broken} if broken else {5}
-        always = rules if always is None else always & rules
-        if not broken and (not avoid or variant_toml(base, p) not in avoid):
-            return p, attempt
-    tried = attempt - start + 1
-    rule = 1 if not passed_first else min(always) if always else None
-    why = (f"rule {rule} ({RULES[rule]}) broke in every one" if rule in RULES else
-           "every one repeated a variant already drawn" if rule == 5 else
+        p, broken = tried
+        screened += 1
+        found = {rule_of(b) for b in broken} if broken else {repeated}
+        always = found if always is None else always & found
+        if not broken and (not avoid or file_of(p) not in avoid):
+            return p, k
+    rule = 1 if not screened else min(always) if always else None
+    why = (f"rule {rule} ({rules[rule]}) broke in every one" if rule in rules else
+           "every one repeated a variant already drawn" if rule == repeated else
            f"each broke a rule, the last: {broken[0] if broken else 'distinctness'}")
-    raise ProblemError("variants", f"no draw of {tried} for id {student!r} obeys the rules: {why}; change the base "
-                                   "(or [variants] digits, dead)", base.problem.source)
+    raise ProblemError("variants", f"no draw of {k - start + 1} for id {student!r} obeys the rules: {why}; {change}",
+                       source)
 
 
 def _rule_of(message: str) -> int:

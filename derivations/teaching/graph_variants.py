@@ -31,7 +31,6 @@ True
 from __future__ import annotations
 
 import json
-import time
 from dataclasses import dataclass, replace
 from fractions import Fraction
 from pathlib import Path
@@ -41,9 +40,8 @@ from mpmath import mpf
 from sympy import Rational
 
 from ..engine import reading
-from ..engine.errors import ProblemError
 from ..engine.graph import Graph, GraphProblem, graph_from_dict, is_graph
-from .drawing import MAX_ATTEMPTS, MAX_DENOMINATOR, Stream, read_base, variants_digits
+from .drawing import MAX_DENOMINATOR, Stream, first_draw, read_base, variants_digits
 from .graph_oracle import OracleError, independent
 from .variant_file import toml_number
 
@@ -121,23 +119,14 @@ def draw_numbers(base: GraphBase, seed: str, student: str, attempt: int) -> Grap
 
 def draw_attempt(base: GraphBase, seed: str, student: str, start: int = 0, avoid=frozenset(), seconds=None) -> tuple:
     """``(problem, attempt)``: the first draw from attempt ``start`` on that obeys every rule (and whose file
-    is not in ``avoid``); :class:`ProblemError` naming the rule when none of :data:`MAX_ATTEMPTS` does."""
-    began, always, broken, attempt = time.monotonic(), None, [], start
-    for attempt in range(start, start + MAX_ATTEMPTS):
-        if seconds is not None and time.monotonic() - began > seconds:
-            break
-        p = draw_numbers(base, seed, student, attempt)
-        broken = broken_rules(base, p)
-        rules = {int(b[5]) for b in broken} if broken else {4}
-        always = rules if always is None else always & rules
-        if not broken and (not avoid or variant_toml(base, p) not in avoid):
-            return p, attempt
-    rule = min(always) if always else None
-    why = (f"rule {rule} ({RULES[rule]}) broke in every one" if rule in RULES else
-           "every one repeated a variant already drawn" if rule == 4 else
-           f"each broke a rule, the last: {broken[0] if broken else 'distinctness'}")
-    raise ProblemError("variants", f"no draw of {attempt - start + 1} for id {student!r} obeys the rules: {why}; "
-                                   "change the base's data or [variants] digits", base.problem.source)
+    is not in ``avoid``); :class:`ProblemError` naming the rule when none of :data:`~derivations.teaching.drawing.MAX_ATTEMPTS` does."""
+
+    def attempt(k: int):
+        p = draw_numbers(base, seed, student, k)
+        return p, broken_rules(base, p)
+
+    return first_draw(attempt, student, RULES, lambda message: int(message[5]), base.problem.source,
+                      "change the base's data or [variants] digits", start, avoid, lambda p: variant_toml(base, p), seconds)
 
 
 # -- the rules -------------------------------------------------------------------------------------------------
