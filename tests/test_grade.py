@@ -707,3 +707,21 @@ def test_keys_in_other_digits_than_ascii_name_no_blank(tmp_path, variants_dir, k
     code, _, _ = run(tmp_path, variants_dir, class_csv(tmp_path / "r.csv", keys, lambda k: typed if k == real else k))
     err = capsys.readouterr().err
     assert code == 1 and f"no column for {real}" in err and "columns ignored" in err, err
+
+
+def test_every_blank_has_a_label_in_the_pages_notation():
+    """Each blank of a page with a descent step is named as the page writes it: the step's change is
+    ``−η·∂ℒ/∂w^b_11`` (it was SymPy's ``-L_1*∇O_1/2``, the learning rate baked in), its ASCII alias
+    ``-eta*dL/dw^b_11`` names the column too."""
+    from derivations.engine.problem import problem_from_dict
+
+    p = problem_from_dict({"network": {"layers": [2, 2, 2], "activation": "sigmoid", "output": "sigmoid",
+                                       "loss": "mse", "bias": True},
+                           "data": {"x": [0.5, -0.2], "y": [1, 0]},
+                           "init": {"W_a": [[0.1, 0.2], [-0.3, 0.4]], "W_b": [[0.2, -0.2], [0.3, 0.1]],
+                                    "b_a": 0.1, "b_b": 0.05}})
+    checker = Checker(p)
+    names = grade.labels(checker)
+    assert names["step.w_b11"] == "−η·∂ℒ/∂w^b_11" and names["descent.w_b11"] == "w^b_11 after one step"
+    assert not [label for label in names.values() if "*" in label or "/2" in label]
+    assert grade.resolver(checker)("-eta*dL/dw^b_11") == "step.w_b11"

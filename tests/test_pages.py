@@ -20,6 +20,7 @@ from derivations.notation.tree import Numeral
 from derivations.notation.tree_printing import to_text, typst_string
 from derivations.outputs.page import render_latex, render_markdown, render_text
 from derivations.teaching import handout as h
+from derivations.teaching.numbers import PageNumbers
 from derivations.teaching.page import Figure
 from derivations.teaching.check import Checker
 from test_worksheet import files, spellings, text_of
@@ -183,6 +184,30 @@ def test_worksheet_page_and_pdfs_leak_no_asked_value(sites, pages, forbidden, na
     for g in asked - {"0"}:  # the key shows the asked gradients
         assert g in key_pdf or g.replace("−", "-") in key_pdf, (g, key_pdf[:300])
         assert g.replace("−", "-") in key_html or g in key_html
+
+
+def _data_texts(values, page) -> set:
+    """The page's own spellings of the problem's data (x, y, weights, biases): numbers a worksheet may print."""
+    p = values.problem
+    numbers = [v for x in p.xs for v in x] + [v for y in p.ys for v in y] + [v for W in p.weights for v in W]
+    numbers += [v for b in (p.biases or []) for v in b]
+    nb = PageNumbers(values, 4)
+    return {to_text(nb.num(v), worksheet=False) for v in numbers} | {"0", "1", "−1"}
+
+
+@pytest.mark.parametrize("name", list(PAGES))
+def test_a_worksheet_prints_no_value_it_grades(pages, name):
+    """A number the worksheet prints (a given slot) is never the answer to one of its blanks, unless it is the
+    problem's own datum: a hidden layer's values feed the next step as its blanks again, not as numbers (they
+    were printed there, 8 of a handout variant's 29 graded blanks given away). The handout's own page prints
+    them, as the paper does (``tests/golden``)."""
+    values, page = pages[name]
+    given = {_num_text(s) for s in page.slots(given=True)} - _data_texts(values, page)
+    graded = {s.key: _num_text(s) for s in page.slots(given=False) if isinstance(s.content, Numeral)}
+    shown = sorted(key for key, text in graded.items() if text in given)
+    assert not shown, shown
+    paper = h.layout(evaluate(load_problem()))
+    assert "0.15" in {_num_text(s) for s in paper.slots(given=True)} - _data_texts(evaluate(load_problem()), paper)
 
 
 @pytest.mark.parametrize("name", list(PAGES))

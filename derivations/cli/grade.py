@@ -157,10 +157,12 @@ def ascii_label(label: str) -> str:
 
     >>> ascii_label("∇Y_1"), ascii_label("∂ℒ/∂w^b_21"), ascii_label("∂Y_1/∂O_2"), ascii_label("ℒ")
     ('dL/dY_1', 'dL/dw^b_21', 'dY_1/dO_2', 'loss')
+    >>> ascii_label("−η·∂ℒ/∂w^b_11")
+    '-eta*dL/dw^b_11'
     """
     if label == "ℒ":
         return "loss"
-    return label.replace("∇", "dL/d").replace("ℒ", "L").replace("∂", "d")
+    return label.replace("∇", "dL/d").replace("ℒ", "L").replace("∂", "d").replace("−η·", "-eta*")
 
 
 def resolver(checker):

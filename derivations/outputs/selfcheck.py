@@ -95,6 +95,11 @@ def _label(key: str, expr, d) -> str:
         return f"∂ℒ/∂{d.param(key[5:]).name(d.symbols.wide)}"
     if key.startswith("descent."):
         return f"{d.param(key[8:]).name(d.symbols.wide)} after one step"
+    if key.startswith("backward.dL_dx["):  # an input's gradient: a sum, not a name of its own
+        m = re.fullmatch(r"backward\.dL_dx\[(\d+)\](@\d+)?", key)
+        return f"∂ℒ/∂x_{m[1]}" + (f" (sample {m[2][1:]})" if m[2] else "")
+    if key.startswith("step."):  # the step's change, as the page asks for it first
+        return f"−η·∂ℒ/∂{d.param(key[5:]).name(d.symbols.wide)}"
     if key.startswith("local."):
         m = re.fullmatch(r"local\.d(\w+)_d(\w+)\[(\d+)\](@\d+)?", key)
         sample = f" (sample {m[4][1:]})" if m[4] else ""

@@ -244,6 +244,7 @@ class Context:
         self.nb = PageNumbers(values, digits)
         self.blocks: list = []
         self.introduced: set = set()  # backward quantities a block of the page has asked for: ("O", i, s)
+        self.paper = p.source == "handout"  # the shipped handout: its page is the paper's, to the letter
 
     def add(self, block):
         """A block of the students' page, its ``=`` before a rounded number turned into ``≈``."""

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from sympy import Add, Expr, Mul, Rational, Symbol
+from sympy import Add, Expr, Mul, Rational
 from sympy.core.parameters import evaluate
 
 from ..engine.derivation import ActivationStep, Aspect, LinearStep, LossStep, OutputStep, Param
@@ -26,7 +26,6 @@ from ..engine.problem import LETTERS
 from ..notation.printing import Tagged, Words, applied
 from ..notation.tree import (LOSS, Aligned, Call, Frac, Numeral, Operator, Paren, Row, Slot, Sym, Under, grad_sym, partial,
                              row, sym)
-from ..notation.tree_printing import from_sympy
 from .backward import (BACKWARD, Bracket, activation_local, hidden_bracket, jacobian, loss_local, numbers, output_bracket,
                        substitute)
 from .page import Display, Figure, Line, Prose, Section, t
@@ -202,10 +201,8 @@ def _in(cx, q, s=None):
 @PATH.register(LossStep)
 def _loss_factor(op, cx, q):
     """``∂ℒ/∂Y_i`` at the unit an elementwise output's path passes, or ``∂ℒ/∂Y_k`` for every ``k``."""
-    if cx.d.output.elementwise:
-        Yk, yk = [Symbol("Y_i")], [Symbol("y_i")]
-        return row(partial(cx.loss_sym(), cx.ent("Y", q.i)), "=", from_sympy(cx.d.loss_fn.local(Yk, yk, 0),
-                                                                             {Yk[0]: cx.ent("Y", q.i), yk[0]: cx.ent("y", q.i)}))
+    if cx.d.output.elementwise:  # the loss's rule over all the outputs (an MSE's 2/N), at the path's unit
+        return row(partial(cx.loss_sym(), cx.ent("Y", q.i)), "=", loss_local(cx, q.i))
     return row(partial(cx.loss_sym(), sym("Y", sym("k"))), "=", loss_local(cx, sym("k")))
 
 
@@ -385,7 +382,7 @@ def hidden_path(cx, q):
     lv = cx.v.value(cx.d.local_activation(l, i, 0))  # exact, its decimal known (tanh's 1 − L²)
     actp = Call(act.text, (cx.ent(H, i),), prime=True)
     terms, nums = hidden_bracket(cx, l, i, 0)
-    if act.rational:  # the paper gives ReLU'(H_1) = 1 (read off H_1's sign)
+    if act.rational and cx.paper:  # the paper gives ReLU'(H_1) = 1 (read off H_1's sign); other pages grade it
         told = row("=", Slot(nb.num(lv), given=True))
     else:  # a sigmoid's derivative is a number the student computes (the blank below): give its formula
         told = row("=", activation_local(cx, l, i))
@@ -394,7 +391,8 @@ def hidden_path(cx, q):
               Slot(nb.factor(lv), key=f"local.d{L}_d{H}[{i + 1}]")]
     if q.kind == "weight":
         v = cx.in_value(l, q.j, 0)
-        first += ["·", Under(cx.ent(cx.linear_in(l), q.j), row("=", Slot(nb.num(v), given=True)))]
+        into = cx.ent(cx.linear_in(l), q.j)  # its value told where it is data (x_j), or on the paper's own page
+        first += ["·", Under(into, row("=", Slot(nb.num(v), given=True))) if l == 0 or cx.paper else into]
         second += ["·", Slot(nb.factor(v), key=cx.in_key(l, q.j, 0))]
     cx.add(Display(f"grad_{q.key(cx.d.symbols.wide)}", Aligned((row(*first), row(*second, "=", cx.ans(g, gk))))))
 

@@ -132,7 +132,10 @@ class LinearForward(Step):
             if self.bias is not None:
                 terms += ["+", nb.factor(self.bias[i])]
             items.append(Slot(row(*terms), key=f"forward.{op.out}[{i + 1}]{cx.at(s)}"))
-        body = [Zv, "=", Under(mat, Wsym), "·", Under(Vec(tuple(cx.given(v) for v in self.ins)), INv)]
+        # A hidden layer's values, the step before's answers, are its blanks again (the paper, the handout's own
+        # page, prints them: no other page gives away what it grades).
+        ins = [cx.given(v) if l == 0 or cx.paper else cx.ans(v, cx.in_key(l, j, s)) for j, v in enumerate(self.ins)]
+        body = [Zv, "=", Under(mat, Wsym), "·", Under(Vec(tuple(ins)), INv)]
         if self.bias is not None:
             body += ["+", Under(Vec(tuple(cx.given(v) for v in self.bias)), cx.matrix_sym(l, "b"))]
         products = ["=", Vec(tuple(items))] if W.cols <= PRODUCTS_UP_TO else []  # wider rows would not fit a line
