@@ -17,7 +17,8 @@ sheet their way:
 
 Each blank's expected verdict follows from how the student made it, never from the package: *correct* where
 the typed text meets the precision rule against this backprop's value (exact, or rounded correctly to at
-least 4 significant digits); *too few digits* where it is that value rounded to 2 or 3; *wrong, named* where
+least 4 significant digits); *too few digits* where it is that value rounded to 2 or 3, or a decimal of 2 or 3
+significant digits within 1/2000 of it that is not exactly it; *wrong, named* where
 the slip acted between the student's written earlier blanks and this one; *follows* where the blank's own
 step was done right from wrong earlier answers; *not a number* for a cell that is none.
 
@@ -146,19 +147,22 @@ def read_base(path: Path) -> dict:
 
 class Sheet:
     """Every quantity of one student's work: ``value[key]``, and for each the quantities it was computed from
-    (``parents``) and whether the slip acted at its own step (``slipped``)."""
+    (``parents``) and whether the slip acted at its own step (``slipped``). ``typed``: the numbers the student
+    wrote, carried on in their place (``step[key]``: each step's value from them)."""
 
-    def __init__(self):
+    def __init__(self, typed: dict | None = None):
         self.value, self.parents, self.slipped = {}, {}, set()
+        self.typed, self.step = typed or {}, {}
 
     def put(self, key, right, slip_value, parents):
         """``right``: the step done right from the student's inputs; ``slip_value``: with the slip (or None)."""
         v = right if slip_value is None else slip_value
-        self.value[key] = v
+        self.step[key] = v
+        self.value[key] = self.typed.get(key, v)
         self.parents[key] = list(parents)
         if slip_value is not None and not _same(slip_value, right):
             self.slipped.add(key)
-        return v
+        return self.value[key]
 
 
 def _same(a, b) -> bool:
@@ -167,9 +171,10 @@ def _same(a, b) -> bool:
     return abs(M(a) - M(b)) <= mp.mpf(10) ** -40 * max(abs(M(a)), abs(M(b)), mp.mpf(10) ** -300)
 
 
-def backprop(p: dict, slip: str | None = None) -> Sheet:
-    """Forward and backward in the page's names, with ``slip`` made at its step; keys as the checker's."""
-    sh, S = Sheet(), slip
+def backprop(p: dict, slip: str | None = None, typed: dict | None = None) -> Sheet:
+    """Forward and backward in the page's names, with ``slip`` made at its step; keys as the checker's.
+    ``typed``: numbers written in place of those computed (:class:`Sheet`)."""
+    sh, S = Sheet(typed), slip
     depth = len(p["layers"]) - 2
 
     names = [(f"H{l + 1}", f"L{l + 1}") if depth > 1 else ("H", "L") for l in range(depth)]
@@ -398,8 +403,9 @@ def value_of(text: str):
     return Fraction(t) if "/" not in t else Fraction(*map(int, t.split("/")))
 
 
-def expected(text: str, true, slipped_here: bool, moved: bool, own=None) -> str:
-    """The verdict this student's blank should get (see the module's docstring)."""
+def expected(text: str, true, slipped_here: bool, moved: bool, own=None, carried=None) -> str:
+    """The verdict this student's blank should get (see the module's docstring). ``carried``: the step's value
+    from the numbers the student wrote before it."""
     a = value_of(text)
     sig = len(text.replace("\u2212", "").replace("-", "").replace(",", ".").split("e")[0].replace(".", "").lstrip("0")) if "/" not in text else None
     t = M(true) if not isinstance(true, Fraction) else true
@@ -407,12 +413,14 @@ def expected(text: str, true, slipped_here: bool, moved: bool, own=None) -> str:
         return "correct"
     if sig is not None and sig >= 4 and abs(M(a) - M(t)) <= M(half_unit(text)) * (1 + mp.mpf(10) ** -20):
         return "correct"
+    if sig is not None and sig < 4 and not slipped_here and carried is not None and _same(a, carried):
+        return "follows"  # exactly the step from the student's own short answers: an exact match before digits
     if sig is not None and 2 <= sig < 4 and t != 0:
         e = int(mp.floor(mp.log10(abs(M(t)))))
         if abs(M(a) - M(t)) <= mp.mpf(10) ** (e - sig + 1) / 2 * (1 + mp.mpf(10) ** -20):
             return "short"
     if abs(M(a) - M(t)) <= abs(M(t)) / 2000:  # within 1/2000: where every 4-digit rounding lies, always accepted
-        return "correct"
+        return "correct" if sig is None or sig >= 4 else "short"  # (fewer digits: near the value, never it)
     # Within 3/1000 of the true value a slip cannot always be told from a right answer: a step is accepted
     # within 1/1000 of its value plus 1/1000 for each rounded input it takes (two, mostly). There, either
     # verdict is allowed.
@@ -479,12 +487,16 @@ def student_sheet(p: dict, page_keys: list, asked: list, slip: str | None, style
         text = typed(mine.value[key], style)
         if style == "comma" and _ambiguous(text):
             want[key] = ("not a number", None)
-            answers[key] = text
-            continue
         answers[key] = text
-        here = _slip_reached(mine, key, rank, set(answers))
+    carried = backprop(p, slip, {k: value_of(t) for k, t in answers.items() if k not in want})
+    gradients(p, carried, asked, slip)
+    for key, text in answers.items():
+        if key in want:
+            continue
+        here = _slip_reached(mine, key, rank, {k for k in answers if rank[k] <= rank[key]})
         moved = any(not _same(mine.value[q], right.value[q]) for q in mine.parents[key])
-        v = expected(text, right.value[key], here, moved or not _same(mine.value[key], right.value[key]), mine.value[key])
+        v = expected(text, right.value[key], here, moved or not _same(mine.value[key], right.value[key]), mine.value[key],
+                     carried.step[key])
         if v.endswith("follows") and _no_credit(p, mine, right, key, rank, answers):
             v = "no credit"
         want[key] = (v, slip.split(":")[0] if v.endswith("named") else None)

@@ -160,8 +160,7 @@ def test_transcendental_blank_tolerance_is_tighter_than_every_mistake(checkers):
         t = c.true[key]
         for _, v in c.full[key]:
             assert abs(v - t) > c.tolerance[key] * abs(t)
-        rounded = Rational(str(Float(t, 7)))
-        assert c.check({key: str(rounded)})[key].verdict == "correct"
+        assert c.check({key: str(Float(t, 7))})[key].verdict == "correct"  # 7 significant digits
 
 
 # -- follow-through that survives rounding; one diagnosis consistent with the sheet -----------------------
@@ -276,10 +275,10 @@ def test_follow_through_tolerance_is_relative_and_documented(unequal_checker):
     h = c.true["forward.H[1]"] + Rational(1, 7)
     L = c.marking.defs[c.marking.sym["forward.L[1]"]]
     target = settle(L.xreplace({c.marking.sym["forward.H[1]"]: h}))
-    ok = Rational(str(Float(target * (1 + REL_TOL / 2), 20)))
-    off = Rational(str(Float(target * Rational(101, 100), 20)))
-    assert c.check({"forward.H[1]": str(h), "forward.L[1]": str(ok)})["forward.L[1]"].verdict == "follows"
-    assert c.check({"forward.H[1]": str(h), "forward.L[1]": str(off)})["forward.L[1]"].verdict == "wrong"
+    ok = str(Float(target * (1 + REL_TOL / 2), 20))  # 20 significant digits: a decimal (a fraction is exact or wrong)
+    off = str(Float(target * Rational(101, 100), 20))
+    assert c.check({"forward.H[1]": str(h), "forward.L[1]": ok})["forward.L[1]"].verdict == "follows"
+    assert c.check({"forward.H[1]": str(h), "forward.L[1]": off})["forward.L[1]"].verdict == "wrong"
 
 
 # -- the command line --------------------------------------------------------------------------------

@@ -90,5 +90,63 @@ def test_saturated_sigmoid_values_are_numbers_and_right_answers_correct(tmp_path
         answers = {k: str(v.evalf(6)) if not v.is_Rational else str(v) for k, v in c.true.items()
                    if v == 0 or abs(v) < Rational(10) ** 400 and abs(v) > Rational(10) ** -400}  # typed numbers: |exponent| ≤ 400
         assert {v.verdict for v in c.check(answers).values()} == {"correct"}, logit
-        assert c.check({"backward.dL_dO[1]": "1"})["backward.dL_dO[1]"].verdict == "correct"  # Y − y = 1 − e^−logit…
+        assert c.check({"backward.dL_dO[1]": "1.000"})["backward.dL_dO[1]"].verdict == "correct"  # Y − y = 1 − e^−logit…
+        assert c.check({"backward.dL_dO[1]": "1"})["backward.dL_dO[1]"].short  # 1 digit: too few (not exact)
         assert c.check({"forward.loss": f"{logit}.0"})["forward.loss"].verdict == "correct"  # −ln(1 − Y) ≈ logit
+
+
+# -- the precision rule against exact matches: cases checked alike by check and by the page ----------------
+
+PROBLEMS = {"handout": ROOT / "derivations" / "problems" / "handout.toml",
+            "mazur": ROOT / "derivations" / "problems" / "mazur.toml",
+            "random-init": ROOT / "docs" / "problems" / "random-init.toml"}
+
+# (problem, sheet, the verdict of each blank): "short" is wrong (too few digits); a slip's name is wrong, named
+PRECISION_SHEETS = [
+    # fewer than 4 significant digits: never correct unless exact; near the value, too few digits
+    ("mazur", {"forward.Y[1]": "0.752"}, {"forward.Y[1]": "short"}),  # Y_1 = 0.75136507: within 1/1000, not its rounding
+    ("mazur", {"forward.Y[1]": "0.751"}, {"forward.Y[1]": "short"}),
+    ("mazur", {"forward.Y[1]": "7.51e-1"}, {"forward.Y[1]": "short"}),
+    ("mazur", {"forward.Y[1]": "0.75"}, {"forward.Y[1]": "short"}),
+    ("mazur", {"forward.Y[1]": "0.7514"}, {"forward.Y[1]": "correct"}),
+    ("mazur", {"forward.Y[1]": "0.7510"}, {"forward.Y[1]": "correct"}),  # 4 digits typed: within the tolerance
+    ("mazur", {"forward.Y[1]": "7.514e-1"}, {"forward.Y[1]": "correct"}),
+    ("mazur", {"forward.Y[1]": "751/1000"}, {"forward.Y[1]": "wrong"}),  # a fraction is exact or wrong
+    ("mazur", {"forward.Y[1]": "3/4"}, {"forward.Y[1]": "wrong"}),
+    ("mazur", {"backward.dL_dY[1]": "0.742"}, {"backward.dL_dY[1]": "short"}),
+    ("mazur", {"backward.dL_dY[1]": "0.741"}, {"backward.dL_dY[1]": "short"}),
+    ("random-init", {"backward.dL_dY[1]": "-0.469"}, {"backward.dL_dY[1]": "short"}),
+    ("random-init", {"backward.dL_dY[1]": "−0,4685"}, {"backward.dL_dY[1]": "correct"}),
+    # exact short values are correct: decimals, fractions, scientific notation, either sign
+    ("handout", {"forward.H[1]": "0.15", "forward.Y[1]": "0.5", "grad.w_b21": "0.0375", "grad.w_b11": "-0.0375"},
+     {"forward.H[1]": "correct", "forward.Y[1]": "correct", "grad.w_b21": "correct", "grad.w_b11": "correct"}),
+    ("handout", {"grad.w_b21": "3.75e-2", "grad.w_b11": "-3/80"}, {"grad.w_b21": "correct", "grad.w_b11": "correct"}),
+    ("handout", {"grad.w_b21": "3.8e-2"}, {"grad.w_b21": "short"}),
+    # exactly the step from the student's own short answers: follows, whatever its digits
+    ("mazur", {"grad.w_b11": "0.0822", "step.w_b11": "-0.0411"}, {"grad.w_b11": "short", "step.w_b11": "follows"}),
+    ("random-init", {"grad.w_b11": "-0.0186", "step.w_b11": "0.0093"}, {"grad.w_b11": "wrong", "step.w_b11": "follows"}),
+    ("random-init", {"step.w_b11": "0.01", "descent.w_b11": "0.31"}, {"step.w_b11": "wrong", "descent.w_b11": "follows"}),
+    # exactly a slip's value: the slip, whatever its digits
+    ("mazur", {"descent.w_a11": "0.15"}, {"descent.w_a11": "descent-no-step"}),
+    ("mazur", {"descent.w_a11": "0.1500"}, {"descent.w_a11": "descent-no-step"}),
+]
+
+
+def verdict_label(verdict, short: bool, names: list) -> str:
+    """One blank's verdict as the cases above spell it."""
+    if verdict == "wrong" and names:
+        return names[0]
+    return "short" if verdict == "wrong" and short else verdict
+
+
+def sheet_id(case) -> str:
+    name, sheet, _ = case
+    return name + ":" + ",".join(f"{k}={v}" for k, v in sheet.items())
+
+
+@pytest.mark.parametrize("name, sheet, want", PRECISION_SHEETS, ids=[sheet_id(c) for c in PRECISION_SHEETS])
+def test_exact_matches_come_before_the_count_of_digits(name, sheet, want):
+    """An answer of fewer than 4 significant digits is correct only when exact, and too few digits near the
+    value; exactly the step from the student's own earlier answers follows, exactly a slip's value names it."""
+    got = Checker(load_problem(PROBLEMS[name])).check(sheet)
+    assert {k: verdict_label(v.verdict, v.short, [m.name for m in v.mistakes]) for k, v in got.items()} == want

@@ -339,3 +339,29 @@ def test_sphinx_selfcheck_of_a_problem_the_layout_cannot_hold_is_a_warning(tmp_p
     assert result.returncode == 0
     assert "selfcheck.html not written" in result.stderr and "at most 6 units" in result.stderr
     assert not (tmp_path / "out" / "selfcheck.html").exists()
+
+
+def _page_labels(page, sheets: list) -> list:
+    """The page's own verdicts (``window.derivationsMarking``) of each sheet, as test_marking's cases spell them."""
+    from test_marking import verdict_label
+
+    judged = page.page.evaluate("""(sheets) => sheets.map((cells) => {
+        const M = window.derivationsMarking;
+        const r = M.judgeSheet(cells.map(([key, text]) => [key, M.parse(text), text]));
+        return Object.fromEntries(Object.entries(r).map(([k, v]) => [k, [v.verdict, !!v.short, v.mistakes || []]]));
+    })""", [list(sheet.items()) for sheet in sheets])
+    return [{k: verdict_label(*v) for k, v in marks.items()} for marks in judged]
+
+
+@pytest.mark.parametrize("name", ["handout", "mazur", "random-init"])
+def test_browser_exact_matches_come_before_the_count_of_digits(browser, tmp_path, name):
+    """test_marking's sheets on the precision rule (3 digits near the value: too few digits, never correct
+    unless exact; exactly the step from the student's own answers: follows; exactly a slip's value: the slip)
+    judged by the page as by the checker."""
+    from test_marking import PRECISION_SHEETS, PROBLEMS
+
+    cases = [(sheet, want) for n, sheet, want in PRECISION_SHEETS if n == name]
+    page = Page(browser, write_page(evaluate(load_problem(PROBLEMS[name])), tmp_path / "selfcheck.html"))
+    assert _page_labels(page, [sheet for sheet, _ in cases]) == [want for _, want in cases]
+    assert page.errors == []
+    page.page.close()

@@ -456,9 +456,9 @@ _TEMPLATE = """<!DOCTYPE html>
 <p>Type a number in any blank (<code>0.9</code>, <code>.9</code>, <code>9/10</code>, <code>−7/40</code>,
 <code>1e-2</code>, or with a decimal comma, <code>0,9</code>) and press Enter or Tab. Each numbered box in a formula
 has the input of the same number under it. {precision} An answer is <em>correct</em> when it is the exact value
-or that value rounded to at least 4 significant digits; the right value with fewer digits is <em>too few
-digits</em>. It <em>follows</em> when it is a step done right from your own wrong answers before it on the page
-(within a relative 1/1000 of that step's value, since your numbers are rounded; a wrong 0 that makes a step
+or that value rounded to at least 4 significant digits; the right value with fewer digits, not exact, is <em>too
+few digits</em>. It <em>follows</em> when it is a step done right from your own wrong answers before it on the page
+(exactly, or within a relative 1/1000 of that step's value, since your numbers are rounded; a wrong 0 that makes a step
 trivial earns none); otherwise it is <em>wrong</em>, with the classic mistake named where one gives your number
 from your earlier answers.</p>
 <p class="score" data-score data-total="{total}" role="status" aria-live="polite">0 / {total} correct</p>
@@ -586,14 +586,18 @@ function classify(text, a, t, slack, drift) {  // as marking.classify: "match", 
   if (t === null || !Number.isFinite(t)) return null;
   if (a === t || Math.abs(a - t) <= 1e-12 * Math.abs(t)) return "match";
   const dg = digitsOf(text), gap = Math.abs(a - t), eps = 1 + 1e-9;
-  if (dg && dg[0] >= 2 && dg[0] < D.digits && t !== 0) {  // (one digit is no rounding: 1 for 0.5)
-    let e = Math.floor(Math.log10(Math.abs(t)));
-    if (Math.pow(10, e) > Math.abs(t)) e -= 1;
-    if (Math.pow(10, e + 1) <= Math.abs(t)) e += 1;
-    if (gap <= (0.5 * Math.pow(10, e - dg[0] + 1) + (drift || 0)) * eps) return "short";
+  if (!dg) return null;  // a fraction: exact or not this value
+  if (dg[0] < D.digits) {  // too few digits: near the value, never it (one digit is no rounding: 1 for 0.5)
+    let rounded = false;
+    if (dg[0] >= 2 && t !== 0) {
+      let e = Math.floor(Math.log10(Math.abs(t)));
+      if (Math.pow(10, e) > Math.abs(t)) e -= 1;
+      if (Math.pow(10, e + 1) <= Math.abs(t)) e += 1;
+      rounded = gap <= (0.5 * Math.pow(10, e - dg[0] + 1) + (drift || 0)) * eps;
+    }
+    return rounded || gap <= slack * eps ? "short" : null;
   }
-  if (gap <= slack * eps) return "match";
-  if (dg && dg[0] >= D.digits && gap <= dg[1] * eps) return "match";
+  if (gap <= slack * eps || gap <= dg[1] * eps) return "match";  // within the tolerance, or correctly rounded
   return null;
 }
 // One number reader, as engine.reading.parse_answer: decimals (a point or one decimal comma), fractions, a
@@ -638,7 +642,7 @@ function judgeOne(ev, key, a, text, c, done, named, byKey, keyOf) {
   const b = D.blanks[key], s = b.sym, t = truth[key];
   const verdict = classify(text, a, t, t === null ? 0 : b.tol * Math.abs(t));
   if (verdict === "match") return {verdict: "correct"};
-  if (verdict === "short") return {verdict: "wrong", short: true, note: D.notes.short};
+  let short = verdict === "short";  // decided last: exactly what follows, or what a slip gives, comes first
   const step = ev.value(null, s, c, null);
   const inputs = ev.walk(s, c, true, null).sort((x, y) => ev.answers.get(x)[0] - ev.answers.get(y)[0]);
   const moved = inputs.filter((u) => !same(byKey[keyOf.get(u)][0], truth[keyOf.get(u)]));
@@ -656,7 +660,7 @@ function judgeOne(ev, key, a, text, c, done, named, byKey, keyOf) {
       noCredit = zeros;
       note = D.notes.zero.replace("{zeros}", zeros.map((k) => D.blanks[k].label).join(", "));
       exclude = step;
-    } else if (follow === "short") return {verdict: "wrong", short: true, note: D.notes.short};
+    } else if (follow === "short") short = true;
   }
   const base = step !== null ? step : t;
   const found = new Map();
@@ -671,13 +675,13 @@ function judgeOne(ev, key, a, text, c, done, named, byKey, keyOf) {
       if (x !== null) drift += Math.abs(x - v);
     }
     const how = classify(text, a, v, b.tol * Math.abs(v) + drift, drift);
-    if (how !== null) {
+    if (how !== null && !(short && how !== "match")) {  // too few digits: only a slip's exact value
       const d = Math.abs(a - v), m = D.mistakes[w.mistake].name;
       if (!found.has(m) || d < found.get(m).d) found.set(m, {d, mistake: w.mistake, v, how});
     }
   }
   const r = {verdict: "wrong", noCredit, note, mistakes: []};
-  if (!found.size) return r;
+  if (!found.size) return short && !noCredit.length ? {verdict: "wrong", short: true, note: D.notes.short} : r;
   const all = [...found.values()];
   const best = all.reduce((x, y) => (y.d < x.d ? y : x));
   let tied = all.filter((f) => Math.abs(f.v - best.v) <= b.tol * Math.abs(best.v) || same(f.v, best.v));

@@ -16,10 +16,11 @@ Exit 0 when every answer is correct, 1 when some are not, 2 for bad input.
 >>> v["forward.L[1]"].verdict, v["forward.L[1]"].follows_from
 ('follows', ['forward.H[1]'])
 
-*One precision rule*: an answer is correct when it is the exact value (a decimal or a fraction), or that value
-correctly rounded to at least 4 significant digits, or within the blank's tolerance (:data:`REL_TOL`
-relative, narrowed near a slip's value but never below :data:`MIN_TOL`). An answer with fewer digits that
-agrees with the value rounded to them is *wrong (too few digits)*; a later step may still follow from it.
+*One precision rule*: an answer is correct when it is the exact value (a decimal or a fraction), or a decimal
+of at least 4 significant digits that is the value correctly rounded or within the blank's tolerance
+(:data:`REL_TOL` relative, narrowed near a slip's value but never below :data:`MIN_TOL`). A decimal of fewer
+digits is correct only when exact; near the value it is *wrong (too few digits)*, unless it is exactly what
+follows from the student's earlier answers or exactly a slip's value; a later step may still follow from it.
 
 >>> v = c.check({"forward.Y[1]": "0.5", "grad.w_b11": "-0.038", "grad.w_b21": "0,0375"})
 >>> [(k, x.verdict, x.short) for k, x in v.items()]

@@ -12,16 +12,18 @@ A sheet is judged blank by blank in the page's order (:class:`Sheet`). A symbol'
 is the student's answer where they gave one earlier on the page, else its formula at those values: so a step
 follows only from blanks before it. Each answer is then, in this order:
 
-1. **correct**: the true value by :func:`classify`'s precision rule (exact, or rounded correctly to at least
-   :data:`DIGITS` significant digits, or within the blank's tolerance);
-2. **wrong, too few digits**: it agrees with the true value rounded to the fewer digits typed;
-3. **follows**: the blank's formula at the student's earlier answers, within a slack of :data:`REL_TOL` of it
-   plus what the rounding of each differing input changes (half a unit in its last typed digit, at least
-   :data:`REL_TOL` of it: :func:`rounding`) (a wrong 0 that makes the step trivial earns no credit), or
-   *correct* where those inputs were all right to their rounding;
-4. **wrong**, with each slip named whose world gives the answer from the student's earlier answers (not the
+1. **correct**: the true value by :func:`classify`'s precision rule (exact, or a decimal of at least
+   :data:`DIGITS` significant digits rounded correctly or within the blank's tolerance);
+2. **follows**: the blank's formula at the student's earlier answers, exactly or (at :data:`DIGITS` digits or
+   more) within a slack of :data:`REL_TOL` of it plus what the rounding of each differing input changes (half
+   a unit in its last typed digit, at least :data:`REL_TOL` of it: :func:`rounding`) (a wrong 0 that makes the
+   step trivial earns no credit), or *correct* where those inputs were all right to their rounding;
+3. **wrong**, with each slip named whose world gives the answer from the student's earlier answers (not the
    value that follows, which is no slip), the closest; several only when they give the same number, the one
-   named more often on the sheet first.
+   named more often on the sheet first;
+4. **wrong, too few digits**: a decimal of fewer than :data:`DIGITS` significant digits near the true value or
+   the value that follows (their rounding to the digits typed, or within the tolerance) that is not exactly
+   either, nor exactly a slip's value: an exact match wins over the count of digits.
 
 >>> from derivations.engine.problem import load_problem
 >>> m = Marking(load_problem())
@@ -109,23 +111,34 @@ def magnitude(v) -> int:
 
 
 def classify(text: str, answer: Rational, target, slack, drift=0) -> str | None:
-    """How a typed answer stands to a value: :data:`MATCH` (the value itself, within ``slack``, or the value
-    correctly rounded to at least :data:`DIGITS` significant digits), :data:`SHORT` (the value rounded to the
-    2 or 3 significant digits typed, and not the value itself), or ``None``. ``drift``: how far the value
-    may move with the rounding of the earlier answers it is computed from (part of ``slack``). The self-check
-    page's ``classify`` is this."""
+    """How a typed answer stands to a value: :data:`MATCH` or :data:`SHORT` or ``None``.
+
+    - :data:`MATCH`: the value itself (a decimal or a fraction), or a decimal of at least :data:`DIGITS`
+      significant digits that is the value correctly rounded or within ``slack`` of it;
+    - :data:`SHORT`: a decimal of fewer digits, not the value itself, near it: the value correctly rounded to
+      the 2 or 3 significant digits typed, or within ``slack`` (fewer than :data:`DIGITS` digits are never
+      *correct* unless exact);
+    - ``None`` otherwise: a fraction is the value exactly or not it.
+
+    ``drift``: how far the value may move with the rounding of the earlier answers it is computed from (part
+    of ``slack``). The self-check page's ``classify`` is this.
+
+    >>> y = Rational("0.751365069552")
+    >>> [classify(t, Rational(t), y, y / 1000) for t in ("0.7514", "0.7510", "0.751", "0.752", "0.75", "3/4")]
+    ['match', 'match', 'short', 'short', 'short', None]
+    """
     if target is None:
         return None
     if answer == target:
         return MATCH
     sig, unit = significant_digits(text), half_unit(text)
+    if sig is None:  # a fraction: exact or not this value
+        return None
     gap = abs(answer - target)
-    if sig is not None and 2 <= sig < DIGITS and target != 0:  # (one digit is no rounding: 1 for 0.5)
-        if gap <= Rational(1, 2) * Rational(10) ** (magnitude(target) - sig + 1) + drift:
-            return SHORT
-    if gap <= slack:
-        return MATCH
-    if sig is not None and sig >= DIGITS and gap <= unit:  # correctly rounded to DIGITS or more
+    if sig < DIGITS:  # too few digits: near the value, never it
+        rounded = sig >= 2 and target != 0 and gap <= Rational(1, 2) * Rational(10) ** (magnitude(target) - sig + 1) + drift
+        return SHORT if rounded or gap <= slack else None  # (one digit is no rounding: 1 for 0.5)
+    if gap <= slack or gap <= unit:  # within the tolerance, or correctly rounded to DIGITS or more
         return MATCH
     return None
 
@@ -603,8 +616,7 @@ class Sheet:
         verdict = classify(text, a, true, tol * abs(true) if true is not None else 0)
         if verdict == MATCH:
             return Mark(k, "correct")
-        if verdict == SHORT:
-            return Mark(k, "wrong", short=True, note=SHORT_NOTE)
+        short = verdict == SHORT  # decided last: exactly what follows, or what a slip gives, comes first
         step = ev.value(None, sym, c)
         inputs = ev.frontier(sym, c)
         moved = [s for s in inputs if self._moved(s)]
@@ -629,11 +641,15 @@ class Sheet:
                 mark.note = ZERO_NOTE.format(zeros=", ".join(zeros))
                 exclude = step
             elif follow == SHORT:
-                return Mark(k, "wrong", short=True, follows_from=[], note=SHORT_NOTE)
-        self._diagnose(mark, k, a, text, c, sym, step if step is not None else true, exclude, tol, named)
+                short = True
+        self._diagnose(mark, k, a, text, c, sym, step if step is not None else true, exclude, tol, named, short)
+        if short and not mark.mistakes and not mark.no_credit_from:
+            return Mark(k, "wrong", short=True, note=SHORT_NOTE)
         return mark
 
-    def _diagnose(self, mark: Mark, k, a, text, c, sym, base, exclude, tol, named) -> None:
+    def _diagnose(self, mark: Mark, k, a, text, c, sym, base, exclude, tol, named, exact: bool = False) -> None:
+        """Name the slips whose worlds give answer ``a`` from the student's earlier answers (``exact``: only
+        those that give it exactly, the answer being too short to be near one)."""
         m, ev = self.m, self.ev
         found = {}  # mistake name -> (distance, mistake, value, how)
         for w in m.worlds + m.paths(sym, ev, c):
@@ -649,7 +665,7 @@ class Sheet:
                     if bumped is not None:
                         drift += abs(bumped - v)
             how = classify(text, a, v, tol * abs(v) + drift, drift)
-            if how is not None:
+            if how is not None and not (exact and how != MATCH):
                 d = abs(a - v)
                 if w.mistake.name not in found or d < found[w.mistake.name][0]:
                     found[w.mistake.name] = (d, w.mistake, v, how)
