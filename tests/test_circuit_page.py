@@ -170,7 +170,7 @@ def test_the_self_check_page_has_an_input_per_blank_and_no_answer(circuit):
     assert [k.split("#")[0] for k in keys] == [s.key for s in layout(circuit).slots(given=False)]
     data = re.search(r"const D = (.*?);\n", html).group(1)  # the marking's data (the page's scripts aside)
     assert not re.search(r"(?<![\de])[-−]12(?!\d)", html) and "Math.exp" not in data  # no answer, no σ here
-    assert '"defs"' in html and "g(0) + g(1)" in html  # q = x + y, computed in the browser
+    assert '"defs"' in html and "X.add(g(0), g(1))" in html  # q = x + y, computed in the browser (exactly)
     nodes = re.findall(r'<g class="qty" data-node="[^"]+" data-key="([^"]+)">', html)
     assert nodes == list(ANSWERS)  # the circuit of verdicts: a node per blank, in the marking's order
 

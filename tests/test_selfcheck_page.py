@@ -365,3 +365,42 @@ def test_browser_exact_matches_come_before_the_count_of_digits(browser, tmp_path
     assert _page_labels(page, [sheet for sheet, _ in cases]) == [want for _, want in cases]
     assert page.errors == []
     page.page.close()
+
+
+# W_a's first row cancels on x = (0.9, 0.5, 0.1): H_1 = 0.09 − 0.1 + 0.01 = 0 exactly (6.9e-18 in floats)
+RELU_AT_ZERO = """[network]
+layers = [3, 4, 2]
+activation = "relu"
+output = "softmax"
+loss = "mse"
+[data]
+x = [0.9, 0.5, 0.1]
+y = [1, 0]
+[init]
+W_a = [[0.1, -0.2, 0.1], [0.4, 0.1, -0.2], [-0.3, 0.1, 0.2], [0.3, 0.2, 0.1]]
+W_b = [[0.3, -0.2, 0.1, 0.4], [-0.1, 0.2, 0.3, -0.3]]
+"""
+RELU_AT_ZERO_SHEETS = [{"forward.H[1]": "0"}, {"forward.L[1]": "0"}, {"local.dL_dH[1]": "0"}, {"local.dL_dH[1]": "1"},
+                       {"backward.dL_dH[1]": "0"}, {"grad.w_a11": "0"}]
+
+
+def test_browser_decides_a_kink_at_an_exact_zero_as_the_checker(browser, tmp_path):
+    """Where a pre-activation is exactly 0 by cancellation, the page computes it exactly, as the checker does:
+    ReLU′(0) = 0 (the handout's 1[H > 0]), so H_1 = 0, L_1 = 0, ∂L_1/∂H_1 = 0 and the gradients through it are
+    correct, and ∂L_1/∂H_1 = 1 is the slip. In floats H_1 was 6.9e-18 and every one of these verdicts flipped.
+    (A kink reached from the student's own rounded answers is covered by their rounding's allowance either way.)"""
+    from test_marking import verdict_label
+
+    path = tmp_path / "p.toml"
+    path.write_text(RELU_AT_ZERO, encoding="utf-8")
+    checker = Checker(load_problem(path))
+    want = [{"forward.H[1]": "correct"}, {"forward.L[1]": "correct"}, {"local.dL_dH[1]": "correct"},
+            {"local.dL_dH[1]": "activation-derivative-one"}, {"backward.dL_dH[1]": "correct"}, {"grad.w_a11": "correct"}]
+    py = [{k: verdict_label(v.verdict, v.short, [m.name for m in v.mistakes]) for k, v in checker.check(s).items()}
+          for s in RELU_AT_ZERO_SHEETS]
+    assert py == want  # the checker, computing with rationals, is the reference
+    page = Page(browser, write_page(evaluate(load_problem(path)), tmp_path / "selfcheck.html"))
+    assert _page_labels(page, RELU_AT_ZERO_SHEETS) == want
+    assert page.page.evaluate("window.derivationsMarking.truth['forward.H[1]']") == 0
+    assert page.errors == []
+    page.page.close()

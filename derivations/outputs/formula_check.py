@@ -232,7 +232,7 @@ if (F) {
   }
   const hasName = (n) => n.op === "name" || [n.a, n.b].concat(n.args || []).some((c) => c !== undefined && hasName(c));
   const agree = (a, b) => Number.isFinite(a) && Number.isFinite(b) && Math.abs(a - b) <= 1e-9 * Math.max(Math.abs(a), Math.abs(b), 1e-3);  // (1e-12 absolute: a cancelled 0)
-  const here = F.quantities.map((i) => start.value(null, i, 0, null));  // the problem's own values, from its formulas
+  const here = F.quantities.map((i) => X.f(start.value(null, i, 0, null)));  // the problem's own values, from its formulas
   const forms = {};
   for (const [key, b] of Object.entries(F.blanks)) {
     const f = new Function("q", "return (" + b.form + ");");

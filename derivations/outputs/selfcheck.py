@@ -19,9 +19,10 @@ text naming the mistake when the input changes (Enter or leaving the field).
 In a Sphinx build, ``-t selfcheck`` (conf.py adds this module as an extension) writes ``selfcheck.html``
 for the site's problem next to the pages; the handout page links to it.
 
-The browser computes in floating point: where the Python checker compares exactly (a rational value), the
-page accepts a relative 1e-9; where the value is transcendental it uses the checker's tolerance for that
-blank (tighter than the gap to every catalogued mistake).
+The browser computes as the checker does (:mod:`derivations.outputs.exact_js`): a rational value exactly, so
+that a sum that cancels to 0 is 0 and a kink (ReLU′, a tie of max) is decided on it; a value past an ``exp``,
+``log`` or ``tanh`` in floating point, with the checker's tolerance for that blank (tighter than the gap to
+every catalogued mistake).
 """
 
 from __future__ import annotations
@@ -32,7 +33,6 @@ import re
 from pathlib import Path
 
 from sympy import Function, Piecewise, Symbol, exp
-from sympy.printing.jscode import jscode
 
 from ..engine.expression import sigmoid
 from ..engine.graph import Graph
@@ -45,6 +45,7 @@ from ..teaching.mistakes import ONE_PATH
 from .display_fit import SCRIPT as FIT_SCRIPT
 from .display_fit import STATIC
 from .circuit_figure import circuit_verdicts, figure_svg
+from .exact_js import RUNTIME, exact_js
 from .formula_check import SCRIPT as FORMULA_SCRIPT
 from .formula_check import STYLE as FORMULA_STYLE
 from .formula_check import formula_data, formula_input
@@ -71,7 +72,7 @@ def _unkink(expr):
 
 class _JS:
     """Every symbol of a marking as ``g(i)`` (its value, asked of the evaluator), and expressions in them as
-    JavaScript source, printed by SymPy's JavaScript code printer."""
+    JavaScript source over the page's exact numbers (:mod:`derivations.outputs.exact_js`)."""
 
     def __init__(self, marking: Marking):
         self.order = list(marking.leaves) + [s for s in marking.defs if s not in marking.leaves]
@@ -80,7 +81,7 @@ class _JS:
 
     def __call__(self, expr) -> str:
         expr = expr.replace(sigmoid, lambda z: 1 / (1 + exp(-z)))  # a graph's σ, in the functions JavaScript has
-        return re.sub(r"\s+", " ", jscode(_unkink(expr).xreplace(self.names))).strip()
+        return exact_js(expr.xreplace(self.names))
 
     def deps(self, expr) -> list:
         return sorted(self.index[s] for s in expr.free_symbols if s in self.index)
@@ -119,6 +120,11 @@ def _pretty(label: str) -> str:
     return re.sub(r"_\(?([\w,]+)\)?", r"<sub>\1</sub>", out)
 
 
+def _number(v):
+    """A given number as the page reads it: a rational as its exact text ``"p/q"``, anything else a float."""
+    return f"{v.p}/{v.q}" if v.is_Rational else float(v)
+
+
 def page_data(checker: Checker) -> dict:
     """What the page's script needs: the marking (:class:`derivations.teaching.marking.Marking`) as data, each
     formula printed as JavaScript: the given numbers, every local formula, the blanks in the page's order with
@@ -127,7 +133,7 @@ def page_data(checker: Checker) -> dict:
     d, js = checker.d, _JS(m)
     data = {
         "n": len(js.order),
-        "leaves": [[js.index[s], float(v)] for s, v in m.leaves.items()],
+        "leaves": [[js.index[s], _number(v)] for s, v in m.leaves.items()],
         "defs": [[js.index[s], js(e)] for s, e in m.defs.items()],
         "deps": [[js.index[s], [js.index[u] for u in m.deps[s]]] for s in m.defs],
         "order": m.order,
@@ -136,7 +142,7 @@ def page_data(checker: Checker) -> dict:
         "worlds": [],
         "alternatives": [],
         "onePath": next((n for n, mm in enumerate(m.slips) if mm.name == ONE_PATH), None),
-        "relTol": float(REL_TOL),
+        "relTol": str(REL_TOL),
         "digits": DIGITS,
         "notes": {"short": SHORT_NOTE, "zero": ZERO_NOTE, "tie": TIE_NOTE},
     }
@@ -147,8 +153,9 @@ def page_data(checker: Checker) -> dict:
             "rank": m.rank[key],
             "tol": float(m.tolerance(key)),
             "label": _label(key, m.exprs[key], d),
-            "trivial": float(m.trivial[key]) if key in m.trivial else None,
+            "trivial": _number(m.trivial[key]) if key in m.trivial else None,
             "defined": true is not None,
+            "irrational": true is not None and not true.is_Rational,  # no decimal of a few digits is it
         }
     slip = {mm.name: n for n, mm in enumerate(m.slips)}
     for w in m.worlds:
@@ -363,7 +370,7 @@ def page_html(values, data: bytes | None = None, student: tuple | None = None, b
     info["symmetric"] = not graph and values.problem.symmetric  # the init's units alike: they stay alike (proved)
     info["formula"] = formula_data(checker, _JS(checker.marking), _unkink)  # the formula blanks, if any
     body, page = _body(values, info, data)
-    script = (_SCRIPT + FORMULA_SCRIPT).replace("/*DATA*/", json.dumps(info, ensure_ascii=True).replace("</", "<\\/"))
+    script = (RUNTIME + _SCRIPT + FORMULA_SCRIPT).replace("/*DATA*/", json.dumps(info, ensure_ascii=True).replace("</", "<\\/"))
     who = ""
     if student is not None:
         sid, name = student

@@ -1,11 +1,13 @@
 "use strict";
 const D = /*DATA*/;
-// The marking of derivations.teaching.marking, run on the formulas it printed (SymPy's, never user text).
-const compile = (src) => new Function("g", "return (" + src + ");");
+// The marking of derivations.teaching.marking, run on the formulas it printed (SymPy's, never user text), in
+// the checker's numbers (X: a rational exactly, anything else a float).
+const compile = (src) => { const f = new Function("g", "X", "return (" + src + ");"); return (g) => f(g, X); };
 class Undefined extends Error {}
 const defs = new Map(D.defs.map(([i, src]) => [i, compile(src)]));
 const deps = new Map(D.deps);
-const leaves = new Map(D.leaves);
+const exactly = (v) => (typeof v === "string" ? X.read(v) : v);  // a rational shipped as its text "p/q"
+const leaves = new Map(D.leaves.map(([i, v]) => [i, exactly(v)]));
 const users = new Map();
 for (const [i, ds] of D.deps) for (const u of ds) { if (!users.has(u)) users.set(u, []); users.get(u).push(i); }
 function downstream(start) {
@@ -30,7 +32,8 @@ function pathsOf(syms) {  // "one path only": a world per term of each chain-rul
   }
   return out;
 }
-const same = (a, b) => a !== null && b !== null && Math.abs(a - b) <= 1e-12 * Math.max(Math.abs(a), Math.abs(b));
+const same = X.same;
+const distance = (a, b) => Math.abs(X.f(a) - X.f(b));
 
 class Evaluator {  // as marking._Evaluator: values in a world, seen from the c-th answered blank
   constructor(answers) {
@@ -57,7 +60,7 @@ class Evaluator {  // as marking._Evaluator: values in a world, seen from the c-
   value(w, s, c, bump) {
     if (this.answers.has(s) && this.answers.get(s)[0] < c) {
       const v = this.answers.get(s)[1];
-      return bump === s ? v + this.answers.get(s)[2] : v;
+      return bump === s ? X.add(v, this.answers.get(s)[2]) : v;
     }
     if (leaves.has(s)) return leaves.get(s);
     if (w !== null && !w.affected.has(s)) w = null;
@@ -71,8 +74,8 @@ class Evaluator {  // as marking._Evaluator: values in a world, seen from the c-
     let out = null;
     try {
       out = f((j) => { const v = this.value(w, j, c, bump); if (v === null) throw new Undefined(); return v; });
-      if (typeof out === "boolean") out = out ? 1 : 0;
-      if (!Number.isFinite(out)) out = null;
+      if (typeof out === "boolean") out = X.q(out ? 1 : 0, 1);
+      if (!X.finite(out)) out = null;
     } catch (e) { if (!(e instanceof Undefined)) throw e; out = null; }
     this.memo.set(key, out);
     return out;
@@ -93,32 +96,35 @@ class Evaluator {  // as marking._Evaluator: values in a world, seen from the c-
   }
 }
 const start = new Evaluator(new Map());
-const truth = {};
+const truth = {};  // each blank's true value (exact where rational) and, for tests, as a float
 for (const key of D.order) truth[key] = D.blanks[key].defined ? start.value(null, D.blanks[key].sym, 0, null) : null;
+const truthFloat = Object.fromEntries(Object.entries(truth).map(([k, v]) => [k, v === null ? null : X.f(v)]));
 const TYPED = /^\s*[+\-\u2212]?([0-9]*)(?:\.([0-9]*))?(?:[eE]([+-]?[0-9]+))?\s*$/;
-function digitsOf(text) {  // [significant digits, half a unit in the last digit], or null for a fraction
+function digitsOf(text) {  // [significant digits, half a unit in the last digit (exact)], or null for a fraction
   const m = TYPED.exec(text.replace(/,/g, "."));
   if (!m || !(m[1] || m[2])) return null;
   const frac = m[2] || "";
-  const exp = m[3] && m[3].replace(/^[+-]/, "").length <= 4 ? parseInt(m[3], 10) : 0;
-  return [(m[1] + frac).replace(/^0+/, "").length, 0.5 * Math.pow(10, exp - frac.length)];
+  const scale = (m[3] && m[3].replace(/^[+-]/, "").length <= 4 ? parseInt(m[3], 10) : 0) - frac.length;
+  return [(m[1] + frac).replace(/^0+/, "").length, scale >= 0 ? X.q(10n ** BigInt(scale), 2) : X.q(1, 2n * 10n ** BigInt(-scale))];
 }
-function classify(text, a, t, slack, drift) {  // as marking.classify: "match", "short" or null
-  if (t === null || !Number.isFinite(t)) return null;
-  if (a === t || Math.abs(a - t) <= 1e-12 * Math.abs(t)) return "match";
-  const dg = digitsOf(text), gap = Math.abs(a - t), eps = 1 + 1e-9;
+// as marking.classify: "match", "short" or null. irrational: the checker's value is no rational (a decimal of
+// a few digits is never it, however close this page's float)
+function classify(text, a, t, slack, drift, irrational) {
+  if (t === null || !X.finite(t)) return null;
+  if (!irrational && same(a, t)) return "match";
+  const dg = digitsOf(text), gap = distance(a, t), eps = 1 + 1e-9, size = Math.abs(X.f(t));
   if (!dg) return null;  // a fraction: exact or not this value
   if (dg[0] < D.digits) {  // too few digits: near the value, never it (one digit is no rounding: 1 for 0.5)
     let rounded = false;
-    if (dg[0] >= 2 && t !== 0) {
-      let e = Math.floor(Math.log10(Math.abs(t)));
-      if (Math.pow(10, e) > Math.abs(t)) e -= 1;
-      if (Math.pow(10, e + 1) <= Math.abs(t)) e += 1;
+    if (dg[0] >= 2 && !X.zero(t)) {
+      let e = Math.floor(Math.log10(size));
+      if (Math.pow(10, e) > size) e -= 1;
+      if (Math.pow(10, e + 1) <= size) e += 1;
       rounded = gap <= (0.5 * Math.pow(10, e - dg[0] + 1) + (drift || 0)) * eps;
     }
     return rounded || gap <= slack * eps ? "short" : null;
   }
-  if (gap <= slack * eps || gap <= dg[1] * eps) return "match";  // within the tolerance, or correctly rounded
+  if (gap <= slack * eps || gap <= X.f(dg[1]) * eps) return "match";  // within the tolerance, or correctly rounded
   return null;
 }
 // One number reader, as engine.reading.parse_answer: decimals (a point or one decimal comma), fractions, a
@@ -134,21 +140,21 @@ function parse(text) {  // by pattern, never evaluated: a number, or a string sa
   if (FRACTION.test(t)) {
     const [p, q] = t.split("/");
     if (p.replace(/^[+-]/, "").length > 60 || q.length > 60) return "not a number: at most 60 digits";
-    return Number(q) === 0 ? "not a number: division by zero" : Number(p) / Number(q);
+    return /^0+$/.test(q) ? "not a number: division by zero" : X.read(t);
   }
   if (!DECIMAL.test(t)) return "not a number: write it as 0.9, .9, 9/10, -7/40, 1e-2 or 0,9";
   if (digits > 63) return "not a number: at most 60 digits";
-  const v = Number(t);
-  return Number.isFinite(v) ? v : "not a number this page can hold (beyond about 1e308)";
+  return Number.isFinite(Number(t)) ? X.read(t) : "not a number this page can hold (beyond about 1e308)";
 }
 
+const REL_TOL = X.read(D.relTol);
 function judgeSheet(entries) {  // entries: [[key, value, text]] -> {key: result}, as marking.Sheet.judge
   entries.sort((x, y) => D.blanks[x[0]].rank - D.blanks[y[0]].rank);
   const answers = new Map(), index = {}, byKey = {}, keyOf = new Map();
   entries.forEach(([key, a, text], n) => {
     index[key] = n; byKey[key] = [a, text];
     const dg = digitsOf(text);  // as marking.rounding: half a unit in the last digit typed, at least relTol of it
-    answers.set(D.blanks[key].sym, [n, a, Math.max(Math.abs(a) * D.relTol, dg ? dg[1] : 0)]); keyOf.set(D.blanks[key].sym, key);
+    answers.set(D.blanks[key].sym, [n, a, X.max(X.abs(X.mul(a, REL_TOL)), dg ? dg[1] : X.q(0, 1))]); keyOf.set(D.blanks[key].sym, key);
   });
   const ev = new Evaluator(answers);
   const out = {}, named = {};
@@ -161,7 +167,7 @@ function judgeSheet(entries) {  // entries: [[key, value, text]] -> {key: result
 }
 function judgeOne(ev, key, a, text, c, done, named, byKey, keyOf) {
   const b = D.blanks[key], s = b.sym, t = truth[key];
-  const verdict = classify(text, a, t, t === null ? 0 : b.tol * Math.abs(t));
+  const verdict = classify(text, a, t, t === null ? 0 : b.tol * Math.abs(X.f(t)), 0, b.irrational);
   if (verdict === "match") return {verdict: "correct"};
   let short = verdict === "short";  // decided last: exactly what follows, or what a slip gives, comes first
   const step = ev.value(null, s, c, null);
@@ -170,14 +176,14 @@ function judgeOne(ev, key, a, text, c, done, named, byKey, keyOf) {
   let exclude = null, note = "", noCredit = [];
   if (moved.length && step !== null) {
     let drift = 0;
-    for (const u of moved) { const v = ev.value(null, s, c, u); if (v !== null) drift += Math.abs(v - step); }
-    const follow = classify(text, a, step, D.relTol * Math.abs(step) + drift, drift);
+    for (const u of moved) { const v = ev.value(null, s, c, u); if (v !== null) drift += distance(v, step); }
+    const follow = classify(text, a, step, X.f(REL_TOL) * Math.abs(X.f(step)) + drift, drift);
     const wrong = inputs.map((u) => keyOf.get(u)).filter((k) => done[k].verdict !== "correct");
     if (follow === "match") {
       if (!wrong.length) return {verdict: "correct", note: "right from your rounded earlier answers"};
-      const zeros = wrong.filter((k) => byKey[k][0] === 0);
-      const trivial = step === 0 || (b.trivial !== null && same(step, b.trivial));
-      if (!(zeros.length && trivial && t !== 0)) return {verdict: "follows", follows: wrong};
+      const zeros = wrong.filter((k) => X.zero(byKey[k][0]));
+      const trivial = X.zero(step) || (b.trivial !== null && same(step, exactly(b.trivial)));
+      if (!(zeros.length && trivial && !X.zero(t))) return {verdict: "follows", follows: wrong};
       noCredit = zeros;
       note = D.notes.zero.replace("{zeros}", zeros.map((k) => D.blanks[k].label).join(", "));
       exclude = step;
@@ -193,11 +199,11 @@ function judgeOne(ev, key, a, text, c, done, named, byKey, keyOf) {
     for (const u of ev.walk(s, c, true, w)) {
       if (same(byKey[keyOf.get(u)][0], truth[keyOf.get(u)])) continue;
       const x = ev.value(w, s, c, u);
-      if (x !== null) drift += Math.abs(x - v);
+      if (x !== null) drift += distance(x, v);
     }
-    const how = classify(text, a, v, b.tol * Math.abs(v) + drift, drift);
+    const how = classify(text, a, v, b.tol * Math.abs(X.f(v)) + drift, drift);
     if (how !== null && !(short && how !== "match")) {  // too few digits: only a slip's exact value
-      const d = Math.abs(a - v), m = D.mistakes[w.mistake].name;
+      const d = distance(a, v), m = D.mistakes[w.mistake].name;
       if (!found.has(m) || d < found.get(m).d) found.set(m, {d, mistake: w.mistake, v, how});
     }
   }
@@ -205,7 +211,7 @@ function judgeOne(ev, key, a, text, c, done, named, byKey, keyOf) {
   if (!found.size) return short && !noCredit.length ? {verdict: "wrong", short: true, note: D.notes.short} : r;
   const all = [...found.values()];
   const best = all.reduce((x, y) => (y.d < x.d ? y : x));
-  let tied = all.filter((f) => Math.abs(f.v - best.v) <= b.tol * Math.abs(best.v) || same(f.v, best.v));
+  let tied = all.filter((f) => distance(f.v, best.v) <= b.tol * Math.abs(X.f(best.v)) || same(f.v, best.v));
   const most = Math.max(...tied.map((f) => named[D.mistakes[f.mistake].name] || 0));
   tied = tied.filter((f) => (named[D.mistakes[f.mistake].name] || 0) === most);
   tied.sort((x, y) => (x.d - y.d) || (x.mistake - y.mistake));
@@ -227,7 +233,8 @@ function feedback(r, shown) {  // the verdict in words
   if (r.mistakes && r.mistakes.length) return r.titles.join(" / ") + (r.note ? " (" + r.note + ")" : "");
   return "not right (no classic mistake gives this value from your earlier answers)." + (r.note ? " " + r.note + "." : "");
 }
-window.derivationsMarking = {judgeSheet, parse, truth, classify};  // for tests: the verdicts, as computed here
+// for tests: the verdicts, as computed here (truth: each blank's value as a float; X: the page's numbers)
+window.derivationsMarking = {judgeSheet, parse, truth: truthFloat, classify, X};
 
 const inputs = Array.from(document.querySelectorAll("input[data-key]"));
 const baseKey = (k) => k.replace(/#\d+$/, "");
@@ -295,7 +302,7 @@ for (const el of inputs) {
 const closing = document.querySelector("[data-closing]");
 if (closing) {  // the closing question: the gradient of W_a from the page's formulas, the symmetry from the init
   const firstLayer = Object.keys(truth).filter((k) => k.startsWith("grad.w_a"));
-  const zero = firstLayer.every((k) => truth[k] !== null && Math.abs(truth[k]) <= 1e-12);
+  const zero = firstLayer.every((k) => truth[k] !== null && Math.abs(X.f(truth[k])) <= 1e-12);
   const fb = closing.querySelector('[data-feedback-for="closing"]');
   closing.addEventListener("change", () => {
     const grad = closing.querySelector('input[name="closing-grad"]:checked');
