@@ -10,9 +10,10 @@ sheet their way:
 - right, to 4 and to 3 significant digits, as fractions, with the Unicode minus, with decimal commas, with
   blanks left empty, and with cells that are not numbers;
 - with one slip, made by this backprop at its own step (the slips the issue lists: a local derivative
-  dropped or taken as 1 or as the identity, a sign, a transposed weight, a pre-activation for an activation,
-  one path of a sum, a sum for a mean or a mean for a sum, a factor dropped, the output Jacobian skipped going
-  back, the bias left out, the descent step's sign, rate or step), carried forward by the student's own later
+  dropped or taken as 1 or as the identity, a sign (of ∇Y, or of a gradient at its last step), a transposed
+  weight, a pre-activation for an activation, one path of a sum, a sum for a mean or a mean for a sum, a factor
+  dropped, the target left out of ∇Y, the output Jacobian skipped going back, the bias left out, the descent
+  step's sign, rate or step, its change subtracted from w), carried forward by the student's own later
   steps, written to 4 and to 3 significant digits.
 
 Each blank's expected verdict follows from how the student made it, never from the package: *correct* where
@@ -231,12 +232,13 @@ def backprop(p: dict, slip: str | None = None, typed: dict | None = None) -> She
         grad = [mul(Fraction(2, N), add(v, neg(yy))) for v, yy in zip(Y, y)]
         galts = {"loss-factor-1/N": [mul(Fraction(1, N), add(v, neg(yy))) for v, yy in zip(Y, y)],
                  "loss-factor-1": [add(v, neg(yy)) for v, yy in zip(Y, y)],
-                 "loss-derivative-no-mean": [mul(2, add(v, neg(yy))) for v, yy in zip(Y, y)]}
+                 "loss-derivative-no-mean": [mul(2, add(v, neg(yy))) for v, yy in zip(Y, y)],
+                 "loss-target-dropped": [mul(Fraction(2, N), v) for v in Y]}
     elif loss == "quadratic":
         value = mul(Fraction(1, 2), add(*(mul(add(yy, neg(v)), add(yy, neg(v))) for yy, v in zip(y, Y))))
         alts = {"loss-value-half-dropped": mul(2, value), "loss-mean-for-sum": div(value, N)}
         grad = [add(v, neg(yy)) for v, yy in zip(Y, y)]
-        galts = {"loss-half-dropped": [mul(2, add(v, neg(yy))) for v, yy in zip(Y, y)]}
+        galts = {"loss-half-dropped": [mul(2, add(v, neg(yy))) for v, yy in zip(Y, y)], "loss-target-dropped": list(Y)}
     elif loss == "cross_entropy":
         value = neg(add(*(mul(yy, log_(v)) for yy, v in zip(y, Y))))
         alts = {"loss-mean-for-sum": div(value, N)}
@@ -323,6 +325,8 @@ def gradients(p: dict, sh: Sheet, asked: list, slip: str | None):
         g_out = f"backward.dL_d{out_of[layer]}[{i + 1}]"
         if kind == "b":
             right, parents, alt = sh.value[g_out], [g_out], None
+            if slip == "gradient-final-sign":
+                alt = neg(right)
         else:
             j = int(name[4]) - 1
             inp = (lambda m: f"problem.x[{m + 1}]") if layer == 0 else (lambda m: f"forward.{in_of[layer]}[{m + 1}]")
@@ -335,6 +339,8 @@ def gradients(p: dict, sh: Sheet, asked: list, slip: str | None):
                 alt = mul(sh.value[g_out], sh.value[f"forward.{pre_of[layer]}[{j + 1}]"])
             if slip == "weight-transposed" and i != j and j < len(p["W"][layer]) and i < len(p["W"][layer][0]):
                 alt = mul(sh.value[f"backward.dL_d{out_of[layer]}[{j + 1}]"], sh.value[inp(i)])
+            if slip == "gradient-final-sign":
+                alt = neg(right)
         gkey = f"grad.{name}"
         sh.put(gkey, right, alt, parents)
         if "descent" in p:
@@ -342,7 +348,9 @@ def gradients(p: dict, sh: Sheet, asked: list, slip: str | None):
             lr, g = p["lr"], sh.value[gkey]
             change = {"descent-sign": mul(lr, g), "descent-no-rate": neg(g), "descent-no-step": Fraction(0)}.get(slip)
             sh.put(f"step.{name}", neg(mul(lr, g)), change, [gkey])
-            sh.put(f"descent.{name}", add(w, sh.value[f"step.{name}"]), None, [f"step.{name}"])
+            change = sh.value[f"step.{name}"]
+            sh.put(f"descent.{name}", add(w, change), add(w, neg(change)) if slip == "descent-change-subtracted" else None,
+                   [f"step.{name}"])
 
 
 # -- the students ----------------------------------------------------------------------------------------
@@ -441,7 +449,8 @@ def half_unit(text: str) -> Fraction:
 
 def slips_for(p: dict) -> list:
     """The slips this backprop makes on ``p`` (one student each)."""
-    out = ["weight-wrong-end", "weight-transposed", "gradient-sign", "one-path-only:L", "activation-skipped"]
+    out = ["weight-wrong-end", "weight-transposed", "gradient-sign", "gradient-final-sign", "one-path-only:L",
+           "activation-skipped"]
     if len(p["layers"]) > 3 or True:
         out += ["linear-input-pre-activation", "weight-gradient-pre-activation"]
     if p["b"]:
@@ -459,11 +468,11 @@ def slips_for(p: dict) -> list:
                 "softmax-derivative-of-O", "softmax-cross-term-dropped", "softmax-cross-term-sign", "one-path-only:O"]
     elif o == "sigmoid":
         out += ["sigmoid-skipped", "sigmoid-derivative-identity", "sigmoid-skipped-backward", "sigmoid-derivative-of-O"]
-    out += {"mse": ["loss-factor-1/N", "loss-factor-1", "loss-derivative-no-mean", "loss-no-mean"],
-            "quadratic": ["loss-half-dropped", "loss-value-half-dropped", "loss-mean-for-sum"],
+    out += {"mse": ["loss-factor-1/N", "loss-factor-1", "loss-derivative-no-mean", "loss-no-mean", "loss-target-dropped"],
+            "quadratic": ["loss-half-dropped", "loss-value-half-dropped", "loss-mean-for-sum", "loss-target-dropped"],
             "cross_entropy": ["loss-mean-for-sum"]}[p["loss"]]
     if "descent" in p:
-        out += ["descent-sign", "descent-no-rate", "descent-no-step"]
+        out += ["descent-sign", "descent-no-rate", "descent-no-step", "descent-change-subtracted"]
     return out
 
 

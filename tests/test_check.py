@@ -247,7 +247,8 @@ def test_a_dropped_cross_term_with_a_right_dY_is_not_called_the_mse_factor(check
 
 def test_a_sign_error_in_dY_is_not_also_one_path(handout_checker):
     got = handout_checker.check({"backward.dL_dY[1]": "0.5"})["backward.dL_dY[1]"]
-    assert [m.name for m in got.mistakes] == ["gradient-sign"]
+    names = [m.name for m in got.mistakes]  # (Y_1 = 1/2: the target left out gives 0.5 too, named after it)
+    assert names[0] == "gradient-sign" and "one-path-only" not in names
 
 
 def test_mistakes_named_together_only_when_they_give_the_same_number(handout_checker):

@@ -131,6 +131,16 @@ PRECISION_SHEETS = [
     ("mazur", {"descent.w_a11": "0.1500"}, {"descent.w_a11": "descent-no-step"}),
 ]
 
+# common slips, named from right earlier answers: a gradient's sign flipped at its last step, Y for Y − y, the
+# change subtracted from w
+SLIP_SHEETS = [
+    ("handout", {"forward.L[1]": "0.15", "backward.dL_dO[1]": "-1/4", "grad.w_b11": "0.0375"},
+     {"forward.L[1]": "correct", "backward.dL_dO[1]": "correct", "grad.w_b11": "gradient-final-sign"}),
+    ("random-init", {"backward.dL_dY[1]": "0.5315"}, {"backward.dL_dY[1]": "loss-target-dropped"}),
+    ("random-init", {"step.w_b11": "0.009334", "descent.w_b11": "0.2907"},
+     {"step.w_b11": "correct", "descent.w_b11": "descent-change-subtracted"}),
+]
+
 
 def verdict_label(verdict, short: bool, names: list) -> str:
     """One blank's verdict as the cases above spell it."""
@@ -148,5 +158,11 @@ def sheet_id(case) -> str:
 def test_exact_matches_come_before_the_count_of_digits(name, sheet, want):
     """An answer of fewer than 4 significant digits is correct only when exact, and too few digits near the
     value; exactly the step from the student's own earlier answers follows, exactly a slip's value names it."""
+    got = Checker(load_problem(PROBLEMS[name])).check(sheet)
+    assert {k: verdict_label(v.verdict, v.short, [m.name for m in v.mistakes]) for k, v in got.items()} == want
+
+
+@pytest.mark.parametrize("name, sheet, want", SLIP_SHEETS, ids=[sheet_id(c) for c in SLIP_SHEETS])
+def test_common_slips_are_named_from_right_earlier_answers(name, sheet, want):
     got = Checker(load_problem(PROBLEMS[name])).check(sheet)
     assert {k: verdict_label(v.verdict, v.short, [m.name for m in v.mistakes]) for k, v in got.items()} == want

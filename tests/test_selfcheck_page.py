@@ -357,10 +357,10 @@ def _page_labels(page, sheets: list) -> list:
 def test_browser_exact_matches_come_before_the_count_of_digits(browser, tmp_path, name):
     """test_marking's sheets on the precision rule (3 digits near the value: too few digits, never correct
     unless exact; exactly the step from the student's own answers: follows; exactly a slip's value: the slip)
-    judged by the page as by the checker."""
-    from test_marking import PRECISION_SHEETS, PROBLEMS
+    and on common slips, judged by the page as by the checker."""
+    from test_marking import PRECISION_SHEETS, PROBLEMS, SLIP_SHEETS
 
-    cases = [(sheet, want) for n, sheet, want in PRECISION_SHEETS if n == name]
+    cases = [(sheet, want) for n, sheet, want in PRECISION_SHEETS + SLIP_SHEETS if n == name]
     page = Page(browser, write_page(evaluate(load_problem(PROBLEMS[name])), tmp_path / "selfcheck.html"))
     assert _page_labels(page, [sheet for sheet, _ in cases]) == [want for _, want in cases]
     assert page.errors == []

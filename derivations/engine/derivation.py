@@ -256,13 +256,14 @@ class LinearStep(Operation):
         """``∂ℒ/∂w_ij`` = the mean over the samples of ``∇out_i inp_j``; ``∂ℒ/∂b_i`` that of ``∇out_i``."""
         sy, S, l = d.symbols, d.problem.n_samples, self.layer
         scale, W = d.rule("batch.scale", lambda n: Rational(1, n))(S), sy.W[l]
+        last = d.rule("linear.gradient", lambda g: g)  # the gradient as the last step writes it
         out = {weight_name(l): ImmutableMatrix(
-            W.rows, W.cols, lambda i, j: scale * Add(*(sy.grad(self.out, s)[i] * d.into(Param(l, "weight", i, j), s)
-                                                       for s in range(S))))}
+            W.rows, W.cols, lambda i, j: last(scale * Add(*(sy.grad(self.out, s)[i] * d.into(Param(l, "weight", i, j), s)
+                                                            for s in range(S)))))}
         if sy.b is not None and d.problem.shared_bias:  # ∂out_i/∂b = 1 for every unit i: the sum of their ∇out_i
-            out[bias_name(l)] = ImmutableMatrix([[scale * Add(*(g for s in range(S) for g in sy.grad(self.out, s)))]])
+            out[bias_name(l)] = ImmutableMatrix([[last(scale * Add(*(g for s in range(S) for g in sy.grad(self.out, s))))]])
         elif sy.b is not None:
-            out[bias_name(l)] = ImmutableMatrix(W.rows, 1, lambda i, _: scale * Add(*(sy.grad(self.out, s)[i] for s in range(S))))
+            out[bias_name(l)] = ImmutableMatrix(W.rows, 1, lambda i, _: last(scale * Add(*(sy.grad(self.out, s)[i] for s in range(S)))))
         return out
 
 
@@ -443,9 +444,10 @@ class Derivation:
         ``"activation.forward"`` (``(layer, h)``), ``"activation.local"`` (``(layer, h, l)``), ``"linear.input"``
         (``(param, s, default)``: what ``∂out_i/∂w_ij`` is), ``"linear.source"`` (``(op, s, default)``: the vector a
         linear step multiplies), ``"linear.bias"`` (``(op, default)``: its bias vector, or None), ``"edges"``
-        (``(op, s, i, default)``: an operation's local derivatives) and ``"batch.scale"`` (``(S)``: the mean's
-        ``1/S`` over a batch of ``S`` samples). The marking adds ``"descent.step"`` (``(lr, g)``: the change of
-        the page's gradient-descent step, ``−η·g``)."""
+        (``(op, s, i, default)``: an operation's local derivatives), ``"linear.gradient"`` (``(g)``: a parameter's
+        gradient as its last step writes it) and ``"batch.scale"`` (``(S)``: the mean's ``1/S`` over a batch of
+        ``S`` samples). The marking adds ``"descent.step"`` (``(lr, g)``: the change of the page's
+        gradient-descent step, ``−η·g``) and ``"descent.update"`` (``(w, change)``: the new value, ``w + change``)."""
         return self.rules.get(name, default)
 
     def _ops(self) -> list:

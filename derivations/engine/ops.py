@@ -586,6 +586,7 @@ class Loss:
     factor_text: ClassVar[str] = ""  # the constant in front of the local derivative, as the handout writes it: "2/N"
     mean: ClassVar[bool] = False  # the forward averages over the N outputs (a 1/N in front)
     half: ClassVar[bool] = False  # a ½ in front that the square's 2 cancels (the quadratic loss): ∂ℒ/∂Y_i = Y_i − y_i
+    residual: ClassVar[bool] = False  # ∂ℒ/∂Y_i is a constant times the residual Y_i − y_i (a square loss)
     outputs: ClassVar[tuple] = ()  # the output layers it is defined for, by name (empty: any)
     factor = None  # a method where the local derivative has a constant in front, of N: 2/N for MSE
 
@@ -623,7 +624,7 @@ class MSE(Loss):
     formula_text = "ℒ = 1/N Σ_i (y_i − Y_i)²"
     formula_tex = r"\mathcal{L} = \frac{1}{N} \sum_{i=1}^{N} (y_i - Y_i)^2"
     formula_typst = "cal(L) = 1/N sum_(i=1)^N (y_i - Y_i)^2"
-    local_text, factor_text, mean = "(2/N)(Y_i − y_i)", "2/N", True
+    local_text, factor_text, mean, residual = "(2/N)(Y_i − y_i)", "2/N", True, True
 
     def forward(self, Y, y):
         return Rational(1, len(Y)) * Add(*((y[i] - Y[i]) ** 2 for i in range(len(Y))))
@@ -681,7 +682,7 @@ class Quadratic(Loss):
     formula_text = "ℒ = ½ Σ_i (y_i − Y_i)²"
     formula_tex = r"\mathcal{L} = \frac{1}{2} \sum_{i} (y_i - Y_i)^2"
     formula_typst = "cal(L) = 1/2 sum_i (y_i - Y_i)^2"
-    local_text, half = "Y_i − y_i", True
+    local_text, half, residual = "Y_i − y_i", True, True
 
     def forward(self, Y, y):
         return Rational(1, 2) * Add(*((y[i] - Y[i]) ** 2 for i in range(len(Y))))

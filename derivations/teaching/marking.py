@@ -228,13 +228,18 @@ def blanks(d: Derivation) -> dict:
     for param in d.params() if not p.symmetric else ():  # the page's closing step (not the symmetry lesson)
         change = _change(d, d.gradient(param))
         out[f"step.{param.key(sy.wide)}"] = change
-        out[f"descent.{param.key(sy.wide)}"] = sy.param(param) + change
+        out[f"descent.{param.key(sy.wide)}"] = _update(d, sy.param(param), change)
     return out
 
 
 def _change(d: Derivation, g: Expr) -> Expr:
     """The closing step's change of a parameter whose gradient is ``g``: ``−η·g`` (a slip may change it)."""
     return d.rule("descent.step", lambda rate, g_: -rate * g_)(d.problem.step_lr, g)
+
+
+def _update(d: Derivation, w: Expr, change: Expr) -> Expr:
+    """The closing step's new value of parameter ``w``: ``w + change`` (a slip may change it)."""
+    return d.rule("descent.update", lambda w_, change_: w_ + change_)(w, change)
 
 
 def _blank_symbol(key: str) -> Symbol:
@@ -276,7 +281,7 @@ def marking_defs(d: Derivation, exprs: dict) -> tuple:
             if group == "step":
                 defs[s] = _change(d, sym["grad." + name])
             elif group == "descent":
-                defs[s] = sy.param(d.param(name)) + sym["step." + name]
+                defs[s] = _update(d, sy.param(d.param(name)), sym["step." + name])
             else:
                 defs[s] = expr
         claimed.add(sym[key])

@@ -29,7 +29,8 @@ that changes nothing on a problem (the identity's derivative taken as 1) is left
  'activation-derivative-one', 'activation-derivative-at-zero', 'softmax-skipped', 'softmax-unnormalised',
  'softmax-derivative-identity', 'softmax-skipped-backward', 'softmax-derivative-of-O',
  'softmax-cross-term-dropped', 'softmax-cross-term-sign', 'loss-factor-1/N', 'loss-factor-1',
- 'loss-derivative-no-mean', 'loss-no-mean', 'gradient-sign', 'weight-transposed', 'one-path-only']
+ 'loss-derivative-no-mean', 'loss-no-mean', 'gradient-sign', 'loss-target-dropped', 'gradient-final-sign',
+ 'weight-transposed', 'one-path-only']
 >>> from derivations.engine.values import Values
 >>> Values(variant(load_problem(), "loss-factor-1/N")).lookup("backward.dL_dY[1]")
 -1/4
@@ -276,11 +277,20 @@ def _loss_slips(op: LossStep, problem: Problem, symbols: Symbols) -> list:
         "The gradient points to where the loss grows: ∂ℒ/∂Y_i has the sign of Y_i − y_i, not y_i − Y_i.",
         "Differentiate with respect to Y_i: the minus sign inside (y_i − Y_i) comes out in front.",
         {"loss.local": lambda Y, y, i: -loss.local(Y, y, i)}))
+    if loss.residual:  # ∂ℒ/∂Y_i = c·(Y_i − y_i): the target left out of it (listed after the sign's slip, named first in a tie)
+        out.append(Mistake(
+            "loss-target-dropped", f"the target left out of ∂ℒ/∂Y_i ({loss.factor_text + '·' if loss.factor_text else ''}Y_i"
+                                   f" in place of {loss.local_text})",
+            f"The {loss.text} loss measures Y against the target y: its derivative is {loss.local_text}, which is "
+            "0 where Y_i = y_i; Y_i alone leaves the target out.",
+            "Subtract the target y_i from Y_i before multiplying by the loss's constant.",
+            {"loss.local": lambda Y, y, i: loss.local(Y, [Integer(0)] * len(y), i)}))
     return out
 
 
 def _problem_slips(problem: Problem) -> list:
-    """The slips of the whole problem: the batch's mean, the closing step, and the two read off the paths."""
+    """The slips of the whole problem: the batch's mean, the closing step, a gradient's last sign, and the two read off
+    the paths."""
     out = []
     if problem.n_samples > 1:  # ℒ and every gradient are means over the batch
         out.append(Mistake(
@@ -305,12 +315,23 @@ def _problem_slips(problem: Problem) -> list:
             "One step changes the parameter by −η ∂ℒ/∂w, which is not 0 where the gradient is not.",
             "Multiply the gradient by −η: that is the change.",
             {"descent.step": lambda rate, g: Integer(0)}))
+        out.append(Mistake(
+            "descent-change-subtracted", "the change subtracted from w (w − (−η ∂ℒ/∂w)): the minus sign taken twice",
+            "The change −η ∂ℒ/∂w already carries gradient descent's minus sign: the new value is w plus the change.",
+            "Add the change you computed to w: w + (−η ∂ℒ/∂w).",
+            {"descent.update": lambda w, change: w - change}))
     if problem.shared_bias:  # read off the correct derivation by the marking: one unit's share of the sum
         out.append(Mistake(
             ONE_UNIT, "a shared bias's gradient: one unit's gradient only, not the sum over the layer's units",
             "A shared bias is one number added by every unit of its layer, so its gradient is the sum of the "
             "gradients of the units it feeds, Σ_i ∇(out_i); one unit's was taken.",
             "Add the gradients of every unit the bias feeds: ∂ℒ/∂b = Σ_i ∇(out_i)."))
+    out.append(Mistake(  # the linear steps' rule (derivation.LinearStep.gradients), after ∇Y's sign in a tie
+        "gradient-final-sign", "the gradient's sign flipped at its last step (−∇out_i·in_j for ∂ℒ/∂w_ij)",
+        "∂ℒ/∂w_ij is ∇out_i times in_j, each with its own sign: no minus sign comes in at the last step (the minus "
+        "of gradient descent belongs to the step w − η ∂ℒ/∂w, not to the gradient).",
+        "Multiply ∇out_i by the input the weight multiplies, as they are; the minus sign comes only in the step.",
+        {"linear.gradient": lambda g: -g}))
     out.append(Mistake(
         TRANSPOSED, "the transposed weight: the gradient of w_ji given for w_ij",
         "w_ij is row i, column j of its matrix: it connects input j to output i, not input i to output j.",
