@@ -205,8 +205,9 @@ FORMULA_REASONS = {
 }
 ROUNDED = "rounded to too few digits"
 ROUNDING = Reason(ROUNDED, "Rounded to too few digits",
-                  "the answer is the right value rounded to 2 or 3 significant digits: the page asks for the exact "
-                  "value (a decimal or a fraction) or at least 4 significant digits",
+                  "the answer is near the right value (rounded to the 2 or 3 significant digits typed, or as close) but "
+                  "not exactly it: the page asks for the exact value (a decimal or a fraction) or at least 4 "
+                  "significant digits",
                   "write the exact value or at least 4 significant digits, in every step")
 @dataclass
 class Mark:
