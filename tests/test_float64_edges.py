@@ -342,7 +342,7 @@ def test_the_checker_marks_the_saturated_answers_correct(tmp_path, capsys):
     path = tmp_path / "p.toml"
     path.write_text(CASES["sigmoid bce, O = 200, y = 1"])
     answers = tmp_path / "answers.toml"
-    answers.write_text('[answers]\n"forward.Y[1]" = "1"\n"forward.loss" = "1.384e-87"\n"backward.dL_dY[1]" = "-1"\n'
+    answers.write_text('[answers]\n"forward.Y[1]" = "1.000"\n"forward.loss" = "1.384e-87"\n"backward.dL_dY[1]" = "-1.000"\n'
                        '"backward.dY_dO[1,1]" = "1.384e-87"\n"backward.dL_dO[1]" = "-1.384e-87"\n'
                        '"grad.w_b11" = "-1.384e-87"\n"grad.w_a11" = "-2.768e-85"\n')
     assert check([str(answers), "--config", str(path)]) == 0
