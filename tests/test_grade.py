@@ -399,7 +399,7 @@ def test_moodle_xml_has_one_cloze_question_per_student_whose_answers_are_their_k
         problem = load_problem(variants_dir / student / "problem.toml")
         page = layout(evaluate(problem))
         slots = [s.key for s in page.slots(given=False)]
-        assert len(fields) == page.blanks() == len(slots) == 51
+        assert len(fields) == page.blanks() == len(slots) == 55  # the paper's 51, and L again in Step 3
         checker = Checker(problem)
         on_page = set()
         for key, (value, tol) in zip(slots, fields):
@@ -422,7 +422,7 @@ def test_every_box_of_a_moodle_question_has_one_width(variants_dir):
     for q in root.findall("question")[1:]:
         fields = re.findall(r"\{1:NUMERICAL:([^}]*)\}", q.find("questiontext/text").text)
         longest = [max(len(alt.split("%")[-1].lstrip("=").split(":")[0]) for alt in f.split("~")) for f in fields]
-        assert len(fields) == 51 and len(set(longest)) == 1 and longest[0] >= moodle.MIN_WIDTH, longest
+        assert len(fields) == 55 and len(set(longest)) == 1 and longest[0] >= moodle.MIN_WIDTH, longest
         for f in fields:  # the right answer first, any other of the same value and worth 0%
             right, *others = f.split("~")
             assert right.startswith("=") and all(o.startswith("%0%") for o in others), f

@@ -294,10 +294,13 @@ def test_browser_descent_step_is_judged_from_the_students_own_gradient(browser, 
 
 
 @pytest.mark.parametrize("typed, verdict, said", [("0.1847", "correct", "correct"), ("0.185", "wrong", "too few digits"),
-                                                  ("0,1847", "correct", "correct"), ("0.19", "wrong", "no classic mistake")])
+                                                  ("0,1847", "correct", "correct"), ("0.19", "wrong", "no classic mistake"),
+                                                  ("0,1847\u00a0", "correct", "correct"), ("1847e-0004", "correct", "correct"),
+                                                  ("0." + "1" * 61, "unreadable", "at most 60 digits")])
 def test_browser_applies_the_precision_rule(browser, tmp_path, typed, verdict, said):
     """O_1 = 0.18468 exactly: 0.1847 (4 significant digits) is correct, as in Python; 0.185 has too few
-    digits, and the page says so; a decimal comma is read."""
+    digits, and the page says so; a decimal comma is read (a no-break space after it too), an exponent with
+    leading zeros is, and 61 digits are not a number, as in Python (``parse_answer``)."""
     from test_check import ROUNDED_TOML
 
     path = tmp_path / "p.toml"

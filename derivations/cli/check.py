@@ -12,7 +12,7 @@ from ..engine.errors import ProblemError
 from ..engine.graph import load_any
 from ..engine.reading import quote, read_toml
 from ..notation.printing import text as text_of
-from ..teaching.check import PROG, Checker, FormulaVerdict, _short_decimal
+from ..teaching.check import NOT_A_NUMBER, PROG, Checker, FormulaVerdict, _short_decimal
 from ..teaching.formula import UNREAD
 from . import cli_io
 
@@ -62,7 +62,10 @@ def report_text(verdicts: dict, reveal: bool, note: str = "") -> str:
         if isinstance(v, FormulaVerdict):  # a formula answer is its text (no number behind it)
             lines.append(formula_text(v, f"{key} = {v.text or '(empty)'}: ", reveal))
             continue
-        head = f"{key} = {v.text or v.answer}: "
+        head = f"{key} = {v.text or ('(empty)' if v.answer is None else v.answer)}: "
+        if v.answer is None:  # nothing read: the page's and grade's verdict, the rest of the sheet judged
+            lines.append(head + (f"not a number ({v.note})" if v.verdict == NOT_A_NUMBER else "not answered"))
+            continue
         if v.verdict == "correct":
             line = head + "correct" + (f" (within a relative {v.tolerance})" if v.tolerance is not None else "")
             if v.note:
