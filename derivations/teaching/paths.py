@@ -356,7 +356,7 @@ def output_path(cx, q, example: bool):
         rows.append(row("&=", Paren(Slot(Row(tuple(nums)), key=dO), "["), "·", in_slot))
         rows.append(row("&=", Paren(Slot(nb.num(cx.bwd("dL_dO", 0)[i]), key=dO)), Paren(in_factor), "=", cx.ans(g, gk)))
     else:
-        rows.append(row("&=", Paren(Slot(Row(tuple(nums)), key=dO), "["), "·", in_slot, "=", cx.ans(g, gk)))
+        rows.append(row("&=", cx.bracket(nums, cx.bwd("dL_dO", 0)[i], dO), "·", in_slot, "=", cx.ans(g, gk)))
     cx.add(Display(f"grad_{q.key(cx.d.symbols.wide)}", Aligned(tuple(rows))))
 
 
@@ -387,7 +387,7 @@ def hidden_path(cx, q):
     else:  # a sigmoid's derivative is a number the student computes (the blank below): give its formula
         told = row("=", activation_local(cx, l, i))
     first = [partial(LOSS, w), "&=", Under(Paren(Row(tuple(terms)), "["), grad_sym(cx.ent(L, i))), "·", Under(actp, told)]
-    second = ["&=", Paren(Slot(Row(tuple(nums)), key=f"backward.dL_d{L}[{i + 1}]"), "["), "·",
+    second = ["&=", cx.bracket(nums, cx.bwd("dL_d" + L, 0)[i], f"backward.dL_d{L}[{i + 1}]"), "·",
               Slot(nb.factor(lv), key=f"local.d{L}_d{H}[{i + 1}]")]
     if q.kind == "weight":
         v = cx.in_value(l, q.j, 0)
