@@ -45,9 +45,10 @@ def number(v: Expr, decimal=None, memo: dict | None = None) -> dict:
     significant digits as text (``decimal``, from the exact value: any magnitude).
 
     Where float64 cannot hold the value, ``float64`` says why: ``"overflow"`` (beyond about 1.8e308: ``value``
-    is the largest float of its sign) or ``"underflow"`` (a nonzero value below 2.2e-308: ``value`` is the
-    subnormal or 0.0 it rounds to). A transcendental value whose exact form has more than :data:`EXACT_NODES`
-    nodes gets ``None`` for ``exact`` and ``latex``.
+    is the largest float of its sign) or ``"underflow"`` (a value below 2.2e-308 known to be nonzero, by its
+    exact rational or a nonzero decimal: ``value`` is the subnormal or 0.0 it rounds to; an exact 0, or a value
+    whose decimal is 0 to every digit computed, is 0.0 with no such claim). A transcendental value whose exact
+    form has more than :data:`EXACT_NODES` nodes gets ``None`` for ``exact`` and ``latex``.
 
     >>> from sympy import Rational
     >>> number(Rational(-10) ** 400)["float64"], number(Rational(-10) ** 400)["decimal"]
@@ -59,7 +60,7 @@ def number(v: Expr, decimal=None, memo: dict | None = None) -> dict:
            "decimal": mlib.to_str(dec._mpf_, 17) if getattr(dec, "is_Float", False) else str(dec)}
     if value is None and getattr(dec, "is_Float", False) and dec.is_finite:  # beyond the range: its sign's largest
         out["value"], out["float64"] = math.copysign(FLOAT64_MAX, float(mlib.mpf_sign(dec._mpf_))), "overflow"
-    elif value is not None and abs(value) < FLOAT64_TINY and v != 0:
+    elif value is not None and abs(value) < FLOAT64_TINY and v != 0 and dec.is_zero is False:  # known nonzero only
         out["float64"] = "underflow"
     if not v.is_Rational and tree_size(v, {} if memo is None else memo) > EXACT_NODES:
         return out
