@@ -141,6 +141,20 @@ class Values:
         d = self.derivation
         return [[self.value(d.input_gradient(j, s)) for j in range(d.problem.n_in)] for s in range(d.problem.n_samples)]
 
+    @cached_property
+    def float64_gradients(self) -> dict:
+        """Every gradient as float64 computes it: this derivation's formulas run in Python floats, in its order
+        (:class:`Numeric`), from the problem's numbers each correctly rounded; by matrix name, as nested lists.
+        What a float program that follows the same formulas prints; the handout's ∂ℒ/∂w^b_11 is −3/80 exactly:
+
+        >>> from derivations.engine.problem import load_problem
+        >>> evaluate(load_problem()).float64_gradients["W_b"][0][0]
+        -0.037500000000000006
+        """
+        p = self.problem
+        xs, ys = ([[float(v) for v in row] for row in rows] for rows in (p.xs, p.ys))
+        return Numeric(self.derivation, "math").gradients(numeric_params(p, float), xs, ys)[0]
+
     @property
     def problem(self) -> Problem:
         return self.derivation.problem
@@ -424,6 +438,15 @@ class Values:
 
 def _decimal(expr: Expr, digits: int = PRECISION) -> Float:
     return expr.evalf(digits)
+
+
+def numeric_params(problem: Problem, conv) -> dict:
+    """The problem's parameters by name as :meth:`Numeric.gradients` takes them (nested lists for a matrix, a list
+    for a bias), each exact value through ``conv`` (``float``, or to an mpmath number)."""
+    out = {}
+    for name, m in problem.params().items():
+        out[name] = [[conv(v) for v in m.row(i)] for i in range(m.rows)] if name.startswith("W") else [conv(v) for v in m]
+    return out
 
 
 def lemma_zeros(d: Derivation) -> dict:

@@ -69,6 +69,21 @@ def number(v: Expr, decimal=None, memo: dict | None = None) -> dict:
     return out
 
 
+def _float64_tex(values: Values, key: str) -> str:
+    """``grad.NAME | float64``: the gradient as float64 computes it (:attr:`Values.float64_gradients`), every
+    digit Python's ``repr`` gives (the shortest decimal that reads back as the same float)."""
+    group, _, name = key.strip().partition(".")
+    if group != "grad":
+        raise ProblemError("key", f"float64 is a gradient's style (grad.w_b11 | float64), got {_shown(key)}")
+    try:
+        w = values.derivation.param(name)
+    except ProblemError as err:
+        raise ProblemError("key", f"{err.expected} (in {_shown(key)})") from None
+    g = values.float64_gradients[w.matrix]
+    mantissa, _, exponent = repr(g[w.i][w.j if w.kind == "weight" else 0]).partition("e")
+    return mantissa if not exponent else rf"{mantissa} \times 10^{{{int(exponent)}}}"
+
+
 def _float(v: Expr, decimal) -> float | None:
     """The float nearest the exact value: a rational correctly rounded from its fraction, any other value
     from its 50-digit decimal (correctly rounded in all but the rarest ties); ``None`` beyond float64's range.
@@ -145,18 +160,24 @@ FORMULAS = ("formula", "closed", "expanded")
 
 def inline_tex(values: Values, key: str, style: str = "decimal") -> str:
     """LaTeX for a key of the page roles: a value (``forward.Y[1]``, ``grad.w_b21``), in ``decimal``,
-    ``exact`` or ``both`` style, or a formula (``formula.w_b21``: the handout's bracket; ``closed.w_b21``:
-    in the layers' quantities; ``expanded.w_b21``: in the weights, ``x`` and ``y``).
+    ``exact`` or ``both`` style (a gradient also ``float64``: as float64 computes it), or a formula
+    (``formula.w_b21``: the handout's bracket; ``closed.w_b21``: in the layers' quantities; ``expanded.w_b21``:
+    in the weights, ``x`` and ``y``).
 
     >>> from derivations import evaluate, load_problem
     >>> v = evaluate(load_problem())
     >>> inline_tex(v, "grad.w_b11"), inline_tex(v, "grad.w_b11", "exact"), inline_tex(v, "forward.H[1]")
     ('-0.0375', '- \\\\frac{3}{80}', '0.15')
+    >>> inline_tex(v, "grad.w_b11", "float64")
+    '-0.037500000000000006'
     """
     group, _, rest = key.strip().partition(".")
     d = values.derivation
-    if style not in ("decimal", "exact", "both"):
-        raise ProblemError("key", f"unknown style {_shown(style)} in {_shown(key)}; expected decimal, exact or both")
+    if style not in ("decimal", "exact", "both", "float64"):
+        raise ProblemError("key", f"unknown style {_shown(style)} in {_shown(key)}; expected decimal, exact, both or "
+                                  "float64")
+    if style == "float64":
+        return _float64_tex(values, key)
     if group in FORMULAS:
         if style != "decimal":
             raise ProblemError("key", f"a formula has no style: drop the | {style} in {_shown(key)}")
