@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from sympy import Add, Expr, Mul, Rational
+from sympy import Add, Expr, Integer, Mul, Rational
 from sympy.core.parameters import evaluate
 
 from ..engine.derivation import ActivationStep, Aspect, LinearStep, LossStep, OutputStep, Param
@@ -122,7 +122,22 @@ def _shared_lines(cx, w: Param, op, lhs, value) -> list:
             out.append(cx.line(g, written, nums, value=cx.v.value(g), given=2))
     total = d.gradient(w)
     out.append(cx.line(lhs, total, substitute(total, numbers(cx.v, [total])), value=value, label=w.key(wide), given=2))
+    if w.matrix in cx.v.zeros:  # 0 by a theorem, not by its decimals cancelling: say so, and how it was shown
+        out.append(zero_note(cx, w.matrix, name, tex))
     return out
+
+
+def zero_note(cx, matrix: str, name: str, tex: str) -> Line:
+    """Why gradient ``matrix`` of :attr:`Values.zeros` is exactly 0 (the output layer's shared bias under a
+    softmax), naming the theorem and how it was established; ``name`` and ``tex`` spell the parameter."""
+    lemma = cx.v.zeros[matrix]
+    each = " (each sample's)" if cx.S > 1 else ""
+    return Line([Words(f"{lemma.name}, {lemma.verdict}: Σ_j ∇O_j = 0{each} for any loss of the softmax output, so ∂ℒ/∂{name} = 0 "
+                       "exactly, whatever the numbers.",
+                       rf"\text{{{lemma.name}, {lemma.verdict}: }}\sum_j \nabla_{{O_j}} = 0\text{{{each} for any loss of the "
+                       rf"softmax output, so }}\frac{{\partial \mathcal{{L}}}}{{\partial {tex}}} = 0\text{{ exactly, whatever "
+                       "the numbers.}")],
+                prose=True, names=cx.n.names)
 
 
 def _closed_forms(cx, w: Param, name: str, wtex: str) -> list:
@@ -132,7 +147,9 @@ def _closed_forms(cx, w: Param, name: str, wtex: str) -> list:
                          rf"\text{{closed form: }}\frac{{\partial \mathcal{{L}}}}{{\partial {wtex}}}"),
                    d.gradient(w), d.formula(w), label="formula")]
     size = d.expanded_size(w)
-    if size <= MAX_EXPANDED:
+    if w.matrix in cx.v.zeros:  # identically 0 (the theorem above): 0 is its closed form
+        expanded = Integer(0)
+    elif size <= MAX_EXPANDED:
         expanded = d.expanded(w)
     else:  # summarized: the layered forms above say the same in a few lines
         expanded = Words(f"about {size} nodes, not written out (past {MAX_EXPANDED}); the layered form above is the same",
