@@ -57,6 +57,9 @@ BAD = {
     "unknown key": (GOOD.replace("loss =", "los ="), "network.los: unknown key"),
     "infinite float": (GOOD.replace("x = [0.9, 0.5, 0.1]", "x = [0.9, inf, 0.1]"), "data.x[2]: expected a finite number"),
     "boolean": (GOOD.replace("W_b = 0.1", "W_b = true"), "init.W_b: expected a number, got true"),
+    # the page's fields are refused by the worked solution too, not only by --worksheet
+    "asked parameter outside the network": (GOOD + '[worksheet]\nask = ["w_c11"]\n', "worksheet.ask: 'w_c11'"),
+    "asked input outside the network": (GOOD + '[worksheet]\nask = ["x_4"]\n', "worksheet.ask: 'x_4'"),
 }
 
 
