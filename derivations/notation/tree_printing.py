@@ -13,8 +13,8 @@ from sympy import Add, Basic, Integer, Mul, Pow, exp, factor_terms, fraction
 from sympy.printing.printer import Printer
 
 from .printing import TexPrinter, TextPrinter, text
-from .tree import (NAMED, OPS, _LETTERS, _NUMBER, Call, Frac, Held, Numeral, Operator, Paren, Pow_, Row, Slot, Sym, Vec,
-                   Word, row)
+from .tree import (NAMED, OPS, _LETTERS, _NUMBER, Call, Frac, Numeral, Operator, Paren, Pow_, Row, Slot, Sym, Vec, Word,
+                   row)
 
 # -- strings ----------------------------------------------------------------------------------------
 
