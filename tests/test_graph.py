@@ -164,6 +164,16 @@ def test_no_symbol_of_a_worked_solution_stands_for_two_values(tmp_path, capsys, 
         assert ")_" not in out and "held fixed" not in out
 
 
+def test_the_markdown_solution_keeps_its_held_derivatives_out_of_emphasis(tmp_path, capsys):
+    """``(∂k/∂f)_h`` and a later ``(∂k/∂x)_(f, h)``: Markdown would read the two underscores as an emphasis."""
+    markdown_it = pytest.importorskip("markdown_it")
+    path = tmp_path / "branches.toml"
+    path.write_text(BRANCHES, encoding="utf-8")
+    assert print_main(["--config", str(path), "--format", "markdown"]) == 0
+    html = markdown_it.MarkdownIt("commonmark").render(capsys.readouterr().out)
+    assert "<em>" not in html and "(∂k/∂f)_h = h·x" in html and "(∂k/∂x)_(f, h) = f·h" in html
+
+
 @pytest.mark.parametrize("equation, says", [
     ("__import__(x)", "known function"),
     ("x.__class__", "position 2"),

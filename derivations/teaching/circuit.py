@@ -232,6 +232,11 @@ def solution_text(graph: Graph, markdown: bool = False) -> str:
     lines.append(("**Backward**" if markdown else "Backward") + f" (from {out}, in reverse order; ∂{out}/∂{out} = 1):")
     grads = g.gradient
     branches = set(g.branches())
+
+    def shown_local(u, v):  # Markdown: (∂f/∂b)\_c, its _ never an emphasis that a later (∂f/∂x)_(a, b) closes
+        shown = local_symbol(g, u, v)
+        return shown.replace(")_", ")\\_") if markdown else shown
+
     for key in g.keys():
         if not key.startswith("grad."):
             continue
@@ -240,14 +245,14 @@ def solution_text(graph: Graph, markdown: bool = False) -> str:
         for u in g.users[v]:
             local = g.local[(u, v)]
             terms.append((u, local))
-        formula = " + ".join(f"∂{out}/∂{u}·{local_symbol(g, u, v)}" for u, _ in terms)
-        locals_ = ", ".join(f"{local_symbol(g, u, v)} = {text(local)}"
+        formula = " + ".join(f"∂{out}/∂{u}·{shown_local(u, v)}" for u, _ in terms)
+        locals_ = ", ".join(f"{shown_local(u, v)} = {text(local)}"
                             + (f" = {number(_at(g, local))}" if local.free_symbols else "") for u, local in terms)
         numbers = " + ".join(f"({number(_at(g, grads[u]))})·({number(_at(g, local))})" for u, local in terms)
         lines.append(_eq(f"  ∂{out}/∂{v} = {formula} = {numbers} = {number(_at(g, grads[v]))}"))
         lines.append(_eq(f"      local: {locals_}"))
         if held(g, out, v):
-            lines.append("      " + "".join(held_note(g, v, local_symbol(g, out, v), f"∂{out}/∂{v}", str)))
+            lines.append("      " + "".join(held_note(g, v, shown_local(out, v), f"∂{out}/∂{v}", str)))
         if v in branches:
             uses = ", ".join(g.users[v])
             lines.append(f"      {v} is used more than once (in {uses}): the gradients of its uses add (the chain rule "
