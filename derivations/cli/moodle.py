@@ -207,6 +207,8 @@ def _em(n) -> float:
         size = sum(max(w(r[c]) for r in n.rows) for c in range(len(n.rows[0]))) + len(n.rows[0]) + 0.4
     elif isinstance(n, T.Under):
         size = max(w(n.body), 0.7 * w(n.label))
+    elif isinstance(n, T.Held):
+        size = w(n.derivative) + 1.0 + 0.4 * (sum(w(f) for f in n.fixed) + len(n.fixed) - 1)
     elif isinstance(n, (T.Slot,)):
         size = w(n.content)
     elif isinstance(n, T.Aligned):
