@@ -230,3 +230,19 @@ def test_mazurs_input_gradients_are_checked(tmp_path, capsys):
     assert print_main(["--config", str(PROBLEMS / "mazur.toml"), "--format", "json"]) == 0
     dx = json.loads(capsys.readouterr().out)["backward"]["dL_dx"]
     assert [round(float(v["decimal"]), 7) for v in dx] == [0.0038043, 0.0047405]
+
+
+def test_a_graphs_functions_and_products_read_as_its_equations_write_them():
+    """The worked solution writes max and its local derivative as the page does (max(2, f), 1_(… > 0)), not
+    SymPy's Max and Heaviside; the page puts a dot between every two factors (2·lam·w, not 2·lamw)."""
+    from derivations.teaching.circuit import solution_text
+    from derivations.teaching.handout import layout
+    from derivations.outputs.page import render_text
+
+    text = solution_text(Graph(graph_from_dict({"graph": {"g": "max(2, f)", "h": "g * f"}, "data": {"f": 3}})))
+    assert "g = max(2, f) = max(2, 3) = 3" in text and "∂g/∂f = 1_(−2 + f > 0) = 1" in text
+    assert "Max" not in text and "Heaviside" not in text
+    graph = Graph(graph_from_dict({"graph": {"p": "w * x", "L": "(y - p)^2 + lam*w^2"},
+                                   "data": {"w": 0.5, "x": 2, "y": 3, "lam": 0.1}}))
+    key = render_text(layout(graph), False)
+    assert "(∂L/∂w)_p = 2·lam·w" in key and "lamw" not in key

@@ -104,9 +104,14 @@ class _Plugged(TreePrinter):
     def _print_Mul(self, e, parent=None):
         """A product with its dot between every two factors: ``q·z``, ``w_0·x_0`` (names of several letters)."""
         out = super()._print_Mul(e, parent=parent)
-        if isinstance(out, Row) and len(out.items) > 1 and not any(isinstance(i, Operator) for i in out.items):
-            return Row(tuple(sum(([Operator("·"), i] for i in out.items), [])[1:]))
-        return out
+        if not isinstance(out, Row):
+            return out
+        items: list = []  # a dot wherever two factors meet (2·lam·w: the number's dot was there, lam w was not)
+        for i in out.items:
+            if items and not isinstance(items[-1], Operator) and not isinstance(i, Operator):
+                items.append(Operator("·"))
+            items.append(i)
+        return Row(tuple(items))
 
     def _print_Heaviside(self, e, parent=None):
         """The local derivative of ``max`` and ``min``: ``𝟏[f − 2 > 0]``, as a ReLU's."""
