@@ -478,3 +478,10 @@ def test_an_answer_that_is_not_a_number_is_its_blanks_verdict_the_rest_judged(tm
     assert lines["forward.L[2] = (empty)"] == "not answered"
     assert lines["grad.w_b11 = -0,0375"] == "correct" and lines["grad.w_b21 = 3.75e-0002"] == "correct"
     assert out.splitlines()[-1] == "2 of 7 correct"
+
+
+def test_a_mistake_in_the_answers_file_names_the_file(tmp_path, capsys):
+    """As a problem file's mistakes name it: the answers file's unknown key, first in the line."""
+    path = _answers(tmp_path, '[answers]\n"forward.Q[1]" = 1\n')
+    code, out, err = _run(capsys, path)
+    assert code == 2 and err.startswith(f"python -m derivations.check: error: {path}: answers: unknown key 'forward.Q[1]'"), err

@@ -8,9 +8,9 @@ import sys
 
 
 from ..engine import work
-from ..engine.errors import ProblemError
+from ..engine.errors import ProblemError, located
 from ..engine.graph import load_any
-from ..engine.reading import quote, read_toml
+from ..engine.reading import path_text, quote, read_toml
 from ..notation.printing import text as text_of
 from ..teaching.check import NOT_A_NUMBER, PROG, Checker, FormulaVerdict, _short_decimal
 from ..teaching.formula import UNREAD
@@ -136,9 +136,11 @@ def main(argv: list[str] | None = None) -> int:
         problem = load_any(args.config)
         if getattr(problem, "kind", "") != "graph":  # a graph is bounded by its size (64 equations of 500 characters)
             work.check(problem, "check", "check")
-        answers = read_answers(args.answers)
+        with located(path_text(args.answers)):  # the answers file's mistakes name it, as a problem file's do
+            answers = read_answers(args.answers)
         checker = Checker(problem)
-        verdicts = checker.check(answers)
+        with located(path_text(args.answers)):
+            verdicts = checker.check(answers)
     except ProblemError as err:
         return cli_io.fail(PROG, str(err))
     if args.format == "json":

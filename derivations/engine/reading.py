@@ -31,7 +31,7 @@ from pathlib import Path
 
 from sympy import Rational
 
-from .errors import ProblemError
+from .errors import ProblemError, located
 
 MAX_FILE_BYTES = 256 * 1024
 MAX_DEPTH = 4
@@ -325,7 +325,8 @@ def parse_toml(data: bytes, where: str, field: str = "config", max_string: int =
         raise ProblemError(
             field, f"expected at most {MAX_DEPTH} levels of nested tables and arrays in {where}, got far more"
         ) from None
-    _check_tree(document, "", 1, max_string)
+    with located(where):  # a field deep in the file names the file, as every later check's does
+        _check_tree(document, "", 1, max_string)
     return document
 
 
