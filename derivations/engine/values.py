@@ -212,9 +212,9 @@ class Values:
         finite = dec.is_Float and dec.is_finite or dec.is_Rational
         parents = [abs(self.decimals[a]) for a in settled.free_symbols if a in self.decimals]
         scale = max([p for p in parents if p.is_Number] + [Float(1)]) ** 2
-        if finite and dec != 0 and abs(dec) >= scale * Float(10) ** -GUARD:
+        if finite and not dec.is_zero and abs(dec) >= scale * Float(10) ** -GUARD:
             return v, dec  # at most GUARD digits cancelled
-        if finite and dec == 0:
+        if finite and dec.is_zero:  # (is_zero: SymPy 1.14's Float(0) == 0 is False)
             rational = {a: self.of[a] for a in settled.free_symbols if a in self.of and self.of[a].is_Rational}
             if settled.xreplace(rational) == 0:  # the small expression, evaluated with its rational parents
                 return Integer(0), Float(0, WORK)
