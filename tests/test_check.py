@@ -338,7 +338,6 @@ def test_cli_json(tmp_path, capsys):
 
 @pytest.mark.parametrize("body, says", [
     ('[answers]\n"forward.Q[1]" = 1\n"grad.w_z11" = 2\n', ["forward.Q[1]", "grad.w_z11"]),
-    ('[answers]\n"forward.H[1]" = "1/0"\n"forward.H[2]" = "2*3"\n', ["forward.H[1]", "forward.H[2]"]),
     ('[answers]\n"forward.H[1]" = [1]\n', ["forward.H[1]"]),
     ('"forward.H[1]" = 1\n', ["[answers]"]),
     ('[answers\n', ["TOML"]),
@@ -459,3 +458,30 @@ def test_an_exact_value_rounded_to_4_digits_is_correct_and_fewer_digits_are_too_
     got = Checker(load_problem(path)).check({"forward.O[1]": typed})["forward.O[1]"]
     assert got.verdict == ("correct" if verdict == "correct" else "wrong")
     assert got.short == (verdict == "short") and (("too few digits" in got.note) == (verdict == "short"))
+
+
+def test_an_answer_that_is_not_a_number_is_its_blanks_verdict_the_rest_judged(tmp_path, capsys):
+    """As on the page and in grade: an unreadable answer (1/0, 2*3, 3.75%, an ambiguous 1,234) is that blank's
+    "not a number", an empty one "not answered", and the sheet's other answers are judged (the checker refused
+    the whole sheet over one cell); a decimal comma with a no-break space after it, and an exponent written
+    with leading zeros, are read as the page reads them."""
+    body = ('[answers]\n"forward.H[1]" = "1/0"\n"forward.H[2]" = "2*3"\n"forward.H[3]" = "3.75%"\n'
+            '"forward.L[1]" = "1,234"\n"forward.L[2]" = ""\n"grad.w_b11" = "-0,0375\u00a0"\n'
+            '"grad.w_b21" = "3.75e-0002"\n')
+    code, out, err = _run(capsys, _answers(tmp_path, body))
+    assert code == 1 and err == ""
+    lines = dict(line.split(": ", 1) for line in out.splitlines() if ": " in line)
+    assert lines["forward.H[1] = 1/0"].startswith("not a number (") and "division by zero" in lines["forward.H[1] = 1/0"]
+    assert lines["forward.H[2] = 2*3"].startswith("not a number (")
+    assert lines["forward.H[3] = 3.75%"].startswith("not a number (")
+    assert "could be 1.234 or 1234" in lines["forward.L[1] = 1,234"]
+    assert lines["forward.L[2] = (empty)"] == "not answered"
+    assert lines["grad.w_b11 = -0,0375"] == "correct" and lines["grad.w_b21 = 3.75e-0002"] == "correct"
+    assert out.splitlines()[-1] == "2 of 7 correct"
+
+
+def test_a_mistake_in_the_answers_file_names_the_file(tmp_path, capsys):
+    """As a problem file's mistakes name it: the answers file's unknown key, first in the line."""
+    path = _answers(tmp_path, '[answers]\n"forward.Q[1]" = 1\n')
+    code, out, err = _run(capsys, path)
+    assert code == 2 and err.startswith(f"python -m derivations.check: error: {path}: answers: unknown key 'forward.Q[1]'"), err

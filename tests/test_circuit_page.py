@@ -3,6 +3,7 @@ Markdown, LaTeX, PDF), the circuit's figure, the self-check page judged as ``che
 pages of the circuit and the neuron. The worksheet shows no answer (q = 3, f = −12, ∂f/∂z = 3 nowhere; −4 only
 where it is z's given value), the key shows every one."""
 
+import json
 import re
 import subprocess
 from pathlib import Path
@@ -81,6 +82,80 @@ def test_the_backward_pass_writes_each_local_derivative_and_the_branch_sentence(
     assert "∂f/∂x = 2·x + 1" in key  # the local derivative, as a formula
     assert "∂f/∂x = ∂f/∂f·∂f/∂x = 1·(2·3 + 1) = 7" in key  # with the numbers, the value (issue: 7)
     assert "Gradients add where a value branches: x feeds f more than once" in key
+
+
+# The output's equation uses b and c = e^(−b): its local derivative in b holds c fixed (b − z = −1.75), the
+# gradient ∂f/∂b (≈ −2.568) counts the path through c too
+CLASH = graph_from_dict({"graph": {"a": "x * y", "b": "a + x", "c": "exp(-b)", "f": "(b - z)^2 / 2 + log(c + 1)"},
+                         "data": {"x": "1.5", "y": "-2", "z": "1/4"}})
+REGULARIZED = graph_from_dict({"graph": {"p": "w * x", "L": "(y - p)^2 + lam*w^2"},
+                               "data": {"w": "0.5", "x": "2", "y": "3", "lam": "0.1"}})
+SYMBOL = r"\(∂(\w+)/∂(\w+)\)_(?:\w+|\([^)]*\))|∂(\w+)/∂(\w+)"  # ∂f/∂b, (∂f/∂b)_c: u and v
+
+
+def _page_symbols(g, key: str) -> dict:
+    """Every symbol of the key's text with the values it stands for (4 digits): a display's gradient (``∂f/∂b =
+    … ≈ −2.568``) and each local derivative its step writes as a formula (``(∂f/∂b)_c = b − z``, valued
+    from the graph)."""
+    out = {}
+    for line in key.splitlines():
+        if line.startswith("    ∂"):
+            symbol = re.match(SYMBOL, line.strip())[0]
+            out.setdefault(symbol, set()).add(float(f"{float(numbers(line)[-1].replace('−', '-')):.4g}"))
+        if line.startswith("Local derivative"):
+            for entry in re.split(r", (?=\(?∂)", line.partition(": ")[2]):
+                m = re.match(SYMBOL, entry)
+                u, v = ((n if n in g.symbol else n.replace("_", "")) for n in ((m[1], m[2]) if m[1] else (m[3], m[4])))
+                value = float(g.decimal(g.exact(g.local[(u, v)])))  # (the page writes w0 as w_0)
+                out.setdefault(m[0], set()).add(float(f"{value:.4g}"))
+    return out
+
+
+@pytest.mark.parametrize("name", ["clash", "regularized", "circuit", "neuron"])
+def test_no_symbol_of_the_page_stands_for_two_values(name, circuit, neuron):
+    g = {"clash": Graph(CLASH), "regularized": Graph(REGULARIZED), "circuit": circuit, "neuron": neuron}[name]
+    key = render(layout(g), "text", worksheet=False)
+    values = _page_symbols(g, key)
+    assert {s: v for s, v in values.items() if len(v) > 1} == {}
+    if name == "clash":
+        assert values["∂f/∂b"] == {-2.568} and values["(∂f/∂b)_c"] == {-1.75}
+        assert values["∂f/∂c"] == {0.1824} and values["∂f/∂z"] == {1.75}  # one path: the same number, one symbol
+    if name == "regularized":
+        assert values["∂L/∂w"] == {-7.9} and values["(∂L/∂w)_p"] == {0.1}
+    if name in ("circuit", "neuron"):  # no clash: the page as it was
+        assert ")_" not in key and "held fixed" not in key
+
+
+def test_the_output_equations_local_derivative_holds_its_mark_in_every_output():
+    g = Graph(CLASH)
+    page = layout(g)
+    for worksheet in (True, False):
+        text = render(page, "text", worksheet)
+        assert "Local derivatives: ∂c/∂b = −e^(−b), (∂f/∂b)_c = b − z" in text
+        assert ("(∂f/∂b)_c is the local derivative of f's equation with c held fixed; the gradient ∂f/∂b also counts b's "
+                "effect through c.") in text
+        assert "∂f/∂b = ∂f/∂c·∂c/∂b + ∂f/∂f·(∂f/∂b)_c ≈ " in text and "∂f/∂b = b − z" not in text
+    held = r"\left(\frac{\partial f}{\partial b}\right)_{c}"
+    for fmt in ("latex", "markdown"):
+        tex = render(page, fmt, worksheet=False)
+        assert f"{held} = b - z" in tex and r"\frac{\partial f}{\partial f} \cdot " + held + r" \approx" in tex
+        assert r"\frac{\partial f}{\partial b} = b - z" not in tex
+    html = page_html(g)
+    assert f"{held} = b - z" in html and r"\frac{\partial f}{\partial b} = b - z" not in html
+    label = re.search(r'"grad\.b": \{[^}]*"label": ("[^"]+")', html)[1]
+    assert json.loads(label) == "∂f/∂b"  # the blank is the gradient, as check and grade name it
+    from derivations.outputs.pdf import typst_source
+
+    source = typst_source(page, False, "a4", {"": "figure-1.svg"})
+    assert "lr(( frac(partial f, partial b) ))_(c) = b - z" in source
+    assert "frac(partial f, partial b) = b - z" not in source
+
+
+def test_the_clashs_key_pdf_writes_the_held_derivative(tmp_path):
+    path = tmp_path / "key.pdf"
+    path.write_bytes(render_pdf(Graph(CLASH), worksheet=False))
+    text = _pdftotext(path)
+    assert "held fixed" in text and "−2.568" in text and "−1.5" in text
 
 
 def test_the_neuron_page_rounds_to_four_digits_with_approx_and_asks_dx(neuron):

@@ -34,7 +34,15 @@ BAD = {
     "non-number": (GOOD.replace("x = [0.9, 0.5, 0.1]", 'x = [0.9, "abc", 0.1]'), "data.x[2]: expected a number"),
     "number with junk": (GOOD.replace("x = [0.9, 0.5, 0.1]", 'x = [0.9, "1e400x", 0.1]'), "data.x[2]: expected a number"),
     "code as a number": (GOOD.replace("W_a = 0.1", "W_a = \"__import__('os')\""), "init.W_a: expected a number"),
-    "wrong matrix shape": (GOOD.replace("W_b = 0.1", "W_b = [[0.1, 0.1], [0.1, 0.1]]"), "init.W_b: expected one number, or a 2x4 matrix"),
+    "wrong matrix shape": (GOOD.replace("W_b = 0.1", "W_b = [[0.1, 0.1], [0.1, 0.1]]"),
+                           "init.W_b: expected one number, or a 2x4 matrix (2 rows, one per output, of 4 numbers), got a 2x2 matrix"),
+    "ragged matrix": (GOOD.replace("W_b = 0.1", "W_b = [[0.1, 0.1, 0.1, 0.1], [0.1]]"), "got 2 rows of 4, 1 numbers"),
+    "flat matrix": (GOOD.replace("W_b = 0.1", "W_b = [0.1, 0.1]"), "got 2 numbers, not rows"),
+    "one entry short": (GOOD.replace("[3, 4, 2]", "[1, 4, 2]").replace("x = [0.9, 0.5, 0.1]", "x = []"),
+                        "data.x: expected a list of 1 numbers (one per input), got 0 entries"),
+    "no layers given": (GOOD.replace("layers = [3, 4, 2]\n", "").replace("x = [0.9, 0.5, 0.1]", "x = [0.9, 0.5]"),
+                        "got 2 entries (no network.layers: the handout's 3-4-2 is assumed)"),
+    "nested too deep, the file named": (GOOD.replace("W_b = 0.1", "W_b = [[[[[0.1]]]]]"), "p.toml: init.W_b[1][1]"),
     "unknown activation": (GOOD.replace('"relu"', '"gelu"'), "network.activation: expected one of relu, leaky_relu, sigmoid, tanh, softplus, identity, got 'gelu'"),
     "unknown loss": (GOOD.replace('"mse"', '"hinge"'), "network.loss: expected one of mse, cross_entropy, quadratic, bce, got 'hinge'"),
     "unknown output": (GOOD.replace('"mse"', '"mse"\noutput = "tanh"'), "network.output: expected one of softmax, sigmoid, identity, got 'tanh'"),
@@ -57,6 +65,9 @@ BAD = {
     "unknown key": (GOOD.replace("loss =", "los ="), "network.los: unknown key"),
     "infinite float": (GOOD.replace("x = [0.9, 0.5, 0.1]", "x = [0.9, inf, 0.1]"), "data.x[2]: expected a finite number"),
     "boolean": (GOOD.replace("W_b = 0.1", "W_b = true"), "init.W_b: expected a number, got true"),
+    # the page's fields are refused by the worked solution too, not only by --worksheet
+    "asked parameter outside the network": (GOOD + '[worksheet]\nask = ["w_c11"]\n', "worksheet.ask: 'w_c11'"),
+    "asked input outside the network": (GOOD + '[worksheet]\nask = ["x_4"]\n', "worksheet.ask: 'x_4'"),
 }
 
 

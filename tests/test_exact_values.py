@@ -138,3 +138,21 @@ def test_values_beyond_float64_carry_their_decimal_and_the_script_does_without_t
     assert out.returncode == 0, out.stdout[-2000:] + out.stderr
     assert "Self-check passed" in out.stdout and "dL_dY[1, 1] = -" in out.stdout
     assert "beyond float64's range (float64 gives -inf); the gradients do not use it" in out.stdout
+
+
+def test_a_value_whose_decimal_is_0_is_not_called_an_underflow(tmp_path):
+    """Equal rows of W_b under a softmax: ∇L_j = c_j·Σ_i ∇O_i, 0 to every digit computed, though its exact form is
+    a sum of exp terms the values do not simplify. Its JSON is 0.0 with no "underflow", which would claim a
+    nonzero value that float64 lost; a nonzero value below float64's range keeps the claim."""
+    from sympy import Rational
+
+    from derivations.outputs.render import number
+
+    text = NET.format(layers="[2, 2, 2]", act='"relu"', loss="mse", x="[1, 2]", y="[1, 0]",
+                      init="W_a = [[0.5, 0.3], [0.2, 0.1]]\nW_b = [[0.2, -0.4], [0.2, -0.4]]\nb_a = [0, 0]\nb_b = [0.2, 0.3]")
+    values = evaluate(_problem(tmp_path, text.replace('loss = "mse"', 'loss = "mse"\nbias = true')))  # O_1 ≠ O_2
+    dL_dL = values.backward["dL_dL"][0]
+    assert dL_dL != 0 and values.decimal(dL_dL).is_zero  # not recognised as 0: only its decimal says so
+    entry = to_json_dict(values)["backward"]["dL_dL"][0]
+    assert entry["value"] == 0.0 and entry["decimal"] == "0.0" and "float64" not in entry
+    assert number(Rational(1, 10 ** 320))["float64"] == "underflow"

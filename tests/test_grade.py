@@ -395,11 +395,13 @@ def test_moodle_xml_has_one_cloze_question_per_student_whose_answers_are_their_k
     for q, (student, row) in zip(cloze, keys.items()):
         assert q.find("name/text").text.endswith(f"· {student} · variant {row['variant']}")
         text = q.find("questiontext/text").text
+        # a NUMERICAL field reads no fraction: the page's precision sentence, in Moodle's words
+        assert "a decimal or a fraction" not in text and text.count(moodle.MOODLE_PRECISION) == 2
         fields = re.findall(r"\{1:NUMERICAL:=([^:}~]+):([^}~]+)(?:~[^}]*)?\}", text)
         problem = load_problem(variants_dir / student / "problem.toml")
         page = layout(evaluate(problem))
         slots = [s.key for s in page.slots(given=False)]
-        assert len(fields) == page.blanks() == len(slots) == 51
+        assert len(fields) == page.blanks() == len(slots) == 55  # the paper's 51, and L again in Step 3
         checker = Checker(problem)
         on_page = set()
         for key, (value, tol) in zip(slots, fields):
@@ -422,7 +424,7 @@ def test_every_box_of_a_moodle_question_has_one_width(variants_dir):
     for q in root.findall("question")[1:]:
         fields = re.findall(r"\{1:NUMERICAL:([^}]*)\}", q.find("questiontext/text").text)
         longest = [max(len(alt.split("%")[-1].lstrip("=").split(":")[0]) for alt in f.split("~")) for f in fields]
-        assert len(fields) == 51 and len(set(longest)) == 1 and longest[0] >= moodle.MIN_WIDTH, longest
+        assert len(fields) == 55 and len(set(longest)) == 1 and longest[0] >= moodle.MIN_WIDTH, longest
         for f in fields:  # the right answer first, any other of the same value and worth 0%
             right, *others = f.split("~")
             assert right.startswith("=") and all(o.startswith("%0%") for o in others), f
@@ -725,3 +727,11 @@ def test_every_blank_has_a_label_in_the_pages_notation():
     assert names["step.w_b11"] == "−η·∂ℒ/∂w^b_11" and names["descent.w_b11"] == "w^b_11 after one step"
     assert not [label for label in names.values() if "*" in label or "/2" in label]
     assert grade.resolver(checker)("-eta*dL/dw^b_11") == "step.w_b11"
+
+
+def test_a_moodle_question_says_how_its_answers_are_read():
+    """The handout's own question: the precision sentence without fractions (a NUMERICAL field reads none; it
+    said both "as a decimal" and "a decimal or a fraction"), and the key insight, which no field grades, says so."""
+    question, _, _ = moodle.question_html(evaluate(load_problem()))
+    assert "a decimal or a fraction" not in question and moodle.MOODLE_PRECISION in question
+    assert f"weight initialization? ({moodle.QUESTION_NOTE})" in question

@@ -2,6 +2,7 @@
 worked solution, JSON and checker of a graph problem."""
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -87,6 +88,92 @@ def test_the_worked_solution_gate_by_gate(capsys):
     assert data["grad"]["x"]["exact"] == "-4" and data["forward"]["f"]["exact"] == "-12"
 
 
+# The output's equation uses b, and c, which moves with b: its local derivative in b (c held fixed, b − z = −1.75)
+# is not the gradient ∂f/∂b (≈ −2.56757, the path through c included). An instructor's example.
+CLASH = """[graph]
+a = "x * y"
+b = "a + x"
+c = "exp(-b)"
+f = "(b - z)^2 / 2 + log(c + 1)"
+
+[data]
+x = 1.5
+y = -2
+z = "1/4"
+"""
+# A loss with a regularizer: w feeds p and the loss itself
+REGULARIZED = '[graph]\np = "w * x"\nL = "(y - p)^2 + lam*w^2"\n\n[data]\nw = 0.5\nx = 2\ny = 3\nlam = 0.1\n'
+BRANCHES = '[graph]\nf = "x*x + x"\nh = "max(f, 2) - exp(f)/f + x"\nk = "h*f*x"\n\n[data]\nx = 3\n'
+SYMBOL = r"\(∂\w+/∂\w+\)_(?:\w+|\([^)]*\))|∂\w+/∂\w+"  # ∂f/∂b, (∂f/∂b)_c, (∂k/∂x)_(f, h)
+NUMBER = r"−?\d+(?:\.\d+)?(?:e[+−]\d+)?"
+
+
+def symbol_values(solution: str) -> dict:
+    """Every symbol the worked solution gives a value, with the values it gives it (to 5 digits): each gradient
+    (``∂f/∂b = … ≈ −2.56757``) and each local derivative of a ``local:`` line (``(∂f/∂b)_c = b − z = −1.75``)."""
+    out = {}
+    for line in solution.splitlines():
+        line = line.strip()
+        entries = re.split(r", (?=\(?∂)", line[len("local: "):]) if line.startswith("local: ") else [line]
+        for entry in entries:
+            symbol = re.match(rf"({SYMBOL}) = ", entry)
+            if symbol:
+                value = float(re.findall(NUMBER, entry)[-1].replace("−", "-"))
+                out.setdefault(symbol[1], set()).add(float(f"{value:.5g}"))
+    return out
+
+
+def test_the_output_equations_local_derivative_is_told_from_the_gradient(tmp_path, capsys):
+    path = tmp_path / "g1.toml"
+    path.write_text(CLASH, encoding="utf-8")
+    assert print_main(["--config", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert ("  ∂f/∂b = ∂f/∂c·∂c/∂b + ∂f/∂f·(∂f/∂b)_c = (≈ 0.182426)·(≈ −4.48169) + (1)·(−1.75) ≈ −2.56757\n"
+            "      local: ∂c/∂b = −e^(−b) ≈ −4.48169, (∂f/∂b)_c = b − z = −1.75\n"
+            "      (∂f/∂b)_c is the local derivative of f's equation with c held fixed; the gradient ∂f/∂b also counts b's "
+            "effect through c.\n") in out
+    values = symbol_values(out)
+    assert values["∂f/∂b"] == {-2.5676} and values["(∂f/∂b)_c"] == {-1.75}
+    # c and z reach f only through its equation: their local derivative is their gradient, one number, one symbol
+    assert "  ∂f/∂c = ∂f/∂f·∂f/∂c = (1)·(≈ 0.182426) ≈ 0.182426\n      local: ∂f/∂c = 1/(1 + c) ≈ 0.182426\n" in out
+    assert values["∂f/∂c"] == {0.18243} and values["∂f/∂z"] == {1.75}
+    assert out.count("held fixed") == 1
+    # the held derivative given for the gradient is one path only, as check names it
+    got = Checker(load_graph(path)).check({"grad.b": "-1.75", "grad.c": "0.1824"})
+    assert got["grad.b"].verdict == "wrong" and [m.name for m in got["grad.b"].mistakes] == ["one-path-only"]
+    assert Checker(load_graph(path)).check({"grad.b": "-2.568"})["grad.b"].verdict == "correct"
+
+
+@pytest.mark.parametrize("problem", ["circuit", "neuron", "clash", "regularized", "branches", "twice"])
+def test_no_symbol_of_a_worked_solution_stands_for_two_values(tmp_path, capsys, problem):
+    texts = {"clash": CLASH, "regularized": REGULARIZED, "branches": BRANCHES,
+             "twice": '[graph]\nf = "x*x + x"\n[data]\nx = 3\n'}
+    path = PROBLEMS / f"{problem}.toml"
+    if problem in texts:
+        path = tmp_path / f"{problem}.toml"
+        path.write_text(texts[problem], encoding="utf-8")
+    assert print_main(["--config", str(path)]) == 0
+    out = capsys.readouterr().out
+    values = symbol_values(out)
+    assert values and {s: v for s, v in values.items() if len(v) > 1} == {}
+    if problem == "regularized":
+        assert values["∂L/∂w"] == {-7.9} and values["(∂L/∂w)_p"] == {0.1}
+    if problem == "branches":
+        assert "∂k/∂k·(∂k/∂x)_(f, h)" in out and "f and h held fixed" in out
+    if problem in ("circuit", "neuron", "twice"):  # no clash: the text as it was
+        assert ")_" not in out and "held fixed" not in out
+
+
+def test_the_markdown_solution_keeps_its_held_derivatives_out_of_emphasis(tmp_path, capsys):
+    """``(∂k/∂f)_h`` and a later ``(∂k/∂x)_(f, h)``: Markdown would read the two underscores as an emphasis."""
+    markdown_it = pytest.importorskip("markdown_it")
+    path = tmp_path / "branches.toml"
+    path.write_text(BRANCHES, encoding="utf-8")
+    assert print_main(["--config", str(path), "--format", "markdown"]) == 0
+    html = markdown_it.MarkdownIt("commonmark").render(capsys.readouterr().out)
+    assert "<em>" not in html and "(∂k/∂f)_h = h·x" in html and "(∂k/∂x)_(f, h) = f·h" in html
+
+
 @pytest.mark.parametrize("equation, says", [
     ("__import__(x)", "known function"),
     ("x.__class__", "position 2"),
@@ -143,3 +230,19 @@ def test_mazurs_input_gradients_are_checked(tmp_path, capsys):
     assert print_main(["--config", str(PROBLEMS / "mazur.toml"), "--format", "json"]) == 0
     dx = json.loads(capsys.readouterr().out)["backward"]["dL_dx"]
     assert [round(float(v["decimal"]), 7) for v in dx] == [0.0038043, 0.0047405]
+
+
+def test_a_graphs_functions_and_products_read_as_its_equations_write_them():
+    """The worked solution writes max and its local derivative as the page does (max(2, f), 1_(… > 0)), not
+    SymPy's Max and Heaviside; the page puts a dot between every two factors (2·lam·w, not 2·lamw)."""
+    from derivations.teaching.circuit import solution_text
+    from derivations.teaching.handout import layout
+    from derivations.outputs.page import render_text
+
+    text = solution_text(Graph(graph_from_dict({"graph": {"g": "max(2, f)", "h": "g * f"}, "data": {"f": 3}})))
+    assert "g = max(2, f) = max(2, 3) = 3" in text and "∂g/∂f = 1_(−2 + f > 0) = 1" in text
+    assert "Max" not in text and "Heaviside" not in text
+    graph = Graph(graph_from_dict({"graph": {"p": "w * x", "L": "(y - p)^2 + lam*w^2"},
+                                   "data": {"w": 0.5, "x": 2, "y": 3, "lam": 0.1}}))
+    key = render_text(layout(graph), False)
+    assert "(∂L/∂w)_p = 2·lam·w" in key and "lamw" not in key

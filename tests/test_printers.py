@@ -13,7 +13,7 @@ from sympy.printing.printer import Printer
 import derivations
 from derivations import grad, load_problem
 from derivations.notation.printing import tex, text
-from derivations.notation.tree import Numeral, Slot, row, sym
+from derivations.notation.tree import Held, Numeral, Slot, Word, partial, row, sym
 from derivations.notation.tree_printing import LatexMath, TextMath, TreePrinter, TypstMath, from_sympy, to_text
 
 
@@ -54,6 +54,19 @@ def test_one_tree_in_three_targets_with_its_blank():
     assert TextMath(worksheet=False).doprint(tree) == "H_1 = 0.1·0.9 + 0.1·0.5 + 0.1·0.1 = 0.15"
     assert LatexMath(worksheet=True).doprint(tree) == r"H_{1} = 0.1 \cdot 0.9 + 0.1 \cdot 0.5 + 0.1 \cdot 0.1 = \underline{\hspace{2cm}}"
     assert TypstMath(worksheet=False).doprint(tree) == "H_(1) = 0.1 dot 0.9 + 0.1 dot 0.5 + 0.1 dot 0.1 = #ans($ 0.15 $)"
+
+
+@pytest.mark.parametrize("fixed, text, latex, typst", [
+    ((sym("c"),), "(∂f/∂b)_c", r"\left(\frac{\partial f}{\partial b}\right)_{c}", "lr(( frac(partial f, partial b) ))_(c)"),
+    ((sym("c"), sym("h", "a")), "(∂f/∂b)_(c, h_a)", r"\left(\frac{\partial f}{\partial b}\right)_{c, h_{a}}",
+     "lr(( frac(partial f, partial b) ))_(c comma h_(a))"),
+    ((Word("out"),), "(∂f/∂b)_(out)", r"\left(\frac{\partial f}{\partial b}\right)_{\operatorname{out}}",
+     'lr(( frac(partial f, partial b) ))_(upright("out"))'),
+])
+def test_a_derivative_with_what_it_holds_fixed_in_three_targets(fixed, text, latex, typst):
+    """A graph's output's local derivative, told from its gradient: ``(∂f/∂b)_c``, as thermodynamics writes it."""
+    held = Held(partial(sym("f"), sym("b")), fixed)
+    assert (TextMath().doprint(held), LatexMath().doprint(held), TypstMath().doprint(held)) == (text, latex, typst)
 
 
 @pytest.mark.parametrize("printer", [TextMath, LatexMath, TypstMath])

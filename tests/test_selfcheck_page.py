@@ -101,6 +101,22 @@ def handout_page(browser, tmp_path_factory):
     page.page.close()
 
 
+def test_browser_typesets_no_math_an_author_or_a_roster_typed(browser, tmp_path):
+    """A title (the page author's) and a student's name (the roster's) are text: escaped, and not read as
+    math by MathJax (a title with \\(y\\) was typeset in the heading)."""
+    from dataclasses import replace
+
+    values = evaluate(replace(load_problem(), title="Week \\(y\\) <b>"))
+    page = Page(browser, write_page(values, tmp_path / "selfcheck.html", student=("ada", "\\(x^2\\)"), mathjax="beside"))
+    page.page.wait_for_function("() => window.MathJax && MathJax.startup && MathJax.startup.promise", timeout=15000)
+    page.page.evaluate("() => MathJax.startup.promise.then(() => true)")
+    assert page.page.locator("main mjx-container").count() > 0  # the page's own math is typeset
+    assert page.page.inner_text("h1").startswith("Week \\(y\\) <b>") and page.page.locator("h1 mjx-container").count() == 0
+    assert "(\\(x^2\\))" in page.page.inner_text("p.typed") and page.page.locator("p.typed mjx-container").count() == 0
+    assert page.errors == []
+    page.page.close()
+
+
 def test_browser_correct_answer(handout_page):
     handout_page.reload()
     assert handout_page.type("forward.H[1]", "0.15")[0] == {"correct"}
@@ -294,10 +310,13 @@ def test_browser_descent_step_is_judged_from_the_students_own_gradient(browser, 
 
 
 @pytest.mark.parametrize("typed, verdict, said", [("0.1847", "correct", "correct"), ("0.185", "wrong", "too few digits"),
-                                                  ("0,1847", "correct", "correct"), ("0.19", "wrong", "no classic mistake")])
+                                                  ("0,1847", "correct", "correct"), ("0.19", "wrong", "no classic mistake"),
+                                                  ("0,1847\u00a0", "correct", "correct"), ("1847e-0004", "correct", "correct"),
+                                                  ("0." + "1" * 61, "unreadable", "at most 60 digits")])
 def test_browser_applies_the_precision_rule(browser, tmp_path, typed, verdict, said):
     """O_1 = 0.18468 exactly: 0.1847 (4 significant digits) is correct, as in Python; 0.185 has too few
-    digits, and the page says so; a decimal comma is read."""
+    digits, and the page says so; a decimal comma is read (a no-break space after it too), an exponent with
+    leading zeros is, and 61 digits are not a number, as in Python (``parse_answer``)."""
     from test_check import ROUNDED_TOML
 
     path = tmp_path / "p.toml"

@@ -242,3 +242,141 @@ def test_a_shared_output_bias_under_a_softmax_learns_nothing_and_the_variants_kn
     assert drawing.lesson_zero(base, p, "b_b") and not drawing.lesson_zero(base, p, "b_a")
     q = drawing.draw(base, "seed", "001")
     assert q.shared_bias and evaluate(q).decimal(evaluate(q).lookup("grad.b_b")).is_zero
+
+
+# -- the output layer's shared bias under a softmax: exactly 0, by the softmax lemma ---------------------------
+
+SOFTMAX_SHARED = {
+    "relu, mse, one sample": {
+        "network": {"layers": [3, 4, 2], "activation": "relu", "output": "softmax", "loss": "mse", "bias": True,
+                    "shared_bias": True},
+        "data": {"x": [0.9, 0.5, 0.1], "y": [1, 0]},
+        "init": {"W_a": 0.1, "W_b": [[0.1, 0.2, 0.3, 0.4], [0.5, 0.1, 0.2, 0.3]], "b_a": 0.1, "b_b": 0.2},
+        "worksheet": {"ask": ["b_b"]}},
+    "tanh, cross-entropy, two samples": {
+        "network": {"layers": [2, 3, 2], "activation": "tanh", "loss": "cross_entropy", "bias": True, "shared_bias": True},
+        "data": {"x": [[0.5, -0.2], [0.1, 0.3]], "y": [[1, 0], [0, 1]]},
+        "init": {"W_a": [[0.1, 0.2], [-0.3, 0.4], [0.2, -0.1]], "W_b": [[0.3, -0.2, 0.1], [0.2, 0.1, -0.4]],
+                 "b_a": 0.1, "b_b": -0.2},
+        "worksheet": {"ask": ["b_b", "b_a"]}},
+    "sigmoid, cross-entropy, three outputs": {  # its ∇O do not cancel in floats: 0 was marked wrong
+        "network": {"layers": [2, 3, 3], "activation": "sigmoid", "loss": "cross_entropy", "bias": True,
+                    "shared_bias": True},
+        "data": {"x": [0.7, -0.3], "y": [0, 1, 0]},
+        "init": {"W_a": [[0.1, 0.2], [-0.3, 0.4], [0.2, -0.1]], "W_b": [[0.3, -0.2, 0.1], [0.2, 0.1, -0.4], [0.5, 0.3, -0.7]],
+                 "b_a": 0.1, "b_b": -0.2},
+        "worksheet": {"ask": ["b_b", "w_b11"]}},
+}
+
+
+def _softmax_shared(case: str):
+    return problem_from_dict(SOFTMAX_SHARED[case], f"{case}.toml")
+
+
+def _write(tmp_path, case: str) -> str:
+    """The case as a problem file, for the command lines."""
+    doc = SOFTMAX_SHARED[case]
+    lines = []
+    for table, fields in doc.items():
+        lines.append(f"[{table}]")
+        lines += [f"{k} = {json.dumps(v)}" for k, v in fields.items()]
+    path = tmp_path / "softmax_shared.toml"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return str(path)
+
+
+@pytest.mark.parametrize("case", SOFTMAX_SHARED)
+def test_the_softmax_output_shared_bias_gradient_is_exactly_zero_and_its_step_exact(case):
+    """The value is the integer 0 (no 50-digit cancellation of exp(±1/40) terms), the lemma that makes it so is
+    proved, and one descent step leaves b_b exactly where it was."""
+    from derivations.engine.values import lemma_zeros
+
+    p = _softmax_shared(case)
+    v = evaluate(p)
+    assert v.grad("b_b") == 0 and v.grad("b_b").is_Integer
+    assert v.lookup("grad.b_b") == 0 and v.decimal(v.lookup("grad.b_b")).is_zero
+    assert {name: th.verdict for name, th in v.zeros.items()} == {"b_b": "proved"}
+    assert set(lemma_zeros(derive(p))) == {"b_b"}
+    assert v.descent(p.step_lr, ["b_b"]) == {"b_b": Rational(p.biases[-1][0])}
+    assert v.value(-p.step_lr * derive(p).gradient("b_b")) == 0
+    assert not v.grad("b_a").is_zero  # the hidden layer's shared bias is not a softmax's: it learns
+    # the units' gradients themselves are untouched: only their sum is 0
+    gO = derive(p).symbols.grad("O")
+    assert v.value(gO[0]) != 0 and v.value(gO[-1]) != 0
+
+
+def test_a_mistake_that_changes_the_softmax_is_not_given_the_lemma():
+    """A slip's derivation with the output's Jacobian replaced (the identity's) is no softmax: its Σ ∇O is not 0
+    and no zero is claimed; a slip elsewhere (the loss's local derivative doubled) keeps the lemma."""
+    from derivations.engine.derivation import Derivation
+    from derivations.engine.values import lemma_zeros
+
+    p = _softmax_shared("relu, mse, one sample")
+    identity = Derivation(p, {"output.local": lambda Y, k, j: Rational(1 if k == j else 0)})
+    assert lemma_zeros(identity) == {}
+    assert evaluate(identity).value(identity.gradient("b_b")) != 0
+    doubled = Derivation(p, {"loss.local": lambda Y, y, i: 2 * derive(p).loss_fn.local(Y, y, i)})
+    assert set(lemma_zeros(doubled)) == {"b_b"}
+
+
+def test_the_worked_solution_says_0_and_why(tmp_path, capsys):
+    from derivations.cli.print import main as print_main
+
+    config = _write(tmp_path, "relu, mse, one sample")
+    assert print_main(["--config", config, "--param", "b_b"]) == 0
+    out = capsys.readouterr().out
+    assert "  ∂ℒ/∂b^b = ∇O_1 + ∇O_2 = −0.253085 + 0.253085 = 0\n" in out
+    assert ("  Softmax lemma, proved: Σ_j ∇O_j = 0 for any loss of the softmax output, so ∂ℒ/∂b^b = 0 exactly, "
+            "whatever the numbers.\n") in out
+    assert "  closed form, in the weights, x and y: ∂ℒ/∂b^b = 0\n" in out
+    assert "≈ 0.0" not in out and "exp" not in out and "e^(" not in out
+    assert print_main(["--config", config]) == 0  # the table of every gradient, with the same reason
+    out = capsys.readouterr().out
+    assert "  ∂ℒ/∂b_b = 0\n" in out and "so ∂ℒ/∂b_b = 0 exactly" in out
+
+
+def test_the_json_gives_the_integer_0_with_no_underflow(tmp_path, capsys):
+    from derivations.cli.print import main as print_main
+
+    assert print_main(["--config", _write(tmp_path, "relu, mse, one sample"), "--format", "json"]) == 0
+    b_b = json.loads(capsys.readouterr().out)["gradients"]["b_b"]
+    assert b_b == {"exact": "0", "latex": "0", "value": 0.0, "decimal": "0.0"}  # no "float64": "underflow"
+
+
+@pytest.mark.parametrize("case", SOFTMAX_SHARED)
+def test_the_checker_and_the_key_take_0(case):
+    """The checker marks 0 (however written) correct and a small nonzero number wrong, and the students' page's
+    key prints 0, its step 0 and the bias unchanged, exactly."""
+    from derivations.outputs.page import render_text
+    from derivations.teaching import handout as h
+    from derivations.teaching.check import Checker
+
+    p = _softmax_shared(case)
+    checker = Checker(p)
+    assert checker.marking.true["grad.b_b"] == 0 and checker.marking.true["step.b_b"] == 0
+    for answer in ("0", "0.0", "-0", "0/3"):
+        assert checker.check({"grad.b_b": answer})["grad.b_b"].verdict == "correct", answer
+    for answer in ("0.0001", "-1e-9"):
+        assert checker.check({"grad.b_b": answer})["grad.b_b"].verdict == "wrong", answer
+    key = render_text(h.layout(evaluate(p)), False)
+    b = p.biases[-1][0]
+    shown = f"{float(b):g}".replace("-", "−")  # the page's minus sign
+    assert f"b^b − η∂ℒ/∂b^b = {shown} − 0.5·(0) = {shown} + (0) = {shown}\n" in key
+    assert "(0.0)" not in key
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("answer, verdict", [("0", "correct"), ("0.0001", "wrong")])
+def test_the_self_check_page_takes_0_for_the_softmax_shared_bias(browser, tmp_path, answer, verdict):
+    """Three outputs, whose ∇O do not add to 0 in floats: the page's key is 0 as the checker's is."""
+    from test_selfcheck_page import Page
+
+    from derivations.outputs.selfcheck import write_page
+    from derivations.teaching.check import Checker
+
+    p = _softmax_shared("sigmoid, cross-entropy, three outputs")
+    assert Checker(p).check({"grad.b_b": answer})["grad.b_b"].verdict == verdict
+    page = Page(browser, write_page(evaluate(p), tmp_path / "selfcheck.html"))
+    classes, _, _ = page.type("grad.b_b", answer)
+    assert classes == {verdict} and page.errors == []
+    page.page.close()

@@ -518,6 +518,16 @@ def test_the_seed_can_come_from_a_file(tmp_path):
     assert _files(from_file) == _files(_run(tmp_path, roster, "flag", "--jobs", "1"))
 
 
+def test_a_seed_file_that_is_not_a_seed_is_refused_without_quoting_it(tmp_path, capsys):
+    """The seed is the course's secret: a first line that cannot be one (too long: another file given by
+    mistake, or the seed itself mistyped) is refused by its length, not quoted."""
+    secret = "s3cret-" * 20
+    (tmp_path / "seed.txt").write_text(secret + "\n", encoding="utf-8")
+    assert main(["2", "--out", str(tmp_path / "out"), "--seed-file", str(tmp_path / "seed.txt")]) == 2
+    err = capsys.readouterr().err
+    assert "s3cret" not in err and "a first line of 140 characters" in err and err.count("\n") == 1, err
+
+
 def test_a_base_the_page_cannot_show_is_one_line(tmp_path, capsys):
     wide = _base_file(tmp_path, "wide.toml", '[network]\nlayers = [2, 7, 2]\n[data]\nx = [0.5, 0.2]\ny = [1, 0]\n'
                                              "[init]\nW_a = 0.1\n")

@@ -8,11 +8,11 @@ import sys
 
 
 from ..engine import work
-from ..engine.errors import ProblemError
+from ..engine.errors import ProblemError, located
 from ..engine.graph import load_any
-from ..engine.reading import quote, read_toml
+from ..engine.reading import path_text, quote, read_toml
 from ..notation.printing import text as text_of
-from ..teaching.check import PROG, Checker, FormulaVerdict, _short_decimal
+from ..teaching.check import NOT_A_NUMBER, PROG, Checker, FormulaVerdict, _short_decimal
 from ..teaching.formula import UNREAD
 from . import cli_io
 
@@ -62,7 +62,10 @@ def report_text(verdicts: dict, reveal: bool, note: str = "") -> str:
         if isinstance(v, FormulaVerdict):  # a formula answer is its text (no number behind it)
             lines.append(formula_text(v, f"{key} = {v.text or '(empty)'}: ", reveal))
             continue
-        head = f"{key} = {v.text or v.answer}: "
+        head = f"{key} = {v.text or ('(empty)' if v.answer is None else v.answer)}: "
+        if v.answer is None:  # nothing read: the page's and grade's verdict, the rest of the sheet judged
+            lines.append(head + (f"not a number ({v.note})" if v.verdict == NOT_A_NUMBER else "not answered"))
+            continue
         if v.verdict == "correct":
             line = head + "correct" + (f" (within a relative {v.tolerance})" if v.tolerance is not None else "")
             if v.note:
@@ -133,9 +136,11 @@ def main(argv: list[str] | None = None) -> int:
         problem = load_any(args.config)
         if getattr(problem, "kind", "") != "graph":  # a graph is bounded by its size (64 equations of 500 characters)
             work.check(problem, "check", "check")
-        answers = read_answers(args.answers)
+        with located(path_text(args.answers)):  # the answers file's mistakes name it, as a problem file's do
+            answers = read_answers(args.answers)
         checker = Checker(problem)
-        verdicts = checker.check(answers)
+        with located(path_text(args.answers)):
+            verdicts = checker.check(answers)
     except ProblemError as err:
         return cli_io.fail(PROG, str(err))
     if args.format == "json":

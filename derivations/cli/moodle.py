@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import base64
 import html
+from dataclasses import replace
 from decimal import Decimal
 from pathlib import Path
 
@@ -206,6 +207,8 @@ def _em(n) -> float:
         size = sum(max(w(r[c]) for r in n.rows) for c in range(len(n.rows[0]))) + len(n.rows[0]) + 0.4
     elif isinstance(n, T.Under):
         size = max(w(n.body), 0.7 * w(n.label))
+    elif isinstance(n, T.Held):
+        size = w(n.derivative) + 1.0 + 0.4 * (sum(w(f) for f in n.fixed) + len(n.fixed) - 1)
     elif isinstance(n, (T.Slot,)):
         size = w(n.content)
     elif isinstance(n, T.Aligned):
@@ -239,8 +242,13 @@ def question_html(values, data: bytes | None = None) -> tuple:
         raise AssertionError(f"{sheet.count} fields for {len(answers)} blanks")
     head = f"<p><em>Problem {_e(page.problem_id)} · {_e(page.description)}</em></p>"
     note = ("<p>Type each answer as a decimal (<code>0.15</code>, <code>-0.0375</code>) in the field with the number "
-            f"of its box. {_e(PRECISION)}</p>")
+            f"of its box. {_e(MOODLE_PRECISION)}</p>")
     return head + note + "\n".join(body), head + "\n".join(_Key(worksheet=False).write(page)), sheet.files
+
+
+# A NUMERICAL field reads decimals only: the page's precision sentence, without its fractions.
+MOODLE_PRECISION = "Give each answer exactly or to at least 4 significant digits, as a decimal (a fraction is not read here)."
+QUESTION_NOTE = "think it through in words: no field grades it; the answer is in the feedback"
 
 
 class _Sheet(PageWriter):
@@ -260,6 +268,9 @@ class _Sheet(PageWriter):
 
     def visit_prose(self, b):
         boxes = _Boxes(self.count)
+        if b.key == "question":  # the key insight: answered in words, not in a field
+            b = replace(b, parts=[*b.parts, f" ({QUESTION_NOTE})"])
+        b = replace(b, parts=[MOODLE_PRECISION if part == PRECISION else part for part in b.parts])
         self.out.append(_prose(b, boxes.doprint))
         self._fields(boxes)
 

@@ -92,7 +92,7 @@ def spec() -> dict:
         if arg:
             entry["arg"] = {**_STR, "doc": arg}
         directives.append(entry)
-    role = {"name": "deriv", "doc": "a value or formula of the problem: KEY, KEY | exact, KEY | both",
+    role = {"name": "deriv", "doc": "a value or formula of the problem: KEY, KEY | exact, KEY | both, grad.NAME | float64",
             "body": {**_STR, "doc": "a key, like grad.w_b21"}}
     return {"name": "derivations", "directives": directives, "roles": [role]}
 

@@ -127,6 +127,10 @@ def main(argv: list[str] | None = None) -> int:
             return _graph(args, problem)
         _bound(problem, args)
         derivation = derive(problem)
+        if getattr(problem, "ask", ()):  # the page's fields are the file's: refused here as on the page
+            from ..teaching.handout import asked
+
+            asked(derivation)
         if args.param:
             args.param = [_param_key(derivation, name) for name in args.param]
     except ProblemError as err:

@@ -88,7 +88,9 @@ def _fail(message: str) -> int:
 
 def _check_seed(seed: str, field: str = "--seed") -> str:
     if not seed.strip() or len(seed) > MAX_SEED or not seed.isprintable():
-        raise ProblemError(field, f"expected a printable text of 1 to {MAX_SEED} characters, got {reading.quote(seed)}")
+        # a seed file's line is not quoted: it is the course's secret (or another file given by mistake)
+        got = reading.quote(seed) if field == "--seed" else f"a first line of {len(seed)} characters"
+        raise ProblemError(field, f"expected a printable text of 1 to {MAX_SEED} characters, got {got}")
     return seed
 
 
@@ -217,7 +219,7 @@ def main(argv: list[str] | None = None) -> int:
         for sig, handler in held.items():
             signal.signal(sig, handler)
     if folder.overwritten:
-        print(f"{PROG}: note: --force overwrote {len(folder.overwritten)} file(s) the tool had not written, e.g. "
+        print(f"{PROG}: note: --force overwrote {len(folder.overwritten)} file(s) changed since the tool wrote them or not written by it, e.g. "
               f"{folder.overwritten[0]}", file=sys.stderr)
     cli_io.write(f"{len(rows)} variants in {reading.path_text(out)}: {', '.join(file_names(args.format))} each, "
                  f"keys.csv {'and moodle.xml ' if args.moodle else ''}and {MANIFEST} ({time.perf_counter() - start:.1f} s, {jobs} process{'es' if jobs > 1 else ''})\n")

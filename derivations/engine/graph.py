@@ -273,6 +273,28 @@ class Graph:
                 out.append(v)
         return out
 
+    @cached_property
+    def upstream(self) -> dict:
+        """Every name's set of the names it depends on (its inputs, theirs, ...); a data name's is empty."""
+        out = {n: set() for n in self.data}
+        for n in self.equations:
+            out[n] = set().union(*({w} | out[w] for w in self.problem.names if (n, w) in self.local))
+        return out
+
+    def held(self, u: str, v: str) -> list:
+        """The other inputs of ``u``'s equation that depend on its input ``v``, in the names' order: its local
+        derivative with respect to ``v`` holds them fixed though they move with ``v``, so it is not ``u``'s whole
+        derivative with respect to ``v`` (none: the two are the same; none either where ``u`` does not use ``v``).
+
+        >>> g = Graph(graph_from_dict({"graph": {"c": "exp(-b)", "f": "(b - z)^2/2 + log(c + 1)"},
+        ...                            "data": {"b": 1, "z": 0}}))
+        >>> g.held("f", "b"), g.held("f", "c"), g.held("f", "z"), g.held("c", "z")
+        (['c'], [], [], [])
+        """
+        if (u, v) not in self.local:  # no edge, no local derivative
+            return []
+        return [w for w in self.problem.names if w != v and (u, w) in self.local and v in self.upstream[w]]
+
 
 LARGE = 60  # nodes of an input's exact form past which a value's form is kept as written (not simplified)
 

@@ -254,7 +254,7 @@ def _kind(value) -> str:
 
 def _vector(value, n: int, field: str, what: str) -> tuple:
     if not isinstance(value, list) or len(value) != n:
-        got = f"{len(value)} entries" if isinstance(value, list) else _kind(value)
+        got = f"{len(value)} {'entry' if len(value) == 1 else 'entries'}" if isinstance(value, list) else _kind(value)
         raise ProblemError(field, f"expected a list of {n} numbers ({what}), got {got}")
     return tuple(parse_number(v, f"{field}[{k + 1}]") for k, v in enumerate(value))
 
@@ -276,7 +276,12 @@ def _matrix(value, rows: int, cols: int, field: str, what: str) -> ImmutableMatr
         return ImmutableMatrix(rows, cols, [c] * (rows * cols))
     shape = f"one number, or a {rows}x{cols} matrix ({rows} rows, one per {what}, of {cols} numbers)"
     if len(value) != rows or not all(isinstance(r, list) and len(r) == cols for r in value):
-        raise ProblemError(field, f"expected {shape}")
+        lengths = [len(r) if isinstance(r, list) else None for r in value]
+        got = ("an empty list" if not value else f"{len(value)} numbers, not rows" if not any(n is not None for n in lengths) else
+               f"a {len(value)}x{lengths[0]} matrix" if len(set(lengths)) == 1 else
+               f"{len(value)} rows of {', '.join('a number' if n is None else str(n) for n in lengths[:6])}"
+               f"{' …' if len(lengths) > 6 else ''} numbers")
+        raise ProblemError(field, f"expected {shape}, got {got}")
     return ImmutableMatrix(
         [[parse_number(v, f"{field}[{i + 1},{j + 1}]") for j, v in enumerate(r)] for i, r in enumerate(value)]
     )
@@ -348,8 +353,13 @@ def _problem_from_dict(data: dict, source: str) -> Problem:
     for key in ("x", "y"):
         if key not in d:
             raise ProblemError(f"data.{key}", "missing; expected a list of numbers, or a list of samples")
-    xs = _samples(d["x"], layers[0], "data.x", "one per input")
-    ys = _samples(d["y"], layers[-1], "data.y", "one per output")
+    try:
+        xs = _samples(d["x"], layers[0], "data.x", "one per input")
+        ys = _samples(d["y"], layers[-1], "data.y", "one per output")
+    except ProblemError as err:
+        if "layers" in network or "numbers (one per" not in err.expected:
+            raise
+        raise ProblemError(err.field, f"{err.expected} (no network.layers: the handout's 3-4-2 is assumed)") from None
     if len(xs) != len(ys):
         raise ProblemError("data.y", f"expected one target per sample: {len(xs)} inputs, got {len(ys)} targets")
 

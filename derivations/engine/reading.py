@@ -31,7 +31,7 @@ from pathlib import Path
 
 from sympy import Rational
 
-from .errors import ProblemError
+from .errors import ProblemError, located
 
 MAX_FILE_BYTES = 256 * 1024
 MAX_DEPTH = 4
@@ -193,6 +193,8 @@ def answer_text(value, field: str) -> str:
 
     >>> answer_text("−0,0375", "grad.w_b11"), answer_text("3/80", "grad.w_b11"), answer_text("12,5", "x")
     ('−0.0375', '3/80', '12.5')
+    >>> answer_text("-0,0375\u00a0", "x")
+    '-0.0375'
     >>> answer_text("1,234", "forward.O[1]")
     Traceback (most recent call last):
     ...
@@ -200,6 +202,7 @@ def answer_text(value, field: str) -> str:
     """
     if not isinstance(value, str) or "," not in value:
         return value
+    value = value.strip()  # any space around it, a no-break space too, as parse_number and the page strip it
     if _AMBIGUOUS.fullmatch(value):
         t = value.strip()
         raise ProblemError(field, f"expected one decimal mark, got {quote(value)}, which could be {t.replace(',', '.')} "
@@ -322,7 +325,8 @@ def parse_toml(data: bytes, where: str, field: str = "config", max_string: int =
         raise ProblemError(
             field, f"expected at most {MAX_DEPTH} levels of nested tables and arrays in {where}, got far more"
         ) from None
-    _check_tree(document, "", 1, max_string)
+    with located(where):  # a field deep in the file names the file, as every later check's does
+        _check_tree(document, "", 1, max_string)
     return document
 
 

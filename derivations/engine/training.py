@@ -22,17 +22,10 @@ from sympy import Rational
 
 from .derivation import derive
 from .problem import Problem, load_problem
-from .values import Numeric
+from .values import Numeric, numeric_params
 
 #: Refused above this many steps: each is a full forward and backward pass over every sample.
 MAX_STEPS = 2000
-
-
-def _params_of(problem: Problem, conv) -> dict:
-    out = {}
-    for name, m in problem.params().items():
-        out[name] = [[conv(v) for v in m.row(i)] for i in range(m.rows)] if name.startswith("W") else [conv(v) for v in m]
-    return out
 
 
 def train(problem: Problem, steps: int = 300, lr=Rational(1, 2), module: str = "math", dps: int = 30) -> dict:
@@ -50,7 +43,7 @@ def train(problem: Problem, steps: int = 300, lr=Rational(1, 2), module: str = "
         return mpmath.mpf(int(r.p)) / int(r.q) if precise else float(r)
 
     with mpmath.workdps(dps) if precise else contextlib.nullcontext():
-        params = _params_of(problem, conv)
+        params = numeric_params(problem, conv)
         xs = [[conv(v) for v in x] for x in problem.xs]
         ys = [[conv(v) for v in y] for y in problem.ys]
         eta = conv(lr)

@@ -24,6 +24,7 @@ from .derivation import KEPT, Derivation, count_nodes, derive, parse_param
 from .errors import ProblemError
 from .functions import SCALAR_FUNCTIONS as funcs
 from .problem import Problem, bias_name, weight_name
+from .proof import GENERAL, softmax_lemma
 from .reading import quote
 from .saturation import complements, rewrite, without_cancellation
 
@@ -124,15 +125,35 @@ class Values:
         for key in backward_keys(d)[2:]:
             self.backward[key] = per_sample(lambda s, key=key: [of[g] for g in sy.grad(key[4:], s)])
         self._size = size
+        # The gradients a proved theorem makes 0 whatever the numbers, and the lemma as a rewrite, ∇O_n = −Σ_{j<n} ∇O_j
+        # (see _by_lemma): exactly 0 wherever they appear (a descent step's change too), where their decimals would
+        # only cancel to 50 digits, which proves nothing.
+        self.zeros = lemma_zeros(d)
+        gO = [sy.grad("O", s) for s in S] if self.zeros else []
+        self._lemma = {g[-1]: -Add(*g[:-1]) for g in gO}
+        self._lemma_reads = {v for g in gO for v in g}
         # exact=False (a mistake's derivation, compared blank by blank): no table of every gradient
-        self.gradients = {name: m.applyfunc(lambda e: self._note_decimal(e, self._build(e)))
-                          for name, m in d.gradients.items()} if exact else {}
+        self.gradients = {name: m.applyfunc(self.value) for name, m in d.gradients.items()} if exact else {}
 
     @cached_property
     def input_gradients(self) -> list:
         """``∂ℒ/∂x_j`` for each sample (per sample, as ``∇H``: the loss of that sample), exact."""
         d = self.derivation
         return [[self.value(d.input_gradient(j, s)) for j in range(d.problem.n_in)] for s in range(d.problem.n_samples)]
+
+    @cached_property
+    def float64_gradients(self) -> dict:
+        """Every gradient as float64 computes it: this derivation's formulas run in Python floats, in its order
+        (:class:`Numeric`), from the problem's numbers each correctly rounded; by matrix name, as nested lists.
+        What a float program that follows the same formulas prints; the handout's ∂ℒ/∂w^b_11 is −3/80 exactly:
+
+        >>> from derivations.engine.problem import load_problem
+        >>> evaluate(load_problem()).float64_gradients["W_b"][0][0]
+        -0.037500000000000006
+        """
+        p = self.problem
+        xs, ys = ([[float(v) for v in row] for row in rows] for rows in (p.xs, p.ys))
+        return Numeric(self.derivation, "math").gradients(numeric_params(p, float), xs, ys)[0]
 
     @property
     def problem(self) -> Problem:
@@ -191,9 +212,9 @@ class Values:
         finite = dec.is_Float and dec.is_finite or dec.is_Rational
         parents = [abs(self.decimals[a]) for a in settled.free_symbols if a in self.decimals]
         scale = max([p for p in parents if p.is_Number] + [Float(1)]) ** 2
-        if finite and dec != 0 and abs(dec) >= scale * Float(10) ** -GUARD:
+        if finite and not dec.is_zero and abs(dec) >= scale * Float(10) ** -GUARD:
             return v, dec  # at most GUARD digits cancelled
-        if finite and dec == 0:
+        if finite and dec.is_zero:  # (is_zero: SymPy 1.14's Float(0) == 0 is False)
             rational = {a: self.of[a] for a in settled.free_symbols if a in self.of and self.of[a].is_Rational}
             if settled.xreplace(rational) == 0:  # the small expression, evaluated with its rational parents
                 return Integer(0), Float(0, WORK)
@@ -282,8 +303,19 @@ class Values:
         return table[key] if self.problem.n_samples == 1 else table[key][s]
 
     def value(self, expr: Expr) -> Expr:
-        """Any expression of the derivation's symbols, at the problem's numbers (exact)."""
+        """Any expression of the derivation's symbols, at the problem's numbers (exact); a gradient of
+        :attr:`zeros` is 0 in it."""
+        expr = self._by_lemma(expr)
         return self._note_decimal(expr, self._build(expr))
+
+    def _by_lemma(self, expr: Expr) -> Expr:
+        """``expr`` with the softmax lemma used (``∇O_n = −Σ_{j<n} ∇O_j``, each sample's) where that leaves no ∇O in
+        it: it read them only through their sum, which is 0 (``∇O_1 + ∇O_2``, ``0.2 − ½(∇O_1 + ∇O_2)``); else
+        ``expr`` as it is (``∇O_2`` stays ``∇O_2``). Only where :attr:`zeros` holds a gradient."""
+        if not self._lemma or not expr.free_symbols & self._lemma_reads:
+            return expr
+        used = expr.xreplace(self._lemma)
+        return expr if used.free_symbols & self._lemma_reads else used
 
     def _note_decimal(self, expr: Expr, exact: Expr) -> Expr:
         """Remember the decimal of ``exact``, computed from ``expr`` over the layered decimals (checked as
@@ -406,6 +438,35 @@ class Values:
 
 def _decimal(expr: Expr, digits: int = PRECISION) -> Float:
     return expr.evalf(digits)
+
+
+def numeric_params(problem: Problem, conv) -> dict:
+    """The problem's parameters by name as :meth:`Numeric.gradients` takes them (nested lists for a matrix, a list
+    for a bias), each exact value through ``conv`` (``float``, or to an mpmath number)."""
+    out = {}
+    for name, m in problem.params().items():
+        out[name] = [[conv(v) for v in m.row(i)] for i in range(m.rows)] if name.startswith("W") else [conv(v) for v in m]
+    return out
+
+
+def lemma_zeros(d: Derivation) -> dict:
+    """The gradients that are exactly 0 whatever the numbers, with the theorem that proves it: ``{name:
+    theorem}``. Under a softmax output, the output layer's shared bias: its gradient is the mean over the samples
+    of Σ_j ∇O_j, which the softmax lemma (proved for this many outputs and any loss) makes 0. A mistake's rules
+    that change the output layer or the edges leave the lemma's softmax behind: none then.
+
+    >>> from derivations.engine.problem import load_problem
+    >>> from dataclasses import replace
+    >>> p = load_problem()
+    >>> shared = replace(p, biases=((0,) * 4, (0,) * 2), shared_bias=True)
+    >>> {name: th.verdict for name, th in lemma_zeros(derive(shared)).items()}
+    {'b_b': 'proved'}
+    """
+    p = d.problem
+    if not (p.shared_bias and d.output.sums_to_one) or {"output.forward", "output.local", "edges"} & set(d.rules):
+        return {}
+    lemma = softmax_lemma(p.n_out, GENERAL)
+    return {bias_name(p.depth): lemma} if lemma.holds else {}
 
 
 def leaves_of(problem: Problem, symbols) -> dict:

@@ -258,6 +258,15 @@ class TextPrinter(_Sums, StrPrinter):
         i, j = expr.args
         return f"δ_{self._print(i)}{self._print(j)}"
 
+    def _print_Max(self, expr):  # a graph's max and min as its equation spells them, not SymPy's Max
+        return f"max({', '.join(self._print(a) for a in expr.args)})"
+
+    def _print_Min(self, expr):
+        return f"min({', '.join(self._print(a) for a in expr.args)})"
+
+    def _print_Heaviside(self, expr):  # max's local derivative, as the page writes a ReLU's: 1_(z > 0)
+        return f"1_({self._print(expr.args[0])} > 0)"
+
 
 class TexPrinter(_Sums, LatexPrinter):
     """LaTeX with the same conventions: ``\\cdot`` for products, numbers as the handout writes them."""
@@ -316,6 +325,9 @@ class TexPrinter(_Sums, LatexPrinter):
 
     def _print_log(self, expr, exp=None):
         return rf"\ln\left({self._print(expr.args[0])}\right)"
+
+    def _print_Heaviside(self, expr, exp=None):
+        return rf"\mathbf{{1}}_{{{self._print(expr.args[0])} > 0}}"
 
 
 def text(expr: Expr) -> str:

@@ -141,6 +141,15 @@ class Under:
 
 
 @dataclass(frozen=True)
+class Held:
+    """``(∂f/∂b)_c``: a partial derivative with the names ``fixed`` held fixed, as thermodynamics writes it (an
+    equation's local derivative where it also uses ``c`` and ``c`` itself moves with ``b``)."""
+
+    derivative: object
+    fixed: tuple
+
+
+@dataclass(frozen=True)
 class Raw:
     """A formula the registry spells itself, in each target: text, LaTeX and Typst."""
 

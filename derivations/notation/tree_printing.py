@@ -141,6 +141,9 @@ class TypstMath(_Tree, Printer):
     def _print_Under(self, n):
         return f"underbrace({self._print(n.body)}, {self._print(n.label)})"
 
+    def _print_Held(self, n):
+        return f"lr(( {self._print(n.derivative)} ))_({' comma '.join(self._print(f) for f in n.fixed)})"
+
     def blank(self, wide=False):
         return "#blank(wide: true)" if wide else "#blank()"
 
@@ -213,6 +216,9 @@ class LatexMath(_Tree, TexPrinter):
 
     def _print_Under(self, n):
         return rf"\underbrace{{{self._print(n.body)}}}_{{{self._print(n.label)}}}"
+
+    def _print_Held(self, n):
+        return rf"\left({self._print(n.derivative)}\right)_{{{', '.join(self._print(f) for f in n.fixed)}}}"
 
     def blank(self, wide=False):
         return r"\underline{\hspace{%s}}" % ("4cm" if wide else "2cm")
@@ -288,6 +294,11 @@ class TextMath(_Tree, TextPrinter):
 
     def _print_Under(self, n):
         return self._print(n.body)
+
+    def _print_Held(self, n):
+        fixed = [self._print(f) for f in n.fixed]
+        one = len(n.fixed) == 1 and isinstance(n.fixed[0], (Numeral, Sym)) and "_" not in fixed[0]
+        return f"({self._print(n.derivative)})_" + (fixed[0] if one else f"({', '.join(fixed)})")
 
     def blank(self, wide=False):
         return "________" if wide else "____"

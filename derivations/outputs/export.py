@@ -292,7 +292,7 @@ def _fraction(v, values: Values) -> str:
     dec = values.decimal(v)
     if not isinstance(dec, Float):  # never the expression itself: it may be megabytes
         raise ProblemError("format", "expected every value to have a 50-digit decimal; one has none")
-    if dec != 0 and not Float("1e-400") < abs(dec) < Float("1e400"):  # a Fraction would need 10^|exponent|
+    if not dec.is_zero and not Float("1e-400") < abs(dec) < Float("1e400"):  # a Fraction would need 10^|exponent|
         return f'"{dec}"'
     return f'Fraction("{dec}")'
 

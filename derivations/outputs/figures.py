@@ -18,7 +18,7 @@ import io
 import re
 
 from ..engine.derivation import ActivationStep, Aspect, LinearStep, LossStep, OutputStep, input_index
-from ..engine.problem import Problem, weight_name
+from ..engine.problem import Problem, bias_name, weight_name
 from ..engine.theorems import random_draw, symmetric
 from ..engine.training import hidden_spread, train
 from ..engine.values import Values
@@ -372,7 +372,8 @@ caption = Aspect("the diagram's caption")
 @caption.register(LinearStep)
 def _linear_caption(op: LinearStep, d) -> str:
     inp = "x" if op.inp == "x" else d.node_names[op.inp]
-    return f"{d.node_names[op.out]} = {weight_name(op.layer)} {inp}"
+    bias = f" + {bias_name(op.layer)}" if d.problem.bias else ""  # as the step it draws: H = W_a x + b_a
+    return f"{d.node_names[op.out]} = {weight_name(op.layer)} {inp}{bias}"
 
 
 @caption.register(ActivationStep)

@@ -45,9 +45,10 @@ def number(v: Expr, decimal=None, memo: dict | None = None) -> dict:
     significant digits as text (``decimal``, from the exact value: any magnitude).
 
     Where float64 cannot hold the value, ``float64`` says why: ``"overflow"`` (beyond about 1.8e308: ``value``
-    is the largest float of its sign) or ``"underflow"`` (a nonzero value below 2.2e-308: ``value`` is the
-    subnormal or 0.0 it rounds to). A transcendental value whose exact form has more than :data:`EXACT_NODES`
-    nodes gets ``None`` for ``exact`` and ``latex``.
+    is the largest float of its sign) or ``"underflow"`` (a value below 2.2e-308 known to be nonzero, by its
+    exact rational or a nonzero decimal: ``value`` is the subnormal or 0.0 it rounds to; an exact 0, or a value
+    whose decimal is 0 to every digit computed, is 0.0 with no such claim). A transcendental value whose exact
+    form has more than :data:`EXACT_NODES` nodes gets ``None`` for ``exact`` and ``latex``.
 
     >>> from sympy import Rational
     >>> number(Rational(-10) ** 400)["float64"], number(Rational(-10) ** 400)["decimal"]
@@ -59,13 +60,28 @@ def number(v: Expr, decimal=None, memo: dict | None = None) -> dict:
            "decimal": mlib.to_str(dec._mpf_, 17) if getattr(dec, "is_Float", False) else str(dec)}
     if value is None and getattr(dec, "is_Float", False) and dec.is_finite:  # beyond the range: its sign's largest
         out["value"], out["float64"] = math.copysign(FLOAT64_MAX, float(mlib.mpf_sign(dec._mpf_))), "overflow"
-    elif value is not None and abs(value) < FLOAT64_TINY and v != 0:
+    elif value is not None and abs(value) < FLOAT64_TINY and v != 0 and dec.is_zero is False:  # known nonzero only
         out["float64"] = "underflow"
     if not v.is_Rational and tree_size(v, {} if memo is None else memo) > EXACT_NODES:
         return out
     # order="none": sorting the terms of a large exact expression costs more than printing it.
     out["exact"], out["latex"] = sstr(v, order="none"), latex(v, order="none")
     return out
+
+
+def _float64_tex(values: Values, key: str) -> str:
+    """``grad.NAME | float64``: the gradient as float64 computes it (:attr:`Values.float64_gradients`), every
+    digit Python's ``repr`` gives (the shortest decimal that reads back as the same float)."""
+    group, _, name = key.strip().partition(".")
+    if group != "grad":
+        raise ProblemError("key", f"float64 is a gradient's style (grad.w_b11 | float64), got {_shown(key)}")
+    try:
+        w = values.derivation.param(name)
+    except ProblemError as err:
+        raise ProblemError("key", f"{err.expected} (in {_shown(key)})") from None
+    g = values.float64_gradients[w.matrix]
+    mantissa, _, exponent = repr(g[w.i][w.j if w.kind == "weight" else 0]).partition("e")
+    return mantissa if not exponent else rf"{mantissa} \times 10^{{{int(exponent)}}}"
 
 
 def _float(v: Expr, decimal) -> float | None:
@@ -144,18 +160,24 @@ FORMULAS = ("formula", "closed", "expanded")
 
 def inline_tex(values: Values, key: str, style: str = "decimal") -> str:
     """LaTeX for a key of the page roles: a value (``forward.Y[1]``, ``grad.w_b21``), in ``decimal``,
-    ``exact`` or ``both`` style, or a formula (``formula.w_b21``: the handout's bracket; ``closed.w_b21``:
-    in the layers' quantities; ``expanded.w_b21``: in the weights, ``x`` and ``y``).
+    ``exact`` or ``both`` style (a gradient also ``float64``: as float64 computes it), or a formula
+    (``formula.w_b21``: the handout's bracket; ``closed.w_b21``: in the layers' quantities; ``expanded.w_b21``:
+    in the weights, ``x`` and ``y``).
 
     >>> from derivations import evaluate, load_problem
     >>> v = evaluate(load_problem())
     >>> inline_tex(v, "grad.w_b11"), inline_tex(v, "grad.w_b11", "exact"), inline_tex(v, "forward.H[1]")
     ('-0.0375', '- \\\\frac{3}{80}', '0.15')
+    >>> inline_tex(v, "grad.w_b11", "float64")
+    '-0.037500000000000006'
     """
     group, _, rest = key.strip().partition(".")
     d = values.derivation
-    if style not in ("decimal", "exact", "both"):
-        raise ProblemError("key", f"unknown style {_shown(style)} in {_shown(key)}; expected decimal, exact or both")
+    if style not in ("decimal", "exact", "both", "float64"):
+        raise ProblemError("key", f"unknown style {_shown(style)} in {_shown(key)}; expected decimal, exact, both or "
+                                  "float64")
+    if style == "float64":
+        return _float64_tex(values, key)
     if group in FORMULAS:
         if style != "decimal":
             raise ProblemError("key", f"a formula has no style: drop the | {style} in {_shown(key)}")

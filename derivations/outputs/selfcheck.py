@@ -378,7 +378,8 @@ def page_html(values, data: bytes | None = None, student: tuple | None = None, b
     total = body.count('type="text"')  # the score counts blanks, as the paper has them
     link = f'<p class="back"><a href="{html.escape(back)}">← back to the worksheet</a></p>' if back else ""
     # no MathJax menu: a formula then takes no Tab stop, and Tab goes from blank to blank
-    mj = (f'<script>window.MathJax = {{options: {{ignoreHtmlClass: "blanks|verdicts", enableMenu: false}}}};</script>'
+    # nor math read in what an author or a roster typed (a title "\\(y\\)" stays text): class "typed"
+    mj = (f'<script>window.MathJax = {{options: {{ignoreHtmlClass: "blanks|verdicts|typed", enableMenu: false}}}};</script>'
           f'<script defer src="{html.escape(mathjax)}"></script>') if mathjax else ""
     return _TEMPLATE.format(title=html.escape(page.title + " — self-check"), notice=html.escape(NOTICE),
                             precision=html.escape(PRECISION),
@@ -457,9 +458,9 @@ _TEMPLATE = """<!DOCTYPE html>
 <body>
 <main data-problem="{problem_id}">
 {link}
-<h1>{title}</h1>
+<h1 class="typed">{title}</h1>
 <p class="notice" role="note"><strong>Practice.</strong> {notice}</p>
-<p>{header}.</p>
+<p class="typed">{header}.</p>
 <p>Type a number in any blank (<code>0.9</code>, <code>.9</code>, <code>9/10</code>, <code>−7/40</code>,
 <code>1e-2</code>, or with a decimal comma, <code>0,9</code>) and press Enter or Tab. Each numbered box in a formula
 has the input of the same number under it. {precision} An answer is <em>correct</em> when it is the exact value

@@ -216,7 +216,7 @@ class ActivationBack(InputBack):
         terms, nums = hidden_bracket(cx, l, i, s)
         return [row(grad_sym(cx.ent(H, i, s)), "&=", Under(Paren(Row(tuple(terms)), "["), grad_sym(cx.ent(L, i, s))), "·",
                     Call(cx.d.act(l).text, (cx.ent(H, i, s),), prime=True)),
-                row("&=", Paren(Slot(Row(tuple(nums)), key=f"backward.dL_d{L}[{i + 1}]{at}"), "["), "·",
+                row("&=", cx.bracket(nums, cx.bwd("dL_d" + L, s)[i], f"backward.dL_d{L}[{i + 1}]{at}"), "·",
                     Slot(cx.nb.factor(lv), key=f"local.d{L}_d{H}[{i + 1}]{at}"), "=",
                     cx.ans(cx.bwd("dL_d" + H, s)[i], f"backward.dL_d{H}[{i + 1}]{at}"))]
 

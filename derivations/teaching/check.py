@@ -109,11 +109,14 @@ def numeric(v):
 # -- the verdicts ----------------------------------------------------------------------------------------
 
 
+NOT_A_NUMBER, UNANSWERED = "not a number", "not answered"  # the verdicts of what was typed and read as nothing
+
+
 @dataclass
 class Verdict:
     key: str
-    answer: Rational
-    verdict: str  # "correct" | "follows" | "wrong"
+    answer: Rational | None  # None: nothing read (not a number, or empty)
+    verdict: str  # "correct" | "follows" | "wrong" | NOT_A_NUMBER | UNANSWERED
     correct: Expr  # the true value (shown only with --reveal)
     mistakes: list = field(default_factory=list)  # the Mistakes it matches, when wrong
     follows_from: list = field(default_factory=list)  # the student's keys it follows from
@@ -132,7 +135,8 @@ class Verdict:
         return len(self.mistakes) > 1
 
     def as_dict(self, reveal: bool) -> dict:
-        out = {"verdict": self.verdict, "answer": self.text or str(self.answer), "mistakes": [m.name for m in self.mistakes]}
+        answer = self.text if self.answer is None else self.text or str(self.answer)
+        out = {"verdict": self.verdict, "answer": answer, "mistakes": [m.name for m in self.mistakes]}
         if self.short:
             out["too_few_digits"] = True
         if self.follows_from:
@@ -250,7 +254,8 @@ class Checker:
         return out
 
     def _numbers(self, answers: dict) -> dict:
-        given = self.parse(answers)
+        unread: dict = {}
+        given = self.parse(answers, unread)
         texts = {self.canonical(k): str(v).strip() for k, v in answers.items()}
         sheet = Sheet(self.marking, {k: (a, texts[k]) for k, a in given.items()})
         out = {}
@@ -259,24 +264,34 @@ class Checker:
             out[key] = Verdict(key, given[key], mark.verdict, true, mark.mistakes, mark.follows_from,
                                None if true is None or true.is_Rational else self.marking.tolerance(key),
                                texts[key][:40], mark.ruled_out, mark.no_credit_from, mark.note, mark.short)
-        return out
+        for key, why in unread.items():  # judged as nothing given: no credit, nothing follows from it
+            out[key] = Verdict(key, None, UNANSWERED if not why else NOT_A_NUMBER, self.true[key], text=texts[key][:40],
+                               note=why)
+        rank = {k: n for n, k in enumerate(self.blanks)}
+        return {k: out[k] for k in sorted(out, key=rank.__getitem__)}
 
-    def parse(self, answers: dict) -> dict:
-        """The answers as exact numbers; the unknown keys and unreadable values named in one error line
-        (the first ``MAX_NAMED`` of each kind, the rest counted)."""
-        out, unknown, problems = {}, [], []
+    def parse(self, answers: dict, unread: dict | None = None) -> dict:
+        """The answers as exact numbers; the unknown keys and keys given twice named in one error line (the
+        first ``MAX_NAMED`` of each kind, the rest counted). An answer that is not a number is, as on the page
+        and in ``grade``, that blank's verdict, not the sheet's: ``unread`` gets ``{key: why}`` (``""`` for an
+        empty answer); without it, it is an error too."""
+        out, unknown, problems, seen = {}, [], [], set()
         for key, value in answers.items():
             k = self.canonical(key)
-            if k in out:
+            if k in seen:
                 problems.append(f"{k} given twice (as {quote(key)})")
                 continue
+            seen.add(k)
             if k not in self.blanks:
                 unknown.append(quote(key))
                 continue
             try:
                 out[k] = parse_answer(value, k)
             except ProblemError as err:
-                problems.append(f"{k}: {err.expected}")
+                if unread is None:
+                    problems.append(f"{k}: {err.expected}")
+                else:
+                    unread[k] = "" if isinstance(value, str) and not value.strip() else err.expected
         if unknown:
             like = ", ".join(self.marking.order[:3]) if isinstance(self.d, Graph) else "forward.H[1], backward.dL_dY[1], grad.w_b11"
             if getattr(self.d.problem, "shared_bias", False):

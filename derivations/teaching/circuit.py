@@ -132,6 +132,45 @@ class GraphMarking(Marking):
         return []
 
 
+# -- the local derivatives' symbols --------------------------------------------------------------------------------
+
+
+def held(graph: Graph, u: str, v: str) -> list:
+    """The names ``u``'s local derivative with respect to ``v`` is written holding fixed: the output's only (its
+    ``∂f/∂v`` is the gradient's symbol too), and only those that move with ``v`` (:meth:`Graph.held`); none
+    where nothing moves, the local derivative and the gradient then being one thing, under one symbol.
+
+    >>> from derivations.engine.graph import graph_from_dict
+    >>> g = Graph(graph_from_dict({"graph": {"a": "x*y", "b": "a + x", "c": "exp(-b)",
+    ...                                      "f": "(b - z)^2/2 + log(c + 1)"}, "data": {"x": 1, "y": 2, "z": 3}}))
+    >>> held(g, "f", "b"), held(g, "f", "c"), held(g, "b", "x")
+    (['c'], [], [])
+    >>> local_symbol(g, "f", "b"), local_symbol(g, "f", "z"), local_symbol(g, "c", "b")
+    ('(∂f/∂b)_c', '∂f/∂z', '∂c/∂b')
+    """
+    return graph.held(u, v) if u == graph.output else []
+
+
+def local_symbol(graph: Graph, u: str, v: str) -> str:
+    """``∂c/∂b``; the output's ``(∂f/∂b)_c`` where it holds fixed a name that moves with ``b`` (:func:`held`)."""
+    fixed = held(graph, u, v)
+    if not fixed:
+        return f"∂{u}/∂{v}"
+    return f"(∂{u}/∂{v})_" + (fixed[0] if len(fixed) == 1 and "_" not in fixed[0] else f"({', '.join(fixed)})")
+
+
+def held_note(graph: Graph, v: str, local, gradient, name) -> list:
+    """The sentence that tells the output's local derivative with respect to ``v`` from the gradient, as parts
+    (``local``, ``gradient``: the two symbols; ``name(n)``: a name), for the solution's text and the page's math:
+    ``(∂f/∂b)_c is the local derivative of f's equation with c held fixed; the gradient ∂f/∂b also counts b's effect
+    through c.``"""
+    fixed, both = held(graph, graph.output, v), []
+    for k, n in enumerate(fixed):  # c; b and c; a, b and c
+        both += ([" and " if k == len(fixed) - 1 else ", "] if k else []) + [name(n)]
+    return [local, " is the local derivative of ", name(graph.output), "'s equation with ", *both, " held fixed; the "
+            "gradient ", gradient, " also counts ", name(v), "'s effect through ", *both, "."]
+
+
 # -- the worked solution -------------------------------------------------------------------------------------------
 
 
@@ -174,7 +213,8 @@ def _eq(line: str) -> str:
 
 def solution_text(graph: Graph, markdown: bool = False) -> str:
     """The worked solution, gate by gate: forward, then backward from the output, local derivatives written
-    out, a branch's gradients added with a sentence saying why."""
+    out (the output's as :func:`local_symbol` writes it, told from the gradient), a branch's gradients added with
+    a sentence saying why."""
     g = graph
     val = g.value
     lines = []
@@ -192,6 +232,11 @@ def solution_text(graph: Graph, markdown: bool = False) -> str:
     lines.append(("**Backward**" if markdown else "Backward") + f" (from {out}, in reverse order; ∂{out}/∂{out} = 1):")
     grads = g.gradient
     branches = set(g.branches())
+
+    def shown_local(u, v):  # Markdown: (∂f/∂b)\_c, its _ never an emphasis that a later (∂f/∂x)_(a, b) closes
+        shown = local_symbol(g, u, v)
+        return shown.replace(")_", ")\\_") if markdown else shown
+
     for key in g.keys():
         if not key.startswith("grad."):
             continue
@@ -200,12 +245,14 @@ def solution_text(graph: Graph, markdown: bool = False) -> str:
         for u in g.users[v]:
             local = g.local[(u, v)]
             terms.append((u, local))
-        formula = " + ".join(f"∂{out}/∂{u}·∂{u}/∂{v}" for u, _ in terms)
-        locals_ = ", ".join(f"∂{u}/∂{v} = {text(local)}" + (f" = {number(_at(g, local))}" if local.free_symbols else "")
-                            for u, local in terms)
+        formula = " + ".join(f"∂{out}/∂{u}·{shown_local(u, v)}" for u, _ in terms)
+        locals_ = ", ".join(f"{shown_local(u, v)} = {text(local)}"
+                            + (f" = {number(_at(g, local))}" if local.free_symbols else "") for u, local in terms)
         numbers = " + ".join(f"({number(_at(g, grads[u]))})·({number(_at(g, local))})" for u, local in terms)
         lines.append(_eq(f"  ∂{out}/∂{v} = {formula} = {numbers} = {number(_at(g, grads[v]))}"))
         lines.append(_eq(f"      local: {locals_}"))
+        if held(g, out, v):
+            lines.append("      " + "".join(held_note(g, v, shown_local(out, v), f"∂{out}/∂{v}", str)))
         if v in branches:
             uses = ", ".join(g.users[v])
             lines.append(f"      {v} is used more than once (in {uses}): the gradients of its uses add (the chain rule "

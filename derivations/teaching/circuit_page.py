@@ -6,7 +6,9 @@ figure; every writer of :mod:`derivations.outputs` is a visitor of it), built fr
 (:func:`derivations.outputs.circuit_figure.circuit_svg`), a forward step per equation (the expression, its
 inputs' values, its value: a blank keyed ``forward.NAME``), then backwards from the output in reverse order
 each name's gradient (the local derivative on each edge it feeds, the chain-rule sum over its uses with their
-numbers, its value: a blank keyed ``grad.NAME``), and a sentence where a value branches. The keys are those of
+numbers, its value: a blank keyed ``grad.NAME``), and a sentence where a value branches. The output's own local
+derivative is written ``(∂f/∂b)_c`` where its equation also uses a name ``c`` that moves with ``b`` (else it would
+read as the gradient ``∂f/∂b``), with a sentence saying what it holds fixed. The keys are those of
 :class:`~derivations.teaching.circuit.GraphMarking`, in its order, so that ``check``, the self-check page and the
 page agree.
 
@@ -32,8 +34,9 @@ from pathlib import Path
 
 from sympy import Add, Mul, Pow
 
-from ..notation.tree import Call, Numeral, Operator, Paren, Row, Slot, Sym, Word, approx_equals, partial, row
+from ..notation.tree import Call, Held, Numeral, Operator, Paren, Row, Slot, Sym, Word, approx_equals, partial, row
 from ..notation.tree_printing import TreePrinter
+from .circuit import held, held_note
 from .numbers import PageNumbers
 from .page import KEY, PRECISION, Display, Figure, Heading, Page, Prose
 
@@ -101,9 +104,14 @@ class _Plugged(TreePrinter):
     def _print_Mul(self, e, parent=None):
         """A product with its dot between every two factors: ``q·z``, ``w_0·x_0`` (names of several letters)."""
         out = super()._print_Mul(e, parent=parent)
-        if isinstance(out, Row) and len(out.items) > 1 and not any(isinstance(i, Operator) for i in out.items):
-            return Row(tuple(sum(([Operator("·"), i] for i in out.items), [])[1:]))
-        return out
+        if not isinstance(out, Row):
+            return out
+        items: list = []  # a dot wherever two factors meet (2·lam·w: the number's dot was there, lam w was not)
+        for i in out.items:
+            if items and not isinstance(items[-1], Operator) and not isinstance(i, Operator):
+                items.append(Operator("·"))
+            items.append(i)
+        return Row(tuple(items))
 
     def _print_Heaviside(self, e, parent=None):
         """The local derivative of ``max`` and ``min``: ``𝟏[f − 2 > 0]``, as a ReLU's."""
@@ -158,6 +166,13 @@ class _Circuit:
 
     def answer(self, v, key: str) -> Slot:
         return Slot(self.nb.num(v), key=key)
+
+    def local(self, u: str, v: str):
+        """``∂c/∂b``; the output's ``(∂f/∂b)_c`` where it holds fixed a name that moves with ``b``, so that it
+        never reads as the gradient ``∂f/∂b`` (:func:`~derivations.teaching.circuit.held`)."""
+        d = partial(self.name(u), self.name(v))
+        fixed = held(self.g, u, v)
+        return Held(d, tuple(self.name(n) for n in fixed)) if fixed else d
 
 
 def lay_out(graph, digits: int = 4, data: bytes | None = None) -> Page:
@@ -231,11 +246,13 @@ def _backward(cx, v: str, branches: bool) -> None:
     local, chain, numbers = [], [], []
     for k, u in enumerate(g.users[v]):
         d = g.local[(u, v)]
-        local += ([", "] if k else []) + [row(partial(cx.name(u), name), "=", cx.formula(d))]
-        chain += (["+"] if k else []) + [partial(out, cx.name(u)), "·", partial(cx.name(u), name)]
+        local += ([", "] if k else []) + [row(cx.local(u, v), "=", cx.formula(d))]
+        chain += (["+"] if k else []) + [partial(out, cx.name(u)), "·", cx.local(u, v)]
         upstream = Numeral("1") if u == g.output else Paren(cx.answer(g.gradient[u], f"grad.{u}"))
         numbers += (["+"] if k else []) + [upstream, "·", Paren(cx.plugged(d))]
     cx.add(Prose([("b", "Local derivative" + ("s: " if len(local) > 1 else ": ")), *local]))
+    if held(g, g.output, v):
+        cx.add(Prose(held_note(g, v, cx.local(g.output, v), partial(out, name), cx.name), key=f"held_{v}"))
     cx.add(Display(f"grad_{v}", row(partial(out, name), "=", *chain, "=", *numbers, "=",
                                     cx.answer(g.gradient[v], f"grad.{v}"))))
     if branches:

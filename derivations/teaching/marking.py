@@ -44,10 +44,10 @@ from functools import cached_property
 
 import mpmath
 
-from sympy import Add, Expr, Float, Rational, Symbol
+from sympy import Add, Expr, Float, Integer, Rational, Symbol
 
 from ..engine.derivation import ActivationStep, Derivation, derive
-from ..engine.values import Values, backward_keys, leaves_of
+from ..engine.values import Values, backward_keys, leaves_of, lemma_zeros
 from .mistakes import ONE_PATH, ONE_UNIT, TRANSPOSED, Mistake
 
 REL_TOL = Rational(1, 1000)  # a blank's tolerance, relative: 4 significant digits are within it
@@ -251,7 +251,8 @@ def marking_defs(d: Derivation, exprs: dict) -> tuple:
     symbol of each blank. The derivation's definitions, with each activation's local derivative a symbol of its
     own (the page asks for it; ``∇H_1`` is ``∇L_1`` times it), and a symbol for each blank that is not one
     already (a gradient; a bias's gradient, which is ``∇H_1`` but sits elsewhere on the page; the closing step's
-    change, from the student's own gradient; the new weight, from the student's own change)."""
+    change, from the student's own gradient; the new weight, from the student's own change). A gradient of
+    :func:`~derivations.engine.values.lemma_zeros` is 0, as the lemma proves, not its sum's decimals."""
     sy = d.symbols
     act = {}  # ∇H_j -> (its local-derivative symbol, the local derivative, the edges) for each activation step
     S = d.problem.n_samples
@@ -270,6 +271,7 @@ def marking_defs(d: Derivation, exprs: dict) -> tuple:
             definition = Add(*(outer[i] * (a if e == local else e) for i, e in edges))
         defs[target] = definition
     sym, claimed = {}, set()
+    zeros = {f"grad.{name}" for name in lemma_zeros(d)}  # 0 by a proved lemma: exactly 0 here too, not ~1e-1900
     for key, expr in exprs.items():
         group, name = key.split(".", 1)
         if group == "local":
@@ -283,7 +285,7 @@ def marking_defs(d: Derivation, exprs: dict) -> tuple:
             elif group == "descent":
                 defs[s] = _update(d, sy.param(d.param(name)), sym["step." + name])
             else:
-                defs[s] = expr
+                defs[s] = Integer(0) if key in zeros else expr
         claimed.add(sym[key])
     return defs, sym
 

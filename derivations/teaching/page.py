@@ -33,7 +33,7 @@ from ..engine.problem import LETTERS
 from ..notation.printing import Words
 from ..notation.printing import tex as tex_of
 from ..notation.printing import text as text_of
-from ..notation.tree import LOSS, Numeral, Paren, Row, Slot, Sym, Vec, approx_equals, count_slots, idx, walk
+from ..notation.tree import LOSS, Numeral, Operator, Paren, Row, Slot, Sym, Vec, approx_equals, count_slots, idx, walk
 from .numbers import Notation, PageNumbers
 
 # The marking's precision rule (derivations.teaching.marking), stated on every page, key and Moodle question.
@@ -347,6 +347,11 @@ class Context:
 
     def ans(self, v, key: str = "") -> Slot:
         return Slot(self.nb.num(v), key=key)
+
+    def bracket(self, nums, v, key: str) -> Paren:
+        """``[0.25·(−0.5) + (−0.25)·0.5 = −0.25]``: a sum the student writes in one blank, its value on the key
+        (the value is the blank's answer: a key that showed only the sum left it to the marker)."""
+        return Paren(Slot(Row((*nums, Operator("="), self.nb.num(v))), key=key), "[")
 
     def given(self, v) -> Slot:
         return Slot(self.nb.num(v), given=True)

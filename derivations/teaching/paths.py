@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from sympy import Add, Expr, Mul, Rational
+from sympy import Add, Expr, Integer, Mul, Rational
 from sympy.core.parameters import evaluate
 
 from ..engine.derivation import ActivationStep, Aspect, LinearStep, LossStep, OutputStep, Param
@@ -122,7 +122,22 @@ def _shared_lines(cx, w: Param, op, lhs, value) -> list:
             out.append(cx.line(g, written, nums, value=cx.v.value(g), given=2))
     total = d.gradient(w)
     out.append(cx.line(lhs, total, substitute(total, numbers(cx.v, [total])), value=value, label=w.key(wide), given=2))
+    if w.matrix in cx.v.zeros:  # 0 by a theorem, not by its decimals cancelling: say so, and how it was shown
+        out.append(zero_note(cx, w.matrix, name, tex))
     return out
+
+
+def zero_note(cx, matrix: str, name: str, tex: str) -> Line:
+    """Why gradient ``matrix`` of :attr:`Values.zeros` is exactly 0 (the output layer's shared bias under a
+    softmax), naming the theorem and how it was established; ``name`` and ``tex`` spell the parameter."""
+    lemma = cx.v.zeros[matrix]
+    each = " (each sample's)" if cx.S > 1 else ""
+    return Line([Words(f"{lemma.name}, {lemma.verdict}: Σ_j ∇O_j = 0{each} for any loss of the softmax output, so ∂ℒ/∂{name} = 0 "
+                       "exactly, whatever the numbers.",
+                       rf"\text{{{lemma.name}, {lemma.verdict}: }}\sum_j \nabla_{{O_j}} = 0\text{{{each} for any loss of the "
+                       rf"softmax output, so }}\frac{{\partial \mathcal{{L}}}}{{\partial {tex}}} = 0\text{{ exactly, whatever "
+                       "the numbers.}")],
+                prose=True, names=cx.n.names)
 
 
 def _closed_forms(cx, w: Param, name: str, wtex: str) -> list:
@@ -132,7 +147,9 @@ def _closed_forms(cx, w: Param, name: str, wtex: str) -> list:
                          rf"\text{{closed form: }}\frac{{\partial \mathcal{{L}}}}{{\partial {wtex}}}"),
                    d.gradient(w), d.formula(w), label="formula")]
     size = d.expanded_size(w)
-    if size <= MAX_EXPANDED:
+    if w.matrix in cx.v.zeros:  # identically 0 (the theorem above): 0 is its closed form
+        expanded = Integer(0)
+    elif size <= MAX_EXPANDED:
         expanded = d.expanded(w)
     else:  # summarized: the layered forms above say the same in a few lines
         expanded = Words(f"about {size} nodes, not written out (past {MAX_EXPANDED}); the layered form above is the same",
@@ -356,7 +373,7 @@ def output_path(cx, q, example: bool):
         rows.append(row("&=", Paren(Slot(Row(tuple(nums)), key=dO), "["), "·", in_slot))
         rows.append(row("&=", Paren(Slot(nb.num(cx.bwd("dL_dO", 0)[i]), key=dO)), Paren(in_factor), "=", cx.ans(g, gk)))
     else:
-        rows.append(row("&=", Paren(Slot(Row(tuple(nums)), key=dO), "["), "·", in_slot, "=", cx.ans(g, gk)))
+        rows.append(row("&=", cx.bracket(nums, cx.bwd("dL_dO", 0)[i], dO), "·", in_slot, "=", cx.ans(g, gk)))
     cx.add(Display(f"grad_{q.key(cx.d.symbols.wide)}", Aligned(tuple(rows))))
 
 
@@ -387,7 +404,7 @@ def hidden_path(cx, q):
     else:  # a sigmoid's derivative is a number the student computes (the blank below): give its formula
         told = row("=", activation_local(cx, l, i))
     first = [partial(LOSS, w), "&=", Under(Paren(Row(tuple(terms)), "["), grad_sym(cx.ent(L, i))), "·", Under(actp, told)]
-    second = ["&=", Paren(Slot(Row(tuple(nums)), key=f"backward.dL_d{L}[{i + 1}]"), "["), "·",
+    second = ["&=", cx.bracket(nums, cx.bwd("dL_d" + L, 0)[i], f"backward.dL_d{L}[{i + 1}]"), "·",
               Slot(nb.factor(lv), key=f"local.d{L}_d{H}[{i + 1}]")]
     if q.kind == "weight":
         v = cx.in_value(l, q.j, 0)

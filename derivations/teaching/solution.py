@@ -25,7 +25,7 @@ from .backward import backward_section, used_values_section
 from .closing import insight
 from .numbers import DIGITS
 from .page import SOLUTION, Context, Line, Page, Section, t
-from .paths import default_params, gradient_section, input_section
+from .paths import default_params, gradient_section, input_section, zero_note
 from .steps import step_section
 
 
@@ -129,4 +129,6 @@ def _table_section(cx) -> Section:
         sec.lines.append(Line([Words("Each bias is shared by its layer's units: its gradient is the sum of the units' gradients.",
                                      r"\text{Each bias is shared by its layer's units: its gradient is the sum of the units' gradients.}")],
                               prose=True, names=cx.n.names))
+    for name in cx.v.zeros:  # the table's 0, with the theorem that makes it so
+        sec.lines.append(zero_note(cx, name, name, f"{name[0]}_{{{name[-1]}}}"))
     return sec

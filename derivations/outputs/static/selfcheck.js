@@ -129,21 +129,22 @@ function classify(text, a, t, slack, drift, irrational) {
 }
 // One number reader, as engine.reading.parse_answer: decimals (a point or one decimal comma), fractions, a
 // minus sign; a comma that could group thousands (1,234) is refused.
-const DECIMAL = /^[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]{1,3})?$/;
+const DECIMAL = /^[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?$/;
 const FRACTION = /^[+-]?[0-9]+\/[0-9]+$/;
 const AMBIGUOUS = /^[+-]?[1-9][0-9]{0,2},[0-9]{3}$/;
 function parse(text) {  // by pattern, never evaluated: a number, or a string saying why not
   let t = text.trim().replace(/\u2212/g, "-");
   if (AMBIGUOUS.test(t)) return "not one number: " + t + " could be " + t.replace(",", ".") + " or " + t.replace(",", "") + "; write " + t.replace(",", ".") + " (a point)";
   if (/^[+-]?[0-9]*,[0-9]+([eE][+-]?[0-9]+)?$/.test(t)) t = t.replace(",", ".");
-  const digits = t.replace(/[^0-9]/g, "").length;
   if (FRACTION.test(t)) {
     const [p, q] = t.split("/");
     if (p.replace(/^[+-]/, "").length > 60 || q.length > 60) return "not a number: at most 60 digits";
     return /^0+$/.test(q) ? "not a number: division by zero" : X.read(t);
   }
   if (!DECIMAL.test(t)) return "not a number: write it as 0.9, .9, 9/10, -7/40, 1e-2 or 0,9";
-  if (digits > 63) return "not a number: at most 60 digits";
+  const [mantissa, exponent] = t.split(/[eE]/);  // as parse_number: 60 digits, exponents to ±400 (0002 is 2)
+  if (mantissa.replace(/[^0-9]/g, "").length > 60) return "not a number: at most 60 digits";
+  if (exponent !== undefined && Number(exponent.replace(/^[+-]?0*/, "") || "0") > 400) return "not a number: an exponent from -400 to 400";
   return Number.isFinite(Number(t)) ? X.read(t) : "not a number this page can hold (beyond about 1e308)";
 }
 
