@@ -77,8 +77,8 @@ def report_text(verdicts: dict, reveal: bool, note: str = "") -> str:
             line = head + "wrong: " + " / ".join(m.title for m in v.mistakes)
             for m in v.mistakes:
                 line += f"\n    {m.explanation}\n    Hint: {m.hint}"
-        elif v.short:  # the right value at too few digits
-            line = head + "wrong (rounded)"
+        elif v.short:  # near the right value at too few digits (0.752 for 0.75137 is no rounding of it)
+            line = head + "wrong (too few digits)"
         else:
             line = head + "wrong (no catalogued mistake gives this value)"
         if v.verdict != "correct" and v.note:
