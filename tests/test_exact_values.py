@@ -141,9 +141,10 @@ def test_values_beyond_float64_carry_their_decimal_and_the_script_does_without_t
 
 
 def test_a_value_whose_decimal_is_0_is_not_called_an_underflow(tmp_path):
-    """Equal rows of W_b under a softmax: ∇L_j = c_j·Σ_i ∇O_i, 0 to every digit computed, though its exact form is
-    a sum of exp terms the values do not simplify. Its JSON is 0.0 with no "underflow", which would claim a
-    nonzero value that float64 lost; a nonzero value below float64's range keeps the claim."""
+    """Equal rows of W_b under a softmax: ∇L_j = c_j·Σ_i ∇O_i, a sum of exp terms that cancels. Its JSON is 0.0
+    with no "underflow", which would claim a nonzero value that float64 lost (it is exactly 0 now, by the
+    softmax lemma: test_equal_rows_of_the_last_weights_make_the_first_layers_gradient_exactly_0); a nonzero value
+    below float64's range keeps the claim."""
     from sympy import Rational
 
     from derivations.outputs.render import number
@@ -152,7 +153,47 @@ def test_a_value_whose_decimal_is_0_is_not_called_an_underflow(tmp_path):
                       init="W_a = [[0.5, 0.3], [0.2, 0.1]]\nW_b = [[0.2, -0.4], [0.2, -0.4]]\nb_a = [0, 0]\nb_b = [0.2, 0.3]")
     values = evaluate(_problem(tmp_path, text.replace('loss = "mse"', 'loss = "mse"\nbias = true')))  # O_1 ≠ O_2
     dL_dL = values.backward["dL_dL"][0]
-    assert dL_dL != 0 and values.decimal(dL_dL).is_zero  # not recognised as 0: only its decimal says so
+    assert dL_dL == 0 and values.decimal(dL_dL).is_zero
     entry = to_json_dict(values)["backward"]["dL_dL"][0]
-    assert entry["value"] == 0.0 and entry["decimal"] == "0.0" and "float64" not in entry
+    assert entry["exact"] == "0" and entry["value"] == 0.0 and entry["decimal"] == "0.0" and "float64" not in entry
     assert number(Rational(1, 10 ** 320))["float64"] == "underflow"
+
+
+DEAD = NET.format(layers="[3, 4, 2]", act='"relu"', loss="mse", x="[0.9, 0.5, 0.1]", y="[1, 0]",
+                  init="W_a = [[0.1, 0.2, 0.3], [0.2, 0.1, 0.4], [0.3, 0.3, 0.1], [0.1, 0.4, 0.2]]\n"
+                       "W_b = [[0.1, 0.2, 0.3, 0.4], [0.1, 0.2, 0.3, 0.4]]\n"
+                       "b_a = [0.1, 0.1, 0.1, 0.1]\nb_b = [0.1, 0.3]").replace("[network]", "[network]\nbias = true")
+
+
+def _dead_loss(Wa, ba):
+    """The DEAD problem's loss written out apart from the tool (mpmath): ReLU, softmax, MSE over 2 outputs."""
+    x, Wb, bb = [mpmath.mpf(t) for t in ("0.9", "0.5", "0.1")], [[mpmath.mpf(t) / 10 for t in (1, 2, 3, 4)]] * 2, (
+        mpmath.mpf("0.1"), mpmath.mpf("0.3"))
+    L = [max(sum(w * v for w, v in zip(row, x)) + b, 0) for row, b in zip(Wa, ba)]
+    O = [sum(w * v for w, v in zip(row, L)) + b for row, b in zip(Wb, bb)]
+    e = [mpmath.exp(o) for o in O]
+    Y = [t / sum(e) for t in e]
+    return ((1 - Y[0]) ** 2 + Y[1] ** 2) / 2
+
+
+def test_equal_rows_of_the_last_weights_make_the_first_layers_gradient_exactly_0(tmp_path):
+    """Equal rows of W_b under a softmax (its biases differ, so the logits and Y do): every ∇L_j = c_j·Σ_i ∇O_i
+    is 0 by the softmax lemma (proved), so ∂ℒ/∂W_a and ∂ℒ/∂b_a are exactly 0, not decimals that cancel to
+    '≈ 0.0'; mpmath central differences of the loss written apart agree (below 1e-30), and ∂ℒ/∂W_b is not 0."""
+    path = tmp_path / "dead.toml"
+    path.write_text(DEAD, encoding="utf-8")
+    v = evaluate(load_problem(path))
+    assert all(g == 0 for g in v.gradients["W_a"]) and all(g == 0 for g in v.gradients["b_a"])
+    assert all(g != 0 for g in v.gradients["W_b"])
+    data = to_json_dict(v, [])
+    assert {e["exact"] for row in data["gradients"]["W_a"] for e in row} == {"0"}
+    with mpmath.workdps(50):
+        Wa = [[mpmath.mpf(t) for t in row] for row in ([".1", ".2", ".3"], [".2", ".1", ".4"], [".3", ".3", ".1"], [".1", ".4", ".2"])]
+        ba, h = [mpmath.mpf("0.1")] * 4, mpmath.mpf("1e-15")
+        for i in range(4):
+            for j in range(3):
+                up = [row[:] for row in Wa]
+                down = [row[:] for row in Wa]
+                up[i][j] += h
+                down[i][j] -= h
+                assert abs((_dead_loss(up, ba) - _dead_loss(down, ba)) / (2 * h)) < mpmath.mpf("1e-30"), (i, j)

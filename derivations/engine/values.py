@@ -88,7 +88,22 @@ class Values:
         # sum asks assumption questions of every term, which is where the time went (16-32-16 sigmoid: minutes).
         # Small values, and so every symmetric case, stay fully evaluated (equal logits still give Y = 1/2).
         size = {}
+        # The softmax lemma (proved for this many outputs and any loss), Σ_j ∇O_j = 0, as a rewrite ∇O_n = −Σ_{j<n}
+        # ∇O_j (see _by_lemma): a value that reads the ∇O only through their sum is exactly 0 (∇L_j where the
+        # column j of the last weights is one number c: c·Σ_i ∇O_i), where its decimal would only cancel to 50
+        # digits, which proves nothing; the output layer's shared bias's gradient too (zeros, below).
+        self.zeros = lemma_zeros(d)
+        gO = [sy.grad("O", s) for s in range(p.n_samples)] if lemma_applies(d) else []
+        self._lemma = {g[-1]: -Add(*g[:-1]) for g in gO}
+        self._lemma_reads = {v for g in gO for v in g}
         for sym, definition in d.definitions.items():
+            if self._lemma and definition.free_symbols & self._lemma_reads:
+                known = {a: of[a] for a in definition.free_symbols if a not in self._lemma_reads and of[a].is_Rational}
+                by_lemma = self._by_lemma(definition.xreplace(known))
+                if by_lemma.is_Rational:
+                    of[sym], self.decimals[sym], self._defs[sym], size[sym] = by_lemma, Float(by_lemma, WORK), by_lemma, 1
+                    self._decimal_of.setdefault(by_lemma, Float(by_lemma, PRECISION))
+                    continue
             settled = self._settled(definition)
             self._defs[sym] = stable = self._stable(settled)
             if not exact and not all(of[a].is_Rational for a in settled.free_symbols if a in of):
@@ -125,13 +140,6 @@ class Values:
         for key in backward_keys(d)[2:]:
             self.backward[key] = per_sample(lambda s, key=key: [of[g] for g in sy.grad(key[4:], s)])
         self._size = size
-        # The gradients a proved theorem makes 0 whatever the numbers, and the lemma as a rewrite, ∇O_n = −Σ_{j<n} ∇O_j
-        # (see _by_lemma): exactly 0 wherever they appear (a descent step's change too), where their decimals would
-        # only cancel to 50 digits, which proves nothing.
-        self.zeros = lemma_zeros(d)
-        gO = [sy.grad("O", s) for s in S] if self.zeros else []
-        self._lemma = {g[-1]: -Add(*g[:-1]) for g in gO}
-        self._lemma_reads = {v for g in gO for v in g}
         # exact=False (a mistake's derivation, compared blank by blank): no table of every gradient
         self.gradients = {name: m.applyfunc(self.value) for name, m in d.gradients.items()} if exact else {}
 
@@ -463,10 +471,17 @@ def lemma_zeros(d: Derivation) -> dict:
     {'b_b': 'proved'}
     """
     p = d.problem
-    if not (p.shared_bias and d.output.sums_to_one) or {"output.forward", "output.local", "edges"} & set(d.rules):
+    if not (p.shared_bias and lemma_applies(d)):
         return {}
-    lemma = softmax_lemma(p.n_out, GENERAL)
-    return {bias_name(p.depth): lemma} if lemma.holds else {}
+    return {bias_name(p.depth): softmax_lemma(p.n_out, GENERAL)}
+
+
+def lemma_applies(d: Derivation) -> bool:
+    """Does the softmax lemma hold for ``d``'s output layer: a softmax, proved for this many outputs and any
+    loss, and no mistake's rule changing the output layer or the edges (a mistake's other rules leave it)?"""
+    if not d.output.sums_to_one or {"output.forward", "output.local", "edges"} & set(d.rules):
+        return False
+    return softmax_lemma(d.problem.n_out, GENERAL).holds
 
 
 def leaves_of(problem: Problem, symbols) -> dict:
