@@ -485,3 +485,14 @@ def test_a_mistake_in_the_answers_file_names_the_file(tmp_path, capsys):
     path = _answers(tmp_path, '[answers]\n"forward.Q[1]" = 1\n')
     code, out, err = _run(capsys, path)
     assert code == 2 and err.startswith(f"python -m derivations.check: error: {path}: answers: unknown key 'forward.Q[1]'"), err
+
+
+def test_the_report_is_in_the_pages_order_whatever_the_files(tmp_path, capsys):
+    """The verdicts come in the page's order (the marking's), not the file's nor the blanks table's: the loss
+    before the path blocks, ReLU'(H_1) inside the w^a_11 block, an unreadable answer in its place."""
+    body = ('[answers]\n"grad.w_a11" = "0"\n"local.dL_dH[1]" = "1"\n"grad.w_b11" = "-0.0375"\n'
+            '"forward.loss" = "0.25"\n"forward.H[2]" = "x"\n"forward.H[1]" = "0.15"\n')
+    code, out, err = _run(capsys, _answers(tmp_path, body))
+    keys = [line.split(" = ")[0] for line in out.splitlines() if " = " in line and not line.startswith(" ")]
+    order = Checker(load_problem()).marking.order
+    assert keys == sorted(keys, key=order.index) and keys[0] == "forward.H[1]" and keys[1] == "forward.H[2]", keys

@@ -267,8 +267,8 @@ class Checker:
         for key, why in unread.items():  # judged as nothing given: no credit, nothing follows from it
             out[key] = Verdict(key, None, UNANSWERED if not why else NOT_A_NUMBER, self.true[key], text=texts[key][:40],
                                note=why)
-        rank = {k: n for n, k in enumerate(self.blanks)}
-        return {k: out[k] for k in sorted(out, key=rank.__getitem__)}
+        rank = self.marking.rank  # the page's order, as the sheet judges it
+        return {k: out[k] for k in sorted(out, key=lambda k: rank.get(k, len(rank)))}
 
     def parse(self, answers: dict, unread: dict | None = None) -> dict:
         """The answers as exact numbers; the unknown keys and keys given twice named in one error line (the
