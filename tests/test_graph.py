@@ -246,3 +246,26 @@ def test_a_graphs_functions_and_products_read_as_its_equations_write_them():
                                    "data": {"w": 0.5, "x": 2, "y": 3, "lam": 0.1}}))
     key = render_text(layout(graph), False)
     assert "(∂L/∂w)_p = 2·lam·w" in key and "lamw" not in key
+
+
+@pytest.mark.parametrize("equation, data, field, says", [
+    ("x / y", {"x": 1, "y": 0}, "graph.q", "x / y is infinite (a division by zero)"),
+    ("log(x)", {"x": -1}, "graph.q", "log(x) is not a real number"),
+    ("sqrt(x)", {"x": -4}, "graph.q", "sqrt(x) is not a real number"),
+    ("x^-1", {"x": 0}, "graph.q", "x^-1 is infinite"),
+    ("sqrt(x)", {"x": 0}, "graph.x", "∂q/∂x is infinite"),  # the value is 0; its slope is not
+])
+def test_a_value_the_data_leave_undefined_is_one_line_in_every_command(tmp_path, capsys, equation, data, field, says):
+    """A graph whose data leave a value or a gradient undefined is refused in one line, exit 2, by print (every
+    format) and check (it was a traceback: mpmath's 'cannot create mpf from zoo')."""
+    path = tmp_path / "g.toml"
+    path.write_text(f'[graph]\nq = "{equation}"\n[data]\n' + "".join(f"{k} = {v}\n" for k, v in data.items()),
+                    encoding="utf-8")
+    answers = tmp_path / "a.toml"
+    answers.write_text('[answers]\n"forward.q" = 1\n', encoding="utf-8")
+    for run in (lambda: print_main(["--config", str(path)]), lambda: print_main(["--config", str(path), "--format", "json"]),
+                lambda: print_main(["--config", str(path), "--key"]),
+                lambda: check_main([str(answers), "--config", str(path), "--reveal"])):
+        assert run() == 2
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and f"g.toml: {field}: expected a real" in err and says in err, err

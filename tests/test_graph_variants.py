@@ -85,10 +85,12 @@ def test_a_draw_that_breaks_a_rule_is_named(data, rule):
 
 
 def test_a_base_no_draw_can_satisfy_is_one_line_naming_the_rule():
-    base = _base({"graph": {"f": "log(x - x - 1)"}, "data": {"x": 2}})
+    base = _base({"graph": {"f": "log(x - x + 1/20)"}, "data": {"x": 2}})  # defined, but always below rule 1's 0.1
     with pytest.raises(ProblemError) as err:
         draw_attempt(base, "s", "ada", seconds=2)
     assert "rule 1" in str(err.value) and "\n" not in str(err.value)
+    with pytest.raises(ProblemError, match="graph.f: expected a real value at the data, but log"):
+        _base({"graph": {"f": "log(x - x - 1)"}, "data": {"x": 2}})  # a base undefined at its own data: one line
 
 
 def test_a_vanishing_gradient_is_redrawn():

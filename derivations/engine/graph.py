@@ -36,7 +36,7 @@ from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
 
-from sympy import Add, Expr, Float, Integer, Symbol
+from sympy import Add, Expr, Float, Integer, S, Symbol
 from sympy.core.parameters import evaluate as sympy_evaluate  # SymPy's switch; ``evaluate`` here is the values'
 
 from . import reading
@@ -186,6 +186,23 @@ class Graph:
         for v in reversed(p.names):
             if v != self.output:
                 self.grad_def[v] = Add(*(self.grad_symbol[u] * self.local[(u, v)] for u in self.users[v]))
+        self._defined()
+
+    def _defined(self) -> None:
+        """One line, before anything is printed, for a value or gradient the data leave undefined: ``x / y`` at
+        y = 0, ``log(x)`` or ``sqrt(x)`` of a negative x, ``sqrt(x)``'s slope at 0 (read off the decimals,
+        equation by equation: a deep graph's exact forms repeat each other, and a walk over one is exponential)."""
+        self.decimals  # noqa: B018 (computed here, so that a problem's mistake is found before any output)
+
+    def _undefined_at(self, n: str, exact: Expr, decimal: Expr, gradient: bool = False) -> None:
+        why = _undefined(decimal) or (_undefined(exact) if exact in _NOT_REAL else "")
+        if not why:
+            return
+        if gradient:
+            raise ProblemError(f"graph.{n}", f"expected a real gradient at the data, but ∂{self.output}/∂{n} is "
+                                             f"{why} there", self.problem.source)
+        raise ProblemError(f"graph.{n}", f"expected a real value at the data, but {dict(self.problem.equations)[n]} "
+                                         f"is {why} there", self.problem.source)
 
     def at(self, data) -> "Graph":
         """The same graph at other data values ``((name, value), ...)``: the equations read and differentiated
@@ -229,9 +246,11 @@ class Graph:
         env = {self.symbol[n]: Float(v, work) for n, v in self.data.items()}
         for n in self.equations:
             env[self.symbol[n]] = self.exprs[n].xreplace(env).evalf(work)
+            self._undefined_at(n, self.value[n], env[self.symbol[n]])
         grads = {self.grad_symbol[self.output]: Float(1, work)}
         for v in [n for n in reversed(self.problem.names) if n != self.output]:
             grads[self.grad_symbol[v]] = self.grad_def[v].xreplace({**env, **grads}).evalf(work)
+            self._undefined_at(v, self.gradient[v], grads[self.grad_symbol[v]], gradient=True)
         out = {self.value[n]: env[self.symbol[n]] for n in self.equations}
         out.update({self.gradient[v]: grads[self.grad_symbol[v]] for v in self.problem.names})
         return {k: Float(f, DIGITS) for k, f in out.items() if not k.is_Rational}
@@ -297,6 +316,21 @@ class Graph:
 
 
 LARGE = 60  # nodes of an input's exact form past which a value's form is kept as written (not simplified)
+
+
+_NOT_REAL = (S.ComplexInfinity, S.NaN, S.Infinity, S.NegativeInfinity)  # an exact value found undefined (x / (y - y))
+
+
+def _undefined(v: Expr) -> str:
+    """Why the number ``v`` (a decimal, or an exact value of :data:`_NOT_REAL`) is no real number (``""``: it
+    is one)."""
+    if v.has(S.ComplexInfinity, S.Infinity, S.NegativeInfinity):
+        return "infinite (a division by zero)"
+    if v.has(S.NaN):
+        return "undefined"
+    if v.has(S.ImaginaryUnit):
+        return "not a real number (a log or a square root of a negative number)"
+    return ""
 
 
 def _exact(expr: Expr, env: dict) -> Expr:
