@@ -166,3 +166,28 @@ def test_exact_matches_come_before_the_count_of_digits(name, sheet, want):
 def test_common_slips_are_named_from_right_earlier_answers(name, sheet, want):
     got = Checker(load_problem(PROBLEMS[name])).check(sheet)
     assert {k: verdict_label(v.verdict, v.short, [m.name for m in v.mistakes]) for k, v in got.items()} == want
+
+
+
+CANCEL = ('[network]\nlayers = [2, 2, 2]\nactivation = "sigmoid"\noutput = "sigmoid"\nloss = "quadratic"\nbias = true\n'
+          '[data]\nx = [0.5, 0.5]\ny = [0.2, 0.7]\n[init]\nW_a = [[0.3, 0.2], [0.2, 0.31]]\nW_b = [[1, -1], [0.5, 0.4]]\n'
+          'b_a = 0.35\nb_b = 0\n')  # O_1 = L_1 − L_2 ≈ −0.0011431: a step that cancels
+
+
+def test_a_step_from_right_rounded_answers_is_allowed_their_rounding_not_their_tolerance():
+    """A step computed from right 4-digit answers may be off by what their rounding changes (half a unit in
+    their last digit, or their own gap to the value), not by 1/1000 of each: summed over a step that cancels,
+    that had O_1 = 0.0001 (the true −0.0011431, of the other sign) correct. −0.001100, exactly the step from
+    the typed L's, stays right; an exponent typed with leading zeros counts its digits as 1e-3 does."""
+    from derivations.engine.problem import problem_from_dict
+    import tomllib
+
+    checker = Checker(problem_from_dict(tomllib.loads(CANCEL)))
+    L = {"forward.L[1]": "0.6457", "forward.L[2]": "0.6468"}
+    assert checker.check({**L, "forward.O[1]": "0.0001000"})["forward.O[1]"].verdict == "wrong"
+    assert checker.check({**L, "forward.O[1]": "-0.002400"})["forward.O[1]"].verdict == "wrong"
+    right = checker.check({**L, "forward.O[1]": "-0.001100"})["forward.O[1]"]
+    assert right.verdict == "correct" and right.note == "right from your rounded earlier answers"
+    handout = Checker(load_problem())
+    assert handout.check({"grad.w_b11": "-3.760e-00002"})["grad.w_b11"].verdict == "wrong"  # 2.7/1000 off
+    assert handout.check({"grad.w_b11": "-3.750e-00002"})["grad.w_b11"].verdict == "correct"

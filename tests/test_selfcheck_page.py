@@ -423,3 +423,24 @@ def test_browser_decides_a_kink_at_an_exact_zero_as_the_checker(browser, tmp_pat
     assert page.page.evaluate("window.derivationsMarking.truth['forward.H[1]']") == 0
     assert page.errors == []
     page.page.close()
+
+
+@pytest.mark.parametrize("o1, verdict", [("0.0001000", "wrong"), ("-0.002400", "wrong"), ("-0.001100", "correct")])
+def test_browser_allows_a_step_its_inputs_rounding_not_their_tolerance(browser, tmp_path, o1, verdict):
+    """As the checker (test_marking's CANCEL): right 4-digit L's move O_1 = L_1 − L_2 by their rounding, not by
+    1/1000 of each (which had 0.0001, of the wrong sign, correct); the step from the typed L's stays right."""
+    import tomllib
+
+    from derivations.engine.problem import problem_from_dict
+    from test_marking import CANCEL
+
+    problem = problem_from_dict(tomllib.loads(CANCEL))
+    sheet = {"forward.L[1]": "0.6457", "forward.L[2]": "0.6468", "forward.O[1]": o1}
+    py = Checker(problem).check(sheet)
+    page = Page(browser, write_page(evaluate(problem), tmp_path / "selfcheck.html"))
+    for key, text in sheet.items():
+        page.type(key, text)
+    classes, _, _ = page.feedback("forward.O[1]")
+    assert py["forward.O[1]"].verdict == verdict and classes == {verdict}, (py["forward.O[1]"], classes)
+    assert page.errors == []
+    page.page.close()

@@ -67,7 +67,8 @@ def report_text(verdicts: dict, reveal: bool, note: str = "") -> str:
             lines.append(head + (f"not a number ({v.note})" if v.verdict == NOT_A_NUMBER else "not answered"))
             continue
         if v.verdict == "correct":
-            line = head + "correct" + (f" (within a relative {v.tolerance})" if v.tolerance is not None else "")
+            within = v.tolerance is not None and not v.note  # (a note: right from the student's own rounding)
+            line = head + "correct" + (f" (within a relative {v.tolerance})" if within else "")
             if v.note:
                 line += f" ({v.note})"
         elif v.verdict == "follows":

@@ -16,7 +16,7 @@ follows only from blanks before it. Each answer is then, in this order:
    :data:`DIGITS` significant digits rounded correctly or within the blank's tolerance);
 2. **follows**: the blank's formula at the student's earlier answers, exactly or (at :data:`DIGITS` digits or
    more) within a slack of :data:`REL_TOL` of it plus what the rounding of each differing input changes (half
-   a unit in its last typed digit, at least :data:`REL_TOL` of it: :func:`rounding`) (a wrong 0 that makes the
+   a unit in its last typed digit, or a right answer's gap to its value: :func:`rounding`) (a wrong 0 that makes the
    step trivial earns no credit), or *correct* where those inputs were all right to their rounding;
 3. **wrong**, with each slip named whose world gives the answer from the student's earlier answers (not the
    value that follows, which is no slip), the closest; several only when they give the same number, the one
@@ -84,13 +84,14 @@ def significant_digits(text: str) -> int | None:
 def half_unit(text: str) -> Rational | None:
     """Half a unit in the last digit typed: how far the value may lie from a correctly rounded answer.
 
-    >>> half_unit("0.0375"), half_unit("120"), half_unit("1.5e-3"), half_unit("3/80")
-    (1/20000, 1/2, 1/20000, None)
+    >>> half_unit("0.0375"), half_unit("120"), half_unit("1.5e-3"), half_unit("3/80"), half_unit("1.600e-00003")
+    (1/20000, 1/2, 1/20000, None, 1/2000000)
     """
     m = _TYPED.fullmatch(text.replace(",", "."))
     if m is None or not (m["int"] or m["frac"]):
         return None
-    exponent = int(m["exp"]) if m["exp"] and len(m["exp"].lstrip("+-")) <= 4 else 0
+    digits = m["exp"].lstrip("+-").lstrip("0") if m["exp"] else ""  # 1e-00003 is 1e-3 (parse_answer reads it so)
+    exponent = (-1 if m["exp"].startswith("-") else 1) * int(digits) if digits and len(digits) <= 4 else 0
     scale = exponent - len(m["frac"] or "")
     return Rational(1, 2) * (Rational(10) ** scale)
 
@@ -143,15 +144,23 @@ def classify(text: str, answer: Rational, target, slack, drift=0) -> str | None:
     return None
 
 
-def rounding(value: Rational, text: str) -> Rational:
-    """How far a typed answer may lie from the value the student computed: half a unit in its last digit, and
-    at least :data:`REL_TOL` of it (a fraction: only that).
+def rounding(value: Rational, text: str, true=None) -> Rational:
+    """How far a typed answer may lie from the value the student computed: half a unit in its last digit (a
+    fraction: 0); for an answer right within its tolerance (``true``: the blank's true value), up to its
+    distance from it, the student having perhaps carried the true value. Not :data:`REL_TOL` of every answer:
+    summed over a step's inputs, that let a step that cancels be 4/1000 off and still follow.
 
     >>> rounding(Rational("0.15"), "0.15"), rounding(Rational("0.5559"), "0.5559")
-    (1/200, 5559/10000000)
+    (1/200, 1/20000)
+    >>> rounding(Rational("0.5557"), "0.5557", Rational("0.55593"))  # within 1/1000 of it: its gap
+    23/100000
     """
-    unit = half_unit(text)
-    return max(abs(value) * REL_TOL, unit if unit is not None else 0)
+    unit = half_unit(text) or Integer(0)
+    if true is None:
+        return unit
+    gap = abs(value - true)  # (a Float where the true value is the decimal of an irrational one)
+    gap = Rational(gap) if gap.is_Float else gap
+    return max(unit, gap) if gap <= max(abs(value) * REL_TOL, unit) else unit
 
 
 def settle(v, prec: int = PREC):
@@ -598,7 +607,8 @@ class Sheet:
         self.keys = sorted(answers, key=lambda k: marking.rank[k])
         self.index = {k: n for n, k in enumerate(self.keys)}
         self.answers = answers
-        self.ev = _Evaluator(marking, {marking.sym[k]: (self.index[k], answers[k][0], rounding(*answers[k])) for k in self.keys})
+        self.ev = _Evaluator(marking, {marking.sym[k]: (self.index[k], answers[k][0], rounding(*answers[k], marking.true[k]))
+                                       for k in self.keys})
 
     def _moved(self, s) -> bool:
         """The student's answer for symbol ``s`` is not its true value (a rounding moves it too)."""

@@ -104,7 +104,8 @@ function digitsOf(text) {  // [significant digits, half a unit in the last digit
   const m = TYPED.exec(text.replace(/,/g, "."));
   if (!m || !(m[1] || m[2])) return null;
   const frac = m[2] || "";
-  const scale = (m[3] && m[3].replace(/^[+-]/, "").length <= 4 ? parseInt(m[3], 10) : 0) - frac.length;
+  const e = m[3] ? m[3].replace(/^[+-]?0*/, "") : "";  // 1e-00003 is 1e-3, as the reader takes it
+  const scale = (e && e.length <= 4 ? (m[3].startsWith("-") ? -1 : 1) * parseInt(e, 10) : 0) - frac.length;
   return [(m[1] + frac).replace(/^0+/, "").length, scale >= 0 ? X.q(10n ** BigInt(scale), 2) : X.q(1, 2n * 10n ** BigInt(-scale))];
 }
 // as marking.classify: "match", "short" or null. irrational: the checker's value is no rational (a decimal of
@@ -149,13 +150,18 @@ function parse(text) {  // by pattern, never evaluated: a number, or a string sa
 }
 
 const REL_TOL = X.read(D.relTol);
+function rounding(a, text, t) {  // as marking.rounding: half a unit in the last digit typed; where the answer is
+  const dg = digitsOf(text), unit = dg ? dg[1] : X.q(0, 1);  // right within its tolerance, up to its gap to it
+  if (t === null || !X.finite(t)) return unit;
+  const gap = X.abs(X.sub(a, t));
+  return X.f(gap) <= Math.max(X.f(X.abs(X.mul(a, REL_TOL))), X.f(unit)) * (1 + 1e-12) ? X.max(unit, gap) : unit;
+}
 function judgeSheet(entries) {  // entries: [[key, value, text]] -> {key: result}, as marking.Sheet.judge
   entries.sort((x, y) => D.blanks[x[0]].rank - D.blanks[y[0]].rank);
   const answers = new Map(), index = {}, byKey = {}, keyOf = new Map();
   entries.forEach(([key, a, text], n) => {
     index[key] = n; byKey[key] = [a, text];
-    const dg = digitsOf(text);  // as marking.rounding: half a unit in the last digit typed, at least relTol of it
-    answers.set(D.blanks[key].sym, [n, a, X.max(X.abs(X.mul(a, REL_TOL)), dg ? dg[1] : X.q(0, 1))]); keyOf.set(D.blanks[key].sym, key);
+    answers.set(D.blanks[key].sym, [n, a, rounding(a, text, truth[key])]); keyOf.set(D.blanks[key].sym, key);
   });
   const ev = new Evaluator(answers);
   const out = {}, named = {};
