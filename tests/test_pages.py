@@ -406,3 +406,18 @@ def test_no_key_has_an_unbracketed_negative_factor_doubled_brackets_or_a_sum_of_
             assert found == [], (fmt, defect, found[:3])
     assert "sum their contributions" in keys["text"] or layers[-2] == 1 or layers[-1] == 1
     assert " only)" in keys["text"] or layers[-1] > 1
+
+
+def test_a_negative_number_after_a_minus_is_bracketed_on_the_key_only():
+    """An identity output's negative Y in the loss: 1 − (−0.25) on the key (it printed 1 − −0.25, in LaTeX
+    1 - -0.25), and on the worksheet a plain blank (a bracket round it would tell its sign)."""
+    import tomllib
+
+    text = ('[network]\nlayers = [2, 2, 2]\nactivation = "relu"\noutput = "identity"\nloss = "mse"\n[data]\n'
+            'x = [[1, 2], [0.5, -1]]\ny = [[1, 0], [0, 1]]\n[init]\nW_a = [[0.2, -0.1], [0.3, 0.1]]\n'
+            'W_b = [[0.5, -0.5], [0.1, 0.2]]\n')
+    page = h.layout(evaluate(problem_from_dict(tomllib.loads(text))))
+    key, sheet = render_text(page, False), render_text(page, True)
+    assert "(1 − (−0.25))^2" in key and "− −" not in key and "- -" not in render_latex(page, False)
+    loss = next(line for line in sheet.splitlines() if line.strip().startswith("ℓ^[1] ="))
+    assert "(____)" not in loss and "(____ − ____)^2" in loss, loss

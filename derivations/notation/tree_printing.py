@@ -119,7 +119,9 @@ class TypstMath(_Tree, Printer):
         return f"{self._print(n.base)}^({self._print(n.exp)})"
 
     def _print_Paren(self, n):
-        left, right = ("(", ")") if n.kind == "(" else ("[", "]")
+        if not _brackets(self, n):
+            return self._print(n.body)
+        left, right = ("[", "]") if n.kind == "[" else ("(", ")")
         return f"lr({left} {self._print(n.body)} {right})"
 
     def _print_Call(self, n):
@@ -197,7 +199,9 @@ class LatexMath(_Tree, TexPrinter):
         return f"{{{self._print(n.base)}}}^{{{self._print(n.exp)}}}"
 
     def _print_Paren(self, n):
-        left, right = (r"\left(", r"\right)") if n.kind == "(" else (r"\left[", r"\right]")
+        if not _brackets(self, n):
+            return self._print(n.body)
+        left, right = (r"\left[", r"\right]") if n.kind == "[" else (r"\left(", r"\right)")
         return f"{left}{self._print(n.body)}{right}"
 
     def _print_Call(self, n):
@@ -276,7 +280,9 @@ class TextMath(_Tree, TextPrinter):
         return f"{self._atom(n.base)}^{self._atom(n.exp)}"
 
     def _print_Paren(self, n):
-        left, right = ("(", ")") if n.kind == "(" else ("[", "]")
+        if not _brackets(self, n):
+            return self._print(n.body)
+        left, right = ("[", "]") if n.kind == "[" else ("(", ")")
         return f"{left}{self._print(n.body)}{right}"
 
     def _print_Call(self, n):
@@ -375,7 +381,8 @@ class TreePrinter(Printer):
         items = []
         for k, a in enumerate(terms):
             if a.could_extract_minus_sign():  # −x is −1·x: a written sum after it is bracketed, −(y ln Y + …)
-                items += [Operator("-" if k else "neg"), self._print(-a, parent=Mul)]
+                rest = self._print(-a, parent=Mul)
+                items += [Operator("-" if k else "neg"), Paren(rest, SIGN) if _negative(rest) else rest]  # 1 − (−0.25)
             else:
                 items += ([Operator("+")] if k else []) + [self._print(a, parent=Add)]
         out = Row(tuple(items))
@@ -420,6 +427,26 @@ class TreePrinter(Printer):
         if x == -1:
             return Frac(Numeral("1"), self._print(b))
         return Pow_(self._print(b, parent=Pow), self._print(x))
+
+
+SIGN = "±"  # a Paren's kind: round brackets round a negative number, which a worksheet's blank (no sign) goes without
+
+
+def _brackets(printer, n) -> bool:
+    """Are ``n``'s brackets printed: always, but round a negative number (:data:`SIGN`) that is a blank on the
+    worksheet (``1 − (−0.25)`` on the key, ``____ − ____`` on the worksheet: the bracket would tell the sign)."""
+    if n.kind != SIGN or not printer._settings.get("worksheet"):
+        return True
+    body = n.body
+    return not (isinstance(body, Slot) and not body.given)
+
+
+def _negative(t) -> bool:
+    """A number of the page that prints with a minus sign: a slot or numeral ``−0.25`` (bracketed after a minus,
+    never ``1 − −0.25``)."""
+    while isinstance(t, Slot):
+        t = t.content
+    return isinstance(t, Numeral) and t.text.startswith(("-", "−"))
 
 
 def _flat(e) -> tuple:
