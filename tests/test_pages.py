@@ -421,3 +421,15 @@ def test_a_negative_number_after_a_minus_is_bracketed_on_the_key_only():
     assert "(1 − (−0.25))^2" in key and "− −" not in key and "- -" not in render_latex(page, False)
     loss = next(line for line in sheet.splitlines() if line.strip().startswith("ℓ^[1] ="))
     assert "(____)" not in loss and "(____ − ____)^2" in loss, loss
+
+
+def test_leaky_relus_slope_is_defined_on_the_page():
+    """The formulas line and a path's line define LeakyReLU′ as the page defines ReLU′, 1_(H > 0) + 0.01·1_(H ≤ 0)
+    (they wrote LeakyReLU'(H_i), and a path LeakyReLU'(H_2) = LeakyReLU'(H_2))."""
+    import tomllib
+
+    text = ('[network]\nlayers = [2, 3, 2]\nactivation = "leaky_relu"\nloss = "mse"\n[data]\nx = [1, 2]\ny = [1, 0]\n'
+            '[init]\nW_a = [[0.2, 0.1], [-0.5, -0.5], [0.3, 0.2]]\nW_b = [[0.5, 0.2, 0.1], [0.1, 0.3, 0.2]]\n')
+    key = render_text(h.layout(evaluate(problem_from_dict(tomllib.loads(text)))), False)
+    assert "LeakyReLU: ∂L_i/∂H_i = 1_(H_i > 0) + 0.01·1_(H_i ≤ 0)" in key
+    assert not re.search(r"LeakyReLU'\(H_\d\) = LeakyReLU'", key)

@@ -40,6 +40,7 @@ OPS = {
     "-": ("-", "-", " − "),
     "·": ("dot", r"\cdot", "·"),
     ">": (">", ">", " > "),
+    "≤": ("<=", r"\le", " ≤ "),
     ",": ("comma", ",", ", "),
     "≈": ("approx", r"\approx", " ≈ "),
     "⇒": ("quad arrow.r.double quad", r"\quad \Rightarrow \quad", "   ⇒   "),

@@ -345,6 +345,14 @@ class TreePrinter(Printer):
     def _print_relu_step(self, e, parent=None):
         return Sym("one", row(self._print(e.args[0]), ">", Numeral("0")))
 
+    def _print_leaky_step(self, e, parent=None):
+        """Leaky ReLU's slope, as the page defines a ReLU's: ``1_(H > 0) + 0.01·1_(H ≤ 0)`` (it printed
+        ``LeakyReLU'(H)``, defining the derivative by its own name)."""
+        h = self._print(e.args[0])
+        out = Row((Sym("one", row(h, ">", Numeral("0"))), Operator("+"), Numeral("0.01"), Operator("·"),
+                   Sym("one", row(h, "≤", Numeral("0")))))
+        return Paren(out) if parent in (Mul, Pow) else out
+
     def _print_ReLU(self, e, parent=None):
         return Call("max", (Numeral("0"), self._print(e.args[0])))
 
