@@ -269,3 +269,14 @@ def test_a_value_the_data_leave_undefined_is_one_line_in_every_command(tmp_path,
         assert run() == 2
         err = capsys.readouterr().err
         assert err.count("\n") == 1 and f"g.toml: {field}: expected a real" in err and says in err, err
+
+
+def test_a_branch_is_a_name_typed_more_than_once():
+    """r^2 is a square's one input, not a branch (the solution and the page said 'r is used more than once');
+    x*x + x uses x three times, as typed."""
+    from derivations.teaching.circuit import solution_text
+
+    square = Graph(graph_from_dict({"graph": {"r": "y - x", "L": "r^2"}, "data": {"x": 1, "y": 3}}))
+    assert square.branches() == [] and "more than once" not in solution_text(square)
+    twice = Graph(graph_from_dict({"graph": {"f": "x*x + x"}, "data": {"x": 3}}))
+    assert twice.branches() == ["x"] and "x is used more than once (in f)" in solution_text(twice)

@@ -284,10 +284,12 @@ class Graph:
                                   f"got {reading.quote(key, 60)}")
 
     def branches(self) -> list:
-        """The names used more than once (by several equations, or twice in one): their gradients add."""
+        """The names used more than once (by several equations, or twice in one as it is typed: ``x*x + x``,
+        not ``r^2``, a square's one input): their gradients add."""
+        text = dict(self.problem.equations)
         out = []
         for v in self.problem.names:
-            uses = sum(_uses(self.exprs[u], self.symbol[v]) for u in self.users[v])
+            uses = sum(len(re.findall(rf"(?<![A-Za-z0-9_]){re.escape(v)}(?![A-Za-z0-9_])", text[u])) for u in self.users[v])
             if uses > 1:
                 out.append(v)
         return out
