@@ -376,12 +376,3 @@ def _settled(expr: Expr) -> Expr:
         if arg.is_Number and arg != 0:
             settled[f] = type(f).settle(f.args[0], bool(arg > 0))
     return expr.xreplace(settled) if settled else expr
-
-
-def _uses(expr: Expr, sym: Symbol) -> int:
-    """How many times ``sym`` occurs in ``expr`` (``x*x + x``: 3)."""
-    if expr == sym:
-        return 1
-    if expr.is_Pow and expr.base == sym and expr.exp.is_Integer:
-        return int(abs(expr.exp))
-    return sum(_uses(a, sym) for a in expr.args)
