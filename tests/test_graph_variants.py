@@ -203,3 +203,16 @@ def test_a_graph_of_64_nested_layers_is_worked_from_its_decimals_and_agrees_with
     assert abs(mpmath.mpf(data["grad"]["x"]["decimal"]) / grads["x"] - 1) < 1e-15
     assert data["grad"]["x"]["latex"] is None  # too large to print
     assert "h64 = " in solution_text(g)
+
+
+def test_a_drawn_value_keeps_the_base_values_sign():
+    """A regularized loss's λ is drawn positive for every student (a drawn sign gave one λ = −0.95 and a negative
+    loss), CS231n's x = −2 stays negative."""
+    base = _base({"graph": {"p": "w * x", "L": "(y - p)^2 + lam*w^2"}, "data": {"w": 0.5, "x": 2, "y": 3, "lam": 0.1}})
+    for student in ("ada", "bo", "cy", "dee", "eva", "fay"):
+        p, _ = draw_attempt(base, "s", student)
+        data = dict(p.data)
+        assert data["lam"] > 0 and data["w"] > 0 and data["x"] > 0, data
+    circuit = GraphBase.read(PROBLEMS / "circuit.toml")
+    signs = [tuple(v > 0 for _, v in draw_attempt(circuit, "s", student)[0].data) for student in ("ada", "bo", "cy")]
+    assert set(signs) == {tuple(v > 0 for _, v in circuit.problem.data)}

@@ -4,9 +4,9 @@ checked against rules that keep every value defined, then against an independent
 **What stays, what is drawn.** The equations stay; every data value is drawn again from SHA-256 of
 ``seed, id, attempt`` (:class:`~derivations.teaching.drawing.Stream`: stable, independent of the roster): a
 whole number up to the base's largest (at least 3: 1 to 5 for CS231n's circuit, whose data are −2, 5 and −4),
-either sign, where the base's value is whole,
+where the base's value is whole,
 else a short decimal of at most ``digits`` significant digits (``[variants] digits``, default 2) of the base
-value's size, either sign. A data value of 0 stays 0.
+value's size; the sign is the base value's (a loss's weight λ stays positive). A data value of 0 stays 0.
 
 **The rules** (:func:`broken_rules`; a draw that breaks one is redrawn with the next attempt number):
 
@@ -95,10 +95,11 @@ def read_any_base(path=None):
 
 def _drawn(s: Stream, v: Rational, digits: int, whole: int) -> Rational:
     """A new value of the size of ``v``: a whole number from 1 to ``whole`` where ``v`` is whole, else a short
-    decimal of ``digits`` significant digits in ``v``'s decade (0.1 to 0.99 for 0.5); either sign."""
+    decimal of ``digits`` significant digits in ``v``'s decade (0.1 to 0.99 for 0.5); ``v``'s sign (a loss's
+    weight λ stays positive, CS231n's x = −2 negative: a drawn sign could make a loss negative)."""
     if v == 0:
         return Rational(0)
-    sign = 1 if s.below(2) else -1
+    sign = 1 if v > 0 else -1
     if v.q == 1:
         return Rational(sign * (1 + s.below(whole)))
     size, scale = Fraction(abs(v.p), v.q), Fraction(1)
