@@ -191,3 +191,15 @@ def test_a_step_from_right_rounded_answers_is_allowed_their_rounding_not_their_t
     handout = Checker(load_problem())
     assert handout.check({"grad.w_b11": "-3.760e-00002"})["grad.w_b11"].verdict == "wrong"  # 2.7/1000 off
     assert handout.check({"grad.w_b11": "-3.750e-00002"})["grad.w_b11"].verdict == "correct"
+
+
+def test_a_slip_of_every_layer_is_named_for_no_one_activation():
+    """ReLU then sigmoid: one 'activation skipped' slip serves both layers, so its words name neither (a sigmoid
+    layer's H typed for L was 'ReLU skipped … Apply ReLU'); a network of one activation keeps its name."""
+    from derivations.teaching.mistakes import catalogue
+
+    two = catalogue(load_problem(Path(__file__).parents[1] / "docs" / "problems" / "two-layers.toml"))
+    slip = next(m for m in two if m.name == "activation-skipped")
+    assert "ReLU" not in slip.title + slip.hint and "ReLU, sigmoid" in slip.explanation
+    handout = next(m for m in catalogue(load_problem()) if m.name == "activation-skipped")
+    assert handout.title.startswith("ReLU skipped")

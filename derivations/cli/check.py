@@ -137,8 +137,12 @@ def main(argv: list[str] | None = None) -> int:
         problem = load_any(args.config)
         if getattr(problem, "kind", "") != "graph":  # a graph is bounded by its size (64 equations of 500 characters)
             work.check(problem, "check", "check")
-        with located(path_text(args.answers)):  # the answers file's mistakes name it, as a problem file's do
+        try:  # the answers file's mistakes name it, as a problem file's do (once: a TOML error names it already)
             answers = read_answers(args.answers)
+        except ProblemError as err:
+            if err.source is not None or path_text(args.answers) in err.expected:
+                raise
+            raise ProblemError(err.field, err.expected, path_text(args.answers)) from None
         checker = Checker(problem)
         with located(path_text(args.answers)):
             verdicts = checker.check(answers)

@@ -142,11 +142,17 @@ def _activation_slips(op: ActivationStep, problem: Problem, symbols: Symbols) ->
     shaped = [l for l, a in enumerate(acts) if a.shapes]  # skipping the identity changes nothing
     if shaped:
         act = acts[shaped[0]]
-        out.append(Mistake(
-            "activation-skipped", f"{act.text} skipped (H used where L = {act.text}(H) belongs)",
-            f"L = {act.text}(H) unit by unit: {act.definition}; H does not pass through unchanged.",
-            f"Apply {act.text} to each H_i before the next layer.",
-            {"activation.forward": lambda layer, h: h if acts[layer].shapes else acts[layer].forward(h)}))
+        names = list(dict.fromkeys(acts[l].text for l in shaped))
+        if len(names) == 1:
+            title, why, hint = (f"{act.text} skipped (H used where L = {act.text}(H) belongs)",
+                                f"L = {act.text}(H) unit by unit: {act.definition}; H does not pass through unchanged.",
+                                f"Apply {act.text} to each H_i before the next layer.")
+        else:  # one slip for every layer: named for none of them (a sigmoid layer's was called 'ReLU skipped')
+            title, why, hint = ("activation skipped (H used where L = act(H) belongs)",
+                                f"L = act(H) unit by unit, with the layer's own activation ({', '.join(names)}); H does "
+                                "not pass through unchanged.", "Apply the layer's activation to each H_i before the next layer.")
+        out.append(Mistake("activation-skipped", title, why, hint,
+                           {"activation.forward": lambda layer, h: h if acts[layer].shapes else acts[layer].forward(h)}))
     dying = [l for l, a in enumerate(acts) if a.can_die]
     if dying:
         act = acts[dying[0]]
