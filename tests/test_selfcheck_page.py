@@ -444,3 +444,19 @@ def test_browser_allows_a_step_its_inputs_rounding_not_their_tolerance(browser, 
     assert py["forward.O[1]"].verdict == verdict and classes == {verdict}, (py["forward.O[1]"], classes)
     assert page.errors == []
     page.page.close()
+
+
+def test_browser_takes_zero_times_the_log_of_a_negative_y_as_zero(browser, tmp_path):
+    """A cross-entropy's zero target times the log of a student's negative Y is 0, as SymPy takes it in the
+    checker (the page had NaN, and marked a loss that follows from the student's Y wrong)."""
+    path = Path(__file__).parents[1] / "docs" / "problems" / "two-layers.toml"
+    problem = load_problem(path)
+    sheet = {"forward.Y[1]": "0.5000", "forward.Y[2]": "-0.5000", "forward.loss": "0.6931"}
+    py = Checker(problem).check(sheet)
+    page = Page(browser, write_page(evaluate(problem), tmp_path / "selfcheck.html"))
+    for key, text in sheet.items():
+        page.type(key, text)
+    classes, _, _ = page.feedback("forward.loss")
+    assert py["forward.loss"].verdict == "follows" and classes == {"follows"}, classes
+    assert page.errors == []
+    page.page.close()

@@ -35,7 +35,7 @@ const X = (() => {
     return xs.reduce((s, x) => s + f(x), 0);
   }
   function mul(...xs) {
-    if (xs.some((x) => isQ(x) && x.p === 0n) && xs.every((x) => isQ(x) || Number.isFinite(x))) return ZERO;  // 0·x = 0, as SymPy
+    if (xs.some((x) => isQ(x) && x.p === 0n) && xs.every((x) => isQ(x) || Number.isFinite(x) || x === COMPLEX)) return ZERO;  // 0·x = 0, as SymPy
     if (xs.every(isQ)) {
       let p = 1n, d = 1n;
       for (const x of xs) { p *= x.p; d *= x.q; }
@@ -57,7 +57,10 @@ const X = (() => {
     return Math.pow(f(b), f(e));
   }
   const exp = (v) => (isQ(v) && v.p === 0n ? ONE : Math.exp(f(v)));
-  const log = (v) => (isQ(v) && v.p === v.q ? ZERO : (f(v) > 0 ? Math.log(f(v)) : NaN));
+  // A log of a negative number is a complex number, finite: 0 times it is 0, as in SymPy (a cross-entropy's zero
+  // target times the log of a student's negative Y); any other use of it is NaN, as a float.
+  const COMPLEX = Object.freeze({valueOf: () => NaN});
+  const log = (v) => (isQ(v) && v.p === v.q ? ZERO : (f(v) > 0 ? Math.log(f(v)) : f(v) < 0 ? COMPLEX : NaN));
   const log1p = (v) => (isQ(v) && v.p === 0n ? ZERO : (f(v) > -1 ? Math.log1p(f(v)) : NaN));
   const tanh = (v) => (isQ(v) && v.p === 0n ? ZERO : Math.tanh(f(v)));
   function cmp(a, b) {  // -1, 0, 1: exactly between rationals
