@@ -433,3 +433,13 @@ def test_leaky_relus_slope_is_defined_on_the_page():
     key = render_text(h.layout(evaluate(problem_from_dict(tomllib.loads(text)))), False)
     assert "LeakyReLU: ∂L_i/∂H_i = 1_(H_i > 0) + 0.01·1_(H_i ≤ 0)" in key
     assert not re.search(r"LeakyReLU'\(H_\d\) = LeakyReLU'", key)
+
+
+def test_a_copy_of_the_handouts_file_gets_the_papers_page(tmp_path):
+    """The paper's page goes with the handout's numbers, not its path: a byte-identical copy elsewhere had 55
+    blanks (L again in Step 3) under the same identifier as the handout's 51."""
+    copy = tmp_path / "mine.toml"
+    copy.write_bytes(HANDOUT.read_bytes())
+    mine, paper = h.layout(evaluate(load_problem(copy))), h.layout(evaluate(load_problem()))
+    assert mine.blanks() == paper.blanks() == 51 and mine.problem_id == paper.problem_id
+    assert render_text(mine, True).split("\n", 3)[3] == render_text(paper, True).split("\n", 3)[3]  # (its file's name aside)

@@ -27,7 +27,8 @@ H_1 = 0.1·0.9 + 0.1·0.5 + 0.1·0.1 = 0.15
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from functools import lru_cache
 
 from ..engine.problem import LETTERS
 from ..notation.printing import Words
@@ -230,6 +231,25 @@ class Page:
 # -- what building a page shares --------------------------------------------------------------------------
 
 
+def is_paper(problem) -> bool:
+    """Is ``problem`` the handout's own (its numbers, wherever its file lies): its page is then the paper's, which
+    prints L in Step 3. By content: a copy of handout.toml elsewhere had the other page under the same identifier.
+
+    >>> from sympy import Rational
+    >>> from derivations.engine.problem import load_problem
+    >>> is_paper(load_problem()), is_paper(replace(load_problem(), source="copy.toml", lr=Rational(1, 10)))
+    (True, False)
+    """
+    return problem.source == "handout" or replace(problem, source="handout") == _handout()
+
+
+@lru_cache(maxsize=1)
+def _handout():
+    from ..engine.problem import load_problem
+
+    return load_problem()
+
+
 class Context:
     """One problem's values with their spellings (``n``: the solution's :class:`Notation`, ``nb``: the
     page's :class:`PageNumbers`, both at ``digits``), the names of its quantities in both views, and the
@@ -244,7 +264,7 @@ class Context:
         self.nb = PageNumbers(values, digits)
         self.blocks: list = []
         self.introduced: set = set()  # backward quantities a block of the page has asked for: ("O", i, s)
-        self.paper = p.source == "handout"  # the shipped handout: its page is the paper's, to the letter
+        self.paper = is_paper(p)  # the handout's problem: its page is the paper's, to the letter
 
     def add(self, block):
         """A block of the students' page, its ``=`` before a rounded number turned into ``≈``."""
