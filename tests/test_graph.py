@@ -280,3 +280,12 @@ def test_a_branch_is_a_name_typed_more_than_once():
     assert square.branches() == [] and "more than once" not in solution_text(square)
     twice = Graph(graph_from_dict({"graph": {"f": "x*x + x"}, "data": {"x": 3}}))
     assert twice.branches() == ["x"] and "x is used more than once (in f)" in solution_text(twice)
+
+
+def test_a_max_whose_arguments_tie_at_the_data_is_one_line():
+    """max(x, y) at x = y = 1: its slope is no one number (the key read 1_(1 − 1 > 0) = 0.5, SymPy's ½ beside an
+    indicator of 0); refused in one line, as the variants' rule keeps ties 0.1 apart. Apart, it is worked."""
+    with pytest.raises(ProblemError, match=r"graph.q: expected the arguments of max apart at the data, but they tie "
+                                           r"there \(x = y = 1\)"):
+        Graph(graph_from_dict({"graph": {"q": "max(x, y)"}, "data": {"x": 1, "y": 1}}))
+    assert Graph(graph_from_dict({"graph": {"q": "max(x, y)"}, "data": {"x": 1, "y": 2}})).value["q"] == 2

@@ -36,7 +36,7 @@ from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
 
-from sympy import Add, Expr, Float, Integer, S, Symbol
+from sympy import Add, Expr, Float, Integer, Max, Min, S, Symbol
 from sympy.core.parameters import evaluate as sympy_evaluate  # SymPy's switch; ``evaluate`` here is the values'
 
 from . import reading
@@ -194,6 +194,17 @@ class Graph:
         equation by equation: a deep graph's exact forms repeat each other, and a walk over one is exponential)."""
         self.decimals  # noqa: B018 (computed here, so that a problem's mistake is found before any output)
 
+    def _no_tie(self, n: str) -> None:
+        """One line for a ``max`` or ``min`` whose arguments tie at the data: its slope is not one number there
+        (the page would read 1_(x − y > 0) = 0 beside SymPy's ½; variants keep ties 0.1 apart)."""
+        exact = {self.symbol[m]: self.value[m] for m in self.problem.names if self.value[m].is_Rational}
+        for f in self.exprs[n].atoms(Max, Min):
+            args = [a.xreplace(exact) for a in f.args]
+            if any(a.is_Rational and a == b for k, a in enumerate(args) for b in args[k + 1:]):
+                raise ProblemError(f"graph.{n}", f"expected the arguments of {type(f).__name__.lower()} apart at the data, "
+                                                 f"but they tie there ({' = '.join(map(str, f.args))} = {args[0]}): its "
+                                                 "slope is not one number at a tie; change the data", self.problem.source)
+
     def _undefined_at(self, n: str, exact: Expr, decimal: Expr, gradient: bool = False) -> None:
         why = _undefined(decimal) or (_undefined(exact) if exact in _NOT_REAL else "")
         if not why:
@@ -247,6 +258,7 @@ class Graph:
         for n in self.equations:
             env[self.symbol[n]] = self.exprs[n].xreplace(env).evalf(work)
             self._undefined_at(n, self.value[n], env[self.symbol[n]])
+            self._no_tie(n)
         grads = {self.grad_symbol[self.output]: Float(1, work)}
         for v in [n for n in reversed(self.problem.names) if n != self.output]:
             grads[self.grad_symbol[v]] = self.grad_def[v].xreplace({**env, **grads}).evalf(work)
