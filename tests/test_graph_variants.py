@@ -216,3 +216,17 @@ def test_a_drawn_value_keeps_the_base_values_sign():
     circuit = GraphBase.read(PROBLEMS / "circuit.toml")
     signs = [tuple(v > 0 for _, v in draw_attempt(circuit, "s", student)[0].data) for student in ("ada", "bo", "cy")]
     assert set(signs) == {tuple(v > 0 for _, v in circuit.problem.data)}
+
+
+def test_a_graph_without_a_title_names_its_moodle_category_as_its_page_does(tmp_path):
+    """No [worksheet] title: the quiz's category reads "A computational graph (g)", the page's title, not the
+    handout's "Backpropagation Handout"."""
+    from derivations.cli import variants
+
+    base = tmp_path / "g.toml"
+    base.write_text('[graph]\nq = "x * y"\nf = "q + z"\n[data]\nx = 2\ny = 3\nz = 1\n', encoding="utf-8")
+    out = tmp_path / "set"
+    assert variants.main(["2", "--out", str(out), "--seed", "s", "--format", "md", "--jobs", "1", "--moodle",
+                          "--config", str(base)]) == 0
+    xml = (out / "moodle.xml").read_text(encoding="utf-8")
+    assert "$course$/top/A computational graph (g)" in xml and "Backpropagation Handout" not in xml

@@ -82,6 +82,15 @@ def parser() -> argparse.ArgumentParser:
     return p
 
 
+def _title(problem) -> str:
+    """The base's page title, as its page prints it (a graph's default is not the handout's)."""
+    if problem.title or getattr(problem, "kind", "") != "graph":
+        return problem.title
+    from ..teaching.circuit_page import TITLE
+
+    return TITLE
+
+
 def _fail(message: str) -> int:
     return cli_io.fail(PROG, message)
 
@@ -193,7 +202,7 @@ def main(argv: list[str] | None = None) -> int:
             write_mathjax(staging)
         if args.moodle:
             try:
-                write_quiz(staging, [student for student, _, _ in rows], run.base.problem.source, run.base.problem.title)
+                write_quiz(staging, [student for student, _, _ in rows], run.base.problem.source, _title(run.base.problem))
             except ProblemError as err:
                 raise ProblemError("--moodle", f"moodle.xml not written (nothing changed): {err}") from None
         folder.commit(run.names, list(run.roster.ids), own=own_file)
