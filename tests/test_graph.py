@@ -289,3 +289,13 @@ def test_a_max_whose_arguments_tie_at_the_data_is_one_line():
                                            r"there \(x = y = 1\)"):
         Graph(graph_from_dict({"graph": {"q": "max(x, y)"}, "data": {"x": 1, "y": 1}}))
     assert Graph(graph_from_dict({"graph": {"q": "max(x, y)"}, "data": {"x": 1, "y": 2}})).value["q"] == 2
+
+
+def test_the_page_writes_a_difference_as_typed_positive_term_first():
+    """r = y − x on the page as in the equation and the worked solution (the page wrote r = −x + y)."""
+    from derivations.outputs.page import render_text
+    from derivations.teaching.handout import layout
+
+    g = Graph(graph_from_dict({"graph": {"r": "y - x", "L": "r^2"}, "data": {"x": 1, "y": 3}}))
+    sheet = render_text(layout(g), True)
+    assert "Equations: r = y − x; L = r^2." in sheet and "−x + y" not in sheet

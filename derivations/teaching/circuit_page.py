@@ -97,8 +97,9 @@ class _Plugged(TreePrinter):
         return super()._print(e, **kwargs)
 
     def _print_Add(self, e, parent=None):
-        """A sum in the order its text prints (``w0·x0 + w1·x1 + w2``, not SymPy's ``w2 + w0·x0 + …``)."""
-        terms = e.as_ordered_terms()
+        """A sum in the order its text prints (``w0·x0 + w1·x1 + w2``, not SymPy's ``w2 + w0·x0 + …``), a positive
+        term first (``y − p``, as typed and as the worked solution prints it, not ``−p + y``)."""
+        terms = sorted(e.as_ordered_terms(), key=lambda a: a.could_extract_minus_sign())
         return super()._print_Add(Add(*terms, evaluate=False) if tuple(terms) != e.args else e, parent=parent)
 
     def _print_Mul(self, e, parent=None):
