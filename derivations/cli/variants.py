@@ -42,6 +42,7 @@ from ..outputs.files import write_atomic
 from ..outputs.manifest import LOCK, MANIFEST, Folder
 from ..outputs.selfcheck import write_mathjax
 from ..teaching import handout
+from ..teaching.circuit_page import TITLE as GRAPH_TITLE
 from ..teaching.drawing import Base
 from ..teaching.graph_variants import GraphBase, read_any_base
 from ..teaching.oracle import VerificationError
@@ -86,9 +87,7 @@ def _title(problem) -> str:
     """The base's page title, as its page prints it (a graph's default is not the handout's)."""
     if problem.title or getattr(problem, "kind", "") != "graph":
         return problem.title
-    from ..teaching.circuit_page import TITLE
-
-    return TITLE
+    return GRAPH_TITLE
 
 
 def _fail(message: str) -> int:

@@ -30,7 +30,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 
-from ..engine.problem import LETTERS
+from ..engine.problem import LETTERS, load_problem
 from ..notation.printing import Words
 from ..notation.printing import tex as tex_of
 from ..notation.printing import text as text_of
@@ -245,8 +245,6 @@ def is_paper(problem) -> bool:
 
 @lru_cache(maxsize=1)
 def _handout():
-    from ..engine.problem import load_problem
-
     return load_problem()
 
 
