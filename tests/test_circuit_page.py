@@ -423,11 +423,11 @@ def test_the_myst_plugin_writes_a_graphs_page_and_refuses_a_networks_directive(t
     assert "deriv-step: the problem is a computational graph; its page has deriv-handout" in step
 
 
-def test_a_compound_equation_is_drawn_as_f_not_as_its_outer_operation():
-    """L = (y − p)² + λ·w² is a gate marked f (its equation is on the page): drawn as a + fed by p, y, w and λ it
+def test_a_compound_equation_is_drawn_as_such_not_as_its_outer_operation():
+    """L = (y − p)² + λ·w² is a gate marked ⋯ (its equation is on the page): drawn as a + fed by p, y, w and λ it
     read L = p + y + w + λ, whose local derivatives are all 1; r = y − p draws a −, q = x + y a +."""
     g = Graph(graph_from_dict({"graph": {"p": "w * x", "r": "y - p", "L": "r^2 + lam*w^2", "q": "x + y"},
                                "data": {"w": 0.5, "x": 2, "y": 3, "lam": 0.1}}))
     svg = circuit_svg(g)
     gates = dict(re.findall(r'<g class="gate" data-name="(\w+)">.*?<text[^>]*>([^<]*)</text>', svg))
-    assert gates == {"p": "×", "r": "−", "L": "f", "q": "+"}, gates
+    assert gates == {"p": "×", "r": "−", "L": "⋯", "q": "+"}, gates

@@ -2,7 +2,7 @@ r"""The circuit of a computational graph, drawn as the lectures draw it: gates l
 value above it and its gradient below.
 
 Plain SVG written here, deterministic (the same graph gives the same bytes). Each data name is a wire's start,
-each equation a gate (a circle with its operation: ``+``, ``−``, ``×``, ``σ``, … of names, ``f`` for a compound,
+each equation a gate (a circle with its operation: ``+``, ``−``, ``×``, ``σ``, … of names, ``⋯`` for a compound,
 whose equation the page writes; its name under it); a name's wire
 leaves its node with the name's value above and the output's gradient with respect to it below, then branches
 to every gate that uses it. On a worksheet (``answers=False``) every derived number is an empty box: only the
@@ -40,15 +40,16 @@ _FONT = 13
 
 def gate_symbol(expr) -> str:
     """The operation a gate draws: ``+`` for a sum of names, ``−`` for a difference of two, ``×`` for a product,
-    ``σ``, ``exp``, … of a name; ``f`` for anything else, a compound (its equation is written on the page, step by
-    step): ``r^2 + lam*w^2`` drawn as a ``+`` fed by r, w and lam would read as r + w + lam.
+    ``σ``, ``exp``, … of a name; ``⋯`` for anything else, a compound (its equation is written on the page, step by
+    step): ``r^2 + lam*w^2`` drawn as a ``+`` fed by r, w and lam would read as r + w + lam (not ``f``: often a
+    name of the graph's own).
 
     >>> from sympy import Symbol
     >>> x, y = Symbol("x"), Symbol("y")
     >>> gate_symbol(x + y), gate_symbol(x * y), gate_symbol(sigmoid(x)), gate_symbol(y - x)
     ('+', '×', 'σ', '−')
     >>> gate_symbol(x ** 2 + y), gate_symbol(x * y + 3), gate_symbol(exp(-x))
-    ('f', 'f', 'f')
+    ('⋯', '⋯', '⋯')
     """
     def plain(a) -> bool:  # a name or a number: what a gate's wire carries
         return a.is_Symbol or a.is_Number
@@ -57,14 +58,14 @@ def gate_symbol(expr) -> str:
         if all(plain(a) for a in expr.args):
             return "+"
         negated = [a for a in expr.args if a.could_extract_minus_sign() and plain(-a)]
-        return "−" if len(expr.args) == 2 and len(negated) == 1 and all(plain(a) or a in negated for a in expr.args) else "f"
+        return "−" if len(expr.args) == 2 and len(negated) == 1 and all(plain(a) or a in negated for a in expr.args) else "⋯"
     for kind, symbol in ((Mul, "×"), (sigmoid, "σ"), (exp, "exp"), (log, "ln"), (tanh, "tanh"), (ReLU, "relu"),
                          (Max, "max"), (Min, "min")):
         if isinstance(expr, kind):
-            return symbol if all(plain(a) for a in expr.args) else "f"
+            return symbol if all(plain(a) for a in expr.args) else "⋯"
     if isinstance(expr, Pow) and plain(expr.base) and expr.exp.is_Number:
         return "÷" if expr.exp == -1 else "√" if expr.exp == Pow(2, -1) else "^"
-    return "f" if isinstance(expr, Function) or expr.free_symbols else "c"
+    return "⋯" if isinstance(expr, Function) or expr.free_symbols else "c"
 
 
 def figure_svg(values, figure, answers: bool = True, labels: bool = True, digits: int = 3) -> str:
