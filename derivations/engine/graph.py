@@ -191,19 +191,19 @@ class Graph:
     def _defined(self) -> None:
         """One line, before anything is printed, for a value or gradient the data leave undefined: ``x / y`` at
         y = 0, ``log(x)`` or ``sqrt(x)`` of a negative x, ``sqrt(x)``'s slope at 0 (read off the decimals,
-        equation by equation: a deep graph's exact forms repeat each other, and a walk over one is exponential)."""
+        equation by equation: a deep graph's exact forms repeat each other, and a walk over one is exponential);
+        and for a ``max`` or ``min`` whose arguments tie at the data: its slope is not one number there (the page
+        would read 1_(x − y > 0) = 0 beside SymPy's ½; variants keep ties 0.1 apart)."""
         self.decimals  # noqa: B018 (computed here, so that a problem's mistake is found before any output)
-
-    def _no_tie(self, n: str) -> None:
-        """One line for a ``max`` or ``min`` whose arguments tie at the data: its slope is not one number there
-        (the page would read 1_(x − y > 0) = 0 beside SymPy's ½; variants keep ties 0.1 apart)."""
         exact = {self.symbol[m]: self.value[m] for m in self.problem.names if self.value[m].is_Rational}
-        for f in self.exprs[n].atoms(Max, Min):
-            args = [a.xreplace(exact) for a in f.args]
-            if any(a.is_Rational and a == b for k, a in enumerate(args) for b in args[k + 1:]):
-                raise ProblemError(f"graph.{n}", f"expected the arguments of {type(f).__name__.lower()} apart at the data, "
-                                                 f"but they tie there ({' = '.join(map(str, f.args))} = {args[0]}): its "
-                                                 "slope is not one number at a tie; change the data", self.problem.source)
+        for n in self.equations:
+            for f in self.exprs[n].atoms(Max, Min):
+                args = [a.xreplace(exact) for a in f.args]
+                if any(a.is_Rational and a == b for k, a in enumerate(args) for b in args[k + 1:]):
+                    raise ProblemError(f"graph.{n}", f"expected the arguments of {type(f).__name__.lower()} apart at the "
+                                                     f"data, but they tie there ({' = '.join(map(str, f.args))} = {args[0]}): "
+                                                     "its slope is not one number at a tie; change the data",
+                                       self.problem.source)
 
     def _undefined_at(self, n: str, exact: Expr, decimal: Expr, gradient: bool = False) -> None:
         why = _undefined(decimal) or (_undefined(exact) if exact in _NOT_REAL else "")
@@ -258,7 +258,6 @@ class Graph:
         for n in self.equations:
             env[self.symbol[n]] = self.exprs[n].xreplace(env).evalf(work)
             self._undefined_at(n, self.value[n], env[self.symbol[n]])
-            self._no_tie(n)
         grads = {self.grad_symbol[self.output]: Float(1, work)}
         for v in [n for n in reversed(self.problem.names) if n != self.output]:
             grads[self.grad_symbol[v]] = self.grad_def[v].xreplace({**env, **grads}).evalf(work)

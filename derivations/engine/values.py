@@ -319,7 +319,8 @@ class Values:
     def _by_lemma(self, expr: Expr) -> Expr:
         """``expr`` with the softmax lemma used (``∇O_n = −Σ_{j<n} ∇O_j``, each sample's) where that leaves no ∇O in
         it: it read them only through their sum, which is 0 (``∇O_1 + ∇O_2``, ``0.2 − ½(∇O_1 + ∇O_2)``); else
-        ``expr`` as it is (``∇O_2`` stays ``∇O_2``). Only where :attr:`zeros` holds a gradient."""
+        ``expr`` as it is (``∇O_2`` stays ``∇O_2``). Only under a softmax output the lemma holds for
+        (:func:`lemma_applies`)."""
         if not self._lemma or not expr.free_symbols & self._lemma_reads:
             return expr
         used = expr.xreplace(self._lemma)
