@@ -39,7 +39,13 @@ def read_answers(path) -> dict:
     """The ``[answers]`` table of a TOML file (anything else in the file is an error)."""
     # A long answer is judged, not refused: a formula of over 500 characters gets its verdict line (the file's
     # own bound, 256 KiB, keeps the reading short)
-    doc = read_toml(path, field="answers", max_string=MAX_ANSWER)
+    doc = read_toml(path, field="answers", max_string=MAX_ANSWER)  # (its own errors name the file in their text)
+    with located(path_text(path)):  # the table's mistakes name the file, as a problem file's do
+        return _answers_table(doc)
+
+
+def _answers_table(doc: dict) -> dict:
+    """The table [answers] of a read file, checked: nothing beside it, at least one answer, no table or list."""
     extra = [k for k in doc if k != "answers"]
     if extra or not isinstance(doc.get("answers"), dict):
         raise ProblemError("answers", "expected one table [answers] of \"KEY\" = number"
@@ -137,12 +143,7 @@ def main(argv: list[str] | None = None) -> int:
         problem = load_any(args.config)
         if getattr(problem, "kind", "") != "graph":  # a graph is bounded by its size (64 equations of 500 characters)
             work.check(problem, "check", "check")
-        try:  # the answers file's mistakes name it, as a problem file's do (once: a TOML error names it already)
-            answers = read_answers(args.answers)
-        except ProblemError as err:
-            if err.source is not None or path_text(args.answers) in err.expected:
-                raise
-            raise ProblemError(err.field, err.expected, path_text(args.answers)) from None
+        answers = read_answers(args.answers)
         checker = Checker(problem)
         with located(path_text(args.answers)):
             verdicts = checker.check(answers)
